@@ -1,0 +1,89 @@
+// make up / down / status / clean: the local three-node cluster (or as many nodes as the URLs name).
+import { rm } from 'node:fs/promises'
+import yargs from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { findNode, loadConfig } from './lib/config.js'
+import { ReplkitError } from './lib/errors.js'
+import {
+  type LocalNode, localNode, localNodes, nodeState, prepareClusterDir, restartNode, startNode, stopNode, upNode,
+} from './lib/local-cluster.js'
+import { formatTable, main, mark } from './lib/report.js'
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('cluster')
+  .usage('$0 <command> [node]\n\nThe local cluster: one data directory per node under CLUSTER_DIR (default .cluster/).')
+  .command('up', 'create and start every node (idempotent)')
+  .command('down', 'stop every node cleanly')
+  .command('status', 'show each node: data directory, running, port')
+  .command('clean', 'stop every node and delete CLUSTER_DIR (needs --yes)')
+  .command('start <node>', 'start one node')
+  .command('stop <node>', 'stop one node (fast shutdown)')
+  .command('restart <node>', 'restart one node (fast shutdown)')
+  .option('yes', { type: 'boolean', default: false, describe: 'confirm a destructive command' })
+  .demandCommand(1)
+  .strict()
+  .help()
+  .parse()
+
+main(async () => {
+  const config = loadConfig()
+  const command = String(argv._[0])
+  const nodes = localNodes(config)
+  const one = (): LocalNode => localNode(config, findNode(config, String(argv.node)))
+
+  switch (command) {
+    case 'up': {
+      const started = Date.now()
+      await prepareClusterDir(config)
+      const outcomes = await Promise.all(nodes.map(n => upNode(config, n)))
+      if (outcomes.every(o => o === 'running')) {
+        mark.ok(`cluster already running (${nodes.map(n => `${n.spec.name}:${n.spec.port}`).join(', ')})`)
+        return 0
+      }
+      nodes.forEach((n, i) => mark.ok(`${n.spec.name} ${outcomes[i]} on ${n.spec.host}:${n.spec.port}, database ${n.spec.database}`))
+      mark.ok(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      return 0
+    }
+    case 'down': {
+      await Promise.all(nodes.map(async n => {
+        if ((await nodeState(config, n)) !== 'running') return mark.info(`${n.spec.name} not running`)
+        await stopNode(config, n)
+        mark.ok(`${n.spec.name} stopped`)
+      }))
+      return 0
+    }
+    case 'status': {
+      const states = await Promise.all(nodes.map(n => nodeState(config, n)))
+      console.log(formatTable(['node', 'state', 'address', 'data directory'],
+        nodes.map((n, i) => [n.spec.name, states[i], `${n.spec.host}:${n.spec.port}`, n.dataDir])))
+      return states.every(s => s === 'running') ? 0 : 2
+    }
+    case 'clean': {
+      if (!argv.yes) throw new ReplkitError(`clean deletes ${config.clusterDir} and all its data: re-run with --yes`)
+      await Promise.all(nodes.map(async n => {
+        if ((await nodeState(config, n)) === 'running') await stopNode(config, n, 'immediate')
+      }))
+      await rm(config.clusterDir, { recursive: true, force: true })
+      mark.ok(`removed ${config.clusterDir}`)
+      return 0
+    }
+    case 'start': {
+      const n = one()
+      if ((await nodeState(config, n)) === 'running') mark.ok(`${n.spec.name} already running`)
+      else { await startNode(config, n); mark.ok(`${n.spec.name} started`) }
+      return 0
+    }
+    case 'stop': {
+      const n = one()
+      if ((await nodeState(config, n)) !== 'running') mark.ok(`${n.spec.name} not running`)
+      else { await stopNode(config, n); mark.ok(`${n.spec.name} stopped`) }
+      return 0
+    }
+    case 'restart': {
+      const n = one()
+      await restartNode(config, n)
+      mark.ok(`${n.spec.name} restarted`)
+      return 0
+    }
+  }
+})

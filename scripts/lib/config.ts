@@ -1,0 +1,137 @@
+// Configuration: environment, then .env, then config/.env.example. Nodes are reached only
+// through their URLs, so the same code drives the local cluster, Docker or remote hosts.
+import { existsSync } from 'node:fs'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import dotenv from 'dotenv'
+import { ReplkitError } from './errors.js'
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+export type Role = 'primary' | 'replica'
+
+export interface NodeSpec {
+  name: string
+  role: Role
+  host: string
+  port: number
+  database: string
+  user: string
+  password: string
+  /** host:port/database as user — safe to print: never carries the password. */
+  label: string
+}
+
+export interface Config {
+  primary: NodeSpec
+  replicas: NodeSpec[]
+  clusterDir: string
+  pgBindir: string | undefined
+  replicatorUser: string
+  replicatorPassword: string | undefined
+  publication: string
+  tables: string[]
+  /** CA file the subscriptions verify the PRIMARY against (sslmode=verify-ca); else require. */
+  sslRootCert: string | undefined
+}
+
+export const DEFAULT_TABLES = ['categories', 'products', 'inventory', 'orders', 'order_items', 'payments']
+
+type Env = Record<string, string | undefined>
+
+/** The effective environment: process env wins over .env, which wins over the example. */
+export function loadEnv(root = repoRoot, env: Env = process.env): Env {
+  const files = [join(root, 'config/.env.example'), join(root, '.env')]
+  const merged: Env = {}
+  for (const file of files) {
+    if (existsSync(file)) Object.assign(merged, dotenv.config({ path: file, processEnv: {}, quiet: true }).parsed)
+  }
+  return { ...merged, ...definedOnly(env) }
+}
+
+function definedOnly(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+}
+
+export function parseNodeUrl(url: string, name: string, role: Role): NodeSpec {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new ReplkitError(`config: the URL for ${name} is not a valid postgres:// URL`)
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ReplkitError(`config: the URL for ${name} must start with postgres://, not ${parsed.protocol}//`)
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''))
+  if (!parsed.hostname) throw new ReplkitError(`config: the URL for ${name} has no host`)
+  if (!database) throw new ReplkitError(`config: the URL for ${name} names no database`)
+  const port = parsed.port ? Number(parsed.port) : 5432
+  const user = decodeURIComponent(parsed.username || 'postgres')
+  const host = parsed.hostname.replace(/^\[|\]$/g, '')
+  return {
+    name,
+    role,
+    host,
+    port,
+    database,
+    user,
+    password: decodeURIComponent(parsed.password),
+    label: `${user}@${host}:${port}/${database}`,
+  }
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/
+
+function identifier(value: string, what: string): string {
+  if (!IDENTIFIER.test(value)) throw new ReplkitError(`config: ${what} "${value}" must be a lower-case SQL identifier`)
+  return value
+}
+
+export function loadConfig(env: Env = loadEnv()): Config {
+  if (!env.PRIMARY_URL) throw new ReplkitError('config: PRIMARY_URL is not set (see config/.env.example)')
+  if (!env.REPLICA_URLS) throw new ReplkitError('config: REPLICA_URLS is not set (see config/.env.example)')
+  const urls = env.REPLICA_URLS.split(',').map(s => s.trim()).filter(Boolean)
+  const names = env.REPLICA_NAMES ? env.REPLICA_NAMES.split(',').map(s => s.trim()) : urls.map((_, i) => `replica${i + 1}`)
+  if (names.length !== urls.length) {
+    throw new ReplkitError(`config: REPLICA_NAMES has ${names.length} names for ${urls.length} REPLICA_URLS`)
+  }
+  names.forEach(n => identifier(n, 'replica name'))
+  if (new Set(names).size !== names.length || names.includes('primary')) {
+    throw new ReplkitError('config: replica names must be unique and not "primary"')
+  }
+  const primary = parseNodeUrl(env.PRIMARY_URL, 'primary', 'primary')
+  const replicas = urls.map((u, i) => parseNodeUrl(u, names[i], 'replica'))
+  const seen = new Map<string, string>()
+  for (const node of [primary, ...replicas]) {
+    const key = `${node.host}:${node.port}/${node.database}`
+    if (seen.has(key)) throw new ReplkitError(`config: ${node.name} and ${seen.get(key)} are the same database (${key})`)
+    seen.set(key, node.name)
+  }
+  const clusterDir = env.CLUSTER_DIR ?? '.cluster'
+  return {
+    primary,
+    replicas,
+    clusterDir: isAbsolute(clusterDir) ? clusterDir : join(repoRoot, clusterDir),
+    pgBindir: env.PG_BINDIR,
+    replicatorUser: identifier(env.REPLICATOR_USER ?? 'replicator', 'REPLICATOR_USER'),
+    replicatorPassword: env.REPLICATOR_PASSWORD,
+    publication: identifier(env.PUBLICATION ?? 'ecommerce_pub', 'PUBLICATION'),
+    tables: (env.PUBLICATION_TABLES ?? DEFAULT_TABLES.join(',')).split(',').map(t => identifier(t.trim(), 'table')),
+    sslRootCert: env.SSL_ROOT_CERT,
+  }
+}
+
+export function allNodes(config: Config): NodeSpec[] {
+  return [config.primary, ...config.replicas]
+}
+
+export function findNode(config: Config, name: string): NodeSpec {
+  const node = allNodes(config).find(n => n.name === name)
+  if (!node) throw new ReplkitError(`no node named "${name}" (nodes: ${allNodes(config).map(n => n.name).join(', ')})`)
+  return node
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
+}

@@ -1,0 +1,70 @@
+// Output for people and for machines: ✓/✗ step lines, aligned tables, colour only on a TTY,
+// and a main() wrapper that turns any failure into one line and a meaningful exit code.
+import { ReplkitError } from './errors.js'
+
+const tty = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
+const paint = (code: number) => (text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text)
+export const colour = { green: paint(32), red: paint(31), yellow: paint(33), dim: paint(2), bold: paint(1) }
+
+export const mark = {
+  ok: (text: string) => console.log(`${colour.green('✓')} ${text}`),
+  fail: (text: string) => console.log(`${colour.red('✗')} ${text}`),
+  warn: (text: string) => console.log(`${colour.yellow('!')} ${text}`),
+  info: (text: string) => console.log(`  ${text}`),
+}
+
+export type Cell = string | number | boolean | null | undefined
+
+/** Aligned plain-text table; numbers right-aligned. Colour codes are not counted in widths. */
+export function formatTable(headers: string[], rows: Cell[][]): string {
+  const text = rows.map(r => r.map(c => (c === null || c === undefined ? '-' : String(c))))
+  const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length
+  const widths = headers.map((h, i) => Math.max(h.length, ...text.map(r => visible(r[i] ?? ''))))
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every(r => typeof r[i] === 'number' || r[i] == null))
+  const pad = (s: string, i: number) => {
+    const fill = ' '.repeat(Math.max(0, widths[i] - visible(s)))
+    return numeric[i] ? fill + s : s + fill
+  }
+  const line = (cells: string[]) => cells.map(pad).join('  ').trimEnd()
+  return [line(headers), line(widths.map(w => '-'.repeat(w))), ...text.map(line)].join('\n')
+}
+
+/** A progress reporter: a redrawn bar on a TTY, a plain line every few seconds otherwise. */
+export function progress(label: string, total?: number) {
+  const stream = process.stderr
+  let last = 0
+  return {
+    update(done: number, fraction?: number) {
+      const now = Date.now()
+      if (stream.isTTY) {
+        if (now - last < 100) return
+        last = now
+        const f = Math.min(1, fraction ?? (total ? done / total : 0))
+        const width = 30
+        const bar = '█'.repeat(Math.round(f * width)).padEnd(width, '░')
+        stream.write(`\r${label} ${bar} ${(f * 100).toFixed(0).padStart(3)}% ${done.toLocaleString('en-US')}`)
+      } else if (now - last >= 2000) {
+        if (last !== 0) stream.write(`${label}: ${done.toLocaleString('en-US')}${fraction !== undefined ? ` (${(fraction * 100).toFixed(0)}%)` : ''}\n`)
+        last = now
+      }
+    },
+    done() {
+      if (stream.isTTY && last !== 0) stream.write('\r\x1b[K')
+    },
+  }
+}
+
+/** Runs a command's main; a ReplkitError prints one line and exits with its code. */
+export function main(fn: () => Promise<number | void>): void {
+  fn().then(
+    code => process.exit(code ?? 0),
+    (error: unknown) => {
+      if (error instanceof ReplkitError) {
+        console.error(`replkit: ${error.message}`)
+        process.exit(error.exitCode)
+      }
+      console.error(`replkit: unexpected error: ${error instanceof Error ? error.stack : String(error)}`)
+      process.exit(2)
+    },
+  )
+}

@@ -1,0 +1,56 @@
+// Runbook step 1: seed products.json into the PRIMARY, idempotently, in one transaction.
+import { readFile } from 'node:fs/promises'
+import { join, relative, resolve } from 'node:path'
+import yargs from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { loadConfig, repoRoot } from './lib/config.js'
+import { withNode } from './lib/db.js'
+import { main, progress } from './lib/report.js'
+import { seed, seedSqlDir, seedStatements } from './lib/seed.js'
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('seed')
+  .usage('$0 [--file PATH] [--dry-run] [--json]\n\nSeed products into the PRIMARY: validate the whole file, then upsert\ncategories, products and inventory in one transaction. Bad input writes nothing.')
+  .option('file', { type: 'string', default: 'data/products.json', describe: 'products file (a JSON array)' })
+  .option('categories', { type: 'string', default: 'data/categories.json', describe: 'categories file (a JSON array)' })
+  .option('dry-run', { type: 'boolean', default: false, describe: 'print the SQL and what would change; write nothing' })
+  .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+  .strict()
+  .help()
+  .parse()
+
+main(async () => {
+  const config = loadConfig()
+  const file = relative(process.cwd(), resolve(repoRoot, argv.file)) || argv.file
+  const say = argv.json ? () => {} : (text: string) => console.log(text)
+  const result = await withNode(config.primary, async sql => {
+    say('Connected to PRIMARY database')
+    if (argv.dryRun && !argv.json) {
+      for (const name of seedStatements) console.log(`-- ${name} (in one transaction, rolled back by --dry-run)\n${(await readFile(join(seedSqlDir, name), 'utf8')).trim()}\n`)
+    }
+    say('Starting product seeding...')
+    const bar = progress('Seeding')
+    const result = await seed(sql, {
+      file,
+      categoriesFile: resolve(repoRoot, argv.categories),
+      dryRun: argv.dryRun,
+      onProgress: argv.json ? undefined : (n, f) => bar.update(n, f),
+    })
+    bar.done()
+    return result
+  }, { statementTimeoutMs: 0 })
+
+  if (argv.json) {
+    console.log(JSON.stringify({ file, dryRun: argv.dryRun, ...result }, null, 2))
+    return 0
+  }
+  const verb = argv.dryRun ? 'Would be' : ''
+  console.log(`Found ${result.found} products in JSON`)
+  console.log(`Processed ${result.found}/${result.found} products...`)
+  console.log(argv.dryRun ? 'Dry run completed: nothing was written.' : 'Seeding completed!')
+  console.log(`   ${verb ? `${verb} created` : 'Created'}: ${result.created}`)
+  console.log(`   ${verb ? `${verb} updated` : 'Updated'}: ${result.updated}`)
+  console.log(`   ${verb ? `${verb} skipped` : 'Skipped'}: ${result.skipped}`)
+  if (result.unlisted > 0) console.log(`   Not in file: ${result.unlisted} (products on the PRIMARY that the file does not list; left alone)`)
+  return 0
+})
