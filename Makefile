@@ -1,0 +1,43 @@
+# replkit — every runbook step is a target. `make help` lists them.
+# Pass flags to a step with ARGS, e.g. `make seed ARGS="--dry-run"`.
+SHELL := /bin/bash
+TSX   := node_modules/.bin/tsx
+ARGS  ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: ## install PostgreSQL 15, pgTAP, pg_prove (Debian) and npm packages when missing
+	@bash scripts/setup.sh
+
+up: setup ## start the local cluster (primary + replicas on 127.0.0.1:54321-54323)
+	@$(TSX) scripts/cluster.ts up
+
+down: setup ## stop the local cluster cleanly
+	@$(TSX) scripts/cluster.ts down
+
+status: setup ## show the local cluster's nodes
+	@$(TSX) scripts/cluster.ts status
+
+clean: setup ## stop the local cluster and delete .cluster/
+	@$(TSX) scripts/cluster.ts clean --yes
+
+schema: up ## apply sql/schema to every node (DDL is not replicated)
+	@$(TSX) scripts/schema.ts $(ARGS)
+
+seed: schema ## runbook step 1: seed data/products.json into the PRIMARY
+	@$(TSX) scripts/seed.ts $(ARGS)
+
+demo: seed ## the whole job on the local cluster: up, schema, seed
+
+test: setup ## all tests: unit (uvu), integration and pgTAP (pg_prove) on the local cluster
+	@$(TSX) scripts/run-tests.ts $(ARGS)
+
+typecheck: setup ## strict TypeScript check
+	@node_modules/.bin/tsc --noEmit
+
+bench-seed: schema ## benchmark: seed vs raw COPY vs row-at-a-time (N=1000000 by default)
+	@$(TSX) scripts/bench-seed.ts $(ARGS)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# make setup: install what replkit needs from the project's own files; cheap when all is present.
+# PostgreSQL 15 server, pgTAP and pg_prove come from Debian; npm packages from the lockfile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bindir=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+missing=()
+[ -x "$bindir/initdb" ] && [ -x "$bindir/pg_ctl" ] || missing+=(postgresql-15)
+command -v psql >/dev/null && command -v pgbench >/dev/null || missing+=(postgresql-client-15)
+[ -f /usr/share/postgresql/15/extension/pgtap.control ] || missing+=(postgresql-15-pgtap)
+command -v pg_prove >/dev/null || missing+=(libtap-parser-sourcehandler-pgtap-perl)
+command -v openssl >/dev/null || missing+=(openssl)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "replkit: missing ${missing[*]}; install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 2
+  fi
+  echo "setup: installing ${missing[*]}"
+  # replkit runs its own clusters; Debian's default one on port 5432 would only take memory.
+  mkdir -p /etc/postgresql-common
+  grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf ||
+    echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch node_modules/.package-lock.json
+fi
+echo "setup: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}'), pgTAP, pg_prove, node $(node --version): ready"

@@ -1,0 +1,47 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { loadConfig, loadEnv, parseNodeUrl } from '../scripts/lib/config.js'
+
+const base = {
+  PRIMARY_URL: 'postgres://postgres:s3cret@127.0.0.1:54321/shop',
+  REPLICA_URLS: 'postgres://postgres:s3cret@127.0.0.1:54322/shop, postgres://postgres:s3cret@127.0.0.1:54323/shop',
+}
+
+test('the example file gives the local three-node defaults', () => {
+  const config = loadConfig(loadEnv(undefined, {}))
+  assert.equal([config.primary, ...config.replicas].map(n => `${n.name}:${n.port}`), ['primary:54321', 'replica1:54322', 'replica2:54323'])
+  assert.is(config.primary.database, 'shop')
+  assert.is(config.publication, 'ecommerce_pub')
+  assert.equal(config.tables, ['categories', 'products', 'inventory', 'orders', 'order_items', 'payments'])
+})
+
+test('the environment overrides the example file', () => {
+  const config = loadConfig(loadEnv(undefined, { PRIMARY_URL: 'postgres://a:b@127.0.0.1:6000/other' }))
+  assert.is(config.primary.port, 6000)
+  assert.is(config.primary.database, 'other')
+  assert.is(config.replicas.length, 2)
+})
+
+test('any number of replicas, named in order unless named in config', () => {
+  const one = loadConfig({ ...base, REPLICA_URLS: 'postgres://u:p@127.0.0.1:1/db' })
+  assert.equal(one.replicas.map(r => r.name), ['replica1'])
+  const named = loadConfig({ ...base, REPLICA_NAMES: 'eu,us' })
+  assert.equal(named.replicas.map(r => r.name), ['eu', 'us'])
+})
+
+test('labels never carry the password', () => {
+  const node = parseNodeUrl('postgres://admin:p%40ss@db.example.com:5433/shop', 'primary', 'primary')
+  assert.is(node.password, 'p@ss')
+  assert.is(node.label, 'admin@db.example.com:5433/shop')
+  assert.not.match(JSON.stringify({ label: node.label }), /p@ss/)
+})
+
+test('bad configuration is refused with a clear message', () => {
+  assert.throws(() => loadConfig({ REPLICA_URLS: base.REPLICA_URLS }), /PRIMARY_URL is not set/)
+  assert.throws(() => loadConfig({ ...base, PRIMARY_URL: 'mysql://x@h/db' }), /must start with postgres:\/\//)
+  assert.throws(() => loadConfig({ ...base, PRIMARY_URL: 'postgres://x@h:5432' }), /names no database/)
+  assert.throws(() => loadConfig({ ...base, REPLICA_NAMES: 'only-one' }), /1 names for 2 REPLICA_URLS/)
+  assert.throws(() => loadConfig({ ...base, REPLICA_URLS: base.PRIMARY_URL }), /replica1 and primary are the same database/)
+})
+
+test.run()

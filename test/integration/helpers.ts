@@ -1,0 +1,41 @@
+// Helpers for tests that run replkit's commands against the local cluster, as a user would.
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { $ } from 'zx'
+import { type Config, type NodeSpec, loadConfig, repoRoot } from '../../scripts/lib/config.js'
+import { type Sql, connect } from '../../scripts/lib/db.js'
+
+export const config: Config = loadConfig()
+
+export interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs scripts/NAME.ts with args; extra environment overrides the project's. */
+export async function runScript(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<Run> {
+  const result = await $({ cwd: repoRoot, nothrow: true, quiet: true, env: { ...process.env, ...env, NO_COLOR: '1' } })`${join(repoRoot, 'node_modules/.bin/tsx')} ${join(repoRoot, 'scripts', `${name}.ts`)} ${args}`
+  return { code: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr }
+}
+
+export function db(node: NodeSpec = config.primary): Sql {
+  return connect(node)
+}
+
+export async function tempFile(name: string, content: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'replkit-test-'))
+  const path = join(dir, name)
+  await writeFile(path, content)
+  return path
+}
+
+/** A content fingerprint of the seeded tables: equal before and after means nothing was written. */
+export async function fingerprint(sql: Sql): Promise<string> {
+  const [row] = await sql`
+    select (select coalesce(sum(hashtextextended(p::text, 0)), 0) from public.products p)::text
+        || '/' || (select coalesce(sum(hashtextextended(i::text, 0)), 0) from public.inventory i)::text
+        || '/' || (select coalesce(sum(hashtextextended(c::text, 0)), 0) from public.categories c)::text as f`
+  return row.f
+}

@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { repoRoot } from '../../scripts/lib/config.js'
+import { db, fingerprint, runScript, tempFile } from './helpers.js'
+
+const seed = suite('seed')
+const sql = db()
+const products = JSON.parse(await readFile(join(repoRoot, 'data/products.json'), 'utf8')) as Record<string, unknown>[]
+
+seed.after(async () => {
+  await runScript('seed')
+  await sql.end()
+})
+
+seed('a seeded PRIMARY re-seeds as all skipped, in the runbook\'s shape', async () => {
+  await runScript('seed')
+  const run = await runScript('seed')
+  assert.is(run.code, 0, run.stderr)
+  assert.match(run.stdout, /Connected to PRIMARY database\nStarting product seeding\.\.\.\nFound 30 products in JSON\nProcessed 30\/30 products\.\.\.\nSeeding completed!\n   Created: 0\n   Updated: 0\n   Skipped: 30\n/)
+})
+
+seed('a changed price updates exactly one product and its row only', async () => {
+  const changed = products.map(p => (p.sku === 'BOOK-0002' ? { ...p, price: 49.95 } : p))
+  const run = await runScript('seed', ['--file', await tempFile('p.json', JSON.stringify(changed))])
+  assert.is(run.code, 0, run.stderr)
+  assert.match(run.stdout, /Created: 0\n   Updated: 1\n   Skipped: 29/)
+  const [row] = await sql`select price::text from products where sku = 'BOOK-0002'`
+  assert.is(row.price, '49.95')
+})
+
+seed('changed stock reaches inventory as well', async () => {
+  const changed = products.map(p => (p.sku === 'OUT-0004' ? { ...p, stock: 7 } : p))
+  await runScript('seed', ['--file', await tempFile('p.json', JSON.stringify(changed))])
+  const [row] = await sql`select i.quantity from inventory i join products p on p.id = i.product_id where p.sku = 'OUT-0004'`
+  assert.is(row.quantity, 7)
+})
+
+seed('--dry-run shows the SQL and what would change, and writes nothing', async () => {
+  await runScript('seed')
+  const before = await fingerprint(sql)
+  const changed = products.map(p => (p.sku === 'HOME-0001' ? { ...p, price: 1 } : p)).concat([{ ...products[0], sku: 'NEW-1' }])
+  const run = await runScript('seed', ['--dry-run', '--file', await tempFile('p.json', JSON.stringify(changed))])
+  assert.is(run.code, 0, run.stderr)
+  assert.match(run.stdout, /INSERT INTO public\.products/)
+  assert.match(run.stdout, /Would be created: 1\n   Would be updated: 1/)
+  assert.is(await fingerprint(sql), before)
+})
+
+seed('products missing from the file are left alone and counted', async () => {
+  const run = await runScript('seed', ['--file', await tempFile('p.json', JSON.stringify(products.slice(0, 28)))])
+  assert.match(run.stdout, /Skipped: 28\n   Not in file: 2/)
+  const [{ n }] = await sql`select count(*)::int as n from products`
+  assert.is(n, 30)
+})
+
+const badInputs: [string, string, RegExp][] = [
+  ['malformed JSON', '[{"sku": "A",}]', /p\.json:1: malformed JSON in record \[0\]/],
+  ['top level not an array', '{"sku": "A"}', /top level must be a JSON array/],
+  ['missing sku', JSON.stringify([...products.slice(0, 5), { ...products[5], sku: undefined }]), /record \[5\]: sku must be a non-empty string, got missing/],
+  ['duplicate sku', JSON.stringify([...products, products[3]]), /record \[30\] \(sku "ELEC-0004"\): sku appears twice \(first at record \[3\]\)/],
+  ['negative price', JSON.stringify(products.map((p, i) => (i === 29 ? { ...p, price: -0.01 } : p))), /record \[29\] \(sku "APP-0006"\): price must not be negative/],
+  ['non-numeric price', JSON.stringify(products.map((p, i) => (i === 2 ? { ...p, price: 'free' } : p))), /record \[2\] \(sku "ELEC-0003"\): price must be a number/],
+  ['fractional stock', JSON.stringify(products.map((p, i) => (i === 1 ? { ...p, stock: 2.5 } : p))), /stock must be an integer/],
+  ['unknown category', JSON.stringify(products.map((p, i) => (i === 29 ? { ...p, category: 'toys' } : p))), /category "toys" is not a known category/],
+  ['title too long', JSON.stringify(products.map((p, i) => (i === 29 ? { ...p, title: 'x'.repeat(201) } : p))), /title is 201 characters, longer than its column \(200\)/],
+]
+
+for (const [what, content, message] of badInputs) {
+  seed(`bad input (${what}): one clear line, exit 1, nothing written`, async () => {
+    const before = await fingerprint(sql)
+    const withNew = content // a bad file must not even add the good records before the bad one
+    const run = await runScript('seed', ['--file', await tempFile('p.json', withNew)])
+    assert.is(run.code, 1)
+    const lines = run.stderr.trim().split('\n')
+    assert.is(lines.length, 1, run.stderr)
+    assert.match(lines[0], /^replkit: /)
+    assert.match(lines[0], message)
+    assert.is(await fingerprint(sql), before)
+  })
+}
+
+seed('new good records before a bad one are not written either', async () => {
+  const before = await fingerprint(sql)
+  const file = JSON.stringify([{ ...products[0], sku: 'NEW-GOOD-1' }, { ...products[1], sku: 'NEW-BAD', price: -5 }])
+  const run = await runScript('seed', ['--file', await tempFile('p.json', file)])
+  assert.is(run.code, 1)
+  assert.is(await fingerprint(sql), before)
+  const [{ n }] = await sql`select count(*)::int as n from products where sku = 'NEW-GOOD-1'`
+  assert.is(n, 0)
+})
+
+seed('an unreachable PRIMARY and a wrong password fail in one line naming the node', async () => {
+  const down = await runScript('seed', [], { PRIMARY_URL: 'postgres://postgres:postgres@127.0.0.1:1/shop' })
+  assert.is(down.code, 1)
+  assert.match(down.stderr.trim(), /^replkit: cannot reach primary \(127\.0\.0\.1:1\/shop\): connection refused/)
+  const wrong = await runScript('seed', [], { PRIMARY_URL: 'postgres://postgres:not-the-password@127.0.0.1:54321/shop' })
+  assert.is(wrong.code, 1)
+  assert.match(wrong.stderr.trim(), /^replkit: primary \(127\.0\.0\.1:54321\/shop\): password authentication failed for user "postgres"/)
+  assert.not.match(wrong.stderr + wrong.stdout, /not-the-password/)
+})
+
+seed.run()
