@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { repoRoot } from '../../scripts/lib/config.js'
-import { db, fingerprint, runScript, tempFile } from './helpers.js'
+import { config, db, fingerprint, runScript, tempFile } from './helpers.js'
 
 const seed = suite('seed')
 const sql = db()
@@ -95,9 +95,10 @@ seed('an unreachable PRIMARY and a wrong password fail in one line naming the no
   const down = await runScript('seed', [], { PRIMARY_URL: 'postgres://postgres:postgres@127.0.0.1:1/shop' })
   assert.is(down.code, 1)
   assert.match(down.stderr.trim(), /^replkit: cannot reach primary \(127\.0\.0\.1:1\/shop\): connection refused/)
-  const wrong = await runScript('seed', [], { PRIMARY_URL: 'postgres://postgres:not-the-password@127.0.0.1:54321/shop' })
+  const { host, port, database } = config.primary
+  const wrong = await runScript('seed', [], { PRIMARY_URL: `postgres://postgres:not-the-password@${host}:${port}/${database}` })
   assert.is(wrong.code, 1)
-  assert.match(wrong.stderr.trim(), /^replkit: primary \(127\.0\.0\.1:54321\/shop\): password authentication failed for user "postgres"/)
+  assert.match(wrong.stderr.trim(), new RegExp(`^replkit: primary \\(${host}:${port}/${database}\\): password authentication failed for user "postgres"`))
   assert.not.match(wrong.stderr + wrong.stdout, /not-the-password/)
 })
 
