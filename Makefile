@@ -5,7 +5,7 @@ TSX   := node_modules/.bin/tsx
 ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed
+.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed replicate rollback
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,3 +41,6 @@ typecheck: setup ## strict TypeScript check
 
 bench-seed: schema ## benchmark: seed vs raw COPY vs row-at-a-time (N=1000000 by default)
 	@$(TSX) scripts/bench-seed.ts $(ARGS)
+
+replicate: seed ## runbook step 3: logical replication PRIMARY → replicas (idempotent; ARGS="--dry-run")
+	@$(TSX) scripts/replicate.ts $(ARGS)

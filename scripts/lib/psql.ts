@@ -1,5 +1,5 @@
 // psql runner: versioned .sql files are piped through psql exactly as an operator would run
-// them. The password travels in PGPASSWORD, never in argv.
+// them. Passwords travel in PGPASSWORD or on stdin (\set), never in argv.
 import { $ } from 'zx'
 import type { NodeSpec } from './config.js'
 import { ReplkitError } from './errors.js'
@@ -7,7 +7,10 @@ import { ReplkitError } from './errors.js'
 export interface PsqlOptions {
   files?: string[]
   commands?: string[]
+  /** Plain psql variables (-v): names, table lists — never secrets. */
   vars?: Record<string, string>
+  /** Variables that may hold secrets: set with \set on stdin, so they never reach argv. */
+  secretVars?: Record<string, string>
   singleTransaction?: boolean
   database?: string
 }
@@ -21,16 +24,30 @@ export function psqlConnArgs(node: NodeSpec, database = node.database): string[]
   return ['-h', node.host, '-p', String(node.port), '-U', node.user, '-d', database]
 }
 
+/** psql's quoting for a \set value: single quotes, with ' and \ escaped. */
+function psqlLiteral(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+}
+
 export async function psql(node: NodeSpec, opts: PsqlOptions): Promise<string> {
   const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...psqlConnArgs(node, opts.database)]
   if (opts.singleTransaction) args.push('--single-transaction')
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('-v', `${k}=${v}`)
-  for (const f of opts.files ?? []) args.push('-f', f)
+  let input: string | undefined
+  if (opts.secretVars) {
+    input = Object.entries(opts.secretVars).map(([k, v]) => `\\set ${k} ${psqlLiteral(v)}\n`).join('')
+    input += (opts.files ?? []).map(f => `\\i ${psqlLiteral(f)}\n`).join('')
+    args.push('-f', '-')
+  } else {
+    for (const f of opts.files ?? []) args.push('-f', f)
+  }
   for (const c of opts.commands ?? []) args.push('-c', c)
-  const result = await $({ env: psqlEnv(node), quiet: true, nothrow: true })`psql ${args}`
+  const secrets = [node.password, ...Object.values(opts.secretVars ?? {})].filter(Boolean)
+  const result = await $({ env: psqlEnv(node), quiet: true, nothrow: true, input })`psql ${args}`
   if (result.exitCode !== 0) {
-    const message = result.stderr.trim().split('\n').filter(Boolean).join(' | ')
-    throw new ReplkitError(`${node.name}: psql failed: ${message.split(node.password || '\0').join('***')}`)
+    let message = result.stderr.trim().split('\n').filter(Boolean).join(' | ')
+    for (const secret of secrets) message = message.split(secret).join('***')
+    throw new ReplkitError(`${node.name}: psql failed: ${message}`)
   }
   return result.stdout
 }

@@ -1,0 +1,45 @@
+// A run of ✓/✗ steps with a closing tally: what changed, what was already right, what failed.
+import { colour, mark } from './report.js'
+
+export class Steps {
+  changed = 0
+  unchanged = 0
+  verified = 0
+  warnings = 0
+  failed = 0
+
+  /** A step that found things right (changed = false) or made them right (changed = true). */
+  ok(text: string, changed: boolean): void {
+    changed ? this.changed++ : this.unchanged++
+    mark.ok(changed ? text : `${text} ${colour.dim('(unchanged)')}`)
+  }
+
+  /** A check that proved something (a wait, a measurement), neither a change nor a setting. */
+  verify(text: string): void {
+    this.verified++
+    mark.ok(text)
+  }
+
+  warn(text: string): void {
+    this.warnings++
+    mark.warn(text)
+  }
+
+  fail(text: string): void {
+    this.failed++
+    mark.fail(text)
+  }
+
+  tally(dryRun: boolean): string {
+    const verb = dryRun ? 'would change' : 'changed'
+    const parts = [`${this.changed} ${verb}`, `${this.unchanged} already in place`]
+    if (this.verified) parts.push(`${this.verified} verified`)
+    if (this.warnings) parts.push(`${this.warnings} warning${this.warnings > 1 ? 's' : ''}`)
+    if (this.failed) parts.push(`${this.failed} failed`)
+    return parts.join(', ')
+  }
+
+  exitCode(): number {
+    return this.failed ? 2 : this.warnings ? 1 : 0
+  }
+}
