@@ -44,3 +44,6 @@ bench-seed: schema ## benchmark: seed vs raw COPY vs row-at-a-time (N=1000000 by
 
 replicate: seed ## runbook step 3: logical replication PRIMARY → replicas (idempotent; ARGS="--dry-run")
 	@$(TSX) scripts/replicate.ts $(ARGS)
+
+rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--yes [--revert-wal-level] [--drop-role]")
+	@$(TSX) scripts/rollback.ts $(ARGS)

@@ -1,14 +1,11 @@
 // make replicate — runbook step 3 as PostgreSQL really behaves: preflight, wal_level (restart),
 // least-privilege role, pg_hba, TLS, publication, subscriptions, initial copy, catch-up.
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { type NodeSpec, loadConfig, repoRoot } from './lib/config.js'
+import { type NodeSpec, loadConfig } from './lib/config.js'
 import { type Sql, connectChecked } from './lib/db.js'
 import { ReplkitError } from './lib/errors.js'
 import { isLocalClusterNode, localNode, restartNode } from './lib/local-cluster.js'
-import { psql } from './lib/psql.js'
 import { type Preflight, preflight, roleState } from './lib/preflight.js'
 import {
   ensureLocalHba, hbaLines, qualifiedTables, replicatorPassword, subscriptionConninfo, subscriptionDiagnostics,
@@ -17,6 +14,7 @@ import {
 import { main, mark } from './lib/report.js'
 import { scramMatches, scramVerifier } from './lib/scram.js'
 import { applySchemaFile, schemaFiles, schemaPlan } from './lib/schema.js'
+import { runSqlFile } from './lib/sql-files.js'
 import { Steps } from './lib/steps.js'
 
 const argv = await yargs(hideBin(process.argv))
@@ -24,26 +22,19 @@ const argv = await yargs(hideBin(process.argv))
   .usage('$0 [--dry-run] [--timeout SECONDS]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.')
   .option('dry-run', { type: 'boolean', default: false, describe: 'print every statement it would run, per node; change nothing' })
   .option('timeout', { type: 'number', default: 60, describe: 'seconds to wait for the initial copy and for catch-up' })
+  .option('truncate-replicas', { type: 'boolean', default: false, describe: 'empty a replica\'s tables before its first subscription (needs --yes)' })
+  .option('yes', { type: 'boolean', default: false, describe: 'confirm --truncate-replicas' })
   .strict()
   .help()
   .parse()
 
-const sqlDir = join(repoRoot, 'sql/replication')
 const config = loadConfig()
 const steps = new Steps()
 const dryRun = argv.dryRun
 const timeoutMs = argv.timeout * 1000
 
-/** Runs a sql/replication file through psql, or prints it with its variables under --dry-run. */
-async function runFile(node: NodeSpec, file: string, vars: Record<string, string>, secretVars?: Record<string, string>) {
-  if (dryRun) {
-    const shown = Object.entries({ ...vars, ...Object.fromEntries(Object.keys(secretVars ?? {}).map(k => [k, '<secret>'])) })
-    console.log(`-- ${node.name}: sql/replication/${file}  (${shown.map(([k, v]) => `${k}=${v}`).join(' ')})`)
-    console.log((await readFile(join(sqlDir, file), 'utf8')).trim().replace(/^/gm, '   '))
-    return
-  }
-  await psql(node, { files: [join(sqlDir, file)], vars, secretVars })
-}
+const runFile = (node: NodeSpec, file: string, vars: Record<string, string>, secretVars?: Record<string, string>) =>
+  runSqlFile(node, `sql/replication/${file}`, { vars, secretVars, dryRun })
 
 async function walLevelStep(primary: Sql, facts: Preflight) {
   const need = { senders: config.replicas.length + 2, slots: config.replicas.length + 2 }
@@ -108,8 +99,23 @@ async function subscriptionStep(replica: NodeSpec, sql: Sql, password: string): 
     steps.ok(`${replica.name}: ${name} exists and is enabled`, false)
     return true
   }
+  if (!existing && !(await readyForInitialCopy(replica, sql))) return false
   await runFile(replica, '050_subscription.sql', { subscription: name, publication: config.publication }, { conninfo })
   steps.ok(`${replica.name}: ${existing ? `${name} pointed at the new connection` : `${name} created (copy_data = true, sslmode=${/sslmode=(\S+)/.exec(conninfo)?.[1]})`}`, true)
+  return true
+}
+
+/** A new subscription copies every table: rows already there would collide with the copy. */
+async function readyForInitialCopy(replica: NodeSpec, sql: Sql): Promise<boolean> {
+  const probe = config.tables.map(t => `select '${t}' as t where exists (select 1 from public.${t})`).join(' union all ')
+  const occupied = (await sql.unsafe(probe)).map(r => r.t as string)
+  if (occupied.length === 0) return true
+  if (!argv.truncateReplicas || !argv.yes) {
+    steps.fail(`${replica.name}: has no subscription yet but already holds rows in ${occupied.join(', ')}; the initial copy would hit duplicate keys. Re-run with --truncate-replicas --yes to empty its tables first`)
+    return false
+  }
+  await runFile(replica, '045_truncate_replica.sql', { tables: qualifiedTables(config) })
+  steps.ok(`${replica.name}: emptied ${qualifiedTables(config)} before the initial copy (--truncate-replicas)`, true)
   return true
 }
 

@@ -1,0 +1,5 @@
+-- Only on a replica that holds rows but has no subscription yet (e.g. after a rollback): the
+-- initial copy (copy_data = true) would hit duplicate keys and retry forever. One TRUNCATE of
+-- all subscribed tables, because their foreign keys forbid truncating them one by one.
+-- Run only with --truncate-replicas --yes. Variables: :tables.
+TRUNCATE TABLE :tables;
