@@ -5,7 +5,7 @@ TSX   := node_modules/.bin/tsx
 ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed replicate rollback
+.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed replicate rollback verify
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -31,7 +31,10 @@ schema: up ## apply sql/schema to every node (DDL is not replicated)
 seed: schema ## runbook step 1: seed data/products.json into the PRIMARY
 	@$(TSX) scripts/seed.ts $(ARGS)
 
-demo: seed ## the whole job on the local cluster: up, schema, seed
+demo: ## the whole job on the local cluster: up, seed, replicate, verify, final state
+	@$(MAKE) --no-print-directory replicate
+	@$(MAKE) --no-print-directory verify
+	@$(TSX) scripts/final-state.ts
 
 test: setup ## all tests: unit (uvu), integration and pgTAP (pg_prove) on the local cluster
 	@$(TSX) scripts/run-tests.ts $(ARGS)
@@ -47,3 +50,6 @@ replicate: seed ## runbook step 3: logical replication PRIMARY → replicas (ide
 
 rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--yes [--revert-wal-level] [--drop-role]")
 	@$(TSX) scripts/rollback.ts $(ARGS)
+
+verify: setup ## runbook step 5: the five success criteria as pgTAP suites run by pg_prove
+	@$(TSX) scripts/verify.ts $(ARGS)

@@ -86,6 +86,7 @@ test('each bad field gets one line naming file, line, record, sku and field', ()
   assert.match(validationError({ ...good, title: 'x'.repeat(201) }), /title is 201 characters, longer than its column \(200\)/)
   assert.match(validationError({ ...good, attributes: [1] }), /attributes must be an object/)
   assert.match(validationError({ ...good, prcie: 1 }), /prcie is not a known field/)
+  assert.match(validationError({ ...good, sku: 'REPLKIT-CANARY-1' }), /sku starts with REPLKIT-, which replkit reserves/)
 })
 
 test('titles are measured in characters, as PostgreSQL counts them', () => {

@@ -142,6 +142,7 @@ export function validateProduct(raw: RawRecord, file: string, limits: Limits, ca
   if (typeof sku !== 'string' || sku.trim() === '') bad('sku', `must be a non-empty string, got ${describe(sku)}`)
   const skuValue = sku as string
   if (skuValue !== skuValue.trim()) bad('sku', 'has leading or trailing spaces')
+  if (skuValue.toUpperCase().startsWith('REPLKIT-')) bad('sku', 'starts with REPLKIT-, which replkit reserves for its canary rows')
   if (chars(skuValue) > limits.sku) bad('sku', `is ${chars(skuValue)} characters, longer than its column (${limits.sku})`)
   if (typeof title !== 'string' || title.trim() === '') bad('title', `must be a non-empty string, got ${describe(title)}`)
   if (chars(title as string) > limits.title) bad('title', `is ${chars(title as string)} characters, longer than its column (${limits.title})`)
