@@ -57,11 +57,15 @@ main(async () => {
       const [sub] = await sql`select 1 from pg_subscription where subname = ${subscription}`
       await sql.end()
       if (!sub) { steps.ok(`${replica.name}: no subscription ${subscription}`, false); continue }
-      const detach = primary ? '010_drop_subscription.sql' : '015_detach_subscription.sql'
-      await runSqlFile(replica, file(detach), { vars: { subscription }, dryRun })
-      steps.ok(primary
+      // DROP SUBSCRIPTION drops the remote slot too, and fails when it cannot: detach it first
+      // when the PRIMARY is unreachable or the slot is already gone there.
+      const slotThere = primary && (await primary`select 1 from pg_replication_slots where slot_name = ${subscription}`).length > 0
+      await runSqlFile(replica, file(slotThere ? '010_drop_subscription.sql' : '015_detach_subscription.sql'), { vars: { subscription }, dryRun })
+      steps.ok(slotThere
         ? `${replica.name}: dropped ${subscription} and its slot on the PRIMARY`
-        : `${replica.name}: dropped ${subscription}; the PRIMARY is unreachable, so its slot ${subscription} remains there — re-run make rollback when it is back`, true)
+        : primary
+          ? `${replica.name}: dropped ${subscription} (its slot was already gone from the PRIMARY)`
+          : `${replica.name}: dropped ${subscription}; the PRIMARY is unreachable, so its slot ${subscription} remains there — re-run make rollback when it is back`, true)
     }
     if (!primary) throw new ReplkitError('primary unreachable: the publication and any slots on it remain; re-run make rollback when it is back', 2)
 

@@ -1,6 +1,6 @@
--- Rollback on a replica whose PRIMARY is unreachable: DROP SUBSCRIPTION would try to drop the
--- remote slot and fail. Detach the slot first (it must then be dropped on the PRIMARY when it
--- is back — make rollback does that, and make check reports any orphan). Variables: :subscription.
+-- Rollback on a replica whose slot cannot be dropped (PRIMARY unreachable, or slot already gone):
+-- DROP SUBSCRIPTION would try to drop the remote slot and fail. Detach the slot first (a slot left
+-- behind is dropped on the PRIMARY by the next make rollback; make check reports it). Variables: :subscription.
 SELECT format('ALTER SUBSCRIPTION %I DISABLE', :'subscription')
 WHERE EXISTS (SELECT 1 FROM pg_subscription WHERE subname = :'subscription')
 \gexec

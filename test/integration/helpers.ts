@@ -39,3 +39,40 @@ export async function fingerprint(sql: Sql): Promise<string> {
         || '/' || (select coalesce(sum(hashtextextended(c::text, 0)), 0) from public.categories c)::text as f`
   return row.f
 }
+
+/** Runs one SQL text on a node with a short-lived connection. */
+export async function query<T = Record<string, unknown>>(node: NodeSpec, text: string): Promise<T[]> {
+  const sql = connect(node)
+  try {
+    return Array.from(await sql.unsafe(text)) as unknown as T[]
+  } finally {
+    await sql.end()
+  }
+}
+
+/** replicate from any state: a rollback may have left rows on the replicas. */
+export async function replicated(): Promise<Run> {
+  const run = await runScript('replicate', ['--truncate-replicas', '--yes'])
+  if (run.code !== 0) throw new Error(`replicate failed:\n${run.stdout}\n${run.stderr}`)
+  return run
+}
+
+export interface VerifyReport {
+  passed: number
+  failed: number
+  suites: { suite: string; node: string; ok: boolean; failures: string[] }[]
+}
+
+export async function verify(suites: string[]): Promise<{ code: number; report: VerifyReport }> {
+  const run = await runScript('verify', ['--json', '--suites', suites.join(',')])
+  try {
+    return { code: run.code, report: JSON.parse(run.stdout) as VerifyReport }
+  } catch {
+    throw new Error(`verify printed no JSON:\n${run.stdout}\n${run.stderr}`)
+  }
+}
+
+/** "suite@node: failure" lines, for asserting exactly which assertions failed. */
+export function failures(report: VerifyReport): string[] {
+  return report.suites.flatMap(s => s.failures.map(f => `${s.suite}@${s.node}: ${f}`)).sort()
+}
