@@ -5,7 +5,7 @@ TSX   := node_modules/.bin/tsx
 ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed
+.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed check bench-check
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,3 +41,9 @@ typecheck: setup ## strict TypeScript check
 
 bench-seed: schema ## benchmark: seed vs raw COPY vs row-at-a-time (N=1000000 by default)
 	@$(TSX) scripts/bench-seed.ts $(ARGS)
+
+check: setup ## runbook steps 2 and 5.1: replication health and data consistency (exit 0 OK, 1 WARNING, 2 CRITICAL)
+	@$(TSX) scripts/check-replication.ts $(ARGS)
+
+bench-check: up ## benchmark: in-database checksums vs fetching rows, and --diff, on 1M products (database replkit_bench)
+	@$(TSX) scripts/bench-check.ts $(ARGS)
