@@ -2,6 +2,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { $ } from 'zx'
 import { type Config, type NodeSpec, loadConfig, repoRoot } from '../../scripts/lib/config.js'
 import { type Sql, connect } from '../../scripts/lib/db.js'
@@ -38,4 +39,13 @@ export async function fingerprint(sql: Sql): Promise<string> {
         || '/' || (select coalesce(sum(hashtextextended(i::text, 0)), 0) from public.inventory i)::text
         || '/' || (select coalesce(sum(hashtextextended(c::text, 0)), 0) from public.categories c)::text as f`
   return row.f
+}
+
+/** Polls done() every 50 ms until it is true; fails naming what it waited for. */
+export async function until(what: string, timeoutMs: number, done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(50)
+  }
 }

@@ -1,21 +1,12 @@
 // Test fixture: minimal, idempotent logical replication on the local cluster, so check tests
 // can reach each state. Kept to three calls so it can be swapped for make replicate / rollback.
-import { setTimeout as sleep } from 'node:timers/promises'
 import { $ } from 'zx'
 import { repoRoot } from '../../scripts/lib/config.js'
 import { withNode } from '../../scripts/lib/db.js'
 import { subscriptionName } from '../../scripts/lib/check-verdicts.js'
-import { config } from './helpers.js'
+import { config, until } from './helpers.js'
 
 const tsx = `${repoRoot}/node_modules/.bin/tsx`
-
-async function until(what: string, timeoutMs: number, done: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 /** wal_level = logical (restarting the PRIMARY if needed), the publication, one subscription per replica. */
 export async function ensureReplication(): Promise<void> {
