@@ -5,7 +5,7 @@ TSX   := node_modules/.bin/tsx
 ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed replicate rollback verify
+.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed replicate rollback verify check bench-check
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -53,3 +53,9 @@ rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--
 
 verify: setup ## runbook step 5: the five success criteria as pgTAP suites run by pg_prove
 	@$(TSX) scripts/verify.ts $(ARGS)
+
+check: setup ## runbook steps 2 and 5.1: replication health and data consistency (exit 0 OK, 1 WARNING, 2 CRITICAL)
+	@$(TSX) scripts/check-replication.ts $(ARGS)
+
+bench-check: up ## benchmark: in-database checksums vs fetching rows, and --diff, on 1M products (database replkit_bench)
+	@$(TSX) scripts/bench-check.ts $(ARGS)

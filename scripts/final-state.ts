@@ -3,7 +3,8 @@ import { loadConfig } from './lib/config.js'
 import { withNode } from './lib/db.js'
 import { subscriptionName } from './lib/replication.js'
 import { colour, main } from './lib/report.js'
-import { CANARY_PREFIX, fingerprints } from './lib/verification.js'
+import { CANARY_PREFIX } from './lib/canary.js'
+import { fingerprints } from './lib/verification.js'
 
 const line = (ok: boolean, text: string) => console.log(`  ${ok ? colour.green('✓') : colour.red('✗')} ${text}`)
 

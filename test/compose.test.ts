@@ -3,12 +3,14 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import dotenv from 'dotenv'
 import { parse } from 'yaml'
-import { loadConfig, loadEnv, repoRoot } from '../scripts/lib/config.js'
+import { loadConfig, repoRoot } from '../scripts/lib/config.js'
 
 interface Service { image: string; ports: string[]; volumes: string[]; environment: Record<string, string> }
 const compose = parse(await readFile(join(repoRoot, 'docker/compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> }
-const config = loadConfig(loadEnv(undefined, {}))
+// The example file alone: a worktree's own .env (other ports) must not change what is compared.
+const config = loadConfig(dotenv.parse(await readFile(join(repoRoot, 'config/.env.example'))))
 const nodes = [config.primary, ...config.replicas]
 
 test('compose runs the same nodes as the local cluster, on the same loopback ports', () => {

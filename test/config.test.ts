@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import dotenv from 'dotenv'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { loadConfig, loadEnv, parseNodeUrl } from '../scripts/lib/config.js'
+import { loadConfig, loadEnv, parseNodeUrl, repoRoot } from '../scripts/lib/config.js'
 
 const base = {
   PRIMARY_URL: 'postgres://postgres:s3cret@127.0.0.1:54321/shop',
@@ -8,7 +11,8 @@ const base = {
 }
 
 test('the example file gives the local three-node defaults', () => {
-  const config = loadConfig(loadEnv(undefined, {}))
+  // The example file alone: a worktree's own .env (other ports) must not change the defaults.
+  const config = loadConfig(dotenv.parse(readFileSync(join(repoRoot, 'config/.env.example'))))
   assert.equal([config.primary, ...config.replicas].map(n => `${n.name}:${n.port}`), ['primary:54321', 'replica1:54322', 'replica2:54323'])
   assert.is(config.primary.database, 'shop')
   assert.is(config.publication, 'ecommerce_pub')

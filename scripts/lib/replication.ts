@@ -3,13 +3,14 @@
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Config, type NodeSpec } from './config.js'
+import { type Config } from './config.js'
 import type { Sql } from './db.js'
 import { ReplkitError } from './errors.js'
 import { isLocalClusterNode, localNode, reloadNode, tlsDir } from './local-cluster.js'
 import { generatePassword } from './scram.js'
 
-export const subscriptionName = (replica: NodeSpec) => `sub_${replica.name}`
+/** replkit's subscription for a replica (its walsender's application_name and slot name too). */
+export const subscriptionName = (replica: { name: string }) => `sub_${replica.name}`
 
 export const qualifiedTables = (config: Config) => config.tables.map(t => `public.${t}`).join(', ')
 

@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { $ } from 'zx'
 import { type Config, type NodeSpec, repoRoot } from './config.js'
 import type { Sql } from './db.js'
+import { CANARY_PREFIX, insertCanaryProduct } from './canary.js'
 import { psqlEnv } from './psql.js'
 
-export const CANARY_PREFIX = 'REPLKIT-CANARY-'
 export const LOAD_EMAIL = 'replkit-load@replkit.test'
 
 /** {table: {row_count, checksum}} for the published tables, computed inside the database. */
@@ -28,9 +28,7 @@ export async function verificationResults(sql: Sql): Promise<{ rowCounts: string
 /** Inserts one canary product on the PRIMARY; returns its sku and the PRIMARY's own arrival stamp. */
 export async function insertCanary(sql: Sql, label: string): Promise<{ sku: string; insertedAt: string }> {
   const sku = `${CANARY_PREFIX}${label}-${randomUUID().slice(0, 8)}`
-  await sql`
-    insert into public.products (sku, title, price, stock, category_id)
-    select ${sku}, 'replkit canary', 0, 0, id from public.categories order by slug limit 1`
+  await insertCanaryProduct(sql, sku, 'replkit canary: deleted by make verify')
   const [{ at }] = await sql`select arrived_at::text as at from replkit.canary_arrivals where sku = ${sku}`
   return { sku, insertedAt: at }
 }

@@ -2,6 +2,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { $ } from 'zx'
 import { type Config, type NodeSpec, loadConfig, repoRoot } from '../../scripts/lib/config.js'
 import { type Sql, connect } from '../../scripts/lib/db.js'
@@ -75,4 +76,13 @@ export async function verify(suites: string[]): Promise<{ code: number; report: 
 /** "suite@node: failure" lines, for asserting exactly which assertions failed. */
 export function failures(report: VerifyReport): string[] {
   return report.suites.flatMap(s => s.failures.map(f => `${s.suite}@${s.node}: ${f}`)).sort()
+}
+
+/** Polls done() every 50 ms until it is true; fails naming what it waited for. */
+export async function until(what: string, timeoutMs: number, done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(50)
+  }
 }

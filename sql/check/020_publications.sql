@@ -1,0 +1,27 @@
+-- PRIMARY: for every table that is published or that replkit expects ($1): whether it exists,
+-- which publications carry it, and whether it can replicate UPDATE/DELETE: it needs a primary
+-- key (replica identity default), a replica identity index, or REPLICA IDENTITY FULL.
+-- pg_get_publication_tables() covers FOR TABLE, FOR ALL TABLES and FOR TABLES IN SCHEMA alike;
+-- the pg_publication_tables view does the same but plans badly (~200 ms even on six tables).
+WITH pub_tables AS (
+    SELECT p.pubname, g.relid
+      FROM pg_publication p, LATERAL pg_get_publication_tables(p.pubname) AS g
+), wanted AS (
+    SELECT c.oid, n.nspname AS schemaname, c.relname AS tablename
+      FROM (SELECT DISTINCT relid FROM pub_tables) pt
+      JOIN pg_class c ON c.oid = pt.relid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+    UNION
+    SELECT to_regclass(format('public.%I', t)), 'public', t
+      FROM unnest($1::text[]) AS t
+)
+SELECT w.schemaname AS schema,
+       w.tablename AS table,
+       c.oid IS NOT NULL AS exists,
+       coalesce((SELECT array_agg(pubname ORDER BY pubname) FROM pub_tables pt WHERE pt.relid = c.oid), '{}') AS publications,
+       EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_primary_key,
+       CASE c.relreplident WHEN 'd' THEN 'default' WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' WHEN 'i' THEN 'index' END
+           AS replica_identity
+  FROM wanted w
+  LEFT JOIN pg_class c ON c.oid = w.oid
+ ORDER BY w.schemaname, w.tablename;

@@ -1,0 +1,14 @@
+-- PRIMARY: replication slots with the WAL each one holds back. Retention is measured from
+-- restart_lsn (what the server must keep); how far the consumer has confirmed is measured from
+-- confirmed_flush_lsn (restart_lsn advances lazily even on a healthy slot).
+SELECT slot_name AS name,
+       slot_type AS type,
+       plugin,
+       database,
+       active,
+       active_pid,
+       wal_status,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::int8 AS retained_bytes,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::int8 AS unconfirmed_bytes
+  FROM pg_replication_slots
+ ORDER BY slot_name;

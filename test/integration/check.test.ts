@@ -1,0 +1,142 @@
+// make check against the local cluster in each state it must recognise. The tests change the
+// cluster's state, so they run in order, each restoring what it broke; the cluster ends
+// replicated and healthy.
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { $ } from 'zx'
+import { repoRoot } from '../../scripts/lib/config.js'
+import type { CheckReport } from '../../scripts/lib/check-format.js'
+import { config, db, runScript, until } from './helpers.js'
+import { ensureReplication, removeReplication, waitForCatchup } from './replication-fixture.js'
+
+const check = suite('check-replication')
+const [replica1, replica2] = config.replicas
+const primary = db()
+const onReplica1 = db(replica1)
+const onReplica2 = db(replica2)
+
+async function report(...args: string[]): Promise<{ code: number; json: CheckReport }> {
+  const run = await runScript('check-replication', ['--json', ...args])
+  assert.is(run.stderr, '')
+  return { code: run.code, json: JSON.parse(run.stdout) }
+}
+const problems = (r: CheckReport) => r.verdicts.map(v => v.problem)
+const cluster = (...args: string[]) => $({ cwd: repoRoot, quiet: true })`${repoRoot}/node_modules/.bin/tsx scripts/cluster.ts ${args}`
+
+check.before(async () => {
+  await ensureReplication()
+})
+
+check.after(async () => {
+  await Promise.all([primary.end(), onReplica1.end(), onReplica2.end()])
+})
+
+check('healthy: exit 0, every table matches, lag from the PRIMARY, the canary arrives everywhere', async () => {
+  const { code, json } = await report('--canary')
+  assert.equal(problems(json), [])
+  assert.is(code, 0)
+  assert.is(json.status, 'OK')
+  assert.ok(json.consistency.every(t => t.cells.every(c => c.state === 'reference' || c.state === 'match')))
+  assert.equal(json.lag.map(l => [l.replica, l.source]), [[replica1.name, 'walsender'], [replica2.name, 'walsender']])
+  assert.equal(json.canary!.arrivals.map(a => [a.replica, a.status]), [[replica1.name, 'arrived'], [replica2.name, 'arrived']])
+  assert.ok(json.canary!.arrivals.every(a => typeof a.ms === 'number'))
+  const [{ left }] = await primary`select count(*)::int as left from products where sku like 'REPLKIT-CANARY-%'`
+  assert.is(left, 0)
+  const text = await runScript('check-replication')
+  assert.match(text.stdout, /replication is healthy: nothing to fix\n\nOverall: OK \(exit 0\)/)
+})
+
+check('before replication: the runbook\'s expected issues, exit 2', async () => {
+  await removeReplication()
+  try {
+    const { code, json } = await report()
+    assert.is(code, 2)
+    const [products] = json.consistency.filter(t => t.table === 'products')
+    assert.equal(products.cells.map(c => c.rows), [30, 0, 0])
+    assert.equal(problems(json).slice(0, 4), [
+      'wal_level is replica on primary',
+      'no publications on primary',
+      `no subscriptions on ${replica1.name}`,
+      `no subscriptions on ${replica2.name}`,
+    ])
+    assert.ok(problems(json).includes(`products has 0 rows on ${replica1.name}, primary has 30`))
+    assert.ok(json.verdicts.every(v => v.level === 'critical'))
+  } finally {
+    await ensureReplication()
+  }
+})
+
+check('a replica that is down is reported as down, the rest still reported, exit 2', async () => {
+  await cluster('stop', replica2.name)
+  try {
+    const { code, json } = await report()
+    assert.is(code, 2)
+    assert.match(problems(json)[0], new RegExp(`^${replica2.name} is down: cannot reach ${replica2.name} .*connection refused`))
+    assert.is(json.facts.replicas[1].up, false)
+    assert.is(json.facts.replicas[0].subscriptions[0].enabled, true)
+    assert.ok(json.consistency.every(t => t.cells[1].state === 'match' && t.cells[2].state === 'unknown'))
+  } finally {
+    await cluster('start', replica2.name)
+    await waitForCatchup()
+  }
+})
+
+check('an inactive slot holding WAL is a warning, exit 1', async () => {
+  await primary`select pg_create_logical_replication_slot('replkit_test_idle', 'pgoutput')`
+  try {
+    await primary`update products set stock = stock where sku in ('BOOK-0002', 'HOME-0001')`
+    await waitForCatchup()
+    const { code, json } = await report()
+    assert.equal(json.verdicts.map(v => v.level), ['warning'])
+    assert.match(problems(json)[0], /^slot replkit_test_idle is inactive and holds \d+(\.\d)? (B|kB) of WAL$/)
+    assert.is(code, 1)
+  } finally {
+    await primary`select pg_drop_replication_slot('replkit_test_idle')`
+  }
+})
+
+check('a row changed on a replica: checksum mismatch, and --diff products names its key', async () => {
+  const [row] = await onReplica2`select id::text, price::text, updated_at::text from products where sku = 'BOOK-0002'`
+  await onReplica2`update products set price = price + 1 where id = ${row.id}`
+  try {
+    const { code, json } = await report('--diff', 'products')
+    assert.is(code, 2)
+    assert.equal(problems(json), [`products differs in content on ${replica2.name} (same 30 rows, different checksum)`])
+    assert.equal(json.diff!.differences, [{ key: row.id, nodes: { [replica2.name]: 'different' } }])
+  } finally {
+    // As the apply worker writes: without firing the replica's updated_at trigger. The value
+    // travels as text: the driver would round a timestamptz parameter to milliseconds.
+    await onReplica2.begin(async tx => {
+      await tx`set local session_replication_role = replica`
+      await tx`update products set price = ${row.price}::numeric, updated_at = ${row.updated_at}::text::timestamptz where id = ${row.id}`
+    })
+  }
+  assert.is((await report()).code, 0)
+})
+
+check('an apply conflict: apply errors counted, the fix names SKIP; repaired, apply resumes', async () => {
+  const sku = 'REPLKIT-TEST-CONFLICT'
+  await onReplica1`insert into products (sku, title, price, category_id) select ${sku}, 'on the replica only', 1, id from categories order by id limit 1`
+  const [{ id }] = await primary`insert into products (sku, title, price, category_id) select ${sku}, 'on the primary', 2, id from categories order by id limit 1 returning id`
+  const errors = async () => (await onReplica1`
+    select coalesce(sum(apply_error_count), 0)::int as n from pg_stat_subscription_stats where subname = ${`sub_${replica1.name}`}`)[0].n as number
+  try {
+    await until('the apply worker to fail on the duplicate sku', 15_000, async () => (await errors()) > 0)
+    const { code, json } = await report()
+    assert.is(code, 2)
+    const verdict = json.verdicts.find(v => /apply error/.test(v.problem))!
+    assert.match(verdict.problem, new RegExp(`^sub_${replica1.name} has \\d+ apply errors?$`))
+    assert.match(verdict.fix, new RegExp(`ALTER SUBSCRIPTION sub_${replica1.name} SKIP \\(lsn = `))
+  } finally {
+    await onReplica1`delete from products where sku = ${sku} and id <> ${id}`
+    await until('the PRIMARY\'s row to be applied on replica1', 15_000, async () => (await onReplica1`select 1 from products where id = ${id}`).length === 1)
+    await primary`delete from products where id = ${id}`
+    await waitForCatchup()
+    await onReplica1`select pg_stat_reset_subscription_stats(oid) from pg_subscription where subname = ${`sub_${replica1.name}`}`
+  }
+  const after = await report()
+  assert.equal(problems(after.json), [])
+  assert.is(after.code, 0)
+})
+
+check.run()

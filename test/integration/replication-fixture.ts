@@ -1,0 +1,29 @@
+// States for the check tests, reached with replkit's own commands (make replicate / rollback),
+// plus what the runbook's "before" state has that a rollback keeps: empty replicas and the
+// default wal_level.
+import { connect } from '../../scripts/lib/db.js'
+import { subscriptionName, waitForCatchup as catchUp, waitForSync } from '../../scripts/lib/replication.js'
+import { config, query, replicated, runScript } from './helpers.js'
+
+export async function ensureReplication(): Promise<void> {
+  await replicated()
+}
+
+/** Every table ready on every replica, and every replica has replayed the PRIMARY's current WAL. */
+export async function waitForCatchup(timeoutMs = 20_000): Promise<void> {
+  for (const replica of config.replicas) {
+    const sql = connect(replica)
+    const ready = await waitForSync(sql, subscriptionName(replica), timeoutMs).finally(() => sql.end())
+    if (!ready) throw new Error(`${replica.name}: tables not ready after ${timeoutMs} ms`)
+  }
+  const primary = connect(config.primary)
+  const behind = await catchUp(primary, config.replicas.map(subscriptionName), timeoutMs).finally(() => primary.end())
+  if (behind.length) throw new Error(`not caught up after ${timeoutMs} ms: ${behind.join(', ')}`)
+}
+
+/** The state before replication: no subscriptions, slots or publication, wal_level back to replica, replicas empty. */
+export async function removeReplication(): Promise<void> {
+  const run = await runScript('rollback', ['--yes', '--revert-wal-level'])
+  if (run.code !== 0) throw new Error(`rollback failed:\n${run.stdout}\n${run.stderr}`)
+  for (const replica of config.replicas) await query(replica, `truncate ${config.tables.map(t => `public.${t}`).join(', ')}`)
+}
