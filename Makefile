@@ -25,15 +25,18 @@ status: setup ## show the local cluster's nodes
 clean: setup ## stop the local cluster and delete .cluster/
 	@$(TSX) scripts/cluster.ts clean --yes
 
-schema: up ## apply sql/schema to every node (DDL is not replicated)
+schema: setup ## apply sql/schema to every node (DDL is not replicated)
 	@$(TSX) scripts/schema.ts $(ARGS)
 
-seed: schema ## runbook step 1: seed data/products.json into the PRIMARY
+seed: setup ## runbook step 1: seed data/products.json into the PRIMARY (ARGS="--dry-run", "--file PATH")
 	@$(TSX) scripts/seed.ts $(ARGS)
 
-demo: ## the whole job on the local cluster: up, seed, replicate, verify, final state
-	@$(MAKE) --no-print-directory replicate
-	@$(MAKE) --no-print-directory verify
+demo: setup ## the whole job on the local cluster: up, schema, seed, replicate, verify, final state
+	@$(TSX) scripts/cluster.ts up
+	@$(TSX) scripts/schema.ts
+	@$(TSX) scripts/seed.ts
+	@$(TSX) scripts/replicate.ts
+	@$(TSX) scripts/verify.ts
 	@$(TSX) scripts/final-state.ts
 
 test: setup ## all tests: unit (uvu), integration and pgTAP (pg_prove) on the local cluster
@@ -42,10 +45,10 @@ test: setup ## all tests: unit (uvu), integration and pgTAP (pg_prove) on the lo
 typecheck: setup ## strict TypeScript check
 	@node_modules/.bin/tsc --noEmit
 
-bench-seed: schema ## benchmark: seed vs raw COPY vs row-at-a-time (N=1000000 by default)
+bench-seed: setup ## benchmark: seed vs raw COPY vs row-at-a-time (N=1000000 by default)
 	@$(TSX) scripts/bench-seed.ts $(ARGS)
 
-replicate: seed ## runbook step 3: logical replication PRIMARY → replicas (idempotent; ARGS="--dry-run")
+replicate: setup ## runbook step 3: logical replication PRIMARY → replicas (idempotent; ARGS="--dry-run")
 	@$(TSX) scripts/replicate.ts $(ARGS)
 
 rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--yes [--revert-wal-level] [--drop-role]")

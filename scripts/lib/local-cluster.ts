@@ -3,6 +3,7 @@
 // `postgres` system user (PostgreSQL refuses to run as root).
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createConnection } from 'node:net'
 import { join } from 'node:path'
 import { $ } from 'zx'
 import { type Config, type NodeSpec, allNodes, isLoopback, repoRoot } from './config.js'
@@ -125,7 +126,21 @@ async function initNode(config: Config, node: LocalNode): Promise<void> {
   await giveToServerUser(node.dataDir)
 }
 
+/** True when something already listens on the address (another server would make pg_ctl fail obscurely). */
+function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const socket = createConnection({ host, port })
+    socket.setTimeout(500)
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('timeout', () => { socket.destroy(); resolve(false) })
+    socket.once('error', () => resolve(false))
+  })
+}
+
 export async function startNode(config: Config, node: LocalNode): Promise<void> {
+  if (await portInUse(node.spec.host, node.spec.port)) {
+    throw new ReplkitError(`${node.spec.name}: ${node.spec.host}:${node.spec.port} is already in use by another server; stop it, or give replkit other ports in .env (PRIMARY_URL, REPLICA_URLS)`)
+  }
   const result = await asServerUser(bin(config, 'pg_ctl'), ['start', '-D', node.dataDir, '-l', node.logFile, '-w', '-t', '60'])
   if (result.exitCode !== 0) {
     throw new ReplkitError(`${node.spec.name}: pg_ctl start failed (see ${node.logFile}): ${result.stderr.trim().split('\n').pop()}`)
