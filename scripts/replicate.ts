@@ -19,7 +19,7 @@ import { Steps } from './lib/steps.js'
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('replicate')
-  .usage('$0 [--dry-run] [--timeout SECONDS]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.')
+  .usage('$0 [--dry-run] [--timeout SECONDS] [--truncate-replicas --yes]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.')
   .option('dry-run', { type: 'boolean', default: false, describe: 'print every statement it would run, per node; change nothing' })
   .option('timeout', { type: 'number', default: 60, describe: 'seconds to wait for the initial copy and for catch-up' })
   .option('truncate-replicas', { type: 'boolean', default: false, describe: 'empty a replica\'s tables before its first subscription (needs --yes)' })

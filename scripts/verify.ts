@@ -17,7 +17,7 @@ type Suite = (typeof SUITES)[number]
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('verify')
-  .usage('$0 [--suites LIST] [--load-seconds N] [--rate TPS]\n\nProve the runbook\'s success criteria with pgTAP suites (pgtap/*.sql) run by pg_prove.')
+  .usage('$0 [--suites LIST] [--load-seconds N] [--rate TPS] [--json]\n\nProve the runbook\'s success criteria with pgTAP suites (pgtap/*.sql) run by pg_prove.')
   .option('suites', { type: 'string', default: SUITES.join(','), describe: `comma-separated subset of ${SUITES.join(', ')}` })
   .option('load-seconds', { type: 'number', default: 10, describe: 'how long the lag suite\'s pgbench load runs' })
   .option('rate', { type: 'number', default: 500, describe: 'transactions per second of that load' })
