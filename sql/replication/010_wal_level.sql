@@ -6,3 +6,6 @@
 ALTER SYSTEM SET wal_level = 'logical';
 ALTER SYSTEM SET max_wal_senders = :max_wal_senders;
 ALTER SYSTEM SET max_replication_slots = :max_replication_slots;
+-- The reload does not apply the settings above; it makes pg_settings.pending_restart say that a
+-- restart is due, so make check reports it until someone restarts the server.
+SELECT pg_reload_conf();

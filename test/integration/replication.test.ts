@@ -9,8 +9,8 @@ import { config, query, replicated, runScript, verify } from './helpers.js'
 const replication = suite('replicate and rollback')
 const [replica1, replica2] = config.replicas
 const outputs: string[] = []
-const run = async (name: string, args: string[] = []) => {
-  const r = await runScript(name, args)
+const run = async (name: string, args: string[] = [], env: Record<string, string> = {}) => {
+  const r = await runScript(name, args, env)
   outputs.push(r.stdout, r.stderr)
   return r
 }
@@ -23,6 +23,19 @@ replication('from a clean slate (rollback with --revert-wal-level --drop-role) n
   assert.equal(await query(replica1, 'select subname from pg_subscription'), [])
   const [{ wal_level }] = await query(config.primary, 'show wal_level')
   assert.is(wal_level, 'replica')
+})
+
+replication('against a cluster replkit cannot restart: no password, refused; then the exact restart instruction', async () => {
+  const remote = { CLUSTER_DIR: '/nonexistent/replkit' } // the same servers, seen as not replkit's own
+  const refused = await run('replicate', [], remote)
+  assert.is(refused.code, 1)
+  assert.match(refused.stderr.trim(), /^replkit: REPLICATOR_PASSWORD is not set: put it in \.env or the environment/)
+  const r = await run('replicate', [], { ...remote, REPLICATOR_PASSWORD: 'remote-cluster-secret' })
+  assert.is(r.code, 2)
+  assert.match(r.stderr, /wal_level = logical is set but needs a restart \(a reload does not apply it\); restart the server/)
+  const [{ pending_restart }] = await query(config.primary, `select pending_restart from pg_settings where name = 'wal_level'`)
+  assert.is(pending_restart, true)
+  assert.not.ok(r.stdout.includes('remote-cluster-secret') || r.stderr.includes('remote-cluster-secret'))
 })
 
 replication('rollback without --yes refuses and changes nothing', async () => {
