@@ -10,9 +10,10 @@ import { type Sql, connect } from './db.js'
 import { CHAOS_EMAIL, type WriterResult, startWriter, writerRowsOn } from './chaos-writer.js'
 import { formatBytes } from './check-verdicts.js'
 import { ReplkitError } from './errors.js'
-import { isLocalClusterNode, localNode, restartNode, startNode, stopNode } from './local-cluster.js'
+import { isLocalClusterNode, localNode, nodeState, restartNode, startNode, stopNode } from './local-cluster.js'
 import { poll, subscriptionName, waitForCatchup } from './replication.js'
 import { compareWithPrimary } from './resync.js'
+import { runSqlFile } from './sql-files.js'
 
 export type Figures = Record<string, string | number>
 
@@ -109,6 +110,13 @@ async function writerRowsEverywhere(c: Cluster, w: WriterResult, proofs: string[
   proofs.push(`all ${w.live.length} rows the writer committed are on every node, none of its ${w.deleted.length} deleted rows is`)
 }
 
+/** make check exits 0: the drill left the cluster replicated and healthy. */
+async function healthy(proofs: string[]): Promise<void> {
+  const check = await runTool('check-replication', [])
+  if (check.code !== 0) fail(`make check exits ${check.code} after the drill:\n${check.stdout}`)
+  proofs.push('make check: exit 0 afterwards')
+}
+
 async function removeChaosRows(c: Cluster, timeoutMs: number): Promise<void> {
   await c.primary`delete from public.orders where customer_email = ${CHAOS_EMAIL}`
   await catchUp(c, timeoutMs)
@@ -150,13 +158,14 @@ const replicaDown: Drill = {
       await catchUp(c, timeoutMs)
       const catchupMs = ms(starting)
       await provenEqual(c, config, timeoutMs, proofs)
+      await healthy(proofs)
       return {
         proofs,
         figures: { 'rows written': 10000, 'write ms': writeMs, 'slot retained WAL at check': formatBytes(slot.retainedBytes), 'start → caught up ms': catchupMs, 'peak retained WAL': formatBytes(await retained.stop()) },
       }
     } finally {
       await retained.stop()
-      await startNode(config, localNode(config, victim)).catch(() => {})
+      if ((await nodeState(config, localNode(config, victim))) !== 'running') await startNode(config, localNode(config, victim))
       await removeChaosRows(c, timeoutMs).finally(() => close(c))
     }
   },
@@ -185,6 +194,7 @@ const resyncUnderLoad: Drill = {
       const catchupMs = await catchUp(c, timeoutMs)
       await provenEqual(c, config, timeoutMs, proofs)
       await writerRowsEverywhere(c, stopped, proofs)
+      await healthy(proofs)
       return { proofs, figures: { ...writerFigures(stopped), 'resync ms': resyncMs, 'writer stop → caught up ms': catchupMs, 'peak retained WAL': formatBytes(await retained.stop()) } }
     } finally {
       if (!stopped) await writer.stop()
@@ -221,6 +231,12 @@ const primaryRestart: Drill = {
       const catchupMs = await catchUp(c, timeoutMs)
       await provenEqual(c, config, timeoutMs, proofs)
       await writerRowsEverywhere(c, stopped, proofs)
+      // The apply workers count the lost connection to the restarting PRIMARY as apply errors
+      // (pg_stat_subscription_stats is cumulative); with nothing lost proven above, clear them.
+      for (const replica of config.replicas) {
+        await runSqlFile(replica, 'sql/conflict/020_reset_error_count.sql', { vars: { subscription: subscriptionName(replica) }, dryRun: false })
+      }
+      await healthy(proofs)
       return { proofs, figures: { ...writerFigures(stopped), 'restart ms': restartMs, 'restart → walsenders back ms': reconnected!, 'writer stop → caught up ms': catchupMs, 'peak retained WAL': formatBytes(await retained.stop()) } }
     } finally {
       if (!stopped) await writer.stop()
@@ -261,6 +277,7 @@ const conflict: Drill = {
       if (repaired.code !== 0) fail(`fix-conflict --resync --yes failed (exit ${repaired.code}):\n${repaired.stdout}`)
       const repairMs = ms(repairing)
       await provenEqual(c, config, timeoutMs, proofs)
+      await healthy(proofs)
       return { proofs, figures: { 'conflict → apply error seen ms': stopped!, 'finish LSN': lsn!, 'repair (resync) ms': repairMs } }
     } finally {
       await c.primary`delete from public.products where sku = ${sku}`.catch(() => {})
