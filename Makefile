@@ -5,7 +5,8 @@ TSX   := node_modules/.bin/tsx
 ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed replicate rollback verify check bench-check
+.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed replicate rollback verify check bench-check \
+        sync fix-conflict sequences sync-sequences chaos
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -62,3 +63,18 @@ check: setup ## runbook steps 2 and 5.1: replication health and data consistency
 
 bench-check: up ## benchmark: in-database checksums vs fetching rows, and --diff, on 1M products (database replkit_bench)
 	@$(TSX) scripts/bench-check.ts $(ARGS)
+
+sync: setup ## runbook step 4, safely: resync replicas from the PRIMARY under live writes (ARGS="--yes [--replica R] [--table T] [--dry-run]")
+	@$(TSX) scripts/sync-replicas.ts $(ARGS)
+
+fix-conflict: setup ## a subscription stopped by an apply error: its LSN and key; ARGS="--resync --yes" or "--skip --yes"
+	@$(TSX) scripts/fix-conflict.ts $(ARGS)
+
+sequences: setup ## sequence values per node (not replicated); exit 1 when a replica is behind
+	@$(TSX) scripts/sync-sequences.ts --report $(ARGS)
+
+sync-sequences: setup ## raise each replica's sequences to at least the PRIMARY's, never backwards (ARGS="--dry-run")
+	@$(TSX) scripts/sync-sequences.ts $(ARGS)
+
+chaos: up ## fault drills with figures: replica down, resync under load, PRIMARY restart, conflict, partition (ARGS="--drills LIST")
+	@$(TSX) scripts/chaos.ts $(ARGS)
