@@ -85,7 +85,7 @@ test('a node that is down is one critical verdict; the others are still judged',
   facts.replicas[0].subscriptions[0].applyErrorCount = 1
   const found = problems(facts)
   assert.match(found[0], /^critical replica2 is down: cannot reach replica2: connection refused: start replica2/)
-  assert.ok(found.some(v => /sub_replica1 has 1 apply error:/.test(v)))
+  assert.ok(found.some(v => /^warning sub_replica1 had 1 apply error but is running and caught up now/.test(v)))
   assert.ok(found.some(v => /^warning slot sub_replica2 is inactive and holds 4\.0 kB of WAL/.test(v)))
   assert.not.ok(found.some(v => /replica2.*rows|no subscriptions on replica2/.test(v)))
   assert.equal(compareTables(facts).find(c => c.table === 'products')!.cells.map(c => c.state), ['reference', 'match', 'unknown'])
@@ -105,9 +105,10 @@ test('an inactive slot holding WAL is a warning (exit 1); past the limit it is c
   assert.match(problems(facts)[0], /wal_status lost.*make sync/)
 })
 
-test('apply errors are critical and name SKIP, the LSN to find, resync and resetting the count', () => {
+test('apply errors that still block apply are critical and name SKIP, the LSN to find, resync and resetting the count', () => {
   const facts = healthy()
   facts.replicas[1].subscriptions[0].applyErrorCount = 3
+  facts.primary.walSenders[1].lagBytes = 512
   const [v] = verdicts(facts, thresholds)
   assert.is(v.level, 'critical')
   assert.is(v.problem, 'sub_replica2 has 3 apply errors')
@@ -115,6 +116,17 @@ test('apply errors are critical and name SKIP, the LSN to find, resync and reset
   assert.match(v.fix, /ALTER SUBSCRIPTION sub_replica2 SKIP \(lsn = '<finished at LSN>'\) \(loses that whole transaction/)
   assert.match(v.fix, /resync with make sync/)
   assert.match(v.fix, /pg_stat_reset_subscription_stats\(16400\)/)
+})
+
+test('past apply errors on a running, caught-up subscription are a warning, not critical', () => {
+  const facts = healthy()
+  facts.replicas[0].subscriptions[0].applyErrorCount = 2
+  assert.equal(problems(facts), [
+    'warning sub_replica1 had 2 apply errors but is running and caught up now: read replica1\'s log for what failed (a PRIMARY restart counts too); then clear the count with SELECT pg_stat_reset_subscription_stats(16400)',
+  ])
+  assert.is(exitCode(verdicts(facts, thresholds)), 1)
+  facts.primary.walSenders = facts.primary.walSenders.slice(1) // no walsender: lag only from the slot
+  assert.is(verdicts(facts, thresholds)[0].level, 'critical')
 })
 
 test('a disabled subscription, a dead worker, syncing tables and a missing slot', () => {

@@ -174,7 +174,15 @@ function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: Threshol
   } else if (sub.workerPid === null) {
     say('critical', `${name} is enabled but no apply worker runs`, `see ${replica.name}'s log for why the worker exits; check max_logical_replication_workers`)
   }
-  if (sub.applyErrorCount > 0) {
+  const lag = replicaLags(facts).find(l => l.replica === replica.name)
+  // apply_error_count is cumulative: a PRIMARY restart or a fixed conflict leaves it above 0.
+  // A conflict that still blocks apply keeps the walsender behind (its transaction is WAL after
+  // replay_lsn), so a running worker whose walsender is fully caught up means past errors only.
+  const caughtUp = sub.enabled && sub.workerPid !== null && lag?.source === 'walsender' && lag.bytes === 0
+  if (sub.applyErrorCount > 0 && caughtUp) {
+    say('warning', `${name} had ${sub.applyErrorCount} apply error${sub.applyErrorCount === 1 ? '' : 's'} but is running and caught up now`,
+      `read ${replica.name}'s log for what failed (a PRIMARY restart counts too); then clear the count with SELECT pg_stat_reset_subscription_stats(${sub.id})`)
+  } else if (sub.applyErrorCount > 0) {
     say('critical', `${name} has ${sub.applyErrorCount} apply error${sub.applyErrorCount === 1 ? '' : 's'}`,
       `see ${replica.name}'s log for the failing change and its "finished at" LSN; remove the conflicting row on ${replica.name}, ` +
       `or skip the failing transaction with ALTER SUBSCRIPTION ${name} SKIP (lsn = '<finished at LSN>') (loses that whole transaction on ${replica.name}), ` +
@@ -197,7 +205,6 @@ function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: Threshol
   if (primary.up && !primary.slots.some(s => s.name === (sub.slotName ?? name))) {
     say('critical', `${name}'s slot ${sub.slotName ?? name} does not exist on the PRIMARY`, 'resync with make sync (re-creates the subscription and its slot)')
   }
-  const lag = replicaLags(facts).find(l => l.replica === replica.name)
   if (lag?.bytes != null && lag.bytes > t.maxLagBytes) {
     say('warning', `${replica.name} is ${formatBytes(lag.bytes)} behind the PRIMARY`, 'see its apply errors and the replica\'s log; lag that keeps growing means apply is stuck')
   }
