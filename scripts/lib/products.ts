@@ -29,6 +29,12 @@ const FIELDS = new Set(['sku', 'title', 'description', 'price', 'stock', 'catego
 const MAX_PRICE = 9_999_999_999.99 // numeric(12,2)
 const MAX_INT = 2_147_483_647
 
+/** Position of the next `char` at or after `from`, or the chunk's end when there is none. */
+function indexOrEnd(chunk: string, char: string, from: number): number {
+  const at = chunk.indexOf(char, from)
+  return at === -1 ? chunk.length : at
+}
+
 /** Reads the top-level array one object at a time; malformed JSON stops with file:line. */
 export async function* readRecords(chunks: AsyncIterable<string>, file: string): AsyncGenerator<RawRecord> {
   let phase: 'start' | 'between' | 'after-value' | 'end' = 'start'
@@ -44,14 +50,27 @@ export async function* readRecords(chunks: AsyncIterable<string>, file: string):
   }
   for await (const chunk of chunks) {
     let start = depth > 0 ? 0 : -1
+    let nextQuote = -1
+    let nextBackslash = -1
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk.charCodeAt(i)
       if (c === 10) line++
       if (depth > 0) {
-        if (inString) {
-          if (escaped) escaped = false
-          else if (c === 92) escaped = true
-          else if (c === 34) inString = false
+        if (escaped) {
+          escaped = false
+        } else if (inString) {
+          // Most of a record is string content: jump to the next quote or backslash instead of
+          // stepping through it. (A raw newline inside a string is invalid JSON; JSON.parse
+          // rejects that record at its own line, so skipping it does not misplace an error.)
+          if (nextQuote < i) nextQuote = indexOrEnd(chunk, '"', i)
+          if (nextBackslash < i) nextBackslash = indexOrEnd(chunk, '\\', i)
+          if (nextBackslash < nextQuote) {
+            i = nextBackslash
+            escaped = true
+          } else {
+            i = nextQuote
+            inString = i === chunk.length
+          }
         } else if (c === 34) inString = true
         else if (c === 123 || c === 91) depth++
         else if (c === 125 || c === 93) {
@@ -118,6 +137,12 @@ function chars(text: string): number {
   return text.length <= 1 ? text.length : [...text].length
 }
 
+/** Longer than `limit` characters? Counting code points is costly, and a string no longer than
+ * the limit in UTF-16 units cannot have more code points than that, so most texts need no count. */
+function tooLong(text: string, limit: number): boolean {
+  return text.length > limit && chars(text) > limit
+}
+
 function describe(value: unknown): string {
   if (value === undefined) return 'missing'
   return JSON.stringify(value)?.slice(0, 40) ?? String(value)
@@ -132,8 +157,8 @@ export function validateProduct(raw: RawRecord, file: string, limits: Limits, ca
     throw new ReplkitError(`${file}:${raw.line}: malformed JSON in record [${raw.index}]: ${(error as Error).message}`)
   }
   const record = value as Record<string, unknown>
-  const skuText = typeof record.sku === 'string' && record.sku.trim() ? ` (sku "${record.sku}")` : ''
   const bad = (field: string, problem: string): never => {
+    const skuText = typeof record.sku === 'string' && record.sku.trim() ? ` (sku "${record.sku}")` : ''
     throw new ReplkitError(`${file}:${raw.line}: record [${raw.index}]${skuText}: ${field} ${problem}`)
   }
   for (const key of Object.keys(record)) if (!FIELDS.has(key)) bad(key, 'is not a known field (sku, title, description, price, stock, category, attributes)')
@@ -143,9 +168,9 @@ export function validateProduct(raw: RawRecord, file: string, limits: Limits, ca
   const skuValue = sku as string
   if (skuValue !== skuValue.trim()) bad('sku', 'has leading or trailing spaces')
   if (skuValue.toUpperCase().startsWith('REPLKIT-')) bad('sku', 'starts with REPLKIT-, which replkit reserves for its canary rows')
-  if (chars(skuValue) > limits.sku) bad('sku', `is ${chars(skuValue)} characters, longer than its column (${limits.sku})`)
+  if (tooLong(skuValue, limits.sku)) bad('sku', `is ${chars(skuValue)} characters, longer than its column (${limits.sku})`)
   if (typeof title !== 'string' || title.trim() === '') bad('title', `must be a non-empty string, got ${describe(title)}`)
-  if (chars(title as string) > limits.title) bad('title', `is ${chars(title as string)} characters, longer than its column (${limits.title})`)
+  if (tooLong(title as string, limits.title)) bad('title', `is ${chars(title as string)} characters, longer than its column (${limits.title})`)
   if (description !== undefined && description !== null && typeof description !== 'string') bad('description', `must be a string, got ${describe(description)}`)
   for (const [field, text] of [['sku', sku], ['title', title], ['description', description]] as const) {
     if (typeof text === 'string' && text.includes('\u0000')) bad(field, 'contains a NUL character, which PostgreSQL text cannot hold')

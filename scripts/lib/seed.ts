@@ -35,7 +35,7 @@ export interface SeedOptions {
   onProgress?: (records: number, fraction: number) => void
 }
 
-export const seedStatements = ['010_staging.sql', '020_categories.sql', '030_products.sql', '040_inventory.sql', '050_unlisted.sql']
+export const seedStatements = ['005_work_mem.sql', '010_staging.sql', '015_analyze_staging.sql', '020_categories.sql', '030_products.sql', '040_inventory.sql', '050_unlisted.sql']
 
 async function statement(name: string): Promise<string> {
   return readFile(join(seedSqlDir, name), 'utf8')
@@ -73,6 +73,7 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
   const conn = await sql.reserve()
   try {
     await conn`begin`
+    await conn.unsafe(await statement('005_work_mem.sql'))
     await conn.unsafe(await statement('010_staging.sql'))
     let found = 0
     let fraction = 0
@@ -94,6 +95,7 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     const copy = await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes) from stdin`.writable()
     await pipeline(Readable.from(lines()), copy)
     opts.onProgress?.(found, 1)
+    await conn.unsafe(await statement('015_analyze_staging.sql'))
     const categoriesChanged = (await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(categories)])).count
     const [{ created, updated }] = await conn.unsafe(await statement('030_products.sql'))
     const inventoryChanged = (await conn.unsafe(await statement('040_inventory.sql'))).count

@@ -1,0 +1,210 @@
+// make bench-seed: our seed against a raw COPY and a row-at-a-time loop, on N generated products,
+// in one run on one machine (only ratios measured together mean anything on a shared box).
+// Destructive on the PRIMARY of the local cluster only; leaves it re-seeded with data/products.json.
+import { createReadStream } from 'node:fs'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { join, relative } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type postgres from 'postgres'
+import yargs from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { product, writeProductsCopy, writeProductsJson } from '../bench/generate-products.js'
+import { loadConfig, repoRoot } from './lib/config.js'
+import { type Sql, withNode } from './lib/db.js'
+import { EXIT, ReplkitError } from './lib/errors.js'
+import { isLocalClusterNode } from './lib/local-cluster.js'
+import { colour, formatTable, main, progress } from './lib/report.js'
+import { type SeedResult, loadCategories, seed } from './lib/seed.js'
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('bench-seed')
+  .usage(`$0 [--rows N] [--sample N] [--json]
+
+Benchmark the seed on N generated products against two baselines, in one run:
+  1. our seed into an empty PRIMARY (the real user path: scripts/lib/seed.ts)
+  2. raw COPY of the same rows straight into the empty, indexed products table
+  3. one INSERT ... ON CONFLICT per row, autocommit, on a sample (like an ORM loop)
+  4. a re-seed of the unchanged file (must write 0 rows)
+and check the targets. Exits 1 when a target is missed.
+
+DESTRUCTIVE: truncates categories, products and inventory (CASCADE: orders' items too) on
+the PRIMARY, many times. It refuses to run unless the PRIMARY is a node of this checkout's
+local cluster (make up), and re-seeds data/products.json at the end.`)
+  .option('rows', { type: 'number', default: 1_000_000, describe: 'products to generate' })
+  .option('sample', { type: 'number', default: 50_000, describe: 'rows for the row-at-a-time baseline' })
+  .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
+  .check(a => {
+    if (!Number.isInteger(a.rows) || a.rows < 1) throw new Error('--rows must be a positive integer')
+    if (!Number.isInteger(a.sample) || a.sample < 1) throw new Error('--sample must be a positive integer')
+    return true
+  })
+  .strict()
+  .help()
+  .parse()
+
+const resultsDir = join(repoRoot, 'bench/results')
+const categoriesFile = join(repoRoot, 'data/categories.json')
+const say = argv.json ? () => {} : (text: string) => console.error(colour.dim(text))
+
+interface Phase {
+  name: string
+  rows: number
+  seconds: number
+  rowsPerSecond: number
+  /** Rows the phase created or changed in the database (all tables). */
+  written: number
+  note: string
+}
+
+function phase(name: string, rows: number, seconds: number, written: number, note: string): Phase {
+  return { name, rows, seconds, rowsPerSecond: rows / seconds, written, note }
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now()
+  const value = await fn()
+  return [value, (performance.now() - start) / 1000]
+}
+
+/** Every timed phase starts from the same state: empty tables, a fresh checkpoint. */
+async function emptyTables(sql: Sql, which: 'all' | 'products'): Promise<void> {
+  await sql.unsafe(which === 'all' ? 'truncate public.categories, public.products, public.inventory cascade' : 'truncate public.products cascade')
+  await settle(sql)
+}
+
+/** VACUUM ANALYZE (visibility map, hint bits, statistics) and a CHECKPOINT, so no phase pays for the one before it. */
+async function settle(sql: Sql): Promise<void> {
+  await sql.unsafe('vacuum analyze public.categories, public.products, public.inventory')
+  await sql.unsafe('checkpoint')
+}
+
+async function runSeed(sql: Sql, file: string, label: string): Promise<SeedResult> {
+  const bar = progress(label)
+  const result = await seed(sql, { file, categoriesFile, dryRun: false, onProgress: argv.json ? undefined : (n, f) => bar.update(n, f) })
+  bar.done()
+  return result
+}
+
+async function rawCopy(sql: Sql, file: string): Promise<number> {
+  const conn = await sql.reserve()
+  try {
+    const [, seconds] = await timed(async () => {
+      const copy = await conn`copy public.products (sku, title, description, price, stock, category_id, attributes) from stdin`.writable()
+      await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), copy)
+    })
+    return seconds
+  } finally {
+    conn.release()
+  }
+}
+
+/** What an ORM loop does: one parameterised upsert per row, each its own transaction. */
+async function rowAtATime(sql: Sql, rows: number, slugs: string[], categoryIds: Map<string, string>): Promise<number> {
+  const [, seconds] = await timed(async () => {
+    for (let i = 0; i < rows; i++) {
+      const p = product(i, slugs)
+      await sql`
+        insert into public.products (sku, title, description, price, stock, category_id, attributes)
+        values (${p.sku}, ${p.title}, ${p.description}, ${p.price.toFixed(2)}::numeric, ${p.stock}, ${categoryIds.get(p.category)!}::uuid, ${sql.json(p.attributes as postgres.JSONValue)})
+        on conflict (sku) do update
+          set title = excluded.title, description = excluded.description, price = excluded.price,
+              stock = excluded.stock, category_id = excluded.category_id, attributes = excluded.attributes`
+    }
+  })
+  return seconds
+}
+
+const written = (r: SeedResult) => r.created + r.updated + r.inventoryChanged + r.categoriesChanged
+
+main(async () => {
+  const config = loadConfig()
+  if (!isLocalClusterNode(config, config.primary)) {
+    throw new ReplkitError(`bench-seed is destructive and runs only on this checkout's local cluster; the PRIMARY (${config.primary.label}) is not one of its nodes (make up)`)
+  }
+  const rows = argv.rows
+  const sample = Math.min(argv.sample, rows)
+  const slugs = (await loadCategories(categoriesFile)).map(c => c.slug)
+  await mkdir(resultsDir, { recursive: true })
+  const jsonFile = join(resultsDir, `products-${rows}.json.tmp`)
+  const copyFile = join(resultsDir, `products-${rows}.copy.tmp`)
+
+  say(`Generating ${rows.toLocaleString('en-US')} products into ${relative(process.cwd(), jsonFile)} ...`)
+  const [, generateSeconds] = await timed(() => writeProductsJson(jsonFile, rows, slugs))
+
+  const phases = await withNode(config.primary, async sql => {
+    try {
+      say('1. our seed into an empty PRIMARY ...')
+      await emptyTables(sql, 'all')
+      const [first, seedSeconds] = await timed(() => runSeed(sql, jsonFile, 'Seeding'))
+      if (first.created !== rows) throw new ReplkitError(`the seed created ${first.created} products, expected ${rows}`)
+
+      say('4. re-seed of the unchanged file ...')
+      await settle(sql)
+      const [again, reseedSeconds] = await timed(() => runSeed(sql, jsonFile, 'Re-seeding'))
+
+      const categoryIds = new Map((await sql`select slug, id from public.categories`).map(r => [r.slug as string, r.id as string]))
+      say('2. raw COPY baseline (writing the COPY file first, untimed) ...')
+      await writeProductsCopy(copyFile, rows, slugs, categoryIds)
+      await emptyTables(sql, 'products')
+      const copySeconds = await rawCopy(sql, copyFile)
+
+      say(`3. row-at-a-time baseline on ${sample.toLocaleString('en-US')} rows ...`)
+      await emptyTables(sql, 'products')
+      const loopSeconds = await rowAtATime(sql, sample, slugs, categoryIds)
+
+      return [
+        phase('our seed (empty PRIMARY)', rows, seedSeconds, written(first), 'whole user path: read + validate + staging COPY + upserts of categories, products, inventory; one transaction'),
+        phase('raw COPY (products only)', rows, copySeconds, rows, 'COPY of a pre-generated text file into the empty, indexed products table (FK checked); no inventory'),
+        phase('row-at-a-time upsert', sample, loopSeconds, sample, 'one INSERT ... ON CONFLICT (sku) DO UPDATE per row, autocommit, products only, category ids cached client-side'),
+        phase('re-seed, file unchanged', rows, reseedSeconds, written(again), `created ${again.created}, updated ${again.updated}, skipped ${again.skipped}, inventory ${again.inventoryChanged}, categories ${again.categoriesChanged}`),
+      ]
+    } finally {
+      say('Restoring the PRIMARY to data/products.json ...')
+      await emptyTables(sql, 'all')
+      await seed(sql, { file: join(repoRoot, 'data/products.json'), categoriesFile, dryRun: false })
+    }
+  }, { statementTimeoutMs: 0 }).finally(() => Promise.all([rm(jsonFile, { force: true }), rm(copyFile, { force: true })]))
+
+  const [ours, copy, loop, reseed] = phases
+  const targets = [
+    { target: 'seed ≥ 0.85× raw COPY rate', measured: ours.rowsPerSecond / copy.rowsPerSecond, needed: 0.85, unit: '×' },
+    { target: 'seed ≥ 20× row-at-a-time rate', measured: ours.rowsPerSecond / loop.rowsPerSecond, needed: 20, unit: '×' },
+    { target: 're-seed ≥ 2× raw COPY rate', measured: reseed.rowsPerSecond / copy.rowsPerSecond, needed: 2, unit: '×' },
+    { target: 're-seed writes 0 rows', measured: reseed.written, needed: 0, unit: ' rows' },
+  ].map(t => ({ ...t, met: t.unit === ' rows' ? t.measured === t.needed : t.measured >= t.needed }))
+
+  const [{ server }] = await withNode(config.primary, sql => sql`select current_setting('server_version') as server`)
+  const report = {
+    rows,
+    sample,
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version, postgres: server as string },
+    generateSeconds,
+    phases,
+    targets,
+    method: 'Each timed phase starts from truncated tables after VACUUM ANALYZE and CHECKPOINT (the re-seed from the seeded tables after the same), so none pays for the previous one\'s hint bits or dirty buffers.',
+  }
+  await writeFile(join(resultsDir, 'seed.json'), JSON.stringify(report, null, 2) + '\n')
+
+  if (argv.json) {
+    console.log(JSON.stringify(report, null, 2))
+  } else {
+    const ratio = (p: Phase) => `${(p.rowsPerSecond / copy.rowsPerSecond).toFixed(2)}×`
+    console.log(`Seed benchmark: ${rows.toLocaleString('en-US')} generated products (generated in ${generateSeconds.toFixed(1)} s), ${report.machine.cpus} CPUs, PostgreSQL ${server}\n`)
+    console.log(formatTable(
+      ['Phase', 'Rows', 'Seconds', 'Rows/s', 'vs raw COPY', 'Rows written'],
+      phases.map(p => [p.name, p.rows, Number(p.seconds.toFixed(2)), Math.round(p.rowsPerSecond), ratio(p), p.written]),
+    ))
+    console.log('')
+    console.log(formatTable(
+      ['Target', 'Measured', 'Needed', 'Result'],
+      targets.map(t => [t.target, t.unit === '×' ? `${t.measured.toFixed(2)}×` : `${t.measured}${t.unit}`, `${t.needed}${t.unit}`, t.met ? colour.green('met') : colour.red('NOT met')]),
+    ))
+    console.log('')
+    for (const p of phases) console.log(colour.dim(`${p.name}: ${p.note}`))
+    console.log(colour.dim(report.method))
+    console.log(colour.dim(`Results written to ${relative(process.cwd(), join(resultsDir, 'seed.json'))}`))
+  }
+  return targets.every(t => t.met) ? EXIT.ok : EXIT.warning
+})
