@@ -95,8 +95,11 @@ export async function writeProductsJson(path: string, rows: number, slugs: reado
   await writeLines(path, rows, i => `${i === 0 ? '' : ',\n'}  ${JSON.stringify(product(i, slugs))}`, '[\n', '\n]\n')
 }
 
+/** A fixed id per product, so the raw-COPY baseline can write inventory rows that point at it. */
+export const productId = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`
+
 /**
- * The same rows as COPY text for public.products (sku, title, description, price, stock,
+ * The same rows as COPY text for public.products (id, sku, title, description, price, stock,
  * category_id, attributes): copyLine's columns, with the category slug replaced by its id.
  */
 export async function writeProductsCopy(path: string, rows: number, slugs: readonly string[], categoryIds: ReadonlyMap<string, string>): Promise<void> {
@@ -104,6 +107,11 @@ export async function writeProductsCopy(path: string, rows: number, slugs: reado
     const p = product(i, slugs)
     const id = categoryIds.get(p.category)
     if (!id) throw new Error(`category ${p.category} has no id on the PRIMARY`)
-    return copyLine({ ...p, category: id })
+    return `${productId(i)}\t${copyLine({ ...p, category: id })}`
   })
+}
+
+/** COPY text for public.inventory (product_id, warehouse, quantity): what the seed derives from stock. */
+export async function writeInventoryCopy(path: string, rows: number, slugs: readonly string[]): Promise<void> {
+  await writeLines(path, rows, i => `${productId(i)}\tmain\t${product(i, slugs).stock}\n`)
 }

@@ -213,8 +213,12 @@ export function duplicateChecker(file: string) {
 
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 
+const COPY_SPECIAL = /[\\\n\r\t]/
+
+/** Most values need no escaping: testing first skips the replace (and its callback) for them. */
 function copyText(value: string | null): string {
-  return value === null ? '\\N' : value.replace(/[\\\n\r\t]/g, c => COPY_ESCAPES[c])
+  if (value === null) return '\\N'
+  return COPY_SPECIAL.test(value) ? value.replace(/[\\\n\r\t]/g, c => COPY_ESCAPES[c]) : value
 }
 
 /** One line of COPY text format for the staging table (sku, title, description, price, stock, category, attributes). */

@@ -35,7 +35,10 @@ export interface SeedOptions {
   onProgress?: (records: number, fraction: number) => void
 }
 
-export const seedStatements = ['005_work_mem.sql', '010_staging.sql', '015_analyze_staging.sql', '020_categories.sql', '030_products.sql', '040_inventory.sql', '050_unlisted.sql']
+export const seedStatements = [
+  '005_work_mem.sql', '010_staging.sql', '020_categories.sql', '025_match.sql',
+  '030_update_products.sql', '035_insert_products.sql', '040_update_inventory.sql', '045_insert_inventory.sql', '050_unlisted.sql',
+]
 
 async function statement(name: string): Promise<string> {
   return readFile(join(seedSqlDir, name), 'utf8')
@@ -95,15 +98,20 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     const copy = await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes) from stdin`.writable()
     await pipeline(Readable.from(lines()), copy)
     opts.onProgress?.(found, 1)
-    await conn.unsafe(await statement('015_analyze_staging.sql'))
     const categoriesChanged = (await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(categories)])).count
-    const [{ created, updated }] = await conn.unsafe(await statement('030_products.sql'))
-    const inventoryChanged = (await conn.unsafe(await statement('040_inventory.sql'))).count
+    await conn.unsafe(await statement('025_match.sql'))
+    const updated = (await conn.unsafe(await statement('030_update_products.sql'))).count
+    const created = (await conn.unsafe(await statement('035_insert_products.sql'))).count
+    const inventoryChanged = (await conn.unsafe(await statement('040_update_inventory.sql'))).count
+      + (await conn.unsafe(await statement('045_insert_inventory.sql'))).count
     const [{ unlisted }] = await conn.unsafe(await statement('050_unlisted.sql'))
     await conn.unsafe(opts.dryRun ? 'rollback' : 'commit')
     return { found, created, updated, skipped: found - created - updated, unlisted, categoriesChanged, inventoryChanged }
   } catch (error) {
     await conn`rollback`.catch(() => {})
+    if ((error as { code?: string }).code === '23505') {
+      throw new ReplkitError(`primary: another writer added a product or inventory row while the seed ran (${(error as { detail?: string }).detail ?? 'duplicate key'}); nothing was written — run the seed again`)
+    }
     throw error
   } finally {
     conn.release()
