@@ -302,10 +302,10 @@ const partition: Drill = {
     const local = requireLocal(config, [config.primary])
     if (local) return { skipped: local, figures: {}, proofs: [] }
     const ns = await startPartitionReplica(config, timeoutMs)
-    if ('unavailable' in ns) return { skipped: `${ns.unavailable}; this drill runs a fourth replica in its own network namespace`, figures: {}, proofs: [] }
+    if ('unavailable' in ns) return { skipped: `${ns.unavailable}; this drill runs an extra replica in its own network namespace`, figures: {}, proofs: [] }
     const c = open(config)
     const nsSql = connect(ns.spec)
-    // The namespace replica joins the comparisons as a fourth node.
+    // The namespace replica joins the comparisons as one more node.
     const all: Cluster = { primary: c.primary, replicas: [...c.replicas, { name: ns.spec.name, sql: nsSql }], subscriptions: [...c.subscriptions, ns.subscription] }
     const proofs: string[] = []
     let figures: Figures
