@@ -11,8 +11,9 @@ import { CHAOS_EMAIL, type WriterResult, startWriter, writerRowsOn } from './cha
 import { formatBytes } from './check-verdicts.js'
 import { ReplkitError } from './errors.js'
 import { isLocalClusterNode, localNode, nodeState, restartNode, startNode, stopNode } from './local-cluster.js'
+import { leftovers, startPartitionReplica } from './partition-replica.js'
 import { poll, subscriptionName, waitForCatchup } from './replication.js'
-import { compareWithPrimary } from './resync.js'
+import { compareWithPrimary, waitReady } from './resync.js'
 import { runSqlFile } from './sql-files.js'
 
 export type Figures = Record<string, string | number>
@@ -45,9 +46,8 @@ export async function runTool(name: string, args: string[]): Promise<{ code: num
   return { code: result.exitCode ?? -1, stdout: result.stdout + result.stderr }
 }
 
-/** The highest WAL any of replkit's slots retained (restart_lsn) while the drill ran; survives a PRIMARY restart. */
-function sampleRetainedWal(config: Config) {
-  const slots = config.replicas.map(subscriptionName)
+/** The highest WAL any of the slots (replkit's by default) retained (restart_lsn) while the drill ran; survives a PRIMARY restart. */
+function sampleRetainedWal(config: Config, slots = config.replicas.map(subscriptionName)) {
   let peak = 0
   let running = true
   const loop = (async () => {
@@ -115,6 +115,16 @@ async function healthy(proofs: string[]): Promise<void> {
   const check = await runTool('check-replication', [])
   if (check.code !== 0) fail(`make check exits ${check.code} after the drill:\n${check.stdout}`)
   proofs.push('make check: exit 0 afterwards')
+}
+
+/**
+ * The apply workers count the lost connection to a restarting PRIMARY as apply errors
+ * (pg_stat_subscription_stats is cumulative); once nothing lost is proven, clear them.
+ */
+async function clearConnectionLossErrors(config: Config): Promise<void> {
+  for (const replica of config.replicas) {
+    await runSqlFile(replica, 'sql/conflict/020_reset_error_count.sql', { vars: { subscription: subscriptionName(replica) }, dryRun: false })
+  }
 }
 
 async function removeChaosRows(c: Cluster, timeoutMs: number): Promise<void> {
@@ -231,11 +241,7 @@ const primaryRestart: Drill = {
       const catchupMs = await catchUp(c, timeoutMs)
       await provenEqual(c, config, timeoutMs, proofs)
       await writerRowsEverywhere(c, stopped, proofs)
-      // The apply workers count the lost connection to the restarting PRIMARY as apply errors
-      // (pg_stat_subscription_stats is cumulative); with nothing lost proven above, clear them.
-      for (const replica of config.replicas) {
-        await runSqlFile(replica, 'sql/conflict/020_reset_error_count.sql', { vars: { subscription: subscriptionName(replica) }, dryRun: false })
-      }
+      await clearConnectionLossErrors(config)
       await healthy(proofs)
       return { proofs, figures: { ...writerFigures(stopped), 'restart ms': restartMs, 'restart → walsenders back ms': reconnected!, 'writer stop → caught up ms': catchupMs, 'peak retained WAL': formatBytes(await retained.stop()) } }
     } finally {
@@ -287,17 +293,73 @@ const conflict: Drill = {
   },
 }
 
+const PARTITION_MS = 10_000
+
 const partition: Drill = {
   name: 'partition',
-  title: 'e. a replica cut off the network for 10 s under load',
-  async run() {
-    const probe = await $({ nothrow: true, quiet: true })`ip netns list`
-    const why = process.getuid?.() !== 0 ? 'not root: network namespaces need root'
-      : probe.exitCode !== 0 ? `ip netns is not available (${probe.stderr.trim()})`
-        : 'not built yet: it needs a fourth node started inside its own network namespace (veth pair, 10.200.0.0/24), ' +
-          'the PRIMARY listening on the veth address with pg_hba lines for it, and their cleanup; replica-down (a) covers the ' +
-          'subscriber-away-then-back path, but not a TCP cut with timeouts'
-    return { skipped: why, figures: {}, proofs: [] }
+  title: 'e. a replica in its own network namespace is cut off for 10 s under load',
+  async run({ config, timeoutMs, rate }): Promise<DrillOutcome> {
+    const local = requireLocal(config, [config.primary])
+    if (local) return { skipped: local, figures: {}, proofs: [] }
+    const ns = await startPartitionReplica(config, timeoutMs)
+    if ('unavailable' in ns) return { skipped: `${ns.unavailable}; this drill runs an extra replica in its own network namespace`, figures: {}, proofs: [] }
+    const c = open(config)
+    const nsSql = connect(ns.spec)
+    // The namespace replica joins the comparisons as one more node.
+    const all: Cluster = { primary: c.primary, replicas: [...c.replicas, { name: ns.spec.name, sql: nsSql }], subscriptions: [...c.subscriptions, ns.subscription] }
+    const proofs: string[] = []
+    let figures: Figures
+    try {
+      const { copyMs } = await waitReady(c.primary, nsSql, ns.spec, timeoutMs)
+      proofs.push(`${ns.spec.name} at ${ns.spec.host} in namespace ${ns.net.namespace} subscribed to the PRIMARY at ${ns.net.hostAddress}; initial copy ready`)
+      const writer = startWriter(config.primary, rate)
+      let stopped: WriterResult | undefined
+      const retained = sampleRetainedWal(config, [ns.subscription])
+      try {
+        await sleep(1000)
+        const cutAt = performance.now()
+        await ns.net.cut()
+        let walsenderGone: number | undefined
+        try {
+          // The cut is real when the PRIMARY gives up on the silent receiver (wal_sender_timeout).
+          walsenderGone = await poll(async () => {
+            const rows = await c.primary`select 1 from pg_stat_replication where application_name = ${ns.subscription}`
+            return rows.length ? undefined : ms(cutAt)
+          }, PARTITION_MS, 100)
+          await sleep(Math.max(0, PARTITION_MS - ms(cutAt)))
+        } finally {
+          await ns.net.heal()
+        }
+        const partitionMs = ms(cutAt)
+        if (walsenderGone === undefined) fail(`the PRIMARY kept streaming to ${ns.spec.name} through the whole cut: the link was not cut`)
+        proofs.push(`the PRIMARY's walsender for ${ns.subscription} ended ${walsenderGone} ms into the cut; the writer kept committing`)
+        const healed = performance.now()
+        const behind = await waitForCatchup(c.primary, [ns.subscription], timeoutMs)
+        if (behind.length) fail(`${ns.subscription} did not catch up within ${timeoutMs / 1000} s of the link coming back`)
+        const catchupMs = ms(healed)
+        const peak = await retained.stop()
+        stopped = await writer.stop()
+        figures = {
+          'rows written': stopped.inserts, ...writerFigures(stopped), 'initial copy ms': copyMs, 'partition ms': partitionMs,
+          'cut → walsender gone ms': walsenderGone!, 'peak retained WAL (slot restart_lsn)': formatBytes(peak), 'heal → caught up ms': catchupMs,
+        }
+      } finally {
+        if (!stopped) await writer.stop()
+        await retained.stop()
+      }
+      await provenEqual(all, config, timeoutMs, proofs)
+      await writerRowsEverywhere(all, stopped, proofs)
+    } finally {
+      await nsSql.end({ timeout: 1 }).catch(() => {})
+      await ns.remove().finally(() => removeChaosRows(c, timeoutMs)).finally(() => close(c))
+    }
+    const left = await leftovers(config, ns)
+    if (left.length) fail(`the drill left behind: ${left.join(', ')}`)
+    proofs.push('removed again: namespace, veth, node and its data, slot, the PRIMARY\'s extra listen address and pg_hba line')
+    // Exposing the PRIMARY on the veth, and taking it back, each took a restart.
+    await clearConnectionLossErrors(config)
+    await healthy(proofs)
+    return { proofs, figures }
   },
 }
 

@@ -17,6 +17,10 @@ export interface LocalNode {
   spec: NodeSpec
   dataDir: string
   logFile: string
+  /** Network namespace the server is started in (the partition drill's node); the host's when absent. */
+  netns?: string
+  /** Addresses its pg_hba.conf admits for host connections; 127.0.0.1/32 when absent. */
+  clientCidr?: string
 }
 
 export function localNodes(config: Config): LocalNode[] {
@@ -44,10 +48,12 @@ function bin(config: Config, name: string): string {
   return dir ? join(dir, name) : name
 }
 
-async function asServerUser(command: string, args: string[]) {
+/** Runs a server binary as the server user; inside netns when given (only root can enter one). */
+async function asServerUser(command: string, args: string[], netns?: string) {
+  const enter = netns ? ['ip', 'netns', 'exec', netns] : []
   const result = isRoot
-    ? await $({ quiet: true, nothrow: true })`runuser -u ${SERVER_USER} -- ${command} ${args}`
-    : await $({ quiet: true, nothrow: true })`${command} ${args}`
+    ? await $({ quiet: true, nothrow: true })`${enter} runuser -u ${SERVER_USER} -- ${command} ${args}`
+    : await $({ quiet: true, nothrow: true })`${enter} ${command} ${args}`
   return result
 }
 
@@ -122,7 +128,7 @@ async function initNode(config: Config, node: LocalNode): Promise<void> {
   const base = await readFile(conf, 'utf8')
   await writeFile(conf, `${base}\ninclude '${join(repoRoot, 'config/postgresql.conf')}'\ninclude 'replkit-node.conf'\n`)
   await writeFile(join(node.dataDir, 'replkit-node.conf'), nodeConf(config, node))
-  await writeFile(join(node.dataDir, 'pg_hba.conf'), await renderHba('127.0.0.1/32'))
+  await writeFile(join(node.dataDir, 'pg_hba.conf'), await renderHba(node.clientCidr ?? '127.0.0.1/32'))
   await giveToServerUser(node.dataDir)
 }
 
@@ -141,7 +147,7 @@ export async function startNode(config: Config, node: LocalNode): Promise<void> 
   if (await portInUse(node.spec.host, node.spec.port)) {
     throw new ReplkitError(`${node.spec.name}: ${node.spec.host}:${node.spec.port} is already in use by another server; stop it, or give replkit other ports in .env (PRIMARY_URL, REPLICA_URLS)`)
   }
-  const result = await asServerUser(bin(config, 'pg_ctl'), ['start', '-D', node.dataDir, '-l', node.logFile, '-w', '-t', '60'])
+  const result = await asServerUser(bin(config, 'pg_ctl'), ['start', '-D', node.dataDir, '-l', node.logFile, '-w', '-t', '60'], node.netns)
   if (result.exitCode !== 0) {
     throw new ReplkitError(`${node.spec.name}: pg_ctl start failed (see ${node.logFile}): ${result.stderr.trim().split('\n').pop()}`)
   }
@@ -153,7 +159,7 @@ export async function stopNode(config: Config, node: LocalNode, mode: 'fast' | '
 }
 
 export async function restartNode(config: Config, node: LocalNode): Promise<void> {
-  const result = await asServerUser(bin(config, 'pg_ctl'), ['restart', '-D', node.dataDir, '-l', node.logFile, '-m', 'fast', '-w', '-t', '60'])
+  const result = await asServerUser(bin(config, 'pg_ctl'), ['restart', '-D', node.dataDir, '-l', node.logFile, '-m', 'fast', '-w', '-t', '60'], node.netns)
   if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: pg_ctl restart failed (see ${node.logFile})`)
 }
 

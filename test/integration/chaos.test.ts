@@ -22,6 +22,8 @@ for (const drill of ['replica-down', 'resync-under-load', 'primary-restart', 'co
     assert.is(run.code, 0)
     if (result.skipped) assert.ok(result.skipped.length > 20)
     else assert.ok(result.proofs!.includes('make check: exit 0 afterwards'))
+    // The drill's namespace, veth, node, slot and PRIMARY exposure must not outlive it.
+    if (drill === 'partition' && !result.skipped) assert.ok(result.proofs!.some(p => p.startsWith('removed again:')), result.proofs!.join('\n'))
   })
 }
 
