@@ -51,7 +51,12 @@ export async function resyncTable(config: Config, replica: NodeSpec, table: stri
   const others = config.tables.filter(t => t !== table).map(t => `public.${t}`).join(', ')
   const file = (name: string, vars: Record<string, string>, node: NodeSpec = replica) => runSqlFile(node, `sql/sync/${name}`, { vars, dryRun })
 
-  await file('010_resync_publication.sql', { publication: temporary, tables: others }, config.primary)
+  // A temporary publication of every replicated table but T, created like the shared one. Only
+  // the replica being resynced switches to it, so T leaves THAT subscription alone: dropping T
+  // from the shared publication would stop T's changes for every replica, and re-adding it would
+  // make REFRESH re-copy T onto replicas that still hold its rows (duplicate keys) or, with
+  // copy_data = false, lose the changes made in between.
+  await runSqlFile(config.primary, 'sql/replication/040_publication.sql', { vars: { publication: temporary, tables: others }, dryRun })
   if (!dryRun) await waitPastOlderTransactions(primary, subscription, run.timeoutMs)
   run.say(`primary: temporary publication ${temporary} (every replicated table but ${table}); ${replica.name} replayed past older transactions`)
 
