@@ -181,52 +181,62 @@ const replicaDown: Drill = {
   },
 }
 
+/**
+ * The shape of drills b and c: a writer loads the PRIMARY for a second, `fault` runs under that
+ * load, the writer goes on a second more; then every replica must catch up, hold exactly the
+ * PRIMARY's rows and every row the writer committed, and make check must pass.
+ */
+async function underLoad(
+  { config, timeoutMs, rate }: DrillContext,
+  fault: (c: Cluster, proofs: string[]) => Promise<Record<string, string | number>>,
+  beforeHealthCheck: () => Promise<void> = async () => {},
+): Promise<DrillOutcome> {
+  const c = open(config)
+  const proofs: string[] = []
+  const retained = sampleRetainedWal(config)
+  const writer = startWriter(config.primary, rate)
+  let stopped: WriterResult | undefined
+  try {
+    await sleep(1000)
+    const figures = await fault(c, proofs)
+    await sleep(1000)
+    stopped = await writer.stop()
+    const catchupMs = await catchUp(c, timeoutMs)
+    await provenEqual(c, config, timeoutMs, proofs)
+    await writerRowsEverywhere(c, stopped, proofs)
+    await beforeHealthCheck()
+    await healthy(proofs)
+    return { proofs, figures: { ...writerFigures(stopped), ...figures, 'writer stop → caught up ms': catchupMs, 'peak retained WAL': formatBytes(await retained.stop()) } }
+  } finally {
+    if (!stopped) await writer.stop()
+    await retained.stop()
+    await removeChaosRows(c, timeoutMs).finally(() => close(c))
+  }
+}
+
 const resyncUnderLoad: Drill = {
   name: 'resync-under-load',
   title: 'b. make sync --replica replica1 while a writer inserts, updates and deletes',
-  async run({ config, timeoutMs, rate }): Promise<DrillOutcome> {
-    const target = config.replicas[0]
-    const c = open(config)
-    const proofs: string[] = []
-    const retained = sampleRetainedWal(config)
-    const writer = startWriter(config.primary, rate)
-    let stopped: WriterResult | undefined
-    try {
-      await sleep(1000)
-      const resyncing = performance.now()
-      const sync = await runTool('sync-replicas', ['--replica', target.name, '--yes'])
-      const resyncMs = ms(resyncing)
-      // 0, or 1 when the writer kept orders changing so sync could not compare it at a quiet moment.
-      if (sync.code > 1) fail(`make sync failed (exit ${sync.code}):\n${sync.stdout}`)
-      proofs.push(`make sync --replica ${target.name}: exit ${sync.code}, copy and catch-up done under load`)
-      await sleep(1000)
-      stopped = await writer.stop()
-      const catchupMs = await catchUp(c, timeoutMs)
-      await provenEqual(c, config, timeoutMs, proofs)
-      await writerRowsEverywhere(c, stopped, proofs)
-      await healthy(proofs)
-      return { proofs, figures: { ...writerFigures(stopped), 'resync ms': resyncMs, 'writer stop → caught up ms': catchupMs, 'peak retained WAL': formatBytes(await retained.stop()) } }
-    } finally {
-      if (!stopped) await writer.stop()
-      await retained.stop()
-      await removeChaosRows(c, timeoutMs).finally(() => close(c))
-    }
-  },
+  run: context => underLoad(context, async (_c, proofs) => {
+    const target = context.config.replicas[0]
+    const resyncing = performance.now()
+    const sync = await runTool('sync-replicas', ['--replica', target.name, '--yes'])
+    const resyncMs = ms(resyncing)
+    // 0, or 1 when the writer kept orders changing so sync could not compare it at a quiet moment.
+    if (sync.code > 1) fail(`make sync failed (exit ${sync.code}):\n${sync.stdout}`)
+    proofs.push(`make sync --replica ${target.name}: exit ${sync.code}, copy and catch-up done under load`)
+    return { 'resync ms': resyncMs }
+  }),
 }
 
 const primaryRestart: Drill = {
   name: 'primary-restart',
   title: 'c. the PRIMARY restarts (fast) under load',
-  async run({ config, timeoutMs, rate }): Promise<DrillOutcome> {
+  async run(context): Promise<DrillOutcome> {
+    const { config, timeoutMs } = context
     const skipped = requireLocal(config, [config.primary])
     if (skipped) return { skipped, figures: {}, proofs: [] }
-    const c = open(config)
-    const proofs: string[] = []
-    const retained = sampleRetainedWal(config)
-    const writer = startWriter(config.primary, rate)
-    let stopped: WriterResult | undefined
-    try {
-      await sleep(1000)
+    return underLoad(context, async (c, proofs) => {
       const restarting = performance.now()
       await restartNode(config, localNode(config, config.primary))
       const restartMs = ms(restarting)
@@ -236,19 +246,8 @@ const primaryRestart: Drill = {
       }, timeoutMs, 50)
       if (reconnected === undefined) fail(`the subscriptions did not reconnect within ${timeoutMs / 1000} s of the restart`)
       proofs.push(`every subscription reconnected by itself, ${reconnected} ms after the restart began`)
-      await sleep(1000)
-      stopped = await writer.stop()
-      const catchupMs = await catchUp(c, timeoutMs)
-      await provenEqual(c, config, timeoutMs, proofs)
-      await writerRowsEverywhere(c, stopped, proofs)
-      await clearConnectionLossErrors(config)
-      await healthy(proofs)
-      return { proofs, figures: { ...writerFigures(stopped), 'restart ms': restartMs, 'restart → walsenders back ms': reconnected!, 'writer stop → caught up ms': catchupMs, 'peak retained WAL': formatBytes(await retained.stop()) } }
-    } finally {
-      if (!stopped) await writer.stop()
-      await retained.stop()
-      await removeChaosRows(c, timeoutMs).finally(() => close(c))
-    }
+      return { 'restart ms': restartMs, 'restart → walsenders back ms': reconnected! }
+    }, () => clearConnectionLossErrors(config))
   },
 }
 
