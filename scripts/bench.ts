@@ -12,10 +12,11 @@ import { machineFacts } from '../bench/machine.js'
 import { type BenchReport, type ConsistencyBench, type SeedBench, formatSummary, writePlots } from '../bench/report.js'
 import { runJson, runStep } from '../bench/spawn.js'
 import { type Target, atLeast, within } from '../bench/targets.js'
-import { allNodes, loadConfig, repoRoot } from './lib/config.js'
-import { connectChecked, withNode } from './lib/db.js'
+import { type Config, allNodes, loadConfig, repoRoot } from './lib/config.js'
+import { type Sql, connectChecked, withNode } from './lib/db.js'
 import { EXIT, ReplkitError } from './lib/errors.js'
 import { isLocalClusterNode } from './lib/local-cluster.js'
+import { subscriptionName, waitForCatchup } from './lib/replication.js'
 import { colour, main } from './lib/report.js'
 
 const PROFILES = {
@@ -55,6 +56,17 @@ const profile = PROFILES[profileName]
 const outDir = resolve(repoRoot, argv.out ?? (argv.quick ? 'bench/results/quick' : 'bench/results'))
 const say = (text: string) => console.error(colour.dim(text))
 
+/**
+ * Every replica caught up and a CHECKPOINT on every node before each section, so no section
+ * pays for the one before it (on two cores, apply workers still busy with the last million rows
+ * would slow the next measurement down).
+ */
+async function settle(config: Config, primary: Sql, replicas: Sql[]): Promise<void> {
+  const behind = await waitForCatchup(primary, config.replicas.map(subscriptionName), 600_000)
+  if (behind.length) throw new ReplkitError(`bench: ${behind.join(', ')} did not catch up between sections`)
+  await Promise.all([primary, ...replicas].map(sql => sql.unsafe('checkpoint')))
+}
+
 main(async () => {
   const started = performance.now()
   const config = loadConfig()
@@ -73,18 +85,23 @@ main(async () => {
   const replicas = await Promise.all(config.replicas.map(r => connectChecked(r)))
   try {
 
+    await settle(config, primary, replicas)
     say(`make check wall time, ${profile.wallRuns} runs ...`)
     const check = await checkWallTime(profile.wallRuns)
 
+    await settle(config, primary, replicas)
     say(`canary latency: ${profile.canaries} idle, ${profile.canaries} under ${LOAD_RATE} tx/s ...`)
     const canary = await canaryLatency(config, primary, replicas, { canaries: profile.canaries, spacingMs: profile.spacingMs, loadRate: LOAD_RATE })
 
+    await settle(config, primary, replicas)
     say(`seed: ${profile.seedRows.toLocaleString('en-US')} products (scripts/bench-seed.ts) ...`)
     const seed = await runJson<SeedBench>('bench-seed', ['--rows', String(profile.seedRows), '--sample', String(profile.seedSample), '--out', outDir])
 
+    await settle(config, primary, replicas)
     say(`consistency check: ${profile.checkRows.toLocaleString('en-US')} products on ${config.replicas.length + 1} nodes (scripts/bench-check.ts) ...`)
     const consistency = await runJson<ConsistencyBench>('bench-check', ['--rows', String(profile.checkRows), '--runs', String(profile.checkRuns)])
 
+    await settle(config, primary, replicas)
     say(`initial copy: ${profile.copyRows.toLocaleString('en-US')} products to ${config.replicas.length} replicas ...`)
     const initialCopy = await initialCopyBench(config, profile.copyRows, outDir, say).finally(async () => {
       say('restoring the normal state (30 products, replicated) ...')
