@@ -5,7 +5,7 @@ TSX   := node_modules/.bin/tsx
 ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed replicate rollback verify check bench-check \
+.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed bench replicate rollback verify check bench-check \
         sync fix-conflict sequences sync-sequences chaos
 
 help: ## list the targets
@@ -48,6 +48,9 @@ typecheck: setup ## strict TypeScript check
 
 bench-seed: setup ## benchmark: seed vs raw COPY vs row-at-a-time (N=1000000 by default)
 	@$(TSX) scripts/bench-seed.ts $(ARGS)
+
+bench: up ## the performance report: every benchmark vs its same-run baseline, plots in bench/results (ARGS="--quick")
+	@$(TSX) scripts/bench.ts $(ARGS)
 
 replicate: setup ## runbook step 3: logical replication PRIMARY → replicas (idempotent; ARGS="--dry-run")
 	@$(TSX) scripts/replicate.ts $(ARGS)

@@ -4,7 +4,7 @@
 import { createReadStream } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
-import { join, relative } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type postgres from 'postgres'
 import yargs from 'yargs'
@@ -20,7 +20,7 @@ import { type SeedResult, loadCategories, seed } from './lib/seed.js'
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('bench-seed')
-  .usage(`$0 [--rows N] [--sample N] [--json]
+  .usage(`$0 [--rows N] [--sample N] [--json] [--out DIR]
 
 Benchmark the seed on N generated products against two baselines, in one run:
   1. our seed into an empty PRIMARY (the real user path: scripts/lib/seed.ts)
@@ -36,6 +36,7 @@ local cluster (make up), and re-seeds data/products.json at the end.`)
   .option('rows', { type: 'number', default: 1_000_000, describe: 'products to generate' })
   .option('sample', { type: 'number', default: 50_000, describe: 'rows for the row-at-a-time baseline' })
   .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
+  .option('out', { type: 'string', default: 'bench/results', describe: 'directory for seed.json and the temporary generated files' })
   .check(a => {
     if (!Number.isInteger(a.rows) || a.rows < 1) throw new Error('--rows must be a positive integer')
     if (!Number.isInteger(a.sample) || a.sample < 1) throw new Error('--sample must be a positive integer')
@@ -45,7 +46,7 @@ local cluster (make up), and re-seeds data/products.json at the end.`)
   .help()
   .parse()
 
-const resultsDir = join(repoRoot, 'bench/results')
+const resultsDir = resolve(repoRoot, argv.out)
 const categoriesFile = join(repoRoot, 'data/categories.json')
 const say = argv.json ? () => {} : (text: string) => console.error(colour.dim(text))
 

@@ -1,0 +1,30 @@
+// A target and whether this run met it. Every target is reported, met or not.
+export interface Target {
+  section: string
+  target: string
+  measured: number
+  needed: number
+  unit: string
+  met: boolean
+}
+
+/** The shape bench-seed and bench-check print with --json. */
+export type ScriptTarget = Omit<Target, 'section'>
+
+export const within = (section: string, target: string, measured: number, limit: number, unit: string): Target =>
+  ({ section, target, measured, needed: limit, unit, met: measured < limit })
+
+export const atLeast = (section: string, target: string, measured: number, needed: number, unit: string): Target =>
+  ({ section, target, measured, needed, unit, met: measured >= needed })
+
+export function showMeasured(t: Pick<Target, 'measured' | 'unit'>): string {
+  if (t.unit === '×') return `${t.measured.toFixed(2)}×`
+  if (t.unit === 's') return `${t.measured.toFixed(2)} s`
+  if (t.unit === 'ms') return `${t.measured.toFixed(2)} ms`
+  return `${Number.isInteger(t.measured) ? t.measured : t.measured.toFixed(1)}${t.unit}`
+}
+
+export function showNeeded(t: Pick<Target, 'needed' | 'unit' | 'target'>): string {
+  const bound = t.target.includes('≥') ? '≥ ' : t.target.includes('<') ? '< ' : ''
+  return `${bound}${showMeasured({ measured: t.needed, unit: t.unit })}`
+}

@@ -1,0 +1,134 @@
+// make bench: replkit's performance report. Every figure is a ratio against a baseline measured
+// in the same run on the same machine (shared 2-core boxes drift too much for absolute numbers
+// to mean anything across runs). Writes latest.json, latency-cdf.svg and throughput.svg.
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join, relative, resolve } from 'node:path'
+import yargs from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { canaryLatency } from '../bench/canary-latency.js'
+import { checkWallTime } from '../bench/check-wall.js'
+import { initialCopyBench, restoreDemoState } from '../bench/initial-copy.js'
+import { machineFacts } from '../bench/machine.js'
+import { type BenchReport, type ConsistencyBench, type SeedBench, formatSummary, writePlots } from '../bench/report.js'
+import { runJson, runStep } from '../bench/spawn.js'
+import { type Target, atLeast, within } from '../bench/targets.js'
+import { type Config, allNodes, loadConfig, repoRoot } from './lib/config.js'
+import { type Sql, connectChecked, withNode } from './lib/db.js'
+import { EXIT, ReplkitError } from './lib/errors.js'
+import { isLocalClusterNode } from './lib/local-cluster.js'
+import { subscriptionName, waitForCatchup } from './lib/replication.js'
+import { colour, main } from './lib/report.js'
+
+const PROFILES = {
+  default: { seedRows: 1_000_000, seedSample: 20_000, copyRows: 1_000_000, canaries: 300, spacingMs: 20, checkRows: 1_000_000, checkRuns: 3, wallRuns: 5 },
+  quick: { seedRows: 20_000, seedSample: 1_000, copyRows: 20_000, canaries: 50, spacingMs: 10, checkRows: 20_000, checkRuns: 1, wallRuns: 3 },
+}
+const LOAD_RATE = 1000
+const TARGET = { idleP99Ms: 10, loadP99Ms: 20, checkWallMs: 1000 }
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('bench')
+  .usage(`$0 [--quick] [--json] [--out DIR]
+
+replkit's performance report, each figure against a baseline measured in the same run:
+  seed of N generated products      vs raw COPY and a row-at-a-time loop (scripts/bench-seed.ts)
+  initial copy by make replicate    vs pg_dump | pg_restore into both replicas in parallel
+  canary latency per replica        idle, and under ${LOAD_RATE} order inserts/s from pgbench
+  consistency check on 3 nodes      vs fetching every row to the client (scripts/bench-check.ts)
+  make check wall time              on the healthy cluster
+Writes DIR/latest.json, DIR/latency-cdf.svg, DIR/throughput.svg (and bench-seed's seed.json),
+and prints a summary with every target met or NOT met. Exits 1 when a target is missed.
+Default profile: 1,000,000 products, under 10 minutes on 2 cores. --quick: small N, short load,
+under a minute (proves the harness; its figures are not the report).
+
+DESTRUCTIVE on this checkout's local cluster only (make up): it rolls replication back,
+truncates and reloads tables many times, and leaves the cluster as make demo does (30 products,
+replicated). It refuses any other cluster.`)
+  .option('quick', { type: 'boolean', default: false, describe: 'small N and a short load (under a minute)' })
+  .option('json', { type: 'boolean', default: false, describe: 'print latest.json on stdout instead of the summary' })
+  .option('out', { type: 'string', describe: 'directory for the results (default bench/results, or bench/results/quick with --quick)' })
+  .strict()
+  .help()
+  .parse()
+
+const profileName = argv.quick ? 'quick' : 'default'
+const profile = PROFILES[profileName]
+const outDir = resolve(repoRoot, argv.out ?? (argv.quick ? 'bench/results/quick' : 'bench/results'))
+const say = (text: string) => console.error(colour.dim(text))
+
+/**
+ * Every replica caught up and a CHECKPOINT on every node before each section, so no section
+ * pays for the one before it (on two cores, apply workers still busy with the last million rows
+ * would slow the next measurement down).
+ */
+async function settle(config: Config, primary: Sql, replicas: Sql[]): Promise<void> {
+  const behind = await waitForCatchup(primary, config.replicas.map(subscriptionName), 600_000)
+  if (behind.length) throw new ReplkitError(`bench: ${behind.join(', ')} did not catch up between sections`)
+  await Promise.all([primary, ...replicas].map(sql => sql.unsafe('checkpoint')))
+}
+
+main(async () => {
+  const started = performance.now()
+  const config = loadConfig()
+  const foreign = allNodes(config).filter(n => !isLocalClusterNode(config, n))
+  if (foreign.length) {
+    throw new ReplkitError(`bench is destructive and runs only on this checkout's local cluster; ${foreign.map(n => `${n.name} (${n.label})`).join(', ')} is not one of its nodes (make up)`)
+  }
+  await mkdir(outDir, { recursive: true })
+  // Before anything runs, so the load average is the machine's, not ours.
+  const machine = await withNode(config.primary, machineFacts)
+  say(`bench (${profileName}): setting up the normal state (schema, 30 products, replicated) ...`)
+  await runStep('schema')
+  // Opened only now: setting up may restart the PRIMARY (wal_level).
+  await restoreDemoState(config)
+  const primary = await connectChecked(config.primary, { statementTimeoutMs: 0 })
+  const replicas = await Promise.all(config.replicas.map(r => connectChecked(r)))
+  try {
+
+    await settle(config, primary, replicas)
+    say(`make check wall time, ${profile.wallRuns} runs ...`)
+    const check = await checkWallTime(profile.wallRuns)
+
+    await settle(config, primary, replicas)
+    say(`canary latency: ${profile.canaries} idle, ${profile.canaries} under ${LOAD_RATE} tx/s ...`)
+    const canary = await canaryLatency(config, primary, replicas, { canaries: profile.canaries, spacingMs: profile.spacingMs, loadRate: LOAD_RATE })
+
+    await settle(config, primary, replicas)
+    say(`seed: ${profile.seedRows.toLocaleString('en-US')} products (scripts/bench-seed.ts) ...`)
+    const seed = await runJson<SeedBench>('bench-seed', ['--rows', String(profile.seedRows), '--sample', String(profile.seedSample), '--out', outDir])
+
+    await settle(config, primary, replicas)
+    say(`consistency check: ${profile.checkRows.toLocaleString('en-US')} products on ${config.replicas.length + 1} nodes (scripts/bench-check.ts) ...`)
+    const consistency = await runJson<ConsistencyBench>('bench-check', ['--rows', String(profile.checkRows), '--runs', String(profile.checkRuns)])
+
+    await settle(config, primary, replicas)
+    say(`initial copy: ${profile.copyRows.toLocaleString('en-US')} products to ${config.replicas.length} replicas ...`)
+    const initialCopy = await initialCopyBench(config, profile.copyRows, outDir, say).finally(async () => {
+      say('restoring the normal state (30 products, replicated) ...')
+      await restoreDemoState(config)
+    })
+
+    const targets: Target[] = [
+      ...seed.targets.map(t => ({ section: 'seed', ...t })),
+      ...Object.entries(canary.idle.summary).map(([r, d]) => within('canary', `${r}: p99 idle < ${TARGET.idleP99Ms} ms`, d.p99, TARGET.idleP99Ms, 'ms')),
+      // The under-load figure only counts if the load really ran at the rate asked for.
+      atLeast('canary', `pgbench load ≥ 95% of ${LOAD_RATE} tx/s`, canary.load.load.tps, 0.95 * LOAD_RATE, ' tx/s'),
+      ...Object.entries(canary.load.summary).map(([r, d]) => within('canary', `${r}: p99 under load < ${TARGET.loadP99Ms} ms`, d.p99, TARGET.loadP99Ms, 'ms')),
+      ...consistency.targets.map(t => ({ section: 'consistency', ...t })),
+      within('make check', 'median wall time < 1 s', check.medianWallMs / 1000, TARGET.checkWallMs / 1000, 's'),
+    ]
+    const partial = { at: new Date().toISOString(), profile: profileName, machine, seed, initialCopy, canary, consistency, check } as const
+    const plots = await writePlots(outDir, partial, TARGET.idleP99Ms, TARGET.loadP99Ms)
+    const report: BenchReport = { ...partial, seconds: (performance.now() - started) / 1000, targets, plots }
+    await writeFile(join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n')
+
+    if (argv.json) console.log(JSON.stringify(report, null, 2))
+    else {
+      console.log(formatSummary(report))
+      console.log(colour.dim(`\nResults: ${['latest.json', plots.latencyCdf, plots.throughput].map(f => relative(process.cwd(), join(outDir, f))).join(', ')}`))
+    }
+    return targets.every(t => t.met) ? EXIT.ok : EXIT.warning
+  } finally {
+    await Promise.all([primary, ...replicas].map(sql => sql.end({ timeout: 1 })))
+  }
+})

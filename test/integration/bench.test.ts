@@ -1,0 +1,43 @@
+// make bench --quick inside make test: proves the harness runs end to end and produces every
+// section and both plots. No threshold is asserted: --quick's small N says nothing about speed.
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { BenchReport } from '../../bench/report.js'
+import { runScript } from './helpers.js'
+
+const bench = suite('make bench --quick')
+
+bench('writes every section, a verdict per target, and two SVG plots; leaves the cluster healthy', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'replkit-bench-'))
+  const run = await runScript('bench', ['--quick', '--json', '--out', out])
+  // 0: every target met, 1: some missed (reported, not a failure here); 2 would be an error.
+  assert.ok(run.code === 0 || run.code === 1, `exit ${run.code}\n${run.stdout}\n${run.stderr}`)
+  const report = JSON.parse(run.stdout) as BenchReport
+  for (const section of ['machine', 'seed', 'initialCopy', 'canary', 'consistency', 'check', 'targets', 'plots'] as const) {
+    assert.ok(report[section], `latest.json has no ${section}`)
+  }
+  assert.equal(JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')), report)
+  assert.ok(report.machine.cpus > 0 && report.machine.postgres.startsWith('15'))
+  assert.is(report.seed.phases.length, 5)
+  assert.ok(report.initialCopy.replicateSeconds > 0 && report.initialCopy.dumpRestoreSeconds > 0)
+  for (const run of [report.canary.idle, report.canary.load]) {
+    assert.ok(Object.keys(run.summary).length > 0)
+    for (const d of Object.values(run.summary)) assert.is(d.n, run.canaries)
+  }
+  assert.ok(report.consistency.checksumMs > 0 && report.consistency.clientFetchMs > 0)
+  assert.ok(report.check.medianWallMs > 0)
+  assert.ok(report.targets.length >= 10 && report.targets.every(t => typeof t.met === 'boolean'))
+  for (const file of [report.plots.latencyCdf, report.plots.throughput]) {
+    const svg = await readFile(join(out, file), 'utf8')
+    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+    assert.match(svg, /<\/svg>\n$/)
+    assert.is((svg.match(/<(?!\/)[a-z]+[^>]*[^/]>/g) ?? []).length, (svg.match(/<\/[a-z]+>/g) ?? []).length, `${file}: unbalanced tags`)
+  }
+  const check = await runScript('check-replication')
+  assert.is(check.code, 0, check.stdout)
+})
+
+bench.run()
