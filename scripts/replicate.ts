@@ -162,22 +162,34 @@ main(async () => {
     if (!pubRight) await runFile(config.primary, '040_publication.sql', { publication: config.publication, tables: qualifiedTables(config) })
     steps.ok(`primary: publication ${config.publication} FOR TABLE ${config.tables.join(', ')}${pub.n === 1 && !pubRight ? ' (table list converged)' : ''}`, !pubRight)
 
-    const subscribed: string[] = []
-    for (const replica of config.replicas) {
-      const sql = await connectChecked(replica)
-      try {
-        if (!(await subscriptionStep(replica, sql, password)) || dryRun) continue
-        const name = subscriptionName(replica)
-        const started = Date.now()
-        if (!(await waitForSync(sql, name, timeoutMs))) {
-          steps.fail(`${replica.name}: initial copy of ${name} not ready after ${argv.timeout} s\n${await subscriptionDiagnostics(sql, name)}`)
-          continue
+    // Create every subscription first, then wait for their initial copies together: the copies
+    // run side by side instead of one replica after the other.
+    const created: { replica: NodeSpec; sql: Sql }[] = []
+    let subscribed: string[] = []
+    try {
+      for (const replica of config.replicas) {
+        const sql = await connectChecked(replica)
+        let waitForIt = false
+        try {
+          waitForIt = await subscriptionStep(replica, sql, password)
+        } finally {
+          if (waitForIt) created.push({ replica, sql })
+          else await sql.end()
         }
-        steps.verify(`${replica.name}: every table of ${name} is ready (r/s) after ${Date.now() - started} ms`)
-        subscribed.push(name)
-      } finally {
-        await sql.end()
       }
+      const started = Date.now()
+      const ready = dryRun ? [] : await Promise.all(created.map(async ({ replica, sql }) => {
+        const name = subscriptionName(replica)
+        const synced = await waitForSync(sql, name, timeoutMs)
+        return { replica, name, ms: Date.now() - started, diagnostics: synced ? null : await subscriptionDiagnostics(sql, name) }
+      }))
+      for (const r of ready) {
+        if (r.diagnostics) steps.fail(`${r.replica.name}: initial copy of ${r.name} not ready after ${argv.timeout} s\n${r.diagnostics}`)
+        else steps.verify(`${r.replica.name}: every table of ${r.name} is ready (r/s) after ${r.ms} ms`)
+      }
+      subscribed = ready.filter(r => !r.diagnostics).map(r => r.name)
+    } finally {
+      await Promise.all(created.map(c => c.sql.end()))
     }
 
     if (!dryRun && subscribed.length) {

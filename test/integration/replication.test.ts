@@ -16,6 +16,9 @@ const run = async (name: string, args: string[] = [], env: Record<string, string
 }
 
 replication('from a clean slate (rollback with --revert-wal-level --drop-role) nothing is left', async () => {
+  // Whatever state the cluster was in, the replicas now hold the PRIMARY's rows (and keep them after the rollback).
+  await replicated()
+  assert.is((await run('sync-replicas', ['--yes'])).code, 0)
   const r = await run('rollback', ['--yes', '--revert-wal-level', '--drop-role'])
   assert.is(r.code, 0, r.stdout + r.stderr)
   assert.equal(await query(config.primary, 'select slot_name from pg_replication_slots'), [])
