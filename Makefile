@@ -14,6 +14,19 @@ help: ## list the targets
 setup: ## install PostgreSQL 15, pgTAP, pg_prove (Debian) and npm packages when missing
 	@bash scripts/setup.sh
 
+# The two commands of the README
+demo: setup ## the whole job on the local cluster: up, schema, seed, replicate, verify, final state
+	@$(TSX) scripts/cluster.ts up
+	@$(TSX) scripts/schema.ts
+	@$(TSX) scripts/seed.ts
+	@$(TSX) scripts/replicate.ts
+	@$(TSX) scripts/verify.ts
+	@$(TSX) scripts/final-state.ts
+
+test: setup ## every test: typecheck, unit, integration (drills, bench --quick), pgTAP, make verify; "N passed, N failed"
+	@$(TSX) scripts/run-tests.ts $(ARGS)
+
+# The local cluster
 up: setup ## start the local cluster (primary + replicas on 127.0.0.1:54321-54323)
 	@$(TSX) scripts/cluster.ts up
 
@@ -26,50 +39,29 @@ status: setup ## show the local cluster's nodes
 clean: setup ## stop the local cluster and delete .cluster/
 	@$(TSX) scripts/cluster.ts clean --yes
 
+# The runbook, step by step
 schema: setup ## apply sql/schema to every node (DDL is not replicated)
 	@$(TSX) scripts/schema.ts $(ARGS)
 
 seed: setup ## runbook step 1: seed data/products.json into the PRIMARY (ARGS="--dry-run", "--file PATH")
 	@$(TSX) scripts/seed.ts $(ARGS)
 
-demo: setup ## the whole job on the local cluster: up, schema, seed, replicate, verify, final state
-	@$(TSX) scripts/cluster.ts up
-	@$(TSX) scripts/schema.ts
-	@$(TSX) scripts/seed.ts
-	@$(TSX) scripts/replicate.ts
-	@$(TSX) scripts/verify.ts
-	@$(TSX) scripts/final-state.ts
-
-test: setup ## all tests: unit (uvu), integration and pgTAP (pg_prove) on the local cluster
-	@$(TSX) scripts/run-tests.ts $(ARGS)
-
-typecheck: setup ## strict TypeScript check
-	@node_modules/.bin/tsc --noEmit
-
-bench-seed: setup ## benchmark: seed vs raw COPY vs row-at-a-time (N=1000000 by default)
-	@$(TSX) scripts/bench-seed.ts $(ARGS)
-
-bench: up ## the performance report: every benchmark vs its same-run baseline, plots in bench/results (ARGS="--quick")
-	@$(TSX) scripts/bench.ts $(ARGS)
+check: setup ## runbook steps 2 and 5.1: replication health and data consistency (exit 0 OK, 1 WARNING, 2 CRITICAL)
+	@$(TSX) scripts/check-replication.ts $(ARGS)
 
 replicate: setup ## runbook step 3: logical replication PRIMARY → replicas (idempotent; ARGS="--dry-run")
 	@$(TSX) scripts/replicate.ts $(ARGS)
 
-rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--yes [--revert-wal-level] [--drop-role]")
-	@$(TSX) scripts/rollback.ts $(ARGS)
+sync: setup ## runbook step 4, safely: resync replicas from the PRIMARY under live writes (ARGS="--yes [--replica R] [--table T] [--dry-run]")
+	@$(TSX) scripts/sync-replicas.ts $(ARGS)
 
 verify: setup ## runbook step 5: the five success criteria as pgTAP suites run by pg_prove
 	@$(TSX) scripts/verify.ts $(ARGS)
 
-check: setup ## runbook steps 2 and 5.1: replication health and data consistency (exit 0 OK, 1 WARNING, 2 CRITICAL)
-	@$(TSX) scripts/check-replication.ts $(ARGS)
+rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--yes [--revert-wal-level] [--drop-role]")
+	@$(TSX) scripts/rollback.ts $(ARGS)
 
-bench-check: up ## benchmark: in-database checksums vs fetching rows, and --diff, on 1M products (database replkit_bench)
-	@$(TSX) scripts/bench-check.ts $(ARGS)
-
-sync: setup ## runbook step 4, safely: resync replicas from the PRIMARY under live writes (ARGS="--yes [--replica R] [--table T] [--dry-run]")
-	@$(TSX) scripts/sync-replicas.ts $(ARGS)
-
+# Repairs and drills
 fix-conflict: setup ## a subscription stopped by an apply error: its LSN and key; ARGS="--resync --yes" or "--skip --yes"
 	@$(TSX) scripts/fix-conflict.ts $(ARGS)
 
@@ -81,3 +73,16 @@ sync-sequences: setup ## raise each replica's sequences to at least the PRIMARY'
 
 chaos: up ## fault drills with figures: replica down, resync under load, PRIMARY restart, conflict, partition (ARGS="--drills LIST")
 	@$(TSX) scripts/chaos.ts $(ARGS)
+
+# Benchmarks and checks
+bench: up ## the performance report: every benchmark vs its same-run baseline, plots in bench/results (ARGS="--quick")
+	@$(TSX) scripts/bench.ts $(ARGS)
+
+bench-seed: setup ## benchmark: seed vs raw COPY vs row-at-a-time (N=1000000 by default)
+	@$(TSX) scripts/bench-seed.ts $(ARGS)
+
+bench-check: up ## benchmark: in-database checksums vs fetching rows, and --diff, on 1M products (database replkit_bench)
+	@$(TSX) scripts/bench-check.ts $(ARGS)
+
+typecheck: setup ## strict TypeScript check
+	@node_modules/.bin/tsc --noEmit

@@ -71,8 +71,17 @@ async function verifySuites(): Promise<void> {
   }
 }
 
+/** Strict TypeScript over scripts, tests and benches: one pass or one failure. */
+async function typecheck(): Promise<void> {
+  console.log(colour.bold('\n== typecheck (tsc --noEmit, strict)'))
+  const result = await $({ cwd: repoRoot, nothrow: true, quiet: true })`node_modules/.bin/tsc --noEmit`
+  process.stdout.write(result.stdout + result.stderr)
+  tallies.push({ name: 'typecheck', passed: result.exitCode === 0 ? 1 : 0, failed: result.exitCode === 0 ? 0 : 1 })
+}
+
 main(async () => {
   const only = argv.only
+  if (!only) await typecheck()
   if (!only || only === 'unit') await uvu('unit tests', 'test', 'integration')
   if (only !== 'unit') await prepareCluster()
   if (!only || only === 'integration') await uvu('integration tests', 'test/integration')
