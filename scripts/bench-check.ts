@@ -16,6 +16,7 @@ import { psql } from './lib/psql.js'
 import { formatTable, main, mark } from './lib/report.js'
 import { applySchemaFile, schemaFiles, schemaPlan } from './lib/schema.js'
 import { diffTable } from './lib/table-diff.js'
+import { median } from '../bench/stats.js'
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('bench-check')
@@ -44,7 +45,7 @@ async function timed<T>(runs: number, fn: () => Promise<T>): Promise<{ ms: numbe
     value = await fn()
     times.push(performance.now() - started)
   }
-  return { ms: times.sort((a, b) => a - b)[Math.floor(times.length / 2)], value }
+  return { ms: median(times), value }
 }
 
 /** The bench database on a node, with the schema and N deterministic products (loaded unless already there). */

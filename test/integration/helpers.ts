@@ -2,10 +2,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { $ } from 'zx'
 import { type Config, type NodeSpec, loadConfig, repoRoot } from '../../scripts/lib/config.js'
 import { type Sql, connect } from '../../scripts/lib/db.js'
+import { poll } from '../../scripts/lib/replication.js'
+import { fingerprints } from '../../scripts/lib/verification.js'
 
 export const config: Config = loadConfig()
 
@@ -32,13 +33,9 @@ export async function tempFile(name: string, content: string): Promise<string> {
   return path
 }
 
-/** A content fingerprint of the seeded tables: equal before and after means nothing was written. */
+/** Counts and content checksums of the seeded tables: equal before and after means nothing was written. */
 export async function fingerprint(sql: Sql): Promise<string> {
-  const [row] = await sql`
-    select (select coalesce(sum(hashtextextended(p::text, 0)), 0) from public.products p)::text
-        || '/' || (select coalesce(sum(hashtextextended(i::text, 0)), 0) from public.inventory i)::text
-        || '/' || (select coalesce(sum(hashtextextended(c::text, 0)), 0) from public.categories c)::text as f`
-  return row.f
+  return JSON.stringify(await fingerprints(sql, ['products', 'inventory', 'categories']))
 }
 
 /** Runs one SQL text on a node with a short-lived connection. */
@@ -80,9 +77,5 @@ export function failures(report: VerifyReport): string[] {
 
 /** Polls done() every 50 ms until it is true; fails naming what it waited for. */
 export async function until(what: string, timeoutMs: number, done: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(50)
-  }
+  if (!(await poll(async () => (await done()) || undefined, timeoutMs))) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
 }
