@@ -7,6 +7,7 @@ import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { type NodeSpec, loadConfig, repoRoot } from './lib/config.js'
 import { connectChecked } from './lib/db.js'
+import { ReplkitError } from './lib/errors.js'
 import { type ProveResult, ensurePgtap, pgProve } from './lib/pgtap.js'
 import { subscriptionName, waitForCatchup } from './lib/replication.js'
 import { colour, formatTable, main } from './lib/report.js'
@@ -28,7 +29,6 @@ const argv = await yargs(hideBin(process.argv))
 
 const config = loadConfig()
 const wanted = new Set(argv.suites.split(',').map(s => s.trim()) as Suite[])
-for (const s of wanted) if (!SUITES.includes(s)) throw new Error(`unknown suite ${s} (suites: ${SUITES.join(', ')})`)
 const results: { suite: Suite; node: string; result: ProveResult }[] = []
 const say = (text: string) => { if (!argv.json) console.log(text) }
 
@@ -39,6 +39,7 @@ async function prove(suite: Suite, node: NodeSpec, vars: Record<string, string>)
 }
 
 main(async () => {
+  for (const s of wanted) if (!SUITES.includes(s)) throw new ReplkitError(`--suites: unknown suite ${s} (suites: ${SUITES.join(', ')})`)
   await Promise.all([config.primary, ...config.replicas].map(ensurePgtap))
   const primary = await connectChecked(config.primary)
   const replicaSql = await Promise.all(config.replicas.map(r => connectChecked(r)))
