@@ -4,9 +4,9 @@
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { loadConfig } from './lib/config.js'
-import { DRILLS, type DrillOutcome } from './lib/drills.js'
+import { DRILLS, type DrillOutcome } from './lib/chaos/drills.js'
 import { ReplkitError } from './lib/errors.js'
-import { colour, main, mark } from './lib/report.js'
+import { colour, main, mark } from './lib/output.js'
 
 const names = DRILLS.map(d => d.name)
 const argv = await yargs(hideBin(process.argv))

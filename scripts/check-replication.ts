@@ -2,14 +2,14 @@
 // (see shared/runbook/CORRECTIONS.md). Read-only unless --canary. Exit 0 OK, 1 WARNING, 2 CRITICAL.
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { runCanary } from './lib/canary.js'
-import { closeNodes, gatherFacts, openNodes } from './lib/check-facts.js'
-import { buildReport, formatJson, formatReport } from './lib/check-format.js'
-import { type CanaryArrival, subscriptionOf } from './lib/check-verdicts.js'
+import { runCanary } from './lib/checks/canary.js'
+import { closeNodes, gatherFacts, openNodes } from './lib/checks/facts.js'
+import { buildReport, formatJson, formatReport } from './lib/checks/format.js'
+import { type CanaryArrival, subscriptionOf } from './lib/checks/verdicts.js'
 import { loadConfig } from './lib/config.js'
 import { ReplkitError } from './lib/errors.js'
-import { main } from './lib/report.js'
-import { diffTable } from './lib/table-diff.js'
+import { main } from './lib/output.js'
+import { diffTable } from './lib/checks/table-diff.js'
 
 const MB = 1024 * 1024
 const argv = await yargs(hideBin(process.argv))

@@ -6,8 +6,8 @@ import { findNode, loadConfig } from './lib/config.js'
 import { ReplkitError } from './lib/errors.js'
 import {
   type LocalNode, localNode, localNodes, nodeState, prepareClusterDir, restartNode, startNode, stopNode, upNode,
-} from './lib/local-cluster.js'
-import { formatTable, main, mark } from './lib/report.js'
+} from './lib/cluster/local-cluster.js'
+import { formatTable, main, mark } from './lib/output.js'
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('cluster')

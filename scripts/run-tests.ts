@@ -5,8 +5,8 @@ import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { $ } from 'zx'
 import { allNodes, loadConfig, repoRoot } from './lib/config.js'
-import { ensurePgtap, pgProve } from './lib/pgtap.js'
-import { colour, main } from './lib/report.js'
+import { ensurePgtap, pgProve } from './lib/checks/pgtap.js'
+import { colour, main } from './lib/output.js'
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('run-tests')

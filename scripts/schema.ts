@@ -5,8 +5,8 @@ import { hideBin } from 'yargs/helpers'
 import { allNodes, loadConfig } from './lib/config.js'
 import { withNode } from './lib/db.js'
 import { ReplkitError } from './lib/errors.js'
-import { main, mark } from './lib/report.js'
-import { applySchemaFile, schemaFiles, schemaPlan } from './lib/schema.js'
+import { main, mark } from './lib/output.js'
+import { applySchemaFile, schemaFiles, schemaPlan } from './lib/cluster/schema.js'
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('schema')

@@ -5,8 +5,8 @@ import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { loadConfig, repoRoot } from './lib/config.js'
 import { withNode } from './lib/db.js'
-import { main, progress } from './lib/report.js'
-import { seed, seedSqlDir, seedStatements } from './lib/seed.js'
+import { main, progress } from './lib/output.js'
+import { seed, seedSqlDir, seedStatements } from './lib/seed/seed.js'
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('seed')

@@ -8,10 +8,10 @@ import { hideBin } from 'yargs/helpers'
 import { type NodeSpec, loadConfig, repoRoot } from './lib/config.js'
 import { connectChecked } from './lib/db.js'
 import { ReplkitError } from './lib/errors.js'
-import { type ProveResult, ensurePgtap, pgProve } from './lib/pgtap.js'
-import { subscriptionName, waitForCatchup } from './lib/replication.js'
-import { colour, formatTable, main } from './lib/report.js'
-import { cleanUp, fingerprints, insertCanary, runLoad, sampleCanaries, verificationResults } from './lib/verification.js'
+import { type ProveResult, ensurePgtap, pgProve } from './lib/checks/pgtap.js'
+import { subscriptionName, waitForCatchup } from './lib/replication/replication.js'
+import { colour, formatTable, main } from './lib/output.js'
+import { cleanUp, fingerprints, insertCanary, runLoad, sampleCanaries, verificationResults } from './lib/checks/verification.js'
 
 const SUITES = ['publication', 'subscription', 'seed', 'rows', 'queries', 'canary', 'lag'] as const
 type Suite = (typeof SUITES)[number]

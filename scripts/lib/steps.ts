@@ -1,5 +1,5 @@
 // A run of ✓/✗ steps with a closing tally: what changed, what was already right, what failed.
-import { colour, mark } from './report.js'
+import { colour, mark } from './output.js'
 
 export class Steps {
   changed = 0

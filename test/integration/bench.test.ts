@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { BenchReport } from '../../bench/report.js'
+import type { BenchReport } from '../../scripts/lib/bench/report.js'
 import { runScript } from './helpers.js'
 
 const bench = suite('make bench --quick')

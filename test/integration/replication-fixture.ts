@@ -2,7 +2,7 @@
 // plus what the runbook's "before" state has that a rollback keeps: empty replicas and the
 // default wal_level.
 import { connect } from '../../scripts/lib/db.js'
-import { subscriptionName, waitForCatchup as catchUp, waitForSync } from '../../scripts/lib/replication.js'
+import { subscriptionName, waitForCatchup as catchUp, waitForSync } from '../../scripts/lib/replication/replication.js'
 import { config, query, replicated, runScript } from './helpers.js'
 
 export async function ensureReplication(): Promise<void> {

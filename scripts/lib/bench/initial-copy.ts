@@ -1,0 +1,128 @@
+// Initial copy to every replica: `make replicate` (CREATE SUBSCRIPTION with copy_data, then wait
+// for every table ready and caught up) against the classic way to fill a replica, pg_dump of the
+// published tables' data piped into pg_restore on each replica, all replicas in parallel.
+// Destructive on the local cluster only; the caller leaves it in the normal replicated state.
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { $ } from 'zx'
+import { type Config, type NodeSpec, repoRoot } from '../config.js'
+import { withNode } from '../db.js'
+import { ReplkitError } from '../errors.js'
+import { qualifiedTables } from '../replication/replication.js'
+import { loadCategories, seed } from '../seed/seed.js'
+import { writeProductsJson } from './generate-products.js'
+import { runStep } from './spawn.js'
+
+const categoriesFile = join(repoRoot, 'data/categories.json')
+
+export interface InitialCopy {
+  rows: number
+  replicas: number
+  /** make replicate, as a separate process: preflight to caught up (what an operator waits for). */
+  replicateSeconds: number
+  /** The part of it spent waiting for the copies and the catch-up, as replicate reports it. */
+  replicateCopySeconds: number
+  /** pg_dump | pg_restore into every replica at once. */
+  dumpRestoreSeconds: number
+  /** dumpRestoreSeconds ÷ replicateSeconds: above 1, make replicate is the faster. */
+  speedup: number
+  method: string
+}
+
+const timed = async (fn: () => Promise<unknown>) => {
+  const started = performance.now()
+  await fn()
+  return (performance.now() - started) / 1000
+}
+
+async function emptyTables(node: NodeSpec, config: Config): Promise<void> {
+  await withNode(node, async sql => {
+    await sql.unsafe(`truncate ${qualifiedTables(config)} cascade`)
+    await sql.unsafe('checkpoint')
+  })
+}
+
+async function productCount(node: NodeSpec): Promise<number> {
+  const [{ n }] = await withNode(node, sql => sql`select count(*)::int as n from public.products`, { statementTimeoutMs: 0 })
+  return n
+}
+
+async function expectRows(config: Config, rows: number, after: string): Promise<void> {
+  for (const replica of config.replicas) {
+    const n = await productCount(replica)
+    if (n !== rows) throw new ReplkitError(`bench: after ${after}, ${replica.name} holds ${n} products, expected ${rows}`)
+  }
+}
+
+/**
+ * The published tables' data from the PRIMARY into one replica. -Z0: nothing gains from
+ * compressing a pipe on one machine. session_replication_role = replica skips FK triggers,
+ * as the subscription's table-sync worker does (pg_restore --disable-triggers would re-enable
+ * the ALWAYS canary trigger as an ordinary one).
+ */
+async function dumpRestore(config: Config, replica: NodeSpec): Promise<void> {
+  const src = config.primary
+  const tables = config.tables.flatMap(t => ['-t', `public.${t}`])
+  const env = { ...process.env, SRC_PW: src.password, DST_PW: replica.password, PGCONNECT_TIMEOUT: '5' }
+  await $({ env, quiet: true })`PGPASSWORD="$SRC_PW" pg_dump -Fc -Z0 --data-only ${tables} -h ${src.host} -p ${src.port} -U ${src.user} -d ${src.database} | PGPASSWORD="$DST_PW" PGOPTIONS="-c session_replication_role=replica" pg_restore --data-only --exit-on-error -h ${replica.host} -p ${replica.port} -U ${replica.user} -d ${replica.database}`
+}
+
+/** Leaves the PRIMARY holding `rows` generated products and no replication (both baselines start there). */
+async function loadPrimary(config: Config, rows: number, workDir: string): Promise<void> {
+  const file = join(workDir, `initial-copy-${rows}.json.tmp`)
+  try {
+    await writeProductsJson(file, rows, (await loadCategories(categoriesFile)).map(c => c.slug))
+    await emptyTables(config.primary, config)
+    await withNode(config.primary, async sql => {
+      const result = await seed(sql, { file, categoriesFile, dryRun: false })
+      if (result.created !== rows) throw new ReplkitError(`bench: the seed created ${result.created} products, expected ${rows}`)
+      await sql.unsafe('vacuum analyze')
+      await sql.unsafe('checkpoint')
+    }, { statementTimeoutMs: 0 })
+  } finally {
+    await rm(file, { force: true })
+  }
+}
+
+export async function initialCopyBench(config: Config, rows: number, workDir: string, say: (text: string) => void): Promise<InitialCopy> {
+  say(`  removing replication and loading ${rows.toLocaleString('en-US')} generated products into the PRIMARY ...`)
+  await runStep('rollback', ['--yes'])
+  await loadPrimary(config, rows, workDir)
+
+  say('  make replicate (timed) ...')
+  await Promise.all(config.replicas.map(r => emptyTables(r, config)))
+  const started = performance.now()
+  const run = await runStep('replicate', ['--truncate-replicas', '--yes', '--timeout', '600'])
+  const replicateSeconds = (performance.now() - started) / 1000
+  // replicate waits for every replica's copy at once (each "ready after" counts from the same
+  // start), then for the catch-up: the slowest copy plus the catch-up is the time spent waiting.
+  const ready = [...run.stdout.matchAll(/is ready \(r\/s\) after (\d+) ms/g)].map(m => Number(m[1]))
+  const catchUp = Number(/current LSN in (\d+) ms/.exec(run.stdout)?.[1] ?? 0)
+  await expectRows(config, rows, 'make replicate')
+
+  say('  pg_dump | pg_restore into every replica in parallel (timed) ...')
+  await runStep('rollback', ['--yes'])
+  await Promise.all(config.replicas.map(r => emptyTables(r, config)))
+  const dumpRestoreSeconds = await timed(() => Promise.all(config.replicas.map(r => dumpRestore(config, r))))
+  await expectRows(config, rows, 'pg_restore')
+
+  return {
+    rows,
+    replicas: config.replicas.length,
+    replicateSeconds,
+    replicateCopySeconds: (Math.max(0, ...ready) + catchUp) / 1000,
+    dumpRestoreSeconds,
+    speedup: dumpRestoreSeconds / replicateSeconds,
+    method: 'The PRIMARY holds the generated products (seeded, VACUUM ANALYZE, CHECKPOINT) and no replication; replicas are truncated and checkpointed before each timed phase. ' +
+      'make replicate is timed as a separate process from start to every table ready and caught up; it creates every subscription, then waits for the copies together. ' +
+      'The baseline is pg_dump -Fc -Z0 --data-only of the published tables piped into pg_restore --data-only (session_replication_role = replica, as a table-sync worker) on every replica at once, with replication rolled back so nothing is applied twice.',
+  }
+}
+
+/** The normal demo state: the 30 products of data/products.json on the PRIMARY, replicated and caught up. */
+export async function restoreDemoState(config: Config): Promise<void> {
+  await runStep('rollback', ['--yes'])
+  await emptyTables(config.primary, config)
+  await runStep('seed')
+  await runStep('replicate', ['--truncate-replicas', '--yes'])
+}

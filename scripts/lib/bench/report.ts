@@ -1,0 +1,124 @@
+// make bench's results: the JSON document (bench/results/latest.json), the plots, and the
+// human summary — aligned tables, every target "met" or "NOT met".
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { colour, formatTable } from '../output.js'
+import type { LatencyRun, LoadedLatencyRun } from './canary-latency.js'
+import type { CheckWall } from './check-wall.js'
+import type { InitialCopy } from './initial-copy.js'
+import { type Machine, describeMachine } from './machine.js'
+import { type CdfSeries, barChart, cdfPlot } from './plots.js'
+import { type ScriptTarget, type Target, showMeasured, showNeeded } from './targets.js'
+
+export interface SeedPhase { name: string; rows: number; seconds: number; rowsPerSecond: number; written: number }
+export interface SeedBench { rows: number; sample: number; phases: SeedPhase[]; targets: ScriptTarget[] }
+export interface ConsistencyBench {
+  rows: number; nodes: number; runs: number; changedRows: number; diffRoundTrips: number
+  checksumMs: number; clientFetchMs: number; diffMs: number; diffBeyondChecksumMs: number; ratio: number; targets: ScriptTarget[]
+}
+
+export interface BenchReport {
+  at: string
+  profile: 'default' | 'quick'
+  seconds: number
+  machine: Machine
+  seed: SeedBench
+  initialCopy: InitialCopy
+  canary: { idle: LatencyRun; load: LoadedLatencyRun }
+  consistency: ConsistencyBench
+  check: CheckWall
+  targets: Target[]
+  plots: { latencyCdf: string; throughput: string }
+}
+
+const n = (v: number) => Math.round(v).toLocaleString('en-US')
+const ms = (v: number) => v.toFixed(2)
+const PALETTE = ['#2b6cb0', '#c53030', '#2f855a', '#b7791f']
+
+/** Writes the two SVGs into dir; returns their file names. */
+export async function writePlots(dir: string, r: Omit<BenchReport, 'plots' | 'targets' | 'seconds'>, idleTarget: number, loadTarget: number) {
+  const series: CdfSeries[] = Object.keys(r.canary.idle.samples).flatMap((replica, i) => [
+    { label: `${replica}, idle (${r.canary.idle.canaries} canaries)`, values: r.canary.idle.samples[replica], colour: PALETTE[i % PALETTE.length] },
+    { label: `${replica}, under ${r.canary.load.load.rate} tx/s (${r.canary.load.canaries} canaries)`, values: r.canary.load.samples[replica], colour: PALETTE[i % PALETTE.length], dashed: true },
+  ])
+  const latencyCdf = 'latency-cdf.svg'
+  await writeFile(join(dir, latencyCdf), cdfPlot('Canary propagation latency per replica (CDF)', series, [
+    { at: idleTarget, label: `p99 target idle ${idleTarget} ms` },
+    { at: loadTarget, label: `under load ${loadTarget} ms` },
+  ]))
+
+  const [seed, copy, loop] = r.seed.phases
+  const c = r.consistency
+  const rowsChecked = c.rows * c.nodes
+  const ic = r.initialCopy
+  const copied = ic.rows * ic.replicas
+  const throughput = 'throughput.svg'
+  await writeFile(join(dir, throughput), barChart(`Throughput, ${r.machine.cpus} CPUs (${r.profile} profile)`, [
+    { title: `Seed of ${n(r.seed.rows)} products (rows/s; row-at-a-time on ${n(r.seed.sample)})`, bars: [
+      { label: 'our seed', value: seed.rowsPerSecond, text: `${n(seed.rowsPerSecond)} rows/s (${(seed.rowsPerSecond / copy.rowsPerSecond).toFixed(2)}× COPY)` },
+      { label: 'raw COPY (same end state)', value: copy.rowsPerSecond, text: `${n(copy.rowsPerSecond)} rows/s`, baseline: true },
+      { label: 'row-at-a-time upsert', value: loop.rowsPerSecond, text: `${n(loop.rowsPerSecond)} rows/s`, baseline: true },
+    ] },
+    { title: `Consistency check of ${n(c.rows)} products on ${c.nodes} nodes (rows compared/s)`, bars: [
+      { label: 'in-database checksums', value: rowsChecked / (c.checksumMs / 1000), text: `${n(rowsChecked / (c.checksumMs / 1000))} rows/s (${(c.checksumMs / 1000).toFixed(2)} s)` },
+      { label: 'client-side fetch and compare', value: rowsChecked / (c.clientFetchMs / 1000), text: `${n(rowsChecked / (c.clientFetchMs / 1000))} rows/s (${(c.clientFetchMs / 1000).toFixed(2)} s)`, baseline: true },
+    ] },
+    { title: `Initial copy of ${n(ic.rows)} products to ${ic.replicas} replicas (rows landed/s)`, bars: [
+      { label: 'make replicate', value: copied / ic.replicateSeconds, text: `${n(copied / ic.replicateSeconds)} rows/s (${ic.replicateSeconds.toFixed(1)} s)` },
+      { label: 'pg_dump | pg_restore, parallel', value: copied / ic.dumpRestoreSeconds, text: `${n(copied / ic.dumpRestoreSeconds)} rows/s (${ic.dumpRestoreSeconds.toFixed(1)} s)`, baseline: true },
+    ] },
+  ]))
+  return { latencyCdf, throughput }
+}
+
+export function formatSummary(r: BenchReport): string {
+  const out: string[] = []
+  const section = (title: string) => out.push('', colour.bold(title))
+  out.push(colour.bold(`replkit bench (${r.profile} profile), ${r.at}, ${r.seconds.toFixed(0)} s`))
+  out.push(`Machine: ${describeMachine(r.machine)}`)
+
+  section(`Seed: ${n(r.seed.rows)} generated products (row-at-a-time on ${n(r.seed.sample)})`)
+  const copy = r.seed.phases[1]
+  out.push(formatTable(['phase', 'rows', 'seconds', 'rows/s', 'vs raw COPY', 'rows written'],
+    r.seed.phases.map(p => [p.name, p.rows, Number(p.seconds.toFixed(2)), Math.round(p.rowsPerSecond), `${(p.rowsPerSecond / copy.rowsPerSecond).toFixed(2)}×`, p.written])))
+
+  const ic = r.initialCopy
+  section(`Initial copy: ${n(ic.rows)} products to ${ic.replicas} replicas`)
+  out.push(formatTable(['method', 'seconds', 'rows landed/s'], [
+    ['make replicate (process start to every table ready and caught up)', Number(ic.replicateSeconds.toFixed(2)), Math.round((ic.rows * ic.replicas) / ic.replicateSeconds)],
+    ['  of which waiting for the copies and catch-up', Number(ic.replicateCopySeconds.toFixed(2)), null],
+    ['pg_dump -Fc | pg_restore into every replica in parallel (baseline)', Number(ic.dumpRestoreSeconds.toFixed(2)), Math.round((ic.rows * ic.replicas) / ic.dumpRestoreSeconds)],
+    ['make replicate speed vs baseline (baseline s ÷ replicate s)', `${ic.speedup.toFixed(2)}×`, null],
+  ]))
+
+  section('Canary propagation latency, ms (replica arrival stamp − PRIMARY insert stamp)')
+  const rows = (label: string, run: LatencyRun) => Object.entries(run.summary).map(([replica, d]) => [replica, label, d.n, ms(d.p50), ms(d.p95), ms(d.p99), ms(d.max)])
+  const load = r.canary.load.load
+  out.push(formatTable(['replica', 'condition', 'canaries', 'p50', 'p95', 'p99', 'max'], [
+    ...rows(`idle, every ${r.canary.idle.spacingMs} ms`, r.canary.idle),
+    ...rows(`pgbench ${load.rate} tx/s requested, ${n(load.tps)} achieved`, r.canary.load),
+  ]))
+
+  const c = r.consistency
+  section(`Consistency check: ${n(c.rows)} products on ${c.nodes} nodes (median of ${c.runs})`)
+  out.push(formatTable(['measurement', 'seconds'], [
+    ['in-database checksums, all nodes in parallel (make check)', Number((c.checksumMs / 1000).toFixed(2))],
+    ['fetch every row to the client and compare (baseline)', Number((c.clientFetchMs / 1000).toFixed(2))],
+    [`--diff products: find ${c.changedRows} changed rows (${c.diffRoundTrips} round trips)`, Number((c.diffMs / 1000).toFixed(2))],
+    ['--diff beyond one checksum pass', Number((c.diffBeyondChecksumMs / 1000).toFixed(2))],
+  ]))
+
+  section(`make check on the healthy cluster (${r.check.runs} runs, each a new process)`)
+  out.push(formatTable(['measurement', 'ms'], [
+    ['wall time, median', Math.round(r.check.medianWallMs)],
+    ['wall time, each run', r.check.wallMs.map(v => Math.round(v)).join(', ')],
+    ['its own work (connect, query, verdicts), median', Math.round(r.check.medianInProcessMs)],
+  ]))
+
+  section('Targets')
+  out.push(formatTable(['section', 'target', 'measured', 'needed', 'result'],
+    r.targets.map(t => [t.section, t.target, showMeasured(t), showNeeded(t), t.met ? colour.green('met') : colour.red('NOT met')])))
+  const missed = r.targets.filter(t => !t.met).length
+  out.push('', missed ? colour.red(`${missed} of ${r.targets.length} targets NOT met`) : colour.green(`all ${r.targets.length} targets met`))
+  return out.join('\n')
+}

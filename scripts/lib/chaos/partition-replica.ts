@@ -1,0 +1,126 @@
+// The partition drill's extra replica: a node started inside its own network namespace and
+// subscribed to the PRIMARY across a veth pair the drill can cut. Everything it changes — the
+// namespace and veth, the node's data directory, the PRIMARY's listen_addresses and pg_hba line,
+// the subscription and its slot — is undone by remove(), in reverse order, also after a setup
+// that failed half-way; leftovers() then proves nothing stayed behind.
+import { existsSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Config, NodeSpec } from '../config.js'
+import { withNode } from '../db.js'
+import { ReplkitError } from '../errors.js'
+import { type LocalNode, localNode, nodeState, restartNode, stopNode, upNode } from '../cluster/local-cluster.js'
+import { type VethNetwork, createVethNetwork } from '../cluster/netns.js'
+import {
+  ensureLocalHba, hbaLines, poll, replicatorPassword, subscriptionConninfo, subscriptionName, subscriptionTarget,
+} from '../replication/replication.js'
+import { applySchemaFile, schemaFiles } from '../cluster/schema.js'
+import { runSqlFile } from '../sql-files.js'
+
+const NAME = 'partition'
+// The namespace has its own ports: nothing else can listen there.
+const PORT = 5432
+
+export interface PartitionReplica {
+  spec: NodeSpec
+  subscription: string
+  net: VethNetwork
+  /** Undoes every change, in reverse; tries them all, then throws once if any failed. */
+  remove(): Promise<void>
+}
+
+/**
+ * The node up inside the namespace with the shop schema and a subscription (copy_data = true)
+ * to the PRIMARY at the veth's host address; or why this machine cannot have namespaces.
+ */
+export async function startPartitionReplica(config: Config, timeoutMs: number): Promise<PartitionReplica | { unavailable: string }> {
+  const made = await createVethNetwork()
+  if ('unavailable' in made) return made
+  const { net } = made
+  const undo: { what: string; run: () => Promise<unknown> }[] = [{ what: `remove ${net.namespace} and its veth pair`, run: () => net.remove() }]
+  const remove = async () => {
+    const failed: string[] = []
+    for (const step of undo.splice(0).reverse()) {
+      await step.run().catch(error => failed.push(`${step.what}: ${error instanceof Error ? error.message : String(error)}`))
+    }
+    if (failed.length) throw new ReplkitError(`partition drill cleanup incomplete: ${failed.join('; ')}`, 2)
+  }
+  const spec: NodeSpec = {
+    ...config.primary, name: NAME, role: 'replica', host: net.nsAddress, port: PORT,
+    label: `${config.primary.user}@${net.nsAddress}:${PORT}/${config.primary.database}`,
+  }
+  const node: LocalNode = {
+    spec, dataDir: join(config.clusterDir, NAME), logFile: join(config.clusterDir, `${NAME}.log`),
+    netns: net.namespace, clientCidr: `${net.hostAddress}/32`,
+  }
+  const primary = localNode(config, config.primary)
+  const subscription = subscriptionName(spec)
+  try {
+    undo.push({ what: `stop ${NAME} and delete ${node.dataDir}`, run: () => discardNode(config, node) })
+    await discardNode(config, node) // left by a run that was killed
+    await upNode(config, node)
+    for (const file of await schemaFiles()) await applySchemaFile(spec, file)
+
+    // The PRIMARY admits the replication role from the namespace, alongside make replicate's
+    // lines (hbaLines puts every replica's address before the role's closing reject).
+    const exposed = { ...config, replicas: [...config.replicas, spec] }
+    undo.push({ what: 'PRIMARY pg_hba.conf back to make replicate\'s lines', run: () => ensureLocalHba(config, hbaLines(config), false) })
+    await ensureLocalHba(exposed, hbaLines(exposed), false)
+    undo.push({
+      what: 'PRIMARY listen_addresses reset and restart',
+      run: async () => {
+        await runSqlFile(config.primary, 'sql/chaos/020_listen_reset.sql', { dryRun: false })
+        await restartNode(config, primary)
+      },
+    })
+    await runSqlFile(config.primary, 'sql/chaos/010_listen_on_veth.sql', { vars: { address: net.hostAddress }, dryRun: false })
+    await restartNode(config, primary)
+
+    const target = { ...subscriptionTarget(config), host: net.hostAddress, port: config.primary.port }
+    const conninfo = subscriptionConninfo(config, await replicatorPassword(config, false), target)
+    undo.push({ what: `drop ${subscription} and its slot`, run: () => dropSubscription(config, node, subscription, timeoutMs) })
+    await runSqlFile(spec, 'sql/replication/050_subscription.sql', { vars: { subscription, publication: config.publication }, secretVars: { conninfo }, dryRun: false })
+  } catch (error) {
+    await remove().catch(cleanup => { throw new ReplkitError(`${error instanceof Error ? error.message : String(error)}; and then ${cleanup.message}`, 2) })
+    throw error
+  }
+  return { spec, subscription, net, remove }
+}
+
+async function discardNode(config: Config, node: LocalNode): Promise<void> {
+  // A throwaway node: an immediate stop loses nothing anyone needs.
+  if ((await nodeState(config, node)) === 'running') await stopNode(config, node, 'immediate')
+  await rm(node.dataDir, { recursive: true, force: true })
+}
+
+/**
+ * DROP SUBSCRIPTION drops the slot on the PRIMARY over the wire. When the node cannot (it is down
+ * or cut off), stop it and drop the slot on the PRIMARY once its walsender has timed out.
+ */
+async function dropSubscription(config: Config, node: LocalNode, subscription: string, timeoutMs: number): Promise<void> {
+  const dropped = await runSqlFile(node.spec, 'sql/rollback/010_drop_subscription.sql', { vars: { subscription }, dryRun: false }).then(() => true, () => false)
+  if (dropped) return
+  await discardNode(config, node)
+  const gone = await poll(async () => {
+    await runSqlFile(config.primary, 'sql/rollback/020_drop_orphan_slot.sql', { vars: { slot: subscription }, dryRun: false })
+    const [slot] = await withNode(config.primary, sql => sql`select 1 from pg_replication_slots where slot_name = ${subscription}`)
+    return slot ? undefined : true
+  }, timeoutMs, 500)
+  if (!gone) throw new ReplkitError(`slot ${subscription} is still on the PRIMARY after ${timeoutMs / 1000} s; drop it with make rollback or pg_drop_replication_slot`)
+}
+
+/** What remove() should have removed and did not; empty when the machine is as before. */
+export async function leftovers(config: Config, replica: PartitionReplica): Promise<string[]> {
+  const found: string[] = []
+  if (await replica.net.exists()) found.push(`namespace ${replica.net.namespace} or its veth`)
+  if (existsSync(join(config.clusterDir, NAME))) found.push(`data directory ${join(config.clusterDir, NAME)}`)
+  await withNode(config.primary, async sql => {
+    const [slot] = await sql`select 1 from pg_replication_slots where slot_name = ${replica.subscription}`
+    if (slot) found.push(`slot ${replica.subscription} on the PRIMARY`)
+    const [{ listen }] = await sql`select current_setting('listen_addresses') as listen`
+    if (listen.includes(replica.net.hostAddress)) found.push(`PRIMARY listen_addresses = '${listen}'`)
+    const [hba] = await sql`select 1 from pg_hba_file_rules where address = ${replica.spec.host}`
+    if (hba) found.push(`a PRIMARY pg_hba.conf line for ${replica.spec.host}`)
+  })
+  return found
+}

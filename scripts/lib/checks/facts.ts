@@ -1,0 +1,232 @@
+// What `make check` knows about the cluster, gathered from every node at once. Each node gets
+// one connection with short timeouts; a node that cannot be reached is recorded as down, with
+// the reason, and the others are still gathered. Nothing here writes.
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type Config, type NodeSpec, type Role, allNodes, repoRoot } from '../config.js'
+import { type Sql, connectChecked, describeDbError } from '../db.js'
+import { ReplkitError } from '../errors.js'
+
+export interface Setting {
+  setting: string
+  pendingRestart: boolean
+}
+
+export interface ServerFacts {
+  version: string
+  inRecovery: boolean
+  settings: Record<string, Setting>
+  walSendersUsed: number
+  slotsUsed: number
+}
+
+export interface TableSum {
+  table: string
+  exists: boolean
+  rows: number | null
+  /** sum(hashtextextended(row::text, 0)) over the table: equal content gives an equal sum. */
+  checksum: string | null
+}
+
+export interface Publication {
+  name: string
+  allTables: boolean
+}
+
+export interface PublishedTable {
+  schema: string
+  table: string
+  exists: boolean
+  publications: string[]
+  hasPrimaryKey: boolean
+  replicaIdentity: 'default' | 'nothing' | 'full' | 'index' | null
+}
+
+export interface Slot {
+  name: string
+  type: string
+  plugin: string | null
+  active: boolean
+  walStatus: string | null
+  /** WAL the server keeps for this slot: current LSN minus restart_lsn. */
+  retainedBytes: number | null
+  /** WAL the consumer has not confirmed: current LSN minus confirmed_flush_lsn (logical slots). */
+  unconfirmedBytes: number | null
+}
+
+export interface WalSender {
+  applicationName: string
+  state: string
+  lagBytes: number | null
+  /** NULL while idle: caught up. */
+  replayLagMs: number | null
+}
+
+export interface Subscription {
+  id: number
+  name: string
+  enabled: boolean
+  slotName: string | null
+  publications: string[]
+  workerPid: number | null
+  lastMsgSendTime: Date | null
+  lastMsgReceiptTime: Date | null
+  latestEndTime: Date | null
+  applyErrorCount: number
+  syncErrorCount: number
+  statsReset: Date | null
+  /** table name → pg_subscription_rel.srsubstate */
+  tableStates: Record<string, string>
+}
+
+export interface NodeFacts {
+  name: string
+  role: Role
+  label: string
+  up: boolean
+  error: string | null
+  server: ServerFacts | null
+  tables: TableSum[]
+}
+
+export interface PrimaryFacts extends NodeFacts {
+  publications: Publication[]
+  publishedTables: PublishedTable[]
+  slots: Slot[]
+  walSenders: WalSender[]
+}
+
+export interface ReplicaFacts extends NodeFacts {
+  subscriptions: Subscription[]
+}
+
+export interface ClusterFacts {
+  publication: string
+  tables: string[]
+  primary: PrimaryFacts
+  replicas: ReplicaFacts[]
+}
+
+export interface Timeouts {
+  connectTimeoutSeconds: number
+  statementTimeoutMs: number
+}
+
+/** A node with its open connection, or the one-line reason it has none. */
+export interface NodeConnection {
+  spec: NodeSpec
+  sql: Sql | null
+  error: string | null
+}
+
+const checkSqlDir = join(repoRoot, 'sql/check')
+const statements = new Map<string, string>()
+
+export async function checkStatement(name: string): Promise<string> {
+  if (!statements.has(name)) statements.set(name, await readFile(join(checkSqlDir, name), 'utf8'))
+  return statements.get(name)!
+}
+
+async function query(sql: Sql, name: string, params: unknown[] = []): Promise<Record<string, any>[]> {
+  return [...(await sql.unsafe(await checkStatement(name), params as never[]))]
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+
+/** Opens every node in parallel; two connections each so checksums overlap catalog queries. */
+export async function openNodes(config: Config, timeouts: Timeouts): Promise<NodeConnection[]> {
+  return Promise.all(allNodes(config).map(async spec => {
+    try {
+      const sql = await connectChecked(spec, { ...timeouts, max: 2 })
+      return { spec, sql, error: null }
+    } catch (error) {
+      return { spec, sql: null, error: error instanceof ReplkitError ? error.message : describeDbError(spec, error) }
+    }
+  }))
+}
+
+export async function closeNodes(nodes: NodeConnection[]): Promise<void> {
+  await Promise.all(nodes.map(n => n.sql?.end({ timeout: 1 })))
+}
+
+async function serverFacts(sql: Sql): Promise<ServerFacts> {
+  const [row] = await query(sql, '010_node.sql')
+  const settings: Record<string, Setting> = {}
+  for (const [name, s] of Object.entries(row.settings as Record<string, { setting: string; pending_restart: boolean }>)) {
+    settings[name] = { setting: s.setting, pendingRestart: s.pending_restart }
+  }
+  return { version: row.version, inRecovery: row.in_recovery, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used }
+}
+
+export async function tableSums(sql: Sql, tables: string[]): Promise<TableSum[]> {
+  return (await query(sql, '060_checksums.sql', [tables])).map(r => ({
+    table: r.table, exists: r.exists, rows: num(r.rows), checksum: r.checksum ?? null,
+  }))
+}
+
+async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts>> {
+  const [publications, publishedTables, slots, walSenders] = await Promise.all([
+    query(sql, '025_publication_names.sql'),
+    query(sql, '020_publications.sql', [config.tables]),
+    query(sql, '040_slots.sql'),
+    query(sql, '050_walsenders.sql'),
+  ])
+  return {
+    publications: publications.map(p => ({ name: p.name, allTables: p.all_tables })),
+    publishedTables: publishedTables.map(t => ({
+      schema: t.schema, table: t.table, exists: t.exists, publications: t.publications,
+      hasPrimaryKey: t.has_primary_key, replicaIdentity: t.replica_identity,
+    })),
+    slots: slots.map(s => ({
+      name: s.name, type: s.type, plugin: s.plugin, active: s.active, walStatus: s.wal_status,
+      retainedBytes: num(s.retained_bytes), unconfirmedBytes: num(s.unconfirmed_bytes),
+    })),
+    walSenders: walSenders.map(w => ({
+      applicationName: w.application_name, state: w.state, lagBytes: num(w.lag_bytes), replayLagMs: num(w.replay_lag_ms),
+    })),
+  }
+}
+
+async function subscriptions(sql: Sql): Promise<Subscription[]> {
+  return (await query(sql, '030_subscriptions.sql')).map(s => ({
+    id: Number(s.id), name: s.name, enabled: s.enabled, slotName: s.slot_name, publications: s.publications,
+    workerPid: s.worker_pid, lastMsgSendTime: s.last_msg_send_time, lastMsgReceiptTime: s.last_msg_receipt_time,
+    latestEndTime: s.latest_end_time, applyErrorCount: Number(s.apply_error_count), syncErrorCount: Number(s.sync_error_count),
+    statsReset: s.stats_reset, tableStates: s.table_states,
+  }))
+}
+
+function emptyNode(node: NodeConnection, error: string | null): NodeFacts {
+  return { name: node.spec.name, role: node.spec.role, label: node.spec.label, up: error === null, error, server: null, tables: [] }
+}
+
+/** Runs fn on a node; a failure (timeout, lost connection) marks the node as failed, not the run. */
+async function onNode<T>(node: NodeConnection, fn: (sql: Sql) => Promise<T>): Promise<{ value: T | null; error: string | null }> {
+  if (!node.sql) return { value: null, error: node.error }
+  try {
+    return { value: await fn(node.sql), error: null }
+  } catch (error) {
+    return { value: null, error: describeDbError(node.spec, error) }
+  }
+}
+
+/** Every node's facts, all nodes in parallel. */
+export async function gatherFacts(config: Config, nodes: NodeConnection[]): Promise<ClusterFacts> {
+  const [primaryNode, ...replicaNodes] = nodes
+  const [primary, ...replicas] = await Promise.all([
+    onNode(primaryNode, async sql => {
+      const [server, tables, rest] = await Promise.all([serverFacts(sql), tableSums(sql, config.tables), primaryFacts(sql, config)])
+      return { server, tables, ...rest }
+    }),
+    ...replicaNodes.map(node => onNode(node, async sql => {
+      const [server, tables, subs] = await Promise.all([serverFacts(sql), tableSums(sql, config.tables), subscriptions(sql)])
+      return { server, tables, subscriptions: subs }
+    })),
+  ])
+  return {
+    publication: config.publication,
+    tables: config.tables,
+    primary: { ...emptyNode(primaryNode, primary.error), publications: [], publishedTables: [], slots: [], walSenders: [], ...primary.value },
+    replicas: replicas.map((r, i) => ({ ...emptyNode(replicaNodes[i], r.error), subscriptions: [], ...r.value })),
+  }
+}

@@ -1,0 +1,150 @@
+// The health report as people read it (aligned tables, verdicts last, colour only on a TTY) and
+// as machines read it (--json: the same facts and verdicts). Pure: a report in, text out.
+import type { ClusterFacts } from './facts.js'
+import {
+  type CanaryFacts, type Lag, type Status, type TableComparison, type Thresholds, type Verdict,
+  compareTables, exitCode, formatBytes, replicaLags, status, subscriptionOf, verdicts,
+} from './verdicts.js'
+import { colour, formatTable } from '../output.js'
+import type { DiffResult } from './table-diff.js'
+
+export interface CheckReport {
+  status: Status
+  exitCode: number
+  elapsedMs: number
+  thresholds: Thresholds
+  facts: ClusterFacts
+  lag: Lag[]
+  consistency: TableComparison[]
+  canary: CanaryFacts | null
+  diff: DiffResult | null
+  verdicts: Verdict[]
+}
+
+export function buildReport(facts: ClusterFacts, thresholds: Thresholds, canary: CanaryFacts | null, diff: DiffResult | null, elapsedMs: number): CheckReport {
+  const found = verdicts(facts, thresholds, canary)
+  return {
+    status: status(found), exitCode: exitCode(found), elapsedMs, thresholds, facts,
+    lag: replicaLags(facts), consistency: compareTables(facts), canary, diff, verdicts: found,
+  }
+}
+
+const yesNo = (value: boolean) => (value ? 'yes' : 'no')
+const time = (value: Date | string | null) => (value ? new Date(value).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : null)
+const section = (title: string, body: string) => `${colour.bold(title)}\n${body}\n`
+
+function nodesTable(facts: ClusterFacts): string {
+  const rows = [facts.primary, ...facts.replicas].map(n => {
+    const s = n.server
+    const setting = (name: string) => s?.settings[name]?.setting
+    const pending = s ? Object.entries(s.settings).filter(([, v]) => v.pendingRestart).map(([k]) => k) : []
+    return [
+      n.name, n.role, n.up ? colour.green('up') : colour.red('down'), s?.version.split(' ')[0],
+      setting('wal_level') === 'logical' || !s ? setting('wal_level') : colour.red(setting('wal_level')!),
+      s ? (pending.length ? colour.yellow(pending.join(', ')) : 'no') : null,
+      s ? `${s.walSendersUsed}/${setting('max_wal_senders')}` : null,
+      s ? `${s.slotsUsed}/${setting('max_replication_slots')}` : null,
+      n.label,
+    ]
+  })
+  return formatTable(['node', 'role', 'state', 'version', 'wal_level', 'restart pending', 'wal senders', 'slots', 'address'], rows)
+}
+
+function publicationTable(facts: ClusterFacts): string {
+  const p = facts.primary
+  if (!p.up) return 'primary is down'
+  if (p.publications.length === 0) return 'no publications'
+  const rows = p.publishedTables.map(t => [
+    `${t.schema}.${t.table}`, t.publications.length ? t.publications.join(', ') : colour.red('not published'),
+    t.exists ? yesNo(t.hasPrimaryKey) : colour.red('table missing'), t.replicaIdentity,
+  ])
+  return `publications: ${p.publications.map(x => x.name).join(', ')}\n${formatTable(['table', 'publications', 'primary key', 'replica identity'], rows)}`
+}
+
+function subscriptionTable(facts: ClusterFacts): string {
+  const rows = facts.replicas.map(r => {
+    if (!r.up) return [r.name, null, colour.red('node down')]
+    const sub = subscriptionOf(r)
+    if (!sub) return [r.name, colour.red('none'), null]
+    const states = Object.values(sub.tableStates)
+    const ready = states.filter(s => s === 'r').length
+    return [
+      r.name, sub.name, sub.enabled ? 'yes' : colour.red('no'), sub.workerPid ?? colour.red('none'),
+      ready === facts.tables.length ? `${ready}/${states.length}` : colour.yellow(`${ready}/${states.length}`),
+      time(sub.lastMsgReceiptTime),
+      sub.applyErrorCount ? colour.red(String(sub.applyErrorCount)) : 0,
+      sub.syncErrorCount ? colour.red(String(sub.syncErrorCount)) : 0,
+    ]
+  })
+  return formatTable(['replica', 'subscription', 'enabled', 'worker pid', 'tables ready', 'last message received', 'apply errors', 'sync errors'], rows)
+}
+
+function slotTable(facts: ClusterFacts): string {
+  if (!facts.primary.up) return 'primary is down'
+  if (facts.primary.slots.length === 0) return 'no replication slots'
+  const rows = facts.primary.slots.map(s => [
+    s.name, s.active ? 'yes' : colour.yellow('no'), s.retainedBytes === null ? null : formatBytes(s.retainedBytes),
+    s.unconfirmedBytes === null ? null : formatBytes(s.unconfirmedBytes), s.walStatus,
+  ])
+  return formatTable(['slot', 'active', 'retained WAL (restart_lsn)', 'unconfirmed (confirmed_flush_lsn)', 'wal_status'], rows)
+}
+
+function lagTable(report: CheckReport): string {
+  const rows = report.lag.map(l => {
+    const canary = report.canary?.arrivals.find(a => a.replica === l.replica)
+    return [
+      l.replica, l.subscription, l.source ?? 'no walsender or slot', l.bytes === null ? null : formatBytes(l.bytes),
+      l.source === 'walsender' ? (l.replayLagMs === null ? 'idle (caught up)' : `${l.replayLagMs.toFixed(1)} ms`) : null,
+      ...(report.canary ? [canary?.ms != null ? `${canary.ms.toFixed(1)} ms` : canary?.reason ?? colour.red('late')] : []),
+    ]
+  })
+  return formatTable(['replica', 'subscription', 'measured from', 'lag', 'replay_lag', ...(report.canary ? ['canary'] : [])], rows)
+}
+
+function consistencyTable(report: CheckReport): string {
+  const nodes = [report.facts.primary, ...report.facts.replicas].map(n => n.name)
+  const rows = report.consistency.map(c => [c.table, ...c.cells.map(cell => {
+    switch (cell.state) {
+      case 'reference': return String(cell.rows)
+      case 'match': return `${cell.rows} ${colour.green('✓')}`
+      case 'differs': return colour.red(`${cell.rows} ✗`)
+      case 'missing': return colour.red('no table')
+      case 'unknown': return cell.rows === null ? null : `${cell.rows} ?`
+    }
+  })])
+  return formatTable(['table', ...nodes], rows)
+}
+
+function diffTable(diff: DiffResult): string {
+  if (diff.tooManyRows !== null) return `${diff.tooManyRows} rows lie in differing key ranges: too many to list; resync with make sync`
+  if (diff.differences.length === 0) return `no differing rows (${diff.rounds} round trips)`
+  const rows = diff.differences.map(d => [d.key, ...diff.replicas.map(r => d.nodes[r] ?? '=')])
+  return `${diff.differences.length} differing keys (${diff.rounds} round trips)\n${formatTable([diff.keyColumn, ...diff.replicas], rows)}`
+}
+
+export function verdictLine(v: Verdict): string {
+  const label = v.level === 'critical' ? colour.red('✗ CRITICAL') : colour.yellow('! WARNING')
+  return `${label} ${v.problem}: ${v.fix}`
+}
+
+export function formatReport(report: CheckReport): string {
+  const facts = report.facts
+  const parts = [
+    section('Nodes', nodesTable(facts)),
+    section(`Publication on primary (expected: ${facts.publication})`, publicationTable(facts)),
+    section('Subscriptions on the replicas', subscriptionTable(facts)),
+    section('Replication slots on primary', slotTable(facts)),
+    section('Lag, measured on primary', lagTable(report)),
+    section('Data consistency: rows per table, ✓ = same content checksum as primary', consistencyTable(report)),
+  ]
+  if (report.diff) parts.push(section(`Rows of ${report.diff.table} that differ from primary`, diffTable(report.diff)))
+  const lines = report.verdicts.length ? report.verdicts.map(verdictLine) : [colour.green('✓ replication is healthy: nothing to fix')]
+  parts.push(section('Verdicts', lines.join('\n')))
+  const overall = { OK: colour.green, WARNING: colour.yellow, CRITICAL: colour.red }[report.status](report.status)
+  parts.push(`Overall: ${overall} (exit ${report.exitCode}), checked in ${Math.round(report.elapsedMs)} ms`)
+  return parts.join('\n')
+}
+
+export function formatJson(report: CheckReport): string {
+  return JSON.stringify(report, null, 2)
+}

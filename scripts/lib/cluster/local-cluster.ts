@@ -1,0 +1,200 @@
+// The local cluster: one data directory per node under CLUSTER_DIR, started from PostgreSQL's
+// own binaries on loopback ports taken from the node URLs. As root, the servers run as the
+// `postgres` system user (PostgreSQL refuses to run as root).
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createConnection } from 'node:net'
+import { join } from 'node:path'
+import { $ } from 'zx'
+import { type Config, type NodeSpec, allNodes, isLoopback, repoRoot } from '../config.js'
+import { connect } from '../db.js'
+import { ReplkitError } from '../errors.js'
+
+const SERVER_USER = 'postgres'
+const isRoot = process.getuid?.() === 0
+
+export interface LocalNode {
+  spec: NodeSpec
+  dataDir: string
+  logFile: string
+  /** Network namespace the server is started in (the partition drill's node); the host's when absent. */
+  netns?: string
+  /** Addresses its pg_hba.conf admits for host connections; 127.0.0.1/32 when absent. */
+  clientCidr?: string
+}
+
+export function localNodes(config: Config): LocalNode[] {
+  return allNodes(config).map(spec => localNode(config, spec))
+}
+
+export function localNode(config: Config, spec: NodeSpec): LocalNode {
+  if (!isLoopback(spec.host)) {
+    throw new ReplkitError(`${spec.name} is at ${spec.host}, not on loopback: the local cluster runs only 127.0.0.1 nodes`)
+  }
+  return { spec, dataDir: join(config.clusterDir, spec.name), logFile: join(config.clusterDir, `${spec.name}.log`) }
+}
+
+/** True when the node's URL points at a data directory of this local cluster (so replkit may restart it). */
+export function isLocalClusterNode(config: Config, spec: NodeSpec): boolean {
+  return isLoopback(spec.host) && existsSync(join(config.clusterDir, spec.name, 'replkit-node.conf'))
+}
+
+export function tlsDir(config: Config): string {
+  return join(config.clusterDir, 'tls')
+}
+
+function bin(config: Config, name: string): string {
+  const dir = config.pgBindir ?? (existsSync('/usr/lib/postgresql/15/bin') ? '/usr/lib/postgresql/15/bin' : undefined)
+  return dir ? join(dir, name) : name
+}
+
+/** Runs a server binary as the server user; inside netns when given (only root can enter one). */
+async function asServerUser(command: string, args: string[], netns?: string) {
+  const enter = netns ? ['ip', 'netns', 'exec', netns] : []
+  const result = isRoot
+    ? await $({ quiet: true, nothrow: true })`${enter} runuser -u ${SERVER_USER} -- ${command} ${args}`
+    : await $({ quiet: true, nothrow: true })`${enter} ${command} ${args}`
+  return result
+}
+
+async function ensureServerUser(config: Config): Promise<void> {
+  if (!isRoot) return
+  const exists = await $({ quiet: true, nothrow: true })`id -u ${SERVER_USER}`
+  if (exists.exitCode !== 0) await $({ quiet: true })`useradd --system --home-dir ${config.clusterDir} --shell /bin/sh ${SERVER_USER}`
+}
+
+async function giveToServerUser(path: string, recursive = true): Promise<void> {
+  if (isRoot) await $({ quiet: true })`chown ${recursive ? ['-R'] : []} ${SERVER_USER}: ${path}`
+}
+
+export type NodeState = 'running' | 'stopped' | 'absent'
+
+export async function nodeState(config: Config, node: LocalNode): Promise<NodeState> {
+  if (!existsSync(join(node.dataDir, 'PG_VERSION'))) return 'absent'
+  const result = await asServerUser(bin(config, 'pg_ctl'), ['status', '-D', node.dataDir])
+  return result.exitCode === 0 ? 'running' : 'stopped'
+}
+
+/** A self-signed CA and a server certificate for 127.0.0.1/localhost, shared by the nodes. */
+async function ensureTls(config: Config): Promise<void> {
+  const dir = tlsDir(config)
+  if (existsSync(join(dir, 'server.crt'))) return
+  await mkdir(dir, { recursive: true })
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+  await $({ quiet: true, cwd: dir })`openssl req -x509 ${ec} -keyout ca.key -out ca.crt -days 3650 -subj ${'/CN=replkit local CA'}`
+  await $({ quiet: true, cwd: dir })`openssl req ${ec} -keyout server.key -out server.csr -subj /CN=localhost`
+  await writeFile(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
+  await $({ quiet: true, cwd: dir })`openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 3650 -extfile san.ext`
+  await chmod(join(dir, 'server.key'), 0o600)
+  await chmod(join(dir, 'ca.key'), 0o600)
+  await giveToServerUser(dir)
+}
+
+function nodeConf(config: Config, node: LocalNode): string {
+  const tls = tlsDir(config)
+  return [
+    `# Written by replkit's local cluster for node ${node.spec.name}.`,
+    `port = ${node.spec.port}`,
+    `listen_addresses = '${node.spec.host === 'localhost' ? 'localhost' : node.spec.host}'`,
+    `unix_socket_directories = ''`,
+    `cluster_name = '${node.spec.name}'`,
+    `ssl = on`,
+    `ssl_cert_file = '${join(tls, 'server.crt')}'`,
+    `ssl_key_file = '${join(tls, 'server.key')}'`,
+    `ssl_ca_file = '${join(tls, 'ca.crt')}'`,
+    '',
+  ].join('\n')
+}
+
+export async function renderHba(clientCidr: string): Promise<string> {
+  const template = await readFile(join(repoRoot, 'config/pg_hba.conf'), 'utf8')
+  return template.replaceAll('{{CLIENT_CIDR}}', clientCidr)
+}
+
+async function initNode(config: Config, node: LocalNode): Promise<void> {
+  const pwfile = join(config.clusterDir, `.${node.spec.name}.pw`)
+  await writeFile(pwfile, `${node.spec.password}\n`, { mode: 0o600 })
+  await giveToServerUser(pwfile)
+  try {
+    const result = await asServerUser(bin(config, 'initdb'), [
+      '-D', node.dataDir, '-U', node.spec.user, `--pwfile=${pwfile}`, '--auth=scram-sha-256',
+      '--encoding=UTF8', '--no-locale', '--no-sync', '--no-instructions',
+    ])
+    if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: initdb failed: ${result.stderr.trim().split('\n').pop()}`)
+  } finally {
+    await rm(pwfile, { force: true })
+  }
+  const conf = join(node.dataDir, 'postgresql.conf')
+  const base = await readFile(conf, 'utf8')
+  await writeFile(conf, `${base}\ninclude '${join(repoRoot, 'config/postgresql.conf')}'\ninclude 'replkit-node.conf'\n`)
+  await writeFile(join(node.dataDir, 'replkit-node.conf'), nodeConf(config, node))
+  await writeFile(join(node.dataDir, 'pg_hba.conf'), await renderHba(node.clientCidr ?? '127.0.0.1/32'))
+  await giveToServerUser(node.dataDir)
+}
+
+/** True when something already listens on the address (another server would make pg_ctl fail obscurely). */
+function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const socket = createConnection({ host, port })
+    socket.setTimeout(500)
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('timeout', () => { socket.destroy(); resolve(false) })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+export async function startNode(config: Config, node: LocalNode): Promise<void> {
+  if (await portInUse(node.spec.host, node.spec.port)) {
+    throw new ReplkitError(`${node.spec.name}: ${node.spec.host}:${node.spec.port} is already in use by another server; stop it, or give replkit other ports in .env (PRIMARY_URL, REPLICA_URLS)`)
+  }
+  const result = await asServerUser(bin(config, 'pg_ctl'), ['start', '-D', node.dataDir, '-l', node.logFile, '-w', '-t', '60'], node.netns)
+  if (result.exitCode !== 0) {
+    throw new ReplkitError(`${node.spec.name}: pg_ctl start failed (see ${node.logFile}): ${result.stderr.trim().split('\n').pop()}`)
+  }
+}
+
+export async function stopNode(config: Config, node: LocalNode, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
+  const result = await asServerUser(bin(config, 'pg_ctl'), ['stop', '-D', node.dataDir, '-m', mode, '-w', '-t', '60'])
+  if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: pg_ctl stop failed: ${result.stderr.trim()}`)
+}
+
+export async function restartNode(config: Config, node: LocalNode): Promise<void> {
+  const result = await asServerUser(bin(config, 'pg_ctl'), ['restart', '-D', node.dataDir, '-l', node.logFile, '-m', 'fast', '-w', '-t', '60'], node.netns)
+  if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: pg_ctl restart failed (see ${node.logFile})`)
+}
+
+export async function reloadNode(config: Config, node: LocalNode): Promise<void> {
+  const result = await asServerUser(bin(config, 'pg_ctl'), ['reload', '-D', node.dataDir])
+  if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: pg_ctl reload failed: ${result.stderr.trim()}`)
+}
+
+async function ensureDatabase(node: LocalNode): Promise<boolean> {
+  const sql = connect(node.spec, { database: 'postgres' })
+  try {
+    const [row] = await sql`select count(*)::int as n from pg_database where datname = ${node.spec.database}`
+    if (row.n > 0) return false
+    await sql.unsafe(`create database "${node.spec.database}"`)
+    return true
+  } finally {
+    await sql.end({ timeout: 1 })
+  }
+}
+
+export type UpOutcome = 'created' | 'started' | 'running'
+
+/** Brings one node to running with its database, from whatever state it is in. */
+export async function upNode(config: Config, node: LocalNode): Promise<UpOutcome> {
+  const state = await nodeState(config, node)
+  if (state === 'running') return 'running'
+  if (state === 'absent') await initNode(config, node)
+  await startNode(config, node)
+  await ensureDatabase(node)
+  return state === 'absent' ? 'created' : 'started'
+}
+
+export async function prepareClusterDir(config: Config): Promise<void> {
+  await ensureServerUser(config)
+  await mkdir(config.clusterDir, { recursive: true, mode: 0o755 })
+  await giveToServerUser(config.clusterDir, false)
+  await ensureTls(config)
+}

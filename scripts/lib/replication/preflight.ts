@@ -1,0 +1,139 @@
+// Preflight for make replicate: what every node is, before anything is changed. All nodes are
+// asked in parallel; every problem is collected so the operator sees them all at once.
+import { type Config, type NodeSpec, allNodes } from '../config.js'
+import { type Sql, withNode } from '../db.js'
+
+export interface NodeFacts {
+  version: string
+  versionNum: number
+  walLevel: string
+  maxWalSenders: number
+  maxReplicationSlots: number
+  maxWorkerProcesses: number
+  maxLogicalReplicationWorkers: number
+  ssl: string
+}
+
+export interface Preflight {
+  nodes: Record<string, NodeFacts>
+  report: string[]
+  problems: string[]
+  /** Per replica: 'missing' (no shop tables yet: apply sql/schema) or the list of differences. */
+  drift: Record<string, 'missing' | string[]>
+}
+
+async function nodeFacts(sql: Sql): Promise<NodeFacts> {
+  const [row] = await sql`
+    select current_setting('server_version') as version, current_setting('server_version_num')::int as version_num,
+           current_setting('wal_level') as wal_level, current_setting('max_wal_senders')::int as senders,
+           current_setting('max_replication_slots')::int as slots, current_setting('max_worker_processes')::int as workers,
+           current_setting('max_logical_replication_workers')::int as logical_workers, current_setting('ssl') as ssl`
+  return {
+    version: row.version, versionNum: row.version_num, walLevel: row.wal_level, maxWalSenders: row.senders,
+    maxReplicationSlots: row.slots, maxWorkerProcesses: row.workers, maxLogicalReplicationWorkers: row.logical_workers, ssl: row.ssl,
+  }
+}
+
+type Columns = Map<string, string>
+
+/** table.column → "type not null" for the tables to publish. */
+async function columns(sql: Sql, tables: string[]): Promise<Columns> {
+  const rows = await sql`
+    select c.relname as t, a.attname as col, format_type(a.atttypid, a.atttypmod) || case when a.attnotnull then ' not null' else '' end as def
+    from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and c.relname = any(${tables}) and a.attnum > 0 and not a.attisdropped`
+  return new Map(rows.map(r => [`${r.t}.${r.col}`, r.def as string]))
+}
+
+export function schemaDrift(primary: Columns, replica: Columns): 'missing' | string[] {
+  if (replica.size === 0) return 'missing'
+  const out: string[] = []
+  for (const [col, def] of primary) {
+    if (!replica.has(col)) out.push(`${col} is missing`)
+    else if (replica.get(col) !== def) out.push(`${col} is ${replica.get(col)} here but ${def} on the PRIMARY`)
+  }
+  for (const col of replica.keys()) if (!primary.has(col)) out.push(`${col} exists here but not on the PRIMARY`)
+  return out
+}
+
+/** Tables that cannot be published: missing, or without a key to identify rows by. */
+async function identityProblems(sql: Sql, tables: string[]): Promise<string[]> {
+  const rows = await sql`
+    select t.name, c.relreplident as ident,
+           exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisprimary) as has_pk,
+           exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisreplident) as has_ident_index
+    from unnest(${tables}::text[]) as t(name)
+    left join pg_class c on c.relname = t.name and c.relnamespace = 'public'::regnamespace`
+  return rows.flatMap(r => {
+    if (r.ident === null) return [`primary: table public.${r.name} does not exist (run make schema)`]
+    const usable = r.ident === 'f' || (r.ident === 'd' && r.has_pk) || (r.ident === 'i' && r.has_ident_index)
+    return usable ? [] : [`primary: table public.${r.name} has no primary key or usable REPLICA IDENTITY — once published, UPDATE and DELETE on it would fail on the PRIMARY`]
+  })
+}
+
+export async function preflight(config: Config): Promise<Preflight> {
+  const results = await Promise.allSettled(allNodes(config).map(node =>
+    withNode(node, async sql => ({ facts: await nodeFacts(sql), columns: await columns(sql, config.tables),
+      identity: node.role === 'primary' ? await identityProblems(sql, config.tables) : [] }), { connectTimeoutSeconds: 5 })))
+  const out: Preflight = { nodes: {}, report: [], problems: [], drift: {} }
+  const nodes = allNodes(config)
+  let primaryColumns: Columns | undefined
+  results.forEach((result, i) => {
+    const node = nodes[i]
+    if (result.status === 'rejected') return void out.problems.push((result.reason as Error).message)
+    const { facts } = result.value
+    out.nodes[node.name] = facts
+    if (node.role === 'primary') primaryColumns = result.value.columns
+    out.report.push(`${node.name}: reachable, PostgreSQL ${facts.version}, wal_level = ${facts.walLevel}, ` + (node.role === 'primary'
+      ? `max_wal_senders = ${facts.maxWalSenders}, max_replication_slots = ${facts.maxReplicationSlots}`
+      : `max_worker_processes = ${facts.maxWorkerProcesses}, max_logical_replication_workers = ${facts.maxLogicalReplicationWorkers}`))
+    out.problems.push(...result.value.identity, ...versionAndCapacityProblems(node, facts))
+  })
+  results.forEach((result, i) => {
+    if (nodes[i].role === 'replica' && result.status === 'fulfilled' && primaryColumns) {
+      out.drift[nodes[i].name] = schemaDrift(primaryColumns, result.value.columns)
+    }
+  })
+  return out
+}
+
+function versionAndCapacityProblems(node: NodeSpec, facts: NodeFacts): string[] {
+  const problems: string[] = []
+  if (facts.versionNum < 150000) problems.push(`${node.name}: PostgreSQL ${facts.version} — replkit needs 15 or later (subscription stats, SKIP)`)
+  if (node.role === 'replica' && facts.maxLogicalReplicationWorkers < 2) {
+    problems.push(`${node.name}: max_logical_replication_workers = ${facts.maxLogicalReplicationWorkers}; an apply worker and a table-sync worker need at least 2 (restart needed)`)
+  }
+  if (node.role === 'replica' && facts.maxWorkerProcesses < facts.maxLogicalReplicationWorkers + 1) {
+    problems.push(`${node.name}: max_worker_processes = ${facts.maxWorkerProcesses} leaves no room for ${facts.maxLogicalReplicationWorkers} logical replication workers`)
+  }
+  return problems
+}
+
+export interface RoleState {
+  exists: boolean
+  login: boolean
+  replication: boolean
+  superuser: boolean
+  verifier: string | null
+  missingGrants(tables: string[]): string[]
+  extraGrants(tables: string[]): string[]
+}
+
+export async function roleState(sql: Sql, role: string): Promise<RoleState> {
+  const [r] = await sql`select rolcanlogin, rolreplication, rolsuper, rolpassword from pg_authid where rolname = ${role}`
+  const selectable = r
+    ? (await sql`
+        select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where c.relkind in ('r', 'p', 'v', 'm', 'f') and n.nspname not in ('pg_catalog', 'information_schema', 'pgtap')
+          and has_table_privilege(${role}, c.oid, 'SELECT') and n.nspname = 'public'`).map(x => x.relname as string)
+    : []
+  return {
+    exists: Boolean(r),
+    login: Boolean(r?.rolcanlogin),
+    replication: Boolean(r?.rolreplication),
+    superuser: Boolean(r?.rolsuper),
+    verifier: r?.rolpassword ?? null,
+    missingGrants: tables => tables.filter(t => !selectable.includes(t)),
+    extraGrants: tables => selectable.filter(t => !tables.includes(t)),
+  }
+}

@@ -1,0 +1,33 @@
+// Sequence values per node. Logical replication copies the rows an identity generates on the
+// PRIMARY (orders.order_number), never the sequence behind it: a replica's sequence stays where
+// it was, usually never used. Only sequences owned by replicated tables' columns are considered.
+import type { Sql } from '../db.js'
+
+export interface SequenceValue {
+  sequence: string
+  column: string
+  /** pg_sequences.last_value: null when the sequence was never used on that node. */
+  lastValue: bigint | null
+}
+
+export async function ownedSequences(sql: Sql, tables: string[]): Promise<SequenceValue[]> {
+  const rows = await sql`
+    select format('%I.%I', s.schemaname, s.sequencename) as sequence,
+           format('%s.%I', d.refobjid::regclass, a.attname) as column,
+           s.last_value::text as last_value
+    from pg_sequences s
+    join pg_class c on c.relname = s.sequencename and c.relnamespace = s.schemaname::regnamespace
+    join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = c.oid
+                    and d.refclassid = 'pg_class'::regclass and d.deptype in ('a', 'i')
+    join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+    where d.refobjid = any(${tables.map(t => `public.${t}`)}::regclass[])
+    order by 1`
+  return rows.map(r => ({ sequence: r.sequence, column: r.column, lastValue: r.last_value === null ? null : BigInt(r.last_value) }))
+}
+
+/** How far a replica's value is behind the PRIMARY's (0 when level or ahead). */
+export function behindBy(primary: bigint | null, replica: bigint | null): bigint {
+  if (primary === null) return 0n
+  const have = replica ?? 0n
+  return have < primary ? primary - have : 0n
+}

@@ -1,0 +1,230 @@
+// products.json: a streaming reader (a 1,000,000-product file is never held in memory whole)
+// and the validation every record must pass before anything is written.
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { ReplkitError } from '../errors.js'
+
+export interface Product {
+  sku: string
+  title: string
+  description: string | null
+  price: number
+  stock: number
+  category: string
+  attributes: Record<string, unknown>
+}
+
+export interface Limits {
+  sku: number
+  title: number
+}
+
+export interface RawRecord {
+  text: string
+  index: number
+  line: number
+}
+
+const FIELDS = new Set(['sku', 'title', 'description', 'price', 'stock', 'category', 'attributes'])
+const MAX_PRICE = 9_999_999_999.99 // numeric(12,2)
+const MAX_INT = 2_147_483_647
+
+/** Position of the next `char` at or after `from`, or the chunk's end when there is none. */
+function indexOrEnd(chunk: string, char: string, from: number): number {
+  const at = chunk.indexOf(char, from)
+  return at === -1 ? chunk.length : at
+}
+
+/** Reads the top-level array one object at a time; malformed JSON stops with file:line. */
+export async function* readRecords(chunks: AsyncIterable<string>, file: string): AsyncGenerator<RawRecord> {
+  let phase: 'start' | 'between' | 'after-value' | 'end' = 'start'
+  let line = 1
+  let depth = 0
+  let inString = false
+  let escaped = false
+  let parts: string[] = []
+  let index = 0
+  let recordLine = 0
+  const fail = (what: string) => {
+    throw new ReplkitError(`${file}:${line}: malformed JSON: ${what}`)
+  }
+  for await (const chunk of chunks) {
+    let start = depth > 0 ? 0 : -1
+    let nextQuote = -1
+    let nextBackslash = -1
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk.charCodeAt(i)
+      if (c === 10) line++
+      if (depth > 0) {
+        if (escaped) {
+          escaped = false
+        } else if (inString) {
+          // Most of a record is string content: jump to the next quote or backslash instead of
+          // stepping through it. (A raw newline inside a string is invalid JSON; JSON.parse
+          // rejects that record at its own line, so skipping it does not misplace an error.)
+          if (nextQuote < i) nextQuote = indexOrEnd(chunk, '"', i)
+          if (nextBackslash < i) nextBackslash = indexOrEnd(chunk, '\\', i)
+          if (nextBackslash < nextQuote) {
+            i = nextBackslash
+            escaped = true
+          } else {
+            i = nextQuote
+            inString = i === chunk.length
+          }
+        } else if (c === 34) inString = true
+        else if (c === 123 || c === 91) depth++
+        else if (c === 125 || c === 93) {
+          if (--depth === 0) {
+            parts.push(chunk.slice(start, i + 1))
+            yield { text: parts.join(''), index: index++, line: recordLine }
+            parts = []
+            start = -1
+            phase = 'after-value'
+          }
+        }
+        continue
+      }
+      if (c === 32 || c === 10 || c === 13 || c === 9 || c === 0xfeff) continue
+      if (phase === 'start') {
+        if (c !== 91) throw new ReplkitError(`${file}:${line}: the top level must be a JSON array of products`)
+        phase = 'between'
+      } else if (phase === 'between' && c === 123) {
+        depth = 1
+        start = i
+        recordLine = line
+      } else if (phase === 'between' && c === 93 && index === 0) {
+        phase = 'end'
+      } else if (phase === 'between') {
+        fail(c === 93 ? 'trailing comma before ]' : `record [${index}] is not an object`)
+      } else if (phase === 'after-value' && c === 44) {
+        phase = 'between'
+      } else if (phase === 'after-value' && c === 93) {
+        phase = 'end'
+      } else if (phase === 'after-value') {
+        fail(`expected , or ] after record [${index - 1}]`)
+      } else {
+        fail('unexpected content after the closing ]')
+      }
+    }
+    if (depth > 0) parts.push(chunk.slice(start))
+  }
+  if (phase === 'start') throw new ReplkitError(`${file}: the file is empty; expected a JSON array of products`)
+  if (phase !== 'end') fail('unexpected end of file (the array is not closed)')
+}
+
+/** Streams a file's records; `onBytes` reports how far it has read, for progress. */
+export async function* readProductFile(path: string, onBytes?: (read: number, total: number) => void): AsyncGenerator<RawRecord> {
+  let total: number
+  try {
+    total = (await stat(path)).size
+  } catch {
+    throw new ReplkitError(`${path}: cannot read the file (does it exist?)`)
+  }
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })
+  let read = 0
+  async function* chunks() {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      read += Buffer.byteLength(chunk)
+      onBytes?.(read, total)
+      yield chunk
+    }
+  }
+  yield* readRecords(chunks(), path)
+}
+
+/** Length in characters as PostgreSQL counts them (code points, not UTF-16 units). */
+function chars(text: string): number {
+  return text.length <= 1 ? text.length : [...text].length
+}
+
+/** Longer than `limit` characters? Counting code points is costly, and a string no longer than
+ * the limit in UTF-16 units cannot have more code points than that, so most texts need no count. */
+function tooLong(text: string, limit: number): boolean {
+  return text.length > limit && chars(text) > limit
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing'
+  return JSON.stringify(value)?.slice(0, 40) ?? String(value)
+}
+
+/** Checks one record; the error names file, line, record index, sku and field. */
+export function validateProduct(raw: RawRecord, file: string, limits: Limits, categories: ReadonlySet<string>): Product {
+  let value: unknown
+  try {
+    value = JSON.parse(raw.text)
+  } catch (error) {
+    throw new ReplkitError(`${file}:${raw.line}: malformed JSON in record [${raw.index}]: ${(error as Error).message}`)
+  }
+  const record = value as Record<string, unknown>
+  const bad = (field: string, problem: string): never => {
+    const skuText = typeof record.sku === 'string' && record.sku.trim() ? ` (sku "${record.sku}")` : ''
+    throw new ReplkitError(`${file}:${raw.line}: record [${raw.index}]${skuText}: ${field} ${problem}`)
+  }
+  for (const key of Object.keys(record)) if (!FIELDS.has(key)) bad(key, 'is not a known field (sku, title, description, price, stock, category, attributes)')
+
+  const { sku, title, description, price, stock, category, attributes } = record
+  if (typeof sku !== 'string' || sku.trim() === '') bad('sku', `must be a non-empty string, got ${describe(sku)}`)
+  const skuValue = sku as string
+  if (skuValue !== skuValue.trim()) bad('sku', 'has leading or trailing spaces')
+  if (skuValue.toUpperCase().startsWith('REPLKIT-')) bad('sku', 'starts with REPLKIT-, which replkit reserves for its canary rows')
+  if (tooLong(skuValue, limits.sku)) bad('sku', `is ${chars(skuValue)} characters, longer than its column (${limits.sku})`)
+  if (typeof title !== 'string' || title.trim() === '') bad('title', `must be a non-empty string, got ${describe(title)}`)
+  if (tooLong(title as string, limits.title)) bad('title', `is ${chars(title as string)} characters, longer than its column (${limits.title})`)
+  if (description !== undefined && description !== null && typeof description !== 'string') bad('description', `must be a string, got ${describe(description)}`)
+  for (const [field, text] of [['sku', sku], ['title', title], ['description', description]] as const) {
+    if (typeof text === 'string' && text.includes('\u0000')) bad(field, 'contains a NUL character, which PostgreSQL text cannot hold')
+  }
+  if (typeof price !== 'number' || !Number.isFinite(price)) bad('price', `must be a number, got ${describe(price)}`)
+  const priceValue = price as number
+  if (priceValue < 0) bad('price', `must not be negative, got ${priceValue}`)
+  if (priceValue > MAX_PRICE) bad('price', `is too large for numeric(12,2), got ${priceValue}`)
+  if (Math.abs(Math.round(priceValue * 100) - priceValue * 100) > 1e-6) bad('price', `has more than 2 decimal places, got ${priceValue}`)
+  if (typeof stock !== 'number' || !Number.isInteger(stock)) bad('stock', `must be an integer, got ${describe(stock)}`)
+  if ((stock as number) < 0) bad('stock', `must not be negative, got ${stock}`)
+  if ((stock as number) > MAX_INT) bad('stock', `is too large for integer, got ${stock}`)
+  if (typeof category !== 'string' || category === '') bad('category', `must be a category slug, got ${describe(category)}`)
+  if (!categories.has(category as string)) bad('category', `"${category}" is not a known category (${[...categories].sort().join(', ')})`)
+  if (attributes !== undefined && (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes))) {
+    bad('attributes', `must be an object, got ${describe(attributes)}`)
+  }
+  return {
+    sku: skuValue,
+    title: title as string,
+    description: (description as string | undefined) ?? null,
+    price: priceValue,
+    stock: stock as number,
+    category: category as string,
+    attributes: (attributes as Record<string, unknown> | undefined) ?? {},
+  }
+}
+
+/** Rejects the second occurrence of a sku, naming where the first one was. */
+export function duplicateChecker(file: string) {
+  const seen = new Map<string, number>()
+  return (product: Product, raw: RawRecord) => {
+    const first = seen.get(product.sku)
+    if (first !== undefined) {
+      throw new ReplkitError(`${file}:${raw.line}: record [${raw.index}] (sku "${product.sku}"): sku appears twice (first at record [${first}])`)
+    }
+    seen.set(product.sku, raw.index)
+  }
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+
+const COPY_SPECIAL = /[\\\n\r\t]/
+
+/** Most values need no escaping: testing first skips the replace (and its callback) for them. */
+function copyText(value: string | null): string {
+  if (value === null) return '\\N'
+  return COPY_SPECIAL.test(value) ? value.replace(/[\\\n\r\t]/g, c => COPY_ESCAPES[c]) : value
+}
+
+/** One line of COPY text format for the staging table (sku, title, description, price, stock, category, attributes). */
+export function copyLine(p: Product): string {
+  return [
+    copyText(p.sku), copyText(p.title), copyText(p.description), p.price.toFixed(2), String(p.stock),
+    copyText(p.category), copyText(JSON.stringify(p.attributes)),
+  ].join('\t') + '\n'
+}

@@ -1,0 +1,119 @@
+// Step 1 of the runbook as one transaction: stream-validate the file into a temporary staging
+// table with COPY, then upsert categories, products and inventory set-based. Any bad record
+// aborts the transaction, so a bad file writes nothing.
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { repoRoot } from '../config.js'
+import type { Sql } from '../db.js'
+import { ReplkitError } from '../errors.js'
+import { type Limits, copyLine, duplicateChecker, readProductFile, validateProduct } from './products.js'
+
+export const seedSqlDir = join(repoRoot, 'sql/seed')
+
+export interface Category {
+  slug: string
+  name: string
+  description: string | null
+}
+
+export interface SeedResult {
+  found: number
+  created: number
+  updated: number
+  skipped: number
+  unlisted: number
+  categoriesChanged: number
+  inventoryChanged: number
+}
+
+export interface SeedOptions {
+  file: string
+  categoriesFile: string
+  dryRun: boolean
+  onProgress?: (records: number, fraction: number) => void
+}
+
+export const seedStatements = [
+  '005_work_mem.sql', '010_staging.sql', '020_categories.sql', '025_match.sql',
+  '030_update_products.sql', '035_insert_products.sql', '040_update_inventory.sql', '045_insert_inventory.sql', '050_unlisted.sql',
+]
+
+async function statement(name: string): Promise<string> {
+  return readFile(join(seedSqlDir, name), 'utf8')
+}
+
+export async function loadCategories(file: string): Promise<Category[]> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'))
+  } catch (error) {
+    throw new ReplkitError(`${file}: ${(error as Error).message}`)
+  }
+  if (!Array.isArray(parsed)) throw new ReplkitError(`${file}: the top level must be a JSON array of categories`)
+  return parsed.map((c, i) => {
+    if (typeof c?.slug !== 'string' || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(c.slug)) throw new ReplkitError(`${file}: record [${i}]: slug must be lower-case words joined by -`)
+    if (typeof c.name !== 'string' || !c.name) throw new ReplkitError(`${file}: record [${i}] (slug "${c.slug}"): name must be a non-empty string`)
+    return { slug: c.slug, name: c.name, description: c.description ?? null }
+  })
+}
+
+/** Column limits come from the PRIMARY itself, so validation matches the schema that is there. */
+export async function columnLimits(sql: Sql): Promise<Limits> {
+  const rows = await sql`
+    select column_name, character_maximum_length as max from information_schema.columns
+    where table_schema = 'public' and table_name = 'products' and column_name in ('sku', 'title')`
+  if (rows.length < 2) throw new ReplkitError('primary: table public.products is missing: run make schema')
+  const max = (name: string) => Number(rows.find(r => r.column_name === name)?.max ?? Infinity)
+  return { sku: max('sku'), title: max('title') }
+}
+
+export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
+  const categories = await loadCategories(opts.categoriesFile)
+  const limits = await columnLimits(sql)
+  const known = new Set([...categories.map(c => c.slug), ...(await sql`select slug from public.categories`).map(r => r.slug as string)])
+  const conn = await sql.reserve()
+  try {
+    await conn`begin`
+    await conn.unsafe(await statement('005_work_mem.sql'))
+    await conn.unsafe(await statement('010_staging.sql'))
+    let found = 0
+    let fraction = 0
+    const checkDuplicate = duplicateChecker(opts.file)
+    async function* lines() {
+      let batch = ''
+      for await (const raw of readProductFile(opts.file, (read, total) => { fraction = total ? read / total : 1 })) {
+        const product = validateProduct(raw, opts.file, limits, known)
+        checkDuplicate(product, raw)
+        batch += copyLine(product)
+        if (++found % 5000 === 0) {
+          opts.onProgress?.(found, fraction)
+          yield batch
+          batch = ''
+        }
+      }
+      if (batch) yield batch
+    }
+    const copy = await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes) from stdin`.writable()
+    await pipeline(Readable.from(lines()), copy)
+    opts.onProgress?.(found, 1)
+    const categoriesChanged = (await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(categories)])).count
+    await conn.unsafe(await statement('025_match.sql'))
+    const updated = (await conn.unsafe(await statement('030_update_products.sql'))).count
+    const created = (await conn.unsafe(await statement('035_insert_products.sql'))).count
+    const inventoryChanged = (await conn.unsafe(await statement('040_update_inventory.sql'))).count
+      + (await conn.unsafe(await statement('045_insert_inventory.sql'))).count
+    const [{ unlisted }] = await conn.unsafe(await statement('050_unlisted.sql'))
+    await conn.unsafe(opts.dryRun ? 'rollback' : 'commit')
+    return { found, created, updated, skipped: found - created - updated, unlisted, categoriesChanged, inventoryChanged }
+  } catch (error) {
+    await conn`rollback`.catch(() => {})
+    if ((error as { code?: string }).code === '23505') {
+      throw new ReplkitError(`primary: another writer added a product or inventory row while the seed ran (${(error as { detail?: string }).detail ?? 'duplicate key'}); nothing was written — run the seed again`)
+    }
+    throw error
+  } finally {
+    conn.release()
+  }
+}

@@ -1,0 +1,91 @@
+// An apply conflict, as the replica's server log tells it. When the apply worker fails (e.g. a
+// unique violation), PostgreSQL 15 logs the error, its DETAIL (the conflicting key) and a CONTEXT
+// line naming the subscription's replication origin ("pg_<subscription oid>") and the remote
+// transaction's finish LSN — the LSN that ALTER SUBSCRIPTION … SKIP needs. The catalogues keep
+// only a count (pg_stat_subscription_stats), so the log is the one place that has the LSN.
+import { existsSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import type { Config, NodeSpec } from '../config.js'
+import type { Sql } from '../db.js'
+import { isLocalClusterNode, localNode } from '../cluster/local-cluster.js'
+
+export interface ApplyFailure {
+  error: string
+  /** e.g. Key (sku)=(ABC) already exists. */
+  detail: string | null
+  relation: string | null
+  messageType: string | null
+  remoteXid: string | null
+  finishLsn: string
+  loggedAt: string
+}
+
+const CONTEXT = /^(\S+ \S+ \S+) \[(\d+)\] .*CONTEXT:\s+processing remote data for replication origin "([^"]+)" during message type "([^"]+)"(?: for replication target relation "([^"]+)")?(?: in transaction (\d+))?, finished at ([0-9A-F]+\/[0-9A-F]+)/
+
+/** The last apply failure of the subscription whose origin is pg_<oid>, from server log text. */
+export function lastApplyFailure(log: string, subscriptionOid: number): ApplyFailure | null {
+  const lines = log.split('\n')
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = CONTEXT.exec(lines[i])
+    if (!m || m[3] !== `pg_${subscriptionOid}`) continue
+    const pid = `[${m[2]}]`
+    // The ERROR and DETAIL lines of the same process precede their CONTEXT line.
+    let error = 'apply error'
+    let detail: string | null = null
+    for (let j = i - 1; j >= Math.max(0, i - 20); j--) {
+      if (!lines[j].includes(pid)) continue
+      const d = /DETAIL:\s+(.*)$/.exec(lines[j])
+      if (d && detail === null) detail = d[1]
+      const e = /ERROR:\s+(.*)$/.exec(lines[j])
+      if (e) { error = e[1]; break }
+    }
+    return { error, detail, relation: m[5] ?? null, messageType: m[4], remoteXid: m[6] ?? null, finishLsn: m[7], loggedAt: m[1] }
+  }
+  return null
+}
+
+export interface ServerLog {
+  text: string | null
+  /** Where it was read, or why it could not be. */
+  source: string
+}
+
+const TAIL_BYTES = 4 * 1024 * 1024
+
+async function tailOfFile(path: string): Promise<string> {
+  const file = await open(path, 'r')
+  try {
+    const { size } = await file.stat()
+    const start = Math.max(0, size - TAIL_BYTES)
+    const buffer = Buffer.alloc(size - start)
+    await file.read(buffer, 0, buffer.length, start)
+    return buffer.toString('utf8')
+  } finally {
+    await file.close()
+  }
+}
+
+/**
+ * The local cluster's log is .cluster/<name>.log. Any other server: its current log file read
+ * through SQL (logging_collector on, and a superuser or pg_read_server_files); otherwise the
+ * operator is told where to look and passes the LSN with --lsn.
+ */
+export async function readServerLog(config: Config, replica: NodeSpec, sql: Sql): Promise<ServerLog> {
+  if (isLocalClusterNode(config, replica)) {
+    const { logFile } = localNode(config, replica)
+    if (existsSync(logFile)) return { text: await tailOfFile(logFile), source: logFile }
+  }
+  try {
+    const [row] = await sql`
+      select pg_current_logfile('stderr') as file,
+             pg_read_file(pg_current_logfile('stderr'), greatest(0, (pg_stat_file(pg_current_logfile('stderr'))).size - ${TAIL_BYTES}), ${TAIL_BYTES}) as text`
+    if (row?.file) return { text: row.text, source: `${replica.name}:${row.file} (read with pg_read_file)` }
+  } catch {
+    // not allowed, or no logging_collector: fall through to the explanation
+  }
+  return {
+    text: null,
+    source: `${replica.name}'s server log is not readable from here: look in its log (SELECT pg_current_logfile(); on Debian /var/log/postgresql/postgresql-15-main.log) ` +
+      `for 'processing remote data for replication origin … finished at <LSN>' and pass that LSN with --lsn`,
+  }
+}

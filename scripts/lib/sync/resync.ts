@@ -1,0 +1,108 @@
+// Resynchronising a replica from the PRIMARY without losing or doubling a row, while the PRIMARY
+// keeps taking writes. The runbook's "TRUNCATE the replica and repopulate it" races the apply
+// worker (CORRECTIONS.md #6); the safe order is: drop the subscription (and its slot), empty the
+// tables in one TRUNCATE, and let a new subscription copy them (copy_data = true). PostgreSQL's
+// table sync copies each table at a snapshot and then applies every change committed after that
+// snapshot, so writes during the resync are neither lost nor applied twice.
+import type { Config, NodeSpec } from '../config.js'
+import type { Sql } from '../db.js'
+import { ReplkitError } from '../errors.js'
+import { qualifiedTables, replicatorPassword, subscriptionConninfo, subscriptionName, waitForCatchup, waitForSync } from '../replication/replication.js'
+import { runSqlFile } from '../sql-files.js'
+import { fingerprints } from '../checks/verification.js'
+
+export interface ResyncRun {
+  dryRun: boolean
+  timeoutMs: number
+  /** Progress lines (a Steps' ok, or a test's collector). */
+  say: (text: string) => void
+}
+
+export interface ResyncTimes {
+  copyMs: number
+  catchupMs: number
+}
+
+/** Fails with the fix when the PRIMARY has no publication to subscribe to. */
+export async function requirePublication(config: Config, primary: Sql): Promise<void> {
+  const [pub] = await primary`select 1 from pg_publication where pubname = ${config.publication}`
+  if (!pub) throw new ReplkitError(`primary: publication ${config.publication} does not exist; run make replicate first`, 2)
+}
+
+/** The whole replica: drop its subscription and slot, TRUNCATE every subscribed table, subscribe again with copy_data. */
+export async function resyncReplica(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, run: ResyncRun): Promise<ResyncTimes | null> {
+  const subscription = subscriptionName(replica)
+  const { dryRun } = run
+  const [sub] = await replicaSql`select 1 from pg_subscription where subname = ${subscription}`
+  if (sub) {
+    // DROP SUBSCRIPTION stops the workers and drops the slot on the PRIMARY; when that slot is
+    // already gone (lost, dropped by hand) it would fail, so the slot is detached first.
+    const [slot] = await primary`select 1 from pg_replication_slots where slot_name = ${subscription}`
+    await runSqlFile(replica, `sql/rollback/${slot ? '010_drop_subscription.sql' : '015_detach_subscription.sql'}`, { vars: { subscription }, dryRun })
+    run.say(`${replica.name}: dropped ${subscription}${slot ? ' and its slot on the PRIMARY' : ' (its slot was already gone from the PRIMARY)'}`)
+  }
+  // Only now, with no apply worker left, can the tables be emptied without racing it. One
+  // statement for all of them: their foreign keys forbid truncating them one by one.
+  await runSqlFile(replica, 'sql/replication/045_truncate_replica.sql', { vars: { tables: qualifiedTables(config) }, dryRun })
+  run.say(`${replica.name}: emptied ${config.tables.join(', ')} in one TRUNCATE (conflicting rows go with them)`)
+  const conninfo = subscriptionConninfo(config, await replicatorPassword(config, false))
+  await runSqlFile(replica, 'sql/replication/050_subscription.sql', { vars: { subscription, publication: config.publication }, secretVars: { conninfo }, dryRun })
+  run.say(`${replica.name}: created ${subscription} with copy_data = true (new slot on the PRIMARY)`)
+  if (dryRun) return null
+  return waitReady(primary, replicaSql, replica, run.timeoutMs)
+}
+
+/** Every table of the replica's subscription ready, then the replica past the PRIMARY's current LSN. */
+export async function waitReady(primary: Sql, replicaSql: Sql, replica: NodeSpec, timeoutMs: number): Promise<ResyncTimes> {
+  const subscription = subscriptionName(replica)
+  const started = Date.now()
+  if (!(await waitForSync(replicaSql, subscription, timeoutMs))) {
+    throw new ReplkitError(`${replica.name}: the copy of ${subscription} was not ready after ${timeoutMs / 1000} s (see make check)`, 2)
+  }
+  const copied = Date.now()
+  const behind = await waitForCatchup(primary, [subscription], timeoutMs)
+  if (behind.length) throw new ReplkitError(`${replica.name}: ${subscription} did not catch up within ${timeoutMs / 1000} s (see make check)`, 2)
+  return { copyMs: copied - started, catchupMs: Date.now() - copied }
+}
+
+export interface Equality {
+  /** table → replica names whose row count and checksum equal the PRIMARY's */
+  equal: Record<string, string[]>
+  differ: { table: string; node: string; primary: string; replica: string }[]
+  /** Tables the PRIMARY kept changing through every attempt: not compared. */
+  unsettled: string[]
+}
+
+const sameFingerprint = (a?: { row_count: string; checksum: string }, b?: { row_count: string; checksum: string }) =>
+  a !== undefined && b !== undefined && a.row_count === b.row_count && a.checksum === b.checksum
+
+/**
+ * Proves equality with in-database checksums (replkit.table_fingerprint). Under live writes a
+ * replica is always a little behind, so a table is compared only when the PRIMARY's fingerprint
+ * is the same before the catch-up wait and after the replicas were read: the replicas then hold
+ * exactly the PRIMARY's content. A table that never holds still is reported unsettled, not equal.
+ */
+export async function compareWithPrimary(
+  primary: Sql, replicas: { name: string; sql: Sql }[], subscriptions: string[], tables: string[], timeoutMs: number, attempts = 3,
+): Promise<Equality> {
+  const result: Equality = { equal: {}, differ: [], unsettled: [] }
+  let pending = tables
+  for (let i = 0; i < attempts && pending.length; i++) {
+    const before = await fingerprints(primary, pending)
+    const behind = await waitForCatchup(primary, subscriptions, timeoutMs)
+    if (behind.length) throw new ReplkitError(`${behind.join(', ')} did not catch up within ${timeoutMs / 1000} s; nothing compared (see make check)`, 2)
+    const seen = await Promise.all(replicas.map(r => fingerprints(r.sql, pending)))
+    const after = await fingerprints(primary, pending)
+    const settled = pending.filter(t => sameFingerprint(before[t], after[t]))
+    for (const table of settled) {
+      result.equal[table] = []
+      replicas.forEach((r, k) => {
+        if (sameFingerprint(after[table], seen[k][table])) result.equal[table].push(r.name)
+        else result.differ.push({ table, node: r.name, primary: `${after[table].row_count} rows`, replica: `${seen[k][table]?.row_count ?? '?'} rows` })
+      })
+    }
+    pending = pending.filter(t => !settled.includes(t))
+  }
+  result.unsettled = pending
+  return result
+}
