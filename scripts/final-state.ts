@@ -1,10 +1,10 @@
 // The end of make demo: the runbook's "Expected Final State", read from the nodes themselves.
 import { loadConfig } from './lib/config.js'
 import { withNode } from './lib/db.js'
-import { subscriptionName } from './lib/replication/replication.js'
+import { subscriptionName } from './lib/replication/names.js'
 import { colour, main } from './lib/output.js'
 import { CANARY_PREFIX } from './lib/checks/canary.js'
-import { fingerprints } from './lib/checks/verification.js'
+import { fingerprints } from './lib/checks/fingerprint.js'
 
 const line = (ok: boolean, text: string) => console.log(`  ${ok ? colour.green('✓') : colour.red('✗')} ${text}`)
 

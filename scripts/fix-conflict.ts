@@ -8,7 +8,9 @@ import { type NodeSpec, findNode, loadConfig } from './lib/config.js'
 import { type Sql, connectChecked } from './lib/db.js'
 import { ReplkitError } from './lib/errors.js'
 import { type ApplyFailure, lastApplyFailure, readServerLog } from './lib/sync/conflict.js'
-import { poll, subscriptionName, waitForCatchup } from './lib/replication/replication.js'
+import { poll } from './lib/wait.js'
+import { subscriptionName } from './lib/replication/names.js'
+import { waitForCatchup } from './lib/replication/waits.js'
 import { main, mark } from './lib/output.js'
 import { compareWithPrimary, resyncReplica } from './lib/sync/resync.js'
 import { runSqlFile } from './lib/sql-files.js'
@@ -80,7 +82,7 @@ function choices(s: Stopped, lsn: string): string {
 async function skip(s: Stopped, lsn: string): Promise<void> {
   const vars = { subscription: s.subscription }
   await runSqlFile(s.replica, 'sql/conflict/010_skip_transaction.sql', { vars: { ...vars, lsn }, dryRun })
-  if (!s.enabled) await runSqlFile(s.replica, 'sql/sync/040_enable_subscription.sql', { vars, dryRun })
+  if (!s.enabled) await runSqlFile(s.replica, 'sql/sync/030_enable_subscription.sql', { vars, dryRun })
   if (!dryRun) {
     // subskiplsn returns to 0/0 once the worker has skipped the transaction.
     const done = await poll(async () => (await s.sql`select subskiplsn = '0/0' as done from pg_subscription where oid = ${s.oid}`)[0].done ? true : undefined, timeoutMs)
@@ -89,8 +91,7 @@ async function skip(s: Stopped, lsn: string): Promise<void> {
   await runSqlFile(s.replica, 'sql/conflict/020_reset_error_count.sql', { vars, dryRun })
   if (dryRun) return steps.ok(`would: skip transaction at ${lsn} on ${s.replica.name}`, true)
   const primary = await connectChecked(config.primary)
-  const behind = await waitForCatchup(primary, [s.subscription], timeoutMs).finally(() => primary.end())
-  if (behind.length) return steps.fail(`${s.replica.name}: skipped, but ${s.subscription} did not catch up within ${argv.timeout} s`)
+  await waitForCatchup(primary, [s.subscription], timeoutMs).finally(() => primary.end())
   steps.ok(`${s.replica.name}: skipped the transaction finished at ${lsn}; apply resumed and caught up`, true)
   steps.warn(`${s.replica.name}: that transaction's changes are missing there — it diverges from the PRIMARY; make sync ARGS="--replica ${s.replica.name} --yes" repairs it`)
 }

@@ -1,121 +1,22 @@
-// make rollback — the runbook's rollback plan in a safe order: subscriptions (and their slots)
-// first, orphaned slots of unreachable replicas next, then the publication; wal_level only once
-// no logical slot remains (or the server would refuse to start); the role only when asked.
-import yargs from 'yargs'
-import { hideBin } from 'yargs/helpers'
+// make rollback — undo replication in the runbook's safe order (scripts/lib/replication/teardown.ts):
+// subscriptions and their slots, orphaned slots, the publication; wal_level and the role on request.
 import { loadConfig } from './lib/config.js'
-import { type Sql, connectChecked } from './lib/db.js'
 import { ReplkitError } from './lib/errors.js'
-import { ensureLocalHba, subscriptionName } from './lib/replication/replication.js'
-import { isLocalClusterNode, localNode, restartNode } from './lib/cluster/local-cluster.js'
+import { cli, dryRunFlag, yesFlag } from './lib/flags.js'
 import { main } from './lib/output.js'
-import { runSqlFile } from './lib/sql-files.js'
-import { Steps } from './lib/steps.js'
+import { teardown } from './lib/replication/teardown.js'
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('rollback')
-  .usage('$0 --yes [--revert-wal-level] [--drop-role] [--dry-run]\n\nRemove replkit\'s logical replication: subscriptions, slots, publication. Re-running is harmless.')
-  .option('yes', { type: 'boolean', default: false, describe: 'confirm: drops subscriptions, slots and the publication' })
+const argv = await cli('rollback', '$0 --yes [--revert-wal-level] [--drop-role] [--dry-run]\n\nRemove replkit\'s logical replication: subscriptions, slots, publication. Re-running is harmless.')
+  .option('yes', yesFlag('drops subscriptions, slots and the publication'))
   .option('revert-wal-level', { type: 'boolean', default: false, describe: 'also reset wal_level (after checking no logical slot remains) and restart' })
   .option('drop-role', { type: 'boolean', default: false, describe: 'also drop the replication role and its pg_hba lines' })
-  .option('dry-run', { type: 'boolean', default: false, describe: 'print every statement it would run, per node; change nothing' })
-  .strict()
-  .help()
+  .option('dry-run', dryRunFlag)
   .parse()
 
-const config = loadConfig()
-const steps = new Steps()
-const dryRun = argv.dryRun
-const file = (name: string) => `sql/rollback/${name}`
-
-async function tryConnect(node: typeof config.primary): Promise<Sql | undefined> {
-  try {
-    return await connectChecked(node, { connectTimeoutSeconds: 3 })
-  } catch (error) {
-    steps.warn((error as Error).message)
-    return undefined
-  }
-}
-
 main(async () => {
-  if (!argv.yes && !dryRun) throw new ReplkitError('rollback drops the subscriptions, their slots and the publication: re-run with --yes (or --dry-run to see the SQL)')
-  const primary = await tryConnect(config.primary)
-  try {
-    for (const replica of config.replicas) {
-      const subscription = subscriptionName(replica)
-      const sql = await tryConnect(replica)
-      if (!sql) {
-        if (!primary) continue
-        const [slot] = await primary`select active from pg_replication_slots where slot_name = ${subscription}`
-        if (slot?.active) steps.fail(`${replica.name} is unreachable but slot ${subscription} is still active on the PRIMARY; left alone`)
-        else if (slot) {
-          await runSqlFile(config.primary, file('020_drop_orphan_slot.sql'), { vars: { slot: subscription }, dryRun })
-          steps.ok(`primary: dropped slot ${subscription} of unreachable ${replica.name} (its subscription must be dropped there once it is back)`, true)
-        }
-        continue
-      }
-      const [sub] = await sql`select 1 from pg_subscription where subname = ${subscription}`
-      await sql.end()
-      if (!sub) { steps.ok(`${replica.name}: no subscription ${subscription}`, false); continue }
-      // DROP SUBSCRIPTION drops the remote slot too, and fails when it cannot: detach it first
-      // when the PRIMARY is unreachable or the slot is already gone there.
-      const slotThere = primary && (await primary`select 1 from pg_replication_slots where slot_name = ${subscription}`).length > 0
-      await runSqlFile(replica, file(slotThere ? '010_drop_subscription.sql' : '015_detach_subscription.sql'), { vars: { subscription }, dryRun })
-      steps.ok(slotThere
-        ? `${replica.name}: dropped ${subscription} and its slot on the PRIMARY`
-        : primary
-          ? `${replica.name}: dropped ${subscription} (its slot was already gone from the PRIMARY)`
-          : `${replica.name}: dropped ${subscription}; the PRIMARY is unreachable, so its slot ${subscription} remains there — re-run make rollback when it is back`, true)
-    }
-    if (!primary) throw new ReplkitError('primary unreachable: the publication and any slots on it remain; re-run make rollback when it is back', 2)
-
-    const orphans = await primary`select slot_name from pg_replication_slots where slot_name = any(${config.replicas.map(subscriptionName)}) and not active`
-    for (const { slot_name } of orphans) {
-      await runSqlFile(config.primary, file('020_drop_orphan_slot.sql'), { vars: { slot: slot_name }, dryRun })
-      steps.ok(`primary: dropped orphaned slot ${slot_name}`, true)
-    }
-
-    const [pub] = await primary`select 1 from pg_publication where pubname = ${config.publication}`
-    if (pub) await runSqlFile(config.primary, file('030_drop_publication.sql'), { vars: { publication: config.publication }, dryRun })
-    steps.ok(pub ? `primary: dropped publication ${config.publication}` : `primary: no publication ${config.publication}`, Boolean(pub))
-
-    if (argv.dropRole) {
-      const [role] = await primary`select 1 from pg_roles where rolname = ${config.replicatorUser}`
-      if (role) await runSqlFile(config.primary, file('050_drop_role.sql'), { vars: { role: config.replicatorUser }, dryRun })
-      const hbaChanged = isLocalClusterNode(config, config.primary) && (await ensureLocalHba(config, [], dryRun))
-      steps.ok(`primary: role ${config.replicatorUser} ${role ? 'dropped' : 'absent'}${hbaChanged ? '; its pg_hba lines removed' : ''}`, Boolean(role) || hbaChanged)
-    }
-    // Last: it restarts the PRIMARY.
-    if (argv.revertWalLevel) await revertWalLevel(primary)
-  } finally {
-    await primary?.end()
-  }
-  console.log(`\n${steps.tally(dryRun)}`)
+  const config = loadConfig()
+  if (!argv.yes && !argv.dryRun) throw new ReplkitError('rollback drops the subscriptions, their slots and the publication: re-run with --yes (or --dry-run to see the SQL)')
+  const steps = await teardown(config, { dryRun: argv.dryRun, revertWalLevel: argv.revertWalLevel, dropRole: argv.dropRole })
+  console.log(`\n${steps.tally(argv.dryRun)}`)
   return steps.exitCode()
 })
-
-async function revertWalLevel(primary: Sql) {
-  const slots = await primary`select slot_name from pg_replication_slots where slot_type = 'logical'`
-  const dropped = dryRun ? config.replicas.map(subscriptionName) : []
-  const left = slots.map(s => s.slot_name as string).filter(s => !dropped.includes(s))
-  if (left.length) {
-    steps.fail(`primary: wal_level left at logical: logical slot(s) ${left.join(', ')} remain, and the server would refuse to start without logical WAL`)
-    return
-  }
-  const [{ wal_level, auto }] = await primary`
-    select current_setting('wal_level') as wal_level,
-           exists (select 1 from pg_file_settings where name = 'wal_level' and sourcefile like '%postgresql.auto.conf') as auto`
-  if (!auto && wal_level !== 'logical') return steps.ok(`primary: wal_level = ${wal_level}`, false)
-  await runSqlFile(config.primary, file('040_revert_wal_level.sql'), { dryRun })
-  if (dryRun) return steps.ok('primary: would reset wal_level and restart', true)
-  if (!isLocalClusterNode(config, config.primary)) {
-    steps.warn('primary: wal_level reset in postgresql.auto.conf; restart the server to apply it (e.g. "sudo systemctl restart postgresql")')
-    return
-  }
-  await primary.end() // the restart would cut it; main's finally ends it again harmlessly
-  await restartNode(config, localNode(config, config.primary))
-  const check = await connectChecked(config.primary)
-  const [{ wal_level: now }] = await check`show wal_level`
-  await check.end()
-  steps.ok(`primary: wal_level reset and restarted (SHOW wal_level = ${now})`, true)
-}

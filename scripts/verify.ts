@@ -9,9 +9,11 @@ import { type NodeSpec, loadConfig, repoRoot } from './lib/config.js'
 import { connectChecked } from './lib/db.js'
 import { ReplkitError } from './lib/errors.js'
 import { type ProveResult, ensurePgtap, pgProve } from './lib/checks/pgtap.js'
-import { subscriptionName, waitForCatchup } from './lib/replication/replication.js'
+import { subscriptionName } from './lib/replication/names.js'
+import { waitForCatchup } from './lib/replication/waits.js'
 import { colour, formatTable, main } from './lib/output.js'
-import { cleanUp, fingerprints, insertCanary, runLoad, sampleCanaries, verificationResults } from './lib/checks/verification.js'
+import { cleanUp, insertCanary, runLoad, sampleCanaries, verificationResults } from './lib/checks/verification.js'
+import { fingerprints } from './lib/checks/fingerprint.js'
 
 const SUITES = ['publication', 'subscription', 'seed', 'rows', 'queries', 'canary', 'lag'] as const
 type Suite = (typeof SUITES)[number]

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import dotenv from 'dotenv'
-import { ReplkitError } from './errors.js'
+import { ConfigError, ReplkitError } from './errors.js'
+import { SSL_MODES, type SslMode } from './libpq.js'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -18,6 +19,10 @@ export interface NodeSpec {
   database: string
   user: string
   password: string
+  /** libpq's sslmode: from the URL's ?sslmode=, else PGSSLMODE, else prefer (libpq's default). */
+  sslmode: SslMode
+  /** CA file for verify-ca / verify-full: ?sslrootcert= or PGSSLROOTCERT. */
+  sslrootcert: string | undefined
   /** host:port/database as user — safe to print: never carries the password. */
   label: string
 }
@@ -31,8 +36,13 @@ export interface Config {
   replicatorPassword: string | undefined
   publication: string
   tables: string[]
-  /** CA file the subscriptions verify the PRIMARY against (sslmode=verify-ca); else require. */
+  /** CA file the subscriptions verify the PRIMARY against (SSL_ROOT_CERT); else sslmode=require. */
   sslRootCert: string | undefined
+  /** SUBSCRIPTION_SSLMODE: verify-ca (default with a CA) or verify-full (the PRIMARY's name is checked too). */
+  subscriptionSslmode: 'require' | 'verify-ca' | 'verify-full'
+  /** Where the replicas reach the PRIMARY, when not at PRIMARY_URL's address (e.g. "primary" in Docker). */
+  subscriptionHost: string | undefined
+  subscriptionPort: number | undefined
 }
 
 export const DEFAULT_TABLES = ['categories', 'products', 'inventory', 'orders', 'order_items', 'payments']
@@ -53,20 +63,31 @@ function definedOnly(env: Env): Env {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
 }
 
-export function parseNodeUrl(url: string, name: string, role: Role): NodeSpec {
+function sslmodeOf(value: string | undefined, where: string): SslMode {
+  const mode = value ?? 'prefer'
+  if (!(SSL_MODES as readonly string[]).includes(mode)) throw new ConfigError(`${where}: sslmode "${mode}" is not one of ${SSL_MODES.join(', ')}`)
+  return mode as SslMode
+}
+
+export function parseNodeUrl(url: string, name: string, role: Role, env: Env = {}): NodeSpec {
+  const variable = role === 'primary' ? 'PRIMARY_URL' : `REPLICA_URLS (${name})`
   let parsed: URL
   try {
     parsed = new URL(url)
   } catch {
-    throw new ReplkitError(`config: the URL for ${name} is not a valid postgres:// URL`)
+    throw new ConfigError(`${variable} is not a valid postgres:// URL`)
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new ReplkitError(`config: the URL for ${name} must start with postgres://, not ${parsed.protocol}//`)
+    throw new ConfigError(`${variable} must start with postgres://, not ${parsed.protocol}//`)
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''))
-  if (!parsed.hostname) throw new ReplkitError(`config: the URL for ${name} has no host`)
-  if (!database) throw new ReplkitError(`config: the URL for ${name} names no database`)
+  if (!parsed.hostname) throw new ConfigError(`${variable} has no host`)
+  if (!database) throw new ConfigError(`${variable} names no database`)
   const port = parsed.port ? Number(parsed.port) : 5432
+  const known = new Set(['sslmode', 'sslrootcert'])
+  for (const key of parsed.searchParams.keys()) if (!known.has(key)) throw new ConfigError(`${variable}: unknown parameter "${key}" (replkit reads sslmode and sslrootcert)`)
+  const sslmode = sslmodeOf(parsed.searchParams.get('sslmode') ?? env.PGSSLMODE, variable)
+  const sslrootcert = parsed.searchParams.get('sslrootcert') ?? env.PGSSLROOTCERT
   const user = decodeURIComponent(parsed.username || 'postgres')
   const host = parsed.hostname.replace(/^\[|\]$/g, '')
   return {
@@ -77,6 +98,8 @@ export function parseNodeUrl(url: string, name: string, role: Role): NodeSpec {
     database,
     user,
     password: decodeURIComponent(parsed.password),
+    sslmode,
+    sslrootcert,
     label: `${user}@${host}:${port}/${database}`,
   }
 }
@@ -84,28 +107,28 @@ export function parseNodeUrl(url: string, name: string, role: Role): NodeSpec {
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/
 
 function identifier(value: string, what: string): string {
-  if (!IDENTIFIER.test(value)) throw new ReplkitError(`config: ${what} "${value}" must be a lower-case SQL identifier`)
+  if (!IDENTIFIER.test(value)) throw new ConfigError(`${what} "${value}" must be a lower-case SQL identifier`)
   return value
 }
 
 export function loadConfig(env: Env = loadEnv()): Config {
-  if (!env.PRIMARY_URL) throw new ReplkitError('config: PRIMARY_URL is not set (see config/.env.example)')
-  if (!env.REPLICA_URLS) throw new ReplkitError('config: REPLICA_URLS is not set (see config/.env.example)')
+  if (!env.PRIMARY_URL) throw new ConfigError('PRIMARY_URL is not set (see config/.env.example)')
+  if (!env.REPLICA_URLS) throw new ConfigError('REPLICA_URLS is not set (see config/.env.example)')
   const urls = env.REPLICA_URLS.split(',').map(s => s.trim()).filter(Boolean)
   const names = env.REPLICA_NAMES ? env.REPLICA_NAMES.split(',').map(s => s.trim()) : urls.map((_, i) => `replica${i + 1}`)
   if (names.length !== urls.length) {
-    throw new ReplkitError(`config: REPLICA_NAMES has ${names.length} names for ${urls.length} REPLICA_URLS`)
+    throw new ConfigError(`REPLICA_NAMES has ${names.length} names for ${urls.length} REPLICA_URLS`)
   }
   names.forEach(n => identifier(n, 'replica name'))
   if (new Set(names).size !== names.length || names.includes('primary')) {
-    throw new ReplkitError('config: replica names must be unique and not "primary"')
+    throw new ConfigError('replica names must be unique and not "primary"')
   }
-  const primary = parseNodeUrl(env.PRIMARY_URL, 'primary', 'primary')
-  const replicas = urls.map((u, i) => parseNodeUrl(u, names[i], 'replica'))
+  const primary = parseNodeUrl(env.PRIMARY_URL, 'primary', 'primary', env)
+  const replicas = urls.map((u, i) => parseNodeUrl(u, names[i], 'replica', env))
   const seen = new Map<string, string>()
   for (const node of [primary, ...replicas]) {
     const key = `${node.host}:${node.port}/${node.database}`
-    if (seen.has(key)) throw new ReplkitError(`config: ${node.name} and ${seen.get(key)} are the same database (${key})`)
+    if (seen.has(key)) throw new ConfigError(`${node.name} and ${seen.get(key)} are the same database (${key})`)
     seen.set(key, node.name)
   }
   const clusterDir = env.CLUSTER_DIR ?? '.cluster'
@@ -119,7 +142,25 @@ export function loadConfig(env: Env = loadEnv()): Config {
     publication: identifier(env.PUBLICATION ?? 'ecommerce_pub', 'PUBLICATION'),
     tables: (env.PUBLICATION_TABLES ?? DEFAULT_TABLES.join(',')).split(',').map(t => identifier(t.trim(), 'table')),
     sslRootCert: env.SSL_ROOT_CERT,
+    subscriptionSslmode: subscriptionSslmode(env),
+    subscriptionHost: env.SUBSCRIPTION_HOST,
+    subscriptionPort: env.SUBSCRIPTION_PORT === undefined ? undefined : portNumber(env.SUBSCRIPTION_PORT, 'SUBSCRIPTION_PORT'),
   }
+}
+
+function portNumber(value: string, variable: string): number {
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`${variable} must be a port number (1-65535), not "${value}"`)
+  return port
+}
+
+function subscriptionSslmode(env: Env): Config['subscriptionSslmode'] {
+  const mode = env.SUBSCRIPTION_SSLMODE ?? (env.SSL_ROOT_CERT ? 'verify-ca' : 'require')
+  if (mode !== 'require' && mode !== 'verify-ca' && mode !== 'verify-full') {
+    throw new ConfigError(`SUBSCRIPTION_SSLMODE must be require, verify-ca or verify-full, not "${mode}"`)
+  }
+  if (mode !== 'require' && !env.SSL_ROOT_CERT) throw new ConfigError(`SUBSCRIPTION_SSLMODE=${mode} needs SSL_ROOT_CERT (the CA file the replicas verify the PRIMARY with)`)
+  return mode
 }
 
 export function allNodes(config: Config): NodeSpec[] {

@@ -1,9 +1,11 @@
 // Connections through the postgres driver. Every connection has connect and statement
-// timeouts, so nothing replkit does can hang on a dead node; errors name the node, never
-// the password.
+// timeouts and libpq's TLS rules (libpq.ts), so nothing replkit does can hang on a dead node or
+// on a port that speaks another protocol; errors name the node, never the password.
+import { createConnection } from 'node:net'
 import postgres from 'postgres'
 import type { NodeSpec } from './config.js'
 import { ReplkitError } from './errors.js'
+import { driverSsl } from './libpq.js'
 
 export type Sql = postgres.Sql<Record<string, never>>
 
@@ -21,6 +23,7 @@ export function connect(node: NodeSpec, opts: ConnectOptions = {}): Sql {
     database: opts.database ?? node.database,
     username: node.user,
     password: node.password,
+    ssl: driverSsl(node),
     max: opts.max ?? 1,
     connect_timeout: opts.connectTimeoutSeconds ?? 5,
     idle_timeout: 5,
@@ -37,40 +40,87 @@ export function connect(node: NodeSpec, opts: ConnectOptions = {}): Sql {
   }) as unknown as Sql
 }
 
-/** Opens a connection and proves it with a round trip; a failure becomes one clear line. */
+/** Opens a connection and proves it with a round trip, within the connect timeout; a failure becomes one clear line. */
 export async function connectChecked(node: NodeSpec, opts: ConnectOptions = {}): Promise<Sql> {
+  const seconds = opts.connectTimeoutSeconds ?? 5
   const sql = connect(node, opts)
+  let timer: NodeJS.Timeout | undefined
   try {
-    await sql`select 1`
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error('no answer'), { code: 'CONNECT_TIMEOUT' })), seconds * 1000 + 500)
+    })
+    await Promise.race([sql`select 1`, deadline])
     return sql
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {})
-    throw new ReplkitError(describeDbError(node, error))
+    throw new ReplkitError(await explainConnectFailure(node, error, seconds))
+  } finally {
+    clearTimeout(timer)
   }
 }
+
+/** SQLSTATEs are five characters; anything else is a socket or protocol failure worth probing. */
+const isSqlState = (code: unknown) => typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)
+
+async function explainConnectFailure(node: NodeSpec, error: unknown, seconds: number): Promise<string> {
+  const code = (error as { code?: string }).code
+  if (isSqlState(code) || code === 'ECONNREFUSED' || code === 'ENOTFOUND') return describeDbError(node, error)
+  const answer = await probeProtocol(node.host, node.port, Math.min(seconds, 3) * 1000)
+  if (answer.kind === 'other') {
+    return `${where(node)} does not speak the PostgreSQL protocol: it answered ${JSON.stringify(answer.sample)} — is the port in the URL right?`
+  }
+  if (answer.kind === 'silent') return `${where(node)} accepts connections but never answers a PostgreSQL handshake within ${Math.min(seconds, 3)} s — is the port in the URL right?`
+  return describeDbError(node, error)
+}
+
+export type ProbeAnswer = { kind: 'postgres' } | { kind: 'other'; sample: string } | { kind: 'silent' } | { kind: 'closed' }
+
+/** Sends PostgreSQL's SSLRequest and reads the first byte: 'S' or 'N' is a PostgreSQL server. */
+export function probeProtocol(host: string, port: number, timeoutMs: number): Promise<ProbeAnswer> {
+  return new Promise(resolve => {
+    const socket = createConnection({ host, port })
+    const done = (answer: ProbeAnswer) => { socket.destroy(); resolve(answer) }
+    socket.setTimeout(timeoutMs, () => done({ kind: 'silent' }))
+    socket.once('error', () => done({ kind: 'closed' }))
+    socket.once('close', () => done({ kind: 'closed' }))
+    socket.once('connect', () => socket.write(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])))
+    socket.once('data', data => {
+      const first = data.subarray(0, 1).toString('latin1')
+      done(first === 'S' || first === 'N' || first === 'E' ? { kind: 'postgres' } : { kind: 'other', sample: data.subarray(0, 24).toString('latin1').replace(/[^\x20-\x7e]/g, '.') })
+    })
+  })
+}
+
+const where = (node: NodeSpec) => `${node.name} (${node.host}:${node.port}/${node.database})`
 
 /** One line that says which node failed and why, in words an operator can act on. */
 export function describeDbError(node: NodeSpec, error: unknown): string {
   const e = error as { code?: string; message?: string; errno?: string }
-  const where = `${node.name} (${node.host}:${node.port}/${node.database})`
+  const at = where(node)
   switch (e.code) {
     case 'ECONNREFUSED':
-      return `cannot reach ${where}: connection refused — is the server running? (make up starts the local cluster)`
+      return `cannot reach ${at}: connection refused — is the server running? (make up starts the local cluster)`
     case 'ENOTFOUND':
-      return `cannot reach ${where}: host ${node.host} not found`
+      return `cannot reach ${at}: host ${node.host} not found`
     case 'CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
-      return `cannot reach ${where}: connection timed out`
+      return `cannot reach ${at}: connection timed out`
     case '28P01':
-      return `${where}: password authentication failed for user "${node.user}" — check the password in .env or the environment`
+      return `${at}: password authentication failed for user "${node.user}" — check the password in .env or the environment`
     case '28000':
-      return `${where}: the server refused user "${node.user}" (pg_hba.conf has no matching entry)`
+      return `${at}: the server refused user "${node.user}" (pg_hba.conf has no matching entry${node.sslmode === 'disable' ? ', or it requires TLS and sslmode=disable' : ''})`
     case '3D000':
-      return `${where}: database "${node.database}" does not exist (make up creates it on the local cluster)`
+      return `${at}: database "${node.database}" does not exist (make up creates it on the local cluster)`
     case '57014':
-      return `${where}: a query ran past its statement timeout`
+      return `${at}: a query ran past its statement timeout`
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+    case 'CERT_HAS_EXPIRED':
+      return `${at}: the server's TLS certificate was refused under sslmode=${node.sslmode} (${e.code}${node.sslrootcert ? `, CA ${node.sslrootcert}` : ''})`
     default:
-      return `${where}: ${redact(e.message ?? String(error), node.password)}`
+      return `${at}: ${redact(e.message ?? String(error), node.password)}`
   }
 }
 

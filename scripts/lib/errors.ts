@@ -6,4 +6,13 @@ export class ReplkitError extends Error {
   }
 }
 
-export const EXIT = { ok: 0, warning: 1, critical: 2 } as const
+/** Monitoring plugin exit codes (Nagios/Icinga): 3 is UNKNOWN, for a usage or configuration error. */
+export const EXIT = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const
+
+/** A configuration error: bad URL, unset variable, bad value in .env. */
+export class ConfigError extends ReplkitError {
+  constructor(message: string) {
+    super(`config: ${message}`, 1)
+    this.name = 'ConfigError'
+  }
+}

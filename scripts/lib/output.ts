@@ -1,6 +1,6 @@
 // Output for people and for machines: ✓/✗ step lines, aligned tables, colour only on a TTY,
 // and a main() wrapper that turns any failure into one line and a meaningful exit code.
-import { ReplkitError } from './errors.js'
+import { ConfigError, EXIT, ReplkitError } from './errors.js'
 
 const tty = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
 const paint = (code: number) => (text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text)
@@ -54,17 +54,32 @@ export function progress(label: string, total?: number) {
   }
 }
 
-/** Runs a command's main; a ReplkitError prints one line and exits with its code. */
-export function main(fn: () => Promise<number | void>): void {
+export interface MainOptions {
+  /** Exit code for a configuration error (bad URL, unset variable): 3 (UNKNOWN) for monitoring commands. */
+  configExitCode?: number
+  /** The whole command's deadline: past it, one line and an exit, whatever is still waiting. */
+  deadlineMs?: number
+  /** Exit code at the deadline. */
+  deadlineExitCode?: number
+}
+
+/** Runs a command's main; a ReplkitError prints one line and exits with its code; nothing runs past the deadline. */
+export function main(fn: () => Promise<number | void>, opts: MainOptions = {}): void {
+  if (opts.deadlineMs) {
+    setTimeout(() => {
+      console.error(`replkit: stopped at the deadline: not finished after ${opts.deadlineMs! / 1000} s (a node that accepts connections but does not answer?)`)
+      process.exit(opts.deadlineExitCode ?? EXIT.critical)
+    }, opts.deadlineMs).unref()
+  }
   fn().then(
     code => process.exit(code ?? 0),
     (error: unknown) => {
       if (error instanceof ReplkitError) {
         console.error(`replkit: ${error.message}`)
-        process.exit(error.exitCode)
+        process.exit(error instanceof ConfigError ? opts.configExitCode ?? error.exitCode : error.exitCode)
       }
       console.error(`replkit: unexpected error: ${error instanceof Error ? error.stack : String(error)}`)
-      process.exit(2)
+      process.exit(EXIT.critical)
     },
   )
 }

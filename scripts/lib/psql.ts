@@ -1,8 +1,9 @@
 // psql runner: versioned .sql files are piped through psql exactly as an operator would run
-// them. Passwords travel in PGPASSWORD or on stdin (\set), never in argv.
+// them. The connection comes from libpq's environment (libpq.ts); secrets travel there or on stdin (\set), never in argv.
 import { $ } from 'zx'
 import type { NodeSpec } from './config.js'
 import { ReplkitError } from './errors.js'
+import { clientEnv } from './libpq.js'
 
 export interface PsqlOptions {
   files?: string[]
@@ -15,22 +16,13 @@ export interface PsqlOptions {
   database?: string
 }
 
-export function psqlEnv(node: NodeSpec): NodeJS.ProcessEnv {
-  return { ...process.env, PGPASSWORD: node.password, PGCONNECT_TIMEOUT: '5', PGAPPNAME: 'replkit', PGOPTIONS: '-c TimeZone=UTC' }
-}
-
-/** Connection arguments without the password. */
-export function psqlConnArgs(node: NodeSpec, database = node.database): string[] {
-  return ['-h', node.host, '-p', String(node.port), '-U', node.user, '-d', database]
-}
-
 /** psql's quoting for a \set value: single quotes, with ' and \ escaped. */
 function psqlLiteral(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
 }
 
 export async function psql(node: NodeSpec, opts: PsqlOptions): Promise<string> {
-  const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...psqlConnArgs(node, opts.database)]
+  const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1']
   if (opts.singleTransaction) args.push('--single-transaction')
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('-v', `${k}=${v}`)
   let input: string | undefined
@@ -43,7 +35,7 @@ export async function psql(node: NodeSpec, opts: PsqlOptions): Promise<string> {
   }
   for (const c of opts.commands ?? []) args.push('-c', c)
   const secrets = [node.password, ...Object.values(opts.secretVars ?? {})].filter(Boolean)
-  const result = await $({ env: psqlEnv(node), quiet: true, nothrow: true, input })`psql ${args}`
+  const result = await $({ env: clientEnv(node, { database: opts.database }), quiet: true, nothrow: true, input })`psql ${args}`
   if (result.exitCode !== 0) {
     let message = result.stderr.trim().split('\n').filter(Boolean).join(' | ')
     for (const secret of secrets) message = message.split(secret).join('***')

@@ -1,8 +1,10 @@
-// Versioned SQL files run through psql — or, under --dry-run, printed per node with their
-// variables (secrets shown as <secret>), so the operator sees exactly what would run.
+// The one SQL loader. Versioned SQL files run through psql — or, under --dry-run, printed per node
+// with their variables (secrets shown as <secret>), so the operator sees exactly what would run —
+// and read-only queries (sql/check) read once and run through the driver.
 import { readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { type NodeSpec, repoRoot } from './config.js'
+import type { Sql } from './db.js'
 import { psql } from './psql.js'
 
 export interface SqlFileRun {
@@ -17,8 +19,21 @@ export async function runSqlFile(node: NodeSpec, path: string, run: SqlFileRun):
     const secrets = Object.fromEntries(Object.keys(run.secretVars ?? {}).map(k => [k, '<secret>']))
     const vars = Object.entries({ ...run.vars, ...secrets }).map(([k, v]) => `${k}=${v}`).join(' ')
     console.log(`-- ${node.name}: ${relative(repoRoot, file)}${vars ? `  (${vars})` : ''}`)
-    console.log((await readFile(file, 'utf8')).trim().replace(/^/gm, '   '))
+    console.log((await sqlText(path)).trim().replace(/^/gm, '   '))
     return
   }
   await psql(node, { files: [file], vars: run.vars, secretVars: run.secretVars })
+}
+
+const texts = new Map<string, Promise<string>>()
+
+/** A SQL file's text (repo-relative path), read once per process. */
+export function sqlText(path: string): Promise<string> {
+  if (!texts.has(path)) texts.set(path, readFile(join(repoRoot, path), 'utf8'))
+  return texts.get(path)!
+}
+
+/** A read-only query of sql/check with $1… parameters, through the driver. */
+export async function checkQuery(sql: Sql, name: string, params: unknown[] = []): Promise<Record<string, any>[]> {
+  return [...(await sql.unsafe(await sqlText(`sql/check/${name}`), params as never[]))]
 }

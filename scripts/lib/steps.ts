@@ -1,4 +1,5 @@
 // A run of ✓/✗ steps with a closing tally: what changed, what was already right, what failed.
+// Quiet steps (a benchmark or drill calling a command's library in process) keep the lines.
 import { colour, mark } from './output.js'
 
 export class Steps {
@@ -7,27 +8,40 @@ export class Steps {
   verified = 0
   warnings = 0
   failed = 0
+  readonly lines: string[] = []
+
+  constructor(private readonly quiet = false) {}
+
+  private say(kind: 'ok' | 'fail' | 'warn', text: string): void {
+    this.lines.push(`${kind === 'ok' ? '✓' : kind === 'fail' ? '✗' : '!'} ${text}`)
+    if (!this.quiet) mark[kind](text)
+  }
 
   /** A step that found things right (changed = false) or made them right (changed = true). */
   ok(text: string, changed: boolean): void {
     changed ? this.changed++ : this.unchanged++
-    mark.ok(changed ? text : `${text} ${colour.dim('(unchanged)')}`)
+    this.say('ok', changed ? text : `${text} ${colour.dim('(unchanged)')}`)
+  }
+
+  /** A fact found before any change (preflight), counted as neither. */
+  note(text: string): void {
+    this.say('ok', text)
   }
 
   /** A check that proved something (a wait, a measurement), neither a change nor a setting. */
   verify(text: string): void {
     this.verified++
-    mark.ok(text)
+    this.say('ok', text)
   }
 
   warn(text: string): void {
     this.warnings++
-    mark.warn(text)
+    this.say('warn', text)
   }
 
   fail(text: string): void {
     this.failed++
-    mark.fail(text)
+    this.say('fail', text)
   }
 
   tally(dryRun: boolean): string {

@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { $ } from 'zx'
 import { type Config, type NodeSpec, loadConfig, repoRoot } from '../../scripts/lib/config.js'
 import { type Sql, connect } from '../../scripts/lib/db.js'
-import { poll } from '../../scripts/lib/replication/replication.js'
-import { fingerprints } from '../../scripts/lib/checks/verification.js'
+import { poll } from '../../scripts/lib/wait.js'
+import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
 
 export const config: Config = loadConfig()
 

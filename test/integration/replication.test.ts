@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import postgres from 'postgres'
-import { replicatorPasswordFile } from '../../scripts/lib/replication/replication.js'
+import { replicatorPasswordFile } from '../../scripts/lib/replication/password.js'
 import { config, query, replicated, runScript, verify } from './helpers.js'
 
 const replication = suite('replicate and rollback')

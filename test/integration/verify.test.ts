@@ -2,7 +2,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { connect } from '../../scripts/lib/db.js'
-import { poll } from '../../scripts/lib/replication/replication.js'
+import { poll } from '../../scripts/lib/wait.js'
 import { config, failures, query, replicated, runScript, verify } from './helpers.js'
 
 const suites = suite('verify can fail')

@@ -5,10 +5,11 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { $ } from 'zx'
+import { clientEnv } from '../libpq.js'
 import { type Config, type NodeSpec, repoRoot } from '../config.js'
 import { withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
-import { qualifiedTables } from '../replication/replication.js'
+import { qualifiedTables } from '../replication/names.js'
 import { loadCategories, seed } from '../seed/seed.js'
 import { writeProductsJson } from './generate-products.js'
 import { runStep } from './spawn.js'
@@ -63,8 +64,9 @@ async function expectRows(config: Config, rows: number, after: string): Promise<
 async function dumpRestore(config: Config, replica: NodeSpec): Promise<void> {
   const src = config.primary
   const tables = config.tables.flatMap(t => ['-t', `public.${t}`])
-  const env = { ...process.env, SRC_PW: src.password, DST_PW: replica.password, PGCONNECT_TIMEOUT: '5' }
-  await $({ env, quiet: true })`PGPASSWORD="$SRC_PW" pg_dump -Fc -Z0 --data-only ${tables} -h ${src.host} -p ${src.port} -U ${src.user} -d ${src.database} | PGPASSWORD="$DST_PW" PGOPTIONS="-c session_replication_role=replica" pg_restore --data-only --exit-on-error -h ${replica.host} -p ${replica.port} -U ${replica.user} -d ${replica.database}`
+  const restoreEnv = { ...clientEnv(replica), PGOPTIONS: '-c session_replication_role=replica' }
+  await $({ env: clientEnv(src), quiet: true })`pg_dump -Fc -Z0 --data-only ${tables}`
+    .pipe($({ env: restoreEnv, quiet: true })`pg_restore --data-only --exit-on-error -d ${replica.database}`)
 }
 
 /** Leaves the PRIMARY holding `rows` generated products and no replication (both baselines start there). */

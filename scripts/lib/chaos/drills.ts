@@ -12,7 +12,9 @@ import { formatBytes } from '../checks/verdicts.js'
 import { ReplkitError } from '../errors.js'
 import { isLocalClusterNode, localNode, nodeState, restartNode, startNode, stopNode } from '../cluster/local-cluster.js'
 import { leftovers, startPartitionReplica } from './partition-replica.js'
-import { poll, subscriptionName, waitForCatchup } from '../replication/replication.js'
+import { poll } from '../wait.js'
+import { subscriptionName } from '../replication/names.js'
+import { waitForCatchup } from '../replication/waits.js'
 import { compareWithPrimary, waitReady } from '../sync/resync.js'
 import { runSqlFile } from '../sql-files.js'
 
@@ -88,8 +90,7 @@ async function close(c: Cluster): Promise<void> {
 /** Waits until every replica replayed the PRIMARY's current LSN; the time it took. */
 async function catchUp(c: Cluster, timeoutMs: number): Promise<number> {
   const started = performance.now()
-  const behind = await waitForCatchup(c.primary, c.subscriptions, timeoutMs)
-  if (behind.length) fail(`${behind.join(', ')} did not catch up within ${timeoutMs / 1000} s`)
+  await waitForCatchup(c.primary, c.subscriptions, timeoutMs)
   return ms(started)
 }
 
@@ -333,8 +334,7 @@ const partition: Drill = {
         if (walsenderGone === undefined) fail(`the PRIMARY kept streaming to ${ns.spec.name} through the whole cut: the link was not cut`)
         proofs.push(`the PRIMARY's walsender for ${ns.subscription} ended ${walsenderGone} ms into the cut; the writer kept committing`)
         const healed = performance.now()
-        const behind = await waitForCatchup(c.primary, [ns.subscription], timeoutMs)
-        if (behind.length) fail(`${ns.subscription} did not catch up within ${timeoutMs / 1000} s of the link coming back`)
+        await waitForCatchup(c.primary, [ns.subscription], timeoutMs)
         const catchupMs = ms(healed)
         const peak = await retained.stop()
         stopped = await writer.stop()

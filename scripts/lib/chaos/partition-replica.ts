@@ -11,9 +11,11 @@ import { withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { type LocalNode, localNode, nodeState, restartNode, stopNode, upNode } from '../cluster/local-cluster.js'
 import { type VethNetwork, createVethNetwork } from '../cluster/netns.js'
-import {
-  ensureLocalHba, hbaLines, poll, replicatorPassword, subscriptionConninfo, subscriptionName, subscriptionTarget,
-} from '../replication/replication.js'
+import { ensureLocalHba, hbaLines } from '../replication/hba.js'
+import { poll } from '../wait.js'
+import { replicatorPassword } from '../replication/password.js'
+import { subscriptionConninfo, subscriptionTarget } from '../replication/conninfo.js'
+import { subscriptionName } from '../replication/names.js'
 import { applySchemaFile, schemaFiles } from '../cluster/schema.js'
 import { runSqlFile } from '../sql-files.js'
 
@@ -69,7 +71,7 @@ export async function startPartitionReplica(config: Config, timeoutMs: number): 
     undo.push({
       what: 'PRIMARY listen_addresses reset and restart',
       run: async () => {
-        await runSqlFile(config.primary, 'sql/chaos/020_listen_reset.sql', { dryRun: false })
+        await runSqlFile(config.primary, 'sql/chaos/020_revert_listen_on_veth.sql', { dryRun: false })
         await restartNode(config, primary)
       },
     })
@@ -98,11 +100,11 @@ async function discardNode(config: Config, node: LocalNode): Promise<void> {
  * or cut off), stop it and drop the slot on the PRIMARY once its walsender has timed out.
  */
 async function dropSubscription(config: Config, node: LocalNode, subscription: string, timeoutMs: number): Promise<void> {
-  const dropped = await runSqlFile(node.spec, 'sql/rollback/010_drop_subscription.sql', { vars: { subscription }, dryRun: false }).then(() => true, () => false)
+  const dropped = await runSqlFile(node.spec, 'sql/rollback/010_revert_subscription.sql', { vars: { subscription }, dryRun: false }).then(() => true, () => false)
   if (dropped) return
   await discardNode(config, node)
   const gone = await poll(async () => {
-    await runSqlFile(config.primary, 'sql/rollback/020_drop_orphan_slot.sql', { vars: { slot: subscription }, dryRun: false })
+    await runSqlFile(config.primary, 'sql/rollback/020_revert_slot.sql', { vars: { slot: subscription }, dryRun: false })
     const [slot] = await withNode(config.primary, sql => sql`select 1 from pg_replication_slots where slot_name = ${subscription}`)
     return slot ? undefined : true
   }, timeoutMs, 500)

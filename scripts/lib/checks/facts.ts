@@ -1,11 +1,13 @@
 // What `make check` knows about the cluster, gathered from every node at once. Each node gets
 // one connection with short timeouts; a node that cannot be reached is recorded as down, with
 // the reason, and the others are still gathered. Nothing here writes.
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { type Config, type NodeSpec, type Role, allNodes, repoRoot } from '../config.js'
+import { type Config, type NodeSpec, type Role, allNodes } from '../config.js'
 import { type Sql, connectChecked, describeDbError } from '../db.js'
 import { ReplkitError } from '../errors.js'
+import { checkQuery } from '../sql-files.js'
+import { type TableSum, tableSums } from './fingerprint.js'
+
+export type { TableSum }
 
 export interface Setting {
   setting: string
@@ -18,14 +20,8 @@ export interface ServerFacts {
   settings: Record<string, Setting>
   walSendersUsed: number
   slotsUsed: number
-}
-
-export interface TableSum {
-  table: string
-  exists: boolean
-  rows: number | null
-  /** sum(hashtextextended(row::text, 0)) over the table: equal content gives an equal sum. */
-  checksum: string | null
+  /** make schema installed replkit.table_fingerprint here (checksums need it). */
+  hasFingerprint: boolean
 }
 
 export interface Publication {
@@ -119,17 +115,7 @@ export interface NodeConnection {
   error: string | null
 }
 
-const checkSqlDir = join(repoRoot, 'sql/check')
-const statements = new Map<string, string>()
-
-export async function checkStatement(name: string): Promise<string> {
-  if (!statements.has(name)) statements.set(name, await readFile(join(checkSqlDir, name), 'utf8'))
-  return statements.get(name)!
-}
-
-async function query(sql: Sql, name: string, params: unknown[] = []): Promise<Record<string, any>[]> {
-  return [...(await sql.unsafe(await checkStatement(name), params as never[]))]
-}
+const query = checkQuery
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 
@@ -150,26 +136,20 @@ export async function closeNodes(nodes: NodeConnection[]): Promise<void> {
 }
 
 async function serverFacts(sql: Sql): Promise<ServerFacts> {
-  const [row] = await query(sql, '010_node.sql')
+  const [row] = await query(sql, 'node.sql')
   const settings: Record<string, Setting> = {}
   for (const [name, s] of Object.entries(row.settings as Record<string, { setting: string; pending_restart: boolean }>)) {
     settings[name] = { setting: s.setting, pendingRestart: s.pending_restart }
   }
-  return { version: row.version, inRecovery: row.in_recovery, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used }
-}
-
-export async function tableSums(sql: Sql, tables: string[]): Promise<TableSum[]> {
-  return (await query(sql, '060_checksums.sql', [tables])).map(r => ({
-    table: r.table, exists: r.exists, rows: num(r.rows), checksum: r.checksum ?? null,
-  }))
+  return { version: row.version, inRecovery: row.in_recovery, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used, hasFingerprint: row.has_fingerprint }
 }
 
 async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts>> {
   const [publications, publishedTables, slots, walSenders] = await Promise.all([
-    query(sql, '025_publication_names.sql'),
-    query(sql, '020_publications.sql', [config.tables]),
-    query(sql, '040_slots.sql'),
-    query(sql, '050_walsenders.sql'),
+    query(sql, 'publication_names.sql'),
+    query(sql, 'publications.sql', [config.tables]),
+    query(sql, 'slots.sql'),
+    query(sql, 'walsenders.sql'),
   ])
   return {
     publications: publications.map(p => ({ name: p.name, allTables: p.all_tables })),
@@ -188,7 +168,7 @@ async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts
 }
 
 async function subscriptions(sql: Sql): Promise<Subscription[]> {
-  return (await query(sql, '030_subscriptions.sql')).map(s => ({
+  return (await query(sql, 'subscriptions.sql')).map(s => ({
     id: Number(s.id), name: s.name, enabled: s.enabled, slotName: s.slot_name, publications: s.publications,
     workerPid: s.worker_pid, lastMsgSendTime: s.last_msg_send_time, lastMsgReceiptTime: s.last_msg_receipt_time,
     latestEndTime: s.latest_end_time, applyErrorCount: Number(s.apply_error_count), syncErrorCount: Number(s.sync_error_count),
@@ -210,16 +190,21 @@ async function onNode<T>(node: NodeConnection, fn: (sql: Sql) => Promise<T>): Pr
   }
 }
 
+/** Checksums where make schema has installed their function; none (compared as unknown) elsewhere. */
+const sumsWhereInstalled = (sql: Sql, server: ServerFacts, tables: string[]) => (server.hasFingerprint ? tableSums(sql, tables) : Promise.resolve([]))
+
 /** Every node's facts, all nodes in parallel. */
 export async function gatherFacts(config: Config, nodes: NodeConnection[]): Promise<ClusterFacts> {
   const [primaryNode, ...replicaNodes] = nodes
   const [primary, ...replicas] = await Promise.all([
     onNode(primaryNode, async sql => {
-      const [server, tables, rest] = await Promise.all([serverFacts(sql), tableSums(sql, config.tables), primaryFacts(sql, config)])
+      const server = await serverFacts(sql)
+      const [tables, rest] = await Promise.all([sumsWhereInstalled(sql, server, config.tables), primaryFacts(sql, config)])
       return { server, tables, ...rest }
     }),
     ...replicaNodes.map(node => onNode(node, async sql => {
-      const [server, tables, subs] = await Promise.all([serverFacts(sql), tableSums(sql, config.tables), subscriptions(sql)])
+      const server = await serverFacts(sql)
+      const [tables, subs] = await Promise.all([sumsWhereInstalled(sql, server, config.tables), subscriptions(sql)])
       return { server, tables, subscriptions: subs }
     })),
   ])

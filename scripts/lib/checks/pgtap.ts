@@ -3,7 +3,7 @@
 import { $ } from 'zx'
 import type { NodeSpec } from '../config.js'
 import { withNode } from '../db.js'
-import { psqlEnv } from '../psql.js'
+import { clientEnv } from '../libpq.js'
 
 export async function ensurePgtap(node: NodeSpec): Promise<void> {
   await withNode(node, async sql => {
@@ -21,18 +21,17 @@ export interface ProveResult {
   failures: string[]
 }
 
-/** The pg_prove command line for one node; the password stays in the environment. */
-export function pgProveArgs(node: NodeSpec, files: string[], vars: Record<string, string> = {}): string[] {
+/** The pg_prove command line; the connection (and the password) come from libpq's environment. */
+export function pgProveArgs(files: string[], vars: Record<string, string> = {}): string[] {
   return [
     '--ext', '.sql', '--verbose', '--failures',
-    '-h', node.host, '-p', String(node.port), '-U', node.user, '-d', node.database,
     ...Object.entries(vars).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
     ...files,
   ]
 }
 
 export async function pgProve(node: NodeSpec, files: string[], vars: Record<string, string> = {}): Promise<ProveResult> {
-  const result = await $({ env: psqlEnv(node), quiet: true, nothrow: true })`pg_prove ${pgProveArgs(node, files, vars)}`
+  const result = await $({ env: clientEnv(node), quiet: true, nothrow: true })`pg_prove ${pgProveArgs(files, vars)}`
   const output = result.stdout + result.stderr
   const lines = output.split('\n')
   const passed = lines.filter(l => /^\s*ok \d+/.test(l)).length

@@ -3,9 +3,9 @@
 // the uuid); only ranges that differ from the PRIMARY are split further (one more digit, through
 // the primary key index), until they hold few rows; then just those rows' key and hash are fetched.
 import type { NodeConnection } from './facts.js'
-import { checkStatement } from './facts.js'
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
+import { checkQuery, sqlText } from '../sql-files.js'
 
 export type KeyState = 'missing' | 'different' | 'extra'
 
@@ -77,7 +77,7 @@ async function hashGrouped(sql: Sql, text: string, params: unknown[]): Promise<R
 }
 
 async function keyColumn(sql: Sql, table: string): Promise<string> {
-  const [key] = await sql.unsafe(await checkStatement('070_diff_key.sql'), [table])
+  const [key] = await checkQuery(sql, 'diff_key.sql', [table])
   if (!key) throw new ReplkitError(`--diff ${table}: the table has no primary key on the PRIMARY`)
   if (key.columns !== 1 || key.type !== 'uuid') {
     throw new ReplkitError(`--diff ${table}: narrowing works on a one-column uuid primary key; ${table}'s is ${key.type}${key.columns > 1 ? ` over ${key.columns} columns` : ''}`)
@@ -91,8 +91,8 @@ export async function diffTable(nodes: NodeConnection[], table: string): Promise
   const replicas = others.filter(n => n.sql)
   const key = await keyColumn(primary.sql, table)
   const fill = (text: string) => text.replaceAll('{{table}}', quoteIdent(table)).replaceAll('{{key}}', quoteIdent(key))
-  const bucketSql = fill(await checkStatement('080_diff_buckets.sql'))
-  const rowSql = fill(await checkStatement('090_diff_rows.sql'))
+  const bucketSql = fill(await sqlText('sql/check/diff_buckets.sql'))
+  const rowSql = fill(await sqlText('sql/check/diff_rows.sql'))
   const all = [primary, ...replicas]
   const result = (rounds: number, differences: KeyDifference[], tooManyRows: number | null): DiffResult =>
     ({ table, keyColumn: key, replicas: replicas.map(r => r.spec.name), rounds, differences, tooManyRows })

@@ -3,7 +3,7 @@
 // every rule is unit-tested with hand-made facts.
 import type { ClusterFacts, ReplicaFacts, Subscription } from './facts.js'
 import { EXIT } from '../errors.js'
-import { subscriptionName } from '../replication/replication.js'
+import { subscriptionName } from '../replication/names.js'
 
 export type Level = 'warning' | 'critical'
 

@@ -6,17 +6,9 @@ import { $ } from 'zx'
 import { type Config, type NodeSpec, repoRoot } from '../config.js'
 import type { Sql } from '../db.js'
 import { CANARY_PREFIX, insertCanaryProduct } from './canary.js'
-import { psqlEnv } from '../psql.js'
+import { clientEnv } from '../libpq.js'
 
 export const LOAD_EMAIL = 'replkit-load@replkit.test'
-
-/** {table: {row_count, checksum}} for the published tables, computed inside the database. */
-export async function fingerprints(sql: Sql, tables: string[]): Promise<Record<string, { row_count: string; checksum: string }>> {
-  const rows = await sql`
-    select t as tbl, f.row_count::text, f.checksum::text
-    from unnest(${tables}::text[]) as t, replkit.table_fingerprint(format('public.%I', t)::regclass) f`
-  return Object.fromEntries(rows.map(r => [r.tbl, { row_count: r.row_count, checksum: r.checksum }]))
-}
 
 /** The corrected runbook verification queries' results, as JSON text for pg_prove --set. */
 export async function verificationResults(sql: Sql): Promise<{ rowCounts: string; sample: string }> {
@@ -48,9 +40,8 @@ export interface LoadResult {
 /** pgbench inserting orders on the PRIMARY at a fixed rate, for a fixed time. */
 export async function runLoad(config: Config, seconds: number, rate: number): Promise<LoadResult> {
   const node: NodeSpec = config.primary
-  const args = ['-n', '-f', join(repoRoot, 'sql/load/orders.pgbench'), '-R', String(rate), '-T', String(seconds), '-c', '4', '-j', '2',
-    '-h', node.host, '-p', String(node.port), '-U', node.user, node.database]
-  const out = await $({ env: psqlEnv(node), quiet: true })`pgbench ${args}`
+  const args = ['-n', '-f', join(repoRoot, 'sql/load/orders.pgbench'), '-R', String(rate), '-T', String(seconds), '-c', '4', '-j', '2']
+  const out = await $({ env: clientEnv(node), quiet: true })`pgbench ${args}`
   const transactions = Number(/number of transactions actually processed: (\d+)/.exec(out.stdout)?.[1] ?? 0)
   const tps = Number(/tps = ([\d.]+)/.exec(out.stdout)?.[1] ?? 0)
   return { transactions, tps }

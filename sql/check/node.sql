@@ -1,6 +1,7 @@
 -- Every node: version, the settings logical replication needs, and how much of the walsender
 -- and slot capacity is in use. pending_restart is true when the configuration files hold a new
 -- value that only a restart applies (wal_level and the max_* settings are restart-only).
+-- has_fingerprint: make schema installed replkit's checksum function here.
 SELECT current_setting('server_version') AS version,
        pg_is_in_recovery() AS in_recovery,
        (SELECT json_object_agg(name, json_build_object('setting', setting, 'pending_restart', pending_restart))
@@ -8,4 +9,5 @@ SELECT current_setting('server_version') AS version,
          WHERE name IN ('wal_level', 'max_wal_senders', 'max_replication_slots',
                         'max_worker_processes', 'max_logical_replication_workers')) AS settings,
        (SELECT count(*)::int FROM pg_stat_replication) AS wal_senders_used,
-       (SELECT count(*)::int FROM pg_replication_slots) AS slots_used;
+       (SELECT count(*)::int FROM pg_replication_slots) AS slots_used,
+       to_regprocedure('replkit.table_fingerprint(regclass)') IS NOT NULL AS has_fingerprint;

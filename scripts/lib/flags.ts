@@ -1,0 +1,54 @@
+// The command line, the same way for every command: strict flags, a bad value is one line naming
+// the flag (never a stack trace or a page of help), and the flags several commands share.
+import yargs, { type Argv } from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { EXIT } from './errors.js'
+
+export interface CliOptions {
+  /** Exit code for a usage error: 3 (UNKNOWN) for monitoring commands, else 1. */
+  usageExitCode?: number
+}
+
+/** A yargs parser for one command. */
+export function cli(name: string, usage: string, opts: CliOptions = {}): Argv {
+  return yargs(hideBin(process.argv))
+    .scriptName(name)
+    .usage(usage)
+    .wrap(110)
+    .strict()
+    .help()
+    .showHelpOnFail(false)
+    .fail((message, error) => {
+      console.error(`replkit ${name}: ${message ?? error?.message} (see --help)`)
+      process.exit(opts.usageExitCode ?? 1)
+    })
+}
+
+/** A number flag that must be finite and above zero (or at least zero); "--max-lag abc" is refused by name. */
+export function positive(flag: string, { allowZero = false } = {}) {
+  return (value: unknown): number => {
+    const n = typeof value === 'number' ? value : Number(value)
+    if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
+      throw new Error(`--${flag} must be a number ${allowZero ? 'of 0 or more' : 'above 0'}, not "${String(value)}"`)
+    }
+    return n
+  }
+}
+
+/** A whole number flag of at least min. */
+export function whole(flag: string, min = 1) {
+  return (value: unknown): number => {
+    const n = typeof value === 'number' ? value : Number(value)
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be a whole number of at least ${min}, not "${String(value)}"`)
+    return n
+  }
+}
+
+export const dryRunFlag = { type: 'boolean', default: false, describe: 'print every statement it would run, per node; change nothing' } as const
+
+export const yesFlag = (what: string) => ({ type: 'boolean', default: false, describe: `confirm: ${what}` } as const)
+
+export const secondsFlag = (describe: string, defaultSeconds: number) =>
+  ({ type: 'number', default: defaultSeconds, describe, coerce: positive('timeout') } as const)
+
+export { EXIT }

@@ -1,0 +1,7 @@
+// The names replkit gives things, in one place: a replica's subscription is also its walsender's
+// application_name and its slot's name on the PRIMARY.
+import type { Config } from '../config.js'
+
+export const subscriptionName = (replica: { name: string }) => `sub_${replica.name}`
+
+export const qualifiedTables = (config: Config) => config.tables.map(t => `public.${t}`).join(', ')

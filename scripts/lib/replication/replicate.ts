@@ -1,0 +1,43 @@
+// make replicate as one library call: preflight, then every setup step in runbook order. The
+// script prints; the benchmark and the drills call this in process and read the timings.
+import type { Config } from '../config.js'
+import { withNode } from '../db.js'
+import { ReplkitError } from '../errors.js'
+import { Steps } from '../steps.js'
+import { replicatorPassword } from './password.js'
+import { preflight } from './preflight.js'
+import * as step from './setup.js'
+
+export interface ReplicateOptions {
+  dryRun: boolean
+  timeoutMs: number
+  truncateReplicas: boolean
+}
+
+export interface ReplicateResult {
+  steps: Steps
+  ready: step.Ready[]
+  catchupMs: number | null
+}
+
+export async function replicate(config: Config, opts: ReplicateOptions, steps = new Steps()): Promise<ReplicateResult> {
+  const password = await replicatorPassword(config, !opts.dryRun)
+  const facts = await preflight(config)
+  for (const line of facts.report) steps.note(line)
+  if (facts.problems.length) {
+    for (const p of facts.problems) steps.fail(p)
+    throw new ReplkitError(`preflight failed: ${steps.failed} problem(s) above; nothing was changed`, 2)
+  }
+  const c: step.SetupContext = { config, steps, password, ...opts }
+  await step.schemaOnReplicas(c, facts)
+  await step.walLevel(c, facts)
+  return withNode(config.primary, async primary => {
+    await step.role(c, primary)
+    await step.hba(c)
+    step.tls(c, facts)
+    await step.publication(c, primary)
+    const ready = await step.subscriptions(c)
+    const catchupMs = await step.catchUp(c, primary, ready.map(r => r.subscription))
+    return { steps, ready, catchupMs }
+  })
+}

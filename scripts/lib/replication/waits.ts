@@ -1,0 +1,34 @@
+// Waits on replication, each failing with the catalogue state that explains a timeout.
+import type { Sql } from '../db.js'
+import { waitFor } from '../wait.js'
+import { READY_STATES, senderDiagnostics, subscriptionDiagnostics, tableStates } from './catalog.js'
+
+/** Every table of the subscription ready (r) or synchronised (s); throws with its catalogue rows. */
+export async function waitForSync(sql: Sql, subscription: string, timeoutMs: number, what = `the initial copy of ${subscription}`): Promise<void> {
+  await waitFor({
+    what, timeoutMs,
+    until: async () => {
+      const states = await tableStates(sql, subscription)
+      return states.length > 0 && states.every(s => READY_STATES.has(s.state)) ? true : undefined
+    },
+    state: () => subscriptionDiagnostics(sql, subscription),
+  })
+}
+
+/**
+ * PostgreSQL::Test::Cluster's wait_for_catchup: take the PRIMARY's current LSN, then wait until
+ * each subscription's walsender has replayed past it. Throws with the walsenders and slots.
+ */
+export async function waitForCatchup(primary: Sql, subscriptions: string[], timeoutMs: number): Promise<void> {
+  const [{ target }] = await primary`select pg_current_wal_lsn()::text as target`
+  await waitFor({
+    what: `${subscriptions.join(', ')} to replay the PRIMARY's LSN ${target}`, timeoutMs, intervalMs: 20,
+    until: async () => {
+      const rows = await primary`
+        select application_name from pg_stat_replication
+        where application_name = any(${subscriptions}) and replay_lsn >= ${target}::pg_lsn`
+      return rows.length === subscriptions.length ? true : undefined
+    },
+    state: () => senderDiagnostics(primary, subscriptions),
+  })
+}

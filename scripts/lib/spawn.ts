@@ -1,0 +1,21 @@
+// Runs one of replkit's commands as a fresh process, for what must be measured or tested as a
+// user runs it (start-up included). Library code that only needs a result calls the library.
+import { join } from 'node:path'
+import { $ } from 'zx'
+import { repoRoot } from './config.js'
+
+export interface Spawned {
+  code: number
+  stdout: string
+  stderr: string
+  ms: number
+}
+
+const tsx = join(repoRoot, 'node_modules/.bin/tsx')
+
+/** scripts/NAME.ts with args; never throws on a non-zero exit (the caller judges it). */
+export async function runScript(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<Spawned> {
+  const started = performance.now()
+  const result = await $({ cwd: repoRoot, nothrow: true, quiet: true, env: { ...process.env, ...env, NO_COLOR: '1' } })`${tsx} ${join(repoRoot, 'scripts', `${name}.ts`)} ${args}`
+  return { code: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - started }
+}
