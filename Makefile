@@ -5,14 +5,19 @@ TSX   := node_modules/.bin/tsx
 ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down status clean schema seed demo test typecheck bench-seed bench replicate rollback verify check bench-check \
+.PHONY: help setup deps up down status clean schema seed demo test typecheck bench-seed bench replicate rollback verify check bench-check \
         sync fix-conflict sequences sync-sequences chaos
 
-help: ## list the targets
+help: deps ## list the targets, and the nodes they act on
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@$(TSX) scripts/cluster.ts nodes 2>/dev/null || echo "  (no nodes: the configuration does not load; see make check)"
 
-setup: ## install PostgreSQL 15, pgTAP, pg_prove (Debian) and npm packages when missing
+setup: ## install PostgreSQL 15, pgTAP, pg_prove (Debian) and npm packages when missing; silent when ready
 	@bash scripts/setup.sh
+
+# Read-only targets need only the npm packages: they never install a server.
+deps:
+	@bash scripts/npm-deps.sh
 
 # The two commands of the README
 demo: setup ## the whole job on the local cluster: up, schema, seed, replicate, verify, final state
@@ -27,13 +32,13 @@ test: setup ## every test: typecheck, unit, integration (drills, bench --quick),
 	@$(TSX) scripts/run-tests.ts $(ARGS)
 
 # The local cluster
-up: setup ## start the local cluster (primary + replicas on 127.0.0.1:54321-54323)
+up: setup ## start the local cluster (the nodes of PRIMARY_URL and REPLICA_URLS on loopback; see below)
 	@$(TSX) scripts/cluster.ts up
 
 down: setup ## stop the local cluster cleanly
 	@$(TSX) scripts/cluster.ts down
 
-status: setup ## show the local cluster's nodes
+status: deps ## show the local cluster's nodes
 	@$(TSX) scripts/cluster.ts status
 
 clean: setup ## stop the local cluster and delete .cluster/
@@ -46,7 +51,7 @@ schema: setup ## apply sql/schema to every node (DDL is not replicated)
 seed: setup ## runbook step 1: seed data/products.json into the PRIMARY (ARGS="--dry-run", "--file PATH")
 	@$(TSX) scripts/seed.ts $(ARGS)
 
-check: setup ## runbook steps 2 and 5.1: replication health and data consistency (exit 0 OK, 1 WARNING, 2 CRITICAL)
+check: deps ## runbook steps 2 and 5.1: health and consistency; prints OK/WARNING/CRITICAL (make exits 0 or 2: monitor with npm run check-replication)
 	@$(TSX) scripts/check-replication.ts $(ARGS)
 
 replicate: setup ## runbook step 3: logical replication PRIMARY → replicas (idempotent; ARGS="--dry-run")
@@ -65,10 +70,10 @@ rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--
 fix-conflict: setup ## a subscription stopped by an apply error: its LSN and key; ARGS="--resync --yes" or "--skip --yes"
 	@$(TSX) scripts/fix-conflict.ts $(ARGS)
 
-sequences: setup ## sequence values per node (not replicated); exit 1 when a replica is behind
+sequences: deps ## sequence values per node (not replicated); exit 1 when a replica is behind
 	@$(TSX) scripts/sync-sequences.ts --report $(ARGS)
 
-sync-sequences: setup ## raise each replica's sequences to at least the PRIMARY's, never backwards (ARGS="--dry-run")
+sync-sequences: deps ## raise each replica's sequences to at least the PRIMARY's, never backwards (ARGS="--dry-run")
 	@$(TSX) scripts/sync-sequences.ts $(ARGS)
 
 chaos: up ## fault drills with figures: replica down, resync under load, PRIMARY restart, conflict, partition (ARGS="--drills LIST")
@@ -78,11 +83,11 @@ chaos: up ## fault drills with figures: replica down, resync under load, PRIMARY
 bench: up ## the performance report: every benchmark vs its same-run baseline, plots in bench/results (ARGS="--quick")
 	@$(TSX) scripts/bench.ts $(ARGS)
 
-bench-seed: setup ## benchmark: seed vs raw COPY vs row-at-a-time (N=1000000 by default)
-	@$(TSX) scripts/bench-seed.ts $(ARGS)
+bench-seed: up ## make bench's seed section alone: seed vs raw COPY vs row-at-a-time (ARGS="--rows N")
+	@$(TSX) scripts/bench.ts --only seed $(ARGS)
 
-bench-check: up ## benchmark: in-database checksums vs fetching rows, and --diff, on 1M products (database replkit_bench)
-	@$(TSX) scripts/bench-check.ts $(ARGS)
+bench-check: up ## make bench's consistency section alone: checksums vs fetching rows, and --diff (database replkit_bench)
+	@$(TSX) scripts/bench.ts --only consistency $(ARGS)
 
 typecheck: setup ## strict TypeScript check
 	@node_modules/.bin/tsc --noEmit

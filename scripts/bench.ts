@@ -1,24 +1,26 @@
-// make bench: replkit's performance report. Every figure is a ratio against a baseline measured
-// in the same run on the same machine (shared 2-core boxes drift too much for absolute numbers
-// to mean anything across runs). Writes latest.json, latency-cdf.svg and throughput.svg.
+// make bench: replkit's performance report, and the only benchmark entry point (make bench-seed
+// and make bench-check run one section). Every figure is a ratio against a baseline measured in
+// the same run on the same machine (shared 2-core boxes drift too much for absolute numbers to
+// mean anything across runs). Writes latest.json, latency-cdf.svg and throughput.svg.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
-import yargs from 'yargs'
-import { hideBin } from 'yargs/helpers'
 import { canaryLatency } from './lib/bench/canary-latency.js'
 import { checkWallTime } from './lib/bench/check-wall.js'
+import { consistencyBench, formatConsistencyBench } from './lib/bench/consistency.js'
 import { initialCopyBench, restoreDemoState } from './lib/bench/initial-copy.js'
 import { machineFacts } from './lib/bench/machine.js'
-import { type BenchReport, type ConsistencyBench, type SeedBench, formatSummary, writePlots } from './lib/bench/report.js'
-import { runJson, runStep } from './lib/bench/spawn.js'
+import { type BenchReport, formatSummary, writePlots } from './lib/bench/report.js'
+import { formatSeedBench, seedBench } from './lib/bench/seed.js'
 import { type Target, atLeast, within } from './lib/bench/targets.js'
+import { applySchema } from './lib/cluster/schema.js'
+import { isLocalClusterNode } from './lib/cluster/local-cluster.js'
 import { type Config, allNodes, loadConfig, repoRoot } from './lib/config.js'
 import { type Sql, connectChecked, withNode } from './lib/db.js'
 import { EXIT, ReplkitError } from './lib/errors.js'
-import { isLocalClusterNode } from './lib/cluster/local-cluster.js'
+import { cli, whole } from './lib/flags.js'
+import { colour, main } from './lib/output.js'
 import { subscriptionName } from './lib/replication/names.js'
 import { waitForCatchup } from './lib/replication/waits.js'
-import { colour, main } from './lib/output.js'
 
 const PROFILES = {
   default: { seedRows: 1_000_000, seedSample: 20_000, copyRows: 1_000_000, canaries: 300, spacingMs: 20, checkRows: 1_000_000, checkRuns: 3, wallRuns: 5 },
@@ -27,17 +29,16 @@ const PROFILES = {
 const LOAD_RATE = 1000
 const TARGET = { idleP99Ms: 10, loadP99Ms: 20, checkWallMs: 1000 }
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('bench')
-  .usage(`$0 [--quick] [--json] [--out DIR]
+const SECTIONS = ['seed', 'consistency'] as const
+const argv = await cli('bench', `$0 [--quick] [--json] [--out DIR] [--only seed|consistency [--rows N] ...]
 
 replkit's performance report, each figure against a baseline measured in the same run:
-  seed of N generated products      vs raw COPY and a row-at-a-time loop (scripts/bench-seed.ts)
+  seed of N generated products      vs raw COPY and a row-at-a-time loop (--only seed: make bench-seed)
   initial copy by make replicate    vs pg_dump | pg_restore into both replicas in parallel
   canary latency per replica        idle, and under ${LOAD_RATE} order inserts/s from pgbench
-  consistency check on 3 nodes      vs fetching every row to the client (scripts/bench-check.ts)
+  consistency check on 3 nodes      vs fetching every row to the client (--only consistency: make bench-check)
   make check wall time              on the healthy cluster
-Writes DIR/latest.json, DIR/latency-cdf.svg, DIR/throughput.svg (and bench-seed's seed.json),
+Writes DIR/latest.json, DIR/latency-cdf.svg, DIR/throughput.svg (and the seed section's seed.json),
 and prints a summary with every target met or NOT met. Exits 1 when a target is missed.
 Default profile: 1,000,000 products, under 10 minutes on 2 cores. --quick: small N, short load,
 under a minute (proves the harness; its figures are not the report).
@@ -48,9 +49,11 @@ replicated). It refuses any other cluster.`)
   .option('quick', { type: 'boolean', default: false, describe: 'small N and a short load (under a minute)' })
   .option('json', { type: 'boolean', default: false, describe: 'print latest.json on stdout instead of the summary' })
   .option('out', { type: 'string', describe: 'directory for the results (default bench/results, or bench/results/quick with --quick)' })
-  .wrap(110)
-  .strict()
-  .help()
+  .option('only', { choices: SECTIONS, describe: 'run one section alone and print its table (the full report is not written)' })
+  .option('rows', { type: 'number', coerce: whole('rows'), describe: 'with --only: products to generate (seed) or per node (consistency); default 1,000,000' })
+  .option('sample', { type: 'number', default: 50_000, coerce: whole('sample'), describe: 'with --only seed: rows for the row-at-a-time baseline' })
+  .option('runs', { type: 'number', default: 3, coerce: whole('runs'), describe: 'with --only consistency: timed runs per measurement (the median is reported)' })
+  .option('keep', { type: 'boolean', default: false, describe: 'with --only consistency: keep the replkit_bench database for the next run' })
   .parse()
 
 const profileName = argv.quick ? 'quick' : 'default'
@@ -68,6 +71,17 @@ async function settle(config: Config, primary: Sql, replicas: Sql[]): Promise<vo
   await Promise.all([primary, ...replicas].map(sql => sql.unsafe('checkpoint')))
 }
 
+/** One section alone (make bench-seed, make bench-check): its table, or its JSON. */
+async function onlySection(config: Config, section: typeof SECTIONS[number]): Promise<number> {
+  const rows = argv.rows ?? 1_000_000
+  const result = section === 'seed'
+    ? await seedBench(config, { rows, sample: argv.sample, outDir, say, showProgress: !argv.json })
+    : await consistencyBench(config, { rows, runs: argv.runs, keep: argv.keep, say })
+  if (argv.json) console.log(JSON.stringify(result, null, 2))
+  else console.log(section === 'seed' ? formatSeedBench(result as Awaited<ReturnType<typeof seedBench>>) : formatConsistencyBench(result as Awaited<ReturnType<typeof consistencyBench>>))
+  return result.targets.every(t => t.met) ? EXIT.ok : EXIT.warning
+}
+
 main(async () => {
   const started = performance.now()
   const config = loadConfig()
@@ -76,10 +90,11 @@ main(async () => {
     throw new ReplkitError(`bench is destructive and runs only on this checkout's local cluster; ${foreign.map(n => `${n.name} (${n.label})`).join(', ')} is not one of its nodes (make up)`)
   }
   await mkdir(outDir, { recursive: true })
+  if (argv.only) return onlySection(config, argv.only)
   // Before anything runs, so the load average is the machine's, not ours.
   const machine = await withNode(config.primary, machineFacts)
   say(`bench (${profileName}): setting up the normal state (schema, 30 products, replicated) ...`)
-  await runStep('schema')
+  await applySchema(config)
   // Opened only now: setting up may restart the PRIMARY (wal_level).
   await restoreDemoState(config)
   const primary = await connectChecked(config.primary, { statementTimeoutMs: 0 })
@@ -95,12 +110,12 @@ main(async () => {
     const canary = await canaryLatency(config, primary, replicas, { canaries: profile.canaries, spacingMs: profile.spacingMs, loadRate: LOAD_RATE })
 
     await settle(config, primary, replicas)
-    say(`seed: ${profile.seedRows.toLocaleString('en-US')} products (scripts/bench-seed.ts) ...`)
-    const seed = await runJson<SeedBench>('bench-seed', ['--rows', String(profile.seedRows), '--sample', String(profile.seedSample), '--out', outDir])
+    say(`seed: ${profile.seedRows.toLocaleString('en-US')} products ...`)
+    const seed = await seedBench(config, { rows: profile.seedRows, sample: profile.seedSample, outDir, say, showProgress: false })
 
     await settle(config, primary, replicas)
-    say(`consistency check: ${profile.checkRows.toLocaleString('en-US')} products on ${config.replicas.length + 1} nodes (scripts/bench-check.ts) ...`)
-    const consistency = await runJson<ConsistencyBench>('bench-check', ['--rows', String(profile.checkRows), '--runs', String(profile.checkRuns)])
+    say(`consistency check: ${profile.checkRows.toLocaleString('en-US')} products on ${config.replicas.length + 1} nodes ...`)
+    const consistency = await consistencyBench(config, { rows: profile.checkRows, runs: profile.checkRuns, keep: false, say })
 
     await settle(config, primary, replicas)
     say(`initial copy: ${profile.copyRows.toLocaleString('en-US')} products to ${config.replicas.length} replicas ...`)

@@ -1,23 +1,19 @@
 // make chaos — fault drills that prove nothing is lost: a replica down, a resync under live
 // writes, a PRIMARY restart under load, an apply conflict repaired through fix-conflict, and a
 // network partition. Each prints its figures and leaves the cluster replicated and healthy.
-import yargs from 'yargs'
-import { hideBin } from 'yargs/helpers'
 import { loadConfig } from './lib/config.js'
-import { DRILLS, type DrillOutcome } from './lib/chaos/drills.js'
+import { DRILLS } from './lib/chaos/drills.js'
+import type { DrillOutcome } from './lib/chaos/harness.js'
 import { ReplkitError } from './lib/errors.js'
 import { colour, main, mark } from './lib/output.js'
+import { cli, positive } from './lib/flags.js'
 
 const names = DRILLS.map(d => d.name)
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('chaos')
-  .usage(`$0 [--drills LIST] [--rate TPS] [--json]\n\nFault drills on the local cluster: ${names.join(', ')}.\nExit codes: 0 every drill passed (or was skipped with a reason), 2 a drill failed.`)
+const argv = await cli('chaos', `$0 [--drills LIST] [--rate TPS] [--json]\n\nFault drills on the local cluster: ${names.join(', ')}.\nExit codes: 0 every drill passed (or was skipped with a reason), 2 a drill failed.`)
   .option('drills', { type: 'string', default: names.join(','), describe: 'comma-separated drills to run, in order' })
-  .option('rate', { type: 'number', default: 500, describe: 'transactions per second of the writer in the drills under load' })
-  .option('timeout', { type: 'number', default: 60, describe: 'seconds any one wait (catch-up, copy) may take' })
+  .option('rate', { type: 'number', default: 500, coerce: positive('rate'), describe: 'transactions per second of the writer in the drills under load' })
+  .option('timeout', { type: 'number', default: 60, coerce: positive('timeout'), describe: 'seconds any one wait (catch-up, copy) may take' })
   .option('json', { type: 'boolean', default: false, describe: 'print the outcomes as JSON' })
-  .strict()
-  .help()
   .parse()
 
 main(async () => {

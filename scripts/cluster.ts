@@ -1,33 +1,34 @@
 // make up / down / status / clean: the local three-node cluster (or as many nodes as the URLs name).
 import { rm } from 'node:fs/promises'
-import yargs from 'yargs'
-import { hideBin } from 'yargs/helpers'
-import { findNode, loadConfig } from './lib/config.js'
+import { allNodes, findNode, loadConfig } from './lib/config.js'
 import { ReplkitError } from './lib/errors.js'
 import {
   type LocalNode, localNode, localNodes, nodeState, prepareClusterDir, restartNode, startNode, stopNode, upNode,
 } from './lib/cluster/local-cluster.js'
 import { formatTable, main, mark } from './lib/output.js'
+import { cli } from './lib/flags.js'
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('cluster')
-  .usage('$0 <command> [node]\n\nThe local cluster: one data directory per node under CLUSTER_DIR (default .cluster/).')
+const argv = await cli('cluster', '$0 <command> [node]\n\nThe local cluster: one data directory per node under CLUSTER_DIR (default .cluster/).')
   .command('up', 'create and start every node (idempotent)')
   .command('down', 'stop every node cleanly')
   .command('status', 'show each node: data directory, running, port')
+  .command('nodes', 'print the configured nodes (for make help); reads nothing from the servers')
   .command('clean', 'stop every node and delete CLUSTER_DIR (needs --yes)')
   .command('start <node>', 'start one node')
   .command('stop <node>', 'stop one node (fast shutdown)')
   .command('restart <node>', 'restart one node (fast shutdown)')
   .option('yes', { type: 'boolean', default: false, describe: 'confirm a destructive command' })
   .demandCommand(1)
-  .strict()
-  .help()
   .parse()
 
 main(async () => {
   const config = loadConfig()
   const command = String(argv._[0])
+  if (command === 'nodes') {
+    console.log(`\nNodes (PRIMARY_URL, REPLICA_URLS from the environment, .env or config/.env.example):`)
+    for (const n of allNodes(config)) console.log(`  ${n.name.padEnd(10)} ${n.role.padEnd(8)} ${n.label}  sslmode=${n.sslmode}`)
+    return 0
+  }
   const nodes = localNodes(config)
   const one = (): LocalNode => localNode(config, findNode(config, String(argv.node)))
 

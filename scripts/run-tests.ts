@@ -1,19 +1,14 @@
 // make test: unit tests, then the local cluster (brought up when down), integration tests and
 // pgTAP suites. Ends with "N passed, N failed"; a suite that ran nothing counts as a failure.
 import { join } from 'node:path'
-import yargs from 'yargs'
-import { hideBin } from 'yargs/helpers'
 import { $ } from 'zx'
 import { allNodes, loadConfig, repoRoot } from './lib/config.js'
 import { ensurePgtap, pgProve } from './lib/checks/pgtap.js'
 import { colour, main } from './lib/output.js'
+import { cli } from './lib/flags.js'
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('run-tests')
-  .usage('$0 [--only unit|integration|pgtap|verify]\n\nAll of replkit\'s tests; brings the local cluster up (and replicated) when it is not.')
+const argv = await cli('run-tests', '$0 [--only unit|integration|pgtap|verify]\n\nAll of replkit\'s tests; brings the local cluster up (and replicated) when it is not.')
   .option('only', { type: 'string', choices: ['unit', 'integration', 'pgtap', 'verify'], describe: 'run one kind of test' })
-  .strict()
-  .help()
   .parse()
 
 interface Tally { name: string; passed: number; failed: number }

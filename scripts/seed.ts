@@ -1,22 +1,17 @@
 // Runbook step 1: seed products.json into the PRIMARY, idempotently, in one transaction.
 import { readFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
-import yargs from 'yargs'
-import { hideBin } from 'yargs/helpers'
 import { loadConfig, repoRoot } from './lib/config.js'
 import { withNode } from './lib/db.js'
 import { main, progress } from './lib/output.js'
 import { seed, seedSqlDir, seedStatements } from './lib/seed/seed.js'
+import { cli } from './lib/flags.js'
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('seed')
-  .usage('$0 [--file PATH] [--dry-run] [--json]\n\nSeed products into the PRIMARY: validate the whole file, then upsert\ncategories, products and inventory in one transaction. Bad input writes nothing.')
+const argv = await cli('seed', '$0 [--file PATH] [--dry-run] [--json]\n\nSeed products into the PRIMARY: validate the whole file, then upsert\ncategories, products and inventory in one transaction. Bad input writes nothing.')
   .option('file', { type: 'string', default: 'data/products.json', describe: 'products file (a JSON array)' })
   .option('categories', { type: 'string', default: 'data/categories.json', describe: 'categories file (a JSON array)' })
   .option('dry-run', { type: 'boolean', default: false, describe: 'print the SQL and what would change; write nothing' })
   .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
-  .strict()
-  .help()
   .parse()
 
 main(async () => {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make setup: install what replkit needs from the project's own files; cheap when all is present.
+# make setup: install what replkit needs from the project's own files; cheap and silent when all
+# is present (what it says goes to stderr, so `make check ARGS=--json` stays pure JSON).
 # PostgreSQL 15 server, pgTAP and pg_prove come from Debian; npm packages from the lockfile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
     exit 2
   fi
-  echo "setup: installing ${missing[*]}"
+  echo "setup: installing ${missing[*]}" >&2
   # replkit runs its own clusters; Debian's default one on port 5432 would only take memory.
   mkdir -p /etc/postgresql-common
   grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf ||
@@ -27,9 +28,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
-  touch node_modules/.package-lock.json
-fi
-echo "setup: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}'), pgTAP, pg_prove, node $(node --version): ready"
+bash scripts/npm-deps.sh

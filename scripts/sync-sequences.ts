@@ -1,32 +1,26 @@
 // make sequences / make sync-sequences — sequence values are not replicated (CORRECTIONS.md #10):
 // report each node's, and raise every replica's to at least the PRIMARY's before a switchover.
 // Never moves a sequence backwards; re-running changes nothing.
-import yargs from 'yargs'
-import { hideBin } from 'yargs/helpers'
 import { loadConfig } from './lib/config.js'
 import { connectChecked } from './lib/db.js'
 import { formatTable, main } from './lib/output.js'
 import { behindBy, ownedSequences } from './lib/replication/sequences.js'
 import { runSqlFile } from './lib/sql-files.js'
 import { Steps } from './lib/steps.js'
+import { cli } from './lib/flags.js'
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('sync-sequences')
-  .usage('$0 [--report] [--dry-run]\n\n' +
+const argv = await cli('sync-sequences', '$0 [--report] [--dry-run]\n\n' +
     'Logical replication copies rows, not sequence values: report the sequences of the replicated\n' +
     'tables on every node, and set each replica\'s to at least the PRIMARY\'s (never backwards).\n' +
     'Exit codes: 0 every replica level with the PRIMARY (or synced), 1 --report found one behind.')
   .option('report', { type: 'boolean', default: false, describe: 'only report the values per node; change nothing' })
   .option('dry-run', { type: 'boolean', default: false, describe: 'print the setval each replica would run; change nothing' })
-  .wrap(110)
-  .strict()
-  .help()
   .parse()
 
-const config = loadConfig()
 const steps = new Steps()
 
 main(async () => {
+  const config = loadConfig()
   const nodes = [config.primary, ...config.replicas]
   const conns = await Promise.all(nodes.map(n => connectChecked(n)))
   try {

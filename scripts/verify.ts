@@ -3,9 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import yargs from 'yargs'
-import { hideBin } from 'yargs/helpers'
-import { type NodeSpec, loadConfig, repoRoot } from './lib/config.js'
+import { type Config, type NodeSpec, loadConfig, repoRoot } from './lib/config.js'
 import { connectChecked } from './lib/db.js'
 import { ReplkitError } from './lib/errors.js'
 import { type ProveResult, ensurePgtap, pgProve } from './lib/checks/pgtap.js'
@@ -14,22 +12,20 @@ import { waitForCatchup } from './lib/replication/waits.js'
 import { colour, formatTable, main } from './lib/output.js'
 import { cleanUp, insertCanary, runLoad, sampleCanaries, verificationResults } from './lib/checks/verification.js'
 import { fingerprints } from './lib/checks/fingerprint.js'
+import { cli, positive } from './lib/flags.js'
 
 const SUITES = ['publication', 'subscription', 'seed', 'rows', 'queries', 'canary', 'lag'] as const
 type Suite = (typeof SUITES)[number]
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('verify')
-  .usage('$0 [--suites LIST] [--load-seconds N] [--rate TPS] [--json]\n\nProve the runbook\'s success criteria with pgTAP suites (pgtap/*.sql) run by pg_prove.')
+const argv = await cli('verify', '$0 [--suites LIST] [--load-seconds N] [--rate TPS] [--json]\n\nProve the runbook\'s success criteria with pgTAP suites (pgtap/*.sql) run by pg_prove.')
   .option('suites', { type: 'string', default: SUITES.join(','), describe: `comma-separated subset of ${SUITES.join(', ')}` })
-  .option('load-seconds', { type: 'number', default: 10, describe: 'how long the lag suite\'s pgbench load runs' })
-  .option('rate', { type: 'number', default: 500, describe: 'transactions per second of that load' })
+  .option('load-seconds', { type: 'number', default: 10, coerce: positive('load-seconds'), describe: 'how long the lag suite\'s pgbench load runs' })
+  .option('rate', { type: 'number', default: 500, coerce: positive('rate'), describe: 'transactions per second of that load' })
   .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
-  .strict()
-  .help()
   .parse()
 
-const config = loadConfig()
+// Loaded first thing in main, so a bad configuration is one line, not a stack trace.
+let config: Config
 const wanted = new Set(argv.suites.split(',').map(s => s.trim()) as Suite[])
 const results: { suite: Suite; node: string; result: ProveResult }[] = []
 const say = (text: string) => { if (!argv.json) console.log(text) }
@@ -41,6 +37,7 @@ async function prove(suite: Suite, node: NodeSpec, vars: Record<string, string>)
 }
 
 main(async () => {
+  config = loadConfig()
   for (const s of wanted) if (!SUITES.includes(s)) throw new ReplkitError(`--suites: unknown suite ${s} (suites: ${SUITES.join(', ')})`)
   await Promise.all([config.primary, ...config.replicas].map(ensurePgtap))
   const primary = await connectChecked(config.primary)

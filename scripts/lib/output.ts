@@ -1,6 +1,6 @@
 // Output for people and for machines: ✓/✗ step lines, aligned tables, colour only on a TTY,
 // and a main() wrapper that turns any failure into one line and a meaningful exit code.
-import { ConfigError, EXIT, ReplkitError } from './errors.js'
+import { EXIT, ReplkitError } from './errors.js'
 
 const tty = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
 const paint = (code: number) => (text: string) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text)
@@ -11,6 +11,18 @@ export const mark = {
   fail: (text: string) => console.log(`${colour.red('✗')} ${text}`),
   warn: (text: string) => console.log(`${colour.yellow('!')} ${text}`),
   info: (text: string) => console.log(`  ${text}`),
+}
+
+/** Bytes in binary units, as PostgreSQL's pg_size_pretty prints them (kB = 1024 B). */
+export const formatBytes = (bytes: number): string => {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`
 }
 
 export type Cell = string | number | boolean | null | undefined
@@ -55,8 +67,8 @@ export function progress(label: string, total?: number) {
 }
 
 export interface MainOptions {
-  /** Exit code for a configuration error (bad URL, unset variable): 3 (UNKNOWN) for monitoring commands. */
-  configExitCode?: number
+  /** Exit code for every error (bad configuration, unreachable deadline, anything not a verdict): 3 (UNKNOWN) for monitoring commands. */
+  errorExitCode?: number
   /** The whole command's deadline: past it, one line and an exit, whatever is still waiting. */
   deadlineMs?: number
   /** Exit code at the deadline. */
@@ -76,10 +88,10 @@ export function main(fn: () => Promise<number | void>, opts: MainOptions = {}): 
     (error: unknown) => {
       if (error instanceof ReplkitError) {
         console.error(`replkit: ${error.message}`)
-        process.exit(error instanceof ConfigError ? opts.configExitCode ?? error.exitCode : error.exitCode)
+        process.exit(opts.errorExitCode ?? error.exitCode)
       }
       console.error(`replkit: unexpected error: ${error instanceof Error ? error.stack : String(error)}`)
-      process.exit(EXIT.critical)
+      process.exit(opts.errorExitCode ?? EXIT.critical)
     },
   )
 }

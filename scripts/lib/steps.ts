@@ -12,9 +12,14 @@ export class Steps {
 
   constructor(private readonly quiet = false) {}
 
-  private say(kind: 'ok' | 'fail' | 'warn', text: string): void {
-    this.lines.push(`${kind === 'ok' ? '✓' : kind === 'fail' ? '✗' : '!'} ${text}`)
+  private say(kind: 'ok' | 'fail' | 'warn' | 'info', text: string): void {
+    this.lines.push(`${{ ok: '✓', fail: '✗', warn: '!', info: ' ' }[kind]} ${text}`)
     if (!this.quiet) mark[kind](text)
+  }
+
+  /** A finding shown to the operator, counted as nothing (the verdict comes with the repair or the exit code). */
+  show(text: string, kind: 'fail' | 'info' = 'info'): void {
+    this.say(kind, text)
   }
 
   /** A step that found things right (changed = false) or made them right (changed = true). */

@@ -1,7 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ClusterFacts, PrimaryFacts, ReplicaFacts, Subscription, TableSum } from '../../scripts/lib/checks/facts.js'
-import { compareTables, exitCode, formatBytes, replicaLags, status, verdicts } from '../../scripts/lib/checks/verdicts.js'
+import { compareTables, exitCode, replicaLags, status, verdicts } from '../../scripts/lib/checks/verdicts.js'
+import { formatBytes } from '../../scripts/lib/output.js'
 
 const TABLES = ['categories', 'products', 'inventory']
 const thresholds = { maxLagBytes: 16 * 1024 * 1024, maxRetainedBytes: 1024 * 1024 * 1024 }

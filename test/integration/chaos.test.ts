@@ -2,7 +2,7 @@
 // leaves the cluster replicated and healthy. The figures are printed for the test log.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { DrillOutcome } from '../../scripts/lib/chaos/drills.js'
+import type { DrillOutcome } from '../../scripts/lib/chaos/harness.js'
 import { runScript } from './helpers.js'
 import { ensureReplication } from './replication-fixture.js'
 

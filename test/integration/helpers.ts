@@ -2,25 +2,16 @@
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { $ } from 'zx'
-import { type Config, type NodeSpec, loadConfig, repoRoot } from '../../scripts/lib/config.js'
+import { type Config, type NodeSpec, loadConfig } from '../../scripts/lib/config.js'
 import { type Sql, connect } from '../../scripts/lib/db.js'
-import { poll } from '../../scripts/lib/wait.js'
+import { type Spawned, runScript } from '../../scripts/lib/spawn.js'
+import { waitFor } from '../../scripts/lib/wait.js'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
 
 export const config: Config = loadConfig()
 
-export interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/** Runs scripts/NAME.ts with args; extra environment overrides the project's. */
-export async function runScript(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<Run> {
-  const result = await $({ cwd: repoRoot, nothrow: true, quiet: true, env: { ...process.env, ...env, NO_COLOR: '1' } })`${join(repoRoot, 'node_modules/.bin/tsx')} ${join(repoRoot, 'scripts', `${name}.ts`)} ${args}`
-  return { code: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr }
-}
+export { runScript }
+export type Run = Spawned
 
 export function db(node: NodeSpec = config.primary): Sql {
   return connect(node)
@@ -77,5 +68,5 @@ export function failures(report: VerifyReport): string[] {
 
 /** Polls done() every 50 ms until it is true; fails naming what it waited for. */
 export async function until(what: string, timeoutMs: number, done: () => Promise<boolean>): Promise<void> {
-  if (!(await poll(async () => (await done()) || undefined, timeoutMs))) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+  await waitFor({ what, timeoutMs, until: async () => (await done()) || undefined })
 }

@@ -1,7 +1,7 @@
 // make check's wall time as an operator sees it: a fresh process each time (tsx start-up,
 // connections to every node, the whole report), on a healthy cluster.
 import { ReplkitError } from '../errors.js'
-import { runScript } from './spawn.js'
+import { runScript } from '../spawn.js'
 import { median } from './stats.js'
 
 export interface CheckWall {

@@ -12,7 +12,9 @@ import { ReplkitError } from '../errors.js'
 import { qualifiedTables } from '../replication/names.js'
 import { loadCategories, seed } from '../seed/seed.js'
 import { writeProductsJson } from './generate-products.js'
-import { runStep } from './spawn.js'
+import { replicate } from '../replication/replicate.js'
+import { teardown } from '../replication/teardown.js'
+import { Steps } from '../steps.js'
 
 const categoriesFile = join(repoRoot, 'data/categories.json')
 
@@ -88,22 +90,22 @@ async function loadPrimary(config: Config, rows: number, workDir: string): Promi
 
 export async function initialCopyBench(config: Config, rows: number, workDir: string, say: (text: string) => void): Promise<InitialCopy> {
   say(`  removing replication and loading ${rows.toLocaleString('en-US')} generated products into the PRIMARY ...`)
-  await runStep('rollback', ['--yes'])
+  await teardown(config, NO_TEARDOWN_EXTRAS, new Steps(true))
   await loadPrimary(config, rows, workDir)
 
   say('  make replicate (timed) ...')
   await Promise.all(config.replicas.map(r => emptyTables(r, config)))
   const started = performance.now()
-  const run = await runStep('replicate', ['--truncate-replicas', '--yes', '--timeout', '600'])
+  const run = await replicateQuietly(config, 600_000)
   const replicateSeconds = (performance.now() - started) / 1000
   // replicate waits for every replica's copy at once (each "ready after" counts from the same
   // start), then for the catch-up: the slowest copy plus the catch-up is the time spent waiting.
-  const ready = [...run.stdout.matchAll(/is ready \(r\/s\) after (\d+) ms/g)].map(m => Number(m[1]))
-  const catchUp = Number(/current LSN in (\d+) ms/.exec(run.stdout)?.[1] ?? 0)
+  const ready = run.ready.map(r => r.readyMs)
+  const catchUp = run.catchupMs ?? 0
   await expectRows(config, rows, 'make replicate')
 
   say('  pg_dump | pg_restore into every replica in parallel (timed) ...')
-  await runStep('rollback', ['--yes'])
+  await teardown(config, NO_TEARDOWN_EXTRAS, new Steps(true))
   await Promise.all(config.replicas.map(r => emptyTables(r, config)))
   const dumpRestoreSeconds = await timed(() => Promise.all(config.replicas.map(r => dumpRestore(config, r))))
   await expectRows(config, rows, 'pg_restore')
@@ -116,15 +118,24 @@ export async function initialCopyBench(config: Config, rows: number, workDir: st
     dumpRestoreSeconds,
     speedup: dumpRestoreSeconds / replicateSeconds,
     method: 'The PRIMARY holds the generated products (seeded, VACUUM ANALYZE, CHECKPOINT) and no replication; replicas are truncated and checkpointed before each timed phase. ' +
-      'make replicate is timed as a separate process from start to every table ready and caught up; it creates every subscription, then waits for the copies together. ' +
+      'make replicate is timed in process (replkit\'s replicate(), without the command\'s start-up) from preflight to every table ready and caught up; it creates every subscription, then waits for the copies together. ' +
       'The baseline is pg_dump -Fc -Z0 --data-only of the published tables piped into pg_restore --data-only (session_replication_role = replica, as a table-sync worker) on every replica at once, with replication rolled back so nothing is applied twice.',
   }
 }
 
 /** The normal demo state: the 30 products of data/products.json on the PRIMARY, replicated and caught up. */
 export async function restoreDemoState(config: Config): Promise<void> {
-  await runStep('rollback', ['--yes'])
+  await teardown(config, NO_TEARDOWN_EXTRAS, new Steps(true))
   await emptyTables(config.primary, config)
-  await runStep('seed')
-  await runStep('replicate', ['--truncate-replicas', '--yes'])
+  await withNode(config.primary, sql => seed(sql, { file: join(repoRoot, 'data/products.json'), categoriesFile, dryRun: false }))
+  await replicateQuietly(config, 120_000)
+}
+
+const NO_TEARDOWN_EXTRAS = { dryRun: false, revertWalLevel: false, dropRole: false }
+
+/** make replicate from any state (replicas emptied first), its lines kept; fails with them. */
+async function replicateQuietly(config: Config, timeoutMs: number) {
+  const run = await replicate(config, { dryRun: false, timeoutMs, truncateReplicas: true }, new Steps(true))
+  if (run.steps.failed) throw new ReplkitError(`bench: make replicate failed:\n${run.steps.lines.join('\n')}`)
+  return run
 }

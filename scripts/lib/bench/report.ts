@@ -8,24 +8,20 @@ import type { CheckWall } from './check-wall.js'
 import type { InitialCopy } from './initial-copy.js'
 import { type Machine, describeMachine } from './machine.js'
 import { type CdfSeries, barChart, cdfPlot } from './plots.js'
-import { type ScriptTarget, type Target, showMeasured, showNeeded } from './targets.js'
+import type { ConsistencyBenchReport } from './consistency.js'
+import type { SeedBenchReport } from './seed.js'
+import { type Target, showMeasured, showNeeded } from './targets.js'
 
-export interface SeedPhase { name: string; rows: number; seconds: number; rowsPerSecond: number; written: number }
-export interface SeedBench { rows: number; sample: number; phases: SeedPhase[]; targets: ScriptTarget[] }
-export interface ConsistencyBench {
-  rows: number; nodes: number; runs: number; changedRows: number; diffRoundTrips: number
-  checksumMs: number; clientFetchMs: number; diffMs: number; diffBeyondChecksumMs: number; ratio: number; targets: ScriptTarget[]
-}
 
 export interface BenchReport {
   at: string
   profile: 'default' | 'quick'
   seconds: number
   machine: Machine
-  seed: SeedBench
+  seed: SeedBenchReport
   initialCopy: InitialCopy
   canary: { idle: LatencyRun; load: LoadedLatencyRun }
-  consistency: ConsistencyBench
+  consistency: ConsistencyBenchReport
   check: CheckWall
   targets: Target[]
   plots: { latencyCdf: string; throughput: string }

@@ -8,7 +8,7 @@ export interface Target {
   met: boolean
 }
 
-/** The shape bench-seed and bench-check print with --json. */
+/** A section's target before make bench files it under the section. */
 export type ScriptTarget = Omit<Target, 'section'>
 
 export const within = (section: string, target: string, measured: number, limit: number, unit: string): Target =>

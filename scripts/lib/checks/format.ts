@@ -3,9 +3,9 @@
 import type { ClusterFacts } from './facts.js'
 import {
   type CanaryFacts, type Lag, type Status, type TableComparison, type Thresholds, type Verdict,
-  compareTables, exitCode, formatBytes, replicaLags, status, subscriptionOf, verdicts,
+  compareTables, exitCode, replicaLags, status, subscriptionOf, verdicts,
 } from './verdicts.js'
-import { colour, formatTable } from '../output.js'
+import { colour, formatBytes, formatTable } from '../output.js'
 import type { DiffResult } from './table-diff.js'
 
 export interface CheckReport {

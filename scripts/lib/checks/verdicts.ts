@@ -3,6 +3,7 @@
 // every rule is unit-tested with hand-made facts.
 import type { ClusterFacts, ReplicaFacts, Subscription } from './facts.js'
 import { EXIT } from '../errors.js'
+import { formatBytes } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
 
 export type Level = 'warning' | 'critical'
@@ -94,16 +95,6 @@ export function compareTables(facts: ClusterFacts): TableComparison[] {
   })
 }
 
-export const formatBytes = (bytes: number): string => {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB']
-  let value = bytes
-  let unit = 0
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`
-}
 
 const restartOnly = ['wal_level', 'max_wal_senders', 'max_replication_slots', 'max_worker_processes', 'max_logical_replication_workers']
 const syncStates: Record<string, string> = { i: 'initializing', d: 'copying data', f: 'copy finished', s: 'synchronized' }

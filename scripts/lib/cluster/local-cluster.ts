@@ -2,9 +2,9 @@
 // own binaries on loopback ports taken from the node URLs. As root, the servers run as the
 // `postgres` system user (PostgreSQL refuses to run as root).
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createConnection } from 'node:net'
-import { join } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import { $ } from 'zx'
 import { type Config, type NodeSpec, allNodes, isLoopback, repoRoot } from '../config.js'
 import { connect } from '../db.js'
@@ -106,6 +106,18 @@ function nodeConf(config: Config, node: LocalNode): string {
   ].join('\n')
 }
 
+/** config/postgresql.conf copied into the data directory: the server never reads the checkout. */
+const SHARED_CONF = 'replkit-shared.conf'
+
+async function writeSharedConf(node: LocalNode): Promise<void> {
+  if (!existsSync(join(node.dataDir, 'PG_VERSION'))) return
+  const target = join(node.dataDir, SHARED_CONF)
+  const text = await readFile(join(repoRoot, 'config/postgresql.conf'), 'utf8')
+  if (existsSync(target) && (await readFile(target, 'utf8')) === text) return
+  await writeFile(target, text)
+  await giveToServerUser(target, false)
+}
+
 export async function renderHba(clientCidr: string): Promise<string> {
   const template = await readFile(join(repoRoot, 'config/pg_hba.conf'), 'utf8')
   return template.replaceAll('{{CLIENT_CIDR}}', clientCidr)
@@ -126,7 +138,8 @@ async function initNode(config: Config, node: LocalNode): Promise<void> {
   }
   const conf = join(node.dataDir, 'postgresql.conf')
   const base = await readFile(conf, 'utf8')
-  await writeFile(conf, `${base}\ninclude '${join(repoRoot, 'config/postgresql.conf')}'\ninclude 'replkit-node.conf'\n`)
+  await writeFile(conf, `${base}\ninclude '${SHARED_CONF}'\ninclude 'replkit-node.conf'\n`)
+  await writeSharedConf(node)
   await writeFile(join(node.dataDir, 'replkit-node.conf'), nodeConf(config, node))
   await writeFile(join(node.dataDir, 'pg_hba.conf'), await renderHba(node.clientCidr ?? '127.0.0.1/32'))
   await giveToServerUser(node.dataDir)
@@ -144,6 +157,7 @@ function portInUse(host: string, port: number): Promise<boolean> {
 }
 
 export async function startNode(config: Config, node: LocalNode): Promise<void> {
+  await writeSharedConf(node)
   if (await portInUse(node.spec.host, node.spec.port)) {
     throw new ReplkitError(`${node.spec.name}: ${node.spec.host}:${node.spec.port} is already in use by another server; stop it, or give replkit other ports in .env (PRIMARY_URL, REPLICA_URLS)`)
   }
@@ -192,8 +206,31 @@ export async function upNode(config: Config, node: LocalNode): Promise<UpOutcome
   return state === 'absent' ? 'created' : 'started'
 }
 
+/** The first directory on the way to dir that the server user may not enter, if any. */
+async function blockedFor(uid: number, dir: string): Promise<{ path: string; mode: string } | null> {
+  const parts = resolve(dir).split(sep).filter(Boolean)
+  for (let i = 0; i <= parts.length; i++) {
+    const path = sep + parts.slice(0, i).join(sep)
+    if (!existsSync(path)) return null
+    const s = await stat(path)
+    const enter = s.uid === uid ? s.mode & 0o100 : s.mode & 0o001
+    if (!enter) return { path, mode: (s.mode & 0o777).toString(8) }
+  }
+  return null
+}
+
 export async function prepareClusterDir(config: Config): Promise<void> {
   await ensureServerUser(config)
+  if (isRoot) {
+    // PostgreSQL runs as the postgres user: every directory on the way must let it in. Said
+    // before anything is written, so a refused run leaves nothing behind.
+    const uid = Number((await $({ quiet: true })`id -u ${SERVER_USER}`).stdout.trim())
+    const blocked = await blockedFor(uid, config.clusterDir)
+    if (blocked) {
+      throw new ReplkitError(`CLUSTER_DIR ${config.clusterDir}: the ${SERVER_USER} user that runs PostgreSQL cannot enter ${blocked.path} (mode ${blocked.mode}); ` +
+        `set CLUSTER_DIR in .env to a directory it can reach, e.g. CLUSTER_DIR=/var/lib/replkit/cluster`)
+    }
+  }
   await mkdir(config.clusterDir, { recursive: true, mode: 0o755 })
   await giveToServerUser(config.clusterDir, false)
   await ensureTls(config)

@@ -2,10 +2,11 @@
 // schema. A file is applied once, in one transaction with its record in replkit.schema_migrations.
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
-import { basename, join } from 'node:path'
-import { type NodeSpec, repoRoot } from '../config.js'
-import type { Sql } from '../db.js'
+import { basename, join, relative } from 'node:path'
+import { type Config, type NodeSpec, allNodes, repoRoot } from '../config.js'
+import { type Sql, withNode } from '../db.js'
 import { psql } from '../psql.js'
+import { sqlText } from '../sql-files.js'
 
 export const schemaDir = join(repoRoot, 'sql/schema')
 
@@ -49,4 +50,32 @@ export async function applySchemaFile(node: NodeSpec, file: SchemaFile): Promise
         `ON CONFLICT (version) DO UPDATE SET sha256 = EXCLUDED.sha256, applied_at = now()`,
     ],
   })
+}
+
+export interface NodeSchema {
+  node: string
+  /** Versions applied now (or that would be, under dry-run). */
+  applied: string[]
+  /** Versions whose file changed on disk since they were applied (append-only: an error). */
+  changed: string[]
+  total: number
+}
+
+/** Brings one node's schema up to date; under dry-run prints the SQL instead. */
+export async function ensureSchema(node: NodeSpec, dryRun = false): Promise<NodeSchema> {
+  const files = await schemaFiles()
+  const plan = await withNode(node, sql => schemaPlan(sql, files))
+  const pending = plan.filter(s => s.state === 'pending')
+  for (const step of pending) {
+    if (dryRun) console.log(`-- ${node.name}: ${step.version}\n${(await sqlText(relative(repoRoot, step.path))).trim()}\n`)
+    else await applySchemaFile(node, step)
+  }
+  return { node: node.name, applied: pending.map(s => s.version), changed: plan.filter(s => s.state === 'changed').map(s => s.version), total: plan.length }
+}
+
+/** make schema on every node, one after another. */
+export async function applySchema(config: Config, dryRun = false): Promise<NodeSchema[]> {
+  const out: NodeSchema[] = []
+  for (const node of allNodes(config)) out.push(await ensureSchema(node, dryRun))
+  return out
 }

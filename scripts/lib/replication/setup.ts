@@ -1,7 +1,7 @@
 // The steps of make replicate, each checking what is there before changing it, so a second run
 // changes nothing. Every step takes the same context: config, the ✓/✗ tally, dry-run.
 import { isLocalClusterNode, localNode, restartNode } from '../cluster/local-cluster.js'
-import { applySchemaFile, schemaFiles, schemaPlan } from '../cluster/schema.js'
+import { ensureSchema } from '../cluster/schema.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked, withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
@@ -29,12 +29,10 @@ const runFile = (c: SetupContext, node: NodeSpec, file: string, vars: Record<str
 
 /** DDL is not replicated: a replica without the schema gets sql/schema; any drift stops the run. */
 export async function schemaOnReplicas(c: SetupContext, facts: Preflight): Promise<void> {
-  const files = await schemaFiles()
   for (const replica of c.config.replicas) {
     const drift = facts.drift[replica.name]
     if (drift === 'missing') {
-      const plan = await withNode(replica, sql => schemaPlan(sql, files))
-      for (const step of plan.filter(s => s.state === 'pending')) if (!c.dryRun) await applySchemaFile(replica, step)
+      if (!c.dryRun) await ensureSchema(replica)
       c.steps.ok(`${replica.name}: schema ${c.dryRun ? 'would be applied' : 'applied'} from sql/schema (DDL is not replicated)`, true)
     } else if (drift.length) {
       for (const d of drift) c.steps.fail(`${replica.name}: schema drift: ${d}`)

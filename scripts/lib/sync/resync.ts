@@ -12,7 +12,6 @@ import { replicatorPassword } from '../replication/password.js'
 import { subscriptionConninfo } from '../replication/conninfo.js'
 import { waitForCatchup, waitForSync } from '../replication/waits.js'
 import { runSqlFile } from '../sql-files.js'
-import { fingerprints, sameFingerprint } from '../checks/fingerprint.js'
 
 export interface ResyncRun {
   dryRun: boolean
@@ -63,42 +62,4 @@ export async function waitReady(primary: Sql, replicaSql: Sql, replica: NodeSpec
   const copied = Date.now()
   await waitForCatchup(primary, [subscription], timeoutMs)
   return { copyMs: copied - started, catchupMs: Date.now() - copied }
-}
-
-export interface Equality {
-  /** table → replica names whose row count and checksum equal the PRIMARY's */
-  equal: Record<string, string[]>
-  differ: { table: string; node: string; primary: string; replica: string }[]
-  /** Tables the PRIMARY kept changing through every attempt: not compared. */
-  unsettled: string[]
-}
-
-/**
- * Proves equality with in-database checksums (replkit.table_fingerprint). Under live writes a
- * replica is always a little behind, so a table is compared only when the PRIMARY's fingerprint
- * is the same before the catch-up wait and after the replicas were read: the replicas then hold
- * exactly the PRIMARY's content. A table that never holds still is reported unsettled, not equal.
- */
-export async function compareWithPrimary(
-  primary: Sql, replicas: { name: string; sql: Sql }[], subscriptions: string[], tables: string[], timeoutMs: number, attempts = 3,
-): Promise<Equality> {
-  const result: Equality = { equal: {}, differ: [], unsettled: [] }
-  let pending = tables
-  for (let i = 0; i < attempts && pending.length; i++) {
-    const before = await fingerprints(primary, pending)
-    await waitForCatchup(primary, subscriptions, timeoutMs)
-    const seen = await Promise.all(replicas.map(r => fingerprints(r.sql, pending)))
-    const after = await fingerprints(primary, pending)
-    const settled = pending.filter(t => sameFingerprint(before[t], after[t]))
-    for (const table of settled) {
-      result.equal[table] = []
-      replicas.forEach((r, k) => {
-        if (sameFingerprint(after[table], seen[k][table])) result.equal[table].push(r.name)
-        else result.differ.push({ table, node: r.name, primary: `${after[table].row_count} rows`, replica: `${seen[k][table]?.row_count ?? '?'} rows` })
-      })
-    }
-    pending = pending.filter(t => !settled.includes(t))
-  }
-  result.unsettled = pending
-  return result
 }

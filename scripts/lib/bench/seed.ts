@@ -1,56 +1,45 @@
-// make bench-seed: our seed against a raw COPY and a row-at-a-time loop, on N generated products,
-// in one run on one machine (only ratios measured together mean anything on a shared box).
-// Destructive on the PRIMARY of the local cluster only; leaves it re-seeded with data/products.json.
+// The seed benchmark (make bench, section seed): our seed against a raw COPY and a row-at-a-time
+// loop, on N generated products, in one run on one machine (only ratios measured together mean
+// anything on a shared box). Destructive on the PRIMARY of the local cluster only; leaves it
+// re-seeded with data/products.json.
 import { createReadStream } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
-import { join, relative, resolve } from 'node:path'
+import { join, relative } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type postgres from 'postgres'
-import yargs from 'yargs'
-import { hideBin } from 'yargs/helpers'
-import { product, productId, writeInventoryCopy, writeProductsCopy, writeProductsJson } from './lib/bench/generate-products.js'
-import { loadConfig, repoRoot } from './lib/config.js'
-import { type Sql, withNode } from './lib/db.js'
-import { EXIT, ReplkitError } from './lib/errors.js'
-import { isLocalClusterNode } from './lib/cluster/local-cluster.js'
-import { waitForCatchup } from './lib/replication/waits.js'
-import { colour, formatTable, main, progress } from './lib/output.js'
-import { type SeedResult, loadCategories, seed } from './lib/seed/seed.js'
+import { isLocalClusterNode } from '../cluster/local-cluster.js'
+import { type Config, repoRoot } from '../config.js'
+import { type Sql, withNode } from '../db.js'
+import { ReplkitError } from '../errors.js'
+import { colour, formatTable, progress } from '../output.js'
+import { waitForCatchup } from '../replication/waits.js'
+import { type SeedResult, loadCategories, seed } from '../seed/seed.js'
+import { product, productId, writeInventoryCopy, writeProductsCopy, writeProductsJson } from './generate-products.js'
+import type { ScriptTarget } from './targets.js'
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('bench-seed')
-  .usage(`$0 [--rows N] [--sample N] [--json] [--out DIR]
-
-Benchmark the seed on N generated products against two baselines, in one run:
-  1. our seed into an empty PRIMARY (the real user path: scripts/lib/seed.ts)
-  2. raw COPY of the same rows straight into the empty, indexed products and inventory
-     tables (the seed's end state; products alone is shown too)
-  3. an upsert per product and per inventory row, autocommit, on a sample (an ORM loop)
-  4. a re-seed of the unchanged file (must write 0 rows)
-and check the targets. Exits 1 when a target is missed.
-
-DESTRUCTIVE: truncates categories, products and inventory (CASCADE: orders' items too) on
-the PRIMARY, many times. It refuses to run unless the PRIMARY is a node of this checkout's
-local cluster (make up), and re-seeds data/products.json at the end.`)
-  .option('rows', { type: 'number', default: 1_000_000, describe: 'products to generate' })
-  .option('sample', { type: 'number', default: 50_000, describe: 'rows for the row-at-a-time baseline' })
-  .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
-  .option('out', { type: 'string', default: 'bench/results', describe: 'directory for seed.json and the temporary generated files' })
-  .check(a => {
-    if (!Number.isInteger(a.rows) || a.rows < 1) throw new Error('--rows must be a positive integer')
-    if (!Number.isInteger(a.sample) || a.sample < 1) throw new Error('--sample must be a positive integer')
-    return true
-  })
-  .strict()
-  .help()
-  .parse()
-
-const resultsDir = resolve(repoRoot, argv.out)
 const categoriesFile = join(repoRoot, 'data/categories.json')
-const say = argv.json ? () => {} : (text: string) => console.error(colour.dim(text))
 
-interface Phase {
+export interface SeedBenchOptions {
+  rows: number
+  sample: number
+  outDir: string
+  say: (text: string) => void
+  showProgress: boolean
+}
+
+export interface SeedBenchReport {
+  rows: number
+  sample: number
+  at: string
+  machine: { cpus: number; node: string; postgres: string }
+  generateSeconds: number
+  phases: Phase[]
+  targets: ScriptTarget[]
+  method: string
+}
+
+export interface Phase {
   name: string
   rows: number
   seconds: number
@@ -88,9 +77,9 @@ async function settle(sql: Sql): Promise<void> {
   await waitForCatchup(sql, subscribers, 600_000)
 }
 
-async function runSeed(sql: Sql, file: string, label: string): Promise<SeedResult> {
+async function runSeed(sql: Sql, file: string, label: string, showProgress: boolean): Promise<SeedResult> {
   const bar = progress(label)
-  const result = await seed(sql, { file, categoriesFile, dryRun: false, onProgress: argv.json ? undefined : (n, f) => bar.update(n, f) })
+  const result = await seed(sql, { file, categoriesFile, dryRun: false, onProgress: showProgress ? (n, f) => bar.update(n, f) : undefined })
   bar.done()
   return result
 }
@@ -133,18 +122,18 @@ async function rowAtATime(sql: Sql, rows: number, slugs: string[], categoryIds: 
 
 const written = (r: SeedResult) => r.created + r.updated + r.inventoryChanged + r.categoriesChanged
 
-main(async () => {
-  const config = loadConfig()
+/** Runs every phase; writes outDir/seed.json. */
+export async function seedBench(config: Config, opts: SeedBenchOptions): Promise<SeedBenchReport> {
   if (!isLocalClusterNode(config, config.primary)) {
-    throw new ReplkitError(`bench-seed is destructive and runs only on this checkout's local cluster; the PRIMARY (${config.primary.label}) is not one of its nodes (make up)`)
+    throw new ReplkitError(`the seed benchmark is destructive and runs only on this checkout's local cluster; the PRIMARY (${config.primary.label}) is not one of its nodes (make up)`)
   }
-  const rows = argv.rows
-  const sample = Math.min(argv.sample, rows)
+  const { rows, say } = opts
+  const sample = Math.min(opts.sample, rows)
   const slugs = (await loadCategories(categoriesFile)).map(c => c.slug)
-  await mkdir(resultsDir, { recursive: true })
-  const jsonFile = join(resultsDir, `products-${rows}.json.tmp`)
-  const copyFile = join(resultsDir, `products-${rows}.copy.tmp`)
-  const inventoryFile = join(resultsDir, `inventory-${rows}.copy.tmp`)
+  await mkdir(opts.outDir, { recursive: true })
+  const jsonFile = join(opts.outDir, `products-${rows}.json.tmp`)
+  const copyFile = join(opts.outDir, `products-${rows}.copy.tmp`)
+  const inventoryFile = join(opts.outDir, `inventory-${rows}.copy.tmp`)
 
   say(`Generating ${rows.toLocaleString('en-US')} products into ${relative(process.cwd(), jsonFile)} ...`)
   const [, generateSeconds] = await timed(() => writeProductsJson(jsonFile, rows, slugs))
@@ -153,12 +142,12 @@ main(async () => {
     try {
       say('1. our seed into an empty PRIMARY ...')
       await emptyTables(sql, 'all')
-      const [first, seedSeconds] = await timed(() => runSeed(sql, jsonFile, 'Seeding'))
+      const [first, seedSeconds] = await timed(() => runSeed(sql, jsonFile, 'Seeding', opts.showProgress))
       if (first.created !== rows) throw new ReplkitError(`the seed created ${first.created} products, expected ${rows}`)
 
       say('4. re-seed of the unchanged file ...')
       await settle(sql)
-      const [again, reseedSeconds] = await timed(() => runSeed(sql, jsonFile, 'Re-seeding'))
+      const [again, reseedSeconds] = await timed(() => runSeed(sql, jsonFile, 'Re-seeding', opts.showProgress))
 
       const categoryIds = new Map((await sql`select slug, id from public.categories`).map(r => [r.slug as string, r.id as string]))
       say('2. raw COPY baseline (writing the COPY file first, untimed) ...')
@@ -204,26 +193,23 @@ main(async () => {
     targets,
     method: 'Each timed phase starts from truncated tables after VACUUM ANALYZE and CHECKPOINT (the re-seed from the seeded tables after the same), so none pays for the previous one\'s hint bits or dirty buffers.',
   }
-  await writeFile(join(resultsDir, 'seed.json'), JSON.stringify(report, null, 2) + '\n')
+  await writeFile(join(opts.outDir, 'seed.json'), JSON.stringify(report, null, 2) + '\n')
+  return report
+}
 
-  if (argv.json) {
-    console.log(JSON.stringify(report, null, 2))
-  } else {
-    const ratio = (p: Phase) => `${(p.rowsPerSecond / copy.rowsPerSecond).toFixed(2)}×`
-    console.log(`Seed benchmark: ${rows.toLocaleString('en-US')} generated products (generated in ${generateSeconds.toFixed(1)} s), ${report.machine.cpus} CPUs, PostgreSQL ${server}\n`)
-    console.log(formatTable(
-      ['Phase', 'Rows', 'Seconds', 'Rows/s', 'vs raw COPY', 'Rows written'],
-      phases.map(p => [p.name, p.rows, Number(p.seconds.toFixed(2)), Math.round(p.rowsPerSecond), ratio(p), p.written]),
-    ))
-    console.log('')
-    console.log(formatTable(
-      ['Target', 'Measured', 'Needed', 'Result'],
-      targets.map(t => [t.target, t.unit === '×' ? `${t.measured.toFixed(2)}×` : `${t.measured}${t.unit}`, `${t.needed}${t.unit}`, t.met ? colour.green('met') : colour.red('NOT met')]),
-    ))
-    console.log('')
-    for (const p of phases) console.log(colour.dim(`${p.name}: ${p.note}`))
-    console.log(colour.dim(report.method))
-    console.log(colour.dim(`Results written to ${relative(process.cwd(), join(resultsDir, 'seed.json'))}`))
-  }
-  return targets.every(t => t.met) ? EXIT.ok : EXIT.warning
-})
+export function formatSeedBench(report: SeedBenchReport): string {
+  const { phases, targets } = report
+  const copy = phases[1]
+  const ratio = (p: Phase) => `${(p.rowsPerSecond / copy.rowsPerSecond).toFixed(2)}×`
+  return [
+    `Seed benchmark: ${report.rows.toLocaleString('en-US')} generated products (generated in ${report.generateSeconds.toFixed(1)} s), ${report.machine.cpus} CPUs, PostgreSQL ${report.machine.postgres}\n`,
+    formatTable(['Phase', 'Rows', 'Seconds', 'Rows/s', 'vs raw COPY', 'Rows written'],
+      phases.map(p => [p.name, p.rows, Number(p.seconds.toFixed(2)), Math.round(p.rowsPerSecond), ratio(p), p.written])),
+    '',
+    formatTable(['Target', 'Measured', 'Needed', 'Result'],
+      targets.map(t => [t.target, t.unit === '×' ? `${t.measured.toFixed(2)}×` : `${t.measured}${t.unit}`, `${t.needed}${t.unit}`, t.met ? colour.green('met') : colour.red('NOT met')])),
+    '',
+    ...phases.map(p => colour.dim(`${p.name}: ${p.note}`)),
+    colour.dim(report.method),
+  ].join('\n')
+}

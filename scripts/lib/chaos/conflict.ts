@@ -1,0 +1,50 @@
+// Drill d: a product inserted on a replica, then on the PRIMARY with the same sku: make check
+// reports the apply error, fix-conflict names the key and LSN, and --resync repairs it losslessly.
+import { runCheck } from '../checks/run.js'
+import { subscriptionName } from '../replication/names.js'
+import { Steps } from '../steps.js'
+import { fixConflicts } from '../sync/fix-conflict.js'
+import { poll } from '../wait.js'
+import { type Drill, type DrillOutcome, catchUp, close, fail, healthy, ms, open, provenEqual } from './harness.js'
+
+export const conflict: Drill = {
+  name: 'conflict',
+  title: 'd. a product inserted on a replica, then on the PRIMARY with the same sku',
+  async run({ config, timeoutMs }): Promise<DrillOutcome> {
+    const target = config.replicas[0]
+    const c = open(config)
+    const proofs: string[] = []
+    const sku = `REPLKIT-CHAOS-${Date.now()}`
+    const replicaSql = c.replicas[0].sql
+    try {
+      await replicaSql`insert into public.products (sku, title, price, category_id) select ${sku}, 'on the replica only', 1, id from public.categories order by slug limit 1`
+      const inserting = performance.now()
+      await c.primary`insert into public.products (sku, title, price, category_id) select ${sku}, 'on the primary', 2, id from public.categories order by slug limit 1`
+      const stopped = await poll(async () => {
+        const [row] = await replicaSql`select apply_error_count::int as n from pg_stat_subscription_stats where subname = ${subscriptionName(target)}`
+        return row?.n > 0 ? ms(inserting) : undefined
+      }, timeoutMs)
+      if (stopped === undefined) fail(`${target.name}'s apply worker did not fail on the duplicate sku`)
+      const report = await runCheck(config)
+      if (report.exitCode !== 2 || !report.verdicts.some(v => /apply error/.test(v.problem))) fail(`make check did not report the apply error with exit 2 (exit ${report.exitCode})`)
+      proofs.push('make check: exit 2 with the apply-errors verdict')
+      const shown = await fixConflicts(config, { replica: target.name, choice: null, dryRun: false, timeoutMs }, new Steps(true))
+      const failure = shown.stopped[0]?.failure
+      const lsn = failure?.finishLsn
+      if (shown.left !== 1 || failure?.detail !== `Key (sku)=(${sku}) already exists.` || !lsn) fail(`fix-conflict did not name the key and LSN: ${JSON.stringify(failure)}`)
+      proofs.push(`make fix-conflict: names Key (sku)=(${sku}) and finish LSN ${lsn}, changes nothing without a choice`)
+      const repairing = performance.now()
+      const repaired = await fixConflicts(config, { replica: target.name, choice: 'resync', dryRun: false, timeoutMs }, new Steps(true))
+      if (repaired.steps.exitCode() !== 0) fail(`fix-conflict --resync --yes failed:\n${repaired.steps.lines.join('\n')}`)
+      const repairMs = ms(repairing)
+      await provenEqual(c, config, timeoutMs, proofs)
+      await healthy(config, proofs)
+      return { proofs, figures: { 'conflict → apply error seen ms': stopped!, 'finish LSN': lsn!, 'repair (resync) ms': repairMs } }
+    } finally {
+      await c.primary`delete from public.products where sku = ${sku}`.catch(() => {})
+      await catchUp(c, timeoutMs).catch(() => {})
+      await close(c)
+    }
+  },
+}
+

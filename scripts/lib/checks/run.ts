@@ -1,0 +1,49 @@
+// make check as one library call: gather every node's facts, optionally diff a table and time a
+// canary, judge. The script prints the report; drills and the exporter call this in process.
+import type { Config } from '../config.js'
+import { ConfigError } from '../errors.js'
+import { runCanary } from './canary.js'
+import { closeNodes, gatherFacts, openNodes } from './facts.js'
+import { type CheckReport, buildReport } from './format.js'
+import { diffTable } from './table-diff.js'
+import { type CanaryArrival, type Thresholds, subscriptionOf } from './verdicts.js'
+
+export interface CheckOptions {
+  thresholds: Thresholds
+  connectTimeoutSeconds: number
+  statementTimeoutMs: number
+  canary?: { timeoutMs: number }
+  diff?: string
+}
+
+export const DEFAULT_CHECK: CheckOptions = {
+  thresholds: { maxLagBytes: 16 * 1024 * 1024, maxRetainedBytes: 1024 * 1024 * 1024 },
+  connectTimeoutSeconds: 3,
+  statementTimeoutMs: 15_000,
+}
+
+export async function runCheck(config: Config, opts: CheckOptions = DEFAULT_CHECK): Promise<CheckReport> {
+  const started = performance.now()
+  if (opts.diff !== undefined && !config.tables.includes(opts.diff)) {
+    throw new ConfigError(`--diff ${opts.diff}: not a replicated table (${config.tables.join(', ')})`)
+  }
+  const nodes = await openNodes(config, { connectTimeoutSeconds: opts.connectTimeoutSeconds, statementTimeoutMs: opts.statementTimeoutMs })
+  try {
+    const facts = await gatherFacts(config, nodes)
+    // The diff and the canary come after the checksums, so the canary never shows up as a mismatch.
+    const diff = opts.diff !== undefined && nodes[0].sql ? await diffTable(nodes, opts.diff) : null
+    let canary = null
+    if (opts.canary && nodes[0].sql) {
+      const skipped: CanaryArrival[] = []
+      const subscribed = nodes.slice(1).filter((node, i) => {
+        const reason = !node.sql ? 'node down' : !subscriptionOf(facts.replicas[i]) ? 'no subscription' : null
+        if (reason) skipped.push({ replica: node.spec.name, status: 'skipped', ms: null, reason })
+        return reason === null
+      })
+      canary = await runCanary(nodes[0].sql, subscribed, skipped, opts.canary.timeoutMs)
+    }
+    return buildReport(facts, opts.thresholds, canary, diff, performance.now() - started)
+  } finally {
+    await closeNodes(nodes)
+  }
+}

@@ -1,0 +1,128 @@
+// make fix-conflict as a library call: subscriptions stopped by an apply error, with the failing
+// remote transaction's finish LSN and key from the replica's server log, and the chosen repair.
+import type { Config, NodeSpec } from '../config.js'
+import { type Sql, withNode } from '../db.js'
+import { ReplkitError } from '../errors.js'
+import { subscriptionName } from '../replication/names.js'
+import { waitForCatchup } from '../replication/waits.js'
+import { runSqlFile } from '../sql-files.js'
+import { Steps } from '../steps.js'
+import { waitFor } from '../wait.js'
+import { compareWithPrimary, reportEquality } from './compare.js'
+import { type ApplyFailure, lastApplyFailure, readServerLog } from './conflict.js'
+import { resyncReplica } from './resync.js'
+
+export interface FixOptions {
+  replica?: string
+  choice: 'resync' | 'skip' | null
+  lsn?: string
+  dryRun: boolean
+  timeoutMs: number
+}
+
+export interface Stopped {
+  replica: NodeSpec
+  subscription: string
+  oid: number
+  enabled: boolean
+  failure: ApplyFailure | null
+  source: string
+}
+
+export interface FixResult {
+  steps: Steps
+  stopped: Stopped[]
+  /** Conflicts shown but not repaired (no choice given). */
+  left: number
+}
+
+async function inspect(config: Config, replica: NodeSpec, sql: Sql, steps: Steps): Promise<Stopped | null> {
+  const subscription = subscriptionName(replica)
+  const [sub] = await sql`
+    select s.oid::int8 as oid, s.subenabled as enabled, coalesce(st.apply_error_count, 0)::int8 as errors,
+           (select remote_lsn::text from pg_replication_origin_status where external_id = 'pg_' || s.oid) as applied
+    from pg_subscription s left join pg_stat_subscription_stats st on st.subid = s.oid where s.subname = ${subscription}`
+  if (!sub) { steps.show(`${replica.name}: no subscription ${subscription}`); return null }
+  if (Number(sub.errors) === 0) { steps.ok(`${replica.name}: ${subscription} has no apply errors`, false); return null }
+  const log = await readServerLog(config, replica, sql)
+  let failure = log.text ? lastApplyFailure(log.text, Number(sub.oid)) : null
+  if (failure && sub.applied) {
+    // A failure the worker has since got past (applied or skipped) is history, not the conflict.
+    const [{ past }] = await sql`select ${sub.applied}::pg_lsn >= ${failure.finishLsn}::pg_lsn as past`
+    if (past) failure = null
+  }
+  return { replica, subscription, oid: Number(sub.oid), enabled: sub.enabled, failure, source: log.source }
+}
+
+export function describeStopped(s: Stopped): string {
+  const f = s.failure!
+  return `${s.replica.name}: ${s.subscription} is stopped by an apply error${s.enabled ? ' (the worker retries and fails again)' : ' (disabled)'}\n` +
+    `    error:        ${f.error}\n` +
+    `    conflicting:  ${f.detail ?? '(no DETAIL line)'}\n` +
+    `    change:       ${f.messageType ?? '?'} on ${f.relation ?? '?'} in remote transaction ${f.remoteXid ?? '?'}\n` +
+    `    finish LSN:   ${f.finishLsn}   (from ${s.source}, logged ${f.loggedAt})`
+}
+
+function choices(s: Stopped, lsn: string): string {
+  const r = s.replica.name
+  return `    choose one:\n` +
+    `      --resync --yes  resynchronise ${r} (make sync): lossless — its rows that conflict are removed and every table is copied again\n` +
+    `      --skip --yes    ALTER SUBSCRIPTION ${s.subscription} SKIP (lsn = '${lsn}'): the WHOLE transaction ${s.failure?.remoteXid ?? ''} is dropped on ${r},\n` +
+    `                      every row it wrote, not only the conflicting one: ${r} diverges from the PRIMARY (make sync repairs it later)`
+}
+
+async function skip(config: Config, s: Stopped, sql: Sql, lsn: string, opts: FixOptions, steps: Steps): Promise<void> {
+  const { dryRun } = opts
+  const vars = { subscription: s.subscription }
+  await runSqlFile(s.replica, 'sql/conflict/010_skip_transaction.sql', { vars: { ...vars, lsn }, dryRun })
+  if (!s.enabled) await runSqlFile(s.replica, 'sql/sync/030_enable_subscription.sql', { vars, dryRun })
+  if (!dryRun) {
+    // subskiplsn returns to 0/0 once the worker has skipped the transaction.
+    await waitFor({
+      what: `${s.replica.name}'s worker to reach LSN ${lsn} (the skip stays armed; see make check)`, timeoutMs: opts.timeoutMs,
+      until: async () => (await sql`select subskiplsn = '0/0' as done from pg_subscription where oid = ${s.oid}`)[0].done ? true : undefined,
+    })
+  }
+  await runSqlFile(s.replica, 'sql/conflict/020_reset_error_count.sql', { vars, dryRun })
+  if (dryRun) return steps.ok(`would: skip transaction at ${lsn} on ${s.replica.name}`, true)
+  await withNode(config.primary, primary => waitForCatchup(primary, [s.subscription], opts.timeoutMs))
+  steps.ok(`${s.replica.name}: skipped the transaction finished at ${lsn}; apply resumed and caught up`, true)
+  steps.warn(`${s.replica.name}: that transaction's changes are missing there — it diverges from the PRIMARY; make sync ARGS="--replica ${s.replica.name} --yes" repairs it`)
+}
+
+async function resync(config: Config, s: Stopped, sql: Sql, opts: FixOptions, steps: Steps): Promise<void> {
+  await withNode(config.primary, async primary => {
+    const say = (text: string) => steps.ok(opts.dryRun ? `would: ${text}` : text, true)
+    const times = await resyncReplica(config, s.replica, primary, sql, { dryRun: opts.dryRun, timeoutMs: opts.timeoutMs, say })
+    if (!times) return
+    steps.verify(`${s.replica.name}: every table ready after ${times.copyMs} ms, caught up ${times.catchupMs} ms later`)
+    reportEquality(steps, s.replica.name, await compareWithPrimary(primary, [{ name: s.replica.name, sql }], [s.subscription], config.tables, opts.timeoutMs))
+  })
+}
+
+export async function fixConflicts(config: Config, opts: FixOptions, steps = new Steps()): Promise<FixResult> {
+  const replicas = opts.replica ? [config.replicas.find(r => r.name === opts.replica)] : config.replicas
+  if (replicas.some(r => !r)) throw new ReplkitError(`--replica ${opts.replica}: not a replica (replicas: ${config.replicas.map(r => r.name).join(', ')})`)
+  const result: FixResult = { steps, stopped: [], left: 0 }
+  for (const replica of replicas as NodeSpec[]) {
+    await withNode(replica, async sql => {
+      const stopped = await inspect(config, replica, sql, steps)
+      if (!stopped) return
+      result.stopped.push(stopped)
+      const lsn = opts.lsn ?? stopped.failure?.finishLsn
+      if (stopped.failure) steps.show(describeStopped(stopped), 'fail')
+      else steps.show(`${replica.name}: ${stopped.subscription} counts apply errors, but no current failure was found in the log: ${stopped.source}`, 'fail')
+      if (!opts.choice) {
+        steps.show(choices(stopped, lsn ?? '<finish LSN>'))
+        result.left++
+      } else if (opts.choice === 'resync') {
+        await resync(config, stopped, sql, opts, steps)
+      } else if (!lsn) {
+        throw new ReplkitError(`${replica.name}: no finish LSN to skip: pass it with --lsn (see above where to find it)`, 2)
+      } else {
+        await skip(config, stopped, sql, lsn, opts, steps)
+      }
+    })
+  }
+  return result
+}
