@@ -11,8 +11,8 @@ import { cli, positive } from './lib/flags.js'
 const names = DRILLS.map(d => d.name)
 const argv = await cli('chaos', `$0 [--drills LIST] [--rate TPS] [--json]\n\nFault drills on the local cluster: ${names.join(', ')}.\nExit codes: 0 every drill passed (or was skipped with a reason), 2 a drill failed.`)
   .option('drills', { type: 'string', default: names.join(','), describe: 'comma-separated drills to run, in order' })
-  .option('rate', { type: 'number', default: 500, coerce: positive('rate'), describe: 'transactions per second of the writer in the drills under load' })
-  .option('timeout', { type: 'number', default: 60, coerce: positive('timeout'), describe: 'seconds any one wait (catch-up, copy) may take' })
+  .option('rate', { default: 500, coerce: positive('rate'), describe: 'transactions per second of the writer in the drills under load' })
+  .option('timeout', { default: 60, coerce: positive('timeout'), describe: 'seconds any one wait (catch-up, copy) may take' })
   .option('json', { type: 'boolean', default: false, describe: 'print the outcomes as JSON' })
   .parse()
 

@@ -19,8 +19,8 @@ type Suite = (typeof SUITES)[number]
 
 const argv = await cli('verify', '$0 [--suites LIST] [--load-seconds N] [--rate TPS] [--json]\n\nProve the runbook\'s success criteria with pgTAP suites (pgtap/*.sql) run by pg_prove.')
   .option('suites', { type: 'string', default: SUITES.join(','), describe: `comma-separated subset of ${SUITES.join(', ')}` })
-  .option('load-seconds', { type: 'number', default: 10, coerce: positive('load-seconds'), describe: 'how long the lag suite\'s pgbench load runs' })
-  .option('rate', { type: 'number', default: 500, coerce: positive('rate'), describe: 'transactions per second of that load' })
+  .option('load-seconds', { default: 10, coerce: positive('load-seconds'), describe: 'how long the lag suite\'s pgbench load runs' })
+  .option('rate', { default: 500, coerce: positive('rate'), describe: 'transactions per second of that load' })
   .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
   .parse()
 

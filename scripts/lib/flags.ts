@@ -49,6 +49,6 @@ export const dryRunFlag = { type: 'boolean', default: false, describe: 'print ev
 export const yesFlag = (what: string) => ({ type: 'boolean', default: false, describe: `confirm: ${what}` } as const)
 
 export const secondsFlag = (describe: string, defaultSeconds: number) =>
-  ({ type: 'number', default: defaultSeconds, describe, coerce: positive('timeout') } as const)
+  ({ default: defaultSeconds, describe, coerce: positive('timeout') } as const)
 
 export { EXIT }

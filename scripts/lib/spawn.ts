@@ -16,6 +16,8 @@ const tsx = join(repoRoot, 'node_modules/.bin/tsx')
 /** scripts/NAME.ts with args; never throws on a non-zero exit (the caller judges it). */
 export async function runScript(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<Spawned> {
   const started = performance.now()
-  const result = await $({ cwd: repoRoot, nothrow: true, quiet: true, env: { ...process.env, ...env, NO_COLOR: '1' } })`${tsx} ${join(repoRoot, 'scripts', `${name}.ts`)} ${args}`
+  // NO_COLOR beside an inherited FORCE_COLOR makes node print a warning on every start.
+  const { FORCE_COLOR: _ignored, ...inherited } = process.env
+  const result = await $({ cwd: repoRoot, nothrow: true, quiet: true, env: { ...inherited, ...env, NO_COLOR: '1' } })`${tsx} ${join(repoRoot, 'scripts', `${name}.ts`)} ${args}`
   return { code: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - started }
 }

@@ -7,7 +7,7 @@ import { type Sql, connectChecked, withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { runSqlFile } from '../sql-files.js'
 import type { Steps } from '../steps.js'
-import { subscriptionConninfo } from './conninfo.js'
+import { printableConninfo, subscriptionConninfo } from './conninfo.js'
 import { ensureLocalHba, hbaLines } from './hba.js'
 import { qualifiedTables, subscriptionName } from './names.js'
 import { type Preflight, roleState } from './preflight.js'
@@ -170,6 +170,7 @@ async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql): Promi
     return true
   }
   if (!existing && !(await readyForInitialCopy(c, replica, sql))) return false
+  if (c.dryRun) console.log(`-- ${replica.name}: ${name} connects with: ${printableConninfo(conninfo)}`)
   await runFile(c, replica, '050_subscription.sql', { subscription: name, publication: config.publication }, { conninfo })
   steps.ok(`${replica.name}: ${existing ? `${name} pointed at the new connection` : `${name} created (copy_data = true, sslmode=${config.subscriptionSslmode})`}`, true)
   return true
