@@ -9,6 +9,26 @@ import { driverSsl } from './libpq.js'
 
 export type Sql = postgres.Sql<Record<string, never>>
 
+/** Why a node could not be used: each has its own fix. */
+export type FailureKind = 'unreachable' | 'login' | 'no-database' | 'tls' | 'not-postgres' | 'other'
+
+/** A node that refused or failed the connection, with why. */
+export class NodeError extends ReplkitError {
+  constructor(message: string, readonly kind: FailureKind) {
+    super(message)
+    this.name = 'NodeError'
+  }
+}
+
+export function failureKind(error: unknown): FailureKind {
+  const code = (error as { code?: string }).code
+  if (code === '28P01' || code === '28000') return 'login'
+  if (code === '3D000') return 'no-database'
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'CONNECT_TIMEOUT' || code === 'ETIMEDOUT' || code === 'ECONNRESET') return 'unreachable'
+  if (typeof code === 'string' && /CERT|TLS|SSL/.test(code)) return 'tls'
+  return 'other'
+}
+
 export interface ConnectOptions {
   connectTimeoutSeconds?: number
   statementTimeoutMs?: number
@@ -53,7 +73,8 @@ export async function connectChecked(node: NodeSpec, opts: ConnectOptions = {}):
     return sql
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {})
-    throw new ReplkitError(await explainConnectFailure(node, error, seconds))
+    const { message, kind } = await explainConnectFailure(node, error, seconds)
+    throw new NodeError(message, kind)
   } finally {
     clearTimeout(timer)
   }
@@ -62,15 +83,16 @@ export async function connectChecked(node: NodeSpec, opts: ConnectOptions = {}):
 /** SQLSTATEs are five characters; anything else is a socket or protocol failure worth probing. */
 const isSqlState = (code: unknown) => typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)
 
-async function explainConnectFailure(node: NodeSpec, error: unknown, seconds: number): Promise<string> {
+async function explainConnectFailure(node: NodeSpec, error: unknown, seconds: number): Promise<{ message: string; kind: FailureKind }> {
   const code = (error as { code?: string }).code
-  if (isSqlState(code) || code === 'ECONNREFUSED' || code === 'ENOTFOUND') return describeDbError(node, error)
+  const plain = { message: describeDbError(node, error), kind: failureKind(error) }
+  if (isSqlState(code) || code === 'ECONNREFUSED' || code === 'ENOTFOUND') return plain
   const answer = await probeProtocol(node.host, node.port, Math.min(seconds, 3) * 1000)
   if (answer.kind === 'other') {
-    return `${where(node)} does not speak the PostgreSQL protocol: it answered ${JSON.stringify(answer.sample)} — is the port in the URL right?`
+    return { kind: 'not-postgres', message: `${where(node)} does not speak the PostgreSQL protocol: it answered ${JSON.stringify(answer.sample)} — is the port in the URL right?` }
   }
-  if (answer.kind === 'silent') return `${where(node)} accepts connections but never answers a PostgreSQL handshake within ${Math.min(seconds, 3)} s — is the port in the URL right?`
-  return describeDbError(node, error)
+  if (answer.kind === 'silent') return { kind: 'not-postgres', message: `${where(node)} accepts connections but never answers a PostgreSQL handshake within ${Math.min(seconds, 3)} s — is the port in the URL right?` }
+  return plain
 }
 
 export type ProbeAnswer = { kind: 'postgres' } | { kind: 'other'; sample: string } | { kind: 'silent' } | { kind: 'closed' }

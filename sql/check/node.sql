@@ -7,7 +7,8 @@ SELECT current_setting('server_version') AS version,
        (SELECT json_object_agg(name, json_build_object('setting', setting, 'pending_restart', pending_restart))
           FROM pg_settings
          WHERE name IN ('wal_level', 'max_wal_senders', 'max_replication_slots',
-                        'max_worker_processes', 'max_logical_replication_workers')) AS settings,
+                        'max_worker_processes', 'max_logical_replication_workers',
+                        'max_slot_wal_keep_size', 'max_wal_size', 'wal_segment_size')) AS settings,
        (SELECT count(*)::int FROM pg_stat_replication) AS wal_senders_used,
        (SELECT count(*)::int FROM pg_replication_slots) AS slots_used,
        to_regprocedure('replkit.table_fingerprint(regclass)') IS NOT NULL AS has_fingerprint;

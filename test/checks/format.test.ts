@@ -14,12 +14,12 @@ function facts(): ClusterFacts {
   return {
     publication: 'ecommerce_pub', tables: ['products'],
     primary: {
-      name: 'primary', role: 'primary', label: 'postgres@127.0.0.1:1/shop', up: true, error: null, server: server('replica'),
+      name: 'primary', role: 'primary', label: 'postgres@127.0.0.1:1/shop', up: true, error: null, errorKind: null, columns: [], sequences: [], unpublished: [], server: server('replica'),
       tables: [{ table: 'products', exists: true, rows: 30, checksum: '123' }], publications: [], publishedTables: [], slots: [], walSenders: [],
     },
     replicas: [
-      { name: 'replica1', role: 'replica', label: 'postgres@127.0.0.1:2/shop', up: true, error: null, server: server('replica'), tables: [{ table: 'products', exists: true, rows: 0, checksum: '0' }], subscriptions: [] },
-      { name: 'replica2', role: 'replica', label: 'postgres@127.0.0.1:3/shop', up: false, error: 'cannot reach replica2: connection refused', server: null, tables: [], subscriptions: [] },
+      { name: 'replica1', role: 'replica', label: 'postgres@127.0.0.1:2/shop', up: true, error: null, errorKind: null, columns: [], sequences: [], log: null, server: server('replica'), tables: [{ table: 'products', exists: true, rows: 0, checksum: '0' }], subscriptions: [] },
+      { name: 'replica2', role: 'replica', label: 'postgres@127.0.0.1:3/shop', up: false, error: 'cannot reach replica2: connection refused', errorKind: 'unreachable', columns: [], sequences: [], log: null, server: null, tables: [], subscriptions: [] },
     ],
   }
 }

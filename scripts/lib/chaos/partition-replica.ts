@@ -16,7 +16,7 @@ import { poll } from '../wait.js'
 import { replicatorPassword } from '../replication/password.js'
 import { subscriptionConninfo, subscriptionTarget } from '../replication/conninfo.js'
 import { subscriptionName } from '../replication/names.js'
-import { applySchemaFile, schemaFiles } from '../cluster/schema.js'
+import { ensureSchema } from '../cluster/schema.js'
 import { runSqlFile } from '../sql-files.js'
 
 const NAME = 'partition'
@@ -61,7 +61,13 @@ export async function startPartitionReplica(config: Config, timeoutMs: number): 
     undo.push({ what: `stop ${NAME} and delete ${node.dataDir}`, run: () => discardNode(config, node) })
     await discardNode(config, node) // left by a run that was killed
     await upNode(config, node)
-    for (const file of await schemaFiles()) await applySchemaFile(spec, file)
+    await ensureSchema(spec)
+    // Its receiver gives up on a silent PRIMARY after 5 s (PostgreSQL's default is 60 s), so it
+    // reconnects soon after the heal; the node is the drill's alone and is deleted afterwards.
+    await withNode(spec, async sql => {
+      await sql`alter system set wal_receiver_timeout = '5s'`
+      await sql`select pg_reload_conf()`
+    })
 
     // The PRIMARY admits the replication role from the namespace, alongside make replicate's
     // lines (hbaLines puts every replica's address before the role's closing reject).
@@ -71,11 +77,11 @@ export async function startPartitionReplica(config: Config, timeoutMs: number): 
     undo.push({
       what: 'PRIMARY listen_addresses reset and restart',
       run: async () => {
-        await runSqlFile(config.primary, 'sql/chaos/020_revert_listen_on_veth.sql', { dryRun: false })
+        await runSqlFile(config.primary, 'sql/chaos/020_revert_expose_on_veth.sql', { dryRun: false })
         await restartNode(config, primary)
       },
     })
-    await runSqlFile(config.primary, 'sql/chaos/010_listen_on_veth.sql', { vars: { address: net.hostAddress }, dryRun: false })
+    await runSqlFile(config.primary, 'sql/chaos/010_expose_on_veth.sql', { vars: { address: net.hostAddress }, dryRun: false })
     await restartNode(config, primary)
 
     const target = { ...subscriptionTarget(config), host: net.hostAddress, port: config.primary.port }

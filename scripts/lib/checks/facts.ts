@@ -2,7 +2,13 @@
 // one connection with short timeouts; a node that cannot be reached is recorded as down, with
 // the reason, and the others are still gathered. Nothing here writes.
 import { type Config, type NodeSpec, type Role, allNodes } from '../config.js'
-import { type Sql, connectChecked, describeDbError } from '../db.js'
+import { type FailureKind, NodeError, type Sql, connectChecked, describeDbError } from '../db.js'
+import { subscriptionName } from '../replication/names.js'
+import { type SequenceValue, ownedSequences } from '../replication/sequences.js'
+import {
+  type ApplyCause, type ApplyFailure, type WorkerError, classifyApplyError, lastApplyFailure, lastWorkerError, readServerLog,
+} from '../replication/worker-log.js'
+import { type Column, tableColumns } from './schema-drift.js'
 import { ReplkitError } from '../errors.js'
 import { checkQuery } from '../sql-files.js'
 import { type TableSum, tableSums } from './fingerprint.js'
@@ -48,6 +54,15 @@ export interface Slot {
   retainedBytes: number | null
   /** WAL the consumer has not confirmed: current LSN minus confirmed_flush_lsn (logical slots). */
   unconfirmedBytes: number | null
+  /** WAL that may still be written before the slot is lost; null without max_slot_wal_keep_size. */
+  safeWalSize: number | null
+}
+
+export interface UnpublishedTable {
+  schema: string
+  table: string
+  writes: number
+  liveRows: number
 }
 
 export interface WalSender {
@@ -81,19 +96,36 @@ export interface NodeFacts {
   label: string
   up: boolean
   error: string | null
+  /** Why the node could not be used, when it could not. */
+  errorKind: FailureKind | null
   server: ServerFacts | null
   tables: TableSum[]
+  /** Columns of the replicated tables, to compare with the PRIMARY's. */
+  columns: Column[]
+  /** Sequences owned by the replicated tables (not replicated: a replica's stay behind). */
+  sequences: SequenceValue[]
 }
 
 export interface PrimaryFacts extends NodeFacts {
+  unpublished: UnpublishedTable[]
   publications: Publication[]
   publishedTables: PublishedTable[]
   slots: Slot[]
   walSenders: WalSender[]
 }
 
+export interface WorkerLog {
+  /** The last failure of replkit's subscription tied to a remote transaction (key, LSN). */
+  applyFailure: (ApplyFailure & { cause: ApplyCause }) | null
+  /** The last worker error not tied to a transaction (cannot connect, connection lost). */
+  workerError: WorkerError | null
+  /** Where the log was read, or why it could not be. */
+  source: string
+}
+
 export interface ReplicaFacts extends NodeFacts {
   subscriptions: Subscription[]
+  log: WorkerLog | null
 }
 
 export interface ClusterFacts {
@@ -113,6 +145,7 @@ export interface NodeConnection {
   spec: NodeSpec
   sql: Sql | null
   error: string | null
+  errorKind: FailureKind | null
 }
 
 const query = checkQuery
@@ -124,9 +157,12 @@ export async function openNodes(config: Config, timeouts: Timeouts): Promise<Nod
   return Promise.all(allNodes(config).map(async spec => {
     try {
       const sql = await connectChecked(spec, { ...timeouts, max: 2 })
-      return { spec, sql, error: null }
+      return { spec, sql, error: null, errorKind: null }
     } catch (error) {
-      return { spec, sql: null, error: error instanceof ReplkitError ? error.message : describeDbError(spec, error) }
+      return {
+        spec, sql: null, error: error instanceof ReplkitError ? error.message : describeDbError(spec, error),
+        errorKind: error instanceof NodeError ? error.kind : 'other',
+      }
     }
   }))
 }
@@ -145,13 +181,15 @@ async function serverFacts(sql: Sql): Promise<ServerFacts> {
 }
 
 async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts>> {
-  const [publications, publishedTables, slots, walSenders] = await Promise.all([
+  const [unpublished, publications, publishedTables, slots, walSenders] = await Promise.all([
+    query(sql, 'unpublished_tables.sql', [config.publication]),
     query(sql, 'publication_names.sql'),
     query(sql, 'publications.sql', [config.tables]),
     query(sql, 'slots.sql'),
     query(sql, 'walsenders.sql'),
   ])
   return {
+    unpublished: unpublished.map(u => ({ schema: u.schema, table: u.table, writes: Number(u.writes), liveRows: Number(u.live_rows) })),
     publications: publications.map(p => ({ name: p.name, allTables: p.all_tables })),
     publishedTables: publishedTables.map(t => ({
       schema: t.schema, table: t.table, exists: t.exists, publications: t.publications,
@@ -159,7 +197,7 @@ async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts
     })),
     slots: slots.map(s => ({
       name: s.name, type: s.type, plugin: s.plugin, active: s.active, walStatus: s.wal_status,
-      retainedBytes: num(s.retained_bytes), unconfirmedBytes: num(s.unconfirmed_bytes),
+      retainedBytes: num(s.retained_bytes), unconfirmedBytes: num(s.unconfirmed_bytes), safeWalSize: num(s.safe_wal_size),
     })),
     walSenders: walSenders.map(w => ({
       applicationName: w.application_name, state: w.state, lagBytes: num(w.lag_bytes), replayLagMs: num(w.replay_lag_ms),
@@ -177,7 +215,29 @@ async function subscriptions(sql: Sql): Promise<Subscription[]> {
 }
 
 function emptyNode(node: NodeConnection, error: string | null): NodeFacts {
-  return { name: node.spec.name, role: node.spec.role, label: node.spec.label, up: error === null, error, server: null, tables: [] }
+  return {
+    name: node.spec.name, role: node.spec.role, label: node.spec.label, up: error === null, error,
+    errorKind: error === null ? null : node.errorKind ?? 'other', server: null, tables: [], columns: [], sequences: [],
+  }
+}
+
+/** What every node reports besides its role's facts: settings, checksums, columns, sequences. */
+async function commonFacts(sql: Sql, tables: string[]) {
+  const server = await serverFacts(sql)
+  const [sums, columns, sequences] = await Promise.all([sumsWhereInstalled(sql, server, tables), tableColumns(sql, tables), ownedSequences(sql, tables)])
+  return { server, tables: sums, columns, sequences }
+}
+
+/** The replica's server log, read for its subscription's worker failures (local file or pg_read_file). */
+async function workerLog(config: Config, spec: NodeSpec, sql: Sql, subs: Subscription[]): Promise<WorkerLog> {
+  const log = await readServerLog(config, spec, sql)
+  const sub = subs.find(s => s.name === subscriptionName(spec))
+  const failure = log.text && sub ? lastApplyFailure(log.text, sub.id) : null
+  return {
+    applyFailure: failure ? { ...failure, cause: classifyApplyError(failure.error) } : null,
+    workerError: log.text ? lastWorkerError(log.text) : null,
+    source: log.source,
+  }
 }
 
 /** Runs fn on a node; a failure (timeout, lost connection) marks the node as failed, not the run. */
@@ -198,20 +258,18 @@ export async function gatherFacts(config: Config, nodes: NodeConnection[]): Prom
   const [primaryNode, ...replicaNodes] = nodes
   const [primary, ...replicas] = await Promise.all([
     onNode(primaryNode, async sql => {
-      const server = await serverFacts(sql)
-      const [tables, rest] = await Promise.all([sumsWhereInstalled(sql, server, config.tables), primaryFacts(sql, config)])
-      return { server, tables, ...rest }
+      const [common, rest] = await Promise.all([commonFacts(sql, config.tables), primaryFacts(sql, config)])
+      return { ...common, ...rest }
     }),
     ...replicaNodes.map(node => onNode(node, async sql => {
-      const server = await serverFacts(sql)
-      const [tables, subs] = await Promise.all([sumsWhereInstalled(sql, server, config.tables), subscriptions(sql)])
-      return { server, tables, subscriptions: subs }
+      const [common, subs] = await Promise.all([commonFacts(sql, config.tables), subscriptions(sql)])
+      return { ...common, subscriptions: subs, log: await workerLog(config, node.spec, sql, subs) }
     })),
   ])
   return {
     publication: config.publication,
     tables: config.tables,
-    primary: { ...emptyNode(primaryNode, primary.error), publications: [], publishedTables: [], slots: [], walSenders: [], ...primary.value },
-    replicas: replicas.map((r, i) => ({ ...emptyNode(replicaNodes[i], r.error), subscriptions: [], ...r.value })),
+    primary: { ...emptyNode(primaryNode, primary.error), unpublished: [], publications: [], publishedTables: [], slots: [], walSenders: [], ...primary.value },
+    replicas: replicas.map((r, i) => ({ ...emptyNode(replicaNodes[i], r.error), subscriptions: [], log: null, ...r.value })),
   }
 }

@@ -3,7 +3,7 @@
 import type { ClusterFacts } from './facts.js'
 import {
   type CanaryFacts, type Lag, type Status, type TableComparison, type Thresholds, type Verdict,
-  compareTables, exitCode, replicaLags, status, subscriptionOf, verdicts,
+  compareTables, exitCode, notes, replicaLags, status, subscriptionOf, verdicts,
 } from './verdicts.js'
 import { colour, formatBytes, formatTable } from '../output.js'
 import type { DiffResult } from './table-diff.js'
@@ -19,13 +19,15 @@ export interface CheckReport {
   canary: CanaryFacts | null
   diff: DiffResult | null
   verdicts: Verdict[]
+  /** Not problems: past errors that no longer block, sequences behind (see notes()). */
+  notes: string[]
 }
 
 export function buildReport(facts: ClusterFacts, thresholds: Thresholds, canary: CanaryFacts | null, diff: DiffResult | null, elapsedMs: number): CheckReport {
   const found = verdicts(facts, thresholds, canary)
   return {
     status: status(found), exitCode: exitCode(found), elapsedMs, thresholds, facts,
-    lag: replicaLags(facts), consistency: compareTables(facts), canary, diff, verdicts: found,
+    lag: replicaLags(facts), consistency: compareTables(facts), canary, diff, verdicts: found, notes: notes(facts),
   }
 }
 
@@ -40,7 +42,8 @@ function nodesTable(facts: ClusterFacts): string {
     const pending = s ? Object.entries(s.settings).filter(([, v]) => v.pendingRestart).map(([k]) => k) : []
     return [
       n.name, n.role, n.up ? colour.green('up') : colour.red('down'), s?.version.split(' ')[0],
-      setting('wal_level') === 'logical' || !s ? setting('wal_level') : colour.red(setting('wal_level')!),
+      // replica is the right level for a logical replica: only the PRIMARY needs logical.
+      setting('wal_level') === 'logical' || !s || n.role === 'replica' ? setting('wal_level') : colour.red(setting('wal_level')!),
       s ? (pending.length ? colour.yellow(pending.join(', ')) : 'no') : null,
       s ? `${s.walSendersUsed}/${setting('max_wal_senders')}` : null,
       s ? `${s.slotsUsed}/${setting('max_replication_slots')}` : null,
@@ -94,11 +97,11 @@ function lagTable(report: CheckReport): string {
     const canary = report.canary?.arrivals.find(a => a.replica === l.replica)
     return [
       l.replica, l.subscription, l.source ?? 'no walsender or slot', l.bytes === null ? null : formatBytes(l.bytes),
-      l.source === 'walsender' ? (l.replayLagMs === null ? 'idle (caught up)' : `${l.replayLagMs.toFixed(1)} ms`) : null,
+      l.caughtUp ? 'caught up' : l.source === 'walsender' ? (l.replayLagMs === null ? `${formatBytes(l.bytes ?? 0)} to apply` : `${l.replayLagMs.toFixed(1)} ms`) : colour.red('not streaming'),
       ...(report.canary ? [canary?.ms != null ? `${canary.ms.toFixed(1)} ms` : canary?.reason ?? colour.red('late')] : []),
     ]
   })
-  return formatTable(['replica', 'subscription', 'measured from', 'lag', 'replay_lag', ...(report.canary ? ['canary'] : [])], rows)
+  return formatTable(['replica', 'subscription', 'measured from', 'lag (WAL not yet applied)', 'state', ...(report.canary ? ['canary'] : [])], rows)
 }
 
 function consistencyTable(report: CheckReport): string {
@@ -138,6 +141,7 @@ export function formatReport(report: CheckReport): string {
     section('Data consistency: rows per table, ✓ = same content checksum as primary', consistencyTable(report)),
   ]
   if (report.diff) parts.push(section(`Rows of ${report.diff.table} that differ from primary`, diffTable(report.diff)))
+  if (report.notes.length) parts.push(section('Notes', report.notes.map(n => `  ${n}`).join('\n')))
   const lines = report.verdicts.length ? report.verdicts.map(verdictLine) : [colour.green('✓ replication is healthy: nothing to fix')]
   parts.push(section('Verdicts', lines.join('\n')))
   const overall = { OK: colour.green, WARNING: colour.yellow, CRITICAL: colour.red }[report.status](report.status)

@@ -173,6 +173,7 @@ export async function stopNode(config: Config, node: LocalNode, mode: 'fast' | '
 }
 
 export async function restartNode(config: Config, node: LocalNode): Promise<void> {
+  await writeSharedConf(node)
   const result = await asServerUser(bin(config, 'pg_ctl'), ['restart', '-D', node.dataDir, '-l', node.logFile, '-m', 'fast', '-w', '-t', '60'], node.netns)
   if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: pg_ctl restart failed (see ${node.logFile})`)
 }

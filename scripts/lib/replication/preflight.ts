@@ -1,6 +1,7 @@
 // Preflight for make replicate: what every node is, before anything is changed. All nodes are
 // asked in parallel; every problem is collected so the operator sees them all at once.
 import { type Config, type NodeSpec, allNodes } from '../config.js'
+import { type Column, type Drift, schemaDrift, tableColumns } from '../checks/schema-drift.js'
 import { type Sql, withNode } from '../db.js'
 
 export interface NodeFacts {
@@ -19,7 +20,7 @@ export interface Preflight {
   report: string[]
   problems: string[]
   /** Per replica: 'missing' (no shop tables yet: apply sql/schema) or the list of differences. */
-  drift: Record<string, 'missing' | string[]>
+  drift: Record<string, 'missing' | Drift[]>
 }
 
 async function nodeFacts(sql: Sql): Promise<NodeFacts> {
@@ -32,28 +33,6 @@ async function nodeFacts(sql: Sql): Promise<NodeFacts> {
     version: row.version, versionNum: row.version_num, walLevel: row.wal_level, maxWalSenders: row.senders,
     maxReplicationSlots: row.slots, maxWorkerProcesses: row.workers, maxLogicalReplicationWorkers: row.logical_workers, ssl: row.ssl,
   }
-}
-
-type Columns = Map<string, string>
-
-/** table.column → "type not null" for the tables to publish. */
-async function columns(sql: Sql, tables: string[]): Promise<Columns> {
-  const rows = await sql`
-    select c.relname as t, a.attname as col, format_type(a.atttypid, a.atttypmod) || case when a.attnotnull then ' not null' else '' end as def
-    from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = 'public' and c.relname = any(${tables}) and a.attnum > 0 and not a.attisdropped`
-  return new Map(rows.map(r => [`${r.t}.${r.col}`, r.def as string]))
-}
-
-export function schemaDrift(primary: Columns, replica: Columns): 'missing' | string[] {
-  if (replica.size === 0) return 'missing'
-  const out: string[] = []
-  for (const [col, def] of primary) {
-    if (!replica.has(col)) out.push(`${col} is missing`)
-    else if (replica.get(col) !== def) out.push(`${col} is ${replica.get(col)} here but ${def} on the PRIMARY`)
-  }
-  for (const col of replica.keys()) if (!primary.has(col)) out.push(`${col} exists here but not on the PRIMARY`)
-  return out
 }
 
 /** Tables that cannot be published: missing, or without a key to identify rows by. */
@@ -73,11 +52,11 @@ async function identityProblems(sql: Sql, tables: string[]): Promise<string[]> {
 
 export async function preflight(config: Config): Promise<Preflight> {
   const results = await Promise.allSettled(allNodes(config).map(node =>
-    withNode(node, async sql => ({ facts: await nodeFacts(sql), columns: await columns(sql, config.tables),
+    withNode(node, async sql => ({ facts: await nodeFacts(sql), columns: await tableColumns(sql, config.tables),
       identity: node.role === 'primary' ? await identityProblems(sql, config.tables) : [] }), { connectTimeoutSeconds: 5 })))
   const out: Preflight = { nodes: {}, report: [], problems: [], drift: {} }
   const nodes = allNodes(config)
-  let primaryColumns: Columns | undefined
+  let primaryColumns: Column[] | undefined
   results.forEach((result, i) => {
     const node = nodes[i]
     if (result.status === 'rejected') return void out.problems.push((result.reason as Error).message)
@@ -91,7 +70,7 @@ export async function preflight(config: Config): Promise<Preflight> {
   })
   results.forEach((result, i) => {
     if (nodes[i].role === 'replica' && result.status === 'fulfilled' && primaryColumns) {
-      out.drift[nodes[i].name] = schemaDrift(primaryColumns, result.value.columns)
+      out.drift[nodes[i].name] = result.value.columns.length === 0 ? 'missing' : schemaDrift(primaryColumns, result.value.columns)
     }
   })
   return out

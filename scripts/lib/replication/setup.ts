@@ -1,6 +1,7 @@
 // The steps of make replicate, each checking what is there before changing it, so a second run
 // changes nothing. Every step takes the same context: config, the ✓/✗ tally, dry-run.
 import { isLocalClusterNode, localNode, restartNode } from '../cluster/local-cluster.js'
+import { describeDrift } from '../checks/schema-drift.js'
 import { ensureSchema } from '../cluster/schema.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked, withNode } from '../db.js'
@@ -35,7 +36,7 @@ export async function schemaOnReplicas(c: SetupContext, facts: Preflight): Promi
       if (!c.dryRun) await ensureSchema(replica)
       c.steps.ok(`${replica.name}: schema ${c.dryRun ? 'would be applied' : 'applied'} from sql/schema (DDL is not replicated)`, true)
     } else if (drift.length) {
-      for (const d of drift) c.steps.fail(`${replica.name}: schema drift: ${d}`)
+      for (const d of drift) c.steps.fail(`${replica.name}: schema drift: ${describeDrift(d, replica.name)}${d.ddl ? `; align it there with: ${d.ddl}` : `; ${d.note}`}`)
       throw new ReplkitError(`${replica.name}: its schema differs from the PRIMARY's; fix the drift, then run make replicate again`, 2)
     } else {
       c.steps.ok(`${replica.name}: schema matches the PRIMARY column for column`, false)
@@ -160,19 +161,21 @@ async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql): Promi
   const { config, steps } = c
   const name = subscriptionName(replica)
   const conninfo = subscriptionConninfo(config, c.password)
-  const [existing] = await sql`select subenabled, subconninfo from pg_subscription where subname = ${name}`
+  const [existing] = await sql`select subenabled, subconninfo, substream::text not in ('false', 'f') as streaming from pg_subscription where subname = ${name}`
   if (existing && !existing.subenabled) {
     steps.warn(`${replica.name}: ${name} exists but is disabled — left alone; see make check, then ALTER SUBSCRIPTION ${name} ENABLE or resync with make sync`)
     return false
   }
-  if (existing && existing.subconninfo === conninfo) {
+  if (existing && existing.subconninfo === conninfo && existing.streaming) {
     steps.ok(`${replica.name}: ${name} exists and is enabled`, false)
     return true
   }
   if (!existing && !(await readyForInitialCopy(c, replica, sql))) return false
   if (c.dryRun) console.log(`-- ${replica.name}: ${name} connects with: ${printableConninfo(conninfo)}`)
   await runFile(c, replica, '050_subscription.sql', { subscription: name, publication: config.publication }, { conninfo })
-  steps.ok(`${replica.name}: ${existing ? `${name} pointed at the new connection` : `${name} created (copy_data = true, sslmode=${config.subscriptionSslmode})`}`, true)
+  const changed = !existing ? `${name} created (copy_data = true, streaming = on, sslmode=${config.subscriptionSslmode})`
+    : existing.subconninfo !== conninfo ? `${name} pointed at the new connection` : `${name} set to stream large transactions (streaming = on)`
+  steps.ok(`${replica.name}: ${changed}`, true)
   return true
 }
 

@@ -9,7 +9,7 @@ import { runSqlFile } from '../sql-files.js'
 import { Steps } from '../steps.js'
 import { waitFor } from '../wait.js'
 import { compareWithPrimary, reportEquality } from './compare.js'
-import { type ApplyFailure, lastApplyFailure, readServerLog } from './conflict.js'
+import { type ApplyFailure, lastApplyFailure, readServerLog } from '../replication/worker-log.js'
 import { resyncReplica } from './resync.js'
 
 export interface FixOptions {

@@ -89,3 +89,36 @@ export async function readServerLog(config: Config, replica: NodeSpec, sql: Sql)
       `for 'processing remote data for replication origin … finished at <LSN>' and pass that LSN with --lsn`,
   }
 }
+
+/** Why an apply worker stopped, from its ERROR line: each cause has its own fix. */
+export type ApplyCause = 'key-conflict' | 'missing-column' | 'permission' | 'cannot-connect' | 'connection-lost' | 'other'
+
+export function classifyApplyError(error: string): ApplyCause {
+  if (/duplicate key value violates unique constraint/.test(error)) return 'key-conflict'
+  if (/is missing replicated column/.test(error)) return 'missing-column'
+  if (/permission denied/.test(error)) return 'permission'
+  if (/could not connect to the publisher/.test(error)) return 'cannot-connect'
+  if (/could not receive data from WAL stream|server closed the connection|connection to server .* (?:was lost|failed)|data stream from publisher has ended|terminating logical replication worker|replication timeout/.test(error)) return 'connection-lost'
+  return 'other'
+}
+
+export interface WorkerError {
+  error: string
+  cause: ApplyCause
+  loggedAt: string
+}
+
+/**
+ * The last ERROR a logical replication worker logged that is not tied to a remote transaction
+ * (those are lastApplyFailure's): "could not connect to the publisher: … password
+ * authentication failed", a lost connection. A replica runs one replkit subscription, so its
+ * log's worker errors are that subscription's.
+ */
+export function lastWorkerError(log: string): WorkerError | null {
+  const lines = log.split('\n')
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /^(\S+ \S+ \S+) \[\d+\] .*ERROR:\s+(.*(?:could not connect to the publisher|could not receive data from WAL stream|data stream from publisher has ended).*)$/.exec(lines[i])
+    if (m) return { error: m[2], cause: classifyApplyError(m[2]), loggedAt: m[1] }
+  }
+  return null
+}

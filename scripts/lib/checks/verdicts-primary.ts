@@ -1,0 +1,93 @@
+// The PRIMARY's verdicts: settings, the publication and what it leaves out, replica identity,
+// and slots. Pure: facts in, verdicts out. A slot that belongs to one of this cluster's
+// subscriptions is never offered for dropping; its replica's verdicts say what is wrong.
+import { formatBytes } from '../output.js'
+import { subscriptionName } from '../replication/names.js'
+import type { ClusterFacts, ReplicaFacts, Slot } from './facts.js'
+import { type Level, type Thresholds, type Verdict, subscriptionOf } from './verdicts.js'
+
+const restartOnly = ['wal_level', 'max_wal_senders', 'max_replication_slots', 'max_worker_processes', 'max_logical_replication_workers']
+
+/** The replica whose subscription uses the slot (by its slot name, or replkit's name when the replica is down). */
+export function slotOwner(facts: ClusterFacts, slot: Slot): ReplicaFacts | undefined {
+  return facts.replicas.find(r => (subscriptionOf(r)?.slotName ?? subscriptionName(r)) === slot.name)
+}
+
+/** A setting in bytes: the value times its unit (pg_settings reports MB for the keep size, with a unit). */
+const megabytes = (value: string | undefined) => (value === undefined ? null : Number(value))
+
+export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
+  const p = facts.primary
+  const out: Verdict[] = []
+  const say = (level: Level, problem: string, fix: string) => out.push({ level, node: p.name, problem, fix })
+  if (!p.up || !p.server) return out
+  const settings = p.server.settings
+  const walLevel = settings.wal_level
+  if (walLevel && walLevel.setting !== 'logical') {
+    if (walLevel.pendingRestart) say('critical', `wal_level is ${walLevel.setting} on primary and a new value waits for a restart`, 'restart the PRIMARY (a reload is not enough)')
+    else say('critical', `wal_level is ${walLevel.setting} on primary`, 'run make replicate (needs a restart)')
+  }
+  for (const name of restartOnly.filter(n => n !== 'wal_level' || walLevel?.setting === 'logical')) {
+    if (settings[name]?.pendingRestart) say('warning', `${name} was changed on primary but is not in effect`, 'restart the PRIMARY to apply it')
+  }
+  const capacity = [['max_wal_senders', p.server.walSendersUsed], ['max_replication_slots', p.server.slotsUsed]] as const
+  for (const [name, used] of capacity) {
+    const total = Number(settings[name]?.setting ?? 0)
+    if (used >= total) say('warning', `${name} is exhausted on primary (${used} of ${total} in use)`, `raise ${name} (ALTER SYSTEM, then a restart) before adding a replica`)
+  }
+  const keep = megabytes(settings.max_slot_wal_keep_size?.setting)
+  const maxWal = megabytes(settings.max_wal_size?.setting)
+  if (keep !== null && keep >= 0 && maxWal !== null && keep < maxWal) {
+    say('warning', `max_slot_wal_keep_size is ${keep} MB, below max_wal_size (${maxWal} MB): one checkpoint can invalidate the slot of a replica that is only briefly behind`,
+      `ALTER SYSTEM SET max_slot_wal_keep_size = '${Math.max(4 * maxWal, 4096)}MB'; SELECT pg_reload_conf(); (or -1: no limit, the disk is then the limit)`)
+  }
+  publicationVerdicts(facts, say)
+  for (const slot of p.slots) slotVerdict(facts, slot, t, say)
+  return out
+}
+
+function publicationVerdicts(facts: ClusterFacts, say: (level: Level, problem: string, fix: string) => void): void {
+  const p = facts.primary
+  if (!p.publications.some(pub => pub.name === facts.publication)) {
+    say('critical', p.publications.length === 0 ? 'no publications on primary' : `publication ${facts.publication} is missing on primary`, 'run make replicate')
+    return
+  }
+  const unpublished = p.publishedTables.filter(t => t.schema === 'public' && facts.tables.includes(t.table) && t.exists && !t.publications.includes(facts.publication))
+  if (unpublished.length > 0) {
+    const names = unpublished.map(t => t.table).join(', ')
+    say('critical', `${facts.publication} does not publish ${names}`, 'run make replicate (it publishes them and refreshes every subscription)')
+  }
+  for (const u of p.unpublished.filter(u => !(u.schema === 'public' && facts.tables.includes(u.table)))) {
+    say('warning', `${u.schema}.${u.table} takes writes on the PRIMARY (${u.writes} rows written, ${u.liveRows} live) but is in no publication: none of it reaches the replicas`,
+      `if it should replicate: create it on every replica (DDL is not replicated), add it to PUBLICATION_TABLES in .env, then make replicate (it publishes it and refreshes every subscription, which copies it once)`)
+  }
+  for (const table of p.publishedTables.filter(t => t.exists && t.publications.length > 0)) {
+    const identity = table.replicaIdentity === 'full' || table.replicaIdentity === 'index' || (table.replicaIdentity === 'default' && table.hasPrimaryKey)
+    if (!identity) {
+      say('critical', `${table.schema}.${table.table} is published without a primary key or replica identity: UPDATE and DELETE on it fail on the PRIMARY`,
+        `add a primary key, or ALTER TABLE ${table.schema}.${table.table} REPLICA IDENTITY FULL`)
+    }
+  }
+}
+
+function slotVerdict(facts: ClusterFacts, slot: Slot, t: Thresholds, say: (level: Level, problem: string, fix: string) => void): void {
+  const owner = slotOwner(facts, slot)
+  const retained = slot.retainedBytes ?? 0
+  const abandoned = `no subscription of this cluster uses it: if nothing else does, SELECT pg_drop_replication_slot('${slot.name}')`
+  if (slot.walStatus === 'lost') {
+    // The owner's verdicts carry the fix (a resync); a foreign slot can only go.
+    if (!owner) say('critical', `slot ${slot.name} has lost WAL it needed (wal_status lost): its consumer cannot resume`, abandoned)
+    return
+  }
+  if (slot.walStatus === 'unreserved') {
+    say('critical', `slot ${slot.name} is about to lose WAL it needs (wal_status unreserved${slot.safeWalSize !== null ? `, ${formatBytes(Math.max(0, slot.safeWalSize))} of WAL until it is lost` : ''}): the next checkpoint may invalidate it`,
+      `${owner ? `let ${owner.name} catch up (see its verdicts), or` : ''} raise max_slot_wal_keep_size at once: ALTER SYSTEM SET max_slot_wal_keep_size = '-1'; SELECT pg_reload_conf();`)
+    return
+  }
+  if (retained > t.maxRetainedBytes) {
+    say('critical', `slot ${slot.name} retains ${formatBytes(retained)} of WAL (over ${formatBytes(t.maxRetainedBytes)})`,
+      owner ? `${owner.name} is far behind or stopped: see its verdicts; the PRIMARY's disk fills while it is` : abandoned)
+  } else if (!slot.active && retained > 0 && !owner) {
+    say('warning', `slot ${slot.name} is inactive and holds ${formatBytes(retained)} of WAL`, abandoned)
+  }
+}

@@ -1,0 +1,120 @@
+// A replica's verdicts: its subscription, whether it streams, why apply stopped (each cause with
+// its own fix), schema drift against the PRIMARY, table sync, lag. Pure: facts in, verdicts out.
+// Errors are judged by whether they still block apply, so a recovered subscription is OK again
+// without resetting counters; past errors become a note.
+import { formatBytes } from '../output.js'
+import { subscriptionName } from '../replication/names.js'
+import type { ClusterFacts, ReplicaFacts } from './facts.js'
+import { type Drift, describeDrift, schemaDrift } from './schema-drift.js'
+import { type Level, type Thresholds, type Verdict, replicaLags, subscriptionOf } from './verdicts.js'
+
+const syncStates: Record<string, string> = { i: 'initializing', d: 'copying data', f: 'copy finished', s: 'synchronized' }
+
+/** Drift between the PRIMARY's and the replica's replicated tables (none when either is unknown). */
+export function replicaDrift(facts: ClusterFacts, replica: ReplicaFacts): Drift[] {
+  if (!facts.primary.columns.length || !replica.columns.length) return []
+  return schemaDrift(facts.primary.columns, replica.columns)
+}
+
+export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: Thresholds): Verdict[] {
+  const out: Verdict[] = []
+  const say = (level: Level, problem: string, fix: string) => out.push({ level, node: replica.name, problem, fix })
+  if (!replica.up) return out
+  const R = replica.name
+  const drift = replicaDrift(facts, replica)
+  for (const d of drift) {
+    say(d.breaksApply ? 'critical' : 'warning', `schema drift: ${describeDrift(d, R)}`,
+      (d.ddl ? `on ${R}: ${d.ddl} — ${d.note}` : d.note).replaceAll('--replica R ', `--replica ${R} `))
+  }
+  const name = subscriptionName(replica)
+  const sub = subscriptionOf(replica)
+  if (!sub) {
+    say('critical', replica.subscriptions.length === 0 ? `no subscriptions on ${R}` : `subscription ${name} is missing on ${R}`, 'run make replicate')
+    return out
+  }
+  const primary = facts.primary
+  const slot = primary.slots.find(s => s.name === (sub.slotName ?? name))
+  const lag = replicaLags(facts).find(l => l.replica === R)!
+  const sender = primary.walSenders.find(w => w.applicationName === name)
+  const failure = replica.log?.applyFailure ?? null
+  const logged = replica.log?.workerError ?? null
+  const breaking = drift.filter(d => d.breaksApply)
+
+  if (primary.up && slot?.walStatus === 'lost') {
+    say('critical', `${name}'s slot ${slot.name} lost WAL it needed (wal_status lost): ${R} can never resume from it, and ENABLE cannot help`,
+      `resync ${R}: make sync ARGS="--replica ${R} --yes" (a new slot and a fresh copy; writes made meanwhile are copied too)`)
+    return out
+  }
+  if (primary.up && !slot) {
+    say('critical', `${name}'s slot ${sub.slotName ?? name} does not exist on the PRIMARY`, `resync ${R}: make sync ARGS="--replica ${R} --yes" (re-creates the subscription and its slot)`)
+    return out
+  }
+  if (!sub.enabled) {
+    say('critical', `${name} is disabled`, failure && sub.applyErrorCount > 0
+      ? `${causeFix(R, name, failure.cause, breaking)}; then ALTER SUBSCRIPTION ${name} ENABLE on ${R}`
+      : `ALTER SUBSCRIPTION ${name} ENABLE on ${R}`)
+  } else if (primary.up && !sender) {
+    // Enabled but the PRIMARY streams nothing to it: the worker cannot connect, or keeps failing.
+    if (breaking.length) {
+      say('critical', `${name} is not streaming: apply stops on the schema drift above`, 'align the schema with the DDL above; apply resumes by itself')
+    } else if (failure && failure.cause !== 'connection-lost' && sub.applyErrorCount > 0) {
+      say('critical', applyProblem(name, failure), causeFix(R, name, failure.cause, breaking))
+    } else if (logged?.cause === 'cannot-connect') {
+      say('critical', `${name} cannot connect to the PRIMARY as the replication role: ${logged.error.replace(/^could not connect to the publisher: /, '')} (${R}'s log, ${logged.loggedAt})`,
+        `make replicate (sets the role's password from REPLICATOR_PASSWORD and its pg_hba lines on the PRIMARY, and points ${name} at them); nothing is lost meanwhile: the slot keeps every change`)
+    } else {
+      say('critical', `${name} is enabled but the PRIMARY has no walsender for it: it is not streaming`,
+        `read ${R}'s log (${replica.log?.source ?? 'its server log'}); a worker that cannot start (max_logical_replication_workers) or cannot connect says so there`)
+    }
+  } else if (sub.workerPid === null) {
+    say('critical', `${name} is enabled but no apply worker runs`, `read ${R}'s log for why the worker exits; check max_logical_replication_workers`)
+  } else if (sub.applyErrorCount > 0 && !lag.caughtUp && failure && failure.cause !== 'connection-lost') {
+    say('critical', applyProblem(name, failure), causeFix(R, name, failure.cause, breaking))
+  }
+  if (sub.syncErrorCount > 0 && !lag.caughtUp) {
+    say('critical', `${name} has ${sub.syncErrorCount} table sync error${sub.syncErrorCount === 1 ? '' : 's'}`,
+      `see ${R}'s log (often rows already present on the replica: resync with make sync ARGS="--replica ${R} --yes")`)
+  }
+  const notSubscribed = facts.tables.filter(table => !(table in sub.tableStates))
+  if (notSubscribed.length > 0) {
+    say('critical', `${name} does not subscribe to ${notSubscribed.join(', ')}`, 'run make replicate (it publishes them and refreshes the subscription, which copies them once)')
+  }
+  const syncing = Object.entries(sub.tableStates).filter(([, state]) => state !== 'r')
+  if (syncing.length > 0 && sub.enabled) {
+    const tables = syncing.map(([table, state]) => `${table} (${syncStates[state] ?? state})`).join(', ')
+    if (breaking.some(d => syncing.some(([table]) => table === d.table))) {
+      say('critical', `${name} cannot finish copying ${tables}: the columns differ from the PRIMARY's`, 'align the schema with the DDL above; the copy then restarts by itself')
+    } else {
+      say('warning', `${name} is still synchronizing ${tables}`, 'wait for the initial copy and run make check again')
+    }
+  }
+  if (lag.bytes !== null && lag.bytes > t.maxLagBytes && sender) {
+    say('warning', `${R} has ${formatBytes(lag.bytes)} of the PRIMARY's WAL still to apply (over ${formatBytes(t.maxLagBytes)})`,
+      'a large transaction in flight, or apply slower than the writes: wait, it shrinks as the replica applies; if it only grows, read its log')
+  }
+  return out
+}
+
+function applyProblem(name: string, f: NonNullable<NonNullable<ReplicaFacts['log']>['applyFailure']>): string {
+  const where = `${f.messageType ?? 'a change'}${f.relation ? ` on ${f.relation}` : ''} in remote transaction ${f.remoteXid ?? '?'} (finish LSN ${f.finishLsn})`
+  switch (f.cause) {
+    case 'key-conflict': return `${name} is stopped by a key conflict: ${f.detail ?? f.error} — ${where}`
+    case 'missing-column': return `${name} is stopped: ${f.error} — ${where}`
+    case 'permission': return `${name} is stopped: ${f.error} — ${where}`
+    default: return `${name} is stopped by an apply error: ${f.error} — ${where}`
+  }
+}
+
+/** The fix for each cause of a stopped apply worker. SKIP is never offered here: it loses a whole transaction. */
+function causeFix(R: string, name: string, cause: string, breaking: Drift[]): string {
+  switch (cause) {
+    case 'key-conflict':
+      return `make fix-conflict ARGS="--replica ${R}" shows the conflicting row and the two ways out; --resync --yes repairs it without loss`
+    case 'missing-column':
+      return breaking.length ? 'align the schema with the DDL above; apply resumes by itself' : `add the missing column on ${R} as it is on the PRIMARY; apply resumes by itself`
+    case 'permission':
+      return `grant ${name}'s owner the privilege the error names, on ${R}; apply resumes by itself`
+    default:
+      return `read ${R}'s log; make fix-conflict ARGS="--replica ${R}" shows the failing transaction`
+  }
+}

@@ -1,0 +1,60 @@
+// The apply failure read from a replica's server log: key, relation and finish LSN.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { classifyApplyError, lastApplyFailure, lastWorkerError } from '../../scripts/lib/replication/worker-log.js'
+
+const log = `2026-11-24 00:34:40.113 UTC [24473] ERROR:  duplicate key value violates unique constraint "products_sku_key"
+2026-11-24 00:34:40.113 UTC [24473] DETAIL:  Key (sku)=(OLD) already exists.
+2026-11-24 00:34:40.113 UTC [24473] CONTEXT:  processing remote data for replication origin "pg_16598" during message type "INSERT" for replication target relation "public.products" in transaction 758, finished at 0/19D2A80
+2026-11-24 00:34:40.221 UTC [24475] LOG:  logical replication apply worker for subscription "sub_replica1" has started
+2026-11-24 00:34:40.234 UTC [24475] ERROR:  duplicate key value violates unique constraint "products_sku_key"
+2026-11-24 00:34:40.234 UTC [24480] LOG:  another process
+2026-11-24 00:34:40.234 UTC [24475] DETAIL:  Key (sku)=(DUP-1) already exists.
+2026-11-24 00:34:40.234 UTC [24475] CONTEXT:  processing remote data for replication origin "pg_16598" during message type "INSERT" for replication target relation "public.products" in transaction 760, finished at 0/19D2B00
+2026-11-24 00:34:41.000 UTC [24490] CONTEXT:  processing remote data for replication origin "pg_99999" during message type "UPDATE" for replication target relation "public.orders" in transaction 9, finished at 0/FF
+`
+
+test('the last failure of the subscription\'s origin, with its own ERROR and DETAIL lines', () => {
+  assert.equal(lastApplyFailure(log, 16598), {
+    error: 'duplicate key value violates unique constraint "products_sku_key"',
+    detail: 'Key (sku)=(DUP-1) already exists.',
+    relation: 'public.products',
+    messageType: 'INSERT',
+    remoteXid: '760',
+    finishLsn: '0/19D2B00',
+    loggedAt: '2026-11-24 00:34:40.234 UTC',
+  })
+})
+
+test('another subscription\'s failures are not this one\'s; no failure gives null', () => {
+  assert.is(lastApplyFailure(log, 99999)?.finishLsn, '0/FF')
+  assert.is(lastApplyFailure(log, 1), null)
+  assert.is(lastApplyFailure('', 16598), null)
+})
+
+
+test('apply errors are classified by cause from their server messages', () => {
+  assert.is(classifyApplyError('duplicate key value violates unique constraint "products_sku_key"'), 'key-conflict')
+  assert.is(classifyApplyError('logical replication target relation "public.products" is missing replicated column: "color"'), 'missing-column')
+  assert.is(classifyApplyError('permission denied for table products'), 'permission')
+  assert.is(classifyApplyError('could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"'), 'cannot-connect')
+  assert.is(classifyApplyError('could not receive data from WAL stream: server closed the connection unexpectedly'), 'connection-lost')
+  assert.is(classifyApplyError('something new'), 'other')
+})
+
+test('a connect failure logged by the apply worker is found, with its time; a missing-column CONTEXT without a relation still parses', () => {
+  const text = `2026-12-01 23:42:34.417 UTC [19830] ERROR:  logical replication target relation "public.products" is missing replicated column: "color"
+2026-12-01 23:42:34.417 UTC [19830] CONTEXT:  processing remote data for replication origin "pg_16540" during message type "INSERT" in transaction 760, finished at 0/1C9FBD28
+2026-12-01 23:42:38.483 UTC [19952] ERROR:  could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"
+`
+  assert.equal(lastWorkerError(text), {
+    error: 'could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"',
+    cause: 'cannot-connect', loggedAt: '2026-12-01 23:42:38.483 UTC',
+  })
+  const failure = lastApplyFailure(text, 16540)!
+  assert.is(failure.finishLsn, '0/1C9FBD28')
+  assert.is(failure.relation, null)
+  assert.is(classifyApplyError(failure.error), 'missing-column')
+})
+
+test.run()
