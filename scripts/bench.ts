@@ -147,4 +147,4 @@ main(async () => {
   } finally {
     await Promise.all([primary, ...replicas].map(sql => sql.end({ timeout: 1 })))
   }
-})
+}, { deadlineMs: 5_400_000 })

@@ -43,4 +43,4 @@ main(async () => {
   if (argv.json) console.log(JSON.stringify({ drills: results }, null, 2))
   else console.log(`\n${results.length - failed - skipped} passed, ${skipped} skipped, ${failed} failed`)
   return failed ? 2 : 0
-})
+}, { deadlineMs: 1_800_000 })

@@ -87,4 +87,4 @@ main(async () => {
       return 0
     }
   }
-})
+}, { deadlineMs: 300_000 })

@@ -38,4 +38,4 @@ main(async () => {
   }
   console.log('')
   return healthy ? 0 : 2
-})
+}, { deadlineMs: 120_000 })

@@ -11,7 +11,7 @@ import { fixConflicts } from './lib/sync/fix-conflict.js'
 const argv = await cli('fix-conflict', '$0 [--replica NAME] [--resync | --skip] [--yes] [--lsn LSN] [--dry-run]\n\n' +
   'Find subscriptions stopped by an apply error, show the failing transaction\'s finish LSN and the\n' +
   'conflicting key (from the replica\'s server log), and repair with the chosen path:\n' +
-  '  --resync  make sync on that replica: lossless (its tables are copied again from the PRIMARY)\n' +
+  '  --resync  make sync on that replica: lossless for the PRIMARY\'s data (its tables are copied again; its own rows are saved first)\n' +
   '  --skip    ALTER SUBSCRIPTION … SKIP (lsn = …): drops the WHOLE failing transaction on that replica (divergence)\n' +
   'Exit codes: 0 no conflict (or repaired), 1 repaired with divergence (--skip), 2 conflict left.')
   .option('replica', { type: 'string', describe: 'only this replica (default: every replica)' })
@@ -32,4 +32,4 @@ main(async () => {
   const { steps, left } = await fixConflicts(config, { replica: argv.replica, choice, lsn: argv.lsn, dryRun: argv.dryRun, timeoutMs: argv.timeout * 1000 })
   console.log(`\n${left ? `${left} conflict${left > 1 ? 's' : ''} left: nothing changed without --resync or --skip, and --yes — ` : ''}${steps.tally(argv.dryRun)}`)
   return left || steps.failed ? 2 : steps.exitCode()
-})
+}, { deadlineMs: argv.timeout * 5000 + 120_000 })

@@ -21,4 +21,4 @@ main(async () => {
   const nothing = steps.changed === 0 && steps.failed === 0 && steps.warnings === 0
   console.log(`\n${nothing ? 'nothing to change: replication already in place — ' : ''}${steps.tally(argv.dryRun)}`)
   return steps.exitCode()
-})
+}, { deadlineMs: argv.timeout * 3000 + 120_000 })

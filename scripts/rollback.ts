@@ -19,4 +19,4 @@ main(async () => {
   const steps = await teardown(config, { dryRun: argv.dryRun, revertWalLevel: argv.revertWalLevel, dropRole: argv.dropRole })
   console.log(`\n${steps.tally(argv.dryRun)}`)
   return steps.exitCode()
-})
+}, { deadlineMs: 300_000 })

@@ -19,4 +19,4 @@ main(async () => {
   }
   const changed = nodes.reduce((k, n) => k + n.changed.length, 0)
   if (changed > 0) throw new ReplkitError(`${changed} applied schema file(s) changed on disk`, 1)
-})
+}, { deadlineMs: 300_000 })

@@ -48,4 +48,4 @@ main(async () => {
   console.log(`   ${verb ? `${verb} skipped` : 'Skipped'}: ${result.skipped}`)
   if (result.unlisted > 0) console.log(`   Not in file: ${result.unlisted} (products on the PRIMARY that the file does not list; left alone)`)
   return 0
-})
+}, { deadlineMs: 3_600_000 })

@@ -27,4 +27,4 @@ main(async () => {
   const steps = await syncReplicas(config, { replica: argv.replica, table: argv.table, dryRun: argv.dryRun, timeoutMs: argv.timeout * 1000 })
   console.log(`\n${steps.tally(argv.dryRun)}`)
   return steps.exitCode()
-})
+}, { deadlineMs: argv.timeout * 4000 + 120_000 })

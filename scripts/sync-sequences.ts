@@ -47,4 +47,4 @@ main(async () => {
   } finally {
     await Promise.all(conns.map(c => c.end()))
   }
-})
+}, { deadlineMs: 120_000 })

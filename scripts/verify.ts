@@ -96,4 +96,4 @@ main(async () => {
     console.log(`${passed} passed, ${failed} failed`)
   }
   return failed > 0 ? 2 : 0
-})
+}, { deadlineMs: 600_000 })

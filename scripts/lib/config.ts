@@ -43,6 +43,8 @@ export interface Config {
   /** Where the replicas reach the PRIMARY, when not at PRIMARY_URL's address (e.g. "primary" in Docker). */
   subscriptionHost: string | undefined
   subscriptionPort: number | undefined
+  /** SAVE_DIR: where repairs keep the rows they discard or overwrite (default saved/ in the project). */
+  saveDir: string
 }
 
 export const DEFAULT_TABLES = ['categories', 'products', 'inventory', 'orders', 'order_items', 'payments']
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = loadEnv()): Config {
     tables: (env.PUBLICATION_TABLES ?? DEFAULT_TABLES.join(',')).split(',').map(t => identifier(t.trim(), 'table')),
     sslRootCert: env.SSL_ROOT_CERT,
     subscriptionSslmode: subscriptionSslmode(env),
+    saveDir: resolve(repoRoot, env.SAVE_DIR ?? 'saved'),
     subscriptionHost: env.SUBSCRIPTION_HOST,
     subscriptionPort: env.SUBSCRIPTION_PORT === undefined ? undefined : portNumber(env.SUBSCRIPTION_PORT, 'SUBSCRIPTION_PORT'),
   }

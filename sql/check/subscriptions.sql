@@ -2,7 +2,9 @@
 -- pg_stat_subscription has no status column: "running" means an apply worker row with a pid
 -- (relid IS NULL; table-sync workers have a relid). Errors are cumulative counts in
 -- pg_stat_subscription_stats; per-table state is pg_subscription_rel.srsubstate
--- (i = initialize, d = copying, f = finished copy, s = synchronized, r = ready).
+-- (i = initialize, d = copying, f = finished copy, s = synchronized, r = ready). applied_lsn:
+-- the PRIMARY's commit position applied last (the replication origin), to tell a logged failure
+-- the worker has since got past from one that still blocks it.
 SELECT s.oid::int8 AS id,
        s.subname AS name,
        s.subenabled AS enabled,
@@ -14,6 +16,7 @@ SELECT s.oid::int8 AS id,
        w.last_msg_send_time AS last_msg_send_time,
        w.last_msg_receipt_time AS last_msg_receipt_time,
        w.latest_end_time AS latest_end_time,
+       (SELECT remote_lsn::text FROM pg_replication_origin_status o WHERE o.external_id = 'pg_' || s.oid) AS applied_lsn,
        coalesce(st.apply_error_count, 0)::int8 AS apply_error_count,
        coalesce(st.sync_error_count, 0)::int8 AS sync_error_count,
        st.stats_reset AS stats_reset,

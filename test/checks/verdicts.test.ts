@@ -18,7 +18,7 @@ const sums = (counts: number[], checksum = (i: number) => `c${i}`): TableSum[] =
 function subscription(name: string, patch: Partial<Subscription> = {}): Subscription {
   return {
     id: 16400, name, enabled: true, slotName: name, publications: ['ecommerce_pub'], workerPid: 4242,
-    lastMsgSendTime: null, lastMsgReceiptTime: null, latestEndTime: null, applyErrorCount: 0, syncErrorCount: 0,
+    lastMsgSendTime: null, lastMsgReceiptTime: null, latestEndTime: null, appliedLsn: null, applyErrorCount: 0, syncErrorCount: 0,
     statsReset: null, tableStates: Object.fromEntries(TABLES.map(t => [t, 'r'])), ...patch,
   }
 }

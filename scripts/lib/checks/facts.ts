@@ -83,6 +83,8 @@ export interface Subscription {
   lastMsgSendTime: Date | null
   lastMsgReceiptTime: Date | null
   latestEndTime: Date | null
+  /** The replication origin's remote_lsn: the last PRIMARY commit applied here. */
+  appliedLsn: string | null
   applyErrorCount: number
   syncErrorCount: number
   statsReset: Date | null
@@ -150,6 +152,12 @@ export interface NodeConnection {
 
 const query = checkQuery
 
+/** An LSN ("16/B374D848") as a number that orders like the LSN. */
+export const lsnNumber = (lsn: string): bigint => {
+  const [hi, lo] = lsn.split('/')
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`)
+}
+
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 
 /** Opens every node in parallel; two connections each so checksums overlap catalog queries. */
@@ -209,7 +217,7 @@ async function subscriptions(sql: Sql): Promise<Subscription[]> {
   return (await query(sql, 'subscriptions.sql')).map(s => ({
     id: Number(s.id), name: s.name, enabled: s.enabled, slotName: s.slot_name, publications: s.publications,
     workerPid: s.worker_pid, lastMsgSendTime: s.last_msg_send_time, lastMsgReceiptTime: s.last_msg_receipt_time,
-    latestEndTime: s.latest_end_time, applyErrorCount: Number(s.apply_error_count), syncErrorCount: Number(s.sync_error_count),
+    latestEndTime: s.latest_end_time, appliedLsn: s.applied_lsn ?? null, applyErrorCount: Number(s.apply_error_count), syncErrorCount: Number(s.sync_error_count),
     statsReset: s.stats_reset, tableStates: s.table_states,
   }))
 }
@@ -232,12 +240,16 @@ async function commonFacts(sql: Sql, tables: string[]) {
 async function workerLog(config: Config, spec: NodeSpec, sql: Sql, subs: Subscription[]): Promise<WorkerLog> {
   const log = await readServerLog(config, spec, sql)
   const sub = subs.find(s => s.name === subscriptionName(spec))
-  const failure = log.text && sub ? lastApplyFailure(log.text, sub.id) : null
-  return {
-    applyFailure: failure ? { ...failure, cause: classifyApplyError(failure.error) } : null,
-    workerError: log.text ? lastWorkerError(log.text) : null,
-    source: log.source,
+  let failure = log.text && sub ? lastApplyFailure(log.text, sub.id) : null
+  // A failure the worker has since applied past (or skipped) is history, not the cause.
+  if (failure && sub?.appliedLsn && lsnNumber(sub.appliedLsn) >= lsnNumber(failure.finishLsn)) failure = null
+  let workerError = log.text ? lastWorkerError(log.text) : null
+  // Of the two kinds of logged error, only the newer tells what is happening now.
+  if (failure && workerError) {
+    if (workerError.loggedAt > failure.loggedAt) failure = null
+    else workerError = null
   }
+  return { applyFailure: failure ? { ...failure, cause: classifyApplyError(failure.error) } : null, workerError, source: log.source }
 }
 
 /** Runs fn on a node; a failure (timeout, lost connection) marks the node as failed, not the run. */

@@ -149,6 +149,7 @@ export function formatReport(report: CheckReport): string {
   return parts.join('\n')
 }
 
+/** The report as JSON; sequence values are bigint, written as decimal strings. */
 export function formatJson(report: CheckReport): string {
-  return JSON.stringify(report, null, 2)
+  return JSON.stringify(report, (_key, value) => (typeof value === 'bigint' ? value.toString() : value), 2)
 }

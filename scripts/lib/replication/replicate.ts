@@ -36,7 +36,7 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     await step.hba(c)
     step.tls(c, facts)
     await step.publication(c, primary)
-    const ready = await step.subscriptions(c)
+    const ready = await step.subscriptions(c, primary)
     const catchupMs = await step.catchUp(c, primary, ready.map(r => r.subscription))
     return { steps, ready, catchupMs }
   })

@@ -108,7 +108,34 @@ export async function publication(c: SetupContext, primary: Sql): Promise<void> 
   const wanted = qualifiedTables(config).split(', ').sort()
   const right = pub.n === 1 && JSON.stringify(published) === JSON.stringify(wanted)
   if (!right) await runFile(c, config.primary, '040_publication.sql', { publication: config.publication, tables: qualifiedTables(config) })
-  c.steps.ok(`primary: publication ${config.publication} FOR TABLE ${config.tables.join(', ')}${pub.n === 1 && !right ? ' (table list converged)' : ''}`, !right)
+  const removed = pub.n === 1 ? published.filter(t => !wanted.includes(t)) : []
+  const added = pub.n === 1 ? wanted.filter(t => !published.includes(t)) : []
+  if (removed.length) {
+    c.steps.warn(`primary: ${config.publication} no longer publishes ${removed.join(', ')} (not in PUBLICATION_TABLES): their changes stop reaching the replicas; add them to PUBLICATION_TABLES in .env to keep them`)
+  }
+  c.steps.ok(`primary: publication ${config.publication} FOR TABLE ${config.tables.join(', ')}${added.length ? ` (added ${added.join(', ')})` : ''}`, !right)
+}
+
+/**
+ * A subscription made before a table was published does not have it until REFRESH PUBLICATION.
+ * The new tables are copied, so they must be empty on the replica (rows there would collide).
+ */
+async function refreshIfBehind(c: SetupContext, replica: NodeSpec, sql: Sql, name: string): Promise<boolean> {
+  const subscribed = (await sql`
+    select c.relname from pg_subscription_rel r join pg_subscription s on s.oid = r.srsubid join pg_class c on c.oid = r.srrelid
+    where s.subname = ${name}`).map(r => r.relname as string)
+  const missing = c.config.tables.filter(t => !subscribed.includes(t))
+  const dropped = subscribed.filter(t => !c.config.tables.includes(t))
+  if (missing.length === 0 && dropped.length === 0) return false
+  const occupied = []
+  for (const t of missing) if ((await sql.unsafe(`select exists (select 1 from public."${t}") as rows`))[0].rows) occupied.push(t)
+  if (occupied.length) {
+    c.steps.fail(`${replica.name}: ${name} must add ${missing.join(', ')}, but ${occupied.join(', ')} already hold rows there; the copy would collide. Empty them on ${replica.name} (their rows come back from the PRIMARY), then run make replicate again`)
+    return false
+  }
+  await runFile(c, replica, '055_refresh_subscription.sql', { subscription: name })
+  c.steps.ok(`${replica.name}: ${name} refreshed${missing.length ? `: copies ${missing.join(', ')}` : ''}${dropped.length ? `; stops applying ${dropped.join(', ')}` : ''}`, true)
+  return true
 }
 
 export interface Ready {
@@ -122,14 +149,14 @@ export interface Ready {
  * Every subscription is created first, then their initial copies are awaited together (side by
  * side, not one replica after the other). Returns the subscriptions that are ready.
  */
-export async function subscriptions(c: SetupContext): Promise<Ready[]> {
+export async function subscriptions(c: SetupContext, primary: Sql): Promise<Ready[]> {
   const created: { replica: NodeSpec; sql: Sql }[] = []
   try {
     for (const replica of c.config.replicas) {
       const sql = await connectChecked(replica)
       let waitForIt = false
       try {
-        waitForIt = await subscription(c, replica, sql)
+        waitForIt = await subscription(c, replica, sql, primary)
       } finally {
         if (waitForIt) created.push({ replica, sql })
         else await sql.end()
@@ -157,17 +184,24 @@ export async function subscriptions(c: SetupContext): Promise<Ready[]> {
 }
 
 /** True when the subscription exists (or was just created) and is enabled: worth waiting for. */
-async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql): Promise<boolean> {
+async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql, primary: Sql): Promise<boolean> {
   const { config, steps } = c
   const name = subscriptionName(replica)
   const conninfo = subscriptionConninfo(config, c.password)
-  const [existing] = await sql`select subenabled, subconninfo, substream::text not in ('false', 'f') as streaming from pg_subscription where subname = ${name}`
+  const [existing] = await sql`select subenabled, subconninfo, subslotname, substream::text not in ('false', 'f') as streaming from pg_subscription where subname = ${name}`
+  if (existing?.subslotname) {
+    const [slot] = await primary`select wal_status from pg_replication_slots where slot_name = ${existing.subslotname}`
+    if (!slot || slot.wal_status === 'lost') {
+      steps.fail(`${replica.name}: ${name}'s slot ${existing.subslotname} is ${slot ? 'lost (wal_status lost)' : 'gone from the PRIMARY'}: it can never resume; resync it with make sync ARGS="--replica ${replica.name} --yes"`)
+      return false
+    }
+  }
   if (existing && !existing.subenabled) {
     steps.warn(`${replica.name}: ${name} exists but is disabled — left alone; see make check, then ALTER SUBSCRIPTION ${name} ENABLE or resync with make sync`)
     return false
   }
   if (existing && existing.subconninfo === conninfo && existing.streaming) {
-    steps.ok(`${replica.name}: ${name} exists and is enabled`, false)
+    if (!(await refreshIfBehind(c, replica, sql, name))) steps.ok(`${replica.name}: ${name} exists and is enabled, its tables those of the publication`, false)
     return true
   }
   if (!existing && !(await readyForInitialCopy(c, replica, sql))) return false

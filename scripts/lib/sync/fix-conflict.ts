@@ -9,7 +9,8 @@ import { runSqlFile } from '../sql-files.js'
 import { Steps } from '../steps.js'
 import { waitFor } from '../wait.js'
 import { compareWithPrimary, reportEquality } from './compare.js'
-import { type ApplyFailure, lastApplyFailure, readServerLog } from '../replication/worker-log.js'
+import { formatBytes } from '../output.js'
+import { type ApplyCause, type ApplyFailure, classifyApplyError, lastApplyFailure, readServerLog } from '../replication/worker-log.js'
 import { resyncReplica } from './resync.js'
 
 export interface FixOptions {
@@ -26,6 +27,9 @@ export interface Stopped {
   oid: number
   enabled: boolean
   failure: ApplyFailure | null
+  cause: ApplyCause | null
+  /** WAL from the slot's confirmed position to the failing commit: at most what SKIP throws away. */
+  skipBytes: number | null
   source: string
 }
 
@@ -39,7 +43,7 @@ export interface FixResult {
 async function inspect(config: Config, replica: NodeSpec, sql: Sql, steps: Steps): Promise<Stopped | null> {
   const subscription = subscriptionName(replica)
   const [sub] = await sql`
-    select s.oid::int8 as oid, s.subenabled as enabled, coalesce(st.apply_error_count, 0)::int8 as errors,
+    select s.oid::int8 as oid, s.subenabled as enabled, s.subslotname as slotname, coalesce(st.apply_error_count, 0)::int8 as errors,
            (select remote_lsn::text from pg_replication_origin_status where external_id = 'pg_' || s.oid) as applied
     from pg_subscription s left join pg_stat_subscription_stats st on st.subid = s.oid where s.subname = ${subscription}`
   if (!sub) { steps.show(`${replica.name}: no subscription ${subscription}`); return null }
@@ -51,7 +55,13 @@ async function inspect(config: Config, replica: NodeSpec, sql: Sql, steps: Steps
     const [{ past }] = await sql`select ${sub.applied}::pg_lsn >= ${failure.finishLsn}::pg_lsn as past`
     if (past) failure = null
   }
-  return { replica, subscription, oid: Number(sub.oid), enabled: sub.enabled, failure, source: log.source }
+  const [slot] = failure ? await withNode(config.primary, primary => primary`
+    select pg_wal_lsn_diff(${failure!.finishLsn}::pg_lsn, confirmed_flush_lsn)::int8 as bytes
+    from pg_replication_slots where slot_name = ${sub.slotname ?? subscription}`) : []
+  return {
+    replica, subscription, oid: Number(sub.oid), enabled: sub.enabled, failure, cause: failure ? classifyApplyError(failure.error) : null,
+    skipBytes: slot ? Number(slot.bytes) : null, source: log.source,
+  }
 }
 
 export function describeStopped(s: Stopped): string {
@@ -63,11 +73,24 @@ export function describeStopped(s: Stopped): string {
     `    finish LSN:   ${f.finishLsn}   (from ${s.source}, logged ${f.loggedAt})`
 }
 
+const skipSize = (s: Stopped) => (s.skipBytes === null ? 'its size unknown' : `up to ${formatBytes(Math.max(0, s.skipBytes))} of WAL`)
+
+/** Why resync and SKIP are the wrong tools: the failure is not a conflicting row. */
+function notAConflict(s: Stopped): string | null {
+  switch (s.cause) {
+    case 'missing-column': return `the failure is schema drift, not a conflicting row: add the column on ${s.replica.name} as make check prints it (ALTER TABLE … ADD COLUMN …); apply then resumes by itself with nothing lost`
+    case 'permission': return `the failure is a missing privilege on ${s.replica.name}, not a conflicting row: grant it; apply then resumes by itself with nothing lost`
+    default: return null
+  }
+}
+
 function choices(s: Stopped, lsn: string): string {
   const r = s.replica.name
+  const other = notAConflict(s)
+  if (other) return `    ${other}`
   return `    choose one:\n` +
-    `      --resync --yes  resynchronise ${r} (make sync): lossless — its rows that conflict are removed and every table is copied again\n` +
-    `      --skip --yes    ALTER SUBSCRIPTION ${s.subscription} SKIP (lsn = '${lsn}'): the WHOLE transaction ${s.failure?.remoteXid ?? ''} is dropped on ${r},\n` +
+    `      --resync --yes  resynchronise ${r} (make sync): every table copied again from the PRIMARY; ${r}'s current rows are saved first, and the ones it alone has are listed\n` +
+    `      --skip --yes    ALTER SUBSCRIPTION ${s.subscription} SKIP (lsn = '${lsn}'): the WHOLE transaction ${s.failure?.remoteXid ?? ''} is dropped on ${r} (${skipSize(s)}),\n` +
     `                      every row it wrote, not only the conflicting one: ${r} diverges from the PRIMARY (make sync repairs it later)`
 }
 
@@ -115,6 +138,8 @@ export async function fixConflicts(config: Config, opts: FixOptions, steps = new
       if (!opts.choice) {
         steps.show(choices(stopped, lsn ?? '<finish LSN>'))
         result.left++
+      } else if (notAConflict(stopped)) {
+        throw new ReplkitError(`${replica.name}: not repaired with --${opts.choice}: ${notAConflict(stopped)}`, 2)
       } else if (opts.choice === 'resync') {
         await resync(config, stopped, sql, opts, steps)
       } else if (!lsn) {

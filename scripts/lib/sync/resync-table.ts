@@ -11,6 +11,8 @@ import { subscriptionName } from '../replication/names.js'
 import { waitForCatchup } from '../replication/waits.js'
 import { type ResyncRun, type ResyncTimes, waitReady } from './resync.js'
 import { runSqlFile } from '../sql-files.js'
+import { proveCopyCanSucceed } from './guard.js'
+import { describeSaved, saveBeforeDiscarding } from './save.js'
 
 /** Tables (other than itself) whose foreign keys reference table on this node. */
 async function referencedBy(sql: Sql, table: string): Promise<string[]> {
@@ -48,6 +50,9 @@ export async function resyncTable(config: Config, replica: NodeSpec, table: stri
   const subscription = subscriptionName(replica)
   const [sub] = await replicaSql`select 1 from pg_subscription where subname = ${subscription}`
   if (!sub) throw new ReplkitError(`${replica.name} has no subscription ${subscription}: resync the whole replica (make sync ARGS="--replica ${replica.name} --yes")`, 2)
+  await proveCopyCanSucceed(config, replica, primary, replicaSql, [table], true)
+  const saved = dryRun ? null : await saveBeforeDiscarding(config, replica, primary, replicaSql, [table])
+  if (saved) run.say(`${replica.name}: saved ${table}'s rows before emptying it, in ${saved.dir}${describeSaved(saved, replica.name).map(l => `\n      ${l}`).join('')}`)
   const temporary = `${config.publication}_without_${table}`.slice(0, 63)
   const others = config.tables.filter(t => t !== table).map(t => `public.${t}`).join(', ')
   const file = (name: string, vars: Record<string, string>, node: NodeSpec = replica) => runSqlFile(node, `sql/sync/${name}`, { vars, dryRun })
