@@ -1,7 +1,8 @@
 -- Every node: version, the settings logical replication needs, and how much of the walsender
 -- and slot capacity is in use. pending_restart is true when the configuration files hold a new
 -- value that only a restart applies (wal_level and the max_* settings are restart-only).
--- has_fingerprint: make schema installed replkit's checksum function here.
+-- has_fingerprint: make schema installed replkit's checksum function here. tls: this very
+-- session's TLS version (NULL: unencrypted), so the report shows how replkit reached the node.
 SELECT current_setting('server_version') AS version,
        pg_is_in_recovery() AS in_recovery,
        (SELECT json_object_agg(name, json_build_object('setting', setting, 'pending_restart', pending_restart))
@@ -11,4 +12,5 @@ SELECT current_setting('server_version') AS version,
                         'max_slot_wal_keep_size', 'max_wal_size', 'wal_segment_size')) AS settings,
        (SELECT count(*)::int FROM pg_stat_replication) AS wal_senders_used,
        (SELECT count(*)::int FROM pg_replication_slots) AS slots_used,
-       to_regprocedure('replkit.table_fingerprint(regclass)') IS NOT NULL AS has_fingerprint;
+       to_regprocedure('replkit.table_fingerprint(regclass)') IS NOT NULL AS has_fingerprint,
+       (SELECT CASE WHEN ssl THEN version END FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS tls;

@@ -26,8 +26,10 @@ export const conflict: Drill = {
       }, timeoutMs)
       if (stopped === undefined) fail(`${target.name}'s apply worker did not fail on the duplicate sku`)
       const report = await runCheck(config)
-      if (report.exitCode !== 2 || !report.verdicts.some(v => /apply error/.test(v.problem))) fail(`make check did not report the apply error with exit 2 (exit ${report.exitCode})`)
-      proofs.push('make check: exit 2 with the apply-errors verdict')
+      const named = report.verdicts.find(v => v.problem.includes(`stopped by a key conflict: Key (sku)=(${sku}) already exists.`))
+      if (report.exitCode !== 2 || !named) fail(`make check did not name the key conflict with exit 2 (exit ${report.exitCode}):\n${report.verdicts.map(v => v.problem).join('\n')}`)
+      if (!/make fix-conflict ARGS="--replica /.test(named!.fix)) fail(`make check's fix for the conflict is not make fix-conflict: ${named!.fix}`)
+      proofs.push('make check: exit 2, names the conflicting key and prints make fix-conflict')
       const shown = await fixConflicts(config, { replica: target.name, choice: null, dryRun: false, timeoutMs }, new Steps(true))
       const failure = shown.stopped[0]?.failure
       const lsn = failure?.finishLsn

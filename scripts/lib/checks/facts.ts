@@ -28,6 +28,8 @@ export interface ServerFacts {
   slotsUsed: number
   /** make schema installed replkit.table_fingerprint here (checksums need it). */
   hasFingerprint: boolean
+  /** The TLS version of replkit's own session to the node; null when unencrypted. */
+  tls: string | null
 }
 
 export interface Publication {
@@ -185,7 +187,7 @@ async function serverFacts(sql: Sql): Promise<ServerFacts> {
   for (const [name, s] of Object.entries(row.settings as Record<string, { setting: string; pending_restart: boolean }>)) {
     settings[name] = { setting: s.setting, pendingRestart: s.pending_restart }
   }
-  return { version: row.version, inRecovery: row.in_recovery, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used, hasFingerprint: row.has_fingerprint }
+  return { version: row.version, inRecovery: row.in_recovery, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used, hasFingerprint: row.has_fingerprint, tls: row.tls ?? null }
 }
 
 async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts>> {

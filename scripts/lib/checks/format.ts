@@ -47,10 +47,11 @@ function nodesTable(facts: ClusterFacts): string {
       s ? (pending.length ? colour.yellow(pending.join(', ')) : 'no') : null,
       s ? `${s.walSendersUsed}/${setting('max_wal_senders')}` : null,
       s ? `${s.slotsUsed}/${setting('max_replication_slots')}` : null,
+      s ? s.tls ?? colour.yellow('no') : null,
       n.label,
     ]
   })
-  return formatTable(['node', 'role', 'state', 'version', 'wal_level', 'restart pending', 'wal senders', 'slots', 'address'], rows)
+  return formatTable(['node', 'role', 'state', 'version', 'wal_level', 'restart pending', 'wal senders', 'slots', 'tls', 'address'], rows)
 }
 
 function publicationTable(facts: ClusterFacts): string {
