@@ -66,7 +66,7 @@ replication('replicate sets wal_level with a restart, and every replica ends wit
   const r = await replicated()
   outputs.push(r.stdout)
   assert.match(r.stdout, /wal_level was replica; set to logical and restarted \(SHOW wal_level = logical\)/)
-  assert.match(r.stdout, /sub_replica1 created \(copy_data = true, sslmode=require\)/)
+  assert.match(r.stdout, /sub_replica1 created \(copy_data = true, streaming = on, sslmode=require\)/)
   const { code, report } = await verify(['publication', 'subscription', 'seed', 'rows'])
   assert.is(code, 0, JSON.stringify(report.suites.filter(s => !s.ok)))
   assert.is(report.suites.length, 1 + 2 + 1 + 2)

@@ -6,6 +6,7 @@ import { colour, formatTable } from '../output.js'
 import type { LatencyRun, LoadedLatencyRun } from './canary-latency.js'
 import type { CheckWall } from './check-wall.js'
 import type { InitialCopy } from './initial-copy.js'
+import type { LargeTransaction } from './large-transaction.js'
 import { type Machine, describeMachine } from './machine.js'
 import { type CdfSeries, barChart, cdfPlot } from './plots.js'
 import type { ConsistencyBenchReport } from './consistency.js'
@@ -22,6 +23,7 @@ export interface BenchReport {
   initialCopy: InitialCopy
   canary: { idle: LatencyRun; load: LoadedLatencyRun }
   consistency: ConsistencyBenchReport
+  largeTransaction: LargeTransaction
   check: CheckWall
   targets: Target[]
   plots: { latencyCdf: string; throughput: string }
@@ -67,6 +69,8 @@ export async function writePlots(dir: string, r: Omit<BenchReport, 'plots' | 'ta
   return { latencyCdf, throughput }
 }
 
+const config_replicas = (r: BenchReport) => r.initialCopy.replicas
+
 export function formatSummary(r: BenchReport): string {
   const out: string[] = []
   const section = (title: string) => out.push('', colour.bold(title))
@@ -102,6 +106,13 @@ export function formatSummary(r: BenchReport): string {
     ['fetch every row to the client and compare (baseline)', Number((c.clientFetchMs / 1000).toFixed(2))],
     [`--diff products: find ${c.changedRows} changed rows (${c.diffRoundTrips} round trips)`, Number((c.diffMs / 1000).toFixed(2))],
     ['--diff beyond one checksum pass', Number((c.diffBeyondChecksumMs / 1000).toFixed(2))],
+  ]))
+
+  const lt = r.largeTransaction
+  section(`One large transaction: ${n(lt.rows)} order rows in one INSERT (${(lt.walBytes / 1024 / 1024).toFixed(0)} MB of WAL)`)
+  out.push(formatTable(['measurement', 'seconds'], [
+    ['the INSERT on the PRIMARY', Number(lt.insertSeconds.toFixed(2))],
+    [`its commit → applied on all ${config_replicas(r)} replicas`, Number(lt.appliedSeconds.toFixed(2))],
   ]))
 
   section(`make check on the healthy cluster (${r.check.runs} runs, each a new process)`)
