@@ -209,6 +209,29 @@ faults('a slot invalidated by max_slot_wal_keep_size: lost, never "ENABLE"; the 
   assert.is(after.code, 0, JSON.stringify(after.verdicts))
 })
 
+faults('a large transaction being applied: "N to apply" and a warning, never "caught up"; it lands whole, nothing to fix', async () => {
+  const sql = db(config.primary)
+  try {
+    await sql`insert into public.orders (customer_email, total) select 'large@replkit.test', g % 100 from generate_series(1, 300000) g`
+    const run = await runScript('check-replication', ['--json', '--max-lag', '1'])
+    const r = JSON.parse(run.stdout) as Report & { lag: { replica: string; bytes: number; caughtUp: boolean }[] }
+    const behind = r.lag.filter(l => !l.caughtUp)
+    assert.ok(behind.length > 0, `every replica caught up already: ${JSON.stringify(r.lag)}`)
+    for (const l of behind) {
+      assert.ok(l.bytes > 1024 * 1024, JSON.stringify(l))
+      const v = find(r, new RegExp(`^${l.replica} has .* of the PRIMARY's WAL still to apply`))
+      assert.ok(v, JSON.stringify(r.verdicts))
+      assert.is(v!.level, 'warning')
+    }
+    assert.not.ok(r.verdicts.some(v => v.level === 'critical'), JSON.stringify(r.verdicts))
+    await provenEqual()
+  } finally {
+    await sql`delete from public.orders where customer_email = 'large@replkit.test'`
+    await sql.end()
+    await provenEqual()
+  }
+})
+
 faults('a wrong admin password is a login failure to fix in the URL, not a PRIMARY to start', async () => {
   const url = new URL(process.env.PRIMARY_URL ?? 'postgres://postgres:postgres@127.0.0.1:54321/shop')
   url.password = 'wrong'

@@ -1,7 +1,7 @@
 // The apply failure read from a replica's server log: key, relation and finish LSN.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { classifyApplyError, lastApplyFailure, lastWorkerError } from '../../scripts/lib/replication/worker-log.js'
+import { classifyApplyError, currentApplyFailure, lastApplyFailure, lastWorkerError, lsnNumber } from '../../scripts/lib/replication/worker-log.js'
 
 const log = `2026-11-24 00:34:40.113 UTC [24473] ERROR:  duplicate key value violates unique constraint "products_sku_key"
 2026-11-24 00:34:40.113 UTC [24473] DETAIL:  Key (sku)=(OLD) already exists.
@@ -55,6 +55,13 @@ test('a connect failure logged by the apply worker is found, with its time; a mi
   assert.is(failure.finishLsn, '0/1C9FBD28')
   assert.is(failure.relation, null)
   assert.is(classifyApplyError(failure.error), 'missing-column')
+})
+
+test('a logged failure the origin has applied past is history; one ahead of it is current', () => {
+  assert.is(currentApplyFailure(log, 16598, '0/19D2B00'), null)
+  assert.is(currentApplyFailure(log, 16598, '0/19D2A80')?.finishLsn, '0/19D2B00')
+  assert.is(currentApplyFailure(log, 16598, null)?.finishLsn, '0/19D2B00')
+  assert.ok(lsnNumber('1/0') > lsnNumber('0/FFFFFFFF'))
 })
 
 test.run()

@@ -6,7 +6,7 @@ import { type FailureKind, NodeError, type Sql, connectChecked, describeDbError 
 import { subscriptionName } from '../replication/names.js'
 import { type SequenceValue, ownedSequences } from '../replication/sequences.js'
 import {
-  type ApplyCause, type ApplyFailure, type WorkerError, classifyApplyError, lastApplyFailure, lastWorkerError, readServerLog,
+  type ApplyCause, type ApplyFailure, type WorkerError, classifyApplyError, currentApplyFailure, lastWorkerError, readServerLog,
 } from '../replication/worker-log.js'
 import { type Column, tableColumns } from './schema-drift.js'
 import { ReplkitError } from '../errors.js'
@@ -154,12 +154,6 @@ export interface NodeConnection {
 
 const query = checkQuery
 
-/** An LSN ("16/B374D848") as a number that orders like the LSN. */
-export const lsnNumber = (lsn: string): bigint => {
-  const [hi, lo] = lsn.split('/')
-  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`)
-}
-
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 
 /** Opens every node in parallel; two connections each so checksums overlap catalog queries. */
@@ -242,9 +236,7 @@ async function commonFacts(sql: Sql, tables: string[]) {
 async function workerLog(config: Config, spec: NodeSpec, sql: Sql, subs: Subscription[]): Promise<WorkerLog> {
   const log = await readServerLog(config, spec, sql)
   const sub = subs.find(s => s.name === subscriptionName(spec))
-  let failure = log.text && sub ? lastApplyFailure(log.text, sub.id) : null
-  // A failure the worker has since applied past (or skipped) is history, not the cause.
-  if (failure && sub?.appliedLsn && lsnNumber(sub.appliedLsn) >= lsnNumber(failure.finishLsn)) failure = null
+  let failure = log.text && sub ? currentApplyFailure(log.text, sub.id, sub.appliedLsn) : null
   let workerError = log.text ? lastWorkerError(log.text) : null
   // Of the two kinds of logged error, only the newer tells what is happening now.
   if (failure && workerError) {

@@ -122,3 +122,19 @@ export function lastWorkerError(log: string): WorkerError | null {
   }
   return null
 }
+
+/** An LSN ("16/B374D848") as a number that orders like the LSN. */
+export const lsnNumber = (lsn: string): bigint => {
+  const [hi, lo] = lsn.split('/')
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`)
+}
+
+/**
+ * The subscription's last logged failure, unless the worker has since applied past it (or
+ * skipped it): appliedLsn is the replication origin's remote_lsn, the last commit applied.
+ */
+export function currentApplyFailure(log: string, subscriptionOid: number, appliedLsn: string | null): ApplyFailure | null {
+  const failure = lastApplyFailure(log, subscriptionOid)
+  if (failure && appliedLsn && lsnNumber(appliedLsn) >= lsnNumber(failure.finishLsn)) return null
+  return failure
+}

@@ -10,7 +10,7 @@ import { Steps } from '../steps.js'
 import { waitFor } from '../wait.js'
 import { compareWithPrimary, reportEquality } from './compare.js'
 import { formatBytes } from '../output.js'
-import { type ApplyCause, type ApplyFailure, classifyApplyError, lastApplyFailure, readServerLog } from '../replication/worker-log.js'
+import { type ApplyCause, type ApplyFailure, classifyApplyError, currentApplyFailure, readServerLog } from '../replication/worker-log.js'
 import { resyncReplica } from './resync.js'
 
 export interface FixOptions {
@@ -49,12 +49,7 @@ async function inspect(config: Config, replica: NodeSpec, sql: Sql, steps: Steps
   if (!sub) { steps.show(`${replica.name}: no subscription ${subscription}`); return null }
   if (Number(sub.errors) === 0) { steps.ok(`${replica.name}: ${subscription} has no apply errors`, false); return null }
   const log = await readServerLog(config, replica, sql)
-  let failure = log.text ? lastApplyFailure(log.text, Number(sub.oid)) : null
-  if (failure && sub.applied) {
-    // A failure the worker has since got past (applied or skipped) is history, not the conflict.
-    const [{ past }] = await sql`select ${sub.applied}::pg_lsn >= ${failure.finishLsn}::pg_lsn as past`
-    if (past) failure = null
-  }
+  const failure = log.text ? currentApplyFailure(log.text, Number(sub.oid), sub.applied) : null
   const [slot] = failure ? await withNode(config.primary, primary => primary`
     select pg_wal_lsn_diff(${failure!.finishLsn}::pg_lsn, confirmed_flush_lsn)::int8 as bytes
     from pg_replication_slots where slot_name = ${sub.slotname ?? subscription}`) : []
