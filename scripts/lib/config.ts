@@ -5,11 +5,14 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import dotenv from 'dotenv'
 import { ConfigError, ReplkitError } from './errors.js'
-import { SSL_MODES, type SslMode } from './libpq.js'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
 export type Role = 'primary' | 'replica'
+
+/** libpq's sslmode values, weakest first. */
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
+export type SslMode = typeof SSL_MODES[number]
 
 export interface NodeSpec {
   name: string

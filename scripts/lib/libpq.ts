@@ -6,9 +6,6 @@ import type { ConnectionOptions } from 'node:tls'
 import type { NodeSpec } from './config.js'
 import { ReplkitError } from './errors.js'
 
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
-export type SslMode = typeof SSL_MODES[number]
-
 export interface ClientEnvOptions {
   database?: string
   connectTimeoutSeconds?: number

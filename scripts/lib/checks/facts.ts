@@ -8,7 +8,7 @@ import { type SequenceValue, ownedSequences } from '../replication/sequences.js'
 import {
   type ApplyCause, type ApplyFailure, type WorkerError, classifyApplyError, currentApplyFailure, lastWorkerError, readServerLog,
 } from '../replication/worker-log.js'
-import { type Column, tableColumns } from './schema-drift.js'
+import { type Column, tableColumns } from '../replication/schema-drift.js'
 import { ReplkitError } from '../errors.js'
 import { checkQuery } from '../sql-files.js'
 import { type TableSum, tableSums } from './fingerprint.js'

@@ -4,7 +4,7 @@
 import { formatBytes } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts, Slot } from './facts.js'
-import { type Level, type Thresholds, type Verdict, subscriptionOf } from './verdicts.js'
+import { type Level, type Thresholds, type Verdict, subscriptionOf } from './figures.js'
 
 const restartOnly = ['wal_level', 'max_wal_senders', 'max_replication_slots', 'max_worker_processes', 'max_logical_replication_workers']
 

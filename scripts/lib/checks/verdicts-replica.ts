@@ -5,8 +5,8 @@
 import { formatBytes } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts } from './facts.js'
-import { type Drift, describeDrift, schemaDrift } from './schema-drift.js'
-import { type Level, type Thresholds, type Verdict, replicaLags, subscriptionOf } from './verdicts.js'
+import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
+import { type Level, type Thresholds, type Verdict, replicaLags, subscriptionOf } from './figures.js'
 
 const syncStates: Record<string, string> = { i: 'initializing', d: 'copying data', f: 'copy finished', s: 'synchronized' }
 

@@ -1,7 +1,7 @@
 // Preflight for make replicate: what every node is, before anything is changed. All nodes are
 // asked in parallel; every problem is collected so the operator sees them all at once.
 import { type Config, type NodeSpec, allNodes } from '../config.js'
-import { type Column, type Drift, schemaDrift, tableColumns } from '../checks/schema-drift.js'
+import { type Column, type Drift, schemaDrift, tableColumns } from './schema-drift.js'
 import { type Sql, withNode } from '../db.js'
 
 export interface NodeFacts {

@@ -1,7 +1,7 @@
 // The steps of make replicate, each checking what is there before changing it, so a second run
 // changes nothing. Every step takes the same context: config, the ✓/✗ tally, dry-run.
 import { isLocalClusterNode, localNode, restartNode } from '../cluster/local-cluster.js'
-import { describeDrift } from '../checks/schema-drift.js'
+import { describeDrift } from './schema-drift.js'
 import { ensureSchema } from '../cluster/schema.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked, withNode } from '../db.js'

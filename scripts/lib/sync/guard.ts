@@ -2,7 +2,7 @@
 // replication role can log in and read every table, a slot can be made), else a refusal that
 // names the difference and changes nothing. The runbook's "lossless" resync emptied a replica
 // whose schema had drifted; the copy could then never start.
-import { describeDrift, schemaDrift, tableColumns } from '../checks/schema-drift.js'
+import { describeDrift, schemaDrift, tableColumns } from '../replication/schema-drift.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked } from '../db.js'
 import { ReplkitError } from '../errors.js'

@@ -1,0 +1,104 @@
+// Figures derived from the facts that every verdict module shares: the verdict's shape, each
+// replica's subscription and lag, and each table compared with the PRIMARY. Pure.
+import type { ClusterFacts, ReplicaFacts, Subscription } from './facts.js'
+import { subscriptionName } from '../replication/names.js'
+
+export type Level = 'warning' | 'critical'
+
+export interface Verdict {
+  level: Level
+  node: string
+  problem: string
+  fix: string
+}
+
+export interface Thresholds {
+  /** Lag above this many bytes is a WARNING. */
+  maxLagBytes: number
+  /** A slot retaining more WAL than this is CRITICAL (the PRIMARY's disk fills). */
+  maxRetainedBytes: number
+}
+
+export interface CanaryArrival {
+  replica: string
+  status: 'arrived' | 'late' | 'skipped'
+  /** Insert committed on the PRIMARY → row visible on the replica, on one client clock. */
+  ms: number | null
+  reason: string | null
+}
+
+export interface CanaryFacts {
+  sku: string | null
+  timeoutMs: number
+  arrivals: CanaryArrival[]
+  error: string | null
+}
+
+export function subscriptionOf(replica: ReplicaFacts): Subscription | undefined {
+  return replica.subscriptions.find(s => s.name === subscriptionName(replica))
+}
+
+export interface Lag {
+  replica: string
+  subscription: string
+  /** walsender: replay_lsn in pg_stat_replication; slot: confirmed_flush_lsn when no walsender runs. */
+  source: 'walsender' | 'slot' | null
+  bytes: number | null
+  replayLagMs: number | null
+  /** Streaming with nothing left to apply: the only state that earns the words "caught up". */
+  caughtUp: boolean
+}
+
+/**
+ * Lag per replica, measured on the PRIMARY (a replica's own WAL position says nothing about it):
+ * the larger of the walsender's replay position and the slot's confirmed_flush_lsn, so a large
+ * transaction the slot still holds is never shown as caught up.
+ */
+export function replicaLags(facts: ClusterFacts): Lag[] {
+  return facts.replicas.map(replica => {
+    const subscription = subscriptionName(replica)
+    const slotName = subscriptionOf(replica)?.slotName ?? subscription
+    const sender = facts.primary.walSenders.find(w => w.applicationName === subscription)
+    const slot = facts.primary.slots.find(s => s.name === slotName)
+    if (sender) {
+      const bytes = Math.max(sender.lagBytes ?? 0, slot?.unconfirmedBytes ?? 0)
+      return { replica: replica.name, subscription, source: 'walsender', bytes, replayLagMs: sender.replayLagMs, caughtUp: bytes === 0 }
+    }
+    if (slot) return { replica: replica.name, subscription, source: 'slot', bytes: slot.unconfirmedBytes, replayLagMs: null, caughtUp: false }
+    return { replica: replica.name, subscription, source: null, bytes: null, replayLagMs: null, caughtUp: false }
+  })
+}
+
+export type CellState = 'reference' | 'match' | 'differs' | 'missing' | 'unknown'
+
+export interface TableCell {
+  node: string
+  rows: number | null
+  checksum: string | null
+  state: CellState
+}
+
+export interface TableComparison {
+  table: string
+  cells: TableCell[]
+}
+
+/** Each table on each node against the PRIMARY's row count and checksum. */
+export function compareTables(facts: ClusterFacts): TableComparison[] {
+  return facts.tables.map(table => {
+    const reference = facts.primary.tables.find(t => t.table === table)
+    const cells = [facts.primary, ...facts.replicas].map((node): TableCell => {
+      const sum = node.tables.find(t => t.table === table)
+      const cell = { node: node.name, rows: sum?.rows ?? null, checksum: sum?.checksum ?? null }
+      if (!node.up || !sum) return { ...cell, state: 'unknown' }
+      if (!sum.exists) return { ...cell, state: 'missing' }
+      if (node === facts.primary) return { ...cell, state: 'reference' }
+      if (!reference?.exists) return { ...cell, state: 'unknown' }
+      const same = sum.rows === reference.rows && sum.checksum === reference.checksum
+      return { ...cell, state: same ? 'match' : 'differs' }
+    })
+    return { table, cells }
+  })
+}
+
+
