@@ -258,4 +258,18 @@ test('warnings come after criticals; formatBytes reads like pg_size_pretty', () 
   assert.equal([0, 1023, 1024, 1536, 5 * 1024 ** 3].map(formatBytes), ['0 B', '1023 B', '1.0 kB', '1.5 kB', '5.0 GB'])
 })
 
+test('sender and receiver timeouts under 30 s warn, with PostgreSQL\'s 60 s as the fix', () => {
+  const facts = healthy()
+  facts.primary.server!.settings = { ...settings(), wal_sender_timeout: { setting: '5000', pendingRestart: false } }
+  facts.replicas[1].server!.settings = { ...settings('replica'), wal_receiver_timeout: { setting: '5000', pendingRestart: false } }
+  assert.equal(problems(facts).map(p => p.split(':')[0]), [
+    'warning wal_sender_timeout is 5s on primary',
+    'warning wal_receiver_timeout is 5s on replica2',
+  ])
+  assert.match(problems(facts)[0], /ALTER SYSTEM SET wal_sender_timeout = '60s'; SELECT pg_reload_conf\(\)/)
+  facts.primary.server!.settings.wal_sender_timeout.setting = '60000'
+  facts.replicas[1].server!.settings.wal_receiver_timeout = { setting: '0', pendingRestart: false }
+  assert.equal(problems(facts), [])
+})
+
 test.run()

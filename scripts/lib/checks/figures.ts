@@ -101,4 +101,9 @@ export function compareTables(facts: ClusterFacts): TableComparison[] {
   })
 }
 
-
+/** A sender or receiver timeout (pg_settings reports ms) shorter than 30 s, as "5s"; 0 disables it. */
+export function shortTimeout(ms: string | undefined): string | null {
+  if (ms === undefined) return null
+  const value = Number(ms)
+  return value > 0 && value < 30_000 ? `${value / 1000}s` : null
+}

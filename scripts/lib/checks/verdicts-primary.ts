@@ -4,7 +4,7 @@
 import { formatBytes } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts, Slot } from './facts.js'
-import { type Level, type Thresholds, type Verdict, subscriptionOf } from './figures.js'
+import { type Level, type Thresholds, type Verdict, shortTimeout, subscriptionOf } from './figures.js'
 
 const restartOnly = ['wal_level', 'max_wal_senders', 'max_replication_slots', 'max_worker_processes', 'max_logical_replication_workers']
 
@@ -40,6 +40,11 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
   if (keep !== null && keep >= 0 && maxWal !== null && keep < maxWal) {
     say('warning', `max_slot_wal_keep_size is ${keep} MB, below max_wal_size (${maxWal} MB): one checkpoint can invalidate the slot of a replica that is only briefly behind`,
       `ALTER SYSTEM SET max_slot_wal_keep_size = '${Math.max(4 * maxWal, 4096)}MB'; SELECT pg_reload_conf(); (or -1: no limit, the disk is then the limit)`)
+  }
+  const sender = shortTimeout(settings.wal_sender_timeout?.setting)
+  if (sender) {
+    say('warning', `wal_sender_timeout is ${sender} on primary: a replica busy applying a large transaction stops answering for longer, is dropped, and the whole transaction is sent again, for ever`,
+      `ALTER SYSTEM SET wal_sender_timeout = '60s'; SELECT pg_reload_conf(); (PostgreSQL's default)`)
   }
   publicationVerdicts(facts, say)
   for (const slot of p.slots) slotVerdict(facts, slot, t, say)

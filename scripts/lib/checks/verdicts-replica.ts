@@ -6,7 +6,7 @@ import { formatBytes } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts } from './facts.js'
 import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
-import { type Level, type Thresholds, type Verdict, replicaLags, subscriptionOf } from './figures.js'
+import { type Level, type Thresholds, type Verdict, replicaLags, shortTimeout, subscriptionOf } from './figures.js'
 
 const syncStates: Record<string, string> = { i: 'initializing', d: 'copying data', f: 'copy finished', s: 'synchronized' }
 
@@ -25,6 +25,11 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   for (const d of drift) {
     say(d.breaksApply ? 'critical' : 'warning', `schema drift: ${describeDrift(d, R)}`,
       (d.ddl ? `on ${R}: ${d.ddl} — ${d.note}` : d.note).replaceAll('--replica R ', `--replica ${R} `))
+  }
+  const receiver = shortTimeout(replica.server?.settings.wal_receiver_timeout?.setting)
+  if (receiver) {
+    say('warning', `wal_receiver_timeout is ${receiver} on ${R}: its apply worker gives up on the PRIMARY while the PRIMARY is still decoding a large transaction, and starts it again`,
+      `on ${R}: ALTER SYSTEM SET wal_receiver_timeout = '60s'; SELECT pg_reload_conf(); (PostgreSQL's default)`)
   }
   const name = subscriptionName(replica)
   const sub = subscriptionOf(replica)
