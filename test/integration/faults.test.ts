@@ -232,6 +232,22 @@ faults('a large transaction being applied: "N to apply" and a warning, never "ca
   }
 })
 
+faults('a 5 s wal_sender_timeout: a warning naming the resend loop; the printed ALTER SYSTEM puts it back', async () => {
+  await query(config.primary, `alter system set wal_sender_timeout = '5s'`)
+  await query(config.primary, 'select pg_reload_conf()')
+  try {
+    const r = await check()
+    const v = find(r, /^wal_sender_timeout is 5s on primary/)
+    assert.ok(v, JSON.stringify(r.verdicts, null, 1))
+    assert.is(r.code, 1)
+    for (const statement of /(ALTER SYSTEM SET wal_sender_timeout = '60s'); (SELECT pg_reload_conf\(\));/.exec(v!.fix)!.slice(1)) await query(config.primary, statement)
+    assert.is((await check()).code, 0)
+  } finally {
+    await query(config.primary, 'alter system reset wal_sender_timeout')
+    await query(config.primary, 'select pg_reload_conf()')
+  }
+})
+
 faults('a wrong admin password is a login failure to fix in the URL, not a PRIMARY to start', async () => {
   const url = new URL(process.env.PRIMARY_URL ?? 'postgres://postgres:postgres@127.0.0.1:54321/shop')
   url.password = 'wrong'
