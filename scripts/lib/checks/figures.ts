@@ -69,7 +69,8 @@ export function replicaLags(facts: ClusterFacts): Lag[] {
   })
 }
 
-export type CellState = 'reference' | 'match' | 'differs' | 'missing' | 'unknown'
+/** applying: the replica streams but had WAL left to apply when read, so a difference proves nothing. */
+export type CellState = 'reference' | 'match' | 'differs' | 'applying' | 'missing' | 'unknown'
 
 export interface TableCell {
   node: string
@@ -83,8 +84,13 @@ export interface TableComparison {
   cells: TableCell[]
 }
 
-/** Each table on each node against the PRIMARY's row count and checksum. */
+/**
+ * Each table on each node against the PRIMARY's row count and checksum. A replica that streams
+ * but had not applied everything when it was read is "applying", not "differs": its lag says
+ * how far behind it is (a comparison at one LSN on both sides is another issue's work).
+ */
 export function compareTables(facts: ClusterFacts): TableComparison[] {
+  const lags = replicaLags(facts)
   return facts.tables.map(table => {
     const reference = facts.primary.tables.find(t => t.table === table)
     const cells = [facts.primary, ...facts.replicas].map((node): TableCell => {
@@ -95,7 +101,9 @@ export function compareTables(facts: ClusterFacts): TableComparison[] {
       if (node === facts.primary) return { ...cell, state: 'reference' }
       if (!reference?.exists) return { ...cell, state: 'unknown' }
       const same = sum.rows === reference.rows && sum.checksum === reference.checksum
-      return { ...cell, state: same ? 'match' : 'differs' }
+      const lag = lags.find(l => l.replica === node.name)
+      const applying = lag?.source === 'walsender' && !lag.caughtUp
+      return { ...cell, state: same ? 'match' : applying ? 'applying' : 'differs' }
     })
     return { table, cells }
   })

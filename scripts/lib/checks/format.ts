@@ -113,6 +113,7 @@ function consistencyTable(report: CheckReport): string {
       case 'match': return `${cell.rows} ${colour.green('✓')}`
       case 'differs': return colour.red(`${cell.rows} ✗`)
       case 'missing': return colour.red('no table')
+      case 'applying': return colour.yellow(`${cell.rows} …`)
       case 'unknown': return cell.rows === null ? null : `${cell.rows} ?`
     }
   })])
@@ -139,7 +140,7 @@ export function formatReport(report: CheckReport): string {
     section('Subscriptions on the replicas', subscriptionTable(facts)),
     section('Replication slots on primary', slotTable(facts)),
     section('Lag, measured on primary', lagTable(report)),
-    section('Data consistency: rows per table, ✓ = same content checksum as primary', consistencyTable(report)),
+    section('Data consistency: rows per table, ✓ = same content checksum as primary, … = still applying when read', consistencyTable(report)),
   ]
   if (report.diff) parts.push(section(`Rows of ${report.diff.table} that differ from primary`, diffTable(report.diff)))
   if (report.notes.length) parts.push(section('Notes', report.notes.map(n => `  ${n}`).join('\n')))

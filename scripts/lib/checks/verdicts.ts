@@ -101,6 +101,10 @@ export function notes(facts: ClusterFacts): string[] {
       }
     }
   }
+  for (const { table, cells } of compareTables(facts)) {
+    const applying = cells.filter(c => c.state === 'applying').map(c => c.node)
+    if (applying.length) out.push(`${table} not compared on ${applying.join(', ')}: still applying the PRIMARY's WAL when read (see the lag); run make check again once caught up`)
+  }
   return out
 }
 
