@@ -283,4 +283,12 @@ test('a replica still applying when read is "not compared", a note, never a diff
   assert.ok(problems(facts).some(p => /^critical products has 10 rows on replica1, primary has 30/.test(p)))
 })
 
+test('a worker that just died on a key conflict is named by the conflict, not as "no apply worker runs"', () => {
+  const facts = healthy()
+  facts.replicas[0].subscriptions[0] = subscription('sub_replica1', { workerPid: null, applyErrorCount: 4 })
+  facts.primary.walSenders[0].lagBytes = 300
+  facts.replicas[0].log = failure('key-conflict', 'duplicate key value violates unique constraint "products_sku_key"', 'Key (sku)=(X) already exists.')
+  assert.equal(problems(facts).map(p => p.split(':')[0]), ['critical sub_replica1 is stopped by a key conflict'])
+})
+
 test.run()

@@ -131,7 +131,12 @@ replication('rollback leaves no subscription, slot or publication; replicate aga
   const refused = await run('replicate')
   assert.is(refused.code, 2)
   assert.match(refused.stdout, /already holds rows in categories, products, inventory.*--truncate-replicas --yes/)
-  outputs.push((await replicated()).stdout)
+  const truncated = await replicated()
+  outputs.push(truncated.stdout)
+  // What --truncate-replicas empties is saved first, as files psql can load again.
+  const saved = /replica1: saved the rows it held before emptying them, in (\S+) \(categories: 5, products: 30, inventory: 30\)/.exec(truncated.stdout)
+  assert.ok(saved, truncated.stdout)
+  assert.is((await readFile(join(saved![1], 'products.copy'), 'utf8')).trim().split('\n').length, 30)
   const { code, report } = await verify(['publication', 'subscription', 'rows'])
   assert.is(code, 0, JSON.stringify(report.suites.filter(s => !s.ok)))
 })

@@ -43,6 +43,8 @@ export const conflict: Drill = {
       await healthy(config, proofs)
       return { proofs, figures: { 'conflict → apply error seen ms': stopped!, 'finish LSN': lsn!, 'repair (resync) ms': repairMs } }
     } finally {
+      // Undo the fault itself first, so a failed drill does not leave apply blocked for what follows.
+      await replicaSql`delete from public.products where sku = ${sku} and title = 'on the replica only'`.catch(() => {})
       await c.primary`delete from public.products where sku = ${sku}`.catch(() => {})
       await catchUp(c, timeoutMs).catch(() => {})
       await close(c)

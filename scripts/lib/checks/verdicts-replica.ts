@@ -71,10 +71,11 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
       say('critical', `${name} is enabled but the PRIMARY has no walsender for it: it is not streaming`,
         `read ${R}'s log (${replica.log?.source ?? 'its server log'}); a worker that cannot start (max_logical_replication_workers) or cannot connect says so there`)
     }
+  } else if (sub.applyErrorCount > 0 && !lag.caughtUp && failure && failure.cause !== 'connection-lost') {
+    // Before "no worker": a worker that just died on this failure is about to die on it again.
+    say('critical', applyProblem(name, failure), causeFix(R, name, failure.cause, breaking))
   } else if (sub.workerPid === null) {
     say('critical', `${name} is enabled but no apply worker runs`, `read ${R}'s log for why the worker exits; check max_logical_replication_workers`)
-  } else if (sub.applyErrorCount > 0 && !lag.caughtUp && failure && failure.cause !== 'connection-lost') {
-    say('critical', applyProblem(name, failure), causeFix(R, name, failure.cause, breaking))
   }
   if (sub.syncErrorCount > 0 && !lag.caughtUp) {
     say('critical', `${name} has ${sub.syncErrorCount} table sync error${sub.syncErrorCount === 1 ? '' : 's'}`,

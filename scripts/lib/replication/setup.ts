@@ -7,6 +7,7 @@ import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked, withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { runSqlFile } from '../sql-files.js'
+import { saveRows } from './saved-rows.js'
 import type { Steps } from '../steps.js'
 import { printableConninfo, subscriptionConninfo } from './conninfo.js'
 import { ensureLocalHba, hbaLines } from './hba.js'
@@ -222,6 +223,10 @@ async function readyForInitialCopy(c: SetupContext, replica: NodeSpec, sql: Sql)
   if (!c.truncateReplicas) {
     steps.fail(`${replica.name}: has no subscription yet but already holds rows in ${occupied.join(', ')}; the initial copy would hit duplicate keys. Re-run with --truncate-replicas --yes to empty its tables first`)
     return false
+  }
+  if (!c.dryRun) {
+    const saved = await saveRows(config, replica, sql, occupied, '--truncate-replicas emptied these tables for the initial copy')
+    steps.ok(`${replica.name}: saved the rows it held before emptying them, in ${saved.dir} (${occupied.map(t => `${t}: ${saved.rows[t]}`).join(', ')})`, true)
   }
   await runFile(c, replica, '045_truncate_replica.sql', { tables: qualifiedTables(config) })
   steps.ok(`${replica.name}: emptied ${qualifiedTables(config)} before the initial copy (--truncate-replicas)`, true)

@@ -1,0 +1,35 @@
+// Rows a repair is about to discard on a replica, kept before it does: every row of each table it
+// empties, as psql \copy files an operator can load again, under SAVE_DIR/<time>-<replica>/.
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Config, NodeSpec } from '../config.js'
+import type { Sql } from '../db.js'
+import { psql } from '../psql.js'
+
+export interface SavedRows {
+  dir: string
+  /** table → rows saved */
+  rows: Record<string, number>
+}
+
+const stamp = () => new Date().toISOString().replace(/[:.]/g, '-')
+
+/** Saves the tables' rows; `why` heads the folder's README.txt. */
+export async function saveRows(config: Config, replica: NodeSpec, replicaSql: Sql, tables: string[], why: string): Promise<SavedRows> {
+  const dir = join(config.saveDir, `${stamp()}-${replica.name}`)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const saved: SavedRows = { dir, rows: {} }
+  for (const table of tables) {
+    // psql's \copy, as an operator would reload it (the driver's COPY stream stalled on large tables).
+    const file = join(dir, `${table}.copy`)
+    await psql(replica, { commands: [`\\copy (select * from public."${table}") to '${file.replaceAll("'", "''")}'`] })
+    await chmod(file, 0o600)
+    const [{ n }] = await replicaSql.unsafe(`select count(*)::int8 as n from public."${table}"`)
+    saved.rows[table] = Number(n)
+  }
+  await writeFile(join(dir, 'README.txt'),
+    `Rows of ${replica.name} saved by replkit (${new Date().toISOString()}) before ${why}.\n` +
+    `Reload one with: psql "<${replica.name}'s URL>" -c "\\copy public.<table> from '<table>.copy'"\n\n` +
+    `${tables.map(t => `${t}: ${saved.rows[t]} rows in ${t}.copy`).join('\n')}\n`)
+  return saved
+}
