@@ -2,7 +2,6 @@
 // the flag (never a stack trace or a page of help), and the flags several commands share.
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { EXIT } from './errors.js'
 
 export interface CliOptions {
   /** Exit code for a usage error: 3 (UNKNOWN) for monitoring commands, else 1. */
@@ -51,4 +50,3 @@ export const yesFlag = (what: string) => ({ type: 'boolean', default: false, des
 export const secondsFlag = (describe: string, defaultSeconds: number) =>
   ({ default: defaultSeconds, describe, coerce: positive('timeout') } as const)
 
-export { EXIT }

@@ -72,13 +72,15 @@ sync('a replica holding conflicting rows: fix-conflict names the key; --skip --y
 
 sync('sync-sequences: replicas raised to the PRIMARY\'s, never lowered; a second run changes nothing', async () => {
   await primary`insert into orders (customer_email) values ('replkit-seq@replkit.test')`
-  await query(replica2, "select setval('public.orders_order_number_seq', 1000000)")
+  // Ahead of the PRIMARY, whatever earlier tests took from its sequence.
+  const [{ ahead }] = await primary`select (last_value + 1000000)::text as ahead from public.orders_order_number_seq`
+  await query(replica2, `select setval('public.orders_order_number_seq', ${ahead})`)
   try {
     const first = await runScript('sync-sequences')
     assert.is(first.code, 0, first.stdout)
     assert.match(first.stdout, /replica2: public.orders_order_number_seq at or past/)
     const [r2] = await query<{ v: string }>(replica2, 'select last_value::text as v from public.orders_order_number_seq')
-    assert.is(r2.v, '1000000')
+    assert.is(r2.v, ahead)
     const second = await runScript('sync-sequences')
     assert.match(second.stdout, /\n0 changed/)
     assert.is((await runScript('sync-sequences', ['--report'])).code, 0)
