@@ -11,6 +11,13 @@ export async function tableStates(sql: Sql, subscription: string): Promise<{ tab
     where s.subname = ${subscription} order by 1`) as unknown as { table: string; state: string }[]
 }
 
+/** Those of the tables (schema public) that hold at least one row: a copy into them would collide. */
+export async function tablesHoldingRows(sql: Sql, tables: string[]): Promise<string[]> {
+  if (tables.length === 0) return []
+  const probe = tables.map((_, i) => `select $${i + 1}::text as t where exists (select 1 from public."${tables[i].replaceAll('"', '""')}")`).join(' union all ')
+  return (await sql.unsafe(probe, tables)).map(r => r.t as string)
+}
+
 /** pg_subscription_rel, pg_stat_subscription and pg_stat_subscription_stats for one subscription. */
 export async function subscriptionDiagnostics(sql: Sql, subscription: string): Promise<string> {
   const rel = await sql`

@@ -11,6 +11,7 @@ import { saveRows } from './saved-rows.js'
 import type { Steps } from '../steps.js'
 import { printableConninfo, subscriptionConninfo } from './conninfo.js'
 import { ensureLocalHba, hbaLines } from './hba.js'
+import { tablesHoldingRows } from './catalog.js'
 import { qualifiedTables, subscriptionName } from './names.js'
 import { type Preflight, roleState } from './preflight.js'
 import { scramMatches, scramVerifier } from './scram.js'
@@ -128,8 +129,7 @@ async function refreshIfBehind(c: SetupContext, replica: NodeSpec, sql: Sql, nam
   const missing = c.config.tables.filter(t => !subscribed.includes(t))
   const dropped = subscribed.filter(t => !c.config.tables.includes(t))
   if (missing.length === 0 && dropped.length === 0) return false
-  const occupied = []
-  for (const t of missing) if ((await sql.unsafe(`select exists (select 1 from public."${t}") as rows`))[0].rows) occupied.push(t)
+  const occupied = await tablesHoldingRows(sql, missing)
   if (occupied.length) {
     c.steps.fail(`${replica.name}: ${name} must add ${missing.join(', ')}, but ${occupied.join(', ')} already hold rows there; the copy would collide. Empty them on ${replica.name} (their rows come back from the PRIMARY), then run make replicate again`)
     return false
@@ -217,15 +217,14 @@ async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql, primar
 /** A new subscription copies every table: rows already there would collide with the copy. */
 async function readyForInitialCopy(c: SetupContext, replica: NodeSpec, sql: Sql): Promise<boolean> {
   const { config, steps } = c
-  const probe = config.tables.map(t => `select '${t}' as t where exists (select 1 from public.${t})`).join(' union all ')
-  const occupied = (await sql.unsafe(probe)).map(r => r.t as string)
+  const occupied = await tablesHoldingRows(sql, config.tables)
   if (occupied.length === 0) return true
   if (!c.truncateReplicas) {
     steps.fail(`${replica.name}: has no subscription yet but already holds rows in ${occupied.join(', ')}; the initial copy would hit duplicate keys. Re-run with --truncate-replicas --yes to empty its tables first`)
     return false
   }
   if (!c.dryRun) {
-    const saved = await saveRows(config, replica, sql, occupied, '--truncate-replicas emptied these tables for the initial copy')
+    const saved = await saveRows(config, replica, occupied, '--truncate-replicas emptied these tables for the initial copy')
     steps.ok(`${replica.name}: saved the rows it held before emptying them, in ${saved.dir} (${occupied.map(t => `${t}: ${saved.rows[t]}`).join(', ')})`, true)
   }
   await runFile(c, replica, '045_truncate_replica.sql', { tables: qualifiedTables(config) })
