@@ -1,9 +1,9 @@
 // Rows a repair is about to discard on a replica, kept before it does: every row of each table it
 // empties, as psql \copy files an operator can load again, under SAVE_DIR/<time>-<replica>/.
+import { createReadStream } from 'node:fs'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config, NodeSpec } from '../config.js'
-import type { Sql } from '../db.js'
 import { psql } from '../psql.js'
 
 export interface SavedRows {
@@ -12,10 +12,19 @@ export interface SavedRows {
   rows: Record<string, number>
 }
 
+/** Rows in a COPY text file: one line each (newlines inside values are escaped as \n). */
+async function lineCount(file: string): Promise<number> {
+  let lines = 0
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++
+  }
+  return lines
+}
+
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-')
 
 /** Saves the tables' rows; `why` heads the folder's README.txt. */
-export async function saveRows(config: Config, replica: NodeSpec, replicaSql: Sql, tables: string[], why: string): Promise<SavedRows> {
+export async function saveRows(config: Config, replica: NodeSpec, tables: string[], why: string): Promise<SavedRows> {
   const dir = join(config.saveDir, `${stamp()}-${replica.name}`)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const saved: SavedRows = { dir, rows: {} }
@@ -24,8 +33,7 @@ export async function saveRows(config: Config, replica: NodeSpec, replicaSql: Sq
     const file = join(dir, `${table}.copy`)
     await psql(replica, { commands: [`\\copy (select * from public."${table}") to '${file.replaceAll("'", "''")}'`] })
     await chmod(file, 0o600)
-    const [{ n }] = await replicaSql.unsafe(`select count(*)::int8 as n from public."${table}"`)
-    saved.rows[table] = Number(n)
+    saved.rows[table] = await lineCount(file)
   }
   await writeFile(join(dir, 'README.txt'),
     `Rows of ${replica.name} saved by replkit (${new Date().toISOString()}) before ${why}.\n` +

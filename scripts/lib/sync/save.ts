@@ -15,7 +15,7 @@ export interface Saved extends SavedRows {
 }
 
 export async function saveBeforeDiscarding(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, tables: string[]): Promise<Saved> {
-  const saved: Saved = { ...(await saveRows(config, replica, replicaSql, tables, 'a resync emptied these tables')), replicaOnly: {} }
+  const saved: Saved = { ...(await saveRows(config, replica, tables, 'a resync emptied these tables')), replicaOnly: {} }
   const nodes: NodeConnection[] = [
     { spec: config.primary, sql: primary, error: null, errorKind: null },
     { spec: replica, sql: replicaSql, error: null, errorKind: null },
