@@ -105,7 +105,7 @@ function applyProblem(name: string, f: NonNullable<NonNullable<ReplicaFacts['log
   const where = `${f.messageType ?? 'a change'}${f.relation ? ` on ${f.relation}` : ''} in remote transaction ${f.remoteXid ?? '?'} (finish LSN ${f.finishLsn})`
   switch (f.cause) {
     case 'key-conflict': return `${name} is stopped by a key conflict: ${f.detail ?? f.error} — ${where}`
-    case 'missing-column': return `${name} is stopped: ${f.error} — ${where}`
+    case 'missing-column':
     case 'permission': return `${name} is stopped: ${f.error} — ${where}`
     default: return `${name} is stopped by an apply error: ${f.error} — ${where}`
   }
