@@ -248,6 +248,25 @@ faults('a 5 s wal_sender_timeout: a warning naming the resend loop; the printed 
   }
 })
 
+faults('a disabled subscription: critical with the ENABLE to run on that replica; running it brings back the writes made meanwhile', async () => {
+  await query(replica1, `alter subscription sub_${replica1.name} disable`)
+  try {
+    await query(config.primary, `insert into public.orders (customer_email, total) values ('disabled@replkit.test', 4)`)
+    const r = await check()
+    const v = find(r, new RegExp(`^sub_${replica1.name} is disabled`))
+    assert.ok(v, JSON.stringify(r.verdicts, null, 1))
+    assert.is(r.code, 2)
+    const [, statement, node] = /^(ALTER SUBSCRIPTION \w+ ENABLE) on (\w+)$/.exec(v!.fix)!
+    await query(config.replicas.find(x => x.name === node)!, statement)
+    await provenEqual()
+    assert.is((await check()).code, 0)
+  } finally {
+    await query(replica1, `alter subscription sub_${replica1.name} enable`)
+    await query(config.primary, `delete from public.orders where customer_email = 'disabled@replkit.test'`)
+    await provenEqual()
+  }
+})
+
 faults('a wrong admin password is a login failure to fix in the URL, not a PRIMARY to start', async () => {
   const url = new URL(process.env.PRIMARY_URL ?? 'postgres://postgres:postgres@127.0.0.1:54321/shop')
   url.password = 'wrong'
