@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make setup: install what replkit needs from the project's own files; cheap and silent when all
 # is present (what it says goes to stderr, so `make check ARGS=--json` stays pure JSON).
-# PostgreSQL 15 server, pgTAP and pg_prove come from Debian; npm packages from the lockfile.
+# PostgreSQL 15 server, pgTAP and pg_prove come from Debian; npm packages from the lockfile,
+# among them the server builds of PostgreSQL 16, 17 and 18 (PG_VERSIONS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +30,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash scripts/npm-deps.sh
+
+# pgTAP is plain SQL: Debian's files make CREATE EXTENSION pgtap work in the npm builds too.
+for ext in node_modules/pg1[6-9]/native/share/postgresql/extension; do
+  [ -d "$ext" ] && [ ! -f "$ext/pgtap.control" ] && cp /usr/share/postgresql/15/extension/pgtap* "$ext/"
+done
+exit 0

@@ -35,6 +35,8 @@ export interface Config {
   replicas: NodeSpec[]
   clusterDir: string
   pgBindir: string | undefined
+  /** PG_VERSIONS: the PostgreSQL major each local-cluster node runs, by node name. */
+  localMajors: Record<string, Major>
   replicatorUser: string
   replicatorPassword: string | undefined
   publication: string
@@ -48,6 +50,24 @@ export interface Config {
   subscriptionPort: number | undefined
   /** SAVE_DIR: where repairs keep the rows they discard or overwrite (default saved/ in the project). */
   saveDir: string
+}
+
+/** The majors replkit runs and is tested on: 15 from Debian, 16–18 from the npm builds. */
+export const MAJORS = [15, 16, 17, 18] as const
+export type Major = typeof MAJORS[number]
+
+/** PG_VERSIONS: one major for every node ("17") or one per node, primary first ("15,17,18"). */
+export function parseMajors(value: string | undefined, nodes: string[]): Record<string, Major> {
+  const items = (value ?? '15').split(',').map(v => v.trim())
+  if (items.length !== 1 && items.length !== nodes.length) {
+    throw new ConfigError(`PG_VERSIONS has ${items.length} versions for ${nodes.length} nodes (${nodes.join(', ')}): give one for all, or one per node`)
+  }
+  const majors = items.map(item => {
+    const major = Number(item)
+    if (!(MAJORS as readonly number[]).includes(major)) throw new ConfigError(`PG_VERSIONS: "${item}" is not a PostgreSQL major replkit runs (${MAJORS.join(', ')})`)
+    return major as Major
+  })
+  return Object.fromEntries(nodes.map((name, i) => [name, majors[items.length === 1 ? 0 : i]]))
 }
 
 export const DEFAULT_TABLES = ['categories', 'products', 'inventory', 'orders', 'order_items', 'payments']
@@ -142,6 +162,7 @@ export function loadConfig(env: Env = loadEnv()): Config {
     replicas,
     clusterDir: isAbsolute(clusterDir) ? clusterDir : join(repoRoot, clusterDir),
     pgBindir: env.PG_BINDIR,
+    localMajors: parseMajors(env.PG_VERSIONS, [primary.name, ...names]),
     replicatorUser: identifier(env.REPLICATOR_USER ?? 'replicator', 'REPLICATOR_USER'),
     replicatorPassword: env.REPLICATOR_PASSWORD,
     publication: identifier(env.PUBLICATION ?? 'ecommerce_pub', 'PUBLICATION'),

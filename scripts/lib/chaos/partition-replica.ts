@@ -51,11 +51,11 @@ export async function startPartitionReplica(config: Config, timeoutMs: number): 
     ...config.primary, name: NAME, role: 'replica', host: net.nsAddress, port: PORT,
     label: `${config.primary.user}@${net.nsAddress}:${PORT}/${config.primary.database}`,
   }
+  const primary = localNode(config, config.primary)
   const node: LocalNode = {
-    spec, dataDir: join(config.clusterDir, NAME), logFile: join(config.clusterDir, `${NAME}.log`),
+    spec, major: primary.major, dataDir: join(config.clusterDir, NAME), logFile: join(config.clusterDir, `${NAME}.log`),
     netns: net.namespace, clientCidr: `${net.hostAddress}/32`,
   }
-  const primary = localNode(config, config.primary)
   const subscription = subscriptionName(spec)
   try {
     undo.push({ what: `stop ${NAME} and delete ${node.dataDir}`, run: () => discardNode(config, node) })

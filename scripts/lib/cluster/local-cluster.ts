@@ -6,7 +6,7 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { join, resolve, sep } from 'node:path'
 import { $ } from 'zx'
-import { type Config, type NodeSpec, allNodes, isLoopback, repoRoot } from '../config.js'
+import { type Config, type Major, type NodeSpec, allNodes, isLoopback, repoRoot } from '../config.js'
 import { connect } from '../db.js'
 import { ReplkitError } from '../errors.js'
 
@@ -15,6 +15,8 @@ const isRoot = process.getuid?.() === 0
 
 export interface LocalNode {
   spec: NodeSpec
+  /** The PostgreSQL major it runs (PG_VERSIONS). */
+  major: Major
   dataDir: string
   logFile: string
   /** Network namespace the server is started in (the partition drill's node); the host's when absent. */
@@ -31,7 +33,10 @@ export function localNode(config: Config, spec: NodeSpec): LocalNode {
   if (!isLoopback(spec.host)) {
     throw new ReplkitError(`${spec.name} is at ${spec.host}, not on loopback: the local cluster runs only 127.0.0.1 nodes`)
   }
-  return { spec, dataDir: join(config.clusterDir, spec.name), logFile: join(config.clusterDir, `${spec.name}.log`) }
+  return {
+    spec, major: config.localMajors[spec.name] ?? 15,
+    dataDir: join(config.clusterDir, spec.name), logFile: join(config.clusterDir, `${spec.name}.log`),
+  }
 }
 
 /** True when the node's URL points at a data directory of this local cluster (so replkit may restart it). */
@@ -43,9 +48,25 @@ export function tlsDir(config: Config): string {
   return join(config.clusterDir, 'tls')
 }
 
-function bin(config: Config, name: string): string {
-  const dir = config.pgBindir ?? (existsSync('/usr/lib/postgresql/15/bin') ? '/usr/lib/postgresql/15/bin' : undefined)
-  return dir ? join(dir, name) : name
+/** The npm package (a package.json alias) that brings the server build of a major above 15. */
+export const buildPackage = (major: Major) => `pg${major}`
+
+/** Where a major's initdb, pg_ctl and postgres live: Debian's 15 (or PG_BINDIR), the npm builds of 16–18. */
+export function installedBinDir(config: Config, major: Major): string {
+  return major === 15 ? config.pgBindir ?? '/usr/lib/postgresql/15/bin' : join(repoRoot, 'node_modules', buildPackage(major), 'native/bin')
+}
+
+/**
+ * The binaries the server user runs: the installed ones, or a copy under CLUSTER_DIR when that
+ * user cannot reach the checkout (a clone under /root). Made by prepareClusterDir.
+ */
+function serverBinDir(config: Config, major: Major): string {
+  const copy = join(config.clusterDir, 'servers', String(major), 'bin')
+  return existsSync(copy) ? copy : installedBinDir(config, major)
+}
+
+function bin(config: Config, node: LocalNode, name: string): string {
+  return join(serverBinDir(config, node.major), name)
 }
 
 /** Runs a server binary as the server user; inside netns when given (only root can enter one). */
@@ -71,7 +92,7 @@ export type NodeState = 'running' | 'stopped' | 'absent'
 
 export async function nodeState(config: Config, node: LocalNode): Promise<NodeState> {
   if (!existsSync(join(node.dataDir, 'PG_VERSION'))) return 'absent'
-  const result = await asServerUser(bin(config, 'pg_ctl'), ['status', '-D', node.dataDir])
+  const result = await asServerUser(bin(config, node, 'pg_ctl'), ['status', '-D', node.dataDir])
   return result.exitCode === 0 ? 'running' : 'stopped'
 }
 
@@ -128,8 +149,10 @@ async function initNode(config: Config, node: LocalNode): Promise<void> {
   await writeFile(pwfile, `${node.spec.password}\n`, { mode: 0o600 })
   await giveToServerUser(pwfile)
   try {
-    const result = await asServerUser(bin(config, 'initdb'), [
+    const result = await asServerUser(bin(config, node, 'initdb'), [
       '-D', node.dataDir, '-U', node.spec.user, `--pwfile=${pwfile}`, '--auth=scram-sha-256',
+      // C collation on every node, whatever build: byte order, so keys sort and compare alike
+      // across Debian's ICU 72 and the npm builds' ICU 60.
       '--encoding=UTF8', '--no-locale', '--no-sync', '--no-instructions',
     ])
     if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: initdb failed: ${result.stderr.trim().split('\n').pop()}`)
@@ -161,25 +184,25 @@ export async function startNode(config: Config, node: LocalNode): Promise<void> 
   if (await portInUse(node.spec.host, node.spec.port)) {
     throw new ReplkitError(`${node.spec.name}: ${node.spec.host}:${node.spec.port} is already in use by another server; stop it, or give replkit other ports in .env (PRIMARY_URL, REPLICA_URLS)`)
   }
-  const result = await asServerUser(bin(config, 'pg_ctl'), ['start', '-D', node.dataDir, '-l', node.logFile, '-w', '-t', '60'], node.netns)
+  const result = await asServerUser(bin(config, node, 'pg_ctl'), ['start', '-D', node.dataDir, '-l', node.logFile, '-w', '-t', '60'], node.netns)
   if (result.exitCode !== 0) {
     throw new ReplkitError(`${node.spec.name}: pg_ctl start failed (see ${node.logFile}): ${result.stderr.trim().split('\n').pop()}`)
   }
 }
 
 export async function stopNode(config: Config, node: LocalNode, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
-  const result = await asServerUser(bin(config, 'pg_ctl'), ['stop', '-D', node.dataDir, '-m', mode, '-w', '-t', '60'])
+  const result = await asServerUser(bin(config, node, 'pg_ctl'), ['stop', '-D', node.dataDir, '-m', mode, '-w', '-t', '60'])
   if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: pg_ctl stop failed: ${result.stderr.trim()}`)
 }
 
 export async function restartNode(config: Config, node: LocalNode): Promise<void> {
   await writeSharedConf(node)
-  const result = await asServerUser(bin(config, 'pg_ctl'), ['restart', '-D', node.dataDir, '-l', node.logFile, '-m', 'fast', '-w', '-t', '60'], node.netns)
+  const result = await asServerUser(bin(config, node, 'pg_ctl'), ['restart', '-D', node.dataDir, '-l', node.logFile, '-m', 'fast', '-w', '-t', '60'], node.netns)
   if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: pg_ctl restart failed (see ${node.logFile})`)
 }
 
 export async function reloadNode(config: Config, node: LocalNode): Promise<void> {
-  const result = await asServerUser(bin(config, 'pg_ctl'), ['reload', '-D', node.dataDir])
+  const result = await asServerUser(bin(config, node, 'pg_ctl'), ['reload', '-D', node.dataDir])
   if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: pg_ctl reload failed: ${result.stderr.trim()}`)
 }
 
@@ -200,11 +223,25 @@ export type UpOutcome = 'created' | 'started' | 'running'
 /** Brings one node to running with its database, from whatever state it is in. */
 export async function upNode(config: Config, node: LocalNode): Promise<UpOutcome> {
   const state = await nodeState(config, node)
+  if (state !== 'absent') await refuseOtherMajor(node)
   if (state === 'running') return 'running'
   if (state === 'absent') await initNode(config, node)
   await startNode(config, node)
   await ensureDatabase(node)
   return state === 'absent' ? 'created' : 'started'
+}
+
+/** A data directory of another major cannot be started by this one's binaries: said, not attempted. */
+async function refuseOtherMajor(node: LocalNode): Promise<void> {
+  const found = Number((await readFile(join(node.dataDir, 'PG_VERSION'), 'utf8')).trim())
+  if (found !== node.major) {
+    throw new ReplkitError(`${node.spec.name}: its data directory ${node.dataDir} is PostgreSQL ${found}, but PG_VERSIONS asks for ${node.major}; ` +
+      `set PG_VERSIONS back, or make clean to start over (it deletes the data)`)
+  }
+}
+
+async function serverUid(): Promise<number> {
+  return Number((await $({ quiet: true })`id -u ${SERVER_USER}`).stdout.trim())
 }
 
 /** The first directory on the way to dir that the server user may not enter, if any. */
@@ -225,14 +262,35 @@ export async function prepareClusterDir(config: Config): Promise<void> {
   if (isRoot) {
     // PostgreSQL runs as the postgres user: every directory on the way must let it in. Said
     // before anything is written, so a refused run leaves nothing behind.
-    const uid = Number((await $({ quiet: true })`id -u ${SERVER_USER}`).stdout.trim())
-    const blocked = await blockedFor(uid, config.clusterDir)
+    const blocked = await blockedFor(await serverUid(), config.clusterDir)
     if (blocked) {
       throw new ReplkitError(`CLUSTER_DIR ${config.clusterDir}: the ${SERVER_USER} user that runs PostgreSQL cannot enter ${blocked.path} (mode ${blocked.mode}); ` +
         `set CLUSTER_DIR in .env to a directory it can reach, e.g. CLUSTER_DIR=/var/lib/replkit/cluster`)
     }
   }
+  const majors = [...new Set(Object.values(config.localMajors))]
+  for (const major of majors) {
+    if (!existsSync(join(installedBinDir(config, major), 'initdb'))) {
+      throw new ReplkitError(`PostgreSQL ${major} is not installed (no ${installedBinDir(config, major)}/initdb): run make setup`)
+    }
+  }
   await mkdir(config.clusterDir, { recursive: true, mode: 0o755 })
   await giveToServerUser(config.clusterDir, false)
   await ensureTls(config)
+  if (isRoot) for (const major of majors) await copyBuildIfUnreachable(config, major)
+}
+
+/** An npm build inside a checkout the server user cannot enter is copied under CLUSTER_DIR (its RUNPATH is relative). */
+async function copyBuildIfUnreachable(config: Config, major: Major): Promise<void> {
+  if (major === 15) return
+  const installed = installedBinDir(config, major)
+  const copy = join(config.clusterDir, 'servers', String(major))
+  if (!(await blockedFor(await serverUid(), installed))) return rm(copy, { recursive: true, force: true })
+  const same = existsSync(join(copy, 'bin/postgres')) &&
+    (await stat(join(copy, 'bin/postgres'))).mtimeMs === (await stat(join(installed, 'postgres'))).mtimeMs
+  if (same) return
+  await rm(copy, { recursive: true, force: true })
+  await mkdir(join(config.clusterDir, 'servers'), { recursive: true })
+  await $({ quiet: true })`cp -a ${join(installed, '..')} ${copy}`
+  await giveToServerUser(join(config.clusterDir, 'servers'))
 }
