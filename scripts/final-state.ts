@@ -28,7 +28,7 @@ main(async () => {
     const state = await withNode(replica, async sql => ({
       products: (await sql.unsafe(products))[0].n as number,
       active: (await sql`select count(*)::int as n from pg_subscription s join pg_stat_subscription w using (subname)
-                          where s.subname = ${name} and s.subenabled and w.pid is not null and w.relid is null`)[0].n === 1,
+                          where s.subname = ${name} and s.subenabled and w.pid is not null and w.relid is null`)[0].n >= 1, // 16+: parallel apply workers too
       figures: JSON.stringify(await fingerprints(sql, config.tables)),
     }))
     console.log(colour.bold(`\nREPLICA ${i + 1} (${replica.name}):`))

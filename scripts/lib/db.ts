@@ -60,6 +60,21 @@ export function connect(node: NodeSpec, opts: ConnectOptions = {}): Sql {
   }) as unknown as Sql
 }
 
+const versionNums = new WeakMap<Sql, number>()
+
+/** The server's server_version_num (150018, 180004, …): what every version-dependent query is chosen by. */
+export async function serverVersionNum(sql: Sql): Promise<number> {
+  let num = versionNums.get(sql)
+  if (num === undefined) {
+    const [row] = await sql`select current_setting('server_version_num')::int as num`
+    versionNums.set(sql, num = row.num as number)
+  }
+  return num
+}
+
+/** 15, 16, 17, 18 …: the major of a server_version_num. */
+export const majorOf = (versionNum: number) => Math.floor(versionNum / 10000)
+
 /** Opens a connection and proves it with a round trip, within the connect timeout; a failure becomes one clear line. */
 export async function connectChecked(node: NodeSpec, opts: ConnectOptions = {}): Promise<Sql> {
   const seconds = opts.connectTimeoutSeconds ?? 5
@@ -69,7 +84,8 @@ export async function connectChecked(node: NodeSpec, opts: ConnectOptions = {}):
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(Object.assign(new Error('no answer'), { code: 'CONNECT_TIMEOUT' })), seconds * 1000 + 500)
     })
-    await Promise.race([sql`select 1`, deadline])
+    const [row] = await Promise.race([sql`select current_setting('server_version_num')::int as num`, deadline])
+    versionNums.set(sql, row.num as number)
     return sql
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {})

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { type NodeSpec, repoRoot } from './config.js'
-import type { Sql } from './db.js'
+import { type Sql, majorOf, serverVersionNum } from './db.js'
 import { psql } from './psql.js'
 
 export interface SqlFileRun {
@@ -33,7 +33,22 @@ export function sqlText(path: string): Promise<string> {
   return texts.get(path)!
 }
 
-/** A read-only query of sql/check with $1… parameters, through the driver. */
+const SINCE = /--\s*since (\d+)\s*$/
+
+/**
+ * A query's text for one major: a line that ends in `-- since 17` reads a catalogue column that
+ * PostgreSQL 17 added, and is dropped on older servers. Chosen by server_version_num, not by
+ * trying and catching.
+ */
+export function forMajor(text: string, major: number): string {
+  return text.split('\n').filter(line => {
+    const since = SINCE.exec(line)
+    return !since || major >= Number(since[1])
+  }).join('\n')
+}
+
+/** A read-only query of sql/check with $1… parameters, through the driver, for the server's major. */
 export async function checkQuery(sql: Sql, name: string, params: unknown[] = []): Promise<Record<string, any>[]> {
-  return [...(await sql.unsafe(await sqlText(`sql/check/${name}`), params as never[]))]
+  const text = forMajor(await sqlText(`sql/check/${name}`), majorOf(await serverVersionNum(sql)))
+  return [...(await sql.unsafe(text, params as never[]))]
 }

@@ -4,13 +4,16 @@
 -- has_fingerprint: make schema installed replkit's checksum function here. tls: this very
 -- session's TLS version (NULL: unencrypted), so the report shows how replkit reached the node.
 SELECT current_setting('server_version') AS version,
+       current_setting('server_version_num')::int AS version_num,
        pg_is_in_recovery() AS in_recovery,
        (SELECT json_object_agg(name, json_build_object('setting', setting, 'pending_restart', pending_restart))
           FROM pg_settings
          WHERE name IN ('wal_level', 'max_wal_senders', 'max_replication_slots',
                         'max_worker_processes', 'max_logical_replication_workers',
                         'max_slot_wal_keep_size', 'max_wal_size', 'wal_segment_size',
-                        'wal_sender_timeout', 'wal_receiver_timeout')) AS settings,
+                        'wal_sender_timeout', 'wal_receiver_timeout',
+                        -- 18: slots idle this long are invalidated; subscriptions a replica may run
+                        'idle_replication_slot_timeout', 'max_active_replication_origins')) AS settings,
        (SELECT count(*)::int FROM pg_stat_replication) AS wal_senders_used,
        (SELECT count(*)::int FROM pg_replication_slots) AS slots_used,
        to_regprocedure('replkit.table_fingerprint(regclass)') IS NOT NULL AS has_fingerprint,

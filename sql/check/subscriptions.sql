@@ -5,12 +5,18 @@
 -- (i = initialize, d = copying, f = finished copy, s = synchronized, r = ready). applied_lsn:
 -- the PRIMARY's commit position applied last (the replication origin), to tell a logged failure
 -- the worker has since got past from one that still blocks it.
+-- A line ending in "since N" reads a column PostgreSQL N added (sql-files.ts forMajor): the
+-- options 16 and 17 added, and 18's conflict counts by type (pg_stat_subscription_stats).
 SELECT s.oid::int8 AS id,
        s.subname AS name,
        s.subenabled AS enabled,
        s.subslotname AS slot_name,
        s.subpublications AS publications,
        s.subskiplsn::text AS skip_lsn,
+       s.substream::text AS streaming,
+       s.subbinary AS binary,
+       s.suborigin AS origin,                                      -- since 16
+       s.subfailover AS failover,                                  -- since 17
        w.pid AS worker_pid,
        w.received_lsn::text AS received_lsn,
        w.last_msg_send_time AS last_msg_send_time,
@@ -20,11 +26,20 @@ SELECT s.oid::int8 AS id,
        coalesce(st.apply_error_count, 0)::int8 AS apply_error_count,
        coalesce(st.sync_error_count, 0)::int8 AS sync_error_count,
        st.stats_reset AS stats_reset,
+       json_build_object('insert_exists', st.confl_insert_exists,                    -- since 18
+                         'update_exists', st.confl_update_exists,                    -- since 18
+                         'update_missing', st.confl_update_missing,                  -- since 18
+                         'update_origin_differs', st.confl_update_origin_differs,    -- since 18
+                         'delete_missing', st.confl_delete_missing,                  -- since 18
+                         'delete_origin_differs', st.confl_delete_origin_differs,    -- since 18
+                         'multiple_unique_conflicts', st.confl_multiple_unique_conflicts) AS conflicts, -- since 18
        coalesce((SELECT json_object_agg(c.relname, r.srsubstate::text ORDER BY c.relname)
                    FROM pg_subscription_rel r JOIN pg_class c ON c.oid = r.srrelid
                   WHERE r.srsubid = s.oid), '{}') AS table_states
   FROM pg_subscription s
+  -- the apply worker: not a table-sync worker (relid), not a parallel apply worker (leader_pid)
   LEFT JOIN pg_stat_subscription w ON w.subid = s.oid AND w.relid IS NULL
+                                   AND w.leader_pid IS NULL                      -- since 16
   LEFT JOIN pg_stat_subscription_stats st ON st.subid = s.oid
  WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
  ORDER BY s.subname;

@@ -19,14 +19,15 @@ function subscription(name: string, patch: Partial<Subscription> = {}): Subscrip
   return {
     id: 16400, name, enabled: true, slotName: name, publications: ['ecommerce_pub'], workerPid: 4242,
     lastMsgSendTime: null, lastMsgReceiptTime: null, latestEndTime: null, appliedLsn: null, applyErrorCount: 0, syncErrorCount: 0,
-    statsReset: null, tableStates: Object.fromEntries(TABLES.map(t => [t, 'r'])), ...patch,
+    statsReset: null, tableStates: Object.fromEntries(TABLES.map(t => [t, 'r'])),
+    options: { streaming: 'on', binary: false, origin: null, failover: null }, conflicts: null, ...patch,
   }
 }
 
 function replica(name: string, patch: Partial<ReplicaFacts> = {}): ReplicaFacts {
   return {
     name, role: 'replica', label: `postgres@127.0.0.1/${name}`, up: true, error: null, errorKind: null, columns: [], sequences: [], log: null,
-    server: { version: '15.18', inRecovery: false, settings: settings('replica'), walSendersUsed: 0, slotsUsed: 0, hasFingerprint: true, tls: 'TLSv1.3' },
+    server: { version: '15.18', versionNum: 150018, inRecovery: false, settings: settings('replica'), walSendersUsed: 0, slotsUsed: 0, hasFingerprint: true, tls: 'TLSv1.3' },
     tables: sums([5, 30, 30]), subscriptions: [subscription(`sub_${name}`)], ...patch,
   }
 }
@@ -34,11 +35,11 @@ function replica(name: string, patch: Partial<ReplicaFacts> = {}): ReplicaFacts 
 function healthy(): ClusterFacts {
   const primary: PrimaryFacts = {
     name: 'primary', role: 'primary', label: 'postgres@127.0.0.1/shop', up: true, error: null, errorKind: null, columns: [], sequences: [], unpublished: [],
-    server: { version: '15.18', inRecovery: false, settings: settings(), walSendersUsed: 2, slotsUsed: 2, hasFingerprint: true, tls: 'TLSv1.3' },
+    server: { version: '15.18', versionNum: 150018, inRecovery: false, settings: settings(), walSendersUsed: 2, slotsUsed: 2, hasFingerprint: true, tls: 'TLSv1.3' },
     tables: sums([5, 30, 30]),
     publications: [{ name: 'ecommerce_pub', allTables: false }],
     publishedTables: TABLES.map(table => ({ schema: 'public', table, exists: true, publications: ['ecommerce_pub'], hasPrimaryKey: true, replicaIdentity: 'default' as const })),
-    slots: ['sub_replica1', 'sub_replica2'].map(name => ({ name, type: 'logical', plugin: 'pgoutput', active: true, walStatus: 'reserved', retainedBytes: 56, unconfirmedBytes: 0, safeWalSize: null })),
+    slots: ['sub_replica1', 'sub_replica2'].map(name => ({ name, type: 'logical', plugin: 'pgoutput', active: true, walStatus: 'reserved', retainedBytes: 56, unconfirmedBytes: 0, safeWalSize: null, invalidationReason: null, inactiveSince: null, failover: null })),
     walSenders: ['sub_replica1', 'sub_replica2'].map(applicationName => ({ applicationName, state: 'streaming', lagBytes: 0, replayLagMs: null })),
   }
   return { publication: 'ecommerce_pub', tables: TABLES, primary, replicas: [replica('replica1'), replica('replica2')] }
@@ -94,7 +95,7 @@ test('a node that is down is one critical verdict; the others are still judged',
 
 test('an inactive slot holding WAL is a warning (exit 1); past the limit it is critical', () => {
   const facts = healthy()
-  facts.primary.slots.push({ name: 'replkit_test_idle', type: 'logical', plugin: 'pgoutput', active: false, walStatus: 'reserved', retainedBytes: 20_000, unconfirmedBytes: 20_000, safeWalSize: null })
+  facts.primary.slots.push({ name: 'replkit_test_idle', type: 'logical', plugin: 'pgoutput', active: false, walStatus: 'reserved', retainedBytes: 20_000, unconfirmedBytes: 20_000, safeWalSize: null, invalidationReason: null, inactiveSince: null, failover: null })
   const found = verdicts(facts, thresholds)
   assert.is(found.length, 1)
   assert.is(found[0].level, 'warning')
@@ -128,7 +129,7 @@ test('wal_status unreserved is critical before the slot is lost; a keep size bel
 })
 
 const failure = (cause: ApplyCause, error: string, detail: string | null = null) => ({
-  applyFailure: { error, detail, relation: 'public.products', messageType: 'INSERT', remoteXid: '760', finishLsn: '0/1C9FBD28', loggedAt: '2026-12-01 23:42:34.417 UTC', cause },
+  applyFailure: { error, detail, conflictType: null, relation: 'public.products', messageType: 'INSERT', remoteXid: '760', finishLsn: '0/1C9FBD28', loggedAt: '2026-12-01 23:42:34.417 UTC', cause },
   workerError: null, source: 'test',
 })
 
@@ -251,7 +252,7 @@ test('a late canary is critical for that replica only', () => {
 
 test('warnings come after criticals; formatBytes reads like pg_size_pretty', () => {
   const facts = healthy()
-  facts.primary.slots.push({ name: 'idle', type: 'logical', plugin: 'pgoutput', active: false, walStatus: 'reserved', retainedBytes: 10, unconfirmedBytes: 10, safeWalSize: null })
+  facts.primary.slots.push({ name: 'idle', type: 'logical', plugin: 'pgoutput', active: false, walStatus: 'reserved', retainedBytes: 10, unconfirmedBytes: 10, safeWalSize: null, invalidationReason: null, inactiveSince: null, failover: null })
   facts.replicas[0].subscriptions[0].syncErrorCount = 1
   facts.primary.walSenders[0].lagBytes = 100
   assert.equal(verdicts(facts, thresholds).map(v => v.level), ['critical', 'warning'])

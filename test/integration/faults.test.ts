@@ -268,9 +268,8 @@ faults('a disabled subscription: critical with the ENABLE to run on that replica
 })
 
 faults('a wrong admin password is a login failure to fix in the URL, not a PRIMARY to start', async () => {
-  const url = new URL(process.env.PRIMARY_URL ?? 'postgres://postgres:postgres@127.0.0.1:54321/shop')
-  url.password = 'wrong'
-  const r = await check({ PRIMARY_URL: url.toString() })
+  const { user, host, port, database } = config.primary
+  const r = await check({ PRIMARY_URL: `postgres://${user}:wrong@${host}:${port}/${database}` })
   assert.is(r.code, 2)
   const v = find(r, /cannot log in to primary/)
   assert.ok(v, JSON.stringify(r.verdicts, null, 1))

@@ -1,7 +1,7 @@
 // The apply failure read from a replica's server log: key, relation and finish LSN.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { classifyApplyError, currentApplyFailure, lastApplyFailure, lastWorkerError, lsnNumber } from '../../scripts/lib/replication/worker-log.js'
+import { classifyApplyError, conflictKeys, currentApplyFailure, lastApplyFailure, lastWorkerError, lsnNumber } from '../../scripts/lib/replication/worker-log.js'
 
 const log = `2026-11-24 00:34:40.113 UTC [24473] ERROR:  duplicate key value violates unique constraint "products_sku_key"
 2026-11-24 00:34:40.113 UTC [24473] DETAIL:  Key (sku)=(OLD) already exists.
@@ -18,6 +18,7 @@ test('the last failure of the subscription\'s origin, with its own ERROR and DET
   assert.equal(lastApplyFailure(log, 16598), {
     error: 'duplicate key value violates unique constraint "products_sku_key"',
     detail: 'Key (sku)=(DUP-1) already exists.',
+    conflictType: null,
     relation: 'public.products',
     messageType: 'INSERT',
     remoteXid: '760',
@@ -32,6 +33,24 @@ test('another subscription\'s failures are not this one\'s; no failure gives nul
   assert.is(lastApplyFailure('', 16598), null)
 })
 
+// As PostgreSQL 18.4 logs it (a replica of the test cluster): the conflict type in the ERROR, a
+// DETAIL whose key is on a tab-indented continuation line.
+const log18 = `2026-12-02 02:08:54.319 UTC [29298] ERROR:  conflict detected on relation "public.products": conflict=insert_exists
+2026-12-02 02:08:54.319 UTC [29298] DETAIL:  Key already exists in unique index "products_sku_key", modified in transaction 15784.
+	Key (sku)=(REPLKIT-TEST-SYNC-CONFLICT); existing local row (8e605937-4223-4e30-bc52-2ef5b894d6a1, REPLKIT-TEST-SYNC-CONFLICT, replica, null, 1.00); remote row (2502346a-1985-4870-a883-b47f99600358, REPLKIT-TEST-SYNC-CONFLICT, primary, null, 2.00).
+2026-12-02 02:08:54.319 UTC [29298] CONTEXT:  processing remote data for replication origin "pg_18359" during message type "INSERT" for replication target relation "public.products" in transaction 15630, finished at 0/1E9E5798
+`
+
+test('PostgreSQL 18: the conflict type, and the key in the same form as 15–17', () => {
+  const failure = lastApplyFailure(log18, 18359)!
+  assert.is(failure.conflictType, 'insert_exists')
+  assert.is(failure.detail, 'Key (sku)=(REPLKIT-TEST-SYNC-CONFLICT) already exists.')
+  assert.is(failure.finishLsn, '0/1E9E5798')
+  assert.is(classifyApplyError(failure.error), 'key-conflict')
+  assert.is(classifyApplyError('conflict detected on relation "public.orders": conflict=multiple_unique_conflicts'), 'key-conflict')
+  assert.is(conflictKeys('Key already exists in unique index "a". Key (id, name)=(1, f(x)); existing local row (1). Key (sku)=(Q); remote row (2).'),
+    'Key (id, name)=(1, f(x)) already exists. Key (sku)=(Q) already exists.')
+})
 
 test('apply errors are classified by cause from their server messages', () => {
   assert.is(classifyApplyError('duplicate key value violates unique constraint "products_sku_key"'), 'key-conflict')

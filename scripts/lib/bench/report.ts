@@ -63,7 +63,9 @@ export async function writePlots(dir: string, r: Omit<BenchReport, 'plots' | 'ta
     ] },
     { title: `Initial copy of ${n(ic.rows)} products to ${ic.replicas} replicas (rows landed/s)`, bars: [
       { label: 'make replicate', value: copied / ic.replicateSeconds, text: `${n(copied / ic.replicateSeconds)} rows/s (${ic.replicateSeconds.toFixed(1)} s)` },
-      { label: 'pg_dump | pg_restore, parallel', value: copied / ic.dumpRestoreSeconds, text: `${n(copied / ic.dumpRestoreSeconds)} rows/s (${ic.dumpRestoreSeconds.toFixed(1)} s)`, baseline: true },
+      ...(ic.dumpRestoreSeconds === null ? [] : [
+        { label: 'pg_dump | pg_restore, parallel', value: copied / ic.dumpRestoreSeconds, text: `${n(copied / ic.dumpRestoreSeconds)} rows/s (${ic.dumpRestoreSeconds.toFixed(1)} s)`, baseline: true },
+      ]),
     ] },
   ]))
   return { latencyCdf, throughput }
@@ -87,8 +89,10 @@ export function formatSummary(r: BenchReport): string {
   out.push(formatTable(['method', 'seconds', 'rows landed/s'], [
     ['make replicate (process start to every table ready and caught up)', Number(ic.replicateSeconds.toFixed(2)), Math.round((ic.rows * ic.replicas) / ic.replicateSeconds)],
     ['  of which waiting for the copies and catch-up', Number(ic.replicateCopySeconds.toFixed(2)), null],
-    ['pg_dump -Fc | pg_restore into every replica in parallel (baseline)', Number(ic.dumpRestoreSeconds.toFixed(2)), Math.round((ic.rows * ic.replicas) / ic.dumpRestoreSeconds)],
-    ['make replicate speed vs baseline (baseline s ÷ replicate s)', `${ic.speedup.toFixed(2)}×`, null],
+    ...(ic.dumpRestoreSeconds === null || ic.speedup === null ? [['pg_dump -Fc | pg_restore (baseline): not run', ic.baselineSkipped, null]] : [
+      ['pg_dump -Fc | pg_restore into every replica in parallel (baseline)', Number(ic.dumpRestoreSeconds.toFixed(2)), Math.round((ic.rows * ic.replicas) / ic.dumpRestoreSeconds)],
+      ['make replicate speed vs baseline (baseline s ÷ replicate s)', `${ic.speedup.toFixed(2)}×`, null],
+    ]),
   ]))
 
   section('Canary propagation latency, ms (replica arrival stamp − PRIMARY insert stamp)')

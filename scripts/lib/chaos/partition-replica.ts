@@ -4,6 +4,7 @@
 // the subscription and its slot — is undone by remove(), in reverse order, also after a setup
 // that failed half-way; leftovers() then proves nothing stayed behind.
 import { existsSync } from 'node:fs'
+import { optionsBetween, subscriptionVars } from '../replication/options.js'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config, NodeSpec } from '../config.js'
@@ -87,7 +88,8 @@ export async function startPartitionReplica(config: Config, timeoutMs: number): 
     const target = { ...subscriptionTarget(config), host: net.hostAddress, port: config.primary.port }
     const conninfo = subscriptionConninfo(config, await replicatorPassword(config, false), target)
     undo.push({ what: `drop ${subscription} and its slot`, run: () => dropSubscription(config, node, subscription, timeoutMs) })
-    await runSqlFile(spec, 'sql/replication/050_subscription.sql', { vars: { subscription, publication: config.publication }, secretVars: { conninfo }, dryRun: false })
+    const chosen = await withNode(config.primary, p => withNode(spec, r => optionsBetween(p, r, config.tables)))
+    await runSqlFile(spec, 'sql/replication/050_subscription.sql', { vars: subscriptionVars(subscription, config.publication, chosen), secretVars: { conninfo }, dryRun: false })
   } catch (error) {
     await remove().catch(cleanup => { throw new ReplkitError(`${error instanceof Error ? error.message : String(error)}; and then ${cleanup.message}`, 2) })
     throw error

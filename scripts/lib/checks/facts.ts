@@ -22,6 +22,8 @@ export interface Setting {
 
 export interface ServerFacts {
   version: string
+  /** server_version_num: what version-dependent queries and verdicts are chosen by. */
+  versionNum: number
   inRecovery: boolean
   settings: Record<string, Setting>
   walSendersUsed: number
@@ -58,6 +60,12 @@ export interface Slot {
   unconfirmedBytes: number | null
   /** WAL that may still be written before the slot is lost; null without max_slot_wal_keep_size. */
   safeWalSize: number | null
+  /** 17+: why the slot was invalidated (wal_removed, rows_removed, wal_level_insufficient, 18: idle_timeout); null on 15–16 or when valid. */
+  invalidationReason: string | null
+  /** 17+: since when no consumer has used the slot; null while active, or on 15–16. */
+  inactiveSince: Date | null
+  /** 17+: the slot is synchronised to physical standbys (failover = true); null on 15–16. */
+  failover: boolean | null
 }
 
 export interface UnpublishedTable {
@@ -92,6 +100,31 @@ export interface Subscription {
   statsReset: Date | null
   /** table name → pg_subscription_rel.srsubstate */
   tableStates: Record<string, string>
+  /** The options that differ by version: streaming off/on/parallel, binary, origin (16+), failover (17+). */
+  options: SubscriptionOptions
+  /** 18+: conflicts counted by type (pg_stat_subscription_stats.confl_*); null before 18. */
+  conflicts: Record<ConflictType, number> | null
+}
+
+export interface SubscriptionOptions {
+  streaming: 'off' | 'on' | 'parallel'
+  binary: boolean
+  /** null: the server has no such option (15). */
+  origin: 'any' | 'none' | null
+  failover: boolean | null
+}
+
+/** PostgreSQL 18's conflict types (src/include/replication/conflict.h), as pg_stat_subscription_stats counts them. */
+export const CONFLICT_TYPES = [
+  'insert_exists', 'update_exists', 'update_missing', 'update_origin_differs',
+  'delete_missing', 'delete_origin_differs', 'multiple_unique_conflicts',
+] as const
+export type ConflictType = typeof CONFLICT_TYPES[number]
+
+/** substream: a boolean on 15 ("true"/"false"), a char on 16+ (f, t, p). */
+export function streamingOption(substream: string): SubscriptionOptions['streaming'] {
+  if (substream === 'p') return 'parallel'
+  return substream === 'f' || substream === 'false' ? 'off' : 'on'
 }
 
 export interface NodeFacts {
@@ -181,7 +214,7 @@ async function serverFacts(sql: Sql): Promise<ServerFacts> {
   for (const [name, s] of Object.entries(row.settings as Record<string, { setting: string; pending_restart: boolean }>)) {
     settings[name] = { setting: s.setting, pendingRestart: s.pending_restart }
   }
-  return { version: row.version, inRecovery: row.in_recovery, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used, hasFingerprint: row.has_fingerprint, tls: row.tls ?? null }
+  return { version: row.version, versionNum: row.version_num, inRecovery: row.in_recovery, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used, hasFingerprint: row.has_fingerprint, tls: row.tls ?? null }
 }
 
 async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts>> {
@@ -202,6 +235,7 @@ async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts
     slots: slots.map(s => ({
       name: s.name, type: s.type, plugin: s.plugin, active: s.active, walStatus: s.wal_status,
       retainedBytes: num(s.retained_bytes), unconfirmedBytes: num(s.unconfirmed_bytes), safeWalSize: num(s.safe_wal_size),
+      invalidationReason: s.invalidation_reason ?? null, inactiveSince: s.inactive_since ?? null, failover: s.failover ?? null,
     })),
     walSenders: walSenders.map(w => ({
       applicationName: w.application_name, state: w.state, lagBytes: num(w.lag_bytes), replayLagMs: num(w.replay_lag_ms),
@@ -215,6 +249,10 @@ async function subscriptions(sql: Sql): Promise<Subscription[]> {
     workerPid: s.worker_pid, lastMsgSendTime: s.last_msg_send_time, lastMsgReceiptTime: s.last_msg_receipt_time,
     latestEndTime: s.latest_end_time, appliedLsn: s.applied_lsn ?? null, applyErrorCount: Number(s.apply_error_count), syncErrorCount: Number(s.sync_error_count),
     statsReset: s.stats_reset, tableStates: s.table_states,
+    options: { streaming: streamingOption(s.streaming), binary: s.binary, origin: s.origin ?? null, failover: s.failover ?? null },
+    conflicts: s.conflicts
+      ? Object.fromEntries(CONFLICT_TYPES.map(t => [t, Number(s.conflicts[t] ?? 0)])) as Record<ConflictType, number>
+      : null,
   }))
 }
 

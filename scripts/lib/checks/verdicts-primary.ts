@@ -16,6 +16,23 @@ export function slotOwner(facts: ClusterFacts, slot: Slot): ReplicaFacts | undef
 /** A setting in bytes: the value times its unit (pg_settings reports MB for the keep size, with a unit). */
 const megabytes = (value: string | undefined) => (value === undefined ? null : Number(value))
 
+/**
+ * Why a slot is lost, in words: PostgreSQL 17+ says it (invalidation_reason); 15–16 only say
+ * wal_status lost, which there always means removed WAL.
+ */
+export function slotLoss(slot: Slot): string {
+  switch (slot.invalidationReason) {
+    case 'idle_timeout': return 'was invalidated for idling longer than idle_replication_slot_timeout (invalidation_reason idle_timeout)'
+    case 'wal_level_insufficient': return 'was invalidated because wal_level on the PRIMARY went below logical (invalidation_reason wal_level_insufficient)'
+    case 'rows_removed': return 'was invalidated because rows it needed were vacuumed away (invalidation_reason rows_removed)'
+    case 'wal_removed': return 'lost WAL it needed (wal_status lost, invalidation_reason wal_removed: max_slot_wal_keep_size)'
+    default: return 'lost WAL it needed (wal_status lost)'
+  }
+}
+
+/** Seconds of a setting that pg_settings reports in seconds; 0 when unset or absent (before 18). */
+const seconds = (value: string | undefined) => (value === undefined ? 0 : Number(value))
+
 export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
   const p = facts.primary
   const out: Verdict[] = []
@@ -81,8 +98,14 @@ function slotVerdict(facts: ClusterFacts, slot: Slot, t: Thresholds, say: (level
   const abandoned = `no subscription of this cluster uses it: if nothing else does, SELECT pg_drop_replication_slot('${slot.name}')`
   if (slot.walStatus === 'lost') {
     // The owner's verdicts carry the fix (a resync); a foreign slot can only go.
-    if (!owner) say('critical', `slot ${slot.name} has lost WAL it needed (wal_status lost): its consumer cannot resume`, abandoned)
+    if (!owner) say('critical', `slot ${slot.name} ${slotLoss(slot)}: its consumer cannot resume`, abandoned)
     return
+  }
+  const idleLimit = seconds(facts.primary.server?.settings.idle_replication_slot_timeout?.setting)
+  if (idleLimit > 0 && !slot.active && slot.inactiveSince) {
+    const left = idleLimit - (Date.now() - new Date(slot.inactiveSince).getTime()) / 1000
+    say('warning', `slot ${slot.name} has had no consumer since ${new Date(slot.inactiveSince).toISOString().replace(/\.\d+Z$/, 'Z')}: idle_replication_slot_timeout (${idleLimit} s) invalidates it ${left > 0 ? `in about ${Math.ceil(left / 60)} min` : 'at the next checkpoint'}, and then ${owner ? `${owner.name} needs a full resync` : 'its consumer cannot resume'}`,
+      owner ? `bring ${owner.name}'s subscription back before then (see its verdicts), or ALTER SYSTEM SET idle_replication_slot_timeout = 0; SELECT pg_reload_conf();` : abandoned)
   }
   if (slot.walStatus === 'unreserved') {
     say('critical', `slot ${slot.name} is about to lose WAL it needs (wal_status unreserved${slot.safeWalSize !== null ? `, ${formatBytes(Math.max(0, slot.safeWalSize))} of WAL until it is lost` : ''}): the next checkpoint may invalidate it`,

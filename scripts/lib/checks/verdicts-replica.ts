@@ -5,6 +5,7 @@
 import { formatBytes } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts } from './facts.js'
+import { slotLoss } from './verdicts-primary.js'
 import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
 import { type Level, type Thresholds, type Verdict, replicaLags, shortTimeout, subscriptionOf } from './figures.js'
 
@@ -46,7 +47,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   const breaking = drift.filter(d => d.breaksApply)
 
   if (primary.up && slot?.walStatus === 'lost') {
-    say('critical', `${name}'s slot ${slot.name} lost WAL it needed (wal_status lost): ${R} can never resume from it, and ENABLE cannot help`,
+    say('critical', `${name}'s slot ${slot.name} ${slotLoss(slot)}: ${R} can never resume from it, and ENABLE cannot help`,
       `resync ${R}: make sync ARGS="--replica ${R} --yes" (a new slot and a fresh copy; writes made meanwhile are copied too)`)
     return out
   }

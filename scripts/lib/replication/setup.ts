@@ -14,6 +14,7 @@ import { ensureLocalHba, hbaLines } from './hba.js'
 import { tablesHoldingRows } from './catalog.js'
 import { qualifiedTables, subscriptionName } from './names.js'
 import { type Preflight, roleState } from './preflight.js'
+import { describeOptions, existingSubscription, optionChanges, optionsBetween, subscriptionVars, withList } from './options.js'
 import { scramMatches, scramVerifier } from './scram.js'
 import { waitForCatchup, waitForSync } from './waits.js'
 
@@ -189,27 +190,33 @@ async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql, primar
   const { config, steps } = c
   const name = subscriptionName(replica)
   const conninfo = subscriptionConninfo(config, c.password)
-  const [existing] = await sql`select subenabled, subconninfo, subslotname, substream::text not in ('false', 'f') as streaming from pg_subscription where subname = ${name}`
-  if (existing?.subslotname) {
-    const [slot] = await primary`select wal_status from pg_replication_slots where slot_name = ${existing.subslotname}`
+  const existing = await existingSubscription(sql, name)
+  if (existing?.slotName) {
+    const [slot] = await primary`select wal_status from pg_replication_slots where slot_name = ${existing.slotName}`
     if (!slot || slot.wal_status === 'lost') {
-      steps.fail(`${replica.name}: ${name}'s slot ${existing.subslotname} is ${slot ? 'lost (wal_status lost)' : 'gone from the PRIMARY'}: it can never resume; resync it with make sync ARGS="--replica ${replica.name} --yes"`)
+      steps.fail(`${replica.name}: ${name}'s slot ${existing.slotName} is ${slot ? 'lost (wal_status lost)' : 'gone from the PRIMARY'}: it can never resume; resync it with make sync ARGS="--replica ${replica.name} --yes"`)
       return false
     }
   }
-  if (existing && !existing.subenabled) {
+  if (existing && !existing.enabled) {
     steps.warn(`${replica.name}: ${name} exists but is disabled — left alone; see make check, then ALTER SUBSCRIPTION ${name} ENABLE or resync with make sync`)
     return false
   }
-  if (existing && existing.subconninfo === conninfo && existing.streaming) {
+  const chosen = await optionsBetween(primary, sql, config.tables)
+  const changes = existing ? optionChanges(existing.options, chosen) : { set: [], leftAlone: [] }
+  for (const o of changes.leftAlone) steps.note(`${replica.name}: ${name} keeps ${o.name} = ${existing!.options[o.name]} (${o.value} needs the subscription disabled, then ALTER SUBSCRIPTION ${name} SET (${o.name} = ${o.value}))`)
+  if (existing && existing.conninfo === conninfo && changes.set.length === 0) {
     if (!(await refreshIfBehind(c, replica, sql, name))) steps.ok(`${replica.name}: ${name} exists and is enabled, its tables those of the publication`, false)
     return true
   }
   if (!existing && !(await readyForInitialCopy(c, replica, sql))) return false
-  if (c.dryRun) console.log(`-- ${replica.name}: ${name} connects with: ${printableConninfo(conninfo)}`)
-  await runFile(c, replica, '050_subscription.sql', { subscription: name, publication: config.publication }, { conninfo })
-  const changed = !existing ? `${name} created (copy_data = true, streaming = on, sslmode=${config.subscriptionSslmode})`
-    : existing.subconninfo !== conninfo ? `${name} pointed at the new connection` : `${name} set to stream large transactions (streaming = on)`
+  if (c.dryRun) {
+    console.log(`-- ${replica.name}: ${name} connects with: ${printableConninfo(conninfo)}`)
+    for (const line of describeOptions(existing ? changes.set : chosen)) console.log(`-- ${replica.name}: ${line}`)
+  }
+  await runFile(c, replica, '050_subscription.sql', subscriptionVars(name, config.publication, chosen, changes.set), { conninfo })
+  const changed = !existing ? `${name} created (copy_data = true, ${withList(chosen)}, sslmode=${config.subscriptionSslmode})`
+    : existing.conninfo !== conninfo ? `${name} pointed at the new connection` : `${name} set to ${withList(changes.set)}`
   steps.ok(`${replica.name}: ${changed}`, true)
   return true
 }

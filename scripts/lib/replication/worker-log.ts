@@ -11,8 +11,10 @@ import { isLocalClusterNode, localNode } from '../cluster/local-cluster.js'
 
 export interface ApplyFailure {
   error: string
-  /** e.g. Key (sku)=(ABC) already exists. */
+  /** e.g. Key (sku)=(ABC) already exists. (PostgreSQL 18's conflict DETAIL is reduced to the same form.) */
   detail: string | null
+  /** 18+: the conflict type its ERROR names (insert_exists, update_exists, multiple_unique_conflicts); null before. */
+  conflictType: string | null
   relation: string | null
   messageType: string | null
   remoteXid: string | null
@@ -21,6 +23,26 @@ export interface ApplyFailure {
 }
 
 const CONTEXT = /^(\S+ \S+ \S+) \[(\d+)\] .*CONTEXT:\s+processing remote data for replication origin "([^"]+)" during message type "([^"]+)"(?: for replication target relation "([^"]+)")?(?: in transaction (\d+))?, finished at ([0-9A-F]+\/[0-9A-F]+)/
+
+/** 18+: ERROR or LOG "conflict detected on relation "public.products": conflict=insert_exists". */
+const CONFLICT_TYPE = /conflict detected on relation "[^"]+": conflict=(\w+)/
+
+/** A message's text with the tab-indented lines the server logs after it (18's conflict DETAIL spans lines). */
+function withContinuation(lines: string[], at: number, first: string): string {
+  const parts = [first]
+  for (let k = at + 1; k < lines.length && lines[k].startsWith('\t'); k++) parts.push(lines[k].trim())
+  return parts.join(' ')
+}
+
+/**
+ * PostgreSQL 18's DETAIL ("Key already exists in unique index "products_sku_key", modified in
+ * transaction 780. Key (sku)=(X); existing local row (…); remote row (…).") reduced to the form
+ * 15–17 log: "Key (sku)=(X) already exists." — one per key when several unique indexes collide.
+ */
+export function conflictKeys(detail: string): string {
+  const keys = [...detail.matchAll(/Key (\([^)]*\)=\((?:[^()]|\([^)]*\))*\))/g)].map(k => `Key ${k[1]} already exists.`)
+  return keys.length ? keys.join(' ') : detail
+}
 
 /** The last apply failure of the subscription whose origin is pg_<oid>, from server log text. */
 export function lastApplyFailure(log: string, subscriptionOid: number): ApplyFailure | null {
@@ -35,11 +57,15 @@ export function lastApplyFailure(log: string, subscriptionOid: number): ApplyFai
     for (let j = i - 1; j >= Math.max(0, i - 20); j--) {
       if (!lines[j].includes(pid)) continue
       const d = /DETAIL:\s+(.*)$/.exec(lines[j])
-      if (d && detail === null) detail = d[1]
+      if (d && detail === null) detail = withContinuation(lines, j, d[1])
       const e = /ERROR:\s+(.*)$/.exec(lines[j])
       if (e) { error = e[1]; break }
     }
-    return { error, detail, relation: m[5] ?? null, messageType: m[4], remoteXid: m[6] ?? null, finishLsn: m[7], loggedAt: m[1] }
+    const conflictType = CONFLICT_TYPE.exec(error)?.[1] ?? null
+    return {
+      error, detail: conflictType && detail ? conflictKeys(detail) : detail, conflictType,
+      relation: m[5] ?? null, messageType: m[4], remoteXid: m[6] ?? null, finishLsn: m[7], loggedAt: m[1],
+    }
   }
   return null
 }
@@ -94,7 +120,7 @@ export async function readServerLog(config: Config, replica: NodeSpec, sql: Sql)
 export type ApplyCause = 'key-conflict' | 'missing-column' | 'permission' | 'cannot-connect' | 'connection-lost' | 'other'
 
 export function classifyApplyError(error: string): ApplyCause {
-  if (/duplicate key value violates unique constraint/.test(error)) return 'key-conflict'
+  if (/duplicate key value violates unique constraint|conflict=(?:insert_exists|update_exists|multiple_unique_conflicts)\b/.test(error)) return 'key-conflict'
   if (/is missing replicated column/.test(error)) return 'missing-column'
   if (/permission denied/.test(error)) return 'permission'
   if (/could not connect to the publisher/.test(error)) return 'cannot-connect'

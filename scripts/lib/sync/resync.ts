@@ -5,6 +5,7 @@
 // table sync copies each table at a snapshot and then applies every change committed after that
 // snapshot, so writes during the resync are neither lost nor applied twice.
 import type { Config, NodeSpec } from '../config.js'
+import { optionsBetween, subscriptionVars, withList } from '../replication/options.js'
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { qualifiedTables, subscriptionName } from '../replication/names.js'
@@ -59,9 +60,10 @@ export async function resyncReplica(config: Config, replica: NodeSpec, primary: 
     state = `no subscription, its tables empty`
     run.say(`${replica.name}: emptied ${config.tables.join(', ')} in one TRUNCATE (conflicting rows go with them)`)
     const conninfo = subscriptionConninfo(config, await replicatorPassword(config, false))
-    await runSqlFile(replica, 'sql/replication/050_subscription.sql', { vars: { subscription, publication: config.publication }, secretVars: { conninfo }, dryRun })
+    const chosen = await optionsBetween(primary, replicaSql, config.tables)
+    await runSqlFile(replica, 'sql/replication/050_subscription.sql', { vars: subscriptionVars(subscription, config.publication, chosen), secretVars: { conninfo }, dryRun })
     state = `${subscription} created and copying`
-    run.say(`${replica.name}: created ${subscription} with copy_data = true (new slot on the PRIMARY)`)
+    run.say(`${replica.name}: created ${subscription} with copy_data = true, ${withList(chosen)} (new slot on the PRIMARY)`)
     if (dryRun) return null
     return await waitReady(primary, replicaSql, replica, run.timeoutMs)
   } catch (error) {
