@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises'
 import { allNodes, findNode, loadConfig } from './lib/config.js'
 import { ReplkitError } from './lib/errors.js'
 import {
-  type LocalNode, localNode, localNodes, nodeState, prepareClusterDir, restartNode, startNode, stopNode, upNode,
+  type LocalNode, dataMajor, localNode, localNodes, nodeState, prepareClusterDir, restartNode, startNode, stopNode, upNode,
 } from './lib/cluster/local-cluster.js'
 import { formatTable, main, mark } from './lib/output.js'
 import { cli } from './lib/flags.js'
@@ -26,7 +26,7 @@ main(async () => {
   const command = String(argv._[0])
   if (command === 'nodes') {
     console.log(`\nNodes (PRIMARY_URL, REPLICA_URLS from the environment, .env or config/.env.example):`)
-    for (const n of allNodes(config)) console.log(`  ${n.name.padEnd(10)} ${n.role.padEnd(8)} ${n.label}  sslmode=${n.sslmode}`)
+    for (const n of allNodes(config)) console.log(`  ${n.name.padEnd(10)} ${n.role.padEnd(8)} ${n.label}  sslmode=${n.sslmode}  local cluster: PostgreSQL ${config.localMajors[n.name]}`)
     return 0
   }
   const nodes = localNodes(config)
@@ -55,8 +55,11 @@ main(async () => {
     }
     case 'status': {
       const states = await Promise.all(nodes.map(n => nodeState(config, n)))
-      console.log(formatTable(['node', 'state', 'address', 'data directory'],
-        nodes.map((n, i) => [n.spec.name, states[i], `${n.spec.host}:${n.spec.port}`, n.dataDir])))
+      const majors = await Promise.all(nodes.map(dataMajor))
+      const version = (n: LocalNode, found: number | null) =>
+        found === null || found === n.major ? String(n.major) : `${found} (PG_VERSIONS asks ${n.major})`
+      console.log(formatTable(['node', 'state', 'PostgreSQL', 'address', 'data directory'],
+        nodes.map((n, i) => [n.spec.name, states[i], version(n, majors[i]), `${n.spec.host}:${n.spec.port}`, n.dataDir])))
       return states.every(s => s === 'running') ? 0 : 2
     }
     case 'clean': {

@@ -104,7 +104,7 @@ test('an inactive slot holding WAL is a warning (exit 1); past the limit it is c
   facts.primary.slots[2].retainedBytes = 2 * 1024 ** 3
   assert.match(problems(facts)[0], /^critical slot replkit_test_idle retains 2\.0 GB of WAL \(over 1\.0 GB\)/)
   facts.primary.slots[2].walStatus = 'lost'
-  assert.match(problems(facts)[0], /^critical slot replkit_test_idle has lost WAL it needed \(wal_status lost\).*no subscription of this cluster uses it/)
+  assert.match(problems(facts)[0], /^critical slot replkit_test_idle lost WAL it needed \(wal_status lost\).*no subscription of this cluster uses it/)
 })
 
 test('a slot of a live subscription is never offered for dropping; lost, it is resynced, not enabled', () => {
@@ -130,7 +130,7 @@ test('wal_status unreserved is critical before the slot is lost; a keep size bel
 
 const failure = (cause: ApplyCause, error: string, detail: string | null = null) => ({
   applyFailure: { error, detail, conflictType: null, relation: 'public.products', messageType: 'INSERT', remoteXid: '760', finishLsn: '0/1C9FBD28', loggedAt: '2026-12-01 23:42:34.417 UTC', cause },
-  workerError: null, source: 'test',
+  workerError: null, conflicts: [], source: 'test',
 })
 
 test('an apply error that still blocks apply is critical with the fix of its cause; SKIP is never the advice', () => {
@@ -161,7 +161,7 @@ test('the replication role cannot log in: the server\'s message and make replica
   facts.primary.walSenders = facts.primary.walSenders.slice(1)
   facts.primary.slots[0].active = false
   facts.replicas[0].subscriptions[0].applyErrorCount = 20
-  facts.replicas[0].log = { applyFailure: null, source: 'test', workerError: {
+  facts.replicas[0].log = { applyFailure: null, source: 'test', conflicts: [], workerError: {
     error: 'could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"',
     cause: 'cannot-connect', loggedAt: '2026-12-01 23:42:38.483 UTC' } }
   assert.equal(problems(facts), [
@@ -290,6 +290,39 @@ test('a worker that just died on a key conflict is named by the conflict, not as
   facts.primary.walSenders[0].lagBytes = 300
   facts.replicas[0].log = failure('key-conflict', 'duplicate key value violates unique constraint "products_sku_key"', 'Key (sku)=(X) already exists.')
   assert.equal(problems(facts).map(p => p.split(':')[0]), ['critical sub_replica1 is stopped by a key conflict'])
+})
+
+// PostgreSQL 17 and 18: what the newer catalogues say, judged.
+const noConflicts = { insert_exists: 0, update_exists: 0, update_missing: 0, update_origin_differs: 0, delete_missing: 0, delete_origin_differs: 0, multiple_unique_conflicts: 0 }
+
+test('18: skipped changes to rows the replica lacks name the cause and the resync; once the data matches, a note', () => {
+  const facts = healthy()
+  const r1 = facts.replicas[0]
+  r1.subscriptions[0].conflicts = { ...noConflicts, update_missing: 2 }
+  r1.log = { applyFailure: null, workerError: null, source: 'test', conflicts: [{ type: 'update_missing', relation: 'public.products', lines: 2, lastLoggedAt: '2026-12-02 02:30:00.000 UTC' }] }
+  r1.tables = sums([5, 29, 30])
+  assert.equal(problems(facts), ['critical products has 29 rows on replica1, primary has 30: sub_replica1 skipped changes to rows replica1 does not have (update_missing 2; ' +
+    'PostgreSQL 18\'s conflict statistics, products named in its log): resync replica1 from the PRIMARY: make sync ARGS="--replica replica1 --yes" ' +
+    '(a fresh copy under live writes; the other replicas keep streaming; the rows it replaces are saved first)'])
+  r1.tables = sums([5, 30, 30])
+  assert.equal(problems(facts), [])
+  assert.match(notes(facts).join('\n'), /sub_replica1 counted update_missing 2 conflicts in the past .* every table compared matches the PRIMARY now\. The counts stay until SELECT pg_stat_reset_subscription_stats\(16400\) on replica1/)
+})
+
+test('17+: a lost slot says why it was invalidated; 18: an idle slot warns before idle_replication_slot_timeout takes it', () => {
+  const facts = healthy()
+  Object.assign(facts.primary.slots[1], { walStatus: 'lost', active: false, invalidationReason: 'idle_timeout' })
+  assert.match(problems(facts)[0], /^critical sub_replica2's slot sub_replica2 was invalidated for idling longer than idle_replication_slot_timeout \(invalidation_reason idle_timeout\): replica2 can never resume/)
+  Object.assign(facts.primary.slots[1], { walStatus: 'lost', invalidationReason: null })
+  assert.match(problems(facts)[0], /slot sub_replica2 lost WAL it needed \(wal_status lost\)/, '15–16 say only lost')
+
+  const idle = healthy()
+  idle.primary.server!.settings = { ...settings(), idle_replication_slot_timeout: { setting: '3600', pendingRestart: false } }
+  Object.assign(idle.primary.slots[1], { active: false, inactiveSince: new Date(Date.now() - 50 * 60_000) })
+  const [warning] = verdicts(idle, thresholds)
+  assert.is(warning.level, 'warning')
+  assert.match(warning.problem, /^slot sub_replica2 has had no consumer since .*: idle_replication_slot_timeout \(3600 s\) invalidates it in about 10 min, and then replica2 needs a full resync$/)
+  assert.match(warning.fix, /bring replica2's subscription back before then/)
 })
 
 test.run()

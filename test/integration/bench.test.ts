@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { BenchReport } from '../../scripts/lib/bench/report.js'
-import { runScript } from './helpers.js'
+import { config, runScript } from './helpers.js'
 
 const bench = suite('make bench --quick')
 
@@ -20,7 +20,7 @@ bench('writes every section, a verdict per target, and two SVG plots; leaves the
     assert.ok(report[section], `latest.json has no ${section}`)
   }
   assert.equal(JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')), report)
-  assert.ok(report.machine.cpus > 0 && report.machine.postgres.startsWith('15'))
+  assert.ok(report.machine.cpus > 0 && report.machine.postgres.startsWith(String(config.localMajors.primary)))
   assert.is(report.seed.phases.length, 5)
   assert.ok(report.initialCopy.replicateSeconds > 0 && (report.initialCopy.dumpRestoreSeconds ?? 1) > 0 && (report.initialCopy.dumpRestoreSeconds === null) === (report.initialCopy.baselineSkipped !== null))
   for (const run of [report.canary.idle, report.canary.load]) {

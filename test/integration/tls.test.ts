@@ -35,7 +35,8 @@ tls('PGSSLMODE=verify-full with the cluster\'s CA: every node verified, every se
 tls('a root certificate that did not sign the server\'s: refused, named, exit 2', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'replkit-wrong-ca-'))
   await $({ quiet: true, cwd: dir })`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=not-replkit`
-  const url = `${process.env.PRIMARY_URL ?? 'postgres://postgres:postgres@127.0.0.1:54321/shop'}?sslmode=verify-full&sslrootcert=${join(dir, 'ca.crt')}`
+  const { user, password, host, port, database } = config.primary
+  const url = `postgres://${user}:${encodeURIComponent(password)}@${host}:${port}/${database}?sslmode=verify-full&sslrootcert=${join(dir, 'ca.crt')}`
   const { code, report } = await check({ PRIMARY_URL: url })
   assert.is(code, 2)
   const v = report.verdicts.find(x => x.node === 'primary')!

@@ -6,7 +6,7 @@ import { type FailureKind, NodeError, type Sql, connectChecked, describeDbError 
 import { subscriptionName } from '../replication/names.js'
 import { type SequenceValue, ownedSequences } from '../replication/sequences.js'
 import {
-  type ApplyCause, type ApplyFailure, type WorkerError, classifyApplyError, currentApplyFailure, lastWorkerError, readServerLog,
+  type ApplyCause, type ApplyFailure, type LoggedConflict, type WorkerError, classifyApplyError, currentApplyFailure, lastWorkerError, loggedConflicts, readServerLog,
 } from '../replication/worker-log.js'
 import { type Column, tableColumns } from '../replication/schema-drift.js'
 import { ReplkitError } from '../errors.js'
@@ -156,6 +156,8 @@ export interface WorkerLog {
   applyFailure: (ApplyFailure & { cause: ApplyCause }) | null
   /** The last worker error not tied to a transaction (cannot connect, connection lost). */
   workerError: WorkerError | null
+  /** 18+: conflicts the log names, by type and table (pg_stat_subscription_stats counts them without the table). */
+  conflicts: LoggedConflict[]
   /** Where the log was read, or why it could not be. */
   source: string
 }
@@ -281,7 +283,10 @@ async function workerLog(config: Config, spec: NodeSpec, sql: Sql, subs: Subscri
     if (workerError.loggedAt > failure.loggedAt) failure = null
     else workerError = null
   }
-  return { applyFailure: failure ? { ...failure, cause: classifyApplyError(failure.error) } : null, workerError, source: log.source }
+  return {
+    applyFailure: failure ? { ...failure, cause: classifyApplyError(failure.error) } : null, workerError,
+    conflicts: log.text && sub?.conflicts ? loggedConflicts(log.text) : [], source: log.source,
+  }
 }
 
 /** Runs fn on a node; a failure (timeout, lost connection) marks the node as failed, not the run. */

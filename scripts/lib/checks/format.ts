@@ -1,6 +1,6 @@
 // The health report as people read it (aligned tables, verdicts last, colour only on a TTY) and
 // as machines read it (--json: the same facts and verdicts). Pure: a report in, text out.
-import type { ClusterFacts } from './facts.js'
+import type { ClusterFacts, Subscription } from './facts.js'
 import {
   type CanaryFacts, type Lag, type Status, type TableComparison, type Thresholds, type Verdict,
   compareTables, exitCode, notes, replicaLags, status, subscriptionOf, verdicts,
@@ -78,9 +78,23 @@ function subscriptionTable(facts: ClusterFacts): string {
       time(sub.lastMsgReceiptTime),
       sub.applyErrorCount ? colour.red(String(sub.applyErrorCount)) : 0,
       sub.syncErrorCount ? colour.red(String(sub.syncErrorCount)) : 0,
+      optionsText(sub.options),
+      conflictsText(sub.conflicts),
     ]
   })
-  return formatTable(['replica', 'subscription', 'enabled', 'worker pid', 'tables ready', 'last message received', 'apply errors', 'sync errors'], rows)
+  return formatTable(['replica', 'subscription', 'enabled', 'worker pid', 'tables ready', 'last message received', 'apply errors', 'sync errors', 'options', 'conflicts (18+)'], rows)
+}
+
+/** The options that differ by version, e.g. "streaming parallel, binary, origin none". */
+function optionsText(o: Subscription['options']): string {
+  return [`streaming ${o.streaming}`, ...(o.binary ? ['binary'] : []), ...(o.origin ? [`origin ${o.origin}`] : []), ...(o.failover ? ['failover'] : [])].join(', ')
+}
+
+/** 18's counts by type, only those above 0; "n/a" before 18 (the server does not count them). */
+function conflictsText(conflicts: Subscription['conflicts']): string {
+  if (!conflicts) return 'n/a'
+  const counted = Object.entries(conflicts as Record<string, number>).filter(([, n]) => n > 0)
+  return counted.length ? colour.yellow(counted.map(([t, n]) => `${t} ${n}`).join(', ')) : '0'
 }
 
 function slotTable(facts: ClusterFacts): string {
@@ -88,9 +102,11 @@ function slotTable(facts: ClusterFacts): string {
   if (facts.primary.slots.length === 0) return 'no replication slots'
   const rows = facts.primary.slots.map(s => [
     s.name, s.active ? 'yes' : colour.yellow('no'), s.retainedBytes === null ? null : formatBytes(s.retainedBytes),
-    s.unconfirmedBytes === null ? null : formatBytes(s.unconfirmedBytes), s.walStatus,
+    s.unconfirmedBytes === null ? null : formatBytes(s.unconfirmedBytes),
+    s.invalidationReason ? colour.red(`${s.walStatus} (${s.invalidationReason})`) : s.walStatus,
+    s.inactiveSince ? time(s.inactiveSince) : null,
   ])
-  return formatTable(['slot', 'active', 'retained WAL (restart_lsn)', 'unconfirmed (confirmed_flush_lsn)', 'wal_status'], rows)
+  return formatTable(['slot', 'active', 'retained WAL (restart_lsn)', 'unconfirmed (confirmed_flush_lsn)', 'wal_status', 'inactive since (17+)'], rows)
 }
 
 function lagTable(report: CheckReport): string {

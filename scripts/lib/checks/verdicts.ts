@@ -1,7 +1,7 @@
 // The judgement of `make check`, as pure functions: facts in, derived figures (lag, table
 // comparisons) and verdicts out, each verdict naming the problem and the fix. No I/O here, so
 // every rule is unit-tested with hand-made facts.
-import type { ClusterFacts, NodeFacts } from './facts.js'
+import type { ClusterFacts, NodeFacts, ReplicaFacts } from './facts.js'
 import { type CanaryFacts, type Thresholds, type Verdict, compareTables, replicaLags, subscriptionOf } from './figures.js'
 import { behindBy } from '../replication/sequences.js'
 import { primaryVerdicts } from './verdicts-primary.js'
@@ -9,6 +9,19 @@ import { replicaVerdicts } from './verdicts-replica.js'
 import { EXIT } from '../errors.js'
 
 export * from './figures.js'
+
+/** Conflicts that leave the replica without a change the PRIMARY made: apply skips them and goes on. */
+const SKIPPING = ['update_missing', 'delete_missing'] as const
+
+/** 18+: the skipped changes counted on the replica's subscription, and the tables its log names for them. */
+export function skippedChanges(replica: ReplicaFacts): { counts: string; total: number; tables: string[] } | null {
+  const sub = subscriptionOf(replica)
+  if (!sub?.conflicts) return null
+  const counted = SKIPPING.filter(t => sub.conflicts![t] > 0)
+  if (!counted.length) return null
+  const tables = [...new Set((replica.log?.conflicts ?? []).filter(c => (SKIPPING as readonly string[]).includes(c.type)).map(c => c.relation.replace(/^public\./, '')))]
+  return { counts: counted.map(t => `${t} ${sub.conflicts![t]}`).join(', '), total: counted.reduce((n, t) => n + sub.conflicts![t], 0), tables }
+}
 
 function consistencyVerdicts(facts: ClusterFacts): Verdict[] {
   const out: Verdict[] = []
@@ -24,6 +37,15 @@ function consistencyVerdicts(facts: ClusterFacts): Verdict[] {
       const what = cell.rows !== reference.rows
         ? `${table} has ${cell.rows} rows on ${cell.node}, primary has ${reference.rows}`
         : `${table} differs in content on ${cell.node} (same ${cell.rows} rows, different checksum)`
+      const skipped = replica && skippedChanges(replica)
+      if (subscribed && skipped && (skipped.tables.includes(table) || skipped.tables.length === 0)) {
+        out.push({
+          level: 'critical', node: cell.node,
+          problem: `${what}: ${subscribed.name} skipped changes to rows ${cell.node} does not have (${skipped.counts}; PostgreSQL 18's conflict statistics${skipped.tables.length ? `, ${table} named in its log` : ''})`,
+          fix: `resync ${cell.node} from the PRIMARY: make sync ARGS="--replica ${cell.node} --yes" (a fresh copy under live writes; the other replicas keep streaming; the rows it replaces are saved first)`,
+        })
+        continue
+      }
       out.push({
         level: 'critical', node: cell.node, problem: what,
         fix: subscribed
@@ -92,6 +114,16 @@ export function notes(facts: ClusterFacts): string[] {
       const last = replica.log?.applyFailure ?? replica.log?.workerError
       out.push(`${sub.name} counted ${sub.applyErrorCount} apply error${sub.applyErrorCount === 1 ? '' : 's'} in the past and is streaming and caught up now` +
         (last ? `; the last logged (${last.loggedAt}): ${last.error}` : ''))
+    }
+    const skipped = skippedChanges(replica)
+    const differs = compareTables(facts).some(c => c.cells.some(cell => cell.node === replica.name && cell.state === 'differs'))
+    if (sub && skipped && !differs) {
+      out.push(`${sub.name} counted ${skipped.counts} conflict${skipped.total === 1 ? '' : 's'} in the past (changes to rows ${replica.name} did not have, skipped); every table compared matches the PRIMARY now. ` +
+        `The counts stay until SELECT pg_stat_reset_subscription_stats(${sub.id}) on ${replica.name}`)
+    }
+    const overwritten = sub?.conflicts ? (['update_origin_differs', 'delete_origin_differs'] as const).filter(t => sub.conflicts![t] > 0) : []
+    if (sub && overwritten.length) {
+      out.push(`${sub.name}: rows last written on ${replica.name} itself were then changed by the PRIMARY (${overwritten.map(t => `${t} ${sub.conflicts![t]}`).join(', ')}): something writes to the replica; the PRIMARY's version is what it holds now`)
     }
     for (const p of facts.primary.sequences) {
       const mine = replica.sequences.find(s => s.sequence === p.sequence)

@@ -231,10 +231,16 @@ export async function upNode(config: Config, node: LocalNode): Promise<UpOutcome
   return state === 'absent' ? 'created' : 'started'
 }
 
+/** The major of the node's data directory (its PG_VERSION file); null before initdb. */
+export async function dataMajor(node: LocalNode): Promise<number | null> {
+  const file = join(node.dataDir, 'PG_VERSION')
+  return existsSync(file) ? Number((await readFile(file, 'utf8')).trim()) : null
+}
+
 /** A data directory of another major cannot be started by this one's binaries: said, not attempted. */
 async function refuseOtherMajor(node: LocalNode): Promise<void> {
-  const found = Number((await readFile(join(node.dataDir, 'PG_VERSION'), 'utf8')).trim())
-  if (found !== node.major) {
+  const found = await dataMajor(node)
+  if (found !== null && found !== node.major) {
     throw new ReplkitError(`${node.spec.name}: its data directory ${node.dataDir} is PostgreSQL ${found}, but PG_VERSIONS asks for ${node.major}; ` +
       `set PG_VERSIONS back, or make clean to start over (it deletes the data)`)
   }

@@ -70,6 +70,31 @@ export function lastApplyFailure(log: string, subscriptionOid: number): ApplyFai
   return null
 }
 
+/** 18+: the conflicts of one type on one table that the log still holds, with the last one's time. */
+export interface LoggedConflict {
+  type: string
+  /** schema.table */
+  relation: string
+  lines: number
+  lastLoggedAt: string
+}
+
+/**
+ * Every "conflict detected on relation … conflict=TYPE" line (PostgreSQL 18+), by type and table:
+ * the only place that says which table a counted conflict was on.
+ */
+export function loggedConflicts(log: string): LoggedConflict[] {
+  const found = new Map<string, LoggedConflict>()
+  for (const line of log.split('\n')) {
+    const m = /^(\S+ \S+ \S+) \[\d+\] (?:LOG|ERROR):\s+conflict detected on relation "([^"]+)": conflict=(\w+)/.exec(line)
+    if (!m) continue
+    const key = `${m[3]} ${m[2]}`
+    const seen = found.get(key)
+    if (seen) { seen.lines++; seen.lastLoggedAt = m[1] } else found.set(key, { type: m[3], relation: m[2], lines: 1, lastLoggedAt: m[1] })
+  }
+  return [...found.values()]
+}
+
 export interface ServerLog {
   text: string | null
   /** Where it was read, or why it could not be. */

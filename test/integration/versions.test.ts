@@ -1,0 +1,157 @@
+// Replication across PostgreSQL majors, each mix on a cluster of its own (its own ports and
+// CLUSTER_DIR, beside the test cluster): an older PRIMARY to newer replicas (15 → 17, 18), the
+// upgrade direction, and the reverse (18 → 16, 15). Every command is run as a user runs it, with
+// PG_VERSIONS; PostgreSQL 18's conflict types are broken on purpose and repaired by the printed fix.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { type Config, loadConfig, loadEnv } from '../../scripts/lib/config.js'
+import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
+import type { CheckReport } from '../../scripts/lib/checks/format.js'
+import { connect } from '../../scripts/lib/db.js'
+import { runScript, until } from './helpers.js'
+
+const versions = suite('across PostgreSQL versions')
+
+interface Mix {
+  env: Record<string, string>
+  config: Config
+  dir: string
+}
+
+async function mix(pgVersions: string, firstPort: number): Promise<Mix> {
+  const dir = await mkdtemp(join(tmpdir(), `replkit-pg${pgVersions.replaceAll(',', '-')}-`))
+  const urls = [0, 1, 2].map(i => `postgres://postgres:versions@127.0.0.1:${firstPort + i}/shop`)
+  const env = { PG_VERSIONS: pgVersions, CLUSTER_DIR: join(dir, 'cluster'), PRIMARY_URL: urls[0], REPLICA_URLS: urls.slice(1).join(','), SAVE_DIR: join(dir, 'saved') }
+  return { env, config: loadConfig({ ...loadEnv(), ...env }), dir }
+}
+
+async function run(m: Mix, name: string, args: string[] = []) {
+  const r = await runScript(name, args, m.env)
+  assert.is(r.code, 0, `${name} ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`)
+  return r
+}
+
+async function check(m: Mix): Promise<CheckReport & { code: number }> {
+  const r = await runScript('check-replication', ['--json'], m.env)
+  return { ...(JSON.parse(r.stdout) as CheckReport), code: r.code }
+}
+
+async function sql(m: Mix, node: 'primary' | number, text: string) {
+  const spec = node === 'primary' ? m.config.primary : m.config.replicas[node]
+  const db = connect(spec)
+  try { return [...(await db.unsafe(text))] } finally { await db.end() }
+}
+
+/** Every node holds the PRIMARY's rows: counts and checksums of every replicated table. */
+async function allEqual(m: Mix): Promise<void> {
+  const sums = async (spec: Config['primary']) => {
+    const db = connect(spec)
+    try { return JSON.stringify(await fingerprints(db, m.config.tables)) } finally { await db.end() }
+  }
+  await until('every replica equal to the PRIMARY', 20_000, async () => {
+    const [p, ...rs] = await Promise.all([m.config.primary, ...m.config.replicas].map(sums))
+    return rs.every(r => r === p)
+  })
+}
+
+/** Up, schema, seed, replicate: returns make replicate's output. */
+async function replicated(m: Mix): Promise<string> {
+  await run(m, 'cluster', ['up'])
+  await run(m, 'schema')
+  await run(m, 'seed')
+  return (await run(m, 'replicate')).stdout
+}
+
+async function discard(m: Mix): Promise<void> {
+  await runScript('cluster', ['clean', '--yes'], m.env)
+  await rm(m.dir, { recursive: true, force: true })
+}
+
+versions('15 → 17 and 18 (the upgrade direction): options per pair, check, verify, 18\'s conflicts repaired by the printed fix', async () => {
+  const m = await mix('15,17,18', 55441)
+  try {
+    const dry = await run(m, 'cluster', ['up']).then(() => run(m, 'schema')).then(() => run(m, 'seed')).then(() => run(m, 'replicate', ['--dry-run']))
+    assert.match(dry.stdout, /-- replica1: streaming = on: .*PRIMARY 15, replica 17/)
+    assert.match(dry.stdout, /-- replica2: binary = false: text: a binary initial copy needs 16\+ on both ends \(PRIMARY 15, replica 18\)/)
+    await run(m, 'replicate')
+    const status = await run(m, 'cluster', ['status'])
+    assert.match(status.stdout, /primary\s+running\s+15\s/)
+    assert.match(status.stdout, /replica2\s+running\s+18\s/)
+
+    const healthy = await check(m)
+    assert.is(healthy.code, 0, JSON.stringify(healthy.verdicts))
+    assert.equal([healthy.facts.primary, ...healthy.facts.replicas].map(n => Math.floor(n.server!.versionNum / 10000)), [15, 17, 18])
+    assert.equal(healthy.facts.replicas.map(r => r.subscriptions[0].conflicts === null), [true, false], '18 counts conflicts by type, 17 does not')
+    assert.ok(healthy.consistency.every(t => t.cells.every(c => c.state === 'reference' || c.state === 'match')), 'checksums agree across 15, 17 and 18 (and Debian\'s ICU vs the builds\' ICU 60)')
+
+    const verify = await runScript('verify', ['--json', '--load-seconds', '5'], m.env)
+    const report = JSON.parse(verify.stdout) as { passed: number; failed: number; suites: { suite: string; node: string; failures: string[] }[] }
+    assert.is(report.failed, 0, JSON.stringify(report.suites.filter(s => s.failures.length)))
+    assert.ok(report.passed >= 60, `verify passed ${report.passed}`)
+
+    // update_missing on 18: a row deleted on the replica, then updated on the PRIMARY. Apply
+    // skips the update and goes on; only the conflict statistics and the log say so.
+    const [row] = await sql(m, 'primary', `select sku from public.products order by sku limit 1`)
+    await sql(m, 1, `delete from public.inventory where product_id = (select id from public.products where sku = '${row.sku}')`)
+    await sql(m, 1, `delete from public.products where sku = '${row.sku}'`)
+    await sql(m, 'primary', `update public.products set price = price + 1 where sku = '${row.sku}'`)
+    await until('replica2 to count the update_missing conflict', 15_000, async () =>
+      Number((await sql(m, 1, `select confl_update_missing from pg_stat_subscription_stats where subname = 'sub_replica2'`))[0]?.confl_update_missing ?? 0) > 0)
+    const broken = await check(m)
+    assert.is(broken.code, 2)
+    const verdict = broken.verdicts.find(v => v.node === 'replica2' && /skipped changes to rows replica2 does not have \(update_missing 1; PostgreSQL 18's conflict statistics, products named in its log\)/.test(v.problem))
+    assert.ok(verdict, JSON.stringify(broken.verdicts, null, 1))
+    const fix = /make sync ARGS="([^"]+)"/.exec(verdict!.fix)![1].split(' ')
+    assert.equal(fix, ['--replica', 'replica2', '--yes'])
+    await sql(m, 'primary', `insert into public.orders (customer_email, total) values ('versions@replkit.test', 1)`)
+    await run(m, 'sync-replicas', fix)
+    await allEqual(m)
+    const repaired = await check(m)
+    assert.is(repaired.code, 0, JSON.stringify(repaired.verdicts))
+    assert.ok(repaired.notes.some(n => /sub_replica2 counted update_missing 1 conflict in the past/.test(n)) || repaired.facts.replicas[1].subscriptions[0].conflicts!.update_missing === 0)
+
+    // insert_exists on 18: the same key fix as on 15, named from 18's own log format.
+    await sql(m, 1, `insert into public.products (sku, title, price, category_id) select 'REPLKIT-TEST-V18', 'replica', 1, id from public.categories limit 1`)
+    await sql(m, 'primary', `insert into public.products (sku, title, price, category_id) select 'REPLKIT-TEST-V18', 'primary', 2, id from public.categories limit 1`)
+    await until('replica2 to stop on the key conflict', 15_000, async () =>
+      Number((await sql(m, 1, `select apply_error_count from pg_stat_subscription_stats where subname = 'sub_replica2'`))[0]?.apply_error_count ?? 0) > 0)
+    const conflict = await check(m)
+    const named = conflict.verdicts.find(v => v.problem.includes('stopped by a key conflict: Key (sku)=(REPLKIT-TEST-V18) already exists.'))
+    assert.ok(named, JSON.stringify(conflict.verdicts, null, 1))
+    assert.match(named!.fix, /make fix-conflict ARGS="--replica replica2" .* --resync --yes repairs it without loss/)
+    await run(m, 'fix-conflict', ['--replica', 'replica2', '--resync', '--yes'])
+    await allEqual(m)
+    const [kept] = await sql(m, 1, `select title from public.products where sku = 'REPLKIT-TEST-V18'`)
+    assert.is(kept.title, 'primary', 'the PRIMARY\'s row won; the replica\'s own is saved')
+    assert.is((await check(m)).code, 0)
+  } finally {
+    await discard(m)
+  }
+})
+
+versions('18 → 16 and 15 (a newer PRIMARY to older replicas): replicate, check, verify', async () => {
+  const m = await mix('18,16,15', 55451)
+  try {
+    const out = await replicated(m)
+    assert.match(out, /replica1: sub_replica1 created \(copy_data = true, streaming = parallel, binary = true, origin = none,/)
+    assert.match(out, /replica2: sub_replica2 created \(copy_data = true, streaming = on, binary = false,/)
+    const again = await run(m, 'replicate')
+    assert.not.match(again.stdout, /created|set to/, 'a second run converges: nothing to change')
+    const healthy = await check(m)
+    assert.is(healthy.code, 0, JSON.stringify(healthy.verdicts))
+    assert.equal(healthy.facts.replicas.map(r => r.subscriptions[0].options.streaming), ['parallel', 'on'])
+    const verify = await runScript('verify', ['--json', '--suites', 'publication,subscription,seed,rows,queries,canary'], m.env)
+    const report = JSON.parse(verify.stdout) as { passed: number; failed: number }
+    assert.is(report.failed, 0, verify.stdout)
+    assert.ok(report.passed > 30)
+    await sql(m, 'primary', `update public.products set price = price + 1`)
+    await allEqual(m)
+  } finally {
+    await discard(m)
+  }
+})
+
+versions.run()
