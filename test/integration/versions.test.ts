@@ -2,7 +2,7 @@
 // CLUSTER_DIR, beside the test cluster): an older PRIMARY to newer replicas (15 → 17, 18), the
 // upgrade direction, and the reverse (18 → 16, 15). Every command is run as a user runs it, with
 // PG_VERSIONS; PostgreSQL 18's conflict types are broken on purpose and repaired by the printed fix.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
@@ -23,6 +23,7 @@ interface Mix {
 
 async function mix(pgVersions: string, firstPort: number): Promise<Mix> {
   const dir = await mkdtemp(join(tmpdir(), `replkit-pg${pgVersions.replaceAll(',', '-')}-`))
+  await chmod(dir, 0o755) // the postgres user runs the servers
   const urls = [0, 1, 2].map(i => `postgres://postgres:versions@127.0.0.1:${firstPort + i}/shop`)
   const env = { PG_VERSIONS: pgVersions, CLUSTER_DIR: join(dir, 'cluster'), PRIMARY_URL: urls[0], REPLICA_URLS: urls.slice(1).join(','), SAVE_DIR: join(dir, 'saved') }
   return { env, config: loadConfig({ ...loadEnv(), ...env }), dir }
