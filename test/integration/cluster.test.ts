@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { runScript } from './helpers.js'
+import { config, runScript } from './helpers.js'
 
 const cluster = suite('local cluster placement')
 const isRoot = process.getuid?.() === 0
@@ -27,7 +27,7 @@ cluster('CLUSTER_DIR outside the checkout: up, status, clean', async () => {
     assert.ok(existsSync(join(dir, 'primary', 'replkit-shared.conf')))
     const status = await runScript('cluster', ['status'], env(dir))
     assert.is(status.code, 0, status.stdout)
-    assert.match(status.stdout, /primary\s+running\s+127\.0\.0\.1:55431/)
+    assert.match(status.stdout, new RegExp(`primary\\s+running\\s+${config.localMajors.primary}\\s+127\\.0\\.0\\.1:55431`))
   } finally {
     const clean = await runScript('cluster', ['clean', '--yes'], env(dir))
     assert.is(clean.code, 0, clean.stdout + clean.stderr)

@@ -266,9 +266,11 @@ function emptyNode(node: NodeConnection, error: string | null): NodeFacts {
 }
 
 /** What every node reports besides its role's facts: settings, checksums, columns, sequences. */
-async function commonFacts(sql: Sql, tables: string[]) {
+async function commonFacts(sql: Sql, tables: string[], checksums: boolean) {
   const server = await serverFacts(sql)
-  const [sums, columns, sequences] = await Promise.all([sumsWhereInstalled(sql, server, tables), tableColumns(sql, tables), ownedSequences(sql, tables)])
+  const [sums, columns, sequences] = await Promise.all([
+    checksums ? sumsWhereInstalled(sql, server, tables) : Promise.resolve([]), tableColumns(sql, tables), ownedSequences(sql, tables),
+  ])
   return { server, tables: sums, columns, sequences }
 }
 
@@ -302,16 +304,16 @@ async function onNode<T>(node: NodeConnection, fn: (sql: Sql) => Promise<T>): Pr
 /** Checksums where make schema has installed their function; none (compared as unknown) elsewhere. */
 const sumsWhereInstalled = (sql: Sql, server: ServerFacts, tables: string[]) => (server.hasFingerprint ? tableSums(sql, tables) : Promise.resolve([]))
 
-/** Every node's facts, all nodes in parallel. */
-export async function gatherFacts(config: Config, nodes: NodeConnection[]): Promise<ClusterFacts> {
+/** Every node's facts, all nodes in parallel; without checksums (the exporter's scrape) every table compares as unknown. */
+export async function gatherFacts(config: Config, nodes: NodeConnection[], checksums = true): Promise<ClusterFacts> {
   const [primaryNode, ...replicaNodes] = nodes
   const [primary, ...replicas] = await Promise.all([
     onNode(primaryNode, async sql => {
-      const [common, rest] = await Promise.all([commonFacts(sql, config.tables), primaryFacts(sql, config)])
+      const [common, rest] = await Promise.all([commonFacts(sql, config.tables, checksums), primaryFacts(sql, config)])
       return { ...common, ...rest }
     }),
     ...replicaNodes.map(node => onNode(node, async sql => {
-      const [common, subs] = await Promise.all([commonFacts(sql, config.tables), subscriptions(sql)])
+      const [common, subs] = await Promise.all([commonFacts(sql, config.tables, checksums), subscriptions(sql)])
       return { ...common, subscriptions: subs, log: await workerLog(config, node.spec, sql, subs) }
     })),
   ])

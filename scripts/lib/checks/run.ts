@@ -14,6 +14,8 @@ export interface CheckOptions {
   statementTimeoutMs: number
   canary?: { timeoutMs: number }
   diff?: string
+  /** false: no table checksums (the exporter compares on its own interval, not on every scrape). */
+  checksums?: boolean
 }
 
 export const DEFAULT_CHECK: CheckOptions = {
@@ -29,7 +31,7 @@ export async function runCheck(config: Config, opts: CheckOptions = DEFAULT_CHEC
   }
   const nodes = await openNodes(config, { connectTimeoutSeconds: opts.connectTimeoutSeconds, statementTimeoutMs: opts.statementTimeoutMs })
   try {
-    const facts = await gatherFacts(config, nodes)
+    const facts = await gatherFacts(config, nodes, opts.checksums ?? true)
     // The diff and the canary come after the checksums, so the canary never shows up as a mismatch.
     const diff = opts.diff !== undefined && nodes[0].sql ? await diffTable(nodes, opts.diff) : null
     let canary = null

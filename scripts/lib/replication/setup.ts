@@ -254,7 +254,7 @@ export async function catchUp(c: SetupContext, primary: Sql, subscribed: string[
   steps.verify(`catch-up: ${subscribed.join(', ')} replayed the PRIMARY's current LSN in ${ms} ms`)
   const streams = await primary`
     select r.application_name as name, s.version from pg_stat_replication r join pg_stat_ssl s using (pid)
-    where r.application_name = any(${subscribed}) and s.ssl`
+    where r.application_name = any(${subscribed}) and s.ssl order by r.application_name`
   if (streams.length === subscribed.length) steps.verify(`TLS: ${streams.map(t => `${t.name} streams over ${t.version}`).join(', ')}`)
   else steps.fail(`TLS: ${subscribed.filter(s => !streams.some(t => t.name === s)).join(', ')} not streaming over TLS`)
   return ms

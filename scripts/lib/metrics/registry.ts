@@ -1,0 +1,137 @@
+// The exporter's metrics: what `make check` knows, in Prometheus's naming (base units, _bytes,
+// _seconds, _total; labels node, replica, subscription, slot, table, type). Values are set from
+// one check report per scrape; counters mirror PostgreSQL's own cumulative counts.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { CheckReport } from '../checks/format.js'
+import { subscriptionOf } from '../checks/figures.js'
+import { CONFLICT_TYPES } from '../checks/facts.js'
+import { behindBy } from '../replication/sequences.js'
+
+/** The last checksum compare of each table on each replica, kept between scrapes. */
+export interface CompareResult {
+  at: number
+  /** table → replica → 1 equal to the PRIMARY, 0 differs; absent when it could not be compared. */
+  tables: Record<string, Record<string, 0 | 1>>
+}
+
+const WAL_STATUSES = ['reserved', 'extended', 'unreserved', 'lost'] as const
+const SYNC_STATES = ['i', 'd', 'f', 's', 'r'] as const
+
+export function createMetrics() {
+  const registry = new Registry()
+  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] })
+  const counter = (name: string, help: string, labelNames: string[]) => new Counter({ name, help, labelNames, registers: [registry] })
+  const m = {
+    up: gauge('replkit_up', '1 when replkit could connect to the node and read its catalogues, 0 otherwise', ['node', 'role']),
+    info: gauge('replkit_node_info', 'Constant 1, labelled with the node\'s role and PostgreSQL version', ['node', 'role', 'version']),
+    versionNum: gauge('replkit_server_version_num', 'The node\'s server_version_num (150018, 180004, …)', ['node']),
+    walLevelLogical: gauge('replkit_wal_level_logical', '1 when wal_level = logical on the node', ['node']),
+    enabled: gauge('replkit_subscription_enabled', '1 when the subscription is enabled', ['replica', 'subscription']),
+    worker: gauge('replkit_subscription_worker_running', '1 when the subscription\'s apply worker runs', ['replica', 'subscription']),
+    exists: gauge('replkit_subscription_present', '1 when replkit\'s subscription exists on the replica', ['replica', 'subscription']),
+    lagBytes: gauge('replkit_replication_lag_bytes', 'PRIMARY WAL not yet applied by the replica (from its walsender, else its slot)', ['replica', 'subscription']),
+    lagSeconds: gauge('replkit_replication_lag_seconds', 'replay_lag of the replica\'s walsender; 0 when caught up (PostgreSQL reports NULL when idle)', ['replica', 'subscription']),
+    applyErrors: counter('replkit_subscription_apply_errors_total', 'pg_stat_subscription_stats.apply_error_count', ['replica', 'subscription']),
+    syncErrors: counter('replkit_subscription_sync_errors_total', 'pg_stat_subscription_stats.sync_error_count', ['replica', 'subscription']),
+    conflicts: counter('replkit_subscription_conflicts_total', 'PostgreSQL 18+: conflicts by type (pg_stat_subscription_stats.confl_*)', ['replica', 'subscription', 'type']),
+    tableState: gauge('replkit_table_sync_state', '1 for the table\'s current pg_subscription_rel.srsubstate (i, d, f, s, r = ready)', ['replica', 'table', 'state']),
+    slotRetained: gauge('replkit_slot_retained_wal_bytes', 'WAL the PRIMARY keeps for the slot (current LSN − restart_lsn)', ['slot']),
+    slotActive: gauge('replkit_slot_active', '1 when a consumer is connected to the slot', ['slot']),
+    slotWalStatus: gauge('replkit_slot_wal_status', '1 for the slot\'s current wal_status (reserved, extended, unreserved, lost)', ['slot', 'status']),
+    slotSafe: gauge('replkit_slot_safe_wal_size_bytes', 'WAL that may still be written before the slot is lost (only with max_slot_wal_keep_size)', ['slot']),
+    sequenceBehind: gauge('replkit_sequence_behind', 'How far the replica\'s sequence is below the PRIMARY\'s (sequences are not replicated)', ['replica', 'sequence']),
+    tableConsistent: gauge('replkit_table_consistent', 'Last checksum compare: 1 when the replica\'s table equals the PRIMARY\'s, 0 when it differs', ['replica', 'table']),
+    compareAge: gauge('replkit_table_compare_age_seconds', 'Seconds since the last checksum compare', []),
+    status: gauge('replkit_check_status', 'make check\'s verdict: 0 OK, 1 WARNING, 2 CRITICAL', []),
+    verdicts: gauge('replkit_verdicts', 'Problems make check reports now, by level', ['level']),
+    scrapeSeconds: gauge('replkit_scrape_duration_seconds', 'Time this scrape spent reading the nodes', []),
+    scrapeSuccess: gauge('replkit_scrape_success', '1 when the scrape finished within its deadline', []),
+    canary: new Histogram({
+      name: 'replkit_canary_latency_seconds', help: 'A canary row\'s trip from the PRIMARY to the replica (with --canary)',
+      labelNames: ['replica'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [registry],
+    }),
+  }
+
+  /** Series of things that went away (a dropped slot, a stopped node's subscription) disappear. */
+  function resetPerScrape(): void {
+    for (const g of [m.up, m.info, m.versionNum, m.walLevelLogical, m.enabled, m.worker, m.exists, m.lagBytes, m.lagSeconds,
+      m.tableState, m.slotRetained, m.slotActive, m.slotWalStatus, m.slotSafe, m.sequenceBehind, m.tableConsistent, m.verdicts]) g.reset()
+    for (const c of [m.applyErrors, m.syncErrors, m.conflicts]) c.reset()
+  }
+
+  /** Every per-scrape value from one report. */
+  function update(report: CheckReport, compare: CompareResult | null, scrapeMs: number): void {
+    resetPerScrape()
+    const { facts } = report
+    for (const node of [facts.primary, ...facts.replicas]) {
+      m.up.set({ node: node.name, role: node.role }, node.up && node.server ? 1 : 0)
+      if (!node.server) continue
+      m.info.set({ node: node.name, role: node.role, version: node.server.version.split(' ')[0] }, 1)
+      m.versionNum.set({ node: node.name }, node.server.versionNum)
+      m.walLevelLogical.set({ node: node.name }, node.server.settings.wal_level?.setting === 'logical' ? 1 : 0)
+    }
+    for (const replica of facts.replicas.filter(r => r.up)) {
+      const sub = subscriptionOf(replica)
+      const name = sub?.name ?? `sub_${replica.name}`
+      m.exists.set({ replica: replica.name, subscription: name }, sub ? 1 : 0)
+      if (!sub) continue
+      const labels = { replica: replica.name, subscription: sub.name }
+      m.enabled.set(labels, sub.enabled ? 1 : 0)
+      m.worker.set(labels, sub.workerPid === null ? 0 : 1)
+      m.applyErrors.inc(labels, sub.applyErrorCount)
+      m.syncErrors.inc(labels, sub.syncErrorCount)
+      if (sub.conflicts) for (const type of CONFLICT_TYPES) m.conflicts.inc({ ...labels, type }, sub.conflicts[type])
+      for (const [table, state] of Object.entries(sub.tableStates)) {
+        for (const s of SYNC_STATES) m.tableState.set({ replica: replica.name, table, state: s }, state === s ? 1 : 0)
+      }
+      for (const p of facts.primary.sequences) {
+        const mine = replica.sequences.find(s => s.sequence === p.sequence)
+        m.sequenceBehind.set({ replica: replica.name, sequence: p.sequence }, Number(behindBy(p.lastValue, mine?.lastValue ?? null)))
+      }
+    }
+    for (const lag of report.lag) {
+      if (lag.bytes === null) continue
+      const labels = { replica: lag.replica, subscription: lag.subscription }
+      m.lagBytes.set(labels, lag.bytes)
+      m.lagSeconds.set(labels, lag.caughtUp ? 0 : (lag.replayLagMs ?? 0) / 1000)
+    }
+    for (const slot of facts.primary.slots) {
+      if (slot.retainedBytes !== null) m.slotRetained.set({ slot: slot.name }, slot.retainedBytes)
+      m.slotActive.set({ slot: slot.name }, slot.active ? 1 : 0)
+      for (const status of WAL_STATUSES) m.slotWalStatus.set({ slot: slot.name, status }, slot.walStatus === status ? 1 : 0)
+      if (slot.safeWalSize !== null) m.slotSafe.set({ slot: slot.name }, slot.safeWalSize)
+    }
+    for (const arrival of report.canary?.arrivals ?? []) if (arrival.ms !== null) m.canary.observe({ replica: arrival.replica }, arrival.ms / 1000)
+    if (compare) {
+      for (const [table, replicas] of Object.entries(compare.tables)) {
+        for (const [replica, equal] of Object.entries(replicas)) m.tableConsistent.set({ replica, table }, equal)
+      }
+      m.compareAge.set((Date.now() - compare.at) / 1000)
+    }
+    m.status.set(report.exitCode)
+    for (const level of ['critical', 'warning'] as const) m.verdicts.set({ level }, report.verdicts.filter(v => v.level === level).length)
+    m.scrapeSeconds.set(scrapeMs / 1000)
+    m.scrapeSuccess.set(1)
+  }
+
+  /** A scrape that ran past its deadline: nothing known is claimed; every node reads as not up. */
+  function failed(nodes: { name: string; role: string }[], scrapeMs: number): void {
+    resetPerScrape()
+    for (const n of nodes) m.up.set({ node: n.name, role: n.role }, 0)
+    m.scrapeSeconds.set(scrapeMs / 1000)
+    m.scrapeSuccess.set(0)
+  }
+
+  return { registry, update, failed }
+}
+
+/** The compare result of one full check: each replica's table, equal to the PRIMARY's or not. */
+export function compareResult(report: CheckReport): CompareResult {
+  const tables: CompareResult['tables'] = {}
+  for (const { table, cells } of report.consistency) {
+    for (const cell of cells.filter(c => c.state === 'match' || c.state === 'differs')) {
+      (tables[table] ??= {})[cell.node] = cell.state === 'match' ? 1 : 0
+    }
+  }
+  return { at: Date.now(), tables }
+}
