@@ -6,13 +6,13 @@ ARGS  ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help setup deps up down status clean schema seed demo test typecheck bench-seed bench replicate rollback verify check bench-check \
-        sync fix-conflict sequences sync-sequences chaos
+        sync fix-conflict sequences sync-sequences chaos metrics
 
 help: deps ## list the targets, and the nodes they act on
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 	@$(TSX) scripts/cluster.ts nodes 2>/dev/null || echo "  (no nodes: the configuration does not load; see make check)"
 
-setup: ## install PostgreSQL 15, pgTAP, pg_prove (Debian) and npm packages when missing; silent when ready
+setup: ## install PostgreSQL 15, pgTAP, pg_prove, Prometheus (Debian) and npm packages (PostgreSQL 16-18 builds) when missing; silent when ready
 	@bash scripts/setup.sh
 
 # Read-only targets need only the npm packages: they never install a server.
@@ -65,6 +65,10 @@ verify: setup ## runbook step 5: the five success criteria as pgTAP suites run b
 
 rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--yes [--revert-wal-level] [--drop-role]")
 	@$(TSX) scripts/rollback.ts $(ARGS)
+
+# Monitoring
+metrics: deps ## Prometheus exporter on METRICS_PORT (default 9720, loopback): /metrics, /healthz (ARGS="--canary", "--once")
+	@$(TSX) scripts/metrics.ts $(ARGS)
 
 # Repairs and drills
 fix-conflict: setup ## a subscription stopped by an apply error: its LSN and key; ARGS="--resync --yes" or "--skip --yes"

@@ -2,6 +2,7 @@
 // (see shared/runbook/CORRECTIONS.md). Read-only unless --canary. Monitoring exit codes:
 // 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a usage or configuration error, or the deadline).
 import { formatJson, formatReport } from './lib/checks/format.js'
+import { formatNagios, nagiosUnknown } from './lib/checks/nagios.js'
 import { runCheck } from './lib/checks/run.js'
 import { loadConfig } from './lib/config.js'
 import { EXIT } from './lib/errors.js'
@@ -9,10 +10,11 @@ import { cli, positive } from './lib/flags.js'
 import { main } from './lib/output.js'
 
 const MB = 1024 * 1024
-const argv = await cli('check-replication', '$0 [--json] [--canary] [--diff TABLE]\n\n' +
+const argv = await cli('check-replication', '$0 [--json | --nagios] [--canary] [--diff TABLE]\n\n' +
   'Report every node\'s replication health and data consistency, with a fix for each problem.\n' +
   'Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad flag or configuration).', { usageExitCode: EXIT.unknown })
   .option('json', { type: 'boolean', default: false, describe: 'print only the facts and verdicts as JSON on stdout' })
+  .option('nagios', { type: 'boolean', default: false, describe: 'print one Nagios/Icinga plugin line with perfdata (thresholds: --max-lag, --max-retained)' })
   .option('canary', { type: 'boolean', default: false, describe: 'time a heartbeat product from the PRIMARY to every replica (writes, then deletes it)' })
   .option('canary-timeout', { default: 5000, coerce: positive('canary-timeout'), describe: 'ms to wait for the canary on each replica' })
   .option('diff', { type: 'string', describe: 'list the keys of TABLE whose rows differ from the PRIMARY' })
@@ -21,6 +23,7 @@ const argv = await cli('check-replication', '$0 [--json] [--canary] [--diff TABL
   .option('connect-timeout', { default: 3, coerce: positive('connect-timeout'), describe: 'seconds to wait for each node to accept a connection' })
   .option('statement-timeout', { default: 15, coerce: positive('statement-timeout'), describe: 'seconds any one query may run' })
   .option('deadline', { default: 60, coerce: positive('deadline'), describe: 'seconds the whole check may take; past it, exit 3 (UNKNOWN)' })
+  .check(a => !(a.json && a.nagios) || 'choose one of --json and --nagios')
   .parse()
 
 main(async () => {
@@ -32,6 +35,6 @@ main(async () => {
     canary: argv.canary ? { timeoutMs: argv.canaryTimeout } : undefined,
     diff: argv.diff,
   })
-  console.log(argv.json ? formatJson(report) : formatReport(report))
+  console.log(argv.json ? formatJson(report) : argv.nagios ? formatNagios(report) : formatReport(report))
   return report.exitCode
-}, { errorExitCode: EXIT.unknown, deadlineMs: argv.deadline * 1000, deadlineExitCode: EXIT.unknown })
+}, { errorExitCode: EXIT.unknown, deadlineMs: argv.deadline * 1000, deadlineExitCode: EXIT.unknown, failureLine: argv.nagios ? nagiosUnknown : undefined })

@@ -66,6 +66,16 @@ async function verifySuites(): Promise<void> {
   }
 }
 
+/** The shipped Prometheus configuration and alert rules: promtool's own checks and rule unit tests. */
+async function promtool(): Promise<void> {
+  console.log(colour.bold('\n== promtool: config/prometheus (check config, test rules)'))
+  for (const args of [['check', 'config', 'config/prometheus/prometheus.yml'], ['test', 'rules', 'config/prometheus/alerts.test.yml']]) {
+    const result = await $({ cwd: repoRoot, nothrow: true, quiet: true })`promtool ${args}`
+    process.stdout.write(result.stdout + result.stderr)
+    tallies.push({ name: `promtool ${args[0]} ${args[1]}`, passed: result.exitCode === 0 ? 1 : 0, failed: result.exitCode === 0 ? 0 : 1 })
+  }
+}
+
 /** Strict TypeScript over scripts, tests and benches: one pass or one failure. */
 async function typecheck(): Promise<void> {
   console.log(colour.bold('\n== typecheck (tsc --noEmit, strict)'))
@@ -77,7 +87,10 @@ async function typecheck(): Promise<void> {
 main(async () => {
   const only = argv.only
   if (!only) await typecheck()
-  if (!only || only === 'unit') await uvu('unit tests', 'test', 'integration')
+  if (!only || only === 'unit') {
+    await uvu('unit tests', 'test', 'integration')
+    await promtool()
+  }
   if (only !== 'unit') await prepareCluster()
   if (!only || only === 'integration') await uvu('integration tests', 'test/integration')
   if (!only || only === 'pgtap') await pgtap()

@@ -13,6 +13,8 @@ command -v psql >/dev/null && command -v pgbench >/dev/null || missing+=(postgre
 [ -f /usr/share/postgresql/15/extension/pgtap.control ] || missing+=(postgresql-15-pgtap)
 command -v pg_prove >/dev/null || missing+=(libtap-parser-sourcehandler-pgtap-perl)
 command -v openssl >/dev/null || missing+=(openssl)
+# Prometheus and promtool: the alert rules' unit tests and the exporter's integration test.
+command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

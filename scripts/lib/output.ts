@@ -73,24 +73,31 @@ export interface MainOptions {
   deadlineMs?: number
   /** Exit code at the deadline. */
   deadlineExitCode?: number
+  /** A line for stdout when the command fails (a monitoring plugin's UNKNOWN line), besides the message on stderr. */
+  failureLine?: (message: string) => string
 }
 
 /** Runs a command's main; a ReplkitError prints one line and exits with its code; nothing runs past the deadline. */
 export function main(fn: () => Promise<number | void>, opts: MainOptions = {}): void {
   if (opts.deadlineMs) {
     setTimeout(() => {
-      console.error(`replkit: stopped at the deadline: not finished after ${opts.deadlineMs! / 1000} s (a node that accepts connections but does not answer?)`)
+      fail(`stopped at the deadline: not finished after ${opts.deadlineMs! / 1000} s (a node that accepts connections but does not answer?)`)
       process.exit(opts.deadlineExitCode ?? EXIT.critical)
     }, opts.deadlineMs).unref()
+  }
+  function fail(message: string, detail = message): void {
+    console.error(`replkit: ${detail}`)
+    if (opts.failureLine) console.log(opts.failureLine(message))
   }
   fn().then(
     code => process.exit(code ?? 0),
     (error: unknown) => {
       if (error instanceof ReplkitError) {
-        console.error(`replkit: ${error.message}`)
+        fail(error.message)
         process.exit(opts.errorExitCode ?? error.exitCode)
       }
-      console.error(`replkit: unexpected error: ${error instanceof Error ? error.stack : String(error)}`)
+      fail(`unexpected error: ${error instanceof Error ? error.message : String(error)}`,
+        `unexpected error: ${error instanceof Error ? error.stack : String(error)}`)
       process.exit(opts.errorExitCode ?? EXIT.critical)
     },
   )

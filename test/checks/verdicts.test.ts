@@ -1,49 +1,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { ClusterFacts, PrimaryFacts, ReplicaFacts, Subscription, TableSum } from '../../scripts/lib/checks/facts.js'
+import type { ClusterFacts } from '../../scripts/lib/checks/facts.js'
+import { healthy, replica, settings, subscription, sums, thresholds } from './facts-fixture.js'
 import { compareTables, exitCode, notes, replicaLags, status, verdicts } from '../../scripts/lib/checks/verdicts.js'
 import type { ApplyCause } from '../../scripts/lib/replication/worker-log.js'
 import { formatBytes } from '../../scripts/lib/output.js'
-
-const TABLES = ['categories', 'products', 'inventory']
-const thresholds = { maxLagBytes: 16 * 1024 * 1024, maxRetainedBytes: 1024 * 1024 * 1024 }
-const settings = (walLevel = 'logical', pendingRestart = false) => ({
-  wal_level: { setting: walLevel, pendingRestart },
-  max_wal_senders: { setting: '10', pendingRestart: false },
-  max_replication_slots: { setting: '10', pendingRestart: false },
-})
-const sums = (counts: number[], checksum = (i: number) => `c${i}`): TableSum[] =>
-  TABLES.map((table, i) => ({ table, exists: true, rows: counts[i], checksum: counts[i] === 0 ? '0' : checksum(i) }))
-
-function subscription(name: string, patch: Partial<Subscription> = {}): Subscription {
-  return {
-    id: 16400, name, enabled: true, slotName: name, publications: ['ecommerce_pub'], workerPid: 4242,
-    lastMsgSendTime: null, lastMsgReceiptTime: null, latestEndTime: null, appliedLsn: null, applyErrorCount: 0, syncErrorCount: 0,
-    statsReset: null, tableStates: Object.fromEntries(TABLES.map(t => [t, 'r'])),
-    options: { streaming: 'on', binary: false, origin: null, failover: null }, conflicts: null, ...patch,
-  }
-}
-
-function replica(name: string, patch: Partial<ReplicaFacts> = {}): ReplicaFacts {
-  return {
-    name, role: 'replica', label: `postgres@127.0.0.1/${name}`, up: true, error: null, errorKind: null, columns: [], sequences: [], log: null,
-    server: { version: '15.18', versionNum: 150018, inRecovery: false, settings: settings('replica'), walSendersUsed: 0, slotsUsed: 0, hasFingerprint: true, tls: 'TLSv1.3' },
-    tables: sums([5, 30, 30]), subscriptions: [subscription(`sub_${name}`)], ...patch,
-  }
-}
-
-function healthy(): ClusterFacts {
-  const primary: PrimaryFacts = {
-    name: 'primary', role: 'primary', label: 'postgres@127.0.0.1/shop', up: true, error: null, errorKind: null, columns: [], sequences: [], unpublished: [],
-    server: { version: '15.18', versionNum: 150018, inRecovery: false, settings: settings(), walSendersUsed: 2, slotsUsed: 2, hasFingerprint: true, tls: 'TLSv1.3' },
-    tables: sums([5, 30, 30]),
-    publications: [{ name: 'ecommerce_pub', allTables: false }],
-    publishedTables: TABLES.map(table => ({ schema: 'public', table, exists: true, publications: ['ecommerce_pub'], hasPrimaryKey: true, replicaIdentity: 'default' as const })),
-    slots: ['sub_replica1', 'sub_replica2'].map(name => ({ name, type: 'logical', plugin: 'pgoutput', active: true, walStatus: 'reserved', retainedBytes: 56, unconfirmedBytes: 0, safeWalSize: null, invalidationReason: null, inactiveSince: null, failover: null })),
-    walSenders: ['sub_replica1', 'sub_replica2'].map(applicationName => ({ applicationName, state: 'streaming', lagBytes: 0, replayLagMs: null })),
-  }
-  return { publication: 'ecommerce_pub', tables: TABLES, primary, replicas: [replica('replica1'), replica('replica2')] }
-}
 
 const problems = (facts: ClusterFacts) => verdicts(facts, thresholds).map(v => `${v.level} ${v.problem}: ${v.fix}`)
 

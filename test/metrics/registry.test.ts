@@ -1,0 +1,75 @@
+// The exporter's metrics from hand-made facts: values, series that disappear with what they
+// describe, and that every metric the shipped alert rules and Grafana dashboard name is served.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { parse } from 'yaml'
+import { buildReport } from '../../scripts/lib/checks/format.js'
+import { repoRoot } from '../../scripts/lib/config.js'
+import { compareResult, createMetrics } from '../../scripts/lib/metrics/registry.js'
+import { healthy, thresholds } from '../checks/facts-fixture.js'
+
+const report = (facts = healthy()) => buildReport(facts, thresholds, null, null, 12)
+
+async function scrape(facts = healthy()): Promise<string> {
+  const metrics = createMetrics()
+  const r = report(facts)
+  metrics.update(r, compareResult(r), 12)
+  return metrics.registry.metrics()
+}
+
+const value = (text: string, series: string) => {
+  const line = text.split('\n').find(l => l.startsWith(`${series} `))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+test('a healthy cluster: every node up, nothing lagging, every table equal, status OK', async () => {
+  const text = await scrape()
+  assert.is(value(text, 'replkit_up{node="replica2",role="replica"}'), 1)
+  assert.is(value(text, 'replkit_server_version_num{node="primary"}'), 150018)
+  assert.is(value(text, 'replkit_replication_lag_bytes{replica="replica1",subscription="sub_replica1"}'), 0)
+  assert.is(value(text, 'replkit_slot_retained_wal_bytes{slot="sub_replica1"}'), 56)
+  assert.is(value(text, 'replkit_slot_wal_status{slot="sub_replica1",status="reserved"}'), 1)
+  assert.is(value(text, 'replkit_table_consistent{replica="replica2",table="products"}'), 1)
+  assert.is(value(text, 'replkit_check_status'), 0)
+  assert.match(text, /# TYPE replkit_subscription_apply_errors_total counter/)
+})
+
+test('a stopped replica: up 0 and no subscription series for it; counters mirror PostgreSQL\'s counts', async () => {
+  const facts = healthy()
+  Object.assign(facts.replicas[1], { up: false, server: null, error: 'connection refused', errorKind: 'unreachable', subscriptions: [], tables: [] })
+  facts.replicas[0].subscriptions[0].applyErrorCount = 7
+  const text = await scrape(facts)
+  assert.is(value(text, 'replkit_up{node="replica2",role="replica"}'), 0)
+  assert.not.match(text, /replkit_subscription_enabled\{replica="replica2"/)
+  assert.is(value(text, 'replkit_subscription_apply_errors_total{replica="replica1",subscription="sub_replica1"}'), 7)
+  assert.is(value(text, 'replkit_check_status'), 2)
+  assert.is(value(text, 'replkit_verdicts{level="critical"}'), 1)
+})
+
+test('a scrape past its deadline claims nothing: every node reads as not up', async () => {
+  const metrics = createMetrics()
+  metrics.update(report(), null, 5)
+  metrics.failed([{ name: 'primary', role: 'primary' }], 8000)
+  const text = await metrics.registry.metrics()
+  assert.is(value(text, 'replkit_up{node="primary",role="primary"}'), 0)
+  assert.is(value(text, 'replkit_scrape_success'), 0)
+  assert.not.match(text, /replkit_replication_lag_bytes\{/)
+})
+
+/** Metric names an expression reads: replkit_… identifiers, histogram suffixes folded away. */
+const namesIn = (expr: string) => [...expr.matchAll(/\breplkit_[a-z_]+/g)].map(m => m[0].replace(/_(bucket|sum|count)$/, ''))
+
+test('every metric named by alerts.yml and the Grafana dashboard is one the exporter serves', async () => {
+  const served = new Set(createMetrics().registry.getMetricsAsArray().map(m => m.name))
+  const rules = parse(readFileSync(join(repoRoot, 'config/prometheus/alerts.yml'), 'utf8')) as { groups: { rules: { alert: string; expr: string; annotations: Record<string, string> }[] }[] }
+  const exprs = rules.groups.flatMap(g => g.rules.map(r => r.expr))
+  const dashboard = JSON.parse(readFileSync(join(repoRoot, 'config/grafana/replkit.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] }
+  exprs.push(...dashboard.panels.flatMap(p => p.targets.map(t => t.expr)))
+  assert.ok(exprs.length > 20)
+  for (const expr of exprs) for (const name of namesIn(expr)) assert.ok(served.has(name), `${name} (in ${expr}) is not served`)
+  for (const rule of rules.groups.flatMap(g => g.rules)) assert.ok(rule.annotations.summary && rule.annotations.fix, `${rule.alert} has a summary and a fix`)
+})
+
+test.run()
