@@ -10,6 +10,7 @@ import { consistencyBench, formatConsistencyBench } from './lib/bench/consistenc
 import { initialCopyBench, restoreDemoState } from './lib/bench/initial-copy.js'
 import { largeTransactionBench } from './lib/bench/large-transaction.js'
 import { machineFacts } from './lib/bench/machine.js'
+import { metricsCost } from './lib/bench/metrics-cost.js'
 import { type BenchReport, formatSummary, writePlots } from './lib/bench/report.js'
 import { formatSeedBench, seedBench } from './lib/bench/seed.js'
 import { type Target, atLeast, within } from './lib/bench/targets.js'
@@ -24,12 +25,12 @@ import { subscriptionName } from './lib/replication/names.js'
 import { waitForCatchup } from './lib/replication/waits.js'
 
 const PROFILES = {
-  default: { largeRows: 1_000_000, seedRows: 1_000_000, seedSample: 20_000, copyRows: 1_000_000, canaries: 300, spacingMs: 20, checkRows: 1_000_000, checkRuns: 3, wallRuns: 5 },
-  quick: { largeRows: 20_000, seedRows: 20_000, seedSample: 1_000, copyRows: 20_000, canaries: 50, spacingMs: 10, checkRows: 20_000, checkRuns: 1, wallRuns: 3 },
+  default: { largeRows: 1_000_000, seedRows: 1_000_000, seedSample: 20_000, copyRows: 1_000_000, canaries: 300, spacingMs: 20, checkRows: 1_000_000, checkRuns: 3, wallRuns: 5, scrapes: 50 },
+  quick: { largeRows: 20_000, seedRows: 20_000, seedSample: 1_000, copyRows: 20_000, canaries: 50, spacingMs: 10, checkRows: 20_000, checkRuns: 1, wallRuns: 3, scrapes: 5 },
 }
 const LOAD_RATE = 1000
 // largeAppliedS: issue 11's "well under a minute" for 1,000,000 rows.
-const TARGET = { idleP99Ms: 10, loadP99Ms: 20, checkWallMs: 1000, largeAppliedS: 30 }
+const TARGET = { idleP99Ms: 10, loadP99Ms: 20, checkWallMs: 1000, largeAppliedS: 30, scrapeMs: 100 }
 
 const SECTIONS = ['seed', 'consistency'] as const
 const argv = await cli('bench', `$0 [--quick] [--json] [--out DIR] [--only seed|consistency [--rows N] ...]
@@ -41,6 +42,7 @@ replkit's performance report, each figure against a baseline measured in the sam
   one large transaction             1,000,000 rows in one INSERT: commit to applied on every replica
   consistency check on 3 nodes      vs fetching every row to the client (--only consistency: make bench-check)
   make check wall time              on the healthy cluster
+  make metrics scrape cost          time reading the nodes per scrape, and the exporter's memory
 Writes DIR/latest.json, DIR/latency-cdf.svg, DIR/throughput.svg (and the seed section's seed.json),
 and prints a summary with every target met or NOT met. Exits 1 when a target is missed.
 Default profile: 1,000,000 products, under 10 minutes on 2 cores. --quick: small N, short load,
@@ -109,6 +111,10 @@ main(async () => {
     const check = await checkWallTime(profile.wallRuns)
 
     await settle(config, primary, replicas)
+    say(`metrics: ${profile.scrapes} scrapes of make metrics ...`)
+    const metrics = await metricsCost(profile.scrapes)
+
+    await settle(config, primary, replicas)
     say(`canary latency: ${profile.canaries} idle, ${profile.canaries} under ${LOAD_RATE} tx/s ...`)
     const canary = await canaryLatency(config, primary, replicas, { canaries: profile.canaries, spacingMs: profile.spacingMs, loadRate: LOAD_RATE })
 
@@ -139,9 +145,10 @@ main(async () => {
       ...Object.entries(canary.load.summary).map(([r, d]) => within('canary', `${r}: p99 under load < ${TARGET.loadP99Ms} ms`, d.p99, TARGET.loadP99Ms, 'ms')),
       ...consistency.targets.map(t => ({ section: 'consistency', ...t })),
       within('make check', 'median wall time < 1 s', check.medianWallMs / 1000, TARGET.checkWallMs / 1000, 's'),
+      within('metrics', `a scrape reads the nodes in < ${TARGET.scrapeMs} ms (median)`, metrics.scrapeMedianMs, TARGET.scrapeMs, 'ms'),
       within('large transaction', `${profile.largeRows.toLocaleString('en-US')} rows in one transaction applied on every replica < ${TARGET.largeAppliedS} s after commit`, largeTransaction.appliedSeconds, TARGET.largeAppliedS, 's'),
     ]
-    const partial = { at: new Date().toISOString(), profile: profileName, machine, seed, initialCopy, canary, consistency, largeTransaction, check } as const
+    const partial = { at: new Date().toISOString(), profile: profileName, machine, seed, initialCopy, canary, consistency, largeTransaction, check, metrics } as const
     const plots = await writePlots(outDir, partial, TARGET.idleP99Ms, TARGET.loadP99Ms)
     const report: BenchReport = { ...partial, seconds: (performance.now() - started) / 1000, targets, plots }
     await writeFile(join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n')

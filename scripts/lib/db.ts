@@ -31,6 +31,8 @@ export function failureKind(error: unknown): FailureKind {
 
 export interface ConnectOptions {
   connectTimeoutSeconds?: number
+  /** Seconds an unused connection stays open (default 5); 0 keeps it (a long-running exporter). */
+  idleTimeoutSeconds?: number
   statementTimeoutMs?: number
   max?: number
   database?: string
@@ -46,7 +48,7 @@ export function connect(node: NodeSpec, opts: ConnectOptions = {}): Sql {
     ssl: driverSsl(node),
     max: opts.max ?? 1,
     connect_timeout: opts.connectTimeoutSeconds ?? 5,
-    idle_timeout: 5,
+    idle_timeout: opts.idleTimeoutSeconds ?? 5,
     onnotice: () => {},
     prepare: false,
     connection: {

@@ -2,11 +2,12 @@
 // human summary — aligned tables, every target "met" or "NOT met".
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { colour, formatTable } from '../output.js'
+import { colour, formatBytes, formatTable } from '../output.js'
 import type { LatencyRun, LoadedLatencyRun } from './canary-latency.js'
 import type { CheckWall } from './check-wall.js'
 import type { InitialCopy } from './initial-copy.js'
 import type { LargeTransaction } from './large-transaction.js'
+import type { MetricsCost } from './metrics-cost.js'
 import { type Machine, describeMachine } from './machine.js'
 import { type CdfSeries, barChart, cdfPlot } from './plots.js'
 import type { ConsistencyBenchReport } from './consistency.js'
@@ -21,6 +22,7 @@ export interface BenchReport {
   machine: Machine
   seed: SeedBenchReport
   initialCopy: InitialCopy
+  metrics: MetricsCost
   canary: { idle: LatencyRun; load: LoadedLatencyRun }
   consistency: ConsistencyBenchReport
   largeTransaction: LargeTransaction
@@ -124,6 +126,15 @@ export function formatSummary(r: BenchReport): string {
     ['wall time, median', Math.round(r.check.medianWallMs)],
     ['wall time, each run', r.check.wallMs.map(v => Math.round(v)).join(', ')],
     ['its own work (connect, query, verdicts), median', Math.round(r.check.medianInProcessMs)],
+  ]))
+
+  const mc = r.metrics
+  section(`make metrics: ${mc.scrapes} scrapes of the healthy cluster`)
+  out.push(formatTable(['measurement', 'value'], [
+    ['time reading the nodes per scrape, median', `${mc.scrapeMedianMs.toFixed(1)} ms`],
+    ['time reading the nodes per scrape, p95', `${mc.scrapeP95Ms.toFixed(1)} ms`],
+    ['GET /metrics round trip, median', `${mc.httpMedianMs.toFixed(1)} ms`],
+    ['exporter process, peak resident memory', formatBytes(mc.peakRssBytes)],
   ]))
 
   section('Targets')

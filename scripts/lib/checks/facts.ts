@@ -177,6 +177,7 @@ export interface ClusterFacts {
 export interface Timeouts {
   connectTimeoutSeconds: number
   statementTimeoutMs: number
+  idleTimeoutSeconds?: number
 }
 
 /** A node with its open connection, or the one-line reason it has none. */
@@ -193,17 +194,20 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
 
 /** Opens every node in parallel; two connections each so checksums overlap catalog queries. */
 export async function openNodes(config: Config, timeouts: Timeouts): Promise<NodeConnection[]> {
-  return Promise.all(allNodes(config).map(async spec => {
-    try {
-      const sql = await connectChecked(spec, { ...timeouts, max: 2 })
-      return { spec, sql, error: null, errorKind: null }
-    } catch (error) {
-      return {
-        spec, sql: null, error: error instanceof ReplkitError ? error.message : describeDbError(spec, error),
-        errorKind: error instanceof NodeError ? error.kind : 'other',
-      }
+  return Promise.all(allNodes(config).map(spec => openNode(spec, timeouts)))
+}
+
+/** One node's connection, or the one-line reason there is none. */
+export async function openNode(spec: NodeSpec, timeouts: Timeouts): Promise<NodeConnection> {
+  try {
+    const sql = await connectChecked(spec, { ...timeouts, max: 2 })
+    return { spec, sql, error: null, errorKind: null }
+  } catch (error) {
+    return {
+      spec, sql: null, error: error instanceof ReplkitError ? error.message : describeDbError(spec, error),
+      errorKind: error instanceof NodeError ? error.kind : 'other',
     }
-  }))
+  }
 }
 
 export async function closeNodes(nodes: NodeConnection[]): Promise<void> {

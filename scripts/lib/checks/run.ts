@@ -3,7 +3,7 @@
 import type { Config } from '../config.js'
 import { ConfigError } from '../errors.js'
 import { runCanary } from './canary.js'
-import { closeNodes, gatherFacts, openNodes } from './facts.js'
+import { type NodeConnection, closeNodes, gatherFacts, openNodes } from './facts.js'
 import { type CheckReport, buildReport } from './format.js'
 import { diffTable } from './table-diff.js'
 import { type CanaryArrival, type Thresholds, subscriptionOf } from './verdicts.js'
@@ -16,6 +16,8 @@ export interface CheckOptions {
   diff?: string
   /** false: no table checksums (the exporter compares on its own interval, not on every scrape). */
   checksums?: boolean
+  /** Connections kept by the caller (the exporter, between scrapes); opened and closed here when absent. */
+  nodes?: NodeConnection[]
 }
 
 export const DEFAULT_CHECK: CheckOptions = {
@@ -29,7 +31,7 @@ export async function runCheck(config: Config, opts: CheckOptions = DEFAULT_CHEC
   if (opts.diff !== undefined && !config.tables.includes(opts.diff)) {
     throw new ConfigError(`--diff ${opts.diff}: not a replicated table (${config.tables.join(', ')})`)
   }
-  const nodes = await openNodes(config, { connectTimeoutSeconds: opts.connectTimeoutSeconds, statementTimeoutMs: opts.statementTimeoutMs })
+  const nodes = opts.nodes ?? await openNodes(config, { connectTimeoutSeconds: opts.connectTimeoutSeconds, statementTimeoutMs: opts.statementTimeoutMs })
   try {
     const facts = await gatherFacts(config, nodes, opts.checksums ?? true)
     // The diff and the canary come after the checksums, so the canary never shows up as a mismatch.
@@ -46,6 +48,6 @@ export async function runCheck(config: Config, opts: CheckOptions = DEFAULT_CHEC
     }
     return buildReport(facts, opts.thresholds, canary, diff, performance.now() - started)
   } finally {
-    await closeNodes(nodes)
+    if (!opts.nodes) await closeNodes(nodes)
   }
 }

@@ -8,6 +8,7 @@ import { type Config, allNodes } from '../config.js'
 import { ReplkitError } from '../errors.js'
 import { type CheckOptions, runCheck } from '../checks/run.js'
 import type { CheckReport } from '../checks/format.js'
+import { type NodeConnection, closeNodes, openNode } from '../checks/facts.js'
 import { type CompareResult, compareResult, createMetrics } from './registry.js'
 
 export interface ExporterOptions {
@@ -39,13 +40,21 @@ export async function startExporter(config: Config, opts: ExporterOptions): Prom
   const metrics = createMetrics()
   const nodes = allNodes(config).map(n => ({ name: n.name, role: n.role }))
   let lastCompare: CompareResult | null = null
+  // Kept between scrapes: a TLS handshake and a SCRAM exchange per node would be most of a scrape.
+  // A node that could not be opened is tried again on the next scrape; one that dies meanwhile
+  // fails its queries fast and the driver reconnects when it is back.
+  const timeouts = { connectTimeoutSeconds: opts.check.connectTimeoutSeconds, statementTimeoutMs: opts.check.statementTimeoutMs, idleTimeoutSeconds: 0 }
+  let pool: NodeConnection[] = []
+  const connections = async () => (pool = await Promise.all(
+    (pool.length ? pool : allNodes(config).map(spec => ({ spec, sql: null }))).map(n => n.sql ? n as NodeConnection : openNode(n.spec, timeouts)),
+  ))
   let scraping: Promise<string> | null = null
   let comparing: Promise<void> | null = null
 
   async function scrapeOnce(): Promise<string> {
     const started = performance.now()
     const report: CheckReport | null = await deadline(
-      runCheck(config, { ...opts.check, checksums: false, canary: opts.canary ? { timeoutMs: Math.min(2000, opts.scrapeDeadlineMs / 2) } : undefined }),
+      connections().then(nodes => runCheck(config, { ...opts.check, nodes, checksums: false, canary: opts.canary ? { timeoutMs: Math.min(2000, opts.scrapeDeadlineMs / 2) } : undefined })),
       opts.scrapeDeadlineMs,
     ).catch(error => { opts.log(`scrape failed: ${(error as Error).message}`); return null })
     const ms = performance.now() - started
@@ -95,6 +104,7 @@ export async function startExporter(config: Config, opts: ExporterOptions): Prom
       clearInterval(timer)
       await new Promise<void>(resolve => server.close(() => resolve()))
       await Promise.allSettled([scraping, comparing])
+      await closeNodes(pool)
     },
   }
 }
