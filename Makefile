@@ -6,7 +6,7 @@ ARGS  ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help setup deps up down status clean schema seed demo test typecheck bench-seed bench replicate rollback verify check bench-check \
-        sync fix-conflict sequences sync-sequences chaos metrics
+        sync fix-conflict sequences sync-sequences chaos metrics switchover
 
 help: deps ## list the targets, and the nodes they act on
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -65,6 +65,10 @@ verify: setup ## runbook step 5: the five success criteria as pgTAP suites run b
 
 rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--yes [--revert-wal-level] [--drop-role]")
 	@$(TSX) scripts/rollback.ts $(ARGS)
+
+# Switchover: a replica becomes the PRIMARY (the major-version upgrade path)
+switchover: setup ## promote a replica with nothing lost; the old PRIMARY follows it (ARGS="--to replica1 --yes [--dry-run] [--write-env]")
+	@$(TSX) scripts/switchover.ts $(ARGS)
 
 # Monitoring
 metrics: deps ## Prometheus exporter on METRICS_PORT (default 9720, loopback): /metrics, /healthz (ARGS="--canary", "--once")

@@ -1,15 +1,16 @@
 // The end of make demo: the runbook's "Expected Final State", read from the nodes themselves.
-import { loadConfig } from './lib/config.js'
+
 import { withNode } from './lib/db.js'
 import { subscriptionName } from './lib/replication/names.js'
 import { colour, main } from './lib/output.js'
 import { CANARY_PREFIX } from './lib/checks/canary.js'
 import { fingerprints } from './lib/checks/fingerprint.js'
+import { loadClusterConfig } from './lib/replication/roles.js'
 
 const line = (ok: boolean, text: string) => console.log(`  ${ok ? colour.green('✓') : colour.red('✗')} ${text}`)
 
 main(async () => {
-  const config = loadConfig()
+  const config = await loadClusterConfig()
   let healthy = true
   const check = (ok: boolean, text: string) => { healthy &&= ok; line(ok, text) }
   const products = `select count(*)::int as n from public.products where sku not like '${CANARY_PREFIX}%'`

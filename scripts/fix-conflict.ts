@@ -2,11 +2,12 @@
 // replication resolves no conflict by itself). Shows the failing remote transaction's finish LSN
 // and the conflicting key from the replica's server log, and the two ways out with their cost
 // (scripts/lib/sync/fix-conflict.ts). Nothing changes without --resync or --skip, and --yes.
-import { loadConfig } from './lib/config.js'
+
 import { ReplkitError } from './lib/errors.js'
 import { cli, dryRunFlag, secondsFlag, yesFlag } from './lib/flags.js'
 import { main } from './lib/output.js'
 import { fixConflicts } from './lib/sync/fix-conflict.js'
+import { loadClusterConfig } from './lib/replication/roles.js'
 
 const argv = await cli('fix-conflict', '$0 [--replica NAME] [--resync | --skip] [--yes] [--lsn LSN] [--dry-run]\n\n' +
   'Find subscriptions stopped by an apply error, show the failing transaction\'s finish LSN and the\n' +
@@ -25,7 +26,7 @@ const argv = await cli('fix-conflict', '$0 [--replica NAME] [--resync | --skip] 
   .parse()
 
 main(async () => {
-  const config = loadConfig()
+  const config = await loadClusterConfig()
   const choice = argv.resync ? 'resync' : argv.skip ? 'skip' : null
   if (choice && !argv.yes && !argv.dryRun) throw new ReplkitError(`--${choice} changes ${argv.replica ?? 'the replica'}: re-run with --yes (or --dry-run to see the SQL)`)
   if (argv.lsn !== undefined && !/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(argv.lsn)) throw new ReplkitError(`--lsn ${argv.lsn}: not an LSN (like 0/1A2B3C4)`)

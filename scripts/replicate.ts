@@ -1,11 +1,12 @@
 // make replicate — runbook step 3 as PostgreSQL really behaves: preflight, wal_level (restart),
 // least-privilege role, pg_hba, TLS, publication, subscriptions, initial copy, catch-up.
 // Every step checks before it changes (scripts/lib/replication/setup.ts): a second run changes nothing.
-import { loadConfig } from './lib/config.js'
+
 import { ReplkitError } from './lib/errors.js'
 import { cli, dryRunFlag, secondsFlag, yesFlag } from './lib/flags.js'
 import { main } from './lib/output.js'
 import { replicate } from './lib/replication/replicate.js'
+import { loadClusterConfig } from './lib/replication/roles.js'
 
 const argv = await cli('replicate', '$0 [--dry-run] [--timeout SECONDS] [--truncate-replicas --yes]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.')
   .option('dry-run', dryRunFlag)
@@ -15,7 +16,7 @@ const argv = await cli('replicate', '$0 [--dry-run] [--timeout SECONDS] [--trunc
   .parse()
 
 main(async () => {
-  const config = loadConfig()
+  const config = await loadClusterConfig()
   if (argv.truncateReplicas && !argv.yes && !argv.dryRun) throw new ReplkitError('--truncate-replicas empties the replicas\' tables: add --yes (or --dry-run to see the SQL)')
   const { steps } = await replicate(config, { dryRun: argv.dryRun, timeoutMs: argv.timeout * 1000, truncateReplicas: argv.truncateReplicas && argv.yes })
   const nothing = steps.changed === 0 && steps.failed === 0 && steps.warnings === 0

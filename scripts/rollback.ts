@@ -1,10 +1,11 @@
 // make rollback — undo replication in the runbook's safe order (scripts/lib/replication/teardown.ts):
 // subscriptions and their slots, orphaned slots, the publication; wal_level and the role on request.
-import { loadConfig } from './lib/config.js'
+
 import { ReplkitError } from './lib/errors.js'
 import { cli, dryRunFlag, yesFlag } from './lib/flags.js'
 import { main } from './lib/output.js'
 import { teardown } from './lib/replication/teardown.js'
+import { loadClusterConfig } from './lib/replication/roles.js'
 
 const argv = await cli('rollback', '$0 --yes [--revert-wal-level] [--drop-role] [--dry-run]\n\nRemove replkit\'s logical replication: subscriptions, slots, publication. Re-running is harmless.')
   .option('yes', yesFlag('drops subscriptions, slots and the publication'))
@@ -14,7 +15,7 @@ const argv = await cli('rollback', '$0 --yes [--revert-wal-level] [--drop-role] 
   .parse()
 
 main(async () => {
-  const config = loadConfig()
+  const config = await loadClusterConfig()
   if (!argv.yes && !argv.dryRun) throw new ReplkitError('rollback drops the subscriptions, their slots and the publication: re-run with --yes (or --dry-run to see the SQL)')
   const steps = await teardown(config, { dryRun: argv.dryRun, revertWalLevel: argv.revertWalLevel, dropRole: argv.dropRole })
   console.log(`\n${steps.tally(argv.dryRun)}`)

@@ -1,11 +1,12 @@
 // Runbook step 1: seed products.json into the PRIMARY, idempotently, in one transaction.
 import { readFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
-import { loadConfig, repoRoot } from './lib/config.js'
+import { repoRoot } from './lib/config.js'
 import { withNode } from './lib/db.js'
 import { main, progress } from './lib/output.js'
 import { seed, seedSqlDir, seedStatements } from './lib/seed/seed.js'
 import { cli } from './lib/flags.js'
+import { loadClusterConfig } from './lib/replication/roles.js'
 
 const argv = await cli('seed', '$0 [--file PATH] [--dry-run] [--json]\n\nSeed products into the PRIMARY: validate the whole file, then upsert\ncategories, products and inventory in one transaction. Bad input writes nothing.')
   .option('file', { type: 'string', default: 'data/products.json', describe: 'products file (a JSON array)' })
@@ -15,7 +16,7 @@ const argv = await cli('seed', '$0 [--file PATH] [--dry-run] [--json]\n\nSeed pr
   .parse()
 
 main(async () => {
-  const config = loadConfig()
+  const config = await loadClusterConfig()
   const file = relative(process.cwd(), resolve(repoRoot, argv.file)) || argv.file
   const say = argv.json ? () => {} : (text: string) => console.log(text)
   const result = await withNode(config.primary, async sql => {

@@ -1,11 +1,12 @@
 // make sync / npm run sync-replicas — runbook step 4 option B, done safely: resynchronise a
 // replica from the PRIMARY while it keeps taking writes, then prove equality with checksums
 // (scripts/lib/sync/). Also the repair for a replica whose rows conflict with the PRIMARY's.
-import { loadConfig } from './lib/config.js'
+
 import { ReplkitError } from './lib/errors.js'
 import { cli, dryRunFlag, secondsFlag, yesFlag } from './lib/flags.js'
 import { main } from './lib/output.js'
 import { syncReplicas } from './lib/sync/sync.js'
+import { loadClusterConfig } from './lib/replication/roles.js'
 
 const argv = await cli('sync-replicas', '$0 --yes [--replica NAME] [--table TABLE] [--dry-run]\n\n' +
   'Resynchronise replicas from the PRIMARY with no row lost or doubled, even under live writes:\n' +
@@ -20,7 +21,7 @@ const argv = await cli('sync-replicas', '$0 --yes [--replica NAME] [--table TABL
   .parse()
 
 main(async () => {
-  const config = loadConfig()
+  const config = await loadClusterConfig()
   if (!argv.yes && !argv.dryRun) {
     throw new ReplkitError('sync empties the replica\'s tables and copies them again from the PRIMARY: re-run with --yes (or --dry-run to see the SQL)')
   }

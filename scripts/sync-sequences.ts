@@ -1,13 +1,13 @@
 // make sequences / make sync-sequences — sequence values are not replicated (CORRECTIONS.md #10):
 // report each node's, and raise every replica's to at least the PRIMARY's before a switchover.
 // Never moves a sequence backwards; re-running changes nothing.
-import { loadConfig } from './lib/config.js'
+
 import { connectChecked } from './lib/db.js'
 import { formatTable, main } from './lib/output.js'
-import { behindBy, ownedSequences } from './lib/replication/sequences.js'
-import { runSqlFile } from './lib/sql-files.js'
+import { behindBy, ownedSequences, raiseSequences } from './lib/replication/sequences.js'
 import { Steps } from './lib/steps.js'
 import { cli } from './lib/flags.js'
+import { loadClusterConfig } from './lib/replication/roles.js'
 
 const argv = await cli('sync-sequences', '$0 [--report] [--dry-run]\n\n' +
     'Logical replication copies rows, not sequence values: report the sequences of the replicated\n' +
@@ -20,7 +20,7 @@ const argv = await cli('sync-sequences', '$0 [--report] [--dry-run]\n\n' +
 const steps = new Steps()
 
 main(async () => {
-  const config = loadConfig()
+  const config = await loadClusterConfig()
   const nodes = [config.primary, ...config.replicas]
   const conns = await Promise.all(nodes.map(n => connectChecked(n)))
   try {
@@ -32,13 +32,13 @@ main(async () => {
     console.log('')
     let behind = 0
     for (const [i, replica] of config.replicas.entries()) {
+      const raised = argv.report ? [] : await raiseSequences(replica, conns[0], conns[i + 1], config.tables, argv.dryRun)
       for (const p of primary) {
         const lag = behindBy(p.lastValue, value(replicas[i], p.sequence))
         if (lag === 0n) { steps.ok(`${replica.name}: ${p.sequence} at or past the PRIMARY's ${p.lastValue ?? '(never used)'}`, false); continue }
         behind++
         if (argv.report) { steps.warn(`${replica.name}: ${p.sequence} is ${lag} behind the PRIMARY (make sync-sequences)`); continue }
-        await runSqlFile(replica, 'sql/sequences/010_setval.sql', { vars: { sequence: p.sequence, value: String(p.lastValue) }, dryRun: argv.dryRun })
-        steps.ok(`${replica.name}: ${p.sequence} ${argv.dryRun ? 'would be' : ''} raised to ${p.lastValue} (was ${lag} behind)`.replace('  ', ' '), true)
+        if (raised.some(r => r.sequence === p.sequence)) steps.ok(`${replica.name}: ${p.sequence} ${argv.dryRun ? 'would be' : ''} raised to ${p.lastValue} (was ${lag} behind)`.replace('  ', ' '), true)
       }
     }
     if (primary.length === 0) steps.ok('no sequences owned by the replicated tables', false)

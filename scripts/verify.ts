@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Config, type NodeSpec, loadConfig, repoRoot } from './lib/config.js'
+import { type Config, type NodeSpec, repoRoot } from './lib/config.js'
 import { connectChecked } from './lib/db.js'
 import { ReplkitError } from './lib/errors.js'
 import { type ProveResult, ensurePgtap, pgProve } from './lib/checks/pgtap.js'
@@ -13,6 +13,7 @@ import { colour, formatTable, main } from './lib/output.js'
 import { cleanUp, insertCanary, runLoad, sampleCanaries, verificationResults } from './lib/checks/verification.js'
 import { fingerprints } from './lib/checks/fingerprint.js'
 import { cli, positive } from './lib/flags.js'
+import { loadClusterConfig } from './lib/replication/roles.js'
 
 const SUITES = ['publication', 'subscription', 'seed', 'rows', 'queries', 'canary', 'lag'] as const
 type Suite = (typeof SUITES)[number]
@@ -37,7 +38,7 @@ async function prove(suite: Suite, node: NodeSpec, vars: Record<string, string>)
 }
 
 main(async () => {
-  config = loadConfig()
+  config = await loadClusterConfig()
   for (const s of wanted) if (!SUITES.includes(s)) throw new ReplkitError(`--suites: unknown suite ${s} (suites: ${SUITES.join(', ')})`)
   await Promise.all([config.primary, ...config.replicas].map(ensurePgtap))
   const primary = await connectChecked(config.primary)

@@ -145,10 +145,13 @@ export function loadConfig(env: Env = loadEnv()): Config {
     throw new ConfigError(`REPLICA_NAMES has ${names.length} names for ${urls.length} REPLICA_URLS`)
   }
   names.forEach(n => identifier(n, 'replica name'))
-  if (new Set(names).size !== names.length || names.includes('primary')) {
-    throw new ConfigError('replica names must be unique and not "primary"')
+  // A node's name is its identity (data directory, subscription sub_<name>), not its role: after
+  // a switchover the node called "primary" may be a replica (PRIMARY_NAME names the PRIMARY).
+  const primaryName = identifier(env.PRIMARY_NAME ?? 'primary', 'PRIMARY_NAME')
+  if (new Set([primaryName, ...names]).size !== names.length + 1) {
+    throw new ConfigError(`node names must be unique (PRIMARY_NAME ${primaryName}, REPLICA_NAMES ${names.join(',')})`)
   }
-  const primary = parseNodeUrl(env.PRIMARY_URL, 'primary', 'primary', env)
+  const primary = parseNodeUrl(env.PRIMARY_URL, primaryName, 'primary', env)
   const replicas = urls.map((u, i) => parseNodeUrl(u, names[i], 'replica', env))
   const seen = new Map<string, string>()
   for (const node of [primary, ...replicas]) {
@@ -162,7 +165,7 @@ export function loadConfig(env: Env = loadEnv()): Config {
     replicas,
     clusterDir: isAbsolute(clusterDir) ? clusterDir : join(repoRoot, clusterDir),
     pgBindir: env.PG_BINDIR,
-    localMajors: parseMajors(env.PG_VERSIONS, [primary.name, ...names]),
+    localMajors: parseMajors(env.PG_VERSIONS, [primaryName, ...names]),
     replicatorUser: identifier(env.REPLICATOR_USER ?? 'replicator', 'REPLICATOR_USER'),
     replicatorPassword: env.REPLICATOR_PASSWORD,
     publication: identifier(env.PUBLICATION ?? 'ecommerce_pub', 'PUBLICATION'),

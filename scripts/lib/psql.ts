@@ -35,7 +35,11 @@ export async function psql(node: NodeSpec, opts: PsqlOptions): Promise<string> {
   }
   for (const c of opts.commands ?? []) args.push('-c', c)
   const secrets = [node.password, ...Object.values(opts.secretVars ?? {})].filter(Boolean)
-  const result = await $({ env: clientEnv(node, { database: opts.database }), quiet: true, nothrow: true, input })`psql ${args}`
+  // replkit's own sessions write even on a database make switchover left read-only for clients
+  // (a demoted PRIMARY): the fence keeps applications out, not the operator's tool.
+  const base = clientEnv(node, { database: opts.database })
+  const env = { ...base, PGOPTIONS: `${base.PGOPTIONS ?? ''} -c default_transaction_read_only=off`.trim() }
+  const result = await $({ env, quiet: true, nothrow: true, input })`psql ${args}`
   if (result.exitCode !== 0) {
     let message = result.stderr.trim().split('\n').filter(Boolean).join(' | ')
     for (const secret of secrets) message = message.split(secret).join('***')

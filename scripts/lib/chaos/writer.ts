@@ -17,18 +17,42 @@ export interface WriterResult {
   deletes: number
   /** Statements that failed (connection lost, server restarting) and were retried with the next. */
   errors: number
+  /** Of those, refused by a read-only (fenced) PRIMARY: certainly not committed. */
+  refused: number
+  /** The longest time between two committed statements: what the application saw as a write pause. */
+  longestGapMs: number
   seconds: number
   live: string[]
   deleted: string[]
   uncertain: number
 }
 
-export function startWriter(node: NodeSpec, ratePerSecond: number, workers = 4) {
+/** SQLSTATE 25006: the transaction is read-only (make switchover's fence): nothing was written. */
+const refusedAsReadOnly = (error: unknown) => (error as { code?: string }).code === '25006'
+
+/**
+ * node: where the application writes; a function when that changes while it runs (a switchover:
+ * each worker reconnects to the node it returns).
+ */
+export function startWriter(node: NodeSpec | (() => NodeSpec), ratePerSecond: number, workers = 4) {
+  const target = typeof node === 'function' ? node : () => node
   const live = new Set<string>()
   const deleted = new Set<string>()
   const uncertain = new Set<string>()
-  const counts = { inserts: 0, updates: 0, deletes: 0, errors: 0 }
+  const counts = { inserts: 0, updates: 0, deletes: 0, errors: 0, refused: 0 }
   const started = performance.now()
+  let lastCommit = started
+  let longestGapMs = 0
+  const committed = () => {
+    const now = performance.now()
+    longestGapMs = Math.max(longestGapMs, now - lastCommit)
+    lastCommit = now
+  }
+  const failed = (error: unknown, id?: string) => {
+    counts.errors++
+    if (refusedAsReadOnly(error)) counts.refused++
+    else if (id) uncertain.add(id)
+  }
   let running = true
   const pick = () => {
     const ids = [...live]
@@ -43,17 +67,18 @@ export function startWriter(node: NodeSpec, ratePerSecond: number, workers = 4) 
         await sql`insert into public.orders (id, customer_email, total) values (${id}, ${CHAOS_EMAIL}, 1)`
         live.add(id)
         counts.inserts++
-      } catch {
-        uncertain.add(id)
-        counts.errors++
+        committed()
+      } catch (error) {
+        failed(error, id)
       }
     } else if (r < 0.85) {
       const id = pick()
       try {
         await sql`update public.orders set total = total + 1 where id = ${id}`
         counts.updates++
-      } catch {
-        counts.errors++
+        committed()
+      } catch (error) {
+        failed(error)
       }
     } else {
       const id = pick()
@@ -62,19 +87,25 @@ export function startWriter(node: NodeSpec, ratePerSecond: number, workers = 4) 
         await sql`delete from public.orders where id = ${id}`
         deleted.add(id)
         counts.deletes++
-      } catch {
-        uncertain.add(id)
-        counts.errors++
+        committed()
+      } catch (error) {
+        if (refusedAsReadOnly(error)) live.add(id) // refused: the row is still there
+        failed(error, id)
       }
     }
   }
 
   const loops = Array.from({ length: workers }, async () => {
-    const sql = connect(node, { connectTimeoutSeconds: 2, statementTimeoutMs: 5000 })
+    let at = target()
+    let sql = connect(at, { connectTimeoutSeconds: 2, statementTimeoutMs: 5000 })
     const interval = (1000 * workers) / ratePerSecond
     let next = performance.now()
     try {
       while (running) {
+        if (target() !== at) {
+          await sql.end({ timeout: 1 }).catch(() => {})
+          sql = connect(at = target(), { connectTimeoutSeconds: 2, statementTimeoutMs: 5000 })
+        }
         const before = counts.errors
         await step(sql)
         if (counts.errors > before) await sleep(50) // the server is away: back off briefly, then retry
@@ -94,7 +125,7 @@ export function startWriter(node: NodeSpec, ratePerSecond: number, workers = 4) 
       await Promise.all(loops)
       const transactions = counts.inserts + counts.updates + counts.deletes
       return {
-        ...counts, transactions, seconds: (performance.now() - started) / 1000,
+        ...counts, transactions, seconds: (performance.now() - started) / 1000, longestGapMs,
         live: [...live].filter(id => !uncertain.has(id)), deleted: [...deleted].filter(id => !uncertain.has(id)), uncertain: uncertain.size,
       }
     },

@@ -1,6 +1,7 @@
 // make check as one library call: gather every node's facts, optionally diff a table and time a
 // canary, judge. The script prints the report; drills and the exporter call this in process.
-import type { Config } from '../config.js'
+import { type Config, allNodes } from '../config.js'
+import { withActualRoles } from '../replication/roles.js'
 import { ConfigError } from '../errors.js'
 import { runCanary } from './canary.js'
 import { type NodeConnection, closeNodes, gatherFacts, openNodes } from './facts.js'
@@ -26,13 +27,17 @@ export const DEFAULT_CHECK: CheckOptions = {
   statementTimeoutMs: 15_000,
 }
 
-export async function runCheck(config: Config, opts: CheckOptions = DEFAULT_CHECK): Promise<CheckReport> {
+export async function runCheck(configured: Config, opts: CheckOptions = DEFAULT_CHECK): Promise<CheckReport> {
   const started = performance.now()
+  let config = configured
   if (opts.diff !== undefined && !config.tables.includes(opts.diff)) {
     throw new ConfigError(`--diff ${opts.diff}: not a replicated table (${config.tables.join(', ')})`)
   }
-  const nodes = opts.nodes ?? await openNodes(config, { connectTimeoutSeconds: opts.connectTimeoutSeconds, statementTimeoutMs: opts.statementTimeoutMs })
+  const opened = opts.nodes ?? await openNodes(config, { connectTimeoutSeconds: opts.connectTimeoutSeconds, statementTimeoutMs: opts.statementTimeoutMs })
   try {
+    // Roles from the catalogues: after a switchover the PRIMARY_URL node may be a replica.
+    if (opened[0].sql) config = await withActualRoles(config, opened[0].sql)
+    const nodes = allNodes(config).map(spec => ({ ...opened.find(n => n.spec.name === spec.name)!, spec }))
     const facts = await gatherFacts(config, nodes, opts.checksums ?? true)
     // The diff and the canary come after the checksums, so the canary never shows up as a mismatch.
     const diff = opts.diff !== undefined && nodes[0].sql ? await diffTable(nodes, opts.diff) : null
@@ -48,6 +53,6 @@ export async function runCheck(config: Config, opts: CheckOptions = DEFAULT_CHEC
     }
     return buildReport(facts, opts.thresholds, canary, diff, performance.now() - started)
   } finally {
-    if (!opts.nodes) await closeNodes(nodes)
+    if (!opts.nodes) await closeNodes(opened)
   }
 }

@@ -1,7 +1,9 @@
 // Sequence values per node. Logical replication copies the rows an identity generates on the
 // PRIMARY (orders.order_number), never the sequence behind it: a replica's sequence stays where
 // it was, usually never used. Only sequences owned by replicated tables' columns are considered.
+import type { NodeSpec } from '../config.js'
 import type { Sql } from '../db.js'
+import { runSqlFile } from '../sql-files.js'
 
 export interface SequenceValue {
   sequence: string
@@ -30,4 +32,20 @@ export function behindBy(primary: bigint | null, replica: bigint | null): bigint
   if (primary === null) return 0n
   const have = replica ?? 0n
   return have < primary ? primary - have : 0n
+}
+
+/**
+ * Raises each of the node's sequences to at least the PRIMARY's value (sql/sequences/010_setval.sql,
+ * never lowering one). Returns those it raised.
+ */
+export async function raiseSequences(node: NodeSpec, primary: Sql, nodeSql: Sql, tables: string[], dryRun: boolean): Promise<{ sequence: string; to: bigint; behind: bigint }[]> {
+  const [theirs, mine] = await Promise.all([ownedSequences(primary, tables), ownedSequences(nodeSql, tables)])
+  const raised: { sequence: string; to: bigint; behind: bigint }[] = []
+  for (const p of theirs) {
+    const behind = behindBy(p.lastValue, mine.find(m => m.sequence === p.sequence)?.lastValue ?? null)
+    if (behind === 0n) continue
+    await runSqlFile(node, 'sql/sequences/010_setval.sql', { vars: { sequence: p.sequence, value: String(p.lastValue) }, dryRun })
+    raised.push({ sequence: p.sequence, to: p.lastValue!, behind })
+  }
+  return raised
 }

@@ -50,22 +50,22 @@ export async function schemaOnReplicas(c: SetupContext, facts: Preflight): Promi
 export async function walLevel(c: SetupContext, facts: Preflight): Promise<void> {
   const { config, steps } = c
   const need = { senders: config.replicas.length + 2, slots: config.replicas.length + 2 }
-  const p = facts.nodes.primary
+  const p = facts.nodes[c.config.primary.name]
   if (p.walLevel === 'logical' && p.maxWalSenders >= need.senders && p.maxReplicationSlots >= need.slots) {
-    return steps.ok(`primary: wal_level = logical, max_wal_senders = ${p.maxWalSenders}, max_replication_slots = ${p.maxReplicationSlots}`, false)
+    return steps.ok(`${c.config.primary.name}: wal_level = logical, max_wal_senders = ${p.maxWalSenders}, max_replication_slots = ${p.maxReplicationSlots}`, false)
   }
   await runFile(c, config.primary, '010_wal_level.sql', {
     max_wal_senders: String(Math.max(p.maxWalSenders, need.senders)),
     max_replication_slots: String(Math.max(p.maxReplicationSlots, need.slots)),
   })
-  if (c.dryRun) return steps.ok(`primary: would set wal_level = logical (was ${p.walLevel}) and restart the server`, true)
+  if (c.dryRun) return steps.ok(`${c.config.primary.name}: would set wal_level = logical (was ${p.walLevel}) and restart the server`, true)
   if (!isLocalClusterNode(config, config.primary)) {
-    throw new ReplkitError(`primary: wal_level = logical is set but needs a restart (a reload does not apply it); restart the server, e.g. "sudo systemctl restart postgresql" or "pg_ctl restart -D <data directory>", then run make replicate again`, 2)
+    throw new ReplkitError(`${c.config.primary.name}: wal_level = logical is set but needs a restart (a reload does not apply it); restart the server, e.g. "sudo systemctl restart postgresql" or "pg_ctl restart -D <data directory>", then run make replicate again`, 2)
   }
   await restartNode(config, localNode(config, config.primary))
   const [{ wal_level }] = await withNode(config.primary, sql => sql`show wal_level`)
-  if (wal_level !== 'logical') throw new ReplkitError(`primary: wal_level is still ${wal_level} after the restart`, 2)
-  steps.ok(`primary: wal_level was ${p.walLevel}; set to logical and restarted (SHOW wal_level = ${wal_level})`, true)
+  if (wal_level !== 'logical') throw new ReplkitError(`${c.config.primary.name}: wal_level is still ${wal_level} after the restart`, 2)
+  steps.ok(`${c.config.primary.name}: wal_level was ${p.walLevel}; set to logical and restarted (SHOW wal_level = ${wal_level})`, true)
 }
 
 export async function role(c: SetupContext, primary: Sql): Promise<void> {
@@ -75,33 +75,34 @@ export async function role(c: SetupContext, primary: Sql): Promise<void> {
   if (!attributesRight) await runFile(c, config.primary, '020_role.sql', { role: config.replicatorUser })
   const passwordRight = state.exists && scramMatches(state.verifier, c.password)
   if (!passwordRight) {
-    if (c.dryRun) console.log(`-- primary: ALTER ROLE ${config.replicatorUser} PASSWORD '<SCRAM-SHA-256 verifier of the replication password>'`)
-    else await primary.unsafe(`alter role "${config.replicatorUser}" password '${scramVerifier(c.password)}'`)
+    if (c.dryRun) console.log(`-- ${c.config.primary.name}: ALTER ROLE ${config.replicatorUser} PASSWORD '<SCRAM-SHA-256 verifier of the replication password>'`)
+    // read write: the node may be a PRIMARY that make switchover demoted (read-only for clients)
+    else await primary.begin('read write', tx => tx.unsafe(`alter role "${config.replicatorUser}" password '${scramVerifier(c.password)}'`))
   }
   const grantsRight = state.exists && state.missingGrants(config.tables).length === 0 && state.extraGrants(config.tables).length === 0
   if (!grantsRight) {
     await runFile(c, config.primary, '030_grants.sql', { role: config.replicatorUser, dbname: config.primary.database, tables: qualifiedTables(config) })
   }
   const changed = !attributesRight || !passwordRight || !grantsRight
-  c.steps.ok(`primary: role ${config.replicatorUser}: LOGIN REPLICATION, not superuser, SCRAM password, SELECT on ${config.tables.length} published tables only`, changed)
+  c.steps.ok(`${c.config.primary.name}: role ${config.replicatorUser}: LOGIN REPLICATION, not superuser, SCRAM password, SELECT on ${config.tables.length} published tables only`, changed)
 }
 
 export async function hba(c: SetupContext): Promise<void> {
   const { config, steps, dryRun } = c
   const lines = hbaLines(config)
   if (!isLocalClusterNode(config, config.primary)) {
-    steps.warn(`primary: not the local cluster — make sure its pg_hba.conf has these lines, above any broader rule, then reload:\n${lines.map(l => `      ${l}`).join('\n')}`)
+    steps.warn(`${c.config.primary.name}: not the local cluster — make sure its pg_hba.conf has these lines, above any broader rule, then reload:\n${lines.map(l => `      ${l}`).join('\n')}`)
     return
   }
   const changed = await ensureLocalHba(config, lines, dryRun)
-  if (changed && dryRun) console.log(`-- primary: pg_hba.conf replication block:\n${lines.map(l => `   ${l}`).join('\n')}`)
-  steps.ok(`primary: pg_hba allows ${config.replicatorUser} over TLS only (hostssl … scram-sha-256)${changed && !dryRun ? '; reloaded' : ''}`, changed)
+  if (changed && dryRun) console.log(`-- ${c.config.primary.name}: pg_hba.conf replication block:\n${lines.map(l => `   ${l}`).join('\n')}`)
+  steps.ok(`${c.config.primary.name}: pg_hba allows ${config.replicatorUser} over TLS only (hostssl … scram-sha-256)${changed && !dryRun ? '; reloaded' : ''}`, changed)
 }
 
 export function tls(c: SetupContext, facts: Preflight): void {
   const mode = c.config.subscriptionSslmode
-  if (facts.nodes.primary.ssl !== 'on') throw new ReplkitError(`primary: ssl is off, but subscriptions connect with sslmode=${mode}`, 2)
-  c.steps.ok(`primary: ssl = on (subscriptions use sslmode=${mode})`, false)
+  if (facts.nodes[c.config.primary.name].ssl !== 'on') throw new ReplkitError(`${c.config.primary.name}: ssl is off, but subscriptions connect with sslmode=${mode}`, 2)
+  c.steps.ok(`${c.config.primary.name}: ssl = on (subscriptions use sslmode=${mode})`, false)
 }
 
 export async function publication(c: SetupContext, primary: Sql): Promise<void> {
@@ -114,9 +115,9 @@ export async function publication(c: SetupContext, primary: Sql): Promise<void> 
   const removed = pub.n === 1 ? published.filter(t => !wanted.includes(t)) : []
   const added = pub.n === 1 ? wanted.filter(t => !published.includes(t)) : []
   if (removed.length) {
-    c.steps.warn(`primary: ${config.publication} no longer publishes ${removed.join(', ')} (not in PUBLICATION_TABLES): their changes stop reaching the replicas; add them to PUBLICATION_TABLES in .env to keep them`)
+    c.steps.warn(`${c.config.primary.name}: ${config.publication} no longer publishes ${removed.join(', ')} (not in PUBLICATION_TABLES): their changes stop reaching the replicas; add them to PUBLICATION_TABLES in .env to keep them`)
   }
-  c.steps.ok(`primary: publication ${config.publication} FOR TABLE ${config.tables.join(', ')}${added.length ? ` (added ${added.join(', ')})` : ''}`, !right)
+  c.steps.ok(`${c.config.primary.name}: publication ${config.publication} FOR TABLE ${config.tables.join(', ')}${added.length ? ` (added ${added.join(', ')})` : ''}`, !right)
 }
 
 /**

@@ -1,0 +1,59 @@
+// Who is the PRIMARY, from the catalogues rather than from which URL is called PRIMARY_URL: after
+// make switchover (without --write-env) the node at PRIMARY_URL subscribes to the node that now
+// publishes. Nodes keep their names (their identity: data directory, sub_<name>); roles move.
+import { type Config, type NodeSpec, loadConfig } from '../config.js'
+import { type Sql, connect } from '../db.js'
+
+/** The configuration with `next` as the PRIMARY and the PRIMARY in its place among the replicas. */
+export function swapRoles(config: Config, next: NodeSpec): Config {
+  if (next.name === config.primary.name) return config
+  const demoted: NodeSpec = { ...config.primary, role: 'replica' }
+  return {
+    ...config,
+    primary: { ...next, role: 'primary' },
+    replicas: config.replicas.map(r => (r.name === next.name ? demoted : r)),
+    // SUBSCRIPTION_HOST/PORT say where the replicas reach the configured PRIMARY, not another node.
+    subscriptionHost: undefined,
+    subscriptionPort: undefined,
+  }
+}
+
+/** host and port of a libpq conninfo string ("host=127.0.0.1 port=54322 …"). */
+export function conninfoAddress(conninfo: string): { host: string | null; port: number } {
+  const host = /(?:^|\s)host\s*=\s*'?([^'\s]+)'?/.exec(conninfo)?.[1] ?? null
+  const port = Number(/(?:^|\s)port\s*=\s*'?(\d+)'?/.exec(conninfo)?.[1] ?? 5432)
+  return { host, port }
+}
+
+/** The node the given one's replkit subscription streams from, if it has one. */
+export async function upstreamOf(config: Config, sql: Sql): Promise<NodeSpec | null> {
+  const [row] = await sql`
+    select subconninfo from pg_subscription
+    where subdbid = (select oid from pg_database where datname = current_database()) and ${config.publication} = any(subpublications)
+    limit 1`
+  if (!row) return null
+  const { host, port } = conninfoAddress(row.subconninfo)
+  return config.replicas.find(r => r.host === host && r.port === port) ?? null
+}
+
+/**
+ * The configuration as the catalogues have it: when the PRIMARY_URL node subscribes to one of
+ * the replicas, that replica is the PRIMARY. One query on the configured PRIMARY; when it cannot
+ * be reached the configuration stands (make check then reports it down).
+ */
+export async function withActualRoles(config: Config, primary?: Sql): Promise<Config> {
+  const sql = primary ?? connect(config.primary, { connectTimeoutSeconds: 3 })
+  try {
+    const upstream = await upstreamOf(config, sql)
+    return upstream ? swapRoles(config, upstream) : config
+  } catch {
+    return config
+  } finally {
+    if (!primary) await sql.end({ timeout: 1 })
+  }
+}
+
+/** loadConfig, then the roles the catalogues show: what every command that acts on the cluster uses. */
+export async function loadClusterConfig(): Promise<Config> {
+  return withActualRoles(loadConfig())
+}
