@@ -11,6 +11,7 @@ import { initialCopyBench, restoreDemoState } from './lib/bench/initial-copy.js'
 import { largeTransactionBench } from './lib/bench/large-transaction.js'
 import { machineFacts } from './lib/bench/machine.js'
 import { metricsCost } from './lib/bench/metrics-cost.js'
+import { switchoverBench } from './lib/bench/switchover.js'
 import { type BenchReport, formatSummary, writePlots } from './lib/bench/report.js'
 import { formatSeedBench, seedBench } from './lib/bench/seed.js'
 import { type Target, atLeast, within } from './lib/bench/targets.js'
@@ -30,7 +31,8 @@ const PROFILES = {
 }
 const LOAD_RATE = 1000
 // largeAppliedS: issue 11's "well under a minute" for 1,000,000 rows.
-const TARGET = { idleP99Ms: 10, loadP99Ms: 20, checkWallMs: 1000, largeAppliedS: 30, scrapeMs: 100 }
+const TARGET = { idleP99Ms: 10, loadP99Ms: 20, checkWallMs: 1000, largeAppliedS: 30, scrapeMs: 100, writePauseMs: 1000, switchoverS: 10 }
+const SWITCHOVER_RATE = 500
 
 const SECTIONS = ['seed', 'consistency'] as const
 const argv = await cli('bench', `$0 [--quick] [--json] [--out DIR] [--only seed|consistency [--rows N] ...]
@@ -43,6 +45,7 @@ replkit's performance report, each figure against a baseline measured in the sam
   consistency check on 3 nodes      vs fetching every row to the client (--only consistency: make bench-check)
   make check wall time              on the healthy cluster
   make metrics scrape cost          time reading the nodes per scrape, and the exporter's memory
+  make switchover                   to replica1 and back under ${SWITCHOVER_RATE} writes/s: the write pause, nothing lost
 Writes DIR/latest.json, DIR/latency-cdf.svg, DIR/throughput.svg (and the seed section's seed.json),
 and prints a summary with every target met or NOT met. Exits 1 when a target is missed.
 Default profile: 1,000,000 products, under 10 minutes on 2 cores. --quick: small N, short load,
@@ -137,6 +140,10 @@ main(async () => {
       await restoreDemoState(config)
     })
 
+    await settle(config, primary, replicas)
+    say(`switchover: to ${config.replicas[0].name} and back under ${SWITCHOVER_RATE} writes/s ...`)
+    const switchovers = await switchoverBench(config, SWITCHOVER_RATE)
+
     const targets: Target[] = [
       ...seed.targets.map(t => ({ section: 'seed', ...t })),
       ...Object.entries(canary.idle.summary).map(([r, d]) => within('canary', `${r}: p99 idle < ${TARGET.idleP99Ms} ms`, d.p99, TARGET.idleP99Ms, 'ms')),
@@ -146,9 +153,11 @@ main(async () => {
       ...consistency.targets.map(t => ({ section: 'consistency', ...t })),
       within('make check', 'median wall time < 1 s', check.medianWallMs / 1000, TARGET.checkWallMs / 1000, 's'),
       within('metrics', `a scrape reads the nodes in < ${TARGET.scrapeMs} ms (median)`, metrics.scrapeMedianMs, TARGET.scrapeMs, 'ms'),
+      ...switchovers.writePauseMs.map((ms, i) => within('switchover', `write pause ${i ? 'back' : 'there'} < ${TARGET.writePauseMs} ms under ${SWITCHOVER_RATE} writes/s`, ms, TARGET.writePauseMs, 'ms')),
+      ...switchovers.totalMs.map((ms, i) => within('switchover', `command ${i ? 'back' : 'there'} done < ${TARGET.switchoverS} s`, ms / 1000, TARGET.switchoverS, 's')),
       within('large transaction', `${profile.largeRows.toLocaleString('en-US')} rows in one transaction applied on every replica < ${TARGET.largeAppliedS} s after commit`, largeTransaction.appliedSeconds, TARGET.largeAppliedS, 's'),
     ]
-    const partial = { at: new Date().toISOString(), profile: profileName, machine, seed, initialCopy, canary, consistency, largeTransaction, check, metrics } as const
+    const partial = { at: new Date().toISOString(), profile: profileName, machine, seed, initialCopy, canary, consistency, largeTransaction, check, metrics, switchovers } as const
     const plots = await writePlots(outDir, partial, TARGET.idleP99Ms, TARGET.loadP99Ms)
     const report: BenchReport = { ...partial, seconds: (performance.now() - started) / 1000, targets, plots }
     await writeFile(join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n')

@@ -16,7 +16,7 @@ bench('writes every section, a verdict per target, and two SVG plots; leaves the
   // 0: every target met, 1: some missed (reported, not a failure here); 2 would be an error.
   assert.ok(run.code === 0 || run.code === 1, `exit ${run.code}\n${run.stdout}\n${run.stderr}`)
   const report = JSON.parse(run.stdout) as BenchReport
-  for (const section of ['machine', 'seed', 'initialCopy', 'canary', 'consistency', 'largeTransaction', 'check', 'metrics', 'targets', 'plots'] as const) {
+  for (const section of ['machine', 'seed', 'initialCopy', 'canary', 'consistency', 'largeTransaction', 'check', 'metrics', 'switchovers', 'targets', 'plots'] as const) {
     assert.ok(report[section], `latest.json has no ${section}`)
   }
   assert.equal(JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')), report)

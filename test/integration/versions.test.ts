@@ -11,6 +11,9 @@ import { type Config, loadConfig, loadEnv } from '../../scripts/lib/config.js'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
 import type { CheckReport } from '../../scripts/lib/checks/format.js'
 import { connect } from '../../scripts/lib/db.js'
+import { startWriter, writerRowsOn } from '../../scripts/lib/chaos/writer.js'
+import { Steps } from '../../scripts/lib/steps.js'
+import { switchover } from '../../scripts/lib/switchover/switchover.js'
 import { runScript, until } from './helpers.js'
 
 const versions = suite('across PostgreSQL versions')
@@ -150,6 +153,42 @@ versions('18 → 16 and 15 (a newer PRIMARY to older replicas): replicate, check
     assert.ok(report.passed > 30)
     await sql(m, 'primary', `update public.products set price = price + 1`)
     await allEqual(m)
+  } finally {
+    await discard(m)
+  }
+})
+
+versions('the major-version upgrade: PRIMARY 15 → a replica on 18 by make switchover under writes, and back, nothing lost', async () => {
+  const m = await mix('15,18,18', 55481)
+  try {
+    await replicated(m)
+    let primary = m.config.primary
+    const writer = startWriter(() => primary, 200)
+    await new Promise(r => setTimeout(r, 1000))
+    const up = await switchover(m.config, { to: 'replica1', dryRun: false, maxLagBytes: 16 * 1024 * 1024, allowOlder: false, timeoutMs: 30_000 }, new Steps(true))
+    primary = up.config.primary
+    await new Promise(r => setTimeout(r, 1000))
+    const serverVersion = async () => (await sql(m, 0, `show server_version_num`))[0].server_version_num as string
+    assert.match(await serverVersion(), /^18/, 'replica1, now the PRIMARY, runs 18')
+    const report = await check(m)
+    assert.is(report.code, 0, JSON.stringify(report.verdicts))
+    assert.is(report.facts.primary.name, 'replica1', 'make check finds the PRIMARY from the catalogues')
+    // Back to 15 is a downgrade: refused unless allowed.
+    const refused = await runScript('switchover', ['--to', 'primary', '--yes'], m.env)
+    assert.is(refused.code, 2)
+    assert.match(refused.stdout, /older than the PRIMARY's 18: a switchover there is a downgrade \(--allow-older/)
+    const down = await switchover(m.config, { to: 'primary', dryRun: false, maxLagBytes: 16 * 1024 * 1024, allowOlder: true, timeoutMs: 30_000 }, new Steps(true))
+    primary = down.config.primary
+    await new Promise(r => setTimeout(r, 500))
+    const result = await writer.stop()
+    assert.ok(result.refused > 0 && result.live.length > 50)
+    await allEqual(m)
+    for (const spec of [m.config.primary, ...m.config.replicas]) {
+      const db = connect(spec)
+      const rows = await writerRowsOn(db, result).finally(() => db.end())
+      assert.equal(rows, { missing: 0, resurrected: 0 }, spec.name)
+    }
+    console.log(`    15 → 18: write pause ${up.writePauseMs!.toFixed(0)} ms; 18 → 15: ${down.writePauseMs!.toFixed(0)} ms; writer ${result.transactions} transactions, longest gap ${result.longestGapMs.toFixed(0)} ms`)
   } finally {
     await discard(m)
   }

@@ -8,6 +8,7 @@ import type { CheckWall } from './check-wall.js'
 import type { InitialCopy } from './initial-copy.js'
 import type { LargeTransaction } from './large-transaction.js'
 import type { MetricsCost } from './metrics-cost.js'
+import type { SwitchoverBench } from './switchover.js'
 import { type Machine, describeMachine } from './machine.js'
 import { type CdfSeries, barChart, cdfPlot } from './plots.js'
 import type { ConsistencyBenchReport } from './consistency.js'
@@ -23,6 +24,7 @@ export interface BenchReport {
   seed: SeedBenchReport
   initialCopy: InitialCopy
   metrics: MetricsCost
+  switchovers: SwitchoverBench
   canary: { idle: LatencyRun; load: LoadedLatencyRun }
   consistency: ConsistencyBenchReport
   largeTransaction: LargeTransaction
@@ -136,6 +138,14 @@ export function formatSummary(r: BenchReport): string {
     ['GET /metrics round trip, median', `${mc.httpMedianMs.toFixed(1)} ms`],
     ['exporter process, peak resident memory', formatBytes(mc.peakRssBytes)],
   ]))
+
+  const so = r.switchovers
+  section(`make switchover to ${so.target} and back, under a writer asking ${so.rate} writes/s (${n(so.achievedTps)} achieved)`)
+  out.push(formatTable(['measurement', 'there', 'back'], [
+    ['write pause: the fence to the new PRIMARY taking writes', `${so.writePauseMs[0].toFixed(0)} ms`, `${so.writePauseMs[1].toFixed(0)} ms`],
+    ['command start to done', `${(so.totalMs[0] / 1000).toFixed(2)} s`, `${(so.totalMs[1] / 1000).toFixed(2)} s`],
+  ]))
+  out.push(`the writer's longest time between two commits: ${so.longestGapMs.toFixed(0)} ms; ${so.refused} writes refused by the fence, none lost`)
 
   section('Targets')
   out.push(formatTable(['section', 'target', 'measured', 'needed', 'result'],

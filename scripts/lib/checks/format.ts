@@ -150,12 +150,14 @@ export function verdictLine(v: Verdict): string {
 
 export function formatReport(report: CheckReport): string {
   const facts = report.facts
+  // The PRIMARY by role (after a switchover it may be the node named replica1).
+  const onPrimary = facts.primary.name === 'primary' ? 'primary' : `the PRIMARY (${facts.primary.name})`
   const parts = [
     section('Nodes', nodesTable(facts)),
-    section(`Publication on primary (expected: ${facts.publication})`, publicationTable(facts)),
+    section(`Publication on ${onPrimary} (expected: ${facts.publication})`, publicationTable(facts)),
     section('Subscriptions on the replicas', subscriptionTable(facts)),
-    section('Replication slots on primary', slotTable(facts)),
-    section('Lag, measured on primary', lagTable(report)),
+    section(`Replication slots on ${onPrimary}`, slotTable(facts)),
+    section(`Lag, measured on ${onPrimary}`, lagTable(report)),
     section('Data consistency: rows per table, ✓ = same content checksum as primary, … = still applying when read', consistencyTable(report)),
   ]
   if (report.diff) parts.push(section(`Rows of ${report.diff.table} that differ from primary`, diffTable(report.diff)))

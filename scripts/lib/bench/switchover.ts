@@ -1,0 +1,54 @@
+// The switchover's write pause under load: a writer at a steady rate against whichever node is
+// the PRIMARY, make switchover to a replica and back (the library call, as the command runs it).
+// The pause is measured twice: by the command (fence → the new PRIMARY takes writes) and by the
+// writer (the longest time between two of its commits). The demoted node is made writable again
+// afterwards, as the other sections found it.
+import type { Config, NodeSpec } from '../config.js'
+import { withNode } from '../db.js'
+import { ReplkitError } from '../errors.js'
+import { Steps } from '../steps.js'
+import { startWriter, writerRowsOn } from '../chaos/writer.js'
+import { switchover } from '../switchover/switchover.js'
+
+export interface SwitchoverBench {
+  target: string
+  rate: number
+  achievedTps: number
+  /** Fence to the new PRIMARY taking writes, as make switchover reports it: there, and back. */
+  writePauseMs: [number, number]
+  /** Command start to done, there and back. */
+  totalMs: [number, number]
+  /** The writer's longest time between two commits over the whole run. */
+  longestGapMs: number
+  refused: number
+}
+
+export async function switchoverBench(config: Config, rate: number): Promise<SwitchoverBench> {
+  const target = config.replicas[0]
+  let primary: NodeSpec = config.primary
+  const writer = startWriter(() => primary, rate)
+  const options = (to: string) => ({ to, dryRun: false, maxLagBytes: 16 * 1024 * 1024, allowOlder: true, timeoutMs: 60_000 })
+  try {
+    await new Promise(r => setTimeout(r, 2000))
+    const there = await switchover(config, options(target.name), new Steps(true))
+    primary = there.config.primary
+    await new Promise(r => setTimeout(r, 2000))
+    const back = await switchover(config, options(config.primary.name), new Steps(true))
+    primary = back.config.primary
+    await new Promise(r => setTimeout(r, 1000))
+    const result = await writer.stop()
+    for (const node of [config.primary, ...config.replicas]) {
+      const rows = await withNode(node, sql => writerRowsOn(sql, result))
+      if (rows.missing || rows.resurrected) throw new ReplkitError(`bench: after the switchovers ${node.name} misses ${rows.missing} committed rows and holds ${rows.resurrected} deleted ones`)
+    }
+    return {
+      target: target.name, rate, achievedTps: result.transactions / result.seconds,
+      writePauseMs: [there.writePauseMs!, back.writePauseMs!], totalMs: [there.totalMs, back.totalMs],
+      longestGapMs: result.longestGapMs, refused: result.refused,
+    }
+  } finally {
+    await writer.stop().catch(() => {})
+    await withNode(target, sql => sql.begin('read write', tx => tx.unsafe(`alter database "${target.database}" reset default_transaction_read_only`)))
+    await withNode(config.primary, sql => sql`delete from public.orders where customer_email = 'replkit-chaos@replkit.test'`)
+  }
+}
