@@ -199,17 +199,19 @@ export async function switchover(configured: Config, opts: SwitchoverOptions, st
     const [{ pid }] = await p.sql`select pg_backend_pid() as pid`
     const marker: Marker = { from: from.name, to: target.name, at: new Date().toISOString() }
     const fencedAt = performance.now()
-    await sqlFile(from, '010_fence.sql', { marker: JSON.stringify(marker), keep_pid: String(pid) }, false)
-    steps.ok(`${from.name}: fenced: new transactions read-only (default_transaction_read_only for ${from.database}), open sessions ended`, true)
+    // Each step of the pause says when it ended, counted from the fence: where the pause goes.
+    const since = () => `(+${Math.round(performance.now() - fencedAt)} ms)`
     let promotedAt: number | null = null
     try {
+      await sqlFile(from, '010_fence.sql', { marker: JSON.stringify(marker), keep_pid: String(pid) }, false)
+      steps.ok(`${from.name}: fenced: new transactions read-only (default_transaction_read_only for ${from.database}), open sessions ended ${since()}`, true)
       faultAt('fenced')
       await waitForCatchup(p.sql, others.map(n => subscriptionName(n.spec)), opts.timeoutMs)
       const [{ lsn }] = await p.sql`select pg_current_wal_lsn()::text as lsn`
-      steps.verify(`every replica applied the fenced PRIMARY's last LSN ${lsn}`)
+      steps.verify(`every replica applied the fenced PRIMARY's last LSN ${lsn} ${since()}`)
       faultAt('caught-up')
       await proveEqual(config, nodes)
-      steps.verify(`checksums: ${config.tables.length} tables equal on ${nodes.length} nodes at the fence`)
+      steps.verify(`checksums: ${config.tables.length} tables equal on ${nodes.length} nodes at the fence ${since()}`)
       faultAt('compared')
       // From here on nobody writes anywhere, so independent steps run side by side (the pause is theirs).
       const t = others.find(n => n.spec.name === target.name)!
@@ -218,24 +220,24 @@ export async function switchover(configured: Config, opts: SwitchoverOptions, st
       await Promise.all([
         ...others.map(async n => {
           const raised = await raiseSequences(n.spec, p.sql, n.sql, config.tables, false)
-          if (raised.length) steps.ok(`${n.spec.name}: ${raised.map(r => `${r.sequence} raised to ${r.to}`).join(', ')}`, true)
+          if (raised.length) steps.ok(`${n.spec.name}: ${raised.map(r => `${r.sequence} raised to ${r.to}`).join(', ')} ${since()}`, true)
         }),
-        dropSubscription(t.spec, false).then(() => steps.ok(`${target.name}: stopped subscribing (its subscription and slot on ${from.name} dropped)`, true)),
+        dropSubscription(t.spec, false).then(() => steps.ok(`${target.name}: stopped subscribing (its subscription and slot on ${from.name} dropped) ${since()}`, true)),
       ])
       faultAt('target-unsubscribed')
       await Promise.all([
         ...moving.map(async n => {
           await dropSubscription(n.spec, false)
           const options = await subscribeTo(future, t.sql, n.spec, n.sql, password, false)
-          steps.ok(`${n.spec.name}: subscribes to ${target.name} from this point (copy_data = false, ${options})`, true)
+          steps.ok(`${n.spec.name}: subscribes to ${target.name} from this point (copy_data = false, ${options}) ${since()}`, true)
         }),
         subscribeTo(future, t.sql, demoted, p.sql, password, false).then(options =>
-          steps.ok(`${from.name}: subscribes to ${target.name} as ${subscriptionName(demoted)} from this point (copy_data = false, ${options})`, true)),
+          steps.ok(`${from.name}: subscribes to ${target.name} as ${subscriptionName(demoted)} from this point (copy_data = false, ${options}) ${since()}`, true)),
       ])
       faultAt('subscribed')
       await sqlFile(target, '030_promote.sql', {}, false)
       promotedAt = performance.now()
-      steps.ok(`${target.name}: is the PRIMARY and takes writes`, true)
+      steps.ok(`${target.name}: is the PRIMARY and takes writes ${since()}`, true)
     } catch (error) {
       if (promotedAt !== null) throw error
       steps.fail(`switchover failed: ${(error as Error).message}`)
