@@ -46,6 +46,18 @@ test('bad configuration is refused with a clear message', () => {
   assert.throws(() => loadConfig({ ...base, PRIMARY_URL: 'postgres://x@h:5432' }), /names no database/)
   assert.throws(() => loadConfig({ ...base, REPLICA_NAMES: 'only-one' }), /1 names for 2 REPLICA_URLS/)
   assert.throws(() => loadConfig({ ...base, REPLICA_URLS: base.PRIMARY_URL }), /replica1 and primary are the same database/)
+  assert.throws(() => loadConfig({ ...base, REPLICA_NAMES: 'primary,replica2' }), /node names must be unique \(PRIMARY_NAME primary, REPLICA_NAMES primary,replica2\)/)
+  assert.throws(() => loadConfig({ ...base, PG_VERSIONS: '15,18' }), /PG_VERSIONS has 2 versions for 3 nodes \(primary, replica1, replica2\)/)
+  assert.throws(() => loadConfig({ ...base, PG_VERSIONS: '14' }), /PG_VERSIONS: "14" is not a PostgreSQL major replkit runs \(15, 16, 17, 18\)/)
+})
+
+test('PG_VERSIONS: one major for every node, or one per node with the PRIMARY first', () => {
+  assert.equal(loadConfig({ ...base, PG_VERSIONS: '17' }).localMajors, { primary: 17, replica1: 17, replica2: 17 })
+  assert.equal(loadConfig({ ...base, PG_VERSIONS: '15, 17,18' }).localMajors, { primary: 15, replica1: 17, replica2: 18 })
+  assert.equal(loadConfig(base).localMajors, { primary: 15, replica1: 15, replica2: 15 })
+  const renamed = loadConfig({ ...base, PRIMARY_NAME: 'replica1', REPLICA_NAMES: 'primary,replica2', PG_VERSIONS: '18,15,15' })
+  assert.is(renamed.primary.name, 'replica1')
+  assert.equal(renamed.localMajors, { replica1: 18, primary: 15, replica2: 15 })
 })
 
 test.run()
