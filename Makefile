@@ -2,6 +2,8 @@
 # Pass flags to a step with ARGS, e.g. `make seed ARGS="--dry-run"`.
 SHELL := /bin/bash
 TSX   := node_modules/.bin/tsx
+# The replkit command (bin/replkit.js over the build in dist/, compiled by make setup / deps).
+REPLKIT := node bin/replkit.js
 ARGS  ?=
 
 .DEFAULT_GOAL := help
@@ -10,7 +12,7 @@ ARGS  ?=
 
 help: deps ## list the targets, and the nodes they act on
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
-	@$(TSX) scripts/cluster.ts nodes 2>/dev/null || echo "  (no nodes: the configuration does not load; see make check)"
+	@$(REPLKIT) cluster nodes 2>/dev/null || echo "  (no nodes: the configuration does not load; see make check)"
 
 setup: ## install PostgreSQL 15, pgTAP, pg_prove, Prometheus (Debian) and npm packages (PostgreSQL 16-18 builds) when missing; silent when ready
 	@bash scripts/setup.sh
@@ -21,81 +23,81 @@ deps:
 
 # The two commands of the README
 demo: setup ## the whole job on the local cluster: up, schema, seed, replicate, verify, final state
-	@$(TSX) scripts/cluster.ts up
-	@$(TSX) scripts/schema.ts
-	@$(TSX) scripts/seed.ts
-	@$(TSX) scripts/replicate.ts
-	@$(TSX) scripts/verify.ts
-	@$(TSX) scripts/final-state.ts
+	@$(REPLKIT) up
+	@$(REPLKIT) schema
+	@$(REPLKIT) seed
+	@$(REPLKIT) replicate
+	@$(REPLKIT) verify
+	@$(REPLKIT) final-state
 
 test: setup ## every test: typecheck, unit, integration (drills, bench --quick), pgTAP, make verify; "N passed, N failed"
 	@$(TSX) scripts/run-tests.ts $(ARGS)
 
 # The local cluster
 up: setup ## start the local cluster (the nodes of PRIMARY_URL and REPLICA_URLS on loopback; see below)
-	@$(TSX) scripts/cluster.ts up
+	@$(REPLKIT) up
 
 down: setup ## stop the local cluster cleanly
-	@$(TSX) scripts/cluster.ts down
+	@$(REPLKIT) down
 
 status: deps ## show the local cluster's nodes
-	@$(TSX) scripts/cluster.ts status
+	@$(REPLKIT) status
 
 clean: setup ## stop the local cluster and delete .cluster/
-	@$(TSX) scripts/cluster.ts clean --yes
+	@$(REPLKIT) cluster clean --yes
 
 # The runbook, step by step
 schema: setup ## apply sql/schema to every node (DDL is not replicated)
-	@$(TSX) scripts/schema.ts $(ARGS)
+	@$(REPLKIT) schema $(ARGS)
 
 seed: setup ## runbook step 1: seed data/products.json into the PRIMARY (ARGS="--dry-run", "--file PATH")
-	@$(TSX) scripts/seed.ts $(ARGS)
+	@$(REPLKIT) seed $(ARGS)
 
 check: deps ## runbook steps 2 and 5.1: health and consistency; prints OK/WARNING/CRITICAL (make exits 0 or 2: monitor with npm run check-replication)
-	@$(TSX) scripts/check-replication.ts $(ARGS)
+	@$(REPLKIT) check $(ARGS)
 
 replicate: setup ## runbook step 3: logical replication PRIMARY → replicas (idempotent; ARGS="--dry-run")
-	@$(TSX) scripts/replicate.ts $(ARGS)
+	@$(REPLKIT) replicate $(ARGS)
 
 sync: setup ## runbook step 4, safely: resync replicas from the PRIMARY under live writes (ARGS="--yes [--replica R] [--table T] [--dry-run]")
-	@$(TSX) scripts/sync-replicas.ts $(ARGS)
+	@$(REPLKIT) sync $(ARGS)
 
 verify: setup ## runbook step 5: the five success criteria as pgTAP suites run by pg_prove
-	@$(TSX) scripts/verify.ts $(ARGS)
+	@$(REPLKIT) verify $(ARGS)
 
 rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--yes [--revert-wal-level] [--drop-role]")
-	@$(TSX) scripts/rollback.ts $(ARGS)
+	@$(REPLKIT) rollback $(ARGS)
 
 # Switchover: a replica becomes the PRIMARY (the major-version upgrade path)
 switchover: setup ## promote a replica with nothing lost; the old PRIMARY follows it (ARGS="--to replica1 --yes [--dry-run] [--write-env]")
-	@$(TSX) scripts/switchover.ts $(ARGS)
+	@$(REPLKIT) switchover $(ARGS)
 
 # Monitoring
 metrics: deps ## Prometheus exporter on METRICS_PORT (default 9720, loopback): /metrics, /healthz (ARGS="--canary", "--once")
-	@$(TSX) scripts/metrics.ts $(ARGS)
+	@$(REPLKIT) metrics $(ARGS)
 
 # Repairs and drills
 fix-conflict: setup ## a subscription stopped by an apply error: its LSN and key; ARGS="--resync --yes" or "--skip --yes"
-	@$(TSX) scripts/fix-conflict.ts $(ARGS)
+	@$(REPLKIT) fix-conflict $(ARGS)
 
 sequences: deps ## sequence values per node (not replicated); exit 1 when a replica is behind
-	@$(TSX) scripts/sync-sequences.ts --report $(ARGS)
+	@$(REPLKIT) sequences $(ARGS)
 
 sync-sequences: deps ## raise each replica's sequences to at least the PRIMARY's, never backwards (ARGS="--dry-run")
-	@$(TSX) scripts/sync-sequences.ts $(ARGS)
+	@$(REPLKIT) sync-sequences $(ARGS)
 
 chaos: up ## fault drills with figures: replica down, resync under load, PRIMARY restart, conflict, partition (ARGS="--drills LIST")
-	@$(TSX) scripts/chaos.ts $(ARGS)
+	@$(REPLKIT) chaos $(ARGS)
 
 # Benchmarks and checks
 bench: up ## the performance report: every benchmark vs its same-run baseline, plots in bench/results (ARGS="--quick")
-	@$(TSX) scripts/bench.ts $(ARGS)
+	@$(REPLKIT) bench $(ARGS)
 
 bench-seed: up ## make bench's seed section alone: seed vs raw COPY vs row-at-a-time (ARGS="--rows N")
-	@$(TSX) scripts/bench.ts --only seed $(ARGS)
+	@$(REPLKIT) bench --only seed $(ARGS)
 
 bench-check: up ## make bench's consistency section alone: checksums vs fetching rows, and --diff (database replkit_bench)
-	@$(TSX) scripts/bench.ts --only consistency $(ARGS)
+	@$(REPLKIT) bench --only consistency $(ARGS)
 
 typecheck: setup ## strict TypeScript check
 	@node_modules/.bin/tsc --noEmit

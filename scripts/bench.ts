@@ -26,12 +26,12 @@ import { subscriptionName } from './lib/replication/names.js'
 import { waitForCatchup } from './lib/replication/waits.js'
 
 const PROFILES = {
-  default: { largeRows: 1_000_000, seedRows: 1_000_000, seedSample: 20_000, copyRows: 1_000_000, canaries: 300, spacingMs: 20, checkRows: 1_000_000, checkRuns: 3, wallRuns: 5, scrapes: 50 },
+  default: { largeRows: 1_000_000, seedRows: 1_000_000, seedSample: 20_000, copyRows: 1_000_000, canaries: 300, spacingMs: 20, checkRows: 1_000_000, checkRuns: 3, wallRuns: 10, scrapes: 50 },
   quick: { largeRows: 20_000, seedRows: 20_000, seedSample: 1_000, copyRows: 20_000, canaries: 50, spacingMs: 10, checkRows: 20_000, checkRuns: 1, wallRuns: 3, scrapes: 5 },
 }
 const LOAD_RATE = 1000
 // largeAppliedS: issue 11's "well under a minute" for 1,000,000 rows.
-const TARGET = { idleP99Ms: 10, loadP99Ms: 20, checkWallMs: 1000, largeAppliedS: 30, scrapeMs: 100, writePauseMs: 1000, switchoverS: 10 }
+const TARGET = { idleP99Ms: 10, loadP99Ms: 20, checkWallMs: 300, makeCheckMs: 500, largeAppliedS: 30, scrapeMs: 100, writePauseMs: 1000, switchoverS: 10 }
 const SWITCHOVER_RATE = 500
 
 const SECTIONS = ['seed', 'consistency'] as const
@@ -111,7 +111,7 @@ main(async () => {
 
     await settle(config, primary, replicas)
     say(`make check wall time, ${profile.wallRuns} runs ...`)
-    const check = await checkWallTime(profile.wallRuns)
+    const check = await checkWallTime(config, profile.wallRuns)
 
     await settle(config, primary, replicas)
     say(`metrics: ${profile.scrapes} scrapes of make metrics ...`)
@@ -151,7 +151,8 @@ main(async () => {
       atLeast('canary', `pgbench load ≥ 95% of ${LOAD_RATE} tx/s`, canary.load.load.tps, 0.95 * LOAD_RATE, ' tx/s'),
       ...Object.entries(canary.load.summary).map(([r, d]) => within('canary', `${r}: p99 under load < ${TARGET.loadP99Ms} ms`, d.p99, TARGET.loadP99Ms, 'ms')),
       ...consistency.targets.map(t => ({ section: 'consistency', ...t })),
-      within('make check', 'median wall time < 1 s', check.medianWallMs / 1000, TARGET.checkWallMs / 1000, 's'),
+      within('make check', `replkit check: median wall time < ${TARGET.checkWallMs / 1000} s`, check.medianWallMs / 1000, TARGET.checkWallMs / 1000, 's'),
+      within('make check', `make check: median wall time < ${TARGET.makeCheckMs / 1000} s`, check.medianMakeMs / 1000, TARGET.makeCheckMs / 1000, 's'),
       within('metrics', `a scrape reads the nodes in < ${TARGET.scrapeMs} ms (median)`, metrics.scrapeMedianMs, TARGET.scrapeMs, 'ms'),
       ...switchovers.writePauseMs.map((ms, i) => within('switchover', `write pause ${i ? 'back' : 'there'} < ${TARGET.writePauseMs} ms under ${SWITCHOVER_RATE} writes/s`, ms, TARGET.writePauseMs, 'ms')),
       ...switchovers.totalMs.map((ms, i) => within('switchover', `command ${i ? 'back' : 'there'} done < ${TARGET.switchoverS} s`, ms / 1000, TARGET.switchoverS, 's')),

@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url'
 import dotenv from 'dotenv'
 import { ConfigError, ReplkitError } from './errors.js'
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+/** The project's root (sql/, config/, data/): the directory holding replkit's package.json, from the sources or the build in dist/. */
+export const repoRoot = (function findRoot(dir: string): string {
+  if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'sql'))) return dir
+  const parent = dirname(dir)
+  if (parent === dir) throw new Error('replkit: cannot find its own directory (package.json beside sql/)')
+  return findRoot(parent)
+})(dirname(fileURLToPath(import.meta.url)))
 
 export type Role = 'primary' | 'replica'
 
@@ -74,9 +80,11 @@ export const DEFAULT_TABLES = ['categories', 'products', 'inventory', 'orders', 
 
 type Env = Record<string, string | undefined>
 
-/** The effective environment: process env wins over .env, which wins over the example. */
+/** The effective environment: process env wins over .env (the working directory's, then the project's), which wins over the example. */
 export function loadEnv(root = repoRoot, env: Env = process.env): Env {
   const files = [join(root, 'config/.env.example'), join(root, '.env')]
+  // Installed as a command (npm install -g), replkit reads the .env of the directory it runs in.
+  if (resolve(process.cwd()) !== resolve(root)) files.push(join(process.cwd(), '.env'))
   const merged: Env = {}
   for (const file of files) {
     if (existsSync(file)) Object.assign(merged, dotenv.config({ path: file, processEnv: {}, quiet: true }).parsed)
@@ -122,7 +130,8 @@ export function parseNodeUrl(url: string, name: string, role: Role, env: Env = {
     port,
     database,
     user,
-    password: decodeURIComponent(parsed.password),
+    // libpq's convention: a URL without a password takes PGPASSWORD.
+    password: decodeURIComponent(parsed.password) || env.PGPASSWORD || '',
     sslmode,
     sslrootcert,
     label: `${user}@${host}:${port}/${database}`,

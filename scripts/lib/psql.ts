@@ -1,6 +1,5 @@
 // psql runner: versioned .sql files are piped through psql exactly as an operator would run
 // them. The connection comes from libpq's environment (libpq.ts); secrets travel there or on stdin (\set), never in argv.
-import { $ } from 'zx'
 import type { NodeSpec } from './config.js'
 import { ReplkitError } from './errors.js'
 import { clientEnv } from './libpq.js'
@@ -22,6 +21,7 @@ function psqlLiteral(value: string): string {
 }
 
 export async function psql(node: NodeSpec, opts: PsqlOptions): Promise<string> {
+  const { $ } = await import('zx') // loaded on first use: make check never runs psql
   const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1']
   if (opts.singleTransaction) args.push('--single-transaction')
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('-v', `${k}=${v}`)

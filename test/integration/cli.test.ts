@@ -19,6 +19,7 @@ const COMMANDS: [string, string[]][] = [
   ['check-replication', []], ['replicate', ['--dry-run']], ['rollback', ['--dry-run']], ['seed', ['--dry-run']],
   ['schema', ['--dry-run']], ['verify', []], ['sync-replicas', ['--dry-run']], ['fix-conflict', []],
   ['sync-sequences', ['--report']], ['chaos', []], ['cluster', ['status']], ['final-state', []], ['bench', ['--quick']],
+  ['switchover', ['--to', 'replica1', '--dry-run']], ['metrics', ['--once']],
 ]
 
 const oneLine = (stderr: string) => stderr.trim().split('\n').filter(Boolean)

@@ -29,7 +29,7 @@ async function rss(pid: number): Promise<number> {
 }
 
 export async function metricsCost(scrapes: number): Promise<MetricsCost> {
-  const child = spawn(join(repoRoot, 'node_modules/.bin/tsx'), ['scripts/metrics.ts', '--port', String(PORT)], { cwd: repoRoot, stdio: 'ignore' })
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/replkit.js'), 'metrics', '--port', String(PORT)], { cwd: repoRoot, stdio: 'ignore' })
   try {
     const url = `http://127.0.0.1:${PORT}`
     await waitFor({ what: 'the exporter to answer /healthz', timeoutMs: 20_000, until: () => fetch(`${url}/healthz`).then(r => r.ok || undefined, () => undefined) })

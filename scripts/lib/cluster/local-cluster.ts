@@ -5,12 +5,13 @@ import { existsSync } from 'node:fs'
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { join, resolve, sep } from 'node:path'
-import { $ } from 'zx'
 import { type Config, type Major, type NodeSpec, allNodes, isLoopback, repoRoot } from '../config.js'
 import { connect } from '../db.js'
 import { ReplkitError } from '../errors.js'
 
 const SERVER_USER = 'postgres'
+/** zx, loaded when a server is run: the read-only commands (make check) only ask where nodes live. */
+const shell = async () => (await import('zx')).$
 const isRoot = process.getuid?.() === 0
 
 export interface LocalNode {
@@ -71,6 +72,7 @@ function bin(config: Config, node: LocalNode, name: string): string {
 
 /** Runs a server binary as the server user; inside netns when given (only root can enter one). */
 async function asServerUser(command: string, args: string[], netns?: string) {
+  const $ = await shell()
   const enter = netns ? ['ip', 'netns', 'exec', netns] : []
   const result = isRoot
     ? await $({ quiet: true, nothrow: true })`${enter} runuser -u ${SERVER_USER} -- ${command} ${args}`
@@ -79,12 +81,14 @@ async function asServerUser(command: string, args: string[], netns?: string) {
 }
 
 async function ensureServerUser(config: Config): Promise<void> {
+  const $ = await shell()
   if (!isRoot) return
   const exists = await $({ quiet: true, nothrow: true })`id -u ${SERVER_USER}`
   if (exists.exitCode !== 0) await $({ quiet: true })`useradd --system --home-dir ${config.clusterDir} --shell /bin/sh ${SERVER_USER}`
 }
 
 async function giveToServerUser(path: string, recursive = true): Promise<void> {
+  const $ = await shell()
   if (isRoot) await $({ quiet: true })`chown ${recursive ? ['-R'] : []} ${SERVER_USER}: ${path}`
 }
 
@@ -98,6 +102,7 @@ export async function nodeState(config: Config, node: LocalNode): Promise<NodeSt
 
 /** A self-signed CA and a server certificate for 127.0.0.1/localhost, shared by the nodes. */
 async function ensureTls(config: Config): Promise<void> {
+  const $ = await shell()
   const dir = tlsDir(config)
   if (existsSync(join(dir, 'server.crt'))) return
   await mkdir(dir, { recursive: true })
@@ -247,6 +252,7 @@ async function refuseOtherMajor(node: LocalNode): Promise<void> {
 }
 
 async function serverUid(): Promise<number> {
+  const $ = await shell()
   return Number((await $({ quiet: true })`id -u ${SERVER_USER}`).stdout.trim())
 }
 
@@ -288,6 +294,7 @@ export async function prepareClusterDir(config: Config): Promise<void> {
 
 /** An npm build inside a checkout the server user cannot enter is copied under CLUSTER_DIR (its RUNPATH is relative). */
 async function copyBuildIfUnreachable(config: Config, major: Major): Promise<void> {
+  const $ = await shell()
   if (major === 15) return
   const installed = installedBinDir(config, major)
   const copy = join(config.clusterDir, 'servers', String(major))
