@@ -26,7 +26,7 @@ main(async () => {
   const command = String(argv._[0])
   if (command === 'nodes') {
     console.log(`\nNodes (PRIMARY_URL, REPLICA_URLS from the environment, .env or config/.env.example):`)
-    for (const n of allNodes(config)) console.log(`  ${n.name.padEnd(10)} ${n.role.padEnd(8)} ${n.label}  sslmode=${n.sslmode}  local cluster: PostgreSQL ${config.localMajors[n.name]}`)
+    for (const n of allNodes(config)) console.log(`  ${n.name.padEnd(10)} ${n.role.padEnd(8)} ${n.label}  sslmode=${n.sslmode}  local cluster: PostgreSQL ${config.localMajors[n.name] ?? `? (${config.pgVersionsProblem})`}`)
     return 0
   }
   const nodes = localNodes(config)

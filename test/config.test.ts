@@ -47,7 +47,7 @@ test('bad configuration is refused with a clear message', () => {
   assert.throws(() => loadConfig({ ...base, REPLICA_NAMES: 'only-one' }), /1 names for 2 REPLICA_URLS/)
   assert.throws(() => loadConfig({ ...base, REPLICA_URLS: base.PRIMARY_URL }), /replica1 and primary are the same database/)
   assert.throws(() => loadConfig({ ...base, REPLICA_NAMES: 'primary,replica2' }), /node names must be unique \(PRIMARY_NAME primary, REPLICA_NAMES primary,replica2\)/)
-  assert.throws(() => loadConfig({ ...base, PG_VERSIONS: '15,18' }), /PG_VERSIONS has 2 versions for 3 nodes \(primary, replica1, replica2\)/)
+  assert.is(loadConfig({ ...base, PG_VERSIONS: '15,18' }).pgVersionsProblem, 'PG_VERSIONS has 2 versions for 3 nodes (primary, replica1, replica2): give one for all, or one per node')
   assert.throws(() => loadConfig({ ...base, PG_VERSIONS: '14' }), /PG_VERSIONS: "14" is not a PostgreSQL major replkit runs \(15, 16, 17, 18\)/)
 })
 

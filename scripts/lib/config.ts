@@ -43,6 +43,8 @@ export interface Config {
   pgBindir: string | undefined
   /** PG_VERSIONS: the PostgreSQL major each local-cluster node runs, by node name. */
   localMajors: Record<string, Major>
+  /** Why PG_VERSIONS does not fit the nodes (a count mismatch): refused by the local cluster only, since other commands do not need it. */
+  pgVersionsProblem: string | null
   replicatorUser: string
   replicatorPassword: string | undefined
   publication: string
@@ -62,18 +64,22 @@ export interface Config {
 export const MAJORS = [15, 16, 17, 18] as const
 export type Major = typeof MAJORS[number]
 
-/** PG_VERSIONS: one major for every node ("17") or one per node, primary first ("15,17,18"). */
-export function parseMajors(value: string | undefined, nodes: string[]): Record<string, Major> {
+/**
+ * PG_VERSIONS: one major for every node ("17") or one per node, primary first ("15,17,18"). A value
+ * that is no major is refused; a count that does not fit the nodes is a problem for the local
+ * cluster alone (replkit --primary URL check need not care about it).
+ */
+export function parseMajors(value: string | undefined, nodes: string[]): { majors: Record<string, Major>; problem: string | null } {
   const items = (value ?? '15').split(',').map(v => v.trim())
-  if (items.length !== 1 && items.length !== nodes.length) {
-    throw new ConfigError(`PG_VERSIONS has ${items.length} versions for ${nodes.length} nodes (${nodes.join(', ')}): give one for all, or one per node`)
-  }
   const majors = items.map(item => {
     const major = Number(item)
     if (!(MAJORS as readonly number[]).includes(major)) throw new ConfigError(`PG_VERSIONS: "${item}" is not a PostgreSQL major replkit runs (${MAJORS.join(', ')})`)
     return major as Major
   })
-  return Object.fromEntries(nodes.map((name, i) => [name, majors[items.length === 1 ? 0 : i]]))
+  if (items.length !== 1 && items.length !== nodes.length) {
+    return { majors: {}, problem: `PG_VERSIONS has ${items.length} versions for ${nodes.length} nodes (${nodes.join(', ')}): give one for all, or one per node` }
+  }
+  return { majors: Object.fromEntries(nodes.map((name, i) => [name, majors[items.length === 1 ? 0 : i]])), problem: null }
 }
 
 export const DEFAULT_TABLES = ['categories', 'products', 'inventory', 'orders', 'order_items', 'payments']
@@ -174,7 +180,7 @@ export function loadConfig(env: Env = loadEnv()): Config {
     replicas,
     clusterDir: isAbsolute(clusterDir) ? clusterDir : join(repoRoot, clusterDir),
     pgBindir: env.PG_BINDIR,
-    localMajors: parseMajors(env.PG_VERSIONS, [primaryName, ...names]),
+    ...(({ majors, problem }) => ({ localMajors: majors, pgVersionsProblem: problem }))(parseMajors(env.PG_VERSIONS, [primaryName, ...names])),
     replicatorUser: identifier(env.REPLICATOR_USER ?? 'replicator', 'REPLICATOR_USER'),
     replicatorPassword: env.REPLICATOR_PASSWORD,
     publication: identifier(env.PUBLICATION ?? 'ecommerce_pub', 'PUBLICATION'),

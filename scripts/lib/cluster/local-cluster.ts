@@ -7,7 +7,7 @@ import { createConnection } from 'node:net'
 import { join, resolve, sep } from 'node:path'
 import { type Config, type Major, type NodeSpec, allNodes, isLoopback, repoRoot } from '../config.js'
 import { connect } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { ConfigError, ReplkitError } from '../errors.js'
 
 const SERVER_USER = 'postgres'
 /** zx, loaded when a server is run: the read-only commands (make check) only ask where nodes live. */
@@ -67,6 +67,7 @@ function serverBinDir(config: Config, major: Major): string {
 }
 
 function bin(config: Config, node: LocalNode, name: string): string {
+  if (config.pgVersionsProblem) throw new ConfigError(config.pgVersionsProblem)
   return join(serverBinDir(config, node.major), name)
 }
 
