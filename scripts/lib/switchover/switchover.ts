@@ -290,8 +290,7 @@ async function recover(config: Config, steps: Steps, dryRun: boolean): Promise<b
     return false
   }
   const target = findNode(config, marker.to)
-  const future = swapRoles(swapRoles(config, node), target)
-  const nodes = await openAll(future)
+  const nodes = await openAll(config)
   try {
     const moved = await Promise.all(nodes.filter(n => n.spec.name !== target.name).map(n => isSubscribedTo(n.sql, target)))
     if (moved.every(Boolean)) {
