@@ -1,0 +1,25 @@
+// The README's performance figures, regenerated from a full make bench run (latest.json), never
+// typed by hand: the block between the bench markers is replaced with the run's summary.
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { repoRoot } from '../config.js'
+import { type BenchReport, formatSummary } from './report.js'
+
+const START = '<!-- bench:latest (written by make bench from bench/results/latest.json) -->'
+const END = '<!-- /bench:latest -->'
+const ANSI = /\u001b\[[0-9;]*m/g
+
+export function latestBlock(report: BenchReport): string {
+  return `${START}\n\`\`\`\n${formatSummary(report).replace(ANSI, '').trim()}\n\`\`\`\n${END}`
+}
+
+/** Replaces the block in README.md; false when the README has no markers (nothing written). */
+export async function updateReadme(report: BenchReport): Promise<boolean> {
+  const file = join(repoRoot, 'README.md')
+  const text = await readFile(file, 'utf8')
+  const from = text.indexOf(START)
+  const to = text.indexOf(END)
+  if (from < 0 || to < from) return false
+  await writeFile(file, text.slice(0, from) + latestBlock(report) + text.slice(to + END.length))
+  return true
+}
