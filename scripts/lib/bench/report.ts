@@ -144,6 +144,7 @@ export function formatSummary(r: BenchReport): string {
   section(`make switchover to ${so.target} and back, under a writer asking ${so.rate} writes/s (${n(so.achievedTps)} achieved)`)
   out.push(formatTable(['measurement', 'there', 'back'], [
     ['write pause: the fence to the new PRIMARY taking writes', `${so.writePauseMs[0].toFixed(0)} ms`, `${so.writePauseMs[1].toFixed(0)} ms`],
+    ['  of which the checksum proof (every table, every node)', `${so.proofMs[0].toFixed(0)} ms`, `${so.proofMs[1].toFixed(0)} ms`],
     ['command start to done', `${(so.totalMs[0] / 1000).toFixed(2)} s`, `${(so.totalMs[1] / 1000).toFixed(2)} s`],
   ]))
   out.push(`the writer's longest time between two commits: ${so.longestGapMs.toFixed(0)} ms; ${so.refused} writes refused by the fence, none lost`)

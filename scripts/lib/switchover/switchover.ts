@@ -40,6 +40,8 @@ export interface SwitchoverResult {
   to: string
   /** The fence (first refused write) to the target taking writes; null on a dry run or when nothing was done. */
   writePauseMs: number | null
+  /** Of the pause, the checksum proof that every node is equal (a scan of every table: it grows with them). */
+  proofMs: number | null
   totalMs: number
   /** The new PRIMARY, safe to print (no password). */
   primaryLabel: string
@@ -174,8 +176,9 @@ export async function switchover(configured: Config, opts: SwitchoverOptions, st
   if (recovered) config = await withActualRoles(configured)
   const target = findNode(config, opts.to)
   const from = config.primary
+  let proofMs: number | null = null
   const result = (pause: number | null, now: Config): SwitchoverResult =>
-    ({ steps, from: from.name, to: target.name, writePauseMs: pause, totalMs: performance.now() - started, primaryLabel: now.primary.label, config: now })
+    ({ steps, from: from.name, to: target.name, writePauseMs: pause, proofMs, totalMs: performance.now() - started, primaryLabel: now.primary.label, config: now })
   if (target.name === from.name) {
     steps.ok(`${target.name} is the PRIMARY already (from the catalogues): nothing to switch`, false)
     return result(null, config)
@@ -210,7 +213,9 @@ export async function switchover(configured: Config, opts: SwitchoverOptions, st
       const [{ lsn }] = await p.sql`select pg_current_wal_lsn()::text as lsn`
       steps.verify(`every replica applied the fenced PRIMARY's last LSN ${lsn} ${since()}`)
       faultAt('caught-up')
+      const proofStarted = performance.now()
       await proveEqual(config, nodes)
+      proofMs = performance.now() - proofStarted
       steps.verify(`checksums: ${config.tables.length} tables equal on ${nodes.length} nodes at the fence ${since()}`)
       faultAt('compared')
       // From here on nobody writes anywhere, so independent steps run side by side (the pause is theirs).
