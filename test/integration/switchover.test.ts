@@ -11,6 +11,7 @@ import { connect } from '../../scripts/lib/db.js'
 import { subscriptionName } from '../../scripts/lib/replication/names.js'
 import { withActualRoles } from '../../scripts/lib/replication/roles.js'
 import { waitForCatchup as catchUp } from '../../scripts/lib/replication/waits.js'
+import { runSqlFile } from '../../scripts/lib/sql-files.js'
 import { Steps } from '../../scripts/lib/steps.js'
 import { startWriter, writerRowsOn } from '../../scripts/lib/chaos/writer.js'
 import { switchover } from '../../scripts/lib/switchover/switchover.js'
@@ -23,14 +24,7 @@ const nodes = [config.primary, ...config.replicas]
 const options = (to: string) => ({ to, dryRun: false, maxLagBytes: 16 * 1024 * 1024, allowOlder: true, timeoutMs: 30_000 })
 
 /** The demoted node stays read-only for clients: the other tests write to replicas directly. */
-async function writable(node: NodeSpec): Promise<void> {
-  const sql = connect(node)
-  try {
-    await sql.begin('read write', tx => tx.unsafe(`alter database "${node.database}" reset default_transaction_read_only`))
-  } finally {
-    await sql.end()
-  }
-}
+const writable = (node: NodeSpec) => runSqlFile(node, 'sql/switchover/090_revert_fence.sql', { dryRun: false })
 
 async function sums(node: NodeSpec): Promise<string> {
   const sql = connect(node)

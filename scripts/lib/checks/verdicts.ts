@@ -107,6 +107,7 @@ export function verdicts(facts: ClusterFacts, thresholds: Thresholds, canary: Ca
 export function notes(facts: ClusterFacts): string[] {
   const out: string[] = []
   const lags = replicaLags(facts)
+  const comparisons = compareTables(facts)
   for (const replica of facts.replicas.filter(r => r.up)) {
     const sub = subscriptionOf(replica)
     const lag = lags.find(l => l.replica === replica.name)
@@ -116,7 +117,7 @@ export function notes(facts: ClusterFacts): string[] {
         (last ? `; the last logged (${last.loggedAt}): ${last.error}` : ''))
     }
     const skipped = skippedChanges(replica)
-    const differs = compareTables(facts).some(c => c.cells.some(cell => cell.node === replica.name && cell.state === 'differs'))
+    const differs = comparisons.some(c => c.cells.some(cell => cell.node === replica.name && cell.state === 'differs'))
     if (sub && skipped && !differs) {
       out.push(`${sub.name} counted ${skipped.counts} conflict${skipped.total === 1 ? '' : 's'} in the past (changes to rows ${replica.name} did not have, skipped); every table compared matches the PRIMARY now. ` +
         `The counts stay until SELECT pg_stat_reset_subscription_stats(${sub.id}) on ${replica.name}`)
@@ -133,7 +134,7 @@ export function notes(facts: ClusterFacts): string[] {
       }
     }
   }
-  for (const { table, cells } of compareTables(facts)) {
+  for (const { table, cells } of comparisons) {
     const applying = cells.filter(c => c.state === 'applying').map(c => c.node)
     if (applying.length) out.push(`${table} not compared on ${applying.join(', ')}: still applying the PRIMARY's WAL when read (see the lag); run make check again once caught up`)
   }

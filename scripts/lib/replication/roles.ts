@@ -25,6 +25,12 @@ export function conninfoAddress(conninfo: string): { host: string | null; port: 
   return { host, port }
 }
 
+/** The conninfo reaches this node (its URL's host and port). */
+export function pointsAt(conninfo: string, node: NodeSpec): boolean {
+  const { host, port } = conninfoAddress(conninfo)
+  return host === node.host && port === node.port
+}
+
 /** The node the given one's replkit subscription streams from, if it has one. */
 export async function upstreamOf(config: Config, sql: Sql): Promise<NodeSpec | null> {
   const [row] = await sql`
@@ -32,8 +38,7 @@ export async function upstreamOf(config: Config, sql: Sql): Promise<NodeSpec | n
     where subdbid = (select oid from pg_database where datname = current_database()) and ${config.publication} = any(subpublications)
     limit 1`
   if (!row) return null
-  const { host, port } = conninfoAddress(row.subconninfo)
-  return config.replicas.find(r => r.host === host && r.port === port) ?? null
+  return config.replicas.find(r => pointsAt(row.subconninfo, r)) ?? null
 }
 
 /**

@@ -19,7 +19,7 @@ import { replicatorPassword } from '../replication/password.js'
 import { subscriptionConninfo } from '../replication/conninfo.js'
 import { optionsBetween, withList } from '../replication/options.js'
 import { preflight } from '../replication/preflight.js'
-import { conninfoAddress, swapRoles, withActualRoles } from '../replication/roles.js'
+import { pointsAt, swapRoles, withActualRoles } from '../replication/roles.js'
 import { raiseSequences } from '../replication/sequences.js'
 import * as setup from '../replication/setup.js'
 import { waitForCatchup } from '../replication/waits.js'
@@ -63,10 +63,10 @@ const dropSubscription = (node: NodeSpec, dryRun: boolean) =>
   runSqlFile(node, 'sql/rollback/010_revert_subscription.sql', { vars: { subscription: subscriptionName(node) }, dryRun })
 
 /** node subscribes to `primary` from this point, without a copy (every node holds the same rows). */
-async function subscribeTo(config: Config, primary: Sql, node: NodeSpec, nodeSql: Sql, password: string, dryRun: boolean): Promise<string> {
+async function subscribeTo(config: Config, primary: Sql, node: NodeSpec, nodeSql: Sql, password: string): Promise<string> {
   const chosen = await optionsBetween(primary, nodeSql, config.tables)
   const vars = { subscription: subscriptionName(node), publication: config.publication, options: withList(chosen) }
-  await sqlFile(node, '020_subscribe_to_new_primary.sql', vars, dryRun, { conninfo: subscriptionConninfo(config, password) })
+  await sqlFile(node, '020_subscribe_to_new_primary.sql', vars, false, { conninfo: subscriptionConninfo(config, password) })
   return withList(chosen)
 }
 
@@ -148,7 +148,7 @@ export async function rollBack(config: Config, primary: NodeSpec, steps: Steps):
           steps.warn(`${n.spec.name}: its slot ${subscriptionName(n.spec)} stays on the unreachable node it had moved to: drop it there with SELECT pg_drop_replication_slot('${subscriptionName(n.spec)}')`)
         })
       }
-      const options = await subscribeTo(old, p.sql, n.spec, n.sql, password, false)
+      const options = await subscribeTo(old, p.sql, n.spec, n.sql, password)
       steps.ok(`${n.spec.name}: subscribes to ${p.spec.name} again from this point (copy_data = false, ${options})`, true)
     }
     await sqlFile(p.spec, '090_revert_fence.sql', {}, false)
@@ -162,11 +162,6 @@ export async function rollBack(config: Config, primary: NodeSpec, steps: Steps):
 async function subscriptionOn(sql: Sql, name: string): Promise<string | null> {
   const [row] = await sql`select subconninfo from pg_subscription where subname = ${name}`
   return row?.subconninfo ?? null
-}
-
-const pointsAt = (conninfo: string, node: NodeSpec) => {
-  const { host, port } = conninfoAddress(conninfo)
-  return host === node.host && port === node.port
 }
 
 export async function switchover(configured: Config, opts: SwitchoverOptions, steps = new Steps()): Promise<SwitchoverResult> {
@@ -233,10 +228,10 @@ export async function switchover(configured: Config, opts: SwitchoverOptions, st
       await Promise.all([
         ...moving.map(async n => {
           await dropSubscription(n.spec, false)
-          const options = await subscribeTo(future, t.sql, n.spec, n.sql, password, false)
+          const options = await subscribeTo(future, t.sql, n.spec, n.sql, password)
           steps.ok(`${n.spec.name}: subscribes to ${target.name} from this point (copy_data = false, ${options}) ${since()}`, true)
         }),
-        subscribeTo(future, t.sql, demoted, p.sql, password, false).then(options =>
+        subscribeTo(future, t.sql, demoted, p.sql, password).then(options =>
           steps.ok(`${from.name}: subscribes to ${target.name} as ${subscriptionName(demoted)} from this point (copy_data = false, ${options}) ${since()}`, true)),
       ])
       faultAt('subscribed')
