@@ -2,7 +2,6 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ClusterFacts } from '../../scripts/lib/checks/facts.js'
 import { buildReport, formatJson, formatReport, verdictLine } from '../../scripts/lib/checks/format.js'
-import { compareRows, differingBuckets, prefixRanges } from '../../scripts/lib/checks/table-diff.js'
 
 const thresholds = { maxLagBytes: 1024, maxRetainedBytes: 1024 ** 3 }
 
@@ -51,33 +50,6 @@ test('--json carries the same facts and verdicts', () => {
 
 test('a verdict line reads as problem then fix', () => {
   assert.is(verdictLine({ level: 'warning', node: 'primary', problem: 'slot x is inactive', fix: 'drop it' }), '! WARNING slot x is inactive: drop it')
-})
-
-test('--diff ranges: a hex prefix covers exactly the uuids that start with it', () => {
-  assert.equal(prefixRanges(['0a', 'ff']), [
-    ['0a000000-0000-0000-0000-000000000000', 'ff000000-0000-0000-0000-000000000000'],
-    ['0affffff-ffff-ffff-ffff-ffffffffffff', 'ffffffff-ffff-ffff-ffff-ffffffffffff'],
-  ])
-})
-
-test('--diff buckets: differing counts, checksums and buckets present on one side only', () => {
-  const b = (rows: number, checksum: string) => ({ rows, checksum })
-  const primary = new Map([['00', b(2, 'a')], ['01', b(1, 'b')], ['02', b(1, 'c')]])
-  const replica1 = new Map([['00', b(2, 'a')], ['01', b(1, 'x')], ['02', b(1, 'c')], ['03', b(1, 'd')]])
-  const replica2 = new Map([['00', b(1, 'a')], ['01', b(1, 'b')], ['02', b(1, 'c')]])
-  assert.equal(differingBuckets(primary, [replica1, replica2]), ['00', '01', '03'])
-  assert.equal(differingBuckets(primary, [new Map(primary)]), [])
-})
-
-test('--diff rows: each key with which replica has it missing, different or extra', () => {
-  const primary = new Map([['k1', 'h1'], ['k2', 'h2'], ['k3', 'h3']])
-  const replica1 = new Map([['k1', 'h1'], ['k2', 'CHANGED'], ['k3', 'h3'], ['k4', 'h4']])
-  const replica2 = new Map([['k1', 'h1'], ['k2', 'h2']])
-  assert.equal(compareRows(primary, [['replica1', replica1], ['replica2', replica2]]), [
-    { key: 'k2', nodes: { replica1: 'different' } },
-    { key: 'k3', nodes: { replica2: 'missing' } },
-    { key: 'k4', nodes: { replica1: 'extra' } },
-  ])
 })
 
 test.run()

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import { type NodeConnection, closeNodes, openNodes } from '../checks/facts.js'
 import { tableSums } from '../checks/fingerprint.js'
-import { diffTable } from '../checks/table-diff.js'
+import { compareTable } from '../compare/at-lsn.js'
 import { ensureSchema } from '../cluster/schema.js'
 import { type Config, type NodeSpec, allNodes } from '../config.js'
 import { withNode } from '../db.js'
@@ -102,13 +102,15 @@ export async function consistencyBench(config: Config, opts: ConsistencyBenchOpt
     await nudgePrices(target, CHANGED, 1)
     let diff
     try {
-      diff = await timed(opts.runs, () => diffTable(conns, 'products'))
+      const [p, ...r] = conns.map(c => ({ name: c.spec.name, sql: c.sql!, spec: c.spec, subscription: null }))
+      diff = await timed(opts.runs, () => compareTable(p, r, 'products', { rows: true, timeoutMs: 300_000 }))
     } finally {
       await nudgePrices(target, CHANGED, -1)
     }
-    const found = diff.value.differences.filter(d => d.nodes[target.name] === 'different').length
-    if (found !== CHANGED.length || diff.value.differences.length !== CHANGED.length) {
-      throw new ReplkitError(`--diff found ${diff.value.differences.length} keys, expected the ${CHANGED.length} changed on ${target.name}`)
+    const differences = diff.value.differences ?? []
+    const found = differences.filter(d => d.nodes[target.name] === 'different').length
+    if (found !== CHANGED.length || differences.length !== CHANGED.length) {
+      throw new ReplkitError(`--diff found ${differences.length} keys, expected the ${CHANGED.length} changed on ${target.name}`)
     }
     const ratio = client.ms / sums.ms
     const beyond = diff.ms - sums.ms

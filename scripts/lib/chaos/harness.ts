@@ -89,9 +89,12 @@ export async function catchUp(c: Cluster, timeoutMs: number): Promise<number> {
 
 /** Checksums of every replicated table equal on every node (compared with no writer running). */
 export async function provenEqual(c: Cluster, config: Config, timeoutMs: number, proofs: string[]): Promise<void> {
-  const eq = await compareWithPrimary(c.primary, c.replicas, c.subscriptions, config.tables, timeoutMs)
-  if (eq.differ.length) fail(`checksums differ: ${eq.differ.map(d => `${d.table} on ${d.node} (${d.replica} vs ${d.primary})`).join(', ')}`)
-  if (eq.unsettled.length) fail(`the PRIMARY kept changing ${eq.unsettled.join(', ')} with no writer running`)
+  const eq = await compareWithPrimary(
+    { name: config.primary.name, sql: c.primary, spec: config.primary },
+    c.replicas.map((r, i) => ({ ...r, spec: config.replicas.find(s => s.name === r.name)!, subscription: c.subscriptions[i] })), config.tables, timeoutMs)
+  if (eq.differ.length) fail(`rows differ: ${eq.differ.map(d => `${d.table} on ${d.node} (${d.blocks} blocks)`).join(', ')}`)
+  const unsettled = Object.keys(eq.unsettled)
+  if (unsettled.length) fail(`the PRIMARY kept changing ${unsettled.join(', ')} with no writer running`)
   proofs.push(`checksums of ${config.tables.length} tables equal on all ${c.replicas.length + 1} nodes`)
 }
 

@@ -11,6 +11,7 @@ import {
 import { type Column, tableColumns } from '../replication/schema-drift.js'
 import { ReplkitError } from '../errors.js'
 import { checkQuery } from '../sql-files.js'
+import type { TableCompare } from '../compare/at-lsn.js'
 import { type TableSum, tableSums } from './fingerprint.js'
 
 export type { TableSum }
@@ -172,6 +173,10 @@ export interface ClusterFacts {
   tables: string[]
   primary: PrimaryFacts
   replicas: ReplicaFacts[]
+  /** Tables that differed when first read, compared again at an LSN each replica reached (checks/settle.ts). */
+  compared?: Record<string, TableCompare>
+  /** table → why that second comparison could not run. */
+  compareErrors?: Record<string, string>
 }
 
 export interface Timeouts {

@@ -69,8 +69,12 @@ export function replicaLags(facts: ClusterFacts): Lag[] {
   })
 }
 
-/** applying: the replica streams but had WAL left to apply when read, so a difference proves nothing. */
-export type CellState = 'reference' | 'match' | 'differs' | 'applying' | 'missing' | 'unknown'
+/**
+ * applying: the replica streams but had WAL left to apply when read and could not be compared at
+ * an LSN it reached, so a difference proves nothing; writing: compared at LSNs, but rows kept
+ * changing in every round (neither equal nor proven different).
+ */
+export type CellState = 'reference' | 'match' | 'differs' | 'applying' | 'writing' | 'missing' | 'unknown'
 
 export interface TableCell {
   node: string
@@ -82,16 +86,19 @@ export interface TableCell {
 export interface TableComparison {
   table: string
   cells: TableCell[]
+  /** Rounds of the comparison at an LSN, when the first read did not settle it. */
+  rounds: number | null
 }
 
 /**
- * Each table on each node against the PRIMARY's row count and checksum. A replica that streams
- * but had not applied everything when it was read is "applying", not "differs": its lag says
- * how far behind it is (a comparison at one LSN on both sides is another issue's work).
+ * Each table on each node against the PRIMARY's row count and checksum. A replica that differed
+ * when first read is judged by the comparison at an LSN it reached (facts.compared); without one,
+ * a replica that streams but had not applied everything is "applying", not "differs".
  */
 export function compareTables(facts: ClusterFacts): TableComparison[] {
   const lags = replicaLags(facts)
   return facts.tables.map(table => {
+    const atLsn = facts.compared?.[table]
     const reference = facts.primary.tables.find(t => t.table === table)
     const cells = [facts.primary, ...facts.replicas].map((node): TableCell => {
       const sum = node.tables.find(t => t.table === table)
@@ -101,11 +108,13 @@ export function compareTables(facts: ClusterFacts): TableComparison[] {
       if (node === facts.primary) return { ...cell, state: 'reference' }
       if (!reference?.exists) return { ...cell, state: 'unknown' }
       const same = sum.rows === reference.rows && sum.checksum === reference.checksum
+      const verdict = atLsn?.replicas.find(r => r.name === node.name)?.state
+      if (!same && verdict) return { ...cell, state: verdict === 'equal' ? 'match' : verdict === 'differs' ? 'differs' : 'writing' }
       const lag = lags.find(l => l.replica === node.name)
       const applying = lag?.source === 'walsender' && !lag.caughtUp
       return { ...cell, state: same ? 'match' : applying ? 'applying' : 'differs' }
     })
-    return { table, cells }
+    return { table, cells, rounds: atLsn?.rounds ?? null }
   })
 }
 

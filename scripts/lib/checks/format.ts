@@ -6,7 +6,7 @@ import {
   compareTables, exitCode, notes, replicaLags, status, subscriptionOf, verdicts,
 } from './verdicts.js'
 import { colour, formatBytes, formatTable } from '../output.js'
-import type { DiffResult } from './table-diff.js'
+import type { TableCompare } from '../compare/at-lsn.js'
 
 export interface CheckReport {
   status: Status
@@ -17,13 +17,13 @@ export interface CheckReport {
   lag: Lag[]
   consistency: TableComparison[]
   canary: CanaryFacts | null
-  diff: DiffResult | null
+  diff: TableCompare | null
   verdicts: Verdict[]
   /** Not problems: past errors that no longer block, sequences behind (see notes()). */
   notes: string[]
 }
 
-export function buildReport(facts: ClusterFacts, thresholds: Thresholds, canary: CanaryFacts | null, diff: DiffResult | null, elapsedMs: number): CheckReport {
+export function buildReport(facts: ClusterFacts, thresholds: Thresholds, canary: CanaryFacts | null, diff: TableCompare | null, elapsedMs: number): CheckReport {
   const found = verdicts(facts, thresholds, canary)
   return {
     status: status(found), exitCode: exitCode(found), elapsedMs, thresholds, facts,
@@ -130,17 +130,27 @@ function consistencyTable(report: CheckReport): string {
       case 'differs': return colour.red(`${cell.rows} ✗`)
       case 'missing': return colour.red('no table')
       case 'applying': return colour.yellow(`${cell.rows} …`)
+      case 'writing': return colour.yellow(`${cell.rows} ~`)
       case 'unknown': return cell.rows === null ? null : `${cell.rows} ?`
     }
-  })])
-  return formatTable(['table', ...nodes], rows)
+  }), c.rounds === null ? 'one read' : `at an LSN, ${c.rounds} round${c.rounds === 1 ? '' : 's'}`])
+  return formatTable(['table', ...nodes, 'compared'], rows)
 }
 
-function diffTable(diff: DiffResult): string {
-  if (diff.tooManyRows !== null) return `${diff.tooManyRows} rows lie in differing key ranges: too many to list; resync with make sync`
-  if (diff.differences.length === 0) return `no differing rows (${diff.rounds} round trips)`
-  const rows = diff.differences.map(d => [d.key, ...diff.replicas.map(r => d.nodes[r] ?? '=')])
-  return `${diff.differences.length} differing keys (${diff.rounds} round trips)\n${formatTable([diff.keyColumn, ...diff.replicas], rows)}`
+const keyState = (d: TableCompare['differences'] & object, replica: string, i: number) => {
+  const state = d[i].nodes[replica]
+  return state === 'different' ? `different: ${(d[i].columns[replica] ?? []).join(', ')}` : state ?? '='
+}
+
+function diffTable(diff: TableCompare): string {
+  const how = `${diff.blocks} ${diff.blockKind === 'range' ? 'key-range' : 'key-hash'} blocks, ${diff.rounds} round${diff.rounds === 1 ? '' : 's'} at an LSN`
+  if (diff.differences === null) return `${diff.tooManyRows} rows lie in differing blocks: too many to list (${how}); resync with make sync`
+  const unsettled = diff.replicas.filter(r => r.unsettled).map(r => `${r.unsettled} on ${r.name}`)
+  const still = unsettled.length ? `; still being written, not compared: ${unsettled.join(', ')}` : ''
+  if (diff.differences.length === 0) return `no differing rows (${how})${still}`
+  const names = diff.replicas.map(r => r.name)
+  const rows = diff.differences.map((d, i) => [d.key, ...names.map(r => keyState(diff.differences!, r, i))])
+  return `${diff.differences.length} differing key${diff.differences.length === 1 ? '' : 's'} (${how})${still}\n${formatTable(['key', ...names], rows)}`
 }
 
 export function verdictLine(v: Verdict): string {
@@ -158,7 +168,7 @@ export function formatReport(report: CheckReport): string {
     section('Subscriptions on the replicas', subscriptionTable(facts)),
     section(`Replication slots on ${onPrimary}`, slotTable(facts)),
     section(`Lag, measured on ${onPrimary}`, lagTable(report)),
-    section('Data consistency: rows per table, ✓ = same content checksum as primary, … = still applying when read', consistencyTable(report)),
+    section('Data consistency: rows per table, ✓ = same content as primary, … = still applying when read, ~ = rows still being written', consistencyTable(report)),
   ]
   if (report.diff) parts.push(section(`Rows of ${report.diff.table} that differ from primary`, diffTable(report.diff)))
   if (report.notes.length) parts.push(section('Notes', report.notes.map(n => `  ${n}`).join('\n')))

@@ -6,7 +6,8 @@ import { ConfigError } from '../errors.js'
 import { runCanary } from './canary.js'
 import { type NodeConnection, closeNodes, gatherFacts, openNodes } from './facts.js'
 import { type CheckReport, buildReport } from './format.js'
-import { diffTable } from './table-diff.js'
+import { compareTable } from '../compare/at-lsn.js'
+import { compareNodes, settleComparisons } from './settle.js'
 import { type CanaryArrival, type Thresholds, subscriptionOf } from './verdicts.js'
 
 export interface CheckOptions {
@@ -39,8 +40,17 @@ export async function runCheck(configured: Config, opts: CheckOptions = DEFAULT_
     if (opened[0].sql) config = await withActualRoles(config, opened[0].sql)
     const nodes = allNodes(config).map(spec => ({ ...opened.find(n => n.spec.name === spec.name)!, spec }))
     const facts = await gatherFacts(config, nodes, opts.checksums ?? true)
+    if (opts.checksums ?? true) {
+      const settled = await settleComparisons(facts, nodes, opts.statementTimeoutMs)
+      facts.compared = settled.compared
+      facts.compareErrors = settled.errors
+    }
     // The diff and the canary come after the checksums, so the canary never shows up as a mismatch.
-    const diff = opts.diff !== undefined && nodes[0].sql ? await diffTable(nodes, opts.diff) : null
+    let diff = null
+    if (opts.diff !== undefined && nodes[0].sql) {
+      const { primary, replicas } = compareNodes(facts, nodes, facts.replicas.filter(r => r.up).map(r => r.name))
+      diff = await compareTable(primary, replicas, opts.diff, { rows: true, timeoutMs: opts.statementTimeoutMs })
+    }
     let canary = null
     if (opts.canary && nodes[0].sql) {
       const skipped: CanaryArrival[] = []

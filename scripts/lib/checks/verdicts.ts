@@ -134,9 +134,16 @@ export function notes(facts: ClusterFacts): string[] {
       }
     }
   }
-  for (const { table, cells } of comparisons) {
+  for (const { table, cells, rounds } of comparisons) {
     const applying = cells.filter(c => c.state === 'applying').map(c => c.node)
-    if (applying.length) out.push(`${table} not compared on ${applying.join(', ')}: still applying the PRIMARY's WAL when read (see the lag); run make check again once caught up`)
+    const error = facts.compareErrors?.[table]
+    if (applying.length) {
+      out.push(`${table} not compared on ${applying.join(', ')}: still applying the PRIMARY's WAL when read (see the lag)${error ? ` and not comparable at an LSN: ${error}` : ''}; run make check again once caught up`)
+    }
+    for (const cell of cells.filter(c => c.state === 'writing')) {
+      const left = facts.compared?.[table]?.replicas.find(r => r.name === cell.node)?.unsettled
+      out.push(`${table} on ${cell.node}: ${left} block${left === 1 ? '' : 's'} or row${left === 1 ? '' : 's'} changed again in each of ${rounds} rounds at an LSN, so neither equal nor proven different (rows being written, not differences); everything else matches`)
+    }
   }
   return out
 }

@@ -21,8 +21,18 @@ export async function waitForSync(sql: Sql, subscription: string, timeoutMs: num
  */
 export async function waitForCatchup(primary: Sql, subscriptions: string[], timeoutMs: number): Promise<void> {
   const [{ target }] = await primary`select pg_current_wal_lsn()::text as target`
+  await waitForReplayPast(primary, subscriptions, target, timeoutMs)
+}
+
+/**
+ * Until each subscription has applied the PRIMARY's WAL up to target: its walsender's replay_lsn
+ * is what the apply worker reported as applied (committed there), or, with nothing left to
+ * apply, as received. Throws with the walsenders and slots.
+ */
+export async function waitForReplayPast(primary: Sql, subscriptions: string[], target: string, timeoutMs: number, intervalMs = 20): Promise<void> {
+  if (!subscriptions.length) return
   await waitFor({
-    what: `${subscriptions.join(', ')} to replay the PRIMARY's LSN ${target}`, timeoutMs, intervalMs: 20,
+    what: `${subscriptions.join(', ')} to replay the PRIMARY's LSN ${target}`, timeoutMs, intervalMs,
     until: async () => {
       const rows = await primary`
         select application_name from pg_stat_replication

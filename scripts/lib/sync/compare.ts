@@ -1,54 +1,41 @@
-// Equality of replicas with the PRIMARY, proven with in-database checksums while the PRIMARY may
-// keep taking writes, and reported the same way by every command that repairs a replica.
-import { fingerprints, sameFingerprint } from '../checks/fingerprint.js'
-import type { Sql } from '../db.js'
-import { waitForCatchup } from '../replication/waits.js'
+// Equality of replicas with the PRIMARY while the PRIMARY may keep taking writes, proven table by
+// table at an LSN each replica reached (compare/at-lsn.ts), and reported the same way by every
+// command that repairs a replica.
+import { type CompareNode, compareTable } from '../compare/at-lsn.js'
 import type { Steps } from '../steps.js'
 
 export interface Equality {
-  /** table → replica names whose row count and checksum equal the PRIMARY's */
+  /** table → replica names whose rows equal the PRIMARY's */
   equal: Record<string, string[]>
-  differ: { table: string; node: string; primary: string; replica: string }[]
-  /** Tables the PRIMARY kept changing through every attempt: not compared. */
-  unsettled: string[]
+  differ: { table: string; node: string; blocks: number }[]
+  /** table → replica names where rows kept changing in every round: neither equal nor proven different. */
+  unsettled: Record<string, string[]>
+  /** table → rounds the comparison needed. */
+  rounds: Record<string, number>
 }
 
-/**
- * Proves equality with in-database checksums (replkit.table_fingerprint). Under live writes a
- * replica is always a little behind, so a table is compared only when the PRIMARY's fingerprint
- * is the same before the catch-up wait and after the replicas were read: the replicas then hold
- * exactly the PRIMARY's content. A table that never holds still is reported unsettled, not equal.
- */
-export async function compareWithPrimary(
-  primary: Sql, replicas: { name: string; sql: Sql }[], subscriptions: string[], tables: string[], timeoutMs: number, attempts = 3,
-): Promise<Equality> {
-  const result: Equality = { equal: {}, differ: [], unsettled: [] }
-  let pending = tables
-  for (let i = 0; i < attempts && pending.length; i++) {
-    const before = await fingerprints(primary, pending)
-    await waitForCatchup(primary, subscriptions, timeoutMs)
-    const seen = await Promise.all(replicas.map(r => fingerprints(r.sql, pending)))
-    const after = await fingerprints(primary, pending)
-    const settled = pending.filter(t => sameFingerprint(before[t], after[t]))
-    for (const table of settled) {
-      result.equal[table] = []
-      replicas.forEach((r, k) => {
-        if (sameFingerprint(after[table], seen[k][table])) result.equal[table].push(r.name)
-        else result.differ.push({ table, node: r.name, primary: `${after[table].row_count} rows`, replica: `${seen[k][table]?.row_count ?? '?'} rows` })
-      })
-    }
-    pending = pending.filter(t => !settled.includes(t))
+/** Every table compared on every replica (each with the subscription it streams through). */
+export async function compareWithPrimary(primary: CompareNode, replicas: CompareNode[], tables: string[], timeoutMs: number): Promise<Equality> {
+  const result: Equality = { equal: {}, differ: [], unsettled: {}, rounds: {} }
+  for (const table of tables) {
+    const compared = await compareTable(primary, replicas, table, { rows: false, timeoutMs })
+    result.rounds[table] = compared.rounds
+    result.equal[table] = compared.replicas.filter(r => r.state === 'equal').map(r => r.name)
+    const unsettled = compared.replicas.filter(r => r.state === 'unsettled').map(r => r.name)
+    if (unsettled.length) result.unsettled[table] = unsettled
+    for (const r of compared.replicas.filter(v => v.state === 'differs')) result.differ.push({ table, node: r.name, blocks: r.differingBlocks })
   }
-  result.unsettled = pending
   return result
 }
 
 /** One replica's equality as ✓/✗/! steps. */
 export function reportEquality(steps: Steps, replica: string, eq: Equality): void {
   const equal = Object.keys(eq.equal).filter(t => eq.equal[t].includes(replica))
-  if (equal.length) steps.verify(`${replica}: checksums equal the PRIMARY's for ${equal.join(', ')}`)
+  const rounds = Math.max(0, ...equal.map(t => eq.rounds[t]))
+  if (equal.length) steps.verify(`${replica}: rows equal the PRIMARY's for ${equal.join(', ')} (compared at an LSN it reached; ${rounds} round${rounds === 1 ? '' : 's'} at most)`)
   for (const d of eq.differ.filter(x => x.node === replica)) {
-    steps.fail(`${replica}: ${d.table} differs from the PRIMARY (${d.replica} vs ${d.primary}); see make check ARGS="--diff ${d.table}"`)
+    steps.fail(`${replica}: ${d.table} differs from the PRIMARY (${d.blocks} block${d.blocks === 1 ? '' : 's'} of ~1,000 rows); see make check ARGS="--diff ${d.table}"`)
   }
-  if (eq.unsettled.length) steps.warn(`${replica}: ${eq.unsettled.join(', ')} not compared — the PRIMARY kept changing them; run make check at a quiet moment`)
+  const unsettled = Object.keys(eq.unsettled).filter(t => eq.unsettled[t].includes(replica))
+  if (unsettled.length) steps.warn(`${replica}: ${unsettled.join(', ')} still being written in every round: not compared; make check compares them again`)
 }

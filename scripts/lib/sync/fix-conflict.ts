@@ -114,7 +114,9 @@ async function resync(config: Config, s: Stopped, sql: Sql, opts: FixOptions, st
     const times = await resyncReplica(config, s.replica, primary, sql, { dryRun: opts.dryRun, timeoutMs: opts.timeoutMs, say })
     if (!times) return
     steps.verify(`${s.replica.name}: every table ready after ${times.copyMs} ms, caught up ${times.catchupMs} ms later`)
-    reportEquality(steps, s.replica.name, await compareWithPrimary(primary, [{ name: s.replica.name, sql }], [s.subscription], config.tables, opts.timeoutMs))
+    reportEquality(steps, s.replica.name, await compareWithPrimary(
+      { name: config.primary.name, sql: primary, spec: config.primary },
+      [{ name: s.replica.name, sql, spec: s.replica, subscription: s.subscription }], config.tables, opts.timeoutMs))
   })
 }
 

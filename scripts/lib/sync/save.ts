@@ -3,8 +3,7 @@
 // them back, so the operator is told which they are.
 import { appendFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { NodeConnection } from '../checks/facts.js'
-import { diffTable } from '../checks/table-diff.js'
+import { compareTable } from '../compare/at-lsn.js'
 import type { Config, NodeSpec } from '../config.js'
 import type { Sql } from '../db.js'
 import { type SavedRows, saveRows } from '../replication/saved-rows.js'
@@ -16,13 +15,12 @@ export interface Saved extends SavedRows {
 
 export async function saveBeforeDiscarding(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, tables: string[]): Promise<Saved> {
   const saved: Saved = { ...(await saveRows(config, replica, tables, 'a resync emptied these tables')), replicaOnly: {} }
-  const nodes: NodeConnection[] = [
-    { spec: config.primary, sql: primary, error: null, errorKind: null },
-    { spec: replica, sql: replicaSql, error: null, errorKind: null },
-  ]
+  // The replica as it stands (its subscription may be what is broken): rows on it alone hold still.
+  const p = { name: config.primary.name, sql: primary, spec: config.primary }
+  const r = { name: replica.name, sql: replicaSql, spec: replica, subscription: null }
   for (const table of tables) {
-    const diff = await diffTable(nodes, table)
-    saved.replicaOnly[table] = diff.tooManyRows !== null ? null : diff.differences.filter(d => d.nodes[replica.name] === 'extra').map(d => d.key)
+    const diff = await compareTable(p, [r], table, { rows: true, timeoutMs: 60_000 })
+    saved.replicaOnly[table] = diff.differences === null ? null : diff.differences.filter(d => d.nodes[replica.name] === 'extra').map(d => d.key)
   }
   await appendFile(join(saved.dir, 'README.txt'), `\nRows on ${replica.name} only (their ${tables.length > 1 ? 'tables\'' : 'table\'s'} primary key), at the time of the save:\n` +
     tables.map(t => `${t}: ${saved.replicaOnly[t] === null ? 'too many differing rows to list' : saved.replicaOnly[t]!.join(', ') || 'none'}`).join('\n') + '\n')

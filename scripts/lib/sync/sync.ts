@@ -42,7 +42,9 @@ export async function syncReplicas(config: Config, opts: SyncOptions, steps = ne
         if (!times) return
         steps.verify(`${replica.name}: every table ready after ${times.copyMs} ms, caught up with the PRIMARY ${times.catchupMs} ms later`)
         const tables = opts.table !== undefined ? [opts.table] : config.tables
-        reportEquality(steps, replica.name, await compareWithPrimary(primary, [{ name: replica.name, sql }], [subscriptionName(replica)], tables, opts.timeoutMs))
+        reportEquality(steps, replica.name, await compareWithPrimary(
+          { name: config.primary.name, sql: primary, spec: config.primary },
+          [{ name: replica.name, sql, spec: replica, subscription: subscriptionName(replica) }], tables, opts.timeoutMs))
       })
     }
   })

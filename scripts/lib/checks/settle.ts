@@ -1,0 +1,42 @@
+// make check's second look at tables whose checksums differed when first read: under live writes
+// a replica is always a little behind, so each such table is compared again at an LSN every
+// replica provably reached (compare/at-lsn.ts), and only a difference that holds still is one.
+import { type CompareNode, type TableCompare, compareTable } from '../compare/at-lsn.js'
+import { type ClusterFacts, type NodeConnection } from './facts.js'
+import { compareTables, replicaLags } from './figures.js'
+import { describeDbError } from '../db.js'
+
+/** The PRIMARY and the given replicas as the comparison reaches them; only streaming replicas are waited for. */
+export function compareNodes(facts: ClusterFacts, nodes: NodeConnection[], replicaNames: string[]): { primary: CompareNode; replicas: CompareNode[] } {
+  const lags = replicaLags(facts)
+  const [p, ...rest] = nodes
+  return {
+    primary: { name: p.spec.name, sql: p.sql!, spec: p.spec },
+    replicas: rest.filter(n => n.sql && replicaNames.includes(n.spec.name)).map(n => {
+      const lag = lags.find(l => l.replica === n.spec.name)
+      return { name: n.spec.name, sql: n.sql!, spec: n.spec, subscription: lag?.source === 'walsender' ? lag.subscription : null }
+    }),
+  }
+}
+
+export interface Settled {
+  compared: Record<string, TableCompare>
+  /** table → why it could not be compared again (it keeps its first-read state). */
+  errors: Record<string, string>
+}
+
+export async function settleComparisons(facts: ClusterFacts, nodes: NodeConnection[], timeoutMs: number): Promise<Settled> {
+  const out: Settled = { compared: {}, errors: {} }
+  if (!nodes[0].sql) return out
+  for (const { table, cells } of compareTables(facts)) {
+    const unsettled = cells.filter(c => c.state === 'applying' || c.state === 'differs').map(c => c.node)
+    if (!unsettled.length) continue
+    const { primary, replicas } = compareNodes(facts, nodes, unsettled)
+    try {
+      out.compared[table] = await compareTable(primary, replicas, table, { rows: false, timeoutMs })
+    } catch (error) {
+      out.errors[table] = error instanceof Error && !('code' in error) ? error.message : describeDbError(nodes[0].spec, error)
+    }
+  }
+  return out
+}

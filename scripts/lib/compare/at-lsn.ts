@@ -1,0 +1,316 @@
+// A table compared between the PRIMARY and its replicas while the PRIMARY keeps taking writes.
+// Each round reads the PRIMARY in a REPEATABLE READ snapshot together with an LSN the snapshot
+// does not go past, waits until every streaming replica has applied past that LSN, then reads
+// the replicas (started as soon as they are there, while the PRIMARY's read still runs). A block
+// (or key) that matches is settled; one that differs is read again in the next round, and is a
+// difference only when neither side changed it between the two rounds: the replica had then
+// applied everything the PRIMARY's earlier snapshot held and still disagrees (a write caught in
+// the window between snapshots changes one side, so it is read again, never reported). Blocks
+// holding few rows are read row by row, so a row still being written does not hide a real
+// difference beside it; what never holds still is reported as still being written.
+import type { NodeSpec } from '../config.js'
+import { type Sql, connect } from '../db.js'
+import { waitForReplayPast } from '../replication/waits.js'
+import { sqlText } from '../sql-files.js'
+import { differingColumns } from './columns.js'
+import { type BlockPlan, type TableShape, displayKey, fill, planBlocks, tableShape } from './shape.js'
+
+export type KeyState = 'missing' | 'different' | 'extra'
+
+export interface KeyDifference {
+  /** The key as an operator reads it; keyJson identifies the row to the database. */
+  key: string
+  keyJson: string
+  /** replica name → how its row differs from the PRIMARY's (replicas that agree are absent). */
+  nodes: Record<string, KeyState>
+  /** replica name → the columns that differ, for keys that are 'different' there. */
+  columns: Record<string, string[]>
+}
+
+export interface CompareNode {
+  name: string
+  sql: Sql
+  spec: NodeSpec
+  /** The subscription streaming the PRIMARY's changes to it; null: it is not applying (compared as it stands). */
+  subscription?: string | null
+}
+
+export interface ReplicaVerdict {
+  name: string
+  state: 'equal' | 'differs' | 'unsettled'
+  /** Blocks found different (each ~1,000 rows). */
+  differingBlocks: number
+  /** Blocks and keys still changing in every round, not compared. */
+  unsettled: number
+}
+
+export interface TableCompare {
+  table: string
+  rounds: number
+  blocks: number
+  blockKind: BlockPlan['kind']
+  replicas: ReplicaVerdict[]
+  /** Listed in rows mode; null when the differing blocks hold more than LIST_LIMIT rows. */
+  differences: KeyDifference[] | null
+  /** Rows in the differing blocks when they are too many to list. */
+  tooManyRows: number | null
+  ms: number
+}
+
+export interface CompareOptions {
+  /** Narrow differences down to keys (--diff, repair); otherwise stop once a block is proven different. */
+  rows: boolean
+  timeoutMs: number
+  maxRounds?: number
+}
+
+/** Differing blocks holding up to this many rows (summed over pending blocks) are read row by row. */
+const ROW_FETCH_LIMIT = 100_000
+/** Tables from this size are read on every node at once (a second connection to the PRIMARY waits). */
+const PARALLEL_FROM_ROWS = 50_000
+const MAX_ROUNDS = 8
+/** Rows whose differing columns are named (each is one more primary-key lookup per node). */
+const DESCRIBE_LIMIT = 1000
+
+type Values = Map<string, string>
+/** A unit is a block ("b12") or a key ("k" + jsonb text). */
+const blockUnit = (b: number) => `b${b}`
+const EMPTY_BLOCK = '0:0'
+
+interface Request { allBlocks: boolean; blocks: number[]; rowBlocks: number[]; keys: string[] }
+
+interface Ctx {
+  shape: TableShape
+  plan: BlockPlan
+  param: unknown
+  texts: Record<string, string>
+  timeoutMs: number
+}
+
+async function texts(shape: TableShape, plan: BlockPlan): Promise<Record<string, string>> {
+  const load = async (file: string) => fill(shape, plan, await sqlText(`sql/compare/${file}`))
+  const [settings, snapshot, all, byRange, byHash, rowsRange, rowsHash, byKey] = await Promise.all([
+    sqlText('sql/compare/040_hash_settings.sql'), sqlText('sql/compare/030_snapshot_lsn.sql'), load('050_blocks.sql'),
+    load('060_blocks_by_range.sql'), load('065_blocks_by_hash.sql'), load('070_rows_by_range.sql'), load('075_rows_by_hash.sql'), load('080_rows_by_key.sql'),
+  ])
+  const range = plan.kind === 'range'
+  return { settings, snapshot, all, some: range ? byRange : byHash, rows: range ? rowsRange : rowsHash, byKey }
+}
+
+/** Reads what the request asks on one node, inside its transaction: unit → value. */
+async function read(tx: Sql, ctx: Ctx, req: Request, blockOf: Map<string, number>): Promise<Values> {
+  const values: Values = new Map()
+  const blocks = async (text: string, params: unknown[]) => {
+    for (const r of await tx.unsafe(text, params as never[])) values.set(blockUnit(r.block), `${r.rows}:${r.sum}`)
+  }
+  if (req.allBlocks) await blocks(ctx.texts.all, [ctx.param])
+  if (req.blocks.length) await blocks(ctx.texts.some, [ctx.param, req.blocks])
+  if (req.rowBlocks.length) {
+    for (const r of await tx.unsafe(ctx.texts.rows, [ctx.param, req.rowBlocks] as never[])) {
+      values.set(`k${r.key}`, r.hash)
+      blockOf.set(`k${r.key}`, r.block)
+    }
+  }
+  if (req.keys.length) {
+    for (const r of await tx.unsafe(ctx.texts.byKey, [`[${req.keys.join(',')}]`] as never[])) values.set(`k${r.key}`, r.hash)
+  }
+  return values
+}
+
+async function inTransaction(sql: Sql, ctx: Ctx, isolation: string, fn: (tx: Sql) => Promise<Values>): Promise<Values> {
+  return sql.begin(isolation, async tx => {
+    await tx.unsafe(ctx.texts.settings)
+    await tx.unsafe(`set local statement_timeout = ${Math.ceil(ctx.timeoutMs)}`)
+    return fn(tx as unknown as Sql)
+  }) as Promise<Values>
+}
+
+/** One round: the PRIMARY at a snapshot and its LSN, then every replica once past that LSN. */
+async function readRound(ctx: Ctx, primary: CompareNode, replicas: CompareNode[], waiter: Sql | null, req: Request, blockOf: Map<string, number>): Promise<[Values, Values[]]> {
+  const subscriptions = replicas.map(r => r.subscription).filter((s): s is string => !!s)
+  let snapshotTaken!: (lsn: string) => void
+  const lsn = new Promise<string>(resolve => { snapshotTaken = resolve })
+  const onPrimary = inTransaction(primary.sql, ctx, 'isolation level repeatable read read only', async tx => {
+    const [{ lsn: at }] = await tx.unsafe(ctx.texts.snapshot)
+    snapshotTaken(at)
+    return read(tx, ctx, req, blockOf)
+  })
+  const readReplicas = async (at: string) => {
+    await waitForReplayPast(waiter ?? primary.sql, subscriptions, at, ctx.timeoutMs, 5)
+    return Promise.all(replicas.map(r => inTransaction(r.sql, ctx, 'read only', tx => read(tx, ctx, req, blockOf))))
+  }
+  if (waiter) {
+    // Replicas read while the PRIMARY's snapshot is read: a failure of either ends the round.
+    const at = await Promise.race([lsn, onPrimary.then(() => lsn)])
+    const [p, r] = await Promise.all([onPrimary, readReplicas(at)])
+    return [p, r]
+  }
+  const p = await onPrimary
+  return [p, await readReplicas(await lsn)]
+}
+
+/** A unit's value on the PRIMARY and on each replica in one round (undefined: no such row). */
+export interface Seen { p: string | undefined; r: (string | undefined)[] }
+
+/**
+ * A unit read in two rounds is different only if the PRIMARY's value and each disagreeing
+ * replica's held still between them: the replica had then applied everything the first
+ * snapshot held, and still disagrees. heldStill: the unit's block was seen unchanged already.
+ */
+export function judge(now: Seen, before: Seen | undefined, heldStill: boolean): 'equal' | 'different' | 'pending' {
+  if (now.r.every(x => x === now.p)) return 'equal'
+  if (heldStill) return 'different'
+  const stable = before !== undefined && before.p === now.p && now.r.every((x, i) => x === now.p || x === before.r[i])
+  return stable ? 'different' : 'pending'
+}
+
+const blockRows = (value: string | undefined) => Number((value ?? EMPTY_BLOCK).split(':')[0])
+
+/** Sums key hashes of the rows read per block into the block's value, to tell whether a block held still. */
+function blockOfRows(values: Values, rowsByBlock: Map<number, string[]>): Map<number, string> {
+  const out = new Map<number, string>()
+  for (const [block, keys] of rowsByBlock) {
+    let rows = 0
+    let sum = 0n
+    for (const k of keys) {
+      const h = values.get(k)
+      if (h !== undefined) { rows++; sum += BigInt(h) }
+    }
+    out.set(block, `${rows}:${sum}`)
+  }
+  return out
+}
+
+/** Fills in which columns differ for the first DESCRIBE_LIMIT 'different' keys (one lookup per node). */
+async function nameColumns(ctx: Ctx, primary: CompareNode, replicas: CompareNode[], differences: KeyDifference[]): Promise<void> {
+  const different = differences.filter(d => Object.values(d.nodes).includes('different')).slice(0, DESCRIBE_LIMIT)
+  if (!different.length) return
+  const keys = `[${different.map(d => d.keyJson).join(',')}]`
+  const rowsOf = async (sql: Sql) => new Map((await inTransactionRows(sql, ctx, tx => tx.unsafe(ctx.texts.byKey, [keys]))).map(r => [r.key as string, r.texts as string]))
+  const [p, ...r] = await Promise.all([primary, ...replicas].map(n => rowsOf(n.sql)))
+  const columns = ctx.shape.columns.map(c => c.name)
+  for (const d of different) {
+    replicas.forEach((rep, i) => {
+      const pr = p.get(d.keyJson)
+      const rr = r[i].get(d.keyJson)
+      if (d.nodes[rep.name] === 'different' && pr && rr) d.columns[rep.name] = differingColumns(columns, pr, rr)
+    })
+  }
+}
+
+async function inTransactionRows(sql: Sql, ctx: Ctx, fn: (tx: Sql) => Promise<Iterable<Record<string, unknown>>>): Promise<Record<string, unknown>[]> {
+  return sql.begin(async tx => {
+    await tx.unsafe(ctx.texts.settings)
+    return [...await fn(tx as unknown as Sql)]
+  }) as Promise<Record<string, unknown>[]>
+}
+
+export async function compareTable(primary: CompareNode, replicas: CompareNode[], table: string, opts: CompareOptions): Promise<TableCompare> {
+  const started = performance.now()
+  const shape = await tableShape(primary.sql, table)
+  const plan = await planBlocks(primary.sql, shape)
+  const ctx: Ctx = {
+    shape, plan, timeoutMs: opts.timeoutMs,
+    param: plan.kind === 'range' ? plan.bounds : plan.buckets - 1,
+    texts: await texts(shape, plan),
+  }
+  const blocks = plan.kind === 'range' ? plan.bounds.length + 1 : plan.buckets
+  const waiter = shape.estimatedRows >= PARALLEL_FROM_ROWS ? connect(primary.spec, { max: 1 }) : null
+  const maxRounds = opts.maxRounds ?? MAX_ROUNDS
+
+  const seen = new Map<string, Seen>() // a pending unit's values in the round before
+  const confirmed = new Map<string, Seen>() // units proven different
+  const keyBlock = new Map<string, number>() // a key read from a block → that block
+  const age = new Map<string, number>() // rounds a unit has been pending
+  let req: Request = { allBlocks: true, blocks: [], rowBlocks: [], keys: [] }
+  let rounds = 0
+  try {
+    while (rounds < maxRounds && (req.allBlocks || req.blocks.length || req.rowBlocks.length || req.keys.length)) {
+      rounds++
+      const [p, r] = await readRound(ctx, primary, replicas, waiter, req, keyBlock)
+      const value = (vals: Values, unit: string) => vals.get(unit) ?? (unit[0] === 'b' ? EMPTY_BLOCK : undefined)
+      const next: Request = { allBlocks: false, blocks: [], rowBlocks: [], keys: [] }
+
+      // Blocks read row by row this round: their keys, and whether the block held still since the round before.
+      const asked = new Set(req.keys)
+      const rowsByBlock = new Map<number, string[]>(req.rowBlocks.map(b => [b, []]))
+      const keysRead = new Set([...p.keys(), ...r.flatMap(v => [...v.keys()])].filter(u => u[0] === 'k' && !asked.has(u.slice(1))))
+      for (const unit of keysRead) rowsByBlock.get(keyBlock.get(unit)!)?.push(unit)
+      const heldStill = new Set<number>()
+      if (req.rowBlocks.length) {
+        const pb = blockOfRows(p, rowsByBlock)
+        const rb = r.map(v => blockOfRows(v, rowsByBlock))
+        for (const b of req.rowBlocks) {
+          const before = seen.get(blockUnit(b))
+          if (before && before.p === pb.get(b) && rb.every((x, i) => before.r[i] === x.get(b))) heldStill.add(b)
+          seen.delete(blockUnit(b))
+        }
+      }
+
+      /** Records the unit's outcome; true while it is pending. */
+      const pending = (unit: string, heldStill: boolean) => {
+        const now: Seen = { p: value(p, unit), r: r.map(v => value(v, unit)) }
+        const outcome = judge(now, seen.get(unit), heldStill)
+        if (outcome === 'pending') {
+          seen.set(unit, now)
+          age.set(unit, (age.get(unit) ?? 0) + 1)
+          return true
+        }
+        if (outcome === 'different') confirmed.set(unit, now)
+        seen.delete(unit)
+        age.delete(unit)
+        return false
+      }
+
+      const pendingBlocks: number[] = []
+      const blockUnits = req.allBlocks ? [...new Set([...p.keys(), ...r.flatMap(v => [...v.keys()])])].filter(u => u[0] === 'b') : req.blocks.map(blockUnit)
+      for (const unit of blockUnits) if (pending(unit, false)) pendingBlocks.push(Number(unit.slice(1)))
+      for (const unit of keysRead) if (pending(unit, heldStill.has(keyBlock.get(unit)!))) next.keys.push(unit.slice(1))
+      for (const key of asked) if (pending(`k${key}`, false)) next.keys.push(key)
+
+      // Pending blocks are read again: row by row when they are few rows and rows are wanted (or a
+      // block keeps changing: its rows settle one by one), as block sums otherwise.
+      const rowsIn = (b: number) => Math.max(blockRows(value(p, blockUnit(b))), ...r.map(v => blockRows(value(v, blockUnit(b)))))
+      const confirmedBlocks = [...confirmed.keys()].filter(u => u[0] === 'b').map(u => Number(u.slice(1)))
+      const toRows = opts.rows ? [...pendingBlocks, ...confirmedBlocks] : pendingBlocks.filter(b => age.get(blockUnit(b))! >= 2)
+      const fetched = toRows.reduce((n, b) => n + rowsIn(b), 0)
+      if (fetched <= ROW_FETCH_LIMIT && toRows.length) {
+        next.rowBlocks = toRows
+        for (const b of confirmedBlocks) if (toRows.includes(b)) { seen.set(blockUnit(b), confirmed.get(blockUnit(b))!); confirmed.delete(blockUnit(b)) }
+        next.blocks = pendingBlocks.filter(b => !toRows.includes(b))
+      } else {
+        next.blocks = pendingBlocks
+      }
+      // Without rows wanted, a table is done once every replica it differs on has a proven difference.
+      if (!opts.rows && replicas.every((_, i) => [...confirmed.values()].some(c => c.r[i] !== c.p) || ![...seen.values()].some(s => s.r[i] !== s.p))) break
+      req = next
+    }
+  } finally {
+    await waiter?.end({ timeout: 1 })
+  }
+
+  const differingOn = (units: Map<string, Seen>, i: number) => [...units.entries()].filter(([, v]) => v.r[i] !== v.p)
+  const verdicts: ReplicaVerdict[] = replicas.map((rep, i) => {
+    const proven = differingOn(confirmed, i)
+    const unsettled = differingOn(seen, i).length
+    return {
+      name: rep.name,
+      state: proven.length ? 'differs' : unsettled ? 'unsettled' : 'equal',
+      differingBlocks: new Set(proven.map(([u]) => (u[0] === 'b' ? Number(u.slice(1)) : keyBlock.get(u)))).size,
+      unsettled,
+    }
+  })
+  const bigBlocks = [...confirmed.entries()].filter(([u]) => u[0] === 'b')
+  const differences = !opts.rows || bigBlocks.length ? null : [...confirmed.entries()].map(([unit, v]) => {
+    const keyJson = unit.slice(1)
+    const nodes: Record<string, KeyState> = {}
+    replicas.forEach((rep, i) => {
+      if (v.r[i] === v.p) return
+      nodes[rep.name] = v.p === undefined ? 'extra' : v.r[i] === undefined ? 'missing' : 'different'
+    })
+    return { key: displayKey(shape, keyJson), keyJson, nodes, columns: {} }
+  }).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  if (differences) await nameColumns(ctx, primary, replicas, differences)
+  const tooManyRows = opts.rows && bigBlocks.length ? bigBlocks.reduce((n, [, v]) => n + Math.max(blockRows(v.p), ...v.r.map(blockRows)), 0) : null
+  return { table, rounds, blocks, blockKind: plan.kind, replicas: verdicts, differences, tooManyRows, ms: performance.now() - started }
+}

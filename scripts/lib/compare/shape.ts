@@ -1,0 +1,80 @@
+// What comparing one table needs, read from the PRIMARY: its primary key, its columns and its
+// size; and how it is cut into blocks — key ranges (width_bucket over bounds sampled from the
+// PRIMARY) for a one-column fixed-width key, hash buckets of the key otherwise. The blocks are
+// the same on every node, whatever rows each holds.
+import type { Sql } from '../db.js'
+import { ReplkitError } from '../errors.js'
+import { sqlText } from '../sql-files.js'
+
+export interface KeyColumn { name: string; type: string; fixed: boolean }
+
+export interface TableShape {
+  table: string
+  key: KeyColumn[]
+  /** Every column in the PRIMARY's order; generated ones are never written by a repair. */
+  columns: { name: string; generated: boolean }[]
+  estimatedRows: number
+}
+
+export type BlockPlan = { kind: 'range'; bounds: string[] } | { kind: 'hash'; buckets: number }
+
+export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`
+
+/** About this many rows per block: a differing block's rows are then cheap to fetch key by key. */
+export const ROWS_PER_BLOCK = 1000
+const MAX_BLOCKS = 16_384
+/** Below this many rows the whole table is read for the bounds; above, a sample of its pages. */
+const SAMPLE_ALL_BELOW = 200_000
+
+export async function tableShape(sql: Sql, table: string): Promise<TableShape> {
+  const [row] = await sql.unsafe(await sqlText('sql/compare/010_table_shape.sql'), [table])
+  if (!row) throw new ReplkitError(`${table}: no such table on the PRIMARY`)
+  const key = row.key as KeyColumn[]
+  if (!key.length) throw new ReplkitError(`${table} has no primary key on the PRIMARY: rows cannot be told apart to compare them`)
+  return { table, key, columns: row.columns, estimatedRows: Math.max(0, Number(row.estimated_rows)) }
+}
+
+/** Range blocks need one fixed-width key column (width_bucket walks a variable-width array per row). */
+export const rangeKeyed = (shape: TableShape) => shape.key.length === 1 && shape.key[0].fixed
+
+export function blockCount(rows: number): number {
+  return Math.min(MAX_BLOCKS, Math.max(1, Math.ceil(rows / ROWS_PER_BLOCK)))
+}
+
+/** The table's blocks, planned on the PRIMARY from its row estimate. */
+export async function planBlocks(sql: Sql, shape: TableShape, rows = shape.estimatedRows): Promise<BlockPlan> {
+  const blocks = blockCount(rows)
+  if (!rangeKeyed(shape)) return { kind: 'hash', buckets: 2 ** Math.ceil(Math.log2(blocks)) }
+  if (blocks === 1) return { kind: 'range', bounds: [] }
+  // ~30 sampled keys per block keep the blocks within a few percent of even.
+  const percent = rows < SAMPLE_ALL_BELOW ? 100 : Math.min(100, (100 * blocks * 30) / rows)
+  const [{ bounds }] = await sql.unsafe(fill(shape, { kind: 'range', bounds: [] }, await sqlText('sql/compare/020_block_bounds.sql')), [blocks, percent])
+  return { kind: 'range', bounds }
+}
+
+/** A compare query of sql/compare with its {{placeholders}} filled in for this table and plan. */
+export function fill(shape: TableShape, plan: BlockPlan, text: string): string {
+  const ident = shape.key.map(k => quoteIdent(k.name))
+  const rowText = `row(${shape.columns.map(c => `r.${quoteIdent(c.name)}`).join(', ')})::text`
+  const keyText = shape.key.length === 1 ? `r.${ident[0]}::text` : `row(${ident.map(i => `r.${i}`).join(', ')})::text`
+  const block = plan.kind === 'range'
+    ? `width_bucket(r.${ident[0]}, $1::${shape.key[0].type}[])`
+    : `(hashtextextended(${keyText}, 0) & $1::int8)::int`
+  return text
+    .replaceAll('{{table}}', quoteIdent(shape.table))
+    .replaceAll('{{key}}', ident[0])
+    .replaceAll('{{type}}', shape.key[0].type)
+    .replaceAll('{{block}}', block)
+    .replaceAll('{{row}}', rowText)
+    .replaceAll('{{keyjson}}', `jsonb_build_object(${shape.key.map((k, i) => `'${k.name.replaceAll("'", "''")}', r.${ident[i]}`).join(', ')})`)
+    .replaceAll('{{keydefs}}', shape.key.map((k, i) => `${ident[i]} ${k.type}`).join(', '))
+    .replaceAll('{{keycols_r}}', ident.map(i => `r.${i}`).join(', '))
+    .replaceAll('{{keycols_k}}', ident.map(i => `k.${i}`).join(', '))
+}
+
+/** A key as an operator reads it: the value of a one-column key, (a, b) for a composite one. */
+export function displayKey(shape: TableShape, keyJson: string): string {
+  const key = JSON.parse(keyJson) as Record<string, unknown>
+  const values = shape.key.map(k => (typeof key[k.name] === 'string' ? key[k.name] as string : JSON.stringify(key[k.name])))
+  return values.length === 1 ? values[0] : `(${values.join(', ')})`
+}

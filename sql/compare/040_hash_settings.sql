@@ -1,0 +1,10 @@
+-- compare, every node, at the start of each comparing transaction: how values render as text is
+-- pinned, so the same row hashes the same on every node and version whatever the session's or
+-- the server's settings (as replkit.table_fingerprint pins them). enable_sort = off: the blocks
+-- are grouped by hashing, the planner has no statistics for a block number and would sort.
+SET LOCAL timezone = 'UTC';
+SET LOCAL datestyle = 'ISO, MDY';
+SET LOCAL intervalstyle = 'postgres';
+SET LOCAL extra_float_digits = 1;
+SET LOCAL bytea_output = 'hex';
+SET LOCAL enable_sort = off;

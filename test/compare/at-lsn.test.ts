@@ -1,0 +1,35 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { judge } from '../../scripts/lib/compare/at-lsn.js'
+
+test('a unit every replica agrees on is equal at once', () => {
+  assert.is(judge({ p: 'a', r: ['a', 'a'] }, undefined, false), 'equal')
+})
+
+test('a unit that differs when first seen is read again, never reported', () => {
+  assert.is(judge({ p: 'a', r: ['b', 'a'] }, undefined, false), 'pending')
+})
+
+test('a difference that held still on both sides for two rounds is proven', () => {
+  assert.is(judge({ p: 'a', r: ['b', 'a'] }, { p: 'a', r: ['b', 'a'] }, false), 'different')
+})
+
+test('a PRIMARY that changed the unit between rounds keeps it pending (a live write)', () => {
+  assert.is(judge({ p: 'a2', r: ['a', 'a2'] }, { p: 'a', r: ['a0', 'a'] }, false), 'pending')
+})
+
+test('a replica that changed the unit between rounds keeps it pending (it applied a write in the window)', () => {
+  assert.is(judge({ p: 'a', r: ['c', 'a'] }, { p: 'a', r: ['b', 'a'] }, false), 'pending')
+})
+
+test('a missing row (undefined) that stays missing while the PRIMARY holds still is proven', () => {
+  assert.is(judge({ p: 'a', r: [undefined] }, { p: 'a', r: [undefined] }, false), 'different')
+  assert.is(judge({ p: undefined, r: ['x'] }, { p: undefined, r: ['x'] }, false), 'different')
+})
+
+test('rows read from a block that held still since the round before are proven at once', () => {
+  assert.is(judge({ p: 'a', r: ['b'] }, undefined, true), 'different')
+  assert.is(judge({ p: 'a', r: ['a'] }, undefined, true), 'equal')
+})
+
+test.run()
