@@ -8,7 +8,7 @@ ARGS  ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help setup deps up down status clean schema seed demo test typecheck bench-seed bench replicate rollback verify check bench-check \
-        sync fix-conflict sequences sync-sequences chaos metrics switchover
+        sync repair fix-conflict sequences sync-sequences chaos metrics switchover
 
 help: deps ## list the targets, and the nodes they act on
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ sync: setup ## runbook step 4, safely: resync replicas from the PRIMARY under li
 
 verify: setup ## runbook step 5: the five success criteria as pgTAP suites run by pg_prove
 	@$(REPLKIT) verify $(ARGS)
+
+repair: setup ## only the rows of a replica that differ from the PRIMARY, under live writes; saves what it overwrites (ARGS="--replica R [--table T] --yes [--dry-run]")
+	@$(REPLKIT) repair $(ARGS)
 
 rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--yes [--revert-wal-level] [--drop-role]")
 	@$(REPLKIT) rollback $(ARGS)

@@ -13,6 +13,7 @@ const COMMANDS = {
   check: ['check-replication'],
   replicate: ['replicate'],
   sync: ['sync-replicas'],
+  repair: ['repair'],
   verify: ['verify'],
   rollback: ['rollback'],
   'fix-conflict': ['fix-conflict'],
@@ -27,17 +28,22 @@ const COMMANDS = {
 
 /**
  * --primary URL and --replica URL (repeatable), for any command: PRIMARY_URL and REPLICA_URLS
- * without a .env. Never with a password: argv is visible to every user of the machine (ps);
- * the password comes from PGPASSWORD or .env.
+ * without a .env. Only a postgres:// or postgresql:// value is a connection: `--replica NAME`
+ * stays the flag of sync, repair and fix-conflict. Never with a password: argv is visible to
+ * every user of the machine (ps); the password comes from PGPASSWORD or .env.
  */
 function connectionFlags(args) {
   const rest = []
   const replicas = []
   for (let i = 0; i < args.length; i++) {
     const flag = /^--(primary|replica)(?:=(.*))?$/.exec(args[i])
-    if (!flag) { rest.push(args[i]); continue }
-    const url = flag[2] ?? args[++i]
-    if (!url) fail(`--${flag[1]} needs a postgres:// URL`)
+    const url = flag ? flag[2] ?? args[i + 1] : undefined
+    if (!flag || !/^postgres(ql)?:\/\//.test(url ?? '')) {
+      if (flag?.[1] === 'primary') fail(`--primary needs a postgres:// URL`)
+      rest.push(args[i])
+      continue
+    }
+    if (flag[2] === undefined) i++
     let parsed
     try { parsed = new URL(url) } catch { fail(`--${flag[1]} is not a valid postgres:// URL`) }
     if (parsed.password) fail(`--${flag[1]}: no password on the command line (every user can read it with ps): put it in PGPASSWORD or .env`)

@@ -52,14 +52,16 @@ export async function planBlocks(sql: Sql, shape: TableShape, rows = shape.estim
   return { kind: 'range', bounds }
 }
 
-/** A compare query of sql/compare with its {{placeholders}} filled in for this table and plan. */
-export function fill(shape: TableShape, plan: BlockPlan, text: string): string {
+/** A compare or repair query with its {{placeholders}} filled in for this table (and block plan). */
+export function fill(shape: TableShape, plan: BlockPlan | null, text: string): string {
   const ident = shape.key.map(k => quoteIdent(k.name))
   const rowText = `row(${shape.columns.map(c => `r.${quoteIdent(c.name)}`).join(', ')})::text`
   const keyText = shape.key.length === 1 ? `r.${ident[0]}::text` : `row(${ident.map(i => `r.${i}`).join(', ')})::text`
-  const block = plan.kind === 'range'
+  const block = plan === null ? '' : plan.kind === 'range'
     ? `width_bucket(r.${ident[0]}, $1::${shape.key[0].type}[])`
     : `(hashtextextended(${keyText}, 0) & $1::int8)::int`
+  const written = shape.columns.filter(c => !c.generated).map(c => quoteIdent(c.name))
+  const set = shape.columns.filter(c => !c.generated && !shape.key.some(k => k.name === c.name)).map(c => quoteIdent(c.name))
   return text
     .replaceAll('{{table}}', quoteIdent(shape.table))
     .replaceAll('{{key}}', ident[0])
@@ -70,6 +72,10 @@ export function fill(shape: TableShape, plan: BlockPlan, text: string): string {
     .replaceAll('{{keydefs}}', shape.key.map((k, i) => `${ident[i]} ${k.type}`).join(', '))
     .replaceAll('{{keycols_r}}', ident.map(i => `r.${i}`).join(', '))
     .replaceAll('{{keycols_k}}', ident.map(i => `k.${i}`).join(', '))
+    .replaceAll('{{keycols_s}}', ident.map(i => `s.${i}`).join(', '))
+    .replaceAll('{{columns}}', written.join(', '))
+    .replaceAll('{{set_columns}}', set.join(', '))
+    .replaceAll('{{s_set_columns}}', set.map(c => `s.${c}`).join(', '))
 }
 
 /** A key as an operator reads it: the value of a one-column key, (a, b) for a composite one. */
