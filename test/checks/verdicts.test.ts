@@ -179,7 +179,7 @@ test('a checksum mismatch with equal counts is critical and points at --diff', (
   const facts = healthy()
   facts.replicas[1].tables = sums([5, 30, 30], i => (i === 1 ? 'other' : `c${i}`))
   const found = problems(facts)
-  assert.equal(found, ['critical products differs in content on replica2 (same 30 rows, different checksum): find the rows with make check ARGS="--diff products"; if replication is behind, wait and check again; else resync with make sync'])
+  assert.equal(found, ['critical products differs in content on replica2 (same 30 rows, different checksum): see the rows with make check ARGS="--diff products"; make sync ARGS="--replica replica2 --yes" repairs them (only those rows when few differ and sub_replica2 streams, else a copy of the replica; what it overwrites is saved first)'])
 })
 
 test('a table missing on a replica says to apply the schema', () => {
@@ -263,8 +263,8 @@ test('18: skipped changes to rows the replica lacks name the cause and the resyn
   r1.log = { applyFailure: null, workerError: null, source: 'test', conflicts: [{ type: 'update_missing', relation: 'public.products', lines: 2, lastLoggedAt: '2026-12-02 02:30:00.000 UTC' }] }
   r1.tables = sums([5, 29, 30])
   assert.equal(problems(facts), ['critical products has 29 rows on replica1, primary has 30: sub_replica1 skipped changes to rows replica1 does not have (update_missing 2; ' +
-    'PostgreSQL 18\'s conflict statistics, products named in its log): resync replica1 from the PRIMARY: make sync ARGS="--replica replica1 --yes" ' +
-    '(a fresh copy under live writes; the other replicas keep streaming; the rows it replaces are saved first)'])
+    'PostgreSQL 18\'s conflict statistics, products named in its log): make sync ARGS="--replica replica1 --yes" ' +
+    '(repairs the differing rows, or copies the replica again when many differ; under live writes; the other replicas keep streaming; what it overwrites is saved first)'])
   r1.tables = sums([5, 30, 30])
   assert.equal(problems(facts), [])
   assert.match(notes(facts).join('\n'), /sub_replica1 counted update_missing 2 conflicts in the past .* every table compared matches the PRIMARY now\. The counts stay until SELECT pg_stat_reset_subscription_stats\(16400\) on replica1/)

@@ -19,26 +19,31 @@ sync.after(async () => {
 
 const subOid = async (node = replica1) => (await query<{ oid: string }>(node, `select oid::text from pg_subscription where subname = 'sub_${node.name}'`))[0]?.oid
 
-sync('without --yes nothing happens; --dry-run prints the SQL and changes nothing', async () => {
+sync('without --yes nothing happens; --copy --dry-run prints the SQL and changes nothing; an equal replica is left as it is', async () => {
   const before = await subOid()
   const refused = await runScript('sync-replicas', ['--replica', replica1.name])
   assert.is(refused.code, 1)
   assert.match(refused.stderr, /re-run with --yes/)
-  const dry = await runScript('sync-replicas', ['--replica', replica1.name, '--dry-run'])
+  const dry = await runScript('sync-replicas', ['--replica', replica1.name, '--copy', '--dry-run'])
   assert.is(dry.code, 0)
   assert.match(dry.stdout, /TRUNCATE TABLE :tables;/)
   assert.match(dry.stdout, /conninfo=<secret>/)
+  const equal = await runScript('sync-replicas', ['--replica', replica1.name, '--yes'])
+  assert.is(equal.code, 0, equal.stdout)
+  assert.match(equal.stdout, /every table equals the PRIMARY's \(compared at an LSN it reached\): nothing to copy/)
   assert.is(await subOid(), before)
 })
 
-sync('--table: refused for a table others reference; a leaf table is resynced on one replica only', async () => {
-  const refused = await runScript('sync-replicas', ['--replica', replica1.name, '--table', 'products', '--yes'])
+sync('--table --copy: refused for a table others reference; a leaf table is repaired on one replica only', async () => {
+  const refused = await runScript('sync-replicas', ['--replica', replica1.name, '--table', 'products', '--copy', '--yes'])
   assert.is(refused.code, 2)
   assert.match(refused.stderr, /inventory, order_items reference it by foreign key.*make sync ARGS="--replica replica1 --yes"/)
   const other = await subOid(replica2)
   await query(replica1, 'delete from inventory where product_id in (select product_id from inventory limit 2)')
   const run = await runScript('sync-replicas', ['--replica', replica1.name, '--table', 'inventory', '--yes'])
   assert.is(run.code, 0, run.stdout)
+  assert.match(run.stdout, /2 rows differ \(inventory 2\): only those are repaired/)
+  assert.match(run.stdout, /inventory: 2 rows written \(2 inserted, 0 updated, 0 deleted\)/)
   assert.match(run.stdout, /rows equal the PRIMARY's for inventory/)
   assert.is(await subOid(replica2), other)
   const [pub] = await query<{ n: number }>(config.primary, "select count(*)::int as n from pg_publication where pubname like '%_without_%'")

@@ -42,14 +42,14 @@ function consistencyVerdicts(facts: ClusterFacts): Verdict[] {
         out.push({
           level: 'critical', node: cell.node,
           problem: `${what}: ${subscribed.name} skipped changes to rows ${cell.node} does not have (${skipped.counts}; PostgreSQL 18's conflict statistics${skipped.tables.length ? `, ${table} named in its log` : ''})`,
-          fix: `resync ${cell.node} from the PRIMARY: make sync ARGS="--replica ${cell.node} --yes" (a fresh copy under live writes; the other replicas keep streaming; the rows it replaces are saved first)`,
+          fix: `make sync ARGS="--replica ${cell.node} --yes" (repairs the differing rows, or copies the replica again when many differ; under live writes; the other replicas keep streaming; what it overwrites is saved first)`,
         })
         continue
       }
       out.push({
         level: 'critical', node: cell.node, problem: what,
         fix: subscribed
-          ? `find the rows with make check ARGS="--diff ${table}"; if replication is behind, wait and check again; else resync with make sync`
+          ? `see the rows with make check ARGS="--diff ${table}"; make sync ARGS="--replica ${cell.node} --yes" repairs them (only those rows when few differ and ${subscribed.name} streams, else a copy of the replica; what it overwrites is saved first)`
           : 'replication is not set up: run make replicate (it copies the data)',
       })
     }

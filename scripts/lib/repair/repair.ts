@@ -8,7 +8,7 @@
 // the apply worker's do (no triggers) under the replication origin replkit_repair.
 import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type CompareNode, type KeyDifference, compareTable } from '../compare/at-lsn.js'
+import { type CompareNode, type KeyDifference, type TableCompare, compareTable } from '../compare/at-lsn.js'
 import { type TableShape, fill, tableShape } from '../compare/shape.js'
 import type { Config } from '../config.js'
 import type { Sql } from '../db.js'
@@ -147,7 +147,7 @@ export interface RepairTarget {
 }
 
 /** The rows of table that differ on the replica, repaired (or, under --dry-run, the SQL printed). */
-export async function repairTable(target: RepairTarget, table: string, opts: RepairOptions): Promise<TableRepair> {
+export async function repairTable(target: RepairTarget, table: string, opts: RepairOptions, known?: TableCompare): Promise<TableRepair> {
   const started = performance.now()
   const { primary, replica, config } = target
   const shape = await tableShape(primary.sql, table)
@@ -157,7 +157,7 @@ export async function repairTable(target: RepairTarget, table: string, opts: Rep
     throw new ReplkitError(`${table} on ${replica.name} has other columns than on the PRIMARY: make check names the DDL that aligns them; repair only rows of equal tables`)
   }
   const t = await texts(shape)
-  const diff = await compareTable(primary, [replica], table, { rows: true, timeoutMs: opts.timeoutMs })
+  const diff = known ?? await compareTable(primary, [replica], table, { rows: true, timeoutMs: opts.timeoutMs })
   const result: TableRepair = { table, found: 0, deleted: 0, updated: 0, inserted: 0, alreadyRight: 0, stillWritten: [], savedFile: null, after: null, ms: 0 }
   if (diff.differences === null) {
     throw new ReplkitError(`${table} on ${replica.name}: ${diff.tooManyRows} rows lie in differing blocks, too many to repair row by row: make sync ARGS="--replica ${replica.name} --table ${table} --yes" copies the table again`)

@@ -1,11 +1,15 @@
-// make sync as a library call: resynchronise replicas (or one table on one replica) from the
-// PRIMARY under live writes, then prove equality with checksums.
+// make sync as a library call: bring replicas (or one table on one replica) back to the PRIMARY's
+// rows under live writes — by repairing the differing rows when they are few and the subscription
+// streams, by copying every table again otherwise (sync/choose.ts says which and why) — then
+// prove equality at an LSN each replica reached.
 import type { Config, NodeSpec } from '../config.js'
 import { withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { subscriptionName } from '../replication/names.js'
 import { Steps } from '../steps.js'
+import { REPAIR_LIMIT, chooseForReplica } from './choose.js'
 import { compareWithPrimary, reportEquality } from './compare.js'
+import { repairOn } from '../repair/replica.js'
 import { requirePublication, resyncReplica } from './resync.js'
 import { resyncTable } from './resync-table.js'
 
@@ -14,6 +18,8 @@ export interface SyncOptions {
   table?: string
   dryRun: boolean
   timeoutMs: number
+  /** Copy every table again even when a repair of the differing rows would do. */
+  copy?: boolean
 }
 
 /** The replicas a sync targets; refuses a table that is not replicated or given without --replica. */
@@ -34,6 +40,17 @@ export async function syncReplicas(config: Config, opts: SyncOptions, steps = ne
     await requirePublication(config, primary)
     for (const replica of targets) {
       await withNode(replica, async sql => {
+        const tables = opts.table !== undefined ? [opts.table] : config.tables
+        const p = { name: config.primary.name, sql: primary, spec: config.primary }
+        const r = { name: replica.name, sql, spec: replica, subscription: subscriptionName(replica) }
+        const choice = await chooseForReplica(p, r, tables, opts.copy ?? false, opts.timeoutMs)
+        steps.note(`${replica.name}: ${choice.why}`)
+        if (choice.method === 'none') return
+        if (choice.method === 'repair') {
+          const differing = tables.filter(t => choice.compared[t].differences?.length)
+          await repairOn(config, replica, primary, sql, differing, { dryRun: opts.dryRun, batchSize: 500, maxRows: REPAIR_LIMIT, timeoutMs: opts.timeoutMs }, steps, choice.compared)
+          return
+        }
         const say = (text: string) => steps.ok(opts.dryRun ? `would: ${text}` : text, true)
         const run = { dryRun: opts.dryRun, timeoutMs: opts.timeoutMs, say }
         const times = opts.table !== undefined
@@ -41,7 +58,6 @@ export async function syncReplicas(config: Config, opts: SyncOptions, steps = ne
           : await resyncReplica(config, replica, primary, sql, run)
         if (!times) return
         steps.verify(`${replica.name}: every table ready after ${times.copyMs} ms, caught up with the PRIMARY ${times.catchupMs} ms later`)
-        const tables = opts.table !== undefined ? [opts.table] : config.tables
         reportEquality(steps, replica.name, await compareWithPrimary(
           { name: config.primary.name, sql: primary, spec: config.primary },
           [{ name: replica.name, sql, spec: replica, subscription: subscriptionName(replica) }], tables, opts.timeoutMs))
