@@ -32,4 +32,11 @@ test('rows read from a block that held still since the round before are proven a
   assert.is(judge({ p: 'a', r: ['a'] }, undefined, true), 'equal')
 })
 
+test('a row written again in every round: equal once the replica held a version the PRIMARY held in some round', () => {
+  const history = { p: new Set(['v5', 'v7']), r: [new Set(['v6', 'v7'])] }
+  assert.is(judge({ p: 'v9', r: ['v10'] }, { p: 'v7', r: ['v8'] }, false, history), 'equal')
+  const never = { p: new Set(['v5', 'v7']), r: [new Set(['v1'])] }
+  assert.is(judge({ p: 'v9', r: ['v1'] }, { p: 'v7', r: ['v1'] }, false, never), 'pending')
+})
+
 test.run()

@@ -152,13 +152,20 @@ async function readRound(ctx: Ctx, primary: CompareNode, replicas: CompareNode[]
 /** A unit's value on the PRIMARY and on each replica in one round (undefined: no such row). */
 export interface Seen { p: string | undefined; r: (string | undefined)[] }
 
+/** Every value a unit had on the PRIMARY, and on each replica, in the rounds it was read. */
+export interface History { p: Set<string | undefined>; r: Set<string | undefined>[] }
+
 /**
  * A unit read in two rounds is different only if the PRIMARY's value and each disagreeing
  * replica's held still between them: the replica had then applied everything the first
  * snapshot held, and still disagrees. heldStill: the unit's block was seen unchanged already.
+ * Equal: each replica holds, or held in an earlier round, a value the PRIMARY held in one of
+ * them — a row written again in every round is still seen equal at some moment, as it is in a
+ * single round when both reads agree.
  */
-export function judge(now: Seen, before: Seen | undefined, heldStill: boolean): 'equal' | 'different' | 'pending' {
-  if (now.r.every(x => x === now.p)) return 'equal'
+export function judge(now: Seen, before: Seen | undefined, heldStill: boolean, history?: History): 'equal' | 'different' | 'pending' {
+  const met = (i: number) => now.r[i] === now.p || (history !== undefined && [...history.r[i]].some(v => history.p.has(v)))
+  if (now.r.every((_, i) => met(i))) return 'equal'
   if (heldStill) return 'different'
   const stable = before !== undefined && before.p === now.p && now.r.every((x, i) => x === now.p || x === before.r[i])
   return stable ? 'different' : 'pending'
@@ -222,6 +229,7 @@ export async function compareTable(primary: CompareNode, replicas: CompareNode[]
   const confirmed = new Map<string, Seen>() // units proven different
   const keyBlock = new Map<string, number>() // a key read from a block → that block
   const age = new Map<string, number>() // rounds a unit has been pending
+  const histories = new Map<string, History>() // a pending unit's values in every round so far
   let req: Request = { allBlocks: true, blocks: [], rowBlocks: [], keys: [] }
   let rounds = 0
   try {
@@ -250,14 +258,19 @@ export async function compareTable(primary: CompareNode, replicas: CompareNode[]
       /** Records the unit's outcome; true while it is pending. */
       const pending = (unit: string, heldStill: boolean) => {
         const now: Seen = { p: value(p, unit), r: r.map(v => value(v, unit)) }
-        const outcome = judge(now, seen.get(unit), heldStill)
+        const history = histories.get(unit) ?? { p: new Set(), r: r.map(() => new Set()) }
+        history.p.add(now.p)
+        now.r.forEach((x, i) => history.r[i].add(x))
+        const outcome = judge(now, seen.get(unit), heldStill, history)
         if (outcome === 'pending') {
           seen.set(unit, now)
+          histories.set(unit, history)
           age.set(unit, (age.get(unit) ?? 0) + 1)
           return true
         }
         if (outcome === 'different') confirmed.set(unit, now)
         seen.delete(unit)
+        histories.delete(unit)
         age.delete(unit)
         return false
       }

@@ -112,9 +112,9 @@ async function primaryRows(sql: Sql, t: Texts, keys: string[]): Promise<{ lsn: s
 
 interface BatchResult { deleted: number; updated: number; inserted: number; alreadyRight: number }
 
-async function repairBatch(primary: CompareNode, replica: Sql, subscription: string, shape: TableShape, t: Texts, keys: string[], save: (lines: string) => Promise<void>, timeoutMs: number): Promise<BatchResult> {
+async function repairBatch(primary: CompareNode, replica: Sql, subscription: string | null, shape: TableShape, t: Texts, keys: string[], save: (lines: string) => Promise<void>, timeoutMs: number): Promise<BatchResult> {
   const before = await primaryRows(primary.sql, t, keys)
-  await waitForReplayPast(primary.sql, [subscription], before.lsn, timeoutMs, 5)
+  if (subscription) await waitForReplayPast(primary.sql, [subscription], before.lsn, timeoutMs, 5)
   return replica.begin(async tx => {
     await tx.unsafe(t.settings)
     await tx.unsafe(t.asWorker)
@@ -142,8 +142,11 @@ const stamp = () => new Date().toISOString().replace(/[:.]/g, '-')
 export interface RepairTarget {
   config: Config
   primary: CompareNode
-  /** The replica; its sql is a connection of the repair's own (the replication origin is per session). */
-  replica: CompareNode & { subscription: string }
+  /**
+   * The replica; its sql is a connection of the repair's own (the replication origin is per
+   * session). subscription null: a table nothing replicates (nothing to wait for or race).
+   */
+  replica: CompareNode & { subscription: string | null }
 }
 
 /** The rows of table that differ on the replica, repaired (or, under --dry-run, the SQL printed). */
