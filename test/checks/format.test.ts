@@ -32,7 +32,7 @@ test('the text report: aligned sections, verdicts with fixes, the overall status
   assert.match(text, /\nno publications\n/)
   assert.match(text, /\nreplica1  none/)
   assert.match(text, /\nreplica2  -             node down/)
-  assert.match(text, /\nproducts  30       0 ✗ +-\n/)
+  assert.match(text, /\nproducts  30       0 ✗ +- +one read\n/)
   assert.match(text, /✗ CRITICAL replica2 is down: cannot reach replica2: connection refused: start replica2/)
   assert.match(text, /✗ CRITICAL wal_level is replica on primary: run make replicate \(needs a restart\)/)
   assert.match(text, /Overall: CRITICAL \(exit 2\), checked in 42 ms$/)

@@ -27,7 +27,7 @@ bench('writes every section, a verdict per target, and two SVG plots; leaves the
     assert.ok(Object.keys(run.summary).length > 0)
     for (const d of Object.values(run.summary)) assert.is(d.n, run.canaries)
   }
-  assert.ok(report.consistency.checksumMs > 0 && report.consistency.clientFetchMs > 0)
+  assert.ok(report.consistency.hashScanMs > 0 && report.consistency.compareMs > 0 && report.consistency.repairMs > 0 && report.consistency.underWritesStates.every(s => s.endsWith(" equal")))
   assert.ok(report.metrics.scrapes === 5 && report.metrics.scrapeMedianMs > 0 && report.metrics.peakRssBytes > 10 * 1024 * 1024)
   assert.ok(report.largeTransaction.appliedSeconds > 0 && report.largeTransaction.walBytes > 0)
   assert.ok(report.check.medianWallMs > 0)

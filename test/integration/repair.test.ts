@@ -144,7 +144,7 @@ repair('under ~300 writes/s: --diff names exactly the missing, changed and extra
     const run = await runScript('repair', ['--replica', replica1.name, '--table', 'products', '--yes'])
     assert.is(run.code, 0, run.stdout + run.stderr)
     assert.match(run.stdout, /products: 9 rows written \(3 inserted, 3 updated, 3 deleted\)/)
-    assert.match(run.stdout, /rows equal the PRIMARY's for products \(compared again at an LSN it reached\)/)
+    assert.match(run.stdout, /rows equal the PRIMARY's for products \(the repaired rows compared again at an LSN it reached\)/)
     const file = /saved in (\S+\.jsonl)/.exec(run.stdout)![1]
     const saved = (await readFile(file, 'utf8')).trim().split('\n').map(l => JSON.parse(l) as { action: string; key: { id: string }; row: { price: number } })
     assert.equal(saved.filter(s => s.action === 'delete').map(s => s.key.id).sort(), [...broken.extra].sort())

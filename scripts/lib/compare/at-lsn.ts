@@ -62,13 +62,19 @@ export interface CompareOptions {
   rows: boolean
   timeoutMs: number
   maxRounds?: number
+  /** Compare only these keys (jsonb key objects as at-lsn returns them): a repair's proof. */
+  keys?: string[]
 }
 
-/** Differing blocks holding up to this many rows (summed over pending blocks) are read row by row. */
-const ROW_FETCH_LIMIT = 100_000
+/** Differing blocks holding up to this many rows in all are listed row by row; more is "too many". */
+const LIST_LIMIT = 1_000_000
+/** Rows (or keys) read in one part of a round: what the client holds at a time. */
+const PART_ROWS = 100_000
 /** Tables from this size are read on every node at once (a second connection to the PRIMARY waits). */
 const PARALLEL_FROM_ROWS = 50_000
 const MAX_ROUNDS = 8
+/** Up to this many pending keys, rounds of keys alone go on to 3 × MAX_ROUNDS. */
+const KEY_ROUNDS_UP_TO = 10_000
 /** Rows whose differing columns are named (each is one more primary-key lookup per node). */
 const DESCRIBE_LIMIT = 1000
 
@@ -152,6 +158,21 @@ async function readRound(ctx: Ctx, primary: CompareNode, replicas: CompareNode[]
 /** A unit's value on the PRIMARY and on each replica in one round (undefined: no such row). */
 export interface Seen { p: string | undefined; r: (string | undefined)[] }
 
+/** A round's request cut into parts of at most PART_ROWS rows or keys: block sums first, then row blocks, then keys. */
+function* parts(req: Request, blockSize: Map<number, number>): Generator<Request> {
+  const none = { allBlocks: false, blocks: [] as number[], rowBlocks: [] as number[], keys: [] as string[] }
+  if (req.allBlocks || req.blocks.length) yield { ...none, allBlocks: req.allBlocks, blocks: req.blocks }
+  let chunk: number[] = []
+  let rows = 0
+  for (const b of req.rowBlocks) {
+    if (chunk.length && rows + (blockSize.get(b) ?? 0) > PART_ROWS) { yield { ...none, rowBlocks: chunk }; chunk = []; rows = 0 }
+    chunk.push(b)
+    rows += blockSize.get(b) ?? 0
+  }
+  if (chunk.length) yield { ...none, rowBlocks: chunk }
+  for (let i = 0; i < req.keys.length; i += PART_ROWS) yield { ...none, keys: req.keys.slice(i, i + PART_ROWS) }
+}
+
 /** Every value a unit had on the PRIMARY, and on each replica, in the rounds it was read. */
 export interface History { p: Set<string | undefined>; r: Set<string | undefined>[] }
 
@@ -215,14 +236,15 @@ async function inTransactionRows(sql: Sql, ctx: Ctx, fn: (tx: Sql) => Promise<It
 export async function compareTable(primary: CompareNode, replicas: CompareNode[], table: string, opts: CompareOptions): Promise<TableCompare> {
   const started = performance.now()
   const shape = await tableShape(primary.sql, table)
-  const plan = await planBlocks(primary.sql, shape)
+  // Keys alone need no blocks (nor the PRIMARY's sample of them).
+  const plan = opts.keys ? { kind: 'range' as const, bounds: [] } : await planBlocks(primary.sql, shape)
   const ctx: Ctx = {
     shape, plan, timeoutMs: opts.timeoutMs,
     param: plan.kind === 'range' ? plan.bounds : plan.buckets - 1,
     texts: await texts(shape, plan),
   }
   const blocks = plan.kind === 'range' ? plan.bounds.length + 1 : plan.buckets
-  const waiter = shape.estimatedRows >= PARALLEL_FROM_ROWS ? connect(primary.spec, { max: 1 }) : null
+  const waiter = shape.estimatedRows >= PARALLEL_FROM_ROWS && !opts.keys ? connect(primary.spec, { max: 1 }) : null
   const maxRounds = opts.maxRounds ?? MAX_ROUNDS
 
   const seen = new Map<string, Seen>() // a pending unit's values in the round before
@@ -230,67 +252,83 @@ export async function compareTable(primary: CompareNode, replicas: CompareNode[]
   const keyBlock = new Map<string, number>() // a key read from a block → that block
   const age = new Map<string, number>() // rounds a unit has been pending
   const histories = new Map<string, History>() // a pending unit's values in every round so far
-  let req: Request = { allBlocks: true, blocks: [], rowBlocks: [], keys: [] }
+  const blockSize = new Map<number, number>() // a block's rows (the most any node holds) when last summed
+  let req: Request = opts.keys ? { allBlocks: false, blocks: [], rowBlocks: [], keys: opts.keys } : { allBlocks: true, blocks: [], rowBlocks: [], keys: [] }
   let rounds = 0
   try {
-    while (rounds < maxRounds && (req.allBlocks || req.blocks.length || req.rowBlocks.length || req.keys.length)) {
+    // Rounds of keys alone are primary-key lookups: a few more of them let rows written many times a second settle.
+    const more = (r: Request) => rounds < maxRounds || (!r.allBlocks && !r.blocks.length && !r.rowBlocks.length && r.keys.length <= KEY_ROUNDS_UP_TO && rounds < 3 * maxRounds)
+    while ((req.allBlocks || req.blocks.length || req.rowBlocks.length || req.keys.length) && more(req)) {
       rounds++
-      const [p, r] = await readRound(ctx, primary, replicas, waiter, req, keyBlock)
-      const value = (vals: Values, unit: string) => vals.get(unit) ?? (unit[0] === 'b' ? EMPTY_BLOCK : undefined)
       const next: Request = { allBlocks: false, blocks: [], rowBlocks: [], keys: [] }
-
-      // Blocks read row by row this round: their keys, and whether the block held still since the round before.
-      const asked = new Set(req.keys)
-      const rowsByBlock = new Map<number, string[]>(req.rowBlocks.map(b => [b, []]))
-      const keysRead = new Set([...p.keys(), ...r.flatMap(v => [...v.keys()])].filter(u => u[0] === 'k' && !asked.has(u.slice(1))))
-      for (const unit of keysRead) rowsByBlock.get(keyBlock.get(unit)!)?.push(unit)
-      const heldStill = new Set<number>()
-      if (req.rowBlocks.length) {
-        const pb = blockOfRows(p, rowsByBlock)
-        const rb = r.map(v => blockOfRows(v, rowsByBlock))
-        for (const b of req.rowBlocks) {
-          const before = seen.get(blockUnit(b))
-          if (before && before.p === pb.get(b) && rb.every((x, i) => before.r[i] === x.get(b))) heldStill.add(b)
-          seen.delete(blockUnit(b))
-        }
-      }
-
-      /** Records the unit's outcome; true while it is pending. */
-      const pending = (unit: string, heldStill: boolean) => {
-        const now: Seen = { p: value(p, unit), r: r.map(v => value(v, unit)) }
-        const history = histories.get(unit) ?? { p: new Set(), r: r.map(() => new Set()) }
-        history.p.add(now.p)
-        now.r.forEach((x, i) => history.r[i].add(x))
-        const outcome = judge(now, seen.get(unit), heldStill, history)
-        if (outcome === 'pending') {
-          seen.set(unit, now)
-          histories.set(unit, history)
-          age.set(unit, (age.get(unit) ?? 0) + 1)
-          return true
-        }
-        if (outcome === 'different') confirmed.set(unit, now)
-        seen.delete(unit)
-        histories.delete(unit)
-        age.delete(unit)
-        return false
-      }
-
       const pendingBlocks: number[] = []
-      const blockUnits = req.allBlocks ? [...new Set([...p.keys(), ...r.flatMap(v => [...v.keys()])])].filter(u => u[0] === 'b') : req.blocks.map(blockUnit)
-      for (const unit of blockUnits) if (pending(unit, false)) pendingBlocks.push(Number(unit.slice(1)))
-      for (const unit of keysRead) if (pending(unit, heldStill.has(keyBlock.get(unit)!))) next.keys.push(unit.slice(1))
-      for (const key of asked) if (pending(`k${key}`, false)) next.keys.push(key)
+      // A round is read in parts of bounded size (each at its own LSN): the client holds one part at a time.
+      for (const part of parts(req, blockSize)) {
+        const [p, r] = await readRound(ctx, primary, replicas, waiter, part, keyBlock)
+        const value = (vals: Values, unit: string) => vals.get(unit) ?? (unit[0] === 'b' ? EMPTY_BLOCK : undefined)
+        // Keys are read on the PRIMARY again right after the replicas: a row rewritten many times a
+        // second is then seen on both sides of what the replicas held, so their version is among
+        // the PRIMARY's (history) unless it really differs.
+        const pAfter = part.keys.length ? await inTransaction(primary.sql, ctx, 'read only', tx => read(tx, ctx, part, keyBlock)) : null
 
-      // Pending blocks are read again: row by row when they are few rows and rows are wanted (or a
-      // block keeps changing: its rows settle one by one), as block sums otherwise.
-      const rowsIn = (b: number) => Math.max(blockRows(value(p, blockUnit(b))), ...r.map(v => blockRows(value(v, blockUnit(b)))))
+        // Blocks read row by row: their keys, and whether the block held still since the round before.
+        const asked = new Set(part.keys)
+        const rowsByBlock = new Map<number, string[]>(part.rowBlocks.map(b => [b, []]))
+        const keysRead = new Set([...p.keys(), ...r.flatMap(v => [...v.keys()])].filter(u => u[0] === 'k' && !asked.has(u.slice(1))))
+        for (const unit of keysRead) rowsByBlock.get(keyBlock.get(unit)!)?.push(unit)
+        const heldStill = new Set<number>()
+        if (part.rowBlocks.length) {
+          const pb = blockOfRows(p, rowsByBlock)
+          const rb = r.map(v => blockOfRows(v, rowsByBlock))
+          for (const b of part.rowBlocks) {
+            const before = seen.get(blockUnit(b))
+            if (before && before.p === pb.get(b) && rb.every((x, i) => before.r[i] === x.get(b))) heldStill.add(b)
+            seen.delete(blockUnit(b))
+            histories.delete(blockUnit(b))
+          }
+        }
+
+        /** Records the unit's outcome; true while it is pending. */
+        const pending = (unit: string, heldStill: boolean) => {
+          const now: Seen = { p: value(p, unit), r: r.map(v => value(v, unit)) }
+          const history = histories.get(unit) ?? { p: new Set(), r: r.map(() => new Set()) }
+          history.p.add(now.p)
+          if (pAfter) history.p.add(value(pAfter, unit))
+          now.r.forEach((x, i) => history.r[i].add(x))
+          const outcome = judge(now, seen.get(unit), heldStill, history)
+          if (outcome === 'pending') {
+            seen.set(unit, now)
+            histories.set(unit, history)
+            age.set(unit, (age.get(unit) ?? 0) + 1)
+            return true
+          }
+          if (outcome === 'different') confirmed.set(unit, now)
+          seen.delete(unit)
+          histories.delete(unit)
+          age.delete(unit)
+          return false
+        }
+
+        const blockUnits = part.allBlocks ? [...new Set([...p.keys(), ...r.flatMap(v => [...v.keys()])])].filter(u => u[0] === 'b') : part.blocks.map(blockUnit)
+        for (const unit of blockUnits) {
+          const b = Number(unit.slice(1))
+          blockSize.set(b, Math.max(blockRows(value(p, unit)), ...r.map(v => blockRows(value(v, unit)))))
+          if (pending(unit, false)) pendingBlocks.push(b)
+        }
+        for (const unit of keysRead) if (pending(unit, heldStill.has(keyBlock.get(unit)!))) next.keys.push(unit.slice(1))
+        for (const key of asked) if (pending(`k${key}`, false)) next.keys.push(key)
+      }
+
+      // Pending blocks are read again: row by row when rows are wanted (or a block keeps changing:
+      // its rows settle one by one) and they hold few enough rows to list, as block sums otherwise.
       const confirmedBlocks = [...confirmed.keys()].filter(u => u[0] === 'b').map(u => Number(u.slice(1)))
       const toRows = opts.rows ? [...pendingBlocks, ...confirmedBlocks] : pendingBlocks.filter(b => age.get(blockUnit(b))! >= 2)
-      const fetched = toRows.reduce((n, b) => n + rowsIn(b), 0)
-      if (fetched <= ROW_FETCH_LIMIT && toRows.length) {
+      const listed = toRows.reduce((n, b) => n + (blockSize.get(b) ?? 0), 0)
+      if (listed <= LIST_LIMIT && toRows.length) {
+        const expanded = new Set(toRows)
         next.rowBlocks = toRows
-        for (const b of confirmedBlocks) if (toRows.includes(b)) { seen.set(blockUnit(b), confirmed.get(blockUnit(b))!); confirmed.delete(blockUnit(b)) }
-        next.blocks = pendingBlocks.filter(b => !toRows.includes(b))
+        if (opts.rows) for (const b of confirmedBlocks) { seen.set(blockUnit(b), confirmed.get(blockUnit(b))!); confirmed.delete(blockUnit(b)) }
+        next.blocks = pendingBlocks.filter(b => !expanded.has(b))
       } else {
         next.blocks = pendingBlocks
       }

@@ -226,7 +226,8 @@ export async function repairTable(target: RepairTarget, table: string, opts: Rep
     queue = retry.length ? [retry] : []
   }
   result.stillWritten = queue.flat()
-  const check = await compareTable(primary, [replica], table, { rows: true, timeoutMs: opts.timeoutMs })
+  // The proof: the repaired keys compared again at an LSN the replica reached (the rest of the table was equal).
+  const check = await compareTable(primary, [replica], table, { rows: true, timeoutMs: opts.timeoutMs, keys })
   result.after = check.replicas[0].state
   result.ms = performance.now() - started
   return result

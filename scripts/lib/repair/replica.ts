@@ -1,6 +1,6 @@
 // make repair as a library call: one replica's differing rows repaired, table by table, over a
 // connection of its own (the replication origin replkit_repair is set per session), then the
-// table compared again at an LSN. Refused unless the replica's subscription streams: the rows are
+// repaired rows compared again at an LSN. Refused unless the replica's subscription streams: the rows are
 // made equal at an LSN its apply worker has passed, and it brings every later change.
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked } from '../db.js'
@@ -76,7 +76,7 @@ export async function repairOn(
       `${r.alreadyRight ? `, ${r.alreadyRight} already made right by the apply worker` : ''} in ${Math.round(r.ms)} ms; ` +
       `${r.deleted + r.updated ? `the ${plural(r.deleted + r.updated, 'row')} it deleted or overwrote saved in ${r.savedFile}` : 'nothing overwritten'}`, written > 0)
     if (r.stillWritten.length) steps.warn(`${replica.name}: ${table}: ${plural(r.stillWritten.length, 'row')} the PRIMARY changed during every attempt, left to the apply worker: ${r.stillWritten.slice(0, 5).join(', ')}${r.stillWritten.length > 5 ? ', …' : ''}`)
-    if (r.after === 'equal') steps.verify(`${replica.name}: rows equal the PRIMARY's for ${table} (compared again at an LSN it reached)`)
+    if (r.after === 'equal') steps.verify(`${replica.name}: rows equal the PRIMARY's for ${table} (the repaired rows compared again at an LSN it reached)`)
     else if (r.after === 'unsettled') steps.warn(`${replica.name}: ${table} still being written in every round after the repair: run make check`)
     else steps.fail(`${replica.name}: ${table} still differs from the PRIMARY after the repair: make check ARGS="--diff ${table}"`)
   }
