@@ -19,12 +19,12 @@ test('a one-column fixed-width key is split into key ranges; composite and text 
   assert.not.ok(rangeKeyed({ ...uuidKeyed, key: [{ name: 'sku', type: 'text', fixed: false }] }))
 })
 
-test('about 1,000 rows per block, at least one, at most 16,384', () => {
+test('about 150 rows per block, at least one, at most 65,536', () => {
   assert.is(blockCount(0), 1)
   assert.is(blockCount(30), 1)
-  assert.is(blockCount(1_000_000), 1000)
-  assert.is(blockCount(10_000_000), 10_000)
-  assert.is(blockCount(1e9), 16_384)
+  assert.is(blockCount(1_000_000), 6667)
+  assert.is(blockCount(10_000_000), 65_536)
+  assert.is(blockCount(1e9), 65_536)
 })
 
 test('every compare query has each placeholder filled, for both kinds of blocks', async () => {

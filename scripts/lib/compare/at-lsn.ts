@@ -38,7 +38,7 @@ export interface CompareNode {
 export interface ReplicaVerdict {
   name: string
   state: 'equal' | 'differs' | 'unsettled'
-  /** Blocks found different (each ~1,000 rows). */
+  /** Blocks found different (each ~150 rows). */
   differingBlocks: number
   /** Blocks and keys still changing in every round, not compared. */
   unsettled: number

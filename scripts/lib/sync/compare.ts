@@ -34,7 +34,7 @@ export function reportEquality(steps: Steps, replica: string, eq: Equality): voi
   const rounds = Math.max(0, ...equal.map(t => eq.rounds[t]))
   if (equal.length) steps.verify(`${replica}: rows equal the PRIMARY's for ${equal.join(', ')} (compared at an LSN it reached; ${rounds} round${rounds === 1 ? '' : 's'} at most)`)
   for (const d of eq.differ.filter(x => x.node === replica)) {
-    steps.fail(`${replica}: ${d.table} differs from the PRIMARY (${d.blocks} block${d.blocks === 1 ? '' : 's'} of ~1,000 rows); see make check ARGS="--diff ${d.table}"`)
+    steps.fail(`${replica}: ${d.table} differs from the PRIMARY (${d.blocks} block${d.blocks === 1 ? '' : 's'} of ~150 rows); see make check ARGS="--diff ${d.table}"`)
   }
   const unsettled = Object.keys(eq.unsettled).filter(t => eq.unsettled[t].includes(replica))
   if (unsettled.length) steps.warn(`${replica}: ${unsettled.join(', ')} still being written in every round: not compared; make check compares them again`)
