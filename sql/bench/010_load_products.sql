@@ -8,7 +8,7 @@ SELECT md5('category' || g)::uuid, 'bench-' || g, 'Bench category ' || g, '2024-
 
 INSERT INTO public.products (id, sku, title, description, price, stock, category_id, attributes, created_at, updated_at)
 SELECT md5('product' || g)::uuid,
-       'BENCH-' || lpad(g::text, 7, '0'),
+       'BENCH-' || lpad(g::text, 8, '0'),
        'Bench product ' || g,
        'Deterministic bench row number ' || g,
        (g % 100000) / 100.0,
