@@ -27,7 +27,7 @@ import { subscriptionName } from './lib/replication/names.js'
 import { waitForCatchup } from './lib/replication/waits.js'
 
 const PROFILES = {
-  default: { largeRows: 1_000_000, seedRows: 1_000_000, seedSample: 20_000, copyRows: 1_000_000, canaries: 300, spacingMs: 20, checkRows: 1_000_000, checkRuns: 3, wallRuns: 10, scrapes: 50 },
+  default: { largeRows: 1_000_000, seedRows: 1_000_000, seedSample: 20_000, copyRows: 1_000_000, canaries: 300, spacingMs: 20, checkRows: 10_000_000, checkRuns: 1, wallRuns: 10, scrapes: 50 },
   quick: { largeRows: 20_000, seedRows: 20_000, seedSample: 1_000, copyRows: 20_000, canaries: 50, spacingMs: 10, checkRows: 20_000, checkRuns: 1, wallRuns: 3, scrapes: 5 },
 }
 const LOAD_RATE = 1000

@@ -13,7 +13,7 @@ import { type Sql, connect } from '../db.js'
 import { waitForReplayPast } from '../replication/waits.js'
 import { sqlText } from '../sql-files.js'
 import { differingColumns } from './columns.js'
-import { type BlockPlan, type TableShape, displayKey, fill, planBlocks, tableShape } from './shape.js'
+import { type BlockPlan, type TableShape, displayKey, fill, planBlocks, sameColumnOrder, tableShape } from './shape.js'
 
 export type KeyState = 'missing' | 'different' | 'extra'
 
@@ -107,15 +107,15 @@ async function texts(shape: TableShape, plan: BlockPlan): Promise<Record<string,
 async function read(tx: Sql, ctx: Ctx, req: Request, blockOf: Map<string, number>): Promise<Values> {
   const values: Values = new Map()
   const blocks = async (text: string, params: unknown[]) => {
-    for (const r of await tx.unsafe(text, params as never[])) values.set(blockUnit(r.block), `${r.rows}:${r.sum}`)
+    await tx.unsafe(text, params as never[]).forEach(r => { values.set(blockUnit(r.block), `${r.rows}:${r.sum}`) })
   }
   if (req.allBlocks) await blocks(ctx.texts.all, [ctx.param])
   if (req.blocks.length) await blocks(ctx.texts.some, [ctx.param, req.blocks])
   if (req.rowBlocks.length) {
-    for (const r of await tx.unsafe(ctx.texts.rows, [ctx.param, req.rowBlocks] as never[])) {
+    await tx.unsafe(ctx.texts.rows, [ctx.param, req.rowBlocks] as never[]).forEach(r => {
       values.set(`k${r.key}`, r.hash)
       blockOf.set(`k${r.key}`, r.block)
-    }
+    })
   }
   if (req.keys.length) {
     for (const r of await tx.unsafe(ctx.texts.byKey, [`[${req.keys.join(',')}]`] as never[])) values.set(`k${r.key}`, r.hash)
@@ -192,6 +192,13 @@ export function judge(now: Seen, before: Seen | undefined, heldStill: boolean, h
   return stable ? 'different' : 'pending'
 }
 
+/** Every unit any node returned (all are blocks when the whole table was summed). */
+function unionOfKeys(maps: Values[]): Set<string> {
+  const out = new Set<string>()
+  for (const m of maps) for (const k of m.keys()) out.add(k)
+  return out
+}
+
 const blockRows = (value: string | undefined) => Number((value ?? EMPTY_BLOCK).split(':')[0])
 
 /** Sums key hashes of the rows read per block into the block's value, to tell whether a block held still. */
@@ -236,6 +243,7 @@ async function inTransactionRows(sql: Sql, ctx: Ctx, fn: (tx: Sql) => Promise<It
 export async function compareTable(primary: CompareNode, replicas: CompareNode[], table: string, opts: CompareOptions): Promise<TableCompare> {
   const started = performance.now()
   const shape = await tableShape(primary.sql, table)
+  shape.wholeRow = await sameColumnOrder(shape, replicas.map(r => r.sql))
   // Keys alone need no blocks (nor the PRIMARY's sample of them).
   const plan = opts.keys ? { kind: 'range' as const, bounds: [] } : await planBlocks(primary.sql, shape)
   const ctx: Ctx = {
@@ -309,7 +317,7 @@ export async function compareTable(primary: CompareNode, replicas: CompareNode[]
           return false
         }
 
-        const blockUnits = part.allBlocks ? [...new Set([...p.keys(), ...r.flatMap(v => [...v.keys()])])].filter(u => u[0] === 'b') : part.blocks.map(blockUnit)
+        const blockUnits = part.allBlocks ? unionOfKeys([p, ...r]) : part.blocks.map(blockUnit)
         for (const unit of blockUnits) {
           const b = Number(unit.slice(1))
           blockSize.set(b, Math.max(blockRows(value(p, unit)), ...r.map(v => blockRows(value(v, unit)))))
