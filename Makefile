@@ -99,7 +99,7 @@ bench: up ## the performance report: every benchmark vs its same-run baseline, p
 bench-seed: up ## make bench's seed section alone: seed vs raw COPY vs row-at-a-time (ARGS="--rows N")
 	@$(REPLKIT) bench --only seed $(ARGS)
 
-bench-check: up ## make bench's consistency section alone: checksums vs fetching rows, and --diff (database replkit_bench)
+bench-check: up ## make bench's compare-and-repair section alone, 10M products (database replkit_bench; ARGS="--rows N --keep")
 	@$(REPLKIT) bench --only consistency $(ARGS)
 
 typecheck: setup ## strict TypeScript check

@@ -43,14 +43,15 @@ replkit's performance report, each figure against a baseline measured in the sam
   initial copy by make replicate    vs pg_dump | pg_restore into both replicas in parallel
   canary latency per replica        idle, and under ${LOAD_RATE} order inserts/s from pgbench
   one large transaction             1,000,000 rows in one INSERT: commit to applied on every replica
-  consistency check on 3 nodes      vs fetching every row to the client (--only consistency: make bench-check)
+  compare and repair on 3 nodes     10,000,000 products: vs one hash scan per node; locate 100 rows, repair 1,000,
+                                    compare under 500 writes/s, client memory (--only consistency: make bench-check)
   make check wall time              on the healthy cluster
   make metrics scrape cost          time reading the nodes per scrape, and the exporter's memory
   make switchover                   to replica1 and back under ${SWITCHOVER_RATE} writes/s: the write pause, nothing lost
 Writes DIR/latest.json, DIR/latency-cdf.svg, DIR/throughput.svg (and the seed section's seed.json),
 and prints a summary with every target met or NOT met. Exits 1 when a target is missed.
-Default profile: 1,000,000 products, under 10 minutes on 2 cores. --quick: small N, short load,
-under a minute (proves the harness; its figures are not the report).
+Default profile: 1,000,000 products (10,000,000 for the compare), about 30 minutes on 2 cores.
+--quick: small N, short load, under a minute (proves the harness; its figures are not the report).
 
 DESTRUCTIVE on this checkout's local cluster only (make up): it rolls replication back,
 truncates and reloads tables many times, and leaves the cluster as make demo does (30 products,
@@ -59,7 +60,7 @@ replicated). It refuses any other cluster.`)
   .option('json', { type: 'boolean', default: false, describe: 'print latest.json on stdout instead of the summary' })
   .option('out', { type: 'string', describe: 'directory for the results (default bench/results, or bench/results/quick with --quick)' })
   .option('only', { choices: SECTIONS, describe: 'run one section alone and print its table (the full report is not written)' })
-  .option('rows', { coerce: whole('rows'), describe: 'with --only: products to generate (seed) or per node (consistency); default 1,000,000' })
+  .option('rows', { coerce: whole('rows'), describe: 'with --only: products to generate (seed) or per node (consistency); default 1,000,000 (consistency: 10,000,000)' })
   .option('sample', { default: 50_000, coerce: whole('sample'), describe: 'with --only seed: rows for the row-at-a-time baseline' })
   .option('runs', { default: 3, coerce: whole('runs'), describe: 'with --only consistency: timed runs per measurement (the median is reported)' })
   .option('keep', { type: 'boolean', default: false, describe: 'with --only consistency: keep the replkit_bench database for the next run' })
@@ -82,7 +83,7 @@ async function settle(config: Config, primary: Sql, replicas: Sql[]): Promise<vo
 
 /** One section alone (make bench-seed, make bench-check): its table, or its JSON. */
 async function onlySection(config: Config, section: typeof SECTIONS[number]): Promise<number> {
-  const rows = argv.rows ?? 1_000_000
+  const rows = argv.rows ?? (section === 'seed' ? PROFILES.default.seedRows : PROFILES.default.checkRows)
   const result = section === 'seed'
     ? await seedBench(config, { rows, sample: argv.sample, outDir, say, showProgress: !argv.json })
     : await consistencyBench(config, { rows, runs: argv.runs, keep: argv.keep, say })
