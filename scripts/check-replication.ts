@@ -22,9 +22,11 @@ const argv = await cli('check-replication', '$0 [--json | --nagios] [--canary] [
   .option('max-retained', { default: 1024, coerce: positive('max-retained'), describe: 'CRITICAL when a slot retains more than this many MB of WAL' })
   .option('connect-timeout', { default: 3, coerce: positive('connect-timeout'), describe: 'seconds to wait for each node to accept a connection' })
   .option('statement-timeout', { default: 15, coerce: positive('statement-timeout'), describe: 'seconds any one query may run' })
-  .option('deadline', { default: 60, coerce: positive('deadline'), describe: 'seconds the whole check may take; past it, exit 3 (UNKNOWN)' })
+  .option('deadline', { coerce: positive('deadline'), describe: 'seconds the whole check may take; past it, exit 3 (UNKNOWN). Default 60, with --diff 600 (a big table is read more than once)' })
   .check(a => !(a.json && a.nagios) || 'choose one of --json and --nagios')
   .parse()
+
+const deadlineMs = (argv.deadline ?? (argv.diff !== undefined ? 600 : 60)) * 1000
 
 main(async () => {
   const config = loadConfig()
@@ -32,9 +34,10 @@ main(async () => {
     thresholds: { maxLagBytes: argv.maxLag * MB, maxRetainedBytes: argv.maxRetained * MB },
     connectTimeoutSeconds: argv.connectTimeout,
     statementTimeoutMs: argv.statementTimeout * 1000,
+    compareTimeoutMs: deadlineMs,
     canary: argv.canary ? { timeoutMs: argv.canaryTimeout } : undefined,
     diff: argv.diff,
   })
   console.log(argv.json ? formatJson(report) : argv.nagios ? formatNagios(report) : formatReport(report))
   return report.exitCode
-}, { errorExitCode: EXIT.unknown, deadlineMs: argv.deadline * 1000, deadlineExitCode: EXIT.unknown, failureLine: argv.nagios ? nagiosUnknown : undefined })
+}, { errorExitCode: EXIT.unknown, deadlineMs, deadlineExitCode: EXIT.unknown, failureLine: argv.nagios ? nagiosUnknown : undefined })

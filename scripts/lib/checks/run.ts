@@ -16,6 +16,8 @@ export interface CheckOptions {
   statementTimeoutMs: number
   canary?: { timeoutMs: number }
   diff?: string
+  /** What each statement and wait of a comparison at an LSN may take (a whole-table scan); default statementTimeoutMs. */
+  compareTimeoutMs?: number
   /** false: no table checksums (the exporter compares on its own interval, not on every scrape). */
   checksums?: boolean
   /** Connections kept by the caller (the exporter, between scrapes); opened and closed here when absent. */
@@ -41,7 +43,7 @@ export async function runCheck(configured: Config, opts: CheckOptions = DEFAULT_
     const nodes = allNodes(config).map(spec => ({ ...opened.find(n => n.spec.name === spec.name)!, spec }))
     const facts = await gatherFacts(config, nodes, opts.checksums ?? true)
     if (opts.checksums ?? true) {
-      const settled = await settleComparisons(facts, nodes, opts.statementTimeoutMs)
+      const settled = await settleComparisons(facts, nodes, opts.compareTimeoutMs ?? opts.statementTimeoutMs)
       facts.compared = settled.compared
       facts.compareErrors = settled.errors
     }
@@ -49,7 +51,7 @@ export async function runCheck(configured: Config, opts: CheckOptions = DEFAULT_
     let diff = null
     if (opts.diff !== undefined && nodes[0].sql) {
       const { primary, replicas } = compareNodes(facts, nodes, facts.replicas.filter(r => r.up).map(r => r.name))
-      diff = await compareTable(primary, replicas, opts.diff, { rows: true, timeoutMs: opts.statementTimeoutMs })
+      diff = await compareTable(primary, replicas, opts.diff, { rows: true, timeoutMs: opts.compareTimeoutMs ?? opts.statementTimeoutMs })
     }
     let canary = null
     if (opts.canary && nodes[0].sql) {
