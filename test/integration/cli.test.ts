@@ -19,7 +19,7 @@ const COMMANDS: [string, string[]][] = [
   ['check-replication', []], ['replicate', ['--dry-run']], ['rollback', ['--dry-run']], ['seed', ['--dry-run']],
   ['schema', ['--dry-run']], ['verify', []], ['sync-replicas', ['--dry-run']], ['fix-conflict', []],
   ['sync-sequences', ['--report']], ['chaos', []], ['cluster', ['status']], ['final-state', []], ['bench', ['--quick']],
-  ['switchover', ['--to', 'replica1', '--dry-run']], ['metrics', ['--once']],
+  ['switchover', ['--to', 'replica1', '--dry-run']], ['metrics', ['--once']], ['repair', ['--replica', 'replica1', '--dry-run']],
 ]
 
 const oneLine = (stderr: string) => stderr.trim().split('\n').filter(Boolean)
@@ -59,6 +59,13 @@ cli('a malformed flag value is one line naming the flag, exit 3 for check, 1 els
   const timeout = await runScript('sync-replicas', ['--dry-run', '--timeout', 'soon'])
   assert.is(timeout.code, 1)
   assert.match(timeout.stderr, /--timeout must be a number above 0, not "soon"/)
+  const batch = await runScript('repair', ['--replica', 'replica1', '--dry-run', '--batch', '0'])
+  assert.is(batch.code, 1)
+  assert.is(oneLine(batch.stderr).length, 1, batch.stderr)
+  assert.match(batch.stderr, /--batch must be/)
+  const unknownReplica = await runScript('repair', ['--replica', 'nosuch', '--yes'])
+  assert.is(unknownReplica.code, 1)
+  assert.match(unknownReplica.stderr, /--replica nosuch: not a replica \(replicas: replica1, replica2\)/)
 })
 
 cli('a port that answers HTTP, not PostgreSQL: check names it and exits within its deadline', async () => {

@@ -215,6 +215,10 @@ export async function repairTable(target: RepairTarget, table: string, opts: Rep
         result.inserted += done.inserted
         result.alreadyRight += done.alreadyRight
       } catch (error) {
+        // The apply worker got there first: it holds a lock past lock_timeout, or inserted a row
+        // this batch inserts (the PRIMARY deleted and re-created it). The batch is rolled back; again later.
+        const code = (error as { code?: string }).code
+        if (code === '23505' || code === '55P03') { retry.push(...batch); continue }
         if (!(error instanceof PrimaryMoved)) throw error
         // Keys the PRIMARY did not touch go again at once; the moved ones after the rest.
         const moved = new Set(error.keys)
