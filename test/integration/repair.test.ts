@@ -145,7 +145,11 @@ repair('under ~300 writes/s: --diff names exactly the missing, changed and extra
     assert.is(run.code, 0, run.stdout + run.stderr)
     assert.match(run.stdout, /products: 9 rows written \(3 inserted, 3 updated, 3 deleted\)/)
     assert.match(run.stdout, /rows equal the PRIMARY's for products \(the repaired rows compared again at an LSN it reached\)/)
-    const file = /saved in (\S+\.jsonl)/.exec(run.stdout)![1]
+    const file = /saved in (\S+\.jsonl) \(([^)]*)\)/.exec(run.stdout)![1]
+    // The saved rows' keys are listed: the first five, and how many more.
+    const listed = /saved in \S+\.jsonl \(([^)]*)\)/.exec(run.stdout)![1]
+    assert.match(listed, /, … 1 more$/)
+    assert.is(listed.split(', ').filter(k => [...broken.extra, ...broken.different].includes(k)).length, 5)
     const saved = (await readFile(file, 'utf8')).trim().split('\n').map(l => JSON.parse(l) as { action: string; key: { id: string }; row: { price: number } })
     assert.equal(saved.filter(s => s.action === 'delete').map(s => s.key.id).sort(), [...broken.extra].sort())
     assert.equal(saved.filter(s => s.action === 'update').map(s => s.key.id).sort(), [...broken.different].sort())

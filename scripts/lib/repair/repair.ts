@@ -37,6 +37,8 @@ export interface TableRepair {
   /** Keys the PRIMARY changed in every attempt: left to the apply worker, not repaired. */
   stillWritten: string[]
   savedFile: string | null
+  /** The keys of the rows found extra or different: what the save holds (unless the apply worker fixed one first). */
+  savedKeys: string[]
   /** The comparison after the repair: 'equal' proves it. */
   after: 'equal' | 'differs' | 'unsettled' | null
   ms: number
@@ -161,12 +163,13 @@ export async function repairTable(target: RepairTarget, table: string, opts: Rep
   }
   const t = await texts(shape)
   const diff = known ?? await compareTable(primary, [replica], table, { rows: true, timeoutMs: opts.timeoutMs })
-  const result: TableRepair = { table, found: 0, deleted: 0, updated: 0, inserted: 0, alreadyRight: 0, stillWritten: [], savedFile: null, after: null, ms: 0 }
+  const result: TableRepair = { table, found: 0, deleted: 0, updated: 0, inserted: 0, alreadyRight: 0, stillWritten: [], savedFile: null, savedKeys: [], after: null, ms: 0 }
   if (diff.differences === null) {
     throw new ReplkitError(`${table} on ${replica.name}: ${diff.tooManyRows} rows lie in differing blocks, too many to repair row by row: make sync ARGS="--replica ${replica.name} --table ${table} --yes" copies the table again`)
   }
   const differing: KeyDifference[] = diff.differences.filter(d => d.nodes[replica.name])
   result.found = differing.length
+  result.savedKeys = differing.filter(d => d.nodes[replica.name] !== 'missing').map(d => d.key)
   if (differing.length > opts.maxRows) {
     throw new ReplkitError(`${table} on ${replica.name}: ${differing.length} rows differ, more than --max-rows ${opts.maxRows}: make sync ARGS="--replica ${replica.name} --table ${table} --yes" copies the table again`)
   }

@@ -74,7 +74,8 @@ export async function repairOn(
     const written = r.deleted + r.updated + r.inserted
     steps.ok(`${replica.name}: ${table}: ${plural(written, 'row')} written (${r.inserted} inserted, ${r.updated} updated, ${r.deleted} deleted)` +
       `${r.alreadyRight ? `, ${r.alreadyRight} already made right by the apply worker` : ''} in ${Math.round(r.ms)} ms; ` +
-      `${r.deleted + r.updated ? `the ${plural(r.deleted + r.updated, 'row')} it deleted or overwrote saved in ${r.savedFile}` : 'nothing overwritten'}`, written > 0)
+      `${r.deleted + r.updated ? `the ${plural(r.deleted + r.updated, 'row')} it deleted or overwrote saved in ${r.savedFile} ` +
+        `(${r.savedKeys.slice(0, 5).join(', ')}${r.savedKeys.length > 5 ? `, … ${r.savedKeys.length - 5} more` : ''})` : 'nothing overwritten'}`, written > 0)
     if (r.stillWritten.length) steps.warn(`${replica.name}: ${table}: ${plural(r.stillWritten.length, 'row')} the PRIMARY changed during every attempt, left to the apply worker: ${r.stillWritten.slice(0, 5).join(', ')}${r.stillWritten.length > 5 ? ', …' : ''}`)
     if (r.after === 'equal') steps.verify(`${replica.name}: rows equal the PRIMARY's for ${table} (the repaired rows compared again at an LSN it reached)`)
     else if (r.after === 'unsettled') steps.warn(`${replica.name}: ${table} still being written in every round after the repair: run make check`)
