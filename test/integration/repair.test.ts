@@ -130,7 +130,9 @@ repair('under ~300 writes/s: --diff names exactly the missing, changed and extra
     const { code, json } = await checkJson('--diff', 'products')
     assert.is(code, 2)
     const products = json.consistency.find(c => c.table === 'products')!
-    assert.equal(products.cells.map(c => c.state), ['reference', 'differs', 'match'])
+    // replica2 holds every row; the one rewritten ~75 times a second may still be "being written" there, never different.
+    assert.equal(products.cells.slice(0, 2).map(c => c.state), ['reference', 'differs'])
+    assert.ok(['match', 'writing'].includes(products.cells[2].state), products.cells[2].state)
     assert.ok(products.rounds! >= 2, `rounds ${products.rounds}`)
     assert.not.ok(json.notes.some(n => /not compared/.test(n)), json.notes.join('\n'))
     const found = (state: string) => json.diff!.differences!.filter(d => d.nodes[replica1.name] === state).map(d => d.key).sort()

@@ -16,7 +16,7 @@ export interface CheckOptions {
   statementTimeoutMs: number
   canary?: { timeoutMs: number }
   diff?: string
-  /** What each statement and wait of a comparison at an LSN may take (a whole-table scan); default statementTimeoutMs. */
+  /** What each statement and wait of --diff's comparison at an LSN may take (a whole-table scan); default statementTimeoutMs. */
   compareTimeoutMs?: number
   /** false: no table checksums (the exporter compares on its own interval, not on every scrape). */
   checksums?: boolean
@@ -43,7 +43,7 @@ export async function runCheck(configured: Config, opts: CheckOptions = DEFAULT_
     const nodes = allNodes(config).map(spec => ({ ...opened.find(n => n.spec.name === spec.name)!, spec }))
     const facts = await gatherFacts(config, nodes, opts.checksums ?? true)
     if (opts.checksums ?? true) {
-      const settled = await settleComparisons(facts, nodes, opts.compareTimeoutMs ?? opts.statementTimeoutMs)
+      const settled = await settleComparisons(facts, nodes, opts.statementTimeoutMs)
       facts.compared = settled.compared
       facts.compareErrors = settled.errors
     }

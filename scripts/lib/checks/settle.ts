@@ -14,7 +14,9 @@ export function compareNodes(facts: ClusterFacts, nodes: NodeConnection[], repli
     primary: { name: p.spec.name, sql: p.sql!, spec: p.spec },
     replicas: rest.filter(n => n.sql && replicaNames.includes(n.spec.name)).map(n => {
       const lag = lags.find(l => l.replica === n.spec.name)
-      return { name: n.spec.name, sql: n.sql!, spec: n.spec, subscription: lag?.source === 'walsender' ? lag.subscription : null }
+      // A worker stopped by an apply error never reaches the LSN: that replica is compared as it stands.
+      const stopped = facts.replicas.find(r => r.name === n.spec.name)?.log?.applyFailure
+      return { name: n.spec.name, sql: n.sql!, spec: n.spec, subscription: lag?.source === 'walsender' && !stopped ? lag.subscription : null }
     }),
   }
 }
