@@ -14,6 +14,7 @@ import { type Sql, connect, connectChecked, withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { formatBytes, formatTable } from '../output.js'
 import { repairTable } from '../repair/repair.js'
+import { conninfoValue } from '../replication/conninfo.js'
 import { waitForReplayPast } from '../replication/waits.js'
 import { runSqlFile, sqlText } from '../sql-files.js'
 import { median } from './stats.js'
@@ -82,7 +83,7 @@ async function replicate(config: Config, primary: Sql): Promise<void> {
   const [pub] = await primary`select 1 from pg_publication where pubname = ${PUBLICATION}`
   if (!pub) await primary.unsafe(`create publication ${PUBLICATION} for table public.products`)
   const p = config.primary
-  const conninfo = `host=${p.host} port=${p.port} dbname=${BENCH_DB} user=${p.user} password='${p.password.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' sslmode=${p.sslmode === 'disable' ? 'disable' : 'prefer'}`
+  const conninfo = `host=${p.host} port=${p.port} dbname=${BENCH_DB} user=${p.user} password=${conninfoValue(p.password)} sslmode=${p.sslmode === 'disable' ? 'disable' : 'prefer'}`
   for (const replica of config.replicas) {
     await withNode(benchSpec(replica), async sql => {
       const [sub] = await sql`select 1 from pg_subscription where subname = ${benchSubscription(replica)}`

@@ -123,12 +123,13 @@ async function read(tx: Sql, ctx: Ctx, req: Request, blockOf: Map<string, number
   return values
 }
 
-async function inTransaction(sql: Sql, ctx: Ctx, isolation: string, fn: (tx: Sql) => Promise<Values>): Promise<Values> {
+/** fn in a transaction with the hashing settings pinned and the comparison's statement bound. */
+async function inTransaction<T>(sql: Sql, ctx: Ctx, isolation: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
   return sql.begin(isolation, async tx => {
     await tx.unsafe(ctx.texts.settings)
     await tx.unsafe(`set local statement_timeout = ${Math.ceil(ctx.timeoutMs)}`)
     return fn(tx as unknown as Sql)
-  }) as Promise<Values>
+  }) as Promise<T>
 }
 
 /** One round: the PRIMARY at a snapshot and its LSN, then every replica once past that LSN. */
@@ -221,7 +222,7 @@ async function nameColumns(ctx: Ctx, primary: CompareNode, replicas: CompareNode
   const different = differences.filter(d => Object.values(d.nodes).includes('different')).slice(0, DESCRIBE_LIMIT)
   if (!different.length) return
   const keys = `[${different.map(d => d.keyJson).join(',')}]`
-  const rowsOf = async (sql: Sql) => new Map((await inTransactionRows(sql, ctx, tx => tx.unsafe(ctx.texts.byKey, [keys]))).map(r => [r.key as string, r.texts as string]))
+  const rowsOf = async (sql: Sql) => new Map((await inTransaction(sql, ctx, 'read only', async tx => [...await tx.unsafe(ctx.texts.byKey, [keys])])).map(r => [r.key as string, r.texts as string]))
   const [p, ...r] = await Promise.all([primary, ...replicas].map(n => rowsOf(n.sql)))
   const columns = ctx.shape.columns.map(c => c.name)
   for (const d of different) {
@@ -231,13 +232,6 @@ async function nameColumns(ctx: Ctx, primary: CompareNode, replicas: CompareNode
       if (d.nodes[rep.name] === 'different' && pr && rr) d.columns[rep.name] = differingColumns(columns, pr, rr)
     })
   }
-}
-
-async function inTransactionRows(sql: Sql, ctx: Ctx, fn: (tx: Sql) => Promise<Iterable<Record<string, unknown>>>): Promise<Record<string, unknown>[]> {
-  return sql.begin(async tx => {
-    await tx.unsafe(ctx.texts.settings)
-    return [...await fn(tx as unknown as Sql)]
-  }) as Promise<Record<string, unknown>[]>
 }
 
 export async function compareTable(primary: CompareNode, replicas: CompareNode[], table: string, opts: CompareOptions): Promise<TableCompare> {

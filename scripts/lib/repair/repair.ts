@@ -94,11 +94,14 @@ class PrimaryMoved extends Error {
   constructor(readonly keys: string[]) { super('the PRIMARY changed rows of the batch') }
 }
 
+/** key → hash and whole row, from a query returning key, hash, row (080 or the lock). */
+const rowMap = (result: Iterable<Record<string, unknown>>) => new Map<string, Row>([...result].map(r => [r.key as string, { hash: r.hash as string, row: r.row as string }]))
+
 /** A replica's rows for the keys as they stand, hashed as the PRIMARY's are. */
 async function rowsOn(sql: Sql, t: Texts, keys: string[]): Promise<Map<string, Row>> {
   return sql.begin(async tx => {
     await tx.unsafe(t.settings)
-    return new Map<string, Row>((await tx.unsafe(t.byKey, [jsonArray(keys)])).map(r => [r.key as string, { hash: r.hash as string, row: r.row as string }]))
+    return rowMap(await tx.unsafe(t.byKey, [jsonArray(keys)]))
   }) as Promise<Map<string, Row>>
 }
 
@@ -107,8 +110,7 @@ async function primaryRows(sql: Sql, t: Texts, keys: string[]): Promise<{ lsn: s
   return sql.begin('isolation level repeatable read read only', async tx => {
     await tx.unsafe(t.settings)
     const [{ lsn }] = await tx.unsafe(t.snapshot)
-    const rows = new Map<string, Row>((await tx.unsafe(t.byKey, [jsonArray(keys)])).map(r => [r.key as string, { hash: r.hash as string, row: r.row as string }]))
-    return { lsn: lsn as string, rows }
+    return { lsn: lsn as string, rows: rowMap(await tx.unsafe(t.byKey, [jsonArray(keys)])) }
   }) as Promise<{ lsn: string; rows: Map<string, Row> }>
 }
 
@@ -120,7 +122,7 @@ async function repairBatch(primary: CompareNode, replica: Sql, subscription: str
   return replica.begin(async tx => {
     await tx.unsafe(t.settings)
     await tx.unsafe(t.asWorker)
-    const current = new Map<string, Row>((await tx.unsafe(t.lock.replaceAll('{{rows}}', literal(jsonArray(keys))))).map(r => [r.key as string, { hash: r.hash as string, row: r.row as string }]))
+    const current = rowMap(await tx.unsafe(t.lock.replaceAll('{{rows}}', literal(jsonArray(keys)))))
     const plan = planBatch(keys, before.rows, current)
     // Saved before anything is overwritten: one JSON line per row, with what the repair does to it.
     if (plan.overwritten.length) await save(plan.overwritten.map(o => `{"action":"${o.action}","key":${o.key},"row":${o.row}}\n`).join(''))

@@ -22,7 +22,7 @@ export function subscriptionTarget(config: Config): SubscriptionTarget {
 }
 
 /** libpq quoting for a conninfo value. */
-function conninfoValue(value: string): string {
+export function conninfoValue(value: string): string {
   return /^[A-Za-z0-9_.\/:-]+$/.test(value) ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
 }
 
