@@ -59,7 +59,7 @@ check: deps ## runbook steps 2 and 5.1: health and consistency; prints OK/WARNIN
 replicate: setup ## runbook step 3: logical replication PRIMARY → replicas (idempotent; ARGS="--dry-run")
 	@$(REPLKIT) replicate $(ARGS)
 
-sync: setup ## runbook step 4, safely: resync replicas from the PRIMARY under live writes (ARGS="--yes [--replica R] [--table T] [--dry-run]")
+sync: setup ## runbook step 4, safely: repair the differing rows, or copy the replica again when many differ, under live writes (ARGS="--yes [--replica R] [--table T] [--copy] [--dry-run]")
 	@$(REPLKIT) sync $(ARGS)
 
 verify: setup ## runbook step 5: the five success criteria as pgTAP suites run by pg_prove
