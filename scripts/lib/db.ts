@@ -36,6 +36,8 @@ export interface ConnectOptions {
   statementTimeoutMs?: number
   max?: number
   database?: string
+  /** A logical replication connection (replication=database): CREATE_REPLICATION_SLOT and SQL. */
+  replication?: boolean
 }
 
 export function connect(node: NodeSpec, opts: ConnectOptions = {}): Sql {
@@ -51,8 +53,11 @@ export function connect(node: NodeSpec, opts: ConnectOptions = {}): Sql {
     idle_timeout: opts.idleTimeoutSeconds ?? 5,
     onnotice: () => {},
     prepare: false,
+    // The array-type lookup is an extended-protocol query, which a walsender refuses.
+    fetch_types: !opts.replication,
     connection: {
       application_name: 'replkit',
+      ...(opts.replication ? { replication: 'database' } : {}),
       statement_timeout: opts.statementTimeoutMs ?? 30_000,
       // Same rendering of values on every node, so row hashes compare across nodes.
       TimeZone: 'UTC',

@@ -47,3 +47,44 @@ export async function psql(node: NodeSpec, opts: PsqlOptions): Promise<string> {
   }
   return result.stdout
 }
+
+export interface PsqlEnd {
+  node: NodeSpec
+  commands: string[]
+  /** Extra server settings for this session (PGOPTIONS -c), e.g. session_replication_role. */
+  settings?: Record<string, string>
+}
+
+/**
+ * One psql's stdout into another's stdin, through an OS pipe (libpq on both ends, no rows
+ * through Node): COPY … TO STDOUT on one node into COPY … FROM STDIN on another. Quiet (-q),
+ * so command tags never enter the stream. Resolves when both exit 0.
+ */
+export async function psqlPipe(from: PsqlEnd, to: PsqlEnd): Promise<void> {
+  const { spawn } = await import('node:child_process')
+  const start = (end: PsqlEnd, stdio: ('pipe' | 'ignore')[]) => {
+    const base = clientEnv(end.node)
+    const settings = Object.entries(end.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`).join(' ')
+    const env = { ...process.env, ...base, PGOPTIONS: `${base.PGOPTIONS ?? ''} ${settings}`.trim() }
+    const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...end.commands.flatMap(c => ['-c', c])]
+    const child = spawn('psql', args, { env, stdio: stdio as never })
+    let stderr = ''
+    child.stderr!.on('data', (d: Buffer) => { stderr += d })
+    const exited = new Promise<void>((resolve, reject) => {
+      child.on('error', reject)
+      child.on('close', code => {
+        if (code === 0) return resolve()
+        let message = stderr.trim().split('\n').filter(Boolean).join(' | ')
+        if (end.node.password) message = message.split(end.node.password).join('***')
+        reject(new ReplkitError(`${end.node.name}: psql failed: ${message || `exit ${code}`}`))
+      })
+    })
+    return { child, exited }
+  }
+  const source = start(from, ['ignore', 'pipe', 'pipe'])
+  const sink = start(to, ['pipe', 'ignore', 'pipe'])
+  source.child.stdout!.pipe(sink.child.stdin!)
+  // A failed end stops the other: a sink that dies must not leave the source blocked on a full pipe.
+  const stop = () => { source.child.kill(); sink.child.kill() }
+  await Promise.all([source.exited.catch(e => { stop(); throw e }), sink.exited.catch(e => { stop(); throw e })])
+}

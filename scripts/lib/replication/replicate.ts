@@ -12,6 +12,10 @@ export interface ReplicateOptions {
   dryRun: boolean
   timeoutMs: number
   truncateReplicas: boolean
+  /** How a new subscription's tables are copied (default snapshot: setup.ts). */
+  copyMethod?: step.SetupContext['copyMethod']
+  /** Parallel COPY pipes per replica for the snapshot copy (default 2). */
+  copyJobs?: number
 }
 
 export interface ReplicateResult {
@@ -28,7 +32,7 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     for (const p of facts.problems) steps.fail(p)
     throw new ReplkitError(`preflight failed: ${steps.failed} problem(s) above; nothing was changed`, 2)
   }
-  const c: step.SetupContext = { config, steps, password, ...opts }
+  const c: step.SetupContext = { config, steps, password, ...opts, copyMethod: opts.copyMethod ?? 'snapshot', copyJobs: opts.copyJobs ?? 2 }
   await step.schemaOnReplicas(c, facts)
   await step.walLevel(c, facts)
   return withNode(config.primary, async primary => {

@@ -4,7 +4,7 @@ import { isLocalClusterNode, localNode, restartNode } from '../cluster/local-clu
 import { describeDrift } from './schema-drift.js'
 import { ensureSchema } from '../cluster/schema.js'
 import type { Config, NodeSpec } from '../config.js'
-import { type Sql, connectChecked, withNode } from '../db.js'
+import { type Sql, connectChecked, majorOf, serverVersionNum, withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { runSqlFile } from '../sql-files.js'
 import { saveRows } from './saved-rows.js'
@@ -14,9 +14,10 @@ import { ensureLocalHba, hbaLines } from './hba.js'
 import { tablesHoldingRows } from './catalog.js'
 import { qualifiedTables, subscriptionName } from './names.js'
 import { type Preflight, roleState } from './preflight.js'
-import { describeOptions, existingSubscription, optionChanges, optionsBetween, subscriptionVars, withList } from './options.js'
+import { type ChosenOption, describeOptions, existingSubscription, optionChanges, optionsBetween, subscriptionVars, withList } from './options.js'
 import { scramMatches, scramVerifier } from './scram.js'
 import { waitForCatchup, waitForSync } from './waits.js'
+import { buildDeferredIndexes, copyFromSnapshot, copyStatements, createSlotStatement, tablesToCopy } from './snapshot-copy.js'
 
 export interface SetupContext {
   config: Config
@@ -25,6 +26,13 @@ export interface SetupContext {
   timeoutMs: number
   /** --truncate-replicas --yes: empty a replica's tables before its first subscription. */
   truncateReplicas: boolean
+  /**
+   * snapshot: replkit copies the tables from the slot's exported snapshot, then subscribes with
+   * copy_data = false (snapshot-copy.ts); subscription: CREATE SUBSCRIPTION copies (copy_data = true).
+   */
+  copyMethod: 'snapshot' | 'subscription'
+  /** Parallel COPY pipes per replica (snapshot copy). */
+  copyJobs: number
   password: string
 }
 
@@ -149,24 +157,34 @@ export interface Ready {
 }
 
 /**
- * Every subscription is created first, then their initial copies are awaited together (side by
- * side, not one replica after the other). Returns the subscriptions that are ready.
+ * Every subscription is created first (a snapshot copy runs for every new one, all replicas at
+ * once), then their initial copies are awaited together. Returns the subscriptions that are ready.
  */
 export async function subscriptions(c: SetupContext, primary: Sql): Promise<Ready[]> {
   const created: { replica: NodeSpec; sql: Sql }[] = []
+  const toCopy: { replica: NodeSpec; chosen: ChosenOption[] }[] = []
   try {
     for (const replica of c.config.replicas) {
       const sql = await connectChecked(replica)
-      let waitForIt = false
+      let next: Next = 'skip'
       try {
-        waitForIt = await subscription(c, replica, sql, primary)
+        next = await subscription(c, replica, sql, primary)
+        if (typeof next === 'object') toCopy.push({ replica, chosen: next.copy })
       } finally {
-        if (waitForIt) created.push({ replica, sql })
+        if (next !== 'skip') created.push({ replica, sql })
         else await sql.end()
       }
     }
-    if (c.dryRun) return []
     const started = Date.now()
+    const copied = await Promise.allSettled(toCopy.map(x => snapshotCopy(c, primary, x.replica, x.chosen)))
+    for (const [i, r] of copied.entries()) {
+      if (r.status === 'rejected') {
+        c.steps.fail(`${toCopy[i].replica.name}: the initial copy failed; its slot was dropped and the copied rows removed, so make replicate can run again: ${(r.reason as Error).message}`)
+        const at = created.findIndex(x => x.replica === toCopy[i].replica)
+        await created.splice(at, 1)[0].sql.end()
+      }
+    }
+    if (c.dryRun) return []
     const waited = await Promise.allSettled(created.map(async ({ replica, sql }) => {
       const name = subscriptionName(replica)
       await waitForSync(sql, name, c.timeoutMs, `${replica.name}'s initial copy (${name})`)
@@ -186,8 +204,38 @@ export async function subscriptions(c: SetupContext, primary: Sql): Promise<Read
   }
 }
 
-/** True when the subscription exists (or was just created) and is enabled: worth waiting for. */
-async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql, primary: Sql): Promise<boolean> {
+/** What to do after a replica's subscription step: wait for it, leave it, or copy its tables first. */
+type Next = 'wait' | 'skip' | { copy: ChosenOption[] }
+
+/**
+ * Binary COPY where both ends read each other's binary: the same major, or both 16+ as for the
+ * subscription's binary option (the schema step has already proven the column types equal).
+ */
+const binaryCopy = (publisherNum: number, subscriberNum: number) =>
+  majorOf(publisherNum) === majorOf(subscriberNum) || Math.min(majorOf(publisherNum), majorOf(subscriberNum)) >= 16
+
+/** The snapshot copy into one new replica, then its subscription on that slot (052). */
+async function snapshotCopy(c: SetupContext, primary: Sql, replica: NodeSpec, chosen: ChosenOption[]): Promise<void> {
+  const { config } = c
+  const name = subscriptionName(replica)
+  const binary = await withNode(replica, async sql => binaryCopy(await serverVersionNum(primary), await serverVersionNum(sql)))
+  const plan = { slot: name, binary, jobs: c.copyJobs }
+  if (c.dryRun) {
+    console.log(`-- ${config.primary.name}, replication connection: ${createSlotStatement(name)}`)
+    for (const t of await tablesToCopy(primary, config.tables)) {
+      const q = copyStatements(t, binary)
+      console.log(`-- ${config.primary.name} → ${replica.name} (REPEATABLE READ, SET TRANSACTION SNAPSHOT of that slot): ${q.out} | ${q.in}`)
+    }
+  } else {
+    const result = await copyFromSnapshot(config.primary, replica, config.tables, plan)
+    c.steps.ok(`${replica.name}: copied ${result.tables.length} tables from the snapshot of slot ${name} in ${Math.round(result.copyMs)} ms (${c.copyJobs} COPY pipes, ${binary ? 'binary' : 'text'}), then built ${result.indexes.length} deferred indexes in ${Math.round(result.indexMs)} ms`, true)
+  }
+  await runFile(c, replica, '052_subscription_from_slot.sql', { ...subscriptionVars(name, config.publication, chosen), slot: name }, { conninfo: subscriptionConninfo(config, c.password) })
+  c.steps.ok(`${replica.name}: ${name} ${c.dryRun ? 'would be created' : 'created'} on slot ${name} (copy_data = false: the rows came from its snapshot, ${withList(chosen)}, sslmode=${config.subscriptionSslmode})`, true)
+}
+
+/** wait: the subscription exists (or was just created) and is enabled; copy: new, to be copied from a snapshot. */
+async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql, primary: Sql): Promise<Next> {
   const { config, steps } = c
   const name = subscriptionName(replica)
   const conninfo = subscriptionConninfo(config, c.password)
@@ -196,21 +244,22 @@ async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql, primar
     const [slot] = await primary`select wal_status from pg_replication_slots where slot_name = ${existing.slotName}`
     if (!slot || slot.wal_status === 'lost') {
       steps.fail(`${replica.name}: ${name}'s slot ${existing.slotName} is ${slot ? 'lost (wal_status lost)' : 'gone from the PRIMARY'}: it can never resume; resync it with make sync ARGS="--replica ${replica.name} --yes"`)
-      return false
+      return 'skip'
     }
   }
   if (existing && !existing.enabled) {
     steps.warn(`${replica.name}: ${name} exists but is disabled — left alone; see make check, then ALTER SUBSCRIPTION ${name} ENABLE or resync with make sync`)
-    return false
+    return 'skip'
   }
   const chosen = await optionsBetween(primary, sql, config.tables)
   const changes = existing ? optionChanges(existing.options, chosen) : { set: [], leftAlone: [] }
   for (const o of changes.leftAlone) steps.note(`${replica.name}: ${name} keeps ${o.name} = ${existing!.options[o.name]} (${o.value} needs the subscription disabled, then ALTER SUBSCRIPTION ${name} SET (${o.name} = ${o.value}))`)
   if (existing && existing.conninfo === conninfo && changes.set.length === 0) {
     if (!(await refreshIfBehind(c, replica, sql, name))) steps.ok(`${replica.name}: ${name} exists and is enabled, its tables those of the publication`, false)
-    return true
+    return 'wait'
   }
-  if (!existing && !(await readyForInitialCopy(c, replica, sql))) return false
+  if (!existing && !(await readyForInitialCopy(c, replica, sql, primary))) return 'skip'
+  if (!existing && c.copyMethod === 'snapshot') return { copy: chosen }
   if (c.dryRun) {
     console.log(`-- ${replica.name}: ${name} connects with: ${printableConninfo(conninfo)}`)
     for (const line of describeOptions(existing ? changes.set : chosen)) console.log(`-- ${replica.name}: ${line}`)
@@ -219,12 +268,30 @@ async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql, primar
   const changed = !existing ? `${name} created (copy_data = true, ${withList(chosen)}, sslmode=${config.subscriptionSslmode})`
     : existing.conninfo !== conninfo ? `${name} pointed at the new connection` : `${name} set to ${withList(changes.set)}`
   steps.ok(`${replica.name}: ${changed}`, true)
-  return true
+  return 'wait'
 }
 
-/** A new subscription copies every table: rows already there would collide with the copy. */
-async function readyForInitialCopy(c: SetupContext, replica: NodeSpec, sql: Sql): Promise<boolean> {
+/**
+ * A new subscription copies every table: rows already there would collide with the copy. What an
+ * interrupted snapshot copy left is finished or removed first: its deferred indexes built, its
+ * slot (inactive, named for this replica, no subscription here) dropped.
+ */
+async function readyForInitialCopy(c: SetupContext, replica: NodeSpec, sql: Sql, primary: Sql): Promise<boolean> {
   const { config, steps } = c
+  if (!c.dryRun) {
+    const rebuilt = await buildDeferredIndexes(replica, c.copyJobs)
+    if (rebuilt.length) steps.ok(`${replica.name}: built ${rebuilt.map(i => i.index).join(', ')} again (an interrupted copy had deferred them)`, true)
+  }
+  const name = subscriptionName(replica)
+  const [left] = await primary`select active from pg_replication_slots where slot_name = ${name}`
+  if (left?.active) {
+    steps.fail(`${replica.name}: slot ${name} exists on ${config.primary.name} and is in use, but ${replica.name} has no subscription ${name}: another run or another subscriber holds it; find it in pg_stat_replication`)
+    return false
+  }
+  if (left) {
+    if (!c.dryRun) await primary`select pg_drop_replication_slot(${name})`
+    steps.ok(`${config.primary.name}: ${c.dryRun ? 'would drop' : 'dropped'} slot ${name}, left by an interrupted initial copy to ${replica.name} (no subscription uses it)`, true)
+  }
   const occupied = await tablesHoldingRows(sql, config.tables)
   if (occupied.length === 0) return true
   if (!c.truncateReplicas) {
