@@ -55,7 +55,7 @@ replication('--dry-run prints the statements per node and changes nothing', asyn
   assert.match(r.stdout, /-- primary: sql\/replication\/010_wal_level\.sql/)
   assert.match(r.stdout, /ALTER SYSTEM SET wal_level = 'logical'/)
   assert.match(r.stdout, /-- primary: sql\/replication\/040_publication\.sql/)
-  assert.match(r.stdout, /-- replica2: sql\/replication\/050_subscription\.sql .*conninfo=<secret>/)
+  assert.match(r.stdout, /-- replica2: sql\/replication\/052_subscription_from_slot\.sql .*conninfo=<secret>/)
   const [{ wal_level }] = await query(config.primary, 'show wal_level')
   assert.is(wal_level, 'replica')
   assert.equal(await query(config.primary, `select rolname from pg_roles where rolname = 'replicator'`), [])
@@ -69,7 +69,7 @@ replication('replicate sets wal_level with a restart, and every replica ends wit
   assert.match(r.stdout, /wal_level was replica; set to logical and restarted \(SHOW wal_level = logical\)/)
   // The options chosen for the PRIMARY's and replica1's majors (on 15 alone: streaming = on, binary = false).
   const options = withList(chooseOptions({ publisherNum: config.localMajors.primary * 10000, subscriberNum: config.localMajors.replica1 * 10000, sameColumnTypes: true }))
-  assert.ok(r.stdout.includes(`sub_replica1 created (copy_data = true, ${options}, sslmode=require)`), r.stdout)
+  assert.ok(r.stdout.includes(`sub_replica1 created on slot sub_replica1 (copy_data = false: the rows came from its snapshot, ${options}, sslmode=require)`), r.stdout)
   const { code, report } = await verify(['publication', 'subscription', 'seed', 'rows'])
   assert.is(code, 0, JSON.stringify(report.suites.filter(s => !s.ok)))
   assert.is(report.suites.length, 1 + 2 + 1 + 2)

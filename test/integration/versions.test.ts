@@ -142,8 +142,8 @@ versions('18 → 16 and 15 (a newer PRIMARY to older replicas): replicate, check
   const m = await mix('18,16,15', 55451)
   try {
     const out = await replicated(m)
-    assert.match(out, /replica1: sub_replica1 created \(copy_data = true, streaming = parallel, binary = true, origin = none,/)
-    assert.match(out, /replica2: sub_replica2 created \(copy_data = true, streaming = on, binary = false,/)
+    assert.match(out, /replica1: sub_replica1 created on slot sub_replica1 \(copy_data = false: the rows came from its snapshot, streaming = parallel, binary = true, origin = none,/)
+    assert.match(out, /replica2: sub_replica2 created on slot sub_replica2 \(copy_data = false: the rows came from its snapshot, streaming = on, binary = false,/)
     const again = await run(m, 'replicate')
     assert.not.match(again.stdout, /created|set to/, 'a second run converges: nothing to change')
     const healthy = await check(m)

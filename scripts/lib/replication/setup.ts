@@ -221,6 +221,8 @@ async function snapshotCopy(c: SetupContext, primary: Sql, replica: NodeSpec, ch
   const binary = await withNode(replica, async sql => binaryCopy(await serverVersionNum(primary), await serverVersionNum(sql)))
   const plan = { slot: name, binary, jobs: c.copyJobs }
   if (c.dryRun) {
+    console.log(`-- ${replica.name}: ${name} connects with: ${printableConninfo(subscriptionConninfo(config, c.password))}`)
+    for (const line of describeOptions(chosen)) console.log(`-- ${replica.name}: ${line}`)
     console.log(`-- ${config.primary.name}, replication connection: ${createSlotStatement(name)}`)
     for (const t of await tablesToCopy(primary, config.tables)) {
       const q = copyStatements(t, binary)
