@@ -7,7 +7,7 @@ REPLKIT := node bin/replkit.js
 ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup deps up down status clean schema seed demo test typecheck bench-seed bench replicate rollback verify check bench-check \
+.PHONY: help setup deps up down status clean schema seed demo test typecheck bench-seed bench-copy bench replicate rollback verify check bench-check \
         sync repair fix-conflict sequences sync-sequences chaos metrics switchover
 
 help: deps ## list the targets, and the nodes they act on
@@ -98,6 +98,9 @@ bench: up ## the performance report: every benchmark vs its same-run baseline, p
 
 bench-seed: up ## make bench's seed section alone: seed vs raw COPY vs row-at-a-time (ARGS="--rows N")
 	@$(REPLKIT) bench --only seed $(ARGS)
+
+bench-copy: up ## make bench's initial-copy section alone: make replicate vs pg_dump + pg_restore and pgcopydb (ARGS="--rows N")
+	@$(REPLKIT) bench --only copy $(ARGS)
 
 bench-check: up ## make bench's compare-and-repair section alone, 10M products (database replkit_bench; ARGS="--rows N --keep")
 	@$(REPLKIT) bench --only consistency $(ARGS)

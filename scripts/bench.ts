@@ -1,5 +1,5 @@
-// make bench: replkit's performance report, and the only benchmark entry point (make bench-seed
-// and make bench-check run one section). Every figure is a ratio against a baseline measured in
+// make bench: replkit's performance report, and the only benchmark entry point (make bench-seed,
+// make bench-copy and make bench-check run one section). Every figure is a ratio against a baseline measured in
 // the same run on the same machine (shared 2-core boxes drift too much for absolute numbers to
 // mean anything across runs). Writes latest.json, latency-cdf.svg and throughput.svg.
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path'
 import { canaryLatency } from './lib/bench/canary-latency.js'
 import { checkWallTime } from './lib/bench/check-wall.js'
 import { consistencyBench, formatConsistencyBench } from './lib/bench/consistency.js'
-import { initialCopyBench, restoreDemoState } from './lib/bench/initial-copy.js'
+import { formatInitialCopyBench, initialCopyBench, restoreDemoState } from './lib/bench/initial-copy.js'
 import { largeTransactionBench } from './lib/bench/large-transaction.js'
 import { machineFacts } from './lib/bench/machine.js'
 import { metricsCost } from './lib/bench/metrics-cost.js'
@@ -35,12 +35,13 @@ const LOAD_RATE = 1000
 const TARGET = { idleP99Ms: 10, loadP99Ms: 20, checkWallMs: 300, makeCheckMs: 500, largeAppliedS: 30, scrapeMs: 100, writePauseMs: 1000, switchoverS: 10 }
 const SWITCHOVER_RATE = 500
 
-const SECTIONS = ['seed', 'consistency'] as const
-const argv = await cli('bench', `$0 [--quick] [--json] [--out DIR] [--only seed|consistency [--rows N] ...]
+const SECTIONS = ['seed', 'copy', 'consistency'] as const
+const argv = await cli('bench', `$0 [--quick] [--json] [--out DIR] [--only seed|copy|consistency [--rows N] ...]
 
 replkit's performance report, each figure against a baseline measured in the same run:
   seed of N generated products      vs raw COPY and a row-at-a-time loop (--only seed: make bench-seed)
-  initial copy by make replicate    vs pg_dump | pg_restore into both replicas in parallel
+  initial copy by make replicate    N products + N orders with items and payments to every replica, vs
+                                    pg_dump -Fd -j2 + pg_restore -j2 and pgcopydb clone into one database (--only copy: make bench-copy)
   canary latency per replica        idle, and under ${LOAD_RATE} order inserts/s from pgbench
   one large transaction             1,000,000 rows in one INSERT: commit to applied on every replica
   compare and repair on 3 nodes     10,000,000 products: vs one hash scan per node; locate 100 rows, repair 1,000,
@@ -60,7 +61,7 @@ replicated). It refuses any other cluster.`)
   .option('json', { type: 'boolean', default: false, describe: 'print latest.json on stdout instead of the summary' })
   .option('out', { type: 'string', describe: 'directory for the results (default bench/results, or bench/results/quick with --quick)' })
   .option('only', { choices: SECTIONS, describe: 'run one section alone and print its table (the full report is not written)' })
-  .option('rows', { coerce: whole('rows'), describe: 'with --only: products to generate (seed) or per node (consistency); default 1,000,000 (consistency: 10,000,000)' })
+  .option('rows', { coerce: whole('rows'), describe: 'with --only: products to generate (seed; copy: as many orders too) or per node (consistency); default 1,000,000 (consistency: 10,000,000)' })
   .option('sample', { default: 50_000, coerce: whole('sample'), describe: 'with --only seed: rows for the row-at-a-time baseline' })
   .option('runs', { default: 3, coerce: whole('runs'), describe: 'with --only consistency: timed runs per measurement (the median is reported)' })
   .option('keep', { type: 'boolean', default: false, describe: 'with --only consistency: keep the replkit_bench database for the next run' })
@@ -83,12 +84,12 @@ async function settle(config: Config, primary: Sql, replicas: Sql[]): Promise<vo
 
 /** One section alone (make bench-seed, make bench-check): its table, or its JSON. */
 async function onlySection(config: Config, section: typeof SECTIONS[number]): Promise<number> {
-  const rows = argv.rows ?? (section === 'seed' ? PROFILES.default.seedRows : PROFILES.default.checkRows)
-  const result = section === 'seed'
-    ? await seedBench(config, { rows, sample: argv.sample, outDir, say, showProgress: !argv.json })
-    : await consistencyBench(config, { rows, runs: argv.runs, keep: argv.keep, say })
-  if (argv.json) console.log(JSON.stringify(result, null, 2))
-  else console.log(section === 'seed' ? formatSeedBench(result as Awaited<ReturnType<typeof seedBench>>) : formatConsistencyBench(result as Awaited<ReturnType<typeof consistencyBench>>))
+  const [result, table] = section === 'seed'
+    ? await seedBench(config, { rows: argv.rows ?? PROFILES.default.seedRows, sample: argv.sample, outDir, say, showProgress: !argv.json }).then(r => [r, formatSeedBench(r)] as const)
+    : section === 'copy'
+      ? await initialCopyBench(config, argv.rows ?? PROFILES.default.copyRows, outDir, say).then(r => [r, formatInitialCopyBench(r)] as const).finally(() => restoreDemoState(config))
+      : await consistencyBench(config, { rows: argv.rows ?? PROFILES.default.checkRows, runs: argv.runs, keep: argv.keep, say }).then(r => [r, formatConsistencyBench(r)] as const)
+  console.log(argv.json ? JSON.stringify(result, null, 2) : table)
   return result.targets.every(t => t.met) ? EXIT.ok : EXIT.warning
 }
 
@@ -136,7 +137,7 @@ main(async () => {
     const largeTransaction = await largeTransactionBench(config, profile.largeRows)
 
     await settle(config, primary, replicas)
-    say(`initial copy: ${profile.copyRows.toLocaleString('en-US')} products to ${config.replicas.length} replicas ...`)
+    say(`initial copy: ${profile.copyRows.toLocaleString('en-US')} products and orders to ${config.replicas.length} replicas, and the baselines ...`)
     const initialCopy = await initialCopyBench(config, profile.copyRows, outDir, say).finally(async () => {
       say('restoring the normal state (30 products, replicated) ...')
       await restoreDemoState(config)
@@ -158,6 +159,7 @@ main(async () => {
       within('metrics', `a scrape reads the nodes in < ${TARGET.scrapeMs} ms (median)`, metrics.scrapeMedianMs, TARGET.scrapeMs, 'ms'),
       ...switchovers.writePauseMs.map((ms, i) => within('switchover', `write pause ${i ? 'back' : 'there'} < ${TARGET.writePauseMs} ms under ${SWITCHOVER_RATE} writes/s`, ms, TARGET.writePauseMs, 'ms')),
       ...switchovers.totalMs.map((ms, i) => within('switchover', `command ${i ? 'back' : 'there'} done < ${TARGET.switchoverS} s`, ms / 1000, TARGET.switchoverS, 's')),
+      ...initialCopy.targets,
       within('large transaction', `${profile.largeRows.toLocaleString('en-US')} rows in one transaction applied on every replica < ${TARGET.largeAppliedS} s after commit`, largeTransaction.appliedSeconds, TARGET.largeAppliedS, 's'),
     ]
     const partial = { at: new Date().toISOString(), profile: profileName, machine, seed, initialCopy, canary, consistency, largeTransaction, check, metrics, switchovers } as const

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make setup: install what replkit needs from the project's own files; cheap and silent when all
 # is present (what it says goes to stderr, so `make check ARGS=--json` stays pure JSON).
-# PostgreSQL 15 server, pgTAP and pg_prove come from Debian; npm packages from the lockfile,
+# PostgreSQL 15 server, pgTAP, pg_prove, Prometheus and pgcopydb come from Debian; npm packages from the lockfile,
 # among them the server builds of PostgreSQL 16, 17 and 18 (PG_VERSIONS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,8 @@ command -v pg_prove >/dev/null || missing+=(libtap-parser-sourcehandler-pgtap-pe
 command -v openssl >/dev/null || missing+=(openssl)
 # Prometheus and promtool: the alert rules' unit tests and the exporter's integration test.
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
+# pgcopydb: make bench's initial-copy baseline (the tool operators use to clone a database).
+command -v pgcopydb >/dev/null || missing+=(pgcopydb)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

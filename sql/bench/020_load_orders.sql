@@ -2,6 +2,9 @@
 -- :items_per_order items each over the :products products of 010_load_products.sql (their ids are
 -- md5('product' || n): no join), plus one payment per order, so the copy moves the shop's big tables
 -- (an order's items are distinct products: UNIQUE (order_id, product_id)).
+-- The rows are consistent by construction: no foreign-key trigger needs to check each one (the
+-- load is 2-3x faster; superuser only, as make bench runs).
+SET session_replication_role = replica;
 TRUNCATE public.orders, public.order_items, public.payments;
 
 INSERT INTO public.orders (id, customer_email, status, currency, total, created_at, updated_at)
@@ -32,4 +35,5 @@ SELECT md5('payment' || g)::uuid, md5('order' || g)::uuid, (g % 10000) / 10.0 + 
        timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second'
   FROM generate_series(1, :orders) AS g;
 
+RESET session_replication_role;
 VACUUM (ANALYZE) public.orders, public.order_items, public.payments;

@@ -1,36 +1,48 @@
-// Initial copy to every replica: `make replicate` (CREATE SUBSCRIPTION with copy_data, then wait
-// for every table ready and caught up) against the classic way to fill a replica, pg_dump of the
-// published tables' data piped into pg_restore on each replica, all replicas in parallel.
+// Initial copy: `make replicate` filling every replica (the slot's exported snapshot copied by
+// parallel COPY pipes, deferred indexes, the subscription started on that slot, caught up) against
+// the tools operators fill a database with today, each into one new, empty database:
+// `pg_dump -Fd -j2` + `pg_restore -j2`, and `pgcopydb clone` (builds indexes after the copy).
 // Destructive on the local cluster only; the caller leaves it in the normal replicated state.
-import { rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { $ } from 'zx'
 import { clientEnv } from '../libpq.js'
 import { type Config, type NodeSpec, repoRoot } from '../config.js'
 import { majorOf, serverVersionNum, withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
+import { colour, formatBytes, formatTable } from '../output.js'
 import { qualifiedTables } from '../replication/names.js'
-import { loadCategories, seed } from '../seed/seed.js'
-import { writeProductsJson } from './generate-products.js'
+import { seed } from '../seed/seed.js'
+import { runSqlFile } from '../sql-files.js'
 import { replicate } from '../replication/replicate.js'
 import { teardown } from '../replication/teardown.js'
 import { Steps } from '../steps.js'
+import { type Target, atLeast, showMeasured, showNeeded, within } from './targets.js'
 
 const categoriesFile = join(repoRoot, 'data/categories.json')
+/** Items per generated order: distinct products, as UNIQUE (order_id, product_id) wants. */
+const ITEMS_PER_ORDER = 2
+const JOBS = 2
+/** Issue 16's goals: against pg_dump + pg_restore, and against pgcopydb filling one database. */
+export const COPY_TARGETS = { vsDump: 1.5, vsPgcopydb: 2 }
 
 export interface InitialCopy {
+  /** Products; as many orders, ITEMS_PER_ORDER items and one payment each. */
   rows: number
+  /** Rows in the published tables, what every copy moves. */
+  totalRows: number
+  /** The published tables' size on the PRIMARY (heap and indexes). */
+  bytes: number
   replicas: number
-  /** make replicate, as a separate process: preflight to caught up (what an operator waits for). */
+  /** make replicate in process: preflight to every replica copied, subscribed and caught up. */
   replicateSeconds: number
-  /** The part of it spent waiting for the copies and the catch-up, as replicate reports it. */
-  replicateCopySeconds: number
-  /** pg_dump | pg_restore into every replica at once; null when pg_dump cannot dump this PRIMARY. */
+  /** pg_dump -Fd -j2 -Z0 to a directory, then pg_restore -j2 into one new database. */
   dumpRestoreSeconds: number | null
-  /** dumpRestoreSeconds ÷ replicateSeconds: above 1, make replicate is the faster. */
-  speedup: number | null
-  /** Why the baseline was not run (Debian's pg_dump 15 refuses a newer server; the npm builds ship none). */
+  /** pgcopydb clone --table-jobs 2 --index-jobs 2 into one new database; null when not run. */
+  pgcopydbSeconds: number | null
+  /** Why a baseline was not run (Debian's pg_dump 15, which pgcopydb runs too, refuses a newer server). */
   baselineSkipped: string | null
+  targets: Target[]
   method: string
 }
 
@@ -47,94 +59,119 @@ async function emptyTables(node: NodeSpec, config: Config): Promise<void> {
   })
 }
 
-async function productCount(node: NodeSpec): Promise<number> {
-  const [{ n }] = await withNode(node, sql => sql`select count(*)::int as n from public.products`, { statementTimeoutMs: 0 })
-  return n
+/** Rows per published table, in the node's database (or another one on the same server). */
+async function tableCounts(node: NodeSpec, config: Config, database?: string): Promise<Record<string, number>> {
+  const spec = database ? { ...node, database } : node
+  return withNode(spec, async sql => {
+    const counts: Record<string, number> = {}
+    for (const t of config.tables) counts[t] = Number((await sql.unsafe(`select count(*) as n from public.${t}`))[0].n)
+    return counts
+  }, { statementTimeoutMs: 0 })
 }
 
-async function expectRows(config: Config, rows: number, after: string): Promise<void> {
-  for (const replica of config.replicas) {
-    const n = await productCount(replica)
-    if (n !== rows) throw new ReplkitError(`bench: after ${after}, ${replica.name} holds ${n} products, expected ${rows}`)
-  }
-}
-
-/**
- * The published tables' data from the PRIMARY into one replica. -Z0: nothing gains from
- * compressing a pipe on one machine. session_replication_role = replica skips FK triggers,
- * as the subscription's table-sync worker does (pg_restore --disable-triggers would re-enable
- * the ALWAYS canary trigger as an ordinary one).
- */
-async function dumpRestore(config: Config, replica: NodeSpec): Promise<void> {
-  const src = config.primary
-  const tables = config.tables.flatMap(t => ['-t', `public.${t}`])
-  const restoreEnv = { ...clientEnv(replica), PGOPTIONS: '-c session_replication_role=replica' }
-  await $({ env: clientEnv(src), quiet: true })`pg_dump -Fc -Z0 --data-only ${tables}`
-    .pipe($({ env: restoreEnv, quiet: true })`pg_restore --data-only --exit-on-error -d ${replica.database}`)
+/** Every copy must land exactly the PRIMARY's rows: a fast copy of the wrong rows is no result. */
+function expectCounts(expected: Record<string, number>, got: Record<string, number>, where: string): void {
+  const wrong = Object.keys(expected).filter(t => got[t] !== expected[t])
+  if (wrong.length) throw new ReplkitError(`bench: ${where} holds ${wrong.map(t => `${got[t]} ${t} (the PRIMARY ${expected[t]})`).join(', ')}`)
 }
 
 /** pg_dump refuses a server of a newer major than its own: the reason, or null when it can dump the PRIMARY. */
 async function dumpCannotRead(config: Config): Promise<string | null> {
   const client = Number(/(\d+)/.exec((await $({ quiet: true })`pg_dump --version`).stdout.replace(/^\D*/, ''))?.[1])
   const server = majorOf(await withNode(config.primary, serverVersionNum))
-  return server > client ? `pg_dump ${client} cannot dump a PostgreSQL ${server} PRIMARY (Debian has no newer client; the npm server builds ship none)` : null
+  return server > client ? `pg_dump ${client} (which pgcopydb runs too) cannot dump a PostgreSQL ${server} PRIMARY (Debian has no newer client; the npm server builds ship none)` : null
 }
 
-/** Leaves the PRIMARY holding `rows` generated products and no replication (both baselines start there). */
-async function loadPrimary(config: Config, rows: number, workDir: string): Promise<void> {
-  const file = join(workDir, `initial-copy-${rows}.json.tmp`)
-  try {
-    await writeProductsJson(file, rows, (await loadCategories(categoriesFile)).map(c => c.slug))
-    await emptyTables(config.primary, config)
-    await withNode(config.primary, async sql => {
-      const result = await seed(sql, { file, categoriesFile, dryRun: false })
-      if (result.created !== rows) throw new ReplkitError(`bench: the seed created ${result.created} products, expected ${rows}`)
-      await sql.unsafe('vacuum analyze')
-      await sql.unsafe('checkpoint')
-    }, { statementTimeoutMs: 0 })
-  } finally {
-    await rm(file, { force: true })
-  }
+/** A new, empty database on the node for a baseline to fill (dropped first if a run left it). */
+async function freshDatabase(node: NodeSpec, name: string): Promise<void> {
+  await withNode({ ...node, database: 'postgres' }, async sql => {
+    await sql.unsafe(`drop database if exists ${name} with (force)`)
+    await sql.unsafe(`create database ${name}`)
+  })
+}
+
+async function dropDatabase(node: NodeSpec, name: string): Promise<void> {
+  await withNode({ ...node, database: 'postgres' }, sql => sql.unsafe(`drop database if exists ${name} with (force)`))
+}
+
+/** The PRIMARY's database as operators dump it: schema and data, directory format, 2 jobs each way. */
+async function dumpRestore(config: Config, target: NodeSpec, database: string, workDir: string): Promise<void> {
+  const dir = join(workDir, 'dump')
+  await $({ env: clientEnv(config.primary), quiet: true })`pg_dump -Fd -j${JOBS} -Z0 -f ${dir}`
+  await $({ env: clientEnv(target, { database }), quiet: true })`pg_restore -j${JOBS} --no-owner --no-acl --exit-on-error -d ${database} ${dir}`
+}
+
+/** pgcopydb clone of the PRIMARY's database; passwords in PGPASSWORD (both nodes of the local cluster share it). */
+async function pgcopydbClone(config: Config, target: NodeSpec, database: string, workDir: string): Promise<void> {
+  const conninfo = (node: NodeSpec, db: string) => `host=${node.host} port=${node.port} dbname=${db} user=${node.user} sslmode=${node.sslmode}`
+  await $({ env: clientEnv(config.primary), quiet: true })`pgcopydb clone --source ${conninfo(config.primary, config.primary.database)} --target ${conninfo(target, database)} --table-jobs ${JOBS} --index-jobs ${JOBS} --no-owner --no-acl --dir ${join(workDir, 'pgcopydb')}`
+}
+
+/** The PRIMARY holds `rows` products, as many orders with their items and payments, and no replication. */
+async function loadPrimary(config: Config, rows: number): Promise<void> {
+  const node = config.primary
+  await runSqlFile(node, 'sql/bench/010_load_products.sql', { vars: { rows: String(rows) }, dryRun: false })
+  await runSqlFile(node, 'sql/bench/020_load_orders.sql', { vars: { orders: String(rows), items_per_order: String(ITEMS_PER_ORDER), products: String(rows) }, dryRun: false })
+  await withNode(config.primary, sql => sql.unsafe('checkpoint'))
+}
+
+async function publishedBytes(config: Config): Promise<number> {
+  const [{ bytes }] = await withNode(config.primary, sql => sql.unsafe(
+    `select sum(pg_total_relation_size(('public.' || t)::regclass))::bigint as bytes from unnest($1::text[]) as t`, [config.tables]))
+  return Number(bytes)
 }
 
 export async function initialCopyBench(config: Config, rows: number, workDir: string, say: (text: string) => void): Promise<InitialCopy> {
-  say(`  removing replication and loading ${rows.toLocaleString('en-US')} generated products into the PRIMARY ...`)
+  say(`  removing replication; loading ${rows.toLocaleString('en-US')} products, orders (${ITEMS_PER_ORDER} items each) and payments into the PRIMARY ...`)
   await teardown(config, NO_TEARDOWN_EXTRAS, new Steps(true))
-  await loadPrimary(config, rows, workDir)
+  await loadPrimary(config, rows)
+  const expected = await tableCounts(config.primary, config)
+  const totalRows = Object.values(expected).reduce((a, b) => a + b, 0)
+  const bytes = await publishedBytes(config)
 
-  say('  make replicate (timed) ...')
+  say(`  make replicate to ${config.replicas.length} replicas (timed) ...`)
   await Promise.all(config.replicas.map(r => emptyTables(r, config)))
-  const started = performance.now()
-  const run = await replicateQuietly(config, 600_000)
-  const replicateSeconds = (performance.now() - started) / 1000
-  // replicate waits for every replica's copy at once (each "ready after" counts from the same
-  // start), then for the catch-up: the slowest copy plus the catch-up is the time spent waiting.
-  const ready = run.ready.map(r => r.readyMs)
-  const catchUp = run.catchupMs ?? 0
-  await expectRows(config, rows, 'make replicate')
+  const replicateSeconds = await timed(() => replicateQuietly(config, 1_800_000))
+  for (const r of config.replicas) expectCounts(expected, await tableCounts(r, config), `after make replicate, ${r.name}`)
 
   const baselineSkipped = await dumpCannotRead(config)
   let dumpRestoreSeconds: number | null = null
-  if (baselineSkipped) say(`  pg_dump | pg_restore baseline not run: ${baselineSkipped}`)
+  let pgcopydbSeconds: number | null = null
+  if (baselineSkipped) say(`  baselines not run: ${baselineSkipped}`)
   else {
-    say('  pg_dump | pg_restore into every replica in parallel (timed) ...')
+    // Replication off, so the baselines do not share the cores with apply workers.
     await teardown(config, NO_TEARDOWN_EXTRAS, new Steps(true))
-    await Promise.all(config.replicas.map(r => emptyTables(r, config)))
-    dumpRestoreSeconds = await timed(() => Promise.all(config.replicas.map(r => dumpRestore(config, r))))
-    await expectRows(config, rows, 'pg_restore')
+    const target = config.replicas[0]
+    const scratch = await mkdtemp(join(workDir, 'initial-copy-'))
+    const baseline = async (name: string, database: string, run: typeof dumpRestore) => {
+      say(`  ${name} into one new database on ${target.name} (timed) ...`)
+      await freshDatabase(target, database)
+      await withNode(target, sql => sql.unsafe('checkpoint'))
+      const seconds = await timed(() => run(config, target, database, scratch))
+      expectCounts(expected, await tableCounts(target, config, database), `after ${name}, ${target.name}'s ${database}`)
+      await dropDatabase(target, database)
+      return seconds
+    }
+    try {
+      dumpRestoreSeconds = await baseline(`pg_dump -Fd -j${JOBS} + pg_restore -j${JOBS}`, 'replkit_bench_pgdump', dumpRestore)
+      pgcopydbSeconds = await baseline('pgcopydb clone', 'replkit_bench_pgcopydb', pgcopydbClone)
+    } finally {
+      await rm(scratch, { recursive: true, force: true })
+    }
   }
 
+  const replicas = config.replicas.length
+  const targets = dumpRestoreSeconds === null || pgcopydbSeconds === null ? [] : [
+    atLeast('initial copy', `make replicate to ${replicas} replicas ≥ ${COPY_TARGETS.vsDump}× as fast as pg_dump -Fd -j${JOBS} + pg_restore -j${JOBS} into one database`, dumpRestoreSeconds / replicateSeconds, COPY_TARGETS.vsDump, '×'),
+    within('initial copy', `make replicate to ${replicas} replicas takes < ${COPY_TARGETS.vsPgcopydb}× pgcopydb clone's time into one database`, replicateSeconds / pgcopydbSeconds, COPY_TARGETS.vsPgcopydb, '×'),
+  ]
   return {
-    rows,
-    replicas: config.replicas.length,
-    replicateSeconds,
-    replicateCopySeconds: (Math.max(0, ...ready) + catchUp) / 1000,
-    dumpRestoreSeconds,
-    speedup: dumpRestoreSeconds === null ? null : dumpRestoreSeconds / replicateSeconds,
-    baselineSkipped,
-    method: 'The PRIMARY holds the generated products (seeded, VACUUM ANALYZE, CHECKPOINT) and no replication; replicas are truncated and checkpointed before each timed phase. ' +
-      'make replicate is timed in process (replkit\'s replicate(), without the command\'s start-up) from preflight to every table ready and caught up; it creates every subscription, then waits for the copies together. ' +
-      'The baseline is pg_dump -Fc -Z0 --data-only of the published tables piped into pg_restore --data-only (session_replication_role = replica, as a table-sync worker) on every replica at once, with replication rolled back so nothing is applied twice.',
+    rows, totalRows, bytes, replicas,
+    replicateSeconds, dumpRestoreSeconds, pgcopydbSeconds, baselineSkipped, targets,
+    method: `The PRIMARY holds ${rows} generated products, as many orders with ${ITEMS_PER_ORDER} items and a payment each (sql/bench/010, 020; VACUUM ANALYZE, CHECKPOINT) and no replication. ` +
+      `make replicate is timed in process (replkit's replicate(), without the command's start-up) from preflight to every replica copied, subscribed and caught up, into truncated replicas. ` +
+      `Then, with replication removed, each baseline fills one new, empty database on ${config.replicas[0].name}: pg_dump -Fd -j${JOBS} -Z0 of the PRIMARY's database to a directory, then pg_restore -j${JOBS} --no-owner --no-acl; and pgcopydb clone --table-jobs ${JOBS} --index-jobs ${JOBS} --no-owner --no-acl. ` +
+      'Every copy is checked to hold exactly the PRIMARY\'s row count in every published table.',
   }
 }
 
@@ -153,4 +190,27 @@ async function replicateQuietly(config: Config, timeoutMs: number) {
   const run = await replicate(config, { dryRun: false, timeoutMs, truncateReplicas: true }, new Steps(true))
   if (run.steps.failed) throw new ReplkitError(`bench: make replicate failed:\n${run.steps.lines.join('\n')}`)
   return run
+}
+
+/** The section's table: each method's seconds and rows landed per second. */
+export function formatInitialCopy(ic: InitialCopy): string {
+  const landed = (rows: number, seconds: number) => Math.round(rows / seconds)
+  return formatTable(['method', 'into', 'seconds', 'rows landed/s'], [
+    ['make replicate (preflight to every replica copied, subscribed, caught up)', `${ic.replicas} replicas`, Number(ic.replicateSeconds.toFixed(2)), landed(ic.totalRows * ic.replicas, ic.replicateSeconds)],
+    ...(ic.dumpRestoreSeconds === null || ic.pgcopydbSeconds === null ? [[`baselines not run: ${ic.baselineSkipped}`, null, null, null]] : [
+      [`pg_dump -Fd -j${JOBS} -Z0 + pg_restore -j${JOBS} (baseline)`, '1 database', Number(ic.dumpRestoreSeconds.toFixed(2)), landed(ic.totalRows, ic.dumpRestoreSeconds)],
+      [`pgcopydb clone --table-jobs ${JOBS} --index-jobs ${JOBS} (baseline)`, '1 database', Number(ic.pgcopydbSeconds.toFixed(2)), landed(ic.totalRows, ic.pgcopydbSeconds)],
+    ]),
+  ])
+}
+
+export const initialCopyTitle = (ic: InitialCopy) =>
+  `Initial copy: ${ic.rows.toLocaleString('en-US')} products, as many orders with their items and payments (${ic.totalRows.toLocaleString('en-US')} rows, ${formatBytes(ic.bytes)})`
+
+/** make bench --only copy (make bench-copy): the title, the table and the targets. */
+export function formatInitialCopyBench(ic: InitialCopy): string {
+  return [initialCopyTitle(ic), formatInitialCopy(ic), '',
+    formatTable(['target', 'measured', 'needed', 'result'], ic.targets.map(t => [t.target, showMeasured(t), showNeeded(t), t.met ? colour.green('met') : colour.red('NOT met')])),
+    ...(ic.baselineSkipped ? [`baselines not run: ${ic.baselineSkipped}`] : []),
+    '', colour.dim(ic.method)].join('\n')
 }
