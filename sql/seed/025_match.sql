@@ -1,4 +1,4 @@
--- Compare the whole file with the PRIMARY in one pass, before anything is written, and keep only
+-- Compare the batch with the PRIMARY in one pass, before it writes anything, and keep only
 -- what differs: new products, changed products, inventory rows that are missing or off. An
 -- unchanged product never reaches the statements after this one, so a re-seed writes nothing
 -- (no row version, no WAL, nothing for the replicas to apply) and costs one read of the tables.
@@ -6,7 +6,7 @@
 -- empty products table the planner picks a nested loop that rescans every row inserted so far —
 -- quadratic; make bench-seed found it). New products get their id here, so their inventory rows
 -- need no lookup either.
-CREATE TEMPORARY TABLE replkit_seed_delta ON COMMIT DROP AS
+INSERT INTO replkit_seed_delta
 SELECT s.sku, s.title, s.description, s.price, s.stock, s.attributes,
        c.id AS category_id,
        coalesce(p.id, gen_random_uuid()) AS product_id,

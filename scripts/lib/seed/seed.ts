@@ -1,6 +1,6 @@
-// Step 1 of the runbook as one transaction: stream-validate the file into a temporary staging
-// table with COPY, then upsert categories, products and inventory set-based. Any bad record
-// aborts the transaction, so a bad file writes nothing.
+// Step 1 of the runbook as one transaction: stream-validate the file in batches into a temporary
+// staging table with COPY, and upsert each batch's categories, products and inventory set-based.
+// Any bad record aborts the transaction, so a bad file writes nothing.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -35,8 +35,11 @@ export interface SeedOptions {
   onProgress?: (records: number, fraction: number) => void
 }
 
+/** The statements seed() runs for every batch of the file, in order. */
+export const batchStatements = ['022_next_batch.sql', '025_match.sql', '030_update_products.sql', '035_insert_products.sql', '040_update_inventory.sql', '045_insert_inventory.sql']
+
 export const seedStatements = [
-  '005_work_mem.sql', '010_staging.sql', '020_categories.sql', '025_match.sql',
+  '005_work_mem.sql', '010_staging.sql', '020_categories.sql', '022_next_batch.sql', '025_match.sql',
   '030_update_products.sql', '035_insert_products.sql', '040_update_inventory.sql', '045_insert_inventory.sql', '050_unlisted.sql',
 ]
 
@@ -69,42 +72,57 @@ export async function columnLimits(sql: Sql): Promise<Limits> {
   return { sku: max('sku'), title: max('title') }
 }
 
+/** Records per batch: small enough to keep memory flat, large enough that each statement is set-based. */
+export const SEED_BATCH_RECORDS = 50_000
+
 export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
   const categories = await loadCategories(opts.categoriesFile)
   const limits = await columnLimits(sql)
   const known = new Set([...categories.map(c => c.slug), ...(await sql`select slug from public.categories`).map(r => r.slug as string)])
   const conn = await sql.reserve()
+  let found = 0
+  let fraction = 0
+  const checkDuplicate = duplicateChecker(opts.file)
+  // The file as COPY text, one batch per yield, validated record by record.
+  async function* batches() {
+    let batch = ''
+    let inBatch = 0
+    for await (const raw of readProductFile(opts.file, (read, total) => { fraction = total ? read / total : 1 })) {
+      const product = validateProduct(raw, opts.file, limits, known)
+      checkDuplicate(product, raw)
+      batch += copyLine(product)
+      if (++found % 5000 === 0) opts.onProgress?.(found, fraction)
+      if (++inBatch === SEED_BATCH_RECORDS) {
+        yield batch
+        batch = ''
+        inBatch = 0
+      }
+    }
+    if (batch) yield batch
+  }
+  const file = batches()
   try {
     await conn`begin`
     await conn.unsafe(await statement('005_work_mem.sql'))
     await conn.unsafe(await statement('010_staging.sql'))
-    let found = 0
-    let fraction = 0
-    const checkDuplicate = duplicateChecker(opts.file)
-    async function* lines() {
-      let batch = ''
-      for await (const raw of readProductFile(opts.file, (read, total) => { fraction = total ? read / total : 1 })) {
-        const product = validateProduct(raw, opts.file, limits, known)
-        checkDuplicate(product, raw)
-        batch += copyLine(product)
-        if (++found % 5000 === 0) {
-          opts.onProgress?.(found, fraction)
-          yield batch
-          batch = ''
-        }
-      }
-      if (batch) yield batch
-    }
-    const copy = await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes) from stdin`.writable()
-    await pipeline(Readable.from(lines()), copy)
-    opts.onProgress?.(found, 1)
     const categoriesChanged = (await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(categories)])).count
-    await conn.unsafe(await statement('025_match.sql'))
-    const updated = (await conn.unsafe(await statement('030_update_products.sql'))).count
-    const created = (await conn.unsafe(await statement('035_insert_products.sql'))).count
-    const inventoryChanged = (await conn.unsafe(await statement('040_update_inventory.sql'))).count
-      + (await conn.unsafe(await statement('045_insert_inventory.sql'))).count
-    const [{ unlisted }] = await conn.unsafe(await statement('050_unlisted.sql'))
+    let updated = 0, created = 0, inventoryChanged = 0
+    let next = file.next()
+    for (let batch = await next; !batch.done; batch = await next) {
+      await conn.unsafe(await statement('022_next_batch.sql'))
+      await pipeline(Readable.from([batch.value]), await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes) from stdin`.writable())
+      // Node validates the next batch while the server applies this one (one core each). A bad
+      // record anywhere still rolls the whole transaction back: nothing is committed.
+      next = file.next()
+      next.catch(() => {})
+      await conn.unsafe(await statement('025_match.sql'))
+      updated += (await conn.unsafe(await statement('030_update_products.sql'))).count
+      created += (await conn.unsafe(await statement('035_insert_products.sql'))).count
+      inventoryChanged += (await conn.unsafe(await statement('040_update_inventory.sql'))).count
+        + (await conn.unsafe(await statement('045_insert_inventory.sql'))).count
+    }
+    opts.onProgress?.(found, 1)
+    const [{ unlisted }] = await conn.unsafe(await statement('050_unlisted.sql'), [found])
     await conn.unsafe(opts.dryRun ? 'rollback' : 'commit')
     return { found, created, updated, skipped: found - created - updated, unlisted, categoriesChanged, inventoryChanged }
   } catch (error) {
@@ -114,6 +132,7 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     }
     throw error
   } finally {
+    await file.return(undefined).catch(() => {})
     conn.release()
   }
 }
