@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path'
 import { repoRoot } from './lib/config.js'
 import { withNode } from './lib/db.js'
 import { main, progress } from './lib/output.js'
-import { SEED_BATCH_RECORDS, batchStatements, seed, seedSqlDir, seedStatements } from './lib/seed/seed.js'
+import { seed, seedSqlDir, seedStatements, whenRun } from './lib/seed/seed.js'
 import { cli } from './lib/flags.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 
@@ -22,7 +22,7 @@ main(async () => {
   const result = await withNode(config.primary, async sql => {
     say('Connected to PRIMARY database')
     if (argv.dryRun && !argv.json) {
-      for (const name of seedStatements) console.log(`-- ${name} (in one transaction, rolled back by --dry-run${batchStatements.includes(name) ? `; once per batch of ${SEED_BATCH_RECORDS.toLocaleString('en-US')} records` : ''})\n${(await readFile(join(seedSqlDir, name), 'utf8')).trim()}\n`)
+      for (const name of seedStatements) console.log(`-- ${name} (in one transaction, rolled back by --dry-run; ${whenRun(name)})\n${(await readFile(join(seedSqlDir, name), 'utf8')).trim()}\n`)
     }
     say('Starting product seeding...')
     const bar = progress('Seeding')

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { repoRoot } from '../../scripts/lib/config.js'
+import { seed as seedProducts } from '../../scripts/lib/seed/seed.js'
 import { config, db, fingerprint, runScript, tempFile } from './helpers.js'
 
 const seed = suite('seed')
@@ -89,6 +90,25 @@ seed('new good records before a bad one are not written either', async () => {
   assert.is(await fingerprint(sql), before)
   const [{ n }] = await sql`select count(*)::int as n from products where sku = 'NEW-GOOD-1'`
   assert.is(n, 0)
+})
+
+seed('small batches: a file of many batches seeds like one, and a sku repeated batches apart is named with both places, nothing written', async () => {
+  const categoriesFile = join(repoRoot, 'data/categories.json')
+  const newOnes = Array.from({ length: 9 }, (_, i) => ({ ...products[i], sku: `BATCH-${i}` }))
+  const changed = [...products.map(p => (p.sku === 'BOOK-0002' ? { ...p, price: 1.5 } : p)), ...newOnes]
+  const result = await seedProducts(sql, { file: await tempFile('p.json', JSON.stringify(changed)), categoriesFile, dryRun: true, batchRecords: 4 })
+  assert.equal({ found: result.found, created: result.created, updated: result.updated, skipped: result.skipped }, { found: 39, created: 9, updated: 1, skipped: 29 })
+
+  const before = await fingerprint(sql)
+  const repeated = [...newOnes, ...products, newOnes[2]]
+  const file = await tempFile('p.json', JSON.stringify(repeated, null, 1))
+  try {
+    await seedProducts(sql, { file, categoriesFile, dryRun: false, batchRecords: 4 })
+    assert.unreachable('the seed accepted a repeated sku')
+  } catch (error) {
+    assert.match((error as Error).message, /p\.json:\d+: record \[39\] \(sku "BATCH-2"\): sku appears twice \(first at record \[2\]\)/)
+  }
+  assert.is(await fingerprint(sql), before)
 })
 
 seed('an unreachable PRIMARY and a wrong password fail in one line naming the node', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ReplkitError } from '../../scripts/lib/errors.js'
-import { type RawRecord, copyLine, duplicateChecker, readRecords, validateProduct } from '../../scripts/lib/seed/products.js'
+import { type RawRecord, copyLine, readRecords, stagingLine, validateProduct } from '../../scripts/lib/seed/products.js'
 
 const limits = { sku: 64, title: 200 }
 const categories = new Set(['books', 'outdoor'])
@@ -95,16 +95,14 @@ test('titles are measured in characters, as PostgreSQL counts them', () => {
   assert.is(p.title, emoji)
 })
 
-test('a sku seen twice is named with both places', () => {
-  const check = duplicateChecker('p.json')
-  const p = validateProduct({ text: JSON.stringify(good), index: 0, line: 1 }, 'p.json', limits, categories)
-  check(p, { text: '', index: 0, line: 2 })
-  assert.throws(() => check(p, { text: '', index: 5, line: 9 }), /p\.json:9: record \[5\] \(sku "BOOK-1"\): sku appears twice \(first at record \[0\]\)/)
-})
-
 test('COPY lines escape tabs, newlines and backslashes and write NULL as \\N', () => {
   const line = copyLine({ sku: 'A\tB', title: 'x\ny\\z', description: null, price: 3, stock: 1, category: 'books', attributes: { a: 1 } })
   assert.is(line, 'A\\tB\tx\\ny\\\\z\t\\N\t3.00\t1\tbooks\t{"a":1}\n')
+})
+
+test('staging lines end with where the record is in the file: record index, then line', () => {
+  const p = { sku: 'A', title: 'T', description: null, price: 3, stock: 1, category: 'books', attributes: {} }
+  assert.is(stagingLine(p, { text: '', index: 7, line: 12 }), 'A\tT\t\\N\t3.00\t1\tbooks\t{}\t7\t12\n')
 })
 
 test.run()

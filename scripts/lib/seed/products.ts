@@ -199,18 +199,6 @@ export function validateProduct(raw: RawRecord, file: string, limits: Limits, ca
   }
 }
 
-/** Rejects the second occurrence of a sku, naming where the first one was. */
-export function duplicateChecker(file: string) {
-  const seen = new Map<string, number>()
-  return (product: Product, raw: RawRecord) => {
-    const first = seen.get(product.sku)
-    if (first !== undefined) {
-      throw new ReplkitError(`${file}:${raw.line}: record [${raw.index}] (sku "${product.sku}"): sku appears twice (first at record [${first}])`)
-    }
-    seen.set(product.sku, raw.index)
-  }
-}
-
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' }
 
 const COPY_SPECIAL = /[\\\n\r\t]/
@@ -221,10 +209,20 @@ function copyText(value: string | null): string {
   return COPY_SPECIAL.test(value) ? value.replace(/[\\\n\r\t]/g, c => COPY_ESCAPES[c]) : value
 }
 
-/** One line of COPY text format for the staging table (sku, title, description, price, stock, category, attributes). */
-export function copyLine(p: Product): string {
+/** A product's columns in COPY text format (sku, title, description, price, stock, category, attributes), tab-separated. */
+function copyFields(p: Product): string {
   return [
     copyText(p.sku), copyText(p.title), copyText(p.description), p.price.toFixed(2), String(p.stock),
     copyText(p.category), copyText(JSON.stringify(p.attributes)),
-  ].join('\t') + '\n'
+  ].join('\t')
+}
+
+/** One line of COPY text format: the product's columns. */
+export function copyLine(p: Product): string {
+  return copyFields(p) + '\n'
+}
+
+/** One line for the seed's staging table: the product's columns, then where it is in the file (record index, line). */
+export function stagingLine(p: Product, raw: RawRecord): string {
+  return `${copyFields(p)}\t${raw.index}\t${raw.line}\n`
 }

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import { repoRoot } from '../config.js'
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
-import { type Limits, copyLine, duplicateChecker, readProductFile, validateProduct } from './products.js'
+import { type Limits, readProductFile, stagingLine, validateProduct } from './products.js'
 
 export const seedSqlDir = join(repoRoot, 'sql/seed')
 
@@ -33,15 +33,23 @@ export interface SeedOptions {
   categoriesFile: string
   dryRun: boolean
   onProgress?: (records: number, fraction: number) => void
+  /** Records per batch; SEED_BATCH_RECORDS unless a test needs many batches from a small file. */
+  batchRecords?: number
 }
 
 /** The statements seed() runs for every batch of the file, in order. */
-export const batchStatements = ['022_next_batch.sql', '025_match.sql', '030_update_products.sql', '035_insert_products.sql', '040_update_inventory.sql', '045_insert_inventory.sql']
+export const batchStatements = ['022_next_batch.sql', '023_file_skus.sql', '024_duplicate_sku.sql', '025_match.sql', '030_update_products.sql', '035_insert_products.sql', '040_update_inventory.sql', '045_insert_inventory.sql']
 
 export const seedStatements = [
-  '005_work_mem.sql', '010_staging.sql', '020_categories.sql', '022_next_batch.sql', '025_match.sql',
+  '005_work_mem.sql', '010_staging.sql', '020_categories.sql', '022_next_batch.sql', '023_file_skus.sql', '024_duplicate_sku.sql', '025_match.sql',
   '030_update_products.sql', '035_insert_products.sql', '040_update_inventory.sql', '045_insert_inventory.sql', '050_unlisted.sql',
 ]
+
+/** When seed() runs a statement, for --dry-run: once, once per batch, or only on a repeated sku. */
+export function whenRun(name: string): string {
+  if (name === '024_duplicate_sku.sql') return 'only when a batch repeats a sku'
+  return batchStatements.includes(name) ? `once per batch of ${SEED_BATCH_RECORDS.toLocaleString('en-US')} records` : 'once'
+}
 
 async function statement(name: string): Promise<string> {
   return readFile(join(seedSqlDir, name), 'utf8')
@@ -82,23 +90,21 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
   const conn = await sql.reserve()
   let found = 0
   let fraction = 0
-  const checkDuplicate = duplicateChecker(opts.file)
+  const batchRecords = opts.batchRecords ?? SEED_BATCH_RECORDS
   // The file as COPY text, one batch per yield, validated record by record.
-  async function* batches() {
-    let batch = ''
-    let inBatch = 0
+  async function* batches(): AsyncGenerator<{ text: string; records: number }> {
+    let text = ''
+    let records = 0
     for await (const raw of readProductFile(opts.file, (read, total) => { fraction = total ? read / total : 1 })) {
-      const product = validateProduct(raw, opts.file, limits, known)
-      checkDuplicate(product, raw)
-      batch += copyLine(product)
+      text += stagingLine(validateProduct(raw, opts.file, limits, known), raw)
       if (++found % 5000 === 0) opts.onProgress?.(found, fraction)
-      if (++inBatch === SEED_BATCH_RECORDS) {
-        yield batch
-        batch = ''
-        inBatch = 0
+      if (++records === batchRecords) {
+        yield { text, records }
+        text = ''
+        records = 0
       }
     }
-    if (batch) yield batch
+    if (records) yield { text, records }
   }
   const file = batches()
   try {
@@ -110,11 +116,15 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     let next = file.next()
     for (let batch = await next; !batch.done; batch = await next) {
       await conn.unsafe(await statement('022_next_batch.sql'))
-      await pipeline(Readable.from([batch.value]), await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes) from stdin`.writable())
+      await pipeline(Readable.from([batch.value.text]), await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes, record, line) from stdin`.writable())
       // Node validates the next batch while the server applies this one (one core each). A bad
       // record anywhere still rolls the whole transaction back: nothing is committed.
       next = file.next()
       next.catch(() => {})
+      if ((await conn.unsafe(await statement('023_file_skus.sql'))).count < batch.value.records) {
+        const [twice] = await conn.unsafe(await statement('024_duplicate_sku.sql'))
+        throw new ReplkitError(`${opts.file}:${twice.line}: record [${twice.record}] (sku "${twice.sku}"): sku appears twice (first at record [${twice.first}])`)
+      }
       await conn.unsafe(await statement('025_match.sql'))
       updated += (await conn.unsafe(await statement('030_update_products.sql'))).count
       created += (await conn.unsafe(await statement('035_insert_products.sql'))).count
