@@ -96,7 +96,7 @@ chaos: up ## fault drills with figures: replica down, resync under load, PRIMARY
 bench: up ## the performance report: every benchmark vs its same-run baseline, plots in bench/results (ARGS="--quick")
 	@$(REPLKIT) bench $(ARGS)
 
-bench-seed: up ## make bench's seed section alone: seed vs raw COPY vs row-at-a-time (ARGS="--rows N")
+bench-seed: up ## make bench's seed section alone: seed vs raw COPY vs row-at-a-time, unreplicated and replicating, client memory (ARGS="--rows N")
 	@$(REPLKIT) bench --only seed $(ARGS)
 
 bench-copy: up ## make bench's initial-copy section alone: make replicate vs pg_dump + pg_restore and pgcopydb (ARGS="--rows N")

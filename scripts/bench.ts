@@ -39,7 +39,9 @@ const SECTIONS = ['seed', 'copy', 'consistency'] as const
 const argv = await cli('bench', `$0 [--quick] [--json] [--out DIR] [--only seed|copy|consistency [--rows N] ...]
 
 replkit's performance report, each figure against a baseline measured in the same run:
-  seed of N generated products      vs raw COPY and a row-at-a-time loop (--only seed: make bench-seed)
+  seed of N generated products      vs raw COPY and a row-at-a-time loop, on an unreplicated database
+                                    and on the PRIMARY replicating to the replicas; client peak memory
+                                    (--only seed: make bench-seed)
   initial copy by make replicate    N products + N orders with items and payments to every replica, vs
                                     pg_dump -Fd -j2 + pg_restore -j2 and pgcopydb clone into one database (--only copy: make bench-copy)
   canary latency per replica        idle, and under ${LOAD_RATE} order inserts/s from pgbench
@@ -84,6 +86,11 @@ async function settle(config: Config, primary: Sql, replicas: Sql[]): Promise<vo
 
 /** One section alone (make bench-seed, make bench-check): its table, or its JSON. */
 async function onlySection(config: Config, section: typeof SECTIONS[number]): Promise<number> {
+  // The seed's second setting is the replicating PRIMARY: set it up first.
+  if (section === 'seed') {
+    await applySchema(config)
+    await restoreDemoState(config)
+  }
   const [result, table] = section === 'seed'
     ? await seedBench(config, { rows: argv.rows ?? PROFILES.default.seedRows, sample: argv.sample, outDir, say, showProgress: !argv.json }).then(r => [r, formatSeedBench(r)] as const)
     : section === 'copy'

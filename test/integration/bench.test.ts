@@ -21,7 +21,12 @@ bench('writes every section, a verdict per target, and two SVG plots; leaves the
   }
   assert.equal(JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')), report)
   assert.ok(report.machine.cpus > 0 && report.machine.postgres.startsWith(String(config.localMajors.primary)))
-  assert.is(report.seed.phases.length, 5)
+  assert.equal(report.seed.settings.map(s => s.name), ['not replicated', 'replicating to 2 replicas'])
+  for (const setting of report.seed.settings) {
+    assert.is(setting.phases.length, 5)
+    assert.is(setting.phases[3].written, 0, `${setting.name}: the re-seed of the unchanged file wrote rows`)
+    assert.ok(setting.seedPeakRssBytes > 10 * 1024 * 1024)
+  }
   assert.ok(report.initialCopy.replicateSeconds > 0 && (report.initialCopy.dumpRestoreSeconds ?? 1) > 0 && (report.initialCopy.dumpRestoreSeconds === null) === (report.initialCopy.baselineSkipped !== null))
   for (const run of [report.canary.idle, report.canary.load]) {
     assert.ok(Object.keys(run.summary).length > 0)

@@ -17,6 +17,7 @@ import { repairTable } from '../repair/repair.js'
 import { conninfoValue } from '../replication/conninfo.js'
 import { waitForReplayPast } from '../replication/waits.js'
 import { runSqlFile, sqlText } from '../sql-files.js'
+import { peakRss } from './peak-rss.js'
 import { median } from './stats.js'
 import type { ScriptTarget } from './targets.js'
 
@@ -134,17 +135,6 @@ function startWriter(spec: NodeSpec, rows: number, rate: number) {
       await sql.end()
       return writes / ((performance.now() - started) / 1000)
     },
-  }
-}
-
-/** Peak resident memory of this process while fn runs (sampled every 50 ms). */
-async function peakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peak: number }> {
-  let peak = process.memoryUsage().rss
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 50)
-  try {
-    return { value: await fn(), peak: Math.max(peak, process.memoryUsage().rss) }
-  } finally {
-    clearInterval(timer)
   }
 }
 
