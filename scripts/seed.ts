@@ -8,7 +8,7 @@ import { seed, seedSqlDir, seedStatements, whenRun } from './lib/seed/seed.js'
 import { cli } from './lib/flags.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 
-const argv = await cli('seed', '$0 [--file PATH] [--dry-run] [--json]\n\nSeed products into the PRIMARY: validate the whole file, then upsert\ncategories, products and inventory in one transaction. Bad input writes nothing.')
+const argv = await cli('seed', '$0 [--file PATH] [--dry-run] [--json]\n\nSeed products into the PRIMARY: stream the file in batches, each validated, then\nupserted into categories, products and inventory, all in one transaction. Bad input\nanywhere in the file rolls it back: nothing written.')
   .option('file', { type: 'string', default: 'data/products.json', describe: 'products file (a JSON array)' })
   .option('categories', { type: 'string', default: 'data/categories.json', describe: 'categories file (a JSON array)' })
   .option('dry-run', { type: 'boolean', default: false, describe: 'print the SQL and what would change; write nothing' })
