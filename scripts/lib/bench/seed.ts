@@ -185,17 +185,17 @@ async function dropUnreplicated(primary: NodeSpec): Promise<void> {
 
 function settingTargets(setting: SeedSetting): ScriptTarget[] {
   const [ours, copy, loop, reseed] = setting.phases
+  const seedRatio = ours.rowsPerSecond / copy.rowsPerSecond
+  const loopRatio = ours.rowsPerSecond / loop.rowsPerSecond
+  const reseedRatio = reseed.rowsPerSecond / copy.rowsPerSecond
+  const rssMb = setting.seedPeakRssBytes / 1024 / 1024
   return [
-    { target: 'seed ≥ 0.85× raw COPY rate (same end state)', measured: ours.rowsPerSecond / copy.rowsPerSecond, needed: 0.85, unit: '×' },
-    { target: 'seed ≥ 20× row-at-a-time rate', measured: ours.rowsPerSecond / loop.rowsPerSecond, needed: 20, unit: '×' },
-    { target: 're-seed ≥ 2× raw COPY rate (same end state)', measured: reseed.rowsPerSecond / copy.rowsPerSecond, needed: 2, unit: '×' },
-    { target: 're-seed writes 0 rows', measured: reseed.written, needed: 0, unit: ' rows' },
-    { target: `seed's client memory < ${RSS_LIMIT_MB} MB (streamed)`, measured: setting.seedPeakRssBytes / 1024 / 1024, needed: RSS_LIMIT_MB, unit: ' MB' },
-  ].map(t => ({
-    ...t,
-    target: `${setting.name}: ${t.target}`,
-    met: t.unit === ' rows' ? t.measured === t.needed : t.unit === ' MB' ? t.measured < t.needed : t.measured >= t.needed,
-  }))
+    { target: 'seed ≥ 0.85× raw COPY rate (same end state)', measured: seedRatio, needed: 0.85, unit: '×', met: seedRatio >= 0.85 },
+    { target: 'seed ≥ 20× row-at-a-time rate', measured: loopRatio, needed: 20, unit: '×', met: loopRatio >= 20 },
+    { target: 're-seed ≥ 2× raw COPY rate (same end state)', measured: reseedRatio, needed: 2, unit: '×', met: reseedRatio >= 2 },
+    { target: 're-seed writes 0 rows', measured: reseed.written, needed: 0, unit: ' rows', met: reseed.written === 0 },
+    { target: `seed's client memory < ${RSS_LIMIT_MB} MB (streamed)`, measured: rssMb, needed: RSS_LIMIT_MB, unit: ' MB', met: rssMb < RSS_LIMIT_MB },
+  ].map(t => ({ ...t, target: `${setting.name}: ${t.target}` }))
 }
 
 /** Runs every phase in both settings; writes outDir/seed.json. */
