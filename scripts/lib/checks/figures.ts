@@ -38,6 +38,12 @@ export function subscriptionOf(replica: ReplicaFacts): Subscription | undefined 
   return replica.subscriptions.find(s => s.name === subscriptionName(replica))
 }
 
+/** The logged apply failure the worker has not applied past, unless it is a lost connection (retried by itself). */
+export function blockingApplyFailure(replica: ReplicaFacts): boolean {
+  const failure = replica.log?.applyFailure
+  return !!failure && failure.cause !== 'connection-lost'
+}
+
 export interface Lag {
   replica: string
   subscription: string

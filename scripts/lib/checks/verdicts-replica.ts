@@ -7,7 +7,7 @@ import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts } from './facts.js'
 import { slotLoss } from './verdicts-primary.js'
 import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
-import { type Level, type Thresholds, type Verdict, replicaLags, shortTimeout, subscriptionOf } from './figures.js'
+import { type Level, type Thresholds, type Verdict, blockingApplyFailure, replicaLags, shortTimeout, subscriptionOf } from './figures.js'
 
 const syncStates: Record<string, string> = { i: 'initializing', d: 'copying data', f: 'copy finished', s: 'synchronized' }
 
@@ -72,9 +72,9 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
       say('critical', `${name} is enabled but the PRIMARY has no walsender for it: it is not streaming`,
         `read ${R}'s log (${replica.log?.source ?? 'its server log'}); a worker that cannot start (max_logical_replication_workers) or cannot connect says so there`)
     }
-  } else if (sub.applyErrorCount > 0 && !lag.caughtUp && failure && failure.cause !== 'connection-lost') {
+  } else if (sub.applyErrorCount > 0 && !lag.caughtUp && blockingApplyFailure(replica)) {
     // Before "no worker": a worker that just died on this failure is about to die on it again.
-    say('critical', applyProblem(name, failure), causeFix(R, name, failure.cause, breaking))
+    say('critical', applyProblem(name, failure!), causeFix(R, name, failure!.cause, breaking))
   } else if (sub.workerPid === null) {
     say('critical', `${name} is enabled but no apply worker runs`, `read ${R}'s log for why the worker exits; check max_logical_replication_workers`)
   }

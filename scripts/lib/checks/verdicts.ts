@@ -2,7 +2,8 @@
 // comparisons) and verdicts out, each verdict naming the problem and the fix. No I/O here, so
 // every rule is unit-tested with hand-made facts.
 import type { ClusterFacts, NodeFacts, ReplicaFacts } from './facts.js'
-import { type CanaryFacts, type Thresholds, type Verdict, compareTables, replicaLags, subscriptionOf } from './figures.js'
+import { type CanaryFacts, type Thresholds, type Verdict, blockingApplyFailure, compareTables, replicaLags, subscriptionOf } from './figures.js'
+import { formatBytes } from '../output.js'
 import { behindBy } from '../replication/sequences.js'
 import { primaryVerdicts } from './verdicts-primary.js'
 import { replicaVerdicts } from './verdicts-replica.js'
@@ -111,9 +112,12 @@ export function notes(facts: ClusterFacts): string[] {
   for (const replica of facts.replicas.filter(r => r.up)) {
     const sub = subscriptionOf(replica)
     const lag = lags.find(l => l.replica === replica.name)
-    if (sub && sub.applyErrorCount > 0 && lag?.caughtUp) {
+    // Streaming with no failure holding it is "in the past", caught up or not: on a live PRIMARY
+    // a walsender is often a few bytes behind the newest WAL, and the counts stay all the same.
+    if (sub && sub.applyErrorCount > 0 && lag?.source === 'walsender' && !(blockingApplyFailure(replica) && !lag.caughtUp)) {
       const last = replica.log?.applyFailure ?? replica.log?.workerError
-      out.push(`${sub.name} counted ${sub.applyErrorCount} apply error${sub.applyErrorCount === 1 ? '' : 's'} in the past and is streaming and caught up now` +
+      out.push(`${sub.name} counted ${sub.applyErrorCount} apply error${sub.applyErrorCount === 1 ? '' : 's'} in the past and is streaming now` +
+        (lag.caughtUp ? ', caught up' : `, ${formatBytes(lag.bytes ?? 0)} to apply`) +
         (last ? `; the last logged (${last.loggedAt}): ${last.error}` : ''))
     }
     const skipped = skippedChanges(replica)
