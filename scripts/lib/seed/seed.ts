@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import { repoRoot } from '../config.js'
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
+import { CopyBatch } from './copy-batch.js'
 import { type Limits, readProductFile, stagingLine, validateProduct } from './products.js'
 
 export const seedSqlDir = join(repoRoot, 'sql/seed')
@@ -92,19 +93,17 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
   let fraction = 0
   const batchRecords = opts.batchRecords ?? SEED_BATCH_RECORDS
   // The file as COPY text, one batch per yield, validated record by record.
-  async function* batches(): AsyncGenerator<{ text: string; records: number }> {
-    let text = ''
-    let records = 0
+  async function* batches(): AsyncGenerator<CopyBatch> {
+    let batch = new CopyBatch()
     for await (const raw of readProductFile(opts.file, (read, total) => { fraction = total ? read / total : 1 })) {
-      text += stagingLine(validateProduct(raw, opts.file, limits, known), raw)
+      batch.add(stagingLine(validateProduct(raw, opts.file, limits, known), raw))
       if (++found % 5000 === 0) opts.onProgress?.(found, fraction)
-      if (++records === batchRecords) {
-        yield { text, records }
-        text = ''
-        records = 0
+      if (batch.records === batchRecords) {
+        yield batch
+        batch = new CopyBatch()
       }
     }
-    if (records) yield { text, records }
+    if (batch.records) yield batch
   }
   const file = batches()
   try {
@@ -116,7 +115,7 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     let next = file.next()
     for (let batch = await next; !batch.done; batch = await next) {
       await conn.unsafe(await statement('022_next_batch.sql'))
-      await pipeline(Readable.from([batch.value.text]), await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes, record, line) from stdin`.writable())
+      await pipeline(Readable.from(batch.value.end()), await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes, record, line) from stdin`.writable())
       // Node validates the next batch while the server applies this one (one core each). A bad
       // record anywhere still rolls the whole transaction back: nothing is committed.
       next = file.next()
