@@ -2,8 +2,11 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { writeProductsJson } from '../../scripts/lib/bench/generate-products.js'
+import { ensureSchema } from '../../scripts/lib/cluster/schema.js'
 import { repoRoot } from '../../scripts/lib/config.js'
-import { seed as seedProducts } from '../../scripts/lib/seed/seed.js'
+import { withNode } from '../../scripts/lib/db.js'
+import { loadCategories, seed as seedProducts } from '../../scripts/lib/seed/seed.js'
 import { config, db, fingerprint, runScript, tempFile } from './helpers.js'
 
 const seed = suite('seed')
@@ -109,6 +112,44 @@ seed('small batches: a file of many batches seeds like one, and a sku repeated b
     assert.match((error as Error).message, /p\.json:\d+: record \[39\] \(sku "BATCH-2"\): sku appears twice \(first at record \[2\]\)/)
   }
   assert.is(await fingerprint(sql), before)
+})
+
+seed('statistics that take products for empty (analyzed while a seed was in flight) do not make the next seed quadratic', async () => {
+  // A database of its own: the poison needs tables nothing else writes, with autovacuum off.
+  const scratch = { ...config.primary, database: 'replkit_test_seed_stats' }
+  const admin = { ...config.primary, database: 'postgres' }
+  const categoriesFile = join(repoRoot, 'data/categories.json')
+  await withNode(admin, s => s.unsafe(`drop database if exists ${scratch.database} with (force)`))
+  await withNode(admin, s => s.unsafe(`create database ${scratch.database}`))
+  try {
+    await ensureSchema(scratch)
+    await withNode(scratch, async s => {
+      await s.unsafe('alter table public.products set (autovacuum_enabled = off)')
+      const [{ id }] = await s`insert into public.categories (slug, name) values ('poison', 'poison') returning id`
+      // Another session's ANALYZE sees an open seed's rows as in progress: reltuples 0 over many pages.
+      const writer = await s.reserve()
+      await writer`begin`
+      await writer`insert into public.products (sku, title, price, stock, category_id) select 'P-' || g, 't', 1, 1, ${id} from generate_series(1, 20000) g`
+      await s`analyze public.products`
+      await writer`rollback`
+      writer.release()
+      await s`delete from public.categories where slug = 'poison'`
+      const [poisoned] = await s`select relpages, reltuples from pg_class where oid = 'public.products'::regclass`
+      assert.ok(poisoned.relpages > 0 && poisoned.reltuples === 0, JSON.stringify(poisoned))
+
+      const file = await tempFile('stats.json', '')
+      await writeProductsJson(file, 40_000, (await loadCategories(categoriesFile)).map(c => c.slug))
+      // Quadratic, the last of these batches alone joins 35,000 × 35,000 rows; linear, all take seconds.
+      const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the seed did not finish in 60 s')), 60_000).unref())
+      const result = await Promise.race([seedProducts(s, { file, categoriesFile, dryRun: false, batchRecords: 5000 }), deadline])
+      assert.is(result.created, 40_000)
+      // The seed's own ANALYZE, committed with it: the planner knew the rows as they grew.
+      const [after] = await s`select reltuples from pg_class where oid = 'public.products'::regclass`
+      assert.ok(after.reltuples >= 20_000, `reltuples ${after.reltuples} after seeding 40,000 products`)
+    }, { statementTimeoutMs: 0, max: 2 })
+  } finally {
+    await withNode(admin, s => s.unsafe(`drop database if exists ${scratch.database} with (force)`))
+  }
 })
 
 seed('an unreachable PRIMARY and a wrong password fail in one line naming the node', async () => {

@@ -42,13 +42,14 @@ export interface SeedOptions {
 export const batchStatements = ['022_next_batch.sql', '023_file_skus.sql', '024_duplicate_sku.sql', '025_match.sql', '030_update_products.sql', '035_insert_products.sql', '040_update_inventory.sql', '045_insert_inventory.sql']
 
 export const seedStatements = [
-  '005_work_mem.sql', '010_staging.sql', '020_categories.sql', '022_next_batch.sql', '023_file_skus.sql', '024_duplicate_sku.sql', '025_match.sql',
+  '005_work_mem.sql', '010_staging.sql', '015_analyze.sql', '020_categories.sql', '022_next_batch.sql', '023_file_skus.sql', '024_duplicate_sku.sql', '025_match.sql',
   '030_update_products.sql', '035_insert_products.sql', '040_update_inventory.sql', '045_insert_inventory.sql', '050_unlisted.sql',
 ]
 
 /** When seed() runs a statement, for --dry-run: once, once per batch, or only on a repeated sku. */
 export function whenRun(name: string): string {
   if (name === '024_duplicate_sku.sql') return 'only when a batch repeats a sku'
+  if (name === '015_analyze.sql') return 'once, and again each time the seed has doubled the rows it added'
   return batchStatements.includes(name) ? `once per batch of ${SEED_BATCH_RECORDS.toLocaleString('en-US')} records` : 'once'
 }
 
@@ -110,8 +111,11 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     await conn`begin`
     await conn.unsafe(await statement('005_work_mem.sql'))
     await conn.unsafe(await statement('010_staging.sql'))
+    await conn.unsafe(await statement('015_analyze.sql'))
     const categoriesChanged = (await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(categories)])).count
-    let updated = 0, created = 0, inventoryChanged = 0
+    let updated = 0, created = 0, inventoryChanged = 0, inventoryCreated = 0
+    // Rows added when last analyzed: past twice that, the planner's sizes are off by 2× or more.
+    let analyzedAt = 0
     let next = file.next()
     for (let batch = await next; !batch.done; batch = await next) {
       await conn.unsafe(await statement('022_next_batch.sql'))
@@ -127,8 +131,15 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
       await conn.unsafe(await statement('025_match.sql'))
       updated += (await conn.unsafe(await statement('030_update_products.sql'))).count
       created += (await conn.unsafe(await statement('035_insert_products.sql'))).count
-      inventoryChanged += (await conn.unsafe(await statement('040_update_inventory.sql'))).count
-        + (await conn.unsafe(await statement('045_insert_inventory.sql'))).count
+      const inventoryUpdated = (await conn.unsafe(await statement('040_update_inventory.sql'))).count
+      const inventoryInserted = (await conn.unsafe(await statement('045_insert_inventory.sql'))).count
+      inventoryChanged += inventoryUpdated + inventoryInserted
+      inventoryCreated += inventoryInserted
+      const added = Math.max(created, inventoryCreated)
+      if (added > 0 && added >= 2 * analyzedAt) {
+        await conn.unsafe(await statement('015_analyze.sql'))
+        analyzedAt = added
+      }
     }
     opts.onProgress?.(found, 1)
     const [{ unlisted }] = await conn.unsafe(await statement('050_unlisted.sql'), [found])
