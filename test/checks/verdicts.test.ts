@@ -219,9 +219,21 @@ test('warnings come after criticals; formatBytes reads like pg_size_pretty', () 
   const facts = healthy()
   facts.primary.slots.push({ name: 'idle', type: 'logical', plugin: 'pgoutput', active: false, walStatus: 'reserved', retainedBytes: 10, unconfirmedBytes: 10, safeWalSize: null, invalidationReason: null, inactiveSince: null, failover: null })
   facts.replicas[0].subscriptions[0].syncErrorCount = 1
-  facts.primary.walSenders[0].lagBytes = 100
-  assert.equal(verdicts(facts, thresholds).map(v => v.level), ['critical', 'warning'])
+  facts.replicas[0].subscriptions[0].tableStates.products = 'd'
+  assert.equal(verdicts(facts, thresholds).map(v => v.level), ['critical', 'warning', 'warning'])
   assert.equal([0, 1023, 1024, 1536, 5 * 1024 ** 3].map(formatBytes), ['0 B', '1023 B', '1.0 kB', '1.5 kB', '5.0 GB'])
+})
+
+test('table sync errors are critical while a table is still copied; once every table is ready they are a note, caught up or not', () => {
+  const facts = healthy()
+  const sub = facts.replicas[0].subscriptions[0]
+  sub.syncErrorCount = 2
+  sub.tableStates.inventory = 'd'
+  assert.match(problems(facts)[0], /^critical sub_replica1 has 2 table sync errors/)
+  sub.tableStates.inventory = 'r'
+  facts.primary.walSenders[0].lagBytes = 120 // a background WAL record not yet confirmed
+  assert.equal(problems(facts), [])
+  assert.ok(notes(facts).includes('sub_replica1 counted 2 table sync errors in the past; every table it subscribes to is copied and ready now'), notes(facts).join('\n'))
 })
 
 test('sender and receiver timeouts under 30 s warn, with PostgreSQL\'s 60 s as the fix', () => {

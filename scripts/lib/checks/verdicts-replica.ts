@@ -78,7 +78,8 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   } else if (sub.workerPid === null) {
     say('critical', `${name} is enabled but no apply worker runs`, `read ${R}'s log for why the worker exits; check max_logical_replication_workers`)
   }
-  if (sub.syncErrorCount > 0 && !lag.caughtUp) {
+  // The count is cumulative; a sync error is current only while a table is still being copied.
+  if (sub.syncErrorCount > 0 && Object.values(sub.tableStates).some(state => state !== 'r')) {
     say('critical', `${name} has ${sub.syncErrorCount} table sync error${sub.syncErrorCount === 1 ? '' : 's'}`,
       `see ${R}'s log (often rows already present on the replica: resync with make sync ARGS="--replica ${R} --yes")`)
   }

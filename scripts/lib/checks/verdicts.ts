@@ -120,6 +120,9 @@ export function notes(facts: ClusterFacts): string[] {
         (lag.caughtUp ? ', caught up' : `, ${formatBytes(lag.bytes ?? 0)} to apply`) +
         (last ? `; the last logged (${last.loggedAt}): ${last.error}` : ''))
     }
+    if (sub && sub.syncErrorCount > 0 && Object.values(sub.tableStates).every(state => state === 'r')) {
+      out.push(`${sub.name} counted ${sub.syncErrorCount} table sync error${sub.syncErrorCount === 1 ? '' : 's'} in the past; every table it subscribes to is copied and ready now`)
+    }
     const skipped = skippedChanges(replica)
     const differs = comparisons.some(c => c.cells.some(cell => cell.node === replica.name && cell.state === 'differs'))
     if (sub && skipped && !differs) {
