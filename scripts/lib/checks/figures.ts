@@ -38,12 +38,6 @@ export function subscriptionOf(replica: ReplicaFacts): Subscription | undefined 
   return replica.subscriptions.find(s => s.name === subscriptionName(replica))
 }
 
-/** The logged apply failure the worker has not applied past, unless it is a lost connection (retried by itself). */
-export function blockingApplyFailure(replica: ReplicaFacts): boolean {
-  const failure = replica.log?.applyFailure
-  return !!failure && failure.cause !== 'connection-lost'
-}
-
 export interface Lag {
   replica: string
   subscription: string
@@ -73,6 +67,20 @@ export function replicaLags(facts: ClusterFacts): Lag[] {
     if (slot) return { replica: replica.name, subscription, source: 'slot', bytes: slot.unconfirmedBytes, replayLagMs: null, caughtUp: false }
     return { replica: replica.name, subscription, source: null, bytes: null, replayLagMs: null, caughtUp: false }
   })
+}
+
+/**
+ * The logged apply failure still holding the worker: one it has not applied past, not a lost
+ * connection (retried by itself), on a replica that has not caught up.
+ */
+export function blockingApplyFailure(replica: ReplicaFacts, lag: Lag): NonNullable<NonNullable<ReplicaFacts['log']>['applyFailure']> | null {
+  const failure = replica.log?.applyFailure
+  return failure && failure.cause !== 'connection-lost' && !lag.caughtUp ? failure : null
+}
+
+/** The subscription's tables not yet copied and ready (state other than r), with their states. */
+export function tablesCopying(sub: Subscription): [string, string][] {
+  return Object.entries(sub.tableStates).filter(([, state]) => state !== 'r')
 }
 
 /**

@@ -7,7 +7,7 @@ import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts } from './facts.js'
 import { slotLoss } from './verdicts-primary.js'
 import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
-import { type Level, type Thresholds, type Verdict, blockingApplyFailure, replicaLags, shortTimeout, subscriptionOf } from './figures.js'
+import { type Level, type Thresholds, type Verdict, blockingApplyFailure, replicaLags, shortTimeout, subscriptionOf, tablesCopying } from './figures.js'
 
 const syncStates: Record<string, string> = { i: 'initializing', d: 'copying data', f: 'copy finished', s: 'synchronized' }
 
@@ -43,6 +43,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   const lag = replicaLags(facts).find(l => l.replica === R)!
   const sender = primary.walSenders.find(w => w.applicationName === name)
   const failure = replica.log?.applyFailure ?? null
+  const blocking = blockingApplyFailure(replica, lag)
   const logged = replica.log?.workerError ?? null
   const breaking = drift.filter(d => d.breaksApply)
 
@@ -63,8 +64,8 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
     // Enabled but the PRIMARY streams nothing to it: the worker cannot connect, or keeps failing.
     if (breaking.length) {
       say('critical', `${name} is not streaming: apply stops on the schema drift above`, 'align the schema with the DDL above; apply resumes by itself')
-    } else if (failure && failure.cause !== 'connection-lost' && sub.applyErrorCount > 0) {
-      say('critical', applyProblem(name, failure), causeFix(R, name, failure.cause, breaking))
+    } else if (blocking && sub.applyErrorCount > 0) {
+      say('critical', applyProblem(name, blocking), causeFix(R, name, blocking.cause, breaking))
     } else if (logged?.cause === 'cannot-connect') {
       say('critical', `${name} cannot connect to the PRIMARY as the replication role: ${logged.error.replace(/^could not connect to the publisher: /, '')} (${R}'s log, ${logged.loggedAt})`,
         `make replicate (sets the role's password from REPLICATOR_PASSWORD and its pg_hba lines on the PRIMARY, and points ${name} at them); nothing is lost meanwhile: the slot keeps every change`)
@@ -72,14 +73,15 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
       say('critical', `${name} is enabled but the PRIMARY has no walsender for it: it is not streaming`,
         `read ${R}'s log (${replica.log?.source ?? 'its server log'}); a worker that cannot start (max_logical_replication_workers) or cannot connect says so there`)
     }
-  } else if (sub.applyErrorCount > 0 && !lag.caughtUp && blockingApplyFailure(replica)) {
+  } else if (sub.applyErrorCount > 0 && blocking) {
     // Before "no worker": a worker that just died on this failure is about to die on it again.
-    say('critical', applyProblem(name, failure!), causeFix(R, name, failure!.cause, breaking))
+    say('critical', applyProblem(name, blocking), causeFix(R, name, blocking.cause, breaking))
   } else if (sub.workerPid === null) {
     say('critical', `${name} is enabled but no apply worker runs`, `read ${R}'s log for why the worker exits; check max_logical_replication_workers`)
   }
+  const syncing = tablesCopying(sub)
   // The count is cumulative; a sync error is current only while a table is still being copied.
-  if (sub.syncErrorCount > 0 && Object.values(sub.tableStates).some(state => state !== 'r')) {
+  if (sub.syncErrorCount > 0 && syncing.length > 0) {
     say('critical', `${name} has ${sub.syncErrorCount} table sync error${sub.syncErrorCount === 1 ? '' : 's'}`,
       `see ${R}'s log (often rows already present on the replica: resync with make sync ARGS="--replica ${R} --yes")`)
   }
@@ -87,7 +89,6 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   if (notSubscribed.length > 0) {
     say('critical', `${name} does not subscribe to ${notSubscribed.join(', ')}`, 'run make replicate (it publishes them and refreshes the subscription, which copies them once)')
   }
-  const syncing = Object.entries(sub.tableStates).filter(([, state]) => state !== 'r')
   if (syncing.length > 0 && sub.enabled) {
     const tables = syncing.map(([table, state]) => `${table} (${syncStates[state] ?? state})`).join(', ')
     if (breaking.some(d => syncing.some(([table]) => table === d.table))) {

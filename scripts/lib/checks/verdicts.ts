@@ -2,7 +2,7 @@
 // comparisons) and verdicts out, each verdict naming the problem and the fix. No I/O here, so
 // every rule is unit-tested with hand-made facts.
 import type { ClusterFacts, NodeFacts, ReplicaFacts } from './facts.js'
-import { type CanaryFacts, type Thresholds, type Verdict, blockingApplyFailure, compareTables, replicaLags, subscriptionOf } from './figures.js'
+import { type CanaryFacts, type Thresholds, type Verdict, blockingApplyFailure, compareTables, replicaLags, subscriptionOf, tablesCopying } from './figures.js'
 import { formatBytes } from '../output.js'
 import { behindBy } from '../replication/sequences.js'
 import { primaryVerdicts } from './verdicts-primary.js'
@@ -114,13 +114,13 @@ export function notes(facts: ClusterFacts): string[] {
     const lag = lags.find(l => l.replica === replica.name)
     // Streaming with no failure holding it is "in the past", caught up or not: on a live PRIMARY
     // a walsender is often a few bytes behind the newest WAL, and the counts stay all the same.
-    if (sub && sub.applyErrorCount > 0 && lag?.source === 'walsender' && !(blockingApplyFailure(replica) && !lag.caughtUp)) {
+    if (sub && sub.applyErrorCount > 0 && lag?.source === 'walsender' && !blockingApplyFailure(replica, lag)) {
       const last = replica.log?.applyFailure ?? replica.log?.workerError
       out.push(`${sub.name} counted ${sub.applyErrorCount} apply error${sub.applyErrorCount === 1 ? '' : 's'} in the past and is streaming now` +
         (lag.caughtUp ? ', caught up' : `, ${formatBytes(lag.bytes ?? 0)} to apply`) +
         (last ? `; the last logged (${last.loggedAt}): ${last.error}` : ''))
     }
-    if (sub && sub.syncErrorCount > 0 && Object.values(sub.tableStates).every(state => state === 'r')) {
+    if (sub && sub.syncErrorCount > 0 && tablesCopying(sub).length === 0) {
       out.push(`${sub.name} counted ${sub.syncErrorCount} table sync error${sub.syncErrorCount === 1 ? '' : 's'} in the past; every table it subscribes to is copied and ready now`)
     }
     const skipped = skippedChanges(replica)
