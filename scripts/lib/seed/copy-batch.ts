@@ -6,33 +6,29 @@
 const CHUNK_BYTES = 1 << 20
 
 export class CopyBatch {
-  readonly chunks: Buffer[] = []
   records = 0
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES)
+  private readonly chunks: Buffer[] = []
+  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES)
   private used = 0
 
   add(line: string): void {
     // A UTF-16 unit is at most 3 bytes of UTF-8, so this much room always holds the line.
     const room = line.length * 3
-    if (this.used + room > this.chunk.length) {
-      this.flush()
-      if (room > CHUNK_BYTES) this.chunk = Buffer.allocUnsafe(room)
-    }
+    if (this.used + room > this.chunk.length) this.seal(Buffer.allocUnsafe(Math.max(room, CHUNK_BYTES)))
     this.used += this.chunk.write(line, this.used)
     this.records++
   }
 
   /** The batch's bytes, in order; the batch takes no more lines after this. */
   end(): Buffer[] {
-    if (this.used > 0) this.chunks.push(this.chunk.subarray(0, this.used))
-    this.chunk = Buffer.alloc(0)
-    this.used = 0
+    this.seal(Buffer.alloc(0))
     return this.chunks
   }
 
-  private flush(): void {
+  /** Keeps the bytes written so far and goes on in `next`. */
+  private seal(next: Buffer): void {
     if (this.used > 0) this.chunks.push(this.chunk.subarray(0, this.used))
-    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES)
+    this.chunk = next
     this.used = 0
   }
 }
