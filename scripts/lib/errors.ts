@@ -6,8 +6,8 @@ export class ReplkitError extends Error {
   }
 }
 
-/** Monitoring plugin exit codes (Nagios/Icinga): 3 is UNKNOWN, for a usage or configuration error. */
-export const EXIT = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const
+/** Monitoring plugin exit codes (Nagios/Icinga): 3 is UNKNOWN, for a usage or configuration error; a command that failed exits 2 like CRITICAL. */
+export const EXIT = { ok: 0, warning: 1, critical: 2, failed: 2, unknown: 3 } as const
 
 /** A configuration error: bad URL, unset variable, bad value in .env. */
 export class ConfigError extends ReplkitError {

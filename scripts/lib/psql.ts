@@ -16,7 +16,7 @@ export interface PsqlOptions {
 }
 
 /** psql's quoting for a \set value: single quotes, with ' and \ escaped. */
-function psqlLiteral(value: string): string {
+export function psqlLiteral(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
 }
 
@@ -53,6 +53,39 @@ export interface PsqlEnd {
   commands: string[]
   /** Extra server settings for this session (PGOPTIONS -c), e.g. session_replication_role. */
   settings?: Record<string, string>
+  /** Plain psql variables (-v): names, table lists — never secrets. */
+  vars?: Record<string, string>
+}
+
+export interface StartedPsql {
+  child: import('node:child_process').ChildProcess
+  /** Resolves when psql exits 0; rejects with its stderr (secrets redacted) otherwise. */
+  exited: Promise<void>
+  /** Everything psql wrote to stderr so far, secrets redacted. */
+  stderr: () => string
+}
+
+/** One psql process for end (libpq environment, ON_ERROR_STOP), with the given stdio. */
+export async function startPsql(end: PsqlEnd, stdio: ('pipe' | 'ignore')[]): Promise<StartedPsql> {
+  const { spawn } = await import('node:child_process')
+  const base = clientEnv(end.node)
+  const settings = Object.entries(end.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`).join(' ')
+  const env = { ...process.env, ...base, PGOPTIONS: `${base.PGOPTIONS ?? ''} ${settings}`.trim() }
+  const vars = Object.entries(end.vars ?? {}).flatMap(([k, v]) => ['-v', `${k}=${v}`])
+  const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...vars, ...end.commands.flatMap(c => ['-c', c])]
+  const child = spawn('psql', args, { env, stdio: stdio as never })
+  let stderr = ''
+  const redacted = () => (end.node.password ? stderr.split(end.node.password).join('***') : stderr)
+  child.stderr!.on('data', (d: Buffer) => { stderr += d })
+  const exited = new Promise<void>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', code => {
+      if (code === 0) return resolve()
+      const message = redacted().trim().split('\n').filter(Boolean).join(' | ')
+      reject(new ReplkitError(`${end.node.name}: psql failed: ${message || `exit ${code}`}`))
+    })
+  })
+  return { child, exited, stderr: redacted }
 }
 
 /**
@@ -61,28 +94,8 @@ export interface PsqlEnd {
  * so command tags never enter the stream. Resolves when both exit 0.
  */
 export async function psqlPipe(from: PsqlEnd, to: PsqlEnd): Promise<void> {
-  const { spawn } = await import('node:child_process')
-  const start = (end: PsqlEnd, stdio: ('pipe' | 'ignore')[]) => {
-    const base = clientEnv(end.node)
-    const settings = Object.entries(end.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`).join(' ')
-    const env = { ...process.env, ...base, PGOPTIONS: `${base.PGOPTIONS ?? ''} ${settings}`.trim() }
-    const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...end.commands.flatMap(c => ['-c', c])]
-    const child = spawn('psql', args, { env, stdio: stdio as never })
-    let stderr = ''
-    child.stderr!.on('data', (d: Buffer) => { stderr += d })
-    const exited = new Promise<void>((resolve, reject) => {
-      child.on('error', reject)
-      child.on('close', code => {
-        if (code === 0) return resolve()
-        let message = stderr.trim().split('\n').filter(Boolean).join(' | ')
-        if (end.node.password) message = message.split(end.node.password).join('***')
-        reject(new ReplkitError(`${end.node.name}: psql failed: ${message || `exit ${code}`}`))
-      })
-    })
-    return { child, exited }
-  }
-  const source = start(from, ['ignore', 'pipe', 'pipe'])
-  const sink = start(to, ['pipe', 'ignore', 'pipe'])
+  const source = await startPsql(from, ['ignore', 'pipe', 'pipe'])
+  const sink = await startPsql(to, ['pipe', 'ignore', 'pipe'])
   source.child.stdout!.pipe(sink.child.stdin!)
   // A failed end stops the other: a sink that dies must not leave the source blocked on a full pipe.
   const stop = () => { source.child.kill(); sink.child.kill() }

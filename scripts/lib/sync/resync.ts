@@ -1,19 +1,28 @@
 // Resynchronising a replica from the PRIMARY without losing or doubling a row, while the PRIMARY
-// keeps taking writes. The runbook's "TRUNCATE the replica and repopulate it" races the apply
-// worker (CORRECTIONS.md #6); the safe order is: drop the subscription (and its slot), empty the
-// tables in one TRUNCATE, and let a new subscription copy them (copy_data = true). PostgreSQL's
-// table sync copies each table at a snapshot and then applies every change committed after that
-// snapshot, so writes during the resync are neither lost nor applied twice.
-import type { Config, NodeSpec } from '../config.js'
-import { optionsBetween, subscriptionVars, withList } from '../replication/options.js'
-import type { Sql } from '../db.js'
-import { ReplkitError } from '../errors.js'
-import { qualifiedTables, subscriptionName } from '../replication/names.js'
+// keeps taking writes, and without ever leaving the replica half-done. The runbook's "TRUNCATE the
+// replica and repopulate it" races the apply worker (CORRECTIONS.md #6) and empties the replica
+// before anything proves the copy can land. Here the current subscription is paused, a new slot is
+// created with an exported snapshot, and one replica transaction empties every table, copies them
+// all at that snapshot and creates the subscription on the new slot (atomic-copy.ts): what
+// committed before the snapshot is in the copy, what committed after it is in the slot. If any
+// part fails, the transaction rolls back, the new slot is dropped and the old subscription
+// resumes: the replica is exactly as it was, and the error names the object that refused.
+import { relative } from 'node:path'
+import { type Config, type NodeSpec, repoRoot } from '../config.js'
+import { optionsBetween, subscriptionVars } from '../replication/options.js'
+import { type Sql, connect } from '../db.js'
+import { EXIT, ReplkitError } from '../errors.js'
+import { subscriptionName } from '../replication/names.js'
 import { replicatorPassword } from '../replication/password.js'
 import { subscriptionConninfo } from '../replication/conninfo.js'
+import { parsePsqlError, verbatim } from '../replication/server-error.js'
+import { createSlotStatement, tablesToCopy } from '../replication/snapshot-copy.js'
 import { waitForCatchup, waitForSync } from '../replication/waits.js'
-import { runSqlFile } from '../sql-files.js'
+import { runSqlFile, sqlText } from '../sql-files.js'
+import { waitFor } from '../wait.js'
+import { type AtomicCopyFailure, type AtomicCopyPlan, copyAtomically, transactionScript } from './atomic-copy.js'
 import { proveCopyCanSucceed } from './guard.js'
+import { explainRefusal } from './refusal.js'
 import { describeSaved, saveBeforeDiscarding } from './save.js'
 
 export interface ResyncRun {
@@ -31,46 +40,146 @@ export interface ResyncTimes {
 /** Fails with the fix when the PRIMARY has no publication to subscribe to. */
 export async function requirePublication(config: Config, primary: Sql): Promise<void> {
   const [pub] = await primary`select 1 from pg_publication where pubname = ${config.publication}`
-  if (!pub) throw new ReplkitError(`primary: publication ${config.publication} does not exist; run make replicate first`, 2)
+  if (!pub) throw new ReplkitError(`primary: publication ${config.publication} does not exist; run make replicate first`, EXIT.failed)
 }
 
-/** The whole replica: drop its subscription and slot, TRUNCATE every subscribed table, subscribe again with copy_data. */
-export async function resyncReplica(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, run: ResyncRun): Promise<ResyncTimes | null> {
+/** The replica's subscription as found: the resync restores exactly this if it fails. */
+interface Current {
+  exists: boolean
+  enabled: boolean
+  /** Its slot's name, and whether the PRIMARY still has it. */
+  slot: string | null
+  slotExists: boolean
+}
+
+async function currentState(primary: Sql, replicaSql: Sql, subscription: string): Promise<Current> {
+  const [sub] = await replicaSql`select subenabled as enabled, subslotname as slot from pg_subscription where subname = ${subscription}`
+  const slot: string | null = sub ? sub.slot : null
+  const [onPrimary] = slot ? await primary`select 1 from pg_replication_slots where slot_name = ${slot}` : []
+  return { exists: Boolean(sub), enabled: Boolean(sub?.enabled), slot, slotExists: Boolean(onPrimary) }
+}
+
+/** What the transaction will do: two slot names alternate, so the new slot never meets the old one. */
+async function planCopy(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, current: Current, timeoutMs: number): Promise<AtomicCopyPlan> {
   const subscription = subscriptionName(replica)
-  const { dryRun } = run
-  const [sub] = await replicaSql`select 1 from pg_subscription where subname = ${subscription}`
-  const [slot] = await primary`select 1 from pg_replication_slots where slot_name = ${subscription}`
-  // Read-only proof first, dry run or not: a copy that cannot succeed must not empty anything.
-  await proveCopyCanSucceed(config, replica, primary, replicaSql, config.tables, Boolean(slot))
-  run.say(`${replica.name}: the copy can succeed (same columns as the PRIMARY, the replication role logs in and reads every table, a slot is free)`)
-  const saved = dryRun ? null : await saveBeforeDiscarding(config, replica, primary, replicaSql, config.tables)
-  if (saved) run.say(`${replica.name}: saved its rows before emptying them, in ${saved.dir}${describeSaved(saved, replica.name).map(l => `\n      ${l}`).join('')}`)
-  let state = 'untouched'
-  try {
-    if (sub) {
-      // DROP SUBSCRIPTION stops the workers and drops the slot on the PRIMARY; when that slot is
-      // already gone (lost, dropped by hand) it would fail, so the slot is detached first.
-      await runSqlFile(replica, `sql/rollback/${slot ? '010_revert_subscription.sql' : '015_revert_subscription_slot_gone.sql'}`, { vars: { subscription }, dryRun })
-      state = `${subscription} dropped, its tables still hold their old rows`
-      run.say(`${replica.name}: dropped ${subscription}${slot ? ' and its slot on the PRIMARY' : ' (its slot was already gone from the PRIMARY)'}`)
-    }
-    // Only now, with no apply worker left, can the tables be emptied without racing it. One
-    // statement for all of them: their foreign keys forbid truncating them one by one.
-    await runSqlFile(replica, 'sql/replication/045_truncate_replica.sql', { vars: { tables: qualifiedTables(config) }, dryRun })
-    state = `no subscription, its tables empty`
-    run.say(`${replica.name}: emptied ${config.tables.join(', ')} in one TRUNCATE (conflicting rows go with them)`)
-    const conninfo = subscriptionConninfo(config, await replicatorPassword(config, false))
-    const chosen = await optionsBetween(primary, replicaSql, config.tables)
-    await runSqlFile(replica, 'sql/replication/050_subscription.sql', { vars: subscriptionVars(subscription, config.publication, chosen), secretVars: { conninfo }, dryRun })
-    state = `${subscription} created and copying`
-    run.say(`${replica.name}: created ${subscription} with copy_data = true, ${withList(chosen)} (new slot on the PRIMARY)`)
-    if (dryRun) return null
-    return await waitReady(primary, replicaSql, replica, run.timeoutMs)
-  } catch (error) {
-    if (state === 'untouched') throw error
-    throw new ReplkitError(`${replica.name}: the resync stopped part-way — ${replica.name} now has ${state}` +
-      `${saved ? `; its previous rows are saved in ${saved.dir}` : ''}. Finish it with: make sync ARGS="--replica ${replica.name} --yes"\n  cause: ${(error as Error).message}`, 2)
+  const chosen = await optionsBetween(primary, replicaSql, config.tables)
+  return {
+    subscription, replaced: `${subscription}_replaced`, slot: current.slot === subscription ? `${subscription}_resync` : subscription,
+    publication: config.publication, options: subscriptionVars(subscription, config.publication, chosen).options,
+    tables: await tablesToCopy(primary, config.tables), timeoutMs,
   }
+}
+
+/** A script line as it runs: an included SQL file is shown with its text. */
+async function expand(line: string): Promise<string> {
+  const included = /^\\i '(.*)'$/.exec(line)?.[1]
+  if (!included) return line
+  const path = relative(repoRoot, included.replace(/\\(.)/g, '$1'))
+  return `-- ${path}\n${(await sqlText(path)).trim()}`
+}
+
+/** --dry-run: the statements on each node, the rows shown as where they come from. */
+async function printPlan(replica: NodeSpec, plan: AtomicCopyPlan, current: Current): Promise<void> {
+  const script = transactionScript(plan)
+  script.before = await Promise.all(script.before.map(expand))
+  script.after = await Promise.all(script.after.map(expand))
+  const lines = [
+    `-- ${replica.name}: ALTER SUBSCRIPTION ${plan.subscription} DISABLE (sql/sync/020_disable_subscription.sql), wait for its workers to stop`,
+    `-- primary (replication connection): ${createSlotStatement(plan.slot)}`,
+    `-- ${replica.name}, one transaction (vars: ${Object.entries({ subscription: plan.subscription, replaced: plan.replaced, slot: plan.slot, publication: plan.publication }).map(([k, v]) => `${k}=${v}`).join(' ')}, conninfo=<secret>):`,
+    ...script.before, ...plan.tables.flatMap((t, i) => [script.copies[i], `   <rows of public.${t.table} at the slot's snapshot: COPY … TO STDOUT on the primary>`, '\\.']), ...script.after,
+    `-- ${replica.name}: sql/rollback/015_revert_subscription_slot_gone.sql (subscription=${plan.replaced})`,
+    ...(current.slotExists ? [`-- primary: sql/rollback/020_revert_slot.sql (slot=${current.slot})`] : []),
+  ]
+  console.log(lines.join('\n'))
+}
+
+/** The old subscription stops applying before its tables are emptied (it resumes if the copy fails). */
+async function pause(replica: NodeSpec, replicaSql: Sql, plan: AtomicCopyPlan, current: Current, timeoutMs: number): Promise<void> {
+  if (!current.enabled) return
+  await runSqlFile(replica, 'sql/sync/020_disable_subscription.sql', { vars: { subscription: plan.subscription }, dryRun: false })
+  await waitFor({
+    what: `${replica.name}'s workers of ${plan.subscription} to stop`, timeoutMs,
+    until: async () => ((await replicaSql`select 1 from pg_stat_subscription where subname = ${plan.subscription} and pid is not null`).length ? undefined : true),
+  })
+}
+
+/** Creates the slot, runs the transaction with its snapshot, and on failure puts everything back and names the cause. */
+async function copyFromNewSlot(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, plan: AtomicCopyPlan, current: Current): Promise<void> {
+  const walsender = connect(config.primary, { replication: true, statementTimeoutMs: 0, idleTimeoutSeconds: 0 })
+  let slotCreated = false
+  try {
+    const [slot] = await walsender.unsafe(createSlotStatement(plan.slot))
+    slotCreated = true
+    const conninfo = subscriptionConninfo(config, await replicatorPassword(config, false))
+    await copyAtomically(config.primary, replica, plan, slot.snapshot_name as string, conninfo)
+  } catch (error) {
+    await walsender.end({ timeout: 1 }).catch(() => {})
+    if (slotCreated) await dropSlotWhenFree(primary, plan.slot, 10_000)
+    if (current.enabled) await runSqlFile(replica, 'sql/sync/030_enable_subscription.sql', { vars: { subscription: plan.subscription }, dryRun: false })
+    throw await refusal(primary, replicaSql, replica.name, plan, current, error)
+  } finally {
+    await walsender.end({ timeout: 1 }).catch(() => {})
+  }
+}
+
+async function refusal(primary: Sql, replicaSql: Sql, R: string, plan: AtomicCopyPlan, current: Current, error: unknown): Promise<ReplkitError> {
+  const failure = (error as { failure?: AtomicCopyFailure | null }).failure
+  const parsed = failure ? parsePsqlError(failure.stderr) : null
+  const kept = `nothing on ${R} changed: every table keeps its rows${current.exists ? `, ${plan.subscription} is as it was${current.enabled ? ' and applies again' : ''}` : ''}`
+  if (!parsed) return new ReplkitError(`${R}: the resync did not complete (${(error as Error).message}) — ${kept}`, EXIT.failed)
+  if (failure!.node === 'primary') return new ReplkitError(`${R}: the PRIMARY's side of the copy failed: ${verbatim(parsed)} — ${kept}`, EXIT.failed)
+  const why = await explainRefusal(primary, replicaSql, R, parsed)
+  return new ReplkitError(`${R}: the copy was refused by ${why.object}: ${verbatim(parsed)} — ${kept}. Fix: ${why.fix}`, EXIT.failed)
+}
+
+/** A slot is dropped once no walsender holds it (a closed replication connection lets go within moments). */
+async function dropSlotWhenFree(primary: Sql, slot: string, timeoutMs: number): Promise<void> {
+  await waitFor({
+    what: `slot ${slot} on the PRIMARY to be released and dropped`, timeoutMs,
+    until: async () => {
+      const [s] = await primary`select active from pg_replication_slots where slot_name = ${slot}`
+      if (!s) return true
+      if (!s.active) await primary`select pg_drop_replication_slot(${slot})`
+      return undefined
+    },
+  })
+}
+
+/** After the commit: the subscription that stepped aside goes, and its slot with it. */
+async function dropReplaced(replica: NodeSpec, primary: Sql, plan: AtomicCopyPlan, current: Current, timeoutMs: number): Promise<void> {
+  await runSqlFile(replica, 'sql/rollback/015_revert_subscription_slot_gone.sql', { vars: { subscription: plan.replaced }, dryRun: false })
+  if (current.slotExists && current.slot !== plan.slot) await dropSlotWhenFree(primary, current.slot!, timeoutMs)
+}
+
+/** What a resync killed part-way may have left: the stepped-aside subscription, the new slot (neither holds data). */
+async function clearLeftovers(replica: NodeSpec, primary: Sql, plan: AtomicCopyPlan, timeoutMs: number): Promise<void> {
+  await runSqlFile(replica, 'sql/rollback/015_revert_subscription_slot_gone.sql', { vars: { subscription: plan.replaced }, dryRun: false })
+  await dropSlotWhenFree(primary, plan.slot, timeoutMs)
+}
+
+/** The whole replica copied again at one snapshot, in one transaction; see the header. */
+export async function resyncReplica(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, run: ResyncRun): Promise<ResyncTimes | null> {
+  const current = await currentState(primary, replicaSql, subscriptionName(replica))
+  // Read-only proof first: the new slot is made before the old one goes, so one must be free.
+  await proveCopyCanSucceed(config, replica, primary, replicaSql, config.tables, false)
+  const plan = await planCopy(config, replica, primary, replicaSql, current, run.timeoutMs)
+  if (run.dryRun) {
+    await printPlan(replica, plan, current)
+    run.say(`${replica.name}: copy every table again in one transaction from a new slot's snapshot (${plan.slot}); nothing changes unless all of it commits`)
+    return null
+  }
+  const saved = await saveBeforeDiscarding(config, replica, primary, replicaSql, config.tables)
+  run.say(`${replica.name}: saved its rows before replacing them, in ${saved.dir}${describeSaved(saved, replica.name).map(l => `\n      ${l}`).join('')}`)
+  const started = Date.now()
+  await clearLeftovers(replica, primary, plan, run.timeoutMs)
+  await pause(replica, replicaSql, plan, current, run.timeoutMs)
+  await copyFromNewSlot(config, replica, primary, replicaSql, plan, current)
+  run.say(`${replica.name}: copied ${plan.tables.map(t => t.table).join(', ')} from the snapshot of slot ${plan.slot} and created ${plan.subscription} on it, ` +
+    `all in one transaction (${Date.now() - started} ms; readers waited on the tables' lock meanwhile, never saw them empty)`)
+  await dropReplaced(replica, primary, plan, current, run.timeoutMs)
+  const times = await waitReady(primary, replicaSql, replica, run.timeoutMs)
+  return { copyMs: Date.now() - started - times.catchupMs, catchupMs: times.catchupMs }
 }
 
 /** Every table of the replica's subscription ready, then the replica past the PRIMARY's current LSN. */

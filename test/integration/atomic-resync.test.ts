@@ -1,0 +1,101 @@
+// Copies onto a replica against obstacles on the replica itself (an ALWAYS trigger that raises, a
+// CHECK constraint only the replica has): make sync's copy and fix-conflict --resync run in one
+// replica transaction, so a refusal leaves every table and the subscription exactly as they were
+// (checksums of all six tables before and after), names the object that refused, and the fix it
+// prints, run as printed, brings the replica back to the PRIMARY's rows with nothing lost.
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
+import { config, db, runScript, until } from './helpers.js'
+import { ensureReplication, waitForCatchup } from './replication-fixture.js'
+
+const atomic = suite('atomic resync')
+const [replica1] = config.replicas
+const primary = db()
+const replicaSql = db(replica1)
+
+atomic.before(async () => {
+  await ensureReplication()
+  await waitForCatchup()
+})
+
+atomic.after.each(async () => {
+  await replicaSql.unsafe('drop trigger if exists replkit_refuse on public.products; drop function if exists public.replkit_refuse(); alter table public.products drop constraint if exists replkit_cheap')
+})
+
+atomic.after(async () => {
+  await Promise.all([primary.end(), replicaSql.end()])
+})
+
+const state = async () => JSON.stringify({
+  rows: await fingerprints(replicaSql, config.tables),
+  sub: await replicaSql`select oid::text, subenabled, subslotname from pg_subscription where subname = ${`sub_${replica1.name}`}`,
+})
+
+/** The statement the fix names, exactly as printed. */
+function printedFix(stderr: string): string {
+  const fix = /Fix: on replica1: .*?((?:ALTER TABLE|DROP INDEX) [^;]+);/.exec(stderr)
+  assert.ok(fix, `no statement in the printed fix: ${stderr}`)
+  return fix![1]
+}
+
+const OBSTACLES = [
+  {
+    name: 'an ENABLE ALWAYS trigger that raises',
+    create: [
+      "create function public.replkit_refuse() returns trigger language plpgsql as $$ begin raise exception 'products are frozen here'; end $$",
+      'create trigger replkit_refuse before insert on public.products for each row execute function public.replkit_refuse()',
+      'alter table public.products enable always trigger replkit_refuse',
+    ],
+    object: /refused by trigger replkit_refuse on products \(function replkit_refuse\(\), ENABLE ALWAYS.*ERROR P0001: products are frozen here/,
+  },
+  {
+    name: 'a CHECK constraint only the replica has (NOT VALID)',
+    create: ['alter table public.products add constraint replkit_cheap check (price < 5) not valid'],
+    object: /refused by CHECK constraint replkit_cheap on public\.products \(replica1 alone has it\): ERROR 23514/,
+  },
+]
+
+for (const obstacle of OBSTACLES) {
+  atomic(`make sync's copy against ${obstacle.name}: refused, nothing changed, the printed fix works`, async () => {
+    for (const statement of obstacle.create) await replicaSql.unsafe(statement)
+    const before = await state()
+    const refused = await runScript('sync-replicas', ['--replica', replica1.name, '--copy', '--yes'])
+    assert.is(refused.code, 2, refused.stdout + refused.stderr)
+    assert.match(refused.stderr, obstacle.object)
+    assert.match(refused.stderr, /nothing on replica1 changed: every table keeps its rows, sub_replica1 is as it was and applies again/)
+    assert.not.match(refused.stderr, /at .*\.js:\d+/)
+    assert.is(await state(), before)
+    const [slots] = await primary`select count(*)::int as n from pg_replication_slots where slot_name like 'sub_replica1%'`
+    assert.is(slots.n, 1, 'the new slot was dropped')
+    await replicaSql.unsafe(printedFix(refused.stderr))
+    const again = await runScript('sync-replicas', ['--replica', replica1.name, '--copy', '--yes'])
+    assert.is(again.code, 0, again.stdout + again.stderr)
+    assert.match(again.stdout, /all in one transaction/)
+    assert.match(again.stdout, /rows equal the PRIMARY's for categories, products, inventory, orders, order_items, payments/)
+  })
+}
+
+atomic('fix-conflict --resync on apply stopped by an ALWAYS trigger: refused without loss, the fix lets apply resume', async () => {
+  for (const statement of OBSTACLES[0].create) await replicaSql.unsafe(statement)
+  const sku = 'REPLKIT-TEST-ATOMIC-TRIGGER'
+  await primary`insert into products (sku, title, price, category_id) select ${sku}, 'blocked by a replica trigger', 3, id from categories order by slug limit 1`
+  try {
+    await until('the apply worker to count the trigger\'s error', 30_000, async () =>
+      (await replicaSql`select apply_error_count > 0 as failed from pg_stat_subscription_stats s join pg_subscription p on p.oid = s.subid where p.subname = ${`sub_${replica1.name}`}`)[0]?.failed === true)
+    const before = await state()
+    const refused = await runScript('fix-conflict', ['--replica', replica1.name, '--resync', '--yes'])
+    assert.is(refused.code, 2, refused.stdout + refused.stderr)
+    assert.match(refused.stderr, OBSTACLES[0].object)
+    assert.is(await state(), before)
+    await replicaSql.unsafe(printedFix(refused.stderr))
+    await waitForCatchup(30_000)
+    const [arrived] = await replicaSql`select count(*)::int as n from products where sku = ${sku}`
+    assert.is(arrived.n, 1, 'the blocked row arrived once the trigger was disabled')
+    assert.equal(await fingerprints(replicaSql, config.tables), await fingerprints(primary, config.tables))
+  } finally {
+    await primary`delete from products where sku = ${sku}`
+  }
+})
+
+atomic.run()
