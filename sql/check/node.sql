@@ -3,9 +3,11 @@
 -- value that only a restart applies (wal_level and the max_* settings are restart-only).
 -- has_fingerprint: make schema installed replkit's checksum function here. tls: this very
 -- session's TLS version (NULL: unencrypted), so the report shows how replkit reached the node.
+-- current_lsn: the WAL position a replica's applied commit is measured against (NULL in recovery).
 SELECT current_setting('server_version') AS version,
        current_setting('server_version_num')::int AS version_num,
        pg_is_in_recovery() AS in_recovery,
+       CASE WHEN NOT pg_is_in_recovery() THEN pg_current_wal_lsn()::text END AS current_lsn,
        (SELECT json_object_agg(name, json_build_object('setting', setting, 'pending_restart', pending_restart))
           FROM pg_settings
          WHERE name IN ('wal_level', 'max_wal_senders', 'max_replication_slots',

@@ -4,7 +4,10 @@
 -- pg_stat_subscription_stats; per-table state is pg_subscription_rel.srsubstate
 -- (i = initialize, d = copying, f = finished copy, s = synchronized, r = ready). applied_lsn:
 -- the PRIMARY's commit position applied last (the replication origin), to tell a logged failure
--- the worker has since got past from one that still blocks it.
+-- the worker has since got past from one that still blocks it. applying_ms: how long the
+-- subscription's apply worker (or a parallel apply worker, 16+) has held the transaction it is
+-- applying open; its rows are invisible until it commits, while the walsender's replay position
+-- (streamed changes are confirmed as they are spooled) can already read as a few bytes behind.
 -- A line ending in "since N" reads a column PostgreSQL N added (sql-files.ts forMajor): the
 -- options 16 and 17 added, and 18's conflict counts by type (pg_stat_subscription_stats).
 SELECT s.oid::int8 AS id,
@@ -23,6 +26,9 @@ SELECT s.oid::int8 AS id,
        w.last_msg_receipt_time AS last_msg_receipt_time,
        w.latest_end_time AS latest_end_time,
        (SELECT remote_lsn::text FROM pg_replication_origin_status o WHERE o.external_id = 'pg_' || s.oid) AS applied_lsn,
+       (SELECT max(extract(epoch FROM now() - a.xact_start) * 1000)::float8
+          FROM pg_stat_subscription aw JOIN pg_stat_activity a ON a.pid = aw.pid
+         WHERE aw.subid = s.oid AND aw.relid IS NULL AND a.backend_xid IS NOT NULL) AS applying_ms,
        coalesce(st.apply_error_count, 0)::int8 AS apply_error_count,
        coalesce(st.sync_error_count, 0)::int8 AS sync_error_count,
        st.stats_reset AS stats_reset,

@@ -7,7 +7,7 @@ const thresholds = { maxLagBytes: 1024, maxRetainedBytes: 1024 ** 3 }
 
 function facts(): ClusterFacts {
   const server = (walLevel: string) => ({
-    version: '15.18 (Debian)', versionNum: 150018, inRecovery: false, walSendersUsed: 0, slotsUsed: 0, hasFingerprint: true, tls: 'TLSv1.3',
+    version: '15.18 (Debian)', versionNum: 150018, inRecovery: false, currentLsn: null, walSendersUsed: 0, slotsUsed: 0, hasFingerprint: true, tls: 'TLSv1.3',
     settings: { wal_level: { setting: walLevel, pendingRestart: false }, max_wal_senders: { setting: '10', pendingRestart: false }, max_replication_slots: { setting: '10', pendingRestart: false } },
   })
   return {

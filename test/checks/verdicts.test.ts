@@ -303,3 +303,29 @@ test('17+: a lost slot says why it was invalidated; 18: an idle slot warns befor
 })
 
 test.run()
+
+test('a replica applying one transaction for over a second is not caught up and never OK, a few bytes behind or not', () => {
+  const facts = healthy()
+  const sub = facts.replicas[0].subscriptions[0]
+  // Streamed changes were confirmed as they were spooled: the walsender reads 467 kB behind.
+  facts.primary.walSenders[0].lagBytes = 467 * 1024
+  sub.applyingMs = 12_300
+  sub.appliedLsn = '0/2000000'
+  facts.primary.server!.currentLsn = '0/3C00000'
+  const lag = replicaLags(facts)[0]
+  assert.is(lag.caughtUp, false)
+  assert.is(lag.sinceAppliedBytes, 28 * 1024 * 1024)
+  assert.equal(problems(facts), [
+    'critical replica1 has not applied a transaction the PRIMARY committed: its apply worker has been applying it for 12.3 s, and its rows are not visible on replica1 until it commits there ' +
+    '(28.0 MB of the PRIMARY\'s WAL since the last commit replica1 applied): wait and run make check again: the rows appear when that transaction commits on the replica; if it never does, read the replica\'s log',
+  ])
+  facts.primary.server!.currentLsn = '0/2100000'
+  assert.match(problems(facts)[0], /^warning replica1 has not applied a transaction/)
+  // A transaction open for less than the grace is a replica keeping pace with small ones.
+  sub.applyingMs = 40
+  facts.primary.walSenders[0].lagBytes = 0
+  assert.equal(problems(facts), [])
+  assert.is(replicaLags(facts)[0].caughtUp, false)
+  sub.applyingMs = null
+  assert.is(replicaLags(facts)[0].caughtUp, true)
+})

@@ -73,3 +73,18 @@ test('every metric named by alerts.yml and the Grafana dashboard is one the expo
 })
 
 test.run()
+
+test('a replica no walsender streams to reads NaN seconds behind, and its tables no known state, never a healthy 0 or 1', async () => {
+  const facts = healthy()
+  const compared = compareResult(report(facts))
+  facts.replicas[1] = { ...facts.replicas[1], up: false, error: 'connection refused', errorKind: 'unreachable' }
+  facts.primary.walSenders = facts.primary.walSenders.filter(w => w.applicationName !== 'sub_replica2')
+  const metrics = createMetrics()
+  metrics.update(report(facts), compared, 12)
+  const text = await metrics.registry.metrics()
+  assert.match(text, /replkit_replication_lag_seconds\{replica="replica2",subscription="sub_replica2"\} NaN/)
+  assert.match(text, /replkit_replication_lag_seconds\{replica="replica1",subscription="sub_replica1"\} 0/)
+  assert.match(text, /replkit_table_consistent\{replica="replica2",table="products"\} NaN/)
+  assert.match(text, /replkit_table_consistent\{replica="replica1",table="products"\} 1/)
+  assert.match(text, /replkit_up\{node="replica2",role="replica"\} 0/)
+})

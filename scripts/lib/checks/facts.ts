@@ -26,6 +26,8 @@ export interface ServerFacts {
   /** server_version_num: what version-dependent queries and verdicts are chosen by. */
   versionNum: number
   inRecovery: boolean
+  /** pg_current_wal_lsn(); null on a server in recovery. */
+  currentLsn: string | null
   settings: Record<string, Setting>
   walSendersUsed: number
   slotsUsed: number
@@ -96,6 +98,8 @@ export interface Subscription {
   latestEndTime: Date | null
   /** The replication origin's remote_lsn: the last PRIMARY commit applied here. */
   appliedLsn: string | null
+  /** How long its apply (or parallel apply) worker has held the transaction it applies open; null when none is open. */
+  applyingMs: number | null
   applyErrorCount: number
   syncErrorCount: number
   statsReset: Date | null
@@ -225,7 +229,7 @@ async function serverFacts(sql: Sql): Promise<ServerFacts> {
   for (const [name, s] of Object.entries(row.settings as Record<string, { setting: string; pending_restart: boolean }>)) {
     settings[name] = { setting: s.setting, pendingRestart: s.pending_restart }
   }
-  return { version: row.version, versionNum: row.version_num, inRecovery: row.in_recovery, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used, hasFingerprint: row.has_fingerprint, tls: row.tls ?? null }
+  return { version: row.version, versionNum: row.version_num, inRecovery: row.in_recovery, currentLsn: row.current_lsn ?? null, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used, hasFingerprint: row.has_fingerprint, tls: row.tls ?? null }
 }
 
 async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts>> {
@@ -258,7 +262,7 @@ async function subscriptions(sql: Sql): Promise<Subscription[]> {
   return (await query(sql, 'subscriptions.sql')).map(s => ({
     id: Number(s.id), name: s.name, enabled: s.enabled, slotName: s.slot_name, publications: s.publications,
     workerPid: s.worker_pid, lastMsgSendTime: s.last_msg_send_time, lastMsgReceiptTime: s.last_msg_receipt_time,
-    latestEndTime: s.latest_end_time, appliedLsn: s.applied_lsn ?? null, applyErrorCount: Number(s.apply_error_count), syncErrorCount: Number(s.sync_error_count),
+    latestEndTime: s.latest_end_time, appliedLsn: s.applied_lsn ?? null, applyingMs: num(s.applying_ms), applyErrorCount: Number(s.apply_error_count), syncErrorCount: Number(s.sync_error_count),
     statsReset: s.stats_reset, tableStates: s.table_states,
     options: { streaming: streamingOption(s.streaming), binary: s.binary, origin: s.origin ?? null, failover: s.failover ?? null },
     conflicts: s.conflicts

@@ -45,8 +45,21 @@ export interface Lag {
   source: 'walsender' | 'slot' | null
   bytes: number | null
   replayLagMs: number | null
-  /** Streaming with nothing left to apply: the only state that earns the words "caught up". */
+  /** How long the replica has been applying one transaction (open on its apply worker); null when none is open. */
+  applyingMs: number | null
+  /** WAL from the last commit the replica applied (its replication origin) to the PRIMARY's position; null when unknown. */
+  sinceAppliedBytes: number | null
+  /** Streaming with nothing left to apply and no transaction being applied: the only state that earns the words "caught up". */
   caughtUp: boolean
+}
+
+/** A replica holding one applied transaction open longer than this is applying a committed transaction, not keeping pace. */
+export const APPLYING_GRACE_MS = 1000
+
+/** An LSN ("16/B374D848") as a number of bytes. */
+export const lsnBytes = (lsn: string) => {
+  const [hi, lo] = lsn.split('/')
+  return parseInt(hi, 16) * 2 ** 32 + parseInt(lo, 16)
 }
 
 /**
@@ -60,12 +73,15 @@ export function replicaLags(facts: ClusterFacts): Lag[] {
     const slotName = subscriptionOf(replica)?.slotName ?? subscription
     const sender = facts.primary.walSenders.find(w => w.applicationName === subscription)
     const slot = facts.primary.slots.find(s => s.name === slotName)
+    const sub = subscriptionOf(replica)
+    const current = facts.primary.server?.currentLsn
+    const applied = { applyingMs: sub?.applyingMs ?? null, sinceAppliedBytes: current && sub?.appliedLsn ? Math.max(0, lsnBytes(current) - lsnBytes(sub.appliedLsn)) : null }
     if (sender) {
       const bytes = Math.max(sender.lagBytes ?? 0, slot?.unconfirmedBytes ?? 0)
-      return { replica: replica.name, subscription, source: 'walsender', bytes, replayLagMs: sender.replayLagMs, caughtUp: bytes === 0 }
+      return { replica: replica.name, subscription, source: 'walsender', bytes, replayLagMs: sender.replayLagMs, ...applied, caughtUp: bytes === 0 && applied.applyingMs === null }
     }
-    if (slot) return { replica: replica.name, subscription, source: 'slot', bytes: slot.unconfirmedBytes, replayLagMs: null, caughtUp: false }
-    return { replica: replica.name, subscription, source: null, bytes: null, replayLagMs: null, caughtUp: false }
+    if (slot) return { replica: replica.name, subscription, source: 'slot', bytes: slot.unconfirmedBytes, replayLagMs: null, ...applied, caughtUp: false }
+    return { replica: replica.name, subscription, source: null, bytes: null, replayLagMs: null, ...applied, caughtUp: false }
   })
 }
 

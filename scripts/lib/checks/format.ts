@@ -3,7 +3,7 @@
 import type { ClusterFacts, Subscription } from './facts.js'
 import {
   type CanaryFacts, type Lag, type Status, type TableComparison, type Thresholds, type Verdict,
-  compareTables, exitCode, notes, replicaLags, status, subscriptionOf, verdicts,
+  APPLYING_GRACE_MS, compareTables, exitCode, notes, replicaLags, status, subscriptionOf, verdicts,
 } from './verdicts.js'
 import { colour, formatBytes, formatTable } from '../output.js'
 import type { TableCompare } from '../compare/at-lsn.js'
@@ -109,12 +109,19 @@ function slotTable(facts: ClusterFacts): string {
   return formatTable(['slot', 'active', 'retained WAL (restart_lsn)', 'unconfirmed (confirmed_flush_lsn)', 'wal_status', 'inactive since (17+)'], rows)
 }
 
+function lagState(l: Lag): string {
+  if (l.caughtUp) return 'caught up'
+  if (l.source !== 'walsender') return colour.red('not streaming')
+  if (l.applyingMs !== null && l.applyingMs > APPLYING_GRACE_MS) return colour.yellow(`applying one transaction for ${(l.applyingMs / 1000).toFixed(1)} s`)
+  return l.replayLagMs === null ? `${formatBytes(l.bytes ?? 0)} to apply` : `${l.replayLagMs.toFixed(1)} ms`
+}
+
 function lagTable(report: CheckReport): string {
   const rows = report.lag.map(l => {
     const canary = report.canary?.arrivals.find(a => a.replica === l.replica)
     return [
       l.replica, l.subscription, l.source ?? 'no walsender or slot', l.bytes === null ? null : formatBytes(l.bytes),
-      l.caughtUp ? 'caught up' : l.source === 'walsender' ? (l.replayLagMs === null ? `${formatBytes(l.bytes ?? 0)} to apply` : `${l.replayLagMs.toFixed(1)} ms`) : colour.red('not streaming'),
+      lagState(l),
       ...(report.canary ? [canary?.ms != null ? `${canary.ms.toFixed(1)} ms` : canary?.reason ?? colour.red('late')] : []),
     ]
   })

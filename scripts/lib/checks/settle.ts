@@ -3,7 +3,7 @@
 // replica provably reached (compare/at-lsn.ts), and only a difference that holds still is one.
 import { type CompareNode, type TableCompare, compareTable } from '../compare/at-lsn.js'
 import { type ClusterFacts, type NodeConnection } from './facts.js'
-import { compareTables, replicaLags } from './figures.js'
+import { APPLYING_GRACE_MS, compareTables, replicaLags } from './figures.js'
 import { describeDbError } from '../db.js'
 
 /** The PRIMARY and the given replicas as the comparison reaches them; only streaming replicas are waited for. */
@@ -30,8 +30,10 @@ export interface Settled {
 export async function settleComparisons(facts: ClusterFacts, nodes: NodeConnection[], timeoutMs: number): Promise<Settled> {
   const out: Settled = { compared: {}, errors: {} }
   if (!nodes[0].sql) return out
+  // A replica in the middle of one large transaction reaches no LSN before it commits: it stays "applying".
+  const busy = replicaLags(facts).filter(l => (l.applyingMs ?? 0) > APPLYING_GRACE_MS).map(l => l.replica)
   for (const { table, cells } of compareTables(facts)) {
-    const unsettled = cells.filter(c => c.state === 'applying' || c.state === 'differs').map(c => c.node)
+    const unsettled = cells.filter(c => (c.state === 'applying' || c.state === 'differs') && !busy.includes(c.node)).map(c => c.node)
     if (!unsettled.length) continue
     const { primary, replicas } = compareNodes(facts, nodes, unsettled)
     try {

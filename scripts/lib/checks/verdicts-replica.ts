@@ -7,7 +7,7 @@ import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts } from './facts.js'
 import { slotLoss } from './verdicts-primary.js'
 import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
-import { type Level, type Thresholds, type Verdict, blockingApplyFailure, replicaLags, shortTimeout, subscriptionOf, tablesCopying } from './figures.js'
+import { APPLYING_GRACE_MS, type Level, type Thresholds, type Verdict, blockingApplyFailure, replicaLags, shortTimeout, subscriptionOf, tablesCopying } from './figures.js'
 
 const syncStates: Record<string, string> = { i: 'initializing', d: 'copying data', f: 'copy finished', s: 'synchronized' }
 
@@ -97,7 +97,14 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
       say('warning', `${name} is still synchronizing ${tables}`, 'wait for the initial copy and run make check again')
     }
   }
-  if (lag.bytes !== null && lag.bytes > t.maxLagBytes && sender) {
+  if (sender && lag.applyingMs !== null && lag.applyingMs > APPLYING_GRACE_MS) {
+    // The walsender's position counts streamed changes as they are spooled: only the open apply transaction tells.
+    const left = lag.sinceAppliedBytes ?? lag.bytes ?? 0
+    say(left > t.maxLagBytes ? 'critical' : 'warning',
+      `${R} has not applied a transaction the PRIMARY committed: its apply worker has been applying it for ${(lag.applyingMs / 1000).toFixed(1)} s, ` +
+      `and its rows are not visible on ${R} until it commits there (${formatBytes(left)} of the PRIMARY's WAL since the last commit ${R} applied)`,
+      'wait and run make check again: the rows appear when that transaction commits on the replica; if it never does, read the replica\'s log')
+  } else if (lag.bytes !== null && lag.bytes > t.maxLagBytes && sender) {
     say('warning', `${R} has ${formatBytes(lag.bytes)} of the PRIMARY's WAL still to apply (over ${formatBytes(t.maxLagBytes)})`,
       'a large transaction in flight, or apply slower than the writes: wait, it shrinks as the replica applies; if it only grows, read its log')
   }

@@ -3,7 +3,7 @@
 // one check report per scrape; counters mirror PostgreSQL's own cumulative counts.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { CheckReport } from '../checks/format.js'
-import { subscriptionOf } from '../checks/figures.js'
+import { type Lag, subscriptionOf } from '../checks/figures.js'
 import { CONFLICT_TYPES } from '../checks/facts.js'
 import { behindBy } from '../replication/sequences.js'
 
@@ -30,7 +30,7 @@ export function createMetrics() {
     worker: gauge('replkit_subscription_worker_running', '1 when the subscription\'s apply worker runs', ['replica', 'subscription']),
     exists: gauge('replkit_subscription_present', '1 when replkit\'s subscription exists on the replica', ['replica', 'subscription']),
     lagBytes: gauge('replkit_replication_lag_bytes', 'PRIMARY WAL not yet applied by the replica (from its walsender, else its slot)', ['replica', 'subscription']),
-    lagSeconds: gauge('replkit_replication_lag_seconds', 'replay_lag of the replica\'s walsender; 0 when caught up (PostgreSQL reports NULL when idle)', ['replica', 'subscription']),
+    lagSeconds: gauge('replkit_replication_lag_seconds', 'replay_lag of the replica\'s walsender, or how long it has been applying one transaction if longer; 0 when caught up; NaN when no walsender streams to it (down or stopped: see replkit_up)', ['replica', 'subscription']),
     applyErrors: counter('replkit_subscription_apply_errors_total', 'pg_stat_subscription_stats.apply_error_count', ['replica', 'subscription']),
     syncErrors: counter('replkit_subscription_sync_errors_total', 'pg_stat_subscription_stats.sync_error_count', ['replica', 'subscription']),
     conflicts: counter('replkit_subscription_conflicts_total', 'PostgreSQL 18+: conflicts by type (pg_stat_subscription_stats.confl_*)', ['replica', 'subscription', 'type']),
@@ -93,7 +93,7 @@ export function createMetrics() {
       if (lag.bytes === null) continue
       const labels = { replica: lag.replica, subscription: lag.subscription }
       m.lagBytes.set(labels, lag.bytes)
-      m.lagSeconds.set(labels, lag.caughtUp ? 0 : (lag.replayLagMs ?? 0) / 1000)
+      m.lagSeconds.set(labels, lagSeconds(lag))
     }
     for (const slot of facts.primary.slots) {
       if (slot.retainedBytes !== null) m.slotRetained.set({ slot: slot.name }, slot.retainedBytes)
@@ -102,9 +102,11 @@ export function createMetrics() {
       if (slot.safeWalSize !== null) m.slotSafe.set({ slot: slot.name }, slot.safeWalSize)
     }
     for (const arrival of report.canary?.arrivals ?? []) if (arrival.ms !== null) m.canary.observe({ replica: arrival.replica }, arrival.ms / 1000)
+    const readable = new Set(facts.replicas.filter(r => r.up).map(r => r.name))
     if (compare) {
       for (const [table, replicas] of Object.entries(compare.tables)) {
-        for (const [replica, equal] of Object.entries(replicas)) m.tableConsistent.set({ replica, table }, equal)
+        // A replica that cannot be read now has no known state, whatever the last compare said.
+        for (const [replica, equal] of Object.entries(replicas)) m.tableConsistent.set({ replica, table }, readable.has(replica) ? equal : NaN)
       }
       m.compareAge.set((Date.now() - compare.at) / 1000)
     }
@@ -123,6 +125,13 @@ export function createMetrics() {
   }
 
   return { registry, update, failed }
+}
+
+/** Seconds behind: NaN without a walsender (nothing streams, so no time is known), never a healthy-looking 0. */
+export function lagSeconds(lag: Lag): number {
+  if (lag.source !== 'walsender') return NaN
+  if (lag.caughtUp) return 0
+  return Math.max(lag.replayLagMs ?? 0, lag.applyingMs ?? 0) / 1000
 }
 
 /** The compare result of one full check: each replica's table, equal to the PRIMARY's or not. */
