@@ -81,10 +81,11 @@ test('a replica no walsender streams to reads NaN seconds behind, and its tables
   facts.primary.walSenders = facts.primary.walSenders.filter(w => w.applicationName !== 'sub_replica2')
   const metrics = createMetrics()
   metrics.update(report(facts), compared, 12)
+  // prom-client writes NaN as "Nan"; Prometheus parses floats case-insensitively.
   const text = await metrics.registry.metrics()
-  assert.match(text, /replkit_replication_lag_seconds\{replica="replica2",subscription="sub_replica2"\} NaN/)
+  assert.match(text, /replkit_replication_lag_seconds\{replica="replica2",subscription="sub_replica2"\} NaN$/im)
   assert.match(text, /replkit_replication_lag_seconds\{replica="replica1",subscription="sub_replica1"\} 0/)
-  assert.match(text, /replkit_table_consistent\{replica="replica2",table="products"\} NaN/)
+  assert.match(text, /replkit_table_consistent\{replica="replica2",table="products"\} NaN$/im)
   assert.match(text, /replkit_table_consistent\{replica="replica1",table="products"\} 1/)
   assert.match(text, /replkit_up\{node="replica2",role="replica"\} 0/)
 })
