@@ -37,7 +37,7 @@ async function prepareCluster(): Promise<void> {
   await script('schema')
   await script('seed', [], true)
   // A previous run may have left replicas with rows but no subscription: converge from any state.
-  await script('replicate', ['--truncate-replicas', '--yes'], true)
+  await script('replicate', ['--truncate-replicas', '--yes', '--restart-primary'], true)
 }
 
 /** Every node carries the same schema, with the keys and constraints the shop relies on. */

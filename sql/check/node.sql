@@ -3,6 +3,8 @@
 -- value that only a restart applies (wal_level and the max_* settings are restart-only).
 -- has_fingerprint: make schema installed replkit's checksum function here. tls: this very
 -- session's TLS version (NULL: unencrypted), so the report shows how replkit reached the node.
+-- wal_level_in_file: the value the configuration files give wal_level (pg_file_settings, the last
+-- one wins; error says "setting could not be applied" while a restart is due), readable where the role may run pg_show_all_file_settings(); a restart applies it.
 -- current_lsn: the WAL position a replica's applied commit is measured against (NULL in recovery).
 SELECT current_setting('server_version') AS version,
        current_setting('server_version_num')::int AS version_num,
@@ -16,6 +18,9 @@ SELECT current_setting('server_version') AS version,
                         'wal_sender_timeout', 'wal_receiver_timeout',
                         -- 18: slots idle this long are invalidated; subscriptions a replica may run
                         'idle_replication_slot_timeout', 'max_active_replication_origins')) AS settings,
+       CASE WHEN has_function_privilege('pg_show_all_file_settings()', 'EXECUTE') THEN
+         (SELECT setting FROM pg_file_settings WHERE name = 'wal_level' ORDER BY seqno DESC LIMIT 1)
+       END AS wal_level_in_file,
        (SELECT count(*)::int FROM pg_stat_replication) AS wal_senders_used,
        (SELECT count(*)::int FROM pg_replication_slots) AS slots_used,
        to_regprocedure('replkit.table_fingerprint(regclass)') IS NOT NULL AS has_fingerprint,

@@ -24,7 +24,7 @@ export function subscription(name: string, patch: Partial<Subscription> = {}): S
 export function replica(name: string, patch: Partial<ReplicaFacts> = {}): ReplicaFacts {
   return {
     name, role: 'replica', label: `postgres@127.0.0.1/${name}`, up: true, error: null, errorKind: null, columns: [], sequences: [], log: null,
-    server: { version: '15.18', versionNum: 150018, inRecovery: false, currentLsn: '0/3000000', settings: settings('replica'), walSendersUsed: 0, slotsUsed: 0, hasFingerprint: true, tls: 'TLSv1.3' },
+    server: { version: '15.18', versionNum: 150018, inRecovery: false, currentLsn: '0/3000000', walLevelInFile: null, settings: settings('replica'), walSendersUsed: 0, slotsUsed: 0, hasFingerprint: true, tls: 'TLSv1.3' },
     tables: sums([5, 30, 30]), subscriptions: [subscription(`sub_${name}`)], ...patch,
   }
 }
@@ -32,7 +32,7 @@ export function replica(name: string, patch: Partial<ReplicaFacts> = {}): Replic
 export function healthy(): ClusterFacts {
   const primary: PrimaryFacts = {
     name: 'primary', role: 'primary', label: 'postgres@127.0.0.1/shop', up: true, error: null, errorKind: null, columns: [], sequences: [], unpublished: [],
-    server: { version: '15.18', versionNum: 150018, inRecovery: false, currentLsn: '0/3000000', settings: settings(), walSendersUsed: 2, slotsUsed: 2, hasFingerprint: true, tls: 'TLSv1.3' },
+    server: { version: '15.18', versionNum: 150018, inRecovery: false, currentLsn: '0/3000000', walLevelInFile: null, settings: settings(), walSendersUsed: 2, slotsUsed: 2, hasFingerprint: true, tls: 'TLSv1.3' },
     tables: sums([5, 30, 30]),
     publications: [{ name: 'ecommerce_pub', allTables: false }],
     publishedTables: TABLES.map(table => ({ schema: 'public', table, exists: true, publications: ['ecommerce_pub'], hasPrimaryKey: true, replicaIdentity: 'default' as const })),

@@ -7,7 +7,7 @@ const thresholds = { maxLagBytes: 1024, maxRetainedBytes: 1024 ** 3 }
 
 function facts(): ClusterFacts {
   const server = (walLevel: string) => ({
-    version: '15.18 (Debian)', versionNum: 150018, inRecovery: false, currentLsn: null, walSendersUsed: 0, slotsUsed: 0, hasFingerprint: true, tls: 'TLSv1.3',
+    version: '15.18 (Debian)', versionNum: 150018, inRecovery: false, currentLsn: null, walLevelInFile: null, walSendersUsed: 0, slotsUsed: 0, hasFingerprint: true, tls: 'TLSv1.3',
     settings: { wal_level: { setting: walLevel, pendingRestart: false }, max_wal_senders: { setting: '10', pendingRestart: false }, max_replication_slots: { setting: '10', pendingRestart: false } },
   })
   return {
@@ -34,7 +34,7 @@ test('the text report: aligned sections, verdicts with fixes, the overall status
   assert.match(text, /\nreplica2  -             node down/)
   assert.match(text, /\nproducts  30       0 ✗ +- +one read\n/)
   assert.match(text, /✗ CRITICAL replica2 is down: cannot reach replica2: connection refused: start replica2/)
-  assert.match(text, /✗ CRITICAL wal_level is replica on primary: run make replicate \(needs a restart\)/)
+  assert.match(text, /✗ CRITICAL wal_level is replica on primary: run make replicate ARGS="--restart-primary" \(wal_level = logical needs a restart\)/)
   assert.match(text, /Overall: CRITICAL \(exit 2\), checked in 42 ms$/)
 })
 

@@ -25,7 +25,7 @@ test('before replication: exactly the runbook\'s expected issues, exit 2', () =>
   facts.replicas = facts.replicas.map(r => ({ ...r, subscriptions: [], tables: sums([0, 0, 0]) }))
   const found = problems(facts)
   assert.equal(found.slice(0, 4), [
-    'critical wal_level is replica on primary: run make replicate (needs a restart)',
+    'critical wal_level is replica on primary: run make replicate ARGS="--restart-primary" (wal_level = logical needs a restart)',
     'critical no publications on primary: run make replicate',
     'critical no subscriptions on replica1: run make replicate',
     'critical no subscriptions on replica2: run make replicate',
@@ -35,10 +35,22 @@ test('before replication: exactly the runbook\'s expected issues, exit 2', () =>
   assert.is(exitCode(verdicts(facts, thresholds)), 2)
 })
 
-test('a restart pending for wal_level says to restart, not to re-run the fix', () => {
+test('a restart pending for wal_level = logical says to restart, not to re-run the fix', () => {
   const facts = healthy()
   facts.primary.server!.settings = settings('replica', true)
-  assert.match(problems(facts)[0], /wal_level is replica on primary and a new value waits for a restart: restart the PRIMARY/)
+  facts.primary.server!.walLevelInFile = 'logical'
+  assert.match(problems(facts)[0], /wal_level is replica on primary and logical waits for a restart: restart the PRIMARY/)
+})
+
+test('a pending wal_level below logical while logical slots exist: critical, and never "restart" (the PRIMARY would not start)', () => {
+  const facts = healthy()
+  facts.primary.server!.settings = settings('logical', true)
+  facts.primary.server!.walLevelInFile = 'replica'
+  assert.equal(problems(facts), [
+    'critical wal_level = replica waits for a restart on primary, and 2 logical slots exist: the PRIMARY would not start again (FATAL: logical replication slot … exists, but wal_level < logical): ' +
+    'do not restart the PRIMARY; on it: ALTER SYSTEM SET wal_level = logical; SELECT pg_reload_conf(); (the pending value is then withdrawn)',
+  ])
+  assert.not.ok(problems(facts).some(p => /restart the PRIMARY to apply it/.test(p)))
 })
 
 test('a node that is down is one critical verdict; the others are still judged', () => {

@@ -41,7 +41,7 @@ export async function query<T = Record<string, unknown>>(node: NodeSpec, text: s
 
 /** replicate from any state: a rollback may have left rows on the replicas. */
 export async function replicated(): Promise<Run> {
-  const run = await runScript('replicate', ['--truncate-replicas', '--yes'])
+  const run = await runScript('replicate', ['--truncate-replicas', '--yes', '--restart-primary'])
   if (run.code !== 0) throw new Error(`replicate failed:\n${run.stdout}\n${run.stderr}`)
   return run
 }

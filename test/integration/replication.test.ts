@@ -29,14 +29,20 @@ replication('from a clean slate (rollback with --revert-wal-level --drop-role) n
   assert.is(wal_level, 'replica')
 })
 
-replication('against a cluster replkit cannot restart: no password, refused; then the exact restart instruction', async () => {
+replication('a PRIMARY is restarted only with --restart-primary: refused with the statements, nothing written; on a cluster replkit cannot restart, the exact restart instruction', async () => {
+  const refused = await run('replicate')
+  assert.is(refused.code, 2)
+  assert.match(refused.stderr, /primary: wal_level replica → logical take effect only after a restart of the PRIMARY, which replkit does only with --restart-primary; nothing was changed\. .*ALTER SYSTEM SET wal_level = 'logical';/)
+  const [untouched] = await query<{ pending_restart: boolean }>(config.primary, `select pending_restart from pg_settings where name = 'wal_level'`)
+  assert.is(untouched.pending_restart, false)
+  assert.equal(await query(config.primary, `select rolname from pg_roles where rolname = 'replicator'`), [])
   const remote = { CLUSTER_DIR: '/nonexistent/replkit' } // the same servers, seen as not replkit's own
-  const refused = await run('replicate', [], remote)
-  assert.is(refused.code, 1)
-  assert.match(refused.stderr.trim(), /^replkit: REPLICATOR_PASSWORD is not set: put it in \.env or the environment/)
-  const r = await run('replicate', [], { ...remote, REPLICATOR_PASSWORD: 'remote-cluster-secret' })
+  const noPassword = await run('replicate', ['--restart-primary'], remote)
+  assert.is(noPassword.code, 1)
+  assert.match(noPassword.stderr.trim(), /^replkit: REPLICATOR_PASSWORD is not set: put it in \.env or the environment/)
+  const r = await run('replicate', ['--restart-primary'], { ...remote, REPLICATOR_PASSWORD: 'remote-cluster-secret' })
   assert.is(r.code, 2)
-  assert.match(r.stderr, /wal_level = logical is set but needs a restart \(a reload does not apply it\); restart the server/)
+  assert.match(r.stderr, /wal_level replica → logical are set but need a restart \(a reload does not apply them\); restart the server/)
   const [{ pending_restart }] = await query(config.primary, `select pending_restart from pg_settings where name = 'wal_level'`)
   assert.is(pending_restart, true)
   assert.not.ok(r.stdout.includes('remote-cluster-secret') || r.stderr.includes('remote-cluster-secret'))
@@ -66,7 +72,7 @@ replication('--dry-run prints the statements per node and changes nothing', asyn
 replication('replicate sets wal_level with a restart, and every replica ends with the PRIMARY\'s rows', async () => {
   const r = await replicated()
   outputs.push(r.stdout)
-  assert.match(r.stdout, /wal_level was replica; set to logical and restarted \(SHOW wal_level = logical\)/)
+  assert.match(r.stdout, /primary: restarted \(--restart-primary\) to apply wal_level replica → logical \(SHOW wal_level = logical\)/)
   // The options chosen for the PRIMARY's and replica1's majors (on 15 alone: streaming = on, binary = false).
   const options = withList(chooseOptions({ publisherNum: config.localMajors.primary * 10000, subscriberNum: config.localMajors.replica1 * 10000, sameColumnTypes: true }))
   assert.ok(r.stdout.includes(`sub_replica1 created on slot sub_replica1 (copy_data = false: the rows came from its snapshot, ${options}, sslmode=require)`), r.stdout)

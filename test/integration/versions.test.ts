@@ -66,7 +66,7 @@ async function replicated(m: Mix): Promise<string> {
   await run(m, 'cluster', ['up'])
   await run(m, 'schema')
   await run(m, 'seed')
-  return (await run(m, 'replicate')).stdout
+  return (await run(m, 'replicate', ['--restart-primary'])).stdout
 }
 
 async function discard(m: Mix): Promise<void> {
@@ -80,7 +80,7 @@ versions('15 → 17 and 18 (the upgrade direction): options per pair, check, ver
     const dry = await run(m, 'cluster', ['up']).then(() => run(m, 'schema')).then(() => run(m, 'seed')).then(() => run(m, 'replicate', ['--dry-run']))
     assert.match(dry.stdout, /-- replica1: streaming = on: .*PRIMARY 15, replica 17/)
     assert.match(dry.stdout, /-- replica2: binary = false: text: a binary initial copy needs 16\+ on both ends \(PRIMARY 15, replica 18\)/)
-    await run(m, 'replicate')
+    await run(m, 'replicate', ['--restart-primary'])
     const status = await run(m, 'cluster', ['status'])
     assert.match(status.stdout, /primary\s+running\s+15\s/)
     assert.match(status.stdout, /replica2\s+running\s+18\s/)

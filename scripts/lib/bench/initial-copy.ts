@@ -187,7 +187,7 @@ const NO_TEARDOWN_EXTRAS = { dryRun: false, revertWalLevel: false, dropRole: fal
 
 /** make replicate from any state (replicas emptied first), its lines kept; fails with them. */
 async function replicateQuietly(config: Config, timeoutMs: number) {
-  const run = await replicate(config, { dryRun: false, timeoutMs, truncateReplicas: true }, new Steps(true))
+  const run = await replicate(config, { dryRun: false, timeoutMs, truncateReplicas: true, restartPrimary: true }, new Steps(true))
   if (run.steps.failed) throw new ReplkitError(`bench: make replicate failed:\n${run.steps.lines.join('\n')}`)
   return run
 }

@@ -28,6 +28,8 @@ export interface ServerFacts {
   inRecovery: boolean
   /** pg_current_wal_lsn(); null on a server in recovery. */
   currentLsn: string | null
+  /** wal_level as the configuration files set it (what a restart would apply); null when unset there or unreadable. */
+  walLevelInFile: string | null
   settings: Record<string, Setting>
   walSendersUsed: number
   slotsUsed: number
@@ -229,7 +231,7 @@ async function serverFacts(sql: Sql): Promise<ServerFacts> {
   for (const [name, s] of Object.entries(row.settings as Record<string, { setting: string; pending_restart: boolean }>)) {
     settings[name] = { setting: s.setting, pendingRestart: s.pending_restart }
   }
-  return { version: row.version, versionNum: row.version_num, inRecovery: row.in_recovery, currentLsn: row.current_lsn ?? null, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used, hasFingerprint: row.has_fingerprint, tls: row.tls ?? null }
+  return { version: row.version, versionNum: row.version_num, inRecovery: row.in_recovery, currentLsn: row.current_lsn ?? null, walLevelInFile: row.wal_level_in_file ?? null, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used, hasFingerprint: row.has_fingerprint, tls: row.tls ?? null }
 }
 
 async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts>> {

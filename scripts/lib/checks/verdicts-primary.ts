@@ -40,11 +40,18 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
   if (!p.up || !p.server) return out
   const settings = p.server.settings
   const walLevel = settings.wal_level
-  if (walLevel && walLevel.setting !== 'logical') {
-    if (walLevel.pendingRestart) say('critical', `wal_level is ${walLevel.setting} on primary and a new value waits for a restart`, 'restart the PRIMARY (a reload is not enough)')
-    else say('critical', `wal_level is ${walLevel.setting} on primary`, 'run make replicate (needs a restart)')
+  const pending = walLevel?.pendingRestart ? p.server.walLevelInFile : null
+  const logicalSlots = p.slots.filter(s => s.type === 'logical').length
+  if (walLevel?.setting === 'logical' && pending && pending !== 'logical' && logicalSlots > 0) {
+    // PostgreSQL refuses to start with logical slots and wal_level < logical: a restart is an outage.
+    say('critical', `wal_level = ${pending} waits for a restart on primary, and ${logicalSlots} logical slot${logicalSlots === 1 ? '' : 's'} exist: the PRIMARY would not start again ` +
+      '(FATAL: logical replication slot … exists, but wal_level < logical)',
+    'do not restart the PRIMARY; on it: ALTER SYSTEM SET wal_level = logical; SELECT pg_reload_conf(); (the pending value is then withdrawn)')
+  } else if (walLevel && walLevel.setting !== 'logical') {
+    if (walLevel.pendingRestart && pending === 'logical') say('critical', `wal_level is ${walLevel.setting} on primary and logical waits for a restart`, 'restart the PRIMARY (a reload is not enough)')
+    else say('critical', `wal_level is ${walLevel.setting} on primary`, 'run make replicate ARGS="--restart-primary" (wal_level = logical needs a restart)')
   }
-  for (const name of restartOnly.filter(n => n !== 'wal_level' || walLevel?.setting === 'logical')) {
+  for (const name of restartOnly.filter(n => n !== 'wal_level')) {
     if (settings[name]?.pendingRestart) say('warning', `${name} was changed on primary but is not in effect`, 'restart the PRIMARY to apply it')
   }
   const capacity = [['max_wal_senders', p.server.walSendersUsed], ['max_replication_slots', p.server.slotsUsed]] as const

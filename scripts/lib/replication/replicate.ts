@@ -16,6 +16,8 @@ export interface ReplicateOptions {
   copyMethod?: step.SetupContext['copyMethod']
   /** Parallel COPY pipes per replica for the snapshot copy (default 2). */
   copyJobs?: number
+  /** Restart the PRIMARY when restart-only settings must change; refused (nothing written) without it. */
+  restartPrimary?: boolean
 }
 
 export interface ReplicateResult {
@@ -32,7 +34,8 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     for (const p of facts.problems) steps.fail(p)
     throw new ReplkitError(`preflight failed: ${steps.failed} problem(s) above; nothing was changed`, 2)
   }
-  const c: step.SetupContext = { config, steps, password, ...opts, copyMethod: opts.copyMethod ?? 'snapshot', copyJobs: opts.copyJobs ?? 2 }
+  const c: step.SetupContext = { config, steps, password, ...opts, copyMethod: opts.copyMethod ?? 'snapshot', copyJobs: opts.copyJobs ?? 2, restartPrimary: opts.restartPrimary ?? false }
+  step.requireRestartConsent(c, facts)
   await step.schemaOnReplicas(c, facts)
   await step.walLevel(c, facts)
   return withNode(config.primary, async primary => {

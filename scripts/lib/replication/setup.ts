@@ -5,7 +5,7 @@ import { describeDrift } from './schema-drift.js'
 import { ensureSchema } from '../cluster/schema.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked, majorOf, serverVersionNum, withNode } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
 import { runSqlFile } from '../sql-files.js'
 import { saveRows } from './saved-rows.js'
 import type { Steps } from '../steps.js'
@@ -34,6 +34,8 @@ export interface SetupContext {
   /** Parallel COPY pipes per replica (snapshot copy). */
   copyJobs: number
   password: string
+  /** --restart-primary: restart-only settings may be applied by restarting the PRIMARY. */
+  restartPrimary: boolean
 }
 
 const runFile = (c: SetupContext, node: NodeSpec, file: string, vars: Record<string, string>, secretVars?: Record<string, string>) =>
@@ -55,25 +57,51 @@ export async function schemaOnReplicas(c: SetupContext, facts: Preflight): Promi
   }
 }
 
+/** A setting that only a restart applies, with its value now and the value replication needs. */
+export interface RestartChange {
+  name: 'wal_level' | 'max_wal_senders' | 'max_replication_slots'
+  from: string
+  to: string
+}
+
+/** What the PRIMARY's restart-only settings must become (never lower than they are); empty when nothing. */
+export function restartChanges(c: SetupContext, facts: Preflight): RestartChange[] {
+  const p = facts.nodes[c.config.primary.name]
+  const need = { senders: c.config.replicas.length + 2, slots: c.config.replicas.length + 2 }
+  const changes: RestartChange[] = []
+  if (p.walLevel !== 'logical') changes.push({ name: 'wal_level', from: p.walLevel, to: 'logical' })
+  if (p.maxWalSenders < need.senders) changes.push({ name: 'max_wal_senders', from: String(p.maxWalSenders), to: String(need.senders) })
+  if (p.maxReplicationSlots < need.slots) changes.push({ name: 'max_replication_slots', from: String(p.maxReplicationSlots), to: String(need.slots) })
+  return changes
+}
+
+const listChanges = (changes: RestartChange[]) => changes.map(ch => `${ch.name} ${ch.from} → ${ch.to}`).join(', ')
+
+/** Before anything is written: a PRIMARY that needs a restart is restarted only with --restart-primary. */
+export function requireRestartConsent(c: SetupContext, facts: Preflight): void {
+  const changes = restartChanges(c, facts)
+  if (!changes.length || c.dryRun || c.restartPrimary) return
+  throw new ReplkitError(`${c.config.primary.name}: ${listChanges(changes)} take effect only after a restart of the PRIMARY, which replkit does only with --restart-primary; nothing was changed. ` +
+    `Either run it again with --restart-primary, or on the PRIMARY: ${changes.map(ch => `ALTER SYSTEM SET ${ch.name} = '${ch.to}';`).join(' ')} then restart it yourself (pg_ctl restart, systemctl restart postgresql) and run it again`, EXIT.failed)
+}
+
 export async function walLevel(c: SetupContext, facts: Preflight): Promise<void> {
   const { config, steps } = c
-  const need = { senders: config.replicas.length + 2, slots: config.replicas.length + 2 }
   const p = facts.nodes[c.config.primary.name]
-  if (p.walLevel === 'logical' && p.maxWalSenders >= need.senders && p.maxReplicationSlots >= need.slots) {
+  const changes = restartChanges(c, facts)
+  if (!changes.length) {
     return steps.ok(`${c.config.primary.name}: wal_level = logical, max_wal_senders = ${p.maxWalSenders}, max_replication_slots = ${p.maxReplicationSlots}`, false)
   }
-  await runFile(c, config.primary, '010_wal_level.sql', {
-    max_wal_senders: String(Math.max(p.maxWalSenders, need.senders)),
-    max_replication_slots: String(Math.max(p.maxReplicationSlots, need.slots)),
-  })
-  if (c.dryRun) return steps.ok(`${c.config.primary.name}: would set wal_level = logical (was ${p.walLevel}) and restart the server`, true)
+  const to = (name: RestartChange['name'], now: number) => changes.find(ch => ch.name === name)?.to ?? String(now)
+  await runFile(c, config.primary, '010_wal_level.sql', { max_wal_senders: to('max_wal_senders', p.maxWalSenders), max_replication_slots: to('max_replication_slots', p.maxReplicationSlots) })
+  if (c.dryRun) return steps.ok(`${c.config.primary.name}: would set ${listChanges(changes)} and restart the server (only with --restart-primary)`, true)
   if (!isLocalClusterNode(config, config.primary)) {
-    throw new ReplkitError(`${c.config.primary.name}: wal_level = logical is set but needs a restart (a reload does not apply it); restart the server, e.g. "sudo systemctl restart postgresql" or "pg_ctl restart -D <data directory>", then run make replicate again`, 2)
+    throw new ReplkitError(`${c.config.primary.name}: ${listChanges(changes)} are set but need a restart (a reload does not apply them); restart the server, e.g. "sudo systemctl restart postgresql" or "pg_ctl restart -D <data directory>", then run make replicate again`, EXIT.failed)
   }
   await restartNode(config, localNode(config, config.primary))
   const [{ wal_level }] = await withNode(config.primary, sql => sql`show wal_level`)
-  if (wal_level !== 'logical') throw new ReplkitError(`${c.config.primary.name}: wal_level is still ${wal_level} after the restart`, 2)
-  steps.ok(`${c.config.primary.name}: wal_level was ${p.walLevel}; set to logical and restarted (SHOW wal_level = ${wal_level})`, true)
+  if (wal_level !== 'logical') throw new ReplkitError(`${c.config.primary.name}: wal_level is still ${wal_level} after the restart`, EXIT.failed)
+  steps.ok(`${c.config.primary.name}: restarted (--restart-primary) to apply ${listChanges(changes)} (SHOW wal_level = ${wal_level})`, true)
 }
 
 export async function role(c: SetupContext, primary: Sql): Promise<void> {

@@ -102,7 +102,9 @@ async function checkReady(config: Config, target: NodeSpec, opts: SwitchoverOpti
 /** The target gets what a PRIMARY needs to publish; changes nothing it already has (make replicate's own steps). */
 async function prepareTarget(future: Config, targetSql: Sql, opts: SwitchoverOptions, steps: Steps, password: string): Promise<void> {
   const facts = await preflight(future)
-  const c: setup.SetupContext = { config: future, steps, dryRun: opts.dryRun, timeoutMs: opts.timeoutMs, truncateReplicas: false, copyMethod: 'subscription', copyJobs: 1, password }
+  const c: setup.SetupContext = { config: future, steps, dryRun: opts.dryRun, timeoutMs: opts.timeoutMs, truncateReplicas: false, copyMethod: 'subscription', copyJobs: 1, password,
+    // The target is still a replica: restarting it is part of the switchover confirmed with --yes.
+    restartPrimary: true }
   await setup.walLevel(c, facts)
   await setup.role(c, targetSql)
   await setup.hba(c)
