@@ -10,7 +10,7 @@ import { driverSsl } from './libpq.js'
 export type Sql = postgres.Sql<Record<string, never>>
 
 /** Why a node could not be used: each has its own fix. */
-export type FailureKind = 'unreachable' | 'login' | 'no-database' | 'tls' | 'not-postgres' | 'other'
+export type FailureKind = 'unreachable' | 'login' | 'no-database' | 'tls' | 'not-postgres' | 'slow' | 'other'
 
 /** A node that refused or failed the connection, with why. */
 export class NodeError extends ReplkitError {
@@ -24,6 +24,8 @@ export function failureKind(error: unknown): FailureKind {
   const code = (error as { code?: string }).code
   if (code === '28P01' || code === '28000') return 'login'
   if (code === '3D000') return 'no-database'
+  // query_canceled: the server answered, but a statement ran past its timeout.
+  if (code === '57014') return 'slow'
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'CONNECT_TIMEOUT' || code === 'ETIMEDOUT' || code === 'ECONNRESET') return 'unreachable'
   if (typeof code === 'string' && /CERT|TLS|SSL/.test(code)) return 'tls'
   return 'other'
@@ -157,7 +159,7 @@ export function describeDbError(node: NodeSpec, error: unknown): string {
     case '3D000':
       return `${at}: database "${node.database}" does not exist (make up creates it on the local cluster)`
     case '57014':
-      return `${at}: a query ran past its statement timeout`
+      return `${at}: answered, but a query ran past its statement timeout (the server is busy, not down)`
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':

@@ -341,3 +341,26 @@ test('a replica applying one transaction for over a second is not caught up and 
   sub.applyingMs = null
   assert.is(replicaLags(facts)[0].caughtUp, true)
 })
+
+test('a node that answered but ran past the statement timeout is "could not be observed" (UNKNOWN, exit 3), never "down … start it"', () => {
+  const facts = healthy()
+  facts.primary = { ...facts.primary, up: false, server: null, error: 'primary (127.0.0.1:54321/shop): answered, but a query ran past its statement timeout (the server is busy, not down)', errorKind: 'slow', slots: [], walSenders: [] }
+  const found = verdicts(facts, thresholds)
+  assert.equal(found.map(v => `${v.level} ${v.problem}`), [
+    'unknown primary could not be observed: primary (127.0.0.1:54321/shop): answered, but a query ran past its statement timeout (the server is busy, not down)',
+  ])
+  assert.not.ok(found.some(v => /is down|start the PRIMARY/.test(v.problem + v.fix)))
+  assert.is(status(found), 'UNKNOWN')
+  assert.is(exitCode(found), 3)
+  // What was observed to be wrong elsewhere still wins.
+  facts.replicas[0].subscriptions[0].enabled = false
+  assert.is(status(verdicts(facts, thresholds)), 'CRITICAL')
+})
+
+test('--diff rows not read on a replica are "not compared" (UNKNOWN), never "no differing rows"', () => {
+  const facts = healthy()
+  facts.diffNotCompared = { replica1: 'the comparison did not finish: canceling statement due to statement timeout' }
+  const found = verdicts(facts, thresholds)
+  assert.equal(found.map(v => `${v.level} ${v.node}: ${v.problem}`), ['unknown replica1: --diff: rows not compared on replica1: the comparison did not finish: canceling statement due to statement timeout'])
+  assert.is(exitCode(found), 3)
+})

@@ -2,7 +2,7 @@
 // one connection with short timeouts; a node that cannot be reached is recorded as down, with
 // the reason, and the others are still gathered. Nothing here writes.
 import { type Config, type NodeSpec, type Role, allNodes } from '../config.js'
-import { type FailureKind, NodeError, type Sql, connectChecked, describeDbError } from '../db.js'
+import { type FailureKind, NodeError, type Sql, connectChecked, describeDbError, failureKind } from '../db.js'
 import { subscriptionName } from '../replication/names.js'
 import { type SequenceValue, ownedSequences } from '../replication/sequences.js'
 import {
@@ -183,6 +183,8 @@ export interface ClusterFacts {
   compared?: Record<string, TableCompare>
   /** table → why that second comparison could not run. */
   compareErrors?: Record<string, string>
+  /** --diff: replica → why its rows were not compared (not read, or the comparison failed). */
+  diffNotCompared?: Record<string, string>
 }
 
 export interface Timeouts {
@@ -273,10 +275,10 @@ async function subscriptions(sql: Sql): Promise<Subscription[]> {
   }))
 }
 
-function emptyNode(node: NodeConnection, error: string | null): NodeFacts {
+function emptyNode(node: NodeConnection, error: string | null, kind: FailureKind | null): NodeFacts {
   return {
     name: node.spec.name, role: node.spec.role, label: node.spec.label, up: error === null, error,
-    errorKind: error === null ? null : node.errorKind ?? 'other', server: null, tables: [], columns: [], sequences: [],
+    errorKind: error === null ? null : kind ?? 'other', server: null, tables: [], columns: [], sequences: [],
   }
 }
 
@@ -307,12 +309,12 @@ async function workerLog(config: Config, spec: NodeSpec, sql: Sql, subs: Subscri
 }
 
 /** Runs fn on a node; a failure (timeout, lost connection) marks the node as failed, not the run. */
-async function onNode<T>(node: NodeConnection, fn: (sql: Sql) => Promise<T>): Promise<{ value: T | null; error: string | null }> {
-  if (!node.sql) return { value: null, error: node.error }
+async function onNode<T>(node: NodeConnection, fn: (sql: Sql) => Promise<T>): Promise<{ value: T | null; error: string | null; kind: FailureKind | null }> {
+  if (!node.sql) return { value: null, error: node.error, kind: node.errorKind }
   try {
-    return { value: await fn(node.sql), error: null }
+    return { value: await fn(node.sql), error: null, kind: null }
   } catch (error) {
-    return { value: null, error: describeDbError(node.spec, error) }
+    return { value: null, error: describeDbError(node.spec, error), kind: failureKind(error) }
   }
 }
 
@@ -335,7 +337,7 @@ export async function gatherFacts(config: Config, nodes: NodeConnection[], check
   return {
     publication: config.publication,
     tables: config.tables,
-    primary: { ...emptyNode(primaryNode, primary.error), unpublished: [], publications: [], publishedTables: [], slots: [], walSenders: [], ...primary.value },
-    replicas: replicas.map((r, i) => ({ ...emptyNode(replicaNodes[i], r.error), subscriptions: [], log: null, ...r.value })),
+    primary: { ...emptyNode(primaryNode, primary.error, primary.kind), unpublished: [], publications: [], publishedTables: [], slots: [], walSenders: [], ...primary.value },
+    replicas: replicas.map((r, i) => ({ ...emptyNode(replicaNodes[i], r.error, r.kind), subscriptions: [], log: null, ...r.value })),
   }
 }

@@ -3,7 +3,8 @@
 import type { ClusterFacts, ReplicaFacts, Subscription } from './facts.js'
 import { subscriptionName } from '../replication/names.js'
 
-export type Level = 'warning' | 'critical'
+/** unknown: something make check could not observe (a node that answered too slowly, rows not read). */
+export type Level = 'warning' | 'critical' | 'unknown'
 
 export interface Verdict {
   level: Level

@@ -154,14 +154,14 @@ function diffTable(diff: TableCompare): string {
   if (diff.differences === null) return `${diff.tooManyRows} rows lie in differing blocks: too many to list (${how}); resync with make sync`
   const unsettled = diff.replicas.filter(r => r.unsettled).map(r => `${r.unsettled} on ${r.name}`)
   const still = unsettled.length ? `; still being written, not compared: ${unsettled.join(', ')}` : ''
-  if (diff.differences.length === 0) return `no differing rows (${how})${still}`
+  if (diff.differences.length === 0) return `no differing rows on ${diff.replicas.map(r => r.name).join(', ')} (${how})${still}`
   const names = diff.replicas.map(r => r.name)
   const rows = diff.differences.map((d, i) => [d.key, ...names.map(r => keyState(diff.differences!, r, i))])
   return `${diff.differences.length} differing key${diff.differences.length === 1 ? '' : 's'} (${how})${still}\n${formatTable(['key', ...names], rows)}`
 }
 
 export function verdictLine(v: Verdict): string {
-  const label = v.level === 'critical' ? colour.red('✗ CRITICAL') : colour.yellow('! WARNING')
+  const label = { critical: colour.red('✗ CRITICAL'), unknown: colour.yellow('? UNKNOWN'), warning: colour.yellow('! WARNING') }[v.level]
   return `${label} ${v.problem}: ${v.fix}`
 }
 
@@ -178,10 +178,12 @@ export function formatReport(report: CheckReport): string {
     section('Data consistency: rows per table, ✓ = same content as primary, … = still applying when read, ~ = rows still being written', consistencyTable(report)),
   ]
   if (report.diff) parts.push(section(`Rows of ${report.diff.table} that differ from primary`, diffTable(report.diff)))
+  const notCompared = Object.entries(report.facts.diffNotCompared ?? {})
+  if (notCompared.length) parts.push(section('Rows not compared (--diff)', notCompared.map(([r, why]) => `${r}: ${why}`).join('\n')))
   if (report.notes.length) parts.push(section('Notes', report.notes.map(n => `  ${n}`).join('\n')))
   const lines = report.verdicts.length ? report.verdicts.map(verdictLine) : [colour.green('✓ replication is healthy: nothing to fix')]
   parts.push(section('Verdicts', lines.join('\n')))
-  const overall = { OK: colour.green, WARNING: colour.yellow, CRITICAL: colour.red }[report.status](report.status)
+  const overall = { OK: colour.green, WARNING: colour.yellow, CRITICAL: colour.red, UNKNOWN: colour.yellow }[report.status](report.status)
   parts.push(`Overall: ${overall} (exit ${report.exitCode}), checked in ${Math.round(report.elapsedMs)} ms`)
   return parts.join('\n')
 }

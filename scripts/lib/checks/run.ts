@@ -6,8 +6,8 @@ import { ConfigError } from '../errors.js'
 import { runCanary } from './canary.js'
 import { type NodeConnection, closeNodes, gatherFacts, openNodes } from './facts.js'
 import { type CheckReport, buildReport } from './format.js'
-import { compareTable } from '../compare/at-lsn.js'
-import { compareNodes, settleComparisons } from './settle.js'
+import { diffTable } from './diff.js'
+import { settleComparisons } from './settle.js'
 import { type CanaryArrival, type Thresholds, subscriptionOf } from './verdicts.js'
 
 export interface CheckOptions {
@@ -49,9 +49,10 @@ export async function runCheck(configured: Config, opts: CheckOptions = DEFAULT_
     }
     // The diff and the canary come after the checksums, so the canary never shows up as a mismatch.
     let diff = null
-    if (opts.diff !== undefined && nodes[0].sql) {
-      const { primary, replicas } = compareNodes(facts, nodes, facts.replicas.filter(r => r.up).map(r => r.name))
-      diff = await compareTable(primary, replicas, opts.diff, { rows: true, timeoutMs: opts.compareTimeoutMs ?? opts.statementTimeoutMs })
+    if (opts.diff !== undefined) {
+      const result = await diffTable(facts, nodes, opts.diff, opts.compareTimeoutMs ?? opts.statementTimeoutMs)
+      diff = result.compare
+      facts.diffNotCompared = result.notCompared
     }
     let canary = null
     if (opts.canary && nodes[0].sql) {

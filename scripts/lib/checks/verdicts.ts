@@ -68,6 +68,14 @@ function canaryVerdicts(canary: CanaryFacts | null): Verdict[] {
   }))
 }
 
+/** --diff rows that were not read on a replica are not compared: never "no differing rows". */
+function diffVerdicts(facts: ClusterFacts): Verdict[] {
+  return Object.entries(facts.diffNotCompared ?? {}).map(([replica, why]) => ({
+    level: 'unknown' as const, node: replica, problem: `--diff: rows not compared on ${replica}: ${why}`,
+    fix: 'run make check ARGS="--diff TABLE" again when the nodes answer in time (or with a larger --deadline)',
+  }))
+}
+
 /** A node that could not be used, by why: a wrong password is not a stopped server. */
 function unusable(n: NodeFacts): Verdict {
   const which = n.role === 'primary' ? 'PRIMARY_URL' : 'its URL in REPLICA_URLS'
@@ -78,6 +86,11 @@ function unusable(n: NodeFacts): Verdict {
       return { level: 'critical', node: n.name, problem: `${n.name} is not a PostgreSQL server: ${n.error}`, fix: `point ${which} at the PostgreSQL port` }
     case 'tls':
       return { level: 'critical', node: n.name, problem: `cannot connect to ${n.name} over TLS: ${n.error}`, fix: `check sslmode and sslrootcert in ${which} (or PGSSLMODE, PGSSLROOTCERT) against the server's certificate` }
+    case 'slow':
+      return {
+        level: 'unknown', node: n.name, problem: `${n.name} could not be observed: ${n.error}`,
+        fix: 'nothing is known about it from this run: run make check again when it is less busy, or give it more time with --statement-timeout',
+      }
     case 'no-database':
       return { level: 'critical', node: n.name, problem: `${n.name}: ${n.error}`, fix: `create the database, or correct ${which}` }
     default:
@@ -96,8 +109,9 @@ export function verdicts(facts: ClusterFacts, thresholds: Thresholds, canary: Ca
     ...facts.replicas.flatMap(r => replicaVerdicts(facts, r, thresholds)),
     ...consistencyVerdicts(facts),
     ...canaryVerdicts(canary),
+    ...diffVerdicts(facts),
   ]
-  return [...all.filter(v => v.level === 'critical'), ...all.filter(v => v.level === 'warning')]
+  return (['critical', 'unknown', 'warning'] as const).flatMap(level => all.filter(v => v.level === level))
 }
 
 /**
@@ -155,13 +169,15 @@ export function notes(facts: ClusterFacts): string[] {
   return out
 }
 
-export type Status = 'OK' | 'WARNING' | 'CRITICAL'
+export type Status = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN'
 
+/** What was observed to be wrong wins; short of that, what could not be observed forbids OK. */
 export function status(found: Verdict[]): Status {
   if (found.some(v => v.level === 'critical')) return 'CRITICAL'
+  if (found.some(v => v.level === 'unknown')) return 'UNKNOWN'
   return found.length > 0 ? 'WARNING' : 'OK'
 }
 
 export function exitCode(found: Verdict[]): number {
-  return { OK: EXIT.ok, WARNING: EXIT.warning, CRITICAL: EXIT.critical }[status(found)]
+  return { OK: EXIT.ok, WARNING: EXIT.warning, CRITICAL: EXIT.critical, UNKNOWN: EXIT.unknown }[status(found)]
 }

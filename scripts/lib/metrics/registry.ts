@@ -111,7 +111,7 @@ export function createMetrics() {
       m.compareAge.set((Date.now() - compare.at) / 1000)
     }
     m.status.set(report.exitCode)
-    for (const level of ['critical', 'warning'] as const) m.verdicts.set({ level }, report.verdicts.filter(v => v.level === level).length)
+    for (const level of ['critical', 'unknown', 'warning'] as const) m.verdicts.set({ level }, report.verdicts.filter(v => v.level === level).length)
     m.scrapeSeconds.set(scrapeMs / 1000)
     m.scrapeSuccess.set(1)
   }
