@@ -172,7 +172,7 @@ main(async () => {
     const partial = { at: new Date().toISOString(), profile: profileName, machine, seed, initialCopy, canary, consistency, largeTransaction, check, metrics, switchovers } as const
     const plots = await writePlots(outDir, partial, TARGET.idleP99Ms, TARGET.loadP99Ms)
     const report: BenchReport = { ...partial, seconds: (performance.now() - started) / 1000, targets, plots }
-    await writeFile(join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n')
+    await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
     // The README shows the default profile's figures only (--quick proves the harness, not the speed).
     if (!argv.quick && !argv.out) say((await updateReadme(report)) ? 'README.md: performance figures regenerated from latest.json' : 'README.md has no bench markers: not updated')
 

@@ -41,7 +41,9 @@ main(async () => {
         mark.ok(`cluster already running (${nodes.map(n => `${n.spec.name}:${n.spec.port}`).join(', ')})`)
         return 0
       }
-      nodes.forEach((n, i) => mark.ok(`${n.spec.name} ${outcomes[i]} on ${n.spec.host}:${n.spec.port}, database ${n.spec.database}`))
+      nodes.forEach((n, i) => {
+        mark.ok(`${n.spec.name} ${outcomes[i]} on ${n.spec.host}:${n.spec.port}, database ${n.spec.database}`)
+      })
       mark.ok(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
       return 0
     }

@@ -159,7 +159,7 @@ export function loadConfig(env: Env = loadEnv()): Config {
   if (names.length !== urls.length) {
     throw new ConfigError(`REPLICA_NAMES has ${names.length} names for ${urls.length} REPLICA_URLS`)
   }
-  names.forEach(n => identifier(n, 'replica name'))
+  for (const n of names) identifier(n, 'replica name')
   // A node's name is its identity (data directory, subscription sub_<name>), not its role: after
   // a switchover the node called "primary" may be a replica (PRIMARY_NAME names the PRIMARY).
   const primaryName = identifier(env.PRIMARY_NAME ?? 'primary', 'PRIMARY_NAME')

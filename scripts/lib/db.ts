@@ -76,7 +76,8 @@ export async function serverVersionNum(sql: Sql): Promise<number> {
   let num = versionNums.get(sql)
   if (num === undefined) {
     const [row] = await sql`select current_setting('server_version_num')::int as num`
-    versionNums.set(sql, num = row.num as number)
+    num = row.num as number
+    versionNums.set(sql, num)
   }
   return num
 }

@@ -27,10 +27,17 @@ export const formatBytes = (bytes: number): string => {
 
 export type Cell = string | number | boolean | null | undefined
 
+/** Terminal colour codes, as the colour helpers write them. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what a colour code starts with.
+export const ANSI_COLOUR = /\x1b\[[0-9;]*m/g
+
+/** The text as a pipe or file receives it: colour codes removed. */
+export const withoutColour = (s: string) => s.replace(ANSI_COLOUR, '')
+
 /** Aligned plain-text table; numbers right-aligned. Colour codes are not counted in widths. */
 export function formatTable(headers: string[], rows: Cell[][]): string {
   const text = rows.map(r => r.map(c => (c === null || c === undefined ? '-' : String(c))))
-  const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length
+  const visible = (s: string) => withoutColour(s).length
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map(r => visible(r[i] ?? ''))))
   const numeric = headers.map((_, i) => rows.length > 0 && rows.every(r => typeof r[i] === 'number' || r[i] == null))
   const pad = (s: string, i: number) => {
@@ -78,6 +85,7 @@ export interface MainOptions {
 }
 
 /** Runs a command's main; a ReplkitError prints one line and exits with its code; nothing runs past the deadline. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a command's body may end without an exit code (0).
 export function main(fn: () => Promise<number | void>, opts: MainOptions = {}): void {
   if (opts.deadlineMs) {
     setTimeout(() => {

@@ -48,6 +48,7 @@ export function forMajor(text: string, major: number): string {
 }
 
 /** A read-only query of sql/check with $1… parameters, through the driver, for the server's major. */
+// biome-ignore lint/suspicious/noExplicitAny: a catalogue row's columns are typed where facts.ts maps them.
 export async function checkQuery(sql: Sql, name: string, params: unknown[] = []): Promise<Record<string, any>[]> {
   const text = forMajor(await sqlText(`sql/check/${name}`), majorOf(await serverVersionNum(sql)))
   return [...(await sql.unsafe(text, params as never[]))]

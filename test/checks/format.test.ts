@@ -2,6 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ClusterFacts } from '../../scripts/lib/checks/facts.js'
 import { buildReport, formatJson, formatReport, verdictLine } from '../../scripts/lib/checks/format.js'
+import { withoutColour } from '../../scripts/lib/output.js'
 
 const thresholds = { maxLagBytes: 1024, maxRetainedBytes: 1024 ** 3 }
 
@@ -25,14 +26,14 @@ function facts(): ClusterFacts {
 
 test('the text report: aligned sections, verdicts with fixes, the overall status and exit code', () => {
   const text = formatReport(buildReport(facts(), thresholds, null, null, 42))
-  assert.not.match(text, /\x1b\[/) // no colour when stdout is not a TTY
+  assert.is(withoutColour(text), text) // no colour when stdout is not a TTY
   assert.match(text, /^Nodes\nnode +role +state +version +wal_level/)
-  assert.match(text, /\nprimary   primary  up     15\.18    replica  /)
-  assert.match(text, /\nreplica2  replica  down   -/)
+  assert.match(text, /\nprimary {3}primary {2}up {5}15\.18 {4}replica {2}/)
+  assert.match(text, /\nreplica2 {2}replica {2}down {3}-/)
   assert.match(text, /\nno publications\n/)
-  assert.match(text, /\nreplica1  none/)
-  assert.match(text, /\nreplica2  -             node down/)
-  assert.match(text, /\nproducts  30       0 ✗ +- +one read\n/)
+  assert.match(text, /\nreplica1 {2}none/)
+  assert.match(text, /\nreplica2 {2}- {13}node down/)
+  assert.match(text, /\nproducts {2}30 {7}0 ✗ +- +one read\n/)
   assert.match(text, /✗ CRITICAL replica2 is down: cannot reach replica2: connection refused: start replica2/)
   assert.match(text, /✗ CRITICAL wal_level is replica on primary: run make replicate ARGS="--restart-primary" \(wal_level = logical needs a restart\)/)
   assert.match(text, /Overall: CRITICAL \(exit 2\), checked in 42 ms$/)

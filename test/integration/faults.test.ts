@@ -31,7 +31,9 @@ async function provenEqual(): Promise<void> {
     const sql = db(n)
     return fingerprints(sql, config.tables).finally(() => sql.end())
   }))
-  replicas.forEach((r, i) => assert.equal(r, primary, `${config.replicas[i].name} differs from the PRIMARY`))
+  replicas.forEach((r, i) => {
+    assert.equal(r, primary, `${config.replicas[i].name} differs from the PRIMARY`)
+  })
 }
 
 /** Waits until check's verdicts match, for faults a worker reaches only after a retry. */
@@ -71,7 +73,7 @@ faults('a column added on the PRIMARY only: named with its DDL; resync refuses a
     const sync = await runScript('sync-replicas', ['--replica', replica1.name, '--yes'])
     assert.is(sync.code, 2)
     assert.match(sync.stderr, /refusing to resync, the copy could not succeed — nothing was changed:\n/)
-    assert.match(sync.stderr, /  - schema drift: products\.color .*; align it first, on replica1: ALTER TABLE public\.products ADD COLUMN color/)
+    assert.match(sync.stderr, / {2}- schema drift: products\.color .*; align it first, on replica1: ALTER TABLE public\.products ADD COLUMN color/)
     const [{ n: after }] = await query<{ n: number }>(replica1, 'select count(*)::int as n from public.products')
     assert.is(after, before)
     assert.is((await query(replica1, `select 1 from pg_subscription where subname = 'sub_${replica1.name}'`)).length, 1)

@@ -22,14 +22,14 @@ seed('a seeded PRIMARY re-seeds as all skipped, in the runbook\'s shape', async 
   await runScript('seed')
   const run = await runScript('seed')
   assert.is(run.code, 0, run.stderr)
-  assert.match(run.stdout, /Connected to PRIMARY database\nStarting product seeding\.\.\.\nFound 30 products in JSON\nProcessed 30\/30 products\.\.\.\nSeeding completed!\n   Created: 0\n   Updated: 0\n   Skipped: 30\n/)
+  assert.match(run.stdout, /Connected to PRIMARY database\nStarting product seeding\.\.\.\nFound 30 products in JSON\nProcessed 30\/30 products\.\.\.\nSeeding completed!\n {3}Created: 0\n {3}Updated: 0\n {3}Skipped: 30\n/)
 })
 
 seed('a changed price updates exactly one product and its row only', async () => {
   const changed = products.map(p => (p.sku === 'BOOK-0002' ? { ...p, price: 49.95 } : p))
   const run = await runScript('seed', ['--file', await tempFile('p.json', JSON.stringify(changed))])
   assert.is(run.code, 0, run.stderr)
-  assert.match(run.stdout, /Created: 0\n   Updated: 1\n   Skipped: 29/)
+  assert.match(run.stdout, /Created: 0\n {3}Updated: 1\n {3}Skipped: 29/)
   const [row] = await sql`select price::text from products where sku = 'BOOK-0002'`
   assert.is(row.price, '49.95')
 })
@@ -48,13 +48,13 @@ seed('--dry-run shows the SQL and what would change, and writes nothing', async 
   const run = await runScript('seed', ['--dry-run', '--file', await tempFile('p.json', JSON.stringify(changed))])
   assert.is(run.code, 0, run.stderr)
   assert.match(run.stdout, /INSERT INTO public\.products/)
-  assert.match(run.stdout, /Would be created: 1\n   Would be updated: 1/)
+  assert.match(run.stdout, /Would be created: 1\n {3}Would be updated: 1/)
   assert.is(await fingerprint(sql), before)
 })
 
 seed('products missing from the file are left alone and counted', async () => {
   const run = await runScript('seed', ['--file', await tempFile('p.json', JSON.stringify(products.slice(0, 28)))])
-  assert.match(run.stdout, /Skipped: 28\n   Not in file: 2/)
+  assert.match(run.stdout, /Skipped: 28\n {3}Not in file: 2/)
   const [{ n }] = await sql`select count(*)::int as n from products`
   assert.is(n, 30)
 })

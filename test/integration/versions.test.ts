@@ -114,7 +114,10 @@ versions('15 → 17 and 18 (the upgrade direction): options per pair, check, ver
     await run(m, 'sync-replicas', fix)
     await allEqual(m)
     let repaired: CheckReport & { code: number } = await check(m)
-    await until(`make check OK after the resync (last: ${JSON.stringify(repaired.verdicts)})`, 20_000, async () => (repaired = await check(m)).code === 0)
+    await until(`make check OK after the resync (last: ${JSON.stringify(repaired.verdicts)})`, 20_000, async () => {
+      repaired = await check(m)
+      return repaired.code === 0
+    })
     assert.ok(repaired.notes.some(n => /sub_replica2 counted update_missing 1 conflict in the past/.test(n)) || repaired.facts.replicas[1].subscriptions[0].conflicts!.update_missing === 0)
 
     // insert_exists on 18: the same key fix as on 15, named from 18's own log format.
@@ -132,7 +135,10 @@ versions('15 → 17 and 18 (the upgrade direction): options per pair, check, ver
     assert.is(kept.title, 'primary', 'the PRIMARY\'s row won; the replica\'s own is saved')
     // OK once the fresh copy's tables have moved from synchronized (s) to ready (r).
     let last: CheckReport & { code: number } = await check(m)
-    await until(`make check OK after the repair (last: ${JSON.stringify(last.verdicts)})`, 20_000, async () => (last = await check(m)).code === 0)
+    await until(`make check OK after the repair (last: ${JSON.stringify(last.verdicts)})`, 20_000, async () => {
+      last = await check(m)
+      return last.code === 0
+    })
   } finally {
     await discard(m)
   }

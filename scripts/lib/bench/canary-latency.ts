@@ -32,7 +32,7 @@ export interface LatencyOptions {
 
 /** Each node's canary stamps for one run, as epoch seconds (float8 keeps microseconds at this magnitude). */
 async function stamps(sql: Sql, prefix: string): Promise<Map<string, number>> {
-  const rows = await sql`select sku, extract(epoch from arrived_at)::float8 as t from replkit.canary_arrivals where sku like ${prefix + '%'}`
+  const rows = await sql`select sku, extract(epoch from arrived_at)::float8 as t from replkit.canary_arrivals where sku like ${`${prefix}%`}`
   return new Map(rows.map(r => [r.sku as string, r.t as number]))
 }
 

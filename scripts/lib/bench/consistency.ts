@@ -165,7 +165,7 @@ export async function consistencyBench(config: Config, opts: ConsistencyBenchOpt
     const changed = scattered(opts.rows, LOCATE_ROWS, 0)
     const targetSql = replicas[replicas.length - 1]
     await nudgePrices(targetSql, changed, 1)
-    let locate
+    let locate: Awaited<ReturnType<typeof timed<TableCompare>>>
     try {
       locate = await timed(opts.runs, () => compare(true))
     } finally {
@@ -194,8 +194,8 @@ export async function consistencyBench(config: Config, opts: ConsistencyBenchOpt
     }
 
     const writer = startWriter(benchSpec(config.primary), opts.rows, WRITE_RATE)
-    let underWrites
-    let writesPerSecond
+    let underWrites: Awaited<ReturnType<typeof timed<TableCompare>>>
+    let writesPerSecond: number
     try {
       await sleep(1000)
       underWrites = await timed(opts.runs, () => compare(false))

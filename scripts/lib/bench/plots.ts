@@ -22,15 +22,15 @@ export interface BarPanel {
 }
 
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"'
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 const f = (n: number) => n.toFixed(1)
 
 function svg(width: number, height: number, title: string, body: string[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`,
-    `<title>${escape(title)}</title>`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(title)}</text>`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
     ...body,
     '</svg>',
     '',
@@ -70,7 +70,7 @@ export function cdfPlot(title: string, series: CdfSeries[], markers: { at: numbe
   // Target labels go down the plot one line each, so neighbouring targets never overprint.
   markers.forEach((m, i) => {
     body.push(`<line x1="${f(x(m.at))}" y1="${box.top}" x2="${f(x(m.at))}" y2="${box.bottom}" stroke="#888" stroke-dasharray="2 3"/>`)
-    body.push(`<text x="${f(x(m.at) + 4)}" y="${box.top + 40 + i * 16}" fill="#555">${escape(m.label)}</text>`)
+    body.push(`<text x="${f(x(m.at) + 4)}" y="${box.top + 40 + i * 16}" fill="#555">${escapeXml(m.label)}</text>`)
   })
   for (const s of series) {
     const sorted = [...s.values].sort((a, b) => a - b)
@@ -82,7 +82,7 @@ export function cdfPlot(title: string, series: CdfSeries[], markers: { at: numbe
   series.forEach((s, i) => {
     const lx = box.left + (i % 2) * 340, ly = height - 36 + Math.floor(i / 2) * 18
     body.push(`<line x1="${lx}" y1="${ly - 4}" x2="${lx + 28}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`)
-    body.push(`<text x="${lx + 34}" y="${ly}">${escape(s.label)}</text>`)
+    body.push(`<text x="${lx + 34}" y="${ly}">${escapeXml(s.label)}</text>`)
   })
   return svg(width, height, title, body)
 }
@@ -94,14 +94,14 @@ export function barChart(title: string, panels: BarPanel[]): string {
   let top = 40
   const body: string[] = []
   for (const panel of panels) {
-    body.push(`<text x="10" y="${top + 14}" font-weight="bold">${escape(panel.title)}</text>`)
+    body.push(`<text x="10" y="${top + 14}" font-weight="bold">${escapeXml(panel.title)}</text>`)
     top += 24
     const max = Math.max(...panel.bars.map(b => b.value), Number.MIN_VALUE)
     for (const bar of panel.bars) {
       const w = Math.max(1, (bar.value / max) * plotWidth)
-      body.push(`<text x="${labelWidth - 8}" y="${top + 15}" text-anchor="end">${escape(bar.label)}</text>`)
+      body.push(`<text x="${labelWidth - 8}" y="${top + 15}" text-anchor="end">${escapeXml(bar.label)}</text>`)
       body.push(`<rect x="${labelWidth}" y="${top}" width="${f(w)}" height="${barHeight}" fill="${bar.baseline ? '#9aa5b1' : '#2b6cb0'}"/>`)
-      body.push(`<text x="${f(labelWidth + w + 6)}" y="${top + 15}">${escape(bar.text)}</text>`)
+      body.push(`<text x="${f(labelWidth + w + 6)}" y="${top + 15}">${escapeXml(bar.text)}</text>`)
       top += barHeight + gap
     }
     top += 14

@@ -3,14 +3,14 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { repoRoot } from '../config.js'
+import { withoutColour } from '../output.js'
 import { type BenchReport, formatSummary } from './report.js'
 
 const START = '<!-- bench:latest (written by make bench from bench/results/latest.json) -->'
 const END = '<!-- /bench:latest -->'
-const ANSI = /\u001b\[[0-9;]*m/g
 
 export function latestBlock(report: BenchReport): string {
-  return `${START}\n\`\`\`\n${formatSummary(report).replace(ANSI, '').trim()}\n\`\`\`\n${END}`
+  return `${START}\n\`\`\`\n${withoutColour(formatSummary(report)).trim()}\n\`\`\`\n${END}`
 }
 
 /** Replaces the block in README.md; false when the README has no markers (nothing written). */

@@ -90,7 +90,9 @@ export function formatSummary(r: BenchReport): string {
   out.push(`Machine: ${describeMachine(r.machine)}`)
 
   section(`Seed: ${n(r.seed.rows)} generated products (row-at-a-time on ${n(r.seed.sample)})`)
-  r.seed.settings.forEach((setting, i) => out.push(...(i ? [''] : []), seedSettingTitle(setting), formatSeedPhases(setting)))
+  r.seed.settings.forEach((setting, i) => {
+    out.push(...(i ? [''] : []), seedSettingTitle(setting), formatSeedPhases(setting))
+  })
 
   section(initialCopyTitle(r.initialCopy))
   out.push(formatInitialCopy(r.initialCopy))

@@ -257,7 +257,7 @@ export async function seedBench(config: Config, opts: SeedBenchOptions): Promise
     targets: settings.flatMap(settingTargets),
     method: 'Each timed phase starts from truncated tables after VACUUM ANALYZE, CHECKPOINT and every subscriber caught up (the re-seed from the seeded tables after the same), so none pays for the previous one. Client memory: peak resident set of this process during the seed, sampled every 50 ms.',
   }
-  await writeFile(join(opts.outDir, 'seed.json'), JSON.stringify(report, null, 2) + '\n')
+  await writeFile(join(opts.outDir, 'seed.json'), `${JSON.stringify(report, null, 2)}\n`)
   return report
 }
 

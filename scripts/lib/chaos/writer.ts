@@ -104,7 +104,8 @@ export function startWriter(node: NodeSpec | (() => NodeSpec), ratePerSecond: nu
       while (running) {
         if (target() !== at) {
           await sql.end({ timeout: 1 }).catch(() => {})
-          sql = connect(at = target(), { connectTimeoutSeconds: 2, statementTimeoutMs: 5000 })
+          at = target()
+          sql = connect(at, { connectTimeoutSeconds: 2, statementTimeoutMs: 5000 })
         }
         const before = counts.errors
         await step(sql)

@@ -138,7 +138,7 @@ function consistencyTable(report: CheckReport): string {
       case 'missing': return colour.red('no table')
       case 'applying': return colour.yellow(`${cell.rows} …`)
       case 'writing': return colour.yellow(`${cell.rows} ~`)
-      case 'unknown': return cell.rows === null ? null : `${cell.rows} ?`
+      default: return cell.rows === null ? null : `${cell.rows} ?`
     }
   }), c.rounds === null ? 'one read' : `at an LSN, ${c.rounds} round${c.rounds === 1 ? '' : 's'}`])
   return formatTable(['table', ...nodes, 'compared'], rows)

@@ -2,7 +2,7 @@
 // a replica is always a little behind, so each such table is compared again at an LSN every
 // replica provably reached (compare/at-lsn.ts), and only a difference that holds still is one.
 import { type CompareNode, type TableCompare, compareTable } from '../compare/at-lsn.js'
-import { type ClusterFacts, type NodeConnection } from './facts.js'
+import type { ClusterFacts, NodeConnection } from './facts.js'
 import { APPLYING_GRACE_MS, compareTables, replicaLags } from './figures.js'
 import { describeDbError } from '../db.js'
 

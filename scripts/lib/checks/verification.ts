@@ -27,7 +27,7 @@ export async function insertCanary(sql: Sql, label: string): Promise<{ sku: stri
 
 /** Removes canaries and load rows on the PRIMARY (the deletes replicate) and arrival stamps on every node. */
 export async function cleanUp(primary: Sql, everyNode: Sql[]): Promise<void> {
-  await primary`delete from public.products where sku like ${CANARY_PREFIX + '%'}`
+  await primary`delete from public.products where sku like ${`${CANARY_PREFIX}%`}`
   await primary`delete from public.orders where customer_email = ${LOAD_EMAIL}`
   await Promise.all(everyNode.map(sql => sql`delete from replkit.canary_arrivals`))
 }

@@ -296,7 +296,9 @@ export async function compareTable(primary: CompareNode, replicas: CompareNode[]
           const history = histories.get(unit) ?? { p: new Set(), r: r.map(() => new Set()) }
           history.p.add(now.p)
           if (pAfter) history.p.add(value(pAfter, unit))
-          now.r.forEach((x, i) => history.r[i].add(x))
+          now.r.forEach((x, i) => {
+            history.r[i].add(x)
+          })
           const outcome = judge(now, seen.get(unit), heldStill, history)
           if (outcome === 'pending') {
             seen.set(unit, now)

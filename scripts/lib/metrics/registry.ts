@@ -139,7 +139,8 @@ export function compareResult(report: CheckReport): CompareResult {
   const tables: CompareResult['tables'] = {}
   for (const { table, cells } of report.consistency) {
     for (const cell of cells.filter(c => c.state === 'match' || c.state === 'differs')) {
-      (tables[table] ??= {})[cell.node] = cell.state === 'match' ? 1 : 0
+      tables[table] ??= {}
+      tables[table][cell.node] = cell.state === 'match' ? 1 : 0
     }
   }
   return { at: Date.now(), tables }

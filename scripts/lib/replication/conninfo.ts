@@ -23,7 +23,7 @@ export function subscriptionTarget(config: Config): SubscriptionTarget {
 
 /** libpq quoting for a conninfo value. */
 export function conninfoValue(value: string): string {
-  return /^[A-Za-z0-9_.\/:-]+$/.test(value) ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+  return /^[A-Za-z0-9_./:-]+$/.test(value) ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
 }
 
 export function subscriptionConninfo(config: Config, password: string, target = subscriptionTarget(config)): string {

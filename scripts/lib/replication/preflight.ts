@@ -59,13 +59,16 @@ export async function preflight(config: Config): Promise<Preflight> {
   let primaryColumns: Column[] | undefined
   results.forEach((result, i) => {
     const node = nodes[i]
-    if (result.status === 'rejected') return void out.problems.push((result.reason as Error).message)
+    if (result.status === 'rejected') {
+      out.problems.push((result.reason as Error).message)
+      return
+    }
     const { facts } = result.value
     out.nodes[node.name] = facts
     if (node.role === 'primary') primaryColumns = result.value.columns
-    out.report.push(`${node.name}: reachable, PostgreSQL ${facts.version}, wal_level = ${facts.walLevel}, ` + (node.role === 'primary'
+    out.report.push(`${node.name}: reachable, PostgreSQL ${facts.version}, wal_level = ${facts.walLevel}, ${node.role === 'primary'
       ? `max_wal_senders = ${facts.maxWalSenders}, max_replication_slots = ${facts.maxReplicationSlots}`
-      : `max_worker_processes = ${facts.maxWorkerProcesses}, max_logical_replication_workers = ${facts.maxLogicalReplicationWorkers}`))
+      : `max_worker_processes = ${facts.maxWorkerProcesses}, max_logical_replication_workers = ${facts.maxLogicalReplicationWorkers}`}`)
     out.problems.push(...result.value.identity, ...versionAndCapacityProblems(node, facts))
   })
   results.forEach((result, i) => {

@@ -219,7 +219,7 @@ function copyFields(p: Product): string {
 
 /** One line of COPY text format: the product's columns. */
 export function copyLine(p: Product): string {
-  return copyFields(p) + '\n'
+  return `${copyFields(p)}\n`
 }
 
 /** One line for the seed's staging table: the product's columns, then where it is in the file (record index, line). */
