@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url'
 
 /** command → [script in dist/scripts, fixed arguments], in the order of the runbook. */
 const COMMANDS = {
-  up: ['cluster', 'up'], down: ['cluster', 'down'], status: ['cluster', 'status'], cluster: ['cluster'],
+  up: ['cluster', 'up'],
+  down: ['cluster', 'down'],
+  status: ['cluster', 'status'],
+  cluster: ['cluster'],
   schema: ['schema'],
   seed: ['seed'],
   check: ['check-replication'],
@@ -37,7 +40,7 @@ function connectionFlags(args) {
   const replicas = []
   for (let i = 0; i < args.length; i++) {
     const flag = /^--(primary|replica)(?:=(.*))?$/.exec(args[i])
-    const url = flag ? flag[2] ?? args[i + 1] : undefined
+    const url = flag ? (flag[2] ?? args[i + 1]) : undefined
     if (!flag || !/^postgres(ql)?:\/\//.test(url ?? '')) {
       if (flag?.[1] === 'primary') fail(`--primary needs a postgres:// URL`)
       rest.push(args[i])
@@ -45,8 +48,15 @@ function connectionFlags(args) {
     }
     if (flag[2] === undefined) i++
     let parsed
-    try { parsed = new URL(url) } catch { fail(`--${flag[1]} is not a valid postgres:// URL`) }
-    if (parsed.password) fail(`--${flag[1]}: no password on the command line (every user can read it with ps): put it in PGPASSWORD or .env`)
+    try {
+      parsed = new URL(url)
+    } catch {
+      fail(`--${flag[1]} is not a valid postgres:// URL`)
+    }
+    if (parsed.password)
+      fail(
+        `--${flag[1]}: no password on the command line (every user can read it with ps): put it in PGPASSWORD or .env`,
+      )
     if (flag[1] === 'primary') process.env.PRIMARY_URL = url
     else replicas.push(url)
   }
@@ -61,9 +71,11 @@ function fail(message) {
 
 const [name, ...rest] = connectionFlags(process.argv.slice(2))
 if (!name || name === 'help' || name === '--help' || name === '-h') {
-  console.log(`usage: replkit [--primary URL --replica URL ...] COMMAND [FLAGS]   (replkit COMMAND --help for its flags)\n\ncommands: ${Object.keys(COMMANDS).join(', ')}\n\n` +
-    'Connection settings come from --primary/--replica, the environment or .env (PRIMARY_URL, REPLICA_URLS;\n' +
-    'see config/.env.example); passwords from PGPASSWORD or .env, never the command line.')
+  console.log(
+    `usage: replkit [--primary URL --replica URL ...] COMMAND [FLAGS]   (replkit COMMAND --help for its flags)\n\ncommands: ${Object.keys(COMMANDS).join(', ')}\n\n` +
+      'Connection settings come from --primary/--replica, the environment or .env (PRIMARY_URL, REPLICA_URLS;\n' +
+      'see config/.env.example); passwords from PGPASSWORD or .env, never the command line.',
+  )
   process.exit(0)
 }
 if (name === '--version') {

@@ -27,16 +27,49 @@ import { subscriptionName } from './lib/replication/names.js'
 import { waitForCatchup } from './lib/replication/waits.js'
 
 const PROFILES = {
-  default: { largeRows: 1_000_000, seedRows: 1_000_000, seedSample: 20_000, copyRows: 1_000_000, canaries: 300, spacingMs: 20, checkRows: 10_000_000, checkRuns: 1, wallRuns: 10, scrapes: 50 },
-  quick: { largeRows: 20_000, seedRows: 20_000, seedSample: 1_000, copyRows: 20_000, canaries: 50, spacingMs: 10, checkRows: 20_000, checkRuns: 1, wallRuns: 3, scrapes: 5 },
+  default: {
+    largeRows: 1_000_000,
+    seedRows: 1_000_000,
+    seedSample: 20_000,
+    copyRows: 1_000_000,
+    canaries: 300,
+    spacingMs: 20,
+    checkRows: 10_000_000,
+    checkRuns: 1,
+    wallRuns: 10,
+    scrapes: 50,
+  },
+  quick: {
+    largeRows: 20_000,
+    seedRows: 20_000,
+    seedSample: 1_000,
+    copyRows: 20_000,
+    canaries: 50,
+    spacingMs: 10,
+    checkRows: 20_000,
+    checkRuns: 1,
+    wallRuns: 3,
+    scrapes: 5,
+  },
 }
 const LOAD_RATE = 1000
 // largeAppliedS: issue 11's "well under a minute" for 1,000,000 rows.
-const TARGET = { idleP99Ms: 10, loadP99Ms: 20, checkWallMs: 300, makeCheckMs: 500, largeAppliedS: 30, scrapeMs: 100, writePauseMs: 1000, switchoverS: 10 }
+const TARGET = {
+  idleP99Ms: 10,
+  loadP99Ms: 20,
+  checkWallMs: 300,
+  makeCheckMs: 500,
+  largeAppliedS: 30,
+  scrapeMs: 100,
+  writePauseMs: 1000,
+  switchoverS: 10,
+}
 const SWITCHOVER_RATE = 500
 
 const SECTIONS = ['seed', 'copy', 'consistency'] as const
-const argv = await cli('bench', `$0 [--quick] [--json] [--out DIR] [--only seed|copy|consistency [--rows N] ...]
+const argv = await cli(
+  'bench',
+  `$0 [--quick] [--json] [--out DIR] [--only seed|copy|consistency [--rows N] ...]
 
 replkit's performance report, each figure against a baseline measured in the same run:
   seed of N generated products      vs raw COPY and a row-at-a-time loop, on an unreplicated database
@@ -58,15 +91,38 @@ Default profile: 1,000,000 products (10,000,000 for the compare), about 30 minut
 
 DESTRUCTIVE on this checkout's local cluster only (make up): it rolls replication back,
 truncates and reloads tables many times, and leaves the cluster as make demo does (30 products,
-replicated). It refuses any other cluster.`)
+replicated). It refuses any other cluster.`,
+)
   .option('quick', { type: 'boolean', default: false, describe: 'small N and a short load (under a minute)' })
   .option('json', { type: 'boolean', default: false, describe: 'print latest.json on stdout instead of the summary' })
-  .option('out', { type: 'string', describe: 'directory for the results (default bench/results, or bench/results/quick with --quick)' })
-  .option('only', { choices: SECTIONS, describe: 'run one section alone and print its table (the full report is not written)' })
-  .option('rows', { coerce: whole('rows'), describe: 'with --only: products to generate (seed; copy: as many orders too) or per node (consistency); default 1,000,000 (consistency: 10,000,000)' })
-  .option('sample', { default: 50_000, coerce: whole('sample'), describe: 'with --only seed: rows for the row-at-a-time baseline' })
-  .option('runs', { default: 3, coerce: whole('runs'), describe: 'with --only consistency: timed runs per measurement (the median is reported)' })
-  .option('keep', { type: 'boolean', default: false, describe: 'with --only consistency: keep the replkit_bench database for the next run' })
+  .option('out', {
+    type: 'string',
+    describe: 'directory for the results (default bench/results, or bench/results/quick with --quick)',
+  })
+  .option('only', {
+    choices: SECTIONS,
+    describe: 'run one section alone and print its table (the full report is not written)',
+  })
+  .option('rows', {
+    coerce: whole('rows'),
+    describe:
+      'with --only: products to generate (seed; copy: as many orders too) or per node (consistency); default 1,000,000 (consistency: 10,000,000)',
+  })
+  .option('sample', {
+    default: 50_000,
+    coerce: whole('sample'),
+    describe: 'with --only seed: rows for the row-at-a-time baseline',
+  })
+  .option('runs', {
+    default: 3,
+    coerce: whole('runs'),
+    describe: 'with --only consistency: timed runs per measurement (the median is reported)',
+  })
+  .option('keep', {
+    type: 'boolean',
+    default: false,
+    describe: 'with --only consistency: keep the replkit_bench database for the next run',
+  })
   .parse()
 
 const profileName = argv.quick ? 'quick' : 'default'
@@ -85,104 +141,206 @@ async function settle(config: Config, primary: Sql, replicas: Sql[]): Promise<vo
 }
 
 /** One section alone (make bench-seed, make bench-check): its table, or its JSON. */
-async function onlySection(config: Config, section: typeof SECTIONS[number]): Promise<number> {
+async function onlySection(config: Config, section: (typeof SECTIONS)[number]): Promise<number> {
   // The seed's second setting is the replicating PRIMARY: set it up first.
   if (section === 'seed') {
     await applySchema(config)
     await restoreDemoState(config)
   }
-  const [result, table] = section === 'seed'
-    ? await seedBench(config, { rows: argv.rows ?? PROFILES.default.seedRows, sample: argv.sample, outDir, say, showProgress: !argv.json }).then(r => [r, formatSeedBench(r)] as const)
-    : section === 'copy'
-      ? await initialCopyBench(config, argv.rows ?? PROFILES.default.copyRows, outDir, say).then(r => [r, formatInitialCopyBench(r)] as const).finally(() => restoreDemoState(config))
-      : await consistencyBench(config, { rows: argv.rows ?? PROFILES.default.checkRows, runs: argv.runs, keep: argv.keep, say }).then(r => [r, formatConsistencyBench(r)] as const)
+  const [result, table] =
+    section === 'seed'
+      ? await seedBench(config, {
+          rows: argv.rows ?? PROFILES.default.seedRows,
+          sample: argv.sample,
+          outDir,
+          say,
+          showProgress: !argv.json,
+        }).then(r => [r, formatSeedBench(r)] as const)
+      : section === 'copy'
+        ? await initialCopyBench(config, argv.rows ?? PROFILES.default.copyRows, outDir, say)
+            .then(r => [r, formatInitialCopyBench(r)] as const)
+            .finally(() => restoreDemoState(config))
+        : await consistencyBench(config, {
+            rows: argv.rows ?? PROFILES.default.checkRows,
+            runs: argv.runs,
+            keep: argv.keep,
+            say,
+          }).then(r => [r, formatConsistencyBench(r)] as const)
   console.log(argv.json ? JSON.stringify(result, null, 2) : table)
   return result.targets.every(t => t.met) ? EXIT.ok : EXIT.warning
 }
 
-main(async () => {
-  const started = performance.now()
-  const config = loadConfig()
-  const foreign = allNodes(config).filter(n => !isLocalClusterNode(config, n))
-  if (foreign.length) {
-    throw new ReplkitError(`bench is destructive and runs only on this checkout's local cluster; ${foreign.map(n => `${n.name} (${n.label})`).join(', ')} is not one of its nodes (make up)`)
-  }
-  await mkdir(outDir, { recursive: true })
-  if (argv.only) return onlySection(config, argv.only)
-  // Before anything runs, so the load average is the machine's, not ours.
-  const machine = await withNode(config.primary, machineFacts)
-  say(`bench (${profileName}): setting up the normal state (schema, 30 products, replicated) ...`)
-  await applySchema(config)
-  // Opened only now: setting up may restart the PRIMARY (wal_level).
-  await restoreDemoState(config)
-  const primary = await connectChecked(config.primary, { statementTimeoutMs: 0 })
-  const replicas = await Promise.all(config.replicas.map(r => connectChecked(r)))
-  try {
-
-    await settle(config, primary, replicas)
-    say(`make check wall time, ${profile.wallRuns} runs ...`)
-    const check = await checkWallTime(config, profile.wallRuns)
-
-    await settle(config, primary, replicas)
-    say(`metrics: ${profile.scrapes} scrapes of make metrics ...`)
-    const metrics = await metricsCost(profile.scrapes)
-
-    await settle(config, primary, replicas)
-    say(`canary latency: ${profile.canaries} idle, ${profile.canaries} under ${LOAD_RATE} tx/s ...`)
-    const canary = await canaryLatency(config, primary, replicas, { canaries: profile.canaries, spacingMs: profile.spacingMs, loadRate: LOAD_RATE })
-
-    await settle(config, primary, replicas)
-    say(`seed: ${profile.seedRows.toLocaleString('en-US')} products ...`)
-    const seed = await seedBench(config, { rows: profile.seedRows, sample: profile.seedSample, outDir, say, showProgress: false })
-
-    await settle(config, primary, replicas)
-    say(`consistency check: ${profile.checkRows.toLocaleString('en-US')} products on ${config.replicas.length + 1} nodes ...`)
-    const consistency = await consistencyBench(config, { rows: profile.checkRows, runs: profile.checkRuns, keep: false, say })
-
-    await settle(config, primary, replicas)
-    say(`one large transaction: ${profile.largeRows.toLocaleString('en-US')} order rows in one INSERT ...`)
-    const largeTransaction = await largeTransactionBench(config, profile.largeRows)
-
-    await settle(config, primary, replicas)
-    say(`initial copy: ${profile.copyRows.toLocaleString('en-US')} products and orders to ${config.replicas.length} replicas, and the baselines ...`)
-    const initialCopy = await initialCopyBench(config, profile.copyRows, outDir, say).finally(async () => {
-      say('restoring the normal state (30 products, replicated) ...')
-      await restoreDemoState(config)
-    })
-
-    await settle(config, primary, replicas)
-    say(`switchover: to ${config.replicas[0].name} and back under ${SWITCHOVER_RATE} writes/s ...`)
-    const switchovers = await switchoverBench(config, SWITCHOVER_RATE)
-
-    const targets: Target[] = [
-      ...seed.targets.map(t => ({ section: 'seed', ...t })),
-      ...Object.entries(canary.idle.summary).map(([r, d]) => within('canary', `${r}: p99 idle < ${TARGET.idleP99Ms} ms`, d.p99, TARGET.idleP99Ms, 'ms')),
-      // The under-load figure only counts if the load really ran at the rate asked for.
-      atLeast('canary', `pgbench load ≥ 95% of ${LOAD_RATE} tx/s`, canary.load.load.tps, 0.95 * LOAD_RATE, ' tx/s'),
-      ...Object.entries(canary.load.summary).map(([r, d]) => within('canary', `${r}: p99 under load < ${TARGET.loadP99Ms} ms`, d.p99, TARGET.loadP99Ms, 'ms')),
-      ...consistency.targets.map(t => ({ section: 'consistency', ...t })),
-      within('make check', `replkit check: median wall time < ${TARGET.checkWallMs / 1000} s`, check.medianWallMs / 1000, TARGET.checkWallMs / 1000, 's'),
-      within('make check', `make check: median wall time < ${TARGET.makeCheckMs / 1000} s`, check.medianMakeMs / 1000, TARGET.makeCheckMs / 1000, 's'),
-      within('metrics', `a scrape reads the nodes in < ${TARGET.scrapeMs} ms (median)`, metrics.scrapeMedianMs, TARGET.scrapeMs, 'ms'),
-      ...switchovers.writePauseMs.map((ms, i) => within('switchover', `write pause ${i ? 'back' : 'there'} < ${TARGET.writePauseMs} ms under ${SWITCHOVER_RATE} writes/s`, ms, TARGET.writePauseMs, 'ms')),
-      ...switchovers.totalMs.map((ms, i) => within('switchover', `command ${i ? 'back' : 'there'} done < ${TARGET.switchoverS} s`, ms / 1000, TARGET.switchoverS, 's')),
-      ...initialCopy.targets,
-      within('large transaction', `${profile.largeRows.toLocaleString('en-US')} rows in one transaction applied on every replica < ${TARGET.largeAppliedS} s after commit`, largeTransaction.appliedSeconds, TARGET.largeAppliedS, 's'),
-    ]
-    const partial = { at: new Date().toISOString(), profile: profileName, machine, seed, initialCopy, canary, consistency, largeTransaction, check, metrics, switchovers } as const
-    const plots = await writePlots(outDir, partial, TARGET.idleP99Ms, TARGET.loadP99Ms)
-    const report: BenchReport = { ...partial, seconds: (performance.now() - started) / 1000, targets, plots }
-    await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
-    // The README shows the default profile's figures only (--quick proves the harness, not the speed).
-    if (!argv.quick && !argv.out) say((await updateReadme(report)) ? 'README.md: performance figures regenerated from latest.json' : 'README.md has no bench markers: not updated')
-
-    if (argv.json) console.log(JSON.stringify(report, null, 2))
-    else {
-      console.log(formatSummary(report))
-      console.log(colour.dim(`\nResults: ${['latest.json', plots.latencyCdf, plots.throughput].map(f => relative(process.cwd(), join(outDir, f))).join(', ')}`))
+main(
+  async () => {
+    const started = performance.now()
+    const config = loadConfig()
+    const foreign = allNodes(config).filter(n => !isLocalClusterNode(config, n))
+    if (foreign.length) {
+      throw new ReplkitError(
+        `bench is destructive and runs only on this checkout's local cluster; ${foreign.map(n => `${n.name} (${n.label})`).join(', ')} is not one of its nodes (make up)`,
+      )
     }
-    return targets.every(t => t.met) ? EXIT.ok : EXIT.warning
-  } finally {
-    await Promise.all([primary, ...replicas].map(sql => sql.end({ timeout: 1 })))
-  }
-}, { deadlineMs: 5_400_000 })
+    await mkdir(outDir, { recursive: true })
+    if (argv.only) return onlySection(config, argv.only)
+    // Before anything runs, so the load average is the machine's, not ours.
+    const machine = await withNode(config.primary, machineFacts)
+    say(`bench (${profileName}): setting up the normal state (schema, 30 products, replicated) ...`)
+    await applySchema(config)
+    // Opened only now: setting up may restart the PRIMARY (wal_level).
+    await restoreDemoState(config)
+    const primary = await connectChecked(config.primary, { statementTimeoutMs: 0 })
+    const replicas = await Promise.all(config.replicas.map(r => connectChecked(r)))
+    try {
+      await settle(config, primary, replicas)
+      say(`make check wall time, ${profile.wallRuns} runs ...`)
+      const check = await checkWallTime(config, profile.wallRuns)
+
+      await settle(config, primary, replicas)
+      say(`metrics: ${profile.scrapes} scrapes of make metrics ...`)
+      const metrics = await metricsCost(profile.scrapes)
+
+      await settle(config, primary, replicas)
+      say(`canary latency: ${profile.canaries} idle, ${profile.canaries} under ${LOAD_RATE} tx/s ...`)
+      const canary = await canaryLatency(config, primary, replicas, {
+        canaries: profile.canaries,
+        spacingMs: profile.spacingMs,
+        loadRate: LOAD_RATE,
+      })
+
+      await settle(config, primary, replicas)
+      say(`seed: ${profile.seedRows.toLocaleString('en-US')} products ...`)
+      const seed = await seedBench(config, {
+        rows: profile.seedRows,
+        sample: profile.seedSample,
+        outDir,
+        say,
+        showProgress: false,
+      })
+
+      await settle(config, primary, replicas)
+      say(
+        `consistency check: ${profile.checkRows.toLocaleString('en-US')} products on ${config.replicas.length + 1} nodes ...`,
+      )
+      const consistency = await consistencyBench(config, {
+        rows: profile.checkRows,
+        runs: profile.checkRuns,
+        keep: false,
+        say,
+      })
+
+      await settle(config, primary, replicas)
+      say(`one large transaction: ${profile.largeRows.toLocaleString('en-US')} order rows in one INSERT ...`)
+      const largeTransaction = await largeTransactionBench(config, profile.largeRows)
+
+      await settle(config, primary, replicas)
+      say(
+        `initial copy: ${profile.copyRows.toLocaleString('en-US')} products and orders to ${config.replicas.length} replicas, and the baselines ...`,
+      )
+      const initialCopy = await initialCopyBench(config, profile.copyRows, outDir, say).finally(async () => {
+        say('restoring the normal state (30 products, replicated) ...')
+        await restoreDemoState(config)
+      })
+
+      await settle(config, primary, replicas)
+      say(`switchover: to ${config.replicas[0].name} and back under ${SWITCHOVER_RATE} writes/s ...`)
+      const switchovers = await switchoverBench(config, SWITCHOVER_RATE)
+
+      const targets: Target[] = [
+        ...seed.targets.map(t => ({ section: 'seed', ...t })),
+        ...Object.entries(canary.idle.summary).map(([r, d]) =>
+          within('canary', `${r}: p99 idle < ${TARGET.idleP99Ms} ms`, d.p99, TARGET.idleP99Ms, 'ms'),
+        ),
+        // The under-load figure only counts if the load really ran at the rate asked for.
+        atLeast('canary', `pgbench load ≥ 95% of ${LOAD_RATE} tx/s`, canary.load.load.tps, 0.95 * LOAD_RATE, ' tx/s'),
+        ...Object.entries(canary.load.summary).map(([r, d]) =>
+          within('canary', `${r}: p99 under load < ${TARGET.loadP99Ms} ms`, d.p99, TARGET.loadP99Ms, 'ms'),
+        ),
+        ...consistency.targets.map(t => ({ section: 'consistency', ...t })),
+        within(
+          'make check',
+          `replkit check: median wall time < ${TARGET.checkWallMs / 1000} s`,
+          check.medianWallMs / 1000,
+          TARGET.checkWallMs / 1000,
+          's',
+        ),
+        within(
+          'make check',
+          `make check: median wall time < ${TARGET.makeCheckMs / 1000} s`,
+          check.medianMakeMs / 1000,
+          TARGET.makeCheckMs / 1000,
+          's',
+        ),
+        within(
+          'metrics',
+          `a scrape reads the nodes in < ${TARGET.scrapeMs} ms (median)`,
+          metrics.scrapeMedianMs,
+          TARGET.scrapeMs,
+          'ms',
+        ),
+        ...switchovers.writePauseMs.map((ms, i) =>
+          within(
+            'switchover',
+            `write pause ${i ? 'back' : 'there'} < ${TARGET.writePauseMs} ms under ${SWITCHOVER_RATE} writes/s`,
+            ms,
+            TARGET.writePauseMs,
+            'ms',
+          ),
+        ),
+        ...switchovers.totalMs.map((ms, i) =>
+          within(
+            'switchover',
+            `command ${i ? 'back' : 'there'} done < ${TARGET.switchoverS} s`,
+            ms / 1000,
+            TARGET.switchoverS,
+            's',
+          ),
+        ),
+        ...initialCopy.targets,
+        within(
+          'large transaction',
+          `${profile.largeRows.toLocaleString('en-US')} rows in one transaction applied on every replica < ${TARGET.largeAppliedS} s after commit`,
+          largeTransaction.appliedSeconds,
+          TARGET.largeAppliedS,
+          's',
+        ),
+      ]
+      const partial = {
+        at: new Date().toISOString(),
+        profile: profileName,
+        machine,
+        seed,
+        initialCopy,
+        canary,
+        consistency,
+        largeTransaction,
+        check,
+        metrics,
+        switchovers,
+      } as const
+      const plots = await writePlots(outDir, partial, TARGET.idleP99Ms, TARGET.loadP99Ms)
+      const report: BenchReport = { ...partial, seconds: (performance.now() - started) / 1000, targets, plots }
+      await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+      // The README shows the default profile's figures only (--quick proves the harness, not the speed).
+      if (!argv.quick && !argv.out)
+        say(
+          (await updateReadme(report))
+            ? 'README.md: performance figures regenerated from latest.json'
+            : 'README.md has no bench markers: not updated',
+        )
+
+      if (argv.json) console.log(JSON.stringify(report, null, 2))
+      else {
+        console.log(formatSummary(report))
+        console.log(
+          colour.dim(
+            `\nResults: ${['latest.json', plots.latencyCdf, plots.throughput].map(f => relative(process.cwd(), join(outDir, f))).join(', ')}`,
+          ),
+        )
+      }
+      return targets.every(t => t.met) ? EXIT.ok : EXIT.warning
+    } finally {
+      await Promise.all([primary, ...replicas].map(sql => sql.end({ timeout: 1 })))
+    }
+  },
+  { deadlineMs: 5_400_000 },
+)

@@ -10,34 +10,78 @@ import { cli, positive } from './lib/flags.js'
 import { main } from './lib/output.js'
 
 const MB = 1024 * 1024
-const argv = await cli('check-replication', '$0 [--json | --nagios] [--canary] [--diff TABLE]\n\n' +
-  'Report every node\'s replication health and data consistency, with a fix for each problem.\n' +
-  'Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad flag or configuration).', { usageExitCode: EXIT.unknown })
+const argv = await cli(
+  'check-replication',
+  '$0 [--json | --nagios] [--canary] [--diff TABLE]\n\n' +
+    "Report every node's replication health and data consistency, with a fix for each problem.\n" +
+    'Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad flag or configuration).',
+  { usageExitCode: EXIT.unknown },
+)
   .option('json', { type: 'boolean', default: false, describe: 'print only the facts and verdicts as JSON on stdout' })
-  .option('nagios', { type: 'boolean', default: false, describe: 'print one Nagios/Icinga plugin line with perfdata (thresholds: --max-lag, --max-retained)' })
-  .option('canary', { type: 'boolean', default: false, describe: 'time a heartbeat product from the PRIMARY to every replica (writes, then deletes it)' })
-  .option('canary-timeout', { default: 5000, coerce: positive('canary-timeout'), describe: 'ms to wait for the canary on each replica' })
+  .option('nagios', {
+    type: 'boolean',
+    default: false,
+    describe: 'print one Nagios/Icinga plugin line with perfdata (thresholds: --max-lag, --max-retained)',
+  })
+  .option('canary', {
+    type: 'boolean',
+    default: false,
+    describe: 'time a heartbeat product from the PRIMARY to every replica (writes, then deletes it)',
+  })
+  .option('canary-timeout', {
+    default: 5000,
+    coerce: positive('canary-timeout'),
+    describe: 'ms to wait for the canary on each replica',
+  })
   .option('diff', { type: 'string', describe: 'list the keys of TABLE whose rows differ from the PRIMARY' })
-  .option('max-lag', { default: 16, coerce: positive('max-lag', { allowZero: true }), describe: 'WARNING when a replica lags more than this many MB' })
-  .option('max-retained', { default: 1024, coerce: positive('max-retained'), describe: 'CRITICAL when a slot retains more than this many MB of WAL' })
-  .option('connect-timeout', { default: 3, coerce: positive('connect-timeout'), describe: 'seconds to wait for each node to accept a connection' })
-  .option('statement-timeout', { default: 15, coerce: positive('statement-timeout'), describe: 'seconds any one query may run' })
-  .option('deadline', { coerce: positive('deadline'), describe: 'seconds the whole check may take; past it, exit 3 (UNKNOWN). Default 60, with --diff 600 (a big table is read more than once)' })
+  .option('max-lag', {
+    default: 16,
+    coerce: positive('max-lag', { allowZero: true }),
+    describe: 'WARNING when a replica lags more than this many MB',
+  })
+  .option('max-retained', {
+    default: 1024,
+    coerce: positive('max-retained'),
+    describe: 'CRITICAL when a slot retains more than this many MB of WAL',
+  })
+  .option('connect-timeout', {
+    default: 3,
+    coerce: positive('connect-timeout'),
+    describe: 'seconds to wait for each node to accept a connection',
+  })
+  .option('statement-timeout', {
+    default: 15,
+    coerce: positive('statement-timeout'),
+    describe: 'seconds any one query may run',
+  })
+  .option('deadline', {
+    coerce: positive('deadline'),
+    describe:
+      'seconds the whole check may take; past it, exit 3 (UNKNOWN). Default 60, with --diff 600 (a big table is read more than once)',
+  })
   .check(a => !(a.json && a.nagios) || 'choose one of --json and --nagios')
   .parse()
 
 const deadlineMs = (argv.deadline ?? (argv.diff !== undefined ? 600 : 60)) * 1000
 
-main(async () => {
-  const config = loadConfig()
-  const report = await runCheck(config, {
-    thresholds: { maxLagBytes: argv.maxLag * MB, maxRetainedBytes: argv.maxRetained * MB },
-    connectTimeoutSeconds: argv.connectTimeout,
-    statementTimeoutMs: argv.statementTimeout * 1000,
-    compareTimeoutMs: deadlineMs,
-    canary: argv.canary ? { timeoutMs: argv.canaryTimeout } : undefined,
-    diff: argv.diff,
-  })
-  console.log(argv.json ? formatJson(report) : argv.nagios ? formatNagios(report) : formatReport(report))
-  return report.exitCode
-}, { errorExitCode: EXIT.unknown, deadlineMs, deadlineExitCode: EXIT.unknown, failureLine: argv.nagios ? nagiosUnknown : undefined })
+main(
+  async () => {
+    const config = loadConfig()
+    const report = await runCheck(config, {
+      thresholds: { maxLagBytes: argv.maxLag * MB, maxRetainedBytes: argv.maxRetained * MB },
+      connectTimeoutSeconds: argv.connectTimeout,
+      statementTimeoutMs: argv.statementTimeout * 1000,
+      compareTimeoutMs: deadlineMs,
+      canary: argv.canary ? { timeoutMs: argv.canaryTimeout } : undefined,
+      diff: argv.diff,
+    })
+    console.log(argv.json ? formatJson(report) : argv.nagios ? formatNagios(report) : formatReport(report))
+    return report.exitCode
+  },
+  {
+    errorExitCode: EXIT.unknown,
+    deadlineMs,
+    deadlineExitCode: EXIT.unknown,
+    failureLine: argv.nagios ? nagiosUnknown : undefined,
+  },
+)

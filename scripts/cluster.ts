@@ -3,12 +3,24 @@ import { rm } from 'node:fs/promises'
 import { allNodes, findNode, loadConfig } from './lib/config.js'
 import { ReplkitError } from './lib/errors.js'
 import {
-  type LocalNode, dataMajor, localNode, localNodes, nodeState, prepareClusterDir, restartNode, startNode, stopNode, upNode,
+  type LocalNode,
+  dataMajor,
+  localNode,
+  localNodes,
+  nodeState,
+  prepareClusterDir,
+  restartNode,
+  startNode,
+  stopNode,
+  upNode,
 } from './lib/cluster/local-cluster.js'
 import { formatTable, main, mark } from './lib/output.js'
 import { cli } from './lib/flags.js'
 
-const argv = await cli('cluster', '$0 <command> [node]\n\nThe local cluster: one data directory per node under CLUSTER_DIR (default .cluster/).')
+const argv = await cli(
+  'cluster',
+  '$0 <command> [node]\n\nThe local cluster: one data directory per node under CLUSTER_DIR (default .cluster/).',
+)
   .command('up', 'create and start every node (idempotent)')
   .command('down', 'stop every node cleanly')
   .command('status', 'show each node: data directory, running, port')
@@ -21,75 +33,101 @@ const argv = await cli('cluster', '$0 <command> [node]\n\nThe local cluster: one
   .demandCommand(1)
   .parse()
 
-main(async () => {
-  const config = loadConfig()
-  const command = String(argv._[0])
-  if (command === 'nodes') {
-    console.log(`\nNodes (PRIMARY_URL, REPLICA_URLS from the environment, .env or config/.env.example):`)
-    for (const n of allNodes(config)) console.log(`  ${n.name.padEnd(10)} ${n.role.padEnd(8)} ${n.label}  sslmode=${n.sslmode}  local cluster: PostgreSQL ${config.localMajors[n.name] ?? `? (${config.pgVersionsProblem})`}`)
-    return 0
-  }
-  const nodes = localNodes(config)
-  const one = (): LocalNode => localNode(config, findNode(config, String(argv.node)))
+main(
+  async () => {
+    const config = loadConfig()
+    const command = String(argv._[0])
+    if (command === 'nodes') {
+      console.log(`\nNodes (PRIMARY_URL, REPLICA_URLS from the environment, .env or config/.env.example):`)
+      for (const n of allNodes(config))
+        console.log(
+          `  ${n.name.padEnd(10)} ${n.role.padEnd(8)} ${n.label}  sslmode=${n.sslmode}  local cluster: PostgreSQL ${config.localMajors[n.name] ?? `? (${config.pgVersionsProblem})`}`,
+        )
+      return 0
+    }
+    const nodes = localNodes(config)
+    const one = (): LocalNode => localNode(config, findNode(config, String(argv.node)))
 
-  switch (command) {
-    case 'up': {
-      const started = Date.now()
-      await prepareClusterDir(config)
-      const outcomes = await Promise.all(nodes.map(n => upNode(config, n)))
-      if (outcomes.every(o => o === 'running')) {
-        mark.ok(`cluster already running (${nodes.map(n => `${n.spec.name}:${n.spec.port}`).join(', ')})`)
+    switch (command) {
+      case 'up': {
+        const started = Date.now()
+        await prepareClusterDir(config)
+        const outcomes = await Promise.all(nodes.map(n => upNode(config, n)))
+        if (outcomes.every(o => o === 'running')) {
+          mark.ok(`cluster already running (${nodes.map(n => `${n.spec.name}:${n.spec.port}`).join(', ')})`)
+          return 0
+        }
+        nodes.forEach((n, i) => {
+          mark.ok(`${n.spec.name} ${outcomes[i]} on ${n.spec.host}:${n.spec.port}, database ${n.spec.database}`)
+        })
+        mark.ok(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
         return 0
       }
-      nodes.forEach((n, i) => {
-        mark.ok(`${n.spec.name} ${outcomes[i]} on ${n.spec.host}:${n.spec.port}, database ${n.spec.database}`)
-      })
-      mark.ok(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-      return 0
+      case 'down': {
+        await Promise.all(
+          nodes.map(async n => {
+            if ((await nodeState(config, n)) !== 'running') return mark.info(`${n.spec.name} not running`)
+            await stopNode(config, n)
+            mark.ok(`${n.spec.name} stopped`)
+          }),
+        )
+        return 0
+      }
+      case 'status': {
+        const states = await Promise.all(nodes.map(n => nodeState(config, n)))
+        const majors = await Promise.all(nodes.map(dataMajor))
+        const version = (n: LocalNode, found: number | null) =>
+          found === null || found === n.major ? String(n.major) : `${found} (PG_VERSIONS asks ${n.major})`
+        console.log(
+          formatTable(
+            ['node', 'state', 'PostgreSQL', 'address', 'data directory'],
+            nodes.map((n, i) => [
+              n.spec.name,
+              states[i],
+              version(n, majors[i]),
+              `${n.spec.host}:${n.spec.port}`,
+              n.dataDir,
+            ]),
+          ),
+        )
+        return states.every(s => s === 'running') ? 0 : 2
+      }
+      case 'clean': {
+        if (!argv.yes) throw new ReplkitError(`clean deletes ${config.clusterDir} and all its data: re-run with --yes`)
+        await Promise.all(
+          nodes.map(async n => {
+            if ((await nodeState(config, n)) === 'running') await stopNode(config, n, 'immediate')
+          }),
+        )
+        await rm(config.clusterDir, { recursive: true, force: true })
+        mark.ok(`removed ${config.clusterDir}`)
+        return 0
+      }
+      case 'start': {
+        const n = one()
+        if ((await nodeState(config, n)) === 'running') mark.ok(`${n.spec.name} already running`)
+        else {
+          await startNode(config, n)
+          mark.ok(`${n.spec.name} started`)
+        }
+        return 0
+      }
+      case 'stop': {
+        const n = one()
+        if ((await nodeState(config, n)) !== 'running') mark.ok(`${n.spec.name} not running`)
+        else {
+          await stopNode(config, n)
+          mark.ok(`${n.spec.name} stopped`)
+        }
+        return 0
+      }
+      case 'restart': {
+        const n = one()
+        await restartNode(config, n)
+        mark.ok(`${n.spec.name} restarted`)
+        return 0
+      }
     }
-    case 'down': {
-      await Promise.all(nodes.map(async n => {
-        if ((await nodeState(config, n)) !== 'running') return mark.info(`${n.spec.name} not running`)
-        await stopNode(config, n)
-        mark.ok(`${n.spec.name} stopped`)
-      }))
-      return 0
-    }
-    case 'status': {
-      const states = await Promise.all(nodes.map(n => nodeState(config, n)))
-      const majors = await Promise.all(nodes.map(dataMajor))
-      const version = (n: LocalNode, found: number | null) =>
-        found === null || found === n.major ? String(n.major) : `${found} (PG_VERSIONS asks ${n.major})`
-      console.log(formatTable(['node', 'state', 'PostgreSQL', 'address', 'data directory'],
-        nodes.map((n, i) => [n.spec.name, states[i], version(n, majors[i]), `${n.spec.host}:${n.spec.port}`, n.dataDir])))
-      return states.every(s => s === 'running') ? 0 : 2
-    }
-    case 'clean': {
-      if (!argv.yes) throw new ReplkitError(`clean deletes ${config.clusterDir} and all its data: re-run with --yes`)
-      await Promise.all(nodes.map(async n => {
-        if ((await nodeState(config, n)) === 'running') await stopNode(config, n, 'immediate')
-      }))
-      await rm(config.clusterDir, { recursive: true, force: true })
-      mark.ok(`removed ${config.clusterDir}`)
-      return 0
-    }
-    case 'start': {
-      const n = one()
-      if ((await nodeState(config, n)) === 'running') mark.ok(`${n.spec.name} already running`)
-      else { await startNode(config, n); mark.ok(`${n.spec.name} started`) }
-      return 0
-    }
-    case 'stop': {
-      const n = one()
-      if ((await nodeState(config, n)) !== 'running') mark.ok(`${n.spec.name} not running`)
-      else { await stopNode(config, n); mark.ok(`${n.spec.name} stopped`) }
-      return 0
-    }
-    case 'restart': {
-      const n = one()
-      await restartNode(config, n)
-      mark.ok(`${n.spec.name} restarted`)
-      return 0
-    }
-  }
-}, { deadlineMs: 300_000 })
+  },
+  { deadlineMs: 300_000 },
+)

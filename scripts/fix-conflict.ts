@@ -9,12 +9,15 @@ import { main } from './lib/output.js'
 import { fixConflicts } from './lib/sync/fix-conflict.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 
-const argv = await cli('fix-conflict', '$0 [--replica NAME] [--resync | --skip] [--yes] [--lsn LSN] [--dry-run]\n\n' +
-  'Find subscriptions stopped by an apply error, show the failing transaction\'s finish LSN and the\n' +
-  'conflicting key (from the replica\'s server log), and repair with the chosen path:\n' +
-  '  --resync  make sync on that replica: lossless for the PRIMARY\'s data (its tables are copied again; its own rows are saved first)\n' +
-  '  --skip    ALTER SUBSCRIPTION … SKIP (lsn = …): drops the WHOLE failing transaction on that replica (divergence)\n' +
-  'Exit codes: 0 no conflict (or repaired), 1 repaired with divergence (--skip), 2 conflict left.')
+const argv = await cli(
+  'fix-conflict',
+  '$0 [--replica NAME] [--resync | --skip] [--yes] [--lsn LSN] [--dry-run]\n\n' +
+    "Find subscriptions stopped by an apply error, show the failing transaction's finish LSN and the\n" +
+    "conflicting key (from the replica's server log), and repair with the chosen path:\n" +
+    "  --resync  make sync on that replica: lossless for the PRIMARY's data (its tables are copied again; its own rows are saved first)\n" +
+    '  --skip    ALTER SUBSCRIPTION … SKIP (lsn = …): drops the WHOLE failing transaction on that replica (divergence)\n' +
+    'Exit codes: 0 no conflict (or repaired), 1 repaired with divergence (--skip), 2 conflict left.',
+)
   .option('replica', { type: 'string', describe: 'only this replica (default: every replica)' })
   .option('resync', { type: 'boolean', describe: 'repair by resynchronising the replica (lossless)' })
   .option('skip', { type: 'boolean', describe: 'repair by skipping the failing transaction (loses it on the replica)' })
@@ -25,12 +28,27 @@ const argv = await cli('fix-conflict', '$0 [--replica NAME] [--resync | --skip] 
   .conflicts('resync', 'skip')
   .parse()
 
-main(async () => {
-  const config = await loadClusterConfig()
-  const choice = argv.resync ? 'resync' : argv.skip ? 'skip' : null
-  if (choice && !argv.yes && !argv.dryRun) throw new ReplkitError(`--${choice} changes ${argv.replica ?? 'the replica'}: re-run with --yes (or --dry-run to see the SQL)`)
-  if (argv.lsn !== undefined && !/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(argv.lsn)) throw new ReplkitError(`--lsn ${argv.lsn}: not an LSN (like 0/1A2B3C4)`)
-  const { steps, left } = await fixConflicts(config, { replica: argv.replica, choice, lsn: argv.lsn, dryRun: argv.dryRun, timeoutMs: argv.timeout * 1000 })
-  console.log(`\n${left ? `${left} conflict${left > 1 ? 's' : ''} left: nothing changed without --resync or --skip, and --yes — ` : ''}${steps.tally(argv.dryRun)}`)
-  return left || steps.failed ? 2 : steps.exitCode()
-}, { deadlineMs: argv.timeout * 5000 + 120_000 })
+main(
+  async () => {
+    const config = await loadClusterConfig()
+    const choice = argv.resync ? 'resync' : argv.skip ? 'skip' : null
+    if (choice && !argv.yes && !argv.dryRun)
+      throw new ReplkitError(
+        `--${choice} changes ${argv.replica ?? 'the replica'}: re-run with --yes (or --dry-run to see the SQL)`,
+      )
+    if (argv.lsn !== undefined && !/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(argv.lsn))
+      throw new ReplkitError(`--lsn ${argv.lsn}: not an LSN (like 0/1A2B3C4)`)
+    const { steps, left } = await fixConflicts(config, {
+      replica: argv.replica,
+      choice,
+      lsn: argv.lsn,
+      dryRun: argv.dryRun,
+      timeoutMs: argv.timeout * 1000,
+    })
+    console.log(
+      `\n${left ? `${left} conflict${left > 1 ? 's' : ''} left: nothing changed without --resync or --skip, and --yes — ` : ''}${steps.tally(argv.dryRun)}`,
+    )
+    return left || steps.failed ? 2 : steps.exitCode()
+  },
+  { deadlineMs: argv.timeout * 5000 + 120_000 },
+)

@@ -8,25 +8,41 @@ import { main } from './lib/output.js'
 import { repairReplica } from './lib/repair/replica.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 
-const argv = await cli('repair', '$0 --replica NAME [--table TABLE] --yes [--dry-run]\n\n' +
-  'Find the rows of the replica that differ from the PRIMARY (compared at an LSN the replica reached)\n' +
-  'and make exactly those equal: insert missing, update different, delete extra, in batches, each\n' +
-  'checked against the PRIMARY again before it commits. Rows deleted or overwritten are saved first.')
+const argv = await cli(
+  'repair',
+  '$0 --replica NAME [--table TABLE] --yes [--dry-run]\n\n' +
+    'Find the rows of the replica that differ from the PRIMARY (compared at an LSN the replica reached)\n' +
+    'and make exactly those equal: insert missing, update different, delete extra, in batches, each\n' +
+    'checked against the PRIMARY again before it commits. Rows deleted or overwritten are saved first.',
+)
   .option('replica', { type: 'string', demandOption: true, describe: 'the replica to repair' })
   .option('table', { type: 'string', describe: 'repair only this table (default: every replicated table)' })
   .option('yes', yesFlag('writes rows on the replica'))
   .option('dry-run', dryRunFlag)
   .option('batch', { default: 500, coerce: whole('batch'), describe: 'rows per transaction on the replica' })
-  .option('max-rows', { default: 100_000, coerce: whole('max-rows'), describe: 'refuse when more rows differ (make sync copies the table instead)' })
+  .option('max-rows', {
+    default: 100_000,
+    coerce: whole('max-rows'),
+    describe: 'refuse when more rows differ (make sync copies the table instead)',
+  })
   .option('timeout', secondsFlag('seconds any one wait or statement may take', 120))
   .parse()
 
-main(async () => {
-  const config = await loadClusterConfig()
-  if (!argv.yes && !argv.dryRun) throw new ReplkitError('repair writes rows on the replica: re-run with --yes (or --dry-run to see the SQL)')
-  const { steps } = await repairReplica(config, {
-    replica: argv.replica, table: argv.table, dryRun: argv.dryRun, batchSize: argv.batch, maxRows: argv.maxRows, timeoutMs: argv.timeout * 1000,
-  })
-  console.log(`\n${steps.tally(argv.dryRun)}`)
-  return steps.exitCode()
-}, { deadlineMs: argv.timeout * 4000 + 60_000 })
+main(
+  async () => {
+    const config = await loadClusterConfig()
+    if (!argv.yes && !argv.dryRun)
+      throw new ReplkitError('repair writes rows on the replica: re-run with --yes (or --dry-run to see the SQL)')
+    const { steps } = await repairReplica(config, {
+      replica: argv.replica,
+      table: argv.table,
+      dryRun: argv.dryRun,
+      batchSize: argv.batch,
+      maxRows: argv.maxRows,
+      timeoutMs: argv.timeout * 1000,
+    })
+    console.log(`\n${steps.tally(argv.dryRun)}`)
+    return steps.exitCode()
+  },
+  { deadlineMs: argv.timeout * 4000 + 60_000 },
+)

@@ -8,21 +8,55 @@ import { main } from './lib/output.js'
 import { replicate } from './lib/replication/replicate.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 
-const argv = await cli('replicate', '$0 [--dry-run] [--restart-primary] [--timeout SECONDS] [--truncate-replicas --yes] [--copy-method snapshot|subscription] [--copy-jobs N]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.')
+const argv = await cli(
+  'replicate',
+  '$0 [--dry-run] [--restart-primary] [--timeout SECONDS] [--truncate-replicas --yes] [--copy-method snapshot|subscription] [--copy-jobs N]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.',
+)
   .option('dry-run', dryRunFlag)
   .option('timeout', secondsFlag('seconds to wait for the initial copy and for catch-up', 60))
-  .option('restart-primary', { type: 'boolean', default: false, describe: 'when wal_level, max_wal_senders or max_replication_slots must change, restart the PRIMARY to apply them (without it: refused, nothing written, the statements printed)' })
-  .option('truncate-replicas', { type: 'boolean', default: false, describe: 'empty a replica\'s tables before its first subscription (needs --yes)' })
-  .option('copy-method', { choices: ['snapshot', 'subscription'] as const, default: 'snapshot' as const, describe: 'snapshot: replkit copies the tables in parallel from the new slot\'s exported snapshot, then subscribes with copy_data = false; subscription: CREATE SUBSCRIPTION … copy_data = true copies them' })
-  .option('copy-jobs', { default: 2, coerce: whole('copy-jobs'), describe: 'parallel COPY pipes per replica (snapshot copy)' })
+  .option('restart-primary', {
+    type: 'boolean',
+    default: false,
+    describe:
+      'when wal_level, max_wal_senders or max_replication_slots must change, restart the PRIMARY to apply them (without it: refused, nothing written, the statements printed)',
+  })
+  .option('truncate-replicas', {
+    type: 'boolean',
+    default: false,
+    describe: "empty a replica's tables before its first subscription (needs --yes)",
+  })
+  .option('copy-method', {
+    choices: ['snapshot', 'subscription'] as const,
+    default: 'snapshot' as const,
+    describe:
+      "snapshot: replkit copies the tables in parallel from the new slot's exported snapshot, then subscribes with copy_data = false; subscription: CREATE SUBSCRIPTION … copy_data = true copies them",
+  })
+  .option('copy-jobs', {
+    default: 2,
+    coerce: whole('copy-jobs'),
+    describe: 'parallel COPY pipes per replica (snapshot copy)',
+  })
   .option('yes', yesFlag('--truncate-replicas'))
   .parse()
 
-main(async () => {
-  const config = await loadClusterConfig()
-  if (argv.truncateReplicas && !argv.yes && !argv.dryRun) throw new ReplkitError('--truncate-replicas empties the replicas\' tables: add --yes (or --dry-run to see the SQL)')
-  const { steps } = await replicate(config, { dryRun: argv.dryRun, timeoutMs: argv.timeout * 1000, truncateReplicas: argv.truncateReplicas && argv.yes, copyMethod: argv.copyMethod, copyJobs: argv.copyJobs, restartPrimary: argv.restartPrimary })
-  const nothing = steps.changed === 0 && steps.failed === 0 && steps.warnings === 0
-  console.log(`\n${nothing ? 'nothing to change: replication already in place — ' : ''}${steps.tally(argv.dryRun)}`)
-  return steps.exitCode()
-}, { deadlineMs: argv.timeout * 3000 + 120_000 })
+main(
+  async () => {
+    const config = await loadClusterConfig()
+    if (argv.truncateReplicas && !argv.yes && !argv.dryRun)
+      throw new ReplkitError(
+        "--truncate-replicas empties the replicas' tables: add --yes (or --dry-run to see the SQL)",
+      )
+    const { steps } = await replicate(config, {
+      dryRun: argv.dryRun,
+      timeoutMs: argv.timeout * 1000,
+      truncateReplicas: argv.truncateReplicas && argv.yes,
+      copyMethod: argv.copyMethod,
+      copyJobs: argv.copyJobs,
+      restartPrimary: argv.restartPrimary,
+    })
+    const nothing = steps.changed === 0 && steps.failed === 0 && steps.warnings === 0
+    console.log(`\n${nothing ? 'nothing to change: replication already in place — ' : ''}${steps.tally(argv.dryRun)}`)
+    return steps.exitCode()
+  },
+  { deadlineMs: argv.timeout * 3000 + 120_000 },
+)

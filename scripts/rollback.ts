@@ -7,17 +7,38 @@ import { main } from './lib/output.js'
 import { teardown } from './lib/replication/teardown.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 
-const argv = await cli('rollback', '$0 --yes [--revert-wal-level] [--drop-role] [--dry-run]\n\nRemove replkit\'s logical replication: subscriptions, slots, publication. Re-running is harmless.')
+const argv = await cli(
+  'rollback',
+  "$0 --yes [--revert-wal-level] [--drop-role] [--dry-run]\n\nRemove replkit's logical replication: subscriptions, slots, publication. Re-running is harmless.",
+)
   .option('yes', yesFlag('drops subscriptions, slots and the publication'))
-  .option('revert-wal-level', { type: 'boolean', default: false, describe: 'also reset wal_level (after checking no logical slot remains) and restart' })
-  .option('drop-role', { type: 'boolean', default: false, describe: 'also drop the replication role and its pg_hba lines' })
+  .option('revert-wal-level', {
+    type: 'boolean',
+    default: false,
+    describe: 'also reset wal_level (after checking no logical slot remains) and restart',
+  })
+  .option('drop-role', {
+    type: 'boolean',
+    default: false,
+    describe: 'also drop the replication role and its pg_hba lines',
+  })
   .option('dry-run', dryRunFlag)
   .parse()
 
-main(async () => {
-  const config = await loadClusterConfig()
-  if (!argv.yes && !argv.dryRun) throw new ReplkitError('rollback drops the subscriptions, their slots and the publication: re-run with --yes (or --dry-run to see the SQL)')
-  const steps = await teardown(config, { dryRun: argv.dryRun, revertWalLevel: argv.revertWalLevel, dropRole: argv.dropRole })
-  console.log(`\n${steps.tally(argv.dryRun)}`)
-  return steps.exitCode()
-}, { deadlineMs: 300_000 })
+main(
+  async () => {
+    const config = await loadClusterConfig()
+    if (!argv.yes && !argv.dryRun)
+      throw new ReplkitError(
+        'rollback drops the subscriptions, their slots and the publication: re-run with --yes (or --dry-run to see the SQL)',
+      )
+    const steps = await teardown(config, {
+      dryRun: argv.dryRun,
+      revertWalLevel: argv.revertWalLevel,
+      dropRole: argv.dropRole,
+    })
+    console.log(`\n${steps.tally(argv.dryRun)}`)
+    return steps.exitCode()
+  },
+  { deadlineMs: 300_000 },
+)

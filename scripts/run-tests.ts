@@ -7,19 +7,43 @@ import { ensurePgtap, pgProve } from './lib/checks/pgtap.js'
 import { colour, main } from './lib/output.js'
 import { cli } from './lib/flags.js'
 
-const argv = await cli('run-tests', '$0 [--only unit|integration|pgtap|verify]\n\nAll of replkit\'s tests; brings the local cluster up (and replicated) when it is not.')
-  .option('only', { type: 'string', choices: ['unit', 'integration', 'pgtap', 'verify'], describe: 'run one kind of test' })
+const argv = await cli(
+  'run-tests',
+  "$0 [--only unit|integration|pgtap|verify]\n\nAll of replkit's tests; brings the local cluster up (and replicated) when it is not.",
+)
+  .option('only', {
+    type: 'string',
+    choices: ['unit', 'integration', 'pgtap', 'verify'],
+    describe: 'run one kind of test',
+  })
   .parse()
 
-interface Tally { name: string; passed: number; failed: number }
+interface Tally {
+  name: string
+  passed: number
+  failed: number
+}
 const tallies: Tally[] = []
 const tsx = join(repoRoot, 'node_modules/.bin/tsx')
 
 /** uvu prints "Total: N  Passed: N  Skipped: N"; anything else (a crash, no tests) is a failure. */
 async function uvu(name: string, dir: string, ignore?: string): Promise<void> {
   console.log(colour.bold(`\n== ${name}`))
-  const args = ['--import', 'tsx', 'node_modules/uvu/bin.js', dir, '\\.test\\.ts$', ...(ignore ? ['-i', ignore] : []), ...(process.stdout.isTTY ? [] : ['--no-color'])]
-  const result = await $({ cwd: repoRoot, nothrow: true, quiet: true, env: { ...process.env, FORCE_COLOR: '0' } })`node ${args}`
+  const args = [
+    '--import',
+    'tsx',
+    'node_modules/uvu/bin.js',
+    dir,
+    '\\.test\\.ts$',
+    ...(ignore ? ['-i', ignore] : []),
+    ...(process.stdout.isTTY ? [] : ['--no-color']),
+  ]
+  const result = await $({
+    cwd: repoRoot,
+    nothrow: true,
+    quiet: true,
+    env: { ...process.env, FORCE_COLOR: '0' },
+  })`node ${args}`
   process.stdout.write(result.stdout + result.stderr)
   const total = Number(/Total:\s+(\d+)/.exec(result.stdout)?.[1] ?? 0)
   const passed = Number(/Passed:\s+(\d+)/.exec(result.stdout)?.[1] ?? 0)
@@ -48,7 +72,11 @@ async function pgtap(): Promise<void> {
     await ensurePgtap(node)
     const result = await pgProve(node, [join(repoRoot, 'pgtap/schema.sql')])
     process.stdout.write(result.output)
-    tallies.push({ name: `pgtap schema ${node.name}`, passed: result.passed, failed: result.failed + (result.ok || result.failed ? 0 : 1) })
+    tallies.push({
+      name: `pgtap schema ${node.name}`,
+      passed: result.passed,
+      failed: result.failed + (result.ok || result.failed ? 0 : 1),
+    })
   }
 }
 
@@ -57,9 +85,20 @@ async function verifySuites(): Promise<void> {
   console.log(colour.bold('\n== make verify (pgTAP suites by pg_prove, all nodes)'))
   const result = await $({ cwd: repoRoot, nothrow: true, quiet: true })`${tsx} scripts/verify.ts --json`
   try {
-    const report = JSON.parse(result.stdout) as { passed: number; failed: number; suites: { suite: string; node: string; ok: boolean; failures: string[] }[] }
-    for (const s of report.suites) console.log(`  ${s.ok ? colour.green('✓') : colour.red('✗')} ${s.suite} on ${s.node}${s.failures.map(f => `\n      ✗ ${f}`).join('')}`)
-    tallies.push({ name: 'verify suites', passed: report.passed, failed: report.failed + (report.passed === 0 ? 1 : 0) })
+    const report = JSON.parse(result.stdout) as {
+      passed: number
+      failed: number
+      suites: { suite: string; node: string; ok: boolean; failures: string[] }[]
+    }
+    for (const s of report.suites)
+      console.log(
+        `  ${s.ok ? colour.green('✓') : colour.red('✗')} ${s.suite} on ${s.node}${s.failures.map(f => `\n      ✗ ${f}`).join('')}`,
+      )
+    tallies.push({
+      name: 'verify suites',
+      passed: report.passed,
+      failed: report.failed + (report.passed === 0 ? 1 : 0),
+    })
   } catch {
     process.stdout.write(result.stdout + result.stderr)
     tallies.push({ name: 'verify suites', passed: 0, failed: 1 })
@@ -69,10 +108,17 @@ async function verifySuites(): Promise<void> {
 /** The shipped Prometheus configuration and alert rules: promtool's own checks and rule unit tests. */
 async function promtool(): Promise<void> {
   console.log(colour.bold('\n== promtool: config/prometheus (check config, test rules)'))
-  for (const args of [['check', 'config', 'config/prometheus/prometheus.yml'], ['test', 'rules', 'config/prometheus/alerts.test.yml']]) {
+  for (const args of [
+    ['check', 'config', 'config/prometheus/prometheus.yml'],
+    ['test', 'rules', 'config/prometheus/alerts.test.yml'],
+  ]) {
     const result = await $({ cwd: repoRoot, nothrow: true, quiet: true })`promtool ${args}`
     process.stdout.write(result.stdout + result.stderr)
-    tallies.push({ name: `promtool ${args[0]} ${args[1]}`, passed: result.exitCode === 0 ? 1 : 0, failed: result.exitCode === 0 ? 0 : 1 })
+    tallies.push({
+      name: `promtool ${args[0]} ${args[1]}`,
+      passed: result.exitCode === 0 ? 1 : 0,
+      failed: result.exitCode === 0 ? 0 : 1,
+    })
   }
 }
 
@@ -98,7 +144,8 @@ main(async () => {
   const passed = tallies.reduce((n, t) => n + t.passed, 0)
   const failed = tallies.reduce((n, t) => n + t.failed, 0)
   console.log('')
-  for (const t of tallies) console.log(`  ${t.failed ? colour.red('✗') : colour.green('✓')} ${t.name}: ${t.passed} passed, ${t.failed} failed`)
+  for (const t of tallies)
+    console.log(`  ${t.failed ? colour.red('✗') : colour.green('✓')} ${t.name}: ${t.passed} passed, ${t.failed} failed`)
   console.log(`${passed} passed, ${failed} failed`)
   return failed > 0 ? 1 : 0
 })

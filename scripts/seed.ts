@@ -8,45 +8,65 @@ import { seed, seedSqlDir, seedStatements, whenRun } from './lib/seed/seed.js'
 import { cli } from './lib/flags.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 
-const argv = await cli('seed', '$0 [--file PATH] [--dry-run] [--json]\n\nSeed products into the PRIMARY: stream the file in batches, each validated, then\nupserted into categories, products and inventory, all in one transaction. Bad input\nanywhere in the file rolls it back: nothing written.')
+const argv = await cli(
+  'seed',
+  '$0 [--file PATH] [--dry-run] [--json]\n\nSeed products into the PRIMARY: stream the file in batches, each validated, then\nupserted into categories, products and inventory, all in one transaction. Bad input\nanywhere in the file rolls it back: nothing written.',
+)
   .option('file', { type: 'string', default: 'data/products.json', describe: 'products file (a JSON array)' })
   .option('categories', { type: 'string', default: 'data/categories.json', describe: 'categories file (a JSON array)' })
-  .option('dry-run', { type: 'boolean', default: false, describe: 'print the SQL and what would change; write nothing' })
+  .option('dry-run', {
+    type: 'boolean',
+    default: false,
+    describe: 'print the SQL and what would change; write nothing',
+  })
   .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
   .parse()
 
-main(async () => {
-  const config = await loadClusterConfig()
-  const file = relative(process.cwd(), resolve(repoRoot, argv.file)) || argv.file
-  const say = argv.json ? () => {} : (text: string) => console.log(text)
-  const result = await withNode(config.primary, async sql => {
-    say('Connected to PRIMARY database')
-    if (argv.dryRun && !argv.json) {
-      for (const name of seedStatements) console.log(`-- ${name} (in one transaction, rolled back by --dry-run; ${whenRun(name)})\n${(await readFile(join(seedSqlDir, name), 'utf8')).trim()}\n`)
-    }
-    say('Starting product seeding...')
-    const bar = progress('Seeding')
-    const result = await seed(sql, {
-      file,
-      categoriesFile: resolve(repoRoot, argv.categories),
-      dryRun: argv.dryRun,
-      onProgress: argv.json ? undefined : (n, f) => bar.update(n, f),
-    })
-    bar.done()
-    return result
-  }, { statementTimeoutMs: 0 })
+main(
+  async () => {
+    const config = await loadClusterConfig()
+    const file = relative(process.cwd(), resolve(repoRoot, argv.file)) || argv.file
+    const say = argv.json ? () => {} : (text: string) => console.log(text)
+    const result = await withNode(
+      config.primary,
+      async sql => {
+        say('Connected to PRIMARY database')
+        if (argv.dryRun && !argv.json) {
+          for (const name of seedStatements)
+            console.log(
+              `-- ${name} (in one transaction, rolled back by --dry-run; ${whenRun(name)})\n${(await readFile(join(seedSqlDir, name), 'utf8')).trim()}\n`,
+            )
+        }
+        say('Starting product seeding...')
+        const bar = progress('Seeding')
+        const result = await seed(sql, {
+          file,
+          categoriesFile: resolve(repoRoot, argv.categories),
+          dryRun: argv.dryRun,
+          onProgress: argv.json ? undefined : (n, f) => bar.update(n, f),
+        })
+        bar.done()
+        return result
+      },
+      { statementTimeoutMs: 0 },
+    )
 
-  if (argv.json) {
-    console.log(JSON.stringify({ file, dryRun: argv.dryRun, ...result }, null, 2))
+    if (argv.json) {
+      console.log(JSON.stringify({ file, dryRun: argv.dryRun, ...result }, null, 2))
+      return 0
+    }
+    const verb = argv.dryRun ? 'Would be' : ''
+    console.log(`Found ${result.found} products in JSON`)
+    console.log(`Processed ${result.found}/${result.found} products...`)
+    console.log(argv.dryRun ? 'Dry run completed: nothing was written.' : 'Seeding completed!')
+    console.log(`   ${verb ? `${verb} created` : 'Created'}: ${result.created}`)
+    console.log(`   ${verb ? `${verb} updated` : 'Updated'}: ${result.updated}`)
+    console.log(`   ${verb ? `${verb} skipped` : 'Skipped'}: ${result.skipped}`)
+    if (result.unlisted > 0)
+      console.log(
+        `   Not in file: ${result.unlisted} (products on the PRIMARY that the file does not list; left alone)`,
+      )
     return 0
-  }
-  const verb = argv.dryRun ? 'Would be' : ''
-  console.log(`Found ${result.found} products in JSON`)
-  console.log(`Processed ${result.found}/${result.found} products...`)
-  console.log(argv.dryRun ? 'Dry run completed: nothing was written.' : 'Seeding completed!')
-  console.log(`   ${verb ? `${verb} created` : 'Created'}: ${result.created}`)
-  console.log(`   ${verb ? `${verb} updated` : 'Updated'}: ${result.updated}`)
-  console.log(`   ${verb ? `${verb} skipped` : 'Skipped'}: ${result.skipped}`)
-  if (result.unlisted > 0) console.log(`   Not in file: ${result.unlisted} (products on the PRIMARY that the file does not list; left alone)`)
-  return 0
-}, { deadlineMs: 3_600_000 })
+  },
+  { deadlineMs: 3_600_000 },
+)

@@ -11,45 +11,101 @@ import { loadConfig } from './lib/config.js'
 import { Steps } from './lib/steps.js'
 import { switchover } from './lib/switchover/switchover.js'
 
-const argv = await cli('switchover', '$0 --to REPLICA --yes [--dry-run] [--max-lag MB] [--write-env] [--json]\n\n' +
-  'Promote a replica to PRIMARY: fence the PRIMARY (read-only, open sessions ended), wait until every\n' +
-  'replica has applied its last LSN, prove every node equal by checksums, raise the sequences, move\n' +
-  'every subscription to the new PRIMARY without a copy, and let it take writes. A failure before that\n' +
-  'rolls back (the old PRIMARY takes writes again) and exits 2. Roles come from the catalogues, so the\n' +
-  'way back is the same command with the old PRIMARY\'s name.')
-  .option('to', { type: 'string', demandOption: true, describe: 'the replica to promote (a node name; make help lists them)' })
+const argv = await cli(
+  'switchover',
+  '$0 --to REPLICA --yes [--dry-run] [--max-lag MB] [--write-env] [--json]\n\n' +
+    'Promote a replica to PRIMARY: fence the PRIMARY (read-only, open sessions ended), wait until every\n' +
+    'replica has applied its last LSN, prove every node equal by checksums, raise the sequences, move\n' +
+    'every subscription to the new PRIMARY without a copy, and let it take writes. A failure before that\n' +
+    'rolls back (the old PRIMARY takes writes again) and exits 2. Roles come from the catalogues, so the\n' +
+    "way back is the same command with the old PRIMARY's name.",
+)
+  .option('to', {
+    type: 'string',
+    demandOption: true,
+    describe: 'the replica to promote (a node name; make help lists them)',
+  })
   .option('yes', yesFlag('writes pause while the PRIMARY is fenced, and the roles change'))
   .option('dry-run', dryRunFlag)
-  .option('max-lag', { default: 1, coerce: positive('max-lag', { allowZero: true }), describe: 'refuse when the target lags more than this many MB' })
-  .option('allow-older', { type: 'boolean', default: false, describe: 'allow a target that runs an older PostgreSQL major (a downgrade)' })
-  .option('timeout', secondsFlag('seconds to wait for the replicas to apply the fenced PRIMARY\'s last LSN', 30))
-  .option('write-env', { type: 'boolean', default: false, describe: 'write the new roles into .env (PRIMARY_NAME, PRIMARY_URL, REPLICA_NAMES, REPLICA_URLS, PG_VERSIONS)' })
-  .option('json', { type: 'boolean', default: false, describe: 'print only the result (roles, write pause, steps) as JSON on stdout' })
+  .option('max-lag', {
+    default: 1,
+    coerce: positive('max-lag', { allowZero: true }),
+    describe: 'refuse when the target lags more than this many MB',
+  })
+  .option('allow-older', {
+    type: 'boolean',
+    default: false,
+    describe: 'allow a target that runs an older PostgreSQL major (a downgrade)',
+  })
+  .option('timeout', secondsFlag("seconds to wait for the replicas to apply the fenced PRIMARY's last LSN", 30))
+  .option('write-env', {
+    type: 'boolean',
+    default: false,
+    describe: 'write the new roles into .env (PRIMARY_NAME, PRIMARY_URL, REPLICA_NAMES, REPLICA_URLS, PG_VERSIONS)',
+  })
+  .option('json', {
+    type: 'boolean',
+    default: false,
+    describe: 'print only the result (roles, write pause, steps) as JSON on stdout',
+  })
   .parse()
 
-main(async () => {
-  if (!argv.yes && !argv.dryRun) throw new ReplkitError('switchover fences the PRIMARY (writes pause) and moves the roles: re-run with --yes (or --dry-run to see the plan and its SQL)')
-  const configured = loadConfig()
-  const steps = new Steps(argv.json)
-  const result = await switchover(configured, { to: argv.to, dryRun: argv.dryRun, maxLagBytes: argv.maxLag * 1024 * 1024, allowOlder: argv.allowOlder, timeoutMs: argv.timeout * 1000 }, steps)
-  const report = { from: result.from, to: result.to, primary: result.primaryLabel, writePauseMs: result.writePauseMs, totalMs: Math.round(result.totalMs), steps: steps.lines }
-  if (result.writePauseMs !== null) {
-    const dir = join(configured.saveDir, 'switchovers')
-    await mkdir(dir, { recursive: true })
-    await writeFile(join(dir, `${new Date().toISOString().replaceAll(':', '-')}.json`), `${JSON.stringify(report, null, 2)}\n`)
-  }
-  if (argv.writeEnv && !argv.dryRun) {
-    const overridden = await writeRoles(configured, result.config)
-    if (overridden.length) steps.warn(`.env updated, but the environment sets ${overridden.join(', ')}, which wins over .env: update it too`)
-    else steps.ok('.env: PRIMARY_URL and REPLICA_URLS name the new roles', true)
-  }
-  if (argv.json) console.log(JSON.stringify(report, null, 2))
-  else {
-    if (result.writePauseMs !== null) {
-      console.log(`\nwrite pause: ${result.writePauseMs.toFixed(0)} ms (the fence to ${result.to} taking writes); done in ${(result.totalMs / 1000).toFixed(1)} s`)
-      console.log(`the application's PRIMARY is now ${result.primaryLabel} (${result.to})${argv.writeEnv ? '' : '; .env unchanged (--write-env updates it); make check finds the roles from the catalogues'}`)
+main(
+  async () => {
+    if (!argv.yes && !argv.dryRun)
+      throw new ReplkitError(
+        'switchover fences the PRIMARY (writes pause) and moves the roles: re-run with --yes (or --dry-run to see the plan and its SQL)',
+      )
+    const configured = loadConfig()
+    const steps = new Steps(argv.json)
+    const result = await switchover(
+      configured,
+      {
+        to: argv.to,
+        dryRun: argv.dryRun,
+        maxLagBytes: argv.maxLag * 1024 * 1024,
+        allowOlder: argv.allowOlder,
+        timeoutMs: argv.timeout * 1000,
+      },
+      steps,
+    )
+    const report = {
+      from: result.from,
+      to: result.to,
+      primary: result.primaryLabel,
+      writePauseMs: result.writePauseMs,
+      totalMs: Math.round(result.totalMs),
+      steps: steps.lines,
     }
-    console.log(`\n${steps.tally(argv.dryRun)}`)
-  }
-  return steps.exitCode()
-}, { deadlineMs: argv.timeout * 4000 + 120_000 })
+    if (result.writePauseMs !== null) {
+      const dir = join(configured.saveDir, 'switchovers')
+      await mkdir(dir, { recursive: true })
+      await writeFile(
+        join(dir, `${new Date().toISOString().replaceAll(':', '-')}.json`),
+        `${JSON.stringify(report, null, 2)}\n`,
+      )
+    }
+    if (argv.writeEnv && !argv.dryRun) {
+      const overridden = await writeRoles(configured, result.config)
+      if (overridden.length)
+        steps.warn(
+          `.env updated, but the environment sets ${overridden.join(', ')}, which wins over .env: update it too`,
+        )
+      else steps.ok('.env: PRIMARY_URL and REPLICA_URLS name the new roles', true)
+    }
+    if (argv.json) console.log(JSON.stringify(report, null, 2))
+    else {
+      if (result.writePauseMs !== null) {
+        console.log(
+          `\nwrite pause: ${result.writePauseMs.toFixed(0)} ms (the fence to ${result.to} taking writes); done in ${(result.totalMs / 1000).toFixed(1)} s`,
+        )
+        console.log(
+          `the application's PRIMARY is now ${result.primaryLabel} (${result.to})${argv.writeEnv ? '' : '; .env unchanged (--write-env updates it); make check finds the roles from the catalogues'}`,
+        )
+      }
+      console.log(`\n${steps.tally(argv.dryRun)}`)
+    }
+    return steps.exitCode()
+  },
+  { deadlineMs: argv.timeout * 4000 + 120_000 },
+)

@@ -8,27 +8,48 @@ import { main } from './lib/output.js'
 import { syncReplicas } from './lib/sync/sync.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 
-const argv = await cli('sync-replicas', '$0 --yes [--replica NAME] [--table TABLE] [--copy] [--dry-run]\n\n' +
-  'Bring replicas back to the PRIMARY\'s rows with no row lost or doubled, even under live writes.\n' +
-  'Few differing rows and a streaming subscription: only those rows are repaired (as make repair).\n' +
-  'Otherwise, or with --copy: drop the subscription and its slot, TRUNCATE the subscribed tables in\n' +
-  'one statement, subscribe again with copy_data = true, wait for the copy and the catch-up.\n' +
-  'Either way, equality is then proven at an LSN the replica reached. With --table, that table on\n' +
-  'that replica only (a copy of it is refused when another table references it by foreign key).')
+const argv = await cli(
+  'sync-replicas',
+  '$0 --yes [--replica NAME] [--table TABLE] [--copy] [--dry-run]\n\n' +
+    "Bring replicas back to the PRIMARY's rows with no row lost or doubled, even under live writes.\n" +
+    'Few differing rows and a streaming subscription: only those rows are repaired (as make repair).\n' +
+    'Otherwise, or with --copy: drop the subscription and its slot, TRUNCATE the subscribed tables in\n' +
+    'one statement, subscribe again with copy_data = true, wait for the copy and the catch-up.\n' +
+    'Either way, equality is then proven at an LSN the replica reached. With --table, that table on\n' +
+    'that replica only (a copy of it is refused when another table references it by foreign key).',
+)
   .option('replica', { type: 'string', describe: 'the replica to resync (default: every replica, one after another)' })
-  .option('table', { type: 'string', describe: 'resync only this table (needs --replica; refused when foreign keys forbid it)' })
-  .option('yes', yesFlag('rewrites the replica\'s differing rows, or empties its tables before a copy'))
-  .option('copy', { type: 'boolean', default: false, describe: 'copy every table again even when repairing the differing rows would do' })
+  .option('table', {
+    type: 'string',
+    describe: 'resync only this table (needs --replica; refused when foreign keys forbid it)',
+  })
+  .option('yes', yesFlag("rewrites the replica's differing rows, or empties its tables before a copy"))
+  .option('copy', {
+    type: 'boolean',
+    default: false,
+    describe: 'copy every table again even when repairing the differing rows would do',
+  })
   .option('dry-run', dryRunFlag)
   .option('timeout', secondsFlag('seconds to wait for the copy and for the catch-up', 120))
   .parse()
 
-main(async () => {
-  const config = await loadClusterConfig()
-  if (!argv.yes && !argv.dryRun) {
-    throw new ReplkitError('sync rewrites the replica\'s differing rows, or empties its tables and copies them again from the PRIMARY: re-run with --yes (or --dry-run to see the SQL)')
-  }
-  const steps = await syncReplicas(config, { replica: argv.replica, table: argv.table, dryRun: argv.dryRun, timeoutMs: argv.timeout * 1000, copy: argv.copy })
-  console.log(`\n${steps.tally(argv.dryRun)}`)
-  return steps.exitCode()
-}, { deadlineMs: argv.timeout * 4000 + 120_000 })
+main(
+  async () => {
+    const config = await loadClusterConfig()
+    if (!argv.yes && !argv.dryRun) {
+      throw new ReplkitError(
+        "sync rewrites the replica's differing rows, or empties its tables and copies them again from the PRIMARY: re-run with --yes (or --dry-run to see the SQL)",
+      )
+    }
+    const steps = await syncReplicas(config, {
+      replica: argv.replica,
+      table: argv.table,
+      dryRun: argv.dryRun,
+      timeoutMs: argv.timeout * 1000,
+      copy: argv.copy,
+    })
+    console.log(`\n${steps.tally(argv.dryRun)}`)
+    return steps.exitCode()
+  },
+  { deadlineMs: argv.timeout * 4000 + 120_000 },
+)

@@ -18,9 +18,20 @@ import { loadClusterConfig } from './lib/replication/roles.js'
 const SUITES = ['publication', 'subscription', 'seed', 'rows', 'queries', 'canary', 'lag'] as const
 type Suite = (typeof SUITES)[number]
 
-const argv = await cli('verify', '$0 [--suites LIST] [--load-seconds N] [--rate TPS] [--json]\n\nProve the runbook\'s success criteria with pgTAP suites (pgtap/*.sql) run by pg_prove.')
-  .option('suites', { type: 'string', default: SUITES.join(','), describe: `comma-separated subset of ${SUITES.join(', ')}` })
-  .option('load-seconds', { default: 10, coerce: positive('load-seconds'), describe: 'how long the lag suite\'s pgbench load runs' })
+const argv = await cli(
+  'verify',
+  "$0 [--suites LIST] [--load-seconds N] [--rate TPS] [--json]\n\nProve the runbook's success criteria with pgTAP suites (pgtap/*.sql) run by pg_prove.",
+)
+  .option('suites', {
+    type: 'string',
+    default: SUITES.join(','),
+    describe: `comma-separated subset of ${SUITES.join(', ')}`,
+  })
+  .option('load-seconds', {
+    default: 10,
+    coerce: positive('load-seconds'),
+    describe: "how long the lag suite's pgbench load runs",
+  })
   .option('rate', { default: 500, coerce: positive('rate'), describe: 'transactions per second of that load' })
   .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
   .parse()
@@ -29,7 +40,9 @@ const argv = await cli('verify', '$0 [--suites LIST] [--load-seconds N] [--rate 
 let config: Config
 const wanted = new Set(argv.suites.split(',').map(s => s.trim()) as Suite[])
 const results: { suite: Suite; node: string; result: ProveResult }[] = []
-const say = (text: string) => { if (!argv.json) console.log(text) }
+const say = (text: string) => {
+  if (!argv.json) console.log(text)
+}
 
 async function prove(suite: Suite, node: NodeSpec, vars: Record<string, string>) {
   const result = await pgProve(node, [join(repoRoot, 'pgtap', `${suite}.sql`)], vars)
@@ -37,64 +50,110 @@ async function prove(suite: Suite, node: NodeSpec, vars: Record<string, string>)
   say(`${colour.bold(`# ${suite} on ${node.name}`)}\n${result.output.trim()}\n`)
 }
 
-main(async () => {
-  config = await loadClusterConfig()
-  for (const s of wanted) if (!SUITES.includes(s)) throw new ReplkitError(`--suites: unknown suite ${s} (suites: ${SUITES.join(', ')})`)
-  await Promise.all([config.primary, ...config.replicas].map(ensurePgtap))
-  const primary = await connectChecked(config.primary)
-  const replicaSql = await Promise.all(config.replicas.map(r => connectChecked(r)))
-  const subscriptions = config.replicas.map(subscriptionName)
-  try {
-    await cleanUp(primary, [primary, ...replicaSql])
-    if (wanted.has('publication')) {
-      await prove('publication', config.primary, { publication: config.publication, tables: config.tables.join(','), subscriptions: subscriptions.join(',') })
-    }
-    for (const replica of config.replicas) {
-      if (wanted.has('subscription')) {
-        await prove('subscription', replica, { subscription: subscriptionName(replica), publication: config.publication, table_count: String(config.tables.length) })
+main(
+  async () => {
+    config = await loadClusterConfig()
+    for (const s of wanted)
+      if (!SUITES.includes(s)) throw new ReplkitError(`--suites: unknown suite ${s} (suites: ${SUITES.join(', ')})`)
+    await Promise.all([config.primary, ...config.replicas].map(ensurePgtap))
+    const primary = await connectChecked(config.primary)
+    const replicaSql = await Promise.all(config.replicas.map(r => connectChecked(r)))
+    const subscriptions = config.replicas.map(subscriptionName)
+    try {
+      await cleanUp(primary, [primary, ...replicaSql])
+      if (wanted.has('publication')) {
+        await prove('publication', config.primary, {
+          publication: config.publication,
+          tables: config.tables.join(','),
+          subscriptions: subscriptions.join(','),
+        })
       }
-    }
-    if (wanted.has('seed')) {
-      await prove('seed', config.primary, { products_json: await readFile(join(repoRoot, 'data/products.json'), 'utf8') })
-    }
-    if (wanted.has('rows') || wanted.has('queries')) {
-      await waitForCatchup(primary, subscriptions, 5000)
-      const figures = JSON.stringify(await fingerprints(primary, config.tables))
-      const { rowCounts, sample } = await verificationResults(primary)
       for (const replica of config.replicas) {
-        if (wanted.has('rows')) await prove('rows', replica, { primary_fingerprints: figures })
-        if (wanted.has('queries')) await prove('queries', replica, { primary_row_counts: rowCounts, primary_sample: sample })
+        if (wanted.has('subscription')) {
+          await prove('subscription', replica, {
+            subscription: subscriptionName(replica),
+            publication: config.publication,
+            table_count: String(config.tables.length),
+          })
+        }
       }
+      if (wanted.has('seed')) {
+        await prove('seed', config.primary, {
+          products_json: await readFile(join(repoRoot, 'data/products.json'), 'utf8'),
+        })
+      }
+      if (wanted.has('rows') || wanted.has('queries')) {
+        await waitForCatchup(primary, subscriptions, 5000)
+        const figures = JSON.stringify(await fingerprints(primary, config.tables))
+        const { rowCounts, sample } = await verificationResults(primary)
+        for (const replica of config.replicas) {
+          if (wanted.has('rows')) await prove('rows', replica, { primary_fingerprints: figures })
+          if (wanted.has('queries'))
+            await prove('queries', replica, { primary_row_counts: rowCounts, primary_sample: sample })
+        }
+      }
+      if (wanted.has('canary')) {
+        const { sku, insertedAt } = await insertCanary(primary, 'verify')
+        await Promise.all(config.replicas.map(r => prove('canary', r, { canary_sku: sku, inserted_at: insertedAt })))
+      }
+      if (wanted.has('lag')) {
+        say(`# lag: pgbench inserting orders at ${argv.rate} tps for ${argv.loadSeconds} s, canary every 50 ms`)
+        const sampler = sampleCanaries(primary, randomUUID().slice(0, 6), 50)
+        const load = await runLoad(config, argv.loadSeconds, argv.rate)
+        const arrivals = await sampler.stop()
+        await waitForCatchup(primary, subscriptions, 5000)
+        say(
+          `# lag: ${load.transactions} load transactions (${load.tps.toFixed(0)} tps), ${Object.keys(arrivals).length} canaries`,
+        )
+        const minSamples = String(Math.floor((argv.loadSeconds * 1000) / 50 / 4))
+        for (const replica of config.replicas)
+          await prove('lag', replica, { primary_arrivals: JSON.stringify(arrivals), min_samples: minSamples })
+      }
+    } finally {
+      await cleanUp(primary, [primary, ...replicaSql]).catch(() => {})
+      await waitForCatchup(primary, subscriptions, 5000).catch(() => {})
+      await Promise.all([primary, ...replicaSql].map(s => s.end()))
     }
-    if (wanted.has('canary')) {
-      const { sku, insertedAt } = await insertCanary(primary, 'verify')
-      await Promise.all(config.replicas.map(r => prove('canary', r, { canary_sku: sku, inserted_at: insertedAt })))
-    }
-    if (wanted.has('lag')) {
-      say(`# lag: pgbench inserting orders at ${argv.rate} tps for ${argv.loadSeconds} s, canary every 50 ms`)
-      const sampler = sampleCanaries(primary, randomUUID().slice(0, 6), 50)
-      const load = await runLoad(config, argv.loadSeconds, argv.rate)
-      const arrivals = await sampler.stop()
-      await waitForCatchup(primary, subscriptions, 5000)
-      say(`# lag: ${load.transactions} load transactions (${load.tps.toFixed(0)} tps), ${Object.keys(arrivals).length} canaries`)
-      const minSamples = String(Math.floor((argv.loadSeconds * 1000) / 50 / 4))
-      for (const replica of config.replicas) await prove('lag', replica, { primary_arrivals: JSON.stringify(arrivals), min_samples: minSamples })
-    }
-  } finally {
-    await cleanUp(primary, [primary, ...replicaSql]).catch(() => {})
-    await waitForCatchup(primary, subscriptions, 5000).catch(() => {})
-    await Promise.all([primary, ...replicaSql].map(s => s.end()))
-  }
 
-  const passed = results.reduce((n, r) => n + r.result.passed, 0)
-  const failed = results.reduce((n, r) => n + r.result.failed + (r.result.ok || r.result.failed ? 0 : 1), 0)
-  if (argv.json) {
-    console.log(JSON.stringify({ passed, failed, suites: results.map(r => ({ suite: r.suite, node: r.node, ok: r.result.ok, passed: r.result.passed, failed: r.result.failed, failures: r.result.failures })) }, null, 2))
-  } else {
-    console.log(formatTable(['suite', 'node', 'result', 'passed', 'failed'], results.map(r =>
-      [r.suite, r.node, r.result.ok ? colour.green('PASS') : colour.red('FAIL'), r.result.passed, r.result.failed])))
-    for (const r of results) for (const f of r.result.failures) console.log(`${colour.red('✗')} ${r.suite} on ${r.node}: ${f}`)
-    console.log(`${passed} passed, ${failed} failed`)
-  }
-  return failed > 0 ? 2 : 0
-}, { deadlineMs: 600_000 })
+    const passed = results.reduce((n, r) => n + r.result.passed, 0)
+    const failed = results.reduce((n, r) => n + r.result.failed + (r.result.ok || r.result.failed ? 0 : 1), 0)
+    if (argv.json) {
+      console.log(
+        JSON.stringify(
+          {
+            passed,
+            failed,
+            suites: results.map(r => ({
+              suite: r.suite,
+              node: r.node,
+              ok: r.result.ok,
+              passed: r.result.passed,
+              failed: r.result.failed,
+              failures: r.result.failures,
+            })),
+          },
+          null,
+          2,
+        ),
+      )
+    } else {
+      console.log(
+        formatTable(
+          ['suite', 'node', 'result', 'passed', 'failed'],
+          results.map(r => [
+            r.suite,
+            r.node,
+            r.result.ok ? colour.green('PASS') : colour.red('FAIL'),
+            r.result.passed,
+            r.result.failed,
+          ]),
+        ),
+      )
+      for (const r of results)
+        for (const f of r.result.failures) console.log(`${colour.red('✗')} ${r.suite} on ${r.node}: ${f}`)
+      console.log(`${passed} passed, ${failed} failed`)
+    }
+    return failed > 0 ? 2 : 0
+  },
+  { deadlineMs: 600_000 },
+)

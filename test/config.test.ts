@@ -13,7 +13,10 @@ const base = {
 test('the example file gives the local three-node defaults', () => {
   // The example file alone: a worktree's own .env (other ports) must not change the defaults.
   const config = loadConfig(dotenv.parse(readFileSync(join(repoRoot, 'config/.env.example'))))
-  assert.equal([config.primary, ...config.replicas].map(n => `${n.name}:${n.port}`), ['primary:54321', 'replica1:54322', 'replica2:54323'])
+  assert.equal(
+    [config.primary, ...config.replicas].map(n => `${n.name}:${n.port}`),
+    ['primary:54321', 'replica1:54322', 'replica2:54323'],
+  )
   assert.is(config.primary.database, 'shop')
   assert.is(config.publication, 'ecommerce_pub')
   assert.equal(config.tables, ['categories', 'products', 'inventory', 'orders', 'order_items', 'payments'])
@@ -28,9 +31,15 @@ test('the environment overrides the example file', () => {
 
 test('any number of replicas, named in order unless named in config', () => {
   const one = loadConfig({ ...base, REPLICA_URLS: 'postgres://u:p@127.0.0.1:1/db' })
-  assert.equal(one.replicas.map(r => r.name), ['replica1'])
+  assert.equal(
+    one.replicas.map(r => r.name),
+    ['replica1'],
+  )
   const named = loadConfig({ ...base, REPLICA_NAMES: 'eu,us' })
-  assert.equal(named.replicas.map(r => r.name), ['eu', 'us'])
+  assert.equal(
+    named.replicas.map(r => r.name),
+    ['eu', 'us'],
+  )
 })
 
 test('labels never carry the password', () => {
@@ -45,17 +54,38 @@ test('bad configuration is refused with a clear message', () => {
   assert.throws(() => loadConfig({ ...base, PRIMARY_URL: 'mysql://x@h/db' }), /must start with postgres:\/\//)
   assert.throws(() => loadConfig({ ...base, PRIMARY_URL: 'postgres://x@h:5432' }), /names no database/)
   assert.throws(() => loadConfig({ ...base, REPLICA_NAMES: 'only-one' }), /1 names for 2 REPLICA_URLS/)
-  assert.throws(() => loadConfig({ ...base, REPLICA_URLS: base.PRIMARY_URL }), /replica1 and primary are the same database/)
-  assert.throws(() => loadConfig({ ...base, REPLICA_NAMES: 'primary,replica2' }), /node names must be unique \(PRIMARY_NAME primary, REPLICA_NAMES primary,replica2\)/)
-  assert.is(loadConfig({ ...base, PG_VERSIONS: '15,18' }).pgVersionsProblem, 'PG_VERSIONS has 2 versions for 3 nodes (primary, replica1, replica2): give one for all, or one per node')
-  assert.throws(() => loadConfig({ ...base, PG_VERSIONS: '14' }), /PG_VERSIONS: "14" is not a PostgreSQL major replkit runs \(15, 16, 17, 18\)/)
+  assert.throws(
+    () => loadConfig({ ...base, REPLICA_URLS: base.PRIMARY_URL }),
+    /replica1 and primary are the same database/,
+  )
+  assert.throws(
+    () => loadConfig({ ...base, REPLICA_NAMES: 'primary,replica2' }),
+    /node names must be unique \(PRIMARY_NAME primary, REPLICA_NAMES primary,replica2\)/,
+  )
+  assert.is(
+    loadConfig({ ...base, PG_VERSIONS: '15,18' }).pgVersionsProblem,
+    'PG_VERSIONS has 2 versions for 3 nodes (primary, replica1, replica2): give one for all, or one per node',
+  )
+  assert.throws(
+    () => loadConfig({ ...base, PG_VERSIONS: '14' }),
+    /PG_VERSIONS: "14" is not a PostgreSQL major replkit runs \(15, 16, 17, 18\)/,
+  )
 })
 
 test('PG_VERSIONS: one major for every node, or one per node with the PRIMARY first', () => {
   assert.equal(loadConfig({ ...base, PG_VERSIONS: '17' }).localMajors, { primary: 17, replica1: 17, replica2: 17 })
-  assert.equal(loadConfig({ ...base, PG_VERSIONS: '15, 17,18' }).localMajors, { primary: 15, replica1: 17, replica2: 18 })
+  assert.equal(loadConfig({ ...base, PG_VERSIONS: '15, 17,18' }).localMajors, {
+    primary: 15,
+    replica1: 17,
+    replica2: 18,
+  })
   assert.equal(loadConfig(base).localMajors, { primary: 15, replica1: 15, replica2: 15 })
-  const renamed = loadConfig({ ...base, PRIMARY_NAME: 'replica1', REPLICA_NAMES: 'primary,replica2', PG_VERSIONS: '18,15,15' })
+  const renamed = loadConfig({
+    ...base,
+    PRIMARY_NAME: 'replica1',
+    REPLICA_NAMES: 'primary,replica2',
+    PG_VERSIONS: '18,15,15',
+  })
   assert.is(renamed.primary.name, 'replica1')
   assert.equal(renamed.localMajors, { replica1: 18, primary: 15, replica2: 15 })
 })

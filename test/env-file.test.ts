@@ -23,13 +23,18 @@ test('after a switchover to replica1: it is PRIMARY_URL, the old PRIMARY takes i
   })
   // The file written loads back as the same roles, each node keeping its name, URL and major.
   const reloaded = loadConfig(nodeVariables(configured, now, env))
-  assert.equal([reloaded.primary, ...reloaded.replicas].map(n => `${n.name}@${n.port}:${reloaded.localMajors[n.name]}`), ['replica1@2:18', 'primary@1:15', 'replica2@3:17'])
+  assert.equal(
+    [reloaded.primary, ...reloaded.replicas].map(n => `${n.name}@${n.port}:${reloaded.localMajors[n.name]}`),
+    ['replica1@2:18', 'primary@1:15', 'replica2@3:17'],
+  )
 })
 
 test('only the node variables change; other lines and comments stay; missing keys are appended', () => {
   const text = '# mine\nPRIMARY_URL=old\nSAVE_DIR=/x\n\nREPLICA_URLS=old2\n'
-  assert.is(withValues(text, { PRIMARY_URL: 'new', REPLICA_URLS: 'new2', PRIMARY_NAME: 'replica1' }),
-    '# mine\nPRIMARY_URL=new\nSAVE_DIR=/x\n\nREPLICA_URLS=new2\nPRIMARY_NAME=replica1\n')
+  assert.is(
+    withValues(text, { PRIMARY_URL: 'new', REPLICA_URLS: 'new2', PRIMARY_NAME: 'replica1' }),
+    '# mine\nPRIMARY_URL=new\nSAVE_DIR=/x\n\nREPLICA_URLS=new2\nPRIMARY_NAME=replica1\n',
+  )
   assert.is(withValues('', { A: '1' }), 'A=1\n')
 })
 

@@ -7,7 +7,7 @@ import { repoRoot } from '../scripts/lib/config.js'
 import { forMajor } from '../scripts/lib/sql-files.js'
 
 test('lines marked since N are dropped below N and kept from N on', () => {
-  const text = "SELECT a,\n       b,  -- since 16\n       c,  -- since 17\n       d\n  FROM t"
+  const text = 'SELECT a,\n       b,  -- since 16\n       c,  -- since 17\n       d\n  FROM t'
   assert.is(forMajor(text, 15), 'SELECT a,\n       d\n  FROM t')
   assert.is(forMajor(text, 16), 'SELECT a,\n       b,  -- since 16\n       d\n  FROM t')
   assert.is(forMajor(text, 18), text)
@@ -21,7 +21,10 @@ test('marked lines drop cleanly: columns ending in a comma, never the last befor
       if (!/--\s*since \d+\s*$/.test(line)) return
       const next = lines.slice(i + 1).find(l => !/--\s*since \d+\s*$/.test(l) && l.trim() !== '')
       assert.ok(next && !/^\s*FROM\b/i.test(next), `${file}:${i + 1}: a marked line right before FROM`)
-      assert.ok(/,\s*(--.*)?$/.test(line) || /^\s*(AND|OR)\b/i.test(line), `${file}:${i + 1}: a marked line must be a column ending in a comma, or an AND/OR condition`)
+      assert.ok(
+        /,\s*(--.*)?$/.test(line) || /^\s*(AND|OR)\b/i.test(line),
+        `${file}:${i + 1}: a marked line must be a column ending in a comma, or an AND/OR condition`,
+      )
     })
   }
 })

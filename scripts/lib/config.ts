@@ -18,7 +18,7 @@ export type Role = 'primary' | 'replica'
 
 /** libpq's sslmode values, weakest first. */
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
-export type SslMode = typeof SSL_MODES[number]
+export type SslMode = (typeof SSL_MODES)[number]
 
 export interface NodeSpec {
   name: string
@@ -62,24 +62,34 @@ export interface Config {
 
 /** The majors replkit runs and is tested on: 15 from Debian, 16–18 from the npm builds. */
 export const MAJORS = [15, 16, 17, 18] as const
-export type Major = typeof MAJORS[number]
+export type Major = (typeof MAJORS)[number]
 
 /**
  * PG_VERSIONS: one major for every node ("17") or one per node, primary first ("15,17,18"). A value
  * that is no major is refused; a count that does not fit the nodes is a problem for the local
  * cluster alone (replkit --primary URL check need not care about it).
  */
-export function parseMajors(value: string | undefined, nodes: string[]): { majors: Record<string, Major>; problem: string | null } {
+export function parseMajors(
+  value: string | undefined,
+  nodes: string[],
+): { majors: Record<string, Major>; problem: string | null } {
   const items = (value ?? '15').split(',').map(v => v.trim())
   const majors = items.map(item => {
     const major = Number(item)
-    if (!(MAJORS as readonly number[]).includes(major)) throw new ConfigError(`PG_VERSIONS: "${item}" is not a PostgreSQL major replkit runs (${MAJORS.join(', ')})`)
+    if (!(MAJORS as readonly number[]).includes(major))
+      throw new ConfigError(`PG_VERSIONS: "${item}" is not a PostgreSQL major replkit runs (${MAJORS.join(', ')})`)
     return major as Major
   })
   if (items.length !== 1 && items.length !== nodes.length) {
-    return { majors: {}, problem: `PG_VERSIONS has ${items.length} versions for ${nodes.length} nodes (${nodes.join(', ')}): give one for all, or one per node` }
+    return {
+      majors: {},
+      problem: `PG_VERSIONS has ${items.length} versions for ${nodes.length} nodes (${nodes.join(', ')}): give one for all, or one per node`,
+    }
   }
-  return { majors: Object.fromEntries(nodes.map((name, i) => [name, majors[items.length === 1 ? 0 : i]])), problem: null }
+  return {
+    majors: Object.fromEntries(nodes.map((name, i) => [name, majors[items.length === 1 ? 0 : i]])),
+    problem: null,
+  }
 }
 
 export const DEFAULT_TABLES = ['categories', 'products', 'inventory', 'orders', 'order_items', 'payments']
@@ -104,7 +114,8 @@ function definedOnly(env: Env): Env {
 
 function sslmodeOf(value: string | undefined, where: string): SslMode {
   const mode = value ?? 'prefer'
-  if (!(SSL_MODES as readonly string[]).includes(mode)) throw new ConfigError(`${where}: sslmode "${mode}" is not one of ${SSL_MODES.join(', ')}`)
+  if (!(SSL_MODES as readonly string[]).includes(mode))
+    throw new ConfigError(`${where}: sslmode "${mode}" is not one of ${SSL_MODES.join(', ')}`)
   return mode as SslMode
 }
 
@@ -124,7 +135,9 @@ export function parseNodeUrl(url: string, name: string, role: Role, env: Env = {
   if (!database) throw new ConfigError(`${variable} names no database`)
   const port = parsed.port ? Number(parsed.port) : 5432
   const known = new Set(['sslmode', 'sslrootcert'])
-  for (const key of parsed.searchParams.keys()) if (!known.has(key)) throw new ConfigError(`${variable}: unknown parameter "${key}" (replkit reads sslmode and sslrootcert)`)
+  for (const key of parsed.searchParams.keys())
+    if (!known.has(key))
+      throw new ConfigError(`${variable}: unknown parameter "${key}" (replkit reads sslmode and sslrootcert)`)
   const sslmode = sslmodeOf(parsed.searchParams.get('sslmode') ?? env.PGSSLMODE, variable)
   const sslrootcert = parsed.searchParams.get('sslrootcert') ?? env.PGSSLROOTCERT
   const user = decodeURIComponent(parsed.username || 'postgres')
@@ -154,8 +167,12 @@ function identifier(value: string, what: string): string {
 export function loadConfig(env: Env = loadEnv()): Config {
   if (!env.PRIMARY_URL) throw new ConfigError('PRIMARY_URL is not set (see config/.env.example)')
   if (!env.REPLICA_URLS) throw new ConfigError('REPLICA_URLS is not set (see config/.env.example)')
-  const urls = env.REPLICA_URLS.split(',').map(s => s.trim()).filter(Boolean)
-  const names = env.REPLICA_NAMES ? env.REPLICA_NAMES.split(',').map(s => s.trim()) : urls.map((_, i) => `replica${i + 1}`)
+  const urls = env.REPLICA_URLS.split(',')
+    .map(s => s.trim())
+    .filter(Boolean)
+  const names = env.REPLICA_NAMES
+    ? env.REPLICA_NAMES.split(',').map(s => s.trim())
+    : urls.map((_, i) => `replica${i + 1}`)
   if (names.length !== urls.length) {
     throw new ConfigError(`REPLICA_NAMES has ${names.length} names for ${urls.length} REPLICA_URLS`)
   }
@@ -180,7 +197,9 @@ export function loadConfig(env: Env = loadEnv()): Config {
     replicas,
     clusterDir: isAbsolute(clusterDir) ? clusterDir : join(repoRoot, clusterDir),
     pgBindir: env.PG_BINDIR,
-    ...(({ majors, problem }) => ({ localMajors: majors, pgVersionsProblem: problem }))(parseMajors(env.PG_VERSIONS, [primaryName, ...names])),
+    ...(({ majors, problem }) => ({ localMajors: majors, pgVersionsProblem: problem }))(
+      parseMajors(env.PG_VERSIONS, [primaryName, ...names]),
+    ),
     replicatorUser: identifier(env.REPLICATOR_USER ?? 'replicator', 'REPLICATOR_USER'),
     replicatorPassword: env.REPLICATOR_PASSWORD,
     publication: identifier(env.PUBLICATION ?? 'ecommerce_pub', 'PUBLICATION'),
@@ -189,13 +208,15 @@ export function loadConfig(env: Env = loadEnv()): Config {
     subscriptionSslmode: subscriptionSslmode(env),
     saveDir: resolve(repoRoot, env.SAVE_DIR ?? 'saved'),
     subscriptionHost: env.SUBSCRIPTION_HOST,
-    subscriptionPort: env.SUBSCRIPTION_PORT === undefined ? undefined : portNumber(env.SUBSCRIPTION_PORT, 'SUBSCRIPTION_PORT'),
+    subscriptionPort:
+      env.SUBSCRIPTION_PORT === undefined ? undefined : portNumber(env.SUBSCRIPTION_PORT, 'SUBSCRIPTION_PORT'),
   }
 }
 
 function portNumber(value: string, variable: string): number {
   const port = Number(value)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`${variable} must be a port number (1-65535), not "${value}"`)
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ConfigError(`${variable} must be a port number (1-65535), not "${value}"`)
   return port
 }
 
@@ -204,7 +225,10 @@ function subscriptionSslmode(env: Env): Config['subscriptionSslmode'] {
   if (mode !== 'require' && mode !== 'verify-ca' && mode !== 'verify-full') {
     throw new ConfigError(`SUBSCRIPTION_SSLMODE must be require, verify-ca or verify-full, not "${mode}"`)
   }
-  if (mode !== 'require' && !env.SSL_ROOT_CERT) throw new ConfigError(`SUBSCRIPTION_SSLMODE=${mode} needs SSL_ROOT_CERT (the CA file the replicas verify the PRIMARY with)`)
+  if (mode !== 'require' && !env.SSL_ROOT_CERT)
+    throw new ConfigError(
+      `SUBSCRIPTION_SSLMODE=${mode} needs SSL_ROOT_CERT (the CA file the replicas verify the PRIMARY with)`,
+    )
   return mode
 }
 
@@ -214,7 +238,12 @@ export function allNodes(config: Config): NodeSpec[] {
 
 export function findNode(config: Config, name: string): NodeSpec {
   const node = allNodes(config).find(n => n.name === name)
-  if (!node) throw new ReplkitError(`no node named "${name}" (nodes: ${allNodes(config).map(n => n.name).join(', ')})`)
+  if (!node)
+    throw new ReplkitError(
+      `no node named "${name}" (nodes: ${allNodes(config)
+        .map(n => n.name)
+        .join(', ')})`,
+    )
   return node
 }
 

@@ -14,7 +14,10 @@ export type FailureKind = 'unreachable' | 'login' | 'no-database' | 'tls' | 'not
 
 /** A node that refused or failed the connection, with why. */
 export class NodeError extends ReplkitError {
-  constructor(message: string, readonly kind: FailureKind) {
+  constructor(
+    message: string,
+    readonly kind: FailureKind,
+  ) {
     super(message)
     this.name = 'NodeError'
   }
@@ -26,7 +29,14 @@ export function failureKind(error: unknown): FailureKind {
   if (code === '3D000') return 'no-database'
   // query_canceled: the server answered, but a statement ran past its timeout.
   if (code === '57014') return 'slow'
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'CONNECT_TIMEOUT' || code === 'ETIMEDOUT' || code === 'ECONNRESET') return 'unreachable'
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'CONNECT_TIMEOUT' ||
+    code === 'ETIMEDOUT' ||
+    code === 'ECONNRESET'
+  )
+    return 'unreachable'
   if (typeof code === 'string' && /CERT|TLS|SSL/.test(code)) return 'tls'
   return 'other'
 }
@@ -92,7 +102,10 @@ export async function connectChecked(node: NodeSpec, opts: ConnectOptions = {}):
   let timer: NodeJS.Timeout | undefined
   try {
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('no answer'), { code: 'CONNECT_TIMEOUT' })), seconds * 1000 + 500)
+      timer = setTimeout(
+        () => reject(Object.assign(new Error('no answer'), { code: 'CONNECT_TIMEOUT' })),
+        seconds * 1000 + 500,
+      )
     })
     const [row] = await Promise.race([sql`select current_setting('server_version_num')::int as num`, deadline])
     versionNums.set(sql, row.num as number)
@@ -109,32 +122,60 @@ export async function connectChecked(node: NodeSpec, opts: ConnectOptions = {}):
 /** SQLSTATEs are five characters; anything else is a socket or protocol failure worth probing. */
 const isSqlState = (code: unknown) => typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)
 
-async function explainConnectFailure(node: NodeSpec, error: unknown, seconds: number): Promise<{ message: string; kind: FailureKind }> {
+async function explainConnectFailure(
+  node: NodeSpec,
+  error: unknown,
+  seconds: number,
+): Promise<{ message: string; kind: FailureKind }> {
   const code = (error as { code?: string }).code
   const plain = { message: describeDbError(node, error), kind: failureKind(error) }
   if (isSqlState(code) || code === 'ECONNREFUSED' || code === 'ENOTFOUND') return plain
   const answer = await probeProtocol(node.host, node.port, Math.min(seconds, 3) * 1000)
   if (answer.kind === 'other') {
-    return { kind: 'not-postgres', message: `${where(node)} does not speak the PostgreSQL protocol: it answered ${JSON.stringify(answer.sample)} — is the port in the URL right?` }
+    return {
+      kind: 'not-postgres',
+      message: `${where(node)} does not speak the PostgreSQL protocol: it answered ${JSON.stringify(answer.sample)} — is the port in the URL right?`,
+    }
   }
-  if (answer.kind === 'silent') return { kind: 'not-postgres', message: `${where(node)} accepts connections but never answers a PostgreSQL handshake within ${Math.min(seconds, 3)} s — is the port in the URL right?` }
+  if (answer.kind === 'silent')
+    return {
+      kind: 'not-postgres',
+      message: `${where(node)} accepts connections but never answers a PostgreSQL handshake within ${Math.min(seconds, 3)} s — is the port in the URL right?`,
+    }
   return plain
 }
 
-export type ProbeAnswer = { kind: 'postgres' } | { kind: 'other'; sample: string } | { kind: 'silent' } | { kind: 'closed' }
+export type ProbeAnswer =
+  | { kind: 'postgres' }
+  | { kind: 'other'; sample: string }
+  | { kind: 'silent' }
+  | { kind: 'closed' }
 
 /** Sends PostgreSQL's SSLRequest and reads the first byte: 'S' or 'N' is a PostgreSQL server. */
 export function probeProtocol(host: string, port: number, timeoutMs: number): Promise<ProbeAnswer> {
   return new Promise(resolve => {
     const socket = createConnection({ host, port })
-    const done = (answer: ProbeAnswer) => { socket.destroy(); resolve(answer) }
+    const done = (answer: ProbeAnswer) => {
+      socket.destroy()
+      resolve(answer)
+    }
     socket.setTimeout(timeoutMs, () => done({ kind: 'silent' }))
     socket.once('error', () => done({ kind: 'closed' }))
     socket.once('close', () => done({ kind: 'closed' }))
     socket.once('connect', () => socket.write(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])))
     socket.once('data', data => {
       const first = data.subarray(0, 1).toString('latin1')
-      done(first === 'S' || first === 'N' || first === 'E' ? { kind: 'postgres' } : { kind: 'other', sample: data.subarray(0, 24).toString('latin1').replace(/[^\x20-\x7e]/g, '.') })
+      done(
+        first === 'S' || first === 'N' || first === 'E'
+          ? { kind: 'postgres' }
+          : {
+              kind: 'other',
+              sample: data
+                .subarray(0, 24)
+                .toString('latin1')
+                .replace(/[^\x20-\x7e]/g, '.'),
+            },
+      )
     })
   })
 }

@@ -23,8 +23,14 @@ export function withValues(text: string, values: Record<string, string>): string
 
 /** The node variables for `now` (roles as they are), from the URLs as configured (passwords kept). */
 export function nodeVariables(configured: Config, now: Config, env = loadEnv()): Record<string, string> {
-  const urls = (env.REPLICA_URLS ?? '').split(',').map(s => s.trim()).filter(Boolean)
-  const url = new Map([[configured.primary.name, env.PRIMARY_URL!], ...configured.replicas.map((r, i) => [r.name, urls[i]] as [string, string])])
+  const urls = (env.REPLICA_URLS ?? '')
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean)
+  const url = new Map([
+    [configured.primary.name, env.PRIMARY_URL!],
+    ...configured.replicas.map((r, i) => [r.name, urls[i]] as [string, string]),
+  ])
   const values: Record<string, string> = {
     PRIMARY_NAME: now.primary.name,
     PRIMARY_URL: url.get(now.primary.name)!,

@@ -1,6 +1,9 @@
 // One failure, one line: the message names what and where; the exit code says how bad.
 export class ReplkitError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message)
     this.name = 'ReplkitError'
   }

@@ -38,15 +38,19 @@ export function positive(flag: string, { allowZero = false } = {}) {
 export function whole(flag: string, min = 1) {
   return (value: unknown): number => {
     const n = typeof value === 'number' ? value : Number(value)
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be a whole number of at least ${min}, not "${String(value)}"`)
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`--${flag} must be a whole number of at least ${min}, not "${String(value)}"`)
     return n
   }
 }
 
-export const dryRunFlag = { type: 'boolean', default: false, describe: 'print every statement it would run, per node; change nothing' } as const
+export const dryRunFlag = {
+  type: 'boolean',
+  default: false,
+  describe: 'print every statement it would run, per node; change nothing',
+} as const
 
-export const yesFlag = (what: string) => ({ type: 'boolean', default: false, describe: `confirm: ${what}` } as const)
+export const yesFlag = (what: string) => ({ type: 'boolean', default: false, describe: `confirm: ${what}` }) as const
 
 export const secondsFlag = (describe: string, defaultSeconds: number) =>
-  ({ default: defaultSeconds, describe, coerce: positive('timeout') } as const)
-
+  ({ default: defaultSeconds, describe, coerce: positive('timeout') }) as const

@@ -15,9 +15,15 @@ export interface ClientEnvOptions {
 export function clientEnv(node: NodeSpec, opts: ClientEnvOptions = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    PGHOST: node.host, PGPORT: String(node.port), PGUSER: node.user, PGDATABASE: opts.database ?? node.database,
-    PGPASSWORD: node.password, PGSSLMODE: node.sslmode, PGCONNECT_TIMEOUT: String(opts.connectTimeoutSeconds ?? 5),
-    PGAPPNAME: 'replkit', PGOPTIONS: '-c TimeZone=UTC',
+    PGHOST: node.host,
+    PGPORT: String(node.port),
+    PGUSER: node.user,
+    PGDATABASE: opts.database ?? node.database,
+    PGPASSWORD: node.password,
+    PGSSLMODE: node.sslmode,
+    PGCONNECT_TIMEOUT: String(opts.connectTimeoutSeconds ?? 5),
+    PGAPPNAME: 'replkit',
+    PGOPTIONS: '-c TimeZone=UTC',
   }
   if (node.sslrootcert) env.PGSSLROOTCERT = node.sslrootcert
   else delete env.PGSSLROOTCERT
@@ -28,19 +34,27 @@ export function clientEnv(node: NodeSpec, opts: ClientEnvOptions = {}): NodeJS.P
 /** The node as a URL without its password: safe to print. */
 export function nodeUrl(node: NodeSpec): string {
   const host = node.host.includes(':') ? `[${node.host}]` : node.host
-  const query = new URLSearchParams({ sslmode: node.sslmode, ...(node.sslrootcert ? { sslrootcert: node.sslrootcert } : {}) })
+  const query = new URLSearchParams({
+    sslmode: node.sslmode,
+    ...(node.sslrootcert ? { sslrootcert: node.sslrootcert } : {}),
+  })
   return `postgres://${encodeURIComponent(node.user)}@${host}:${node.port}/${encodeURIComponent(node.database)}?${query}`
 }
 
 /** The postgres driver's ssl option for libpq's sslmode (verify-ca checks the chain, verify-full the host name too). */
 export function driverSsl(node: NodeSpec): false | 'prefer' | 'require' | ConnectionOptions {
   switch (node.sslmode) {
-    case 'disable': return false
+    case 'disable':
+      return false
     case 'allow':
-    case 'prefer': return 'prefer'
-    case 'require': return node.sslrootcert ? verifying(node, false) : 'require'
-    case 'verify-ca': return verifying(node, false)
-    case 'verify-full': return verifying(node, true)
+    case 'prefer':
+      return 'prefer'
+    case 'require':
+      return node.sslrootcert ? verifying(node, false) : 'require'
+    case 'verify-ca':
+      return verifying(node, false)
+    case 'verify-full':
+      return verifying(node, true)
   }
 }
 
@@ -50,11 +64,14 @@ function verifying(node: NodeSpec, checkHost: boolean): ConnectionOptions {
     try {
       ca = readFileSync(node.sslrootcert)
     } catch (error) {
-      throw new ReplkitError(`${node.name}: sslrootcert ${node.sslrootcert} cannot be read (${(error as NodeJS.ErrnoException).code})`)
+      throw new ReplkitError(
+        `${node.name}: sslrootcert ${node.sslrootcert} cannot be read (${(error as NodeJS.ErrnoException).code})`,
+      )
     }
   }
   return {
-    ca, rejectUnauthorized: true,
+    ca,
+    rejectUnauthorized: true,
     // libpq's verify-ca checks the chain but not the name; verify-full checks both.
     ...(checkHost ? { servername: node.host } : { checkServerIdentity: () => undefined }),
   }

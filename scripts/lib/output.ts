@@ -63,7 +63,10 @@ export function progress(label: string, total?: number) {
         const bar = '█'.repeat(Math.round(f * width)).padEnd(width, '░')
         stream.write(`\r${label} ${bar} ${(f * 100).toFixed(0).padStart(3)}% ${done.toLocaleString('en-US')}`)
       } else if (now - last >= 2000) {
-        if (last !== 0) stream.write(`${label}: ${done.toLocaleString('en-US')}${fraction !== undefined ? ` (${(fraction * 100).toFixed(0)}%)` : ''}\n`)
+        if (last !== 0)
+          stream.write(
+            `${label}: ${done.toLocaleString('en-US')}${fraction !== undefined ? ` (${(fraction * 100).toFixed(0)}%)` : ''}\n`,
+          )
         last = now
       }
     },
@@ -89,7 +92,9 @@ export interface MainOptions {
 export function main(fn: () => Promise<number | void>, opts: MainOptions = {}): void {
   if (opts.deadlineMs) {
     setTimeout(() => {
-      fail(`stopped at the deadline: not finished after ${opts.deadlineMs! / 1000} s (a node that accepts connections but does not answer?)`)
+      fail(
+        `stopped at the deadline: not finished after ${opts.deadlineMs! / 1000} s (a node that accepts connections but does not answer?)`,
+      )
       process.exit(opts.deadlineExitCode ?? EXIT.critical)
     }, opts.deadlineMs).unref()
   }
@@ -104,8 +109,10 @@ export function main(fn: () => Promise<number | void>, opts: MainOptions = {}): 
         fail(error.message)
         process.exit(opts.errorExitCode ?? error.exitCode)
       }
-      fail(`unexpected error: ${error instanceof Error ? error.message : String(error)}`,
-        `unexpected error: ${error instanceof Error ? error.stack : String(error)}`)
+      fail(
+        `unexpected error: ${error instanceof Error ? error.message : String(error)}`,
+        `unexpected error: ${error instanceof Error ? error.stack : String(error)}`,
+      )
       process.exit(opts.errorExitCode ?? EXIT.critical)
     },
   )

@@ -27,7 +27,9 @@ export async function psql(node: NodeSpec, opts: PsqlOptions): Promise<string> {
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('-v', `${k}=${v}`)
   let input: string | undefined
   if (opts.secretVars) {
-    input = Object.entries(opts.secretVars).map(([k, v]) => `\\set ${k} ${psqlLiteral(v)}\n`).join('')
+    input = Object.entries(opts.secretVars)
+      .map(([k, v]) => `\\set ${k} ${psqlLiteral(v)}\n`)
+      .join('')
     input += (opts.files ?? []).map(f => `\\i ${psqlLiteral(f)}\n`).join('')
     args.push('-f', '-')
   } else {
@@ -69,14 +71,18 @@ export interface StartedPsql {
 export async function startPsql(end: PsqlEnd, stdio: ('pipe' | 'ignore')[]): Promise<StartedPsql> {
   const { spawn } = await import('node:child_process')
   const base = clientEnv(end.node)
-  const settings = Object.entries(end.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`).join(' ')
+  const settings = Object.entries(end.settings ?? {})
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(' ')
   const env = { ...process.env, ...base, PGOPTIONS: `${base.PGOPTIONS ?? ''} ${settings}`.trim() }
   const vars = Object.entries(end.vars ?? {}).flatMap(([k, v]) => ['-v', `${k}=${v}`])
   const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...vars, ...end.commands.flatMap(c => ['-c', c])]
   const child = spawn('psql', args, { env, stdio: stdio as never })
   let stderr = ''
   const redacted = () => (end.node.password ? stderr.split(end.node.password).join('***') : stderr)
-  child.stderr!.on('data', (d: Buffer) => { stderr += d })
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d
+  })
   const exited = new Promise<void>((resolve, reject) => {
     child.on('error', reject)
     child.on('close', code => {
@@ -98,6 +104,18 @@ export async function psqlPipe(from: PsqlEnd, to: PsqlEnd): Promise<void> {
   const sink = await startPsql(to, ['pipe', 'ignore', 'pipe'])
   source.child.stdout!.pipe(sink.child.stdin!)
   // A failed end stops the other: a sink that dies must not leave the source blocked on a full pipe.
-  const stop = () => { source.child.kill(); sink.child.kill() }
-  await Promise.all([source.exited.catch(e => { stop(); throw e }), sink.exited.catch(e => { stop(); throw e })])
+  const stop = () => {
+    source.child.kill()
+    sink.child.kill()
+  }
+  await Promise.all([
+    source.exited.catch(e => {
+      stop()
+      throw e
+    }),
+    sink.exited.catch(e => {
+      stop()
+      throw e
+    }),
+  ])
 }

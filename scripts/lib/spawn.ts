@@ -18,6 +18,11 @@ export async function runScript(name: string, args: string[] = [], env: Record<s
   const started = performance.now()
   // NO_COLOR beside an inherited FORCE_COLOR makes node print a warning on every start.
   const { FORCE_COLOR: _ignored, ...inherited } = process.env
-  const result = await $({ cwd: repoRoot, nothrow: true, quiet: true, env: { ...inherited, ...env, NO_COLOR: '1' } })`${tsx} ${join(repoRoot, 'scripts', `${name}.ts`)} ${args}`
+  const result = await $({
+    cwd: repoRoot,
+    nothrow: true,
+    quiet: true,
+    env: { ...inherited, ...env, NO_COLOR: '1' },
+  })`${tsx} ${join(repoRoot, 'scripts', `${name}.ts`)} ${args}`
   return { code: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - started }
 }

@@ -17,7 +17,9 @@ export async function runSqlFile(node: NodeSpec, path: string, run: SqlFileRun):
   const file = join(repoRoot, path)
   if (run.dryRun) {
     const secrets = Object.fromEntries(Object.keys(run.secretVars ?? {}).map(k => [k, '<secret>']))
-    const vars = Object.entries({ ...run.vars, ...secrets }).map(([k, v]) => `${k}=${v}`).join(' ')
+    const vars = Object.entries({ ...run.vars, ...secrets })
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')
     console.log(`-- ${node.name}: ${relative(repoRoot, file)}${vars ? `  (${vars})` : ''}`)
     console.log((await sqlText(path)).trim().replace(/^/gm, '   '))
     return
@@ -41,10 +43,13 @@ const SINCE = /--\s*since (\d+)\s*$/
  * trying and catching.
  */
 export function forMajor(text: string, major: number): string {
-  return text.split('\n').filter(line => {
-    const since = SINCE.exec(line)
-    return !since || major >= Number(since[1])
-  }).join('\n')
+  return text
+    .split('\n')
+    .filter(line => {
+      const since = SINCE.exec(line)
+      return !since || major >= Number(since[1])
+    })
+    .join('\n')
 }
 
 /** A read-only query of sql/check with $1… parameters, through the driver, for the server's major. */

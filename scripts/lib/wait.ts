@@ -4,7 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ReplkitError } from './errors.js'
 
 /** Calls what() every intervalMs until it returns a value (not undefined); undefined at the deadline. */
-export async function poll<T>(what: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 50): Promise<T | undefined> {
+export async function poll<T>(
+  what: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await what()
@@ -31,5 +35,8 @@ export async function waitFor<T>(w: WaitFor<T>): Promise<T> {
   const value = await poll(w.until, w.timeoutMs, w.intervalMs)
   if (value !== undefined) return value
   const state = w.state ? await w.state().catch(error => `(state unreadable: ${(error as Error).message})`) : ''
-  throw new ReplkitError(`timed out after ${w.timeoutMs / 1000} s waiting for ${w.what}${state ? `\n${state}` : ''}`, w.exitCode ?? 2)
+  throw new ReplkitError(
+    `timed out after ${w.timeoutMs / 1000} s waiting for ${w.what}${state ? `\n${state}` : ''}`,
+    w.exitCode ?? 2,
+  )
 }

@@ -9,7 +9,10 @@ test("the README's performance block is exactly what make bench writes from benc
   const report = JSON.parse(await readFile(join(repoRoot, 'bench/results/latest.json'), 'utf8'))
   const readme = await readFile(join(repoRoot, 'README.md'), 'utf8')
   const block = latestBlock(report)
-  assert.ok(readme.includes(block), 'README.md differs from latest.json: run make bench (it regenerates the block), never edit it by hand')
+  assert.ok(
+    readme.includes(block),
+    'README.md differs from latest.json: run make bench (it regenerates the block), never edit it by hand',
+  )
   assert.match(block, /not replicated: .*\n[\s\S]*replicating to 2 replicas: /)
 })
 

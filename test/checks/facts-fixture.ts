@@ -1,6 +1,12 @@
 // Hand-made facts of a healthy three-node cluster on PostgreSQL 15, for the pure judgement and
 // formatting code (verdicts, metrics); each test breaks the part it is about.
-import type { ClusterFacts, PrimaryFacts, ReplicaFacts, Subscription, TableSum } from '../../scripts/lib/checks/facts.js'
+import type {
+  ClusterFacts,
+  PrimaryFacts,
+  ReplicaFacts,
+  Subscription,
+  TableSum,
+} from '../../scripts/lib/checks/facts.js'
 
 export const TABLES = ['categories', 'products', 'inventory']
 export const thresholds = { maxLagBytes: 16 * 1024 * 1024, maxRetainedBytes: 1024 * 1024 * 1024 }
@@ -14,30 +20,108 @@ export const sums = (counts: number[], checksum = (i: number) => `c${i}`): Table
 
 export function subscription(name: string, patch: Partial<Subscription> = {}): Subscription {
   return {
-    id: 16400, name, enabled: true, slotName: name, publications: ['ecommerce_pub'], workerPid: 4242,
-    lastMsgSendTime: null, lastMsgReceiptTime: null, latestEndTime: null, appliedLsn: null, applyingMs: null, applyErrorCount: 0, syncErrorCount: 0,
-    statsReset: null, tableStates: Object.fromEntries(TABLES.map(t => [t, 'r'])),
-    options: { streaming: 'on', binary: false, origin: null, failover: null }, conflicts: null, ...patch,
+    id: 16400,
+    name,
+    enabled: true,
+    slotName: name,
+    publications: ['ecommerce_pub'],
+    workerPid: 4242,
+    lastMsgSendTime: null,
+    lastMsgReceiptTime: null,
+    latestEndTime: null,
+    appliedLsn: null,
+    applyingMs: null,
+    applyErrorCount: 0,
+    syncErrorCount: 0,
+    statsReset: null,
+    tableStates: Object.fromEntries(TABLES.map(t => [t, 'r'])),
+    options: { streaming: 'on', binary: false, origin: null, failover: null },
+    conflicts: null,
+    ...patch,
   }
 }
 
 export function replica(name: string, patch: Partial<ReplicaFacts> = {}): ReplicaFacts {
   return {
-    name, role: 'replica', label: `postgres@127.0.0.1/${name}`, up: true, error: null, errorKind: null, columns: [], sequences: [], log: null,
-    server: { version: '15.18', versionNum: 150018, inRecovery: false, currentLsn: '0/3000000', walLevelInFile: null, settings: settings('replica'), walSendersUsed: 0, slotsUsed: 0, hasFingerprint: true, tls: 'TLSv1.3' },
-    tables: sums([5, 30, 30]), subscriptions: [subscription(`sub_${name}`)], ...patch,
+    name,
+    role: 'replica',
+    label: `postgres@127.0.0.1/${name}`,
+    up: true,
+    error: null,
+    errorKind: null,
+    columns: [],
+    sequences: [],
+    log: null,
+    server: {
+      version: '15.18',
+      versionNum: 150018,
+      inRecovery: false,
+      currentLsn: '0/3000000',
+      walLevelInFile: null,
+      settings: settings('replica'),
+      walSendersUsed: 0,
+      slotsUsed: 0,
+      hasFingerprint: true,
+      tls: 'TLSv1.3',
+    },
+    tables: sums([5, 30, 30]),
+    subscriptions: [subscription(`sub_${name}`)],
+    ...patch,
   }
 }
 
 export function healthy(): ClusterFacts {
   const primary: PrimaryFacts = {
-    name: 'primary', role: 'primary', label: 'postgres@127.0.0.1/shop', up: true, error: null, errorKind: null, columns: [], sequences: [], unpublished: [],
-    server: { version: '15.18', versionNum: 150018, inRecovery: false, currentLsn: '0/3000000', walLevelInFile: null, settings: settings(), walSendersUsed: 2, slotsUsed: 2, hasFingerprint: true, tls: 'TLSv1.3' },
+    name: 'primary',
+    role: 'primary',
+    label: 'postgres@127.0.0.1/shop',
+    up: true,
+    error: null,
+    errorKind: null,
+    columns: [],
+    sequences: [],
+    unpublished: [],
+    server: {
+      version: '15.18',
+      versionNum: 150018,
+      inRecovery: false,
+      currentLsn: '0/3000000',
+      walLevelInFile: null,
+      settings: settings(),
+      walSendersUsed: 2,
+      slotsUsed: 2,
+      hasFingerprint: true,
+      tls: 'TLSv1.3',
+    },
     tables: sums([5, 30, 30]),
     publications: [{ name: 'ecommerce_pub', allTables: false }],
-    publishedTables: TABLES.map(table => ({ schema: 'public', table, exists: true, publications: ['ecommerce_pub'], hasPrimaryKey: true, replicaIdentity: 'default' as const })),
-    slots: ['sub_replica1', 'sub_replica2'].map(name => ({ name, type: 'logical', plugin: 'pgoutput', active: true, walStatus: 'reserved', retainedBytes: 56, unconfirmedBytes: 0, safeWalSize: null, invalidationReason: null, inactiveSince: null, failover: null })),
-    walSenders: ['sub_replica1', 'sub_replica2'].map(applicationName => ({ applicationName, state: 'streaming', lagBytes: 0, replayLagMs: null })),
+    publishedTables: TABLES.map(table => ({
+      schema: 'public',
+      table,
+      exists: true,
+      publications: ['ecommerce_pub'],
+      hasPrimaryKey: true,
+      replicaIdentity: 'default' as const,
+    })),
+    slots: ['sub_replica1', 'sub_replica2'].map(name => ({
+      name,
+      type: 'logical',
+      plugin: 'pgoutput',
+      active: true,
+      walStatus: 'reserved',
+      retainedBytes: 56,
+      unconfirmedBytes: 0,
+      safeWalSize: null,
+      invalidationReason: null,
+      inactiveSince: null,
+      failover: null,
+    })),
+    walSenders: ['sub_replica1', 'sub_replica2'].map(applicationName => ({
+      applicationName,
+      state: 'streaming',
+      lagBytes: 0,
+      replayLagMs: null,
+    })),
   }
   return { publication: 'ecommerce_pub', tables: TABLES, primary, replicas: [replica('replica1'), replica('replica2')] }
 }

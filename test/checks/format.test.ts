@@ -8,18 +8,70 @@ const thresholds = { maxLagBytes: 1024, maxRetainedBytes: 1024 ** 3 }
 
 function facts(): ClusterFacts {
   const server = (walLevel: string) => ({
-    version: '15.18 (Debian)', versionNum: 150018, inRecovery: false, currentLsn: null, walLevelInFile: null, walSendersUsed: 0, slotsUsed: 0, hasFingerprint: true, tls: 'TLSv1.3',
-    settings: { wal_level: { setting: walLevel, pendingRestart: false }, max_wal_senders: { setting: '10', pendingRestart: false }, max_replication_slots: { setting: '10', pendingRestart: false } },
+    version: '15.18 (Debian)',
+    versionNum: 150018,
+    inRecovery: false,
+    currentLsn: null,
+    walLevelInFile: null,
+    walSendersUsed: 0,
+    slotsUsed: 0,
+    hasFingerprint: true,
+    tls: 'TLSv1.3',
+    settings: {
+      wal_level: { setting: walLevel, pendingRestart: false },
+      max_wal_senders: { setting: '10', pendingRestart: false },
+      max_replication_slots: { setting: '10', pendingRestart: false },
+    },
   })
   return {
-    publication: 'ecommerce_pub', tables: ['products'],
+    publication: 'ecommerce_pub',
+    tables: ['products'],
     primary: {
-      name: 'primary', role: 'primary', label: 'postgres@127.0.0.1:1/shop', up: true, error: null, errorKind: null, columns: [], sequences: [], unpublished: [], server: server('replica'),
-      tables: [{ table: 'products', exists: true, rows: 30, checksum: '123' }], publications: [], publishedTables: [], slots: [], walSenders: [],
+      name: 'primary',
+      role: 'primary',
+      label: 'postgres@127.0.0.1:1/shop',
+      up: true,
+      error: null,
+      errorKind: null,
+      columns: [],
+      sequences: [],
+      unpublished: [],
+      server: server('replica'),
+      tables: [{ table: 'products', exists: true, rows: 30, checksum: '123' }],
+      publications: [],
+      publishedTables: [],
+      slots: [],
+      walSenders: [],
     },
     replicas: [
-      { name: 'replica1', role: 'replica', label: 'postgres@127.0.0.1:2/shop', up: true, error: null, errorKind: null, columns: [], sequences: [], log: null, server: server('replica'), tables: [{ table: 'products', exists: true, rows: 0, checksum: '0' }], subscriptions: [] },
-      { name: 'replica2', role: 'replica', label: 'postgres@127.0.0.1:3/shop', up: false, error: 'cannot reach replica2: connection refused', errorKind: 'unreachable', columns: [], sequences: [], log: null, server: null, tables: [], subscriptions: [] },
+      {
+        name: 'replica1',
+        role: 'replica',
+        label: 'postgres@127.0.0.1:2/shop',
+        up: true,
+        error: null,
+        errorKind: null,
+        columns: [],
+        sequences: [],
+        log: null,
+        server: server('replica'),
+        tables: [{ table: 'products', exists: true, rows: 0, checksum: '0' }],
+        subscriptions: [],
+      },
+      {
+        name: 'replica2',
+        role: 'replica',
+        label: 'postgres@127.0.0.1:3/shop',
+        up: false,
+        error: 'cannot reach replica2: connection refused',
+        errorKind: 'unreachable',
+        columns: [],
+        sequences: [],
+        log: null,
+        server: null,
+        tables: [],
+        subscriptions: [],
+      },
     ],
   }
 }
@@ -35,7 +87,10 @@ test('the text report: aligned sections, verdicts with fixes, the overall status
   assert.match(text, /\nreplica2 {2}- {13}node down/)
   assert.match(text, /\nproducts {2}30 {7}0 ✗ +- +one read\n/)
   assert.match(text, /✗ CRITICAL replica2 is down: cannot reach replica2: connection refused: start replica2/)
-  assert.match(text, /✗ CRITICAL wal_level is replica on primary: run make replicate ARGS="--restart-primary" \(wal_level = logical needs a restart\)/)
+  assert.match(
+    text,
+    /✗ CRITICAL wal_level is replica on primary: run make replicate ARGS="--restart-primary" \(wal_level = logical needs a restart\)/,
+  )
   assert.match(text, /Overall: CRITICAL \(exit 2\), checked in 42 ms$/)
 })
 
@@ -44,13 +99,19 @@ test('--json carries the same facts and verdicts', () => {
   assert.is(report.status, 'CRITICAL')
   assert.is(report.exitCode, 2)
   assert.is(report.facts.primary.tables[0].rows, 30)
-  assert.equal(report.consistency[0].cells.map((c: { state: string }) => c.state), ['reference', 'differs', 'unknown'])
+  assert.equal(
+    report.consistency[0].cells.map((c: { state: string }) => c.state),
+    ['reference', 'differs', 'unknown'],
+  )
   assert.is(report.verdicts.length, 5)
   assert.equal(Object.keys(report.verdicts[0]), ['level', 'node', 'problem', 'fix'])
 })
 
 test('a verdict line reads as problem then fix', () => {
-  assert.is(verdictLine({ level: 'warning', node: 'primary', problem: 'slot x is inactive', fix: 'drop it' }), '! WARNING slot x is inactive: drop it')
+  assert.is(
+    verdictLine({ level: 'warning', node: 'primary', problem: 'slot x is inactive', fix: 'drop it' }),
+    '! WARNING slot x is inactive: drop it',
+  )
 })
 
 test.run()

@@ -15,7 +15,7 @@ test('a healthy cluster has no verdicts and exits 0', () => {
   assert.is(exitCode(found), 0)
 })
 
-test('before replication: exactly the runbook\'s expected issues, exit 2', () => {
+test("before replication: exactly the runbook's expected issues, exit 2", () => {
   const facts = healthy()
   facts.primary.server!.settings = settings('replica')
   facts.primary.publications = []
@@ -30,7 +30,11 @@ test('before replication: exactly the runbook\'s expected issues, exit 2', () =>
     'critical no subscriptions on replica1: run make replicate',
     'critical no subscriptions on replica2: run make replicate',
   ])
-  assert.ok(found.includes('critical products has 0 rows on replica1, primary has 30: replication is not set up: run make replicate (it copies the data)'))
+  assert.ok(
+    found.includes(
+      'critical products has 0 rows on replica1, primary has 30: replication is not set up: run make replicate (it copies the data)',
+    ),
+  )
   assert.is(found.length, 4 + 3 * 2)
   assert.is(exitCode(verdicts(facts, thresholds)), 2)
 })
@@ -39,7 +43,10 @@ test('a restart pending for wal_level = logical says to restart, not to re-run t
   const facts = healthy()
   facts.primary.server!.settings = settings('replica', true)
   facts.primary.server!.walLevelInFile = 'logical'
-  assert.match(problems(facts)[0], /wal_level is replica on primary and logical waits for a restart: restart the PRIMARY/)
+  assert.match(
+    problems(facts)[0],
+    /wal_level is replica on primary and logical waits for a restart: restart the PRIMARY/,
+  )
 })
 
 test('a pending wal_level below logical while logical slots exist: critical, and never "restart" (the PRIMARY would not start)', () => {
@@ -48,27 +55,53 @@ test('a pending wal_level below logical while logical slots exist: critical, and
   facts.primary.server!.walLevelInFile = 'replica'
   assert.equal(problems(facts), [
     'critical wal_level = replica waits for a restart on primary, and 2 logical slots exist: the PRIMARY would not start again (FATAL: logical replication slot … exists, but wal_level < logical): ' +
-    'do not restart the PRIMARY; on it: ALTER SYSTEM SET wal_level = logical; SELECT pg_reload_conf(); (the pending value is then withdrawn)',
+      'do not restart the PRIMARY; on it: ALTER SYSTEM SET wal_level = logical; SELECT pg_reload_conf(); (the pending value is then withdrawn)',
   ])
   assert.not.ok(problems(facts).some(p => /restart the PRIMARY to apply it/.test(p)))
 })
 
 test('a node that is down is one critical verdict; the others are still judged', () => {
   const facts = healthy()
-  facts.replicas[1] = replica('replica2', { up: false, error: 'cannot reach replica2: connection refused', errorKind: 'unreachable', server: null, tables: [], subscriptions: [] })
+  facts.replicas[1] = replica('replica2', {
+    up: false,
+    error: 'cannot reach replica2: connection refused',
+    errorKind: 'unreachable',
+    server: null,
+    tables: [],
+    subscriptions: [],
+  })
   facts.primary.slots[1] = { ...facts.primary.slots[1], active: false, retainedBytes: 4096 }
   facts.primary.walSenders = facts.primary.walSenders.slice(0, 1)
   facts.replicas[0].subscriptions[0].applyErrorCount = 1
   const found = problems(facts)
   // The down replica's slot is its own: no advice to drop it, and past errors elsewhere are a note, not a verdict.
-  assert.equal(found, ['critical replica2 is down: cannot reach replica2: connection refused: start replica2; it catches up from its slot on the PRIMARY when it returns'])
+  assert.equal(found, [
+    'critical replica2 is down: cannot reach replica2: connection refused: start replica2; it catches up from its slot on the PRIMARY when it returns',
+  ])
   assert.match(notes(facts)[0], /^sub_replica1 counted 1 apply error in the past and is streaming now, caught up/)
-  assert.equal(compareTables(facts).find(c => c.table === 'products')!.cells.map(c => c.state), ['reference', 'match', 'unknown'])
+  assert.equal(
+    compareTables(facts)
+      .find(c => c.table === 'products')!
+      .cells.map(c => c.state),
+    ['reference', 'match', 'unknown'],
+  )
 })
 
 test('an inactive slot holding WAL is a warning (exit 1); past the limit it is critical', () => {
   const facts = healthy()
-  facts.primary.slots.push({ name: 'replkit_test_idle', type: 'logical', plugin: 'pgoutput', active: false, walStatus: 'reserved', retainedBytes: 20_000, unconfirmedBytes: 20_000, safeWalSize: null, invalidationReason: null, inactiveSince: null, failover: null })
+  facts.primary.slots.push({
+    name: 'replkit_test_idle',
+    type: 'logical',
+    plugin: 'pgoutput',
+    active: false,
+    walStatus: 'reserved',
+    retainedBytes: 20_000,
+    unconfirmedBytes: 20_000,
+    safeWalSize: null,
+    invalidationReason: null,
+    inactiveSince: null,
+    failover: null,
+  })
   const found = verdicts(facts, thresholds)
   assert.is(found.length, 1)
   assert.is(found[0].level, 'warning')
@@ -77,14 +110,20 @@ test('an inactive slot holding WAL is a warning (exit 1); past the limit it is c
   facts.primary.slots[2].retainedBytes = 2 * 1024 ** 3
   assert.match(problems(facts)[0], /^critical slot replkit_test_idle retains 2\.0 GB of WAL \(over 1\.0 GB\)/)
   facts.primary.slots[2].walStatus = 'lost'
-  assert.match(problems(facts)[0], /^critical slot replkit_test_idle lost WAL it needed \(wal_status lost\).*no subscription of this cluster uses it/)
+  assert.match(
+    problems(facts)[0],
+    /^critical slot replkit_test_idle lost WAL it needed \(wal_status lost\).*no subscription of this cluster uses it/,
+  )
 })
 
 test('a slot of a live subscription is never offered for dropping; lost, it is resynced, not enabled', () => {
   const facts = healthy()
   facts.primary.slots[0] = { ...facts.primary.slots[0], active: false, retainedBytes: 20_000 }
   facts.primary.walSenders = facts.primary.walSenders.slice(1)
-  assert.not.ok(problems(facts).some(v => /pg_drop_replication_slot/.test(v)), problems(facts).join('\n'))
+  assert.not.ok(
+    problems(facts).some(v => /pg_drop_replication_slot/.test(v)),
+    problems(facts).join('\n'),
+  )
   facts.primary.slots[0].walStatus = 'lost'
   facts.replicas[0].subscriptions[0].enabled = false
   assert.equal(problems(facts), [
@@ -95,27 +134,59 @@ test('a slot of a live subscription is never offered for dropping; lost, it is r
 test('wal_status unreserved is critical before the slot is lost; a keep size below max_wal_size warns', () => {
   const facts = healthy()
   facts.primary.slots[1] = { ...facts.primary.slots[1], walStatus: 'unreserved', safeWalSize: 1024 * 1024 }
-  assert.match(problems(facts)[0], /^critical slot sub_replica2 is about to lose WAL it needs \(wal_status unreserved, 1\.0 MB of WAL until it is lost\).*let replica2 catch up/)
+  assert.match(
+    problems(facts)[0],
+    /^critical slot sub_replica2 is about to lose WAL it needs \(wal_status unreserved, 1\.0 MB of WAL until it is lost\).*let replica2 catch up/,
+  )
   const keep = healthy()
-  keep.primary.server!.settings = { ...settings(), max_slot_wal_keep_size: { setting: '64', pendingRestart: false }, max_wal_size: { setting: '1024', pendingRestart: false } }
+  keep.primary.server!.settings = {
+    ...settings(),
+    max_slot_wal_keep_size: { setting: '64', pendingRestart: false },
+    max_wal_size: { setting: '1024', pendingRestart: false },
+  }
   assert.match(problems(keep)[0], /^warning max_slot_wal_keep_size is 64 MB, below max_wal_size \(1024 MB\)/)
 })
 
 const failure = (cause: ApplyCause, error: string, detail: string | null = null) => ({
-  applyFailure: { error, detail, conflictType: null, relation: 'public.products', messageType: 'INSERT', remoteXid: '760', finishLsn: '0/1C9FBD28', loggedAt: '2026-12-01 23:42:34.417 UTC', cause },
-  workerError: null, conflicts: [], source: 'test',
+  applyFailure: {
+    error,
+    detail,
+    conflictType: null,
+    relation: 'public.products',
+    messageType: 'INSERT',
+    remoteXid: '760',
+    finishLsn: '0/1C9FBD28',
+    loggedAt: '2026-12-01 23:42:34.417 UTC',
+    cause,
+  },
+  workerError: null,
+  conflicts: [],
+  source: 'test',
 })
 
 test('an apply error that still blocks apply is critical with the fix of its cause; SKIP is never the advice', () => {
   const facts = healthy()
   facts.replicas[1].subscriptions[0].applyErrorCount = 3
   facts.primary.walSenders[1].lagBytes = 512
-  facts.replicas[1].log = failure('key-conflict', 'duplicate key value violates unique constraint "products_sku_key"', 'Key (sku)=(DUP-1) already exists.')
+  facts.replicas[1].log = failure(
+    'key-conflict',
+    'duplicate key value violates unique constraint "products_sku_key"',
+    'Key (sku)=(DUP-1) already exists.',
+  )
   const [v] = verdicts(facts, thresholds)
   assert.is(v.level, 'critical')
-  assert.is(v.problem, 'sub_replica2 is stopped by a key conflict: Key (sku)=(DUP-1) already exists. — INSERT on public.products in remote transaction 760 (finish LSN 0/1C9FBD28)')
-  assert.is(v.fix, 'make fix-conflict ARGS="--replica replica2" shows the conflicting row and the two ways out; --resync --yes repairs it without loss')
-  facts.replicas[1].log = failure('connection-lost', 'could not receive data from WAL stream: server closed the connection unexpectedly')
+  assert.is(
+    v.problem,
+    'sub_replica2 is stopped by a key conflict: Key (sku)=(DUP-1) already exists. — INSERT on public.products in remote transaction 760 (finish LSN 0/1C9FBD28)',
+  )
+  assert.is(
+    v.fix,
+    'make fix-conflict ARGS="--replica replica2" shows the conflicting row and the two ways out; --resync --yes repairs it without loss',
+  )
+  facts.replicas[1].log = failure(
+    'connection-lost',
+    'could not receive data from WAL stream: server closed the connection unexpectedly',
+  )
   assert.equal(problems(facts), [], 'a lost connection the worker recovers from by itself is no verdict')
 })
 
@@ -138,101 +209,191 @@ test('the replication role cannot log in: the server\'s message and make replica
   facts.primary.walSenders = facts.primary.walSenders.slice(1)
   facts.primary.slots[0].active = false
   facts.replicas[0].subscriptions[0].applyErrorCount = 20
-  facts.replicas[0].log = { applyFailure: null, source: 'test', conflicts: [], workerError: {
-    error: 'could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"',
-    cause: 'cannot-connect', loggedAt: '2026-12-01 23:42:38.483 UTC' } }
+  facts.replicas[0].log = {
+    applyFailure: null,
+    source: 'test',
+    conflicts: [],
+    workerError: {
+      error:
+        'could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"',
+      cause: 'cannot-connect',
+      loggedAt: '2026-12-01 23:42:38.483 UTC',
+    },
+  }
   assert.equal(problems(facts), [
     'critical sub_replica1 cannot connect to the PRIMARY as the replication role: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator" (replica1\'s log, 2026-12-01 23:42:38.483 UTC): ' +
-    'make replicate (sets the role\'s password from REPLICATOR_PASSWORD and its pg_hba lines on the PRIMARY, and points sub_replica1 at them); nothing is lost meanwhile: the slot keeps every change',
+      "make replicate (sets the role's password from REPLICATOR_PASSWORD and its pg_hba lines on the PRIMARY, and points sub_replica1 at them); nothing is lost meanwhile: the slot keeps every change",
   ])
 })
 
 test('schema drift: a column on the PRIMARY only is critical with the DDL; one on the replica only, nullable, warns', () => {
   const facts = healthy()
-  const col = (table: string, column: string, type = 'text', notNull = false, dflt: string | null = null) => ({ table, column, type, notNull, default: dflt })
+  const col = (table: string, column: string, type = 'text', notNull = false, dflt: string | null = null) => ({
+    table,
+    column,
+    type,
+    notNull,
+    default: dflt,
+  })
   facts.primary.columns = [col('products', 'id', 'uuid', true), col('products', 'color', 'text', false, "'red'::text")]
   facts.replicas[0].columns = [col('products', 'id', 'uuid', true)]
   facts.replicas[1].columns = [col('products', 'id', 'uuid', true), col('products', 'color'), col('products', 'legacy')]
   assert.equal(problems(facts), [
-    'critical schema drift: products.color (text default \'red\'::text) exists on the PRIMARY but not on replica1: on replica1: ALTER TABLE public.products ADD COLUMN color text DEFAULT \'red\'::text; — apply resumes by itself once the column exists; nothing is lost (the failed transaction is retried)',
+    "critical schema drift: products.color (text default 'red'::text) exists on the PRIMARY but not on replica1: on replica1: ALTER TABLE public.products ADD COLUMN color text DEFAULT 'red'::text; — apply resumes by itself once the column exists; nothing is lost (the failed transaction is retried)",
     'warning schema drift: products.legacy (text) exists on replica2 but not on the PRIMARY: replicated rows get NULL there; harmless to apply, but its values exist on that replica only (drop it there, or add it on the PRIMARY)',
   ])
   facts.replicas[0].columns = [col('products', 'id', 'text', true), col('products', 'color')]
-  assert.match(problems(facts)[0], /products\.id is text on replica1 but uuid on the PRIMARY: on replica1: ALTER TABLE public\.products ALTER COLUMN id TYPE uuid USING id::uuid;/)
+  assert.match(
+    problems(facts)[0],
+    /products\.id is text on replica1 but uuid on the PRIMARY: on replica1: ALTER TABLE public\.products ALTER COLUMN id TYPE uuid USING id::uuid;/,
+  )
 })
 
 test('a node that refuses the admin login is not "down": fix the password, not the server', () => {
   const facts = healthy()
-  facts.primary = { ...facts.primary, up: false, error: 'primary (127.0.0.1:54321/shop): password authentication failed for user "postgres"', errorKind: 'login', server: null }
-  assert.match(problems(facts)[0], /^critical cannot log in to primary: .*password authentication failed.*: correct the user or password in PRIMARY_URL/)
+  facts.primary = {
+    ...facts.primary,
+    up: false,
+    error: 'primary (127.0.0.1:54321/shop): password authentication failed for user "postgres"',
+    errorKind: 'login',
+    server: null,
+  }
+  assert.match(
+    problems(facts)[0],
+    /^critical cannot log in to primary: .*password authentication failed.*: correct the user or password in PRIMARY_URL/,
+  )
 })
 
 test('sequences behind on a replica are a note (not replicated), never a verdict', () => {
   const facts = healthy()
-  facts.primary.sequences = [{ sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: 1200n }]
-  facts.replicas[0].sequences = [{ sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: null }]
+  facts.primary.sequences = [
+    { sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: 1200n },
+  ]
+  facts.replicas[0].sequences = [
+    { sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: null },
+  ]
   assert.equal(problems(facts), [])
-  facts.replicas[1].sequences = [{ sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: 1200n }]
-  assert.equal(notes(facts), ['replica1: sequence public.orders_order_number_seq is at its start (never used), 1200 behind the PRIMARY\'s 1200 (sequences are not replicated): make sync-sequences before a switchover'])
+  facts.replicas[1].sequences = [
+    { sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: 1200n },
+  ]
+  assert.equal(notes(facts), [
+    "replica1: sequence public.orders_order_number_seq is at its start (never used), 1200 behind the PRIMARY's 1200 (sequences are not replicated): make sync-sequences before a switchover",
+  ])
 })
 
 test('a disabled subscription, a dead worker, syncing tables and a missing slot', () => {
   const facts = healthy()
   facts.replicas[0].subscriptions[0] = subscription('sub_replica1', { enabled: false, workerPid: null })
-  facts.replicas[1].subscriptions[0] = subscription('sub_replica2', { workerPid: null, tableStates: { categories: 'r', products: 'd', inventory: 'r' } })
+  facts.replicas[1].subscriptions[0] = subscription('sub_replica2', {
+    workerPid: null,
+    tableStates: { categories: 'r', products: 'd', inventory: 'r' },
+  })
   facts.primary.slots = facts.primary.slots.slice(0, 1)
   const found = problems(facts)
-  assert.ok(found.includes('critical sub_replica1 is disabled: ALTER SUBSCRIPTION sub_replica1 ENABLE on replica1'), found.join('\n'))
-  assert.ok(found.some(v => v.startsWith('critical sub_replica2\'s slot sub_replica2 does not exist on the PRIMARY')))
+  assert.ok(
+    found.includes('critical sub_replica1 is disabled: ALTER SUBSCRIPTION sub_replica1 ENABLE on replica1'),
+    found.join('\n'),
+  )
+  assert.ok(found.some(v => v.startsWith("critical sub_replica2's slot sub_replica2 does not exist on the PRIMARY")))
   const running = healthy()
-  running.replicas[1].subscriptions[0] = subscription('sub_replica2', { workerPid: null, tableStates: { categories: 'r', products: 'd', inventory: 'r' } })
+  running.replicas[1].subscriptions[0] = subscription('sub_replica2', {
+    workerPid: null,
+    tableStates: { categories: 'r', products: 'd', inventory: 'r' },
+  })
   const more = problems(running)
-  assert.ok(more.some(v => v.startsWith('critical sub_replica2 is enabled but no apply worker runs')), more.join('\n'))
-  assert.ok(more.includes('warning sub_replica2 is still synchronizing products (copying data): wait for the initial copy and run make check again'))
+  assert.ok(
+    more.some(v => v.startsWith('critical sub_replica2 is enabled but no apply worker runs')),
+    more.join('\n'),
+  )
+  assert.ok(
+    more.includes(
+      'warning sub_replica2 is still synchronizing products (copying data): wait for the initial copy and run make check again',
+    ),
+  )
 })
 
 test('a checksum mismatch with equal counts is critical and points at --diff', () => {
   const facts = healthy()
   facts.replicas[1].tables = sums([5, 30, 30], i => (i === 1 ? 'other' : `c${i}`))
   const found = problems(facts)
-  assert.equal(found, ['critical products differs in content on replica2 (same 30 rows, different checksum): see the rows with make check ARGS="--diff products"; make sync ARGS="--replica replica2 --yes" repairs them (only those rows when few differ and sub_replica2 streams, else a copy of the replica; what it overwrites is saved first)'])
+  assert.equal(found, [
+    'critical products differs in content on replica2 (same 30 rows, different checksum): see the rows with make check ARGS="--diff products"; make sync ARGS="--replica replica2 --yes" repairs them (only those rows when few differ and sub_replica2 streams, else a copy of the replica; what it overwrites is saved first)',
+  ])
 })
 
 test('a table missing on a replica says to apply the schema', () => {
   const facts = healthy()
   facts.replicas[0].tables[2] = { table: 'inventory', exists: false, rows: null, checksum: null }
-  assert.equal(problems(facts), ['critical table inventory does not exist on replica1: run make schema (DDL is not replicated)'])
+  assert.equal(problems(facts), [
+    'critical table inventory does not exist on replica1: run make schema (DDL is not replicated)',
+  ])
 })
 
-test('lag comes from the walsender, else from the slot\'s confirmed_flush_lsn; past the limit it warns', () => {
+test("lag comes from the walsender, else from the slot's confirmed_flush_lsn; past the limit it warns", () => {
   const facts = healthy()
-  facts.primary.walSenders = [{ applicationName: 'sub_replica1', state: 'streaming', lagBytes: 32 * 1024 * 1024, replayLagMs: 250 }]
+  facts.primary.walSenders = [
+    { applicationName: 'sub_replica1', state: 'streaming', lagBytes: 32 * 1024 * 1024, replayLagMs: 250 },
+  ]
   facts.primary.slots[1] = { ...facts.primary.slots[1], active: false, unconfirmedBytes: 100, retainedBytes: 0 }
-  assert.equal(replicaLags(facts).map(l => [l.replica, l.source, l.bytes, l.replayLagMs]), [
-    ['replica1', 'walsender', 32 * 1024 * 1024, 250],
-    ['replica2', 'slot', 100, null],
-  ])
+  assert.equal(
+    replicaLags(facts).map(l => [l.replica, l.source, l.bytes, l.replayLagMs]),
+    [
+      ['replica1', 'walsender', 32 * 1024 * 1024, 250],
+      ['replica2', 'slot', 100, null],
+    ],
+  )
   facts.primary.walSenders.push({ applicationName: 'sub_replica2', state: 'streaming', lagBytes: 0, replayLagMs: null })
   facts.primary.slots[1] = { ...facts.primary.slots[1], active: true, unconfirmedBytes: 571 * 1024 }
   // The slot still holds 571 kB: not caught up, whatever the walsender's replay position says.
-  assert.equal(replicaLags(facts).map(l => [l.bytes, l.caughtUp]), [[32 * 1024 * 1024, false], [571 * 1024, false]])
-  assert.equal(problems(facts), ['warning replica1 has 32.0 MB of the PRIMARY\'s WAL still to apply (over 16.0 MB): a large transaction in flight, or apply slower than the writes: wait, it shrinks as the replica applies; if it only grows, read its log'])
+  assert.equal(
+    replicaLags(facts).map(l => [l.bytes, l.caughtUp]),
+    [
+      [32 * 1024 * 1024, false],
+      [571 * 1024, false],
+    ],
+  )
+  assert.equal(problems(facts), [
+    "warning replica1 has 32.0 MB of the PRIMARY's WAL still to apply (over 16.0 MB): a large transaction in flight, or apply slower than the writes: wait, it shrinks as the replica applies; if it only grows, read its log",
+  ])
 })
 
 test('a late canary is critical for that replica only', () => {
   const found = verdicts(healthy(), thresholds, {
-    sku: 'REPLKIT-CANARY-x', timeoutMs: 5000, error: null,
-    arrivals: [{ replica: 'replica1', status: 'arrived', ms: 1.2, reason: null }, { replica: 'replica2', status: 'late', ms: null, reason: null }],
+    sku: 'REPLKIT-CANARY-x',
+    timeoutMs: 5000,
+    error: null,
+    arrivals: [
+      { replica: 'replica1', status: 'arrived', ms: 1.2, reason: null },
+      { replica: 'replica2', status: 'late', ms: null, reason: null },
+    ],
   })
-  assert.equal(found.map(v => `${v.node}: ${v.problem}`), ['replica2: the canary row did not reach replica2 within 5000 ms'])
+  assert.equal(
+    found.map(v => `${v.node}: ${v.problem}`),
+    ['replica2: the canary row did not reach replica2 within 5000 ms'],
+  )
 })
 
 test('warnings come after criticals; formatBytes reads like pg_size_pretty', () => {
   const facts = healthy()
-  facts.primary.slots.push({ name: 'idle', type: 'logical', plugin: 'pgoutput', active: false, walStatus: 'reserved', retainedBytes: 10, unconfirmedBytes: 10, safeWalSize: null, invalidationReason: null, inactiveSince: null, failover: null })
+  facts.primary.slots.push({
+    name: 'idle',
+    type: 'logical',
+    plugin: 'pgoutput',
+    active: false,
+    walStatus: 'reserved',
+    retainedBytes: 10,
+    unconfirmedBytes: 10,
+    safeWalSize: null,
+    invalidationReason: null,
+    inactiveSince: null,
+    failover: null,
+  })
   facts.replicas[0].subscriptions[0].syncErrorCount = 1
   facts.replicas[0].subscriptions[0].tableStates.products = 'd'
-  assert.equal(verdicts(facts, thresholds).map(v => v.level), ['critical', 'warning', 'warning'])
+  assert.equal(
+    verdicts(facts, thresholds).map(v => v.level),
+    ['critical', 'warning', 'warning'],
+  )
   assert.equal([0, 1023, 1024, 1536, 5 * 1024 ** 3].map(formatBytes), ['0 B', '1023 B', '1.0 kB', '1.5 kB', '5.0 GB'])
 })
 
@@ -245,17 +406,25 @@ test('table sync errors are critical while a table is still copied; once every t
   sub.tableStates.inventory = 'r'
   facts.primary.walSenders[0].lagBytes = 120 // a background WAL record not yet confirmed
   assert.equal(problems(facts), [])
-  assert.ok(notes(facts).includes('sub_replica1 counted 2 table sync errors in the past; every table it subscribes to is copied and ready now'), notes(facts).join('\n'))
+  assert.ok(
+    notes(facts).includes(
+      'sub_replica1 counted 2 table sync errors in the past; every table it subscribes to is copied and ready now',
+    ),
+    notes(facts).join('\n'),
+  )
 })
 
-test('sender and receiver timeouts under 30 s warn, with PostgreSQL\'s 60 s as the fix', () => {
+test("sender and receiver timeouts under 30 s warn, with PostgreSQL's 60 s as the fix", () => {
   const facts = healthy()
   facts.primary.server!.settings = { ...settings(), wal_sender_timeout: { setting: '5000', pendingRestart: false } }
-  facts.replicas[1].server!.settings = { ...settings('replica'), wal_receiver_timeout: { setting: '5000', pendingRestart: false } }
-  assert.equal(problems(facts).map(p => p.split(':')[0]), [
-    'warning wal_sender_timeout is 5s on primary',
-    'warning wal_receiver_timeout is 5s on replica2',
-  ])
+  facts.replicas[1].server!.settings = {
+    ...settings('replica'),
+    wal_receiver_timeout: { setting: '5000', pendingRestart: false },
+  }
+  assert.equal(
+    problems(facts).map(p => p.split(':')[0]),
+    ['warning wal_sender_timeout is 5s on primary', 'warning wal_receiver_timeout is 5s on replica2'],
+  )
   assert.match(problems(facts)[0], /ALTER SYSTEM SET wal_sender_timeout = '60s'; SELECT pg_reload_conf\(\)/)
   facts.primary.server!.settings.wal_sender_timeout.setting = '60000'
   facts.replicas[1].server!.settings.wal_receiver_timeout = { setting: '0', pendingRestart: false }
@@ -266,9 +435,21 @@ test('a replica still applying when read is "not compared", a note, never a diff
   const facts = healthy()
   facts.replicas[0].tables = sums([5, 10, 30])
   facts.primary.walSenders[0].lagBytes = 3 * 1024 * 1024
-  assert.equal(compareTables(facts).find(c => c.table === 'products')!.cells.map(c => c.state), ['reference', 'applying', 'match'])
-  assert.not.ok(problems(facts).some(p => /products has 10 rows/.test(p)), problems(facts).join('\n'))
-  assert.ok(notes(facts).includes('products not compared on replica1: still applying the PRIMARY\'s WAL when read (see the lag); run make check again once caught up'))
+  assert.equal(
+    compareTables(facts)
+      .find(c => c.table === 'products')!
+      .cells.map(c => c.state),
+    ['reference', 'applying', 'match'],
+  )
+  assert.not.ok(
+    problems(facts).some(p => /products has 10 rows/.test(p)),
+    problems(facts).join('\n'),
+  )
+  assert.ok(
+    notes(facts).includes(
+      "products not compared on replica1: still applying the PRIMARY's WAL when read (see the lag); run make check again once caught up",
+    ),
+  )
   facts.primary.walSenders[0].lagBytes = 0
   assert.ok(problems(facts).some(p => /^critical products has 10 rows on replica1, primary has 30/.test(p)))
 })
@@ -277,40 +458,76 @@ test('a worker that just died on a key conflict is named by the conflict, not as
   const facts = healthy()
   facts.replicas[0].subscriptions[0] = subscription('sub_replica1', { workerPid: null, applyErrorCount: 4 })
   facts.primary.walSenders[0].lagBytes = 300
-  facts.replicas[0].log = failure('key-conflict', 'duplicate key value violates unique constraint "products_sku_key"', 'Key (sku)=(X) already exists.')
-  assert.equal(problems(facts).map(p => p.split(':')[0]), ['critical sub_replica1 is stopped by a key conflict'])
+  facts.replicas[0].log = failure(
+    'key-conflict',
+    'duplicate key value violates unique constraint "products_sku_key"',
+    'Key (sku)=(X) already exists.',
+  )
+  assert.equal(
+    problems(facts).map(p => p.split(':')[0]),
+    ['critical sub_replica1 is stopped by a key conflict'],
+  )
 })
 
 // PostgreSQL 17 and 18: what the newer catalogues say, judged.
-const noConflicts = { insert_exists: 0, update_exists: 0, update_missing: 0, update_origin_differs: 0, delete_missing: 0, delete_origin_differs: 0, multiple_unique_conflicts: 0 }
+const noConflicts = {
+  insert_exists: 0,
+  update_exists: 0,
+  update_missing: 0,
+  update_origin_differs: 0,
+  delete_missing: 0,
+  delete_origin_differs: 0,
+  multiple_unique_conflicts: 0,
+}
 
 test('18: skipped changes to rows the replica lacks name the cause and the resync; once the data matches, a note', () => {
   const facts = healthy()
   const r1 = facts.replicas[0]
   r1.subscriptions[0].conflicts = { ...noConflicts, update_missing: 2 }
-  r1.log = { applyFailure: null, workerError: null, source: 'test', conflicts: [{ type: 'update_missing', relation: 'public.products', lines: 2, lastLoggedAt: '2026-12-02 02:30:00.000 UTC' }] }
+  r1.log = {
+    applyFailure: null,
+    workerError: null,
+    source: 'test',
+    conflicts: [
+      { type: 'update_missing', relation: 'public.products', lines: 2, lastLoggedAt: '2026-12-02 02:30:00.000 UTC' },
+    ],
+  }
   r1.tables = sums([5, 29, 30])
-  assert.equal(problems(facts), ['critical products has 29 rows on replica1, primary has 30: sub_replica1 skipped changes to rows replica1 does not have (update_missing 2; ' +
-    'PostgreSQL 18\'s conflict statistics, products named in its log): make sync ARGS="--replica replica1 --yes" ' +
-    '(repairs the differing rows, or copies the replica again when many differ; under live writes; the other replicas keep streaming; what it overwrites is saved first)'])
+  assert.equal(problems(facts), [
+    'critical products has 29 rows on replica1, primary has 30: sub_replica1 skipped changes to rows replica1 does not have (update_missing 2; ' +
+      'PostgreSQL 18\'s conflict statistics, products named in its log): make sync ARGS="--replica replica1 --yes" ' +
+      '(repairs the differing rows, or copies the replica again when many differ; under live writes; the other replicas keep streaming; what it overwrites is saved first)',
+  ])
   r1.tables = sums([5, 30, 30])
   assert.equal(problems(facts), [])
-  assert.match(notes(facts).join('\n'), /sub_replica1 counted update_missing 2 conflicts in the past .* every table compared matches the PRIMARY now\. The counts stay until SELECT pg_stat_reset_subscription_stats\(16400\) on replica1/)
+  assert.match(
+    notes(facts).join('\n'),
+    /sub_replica1 counted update_missing 2 conflicts in the past .* every table compared matches the PRIMARY now\. The counts stay until SELECT pg_stat_reset_subscription_stats\(16400\) on replica1/,
+  )
 })
 
 test('17+: a lost slot says why it was invalidated; 18: an idle slot warns before idle_replication_slot_timeout takes it', () => {
   const facts = healthy()
   Object.assign(facts.primary.slots[1], { walStatus: 'lost', active: false, invalidationReason: 'idle_timeout' })
-  assert.match(problems(facts)[0], /^critical sub_replica2's slot sub_replica2 was invalidated for idling longer than idle_replication_slot_timeout \(invalidation_reason idle_timeout\): replica2 can never resume/)
+  assert.match(
+    problems(facts)[0],
+    /^critical sub_replica2's slot sub_replica2 was invalidated for idling longer than idle_replication_slot_timeout \(invalidation_reason idle_timeout\): replica2 can never resume/,
+  )
   Object.assign(facts.primary.slots[1], { walStatus: 'lost', invalidationReason: null })
   assert.match(problems(facts)[0], /slot sub_replica2 lost WAL it needed \(wal_status lost\)/, '15–16 say only lost')
 
   const idle = healthy()
-  idle.primary.server!.settings = { ...settings(), idle_replication_slot_timeout: { setting: '3600', pendingRestart: false } }
+  idle.primary.server!.settings = {
+    ...settings(),
+    idle_replication_slot_timeout: { setting: '3600', pendingRestart: false },
+  }
   Object.assign(idle.primary.slots[1], { active: false, inactiveSince: new Date(Date.now() - 50 * 60_000) })
   const [warning] = verdicts(idle, thresholds)
   assert.is(warning.level, 'warning')
-  assert.match(warning.problem, /^slot sub_replica2 has had no consumer since .*: idle_replication_slot_timeout \(3600 s\) invalidates it in about 10 min, and then replica2 needs a full resync$/)
+  assert.match(
+    warning.problem,
+    /^slot sub_replica2 has had no consumer since .*: idle_replication_slot_timeout \(3600 s\) invalidates it in about 10 min, and then replica2 needs a full resync$/,
+  )
   assert.match(warning.fix, /bring replica2's subscription back before then/)
 })
 
@@ -329,7 +546,7 @@ test('a replica applying one transaction for over a second is not caught up and 
   assert.is(lag.sinceAppliedBytes, 28 * 1024 * 1024)
   assert.equal(problems(facts), [
     'critical replica1 has not applied a transaction the PRIMARY committed: its apply worker has been applying it for 12.3 s, and its rows are not visible on replica1 until it commits there ' +
-    '(28.0 MB of the PRIMARY\'s WAL since the last commit replica1 applied): wait and run make check again: the rows appear when that transaction commits on the replica; if it never does, read the replica\'s log',
+      "(28.0 MB of the PRIMARY's WAL since the last commit replica1 applied): wait and run make check again: the rows appear when that transaction commits on the replica; if it never does, read the replica's log",
   ])
   facts.primary.server!.currentLsn = '0/2100000'
   assert.match(problems(facts)[0], /^warning replica1 has not applied a transaction/)
@@ -344,11 +561,23 @@ test('a replica applying one transaction for over a second is not caught up and 
 
 test('a node that answered but ran past the statement timeout is "could not be observed" (UNKNOWN, exit 3), never "down … start it"', () => {
   const facts = healthy()
-  facts.primary = { ...facts.primary, up: false, server: null, error: 'primary (127.0.0.1:54321/shop): answered, but a query ran past its statement timeout (the server is busy, not down)', errorKind: 'slow', slots: [], walSenders: [] }
+  facts.primary = {
+    ...facts.primary,
+    up: false,
+    server: null,
+    error:
+      'primary (127.0.0.1:54321/shop): answered, but a query ran past its statement timeout (the server is busy, not down)',
+    errorKind: 'slow',
+    slots: [],
+    walSenders: [],
+  }
   const found = verdicts(facts, thresholds)
-  assert.equal(found.map(v => `${v.level} ${v.problem}`), [
-    'unknown primary could not be observed: primary (127.0.0.1:54321/shop): answered, but a query ran past its statement timeout (the server is busy, not down)',
-  ])
+  assert.equal(
+    found.map(v => `${v.level} ${v.problem}`),
+    [
+      'unknown primary could not be observed: primary (127.0.0.1:54321/shop): answered, but a query ran past its statement timeout (the server is busy, not down)',
+    ],
+  )
   assert.not.ok(found.some(v => /is down|start the PRIMARY/.test(v.problem + v.fix)))
   assert.is(status(found), 'UNKNOWN')
   assert.is(exitCode(found), 3)
@@ -361,6 +590,11 @@ test('--diff rows not read on a replica are "not compared" (UNKNOWN), never "no 
   const facts = healthy()
   facts.diffNotCompared = { replica1: 'the comparison did not finish: canceling statement due to statement timeout' }
   const found = verdicts(facts, thresholds)
-  assert.equal(found.map(v => `${v.level} ${v.node}: ${v.problem}`), ['unknown replica1: --diff: rows not compared on replica1: the comparison did not finish: canceling statement due to statement timeout'])
+  assert.equal(
+    found.map(v => `${v.level} ${v.node}: ${v.problem}`),
+    [
+      'unknown replica1: --diff: rows not compared on replica1: the comparison did not finish: canceling statement due to statement timeout',
+    ],
+  )
   assert.is(exitCode(found), 3)
 })

@@ -7,14 +7,24 @@ import dotenv from 'dotenv'
 import { parse } from 'yaml'
 import { loadConfig, repoRoot } from '../../scripts/lib/config.js'
 
-interface Service { image: string; ports: string[]; volumes: string[]; environment: Record<string, string> }
-const compose = parse(await readFile(join(repoRoot, 'docker/compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> }
+interface Service {
+  image: string
+  ports: string[]
+  volumes: string[]
+  environment: Record<string, string>
+}
+const compose = parse(await readFile(join(repoRoot, 'docker/compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>
+}
 // The example file alone: a worktree's own .env (other ports) must not change what is compared.
 const config = loadConfig(dotenv.parse(await readFile(join(repoRoot, 'config/.env.example'))))
 const nodes = [config.primary, ...config.replicas]
 
 test('compose runs the same nodes as the local cluster, on the same loopback ports', () => {
-  assert.equal(Object.keys(compose.services), nodes.map(n => n.name))
+  assert.equal(
+    Object.keys(compose.services),
+    nodes.map(n => n.name),
+  )
   for (const node of nodes) {
     assert.equal(compose.services[node.name].ports, [`127.0.0.1:${node.port}:5432`], node.name)
   }

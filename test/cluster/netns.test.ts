@@ -14,7 +14,10 @@ async function inUserNamespace(flags: string[]): Promise<{ unavailable?: string 
     console.log(`    unshare --user ${flags.join(' ')} is not allowed here: case not run`)
     return undefined
   }
-  const run = await $({ quiet: true, nothrow: true })`unshare --user ${flags} ${join(repoRoot, 'node_modules/.bin/tsx')} -e ${probe}`
+  const run = await $({
+    quiet: true,
+    nothrow: true,
+  })`unshare --user ${flags} ${join(repoRoot, 'node_modules/.bin/tsx')} -e ${probe}`
   assert.is(run.exitCode, 0, run.stderr)
   return JSON.parse(run.stdout)
 }

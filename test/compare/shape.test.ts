@@ -2,15 +2,36 @@ import { readdir, readFile } from 'node:fs/promises'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { differingColumns } from '../../scripts/lib/compare/columns.js'
-import { type BlockPlan, type TableShape, blockCount, displayKey, fill, rangeKeyed } from '../../scripts/lib/compare/shape.js'
+import {
+  type BlockPlan,
+  type TableShape,
+  blockCount,
+  displayKey,
+  fill,
+  rangeKeyed,
+} from '../../scripts/lib/compare/shape.js'
 
 const uuidKeyed: TableShape = {
-  table: 'products', key: [{ name: 'id', type: 'uuid', fixed: true }],
-  columns: [{ name: 'id', generated: false }, { name: 'price', generated: false }], estimatedRows: 10_000_000,
+  table: 'products',
+  key: [{ name: 'id', type: 'uuid', fixed: true }],
+  columns: [
+    { name: 'id', generated: false },
+    { name: 'price', generated: false },
+  ],
+  estimatedRows: 10_000_000,
 }
 const composite: TableShape = {
-  table: 'order lines', key: [{ name: 'order_no', type: 'integer', fixed: true }, { name: 'sku', type: 'text', fixed: false }],
-  columns: [{ name: 'order_no', generated: false }, { name: 'sku', generated: false }, { name: 'qty', generated: false }], estimatedRows: 10,
+  table: 'order lines',
+  key: [
+    { name: 'order_no', type: 'integer', fixed: true },
+    { name: 'sku', type: 'text', fixed: false },
+  ],
+  columns: [
+    { name: 'order_no', generated: false },
+    { name: 'sku', generated: false },
+    { name: 'qty', generated: false },
+  ],
+  estimatedRows: 10,
 }
 
 test('a one-column fixed-width key is split into key ranges; composite and text keys by hash', () => {
@@ -31,17 +52,23 @@ test('every compare query has each placeholder filled, for both kinds of blocks'
   const dir = 'sql/compare'
   for (const file of await readdir(dir)) {
     const text = await readFile(`${dir}/${file}`, 'utf8')
-    const plans: [TableShape, BlockPlan][] = [[uuidKeyed, { kind: 'range', bounds: [] }], [composite, { kind: 'hash', buckets: 8 }]]
+    const plans: [TableShape, BlockPlan][] = [
+      [uuidKeyed, { kind: 'range', bounds: [] }],
+      [composite, { kind: 'hash', buckets: 8 }],
+    ]
     for (const [shape, plan] of plans) {
       assert.not.match(fill(shape, plan, text), /\{\{/, `${file} (${plan.kind})`)
     }
   }
 })
 
-test('rows are hashed over the PRIMARY\'s column list, quoted, not the physical row', () => {
+test("rows are hashed over the PRIMARY's column list, quoted, not the physical row", () => {
   const text = fill(composite, { kind: 'hash', buckets: 8 }, '{{row}} {{block}} {{keyjson}}')
-  assert.is(text, 'row(r."order_no", r."sku", r."qty")::text (hashtextextended(row(r."order_no", r."sku")::text, 0) & $1::int8)::int ' +
-    'jsonb_build_object(\'order_no\', r."order_no", \'sku\', r."sku")')
+  assert.is(
+    text,
+    'row(r."order_no", r."sku", r."qty")::text (hashtextextended(row(r."order_no", r."sku")::text, 0) & $1::int8)::int ' +
+      'jsonb_build_object(\'order_no\', r."order_no", \'sku\', r."sku")',
+  )
 })
 
 test('keys read as the operator knows them', () => {
@@ -49,10 +76,15 @@ test('keys read as the operator knows them', () => {
   assert.is(displayKey(composite, '{"sku": "A-1", "order_no": 7}'), '(7, A-1)')
 })
 
-test('the columns that differ, NULLs included, in the PRIMARY\'s order', () => {
-  assert.equal(differingColumns(['id', 'price', 'note', 'attrs'],
-    '{"id": "1", "price": "9.50", "note": null, "attrs": "{\\"a\\": 1}"}',
-    '{"id": "1", "price": "9.5", "note": null, "attrs": "{\\"a\\": 2}"}'), ['price', 'attrs'])
+test("the columns that differ, NULLs included, in the PRIMARY's order", () => {
+  assert.equal(
+    differingColumns(
+      ['id', 'price', 'note', 'attrs'],
+      '{"id": "1", "price": "9.50", "note": null, "attrs": "{\\"a\\": 1}"}',
+      '{"id": "1", "price": "9.5", "note": null, "attrs": "{\\"a\\": 2}"}',
+    ),
+    ['price', 'attrs'],
+  )
   assert.equal(differingColumns(['id', 'note'], '{"id": "1", "note": null}', '{"id": "1", "note": ""}'), ['note'])
 })
 

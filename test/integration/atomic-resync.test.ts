@@ -20,17 +20,20 @@ atomic.before(async () => {
 })
 
 atomic.after.each(async () => {
-  await replicaSql.unsafe('drop trigger if exists replkit_refuse on public.products; drop function if exists public.replkit_refuse(); alter table public.products drop constraint if exists replkit_cheap')
+  await replicaSql.unsafe(
+    'drop trigger if exists replkit_refuse on public.products; drop function if exists public.replkit_refuse(); alter table public.products drop constraint if exists replkit_cheap',
+  )
 })
 
 atomic.after(async () => {
   await Promise.all([primary.end(), replicaSql.end()])
 })
 
-const state = async () => JSON.stringify({
-  rows: await fingerprints(replicaSql, config.tables),
-  sub: await replicaSql`select oid::text, subenabled, subslotname from pg_subscription where subname = ${`sub_${replica1.name}`}`,
-})
+const state = async () =>
+  JSON.stringify({
+    rows: await fingerprints(replicaSql, config.tables),
+    sub: await replicaSql`select oid::text, subenabled, subslotname from pg_subscription where subname = ${`sub_${replica1.name}`}`,
+  })
 
 /** The statement the fix names, exactly as printed. */
 function printedFix(stderr: string): string {
@@ -47,7 +50,8 @@ const OBSTACLES = [
       'create trigger replkit_refuse before insert on public.products for each row execute function public.replkit_refuse()',
       'alter table public.products enable always trigger replkit_refuse',
     ],
-    object: /refused by trigger replkit_refuse on products \(function replkit_refuse\(\), ENABLE ALWAYS.*ERROR P0001: products are frozen here/,
+    object:
+      /refused by trigger replkit_refuse on products \(function replkit_refuse\(\), ENABLE ALWAYS.*ERROR P0001: products are frozen here/,
   },
   {
     name: 'a CHECK constraint only the replica has (NOT VALID)',
@@ -63,39 +67,55 @@ for (const obstacle of OBSTACLES) {
     const refused = await runScript('sync-replicas', ['--replica', replica1.name, '--copy', '--yes'])
     assert.is(refused.code, 2, refused.stdout + refused.stderr)
     assert.match(refused.stderr, obstacle.object)
-    assert.match(refused.stderr, /nothing on replica1 changed: every table keeps its rows, sub_replica1 is as it was and applies again/)
+    assert.match(
+      refused.stderr,
+      /nothing on replica1 changed: every table keeps its rows, sub_replica1 is as it was and applies again/,
+    )
     assert.not.match(refused.stderr, /at .*\.js:\d+/)
     assert.is(await state(), before)
-    const [slots] = await primary`select count(*)::int as n from pg_replication_slots where slot_name like 'sub_replica1%'`
+    const [slots] =
+      await primary`select count(*)::int as n from pg_replication_slots where slot_name like 'sub_replica1%'`
     assert.is(slots.n, 1, 'the new slot was dropped')
     await replicaSql.unsafe(printedFix(refused.stderr))
     const again = await runScript('sync-replicas', ['--replica', replica1.name, '--copy', '--yes'])
     assert.is(again.code, 0, again.stdout + again.stderr)
     assert.match(again.stdout, /all in one transaction/)
-    assert.match(again.stdout, /rows equal the PRIMARY's for categories, products, inventory, orders, order_items, payments/)
+    assert.match(
+      again.stdout,
+      /rows equal the PRIMARY's for categories, products, inventory, orders, order_items, payments/,
+    )
   })
 }
 
-atomic('fix-conflict --resync on apply stopped by an ALWAYS trigger: refused without loss, the fix lets apply resume', async () => {
-  for (const statement of OBSTACLES[0].create) await replicaSql.unsafe(statement)
-  const sku = 'REPLKIT-TEST-ATOMIC-TRIGGER'
-  await primary`insert into products (sku, title, price, category_id) select ${sku}, 'blocked by a replica trigger', 3, id from categories order by slug limit 1`
-  try {
-    await until('the apply worker to count the trigger\'s error', 30_000, async () =>
-      (await replicaSql`select apply_error_count > 0 as failed from pg_stat_subscription_stats s join pg_subscription p on p.oid = s.subid where p.subname = ${`sub_${replica1.name}`}`)[0]?.failed === true)
-    const before = await state()
-    const refused = await runScript('fix-conflict', ['--replica', replica1.name, '--resync', '--yes'])
-    assert.is(refused.code, 2, refused.stdout + refused.stderr)
-    assert.match(refused.stderr, OBSTACLES[0].object)
-    assert.is(await state(), before)
-    await replicaSql.unsafe(printedFix(refused.stderr))
-    await waitForCatchup(30_000)
-    const [arrived] = await replicaSql`select count(*)::int as n from products where sku = ${sku}`
-    assert.is(arrived.n, 1, 'the blocked row arrived once the trigger was disabled')
-    assert.equal(await fingerprints(replicaSql, config.tables), await fingerprints(primary, config.tables))
-  } finally {
-    await primary`delete from products where sku = ${sku}`
-  }
-})
+atomic(
+  'fix-conflict --resync on apply stopped by an ALWAYS trigger: refused without loss, the fix lets apply resume',
+  async () => {
+    for (const statement of OBSTACLES[0].create) await replicaSql.unsafe(statement)
+    const sku = 'REPLKIT-TEST-ATOMIC-TRIGGER'
+    await primary`insert into products (sku, title, price, category_id) select ${sku}, 'blocked by a replica trigger', 3, id from categories order by slug limit 1`
+    try {
+      await until(
+        "the apply worker to count the trigger's error",
+        30_000,
+        async () =>
+          (
+            await replicaSql`select apply_error_count > 0 as failed from pg_stat_subscription_stats s join pg_subscription p on p.oid = s.subid where p.subname = ${`sub_${replica1.name}`}`
+          )[0]?.failed === true,
+      )
+      const before = await state()
+      const refused = await runScript('fix-conflict', ['--replica', replica1.name, '--resync', '--yes'])
+      assert.is(refused.code, 2, refused.stdout + refused.stderr)
+      assert.match(refused.stderr, OBSTACLES[0].object)
+      assert.is(await state(), before)
+      await replicaSql.unsafe(printedFix(refused.stderr))
+      await waitForCatchup(30_000)
+      const [arrived] = await replicaSql`select count(*)::int as n from products where sku = ${sku}`
+      assert.is(arrived.n, 1, 'the blocked row arrived once the trigger was disabled')
+      assert.equal(await fingerprints(replicaSql, config.tables), await fingerprints(primary, config.tables))
+    } finally {
+      await primary`delete from products where sku = ${sku}`
+    }
+  },
+)
 
 atomic.run()

@@ -16,24 +16,50 @@ bench('writes every section, a verdict per target, and two SVG plots; leaves the
   // 0: every target met, 1: some missed (reported, not a failure here); 2 would be an error.
   assert.ok(run.code === 0 || run.code === 1, `exit ${run.code}\n${run.stdout}\n${run.stderr}`)
   const report = JSON.parse(run.stdout) as BenchReport
-  for (const section of ['machine', 'seed', 'initialCopy', 'canary', 'consistency', 'largeTransaction', 'check', 'metrics', 'switchovers', 'targets', 'plots'] as const) {
+  for (const section of [
+    'machine',
+    'seed',
+    'initialCopy',
+    'canary',
+    'consistency',
+    'largeTransaction',
+    'check',
+    'metrics',
+    'switchovers',
+    'targets',
+    'plots',
+  ] as const) {
     assert.ok(report[section], `latest.json has no ${section}`)
   }
   assert.equal(JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')), report)
   assert.ok(report.machine.cpus > 0 && report.machine.postgres.startsWith(String(config.localMajors.primary)))
-  assert.equal(report.seed.settings.map(s => s.name), ['not replicated', 'replicating to 2 replicas'])
+  assert.equal(
+    report.seed.settings.map(s => s.name),
+    ['not replicated', 'replicating to 2 replicas'],
+  )
   for (const setting of report.seed.settings) {
     assert.is(setting.phases.length, 5)
     assert.is(setting.phases[3].written, 0, `${setting.name}: the re-seed of the unchanged file wrote rows`)
     assert.ok(setting.seedPeakRssBytes > 10 * 1024 * 1024)
   }
-  assert.ok(report.initialCopy.replicateSeconds > 0 && (report.initialCopy.dumpRestoreSeconds ?? 1) > 0 && (report.initialCopy.dumpRestoreSeconds === null) === (report.initialCopy.baselineSkipped !== null))
+  assert.ok(
+    report.initialCopy.replicateSeconds > 0 &&
+      (report.initialCopy.dumpRestoreSeconds ?? 1) > 0 &&
+      (report.initialCopy.dumpRestoreSeconds === null) === (report.initialCopy.baselineSkipped !== null),
+  )
   for (const run of [report.canary.idle, report.canary.load]) {
     assert.ok(Object.keys(run.summary).length > 0)
     for (const d of Object.values(run.summary)) assert.is(d.n, run.canaries)
   }
-  assert.ok(report.consistency.hashScanMs > 0 && report.consistency.compareMs > 0 && report.consistency.repairMs > 0 && report.consistency.underWritesStates.every(s => s.endsWith(" equal")))
-  assert.ok(report.metrics.scrapes === 5 && report.metrics.scrapeMedianMs > 0 && report.metrics.peakRssBytes > 10 * 1024 * 1024)
+  assert.ok(
+    report.consistency.hashScanMs > 0 &&
+      report.consistency.compareMs > 0 &&
+      report.consistency.repairMs > 0 &&
+      report.consistency.underWritesStates.every(s => s.endsWith(' equal')),
+  )
+  assert.ok(
+    report.metrics.scrapes === 5 && report.metrics.scrapeMedianMs > 0 && report.metrics.peakRssBytes > 10 * 1024 * 1024,
+  )
   assert.ok(report.largeTransaction.appliedSeconds > 0 && report.largeTransaction.walBytes > 0)
   assert.ok(report.check.medianWallMs > 0)
   assert.ok(report.targets.length >= 10 && report.targets.every(t => typeof t.met === 'boolean'))
@@ -41,7 +67,11 @@ bench('writes every section, a verdict per target, and two SVG plots; leaves the
     const svg = await readFile(join(out, file), 'utf8')
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
     assert.match(svg, /<\/svg>\n$/)
-    assert.is((svg.match(/<(?!\/)[a-z]+[^>]*[^/]>/g) ?? []).length, (svg.match(/<\/[a-z]+>/g) ?? []).length, `${file}: unbalanced tags`)
+    assert.is(
+      (svg.match(/<(?!\/)[a-z]+[^>]*[^/]>/g) ?? []).length,
+      (svg.match(/<\/[a-z]+>/g) ?? []).length,
+      `${file}: unbalanced tags`,
+    )
   }
   const check = await runScript('check-replication')
   assert.is(check.code, 0, check.stdout)

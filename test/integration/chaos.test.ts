@@ -17,13 +17,25 @@ for (const drill of ['replica-down', 'resync-under-load', 'primary-restart', 'co
   chaos(`${drill}: passes, or skips with a printed reason`, async () => {
     const run = await runScript('chaos', ['--json', '--drills', drill])
     const [result] = (JSON.parse(run.stdout) as { drills: Result[] }).drills
-    console.log(`    ${drill}: ${result.skipped ? `SKIPPED: ${result.skipped}` : Object.entries(result.figures ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')} (${result.ms} ms)`)
+    console.log(
+      `    ${drill}: ${
+        result.skipped
+          ? `SKIPPED: ${result.skipped}`
+          : Object.entries(result.figures ?? {})
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')
+      } (${result.ms} ms)`,
+    )
     assert.ok(result.ok, result.error)
     assert.is(run.code, 0)
     if (result.skipped) assert.ok(result.skipped.length > 20)
     else assert.ok(result.proofs!.includes('make check: exit 0 afterwards'))
     // The drill's namespace, veth, node, slot and PRIMARY exposure must not outlive it.
-    if (drill === 'partition' && !result.skipped) assert.ok(result.proofs!.some(p => p.startsWith('removed again:')), result.proofs!.join('\n'))
+    if (drill === 'partition' && !result.skipped)
+      assert.ok(
+        result.proofs!.some(p => p.startsWith('removed again:')),
+        result.proofs!.join('\n'),
+      )
   })
 }
 

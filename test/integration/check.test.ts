@@ -21,7 +21,8 @@ async function report(...args: string[]): Promise<{ code: number; json: CheckRep
   return { code: run.code, json: JSON.parse(run.stdout) }
 }
 const problems = (r: CheckReport) => r.verdicts.map(v => v.problem)
-const cluster = (...args: string[]) => $({ cwd: repoRoot, quiet: true })`${repoRoot}/node_modules/.bin/tsx scripts/cluster.ts ${args}`
+const cluster = (...args: string[]) =>
+  $({ cwd: repoRoot, quiet: true })`${repoRoot}/node_modules/.bin/tsx scripts/cluster.ts ${args}`
 
 check.before(async () => {
   await ensureReplication()
@@ -37,8 +38,20 @@ check('healthy: exit 0, every table matches, lag from the PRIMARY, the canary ar
   assert.is(code, 0)
   assert.is(json.status, 'OK')
   assert.ok(json.consistency.every(t => t.cells.every(c => c.state === 'reference' || c.state === 'match')))
-  assert.equal(json.lag.map(l => [l.replica, l.source]), [[replica1.name, 'walsender'], [replica2.name, 'walsender']])
-  assert.equal(json.canary!.arrivals.map(a => [a.replica, a.status]), [[replica1.name, 'arrived'], [replica2.name, 'arrived']])
+  assert.equal(
+    json.lag.map(l => [l.replica, l.source]),
+    [
+      [replica1.name, 'walsender'],
+      [replica2.name, 'walsender'],
+    ],
+  )
+  assert.equal(
+    json.canary!.arrivals.map(a => [a.replica, a.status]),
+    [
+      [replica1.name, 'arrived'],
+      [replica2.name, 'arrived'],
+    ],
+  )
   assert.ok(json.canary!.arrivals.every(a => typeof a.ms === 'number'))
   const [{ left }] = await primary`select count(*)::int as left from products where sku like 'REPLKIT-CANARY-%'`
   assert.is(left, 0)
@@ -46,13 +59,16 @@ check('healthy: exit 0, every table matches, lag from the PRIMARY, the canary ar
   assert.match(text.stdout, /replication is healthy: nothing to fix\n\nOverall: OK \(exit 0\)/)
 })
 
-check('before replication: the runbook\'s expected issues, exit 2', async () => {
+check("before replication: the runbook's expected issues, exit 2", async () => {
   await removeReplication()
   try {
     const { code, json } = await report()
     assert.is(code, 2)
     const [products] = json.consistency.filter(t => t.table === 'products')
-    assert.equal(products.cells.map(c => c.rows), [30, 0, 0])
+    assert.equal(
+      products.cells.map(c => c.rows),
+      [30, 0, 0],
+    )
     assert.equal(problems(json).slice(0, 4), [
       'wal_level is replica on primary',
       'no publications on primary',
@@ -71,7 +87,10 @@ check('a replica that is down is reported as down, the rest still reported, exit
   try {
     const { code, json } = await report()
     assert.is(code, 2)
-    assert.match(problems(json)[0], new RegExp(`^${replica2.name} is down: cannot reach ${replica2.name} .*connection refused`))
+    assert.match(
+      problems(json)[0],
+      new RegExp(`^${replica2.name} is down: cannot reach ${replica2.name} .*connection refused`),
+    )
     assert.is(json.facts.replicas[1].up, false)
     assert.is(json.facts.replicas[0].subscriptions[0].enabled, true)
     assert.ok(json.consistency.every(t => t.cells[1].state === 'match' && t.cells[2].state === 'unknown'))
@@ -87,7 +106,10 @@ check('an inactive slot holding WAL is a warning, exit 1', async () => {
     await primary`update products set stock = stock where sku in ('BOOK-0002', 'HOME-0001')`
     await waitForCatchup()
     const { code, json } = await report()
-    assert.equal(json.verdicts.map(v => v.level), ['warning'])
+    assert.equal(
+      json.verdicts.map(v => v.level),
+      ['warning'],
+    )
     assert.match(problems(json)[0], /^slot replkit_test_idle is inactive and holds \d+(\.\d)? (B|kB) of WAL$/)
     assert.is(code, 1)
   } finally {
@@ -103,7 +125,10 @@ check('a row changed on a replica: checksum mismatch, and --diff products names 
     assert.is(code, 2)
     assert.equal(problems(json), [`products differs in content on ${replica2.name} (same 30 rows, different checksum)`])
     // The replica's trigger touched updated_at too: both columns are named.
-    assert.equal(json.diff!.differences!.map(d => [d.key, d.nodes, d.columns]), [[row.id, { [replica2.name]: 'different' }, { [replica2.name]: ['price', 'updated_at'] }]])
+    assert.equal(
+      json.diff!.differences!.map(d => [d.key, d.nodes, d.columns]),
+      [[row.id, { [replica2.name]: 'different' }, { [replica2.name]: ['price', 'updated_at'] }]],
+    )
   } finally {
     // As the apply worker writes: without firing the replica's updated_at trigger. The value
     // travels as text: the driver would round a timestamptz parameter to milliseconds.
@@ -115,32 +140,53 @@ check('a row changed on a replica: checksum mismatch, and --diff products names 
   assert.is((await report()).code, 0)
 })
 
-check('an apply conflict: the key and LSN named, the fix is make fix-conflict (never a bare SKIP); repaired by hand, OK again with no stats reset', async () => {
-  const sku = 'REPLKIT-TEST-CONFLICT'
-  await onReplica1`insert into products (sku, title, price, category_id) select ${sku}, 'on the replica only', 1, id from categories order by id limit 1`
-  const [{ id }] = await primary`insert into products (sku, title, price, category_id) select ${sku}, 'on the primary', 2, id from categories order by id limit 1 returning id`
-  const errors = async () => (await onReplica1`
-    select coalesce(sum(apply_error_count), 0)::int as n from pg_stat_subscription_stats where subname = ${`sub_${replica1.name}`}`)[0].n as number
-  try {
-    await until('the apply worker to fail on the duplicate sku', 15_000, async () => (await errors()) > 0)
-    const { code, json } = await report()
-    assert.is(code, 2)
-    const verdict = json.verdicts.find(v => /key conflict/.test(v.problem))
-    assert.ok(verdict, JSON.stringify(json.verdicts))
-    assert.match(verdict!.problem, new RegExp(`^sub_${replica1.name} is stopped by a key conflict: Key \\(sku\\)=\\(${sku}\\) already exists\\. — INSERT on public\\.products in remote transaction \\d+ \\(finish LSN [0-9A-F]+/[0-9A-F]+\\)$`))
-    assert.is(verdict!.fix, `make fix-conflict ARGS="--replica ${replica1.name}" shows the conflicting row and the two ways out; --resync --yes repairs it without loss`)
-    assert.not.ok(json.verdicts.some(v => /SKIP/.test(v.fix)))
-  } finally {
-    await onReplica1`delete from products where sku = ${sku} and id <> ${id}`
-    await until('the PRIMARY\'s row to be applied on replica1', 15_000, async () => (await onReplica1`select 1 from products where id = ${id}`).length === 1)
-    await primary`delete from products where id = ${id}`
-    await waitForCatchup()
-  }
-  // Repaired: the count is cumulative, but errors that no longer block are a note, not an alarm.
-  const repaired = await report()
-  assert.equal(problems(repaired.json), [])
-  assert.is(repaired.code, 0)
-  assert.ok((repaired.json as unknown as { notes: string[] }).notes.some(n => n.startsWith(`sub_${replica1.name} counted`)))
-})
+check(
+  'an apply conflict: the key and LSN named, the fix is make fix-conflict (never a bare SKIP); repaired by hand, OK again with no stats reset',
+  async () => {
+    const sku = 'REPLKIT-TEST-CONFLICT'
+    await onReplica1`insert into products (sku, title, price, category_id) select ${sku}, 'on the replica only', 1, id from categories order by id limit 1`
+    const [{ id }] =
+      await primary`insert into products (sku, title, price, category_id) select ${sku}, 'on the primary', 2, id from categories order by id limit 1 returning id`
+    const errors = async () =>
+      (
+        await onReplica1`
+    select coalesce(sum(apply_error_count), 0)::int as n from pg_stat_subscription_stats where subname = ${`sub_${replica1.name}`}`
+      )[0].n as number
+    try {
+      await until('the apply worker to fail on the duplicate sku', 15_000, async () => (await errors()) > 0)
+      const { code, json } = await report()
+      assert.is(code, 2)
+      const verdict = json.verdicts.find(v => /key conflict/.test(v.problem))
+      assert.ok(verdict, JSON.stringify(json.verdicts))
+      assert.match(
+        verdict!.problem,
+        new RegExp(
+          `^sub_${replica1.name} is stopped by a key conflict: Key \\(sku\\)=\\(${sku}\\) already exists\\. — INSERT on public\\.products in remote transaction \\d+ \\(finish LSN [0-9A-F]+/[0-9A-F]+\\)$`,
+        ),
+      )
+      assert.is(
+        verdict!.fix,
+        `make fix-conflict ARGS="--replica ${replica1.name}" shows the conflicting row and the two ways out; --resync --yes repairs it without loss`,
+      )
+      assert.not.ok(json.verdicts.some(v => /SKIP/.test(v.fix)))
+    } finally {
+      await onReplica1`delete from products where sku = ${sku} and id <> ${id}`
+      await until(
+        "the PRIMARY's row to be applied on replica1",
+        15_000,
+        async () => (await onReplica1`select 1 from products where id = ${id}`).length === 1,
+      )
+      await primary`delete from products where id = ${id}`
+      await waitForCatchup()
+    }
+    // Repaired: the count is cumulative, but errors that no longer block are a note, not an alarm.
+    const repaired = await report()
+    assert.equal(problems(repaired.json), [])
+    assert.is(repaired.code, 0)
+    assert.ok(
+      (repaired.json as unknown as { notes: string[] }).notes.some(n => n.startsWith(`sub_${replica1.name} counted`)),
+    )
+  },
+)
 
 check.run()

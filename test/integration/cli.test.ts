@@ -16,10 +16,22 @@ const cli = suite('commands on bad input')
 
 /** Each command with arguments that get it past flag parsing into its main. */
 const COMMANDS: [string, string[]][] = [
-  ['check-replication', []], ['replicate', ['--dry-run']], ['rollback', ['--dry-run']], ['seed', ['--dry-run']],
-  ['schema', ['--dry-run']], ['verify', []], ['sync-replicas', ['--dry-run']], ['fix-conflict', []],
-  ['sync-sequences', ['--report']], ['chaos', []], ['cluster', ['status']], ['final-state', []], ['bench', ['--quick']],
-  ['switchover', ['--to', 'replica1', '--dry-run']], ['metrics', ['--once']], ['repair', ['--replica', 'replica1', '--dry-run']],
+  ['check-replication', []],
+  ['replicate', ['--dry-run']],
+  ['rollback', ['--dry-run']],
+  ['seed', ['--dry-run']],
+  ['schema', ['--dry-run']],
+  ['verify', []],
+  ['sync-replicas', ['--dry-run']],
+  ['fix-conflict', []],
+  ['sync-sequences', ['--report']],
+  ['chaos', []],
+  ['cluster', ['status']],
+  ['final-state', []],
+  ['bench', ['--quick']],
+  ['switchover', ['--to', 'replica1', '--dry-run']],
+  ['metrics', ['--once']],
+  ['repair', ['--replica', 'replica1', '--dry-run']],
 ]
 
 const oneLine = (stderr: string) => stderr.trim().split('\n').filter(Boolean)
@@ -40,13 +52,22 @@ cli('check-replication exits 3 (UNKNOWN) for a configuration error, directly and
   const direct = await runScript('check-replication', [], { PRIMARY_URL: 'postgres://127.0.0.1:54321' })
   assert.is(direct.code, 3)
   assert.match(direct.stderr, /PRIMARY_URL names no database/)
-  const npm = await $({ cwd: repoRoot, nothrow: true, quiet: true, env: { ...process.env, PRIMARY_URL: 'nonsense' } })`npm run -s check-replication`
+  const npm = await $({
+    cwd: repoRoot,
+    nothrow: true,
+    quiet: true,
+    env: { ...process.env, PRIMARY_URL: 'nonsense' },
+  })`npm run -s check-replication`
   assert.is(npm.exitCode, 3)
   assert.match(npm.stderr, /PRIMARY_URL is not a valid postgres:\/\/ URL/)
 })
 
 cli('a malformed flag value is one line naming the flag, exit 3 for check, 1 elsewhere', async () => {
-  for (const [args, flag] of [[['--max-lag', 'abc'], 'max-lag'], [['--max-lag', '-5'], 'max-lag'], [['--connect-timeout', '0'], 'connect-timeout']] as const) {
+  for (const [args, flag] of [
+    [['--max-lag', 'abc'], 'max-lag'],
+    [['--max-lag', '-5'], 'max-lag'],
+    [['--connect-timeout', '0'], 'connect-timeout'],
+  ] as const) {
     const run = await runScript('check-replication', [...args])
     assert.is(run.code, 3, args.join(' '))
     assert.is(oneLine(run.stderr).length, 1, run.stderr)
@@ -74,7 +95,9 @@ cli('a port that answers HTTP, not PostgreSQL: check names it and exits within i
   const { port } = server.address() as AddressInfo
   try {
     const started = Date.now()
-    const run = await runScript('check-replication', ['--json', '--connect-timeout', '2'], { PRIMARY_URL: `postgres://postgres:x@127.0.0.1:${port}/shop` })
+    const run = await runScript('check-replication', ['--json', '--connect-timeout', '2'], {
+      PRIMARY_URL: `postgres://postgres:x@127.0.0.1:${port}/shop`,
+    })
     const seconds = (Date.now() - started) / 1000
     assert.is(run.code, 2, run.stderr)
     const report = JSON.parse(run.stdout) as { verdicts: { node: string; problem: string }[] }
@@ -86,26 +109,34 @@ cli('a port that answers HTTP, not PostgreSQL: check names it and exits within i
   }
 })
 
-cli('SUBSCRIPTION_HOST and SUBSCRIPTION_PORT written in .env reach the subscription\'s conninfo (--dry-run)', async () => {
-  const envFile = join(repoRoot, '.env')
-  const before = existsSync(envFile) ? await readFile(envFile, 'utf8') : null
-  try {
-    await writeFile(envFile, `${before ?? ''}\nSUBSCRIPTION_HOST=primary.internal.example\nSUBSCRIPTION_PORT=6543\n`)
-    const env = { ...process.env }
-    delete env.SUBSCRIPTION_HOST
-    delete env.SUBSCRIPTION_PORT
-    const run = await $({ cwd: repoRoot, nothrow: true, quiet: true, env: { ...env, NO_COLOR: '1' } })`${join(repoRoot, 'node_modules/.bin/tsx')} scripts/replicate.ts --dry-run --truncate-replicas --yes`
-    assert.is(run.exitCode, 0, run.stdout + run.stderr)
-    const lines = run.stdout.split('\n').filter(l => / connects with: /.test(l))
-    assert.ok(lines.length > 0, run.stdout)
-    for (const line of lines) {
-      assert.match(line, /host=primary\.internal\.example port=6543 /)
-      assert.match(line, /password=<secret>/)
+cli(
+  "SUBSCRIPTION_HOST and SUBSCRIPTION_PORT written in .env reach the subscription's conninfo (--dry-run)",
+  async () => {
+    const envFile = join(repoRoot, '.env')
+    const before = existsSync(envFile) ? await readFile(envFile, 'utf8') : null
+    try {
+      await writeFile(envFile, `${before ?? ''}\nSUBSCRIPTION_HOST=primary.internal.example\nSUBSCRIPTION_PORT=6543\n`)
+      const env = { ...process.env }
+      delete env.SUBSCRIPTION_HOST
+      delete env.SUBSCRIPTION_PORT
+      const run = await $({
+        cwd: repoRoot,
+        nothrow: true,
+        quiet: true,
+        env: { ...env, NO_COLOR: '1' },
+      })`${join(repoRoot, 'node_modules/.bin/tsx')} scripts/replicate.ts --dry-run --truncate-replicas --yes`
+      assert.is(run.exitCode, 0, run.stdout + run.stderr)
+      const lines = run.stdout.split('\n').filter(l => / connects with: /.test(l))
+      assert.ok(lines.length > 0, run.stdout)
+      for (const line of lines) {
+        assert.match(line, /host=primary\.internal\.example port=6543 /)
+        assert.match(line, /password=<secret>/)
+      }
+    } finally {
+      if (before === null) await rm(envFile, { force: true })
+      else await writeFile(envFile, before)
     }
-  } finally {
-    if (before === null) await rm(envFile, { force: true })
-    else await writeFile(envFile, before)
-  }
-})
+  },
+)
 
 cli.run()

@@ -27,7 +27,10 @@ cluster('CLUSTER_DIR outside the checkout: up, status, clean', async () => {
     assert.ok(existsSync(join(dir, 'primary', 'replkit-shared.conf')))
     const status = await runScript('cluster', ['status'], env(dir))
     assert.is(status.code, 0, status.stdout)
-    assert.match(status.stdout, new RegExp(`primary\\s+running\\s+${config.localMajors.primary}\\s+127\\.0\\.0\\.1:55431`))
+    assert.match(
+      status.stdout,
+      new RegExp(`primary\\s+running\\s+${config.localMajors.primary}\\s+127\\.0\\.0\\.1:55431`),
+    )
   } finally {
     const clean = await runScript('cluster', ['clean', '--yes'], env(dir))
     assert.is(clean.code, 0, clean.stdout + clean.stderr)
@@ -45,7 +48,12 @@ cluster('CLUSTER_DIR the postgres user cannot enter: one line, nothing written',
     assert.is(up.code, 1)
     const lines = up.stderr.trim().split('\n')
     assert.is(lines.length, 1, up.stderr)
-    assert.match(lines[0], new RegExp(`CLUSTER_DIR ${dir}: the postgres user that runs PostgreSQL cannot enter ${locked} \\(mode 700\\); set CLUSTER_DIR`))
+    assert.match(
+      lines[0],
+      new RegExp(
+        `CLUSTER_DIR ${dir}: the postgres user that runs PostgreSQL cannot enter ${locked} \\(mode 700\\); set CLUSTER_DIR`,
+      ),
+    )
     assert.equal(await readdir(locked), [])
   } finally {
     await rm(locked, { recursive: true, force: true })

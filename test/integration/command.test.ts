@@ -16,63 +16,115 @@ const env = { ...inherited, NO_COLOR: '1' }
 const url = (n: typeof config.primary, withPassword: boolean) =>
   `postgres://${n.user}${withPassword ? `:${encodeURIComponent(n.password)}` : ''}@${n.host}:${n.port}/${n.database}`
 
-command('from the checkout: every make target is a subcommand; exit codes and --json as the scripts have them', async () => {
-  const help = await $({ cwd: repoRoot, env, quiet: true })`node bin/replkit.js help`
-  for (const sub of ['seed', 'replicate', 'check', 'verify', 'sync', 'switchover', 'metrics', 'sequences']) assert.match(help.stdout, new RegExp(`\\b${sub}\\b`))
-  const check = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js check --json`
-  assert.is(check.exitCode, 0, check.stdout.slice(0, 1000))
-  assert.is(JSON.parse(check.stdout).status, 'OK')
-  const npx = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`npx --no-install replkit check --nagios`
-  assert.is(npx.exitCode, 0)
-  assert.match(npx.stdout, /^REPLKIT OK - /)
-  const unknown = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js frobnicate`
-  assert.is(unknown.exitCode, 1)
-  assert.is(unknown.stderr.trim(), 'replkit: unknown command "frobnicate" (replkit help lists them)')
-})
+command(
+  'from the checkout: every make target is a subcommand; exit codes and --json as the scripts have them',
+  async () => {
+    const help = await $({ cwd: repoRoot, env, quiet: true })`node bin/replkit.js help`
+    for (const sub of ['seed', 'replicate', 'check', 'verify', 'sync', 'switchover', 'metrics', 'sequences'])
+      assert.match(help.stdout, new RegExp(`\\b${sub}\\b`))
+    const check = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js check --json`
+    assert.is(check.exitCode, 0, check.stdout.slice(0, 1000))
+    assert.is(JSON.parse(check.stdout).status, 'OK')
+    const npx = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`npx --no-install replkit check --nagios`
+    assert.is(npx.exitCode, 0)
+    assert.match(npx.stdout, /^REPLKIT OK - /)
+    const unknown = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js frobnicate`
+    assert.is(unknown.exitCode, 1)
+    assert.is(unknown.stderr.trim(), 'replkit: unknown command "frobnicate" (replkit help lists them)')
+  },
+)
 
 command('--primary / --replica instead of .env; a password there is refused before anything runs', async () => {
   const [replica1] = config.replicas
-  const refused = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js --primary ${url(config.primary, true)} check`
+  const refused = await $({
+    cwd: repoRoot,
+    env,
+    quiet: true,
+    nothrow: true,
+  })`node bin/replkit.js --primary ${url(config.primary, true)} check`
   assert.is(refused.exitCode, 1)
   assert.match(refused.stderr, /--primary: no password on the command line/)
-  assert.not.match(refused.stderr + refused.stdout, new RegExp(config.primary.password === '' ? '$^' : `:${config.primary.password}@`))
-  const flags = await $({ cwd: repoRoot, env: { ...env, PGPASSWORD: config.primary.password }, quiet: true, nothrow: true })`node bin/replkit.js --primary ${url(config.primary, false)} --replica ${url(replica1, false)} check --json`
+  assert.not.match(
+    refused.stderr + refused.stdout,
+    new RegExp(config.primary.password === '' ? '$^' : `:${config.primary.password}@`),
+  )
+  const flags = await $({
+    cwd: repoRoot,
+    env: { ...env, PGPASSWORD: config.primary.password },
+    quiet: true,
+    nothrow: true,
+  })`node bin/replkit.js --primary ${url(config.primary, false)} --replica ${url(replica1, false)} check --json`
   assert.is(flags.exitCode, 0, flags.stdout.slice(0, 1000) + flags.stderr)
-  assert.equal(JSON.parse(flags.stdout).facts.replicas.map((r: { name: string }) => r.name), ['replica1'])
+  assert.equal(
+    JSON.parse(flags.stdout).facts.replicas.map((r: { name: string }) => r.name),
+    ['replica1'],
+  )
 })
 
-command('--replica NAME stays the flag of the commands that take one: the fixes make check prints run through the command', async () => {
-  const [replica1] = config.replicas
-  for (const args of [['sync', '--replica', replica1.name, '--dry-run'], ['repair', '--replica', replica1.name, '--dry-run']]) {
-    const run = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js ${args}`
-    assert.is(run.exitCode, 0, `${args.join(' ')}: ${run.stdout.slice(-500)}${run.stderr}`)
-  }
-  const fix = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js fix-conflict --replica ${replica1.name}`
-  assert.not.match(fix.stderr, /^replkit:/, fix.stderr)
-  const make = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`make -s sync ARGS=${`--replica ${replica1.name} --dry-run`}`
-  assert.is(make.exitCode, 0, make.stderr)
-})
+command(
+  '--replica NAME stays the flag of the commands that take one: the fixes make check prints run through the command',
+  async () => {
+    const [replica1] = config.replicas
+    for (const args of [
+      ['sync', '--replica', replica1.name, '--dry-run'],
+      ['repair', '--replica', replica1.name, '--dry-run'],
+    ]) {
+      const run = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js ${args}`
+      assert.is(run.exitCode, 0, `${args.join(' ')}: ${run.stdout.slice(-500)}${run.stderr}`)
+    }
+    const fix = await $({
+      cwd: repoRoot,
+      env,
+      quiet: true,
+      nothrow: true,
+    })`node bin/replkit.js fix-conflict --replica ${replica1.name}`
+    assert.not.match(fix.stderr, /^replkit:/, fix.stderr)
+    const make = await $({
+      cwd: repoRoot,
+      env,
+      quiet: true,
+      nothrow: true,
+    })`make -s sync ARGS=${`--replica ${replica1.name} --dry-run`}`
+    assert.is(make.exitCode, 0, make.stderr)
+  },
+)
 
-command('npm pack, npm install -g into a fresh prefix: replkit check works there with the .env of its working directory', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'replkit-pack-'))
-  try {
-    await chmod(dir, 0o755)
-    await $({ cwd: repoRoot, env, quiet: true })`npm pack --silent --pack-destination ${dir}`
-    await $({ cwd: dir, env, quiet: true })`npm install -g --prefix ${join(dir, 'global')} --prefer-offline --no-audit --no-fund --loglevel=error ${join(dir, 'replkit-0.1.0.tgz')}`
-    const work = join(dir, 'work')
-    await $({ quiet: true })`mkdir -p ${work}`
-    const bin = join(dir, 'global/bin/replkit')
-    await writeFile(join(work, '.env'), `PRIMARY_URL=${url(config.primary, true)}\nREPLICA_URLS=${config.replicas.map(r => url(r, true)).join(',')}\nCLUSTER_DIR=${config.clusterDir}\n`)
-    const ok = await $({ cwd: work, env, quiet: true, nothrow: true })`${bin} check --json`
-    assert.is(ok.exitCode, 0, ok.stdout.slice(0, 1000) + ok.stderr)
-    assert.is(JSON.parse(ok.stdout).facts.primary.label, config.primary.label)
-    await writeFile(join(work, '.env'), `PRIMARY_URL=postgres://postgres:x@127.0.0.1:1/shop\nREPLICA_URLS=${url(config.replicas[0], true)}\n`)
-    const elsewhere = await $({ cwd: work, env, quiet: true, nothrow: true })`${bin} check --nagios`
-    assert.is(elsewhere.exitCode, 2, 'the working directory\'s .env is the one read')
-    assert.match(elsewhere.stdout, /^REPLKIT CRITICAL - primary: primary is down: cannot reach primary \(127\.0\.0\.1:1\/shop\)/)
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
-})
+command(
+  'npm pack, npm install -g into a fresh prefix: replkit check works there with the .env of its working directory',
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'replkit-pack-'))
+    try {
+      await chmod(dir, 0o755)
+      await $({ cwd: repoRoot, env, quiet: true })`npm pack --silent --pack-destination ${dir}`
+      await $({
+        cwd: dir,
+        env,
+        quiet: true,
+      })`npm install -g --prefix ${join(dir, 'global')} --prefer-offline --no-audit --no-fund --loglevel=error ${join(dir, 'replkit-0.1.0.tgz')}`
+      const work = join(dir, 'work')
+      await $({ quiet: true })`mkdir -p ${work}`
+      const bin = join(dir, 'global/bin/replkit')
+      await writeFile(
+        join(work, '.env'),
+        `PRIMARY_URL=${url(config.primary, true)}\nREPLICA_URLS=${config.replicas.map(r => url(r, true)).join(',')}\nCLUSTER_DIR=${config.clusterDir}\n`,
+      )
+      const ok = await $({ cwd: work, env, quiet: true, nothrow: true })`${bin} check --json`
+      assert.is(ok.exitCode, 0, ok.stdout.slice(0, 1000) + ok.stderr)
+      assert.is(JSON.parse(ok.stdout).facts.primary.label, config.primary.label)
+      await writeFile(
+        join(work, '.env'),
+        `PRIMARY_URL=postgres://postgres:x@127.0.0.1:1/shop\nREPLICA_URLS=${url(config.replicas[0], true)}\n`,
+      )
+      const elsewhere = await $({ cwd: work, env, quiet: true, nothrow: true })`${bin} check --nagios`
+      assert.is(elsewhere.exitCode, 2, "the working directory's .env is the one read")
+      assert.match(
+        elsewhere.stdout,
+        /^REPLKIT CRITICAL - primary: primary is down: cannot reach primary \(127\.0\.0\.1:1\/shop\)/,
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  },
+)
 
 command.run()

@@ -28,16 +28,22 @@ load.before(async () => {
       from generate_series(1, ${ROWS}) g`
   await waitForCatchup(180_000)
   for (const sql of [primary, onReplica1]) {
-    expected.push(...(await sql`select id::text from products where sku in ('LOAD-0000100', 'LOAD-0000200', 'LOAD-0150000', 'LOAD-0160000')`).map(r => r.id as string))
+    expected.push(
+      ...(
+        await sql`select id::text from products where sku in ('LOAD-0000100', 'LOAD-0000200', 'LOAD-0150000', 'LOAD-0160000')`
+      ).map(r => r.id as string),
+    )
   }
   await onReplica1`update products set price = price + 1 where sku in ('LOAD-0000100', 'LOAD-0150000')`
   await onReplica1`delete from inventory where product_id in (select id from products where sku in ('LOAD-0000200', 'LOAD-0160000'))`
   await onReplica1`delete from products where sku in ('LOAD-0000200', 'LOAD-0160000')`
-  const extra = await onReplica1`insert into products (sku, title, price, category_id) select 'LOAD-EXTRA-' || g, 'extra', 1, (select id from categories order by slug limit 1) from generate_series(1, 2) g returning id::text`
+  const extra =
+    await onReplica1`insert into products (sku, title, price, category_id) select 'LOAD-EXTRA-' || g, 'extra', 1, (select id from categories order by slug limit 1) from generate_series(1, 2) g returning id::text`
   expected.splice(0, expected.length, ...new Set([...expected, ...extra.map(r => r.id as string)]))
   for (let i = 0; i < 2; i++) busy.push(spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }))
   writer = (async () => {
-    while (writing) await primary`insert into orders (customer_email, total) values ('replkit-test-load@example.com', 1)`
+    while (writing)
+      await primary`insert into orders (customer_email, total) values ('replkit-test-load@example.com', 1)`
   })()
 })
 
@@ -52,49 +58,67 @@ load.after(async () => {
   await Promise.all([primary.end(), onReplica1.end()])
 })
 
-load('--diff products under load: the six keys by name, or "not compared" with exit 3 — never "no differing rows"', async () => {
-  const run = await runScript('check-replication', ['--json', '--diff', 'products'])
-  assert.is.not(run.code, 0, run.stdout.slice(0, 500))
-  const json = JSON.parse(run.stdout) as CheckReport
-  const notCompared = json.facts.diffNotCompared ?? {}
-  if (json.diff && !(replica1.name in notCompared)) {
-    const named = json.diff.differences!.map(d => d.key)
-    assert.is(expected.length, 6)
-    for (const id of expected) assert.ok(named.includes(id), `${id} not named: ${named.join(', ')}`)
-  } else {
-    assert.ok(notCompared[replica1.name], JSON.stringify(json.verdicts))
-    assert.ok(json.status === 'UNKNOWN' || json.status === 'CRITICAL', json.status)
-  }
-})
-
-load('a replica whose table is locked past the statement timeout: "could not be observed", its rows "not compared", exit 3 — not "down", not "no differing rows"', async () => {
-  const locker = db(replica1)
-  let release!: () => void
-  const held = new Promise<void>(resolve => { release = resolve })
-  let locked!: () => void
-  const isLocked = new Promise<void>(resolve => { locked = resolve })
-  const holding = locker.begin(async tx => {
-    await tx`lock table products in access exclusive mode`
-    locked()
-    await held
-  })
-  try {
-    await isLocked
-    const run = await runScript('check-replication', ['--json', '--diff', 'products', '--statement-timeout', '2'])
+load(
+  '--diff products under load: the six keys by name, or "not compared" with exit 3 — never "no differing rows"',
+  async () => {
+    const run = await runScript('check-replication', ['--json', '--diff', 'products'])
+    assert.is.not(run.code, 0, run.stdout.slice(0, 500))
     const json = JSON.parse(run.stdout) as CheckReport
-    assert.match(json.facts.diffNotCompared?.[replica1.name] ?? '', /not read \(.*statement timeout/)
-    const mine = json.verdicts.filter(v => v.node === replica1.name).map(v => `${v.level} ${v.problem}: ${v.fix}`)
-    assert.ok(mine.some(v => /^unknown replica1 could not be observed: .*answered, but a query ran past its statement timeout/.test(v)), mine.join('\n'))
-    assert.not.ok(mine.some(v => /is down|start replica1/.test(v)), mine.join('\n'))
-    assert.ok(run.code === 3 || run.code === 2, String(run.code))
-    const text = await runScript('check-replication', ['--diff', 'products', '--statement-timeout', '2'])
-    assert.not.match(text.stdout, /no differing rows on replica1/)
-    assert.match(text.stdout, /Rows not compared \(--diff\)\s+replica1: not read/)
-  } finally {
-    release()
-    await holding
-    await locker.end()
-  }
-})
+    const notCompared = json.facts.diffNotCompared ?? {}
+    if (json.diff && !(replica1.name in notCompared)) {
+      const named = json.diff.differences!.map(d => d.key)
+      assert.is(expected.length, 6)
+      for (const id of expected) assert.ok(named.includes(id), `${id} not named: ${named.join(', ')}`)
+    } else {
+      assert.ok(notCompared[replica1.name], JSON.stringify(json.verdicts))
+      assert.ok(json.status === 'UNKNOWN' || json.status === 'CRITICAL', json.status)
+    }
+  },
+)
+
+load(
+  'a replica whose table is locked past the statement timeout: "could not be observed", its rows "not compared", exit 3 — not "down", not "no differing rows"',
+  async () => {
+    const locker = db(replica1)
+    let release!: () => void
+    const held = new Promise<void>(resolve => {
+      release = resolve
+    })
+    let locked!: () => void
+    const isLocked = new Promise<void>(resolve => {
+      locked = resolve
+    })
+    const holding = locker.begin(async tx => {
+      await tx`lock table products in access exclusive mode`
+      locked()
+      await held
+    })
+    try {
+      await isLocked
+      const run = await runScript('check-replication', ['--json', '--diff', 'products', '--statement-timeout', '2'])
+      const json = JSON.parse(run.stdout) as CheckReport
+      assert.match(json.facts.diffNotCompared?.[replica1.name] ?? '', /not read \(.*statement timeout/)
+      const mine = json.verdicts.filter(v => v.node === replica1.name).map(v => `${v.level} ${v.problem}: ${v.fix}`)
+      assert.ok(
+        mine.some(v =>
+          /^unknown replica1 could not be observed: .*answered, but a query ran past its statement timeout/.test(v),
+        ),
+        mine.join('\n'),
+      )
+      assert.not.ok(
+        mine.some(v => /is down|start replica1/.test(v)),
+        mine.join('\n'),
+      )
+      assert.ok(run.code === 3 || run.code === 2, String(run.code))
+      const text = await runScript('check-replication', ['--diff', 'products', '--statement-timeout', '2'])
+      assert.not.match(text.stdout, /no differing rows on replica1/)
+      assert.match(text.stdout, /Rows not compared \(--diff\)\s+replica1: not read/)
+    } finally {
+      release()
+      await holding
+      await locker.end()
+    }
+  },
+)
 
 load.run()

@@ -24,8 +24,12 @@ let dir = ''
 function start(command: string, args: string[]): ChildProcess {
   const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
-  child.stderr!.on('data', chunk => { stderr = (stderr + chunk).slice(-4000) })
-  child.on('exit', code => { if (code) console.error(`${command} exited ${code}: ${stderr}`) })
+  child.stderr!.on('data', chunk => {
+    stderr = (stderr + chunk).slice(-4000)
+  })
+  child.on('exit', code => {
+    if (code) console.error(`${command} exited ${code}: ${stderr}`)
+  })
   children.push(child)
   return child
 }
@@ -35,27 +39,54 @@ async function api<T>(path: string): Promise<T> {
   return ((await res.json()) as { data: T }).data
 }
 
-interface Alert { labels: Record<string, string>; state: string; annotations: Record<string, string> }
+interface Alert {
+  labels: Record<string, string>
+  state: string
+  annotations: Record<string, string>
+}
 const firing = async (name: string, labels: Record<string, string>) =>
-  (await api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts.filter(a =>
-    a.state === 'firing' && a.labels.alertname === name && Object.entries(labels).every(([k, v]) => a.labels[k] === v))
+  (await api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts.filter(
+    a =>
+      a.state === 'firing' &&
+      a.labels.alertname === name &&
+      Object.entries(labels).every(([k, v]) => a.labels[k] === v),
+  )
 
 metrics.before(async () => {
   await ensureReplication()
   dir = await mkdtemp(join(tmpdir(), 'replkit-prometheus-'))
   await chmod(dir, 0o755)
   // The shipped rules, with only their `for` shortened so a test need not wait minutes.
-  const rules = parse(await readFile(join(repoRoot, 'config/prometheus/alerts.yml'), 'utf8')) as { groups: { rules: { for?: string }[] }[] }
+  const rules = parse(await readFile(join(repoRoot, 'config/prometheus/alerts.yml'), 'utf8')) as {
+    groups: { rules: { for?: string }[] }[]
+  }
   for (const rule of rules.groups.flatMap(g => g.rules)) if (rule.for) rule.for = '1s'
   await writeFile(join(dir, 'alerts.yml'), stringify(rules))
-  await writeFile(join(dir, 'prometheus.yml'), stringify({
-    global: { scrape_interval: '1s', evaluation_interval: '1s' },
-    rule_files: ['alerts.yml'],
-    scrape_configs: [{ job_name: 'replkit', scrape_timeout: '1s', static_configs: [{ targets: [`127.0.0.1:${EXPORTER_PORT}`] }] }],
-  }))
-  start(join(repoRoot, 'node_modules/.bin/tsx'), ['scripts/metrics.ts', '--port', String(EXPORTER_PORT), '--scrape-deadline', '0.9', '--compare-interval', '2'])
-  start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`, '--log.level=warn'])
+  await writeFile(
+    join(dir, 'prometheus.yml'),
+    stringify({
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      rule_files: ['alerts.yml'],
+      scrape_configs: [
+        { job_name: 'replkit', scrape_timeout: '1s', static_configs: [{ targets: [`127.0.0.1:${EXPORTER_PORT}`] }] },
+      ],
+    }),
+  )
+  start(join(repoRoot, 'node_modules/.bin/tsx'), [
+    'scripts/metrics.ts',
+    '--port',
+    String(EXPORTER_PORT),
+    '--scrape-deadline',
+    '0.9',
+    '--compare-interval',
+    '2',
+  ])
+  start('prometheus', [
+    `--config.file=${join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`,
+    '--log.level=warn',
+  ])
   await until('Prometheus to scrape the exporter', 30_000, async () => {
     const targets = await api<{ activeTargets: { health: string }[] }>('/api/v1/targets').catch(() => null)
     return targets?.activeTargets[0]?.health === 'up'
@@ -64,7 +95,9 @@ metrics.before(async () => {
 
 metrics.after(async () => {
   for (const child of children) child.kill('SIGTERM')
-  await Promise.all(children.map(c => new Promise(resolve => (c.exitCode === null ? c.once('exit', resolve) : resolve(null)))))
+  await Promise.all(
+    children.map(c => new Promise(resolve => (c.exitCode === null ? c.once('exit', resolve) : resolve(null)))),
+  )
   await rm(dir, { recursive: true, force: true })
 })
 
@@ -74,33 +107,66 @@ metrics('a scrape passes promtool check metrics; /healthz answers; the healthy c
   const lint = await $({ input: text, nothrow: true, quiet: true })`promtool check metrics`
   assert.is(lint.exitCode, 0, lint.stdout + lint.stderr)
   assert.is(await (await fetch(`http://127.0.0.1:${EXPORTER_PORT}/healthz`)).text(), 'ok\n')
-  const { result: [{ value }] } = await api<{ result: { value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent('max(replkit_scrape_duration_seconds)')}`)
+  const {
+    result: [{ value }],
+  } = await api<{ result: { value: [number, string] }[] }>(
+    `/api/v1/query?query=${encodeURIComponent('max(replkit_scrape_duration_seconds)')}`,
+  )
   assert.ok(Number(value[1]) < 1, `a scrape took ${value[1]} s`)
-  await until('the checksum compare to be served', 10_000, async () =>
-    (await api<{ result: unknown[] }>(`/api/v1/query?query=${encodeURIComponent('replkit_table_consistent == 1')}`)).result.length === config.tables.length * config.replicas.length)
-  const alerts = (await api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts.filter(a => a.labels.alertname !== 'ReplkitSequencesBehind')
-  assert.equal(alerts.map(a => a.labels.alertname), [])
+  await until(
+    'the checksum compare to be served',
+    10_000,
+    async () =>
+      (await api<{ result: unknown[] }>(`/api/v1/query?query=${encodeURIComponent('replkit_table_consistent == 1')}`))
+        .result.length ===
+      config.tables.length * config.replicas.length,
+  )
+  const alerts = (await api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts.filter(
+    a => a.labels.alertname !== 'ReplkitSequencesBehind',
+  )
+  assert.equal(
+    alerts.map(a => a.labels.alertname),
+    [],
+  )
 })
 
 metrics('a disabled subscription fires ReplkitSubscriptionDisabled with its fix; ENABLE resolves it', async () => {
   const subscription = `sub_${replica1.name}`
   await query(replica1, `alter subscription ${subscription} disable`)
   try {
-    await until('ReplkitSubscriptionDisabled to fire', 20_000, async () => (await firing('ReplkitSubscriptionDisabled', { replica: replica1.name })).length === 1)
+    await until(
+      'ReplkitSubscriptionDisabled to fire',
+      20_000,
+      async () => (await firing('ReplkitSubscriptionDisabled', { replica: replica1.name })).length === 1,
+    )
     const [alert] = await firing('ReplkitSubscriptionDisabled', { replica: replica1.name })
-    assert.is(alert.annotations.fix, `make check (says why it stopped), then ALTER SUBSCRIPTION ${subscription} ENABLE on ${replica1.name}`)
+    assert.is(
+      alert.annotations.fix,
+      `make check (says why it stopped), then ALTER SUBSCRIPTION ${subscription} ENABLE on ${replica1.name}`,
+    )
   } finally {
     await query(replica1, `alter subscription ${subscription} enable`)
   }
-  await until('ReplkitSubscriptionDisabled to resolve', 20_000, async () => (await firing('ReplkitSubscriptionDisabled', {})).length === 0)
+  await until(
+    'ReplkitSubscriptionDisabled to resolve',
+    20_000,
+    async () => (await firing('ReplkitSubscriptionDisabled', {})).length === 0,
+  )
   await waitForCatchup()
 })
 
 metrics('a stopped replica fires ReplkitNodeDown for it alone; starting it resolves it', async () => {
   await runScript('cluster', ['stop', replica2.name])
   try {
-    await until('ReplkitNodeDown to fire', 20_000, async () => (await firing('ReplkitNodeDown', { node: replica2.name })).length === 1)
-    assert.equal((await firing('ReplkitNodeDown', {})).map(a => a.labels.node), [replica2.name])
+    await until(
+      'ReplkitNodeDown to fire',
+      20_000,
+      async () => (await firing('ReplkitNodeDown', { node: replica2.name })).length === 1,
+    )
+    assert.equal(
+      (await firing('ReplkitNodeDown', {})).map(a => a.labels.node),
+      [replica2.name],
+    )
   } finally {
     await runScript('cluster', ['start', replica2.name])
   }
@@ -111,7 +177,10 @@ metrics('a stopped replica fires ReplkitNodeDown for it alone; starting it resol
 metrics('--nagios: one plugin line with perfdata, the same exit code through npm run', async () => {
   const direct = await runScript('check-replication', ['--nagios', '--max-lag', '1'])
   assert.is(direct.code, 0, direct.stdout)
-  assert.match(direct.stdout.trim(), /^REPLKIT OK - 2 of 2 replicas streaming, max lag \d+ B \| 'lag_bytes_replica1'=\d+B;1048576;;0; /)
+  assert.match(
+    direct.stdout.trim(),
+    /^REPLKIT OK - 2 of 2 replicas streaming, max lag \d+ B \| 'lag_bytes_replica1'=\d+B;1048576;;0; /,
+  )
   assert.is(direct.stdout.trim().split('\n').length, 1)
   await query(replica1, `alter subscription sub_${replica1.name} disable`)
   try {

@@ -24,5 +24,6 @@ export async function waitForCatchup(timeoutMs = 20_000): Promise<void> {
 export async function removeReplication(): Promise<void> {
   const run = await runScript('rollback', ['--yes', '--revert-wal-level'])
   if (run.code !== 0) throw new Error(`rollback failed:\n${run.stdout}\n${run.stderr}`)
-  for (const replica of config.replicas) await query(replica, `truncate ${config.tables.map(t => `public.${t}`).join(', ')}`)
+  for (const replica of config.replicas)
+    await query(replica, `truncate ${config.tables.map(t => `public.${t}`).join(', ')}`)
 }

@@ -29,24 +29,42 @@ replication('from a clean slate (rollback with --revert-wal-level --drop-role) n
   assert.is(wal_level, 'replica')
 })
 
-replication('a PRIMARY is restarted only with --restart-primary: refused with the statements, nothing written; on a cluster replkit cannot restart, the exact restart instruction', async () => {
-  const refused = await run('replicate')
-  assert.is(refused.code, 2)
-  assert.match(refused.stderr, /primary: wal_level replica → logical take effect only after a restart of the PRIMARY, which replkit does only with --restart-primary; nothing was changed\. .*ALTER SYSTEM SET wal_level = 'logical';/)
-  const [untouched] = await query<{ pending_restart: boolean }>(config.primary, `select pending_restart from pg_settings where name = 'wal_level'`)
-  assert.is(untouched.pending_restart, false)
-  assert.equal(await query(config.primary, `select rolname from pg_roles where rolname = 'replicator'`), [])
-  const remote = { CLUSTER_DIR: '/nonexistent/replkit' } // the same servers, seen as not replkit's own
-  const noPassword = await run('replicate', ['--restart-primary'], remote)
-  assert.is(noPassword.code, 1)
-  assert.match(noPassword.stderr.trim(), /^replkit: REPLICATOR_PASSWORD is not set: put it in \.env or the environment/)
-  const r = await run('replicate', ['--restart-primary'], { ...remote, REPLICATOR_PASSWORD: 'remote-cluster-secret' })
-  assert.is(r.code, 2)
-  assert.match(r.stderr, /wal_level replica → logical are set but need a restart \(a reload does not apply them\); restart the server/)
-  const [{ pending_restart }] = await query(config.primary, `select pending_restart from pg_settings where name = 'wal_level'`)
-  assert.is(pending_restart, true)
-  assert.not.ok(r.stdout.includes('remote-cluster-secret') || r.stderr.includes('remote-cluster-secret'))
-})
+replication(
+  'a PRIMARY is restarted only with --restart-primary: refused with the statements, nothing written; on a cluster replkit cannot restart, the exact restart instruction',
+  async () => {
+    const refused = await run('replicate')
+    assert.is(refused.code, 2)
+    assert.match(
+      refused.stderr,
+      /primary: wal_level replica → logical take effect only after a restart of the PRIMARY, which replkit does only with --restart-primary; nothing was changed\. .*ALTER SYSTEM SET wal_level = 'logical';/,
+    )
+    const [untouched] = await query<{ pending_restart: boolean }>(
+      config.primary,
+      `select pending_restart from pg_settings where name = 'wal_level'`,
+    )
+    assert.is(untouched.pending_restart, false)
+    assert.equal(await query(config.primary, `select rolname from pg_roles where rolname = 'replicator'`), [])
+    const remote = { CLUSTER_DIR: '/nonexistent/replkit' } // the same servers, seen as not replkit's own
+    const noPassword = await run('replicate', ['--restart-primary'], remote)
+    assert.is(noPassword.code, 1)
+    assert.match(
+      noPassword.stderr.trim(),
+      /^replkit: REPLICATOR_PASSWORD is not set: put it in \.env or the environment/,
+    )
+    const r = await run('replicate', ['--restart-primary'], { ...remote, REPLICATOR_PASSWORD: 'remote-cluster-secret' })
+    assert.is(r.code, 2)
+    assert.match(
+      r.stderr,
+      /wal_level replica → logical are set but need a restart \(a reload does not apply them\); restart the server/,
+    )
+    const [{ pending_restart }] = await query(
+      config.primary,
+      `select pending_restart from pg_settings where name = 'wal_level'`,
+    )
+    assert.is(pending_restart, true)
+    assert.not.ok(r.stdout.includes('remote-cluster-secret') || r.stderr.includes('remote-cluster-secret'))
+  },
+)
 
 replication('rollback without --yes refuses and changes nothing', async () => {
   const r = await run('rollback')
@@ -69,13 +87,27 @@ replication('--dry-run prints the statements per node and changes nothing', asyn
   assert.is(n, 30, 'the dry run emptied a replica')
 })
 
-replication('replicate sets wal_level with a restart, and every replica ends with the PRIMARY\'s rows', async () => {
+replication("replicate sets wal_level with a restart, and every replica ends with the PRIMARY's rows", async () => {
   const r = await replicated()
   outputs.push(r.stdout)
-  assert.match(r.stdout, /primary: restarted \(--restart-primary\) to apply wal_level replica → logical \(SHOW wal_level = logical\)/)
+  assert.match(
+    r.stdout,
+    /primary: restarted \(--restart-primary\) to apply wal_level replica → logical \(SHOW wal_level = logical\)/,
+  )
   // The options chosen for the PRIMARY's and replica1's majors (on 15 alone: streaming = on, binary = false).
-  const options = withList(chooseOptions({ publisherNum: config.localMajors.primary * 10000, subscriberNum: config.localMajors.replica1 * 10000, sameColumnTypes: true }))
-  assert.ok(r.stdout.includes(`sub_replica1 created on slot sub_replica1 (copy_data = false: the rows came from its snapshot, ${options}, sslmode=require)`), r.stdout)
+  const options = withList(
+    chooseOptions({
+      publisherNum: config.localMajors.primary * 10000,
+      subscriberNum: config.localMajors.replica1 * 10000,
+      sameColumnTypes: true,
+    }),
+  )
+  assert.ok(
+    r.stdout.includes(
+      `sub_replica1 created on slot sub_replica1 (copy_data = false: the rows came from its snapshot, ${options}, sslmode=require)`,
+    ),
+    r.stdout,
+  )
   const { code, report } = await verify(['publication', 'subscription', 'seed', 'rows'])
   assert.is(code, 0, JSON.stringify(report.suites.filter(s => !s.ok)))
   assert.is(report.suites.length, 1 + 2 + 1 + 2)
@@ -88,36 +120,63 @@ replication('a second run changes nothing and says so', async () => {
 })
 
 replication('the replication role is least-privilege and TLS-only', async () => {
-  const [role] = await query<{ rolsuper: boolean; rolreplication: boolean; pw: string }>(config.primary,
-    `select rolsuper, rolreplication, left(rolpassword, 14) as pw from pg_authid where rolname = 'replicator'`)
+  const [role] = await query<{ rolsuper: boolean; rolreplication: boolean; pw: string }>(
+    config.primary,
+    `select rolsuper, rolreplication, left(rolpassword, 14) as pw from pg_authid where rolname = 'replicator'`,
+  )
   assert.equal(role, { rolsuper: false, rolreplication: true, pw: 'SCRAM-SHA-256$' })
   const password = (await readFile(replicatorPasswordFile(config), 'utf8')).trim()
-  const as = (ssl: boolean | 'require') => postgres({ host: config.primary.host, port: config.primary.port, database: config.primary.database,
-    username: 'replicator', password, ssl, max: 1, onnotice: () => {}, connect_timeout: 5 })
+  const as = (ssl: boolean | 'require') =>
+    postgres({
+      host: config.primary.host,
+      port: config.primary.port,
+      database: config.primary.database,
+      username: 'replicator',
+      password,
+      ssl,
+      max: 1,
+      onnotice: () => {},
+      connect_timeout: 5,
+    })
   const tls = as('require')
   try {
     const [{ n }] = await tls`select count(*)::int as n from public.products`
     assert.is(n, 30)
     for (const forbidden of ['replkit.schema_migrations', 'pg_catalog.pg_authid']) {
-      await tls.unsafe(`select 1 from ${forbidden} limit 1`).then(() => assert.unreachable(`replicator read ${forbidden}`),
-        (e: { code?: string }) => assert.is(e.code, '42501', forbidden))
+      await tls.unsafe(`select 1 from ${forbidden} limit 1`).then(
+        () => assert.unreachable(`replicator read ${forbidden}`),
+        (e: { code?: string }) => assert.is(e.code, '42501', forbidden),
+      )
     }
-    const grants = await tls`select table_name from information_schema.role_table_grants where grantee = 'replicator' order by 1`
-    assert.equal(grants.map(g => g.table_name), [...config.tables].sort())
+    const grants =
+      await tls`select table_name from information_schema.role_table_grants where grantee = 'replicator' order by 1`
+    assert.equal(
+      grants.map(g => g.table_name),
+      [...config.tables].sort(),
+    )
   } finally {
     await tls.end()
   }
   const plain = as(false)
-  await plain`select 1`.then(() => assert.unreachable('a non-TLS connection was accepted'), (e: { code?: string }) => assert.is(e.code, '28000'))
+  await plain`select 1`.then(
+    () => assert.unreachable('a non-TLS connection was accepted'),
+    (e: { code?: string }) => assert.is(e.code, '28000'),
+  )
   await plain.end()
 })
 
 replication('inserts, updates and deletes on the PRIMARY show the same on every replica', async () => {
-  await query(config.primary, `insert into products (sku, title, price, stock, category_id)
-    select 'REPL-TEST-1', 'Replication test', 99.99, 100, id from categories where slug = 'books'`)
+  await query(
+    config.primary,
+    `insert into products (sku, title, price, stock, category_id)
+    select 'REPL-TEST-1', 'Replication test', 99.99, 100, id from categories where slug = 'books'`,
+  )
   await query(config.primary, `update products set price = 89.99 where sku = 'REPL-TEST-1'`)
-  await query(config.primary, `insert into products (sku, title, price, stock, category_id)
-    select 'REPL-TEST-2', 'Deleted later', 1, 1, id from categories where slug = 'books'`)
+  await query(
+    config.primary,
+    `insert into products (sku, title, price, stock, category_id)
+    select 'REPL-TEST-2', 'Deleted later', 1, 1, id from categories where slug = 'books'`,
+  )
   await query(config.primary, `delete from products where sku = 'REPL-TEST-2'`)
   const { code, report } = await verify(['rows'])
   assert.is(code, 0, JSON.stringify(report))
@@ -133,7 +192,8 @@ replication('rollback leaves no subscription, slot or publication; replicate aga
   assert.is(r.code, 0, r.stdout + r.stderr)
   assert.equal(await query(config.primary, 'select slot_name from pg_replication_slots'), [])
   assert.equal(await query(config.primary, 'select pubname from pg_publication'), [])
-  for (const replica of config.replicas) assert.equal(await query(replica, 'select subname from pg_subscription'), [], replica.name)
+  for (const replica of config.replicas)
+    assert.equal(await query(replica, 'select subname from pg_subscription'), [], replica.name)
   const again = await run('rollback', ['--yes'])
   assert.is(again.code, 0)
   assert.match(again.stdout, /0 changed/)
@@ -143,7 +203,10 @@ replication('rollback leaves no subscription, slot or publication; replicate aga
   const truncated = await replicated()
   outputs.push(truncated.stdout)
   // What --truncate-replicas empties is saved first, as files psql can load again.
-  const saved = /replica1: saved the rows it held before emptying them, in (\S+) \(categories: 5, products: 30, inventory: 30\)/.exec(truncated.stdout)
+  const saved =
+    /replica1: saved the rows it held before emptying them, in (\S+) \(categories: 5, products: 30, inventory: 30\)/.exec(
+      truncated.stdout,
+    )
   assert.ok(saved, truncated.stdout)
   assert.is((await readFile(join(saved![1], 'products.copy'), 'utf8')).trim().split('\n').length, 30)
   const { code, report } = await verify(['publication', 'subscription', 'rows'])

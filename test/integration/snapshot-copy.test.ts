@@ -18,7 +18,8 @@ const ROWS = 100_000
 async function removeReplication(): Promise<void> {
   const run = await runScript('rollback', ['--yes'])
   if (run.code !== 0) throw new Error(`rollback failed:\n${run.stdout}\n${run.stderr}`)
-  for (const replica of config.replicas) await query(replica, `truncate ${config.tables.map(t => `public.${t}`).join(', ')}`)
+  for (const replica of config.replicas)
+    await query(replica, `truncate ${config.tables.map(t => `public.${t}`).join(', ')}`)
 }
 
 copy.before(async () => {
@@ -39,7 +40,12 @@ copy.after(async () => {
 })
 
 const indexes = async (node = config.primary) =>
-  (await query<{ i: string }>(node, `select indexrelname as i from pg_stat_user_indexes where schemaname = 'public' order by 1`)).map(r => r.i)
+  (
+    await query<{ i: string }>(
+      node,
+      `select indexrelname as i from pg_stat_user_indexes where schemaname = 'public' order by 1`,
+    )
+  ).map(r => r.i)
 const allTables = async (node = config.primary) => JSON.stringify(await withFingerprints(node))
 async function withFingerprints(node: typeof config.primary) {
   const sql = db(node)
@@ -50,39 +56,49 @@ async function withFingerprints(node: typeof config.primary) {
   }
 }
 
-copy('a copy that fails drops its slot, empties what it copied and keeps every index; the next run copies', async () => {
-  // A constraint only replica1 has (not a column: no drift) refuses the copied products there.
-  await query(replica1, `alter table public.products add constraint snap_refuses_copy check (sku not like 'SNAP-%') not valid`)
-  const failed = await runScript('replicate')
-  assert.is(failed.code, 2, failed.stdout + failed.stderr)
-  assert.match(failed.stdout, /replica1: the initial copy failed; its slot was dropped and the copied rows removed/)
-  assert.match(failed.stdout, /replica2: sub_replica2 created on slot sub_replica2/)
-  assert.not.match(failed.stdout + failed.stderr, /\n\s+at /, 'no stack trace')
-  const slots = await primary`select slot_name from pg_replication_slots where slot_name = ${subscriptionName(replica1)}`
-  assert.is(slots.length, 0, 'the failed copy left no slot retaining WAL')
-  const [{ n }] = await query<{ n: number }>(replica1, 'select count(*)::int as n from public.products')
-  assert.is(n, 0, 'what the failed copy wrote is gone')
-  assert.equal(await indexes(replica1), await indexes(), 'every index is back on replica1')
-  const [{ saved }] = await query<{ saved: number }>(replica1, 'select count(*)::int as saved from replkit.deferred_indexes')
-  assert.is(saved, 0)
+copy(
+  'a copy that fails drops its slot, empties what it copied and keeps every index; the next run copies',
+  async () => {
+    // A constraint only replica1 has (not a column: no drift) refuses the copied products there.
+    await query(
+      replica1,
+      `alter table public.products add constraint snap_refuses_copy check (sku not like 'SNAP-%') not valid`,
+    )
+    const failed = await runScript('replicate')
+    assert.is(failed.code, 2, failed.stdout + failed.stderr)
+    assert.match(failed.stdout, /replica1: the initial copy failed; its slot was dropped and the copied rows removed/)
+    assert.match(failed.stdout, /replica2: sub_replica2 created on slot sub_replica2/)
+    assert.not.match(failed.stdout + failed.stderr, /\n\s+at /, 'no stack trace')
+    const slots =
+      await primary`select slot_name from pg_replication_slots where slot_name = ${subscriptionName(replica1)}`
+    assert.is(slots.length, 0, 'the failed copy left no slot retaining WAL')
+    const [{ n }] = await query<{ n: number }>(replica1, 'select count(*)::int as n from public.products')
+    assert.is(n, 0, 'what the failed copy wrote is gone')
+    assert.equal(await indexes(replica1), await indexes(), 'every index is back on replica1')
+    const [{ saved }] = await query<{ saved: number }>(
+      replica1,
+      'select count(*)::int as saved from replkit.deferred_indexes',
+    )
+    assert.is(saved, 0)
 
-  await query(replica1, 'alter table public.products drop constraint snap_refuses_copy')
-  const again = await runScript('replicate')
-  assert.is(again.code, 0, again.stdout + again.stderr)
-  assert.match(again.stdout, /replica1: copied 6 tables from the snapshot of slot sub_replica1/)
-  assert.match(again.stdout, /replica2: sub_replica2 exists and is enabled/)
-  await waitForCatchup(60_000)
-  assert.is(await allTables(replica1), await allTables())
-})
+    await query(replica1, 'alter table public.products drop constraint snap_refuses_copy')
+    const again = await runScript('replicate')
+    assert.is(again.code, 0, again.stdout + again.stderr)
+    assert.match(again.stdout, /replica1: copied 6 tables from the snapshot of slot sub_replica1/)
+    assert.match(again.stdout, /replica2: sub_replica2 exists and is enabled/)
+    await waitForCatchup(60_000)
+    assert.is(await allTables(replica1), await allTables())
+  },
+)
 
-copy('under inserts, updates and deletes during the copy, every replica holds exactly the PRIMARY\'s rows', async () => {
+copy("under inserts, updates and deletes during the copy, every replica holds exactly the PRIMARY's rows", async () => {
   await removeReplication()
   const writer = db()
   let writes = 0
   let running = true
   const writing = (async () => {
     for (let i = 1; running; i++) {
-      const n = (i * 7919) % ROWS + 1
+      const n = ((i * 7919) % ROWS) + 1
       const sku = `SNAP-${String(n).padStart(7, '0')}`
       await writer.begin(async tx => {
         await tx`update products set price = price + 1 where sku = ${sku}`
@@ -103,8 +119,12 @@ copy('under inserts, updates and deletes during the copy, every replica holds ex
   assert.ok(duringCopy >= 20, `the writer committed ${duringCopy} transactions while make replicate ran`)
   await waitForCatchup(60_000)
   const expected = await allTables()
-  for (const replica of config.replicas) assert.is(await allTables(replica), expected, `${replica.name} holds exactly the PRIMARY's rows`)
-  const [{ dup }] = await query<{ dup: number }>(replica1, `select count(*) - count(distinct sku) as dup from public.products`)
+  for (const replica of config.replicas)
+    assert.is(await allTables(replica), expected, `${replica.name} holds exactly the PRIMARY's rows`)
+  const [{ dup }] = await query<{ dup: number }>(
+    replica1,
+    `select count(*) - count(distinct sku) as dup from public.products`,
+  )
   assert.is(Number(dup), 0, 'no row twice')
 
   const second = await runScript('replicate')

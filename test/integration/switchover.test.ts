@@ -21,14 +21,24 @@ import { ensureReplication, waitForCatchup } from './replication-fixture.js'
 const sw = suite('switchover')
 const [replica1] = config.replicas
 const nodes = [config.primary, ...config.replicas]
-const options = (to: string) => ({ to, dryRun: false, maxLagBytes: 16 * 1024 * 1024, allowOlder: true, timeoutMs: 30_000 })
+const options = (to: string) => ({
+  to,
+  dryRun: false,
+  maxLagBytes: 16 * 1024 * 1024,
+  allowOlder: true,
+  timeoutMs: 30_000,
+})
 
 /** The demoted node stays read-only for clients: the other tests write to replicas directly. */
 const writable = (node: NodeSpec) => runSqlFile(node, 'sql/switchover/090_revert_fence.sql', { dryRun: false })
 
 async function sums(node: NodeSpec): Promise<string> {
   const sql = connect(node)
-  try { return JSON.stringify(await fingerprints(sql, config.tables)) } finally { await sql.end() }
+  try {
+    return JSON.stringify(await fingerprints(sql, config.tables))
+  } finally {
+    await sql.end()
+  }
 }
 
 /** The roles as the catalogues have them, with every node caught up and equal to the PRIMARY. */
@@ -37,12 +47,18 @@ async function settled(): Promise<Config> {
   const primary = connect(now.primary)
   await catchUp(primary, now.replicas.map(subscriptionName), 20_000).finally(() => primary.end())
   const all = await Promise.all(nodes.map(sums))
-  assert.ok(all.every(s => s === all[0]), 'every node holds the same rows')
+  assert.ok(
+    all.every(s => s === all[0]),
+    'every node holds the same rows',
+  )
   return now
 }
 
 async function insertAccepted(node: NodeSpec): Promise<boolean> {
-  return query(node, `insert into public.orders (customer_email, total) values ('switchover@replkit.test', 1)`).then(() => true, () => false)
+  return query(node, `insert into public.orders (customer_email, total) values ('switchover@replkit.test', 1)`).then(
+    () => true,
+    () => false,
+  )
 }
 
 sw.before(async () => {
@@ -51,72 +67,98 @@ sw.before(async () => {
 
 sw.after(async () => {
   // The files after this one expect the configured roles, whatever a failed test here left.
-  if ((await withActualRoles(config)).primary.name !== config.primary.name) await switchover(config, options(config.primary.name), new Steps(true))
+  if ((await withActualRoles(config)).primary.name !== config.primary.name)
+    await switchover(config, options(config.primary.name), new Steps(true))
   for (const n of nodes) await writable(n)
-  await query(config.primary, `delete from public.orders where customer_email in ('switchover@replkit.test', 'replkit-chaos@replkit.test')`)
+  await query(
+    config.primary,
+    `delete from public.orders where customer_email in ('switchover@replkit.test', 'replkit-chaos@replkit.test')`,
+  )
   await waitForCatchup()
 })
 
-sw('to replica1 and back under 300 writes/s: every committed key on every node once, nothing lost, writes on the new PRIMARY reach the old one', async () => {
-  let primary: NodeSpec = config.primary
-  const writer = startWriter(() => primary, 300)
-  await new Promise(r => setTimeout(r, 1500))
-  const there = await switchover(config, options(replica1.name), new Steps(true))
-  primary = there.config.primary
-  assert.is(primary.name, replica1.name)
-  assert.ok(there.writePauseMs !== null && there.writePauseMs > 0)
-  await new Promise(r => setTimeout(r, 1500))
-  const back = await switchover(config, options(config.primary.name), new Steps(true))
-  primary = back.config.primary
-  assert.is(primary.name, config.primary.name)
-  await new Promise(r => setTimeout(r, 1000))
-  const result = await writer.stop()
-  console.log(`    writer: ${result.transactions} transactions, ${result.refused} refused by the fence, longest gap between commits ${result.longestGapMs.toFixed(0)} ms; ` +
-    `write pause ${there.writePauseMs!.toFixed(0)} ms there, ${back.writePauseMs!.toFixed(0)} ms back`)
-  assert.ok(result.refused > 0, 'the fence refused writes')
-  assert.ok(result.live.length > 100)
-  await settled()
-  for (const node of nodes) {
-    const sql = connect(node)
-    const rows = await writerRowsOn(sql, result).finally(() => sql.end())
-    assert.equal(rows, { missing: 0, resurrected: 0 }, `${node.name}: every committed key there, no deleted one back`)
-  }
-  // Keys committed on replica1 while it was the PRIMARY are on the old PRIMARY too (covered above),
-  // and none twice: the primary key would refuse a second copy, and the checksums are equal.
-})
+sw(
+  'to replica1 and back under 300 writes/s: every committed key on every node once, nothing lost, writes on the new PRIMARY reach the old one',
+  async () => {
+    let primary: NodeSpec = config.primary
+    const writer = startWriter(() => primary, 300)
+    await new Promise(r => setTimeout(r, 1500))
+    const there = await switchover(config, options(replica1.name), new Steps(true))
+    primary = there.config.primary
+    assert.is(primary.name, replica1.name)
+    assert.ok(there.writePauseMs !== null && there.writePauseMs > 0)
+    await new Promise(r => setTimeout(r, 1500))
+    const back = await switchover(config, options(config.primary.name), new Steps(true))
+    primary = back.config.primary
+    assert.is(primary.name, config.primary.name)
+    await new Promise(r => setTimeout(r, 1000))
+    const result = await writer.stop()
+    console.log(
+      `    writer: ${result.transactions} transactions, ${result.refused} refused by the fence, longest gap between commits ${result.longestGapMs.toFixed(0)} ms; ` +
+        `write pause ${there.writePauseMs!.toFixed(0)} ms there, ${back.writePauseMs!.toFixed(0)} ms back`,
+    )
+    assert.ok(result.refused > 0, 'the fence refused writes')
+    assert.ok(result.live.length > 100)
+    await settled()
+    for (const node of nodes) {
+      const sql = connect(node)
+      const rows = await writerRowsOn(sql, result).finally(() => sql.end())
+      assert.equal(rows, { missing: 0, resurrected: 0 }, `${node.name}: every committed key there, no deleted one back`)
+    }
+    // Keys committed on replica1 while it was the PRIMARY are on the old PRIMARY too (covered above),
+    // and none twice: the primary key would refuse a second copy, and the checksums are equal.
+  },
+)
 
-sw('a fault at each step before the new PRIMARY takes writes: rolled back, exit 2, the old PRIMARY takes writes, every node equal', async () => {
-  for (const step of ['fenced', 'caught-up', 'compared', 'target-unsubscribed', 'subscribed']) {
-    const run = await runScript('switchover', ['--to', replica1.name, '--yes'], { REPLKIT_FAULT: `switchover:${step}` })
-    assert.is(run.code, 2, `${step}: ${run.stdout}\n${run.stderr}`)
-    assert.match(run.stderr, new RegExp(`switchover to ${replica1.name} failed and was rolled back: ${config.primary.name} is the PRIMARY again and takes writes \\(injected fault at ${step}`))
-    const now = await settled()
-    assert.is(now.primary.name, config.primary.name, `${step}: roles unchanged`)
-    assert.ok(await insertAccepted(config.primary), `${step}: the PRIMARY takes writes again`)
-    const check = await runScript('check-replication', ['--json'])
-    assert.is(check.code, 0, `${step}: ${check.stdout.slice(0, 2000)}`)
-  }
-})
+sw(
+  'a fault at each step before the new PRIMARY takes writes: rolled back, exit 2, the old PRIMARY takes writes, every node equal',
+  async () => {
+    for (const step of ['fenced', 'caught-up', 'compared', 'target-unsubscribed', 'subscribed']) {
+      const run = await runScript('switchover', ['--to', replica1.name, '--yes'], {
+        REPLKIT_FAULT: `switchover:${step}`,
+      })
+      assert.is(run.code, 2, `${step}: ${run.stdout}\n${run.stderr}`)
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `switchover to ${replica1.name} failed and was rolled back: ${config.primary.name} is the PRIMARY again and takes writes \\(injected fault at ${step}`,
+        ),
+      )
+      const now = await settled()
+      assert.is(now.primary.name, config.primary.name, `${step}: roles unchanged`)
+      assert.ok(await insertAccepted(config.primary), `${step}: the PRIMARY takes writes again`)
+      const check = await runScript('check-replication', ['--json'])
+      assert.is(check.code, 0, `${step}: ${check.stdout.slice(0, 2000)}`)
+    }
+  },
+)
 
-sw('a crash part-way: the next run undoes the half-moved switch and completes it; a crash after the move is finished', async () => {
-  const crashed = await runScript('switchover', ['--to', replica1.name, '--yes'], { REPLKIT_FAULT: 'switchover:target-unsubscribed:crash' })
-  assert.is(crashed.code, 137)
-  assert.not.ok(await insertAccepted(config.primary), 'left fenced by the crash')
-  const again = await runScript('switchover', ['--to', replica1.name, '--yes'])
-  assert.is(again.code, 0, again.stdout + again.stderr)
-  assert.match(again.stdout, /undid the switchover to replica1 that stopped part-way/)
-  assert.is((await settled()).primary.name, replica1.name)
+sw(
+  'a crash part-way: the next run undoes the half-moved switch and completes it; a crash after the move is finished',
+  async () => {
+    const crashed = await runScript('switchover', ['--to', replica1.name, '--yes'], {
+      REPLKIT_FAULT: 'switchover:target-unsubscribed:crash',
+    })
+    assert.is(crashed.code, 137)
+    assert.not.ok(await insertAccepted(config.primary), 'left fenced by the crash')
+    const again = await runScript('switchover', ['--to', replica1.name, '--yes'])
+    assert.is(again.code, 0, again.stdout + again.stderr)
+    assert.match(again.stdout, /undid the switchover to replica1 that stopped part-way/)
+    assert.is((await settled()).primary.name, replica1.name)
 
-  // --allow-older: with PG_VERSIONS mixing majors, the way back may be to an older one.
-  const late = await runScript('switchover', ['--to', config.primary.name, '--yes', '--allow-older'], { REPLKIT_FAULT: 'switchover:subscribed:crash' })
-  assert.is(late.code, 137)
-  const finish = await runScript('switchover', ['--to', config.primary.name, '--yes', '--allow-older'])
-  assert.is(finish.code, 0, finish.stdout + finish.stderr)
-  assert.match(finish.stdout, /finished the switchover to primary that stopped part-way/)
-  assert.match(finish.stdout, /primary is the PRIMARY already/)
-  assert.is((await settled()).primary.name, config.primary.name)
-  assert.ok(await insertAccepted(config.primary))
-})
+    // --allow-older: with PG_VERSIONS mixing majors, the way back may be to an older one.
+    const late = await runScript('switchover', ['--to', config.primary.name, '--yes', '--allow-older'], {
+      REPLKIT_FAULT: 'switchover:subscribed:crash',
+    })
+    assert.is(late.code, 137)
+    const finish = await runScript('switchover', ['--to', config.primary.name, '--yes', '--allow-older'])
+    assert.is(finish.code, 0, finish.stdout + finish.stderr)
+    assert.match(finish.stdout, /finished the switchover to primary that stopped part-way/)
+    assert.match(finish.stdout, /primary is the PRIMARY already/)
+    assert.is((await settled()).primary.name, config.primary.name)
+    assert.ok(await insertAccepted(config.primary))
+  },
+)
 
 sw('a target that is down: refused before anything changes; --dry-run changes nothing', async () => {
   const before = await sums(config.primary)

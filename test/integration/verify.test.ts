@@ -22,29 +22,47 @@ suites('on a healthy cluster every suite passes, and make verify exits 0', async
 suites('a disabled subscription fails its subscription and canary assertions, on that replica only', async () => {
   await query(replica2, 'alter subscription sub_replica2 disable')
   // DISABLE is asynchronous: the apply worker notices and exits shortly after.
-  const stopped = await poll(async () => (await query(replica2, `select 1 from pg_stat_subscription where subname = 'sub_replica2' and pid is not null`)).length === 0 || undefined, 10_000)
+  const stopped = await poll(
+    async () =>
+      (await query(replica2, `select 1 from pg_stat_subscription where subname = 'sub_replica2' and pid is not null`))
+        .length === 0 || undefined,
+    10_000,
+  )
   assert.ok(stopped, 'the apply worker did not stop')
   try {
     const { code, report } = await verify(['subscription', 'canary'])
     assert.is(code, 2)
-    assert.equal(failures(report), [
-      'canary@replica2: Canary REPLKIT-CANARY-verify inserted on the PRIMARY is visible on this replica.',
-      'canary@replica2: The canary arrived within 2 s of its insert on the PRIMARY.',
-      'subscription@replica2: An apply worker is running for sub_replica2.',
-      'subscription@replica2: Subscription sub_replica2 is enabled.',
-    ].map(f => f.replace('REPLKIT-CANARY-verify', report.suites.find(s => s.suite === 'canary' && s.node === 'replica2')!.failures[0].split(' ')[1])))
+    assert.equal(
+      failures(report),
+      [
+        'canary@replica2: Canary REPLKIT-CANARY-verify inserted on the PRIMARY is visible on this replica.',
+        'canary@replica2: The canary arrived within 2 s of its insert on the PRIMARY.',
+        'subscription@replica2: An apply worker is running for sub_replica2.',
+        'subscription@replica2: Subscription sub_replica2 is enabled.',
+      ].map(f =>
+        f.replace(
+          'REPLKIT-CANARY-verify',
+          report.suites.find(s => s.suite === 'canary' && s.node === 'replica2')!.failures[0].split(' ')[1],
+        ),
+      ),
+    )
   } finally {
     await query(replica2, 'alter subscription sub_replica2 enable')
   }
 })
 
-suites('a row changed on a replica fails that replica\'s content check, not its counts', async () => {
-  const [before] = await query<{ price: string; updated_at: string }>(replica1, `select price::text, updated_at::text from products where sku = 'BOOK-0001'`)
+suites("a row changed on a replica fails that replica's content check, not its counts", async () => {
+  const [before] = await query<{ price: string; updated_at: string }>(
+    replica1,
+    `select price::text, updated_at::text from products where sku = 'BOOK-0001'`,
+  )
   await query(replica1, `update products set price = price + 1 where sku = 'BOOK-0001'`)
   try {
     const { code, report } = await verify(['rows'])
     assert.is(code, 2)
-    assert.equal(failures(report), ['rows@replica1: products holds the same row contents as on the PRIMARY (checksum).'])
+    assert.equal(failures(report), [
+      'rows@replica1: products holds the same row contents as on the PRIMARY (checksum).',
+    ])
   } finally {
     // Put the row back exactly, without the local updated_at trigger firing.
     const sql = connect(replica1)
@@ -67,7 +85,10 @@ suites('before replication is set up, the publication and subscription suites fa
     assert.ok(failed.includes('publication@primary: Publication ecommerce_pub exists.'), failed.join('\n'))
     assert.ok(failed.includes('subscription@replica1: Subscription sub_replica1 exists on this replica.'))
     assert.ok(failed.includes('subscription@replica2: Subscription sub_replica2 is enabled.'))
-    assert.not.ok(failed.some(f => f.includes('wal_level')), 'wal_level is still logical after a rollback')
+    assert.not.ok(
+      failed.some(f => f.includes('wal_level')),
+      'wal_level is still logical after a rollback',
+    )
   } finally {
     await replicated()
   }

@@ -36,9 +36,16 @@ test('a healthy cluster: every node up, nothing lagging, every table equal, stat
   assert.match(text, /# TYPE replkit_subscription_apply_errors_total counter/)
 })
 
-test('a stopped replica: up 0 and no subscription series for it; counters mirror PostgreSQL\'s counts', async () => {
+test("a stopped replica: up 0 and no subscription series for it; counters mirror PostgreSQL's counts", async () => {
   const facts = healthy()
-  Object.assign(facts.replicas[1], { up: false, server: null, error: 'connection refused', errorKind: 'unreachable', subscriptions: [], tables: [] })
+  Object.assign(facts.replicas[1], {
+    up: false,
+    server: null,
+    error: 'connection refused',
+    errorKind: 'unreachable',
+    subscriptions: [],
+    tables: [],
+  })
   facts.replicas[0].subscriptions[0].applyErrorCount = 7
   const text = await scrape(facts)
   assert.is(value(text, 'replkit_up{node="replica2",role="replica"}'), 0)
@@ -59,17 +66,28 @@ test('a scrape past its deadline claims nothing: every node reads as not up', as
 })
 
 /** Metric names an expression reads: replkit_… identifiers, histogram suffixes folded away. */
-const namesIn = (expr: string) => [...expr.matchAll(/\breplkit_[a-z_]+/g)].map(m => m[0].replace(/_(bucket|sum|count)$/, ''))
+const namesIn = (expr: string) =>
+  [...expr.matchAll(/\breplkit_[a-z_]+/g)].map(m => m[0].replace(/_(bucket|sum|count)$/, ''))
 
 test('every metric named by alerts.yml and the Grafana dashboard is one the exporter serves', async () => {
-  const served = new Set(createMetrics().registry.getMetricsAsArray().map(m => m.name))
-  const rules = parse(readFileSync(join(repoRoot, 'config/prometheus/alerts.yml'), 'utf8')) as { groups: { rules: { alert: string; expr: string; annotations: Record<string, string> }[] }[] }
+  const served = new Set(
+    createMetrics()
+      .registry.getMetricsAsArray()
+      .map(m => m.name),
+  )
+  const rules = parse(readFileSync(join(repoRoot, 'config/prometheus/alerts.yml'), 'utf8')) as {
+    groups: { rules: { alert: string; expr: string; annotations: Record<string, string> }[] }[]
+  }
   const exprs = rules.groups.flatMap(g => g.rules.map(r => r.expr))
-  const dashboard = JSON.parse(readFileSync(join(repoRoot, 'config/grafana/replkit.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] }
+  const dashboard = JSON.parse(readFileSync(join(repoRoot, 'config/grafana/replkit.json'), 'utf8')) as {
+    panels: { targets: { expr: string }[] }[]
+  }
   exprs.push(...dashboard.panels.flatMap(p => p.targets.map(t => t.expr)))
   assert.ok(exprs.length > 20)
-  for (const expr of exprs) for (const name of namesIn(expr)) assert.ok(served.has(name), `${name} (in ${expr}) is not served`)
-  for (const rule of rules.groups.flatMap(g => g.rules)) assert.ok(rule.annotations.summary && rule.annotations.fix, `${rule.alert} has a summary and a fix`)
+  for (const expr of exprs)
+    for (const name of namesIn(expr)) assert.ok(served.has(name), `${name} (in ${expr}) is not served`)
+  for (const rule of rules.groups.flatMap(g => g.rules))
+    assert.ok(rule.annotations.summary && rule.annotations.fix, `${rule.alert} has a summary and a fix`)
 })
 
 test.run()

@@ -18,8 +18,11 @@ statements('a text copy has no FORMAT option', () => {
   assert.is(q.in, 'COPY public."products" ("id") FROM STDIN')
 })
 
-statements('the slot is created with an exported snapshot, under the subscription\'s name', () => {
-  assert.is(createSlotStatement('sub_replica1'), `CREATE_REPLICATION_SLOT "sub_replica1" LOGICAL pgoutput (SNAPSHOT 'export')`)
+statements("the slot is created with an exported snapshot, under the subscription's name", () => {
+  assert.is(
+    createSlotStatement('sub_replica1'),
+    `CREATE_REPLICATION_SLOT "sub_replica1" LOGICAL pgoutput (SNAPSHOT 'export')`,
+  )
 })
 
 statements.run()

@@ -1,7 +1,14 @@
 // The apply failure read from a replica's server log: key, relation and finish LSN.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { classifyApplyError, conflictKeys, currentApplyFailure, lastApplyFailure, lastWorkerError, lsnNumber } from '../../scripts/lib/replication/worker-log.js'
+import {
+  classifyApplyError,
+  conflictKeys,
+  currentApplyFailure,
+  lastApplyFailure,
+  lastWorkerError,
+  lsnNumber,
+} from '../../scripts/lib/replication/worker-log.js'
 
 const log = `2026-11-24 00:34:40.113 UTC [24473] ERROR:  duplicate key value violates unique constraint "products_sku_key"
 2026-11-24 00:34:40.113 UTC [24473] DETAIL:  Key (sku)=(OLD) already exists.
@@ -14,7 +21,7 @@ const log = `2026-11-24 00:34:40.113 UTC [24473] ERROR:  duplicate key value vio
 2026-11-24 00:34:41.000 UTC [24490] CONTEXT:  processing remote data for replication origin "pg_99999" during message type "UPDATE" for replication target relation "public.orders" in transaction 9, finished at 0/FF
 `
 
-test('the last failure of the subscription\'s origin, with its own ERROR and DETAIL lines', () => {
+test("the last failure of the subscription's origin, with its own ERROR and DETAIL lines", () => {
   assert.equal(lastApplyFailure(log, 16598), {
     error: 'duplicate key value violates unique constraint "products_sku_key"',
     detail: 'Key (sku)=(DUP-1) already exists.',
@@ -27,7 +34,7 @@ test('the last failure of the subscription\'s origin, with its own ERROR and DET
   })
 })
 
-test('another subscription\'s failures are not this one\'s; no failure gives null', () => {
+test("another subscription's failures are not this one's; no failure gives null", () => {
   assert.is(lastApplyFailure(log, 99999)?.finishLsn, '0/FF')
   assert.is(lastApplyFailure(log, 1), null)
   assert.is(lastApplyFailure('', 16598), null)
@@ -47,17 +54,35 @@ test('PostgreSQL 18: the conflict type, and the key in the same form as 15–17'
   assert.is(failure.detail, 'Key (sku)=(REPLKIT-TEST-SYNC-CONFLICT) already exists.')
   assert.is(failure.finishLsn, '0/1E9E5798')
   assert.is(classifyApplyError(failure.error), 'key-conflict')
-  assert.is(classifyApplyError('conflict detected on relation "public.orders": conflict=multiple_unique_conflicts'), 'key-conflict')
-  assert.is(conflictKeys('Key already exists in unique index "a". Key (id, name)=(1, f(x)); existing local row (1). Key (sku)=(Q); remote row (2).'),
-    'Key (id, name)=(1, f(x)) already exists. Key (sku)=(Q) already exists.')
+  assert.is(
+    classifyApplyError('conflict detected on relation "public.orders": conflict=multiple_unique_conflicts'),
+    'key-conflict',
+  )
+  assert.is(
+    conflictKeys(
+      'Key already exists in unique index "a". Key (id, name)=(1, f(x)); existing local row (1). Key (sku)=(Q); remote row (2).',
+    ),
+    'Key (id, name)=(1, f(x)) already exists. Key (sku)=(Q) already exists.',
+  )
 })
 
 test('apply errors are classified by cause from their server messages', () => {
   assert.is(classifyApplyError('duplicate key value violates unique constraint "products_sku_key"'), 'key-conflict')
-  assert.is(classifyApplyError('logical replication target relation "public.products" is missing replicated column: "color"'), 'missing-column')
+  assert.is(
+    classifyApplyError('logical replication target relation "public.products" is missing replicated column: "color"'),
+    'missing-column',
+  )
   assert.is(classifyApplyError('permission denied for table products'), 'permission')
-  assert.is(classifyApplyError('could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"'), 'cannot-connect')
-  assert.is(classifyApplyError('could not receive data from WAL stream: server closed the connection unexpectedly'), 'connection-lost')
+  assert.is(
+    classifyApplyError(
+      'could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"',
+    ),
+    'cannot-connect',
+  )
+  assert.is(
+    classifyApplyError('could not receive data from WAL stream: server closed the connection unexpectedly'),
+    'connection-lost',
+  )
   assert.is(classifyApplyError('something new'), 'other')
 })
 
@@ -67,8 +92,10 @@ test('a connect failure logged by the apply worker is found, with its time; a mi
 2026-12-01 23:42:38.483 UTC [19952] ERROR:  could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"
 `
   assert.equal(lastWorkerError(text), {
-    error: 'could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"',
-    cause: 'cannot-connect', loggedAt: '2026-12-01 23:42:38.483 UTC',
+    error:
+      'could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"',
+    cause: 'cannot-connect',
+    loggedAt: '2026-12-01 23:42:38.483 UTC',
   })
   const failure = lastApplyFailure(text, 16540)!
   assert.is(failure.finishLsn, '0/1C9FBD28')

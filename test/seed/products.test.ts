@@ -5,7 +5,14 @@ import { type RawRecord, copyLine, readRecords, stagingLine, validateProduct } f
 
 const limits = { sku: 64, title: 200 }
 const categories = new Set(['books', 'outdoor'])
-const good = { sku: 'BOOK-1', title: "Don't Panic — \"quoted\"", description: 'x', price: 12.5, stock: 3, category: 'books' }
+const good = {
+  sku: 'BOOK-1',
+  title: 'Don\'t Panic — "quoted"',
+  description: 'x',
+  price: 12.5,
+  stock: 3,
+  category: 'books',
+}
 
 async function records(text: string, chunkSize = 7): Promise<RawRecord[]> {
   async function* chunks() {
@@ -39,8 +46,14 @@ function validationError(record: unknown, line = 3): string {
 test('streams records across chunk boundaries, with braces and quotes inside strings', async () => {
   const text = '[\n {"sku":"A","title":"a } ] { \\" x"},\n {"sku":"B","attributes":{"k":[1,{"z":2}]}}\n]\n'
   const got = await records(text, 3)
-  assert.equal(got.map(r => JSON.parse(r.text).sku), ['A', 'B'])
-  assert.equal(got.map(r => r.line), [2, 3])
+  assert.equal(
+    got.map(r => JSON.parse(r.text).sku),
+    ['A', 'B'],
+  )
+  assert.equal(
+    got.map(r => r.line),
+    [2, 3],
+  )
 })
 
 test('an empty array has no records', async () => {
@@ -50,7 +63,10 @@ test('an empty array has no records', async () => {
 test('malformed JSON is reported with file and line', async () => {
   assert.match(await readError('{"sku":"A"}'), /p\.json:1: the top level must be a JSON array/)
   assert.match(await readError('[{"sku":"A"},\n]'), /p\.json:2: malformed JSON: trailing comma/)
-  assert.match(await readError('[{"sku":"A"}\n{"sku":"B"}]'), /p\.json:2: malformed JSON: expected , or \] after record \[0\]/)
+  assert.match(
+    await readError('[{"sku":"A"}\n{"sku":"B"}]'),
+    /p\.json:2: malformed JSON: expected , or \] after record \[0\]/,
+  )
   assert.match(await readError('[{"sku":"A"}'), /unexpected end of file/)
   assert.match(await readError('[{"sku":"A"}] x'), /unexpected content after the closing \]/)
   assert.match(await readError('[1]'), /record \[0\] is not an object/)
@@ -73,7 +89,10 @@ test('a good record passes and defaults optional fields', () => {
 })
 
 test('each bad field gets one line naming file, line, record, sku and field', () => {
-  assert.is(validationError({ ...good, price: -1 }), 'p.json:3: record [4] (sku "BOOK-1"): price must not be negative, got -1')
+  assert.is(
+    validationError({ ...good, price: -1 }),
+    'p.json:3: record [4] (sku "BOOK-1"): price must not be negative, got -1',
+  )
   assert.match(validationError({ ...good, sku: '' }), /record \[4\]: sku must be a non-empty string/)
   assert.match(validationError({ ...good, sku: undefined }), /sku must be a non-empty string, got missing/)
   assert.match(validationError({ ...good, price: '12' }), /price must be a number, got "12"/)
@@ -81,22 +100,44 @@ test('each bad field gets one line naming file, line, record, sku and field', ()
   assert.match(validationError({ ...good, price: 1.234 }), /price has more than 2 decimal places/)
   assert.match(validationError({ ...good, stock: 1.5 }), /stock must be an integer/)
   assert.match(validationError({ ...good, stock: -2 }), /stock must not be negative/)
-  assert.match(validationError({ ...good, category: 'toys' }), /category "toys" is not a known category \(books, outdoor\)/)
+  assert.match(
+    validationError({ ...good, category: 'toys' }),
+    /category "toys" is not a known category \(books, outdoor\)/,
+  )
   assert.match(validationError({ ...good, category: undefined }), /category must be a category slug, got missing/)
-  assert.match(validationError({ ...good, title: 'x'.repeat(201) }), /title is 201 characters, longer than its column \(200\)/)
+  assert.match(
+    validationError({ ...good, title: 'x'.repeat(201) }),
+    /title is 201 characters, longer than its column \(200\)/,
+  )
   assert.match(validationError({ ...good, attributes: [1] }), /attributes must be an object/)
   assert.match(validationError({ ...good, prcie: 1 }), /prcie is not a known field/)
-  assert.match(validationError({ ...good, sku: 'REPLKIT-CANARY-1' }), /sku starts with REPLKIT-, which replkit reserves/)
+  assert.match(
+    validationError({ ...good, sku: 'REPLKIT-CANARY-1' }),
+    /sku starts with REPLKIT-, which replkit reserves/,
+  )
 })
 
 test('titles are measured in characters, as PostgreSQL counts them', () => {
   const emoji = '🛶'.repeat(200) // 400 UTF-16 units, 200 characters
-  const p = validateProduct({ text: JSON.stringify({ ...good, title: emoji }), index: 0, line: 1 }, 'p.json', limits, categories)
+  const p = validateProduct(
+    { text: JSON.stringify({ ...good, title: emoji }), index: 0, line: 1 },
+    'p.json',
+    limits,
+    categories,
+  )
   assert.is(p.title, emoji)
 })
 
 test('COPY lines escape tabs, newlines and backslashes and write NULL as \\N', () => {
-  const line = copyLine({ sku: 'A\tB', title: 'x\ny\\z', description: null, price: 3, stock: 1, category: 'books', attributes: { a: 1 } })
+  const line = copyLine({
+    sku: 'A\tB',
+    title: 'x\ny\\z',
+    description: null,
+    price: 3,
+    stock: 1,
+    category: 'books',
+    attributes: { a: 1 },
+  })
   assert.is(line, 'A\\tB\tx\\ny\\\\z\t\\N\t3.00\t1\tbooks\t{"a":1}\n')
 })
 

@@ -12,16 +12,21 @@ test('every table equal: nothing to do, and --copy is named', () => {
 
 test('a few differing rows on a streaming replica: only those are repaired', () => {
   assert.equal(chooseSync({ ...state, differing: { products: 3, inventory: 2 } }), {
-    method: 'repair', why: '5 rows differ (products 3, inventory 2): only those are repaired, nothing is copied again',
+    method: 'repair',
+    why: '5 rows differ (products 3, inventory 2): only those are repaired, nothing is copied again',
   })
 })
 
 test('many differing rows, too many to list, --copy, or a broken subscription: a copy, with the reason', () => {
-  assert.match(chooseSync({ ...state, differing: { products: 10_001 } }).why, /^10001 rows differ, more than 10000: copying every table again/)
+  assert.match(
+    chooseSync({ ...state, differing: { products: 10_001 } }).why,
+    /^10001 rows differ, more than 10000: copying every table again/,
+  )
   assert.is(chooseSync({ ...state, differing: { products: null } }).method, 'copy')
   assert.equal(chooseSync({ ...state, forceCopy: true }), { method: 'copy', why: '--copy: every table copied again' })
   assert.equal(chooseSync({ ...state, blocked: 'sub_replica1 is not streaming' }), {
-    method: 'copy', why: 'sub_replica1 is not streaming: a repair needs it, so every table is copied again',
+    method: 'copy',
+    why: 'sub_replica1 is not streaming: a repair needs it, so every table is copied again',
   })
 })
 

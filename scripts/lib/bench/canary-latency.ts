@@ -32,11 +32,18 @@ export interface LatencyOptions {
 
 /** Each node's canary stamps for one run, as epoch seconds (float8 keeps microseconds at this magnitude). */
 async function stamps(sql: Sql, prefix: string): Promise<Map<string, number>> {
-  const rows = await sql`select sku, extract(epoch from arrived_at)::float8 as t from replkit.canary_arrivals where sku like ${`${prefix}%`}`
+  const rows =
+    await sql`select sku, extract(epoch from arrived_at)::float8 as t from replkit.canary_arrivals where sku like ${`${prefix}%`}`
   return new Map(rows.map(r => [r.sku as string, r.t as number]))
 }
 
-async function canaryRun(config: Config, primary: Sql, replicas: Sql[], label: string, opts: LatencyOptions): Promise<LatencyRun> {
+async function canaryRun(
+  config: Config,
+  primary: Sql,
+  replicas: Sql[],
+  label: string,
+  opts: LatencyOptions,
+): Promise<LatencyRun> {
   const run = `bench-${label}-${Date.now()}`
   const prefix = `${CANARY_PREFIX}${run}-`
   for (let i = 0; i < opts.canaries; i++) {
@@ -48,7 +55,8 @@ async function canaryRun(config: Config, primary: Sql, replicas: Sql[], label: s
   const samples: Record<string, number[]> = {}
   for (const [i, replica] of config.replicas.entries()) {
     const arrived = await stamps(replicas[i], prefix)
-    if (arrived.size !== sent.size) throw new ReplkitError(`bench: ${replica.name} stamped ${arrived.size} of ${sent.size} canaries`)
+    if (arrived.size !== sent.size)
+      throw new ReplkitError(`bench: ${replica.name} stamped ${arrived.size} of ${sent.size} canaries`)
     samples[replica.name] = [...sent].map(([sku, t]) => (arrived.get(sku)! - t) * 1000)
   }
   const summary = Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, distribution(values)]))
@@ -59,7 +67,12 @@ async function canaryRun(config: Config, primary: Sql, replicas: Sql[], label: s
  * Canaries on an idle cluster, then the same number under a pgbench load of order inserts at
  * opts.loadRate tx/s. Canary rows, load rows and every node's stamps are removed afterwards.
  */
-export async function canaryLatency(config: Config, primary: Sql, replicas: Sql[], opts: LatencyOptions): Promise<{ idle: LatencyRun; load: LoadedLatencyRun }> {
+export async function canaryLatency(
+  config: Config,
+  primary: Sql,
+  replicas: Sql[],
+  opts: LatencyOptions,
+): Promise<{ idle: LatencyRun; load: LoadedLatencyRun }> {
   try {
     const idle = await canaryRun(config, primary, replicas, 'idle', opts)
     // The load must outlast the canaries: ~2 ms per insert on top of the spacing, a second to

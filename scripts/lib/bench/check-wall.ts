@@ -27,7 +27,10 @@ async function timed(run: () => Promise<{ exitCode: number | null; stdout: strin
   const started = performance.now()
   const result = await run()
   const ms = performance.now() - started
-  if (result.exitCode !== 0) throw new ReplkitError(`bench: ${what} is not OK (exit ${result.exitCode}) on the cluster it should time healthy:\n${result.stdout.slice(0, 2000)}`)
+  if (result.exitCode !== 0)
+    throw new ReplkitError(
+      `bench: ${what} is not OK (exit ${result.exitCode}) on the cluster it should time healthy:\n${result.stdout.slice(0, 2000)}`,
+    )
   return { ms, stdout: result.stdout }
 }
 
@@ -50,7 +53,12 @@ export async function checkWallTime(config: Config, runs: number): Promise<Check
     floor.push(performance.now() - started)
   }
   return {
-    runs, makeMs, medianMakeMs: median(makeMs), wallMs, medianWallMs: median(wallMs),
-    medianInProcessMs: median(inProcess), medianFloorMs: median(floor),
+    runs,
+    makeMs,
+    medianMakeMs: median(makeMs),
+    wallMs,
+    medianWallMs: median(wallMs),
+    medianInProcessMs: median(inProcess),
+    medianFloorMs: median(floor),
   }
 }

@@ -29,13 +29,27 @@ export interface ConsistencyBenchOptions {
 }
 
 export interface ConsistencyBenchReport {
-  rows: number; nodes: number; runs: number; target: string; blocks: number
+  rows: number
+  nodes: number
+  runs: number
+  target: string
+  blocks: number
   /** The floor: replkit.table_fingerprint on every node at once. */
   hashScanMs: number
-  compareMs: number; compareRatio: number
-  locateRows: number; locateMs: number; locateBeyondCompareMs: number; locateRounds: number
-  repairRows: number; repairMs: number
-  writeRate: number; writesPerSecond: number; underWritesMs: number; underWritesRatio: number; underWritesRounds: number; underWritesStates: string[]
+  compareMs: number
+  compareRatio: number
+  locateRows: number
+  locateMs: number
+  locateBeyondCompareMs: number
+  locateRounds: number
+  repairRows: number
+  repairMs: number
+  writeRate: number
+  writesPerSecond: number
+  underWritesMs: number
+  underWritesRatio: number
+  underWritesRounds: number
+  underWritesStates: string[]
   clientPeakRssBytes: number
   targets: ScriptTarget[]
 }
@@ -47,7 +61,11 @@ const REPAIR_ROWS = 1000
 const WRITE_RATE = 500
 const TARGETS = { compareRatio: 1.3, locateS: 2, repairS: 1, underWritesRatio: 2, rssMb: 200 }
 
-const benchSpec = (node: NodeSpec): NodeSpec => ({ ...node, database: BENCH_DB, label: node.label.replace(/\/[^/]+$/, `/${BENCH_DB}`) })
+const benchSpec = (node: NodeSpec): NodeSpec => ({
+  ...node,
+  database: BENCH_DB,
+  label: node.label.replace(/\/[^/]+$/, `/${BENCH_DB}`),
+})
 const benchSubscription = (replica: NodeSpec) => `replkit_bench_${replica.name}`
 
 async function timed<T>(runs: number, fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -88,7 +106,10 @@ async function replicate(config: Config, primary: Sql): Promise<void> {
   for (const replica of config.replicas) {
     await withNode(benchSpec(replica), async sql => {
       const [sub] = await sql`select 1 from pg_subscription where subname = ${benchSubscription(replica)}`
-      if (!sub) await sql.unsafe(`create subscription ${benchSubscription(replica)} connection '${conninfo.replaceAll("'", "''")}' publication ${PUBLICATION} with (copy_data = false)`)
+      if (!sub)
+        await sql.unsafe(
+          `create subscription ${benchSubscription(replica)} connection '${conninfo.replaceAll("'", "''")}' publication ${PUBLICATION} with (copy_data = false)`,
+        )
     })
   }
   const [{ lsn }] = await primary`select pg_current_wal_lsn()::text as lsn`
@@ -97,7 +118,9 @@ async function replicate(config: Config, primary: Sql): Promise<void> {
 
 async function dropReplication(config: Config, primary: Sql | null): Promise<void> {
   for (const replica of config.replicas) {
-    await withNode(benchSpec(replica), sql => sql.unsafe(`drop subscription if exists ${benchSubscription(replica)}`)).catch(() => {})
+    await withNode(benchSpec(replica), sql =>
+      sql.unsafe(`drop subscription if exists ${benchSubscription(replica)}`),
+    ).catch(() => {})
   }
   await primary?.unsafe(`drop publication if exists ${PUBLICATION}`).catch(() => {})
 }
@@ -111,7 +134,8 @@ async function nudgePrices(sql: Sql, rows: number[], by: number): Promise<void> 
 }
 
 /** count rows spread over the whole key range (every rows/count-th generate_series number). */
-const scattered = (rows: number, count: number, offset: number) => Array.from({ length: count }, (_, i) => 1 + offset + Math.floor((i * rows) / count))
+const scattered = (rows: number, count: number, offset: number) =>
+  Array.from({ length: count }, (_, i) => 1 + offset + Math.floor((i * rows) / count))
 
 /** The application: 4 connections updating random bench products on the PRIMARY at about rate/s. */
 function startWriter(spec: NodeSpec, rows: number, rate: number) {
@@ -144,14 +168,21 @@ export async function consistencyBench(config: Config, opts: ConsistencyBenchOpt
   const nodes = allNodes(config)
   let started = performance.now()
   const outcomes = await Promise.all(nodes.map(n => prepare(n, opts.rows)))
-  opts.say(`${BENCH_DB}: ${opts.rows.toLocaleString('en-US')} products on ${nodes.length} nodes (${outcomes.join(', ')}) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  opts.say(
+    `${BENCH_DB}: ${opts.rows.toLocaleString('en-US')} products on ${nodes.length} nodes (${outcomes.join(', ')}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  )
   const conns = await Promise.all(nodes.map(n => connectChecked(benchSpec(n), { statementTimeoutMs: 0, max: 1 })))
   const [primary, ...replicas] = conns
   const target = config.replicas[config.replicas.length - 1]
   try {
     await replicate(config, primary)
     const p: CompareNode = { name: config.primary.name, sql: primary, spec: benchSpec(config.primary) }
-    const r: CompareNode[] = config.replicas.map((spec, i) => ({ name: spec.name, sql: replicas[i], spec: benchSpec(spec), subscription: benchSubscription(spec) }))
+    const r: CompareNode[] = config.replicas.map((spec, i) => ({
+      name: spec.name,
+      sql: replicas[i],
+      spec: benchSpec(spec),
+      subscription: benchSubscription(spec),
+    }))
     const compare = (rows: boolean) => compareTable(p, r, 'products', { rows, timeoutMs: 600_000 })
     const equal = (c: TableCompare) => c.replicas.every(v => v.state === 'equal')
 
@@ -160,7 +191,8 @@ export async function consistencyBench(config: Config, opts: ConsistencyBenchOpt
       throw new ReplkitError(`${BENCH_DB}: the nodes' products differ before the bench; re-run to reload`)
     }
     const quiet = await peakRss(() => timed(opts.runs, () => compare(false)))
-    if (!equal(quiet.value.value)) throw new ReplkitError(`the quiet compare found a difference: ${states(quiet.value.value).join(', ')}`)
+    if (!equal(quiet.value.value))
+      throw new ReplkitError(`the quiet compare found a difference: ${states(quiet.value.value).join(', ')}`)
 
     const changed = scattered(opts.rows, LOCATE_ROWS, 0)
     const targetSql = replicas[replicas.length - 1]
@@ -173,7 +205,9 @@ export async function consistencyBench(config: Config, opts: ConsistencyBenchOpt
     }
     const found = locate.value.differences?.filter(d => d.nodes[target.name] === 'different').length
     if (found !== LOCATE_ROWS || locate.value.differences!.length !== LOCATE_ROWS) {
-      throw new ReplkitError(`the compare found ${locate.value.differences?.length ?? 'too many'} keys, expected the ${LOCATE_ROWS} changed on ${target.name}`)
+      throw new ReplkitError(
+        `the compare found ${locate.value.differences?.length ?? 'too many'} keys, expected the ${LOCATE_ROWS} changed on ${target.name}`,
+      )
     }
 
     // Repairing 1,000 rows: their comparison is known (located as above), the repair is what is timed.
@@ -186,9 +220,17 @@ export async function consistencyBench(config: Config, opts: ConsistencyBenchOpt
       const known = await compareTable(p, [repairNode], 'products', { rows: true, timeoutMs: 600_000 })
       await repairSql.unsafe(await sqlText('sql/repair/010_session.sql'))
       started = performance.now()
-      const repaired = await repairTable({ config, primary: p, replica: repairNode }, 'products', { dryRun: false, batchSize: 500, maxRows: 10_000, timeoutMs: 60_000, say: opts.say }, known)
+      const repaired = await repairTable(
+        { config, primary: p, replica: repairNode },
+        'products',
+        { dryRun: false, batchSize: 500, maxRows: 10_000, timeoutMs: 60_000, say: opts.say },
+        known,
+      )
       repairMs = performance.now() - started
-      if (repaired.updated !== REPAIR_ROWS || repaired.after !== 'equal') throw new ReplkitError(`the repair updated ${repaired.updated} rows (${repaired.after}), expected ${REPAIR_ROWS} and equal`)
+      if (repaired.updated !== REPAIR_ROWS || repaired.after !== 'equal')
+        throw new ReplkitError(
+          `the repair updated ${repaired.updated} rows (${repaired.after}), expected ${REPAIR_ROWS} and equal`,
+        )
     } finally {
       await repairSql.end({ timeout: 1 })
     }
@@ -202,32 +244,87 @@ export async function consistencyBench(config: Config, opts: ConsistencyBenchOpt
     } finally {
       writesPerSecond = await writer.stop()
     }
-    if (!equal(underWrites.value)) throw new ReplkitError(`the compare under writes did not find every replica equal: ${states(underWrites.value).join(', ')}`)
+    if (!equal(underWrites.value))
+      throw new ReplkitError(
+        `the compare under writes did not find every replica equal: ${states(underWrites.value).join(', ')}`,
+      )
 
     const compareRatio = quiet.value.ms / floor.ms
     const underWritesRatio = underWrites.ms / quiet.value.ms
     const locateBeyond = locate.ms - quiet.value.ms
     const targets: ScriptTarget[] = [
-      { target: `full compare of ${conns.length} nodes within ${TARGETS.compareRatio}× one hash scan per node in parallel`, measured: compareRatio, needed: TARGETS.compareRatio, unit: '×', met: compareRatio <= TARGETS.compareRatio },
-      { target: `locating ${LOCATE_ROWS} scattered differing rows < ${TARGETS.locateS} s beyond the compare`, measured: locateBeyond / 1000, needed: TARGETS.locateS, unit: 's', met: locateBeyond < TARGETS.locateS * 1000 },
-      { target: `repairing ${REPAIR_ROWS} rows < ${TARGETS.repairS} s`, measured: repairMs / 1000, needed: TARGETS.repairS, unit: 's', met: repairMs < TARGETS.repairS * 1000 },
-      { target: `compare under ${WRITE_RATE} writes/s within ${TARGETS.underWritesRatio}× the quiet compare`, measured: underWritesRatio, needed: TARGETS.underWritesRatio, unit: '×', met: underWritesRatio <= TARGETS.underWritesRatio },
-      { target: `client memory < ${TARGETS.rssMb} MB during the compare`, measured: quiet.peak / 1024 / 1024, needed: TARGETS.rssMb, unit: ' MB', met: quiet.peak < TARGETS.rssMb * 1024 * 1024 },
+      {
+        target: `full compare of ${conns.length} nodes within ${TARGETS.compareRatio}× one hash scan per node in parallel`,
+        measured: compareRatio,
+        needed: TARGETS.compareRatio,
+        unit: '×',
+        met: compareRatio <= TARGETS.compareRatio,
+      },
+      {
+        target: `locating ${LOCATE_ROWS} scattered differing rows < ${TARGETS.locateS} s beyond the compare`,
+        measured: locateBeyond / 1000,
+        needed: TARGETS.locateS,
+        unit: 's',
+        met: locateBeyond < TARGETS.locateS * 1000,
+      },
+      {
+        target: `repairing ${REPAIR_ROWS} rows < ${TARGETS.repairS} s`,
+        measured: repairMs / 1000,
+        needed: TARGETS.repairS,
+        unit: 's',
+        met: repairMs < TARGETS.repairS * 1000,
+      },
+      {
+        target: `compare under ${WRITE_RATE} writes/s within ${TARGETS.underWritesRatio}× the quiet compare`,
+        measured: underWritesRatio,
+        needed: TARGETS.underWritesRatio,
+        unit: '×',
+        met: underWritesRatio <= TARGETS.underWritesRatio,
+      },
+      {
+        target: `client memory < ${TARGETS.rssMb} MB during the compare`,
+        measured: quiet.peak / 1024 / 1024,
+        needed: TARGETS.rssMb,
+        unit: ' MB',
+        met: quiet.peak < TARGETS.rssMb * 1024 * 1024,
+      },
     ]
     return {
-      rows: opts.rows, nodes: conns.length, runs: opts.runs, target: target.name, blocks: quiet.value.value.blocks,
-      hashScanMs: floor.ms, compareMs: quiet.value.ms, compareRatio,
-      locateRows: LOCATE_ROWS, locateMs: locate.ms, locateBeyondCompareMs: locateBeyond, locateRounds: locate.value.rounds,
-      repairRows: REPAIR_ROWS, repairMs,
-      writeRate: WRITE_RATE, writesPerSecond, underWritesMs: underWrites.ms, underWritesRatio, underWritesRounds: underWrites.value.rounds, underWritesStates: states(underWrites.value),
-      clientPeakRssBytes: quiet.peak, targets,
+      rows: opts.rows,
+      nodes: conns.length,
+      runs: opts.runs,
+      target: target.name,
+      blocks: quiet.value.value.blocks,
+      hashScanMs: floor.ms,
+      compareMs: quiet.value.ms,
+      compareRatio,
+      locateRows: LOCATE_ROWS,
+      locateMs: locate.ms,
+      locateBeyondCompareMs: locateBeyond,
+      locateRounds: locate.value.rounds,
+      repairRows: REPAIR_ROWS,
+      repairMs,
+      writeRate: WRITE_RATE,
+      writesPerSecond,
+      underWritesMs: underWrites.ms,
+      underWritesRatio,
+      underWritesRounds: underWrites.value.rounds,
+      underWritesStates: states(underWrites.value),
+      clientPeakRssBytes: quiet.peak,
+      targets,
     }
   } finally {
     await dropReplication(config, primary)
     await Promise.all(conns.map(sql => sql.end({ timeout: 1 })))
     if (!opts.keep) {
       started = performance.now()
-      await Promise.all(nodes.map(n => withNode({ ...n, database: 'postgres' }, sql => sql.unsafe(`drop database if exists ${BENCH_DB} with (force)`))))
+      await Promise.all(
+        nodes.map(n =>
+          withNode({ ...n, database: 'postgres' }, sql =>
+            sql.unsafe(`drop database if exists ${BENCH_DB} with (force)`),
+          ),
+        ),
+      )
       opts.say(`dropped ${BENCH_DB} (--keep keeps it for the next run)`)
     }
   }
@@ -236,12 +333,40 @@ export async function consistencyBench(config: Config, opts: ConsistencyBenchOpt
 export function formatConsistencyBench(r: ConsistencyBenchReport): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
   const met = (i: number) => (r.targets[i].met ? '✓' : '✗')
-  return formatTable(['measurement', `median of ${r.runs}`, 'target', 'met'], [
-    [`floor: one in-database hash scan of products, ${r.nodes} nodes in parallel`, s(r.hashScanMs), null, null],
-    [`full compare at an LSN (${r.blocks} blocks)`, `${s(r.compareMs)} (${r.compareRatio.toFixed(2)}×)`, `≤ ${TARGETS.compareRatio}×`, met(0)],
-    [`locate ${r.locateRows} scattered changed rows on ${r.target} (${r.locateRounds} rounds), beyond the compare`, s(r.locateBeyondCompareMs), `< ${TARGETS.locateS} s`, met(1)],
-    [`repair ${r.repairRows} rows on ${r.target} (batches, re-verified)`, s(r.repairMs), `< ${TARGETS.repairS} s`, met(2)],
-    [`compare under ${r.writeRate} writes/s (${r.writesPerSecond.toFixed(0)} achieved, ${r.underWritesRounds} rounds)`, `${s(r.underWritesMs)} (${r.underWritesRatio.toFixed(2)}×)`, `≤ ${TARGETS.underWritesRatio}×`, met(3)],
-    ['client peak resident memory during the compare', formatBytes(r.clientPeakRssBytes), `< ${TARGETS.rssMb} MB`, met(4)],
-  ])
+  return formatTable(
+    ['measurement', `median of ${r.runs}`, 'target', 'met'],
+    [
+      [`floor: one in-database hash scan of products, ${r.nodes} nodes in parallel`, s(r.hashScanMs), null, null],
+      [
+        `full compare at an LSN (${r.blocks} blocks)`,
+        `${s(r.compareMs)} (${r.compareRatio.toFixed(2)}×)`,
+        `≤ ${TARGETS.compareRatio}×`,
+        met(0),
+      ],
+      [
+        `locate ${r.locateRows} scattered changed rows on ${r.target} (${r.locateRounds} rounds), beyond the compare`,
+        s(r.locateBeyondCompareMs),
+        `< ${TARGETS.locateS} s`,
+        met(1),
+      ],
+      [
+        `repair ${r.repairRows} rows on ${r.target} (batches, re-verified)`,
+        s(r.repairMs),
+        `< ${TARGETS.repairS} s`,
+        met(2),
+      ],
+      [
+        `compare under ${r.writeRate} writes/s (${r.writesPerSecond.toFixed(0)} achieved, ${r.underWritesRounds} rounds)`,
+        `${s(r.underWritesMs)} (${r.underWritesRatio.toFixed(2)}×)`,
+        `≤ ${TARGETS.underWritesRatio}×`,
+        met(3),
+      ],
+      [
+        'client peak resident memory during the compare',
+        formatBytes(r.clientPeakRssBytes),
+        `< ${TARGETS.rssMb} MB`,
+        met(4),
+      ],
+    ],
+  )
 }

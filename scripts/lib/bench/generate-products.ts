@@ -8,35 +8,79 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { type Product, copyLine } from '../seed/products.js'
 
-const WORDS: Record<string, { prefix: string; nouns: string[]; attributes: (h: (k: number) => number) => Record<string, unknown> }> = {
+const WORDS: Record<
+  string,
+  { prefix: string; nouns: string[]; attributes: (h: (k: number) => number) => Record<string, unknown> }
+> = {
   electronics: {
     prefix: 'ELEC',
     nouns: ['USB‑C Charger', 'Headphones', 'E‑Reader', 'Smart Plug', 'Keyboard', 'Webcam', 'Power Bank', 'Speaker'],
-    attributes: h => ({ watts: 5 + (h(1) % 120), ports: 1 + (h(2) % 4), wireless: h(3) % 2 === 0, colors: ['graphite', 'silver', 'sand'].slice(0, 1 + (h(4) % 3)) }),
+    attributes: h => ({
+      watts: 5 + (h(1) % 120),
+      ports: 1 + (h(2) % 4),
+      wireless: h(3) % 2 === 0,
+      colors: ['graphite', 'silver', 'sand'].slice(0, 1 + (h(4) % 3)),
+    }),
   },
   'home-kitchen': {
     prefix: 'HOME',
-    nouns: ['Pour‑Over Kettle', 'Chef’s Knife', 'Cast‑Iron Skillet', 'Espresso Cups', 'Cutting Board', 'Crème Brûlée Set'],
-    attributes: h => ({ material: ['steel', 'oak', 'ceramic', 'cast iron'][h(1) % 4], capacity_ml: 100 * (1 + (h(2) % 20)), dishwasher_safe: h(3) % 3 !== 0 }),
+    nouns: [
+      'Pour‑Over Kettle',
+      'Chef’s Knife',
+      'Cast‑Iron Skillet',
+      'Espresso Cups',
+      'Cutting Board',
+      'Crème Brûlée Set',
+    ],
+    attributes: h => ({
+      material: ['steel', 'oak', 'ceramic', 'cast iron'][h(1) % 4],
+      capacity_ml: 100 * (1 + (h(2) % 20)),
+      dishwasher_safe: h(3) % 3 !== 0,
+    }),
   },
   outdoor: {
     prefix: 'OUT',
     nouns: ['Trail Tent', 'Daypack', 'Sleeping Bag', 'Headlamp', 'Trekking Poles', 'Camp Stove'],
-    attributes: h => ({ weight_g: 80 + (h(1) % 4000), season: 1 + (h(2) % 4), rating: { temp_c: -10 + (h(3) % 25), tested: h(4) % 2 === 0 } }),
+    attributes: h => ({
+      weight_g: 80 + (h(1) % 4000),
+      season: 1 + (h(2) % 4),
+      rating: { temp_c: -10 + (h(3) % 25), tested: h(4) % 2 === 0 },
+    }),
   },
   books: {
     prefix: 'BOOK',
     nouns: ['Field Guide', 'Cookbook', 'Novel', 'Atlas', 'Poetry Collection', '東京 Travel Notes'],
-    attributes: h => ({ pages: 80 + (h(1) % 900), isbn: `978${String(h(2) % 10_000_000_000).padStart(10, '0')}`, language: ['en', 'de', 'fr', 'ja'][h(3) % 4] }),
+    attributes: h => ({
+      pages: 80 + (h(1) % 900),
+      isbn: `978${String(h(2) % 10_000_000_000).padStart(10, '0')}`,
+      language: ['en', 'de', 'fr', 'ja'][h(3) % 4],
+    }),
   },
   apparel: {
     prefix: 'APP',
     nouns: ['Merino Tee', 'Rain Jacket', 'Wool Socks', 'Fleece Hoodie', 'Linen Shirt', 'Beanie'],
-    attributes: h => ({ sizes: ['XS', 'S', 'M', 'L', 'XL'].slice(h(1) % 3), fit: ['slim', 'regular', 'relaxed'][h(2) % 3], care: { wash_c: 30 + 10 * (h(3) % 3) } }),
+    attributes: h => ({
+      sizes: ['XS', 'S', 'M', 'L', 'XL'].slice(h(1) % 3),
+      fit: ['slim', 'regular', 'relaxed'][h(2) % 3],
+      care: { wash_c: 30 + 10 * (h(3) % 3) },
+    }),
   },
 }
 
-const ADJECTIVES = ['Aurora', 'Nordlys', 'Café', 'Zürich', 'Ærø', 'Quiet Hour', 'Naïve', 'Señor', 'Kōya', 'Ultralight', 'Everyday', 'Pro']
+const ADJECTIVES = [
+  'Aurora',
+  'Nordlys',
+  'Café',
+  'Zürich',
+  'Ærø',
+  'Quiet Hour',
+  'Naïve',
+  'Señor',
+  'Kōya',
+  'Ultralight',
+  'Everyday',
+  'Pro',
+]
 const EXTRAS = ['', '', '', ' — 2‑Pack', ' (Glare‑Free)', ' ½ Size', ' 🔥 Limited', ' "Classic"', ' 10°C Edition', ' ™']
 const SENTENCES = [
   'Built to last, easy to repair, and covered by a five-year warranty.',
@@ -62,9 +106,11 @@ export function product(i: number, slugs: readonly string[]): Product {
   const words = WORDS[category] ?? { prefix: 'GEN', nouns: ['Item'], attributes: () => ({}) }
   const roll = h(10) % 100
   const description =
-    roll < 8 ? null
-    : roll < 10 ? `Line one\twith a tab\nline two with a back\\slash.`
-    : `${SENTENCES[h(11) % SENTENCES.length]} ${SENTENCES[h(12) % SENTENCES.length]}`
+    roll < 8
+      ? null
+      : roll < 10
+        ? `Line one\twith a tab\nline two with a back\\slash.`
+        : `${SENTENCES[h(11) % SENTENCES.length]} ${SENTENCES[h(12) % SENTENCES.length]}`
   return {
     sku: `BENCH-${words.prefix}-${String(i).padStart(7, '0')}`,
     title: `${ADJECTIVES[h(20) % ADJECTIVES.length]} ${words.nouns[h(21) % words.nouns.length]}${EXTRAS[h(22) % EXTRAS.length]}`,
@@ -76,7 +122,13 @@ export function product(i: number, slugs: readonly string[]): Product {
   }
 }
 
-async function writeLines(path: string, rows: number, line: (i: number) => string, head = '', tail = ''): Promise<void> {
+async function writeLines(
+  path: string,
+  rows: number,
+  line: (i: number) => string,
+  head = '',
+  tail = '',
+): Promise<void> {
   async function* text() {
     yield head
     // Batches keep the stream's per-chunk overhead out of the way; 10k lines is ~2.5 MB.
@@ -102,7 +154,12 @@ export const productId = (i: number) => `00000000-0000-4000-8000-${i.toString(16
  * The same rows as COPY text for public.products (id, sku, title, description, price, stock,
  * category_id, attributes): copyLine's columns, with the category slug replaced by its id.
  */
-export async function writeProductsCopy(path: string, rows: number, slugs: readonly string[], categoryIds: ReadonlyMap<string, string>): Promise<void> {
+export async function writeProductsCopy(
+  path: string,
+  rows: number,
+  slugs: readonly string[],
+  categoryIds: ReadonlyMap<string, string>,
+): Promise<void> {
   await writeLines(path, rows, i => {
     const p = product(i, slugs)
     const id = categoryIds.get(p.category)

@@ -62,24 +62,34 @@ async function emptyTables(node: NodeSpec, config: Config): Promise<void> {
 /** Rows per published table, in the node's database (or another one on the same server). */
 async function tableCounts(node: NodeSpec, config: Config, database?: string): Promise<Record<string, number>> {
   const spec = database ? { ...node, database } : node
-  return withNode(spec, async sql => {
-    const counts: Record<string, number> = {}
-    for (const t of config.tables) counts[t] = Number((await sql.unsafe(`select count(*) as n from public.${t}`))[0].n)
-    return counts
-  }, { statementTimeoutMs: 0 })
+  return withNode(
+    spec,
+    async sql => {
+      const counts: Record<string, number> = {}
+      for (const t of config.tables)
+        counts[t] = Number((await sql.unsafe(`select count(*) as n from public.${t}`))[0].n)
+      return counts
+    },
+    { statementTimeoutMs: 0 },
+  )
 }
 
 /** Every copy must land exactly the PRIMARY's rows: a fast copy of the wrong rows is no result. */
 function expectCounts(expected: Record<string, number>, got: Record<string, number>, where: string): void {
   const wrong = Object.keys(expected).filter(t => got[t] !== expected[t])
-  if (wrong.length) throw new ReplkitError(`bench: ${where} holds ${wrong.map(t => `${got[t]} ${t} (the PRIMARY ${expected[t]})`).join(', ')}`)
+  if (wrong.length)
+    throw new ReplkitError(
+      `bench: ${where} holds ${wrong.map(t => `${got[t]} ${t} (the PRIMARY ${expected[t]})`).join(', ')}`,
+    )
 }
 
 /** pg_dump refuses a server of a newer major than its own: the reason, or null when it can dump the PRIMARY. */
 async function dumpCannotRead(config: Config): Promise<string | null> {
   const client = Number(/(\d+)/.exec((await $({ quiet: true })`pg_dump --version`).stdout.replace(/^\D*/, ''))?.[1])
   const server = majorOf(await withNode(config.primary, serverVersionNum))
-  return server > client ? `pg_dump ${client} (which pgcopydb runs too) cannot dump a PostgreSQL ${server} PRIMARY (Debian has no newer client; the npm server builds ship none)` : null
+  return server > client
+    ? `pg_dump ${client} (which pgcopydb runs too) cannot dump a PostgreSQL ${server} PRIMARY (Debian has no newer client; the npm server builds ship none)`
+    : null
 }
 
 /** A new, empty database on the node for a baseline to fill (dropped first if a run left it). */
@@ -98,31 +108,52 @@ async function dropDatabase(node: NodeSpec, name: string): Promise<void> {
 async function dumpRestore(config: Config, target: NodeSpec, database: string, workDir: string): Promise<void> {
   const dir = join(workDir, 'dump')
   await $({ env: clientEnv(config.primary), quiet: true })`pg_dump -Fd -j${JOBS} -Z0 -f ${dir}`
-  await $({ env: clientEnv(target, { database }), quiet: true })`pg_restore -j${JOBS} --no-owner --no-acl --exit-on-error -d ${database} ${dir}`
+  await $({
+    env: clientEnv(target, { database }),
+    quiet: true,
+  })`pg_restore -j${JOBS} --no-owner --no-acl --exit-on-error -d ${database} ${dir}`
 }
 
 /** pgcopydb clone of the PRIMARY's database; passwords in PGPASSWORD (both nodes of the local cluster share it). */
 async function pgcopydbClone(config: Config, target: NodeSpec, database: string, workDir: string): Promise<void> {
-  const conninfo = (node: NodeSpec, db: string) => `host=${node.host} port=${node.port} dbname=${db} user=${node.user} sslmode=${node.sslmode}`
-  await $({ env: clientEnv(config.primary), quiet: true })`pgcopydb clone --source ${conninfo(config.primary, config.primary.database)} --target ${conninfo(target, database)} --table-jobs ${JOBS} --index-jobs ${JOBS} --no-owner --no-acl --dir ${join(workDir, 'pgcopydb')}`
+  const conninfo = (node: NodeSpec, db: string) =>
+    `host=${node.host} port=${node.port} dbname=${db} user=${node.user} sslmode=${node.sslmode}`
+  await $({
+    env: clientEnv(config.primary),
+    quiet: true,
+  })`pgcopydb clone --source ${conninfo(config.primary, config.primary.database)} --target ${conninfo(target, database)} --table-jobs ${JOBS} --index-jobs ${JOBS} --no-owner --no-acl --dir ${join(workDir, 'pgcopydb')}`
 }
 
 /** The PRIMARY holds `rows` products, as many orders with their items and payments, and no replication. */
 async function loadPrimary(config: Config, rows: number): Promise<void> {
   const node = config.primary
   await runSqlFile(node, 'sql/bench/010_load_products.sql', { vars: { rows: String(rows) }, dryRun: false })
-  await runSqlFile(node, 'sql/bench/020_load_orders.sql', { vars: { orders: String(rows), items_per_order: String(ITEMS_PER_ORDER), products: String(rows) }, dryRun: false })
+  await runSqlFile(node, 'sql/bench/020_load_orders.sql', {
+    vars: { orders: String(rows), items_per_order: String(ITEMS_PER_ORDER), products: String(rows) },
+    dryRun: false,
+  })
   await withNode(config.primary, sql => sql.unsafe('checkpoint'))
 }
 
 async function publishedBytes(config: Config): Promise<number> {
-  const [{ bytes }] = await withNode(config.primary, sql => sql.unsafe(
-    `select sum(pg_total_relation_size(('public.' || t)::regclass))::bigint as bytes from unnest($1::text[]) as t`, [config.tables]))
+  const [{ bytes }] = await withNode(config.primary, sql =>
+    sql.unsafe(
+      `select sum(pg_total_relation_size(('public.' || t)::regclass))::bigint as bytes from unnest($1::text[]) as t`,
+      [config.tables],
+    ),
+  )
   return Number(bytes)
 }
 
-export async function initialCopyBench(config: Config, rows: number, workDir: string, say: (text: string) => void): Promise<InitialCopy> {
-  say(`  removing replication; loading ${rows.toLocaleString('en-US')} products, orders (${ITEMS_PER_ORDER} items each) and payments into the PRIMARY ...`)
+export async function initialCopyBench(
+  config: Config,
+  rows: number,
+  workDir: string,
+  say: (text: string) => void,
+): Promise<InitialCopy> {
+  say(
+    `  removing replication; loading ${rows.toLocaleString('en-US')} products, orders (${ITEMS_PER_ORDER} items each) and payments into the PRIMARY ...`,
+  )
   await teardown(config, NO_TEARDOWN_EXTRAS, new Steps(true))
   await loadPrimary(config, rows)
   const expected = await tableCounts(config.primary, config)
@@ -132,7 +163,8 @@ export async function initialCopyBench(config: Config, rows: number, workDir: st
   say(`  make replicate to ${config.replicas.length} replicas (timed) ...`)
   await Promise.all(config.replicas.map(r => emptyTables(r, config)))
   const replicateSeconds = await timed(() => replicateQuietly(config, 1_800_000))
-  for (const r of config.replicas) expectCounts(expected, await tableCounts(r, config), `after make replicate, ${r.name}`)
+  for (const r of config.replicas)
+    expectCounts(expected, await tableCounts(r, config), `after make replicate, ${r.name}`)
 
   const baselineSkipped = await dumpCannotRead(config)
   let dumpRestoreSeconds: number | null = null
@@ -153,7 +185,11 @@ export async function initialCopyBench(config: Config, rows: number, workDir: st
       return seconds
     }
     try {
-      dumpRestoreSeconds = await baseline(`pg_dump -Fd -j${JOBS} + pg_restore -j${JOBS}`, 'replkit_bench_pgdump', dumpRestore)
+      dumpRestoreSeconds = await baseline(
+        `pg_dump -Fd -j${JOBS} + pg_restore -j${JOBS}`,
+        'replkit_bench_pgdump',
+        dumpRestore,
+      )
       pgcopydbSeconds = await baseline('pgcopydb clone', 'replkit_bench_pgcopydb', pgcopydbClone)
     } finally {
       await rm(scratch, { recursive: true, force: true })
@@ -161,17 +197,40 @@ export async function initialCopyBench(config: Config, rows: number, workDir: st
   }
 
   const replicas = config.replicas.length
-  const targets = dumpRestoreSeconds === null || pgcopydbSeconds === null ? [] : [
-    atLeast('initial copy', `make replicate to ${replicas} replicas ≥ ${COPY_TARGETS.vsDump}× as fast as pg_dump -Fd -j${JOBS} + pg_restore -j${JOBS} into one database`, dumpRestoreSeconds / replicateSeconds, COPY_TARGETS.vsDump, '×'),
-    within('initial copy', `make replicate to ${replicas} replicas takes < ${COPY_TARGETS.vsPgcopydb}× pgcopydb clone's time into one database`, replicateSeconds / pgcopydbSeconds, COPY_TARGETS.vsPgcopydb, '×'),
-  ]
+  const targets =
+    dumpRestoreSeconds === null || pgcopydbSeconds === null
+      ? []
+      : [
+          atLeast(
+            'initial copy',
+            `make replicate to ${replicas} replicas ≥ ${COPY_TARGETS.vsDump}× as fast as pg_dump -Fd -j${JOBS} + pg_restore -j${JOBS} into one database`,
+            dumpRestoreSeconds / replicateSeconds,
+            COPY_TARGETS.vsDump,
+            '×',
+          ),
+          within(
+            'initial copy',
+            `make replicate to ${replicas} replicas takes < ${COPY_TARGETS.vsPgcopydb}× pgcopydb clone's time into one database`,
+            replicateSeconds / pgcopydbSeconds,
+            COPY_TARGETS.vsPgcopydb,
+            '×',
+          ),
+        ]
   return {
-    rows, totalRows, bytes, replicas,
-    replicateSeconds, dumpRestoreSeconds, pgcopydbSeconds, baselineSkipped, targets,
-    method: `The PRIMARY holds ${rows} generated products, as many orders with ${ITEMS_PER_ORDER} items and a payment each (sql/bench/010, 020; VACUUM ANALYZE, CHECKPOINT) and no replication. ` +
+    rows,
+    totalRows,
+    bytes,
+    replicas,
+    replicateSeconds,
+    dumpRestoreSeconds,
+    pgcopydbSeconds,
+    baselineSkipped,
+    targets,
+    method:
+      `The PRIMARY holds ${rows} generated products, as many orders with ${ITEMS_PER_ORDER} items and a payment each (sql/bench/010, 020; VACUUM ANALYZE, CHECKPOINT) and no replication. ` +
       `make replicate is timed in process (replkit's replicate(), without the command's start-up) from preflight to every replica copied, subscribed and caught up, into truncated replicas. ` +
       `Then, with replication removed, each baseline fills one new, empty database on ${config.replicas[0].name}: pg_dump -Fd -j${JOBS} -Z0 of the PRIMARY's database to a directory, then pg_restore -j${JOBS} --no-owner --no-acl; and pgcopydb clone --table-jobs ${JOBS} --index-jobs ${JOBS} --no-owner --no-acl. ` +
-      'Every copy is checked to hold exactly the PRIMARY\'s row count in every published table.',
+      "Every copy is checked to hold exactly the PRIMARY's row count in every published table.",
   }
 }
 
@@ -179,7 +238,9 @@ export async function initialCopyBench(config: Config, rows: number, workDir: st
 export async function restoreDemoState(config: Config): Promise<void> {
   await teardown(config, NO_TEARDOWN_EXTRAS, new Steps(true))
   await emptyTables(config.primary, config)
-  await withNode(config.primary, sql => seed(sql, { file: join(repoRoot, 'data/products.json'), categoriesFile, dryRun: false }))
+  await withNode(config.primary, sql =>
+    seed(sql, { file: join(repoRoot, 'data/products.json'), categoriesFile, dryRun: false }),
+  )
   await replicateQuietly(config, 120_000)
 }
 
@@ -187,7 +248,11 @@ const NO_TEARDOWN_EXTRAS = { dryRun: false, revertWalLevel: false, dropRole: fal
 
 /** make replicate from any state (replicas emptied first), its lines kept; fails with them. */
 async function replicateQuietly(config: Config, timeoutMs: number) {
-  const run = await replicate(config, { dryRun: false, timeoutMs, truncateReplicas: true, restartPrimary: true }, new Steps(true))
+  const run = await replicate(
+    config,
+    { dryRun: false, timeoutMs, truncateReplicas: true, restartPrimary: true },
+    new Steps(true),
+  )
   if (run.steps.failed) throw new ReplkitError(`bench: make replicate failed:\n${run.steps.lines.join('\n')}`)
   return run
 }
@@ -195,13 +260,33 @@ async function replicateQuietly(config: Config, timeoutMs: number) {
 /** The section's table: each method's seconds and rows landed per second. */
 export function formatInitialCopy(ic: InitialCopy): string {
   const landed = (rows: number, seconds: number) => Math.round(rows / seconds)
-  return formatTable(['method', 'into', 'seconds', 'rows landed/s'], [
-    ['make replicate (preflight to every replica copied, subscribed, caught up)', `${ic.replicas} replicas`, Number(ic.replicateSeconds.toFixed(2)), landed(ic.totalRows * ic.replicas, ic.replicateSeconds)],
-    ...(ic.dumpRestoreSeconds === null || ic.pgcopydbSeconds === null ? [[`baselines not run: ${ic.baselineSkipped}`, null, null, null]] : [
-      [`pg_dump -Fd -j${JOBS} -Z0 + pg_restore -j${JOBS} (baseline)`, '1 database', Number(ic.dumpRestoreSeconds.toFixed(2)), landed(ic.totalRows, ic.dumpRestoreSeconds)],
-      [`pgcopydb clone --table-jobs ${JOBS} --index-jobs ${JOBS} (baseline)`, '1 database', Number(ic.pgcopydbSeconds.toFixed(2)), landed(ic.totalRows, ic.pgcopydbSeconds)],
-    ]),
-  ])
+  return formatTable(
+    ['method', 'into', 'seconds', 'rows landed/s'],
+    [
+      [
+        'make replicate (preflight to every replica copied, subscribed, caught up)',
+        `${ic.replicas} replicas`,
+        Number(ic.replicateSeconds.toFixed(2)),
+        landed(ic.totalRows * ic.replicas, ic.replicateSeconds),
+      ],
+      ...(ic.dumpRestoreSeconds === null || ic.pgcopydbSeconds === null
+        ? [[`baselines not run: ${ic.baselineSkipped}`, null, null, null]]
+        : [
+            [
+              `pg_dump -Fd -j${JOBS} -Z0 + pg_restore -j${JOBS} (baseline)`,
+              '1 database',
+              Number(ic.dumpRestoreSeconds.toFixed(2)),
+              landed(ic.totalRows, ic.dumpRestoreSeconds),
+            ],
+            [
+              `pgcopydb clone --table-jobs ${JOBS} --index-jobs ${JOBS} (baseline)`,
+              '1 database',
+              Number(ic.pgcopydbSeconds.toFixed(2)),
+              landed(ic.totalRows, ic.pgcopydbSeconds),
+            ],
+          ]),
+    ],
+  )
 }
 
 export const initialCopyTitle = (ic: InitialCopy) =>
@@ -209,8 +294,21 @@ export const initialCopyTitle = (ic: InitialCopy) =>
 
 /** make bench --only copy (make bench-copy): the title, the table and the targets. */
 export function formatInitialCopyBench(ic: InitialCopy): string {
-  return [initialCopyTitle(ic), formatInitialCopy(ic), '',
-    formatTable(['target', 'measured', 'needed', 'result'], ic.targets.map(t => [t.target, showMeasured(t), showNeeded(t), t.met ? colour.green('met') : colour.red('NOT met')])),
+  return [
+    initialCopyTitle(ic),
+    formatInitialCopy(ic),
+    '',
+    formatTable(
+      ['target', 'measured', 'needed', 'result'],
+      ic.targets.map(t => [
+        t.target,
+        showMeasured(t),
+        showNeeded(t),
+        t.met ? colour.green('met') : colour.red('NOT met'),
+      ]),
+    ),
     ...(ic.baselineSkipped ? [`baselines not run: ${ic.baselineSkipped}`] : []),
-    '', colour.dim(ic.method)].join('\n')
+    '',
+    colour.dim(ic.method),
+  ].join('\n')
 }

@@ -18,19 +18,28 @@ export interface LargeTransaction {
 const EMAIL = 'replkit-bench-large@replkit.test'
 
 export async function largeTransactionBench(config: Config, rows: number): Promise<LargeTransaction> {
-  return withNode(config.primary, async sql => {
-    const subscriptions = config.replicas.map(subscriptionName)
-    try {
-      const [{ start }] = await sql`select pg_current_wal_lsn()::text as start`
-      const t0 = performance.now()
-      await sql`insert into public.orders (customer_email, total) select ${EMAIL}, g % 100 from generate_series(1, ${rows}) g`
-      const committed = performance.now()
-      const [{ bytes }] = await sql`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${start}::pg_lsn)::int8 as bytes`
-      await waitForCatchup(sql, subscriptions, 600_000)
-      return { rows, insertSeconds: (committed - t0) / 1000, appliedSeconds: (performance.now() - committed) / 1000, walBytes: Number(bytes) }
-    } finally {
-      await sql`delete from public.orders where customer_email = ${EMAIL}`
-      await waitForCatchup(sql, subscriptions, 600_000)
-    }
-  }, { statementTimeoutMs: 0 })
+  return withNode(
+    config.primary,
+    async sql => {
+      const subscriptions = config.replicas.map(subscriptionName)
+      try {
+        const [{ start }] = await sql`select pg_current_wal_lsn()::text as start`
+        const t0 = performance.now()
+        await sql`insert into public.orders (customer_email, total) select ${EMAIL}, g % 100 from generate_series(1, ${rows}) g`
+        const committed = performance.now()
+        const [{ bytes }] = await sql`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${start}::pg_lsn)::int8 as bytes`
+        await waitForCatchup(sql, subscriptions, 600_000)
+        return {
+          rows,
+          insertSeconds: (committed - t0) / 1000,
+          appliedSeconds: (performance.now() - committed) / 1000,
+          walBytes: Number(bytes),
+        }
+      } finally {
+        await sql`delete from public.orders where customer_email = ${EMAIL}`
+        await waitForCatchup(sql, subscriptions, 600_000)
+      }
+    },
+    { statementTimeoutMs: 0 },
+  )
 }

@@ -29,10 +29,21 @@ async function rss(pid: number): Promise<number> {
 }
 
 export async function metricsCost(scrapes: number): Promise<MetricsCost> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/replkit.js'), 'metrics', '--port', String(PORT)], { cwd: repoRoot, stdio: 'ignore' })
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/replkit.js'), 'metrics', '--port', String(PORT)], {
+    cwd: repoRoot,
+    stdio: 'ignore',
+  })
   try {
     const url = `http://127.0.0.1:${PORT}`
-    await waitFor({ what: 'the exporter to answer /healthz', timeoutMs: 20_000, until: () => fetch(`${url}/healthz`).then(r => r.ok || undefined, () => undefined) })
+    await waitFor({
+      what: 'the exporter to answer /healthz',
+      timeoutMs: 20_000,
+      until: () =>
+        fetch(`${url}/healthz`).then(
+          r => r.ok || undefined,
+          () => undefined,
+        ),
+    })
     const serverMs: number[] = []
     const httpMs: number[] = []
     let peak = 0
@@ -41,11 +52,18 @@ export async function metricsCost(scrapes: number): Promise<MetricsCost> {
       const text = await (await fetch(`${url}/metrics`)).text()
       httpMs.push(performance.now() - started)
       const seconds = /^replkit_scrape_duration_seconds (\S+)$/m.exec(text)
-      if (!seconds || !/^replkit_scrape_success 1$/m.test(text)) throw new ReplkitError(`bench: a scrape of the healthy cluster failed:\n${text.slice(0, 500)}`)
+      if (!seconds || !/^replkit_scrape_success 1$/m.test(text))
+        throw new ReplkitError(`bench: a scrape of the healthy cluster failed:\n${text.slice(0, 500)}`)
       serverMs.push(Number(seconds[1]) * 1000)
       peak = Math.max(peak, await rss(child.pid!))
     }
-    return { scrapes, scrapeMedianMs: median(serverMs), scrapeP95Ms: percentile(serverMs, 95), httpMedianMs: median(httpMs), peakRssBytes: peak }
+    return {
+      scrapes,
+      scrapeMedianMs: median(serverMs),
+      scrapeP95Ms: percentile(serverMs, 95),
+      httpMedianMs: median(httpMs),
+      peakRssBytes: peak,
+    }
   } finally {
     child.kill('SIGTERM')
   }

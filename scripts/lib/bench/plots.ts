@@ -22,7 +22,8 @@ export interface BarPanel {
 }
 
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"'
-const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+const escapeXml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 const f = (n: number) => n.toFixed(1)
 
 function svg(width: number, height: number, title: string, body: string[]): string {
@@ -42,18 +43,23 @@ function svg(width: number, height: number, title: string, body: string[]): stri
  * drawn as vertical markers.
  */
 export function cdfPlot(title: string, series: CdfSeries[], markers: { at: number; label: string }[]): string {
-  const width = 760, height = 440
+  const width = 760,
+    height = 440
   const box = { left: 60, right: width - 20, top: 40, bottom: height - 90 }
   const all = series.flatMap(s => s.values).filter(v => v > 0)
   const lo = Math.floor(Math.log10(Math.max(0.01, Math.min(...all, ...markers.map(m => m.at)))))
   const hi = Math.ceil(Math.log10(Math.max(...all, ...markers.map(m => m.at))))
-  const x = (v: number) => box.left + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo || 1)) * (box.right - box.left)
+  const x = (v: number) =>
+    box.left + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo || 1)) * (box.right - box.left)
   const y = (p: number) => box.bottom - p * (box.bottom - box.top)
   const body: string[] = []
   for (let d = lo; d <= hi; d++) {
     for (const m of d < hi ? [1, 2, 5] : [1]) {
-      const v = m * 10 ** d, px = f(x(v))
-      body.push(`<line x1="${px}" y1="${box.top}" x2="${px}" y2="${box.bottom}" stroke="${m === 1 ? '#ccc' : '#eee'}"/>`)
+      const v = m * 10 ** d,
+        px = f(x(v))
+      body.push(
+        `<line x1="${px}" y1="${box.top}" x2="${px}" y2="${box.bottom}" stroke="${m === 1 ? '#ccc' : '#eee'}"/>`,
+      )
       body.push(`<text x="${px}" y="${box.bottom + 16}" text-anchor="middle">${v >= 1 ? v : v.toPrecision(1)}</text>`)
     }
   }
@@ -62,26 +68,43 @@ export function cdfPlot(title: string, series: CdfSeries[], markers: { at: numbe
     body.push(`<text x="${box.left - 6}" y="${f(y(p) + 4)}" text-anchor="end">${p}</text>`)
   }
   // p99 is what the targets speak of; labelled inside the plot, it does not crowd the 1 above it.
-  body.push(`<line x1="${box.left}" y1="${f(y(0.99))}" x2="${box.right}" y2="${f(y(0.99))}" stroke="#bbb" stroke-dasharray="4 3"/>`)
+  body.push(
+    `<line x1="${box.left}" y1="${f(y(0.99))}" x2="${box.right}" y2="${f(y(0.99))}" stroke="#bbb" stroke-dasharray="4 3"/>`,
+  )
   body.push(`<text x="${box.left + 6}" y="${f(y(0.99) + 14)}" fill="#555">p99</text>`)
-  body.push(`<rect x="${box.left}" y="${box.top}" width="${box.right - box.left}" height="${box.bottom - box.top}" fill="none" stroke="#444"/>`)
-  body.push(`<text x="${(box.left + box.right) / 2}" y="${box.bottom + 36}" text-anchor="middle">latency, ms (log scale): replica's arrival stamp − PRIMARY's insert stamp</text>`)
-  body.push(`<text x="16" y="${(box.top + box.bottom) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(box.top + box.bottom) / 2})">fraction of canaries</text>`)
+  body.push(
+    `<rect x="${box.left}" y="${box.top}" width="${box.right - box.left}" height="${box.bottom - box.top}" fill="none" stroke="#444"/>`,
+  )
+  body.push(
+    `<text x="${(box.left + box.right) / 2}" y="${box.bottom + 36}" text-anchor="middle">latency, ms (log scale): replica's arrival stamp − PRIMARY's insert stamp</text>`,
+  )
+  body.push(
+    `<text x="16" y="${(box.top + box.bottom) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(box.top + box.bottom) / 2})">fraction of canaries</text>`,
+  )
   // Target labels go down the plot one line each, so neighbouring targets never overprint.
   markers.forEach((m, i) => {
-    body.push(`<line x1="${f(x(m.at))}" y1="${box.top}" x2="${f(x(m.at))}" y2="${box.bottom}" stroke="#888" stroke-dasharray="2 3"/>`)
+    body.push(
+      `<line x1="${f(x(m.at))}" y1="${box.top}" x2="${f(x(m.at))}" y2="${box.bottom}" stroke="#888" stroke-dasharray="2 3"/>`,
+    )
     body.push(`<text x="${f(x(m.at) + 4)}" y="${box.top + 40 + i * 16}" fill="#555">${escapeXml(m.label)}</text>`)
   })
   for (const s of series) {
     const sorted = [...s.values].sort((a, b) => a - b)
     if (!sorted.length) continue
     let d = `M${f(x(sorted[0]))},${f(y(0))}`
-    sorted.forEach((v, i) => { d += ` H${f(x(v))} V${f(y((i + 1) / sorted.length))}` })
-    body.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`)
+    sorted.forEach((v, i) => {
+      d += ` H${f(x(v))} V${f(y((i + 1) / sorted.length))}`
+    })
+    body.push(
+      `<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    )
   }
   series.forEach((s, i) => {
-    const lx = box.left + (i % 2) * 340, ly = height - 36 + Math.floor(i / 2) * 18
-    body.push(`<line x1="${lx}" y1="${ly - 4}" x2="${lx + 28}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`)
+    const lx = box.left + (i % 2) * 340,
+      ly = height - 36 + Math.floor(i / 2) * 18
+    body.push(
+      `<line x1="${lx}" y1="${ly - 4}" x2="${lx + 28}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    )
     body.push(`<text x="${lx + 34}" y="${ly}">${escapeXml(s.label)}</text>`)
   })
   return svg(width, height, title, body)
@@ -89,7 +112,11 @@ export function cdfPlot(title: string, series: CdfSeries[], markers: { at: numbe
 
 /** Horizontal bars, one panel per comparison, each panel on its own linear scale. */
 export function barChart(title: string, panels: BarPanel[]): string {
-  const width = 860, labelWidth = 250, textWidth = 230, barHeight = 22, gap = 8
+  const width = 860,
+    labelWidth = 250,
+    textWidth = 230,
+    barHeight = 22,
+    gap = 8
   const plotWidth = width - labelWidth - textWidth - 20
   let top = 40
   const body: string[] = []
@@ -100,12 +127,16 @@ export function barChart(title: string, panels: BarPanel[]): string {
     for (const bar of panel.bars) {
       const w = Math.max(1, (bar.value / max) * plotWidth)
       body.push(`<text x="${labelWidth - 8}" y="${top + 15}" text-anchor="end">${escapeXml(bar.label)}</text>`)
-      body.push(`<rect x="${labelWidth}" y="${top}" width="${f(w)}" height="${barHeight}" fill="${bar.baseline ? '#9aa5b1' : '#2b6cb0'}"/>`)
+      body.push(
+        `<rect x="${labelWidth}" y="${top}" width="${f(w)}" height="${barHeight}" fill="${bar.baseline ? '#9aa5b1' : '#2b6cb0'}"/>`,
+      )
       body.push(`<text x="${f(labelWidth + w + 6)}" y="${top + 15}">${escapeXml(bar.text)}</text>`)
       top += barHeight + gap
     }
     top += 14
   }
-  body.push(`<text x="10" y="${top + 4}" fill="#555">blue: replkit · grey: baseline measured in the same run · longer is faster</text>`)
+  body.push(
+    `<text x="10" y="${top + 4}" fill="#555">blue: replkit · grey: baseline measured in the same run · longer is faster</text>`,
+  )
   return svg(width, top + 20, title, body)
 }

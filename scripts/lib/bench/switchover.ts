@@ -30,10 +30,20 @@ export async function switchoverBench(config: Config, rate: number): Promise<Swi
   const target = config.replicas[0]
   // The sections before leave a million dead rows behind; a shop's tables in steady state are
   // vacuumed, and the proof inside the pause scans them.
-  await Promise.all([config.primary, ...config.replicas].map(node => withNode(node, sql => sql.unsafe('vacuum'), { statementTimeoutMs: 0 })))
+  await Promise.all(
+    [config.primary, ...config.replicas].map(node =>
+      withNode(node, sql => sql.unsafe('vacuum'), { statementTimeoutMs: 0 }),
+    ),
+  )
   let primary: NodeSpec = config.primary
   const writer = startWriter(() => primary, rate)
-  const options = (to: string) => ({ to, dryRun: false, maxLagBytes: 16 * 1024 * 1024, allowOlder: true, timeoutMs: 60_000 })
+  const options = (to: string) => ({
+    to,
+    dryRun: false,
+    maxLagBytes: 16 * 1024 * 1024,
+    allowOlder: true,
+    timeoutMs: 60_000,
+  })
   try {
     await new Promise(r => setTimeout(r, 2000))
     const there = await switchover(config, options(target.name), new Steps(true))
@@ -45,17 +55,28 @@ export async function switchoverBench(config: Config, rate: number): Promise<Swi
     const result = await writer.stop()
     for (const node of [config.primary, ...config.replicas]) {
       const rows = await withNode(node, sql => writerRowsOn(sql, result))
-      if (rows.missing || rows.resurrected) throw new ReplkitError(`bench: after the switchovers ${node.name} misses ${rows.missing} committed rows and holds ${rows.resurrected} deleted ones`)
+      if (rows.missing || rows.resurrected)
+        throw new ReplkitError(
+          `bench: after the switchovers ${node.name} misses ${rows.missing} committed rows and holds ${rows.resurrected} deleted ones`,
+        )
     }
     return {
-      target: target.name, rate, achievedTps: result.transactions / result.seconds,
-      writePauseMs: [there.writePauseMs!, back.writePauseMs!], proofMs: [there.proofMs!, back.proofMs!], totalMs: [there.totalMs, back.totalMs],
-      longestGapMs: result.longestGapMs, refused: result.refused,
+      target: target.name,
+      rate,
+      achievedTps: result.transactions / result.seconds,
+      writePauseMs: [there.writePauseMs!, back.writePauseMs!],
+      proofMs: [there.proofMs!, back.proofMs!],
+      totalMs: [there.totalMs, back.totalMs],
+      longestGapMs: result.longestGapMs,
+      refused: result.refused,
     }
   } finally {
     await writer.stop().catch(() => {})
     // The demoted node takes client writes again, as the other sections found it.
     await runSqlFile(target, 'sql/switchover/090_revert_fence.sql', { dryRun: false })
-    await withNode(config.primary, sql => sql`delete from public.orders where customer_email = 'replkit-chaos@replkit.test'`)
+    await withNode(
+      config.primary,
+      sql => sql`delete from public.orders where customer_email = 'replkit-chaos@replkit.test'`,
+    )
   }
 }

@@ -21,27 +21,47 @@ export const conflict: Drill = {
       const inserting = performance.now()
       await c.primary`insert into public.products (sku, title, price, category_id) select ${sku}, 'on the primary', 2, id from public.categories order by slug limit 1`
       const stopped = await poll(async () => {
-        const [row] = await replicaSql`select apply_error_count::int as n from pg_stat_subscription_stats where subname = ${subscriptionName(target)}`
+        const [row] =
+          await replicaSql`select apply_error_count::int as n from pg_stat_subscription_stats where subname = ${subscriptionName(target)}`
         return row?.n > 0 ? ms(inserting) : undefined
       }, timeoutMs)
       if (stopped === undefined) fail(`${target.name}'s apply worker did not fail on the duplicate sku`)
       const report = await runCheck(config)
-      const named = report.verdicts.find(v => v.problem.includes(`stopped by a key conflict: Key (sku)=(${sku}) already exists.`))
-      if (report.exitCode !== 2 || !named) fail(`make check did not name the key conflict with exit 2 (exit ${report.exitCode}):\n${report.verdicts.map(v => v.problem).join('\n')}`)
-      if (!/make fix-conflict ARGS="--replica /.test(named!.fix)) fail(`make check's fix for the conflict is not make fix-conflict: ${named!.fix}`)
+      const named = report.verdicts.find(v =>
+        v.problem.includes(`stopped by a key conflict: Key (sku)=(${sku}) already exists.`),
+      )
+      if (report.exitCode !== 2 || !named)
+        fail(
+          `make check did not name the key conflict with exit 2 (exit ${report.exitCode}):\n${report.verdicts.map(v => v.problem).join('\n')}`,
+        )
+      if (!/make fix-conflict ARGS="--replica /.test(named!.fix))
+        fail(`make check's fix for the conflict is not make fix-conflict: ${named!.fix}`)
       proofs.push('make check: exit 2, names the conflicting key and prints make fix-conflict')
-      const shown = await fixConflicts(config, { replica: target.name, choice: null, dryRun: false, timeoutMs }, new Steps(true))
+      const shown = await fixConflicts(
+        config,
+        { replica: target.name, choice: null, dryRun: false, timeoutMs },
+        new Steps(true),
+      )
       const failure = shown.stopped[0]?.failure
       const lsn = failure?.finishLsn
-      if (shown.left !== 1 || failure?.detail !== `Key (sku)=(${sku}) already exists.` || !lsn) fail(`fix-conflict did not name the key and LSN: ${JSON.stringify(failure)}`)
+      if (shown.left !== 1 || failure?.detail !== `Key (sku)=(${sku}) already exists.` || !lsn)
+        fail(`fix-conflict did not name the key and LSN: ${JSON.stringify(failure)}`)
       proofs.push(`make fix-conflict: names Key (sku)=(${sku}) and finish LSN ${lsn}, changes nothing without a choice`)
       const repairing = performance.now()
-      const repaired = await fixConflicts(config, { replica: target.name, choice: 'resync', dryRun: false, timeoutMs }, new Steps(true))
-      if (repaired.steps.exitCode() !== 0) fail(`fix-conflict --resync --yes failed:\n${repaired.steps.lines.join('\n')}`)
+      const repaired = await fixConflicts(
+        config,
+        { replica: target.name, choice: 'resync', dryRun: false, timeoutMs },
+        new Steps(true),
+      )
+      if (repaired.steps.exitCode() !== 0)
+        fail(`fix-conflict --resync --yes failed:\n${repaired.steps.lines.join('\n')}`)
       const repairMs = ms(repairing)
       await provenEqual(c, config, timeoutMs, proofs)
       await healthy(config, proofs)
-      return { proofs, figures: { 'conflict → apply error seen ms': stopped!, 'finish LSN': lsn!, 'repair (resync) ms': repairMs } }
+      return {
+        proofs,
+        figures: { 'conflict → apply error seen ms': stopped!, 'finish LSN': lsn!, 'repair (resync) ms': repairMs },
+      }
     } finally {
       // Undo the fault itself first, so a failed drill does not leave apply blocked for what follows.
       await replicaSql`delete from public.products where sku = ${sku} and title = 'on the replica only'`.catch(() => {})
@@ -51,4 +71,3 @@ export const conflict: Drill = {
     }
   },
 }
-

@@ -38,7 +38,9 @@ export interface Drill {
   run(ctx: DrillContext): Promise<DrillOutcome>
 }
 
-export const fail = (text: string) => { throw new ReplkitError(text, 2) }
+export const fail = (text: string) => {
+  throw new ReplkitError(text, 2)
+}
 export const ms = (since: number) => Math.round(performance.now() - since)
 
 /** The highest WAL any of the slots (replkit's by default) retained (restart_lsn) while the drill ran; survives a PRIMARY restart. */
@@ -63,10 +65,20 @@ export function sampleRetainedWal(config: Config, slots = config.replicas.map(su
       await sql.end({ timeout: 1 }).catch(() => {})
     }
   })()
-  return { async stop() { running = false; await loop; return peak } }
+  return {
+    async stop() {
+      running = false
+      await loop
+      return peak
+    },
+  }
 }
 
-export interface Cluster { primary: Sql; replicas: { name: string; sql: Sql }[]; subscriptions: string[] }
+export interface Cluster {
+  primary: Sql
+  replicas: { name: string; sql: Sql }[]
+  subscriptions: string[]
+}
 
 export function open(config: Config): Cluster {
   return {
@@ -91,8 +103,16 @@ export async function catchUp(c: Cluster, timeoutMs: number): Promise<number> {
 export async function provenEqual(c: Cluster, config: Config, timeoutMs: number, proofs: string[]): Promise<void> {
   const eq = await compareWithPrimary(
     { name: config.primary.name, sql: c.primary, spec: config.primary },
-    c.replicas.map((r, i) => ({ ...r, spec: config.replicas.find(s => s.name === r.name)!, subscription: c.subscriptions[i] })), config.tables, timeoutMs)
-  if (eq.differ.length) fail(`rows differ: ${eq.differ.map(d => `${d.table} on ${d.node} (${d.blocks} blocks)`).join(', ')}`)
+    c.replicas.map((r, i) => ({
+      ...r,
+      spec: config.replicas.find(s => s.name === r.name)!,
+      subscription: c.subscriptions[i],
+    })),
+    config.tables,
+    timeoutMs,
+  )
+  if (eq.differ.length)
+    fail(`rows differ: ${eq.differ.map(d => `${d.table} on ${d.node} (${d.blocks} blocks)`).join(', ')}`)
   const unsettled = Object.keys(eq.unsettled)
   if (unsettled.length) fail(`the PRIMARY kept changing ${unsettled.join(', ')} with no writer running`)
   proofs.push(`checksums of ${config.tables.length} tables equal on all ${c.replicas.length + 1} nodes`)
@@ -102,15 +122,19 @@ export async function provenEqual(c: Cluster, config: Config, timeoutMs: number,
 export async function writerRowsEverywhere(c: Cluster, w: WriterResult, proofs: string[]): Promise<void> {
   for (const node of [{ name: 'primary', sql: c.primary }, ...c.replicas]) {
     const { missing, resurrected } = await writerRowsOn(node.sql, w)
-    if (missing || resurrected) fail(`${node.name}: ${missing} committed writer rows missing, ${resurrected} deleted rows present`)
+    if (missing || resurrected)
+      fail(`${node.name}: ${missing} committed writer rows missing, ${resurrected} deleted rows present`)
   }
-  proofs.push(`all ${w.live.length} rows the writer committed are on every node, none of its ${w.deleted.length} deleted rows is`)
+  proofs.push(
+    `all ${w.live.length} rows the writer committed are on every node, none of its ${w.deleted.length} deleted rows is`,
+  )
 }
 
 /** make check exits 0: the drill left the cluster replicated and healthy. */
 export async function healthy(config: Config, proofs: string[]): Promise<void> {
   const report = await runCheck(config)
-  if (report.exitCode !== 0) fail(`make check is ${report.status} after the drill:\n${report.verdicts.map(verdictLine).join('\n')}`)
+  if (report.exitCode !== 0)
+    fail(`make check is ${report.status} after the drill:\n${report.verdicts.map(verdictLine).join('\n')}`)
   proofs.push('make check: exit 0 afterwards')
 }
 
@@ -120,7 +144,10 @@ export async function healthy(config: Config, proofs: string[]): Promise<void> {
  */
 export async function clearConnectionLossErrors(config: Config): Promise<void> {
   for (const replica of config.replicas) {
-    await runSqlFile(replica, 'sql/conflict/020_reset_error_count.sql', { vars: { subscription: subscriptionName(replica) }, dryRun: false })
+    await runSqlFile(replica, 'sql/conflict/020_reset_error_count.sql', {
+      vars: { subscription: subscriptionName(replica) },
+      dryRun: false,
+    })
   }
 }
 
@@ -130,13 +157,18 @@ export async function removeChaosRows(c: Cluster, timeoutMs: number): Promise<vo
 }
 
 export const writerFigures = (w: WriterResult): Figures => ({
-  'writer transactions': w.transactions, 'writer tps': Math.round(w.transactions / w.seconds),
-  'inserts/updates/deletes': `${w.inserts}/${w.updates}/${w.deletes}`, 'writer retries': w.errors, 'uncertain ids (left out)': w.uncertain,
+  'writer transactions': w.transactions,
+  'writer tps': Math.round(w.transactions / w.seconds),
+  'inserts/updates/deletes': `${w.inserts}/${w.updates}/${w.deletes}`,
+  'writer retries': w.errors,
+  'uncertain ids (left out)': w.uncertain,
 })
 
 export function requireLocal(config: Config, nodes: NodeSpec[]): string | undefined {
   const remote = nodes.filter(n => !isLocalClusterNode(config, n))
-  return remote.length ? `${remote.map(n => n.name).join(', ')} not on the local cluster: this drill stops and starts servers` : undefined
+  return remote.length
+    ? `${remote.map(n => n.name).join(', ')} not on the local cluster: this drill stops and starts servers`
+    : undefined
 }
 
 /**
@@ -164,11 +196,18 @@ export async function underLoad(
     await writerRowsEverywhere(c, stopped, proofs)
     await beforeHealthCheck()
     await healthy(config, proofs)
-    return { proofs, figures: { ...writerFigures(stopped), ...figures, 'writer stop → caught up ms': catchupMs, 'peak retained WAL': formatBytes(await retained.stop()) } }
+    return {
+      proofs,
+      figures: {
+        ...writerFigures(stopped),
+        ...figures,
+        'writer stop → caught up ms': catchupMs,
+        'peak retained WAL': formatBytes(await retained.stop()),
+      },
+    }
   } finally {
     if (!stopped) await writer.stop()
     await retained.stop()
     await removeChaosRows(c, timeoutMs).finally(() => close(c))
   }
 }
-

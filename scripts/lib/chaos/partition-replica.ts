@@ -36,26 +36,41 @@ export interface PartitionReplica {
  * The node up inside the namespace with the shop schema and a subscription (copy_data = true)
  * to the PRIMARY at the veth's host address; or why this machine cannot have namespaces.
  */
-export async function startPartitionReplica(config: Config, timeoutMs: number): Promise<PartitionReplica | { unavailable: string }> {
+export async function startPartitionReplica(
+  config: Config,
+  timeoutMs: number,
+): Promise<PartitionReplica | { unavailable: string }> {
   const made = await createVethNetwork()
   if ('unavailable' in made) return made
   const { net } = made
-  const undo: { what: string; run: () => Promise<unknown> }[] = [{ what: `remove ${net.namespace} and its veth pair`, run: () => net.remove() }]
+  const undo: { what: string; run: () => Promise<unknown> }[] = [
+    { what: `remove ${net.namespace} and its veth pair`, run: () => net.remove() },
+  ]
   const remove = async () => {
     const failed: string[] = []
     for (const step of undo.splice(0).reverse()) {
-      await step.run().catch(error => failed.push(`${step.what}: ${error instanceof Error ? error.message : String(error)}`))
+      await step
+        .run()
+        .catch(error => failed.push(`${step.what}: ${error instanceof Error ? error.message : String(error)}`))
     }
     if (failed.length) throw new ReplkitError(`partition drill cleanup incomplete: ${failed.join('; ')}`, 2)
   }
   const spec: NodeSpec = {
-    ...config.primary, name: NAME, role: 'replica', host: net.nsAddress, port: PORT,
+    ...config.primary,
+    name: NAME,
+    role: 'replica',
+    host: net.nsAddress,
+    port: PORT,
     label: `${config.primary.user}@${net.nsAddress}:${PORT}/${config.primary.database}`,
   }
   const primary = localNode(config, config.primary)
   const node: LocalNode = {
-    spec, major: primary.major, dataDir: join(config.clusterDir, NAME), logFile: join(config.clusterDir, `${NAME}.log`),
-    netns: net.namespace, clientCidr: `${net.hostAddress}/32`,
+    spec,
+    major: primary.major,
+    dataDir: join(config.clusterDir, NAME),
+    logFile: join(config.clusterDir, `${NAME}.log`),
+    netns: net.namespace,
+    clientCidr: `${net.hostAddress}/32`,
   }
   const subscription = subscriptionName(spec)
   try {
@@ -73,7 +88,10 @@ export async function startPartitionReplica(config: Config, timeoutMs: number): 
     // The PRIMARY admits the replication role from the namespace, alongside make replicate's
     // lines (hbaLines puts every replica's address before the role's closing reject).
     const exposed = { ...config, replicas: [...config.replicas, spec] }
-    undo.push({ what: 'PRIMARY pg_hba.conf back to make replicate\'s lines', run: () => ensureLocalHba(config, hbaLines(config), false) })
+    undo.push({
+      what: "PRIMARY pg_hba.conf back to make replicate's lines",
+      run: () => ensureLocalHba(config, hbaLines(config), false),
+    })
     await ensureLocalHba(exposed, hbaLines(exposed), false)
     undo.push({
       what: 'PRIMARY listen_addresses reset and restart',
@@ -82,16 +100,31 @@ export async function startPartitionReplica(config: Config, timeoutMs: number): 
         await restartNode(config, primary)
       },
     })
-    await runSqlFile(config.primary, 'sql/chaos/010_expose_on_veth.sql', { vars: { address: net.hostAddress }, dryRun: false })
+    await runSqlFile(config.primary, 'sql/chaos/010_expose_on_veth.sql', {
+      vars: { address: net.hostAddress },
+      dryRun: false,
+    })
     await restartNode(config, primary)
 
     const target = { ...subscriptionTarget(config), host: net.hostAddress, port: config.primary.port }
     const conninfo = subscriptionConninfo(config, await replicatorPassword(config, false), target)
-    undo.push({ what: `drop ${subscription} and its slot`, run: () => dropSubscription(config, node, subscription, timeoutMs) })
+    undo.push({
+      what: `drop ${subscription} and its slot`,
+      run: () => dropSubscription(config, node, subscription, timeoutMs),
+    })
     const chosen = await withNode(config.primary, p => withNode(spec, r => optionsBetween(p, r, config.tables)))
-    await runSqlFile(spec, 'sql/replication/050_subscription.sql', { vars: subscriptionVars(subscription, config.publication, chosen), secretVars: { conninfo }, dryRun: false })
+    await runSqlFile(spec, 'sql/replication/050_subscription.sql', {
+      vars: subscriptionVars(subscription, config.publication, chosen),
+      secretVars: { conninfo },
+      dryRun: false,
+    })
   } catch (error) {
-    await remove().catch(cleanup => { throw new ReplkitError(`${error instanceof Error ? error.message : String(error)}; and then ${cleanup.message}`, 2) })
+    await remove().catch(cleanup => {
+      throw new ReplkitError(
+        `${error instanceof Error ? error.message : String(error)}; and then ${cleanup.message}`,
+        2,
+      )
+    })
     throw error
   }
   return { spec, subscription, net, remove }
@@ -107,16 +140,40 @@ async function discardNode(config: Config, node: LocalNode): Promise<void> {
  * DROP SUBSCRIPTION drops the slot on the PRIMARY over the wire. When the node cannot (it is down
  * or cut off), stop it and drop the slot on the PRIMARY once its walsender has timed out.
  */
-async function dropSubscription(config: Config, node: LocalNode, subscription: string, timeoutMs: number): Promise<void> {
-  const dropped = await runSqlFile(node.spec, 'sql/rollback/010_revert_subscription.sql', { vars: { subscription }, dryRun: false }).then(() => true, () => false)
+async function dropSubscription(
+  config: Config,
+  node: LocalNode,
+  subscription: string,
+  timeoutMs: number,
+): Promise<void> {
+  const dropped = await runSqlFile(node.spec, 'sql/rollback/010_revert_subscription.sql', {
+    vars: { subscription },
+    dryRun: false,
+  }).then(
+    () => true,
+    () => false,
+  )
   if (dropped) return
   await discardNode(config, node)
-  const gone = await poll(async () => {
-    await runSqlFile(config.primary, 'sql/rollback/020_revert_slot.sql', { vars: { slot: subscription }, dryRun: false })
-    const [slot] = await withNode(config.primary, sql => sql`select 1 from pg_replication_slots where slot_name = ${subscription}`)
-    return slot ? undefined : true
-  }, timeoutMs, 500)
-  if (!gone) throw new ReplkitError(`slot ${subscription} is still on the PRIMARY after ${timeoutMs / 1000} s; drop it with make rollback or pg_drop_replication_slot`)
+  const gone = await poll(
+    async () => {
+      await runSqlFile(config.primary, 'sql/rollback/020_revert_slot.sql', {
+        vars: { slot: subscription },
+        dryRun: false,
+      })
+      const [slot] = await withNode(
+        config.primary,
+        sql => sql`select 1 from pg_replication_slots where slot_name = ${subscription}`,
+      )
+      return slot ? undefined : true
+    },
+    timeoutMs,
+    500,
+  )
+  if (!gone)
+    throw new ReplkitError(
+      `slot ${subscription} is still on the PRIMARY after ${timeoutMs / 1000} s; drop it with make rollback or pg_drop_replication_slot`,
+    )
 }
 
 /** What remove() should have removed and did not; empty when the machine is as before. */

@@ -7,8 +7,22 @@ import { waitForCatchup } from '../replication/waits.js'
 import { waitReady } from '../sync/resync.js'
 import { poll } from '../wait.js'
 import {
-  type Cluster, type Drill, type DrillOutcome, type Figures, clearConnectionLossErrors, close, fail, healthy, ms, open, provenEqual,
-  removeChaosRows, requireLocal, sampleRetainedWal, writerFigures, writerRowsEverywhere,
+  type Cluster,
+  type Drill,
+  type DrillOutcome,
+  type Figures,
+  clearConnectionLossErrors,
+  close,
+  fail,
+  healthy,
+  ms,
+  open,
+  provenEqual,
+  removeChaosRows,
+  requireLocal,
+  sampleRetainedWal,
+  writerFigures,
+  writerRowsEverywhere,
 } from './harness.js'
 import { leftovers, startPartitionReplica } from './partition-replica.js'
 import { type WriterResult, startWriter } from './writer.js'
@@ -22,16 +36,27 @@ export const partition: Drill = {
     const local = requireLocal(config, [config.primary])
     if (local) return { skipped: local, figures: {}, proofs: [] }
     const ns = await startPartitionReplica(config, timeoutMs)
-    if ('unavailable' in ns) return { skipped: `${ns.unavailable}; this drill runs an extra replica in its own network namespace`, figures: {}, proofs: [] }
+    if ('unavailable' in ns)
+      return {
+        skipped: `${ns.unavailable}; this drill runs an extra replica in its own network namespace`,
+        figures: {},
+        proofs: [],
+      }
     const c = open(config)
     const nsSql = connect(ns.spec)
     // The namespace replica joins the comparisons as one more node.
-    const all: Cluster = { primary: c.primary, replicas: [...c.replicas, { name: ns.spec.name, sql: nsSql }], subscriptions: [...c.subscriptions, ns.subscription] }
+    const all: Cluster = {
+      primary: c.primary,
+      replicas: [...c.replicas, { name: ns.spec.name, sql: nsSql }],
+      subscriptions: [...c.subscriptions, ns.subscription],
+    }
     const proofs: string[] = []
     let figures: Figures
     try {
       const { copyMs } = await waitReady(c.primary, nsSql, ns.spec, timeoutMs)
-      proofs.push(`${ns.spec.name} at ${ns.spec.host} in namespace ${ns.net.namespace} subscribed to the PRIMARY at ${ns.net.hostAddress}; initial copy ready`)
+      proofs.push(
+        `${ns.spec.name} at ${ns.spec.host} in namespace ${ns.net.namespace} subscribed to the PRIMARY at ${ns.net.hostAddress}; initial copy ready`,
+      )
       const writer = startWriter(config.primary, rate)
       let stopped: WriterResult | undefined
       const retained = sampleRetainedWal(config, [ns.subscription])
@@ -42,25 +67,38 @@ export const partition: Drill = {
         let walsenderGone: number | undefined
         try {
           // The cut is real when the PRIMARY gives up on the silent receiver (wal_sender_timeout).
-          walsenderGone = await poll(async () => {
-            const rows = await c.primary`select 1 from pg_stat_replication where application_name = ${ns.subscription}`
-            return rows.length ? undefined : ms(cutAt)
-          }, PARTITION_MS, 100)
+          walsenderGone = await poll(
+            async () => {
+              const rows =
+                await c.primary`select 1 from pg_stat_replication where application_name = ${ns.subscription}`
+              return rows.length ? undefined : ms(cutAt)
+            },
+            PARTITION_MS,
+            100,
+          )
           await sleep(Math.max(0, PARTITION_MS - ms(cutAt)))
         } finally {
           await ns.net.heal()
         }
         const partitionMs = ms(cutAt)
-        if (walsenderGone === undefined) fail(`the PRIMARY kept streaming to ${ns.spec.name} through the whole cut: the link was not cut`)
-        proofs.push(`the PRIMARY's walsender for ${ns.subscription} ended ${walsenderGone} ms into the cut; the writer kept committing`)
+        if (walsenderGone === undefined)
+          fail(`the PRIMARY kept streaming to ${ns.spec.name} through the whole cut: the link was not cut`)
+        proofs.push(
+          `the PRIMARY's walsender for ${ns.subscription} ended ${walsenderGone} ms into the cut; the writer kept committing`,
+        )
         const healed = performance.now()
         await waitForCatchup(c.primary, [ns.subscription], timeoutMs)
         const catchupMs = ms(healed)
         const peak = await retained.stop()
         stopped = await writer.stop()
         figures = {
-          'rows written': stopped.inserts, ...writerFigures(stopped), 'initial copy ms': copyMs, 'partition ms': partitionMs,
-          'cut → walsender gone ms': walsenderGone!, 'peak retained WAL (slot restart_lsn)': formatBytes(peak), 'heal → caught up ms': catchupMs,
+          'rows written': stopped.inserts,
+          ...writerFigures(stopped),
+          'initial copy ms': copyMs,
+          'partition ms': partitionMs,
+          'cut → walsender gone ms': walsenderGone!,
+          'peak retained WAL (slot restart_lsn)': formatBytes(peak),
+          'heal → caught up ms': catchupMs,
         }
       } finally {
         if (!stopped) await writer.stop()
@@ -70,15 +108,19 @@ export const partition: Drill = {
       await writerRowsEverywhere(all, stopped, proofs)
     } finally {
       await nsSql.end({ timeout: 1 }).catch(() => {})
-      await ns.remove().finally(() => removeChaosRows(c, timeoutMs)).finally(() => close(c))
+      await ns
+        .remove()
+        .finally(() => removeChaosRows(c, timeoutMs))
+        .finally(() => close(c))
     }
     const left = await leftovers(config, ns)
     if (left.length) fail(`the drill left behind: ${left.join(', ')}`)
-    proofs.push('removed again: namespace, veth, node and its data, slot, the PRIMARY\'s extra listen address and pg_hba line')
+    proofs.push(
+      "removed again: namespace, veth, node and its data, slot, the PRIMARY's extra listen address and pg_hba line",
+    )
     // Exposing the PRIMARY on the veth, and taking it back, each took a restart.
     await clearConnectionLossErrors(config)
     await healthy(config, proofs)
     return { proofs, figures }
   },
 }
-

@@ -4,7 +4,20 @@ import { formatBytes } from '../output.js'
 import { runCheck } from '../checks/run.js'
 import { localNode, nodeState, startNode, stopNode } from '../cluster/local-cluster.js'
 import { subscriptionName } from '../replication/names.js'
-import { type Drill, type DrillOutcome, catchUp, close, fail, healthy, ms, open, provenEqual, removeChaosRows, requireLocal, sampleRetainedWal } from './harness.js'
+import {
+  type Drill,
+  type DrillOutcome,
+  catchUp,
+  close,
+  fail,
+  healthy,
+  ms,
+  open,
+  provenEqual,
+  removeChaosRows,
+  requireLocal,
+  sampleRetainedWal,
+} from './harness.js'
 import { CHAOS_EMAIL } from './writer.js'
 
 export const replicaDown: Drill = {
@@ -25,8 +38,11 @@ export const replicaDown: Drill = {
       const report = await runCheck(config)
       const down = report.verdicts.find(v => v.problem.startsWith(`${victim.name} is down`))
       const slot = report.facts.primary.slots.find(s => s.name === subscriptionName(victim))
-      if (report.exitCode !== 2 || !down || !slot) fail(`make check did not report ${victim.name} down with exit 2 and its slot (exit ${report.exitCode})`)
-      proofs.push(`make check: exit 2, "${down!.problem.split(':')[0]}", slot ${slot!.name} retains ${formatBytes(slot!.retainedBytes ?? 0)}`)
+      if (report.exitCode !== 2 || !down || !slot)
+        fail(`make check did not report ${victim.name} down with exit 2 and its slot (exit ${report.exitCode})`)
+      proofs.push(
+        `make check: exit 2, "${down!.problem.split(':')[0]}", slot ${slot!.name} retains ${formatBytes(slot!.retainedBytes ?? 0)}`,
+      )
       const starting = performance.now()
       await startNode(config, localNode(config, victim))
       await catchUp(c, timeoutMs)
@@ -35,13 +51,19 @@ export const replicaDown: Drill = {
       await healthy(config, proofs)
       return {
         proofs,
-        figures: { 'rows written': 10000, 'write ms': writeMs, 'slot retained WAL at check': formatBytes(slot!.retainedBytes ?? 0), 'start → caught up ms': catchupMs, 'peak retained WAL': formatBytes(await retained.stop()) },
+        figures: {
+          'rows written': 10000,
+          'write ms': writeMs,
+          'slot retained WAL at check': formatBytes(slot!.retainedBytes ?? 0),
+          'start → caught up ms': catchupMs,
+          'peak retained WAL': formatBytes(await retained.stop()),
+        },
       }
     } finally {
       await retained.stop()
-      if ((await nodeState(config, localNode(config, victim))) !== 'running') await startNode(config, localNode(config, victim))
+      if ((await nodeState(config, localNode(config, victim))) !== 'running')
+        await startNode(config, localNode(config, victim))
       await removeChaosRows(c, timeoutMs).finally(() => close(c))
     }
   },
 }
-

@@ -126,8 +126,13 @@ export function startWriter(node: NodeSpec | (() => NodeSpec), ratePerSecond: nu
       await Promise.all(loops)
       const transactions = counts.inserts + counts.updates + counts.deletes
       return {
-        ...counts, transactions, seconds: (performance.now() - started) / 1000, longestGapMs,
-        live: [...live].filter(id => !uncertain.has(id)), deleted: [...deleted].filter(id => !uncertain.has(id)), uncertain: uncertain.size,
+        ...counts,
+        transactions,
+        seconds: (performance.now() - started) / 1000,
+        longestGapMs,
+        live: [...live].filter(id => !uncertain.has(id)),
+        deleted: [...deleted].filter(id => !uncertain.has(id)),
+        uncertain: uncertain.size,
       }
     },
   }

@@ -19,7 +19,13 @@ export async function insertCanaryProduct(primary: Sql, sku: string, title: stri
 }
 
 /** Polls until the row's presence matches `present`; the elapsed ms since `since`, or null at the deadline. */
-async function waitForRow(sql: Sql, sku: string, present: boolean, since: number, deadline: number): Promise<number | null> {
+async function waitForRow(
+  sql: Sql,
+  sku: string,
+  present: boolean,
+  since: number,
+  deadline: number,
+): Promise<number | null> {
   for (;;) {
     const [{ found }] = await sql`select exists (select from public.products where sku = ${sku}) as found`
     const now = performance.now()
@@ -33,16 +39,32 @@ async function waitForRow(sql: Sql, sku: string, present: boolean, since: number
  * Runs the canary on the replicas given (those that are up and subscribed); the others are
  * reported as skipped with the reason. Waits for the delete to arrive too, so no canary stays.
  */
-export async function runCanary(primary: Sql, replicas: NodeConnection[], skipped: CanaryArrival[], timeoutMs: number): Promise<CanaryFacts> {
+export async function runCanary(
+  primary: Sql,
+  replicas: NodeConnection[],
+  skipped: CanaryArrival[],
+  timeoutMs: number,
+): Promise<CanaryFacts> {
   const sku = `${CANARY_PREFIX}${randomUUID()}`
   const id = await insertCanaryProduct(primary, sku, 'replkit canary: deleted by make check')
-  if (!id) return { sku: null, timeoutMs, arrivals: skipped, error: 'the PRIMARY has no category to attach a canary product to' }
+  if (!id)
+    return {
+      sku: null,
+      timeoutMs,
+      arrivals: skipped,
+      error: 'the PRIMARY has no category to attach a canary product to',
+    }
   const committed = performance.now()
   try {
     const times = await Promise.all(replicas.map(r => waitForRow(r.sql!, sku, true, committed, committed + timeoutMs)))
-    const arrivals = replicas.map((r, i): CanaryArrival => ({
-      replica: r.spec.name, status: times[i] === null ? 'late' : 'arrived', ms: times[i], reason: null,
-    }))
+    const arrivals = replicas.map(
+      (r, i): CanaryArrival => ({
+        replica: r.spec.name,
+        status: times[i] === null ? 'late' : 'arrived',
+        ms: times[i],
+        reason: null,
+      }),
+    )
     return { sku, timeoutMs, arrivals: [...arrivals, ...skipped], error: null }
   } finally {
     await primary`delete from public.products where id = ${id}`

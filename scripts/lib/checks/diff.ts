@@ -12,7 +12,12 @@ export interface DiffResult {
   notCompared: Record<string, string>
 }
 
-export async function diffTable(facts: ClusterFacts, nodes: NodeConnection[], table: string, timeoutMs: number): Promise<DiffResult> {
+export async function diffTable(
+  facts: ClusterFacts,
+  nodes: NodeConnection[],
+  table: string,
+  timeoutMs: number,
+): Promise<DiffResult> {
   const notCompared: Record<string, string> = {}
   if (!facts.primary.up || !nodes[0].sql) {
     for (const r of facts.replicas) notCompared[r.name] = `the PRIMARY could not be read (${facts.primary.error})`

@@ -6,7 +6,15 @@ import { type FailureKind, NodeError, type Sql, connectChecked, describeDbError,
 import { subscriptionName } from '../replication/names.js'
 import { type SequenceValue, ownedSequences } from '../replication/sequences.js'
 import {
-  type ApplyCause, type ApplyFailure, type LoggedConflict, type WorkerError, classifyApplyError, currentApplyFailure, lastWorkerError, loggedConflicts, readServerLog,
+  type ApplyCause,
+  type ApplyFailure,
+  type LoggedConflict,
+  type WorkerError,
+  classifyApplyError,
+  currentApplyFailure,
+  lastWorkerError,
+  loggedConflicts,
+  readServerLog,
 } from '../replication/worker-log.js'
 import { type Column, tableColumns } from '../replication/schema-drift.js'
 import { ReplkitError } from '../errors.js'
@@ -123,10 +131,15 @@ export interface SubscriptionOptions {
 
 /** PostgreSQL 18's conflict types (src/include/replication/conflict.h), as pg_stat_subscription_stats counts them. */
 export const CONFLICT_TYPES = [
-  'insert_exists', 'update_exists', 'update_missing', 'update_origin_differs',
-  'delete_missing', 'delete_origin_differs', 'multiple_unique_conflicts',
+  'insert_exists',
+  'update_exists',
+  'update_missing',
+  'update_origin_differs',
+  'delete_missing',
+  'delete_origin_differs',
+  'multiple_unique_conflicts',
 ] as const
-export type ConflictType = typeof CONFLICT_TYPES[number]
+export type ConflictType = (typeof CONFLICT_TYPES)[number]
 
 /** substream: a boolean on 15 ("true"/"false"), a char on 16+ (f, t, p). */
 export function streamingOption(substream: string): SubscriptionOptions['streaming'] {
@@ -217,7 +230,9 @@ export async function openNode(spec: NodeSpec, timeouts: Timeouts): Promise<Node
     return { spec, sql, error: null, errorKind: null }
   } catch (error) {
     return {
-      spec, sql: null, error: error instanceof ReplkitError ? error.message : describeDbError(spec, error),
+      spec,
+      sql: null,
+      error: error instanceof ReplkitError ? error.message : describeDbError(spec, error),
       errorKind: error instanceof NodeError ? error.kind : 'other',
     }
   }
@@ -230,10 +245,23 @@ export async function closeNodes(nodes: NodeConnection[]): Promise<void> {
 async function serverFacts(sql: Sql): Promise<ServerFacts> {
   const [row] = await query(sql, 'node.sql')
   const settings: Record<string, Setting> = {}
-  for (const [name, s] of Object.entries(row.settings as Record<string, { setting: string; pending_restart: boolean }>)) {
+  for (const [name, s] of Object.entries(
+    row.settings as Record<string, { setting: string; pending_restart: boolean }>,
+  )) {
     settings[name] = { setting: s.setting, pendingRestart: s.pending_restart }
   }
-  return { version: row.version, versionNum: row.version_num, inRecovery: row.in_recovery, currentLsn: row.current_lsn ?? null, walLevelInFile: row.wal_level_in_file ?? null, settings, walSendersUsed: row.wal_senders_used, slotsUsed: row.slots_used, hasFingerprint: row.has_fingerprint, tls: row.tls ?? null }
+  return {
+    version: row.version,
+    versionNum: row.version_num,
+    inRecovery: row.in_recovery,
+    currentLsn: row.current_lsn ?? null,
+    walLevelInFile: row.wal_level_in_file ?? null,
+    settings,
+    walSendersUsed: row.wal_senders_used,
+    slotsUsed: row.slots_used,
+    hasFingerprint: row.has_fingerprint,
+    tls: row.tls ?? null,
+  }
 }
 
 async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts>> {
@@ -245,40 +273,84 @@ async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts
     query(sql, 'walsenders.sql'),
   ])
   return {
-    unpublished: unpublished.map(u => ({ schema: u.schema, table: u.table, writes: Number(u.writes), liveRows: Number(u.live_rows) })),
+    unpublished: unpublished.map(u => ({
+      schema: u.schema,
+      table: u.table,
+      writes: Number(u.writes),
+      liveRows: Number(u.live_rows),
+    })),
     publications: publications.map(p => ({ name: p.name, allTables: p.all_tables })),
     publishedTables: publishedTables.map(t => ({
-      schema: t.schema, table: t.table, exists: t.exists, publications: t.publications,
-      hasPrimaryKey: t.has_primary_key, replicaIdentity: t.replica_identity,
+      schema: t.schema,
+      table: t.table,
+      exists: t.exists,
+      publications: t.publications,
+      hasPrimaryKey: t.has_primary_key,
+      replicaIdentity: t.replica_identity,
     })),
     slots: slots.map(s => ({
-      name: s.name, type: s.type, plugin: s.plugin, active: s.active, walStatus: s.wal_status,
-      retainedBytes: num(s.retained_bytes), unconfirmedBytes: num(s.unconfirmed_bytes), safeWalSize: num(s.safe_wal_size),
-      invalidationReason: s.invalidation_reason ?? null, inactiveSince: s.inactive_since ?? null, failover: s.failover ?? null,
+      name: s.name,
+      type: s.type,
+      plugin: s.plugin,
+      active: s.active,
+      walStatus: s.wal_status,
+      retainedBytes: num(s.retained_bytes),
+      unconfirmedBytes: num(s.unconfirmed_bytes),
+      safeWalSize: num(s.safe_wal_size),
+      invalidationReason: s.invalidation_reason ?? null,
+      inactiveSince: s.inactive_since ?? null,
+      failover: s.failover ?? null,
     })),
     walSenders: walSenders.map(w => ({
-      applicationName: w.application_name, state: w.state, lagBytes: num(w.lag_bytes), replayLagMs: num(w.replay_lag_ms),
+      applicationName: w.application_name,
+      state: w.state,
+      lagBytes: num(w.lag_bytes),
+      replayLagMs: num(w.replay_lag_ms),
     })),
   }
 }
 
 async function subscriptions(sql: Sql): Promise<Subscription[]> {
   return (await query(sql, 'subscriptions.sql')).map(s => ({
-    id: Number(s.id), name: s.name, enabled: s.enabled, slotName: s.slot_name, publications: s.publications,
-    workerPid: s.worker_pid, lastMsgSendTime: s.last_msg_send_time, lastMsgReceiptTime: s.last_msg_receipt_time,
-    latestEndTime: s.latest_end_time, appliedLsn: s.applied_lsn ?? null, applyingMs: num(s.applying_ms), applyErrorCount: Number(s.apply_error_count), syncErrorCount: Number(s.sync_error_count),
-    statsReset: s.stats_reset, tableStates: s.table_states,
-    options: { streaming: streamingOption(s.streaming), binary: s.binary, origin: s.origin ?? null, failover: s.failover ?? null },
+    id: Number(s.id),
+    name: s.name,
+    enabled: s.enabled,
+    slotName: s.slot_name,
+    publications: s.publications,
+    workerPid: s.worker_pid,
+    lastMsgSendTime: s.last_msg_send_time,
+    lastMsgReceiptTime: s.last_msg_receipt_time,
+    latestEndTime: s.latest_end_time,
+    appliedLsn: s.applied_lsn ?? null,
+    applyingMs: num(s.applying_ms),
+    applyErrorCount: Number(s.apply_error_count),
+    syncErrorCount: Number(s.sync_error_count),
+    statsReset: s.stats_reset,
+    tableStates: s.table_states,
+    options: {
+      streaming: streamingOption(s.streaming),
+      binary: s.binary,
+      origin: s.origin ?? null,
+      failover: s.failover ?? null,
+    },
     conflicts: s.conflicts
-      ? Object.fromEntries(CONFLICT_TYPES.map(t => [t, Number(s.conflicts[t] ?? 0)])) as Record<ConflictType, number>
+      ? (Object.fromEntries(CONFLICT_TYPES.map(t => [t, Number(s.conflicts[t] ?? 0)])) as Record<ConflictType, number>)
       : null,
   }))
 }
 
 function emptyNode(node: NodeConnection, error: string | null, kind: FailureKind | null): NodeFacts {
   return {
-    name: node.spec.name, role: node.spec.role, label: node.spec.label, up: error === null, error,
-    errorKind: error === null ? null : kind ?? 'other', server: null, tables: [], columns: [], sequences: [],
+    name: node.spec.name,
+    role: node.spec.role,
+    label: node.spec.label,
+    up: error === null,
+    error,
+    errorKind: error === null ? null : (kind ?? 'other'),
+    server: null,
+    tables: [],
+    columns: [],
+    sequences: [],
   }
 }
 
@@ -286,7 +358,9 @@ function emptyNode(node: NodeConnection, error: string | null, kind: FailureKind
 async function commonFacts(sql: Sql, tables: string[], checksums: boolean) {
   const server = await serverFacts(sql)
   const [sums, columns, sequences] = await Promise.all([
-    checksums ? sumsWhereInstalled(sql, server, tables) : Promise.resolve([]), tableColumns(sql, tables), ownedSequences(sql, tables),
+    checksums ? sumsWhereInstalled(sql, server, tables) : Promise.resolve([]),
+    tableColumns(sql, tables),
+    ownedSequences(sql, tables),
   ])
   return { server, tables: sums, columns, sequences }
 }
@@ -303,13 +377,18 @@ async function workerLog(config: Config, spec: NodeSpec, sql: Sql, subs: Subscri
     else workerError = null
   }
   return {
-    applyFailure: failure ? { ...failure, cause: classifyApplyError(failure.error) } : null, workerError,
-    conflicts: log.text && sub?.conflicts ? loggedConflicts(log.text) : [], source: log.source,
+    applyFailure: failure ? { ...failure, cause: classifyApplyError(failure.error) } : null,
+    workerError,
+    conflicts: log.text && sub?.conflicts ? loggedConflicts(log.text) : [],
+    source: log.source,
   }
 }
 
 /** Runs fn on a node; a failure (timeout, lost connection) marks the node as failed, not the run. */
-async function onNode<T>(node: NodeConnection, fn: (sql: Sql) => Promise<T>): Promise<{ value: T | null; error: string | null; kind: FailureKind | null }> {
+async function onNode<T>(
+  node: NodeConnection,
+  fn: (sql: Sql) => Promise<T>,
+): Promise<{ value: T | null; error: string | null; kind: FailureKind | null }> {
   if (!node.sql) return { value: null, error: node.error, kind: node.errorKind }
   try {
     return { value: await fn(node.sql), error: null, kind: null }
@@ -319,7 +398,8 @@ async function onNode<T>(node: NodeConnection, fn: (sql: Sql) => Promise<T>): Pr
 }
 
 /** Checksums where make schema has installed their function; none (compared as unknown) elsewhere. */
-const sumsWhereInstalled = (sql: Sql, server: ServerFacts, tables: string[]) => (server.hasFingerprint ? tableSums(sql, tables) : Promise.resolve([]))
+const sumsWhereInstalled = (sql: Sql, server: ServerFacts, tables: string[]) =>
+  server.hasFingerprint ? tableSums(sql, tables) : Promise.resolve([])
 
 /** Every node's facts, all nodes in parallel; without checksums (the exporter's scrape) every table compares as unknown. */
 export async function gatherFacts(config: Config, nodes: NodeConnection[], checksums = true): Promise<ClusterFacts> {
@@ -329,15 +409,30 @@ export async function gatherFacts(config: Config, nodes: NodeConnection[], check
       const [common, rest] = await Promise.all([commonFacts(sql, config.tables, checksums), primaryFacts(sql, config)])
       return { ...common, ...rest }
     }),
-    ...replicaNodes.map(node => onNode(node, async sql => {
-      const [common, subs] = await Promise.all([commonFacts(sql, config.tables, checksums), subscriptions(sql)])
-      return { ...common, subscriptions: subs, log: await workerLog(config, node.spec, sql, subs) }
-    })),
+    ...replicaNodes.map(node =>
+      onNode(node, async sql => {
+        const [common, subs] = await Promise.all([commonFacts(sql, config.tables, checksums), subscriptions(sql)])
+        return { ...common, subscriptions: subs, log: await workerLog(config, node.spec, sql, subs) }
+      }),
+    ),
   ])
   return {
     publication: config.publication,
     tables: config.tables,
-    primary: { ...emptyNode(primaryNode, primary.error, primary.kind), unpublished: [], publications: [], publishedTables: [], slots: [], walSenders: [], ...primary.value },
-    replicas: replicas.map((r, i) => ({ ...emptyNode(replicaNodes[i], r.error, r.kind), subscriptions: [], log: null, ...r.value })),
+    primary: {
+      ...emptyNode(primaryNode, primary.error, primary.kind),
+      unpublished: [],
+      publications: [],
+      publishedTables: [],
+      slots: [],
+      walSenders: [],
+      ...primary.value,
+    },
+    replicas: replicas.map((r, i) => ({
+      ...emptyNode(replicaNodes[i], r.error, r.kind),
+      subscriptions: [],
+      log: null,
+      ...r.value,
+    })),
   }
 }

@@ -76,13 +76,41 @@ export function replicaLags(facts: ClusterFacts): Lag[] {
     const slot = facts.primary.slots.find(s => s.name === slotName)
     const sub = subscriptionOf(replica)
     const current = facts.primary.server?.currentLsn
-    const applied = { applyingMs: sub?.applyingMs ?? null, sinceAppliedBytes: current && sub?.appliedLsn ? Math.max(0, lsnBytes(current) - lsnBytes(sub.appliedLsn)) : null }
+    const applied = {
+      applyingMs: sub?.applyingMs ?? null,
+      sinceAppliedBytes: current && sub?.appliedLsn ? Math.max(0, lsnBytes(current) - lsnBytes(sub.appliedLsn)) : null,
+    }
     if (sender) {
       const bytes = Math.max(sender.lagBytes ?? 0, slot?.unconfirmedBytes ?? 0)
-      return { replica: replica.name, subscription, source: 'walsender', bytes, replayLagMs: sender.replayLagMs, ...applied, caughtUp: bytes === 0 && applied.applyingMs === null }
+      return {
+        replica: replica.name,
+        subscription,
+        source: 'walsender',
+        bytes,
+        replayLagMs: sender.replayLagMs,
+        ...applied,
+        caughtUp: bytes === 0 && applied.applyingMs === null,
+      }
     }
-    if (slot) return { replica: replica.name, subscription, source: 'slot', bytes: slot.unconfirmedBytes, replayLagMs: null, ...applied, caughtUp: false }
-    return { replica: replica.name, subscription, source: null, bytes: null, replayLagMs: null, ...applied, caughtUp: false }
+    if (slot)
+      return {
+        replica: replica.name,
+        subscription,
+        source: 'slot',
+        bytes: slot.unconfirmedBytes,
+        replayLagMs: null,
+        ...applied,
+        caughtUp: false,
+      }
+    return {
+      replica: replica.name,
+      subscription,
+      source: null,
+      bytes: null,
+      replayLagMs: null,
+      ...applied,
+      caughtUp: false,
+    }
   })
 }
 
@@ -90,7 +118,10 @@ export function replicaLags(facts: ClusterFacts): Lag[] {
  * The logged apply failure still holding the worker: one it has not applied past, not a lost
  * connection (retried by itself), on a replica that has not caught up.
  */
-export function blockingApplyFailure(replica: ReplicaFacts, lag: Lag): NonNullable<NonNullable<ReplicaFacts['log']>['applyFailure']> | null {
+export function blockingApplyFailure(
+  replica: ReplicaFacts,
+  lag: Lag,
+): NonNullable<NonNullable<ReplicaFacts['log']>['applyFailure']> | null {
   const failure = replica.log?.applyFailure
   return failure && failure.cause !== 'connection-lost' && !lag.caughtUp ? failure : null
 }
@@ -140,7 +171,8 @@ export function compareTables(facts: ClusterFacts): TableComparison[] {
       if (!reference?.exists) return { ...cell, state: 'unknown' }
       const same = sum.rows === reference.rows && sum.checksum === reference.checksum
       const verdict = atLsn?.replicas.find(r => r.name === node.name)?.state
-      if (!same && verdict) return { ...cell, state: verdict === 'equal' ? 'match' : verdict === 'differs' ? 'differs' : 'writing' }
+      if (!same && verdict)
+        return { ...cell, state: verdict === 'equal' ? 'match' : verdict === 'differs' ? 'differs' : 'writing' }
       const lag = lags.find(l => l.replica === node.name)
       const applying = lag?.source === 'walsender' && !lag.caughtUp
       return { ...cell, state: same ? 'match' : applying ? 'applying' : 'differs' }

@@ -12,16 +12,24 @@ export interface TableSum {
 
 export async function tableSums(sql: Sql, tables: string[]): Promise<TableSum[]> {
   return (await checkQuery(sql, 'checksums.sql', [tables])).map(r => ({
-    table: r.table, exists: r.exists, rows: r.rows === null ? null : Number(r.rows), checksum: r.checksum ?? null,
+    table: r.table,
+    exists: r.exists,
+    rows: r.rows === null ? null : Number(r.rows),
+    checksum: r.checksum ?? null,
   }))
 }
 
-export interface Fingerprint { row_count: string; checksum: string }
+export interface Fingerprint {
+  row_count: string
+  checksum: string
+}
 
 /** {table: {row_count, checksum}}: the form the pgTAP suites take as :primary_fingerprints. */
 export async function fingerprints(sql: Sql, tables: string[]): Promise<Record<string, Fingerprint>> {
   const sums = await tableSums(sql, tables)
-  return Object.fromEntries(sums.filter(s => s.exists).map(s => [s.table, { row_count: String(s.rows), checksum: s.checksum! }]))
+  return Object.fromEntries(
+    sums.filter(s => s.exists).map(s => [s.table, { row_count: String(s.rows), checksum: s.checksum! }]),
+  )
 }
 
 export const sameFingerprint = (a?: Fingerprint, b?: Fingerprint) =>

@@ -2,8 +2,20 @@
 // as machines read it (--json: the same facts and verdicts). Pure: a report in, text out.
 import type { ClusterFacts, Subscription } from './facts.js'
 import {
-  type CanaryFacts, type Lag, type Status, type TableComparison, type Thresholds, type Verdict,
-  APPLYING_GRACE_MS, compareTables, exitCode, notes, replicaLags, status, subscriptionOf, verdicts,
+  type CanaryFacts,
+  type Lag,
+  type Status,
+  type TableComparison,
+  type Thresholds,
+  type Verdict,
+  APPLYING_GRACE_MS,
+  compareTables,
+  exitCode,
+  notes,
+  replicaLags,
+  status,
+  subscriptionOf,
+  verdicts,
 } from './verdicts.js'
 import { colour, formatBytes, formatTable } from '../output.js'
 import type { TableCompare } from '../compare/at-lsn.js'
@@ -23,35 +35,68 @@ export interface CheckReport {
   notes: string[]
 }
 
-export function buildReport(facts: ClusterFacts, thresholds: Thresholds, canary: CanaryFacts | null, diff: TableCompare | null, elapsedMs: number): CheckReport {
+export function buildReport(
+  facts: ClusterFacts,
+  thresholds: Thresholds,
+  canary: CanaryFacts | null,
+  diff: TableCompare | null,
+  elapsedMs: number,
+): CheckReport {
   const found = verdicts(facts, thresholds, canary)
   return {
-    status: status(found), exitCode: exitCode(found), elapsedMs, thresholds, facts,
-    lag: replicaLags(facts), consistency: compareTables(facts), canary, diff, verdicts: found, notes: notes(facts),
+    status: status(found),
+    exitCode: exitCode(found),
+    elapsedMs,
+    thresholds,
+    facts,
+    lag: replicaLags(facts),
+    consistency: compareTables(facts),
+    canary,
+    diff,
+    verdicts: found,
+    notes: notes(facts),
   }
 }
 
 const yesNo = (value: boolean) => (value ? 'yes' : 'no')
-const time = (value: Date | string | null) => (value ? new Date(value).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : null)
+const time = (value: Date | string | null) =>
+  value
+    ? new Date(value)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z')
+    : null
 const section = (title: string, body: string) => `${colour.bold(title)}\n${body}\n`
 
 function nodesTable(facts: ClusterFacts): string {
   const rows = [facts.primary, ...facts.replicas].map(n => {
     const s = n.server
     const setting = (name: string) => s?.settings[name]?.setting
-    const pending = s ? Object.entries(s.settings).filter(([, v]) => v.pendingRestart).map(([k]) => k) : []
+    const pending = s
+      ? Object.entries(s.settings)
+          .filter(([, v]) => v.pendingRestart)
+          .map(([k]) => k)
+      : []
     return [
-      n.name, n.role, n.up ? colour.green('up') : colour.red('down'), s?.version.split(' ')[0],
+      n.name,
+      n.role,
+      n.up ? colour.green('up') : colour.red('down'),
+      s?.version.split(' ')[0],
       // replica is the right level for a logical replica: only the PRIMARY needs logical.
-      setting('wal_level') === 'logical' || !s || n.role === 'replica' ? setting('wal_level') : colour.red(setting('wal_level')!),
+      setting('wal_level') === 'logical' || !s || n.role === 'replica'
+        ? setting('wal_level')
+        : colour.red(setting('wal_level')!),
       s ? (pending.length ? colour.yellow(pending.join(', ')) : 'no') : null,
       s ? `${s.walSendersUsed}/${setting('max_wal_senders')}` : null,
       s ? `${s.slotsUsed}/${setting('max_replication_slots')}` : null,
-      s ? s.tls ?? colour.yellow('no') : null,
+      s ? (s.tls ?? colour.yellow('no')) : null,
       n.label,
     ]
   })
-  return formatTable(['node', 'role', 'state', 'version', 'wal_level', 'restart pending', 'wal senders', 'slots', 'tls', 'address'], rows)
+  return formatTable(
+    ['node', 'role', 'state', 'version', 'wal_level', 'restart pending', 'wal senders', 'slots', 'tls', 'address'],
+    rows,
+  )
 }
 
 function publicationTable(facts: ClusterFacts): string {
@@ -59,8 +104,10 @@ function publicationTable(facts: ClusterFacts): string {
   if (!p.up) return 'primary is down'
   if (p.publications.length === 0) return 'no publications'
   const rows = p.publishedTables.map(t => [
-    `${t.schema}.${t.table}`, t.publications.length ? t.publications.join(', ') : colour.red('not published'),
-    t.exists ? yesNo(t.hasPrimaryKey) : colour.red('table missing'), t.replicaIdentity,
+    `${t.schema}.${t.table}`,
+    t.publications.length ? t.publications.join(', ') : colour.red('not published'),
+    t.exists ? yesNo(t.hasPrimaryKey) : colour.red('table missing'),
+    t.replicaIdentity,
   ])
   return `publications: ${p.publications.map(x => x.name).join(', ')}\n${formatTable(['table', 'publications', 'primary key', 'replica identity'], rows)}`
 }
@@ -73,7 +120,10 @@ function subscriptionTable(facts: ClusterFacts): string {
     const states = Object.values(sub.tableStates)
     const ready = states.filter(s => s === 'r').length
     return [
-      r.name, sub.name, sub.enabled ? 'yes' : colour.red('no'), sub.workerPid ?? colour.red('none'),
+      r.name,
+      sub.name,
+      sub.enabled ? 'yes' : colour.red('no'),
+      sub.workerPid ?? colour.red('none'),
       ready === facts.tables.length ? `${ready}/${states.length}` : colour.yellow(`${ready}/${states.length}`),
       time(sub.lastMsgReceiptTime),
       sub.applyErrorCount ? colour.red(String(sub.applyErrorCount)) : 0,
@@ -82,12 +132,31 @@ function subscriptionTable(facts: ClusterFacts): string {
       conflictsText(sub.conflicts),
     ]
   })
-  return formatTable(['replica', 'subscription', 'enabled', 'worker pid', 'tables ready', 'last message received', 'apply errors', 'sync errors', 'options', 'conflicts (18+)'], rows)
+  return formatTable(
+    [
+      'replica',
+      'subscription',
+      'enabled',
+      'worker pid',
+      'tables ready',
+      'last message received',
+      'apply errors',
+      'sync errors',
+      'options',
+      'conflicts (18+)',
+    ],
+    rows,
+  )
 }
 
 /** The options that differ by version, e.g. "streaming parallel, binary, origin none". */
 function optionsText(o: Subscription['options']): string {
-  return [`streaming ${o.streaming}`, ...(o.binary ? ['binary'] : []), ...(o.origin ? [`origin ${o.origin}`] : []), ...(o.failover ? ['failover'] : [])].join(', ')
+  return [
+    `streaming ${o.streaming}`,
+    ...(o.binary ? ['binary'] : []),
+    ...(o.origin ? [`origin ${o.origin}`] : []),
+    ...(o.failover ? ['failover'] : []),
+  ].join(', ')
 }
 
 /** 18's counts by type, only those above 0; "n/a" before 18 (the server does not count them). */
@@ -101,18 +170,31 @@ function slotTable(facts: ClusterFacts): string {
   if (!facts.primary.up) return 'primary is down'
   if (facts.primary.slots.length === 0) return 'no replication slots'
   const rows = facts.primary.slots.map(s => [
-    s.name, s.active ? 'yes' : colour.yellow('no'), s.retainedBytes === null ? null : formatBytes(s.retainedBytes),
+    s.name,
+    s.active ? 'yes' : colour.yellow('no'),
+    s.retainedBytes === null ? null : formatBytes(s.retainedBytes),
     s.unconfirmedBytes === null ? null : formatBytes(s.unconfirmedBytes),
     s.invalidationReason ? colour.red(`${s.walStatus} (${s.invalidationReason})`) : s.walStatus,
     s.inactiveSince ? time(s.inactiveSince) : null,
   ])
-  return formatTable(['slot', 'active', 'retained WAL (restart_lsn)', 'unconfirmed (confirmed_flush_lsn)', 'wal_status', 'inactive since (17+)'], rows)
+  return formatTable(
+    [
+      'slot',
+      'active',
+      'retained WAL (restart_lsn)',
+      'unconfirmed (confirmed_flush_lsn)',
+      'wal_status',
+      'inactive since (17+)',
+    ],
+    rows,
+  )
 }
 
 function lagState(l: Lag): string {
   if (l.caughtUp) return 'caught up'
   if (l.source !== 'walsender') return colour.red('not streaming')
-  if (l.applyingMs !== null && l.applyingMs > APPLYING_GRACE_MS) return colour.yellow(`applying one transaction for ${(l.applyingMs / 1000).toFixed(1)} s`)
+  if (l.applyingMs !== null && l.applyingMs > APPLYING_GRACE_MS)
+    return colour.yellow(`applying one transaction for ${(l.applyingMs / 1000).toFixed(1)} s`)
   return l.replayLagMs === null ? `${formatBytes(l.bytes ?? 0)} to apply` : `${l.replayLagMs.toFixed(1)} ms`
 }
 
@@ -120,48 +202,80 @@ function lagTable(report: CheckReport): string {
   const rows = report.lag.map(l => {
     const canary = report.canary?.arrivals.find(a => a.replica === l.replica)
     return [
-      l.replica, l.subscription, l.source ?? 'no walsender or slot', l.bytes === null ? null : formatBytes(l.bytes),
+      l.replica,
+      l.subscription,
+      l.source ?? 'no walsender or slot',
+      l.bytes === null ? null : formatBytes(l.bytes),
       lagState(l),
-      ...(report.canary ? [canary?.ms != null ? `${canary.ms.toFixed(1)} ms` : canary?.reason ?? colour.red('late')] : []),
+      ...(report.canary
+        ? [canary?.ms != null ? `${canary.ms.toFixed(1)} ms` : (canary?.reason ?? colour.red('late'))]
+        : []),
     ]
   })
-  return formatTable(['replica', 'subscription', 'measured from', 'lag (WAL not yet applied)', 'state', ...(report.canary ? ['canary'] : [])], rows)
+  return formatTable(
+    [
+      'replica',
+      'subscription',
+      'measured from',
+      'lag (WAL not yet applied)',
+      'state',
+      ...(report.canary ? ['canary'] : []),
+    ],
+    rows,
+  )
 }
 
 function consistencyTable(report: CheckReport): string {
   const nodes = [report.facts.primary, ...report.facts.replicas].map(n => n.name)
-  const rows = report.consistency.map(c => [c.table, ...c.cells.map(cell => {
-    switch (cell.state) {
-      case 'reference': return String(cell.rows)
-      case 'match': return `${cell.rows} ${colour.green('✓')}`
-      case 'differs': return colour.red(`${cell.rows} ✗`)
-      case 'missing': return colour.red('no table')
-      case 'applying': return colour.yellow(`${cell.rows} …`)
-      case 'writing': return colour.yellow(`${cell.rows} ~`)
-      default: return cell.rows === null ? null : `${cell.rows} ?`
-    }
-  }), c.rounds === null ? 'one read' : `at an LSN, ${c.rounds} round${c.rounds === 1 ? '' : 's'}`])
+  const rows = report.consistency.map(c => [
+    c.table,
+    ...c.cells.map(cell => {
+      switch (cell.state) {
+        case 'reference':
+          return String(cell.rows)
+        case 'match':
+          return `${cell.rows} ${colour.green('✓')}`
+        case 'differs':
+          return colour.red(`${cell.rows} ✗`)
+        case 'missing':
+          return colour.red('no table')
+        case 'applying':
+          return colour.yellow(`${cell.rows} …`)
+        case 'writing':
+          return colour.yellow(`${cell.rows} ~`)
+        default:
+          return cell.rows === null ? null : `${cell.rows} ?`
+      }
+    }),
+    c.rounds === null ? 'one read' : `at an LSN, ${c.rounds} round${c.rounds === 1 ? '' : 's'}`,
+  ])
   return formatTable(['table', ...nodes, 'compared'], rows)
 }
 
 const keyState = (d: TableCompare['differences'] & object, replica: string, i: number) => {
   const state = d[i].nodes[replica]
-  return state === 'different' ? `different: ${(d[i].columns[replica] ?? []).join(', ')}` : state ?? '='
+  return state === 'different' ? `different: ${(d[i].columns[replica] ?? []).join(', ')}` : (state ?? '=')
 }
 
 function diffTable(diff: TableCompare): string {
   const how = `${diff.blocks} ${diff.blockKind === 'range' ? 'key-range' : 'key-hash'} blocks, ${diff.rounds} round${diff.rounds === 1 ? '' : 's'} at an LSN`
-  if (diff.differences === null) return `${diff.tooManyRows} rows lie in differing blocks: too many to list (${how}); resync with make sync`
+  if (diff.differences === null)
+    return `${diff.tooManyRows} rows lie in differing blocks: too many to list (${how}); resync with make sync`
   const unsettled = diff.replicas.filter(r => r.unsettled).map(r => `${r.unsettled} on ${r.name}`)
   const still = unsettled.length ? `; still being written, not compared: ${unsettled.join(', ')}` : ''
-  if (diff.differences.length === 0) return `no differing rows on ${diff.replicas.map(r => r.name).join(', ')} (${how})${still}`
+  if (diff.differences.length === 0)
+    return `no differing rows on ${diff.replicas.map(r => r.name).join(', ')} (${how})${still}`
   const names = diff.replicas.map(r => r.name)
   const rows = diff.differences.map((d, i) => [d.key, ...names.map(r => keyState(diff.differences!, r, i))])
   return `${diff.differences.length} differing key${diff.differences.length === 1 ? '' : 's'} (${how})${still}\n${formatTable(['key', ...names], rows)}`
 }
 
 export function verdictLine(v: Verdict): string {
-  const label = { critical: colour.red('✗ CRITICAL'), unknown: colour.yellow('? UNKNOWN'), warning: colour.yellow('! WARNING') }[v.level]
+  const label = {
+    critical: colour.red('✗ CRITICAL'),
+    unknown: colour.yellow('? UNKNOWN'),
+    warning: colour.yellow('! WARNING'),
+  }[v.level]
   return `${label} ${v.problem}: ${v.fix}`
 }
 
@@ -175,15 +289,23 @@ export function formatReport(report: CheckReport): string {
     section('Subscriptions on the replicas', subscriptionTable(facts)),
     section(`Replication slots on ${onPrimary}`, slotTable(facts)),
     section(`Lag, measured on ${onPrimary}`, lagTable(report)),
-    section('Data consistency: rows per table, ✓ = same content as primary, … = still applying when read, ~ = rows still being written', consistencyTable(report)),
+    section(
+      'Data consistency: rows per table, ✓ = same content as primary, … = still applying when read, ~ = rows still being written',
+      consistencyTable(report),
+    ),
   ]
   if (report.diff) parts.push(section(`Rows of ${report.diff.table} that differ from primary`, diffTable(report.diff)))
   const notCompared = Object.entries(report.facts.diffNotCompared ?? {})
-  if (notCompared.length) parts.push(section('Rows not compared (--diff)', notCompared.map(([r, why]) => `${r}: ${why}`).join('\n')))
+  if (notCompared.length)
+    parts.push(section('Rows not compared (--diff)', notCompared.map(([r, why]) => `${r}: ${why}`).join('\n')))
   if (report.notes.length) parts.push(section('Notes', report.notes.map(n => `  ${n}`).join('\n')))
-  const lines = report.verdicts.length ? report.verdicts.map(verdictLine) : [colour.green('✓ replication is healthy: nothing to fix')]
+  const lines = report.verdicts.length
+    ? report.verdicts.map(verdictLine)
+    : [colour.green('✓ replication is healthy: nothing to fix')]
   parts.push(section('Verdicts', lines.join('\n')))
-  const overall = { OK: colour.green, WARNING: colour.yellow, CRITICAL: colour.red, UNKNOWN: colour.yellow }[report.status](report.status)
+  const overall = { OK: colour.green, WARNING: colour.yellow, CRITICAL: colour.red, UNKNOWN: colour.yellow }[
+    report.status
+  ](report.status)
   parts.push(`Overall: ${overall} (exit ${report.exitCode}), checked in ${Math.round(report.elapsedMs)} ms`)
   return parts.join('\n')
 }

@@ -24,13 +24,20 @@ export interface ProveResult {
 /** The pg_prove command line; the connection (and the password) come from libpq's environment. */
 export function pgProveArgs(files: string[], vars: Record<string, string> = {}): string[] {
   return [
-    '--ext', '.sql', '--verbose', '--failures',
+    '--ext',
+    '.sql',
+    '--verbose',
+    '--failures',
     ...Object.entries(vars).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
     ...files,
   ]
 }
 
-export async function pgProve(node: NodeSpec, files: string[], vars: Record<string, string> = {}): Promise<ProveResult> {
+export async function pgProve(
+  node: NodeSpec,
+  files: string[],
+  vars: Record<string, string> = {},
+): Promise<ProveResult> {
   const result = await $({ env: clientEnv(node), quiet: true, nothrow: true })`pg_prove ${pgProveArgs(files, vars)}`
   const output = result.stdout + result.stderr
   const lines = output.split('\n')

@@ -36,7 +36,12 @@ export async function runCheck(configured: Config, opts: CheckOptions = DEFAULT_
   if (opts.diff !== undefined && !config.tables.includes(opts.diff)) {
     throw new ConfigError(`--diff ${opts.diff}: not a replicated table (${config.tables.join(', ')})`)
   }
-  const opened = opts.nodes ?? await openNodes(config, { connectTimeoutSeconds: opts.connectTimeoutSeconds, statementTimeoutMs: opts.statementTimeoutMs })
+  const opened =
+    opts.nodes ??
+    (await openNodes(config, {
+      connectTimeoutSeconds: opts.connectTimeoutSeconds,
+      statementTimeoutMs: opts.statementTimeoutMs,
+    }))
   try {
     // Roles from the catalogues: after a switchover the PRIMARY_URL node may be a replica.
     if (opened[0].sql) config = await withActualRoles(config, opened[0].sql)

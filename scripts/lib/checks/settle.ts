@@ -7,17 +7,28 @@ import { APPLYING_GRACE_MS, compareTables, replicaLags } from './figures.js'
 import { describeDbError } from '../db.js'
 
 /** The PRIMARY and the given replicas as the comparison reaches them; only streaming replicas are waited for. */
-export function compareNodes(facts: ClusterFacts, nodes: NodeConnection[], replicaNames: string[]): { primary: CompareNode; replicas: CompareNode[] } {
+export function compareNodes(
+  facts: ClusterFacts,
+  nodes: NodeConnection[],
+  replicaNames: string[],
+): { primary: CompareNode; replicas: CompareNode[] } {
   const lags = replicaLags(facts)
   const [p, ...rest] = nodes
   return {
     primary: { name: p.spec.name, sql: p.sql!, spec: p.spec },
-    replicas: rest.filter(n => n.sql && replicaNames.includes(n.spec.name)).map(n => {
-      const lag = lags.find(l => l.replica === n.spec.name)
-      // A worker stopped by an apply error never reaches the LSN: that replica is compared as it stands.
-      const stopped = facts.replicas.find(r => r.name === n.spec.name)?.log?.applyFailure
-      return { name: n.spec.name, sql: n.sql!, spec: n.spec, subscription: lag?.source === 'walsender' && !stopped ? lag.subscription : null }
-    }),
+    replicas: rest
+      .filter(n => n.sql && replicaNames.includes(n.spec.name))
+      .map(n => {
+        const lag = lags.find(l => l.replica === n.spec.name)
+        // A worker stopped by an apply error never reaches the LSN: that replica is compared as it stands.
+        const stopped = facts.replicas.find(r => r.name === n.spec.name)?.log?.applyFailure
+        return {
+          name: n.spec.name,
+          sql: n.sql!,
+          spec: n.spec,
+          subscription: lag?.source === 'walsender' && !stopped ? lag.subscription : null,
+        }
+      }),
   }
 }
 
@@ -27,19 +38,28 @@ export interface Settled {
   errors: Record<string, string>
 }
 
-export async function settleComparisons(facts: ClusterFacts, nodes: NodeConnection[], timeoutMs: number): Promise<Settled> {
+export async function settleComparisons(
+  facts: ClusterFacts,
+  nodes: NodeConnection[],
+  timeoutMs: number,
+): Promise<Settled> {
   const out: Settled = { compared: {}, errors: {} }
   if (!nodes[0].sql) return out
   // A replica in the middle of one large transaction reaches no LSN before it commits: it stays "applying".
-  const busy = replicaLags(facts).filter(l => (l.applyingMs ?? 0) > APPLYING_GRACE_MS).map(l => l.replica)
+  const busy = replicaLags(facts)
+    .filter(l => (l.applyingMs ?? 0) > APPLYING_GRACE_MS)
+    .map(l => l.replica)
   for (const { table, cells } of compareTables(facts)) {
-    const unsettled = cells.filter(c => (c.state === 'applying' || c.state === 'differs') && !busy.includes(c.node)).map(c => c.node)
+    const unsettled = cells
+      .filter(c => (c.state === 'applying' || c.state === 'differs') && !busy.includes(c.node))
+      .map(c => c.node)
     if (!unsettled.length) continue
     const { primary, replicas } = compareNodes(facts, nodes, unsettled)
     try {
       out.compared[table] = await compareTable(primary, replicas, table, { rows: false, timeoutMs })
     } catch (error) {
-      out.errors[table] = error instanceof Error && !('code' in error) ? error.message : describeDbError(nodes[0].spec, error)
+      out.errors[table] =
+        error instanceof Error && !('code' in error) ? error.message : describeDbError(nodes[0].spec, error)
     }
   }
   return out

@@ -6,7 +6,13 @@ import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts, Slot } from './facts.js'
 import { type Level, type Thresholds, type Verdict, shortTimeout, subscriptionOf } from './figures.js'
 
-const restartOnly = ['wal_level', 'max_wal_senders', 'max_replication_slots', 'max_worker_processes', 'max_logical_replication_workers']
+const restartOnly = [
+  'wal_level',
+  'max_wal_senders',
+  'max_replication_slots',
+  'max_worker_processes',
+  'max_logical_replication_workers',
+]
 
 /** The replica whose subscription uses the slot (by its slot name, or replkit's name when the replica is down). */
 export function slotOwner(facts: ClusterFacts, slot: Slot): ReplicaFacts | undefined {
@@ -22,11 +28,16 @@ const megabytes = (value: string | undefined) => (value === undefined ? null : N
  */
 export function slotLoss(slot: Slot): string {
   switch (slot.invalidationReason) {
-    case 'idle_timeout': return 'was invalidated for idling longer than idle_replication_slot_timeout (invalidation_reason idle_timeout)'
-    case 'wal_level_insufficient': return 'was invalidated because wal_level on the PRIMARY went below logical (invalidation_reason wal_level_insufficient)'
-    case 'rows_removed': return 'was invalidated because rows it needed were vacuumed away (invalidation_reason rows_removed)'
-    case 'wal_removed': return 'lost WAL it needed (wal_status lost, invalidation_reason wal_removed: max_slot_wal_keep_size)'
-    default: return 'lost WAL it needed (wal_status lost)'
+    case 'idle_timeout':
+      return 'was invalidated for idling longer than idle_replication_slot_timeout (invalidation_reason idle_timeout)'
+    case 'wal_level_insufficient':
+      return 'was invalidated because wal_level on the PRIMARY went below logical (invalidation_reason wal_level_insufficient)'
+    case 'rows_removed':
+      return 'was invalidated because rows it needed were vacuumed away (invalidation_reason rows_removed)'
+    case 'wal_removed':
+      return 'lost WAL it needed (wal_status lost, invalidation_reason wal_removed: max_slot_wal_keep_size)'
+    default:
+      return 'lost WAL it needed (wal_status lost)'
   }
 }
 
@@ -44,31 +55,59 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
   const logicalSlots = p.slots.filter(s => s.type === 'logical').length
   if (walLevel?.setting === 'logical' && pending && pending !== 'logical' && logicalSlots > 0) {
     // PostgreSQL refuses to start with logical slots and wal_level < logical: a restart is an outage.
-    say('critical', `wal_level = ${pending} waits for a restart on primary, and ${logicalSlots} logical slot${logicalSlots === 1 ? '' : 's'} exist: the PRIMARY would not start again ` +
-      '(FATAL: logical replication slot … exists, but wal_level < logical)',
-    'do not restart the PRIMARY; on it: ALTER SYSTEM SET wal_level = logical; SELECT pg_reload_conf(); (the pending value is then withdrawn)')
+    say(
+      'critical',
+      `wal_level = ${pending} waits for a restart on primary, and ${logicalSlots} logical slot${logicalSlots === 1 ? '' : 's'} exist: the PRIMARY would not start again ` +
+        '(FATAL: logical replication slot … exists, but wal_level < logical)',
+      'do not restart the PRIMARY; on it: ALTER SYSTEM SET wal_level = logical; SELECT pg_reload_conf(); (the pending value is then withdrawn)',
+    )
   } else if (walLevel && walLevel.setting !== 'logical') {
-    if (walLevel.pendingRestart && pending === 'logical') say('critical', `wal_level is ${walLevel.setting} on primary and logical waits for a restart`, 'restart the PRIMARY (a reload is not enough)')
-    else say('critical', `wal_level is ${walLevel.setting} on primary`, 'run make replicate ARGS="--restart-primary" (wal_level = logical needs a restart)')
+    if (walLevel.pendingRestart && pending === 'logical')
+      say(
+        'critical',
+        `wal_level is ${walLevel.setting} on primary and logical waits for a restart`,
+        'restart the PRIMARY (a reload is not enough)',
+      )
+    else
+      say(
+        'critical',
+        `wal_level is ${walLevel.setting} on primary`,
+        'run make replicate ARGS="--restart-primary" (wal_level = logical needs a restart)',
+      )
   }
   for (const name of restartOnly.filter(n => n !== 'wal_level')) {
-    if (settings[name]?.pendingRestart) say('warning', `${name} was changed on primary but is not in effect`, 'restart the PRIMARY to apply it')
+    if (settings[name]?.pendingRestart)
+      say('warning', `${name} was changed on primary but is not in effect`, 'restart the PRIMARY to apply it')
   }
-  const capacity = [['max_wal_senders', p.server.walSendersUsed], ['max_replication_slots', p.server.slotsUsed]] as const
+  const capacity = [
+    ['max_wal_senders', p.server.walSendersUsed],
+    ['max_replication_slots', p.server.slotsUsed],
+  ] as const
   for (const [name, used] of capacity) {
     const total = Number(settings[name]?.setting ?? 0)
-    if (used >= total) say('warning', `${name} is exhausted on primary (${used} of ${total} in use)`, `raise ${name} (ALTER SYSTEM, then a restart) before adding a replica`)
+    if (used >= total)
+      say(
+        'warning',
+        `${name} is exhausted on primary (${used} of ${total} in use)`,
+        `raise ${name} (ALTER SYSTEM, then a restart) before adding a replica`,
+      )
   }
   const keep = megabytes(settings.max_slot_wal_keep_size?.setting)
   const maxWal = megabytes(settings.max_wal_size?.setting)
   if (keep !== null && keep >= 0 && maxWal !== null && keep < maxWal) {
-    say('warning', `max_slot_wal_keep_size is ${keep} MB, below max_wal_size (${maxWal} MB): one checkpoint can invalidate the slot of a replica that is only briefly behind`,
-      `ALTER SYSTEM SET max_slot_wal_keep_size = '${Math.max(4 * maxWal, 4096)}MB'; SELECT pg_reload_conf(); (or -1: no limit, the disk is then the limit)`)
+    say(
+      'warning',
+      `max_slot_wal_keep_size is ${keep} MB, below max_wal_size (${maxWal} MB): one checkpoint can invalidate the slot of a replica that is only briefly behind`,
+      `ALTER SYSTEM SET max_slot_wal_keep_size = '${Math.max(4 * maxWal, 4096)}MB'; SELECT pg_reload_conf(); (or -1: no limit, the disk is then the limit)`,
+    )
   }
   const sender = shortTimeout(settings.wal_sender_timeout?.setting)
   if (sender) {
-    say('warning', `wal_sender_timeout is ${sender} on primary: a replica busy applying a large transaction stops answering for longer, is dropped, and the whole transaction is sent again, for ever`,
-      `ALTER SYSTEM SET wal_sender_timeout = '60s'; SELECT pg_reload_conf(); (PostgreSQL's default)`)
+    say(
+      'warning',
+      `wal_sender_timeout is ${sender} on primary: a replica busy applying a large transaction stops answering for longer, is dropped, and the whole transaction is sent again, for ever`,
+      `ALTER SYSTEM SET wal_sender_timeout = '60s'; SELECT pg_reload_conf(); (PostgreSQL's default)`,
+    )
   }
   publicationVerdicts(facts, say)
   for (const slot of p.slots) slotVerdict(facts, slot, t, say)
@@ -78,28 +117,58 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
 function publicationVerdicts(facts: ClusterFacts, say: (level: Level, problem: string, fix: string) => void): void {
   const p = facts.primary
   if (!p.publications.some(pub => pub.name === facts.publication)) {
-    say('critical', p.publications.length === 0 ? 'no publications on primary' : `publication ${facts.publication} is missing on primary`, 'run make replicate')
+    say(
+      'critical',
+      p.publications.length === 0
+        ? 'no publications on primary'
+        : `publication ${facts.publication} is missing on primary`,
+      'run make replicate',
+    )
     return
   }
-  const unpublished = p.publishedTables.filter(t => t.schema === 'public' && facts.tables.includes(t.table) && t.exists && !t.publications.includes(facts.publication))
+  const unpublished = p.publishedTables.filter(
+    t =>
+      t.schema === 'public' &&
+      facts.tables.includes(t.table) &&
+      t.exists &&
+      !t.publications.includes(facts.publication),
+  )
   if (unpublished.length > 0) {
     const names = unpublished.map(t => t.table).join(', ')
-    say('critical', `${facts.publication} does not publish ${names}`, 'run make replicate (it publishes them and refreshes every subscription)')
+    say(
+      'critical',
+      `${facts.publication} does not publish ${names}`,
+      'run make replicate (it publishes them and refreshes every subscription)',
+    )
   }
   for (const u of p.unpublished.filter(u => !(u.schema === 'public' && facts.tables.includes(u.table)))) {
-    say('warning', `${u.schema}.${u.table} takes writes on the PRIMARY (${u.writes} rows written, ${u.liveRows} live) but is in no publication: none of it reaches the replicas`,
-      `if it should replicate: create it on every replica (DDL is not replicated), add it to PUBLICATION_TABLES in .env, then make replicate (it publishes it and refreshes every subscription, which copies it once)`)
+    say(
+      'warning',
+      `${u.schema}.${u.table} takes writes on the PRIMARY (${u.writes} rows written, ${u.liveRows} live) but is in no publication: none of it reaches the replicas`,
+      `if it should replicate: create it on every replica (DDL is not replicated), add it to PUBLICATION_TABLES in .env, then make replicate (it publishes it and refreshes every subscription, which copies it once)`,
+    )
   }
   for (const table of p.publishedTables.filter(t => t.exists && t.publications.length > 0)) {
-    const identity = table.replicaIdentity === 'full' || table.replicaIdentity === 'index' || (table.replicaIdentity === 'default' && table.hasPrimaryKey)
+    const identity =
+      table.replicaIdentity === 'full' ||
+      table.replicaIdentity === 'index' ||
+      (table.replicaIdentity === 'default' && table.hasPrimaryKey)
     if (!identity) {
-      say('critical', `${table.schema}.${table.table} is published without a primary key or replica identity: UPDATE and DELETE on it fail on the PRIMARY`,
-        `add a primary key, or ALTER TABLE ${table.schema}.${table.table} REPLICA IDENTITY FULL`)
+      say(
+        'critical',
+        `${table.schema}.${table.table} is published without a primary key or replica identity: UPDATE and DELETE on it fail on the PRIMARY`,
+        `add a primary key, or ALTER TABLE ${table.schema}.${table.table} REPLICA IDENTITY FULL`,
+      )
     }
   }
 }
 
-function slotVerdict(facts: ClusterFacts, slot: Slot, t: Thresholds, say: (level: Level, problem: string, fix: string) => void): void {
+function slotVerdict(
+  facts: ClusterFacts,
+  slot: Slot,
+  t: Thresholds,
+  say: (level: Level, problem: string, fix: string) => void,
+): void {
   const owner = slotOwner(facts, slot)
   const retained = slot.retainedBytes ?? 0
   const abandoned = `no subscription of this cluster uses it: if nothing else does, SELECT pg_drop_replication_slot('${slot.name}')`
@@ -111,17 +180,30 @@ function slotVerdict(facts: ClusterFacts, slot: Slot, t: Thresholds, say: (level
   const idleLimit = seconds(facts.primary.server?.settings.idle_replication_slot_timeout?.setting)
   if (idleLimit > 0 && !slot.active && slot.inactiveSince) {
     const left = idleLimit - (Date.now() - new Date(slot.inactiveSince).getTime()) / 1000
-    say('warning', `slot ${slot.name} has had no consumer since ${new Date(slot.inactiveSince).toISOString().replace(/\.\d+Z$/, 'Z')}: idle_replication_slot_timeout (${idleLimit} s) invalidates it ${left > 0 ? `in about ${Math.ceil(left / 60)} min` : 'at the next checkpoint'}, and then ${owner ? `${owner.name} needs a full resync` : 'its consumer cannot resume'}`,
-      owner ? `bring ${owner.name}'s subscription back before then (see its verdicts), or ALTER SYSTEM SET idle_replication_slot_timeout = 0; SELECT pg_reload_conf();` : abandoned)
+    say(
+      'warning',
+      `slot ${slot.name} has had no consumer since ${new Date(slot.inactiveSince).toISOString().replace(/\.\d+Z$/, 'Z')}: idle_replication_slot_timeout (${idleLimit} s) invalidates it ${left > 0 ? `in about ${Math.ceil(left / 60)} min` : 'at the next checkpoint'}, and then ${owner ? `${owner.name} needs a full resync` : 'its consumer cannot resume'}`,
+      owner
+        ? `bring ${owner.name}'s subscription back before then (see its verdicts), or ALTER SYSTEM SET idle_replication_slot_timeout = 0; SELECT pg_reload_conf();`
+        : abandoned,
+    )
   }
   if (slot.walStatus === 'unreserved') {
-    say('critical', `slot ${slot.name} is about to lose WAL it needs (wal_status unreserved${slot.safeWalSize !== null ? `, ${formatBytes(Math.max(0, slot.safeWalSize))} of WAL until it is lost` : ''}): the next checkpoint may invalidate it`,
-      `${owner ? `let ${owner.name} catch up (see its verdicts), or` : ''} raise max_slot_wal_keep_size at once: ALTER SYSTEM SET max_slot_wal_keep_size = '-1'; SELECT pg_reload_conf();`)
+    say(
+      'critical',
+      `slot ${slot.name} is about to lose WAL it needs (wal_status unreserved${slot.safeWalSize !== null ? `, ${formatBytes(Math.max(0, slot.safeWalSize))} of WAL until it is lost` : ''}): the next checkpoint may invalidate it`,
+      `${owner ? `let ${owner.name} catch up (see its verdicts), or` : ''} raise max_slot_wal_keep_size at once: ALTER SYSTEM SET max_slot_wal_keep_size = '-1'; SELECT pg_reload_conf();`,
+    )
     return
   }
   if (retained > t.maxRetainedBytes) {
-    say('critical', `slot ${slot.name} retains ${formatBytes(retained)} of WAL (over ${formatBytes(t.maxRetainedBytes)})`,
-      owner ? `${owner.name} is far behind or stopped: see its verdicts; the PRIMARY's disk fills while it is` : abandoned)
+    say(
+      'critical',
+      `slot ${slot.name} retains ${formatBytes(retained)} of WAL (over ${formatBytes(t.maxRetainedBytes)})`,
+      owner
+        ? `${owner.name} is far behind or stopped: see its verdicts; the PRIMARY's disk fills while it is`
+        : abandoned,
+    )
   } else if (!slot.active && retained > 0 && !owner) {
     say('warning', `slot ${slot.name} is inactive and holds ${formatBytes(retained)} of WAL`, abandoned)
   }

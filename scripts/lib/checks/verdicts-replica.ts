@@ -7,9 +7,24 @@ import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts } from './facts.js'
 import { slotLoss } from './verdicts-primary.js'
 import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
-import { APPLYING_GRACE_MS, type Level, type Thresholds, type Verdict, blockingApplyFailure, replicaLags, shortTimeout, subscriptionOf, tablesCopying } from './figures.js'
+import {
+  APPLYING_GRACE_MS,
+  type Level,
+  type Thresholds,
+  type Verdict,
+  blockingApplyFailure,
+  replicaLags,
+  shortTimeout,
+  subscriptionOf,
+  tablesCopying,
+} from './figures.js'
 
-const syncStates: Record<string, string> = { i: 'initializing', d: 'copying data', f: 'copy finished', s: 'synchronized' }
+const syncStates: Record<string, string> = {
+  i: 'initializing',
+  d: 'copying data',
+  f: 'copy finished',
+  s: 'synchronized',
+}
 
 /** Drift between the PRIMARY's and the replica's replicated tables (none when either is unknown). */
 export function replicaDrift(facts: ClusterFacts, replica: ReplicaFacts): Drift[] {
@@ -24,18 +39,28 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   const R = replica.name
   const drift = replicaDrift(facts, replica)
   for (const d of drift) {
-    say(d.breaksApply ? 'critical' : 'warning', `schema drift: ${describeDrift(d, R)}`,
-      (d.ddl ? `on ${R}: ${d.ddl} — ${d.note}` : d.note).replaceAll('--replica R ', `--replica ${R} `))
+    say(
+      d.breaksApply ? 'critical' : 'warning',
+      `schema drift: ${describeDrift(d, R)}`,
+      (d.ddl ? `on ${R}: ${d.ddl} — ${d.note}` : d.note).replaceAll('--replica R ', `--replica ${R} `),
+    )
   }
   const receiver = shortTimeout(replica.server?.settings.wal_receiver_timeout?.setting)
   if (receiver) {
-    say('warning', `wal_receiver_timeout is ${receiver} on ${R}: its apply worker gives up on the PRIMARY while the PRIMARY is still decoding a large transaction, and starts it again`,
-      `on ${R}: ALTER SYSTEM SET wal_receiver_timeout = '60s'; SELECT pg_reload_conf(); (PostgreSQL's default)`)
+    say(
+      'warning',
+      `wal_receiver_timeout is ${receiver} on ${R}: its apply worker gives up on the PRIMARY while the PRIMARY is still decoding a large transaction, and starts it again`,
+      `on ${R}: ALTER SYSTEM SET wal_receiver_timeout = '60s'; SELECT pg_reload_conf(); (PostgreSQL's default)`,
+    )
   }
   const name = subscriptionName(replica)
   const sub = subscriptionOf(replica)
   if (!sub) {
-    say('critical', replica.subscriptions.length === 0 ? `no subscriptions on ${R}` : `subscription ${name} is missing on ${R}`, 'run make replicate')
+    say(
+      'critical',
+      replica.subscriptions.length === 0 ? `no subscriptions on ${R}` : `subscription ${name} is missing on ${R}`,
+      'run make replicate',
+    )
     return out
   }
   const primary = facts.primary
@@ -48,51 +73,87 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   const breaking = drift.filter(d => d.breaksApply)
 
   if (primary.up && slot?.walStatus === 'lost') {
-    say('critical', `${name}'s slot ${slot.name} ${slotLoss(slot)}: ${R} can never resume from it, and ENABLE cannot help`,
-      `resync ${R}: make sync ARGS="--replica ${R} --yes" (a new slot and a fresh copy; writes made meanwhile are copied too)`)
+    say(
+      'critical',
+      `${name}'s slot ${slot.name} ${slotLoss(slot)}: ${R} can never resume from it, and ENABLE cannot help`,
+      `resync ${R}: make sync ARGS="--replica ${R} --yes" (a new slot and a fresh copy; writes made meanwhile are copied too)`,
+    )
     return out
   }
   if (primary.up && !slot) {
-    say('critical', `${name}'s slot ${sub.slotName ?? name} does not exist on the PRIMARY`, `resync ${R}: make sync ARGS="--replica ${R} --yes" (re-creates the subscription and its slot)`)
+    say(
+      'critical',
+      `${name}'s slot ${sub.slotName ?? name} does not exist on the PRIMARY`,
+      `resync ${R}: make sync ARGS="--replica ${R} --yes" (re-creates the subscription and its slot)`,
+    )
     return out
   }
   if (!sub.enabled) {
-    say('critical', `${name} is disabled`, failure && sub.applyErrorCount > 0
-      ? `${causeFix(R, name, failure.cause, breaking)}; then ALTER SUBSCRIPTION ${name} ENABLE on ${R}`
-      : `ALTER SUBSCRIPTION ${name} ENABLE on ${R}`)
+    say(
+      'critical',
+      `${name} is disabled`,
+      failure && sub.applyErrorCount > 0
+        ? `${causeFix(R, name, failure.cause, breaking)}; then ALTER SUBSCRIPTION ${name} ENABLE on ${R}`
+        : `ALTER SUBSCRIPTION ${name} ENABLE on ${R}`,
+    )
   } else if (primary.up && !sender) {
     // Enabled but the PRIMARY streams nothing to it: the worker cannot connect, or keeps failing.
     if (breaking.length) {
-      say('critical', `${name} is not streaming: apply stops on the schema drift above`, 'align the schema with the DDL above; apply resumes by itself')
+      say(
+        'critical',
+        `${name} is not streaming: apply stops on the schema drift above`,
+        'align the schema with the DDL above; apply resumes by itself',
+      )
     } else if (blocking && sub.applyErrorCount > 0) {
       say('critical', applyProblem(name, blocking), causeFix(R, name, blocking.cause, breaking))
     } else if (logged?.cause === 'cannot-connect') {
-      say('critical', `${name} cannot connect to the PRIMARY as the replication role: ${logged.error.replace(/^could not connect to the publisher: /, '')} (${R}'s log, ${logged.loggedAt})`,
-        `make replicate (sets the role's password from REPLICATOR_PASSWORD and its pg_hba lines on the PRIMARY, and points ${name} at them); nothing is lost meanwhile: the slot keeps every change`)
+      say(
+        'critical',
+        `${name} cannot connect to the PRIMARY as the replication role: ${logged.error.replace(/^could not connect to the publisher: /, '')} (${R}'s log, ${logged.loggedAt})`,
+        `make replicate (sets the role's password from REPLICATOR_PASSWORD and its pg_hba lines on the PRIMARY, and points ${name} at them); nothing is lost meanwhile: the slot keeps every change`,
+      )
     } else {
-      say('critical', `${name} is enabled but the PRIMARY has no walsender for it: it is not streaming`,
-        `read ${R}'s log (${replica.log?.source ?? 'its server log'}); a worker that cannot start (max_logical_replication_workers) or cannot connect says so there`)
+      say(
+        'critical',
+        `${name} is enabled but the PRIMARY has no walsender for it: it is not streaming`,
+        `read ${R}'s log (${replica.log?.source ?? 'its server log'}); a worker that cannot start (max_logical_replication_workers) or cannot connect says so there`,
+      )
     }
   } else if (sub.applyErrorCount > 0 && blocking) {
     // Before "no worker": a worker that just died on this failure is about to die on it again.
     say('critical', applyProblem(name, blocking), causeFix(R, name, blocking.cause, breaking))
   } else if (sub.workerPid === null) {
-    say('critical', `${name} is enabled but no apply worker runs`, `read ${R}'s log for why the worker exits; check max_logical_replication_workers`)
+    say(
+      'critical',
+      `${name} is enabled but no apply worker runs`,
+      `read ${R}'s log for why the worker exits; check max_logical_replication_workers`,
+    )
   }
   const syncing = tablesCopying(sub)
   // The count is cumulative; a sync error is current only while a table is still being copied.
   if (sub.syncErrorCount > 0 && syncing.length > 0) {
-    say('critical', `${name} has ${sub.syncErrorCount} table sync error${sub.syncErrorCount === 1 ? '' : 's'}`,
-      `see ${R}'s log (often rows already present on the replica: resync with make sync ARGS="--replica ${R} --yes")`)
+    say(
+      'critical',
+      `${name} has ${sub.syncErrorCount} table sync error${sub.syncErrorCount === 1 ? '' : 's'}`,
+      `see ${R}'s log (often rows already present on the replica: resync with make sync ARGS="--replica ${R} --yes")`,
+    )
   }
   const notSubscribed = facts.tables.filter(table => !(table in sub.tableStates))
   if (notSubscribed.length > 0) {
-    say('critical', `${name} does not subscribe to ${notSubscribed.join(', ')}`, 'run make replicate (it publishes them and refreshes the subscription, which copies them once)')
+    say(
+      'critical',
+      `${name} does not subscribe to ${notSubscribed.join(', ')}`,
+      'run make replicate (it publishes them and refreshes the subscription, which copies them once)',
+    )
   }
   if (syncing.length > 0 && sub.enabled) {
     const tables = syncing.map(([table, state]) => `${table} (${syncStates[state] ?? state})`).join(', ')
     if (breaking.some(d => syncing.some(([table]) => table === d.table))) {
-      say('critical', `${name} cannot finish copying ${tables}: the columns differ from the PRIMARY's`, 'align the schema with the DDL above; the copy then restarts by itself')
+      say(
+        'critical',
+        `${name} cannot finish copying ${tables}: the columns differ from the PRIMARY's`,
+        'align the schema with the DDL above; the copy then restarts by itself',
+      )
     } else {
       say('warning', `${name} is still synchronizing ${tables}`, 'wait for the initial copy and run make check again')
     }
@@ -100,13 +161,18 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   if (sender && lag.applyingMs !== null && lag.applyingMs > APPLYING_GRACE_MS) {
     // The walsender's position counts streamed changes as they are spooled: only the open apply transaction tells.
     const left = lag.sinceAppliedBytes ?? lag.bytes ?? 0
-    say(left > t.maxLagBytes ? 'critical' : 'warning',
+    say(
+      left > t.maxLagBytes ? 'critical' : 'warning',
       `${R} has not applied a transaction the PRIMARY committed: its apply worker has been applying it for ${(lag.applyingMs / 1000).toFixed(1)} s, ` +
-      `and its rows are not visible on ${R} until it commits there (${formatBytes(left)} of the PRIMARY's WAL since the last commit ${R} applied)`,
-      'wait and run make check again: the rows appear when that transaction commits on the replica; if it never does, read the replica\'s log')
+        `and its rows are not visible on ${R} until it commits there (${formatBytes(left)} of the PRIMARY's WAL since the last commit ${R} applied)`,
+      "wait and run make check again: the rows appear when that transaction commits on the replica; if it never does, read the replica's log",
+    )
   } else if (lag.bytes !== null && lag.bytes > t.maxLagBytes && sender) {
-    say('warning', `${R} has ${formatBytes(lag.bytes)} of the PRIMARY's WAL still to apply (over ${formatBytes(t.maxLagBytes)})`,
-      'a large transaction in flight, or apply slower than the writes: wait, it shrinks as the replica applies; if it only grows, read its log')
+    say(
+      'warning',
+      `${R} has ${formatBytes(lag.bytes)} of the PRIMARY's WAL still to apply (over ${formatBytes(t.maxLagBytes)})`,
+      'a large transaction in flight, or apply slower than the writes: wait, it shrinks as the replica applies; if it only grows, read its log',
+    )
   }
   return out
 }
@@ -114,10 +180,13 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
 function applyProblem(name: string, f: NonNullable<NonNullable<ReplicaFacts['log']>['applyFailure']>): string {
   const where = `${f.messageType ?? 'a change'}${f.relation ? ` on ${f.relation}` : ''} in remote transaction ${f.remoteXid ?? '?'} (finish LSN ${f.finishLsn})`
   switch (f.cause) {
-    case 'key-conflict': return `${name} is stopped by a key conflict: ${f.detail ?? f.error} — ${where}`
+    case 'key-conflict':
+      return `${name} is stopped by a key conflict: ${f.detail ?? f.error} — ${where}`
     case 'missing-column':
-    case 'permission': return `${name} is stopped: ${f.error} — ${where}`
-    default: return `${name} is stopped by an apply error: ${f.error} — ${where}`
+    case 'permission':
+      return `${name} is stopped: ${f.error} — ${where}`
+    default:
+      return `${name} is stopped by an apply error: ${f.error} — ${where}`
   }
 }
 
@@ -127,7 +196,9 @@ function causeFix(R: string, name: string, cause: string, breaking: Drift[]): st
     case 'key-conflict':
       return `make fix-conflict ARGS="--replica ${R}" shows the conflicting row and the two ways out; --resync --yes repairs it without loss`
     case 'missing-column':
-      return breaking.length ? 'align the schema with the DDL above; apply resumes by itself' : `add the missing column on ${R} as it is on the PRIMARY; apply resumes by itself`
+      return breaking.length
+        ? 'align the schema with the DDL above; apply resumes by itself'
+        : `add the missing column on ${R} as it is on the PRIMARY; apply resumes by itself`
     case 'permission':
       return `grant ${name}'s owner the privilege the error names, on ${R}; apply resumes by itself`
     default:

@@ -2,7 +2,16 @@
 // comparisons) and verdicts out, each verdict naming the problem and the fix. No I/O here, so
 // every rule is unit-tested with hand-made facts.
 import type { ClusterFacts, NodeFacts, ReplicaFacts } from './facts.js'
-import { type CanaryFacts, type Thresholds, type Verdict, blockingApplyFailure, compareTables, replicaLags, subscriptionOf, tablesCopying } from './figures.js'
+import {
+  type CanaryFacts,
+  type Thresholds,
+  type Verdict,
+  blockingApplyFailure,
+  compareTables,
+  replicaLags,
+  subscriptionOf,
+  tablesCopying,
+} from './figures.js'
 import { formatBytes } from '../output.js'
 import { behindBy } from '../replication/sequences.js'
 import { primaryVerdicts } from './verdicts-primary.js'
@@ -20,8 +29,18 @@ export function skippedChanges(replica: ReplicaFacts): { counts: string; total: 
   if (!sub?.conflicts) return null
   const counted = SKIPPING.filter(t => sub.conflicts![t] > 0)
   if (!counted.length) return null
-  const tables = [...new Set((replica.log?.conflicts ?? []).filter(c => (SKIPPING as readonly string[]).includes(c.type)).map(c => c.relation.replace(/^public\./, '')))]
-  return { counts: counted.map(t => `${t} ${sub.conflicts![t]}`).join(', '), total: counted.reduce((n, t) => n + sub.conflicts![t], 0), tables }
+  const tables = [
+    ...new Set(
+      (replica.log?.conflicts ?? [])
+        .filter(c => (SKIPPING as readonly string[]).includes(c.type))
+        .map(c => c.relation.replace(/^public\./, '')),
+    ),
+  ]
+  return {
+    counts: counted.map(t => `${t} ${sub.conflicts![t]}`).join(', '),
+    total: counted.reduce((n, t) => n + sub.conflicts![t], 0),
+    tables,
+  }
 }
 
 function consistencyVerdicts(facts: ClusterFacts): Verdict[] {
@@ -30,25 +49,34 @@ function consistencyVerdicts(facts: ClusterFacts): Verdict[] {
     const reference = cells[0]
     for (const cell of cells) {
       if (cell.state === 'missing') {
-        out.push({ level: 'critical', node: cell.node, problem: `table ${table} does not exist on ${cell.node}`, fix: 'run make schema (DDL is not replicated)' })
+        out.push({
+          level: 'critical',
+          node: cell.node,
+          problem: `table ${table} does not exist on ${cell.node}`,
+          fix: 'run make schema (DDL is not replicated)',
+        })
       }
       if (cell.state !== 'differs') continue
       const replica = facts.replicas.find(r => r.name === cell.node)
       const subscribed = replica && subscriptionOf(replica)
-      const what = cell.rows !== reference.rows
-        ? `${table} has ${cell.rows} rows on ${cell.node}, primary has ${reference.rows}`
-        : `${table} differs in content on ${cell.node} (same ${cell.rows} rows, different checksum)`
+      const what =
+        cell.rows !== reference.rows
+          ? `${table} has ${cell.rows} rows on ${cell.node}, primary has ${reference.rows}`
+          : `${table} differs in content on ${cell.node} (same ${cell.rows} rows, different checksum)`
       const skipped = replica && skippedChanges(replica)
       if (subscribed && skipped && (skipped.tables.includes(table) || skipped.tables.length === 0)) {
         out.push({
-          level: 'critical', node: cell.node,
+          level: 'critical',
+          node: cell.node,
           problem: `${what}: ${subscribed.name} skipped changes to rows ${cell.node} does not have (${skipped.counts}; PostgreSQL 18's conflict statistics${skipped.tables.length ? `, ${table} named in its log` : ''})`,
           fix: `make sync ARGS="--replica ${cell.node} --yes" (repairs the differing rows, or copies the replica again when many differ; under live writes; the other replicas keep streaming; what it overwrites is saved first)`,
         })
         continue
       }
       out.push({
-        level: 'critical', node: cell.node, problem: what,
+        level: 'critical',
+        node: cell.node,
+        problem: what,
         fix: subscribed
           ? `see the rows with make check ARGS="--diff ${table}"; make sync ARGS="--replica ${cell.node} --yes" repairs them (only those rows when few differ and ${subscribed.name} streams, else a copy of the replica; what it overwrites is saved first)`
           : 'replication is not set up: run make replicate (it copies the data)',
@@ -60,18 +88,31 @@ function consistencyVerdicts(facts: ClusterFacts): Verdict[] {
 
 function canaryVerdicts(canary: CanaryFacts | null): Verdict[] {
   if (!canary) return []
-  if (canary.error) return [{ level: 'warning', node: 'primary', problem: `canary not run: ${canary.error}`, fix: 'seed the PRIMARY (make seed) so a category exists' }]
-  return canary.arrivals.filter(a => a.status === 'late').map(a => ({
-    level: 'critical' as const, node: a.replica,
-    problem: `the canary row did not reach ${a.replica} within ${canary.timeoutMs} ms`,
-    fix: 'replication is stuck or far behind: see that subscription\'s verdicts and the replica\'s log',
-  }))
+  if (canary.error)
+    return [
+      {
+        level: 'warning',
+        node: 'primary',
+        problem: `canary not run: ${canary.error}`,
+        fix: 'seed the PRIMARY (make seed) so a category exists',
+      },
+    ]
+  return canary.arrivals
+    .filter(a => a.status === 'late')
+    .map(a => ({
+      level: 'critical' as const,
+      node: a.replica,
+      problem: `the canary row did not reach ${a.replica} within ${canary.timeoutMs} ms`,
+      fix: "replication is stuck or far behind: see that subscription's verdicts and the replica's log",
+    }))
 }
 
 /** --diff rows that were not read on a replica are not compared: never "no differing rows". */
 function diffVerdicts(facts: ClusterFacts): Verdict[] {
   return Object.entries(facts.diffNotCompared ?? {}).map(([replica, why]) => ({
-    level: 'unknown' as const, node: replica, problem: `--diff: rows not compared on ${replica}: ${why}`,
+    level: 'unknown' as const,
+    node: replica,
+    problem: `--diff: rows not compared on ${replica}: ${why}`,
     fix: 'run make check ARGS="--diff TABLE" again when the nodes answer in time (or with a larger --deadline)',
   }))
 }
@@ -81,22 +122,49 @@ function unusable(n: NodeFacts): Verdict {
   const which = n.role === 'primary' ? 'PRIMARY_URL' : 'its URL in REPLICA_URLS'
   switch (n.errorKind) {
     case 'login':
-      return { level: 'critical', node: n.name, problem: `cannot log in to ${n.name}: ${n.error}`, fix: `correct the user or password in ${which} (.env or the environment); the server itself is up` }
+      return {
+        level: 'critical',
+        node: n.name,
+        problem: `cannot log in to ${n.name}: ${n.error}`,
+        fix: `correct the user or password in ${which} (.env or the environment); the server itself is up`,
+      }
     case 'not-postgres':
-      return { level: 'critical', node: n.name, problem: `${n.name} is not a PostgreSQL server: ${n.error}`, fix: `point ${which} at the PostgreSQL port` }
+      return {
+        level: 'critical',
+        node: n.name,
+        problem: `${n.name} is not a PostgreSQL server: ${n.error}`,
+        fix: `point ${which} at the PostgreSQL port`,
+      }
     case 'tls':
-      return { level: 'critical', node: n.name, problem: `cannot connect to ${n.name} over TLS: ${n.error}`, fix: `check sslmode and sslrootcert in ${which} (or PGSSLMODE, PGSSLROOTCERT) against the server's certificate` }
+      return {
+        level: 'critical',
+        node: n.name,
+        problem: `cannot connect to ${n.name} over TLS: ${n.error}`,
+        fix: `check sslmode and sslrootcert in ${which} (or PGSSLMODE, PGSSLROOTCERT) against the server's certificate`,
+      }
     case 'slow':
       return {
-        level: 'unknown', node: n.name, problem: `${n.name} could not be observed: ${n.error}`,
+        level: 'unknown',
+        node: n.name,
+        problem: `${n.name} could not be observed: ${n.error}`,
         fix: 'nothing is known about it from this run: run make check again when it is less busy, or give it more time with --statement-timeout',
       }
     case 'no-database':
-      return { level: 'critical', node: n.name, problem: `${n.name}: ${n.error}`, fix: `create the database, or correct ${which}` }
+      return {
+        level: 'critical',
+        node: n.name,
+        problem: `${n.name}: ${n.error}`,
+        fix: `create the database, or correct ${which}`,
+      }
     default:
       return {
-        level: 'critical', node: n.name, problem: `${n.name} is down: ${n.error}`,
-        fix: n.role === 'primary' ? 'start the PRIMARY; nothing replicates meanwhile' : `start ${n.name}; it catches up from its slot on the PRIMARY when it returns`,
+        level: 'critical',
+        node: n.name,
+        problem: `${n.name} is down: ${n.error}`,
+        fix:
+          n.role === 'primary'
+            ? 'start the PRIMARY; nothing replicates meanwhile'
+            : `start ${n.name}; it catches up from its slot on the PRIMARY when it returns`,
       }
   }
 }
@@ -130,28 +198,40 @@ export function notes(facts: ClusterFacts): string[] {
     // a walsender is often a few bytes behind the newest WAL, and the counts stay all the same.
     if (sub && sub.applyErrorCount > 0 && lag?.source === 'walsender' && !blockingApplyFailure(replica, lag)) {
       const last = replica.log?.applyFailure ?? replica.log?.workerError
-      out.push(`${sub.name} counted ${sub.applyErrorCount} apply error${sub.applyErrorCount === 1 ? '' : 's'} in the past and is streaming now` +
-        (lag.caughtUp ? ', caught up' : `, ${formatBytes(lag.bytes ?? 0)} to apply`) +
-        (last ? `; the last logged (${last.loggedAt}): ${last.error}` : ''))
+      out.push(
+        `${sub.name} counted ${sub.applyErrorCount} apply error${sub.applyErrorCount === 1 ? '' : 's'} in the past and is streaming now` +
+          (lag.caughtUp ? ', caught up' : `, ${formatBytes(lag.bytes ?? 0)} to apply`) +
+          (last ? `; the last logged (${last.loggedAt}): ${last.error}` : ''),
+      )
     }
     if (sub && sub.syncErrorCount > 0 && tablesCopying(sub).length === 0) {
-      out.push(`${sub.name} counted ${sub.syncErrorCount} table sync error${sub.syncErrorCount === 1 ? '' : 's'} in the past; every table it subscribes to is copied and ready now`)
+      out.push(
+        `${sub.name} counted ${sub.syncErrorCount} table sync error${sub.syncErrorCount === 1 ? '' : 's'} in the past; every table it subscribes to is copied and ready now`,
+      )
     }
     const skipped = skippedChanges(replica)
     const differs = comparisons.some(c => c.cells.some(cell => cell.node === replica.name && cell.state === 'differs'))
     if (sub && skipped && !differs) {
-      out.push(`${sub.name} counted ${skipped.counts} conflict${skipped.total === 1 ? '' : 's'} in the past (changes to rows ${replica.name} did not have, skipped); every table compared matches the PRIMARY now. ` +
-        `The counts stay until SELECT pg_stat_reset_subscription_stats(${sub.id}) on ${replica.name}`)
+      out.push(
+        `${sub.name} counted ${skipped.counts} conflict${skipped.total === 1 ? '' : 's'} in the past (changes to rows ${replica.name} did not have, skipped); every table compared matches the PRIMARY now. ` +
+          `The counts stay until SELECT pg_stat_reset_subscription_stats(${sub.id}) on ${replica.name}`,
+      )
     }
-    const overwritten = sub?.conflicts ? (['update_origin_differs', 'delete_origin_differs'] as const).filter(t => sub.conflicts![t] > 0) : []
+    const overwritten = sub?.conflicts
+      ? (['update_origin_differs', 'delete_origin_differs'] as const).filter(t => sub.conflicts![t] > 0)
+      : []
     if (sub && overwritten.length) {
-      out.push(`${sub.name}: rows last written on ${replica.name} itself were then changed by the PRIMARY (${overwritten.map(t => `${t} ${sub.conflicts![t]}`).join(', ')}): something writes to the replica; the PRIMARY's version is what it holds now`)
+      out.push(
+        `${sub.name}: rows last written on ${replica.name} itself were then changed by the PRIMARY (${overwritten.map(t => `${t} ${sub.conflicts![t]}`).join(', ')}): something writes to the replica; the PRIMARY's version is what it holds now`,
+      )
     }
     for (const p of facts.primary.sequences) {
       const mine = replica.sequences.find(s => s.sequence === p.sequence)
       const behind = behindBy(p.lastValue, mine?.lastValue ?? null)
       if (behind > 0n) {
-        out.push(`${replica.name}: sequence ${p.sequence} is at ${mine?.lastValue ?? 'its start (never used)'}, ${behind} behind the PRIMARY's ${p.lastValue} (sequences are not replicated): make sync-sequences before a switchover`)
+        out.push(
+          `${replica.name}: sequence ${p.sequence} is at ${mine?.lastValue ?? 'its start (never used)'}, ${behind} behind the PRIMARY's ${p.lastValue} (sequences are not replicated): make sync-sequences before a switchover`,
+        )
       }
     }
   }
@@ -159,11 +239,15 @@ export function notes(facts: ClusterFacts): string[] {
     const applying = cells.filter(c => c.state === 'applying').map(c => c.node)
     const error = facts.compareErrors?.[table]
     if (applying.length) {
-      out.push(`${table} not compared on ${applying.join(', ')}: still applying the PRIMARY's WAL when read (see the lag)${error ? ` and not comparable at an LSN: ${error}` : ''}; run make check again once caught up`)
+      out.push(
+        `${table} not compared on ${applying.join(', ')}: still applying the PRIMARY's WAL when read (see the lag)${error ? ` and not comparable at an LSN: ${error}` : ''}; run make check again once caught up`,
+      )
     }
     for (const cell of cells.filter(c => c.state === 'writing')) {
       const left = facts.compared?.[table]?.replicas.find(r => r.name === cell.node)?.unsettled
-      out.push(`${table} on ${cell.node}: ${left} block${left === 1 ? '' : 's'} or row${left === 1 ? '' : 's'} changed again in each of ${rounds} rounds at an LSN, so neither equal nor proven different (rows being written, not differences); everything else matches`)
+      out.push(
+        `${table} on ${cell.node}: ${left} block${left === 1 ? '' : 's'} or row${left === 1 ? '' : 's'} changed again in each of ${rounds} rounds at an LSN, so neither equal nor proven different (rows being written, not differences); everything else matches`,
+      )
     }
   }
   return out

@@ -40,7 +40,19 @@ export interface LoadResult {
 /** pgbench inserting orders on the PRIMARY at a fixed rate, for a fixed time. */
 export async function runLoad(config: Config, seconds: number, rate: number): Promise<LoadResult> {
   const node: NodeSpec = config.primary
-  const args = ['-n', '-f', join(repoRoot, 'sql/load/orders.pgbench'), '-R', String(rate), '-T', String(seconds), '-c', '4', '-j', '2']
+  const args = [
+    '-n',
+    '-f',
+    join(repoRoot, 'sql/load/orders.pgbench'),
+    '-R',
+    String(rate),
+    '-T',
+    String(seconds),
+    '-c',
+    '4',
+    '-j',
+    '2',
+  ]
   const out = await $({ env: clientEnv(node), quiet: true })`pgbench ${args}`
   const transactions = Number(/number of transactions actually processed: (\d+)/.exec(out.stdout)?.[1] ?? 0)
   const tps = Number(/tps = ([\d.]+)/.exec(out.stdout)?.[1] ?? 0)

@@ -32,11 +32,15 @@ export function localNodes(config: Config): LocalNode[] {
 
 export function localNode(config: Config, spec: NodeSpec): LocalNode {
   if (!isLoopback(spec.host)) {
-    throw new ReplkitError(`${spec.name} is at ${spec.host}, not on loopback: the local cluster runs only 127.0.0.1 nodes`)
+    throw new ReplkitError(
+      `${spec.name} is at ${spec.host}, not on loopback: the local cluster runs only 127.0.0.1 nodes`,
+    )
   }
   return {
-    spec, major: config.localMajors[spec.name] ?? 15,
-    dataDir: join(config.clusterDir, spec.name), logFile: join(config.clusterDir, `${spec.name}.log`),
+    spec,
+    major: config.localMajors[spec.name] ?? 15,
+    dataDir: join(config.clusterDir, spec.name),
+    logFile: join(config.clusterDir, `${spec.name}.log`),
   }
 }
 
@@ -54,7 +58,9 @@ export const buildPackage = (major: Major) => `pg${major}`
 
 /** Where a major's initdb, pg_ctl and postgres live: Debian's 15 (or PG_BINDIR), the npm builds of 16–18. */
 export function installedBinDir(config: Config, major: Major): string {
-  return major === 15 ? config.pgBindir ?? '/usr/lib/postgresql/15/bin' : join(repoRoot, 'node_modules', buildPackage(major), 'native/bin')
+  return major === 15
+    ? (config.pgBindir ?? '/usr/lib/postgresql/15/bin')
+    : join(repoRoot, 'node_modules', buildPackage(major), 'native/bin')
 }
 
 /**
@@ -85,7 +91,8 @@ async function ensureServerUser(config: Config): Promise<void> {
   const $ = await shell()
   if (!isRoot) return
   const exists = await $({ quiet: true, nothrow: true })`id -u ${SERVER_USER}`
-  if (exists.exitCode !== 0) await $({ quiet: true })`useradd --system --home-dir ${config.clusterDir} --shell /bin/sh ${SERVER_USER}`
+  if (exists.exitCode !== 0)
+    await $({ quiet: true })`useradd --system --home-dir ${config.clusterDir} --shell /bin/sh ${SERVER_USER}`
 }
 
 async function giveToServerUser(path: string, recursive = true): Promise<void> {
@@ -108,10 +115,16 @@ async function ensureTls(config: Config): Promise<void> {
   if (existsSync(join(dir, 'server.crt'))) return
   await mkdir(dir, { recursive: true })
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
-  await $({ quiet: true, cwd: dir })`openssl req -x509 ${ec} -keyout ca.key -out ca.crt -days 3650 -subj ${'/CN=replkit local CA'}`
+  await $({
+    quiet: true,
+    cwd: dir,
+  })`openssl req -x509 ${ec} -keyout ca.key -out ca.crt -days 3650 -subj ${'/CN=replkit local CA'}`
   await $({ quiet: true, cwd: dir })`openssl req ${ec} -keyout server.key -out server.csr -subj /CN=localhost`
   await writeFile(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
-  await $({ quiet: true, cwd: dir })`openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 3650 -extfile san.ext`
+  await $({
+    quiet: true,
+    cwd: dir,
+  })`openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 3650 -extfile san.ext`
   await chmod(join(dir, 'server.key'), 0o600)
   await chmod(join(dir, 'ca.key'), 0o600)
   await giveToServerUser(dir)
@@ -156,12 +169,21 @@ async function initNode(config: Config, node: LocalNode): Promise<void> {
   await giveToServerUser(pwfile)
   try {
     const result = await asServerUser(bin(config, node, 'initdb'), [
-      '-D', node.dataDir, '-U', node.spec.user, `--pwfile=${pwfile}`, '--auth=scram-sha-256',
+      '-D',
+      node.dataDir,
+      '-U',
+      node.spec.user,
+      `--pwfile=${pwfile}`,
+      '--auth=scram-sha-256',
       // C collation on every node, whatever build: byte order, so keys sort and compare alike
       // across Debian's ICU 72 and the npm builds' ICU 60.
-      '--encoding=UTF8', '--no-locale', '--no-sync', '--no-instructions',
+      '--encoding=UTF8',
+      '--no-locale',
+      '--no-sync',
+      '--no-instructions',
     ])
-    if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: initdb failed: ${result.stderr.trim().split('\n').pop()}`)
+    if (result.exitCode !== 0)
+      throw new ReplkitError(`${node.spec.name}: initdb failed: ${result.stderr.trim().split('\n').pop()}`)
   } finally {
     await rm(pwfile, { force: true })
   }
@@ -179,8 +201,14 @@ function portInUse(host: string, port: number): Promise<boolean> {
   return new Promise(resolve => {
     const socket = createConnection({ host, port })
     socket.setTimeout(500)
-    socket.once('connect', () => { socket.destroy(); resolve(true) })
-    socket.once('timeout', () => { socket.destroy(); resolve(false) })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('timeout', () => {
+      socket.destroy()
+      resolve(false)
+    })
     socket.once('error', () => resolve(false))
   })
 }
@@ -188,22 +216,43 @@ function portInUse(host: string, port: number): Promise<boolean> {
 export async function startNode(config: Config, node: LocalNode): Promise<void> {
   await writeSharedConf(node)
   if (await portInUse(node.spec.host, node.spec.port)) {
-    throw new ReplkitError(`${node.spec.name}: ${node.spec.host}:${node.spec.port} is already in use by another server; stop it, or give replkit other ports in .env (PRIMARY_URL, REPLICA_URLS)`)
+    throw new ReplkitError(
+      `${node.spec.name}: ${node.spec.host}:${node.spec.port} is already in use by another server; stop it, or give replkit other ports in .env (PRIMARY_URL, REPLICA_URLS)`,
+    )
   }
-  const result = await asServerUser(bin(config, node, 'pg_ctl'), ['start', '-D', node.dataDir, '-l', node.logFile, '-w', '-t', '60'], node.netns)
+  const result = await asServerUser(
+    bin(config, node, 'pg_ctl'),
+    ['start', '-D', node.dataDir, '-l', node.logFile, '-w', '-t', '60'],
+    node.netns,
+  )
   if (result.exitCode !== 0) {
-    throw new ReplkitError(`${node.spec.name}: pg_ctl start failed (see ${node.logFile}): ${result.stderr.trim().split('\n').pop()}`)
+    throw new ReplkitError(
+      `${node.spec.name}: pg_ctl start failed (see ${node.logFile}): ${result.stderr.trim().split('\n').pop()}`,
+    )
   }
 }
 
 export async function stopNode(config: Config, node: LocalNode, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
-  const result = await asServerUser(bin(config, node, 'pg_ctl'), ['stop', '-D', node.dataDir, '-m', mode, '-w', '-t', '60'])
+  const result = await asServerUser(bin(config, node, 'pg_ctl'), [
+    'stop',
+    '-D',
+    node.dataDir,
+    '-m',
+    mode,
+    '-w',
+    '-t',
+    '60',
+  ])
   if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: pg_ctl stop failed: ${result.stderr.trim()}`)
 }
 
 export async function restartNode(config: Config, node: LocalNode): Promise<void> {
   await writeSharedConf(node)
-  const result = await asServerUser(bin(config, node, 'pg_ctl'), ['restart', '-D', node.dataDir, '-l', node.logFile, '-m', 'fast', '-w', '-t', '60'], node.netns)
+  const result = await asServerUser(
+    bin(config, node, 'pg_ctl'),
+    ['restart', '-D', node.dataDir, '-l', node.logFile, '-m', 'fast', '-w', '-t', '60'],
+    node.netns,
+  )
   if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: pg_ctl restart failed (see ${node.logFile})`)
 }
 
@@ -247,8 +296,10 @@ export async function dataMajor(node: LocalNode): Promise<number | null> {
 async function refuseOtherMajor(node: LocalNode): Promise<void> {
   const found = await dataMajor(node)
   if (found !== null && found !== node.major) {
-    throw new ReplkitError(`${node.spec.name}: its data directory ${node.dataDir} is PostgreSQL ${found}, but PG_VERSIONS asks for ${node.major}; ` +
-      `set PG_VERSIONS back, or make clean to start over (it deletes the data)`)
+    throw new ReplkitError(
+      `${node.spec.name}: its data directory ${node.dataDir} is PostgreSQL ${found}, but PG_VERSIONS asks for ${node.major}; ` +
+        `set PG_VERSIONS back, or make clean to start over (it deletes the data)`,
+    )
   }
 }
 
@@ -277,14 +328,18 @@ export async function prepareClusterDir(config: Config): Promise<void> {
     // before anything is written, so a refused run leaves nothing behind.
     const blocked = await blockedFor(await serverUid(), config.clusterDir)
     if (blocked) {
-      throw new ReplkitError(`CLUSTER_DIR ${config.clusterDir}: the ${SERVER_USER} user that runs PostgreSQL cannot enter ${blocked.path} (mode ${blocked.mode}); ` +
-        `set CLUSTER_DIR in .env to a directory it can reach, e.g. CLUSTER_DIR=/var/lib/replkit/cluster`)
+      throw new ReplkitError(
+        `CLUSTER_DIR ${config.clusterDir}: the ${SERVER_USER} user that runs PostgreSQL cannot enter ${blocked.path} (mode ${blocked.mode}); ` +
+          `set CLUSTER_DIR in .env to a directory it can reach, e.g. CLUSTER_DIR=/var/lib/replkit/cluster`,
+      )
     }
   }
   const majors = [...new Set(Object.values(config.localMajors))]
   for (const major of majors) {
     if (!existsSync(join(installedBinDir(config, major), 'initdb'))) {
-      throw new ReplkitError(`PostgreSQL ${major} is not installed (no ${installedBinDir(config, major)}/initdb): run make setup`)
+      throw new ReplkitError(
+        `PostgreSQL ${major} is not installed (no ${installedBinDir(config, major)}/initdb): run make setup`,
+      )
     }
   }
   await mkdir(config.clusterDir, { recursive: true, mode: 0o755 })
@@ -300,7 +355,8 @@ async function copyBuildIfUnreachable(config: Config, major: Major): Promise<voi
   const installed = installedBinDir(config, major)
   const copy = join(config.clusterDir, 'servers', String(major))
   if (!(await blockedFor(await serverUid(), installed))) return rm(copy, { recursive: true, force: true })
-  const same = existsSync(join(copy, 'bin/postgres')) &&
+  const same =
+    existsSync(join(copy, 'bin/postgres')) &&
     (await stat(join(copy, 'bin/postgres'))).mtimeMs === (await stat(join(installed, 'postgres'))).mtimeMs
   if (same) return
   await rm(copy, { recursive: true, force: true })

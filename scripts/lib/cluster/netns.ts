@@ -38,18 +38,26 @@ export async function createVethNetwork(tag: string | number = process.pid): Pro
   if (process.getuid?.() !== 0) return { unavailable: 'not root: network namespaces need root (CAP_SYS_ADMIN)' }
   // An address of this subnet elsewhere would make the routes ambiguous: refuse, never share it.
   const taken = (await ip(['-o', '-4', 'addr', 'show', 'to', SUBNET])).trim()
-  if (taken) throw new ReplkitError(`${SUBNET} is already in use (a drill left over, or someone else's): ${taken.split(/\s+/).slice(1, 4).join(' ')}; remove it with "ip link del <interface>"`)
+  if (taken)
+    throw new ReplkitError(
+      `${SUBNET} is already in use (a drill left over, or someone else's): ${taken.split(/\s+/).slice(1, 4).join(' ')}; remove it with "ip link del <interface>"`,
+    )
   const namespace = `replkit-part-${tag}`
   const hostEnd = `rkp${tag}h` // interface names are at most 15 characters
   const nsEnd = `rkp${tag}n`
   const added = await $({ quiet: true, nothrow: true })`ip netns add ${namespace}`
-  if (added.exitCode !== 0) return { unavailable: `ip netns add refused: ${added.stderr.trim() || `exit ${added.exitCode}`}` }
+  if (added.exitCode !== 0)
+    return { unavailable: `ip netns add refused: ${added.stderr.trim() || `exit ${added.exitCode}`}` }
   const net: VethNetwork = {
     namespace,
     hostAddress: '10.200.0.1',
     nsAddress: '10.200.0.2',
-    cut: async () => { await ip(['link', 'set', hostEnd, 'down']) },
-    heal: async () => { await ip(['link', 'set', hostEnd, 'up']) },
+    cut: async () => {
+      await ip(['link', 'set', hostEnd, 'down'])
+    },
+    heal: async () => {
+      await ip(['link', 'set', hostEnd, 'up'])
+    },
     async remove() {
       // Deleting one end deletes its peer. A server still running inside would keep the
       // namespace alive after its name is gone: stop it first.

@@ -22,10 +22,18 @@ export interface SchemaStep extends SchemaFile {
 
 export async function schemaFiles(dir = schemaDir): Promise<SchemaFile[]> {
   const names = (await readdir(dir)).filter(n => /^\d+_.+\.sql$/.test(n)).sort()
-  return Promise.all(names.map(async name => {
-    const path = join(dir, name)
-    return { version: basename(name, '.sql'), path, sha256: createHash('sha256').update(await readFile(path)).digest('hex') }
-  }))
+  return Promise.all(
+    names.map(async name => {
+      const path = join(dir, name)
+      return {
+        version: basename(name, '.sql'),
+        path,
+        sha256: createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex'),
+      }
+    }),
+  )
 }
 
 /** What the node has applied, compared with the files on disk. */
@@ -33,7 +41,8 @@ export async function schemaPlan(sql: Sql, files: SchemaFile[]): Promise<SchemaS
   const [{ tracked }] = await sql`select to_regclass('replkit.schema_migrations') is not null as tracked`
   const applied = new Map<string, string>()
   if (tracked) {
-    for (const row of await sql`select version, sha256 from replkit.schema_migrations`) applied.set(row.version, row.sha256)
+    for (const row of await sql`select version, sha256 from replkit.schema_migrations`)
+      applied.set(row.version, row.sha256)
   }
   return files.map(f => ({
     ...f,
@@ -67,10 +76,16 @@ export async function ensureSchema(node: NodeSpec, dryRun = false): Promise<Node
   const plan = await withNode(node, sql => schemaPlan(sql, files))
   const pending = plan.filter(s => s.state === 'pending')
   for (const step of pending) {
-    if (dryRun) console.log(`-- ${node.name}: ${step.version}\n${(await sqlText(relative(repoRoot, step.path))).trim()}\n`)
+    if (dryRun)
+      console.log(`-- ${node.name}: ${step.version}\n${(await sqlText(relative(repoRoot, step.path))).trim()}\n`)
     else await applySchemaFile(node, step)
   }
-  return { node: node.name, applied: pending.map(s => s.version), changed: plan.filter(s => s.state === 'changed').map(s => s.version), total: plan.length }
+  return {
+    node: node.name,
+    applied: pending.map(s => s.version),
+    changed: plan.filter(s => s.state === 'changed').map(s => s.version),
+    total: plan.length,
+  }
 }
 
 /** make schema on every node, one after another. */

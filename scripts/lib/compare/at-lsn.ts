@@ -83,7 +83,12 @@ type Values = Map<string, string>
 const blockUnit = (b: number) => `b${b}`
 const EMPTY_BLOCK = '0:0'
 
-interface Request { allBlocks: boolean; blocks: number[]; rowBlocks: number[]; keys: string[] }
+interface Request {
+  allBlocks: boolean
+  blocks: number[]
+  rowBlocks: number[]
+  keys: string[]
+}
 
 interface Ctx {
   shape: TableShape
@@ -96,8 +101,14 @@ interface Ctx {
 async function texts(shape: TableShape, plan: BlockPlan): Promise<Record<string, string>> {
   const load = async (file: string) => fill(shape, plan, await sqlText(`sql/compare/${file}`))
   const [settings, snapshot, all, byRange, byHash, rowsRange, rowsHash, byKey] = await Promise.all([
-    sqlText('sql/compare/040_hash_settings.sql'), sqlText('sql/compare/030_snapshot_lsn.sql'), load('050_blocks.sql'),
-    load('060_blocks_by_range.sql'), load('065_blocks_by_hash.sql'), load('070_rows_by_range.sql'), load('075_rows_by_hash.sql'), load('080_rows_by_key.sql'),
+    sqlText('sql/compare/040_hash_settings.sql'),
+    sqlText('sql/compare/030_snapshot_lsn.sql'),
+    load('050_blocks.sql'),
+    load('060_blocks_by_range.sql'),
+    load('065_blocks_by_hash.sql'),
+    load('070_rows_by_range.sql'),
+    load('075_rows_by_hash.sql'),
+    load('080_rows_by_key.sql'),
   ])
   const range = plan.kind === 'range'
   return { settings, snapshot, all, some: range ? byRange : byHash, rows: range ? rowsRange : rowsHash, byKey }
@@ -107,7 +118,9 @@ async function texts(shape: TableShape, plan: BlockPlan): Promise<Record<string,
 async function read(tx: Sql, ctx: Ctx, req: Request, blockOf: Map<string, number>): Promise<Values> {
   const values: Values = new Map()
   const blocks = async (text: string, params: unknown[]) => {
-    await tx.unsafe(text, params as never[]).forEach(r => { values.set(blockUnit(r.block), `${r.rows}:${r.sum}`) })
+    await tx.unsafe(text, params as never[]).forEach(r => {
+      values.set(blockUnit(r.block), `${r.rows}:${r.sum}`)
+    })
   }
   if (req.allBlocks) await blocks(ctx.texts.all, [ctx.param])
   if (req.blocks.length) await blocks(ctx.texts.some, [ctx.param, req.blocks])
@@ -118,7 +131,8 @@ async function read(tx: Sql, ctx: Ctx, req: Request, blockOf: Map<string, number
     })
   }
   if (req.keys.length) {
-    for (const r of await tx.unsafe(ctx.texts.byKey, [`[${req.keys.join(',')}]`] as never[])) values.set(`k${r.key}`, r.hash)
+    for (const r of await tx.unsafe(ctx.texts.byKey, [`[${req.keys.join(',')}]`] as never[]))
+      values.set(`k${r.key}`, r.hash)
   }
   return values
 }
@@ -133,10 +147,19 @@ async function inTransaction<T>(sql: Sql, ctx: Ctx, isolation: string, fn: (tx: 
 }
 
 /** One round: the PRIMARY at a snapshot and its LSN, then every replica once past that LSN. */
-async function readRound(ctx: Ctx, primary: CompareNode, replicas: CompareNode[], waiter: Sql | null, req: Request, blockOf: Map<string, number>): Promise<[Values, Values[]]> {
+async function readRound(
+  ctx: Ctx,
+  primary: CompareNode,
+  replicas: CompareNode[],
+  waiter: Sql | null,
+  req: Request,
+  blockOf: Map<string, number>,
+): Promise<[Values, Values[]]> {
   const subscriptions = replicas.map(r => r.subscription).filter((s): s is string => !!s)
   let snapshotTaken!: (lsn: string) => void
-  const lsn = new Promise<string>(resolve => { snapshotTaken = resolve })
+  const lsn = new Promise<string>(resolve => {
+    snapshotTaken = resolve
+  })
   const onPrimary = inTransaction(primary.sql, ctx, 'isolation level repeatable read read only', async tx => {
     const [{ lsn: at }] = await tx.unsafe(ctx.texts.snapshot)
     snapshotTaken(at)
@@ -157,7 +180,10 @@ async function readRound(ctx: Ctx, primary: CompareNode, replicas: CompareNode[]
 }
 
 /** A unit's value on the PRIMARY and on each replica in one round (undefined: no such row). */
-export interface Seen { p: string | undefined; r: (string | undefined)[] }
+export interface Seen {
+  p: string | undefined
+  r: (string | undefined)[]
+}
 
 /** A round's request cut into parts of at most PART_ROWS rows or keys: block sums first, then row blocks, then keys. */
 function* parts(req: Request, blockSize: Map<number, number>): Generator<Request> {
@@ -166,7 +192,11 @@ function* parts(req: Request, blockSize: Map<number, number>): Generator<Request
   let chunk: number[] = []
   let rows = 0
   for (const b of req.rowBlocks) {
-    if (chunk.length && rows + (blockSize.get(b) ?? 0) > PART_ROWS) { yield { ...none, rowBlocks: chunk }; chunk = []; rows = 0 }
+    if (chunk.length && rows + (blockSize.get(b) ?? 0) > PART_ROWS) {
+      yield { ...none, rowBlocks: chunk }
+      chunk = []
+      rows = 0
+    }
     chunk.push(b)
     rows += blockSize.get(b) ?? 0
   }
@@ -175,7 +205,10 @@ function* parts(req: Request, blockSize: Map<number, number>): Generator<Request
 }
 
 /** Every value a unit had on the PRIMARY, and on each replica, in the rounds it was read. */
-export interface History { p: Set<string | undefined>; r: Set<string | undefined>[] }
+export interface History {
+  p: Set<string | undefined>
+  r: Set<string | undefined>[]
+}
 
 /**
  * A unit read in two rounds is different only if the PRIMARY's value and each disagreeing
@@ -185,8 +218,14 @@ export interface History { p: Set<string | undefined>; r: Set<string | undefined
  * them — a row written again in every round is still seen equal at some moment, as it is in a
  * single round when both reads agree.
  */
-export function judge(now: Seen, before: Seen | undefined, heldStill: boolean, history?: History): 'equal' | 'different' | 'pending' {
-  const met = (i: number) => now.r[i] === now.p || (history !== undefined && [...history.r[i]].some(v => history.p.has(v)))
+export function judge(
+  now: Seen,
+  before: Seen | undefined,
+  heldStill: boolean,
+  history?: History,
+): 'equal' | 'different' | 'pending' {
+  const met = (i: number) =>
+    now.r[i] === now.p || (history !== undefined && [...history.r[i]].some(v => history.p.has(v)))
   if (now.r.every((_, i) => met(i))) return 'equal'
   if (heldStill) return 'different'
   const stable = before !== undefined && before.p === now.p && now.r.every((x, i) => x === now.p || x === before.r[i])
@@ -210,7 +249,10 @@ function blockOfRows(values: Values, rowsByBlock: Map<number, string[]>): Map<nu
     let sum = 0n
     for (const k of keys) {
       const h = values.get(k)
-      if (h !== undefined) { rows++; sum += BigInt(h) }
+      if (h !== undefined) {
+        rows++
+        sum += BigInt(h)
+      }
     }
     out.set(block, `${rows}:${sum}`)
   }
@@ -218,11 +260,21 @@ function blockOfRows(values: Values, rowsByBlock: Map<number, string[]>): Map<nu
 }
 
 /** Fills in which columns differ for the first DESCRIBE_LIMIT 'different' keys (one lookup per node). */
-async function nameColumns(ctx: Ctx, primary: CompareNode, replicas: CompareNode[], differences: KeyDifference[]): Promise<void> {
+async function nameColumns(
+  ctx: Ctx,
+  primary: CompareNode,
+  replicas: CompareNode[],
+  differences: KeyDifference[],
+): Promise<void> {
   const different = differences.filter(d => Object.values(d.nodes).includes('different')).slice(0, DESCRIBE_LIMIT)
   if (!different.length) return
   const keys = `[${different.map(d => d.keyJson).join(',')}]`
-  const rowsOf = async (sql: Sql) => new Map((await inTransaction(sql, ctx, 'read only', async tx => [...await tx.unsafe(ctx.texts.byKey, [keys])])).map(r => [r.key as string, r.texts as string]))
+  const rowsOf = async (sql: Sql) =>
+    new Map(
+      (await inTransaction(sql, ctx, 'read only', async tx => [...(await tx.unsafe(ctx.texts.byKey, [keys]))])).map(
+        r => [r.key as string, r.texts as string],
+      ),
+    )
   const [p, ...r] = await Promise.all([primary, ...replicas].map(n => rowsOf(n.sql)))
   const columns = ctx.shape.columns.map(c => c.name)
   for (const d of different) {
@@ -234,14 +286,24 @@ async function nameColumns(ctx: Ctx, primary: CompareNode, replicas: CompareNode
   }
 }
 
-export async function compareTable(primary: CompareNode, replicas: CompareNode[], table: string, opts: CompareOptions): Promise<TableCompare> {
+export async function compareTable(
+  primary: CompareNode,
+  replicas: CompareNode[],
+  table: string,
+  opts: CompareOptions,
+): Promise<TableCompare> {
   const started = performance.now()
   const shape = await tableShape(primary.sql, table)
-  shape.wholeRow = await sameColumnOrder(shape, replicas.map(r => r.sql))
+  shape.wholeRow = await sameColumnOrder(
+    shape,
+    replicas.map(r => r.sql),
+  )
   // Keys alone need no blocks (nor the PRIMARY's sample of them).
   const plan = opts.keys ? { kind: 'range' as const, bounds: [] } : await planBlocks(primary.sql, shape)
   const ctx: Ctx = {
-    shape, plan, timeoutMs: opts.timeoutMs,
+    shape,
+    plan,
+    timeoutMs: opts.timeoutMs,
     param: plan.kind === 'range' ? plan.bounds : plan.buckets - 1,
     texts: await texts(shape, plan),
   }
@@ -255,11 +317,19 @@ export async function compareTable(primary: CompareNode, replicas: CompareNode[]
   const age = new Map<string, number>() // rounds a unit has been pending
   const histories = new Map<string, History>() // a pending unit's values in every round so far
   const blockSize = new Map<number, number>() // a block's rows (the most any node holds) when last summed
-  let req: Request = opts.keys ? { allBlocks: false, blocks: [], rowBlocks: [], keys: opts.keys } : { allBlocks: true, blocks: [], rowBlocks: [], keys: [] }
+  let req: Request = opts.keys
+    ? { allBlocks: false, blocks: [], rowBlocks: [], keys: opts.keys }
+    : { allBlocks: true, blocks: [], rowBlocks: [], keys: [] }
   let rounds = 0
   try {
     // Rounds of keys alone are primary-key lookups: a few more of them let rows written many times a second settle.
-    const more = (r: Request) => rounds < maxRounds || (!r.allBlocks && !r.blocks.length && !r.rowBlocks.length && r.keys.length <= KEY_ROUNDS_UP_TO && rounds < 3 * maxRounds)
+    const more = (r: Request) =>
+      rounds < maxRounds ||
+      (!r.allBlocks &&
+        !r.blocks.length &&
+        !r.rowBlocks.length &&
+        r.keys.length <= KEY_ROUNDS_UP_TO &&
+        rounds < 3 * maxRounds)
     while ((req.allBlocks || req.blocks.length || req.rowBlocks.length || req.keys.length) && more(req)) {
       rounds++
       const next: Request = { allBlocks: false, blocks: [], rowBlocks: [], keys: [] }
@@ -271,12 +341,16 @@ export async function compareTable(primary: CompareNode, replicas: CompareNode[]
         // Keys are read on the PRIMARY again right after the replicas: a row rewritten many times a
         // second is then seen on both sides of what the replicas held, so their version is among
         // the PRIMARY's (history) unless it really differs.
-        const pAfter = part.keys.length ? await inTransaction(primary.sql, ctx, 'read only', tx => read(tx, ctx, part, keyBlock)) : null
+        const pAfter = part.keys.length
+          ? await inTransaction(primary.sql, ctx, 'read only', tx => read(tx, ctx, part, keyBlock))
+          : null
 
         // Blocks read row by row: their keys, and whether the block held still since the round before.
         const asked = new Set(part.keys)
         const rowsByBlock = new Map<number, string[]>(part.rowBlocks.map(b => [b, []]))
-        const keysRead = new Set([...p.keys(), ...r.flatMap(v => [...v.keys()])].filter(u => u[0] === 'k' && !asked.has(u.slice(1))))
+        const keysRead = new Set(
+          [...p.keys(), ...r.flatMap(v => [...v.keys()])].filter(u => u[0] === 'k' && !asked.has(u.slice(1))),
+        )
         for (const unit of keysRead) rowsByBlock.get(keyBlock.get(unit)!)?.push(unit)
         const heldStill = new Set<number>()
         if (part.rowBlocks.length) {
@@ -319,25 +393,38 @@ export async function compareTable(primary: CompareNode, replicas: CompareNode[]
           blockSize.set(b, Math.max(blockRows(value(p, unit)), ...r.map(v => blockRows(value(v, unit)))))
           if (pending(unit, false)) pendingBlocks.push(b)
         }
-        for (const unit of keysRead) if (pending(unit, heldStill.has(keyBlock.get(unit)!))) next.keys.push(unit.slice(1))
+        for (const unit of keysRead)
+          if (pending(unit, heldStill.has(keyBlock.get(unit)!))) next.keys.push(unit.slice(1))
         for (const key of asked) if (pending(`k${key}`, false)) next.keys.push(key)
       }
 
       // Pending blocks are read again: row by row when rows are wanted (or a block keeps changing:
       // its rows settle one by one) and they hold few enough rows to list, as block sums otherwise.
       const confirmedBlocks = [...confirmed.keys()].filter(u => u[0] === 'b').map(u => Number(u.slice(1)))
-      const toRows = opts.rows ? [...pendingBlocks, ...confirmedBlocks] : pendingBlocks.filter(b => age.get(blockUnit(b))! >= 2)
+      const toRows = opts.rows
+        ? [...pendingBlocks, ...confirmedBlocks]
+        : pendingBlocks.filter(b => age.get(blockUnit(b))! >= 2)
       const listed = toRows.reduce((n, b) => n + (blockSize.get(b) ?? 0), 0)
       if (listed <= LIST_LIMIT && toRows.length) {
         const expanded = new Set(toRows)
         next.rowBlocks = toRows
-        if (opts.rows) for (const b of confirmedBlocks) { seen.set(blockUnit(b), confirmed.get(blockUnit(b))!); confirmed.delete(blockUnit(b)) }
+        if (opts.rows)
+          for (const b of confirmedBlocks) {
+            seen.set(blockUnit(b), confirmed.get(blockUnit(b))!)
+            confirmed.delete(blockUnit(b))
+          }
         next.blocks = pendingBlocks.filter(b => !expanded.has(b))
       } else {
         next.blocks = pendingBlocks
       }
       // Without rows wanted, a table is done once every replica it differs on has a proven difference.
-      if (!opts.rows && replicas.every((_, i) => [...confirmed.values()].some(c => c.r[i] !== c.p) || ![...seen.values()].some(s => s.r[i] !== s.p))) break
+      if (
+        !opts.rows &&
+        replicas.every(
+          (_, i) => [...confirmed.values()].some(c => c.r[i] !== c.p) || ![...seen.values()].some(s => s.r[i] !== s.p),
+        )
+      )
+        break
       req = next
     }
   } finally {
@@ -356,16 +443,33 @@ export async function compareTable(primary: CompareNode, replicas: CompareNode[]
     }
   })
   const bigBlocks = [...confirmed.entries()].filter(([u]) => u[0] === 'b')
-  const differences = !opts.rows || bigBlocks.length ? null : [...confirmed.entries()].map(([unit, v]) => {
-    const keyJson = unit.slice(1)
-    const nodes: Record<string, KeyState> = {}
-    replicas.forEach((rep, i) => {
-      if (v.r[i] === v.p) return
-      nodes[rep.name] = v.p === undefined ? 'extra' : v.r[i] === undefined ? 'missing' : 'different'
-    })
-    return { key: displayKey(shape, keyJson), keyJson, nodes, columns: {} }
-  }).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  const differences =
+    !opts.rows || bigBlocks.length
+      ? null
+      : [...confirmed.entries()]
+          .map(([unit, v]) => {
+            const keyJson = unit.slice(1)
+            const nodes: Record<string, KeyState> = {}
+            replicas.forEach((rep, i) => {
+              if (v.r[i] === v.p) return
+              nodes[rep.name] = v.p === undefined ? 'extra' : v.r[i] === undefined ? 'missing' : 'different'
+            })
+            return { key: displayKey(shape, keyJson), keyJson, nodes, columns: {} }
+          })
+          .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   if (differences) await nameColumns(ctx, primary, replicas, differences)
-  const tooManyRows = opts.rows && bigBlocks.length ? bigBlocks.reduce((n, [, v]) => n + Math.max(blockRows(v.p), ...v.r.map(blockRows)), 0) : null
-  return { table, rounds, blocks, blockKind: plan.kind, replicas: verdicts, differences, tooManyRows, ms: performance.now() - started }
+  const tooManyRows =
+    opts.rows && bigBlocks.length
+      ? bigBlocks.reduce((n, [, v]) => n + Math.max(blockRows(v.p), ...v.r.map(blockRows)), 0)
+      : null
+  return {
+    table,
+    rounds,
+    blocks,
+    blockKind: plan.kind,
+    replicas: verdicts,
+    differences,
+    tooManyRows,
+    ms: performance.now() - started,
+  }
 }

@@ -6,7 +6,11 @@ import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { sqlText } from '../sql-files.js'
 
-export interface KeyColumn { name: string; type: string; fixed: boolean }
+export interface KeyColumn {
+  name: string
+  type: string
+  fixed: boolean
+}
 
 export interface TableShape {
   table: string
@@ -40,14 +44,22 @@ export async function tableShape(sql: Sql, table: string): Promise<TableShape> {
   const [row] = await sql.unsafe(await sqlText('sql/compare/010_table_shape.sql'), [table])
   if (!row) throw new ReplkitError(`${table}: no such table on the PRIMARY`)
   const key = row.key as KeyColumn[]
-  if (!key.length) throw new ReplkitError(`${table} has no primary key on the PRIMARY: rows cannot be told apart to compare them`)
+  if (!key.length)
+    throw new ReplkitError(`${table} has no primary key on the PRIMARY: rows cannot be told apart to compare them`)
   return { table, key, columns: row.columns, estimatedRows: Math.max(0, Number(row.estimated_rows)) }
 }
 
 /** Whether every node holds the table's columns in the PRIMARY's order (then shape.wholeRow). */
 export async function sameColumnOrder(shape: TableShape, others: Sql[]): Promise<boolean> {
   const names = (columns: TableShape['columns']) => columns.map(c => c.name).join('\u0000')
-  const theirs = await Promise.all(others.map(sql => sql.unsafe(`select json_agg(attname order by attnum) as names from pg_attribute where attrelid = to_regclass(format('public.%I', $1::text)) and attnum > 0 and not attisdropped`, [shape.table])))
+  const theirs = await Promise.all(
+    others.map(sql =>
+      sql.unsafe(
+        `select json_agg(attname order by attnum) as names from pg_attribute where attrelid = to_regclass(format('public.%I', $1::text)) and attnum > 0 and not attisdropped`,
+        [shape.table],
+      ),
+    ),
+  )
   return theirs.every(([r]) => r && (r.names as string[] | null)?.join('\u0000') === names(shape.columns))
 }
 
@@ -65,27 +77,40 @@ export async function planBlocks(sql: Sql, shape: TableShape, rows = shape.estim
   if (blocks === 1) return { kind: 'range', bounds: [] }
   // ~10 sampled keys per block keep the blocks within tens of percent of even.
   const percent = rows < SAMPLE_ALL_BELOW ? 100 : Math.min(100, (100 * blocks * 10) / rows)
-  const [{ bounds }] = await sql.unsafe(fill(shape, { kind: 'range', bounds: [] }, await sqlText('sql/compare/020_block_bounds.sql')), [blocks, percent])
+  const [{ bounds }] = await sql.unsafe(
+    fill(shape, { kind: 'range', bounds: [] }, await sqlText('sql/compare/020_block_bounds.sql')),
+    [blocks, percent],
+  )
   return { kind: 'range', bounds }
 }
 
 /** A compare or repair query with its {{placeholders}} filled in for this table (and block plan). */
 export function fill(shape: TableShape, plan: BlockPlan | null, text: string): string {
   const ident = shape.key.map(k => quoteIdent(k.name))
-  const rowText = shape.wholeRow ? 'r::text' : `row(${shape.columns.map(c => `r.${quoteIdent(c.name)}`).join(', ')})::text`
+  const rowText = shape.wholeRow
+    ? 'r::text'
+    : `row(${shape.columns.map(c => `r.${quoteIdent(c.name)}`).join(', ')})::text`
   const keyText = shape.key.length === 1 ? `r.${ident[0]}::text` : `row(${ident.map(i => `r.${i}`).join(', ')})::text`
-  const block = plan === null ? '' : plan.kind === 'range'
-    ? `width_bucket(r.${ident[0]}, $1::${shape.key[0].type}[])`
-    : `(hashtextextended(${keyText}, 0) & $1::int8)::int`
+  const block =
+    plan === null
+      ? ''
+      : plan.kind === 'range'
+        ? `width_bucket(r.${ident[0]}, $1::${shape.key[0].type}[])`
+        : `(hashtextextended(${keyText}, 0) & $1::int8)::int`
   const written = shape.columns.filter(c => !c.generated).map(c => quoteIdent(c.name))
-  const set = shape.columns.filter(c => !c.generated && !shape.key.some(k => k.name === c.name)).map(c => quoteIdent(c.name))
+  const set = shape.columns
+    .filter(c => !c.generated && !shape.key.some(k => k.name === c.name))
+    .map(c => quoteIdent(c.name))
   return text
     .replaceAll('{{table}}', quoteIdent(shape.table))
     .replaceAll('{{key}}', ident[0])
     .replaceAll('{{type}}', shape.key[0].type)
     .replaceAll('{{block}}', block)
     .replaceAll('{{row}}', rowText)
-    .replaceAll('{{keyjson}}', `jsonb_build_object(${shape.key.map((k, i) => `'${k.name.replaceAll("'", "''")}', r.${ident[i]}`).join(', ')})`)
+    .replaceAll(
+      '{{keyjson}}',
+      `jsonb_build_object(${shape.key.map((k, i) => `'${k.name.replaceAll("'", "''")}', r.${ident[i]}`).join(', ')})`,
+    )
     .replaceAll('{{keydefs}}', shape.key.map((k, i) => `${ident[i]} ${k.type}`).join(', '))
     .replaceAll('{{keycols_r}}', ident.map(i => `r.${i}`).join(', '))
     .replaceAll('{{keycols_k}}', ident.map(i => `k.${i}`).join(', '))
@@ -98,6 +123,8 @@ export function fill(shape: TableShape, plan: BlockPlan | null, text: string): s
 /** A key as an operator reads it: the value of a one-column key, (a, b) for a composite one. */
 export function displayKey(shape: TableShape, keyJson: string): string {
   const key = JSON.parse(keyJson) as Record<string, unknown>
-  const values = shape.key.map(k => (typeof key[k.name] === 'string' ? key[k.name] as string : JSON.stringify(key[k.name])))
+  const values = shape.key.map(k =>
+    typeof key[k.name] === 'string' ? (key[k.name] as string) : JSON.stringify(key[k.name]),
+  )
   return values.length === 1 ? values[0] : `(${values.join(', ')})`
 }

@@ -33,7 +33,12 @@ export interface Exporter {
 
 const deadline = <T>(work: Promise<T>, ms: number) => {
   let timer: NodeJS.Timeout | undefined
-  return Promise.race([work, new Promise<null>(resolve => { timer = setTimeout(() => resolve(null), ms) })]).finally(() => clearTimeout(timer))
+  return Promise.race([
+    work,
+    new Promise<null>(resolve => {
+      timer = setTimeout(() => resolve(null), ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
 }
 
 export async function startExporter(config: Config, opts: ExporterOptions): Promise<Exporter> {
@@ -43,20 +48,37 @@ export async function startExporter(config: Config, opts: ExporterOptions): Prom
   // Kept between scrapes: a TLS handshake and a SCRAM exchange per node would be most of a scrape.
   // A node that could not be opened is tried again on the next scrape; one that dies meanwhile
   // fails its queries fast and the driver reconnects when it is back.
-  const timeouts = { connectTimeoutSeconds: opts.check.connectTimeoutSeconds, statementTimeoutMs: opts.check.statementTimeoutMs, idleTimeoutSeconds: 0 }
+  const timeouts = {
+    connectTimeoutSeconds: opts.check.connectTimeoutSeconds,
+    statementTimeoutMs: opts.check.statementTimeoutMs,
+    idleTimeoutSeconds: 0,
+  }
   let pool: NodeConnection[] = []
-  const connections = async () => (pool = await Promise.all(
-    (pool.length ? pool : allNodes(config).map(spec => ({ spec, sql: null }))).map(n => n.sql ? n as NodeConnection : openNode(n.spec, timeouts)),
-  ))
+  const connections = async () =>
+    (pool = await Promise.all(
+      (pool.length ? pool : allNodes(config).map(spec => ({ spec, sql: null }))).map(n =>
+        n.sql ? (n as NodeConnection) : openNode(n.spec, timeouts),
+      ),
+    ))
   let scraping: Promise<string> | null = null
   let comparing: Promise<void> | null = null
 
   async function scrapeOnce(): Promise<string> {
     const started = performance.now()
     const report: CheckReport | null = await deadline(
-      connections().then(nodes => runCheck(config, { ...opts.check, nodes, checksums: false, canary: opts.canary ? { timeoutMs: Math.min(2000, opts.scrapeDeadlineMs / 2) } : undefined })),
+      connections().then(nodes =>
+        runCheck(config, {
+          ...opts.check,
+          nodes,
+          checksums: false,
+          canary: opts.canary ? { timeoutMs: Math.min(2000, opts.scrapeDeadlineMs / 2) } : undefined,
+        }),
+      ),
       opts.scrapeDeadlineMs,
-    ).catch(error => { opts.log(`scrape failed: ${(error as Error).message}`); return null })
+    ).catch(error => {
+      opts.log(`scrape failed: ${(error as Error).message}`)
+      return null
+    })
     const ms = performance.now() - started
     if (report) metrics.update(report, lastCompare, ms)
     else metrics.failed(nodes, ms)
@@ -64,12 +86,20 @@ export async function startExporter(config: Config, opts: ExporterOptions): Prom
   }
 
   /** Concurrent scrapes (two Prometheus servers) share one round of queries. */
-  const scrape = () => (scraping ??= scrapeOnce().finally(() => { scraping = null }))
+  const scrape = () =>
+    (scraping ??= scrapeOnce().finally(() => {
+      scraping = null
+    }))
 
-  const compare = () => (comparing ??= runCheck(config, { ...opts.check, checksums: true })
-    .then(report => { lastCompare = compareResult(report) })
-    .catch(error => opts.log(`checksum compare failed: ${(error as Error).message}`))
-    .finally(() => { comparing = null }))
+  const compare = () =>
+    (comparing ??= runCheck(config, { ...opts.check, checksums: true })
+      .then(report => {
+        lastCompare = compareResult(report)
+      })
+      .catch(error => opts.log(`checksum compare failed: ${(error as Error).message}`))
+      .finally(() => {
+        comparing = null
+      }))
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
@@ -78,7 +108,8 @@ export async function startExporter(config: Config, opts: ExporterOptions): Prom
     } else if (path === '/metrics') {
       scrape().then(
         text => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
-        error => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`replkit exporter: ${(error as Error).message}\n`),
+        error =>
+          res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`replkit exporter: ${(error as Error).message}\n`),
       )
     } else if (path === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n')
@@ -87,10 +118,21 @@ export async function startExporter(config: Config, opts: ExporterOptions): Prom
     }
   })
   await new Promise<void>((resolve, reject) => {
-    const refused = (error: NodeJS.ErrnoException) => reject(new ReplkitError(`metrics: cannot listen on ${opts.host}:${opts.port}: ${
-      error.code === 'EADDRINUSE' ? 'the port is in use (another exporter? set METRICS_PORT or --port)' : error.message}`))
+    const refused = (error: NodeJS.ErrnoException) =>
+      reject(
+        new ReplkitError(
+          `metrics: cannot listen on ${opts.host}:${opts.port}: ${
+            error.code === 'EADDRINUSE'
+              ? 'the port is in use (another exporter? set METRICS_PORT or --port)'
+              : error.message
+          }`,
+        ),
+      )
     server.once('error', refused)
-    server.listen(opts.port, opts.host, () => { server.off('error', refused); resolve() })
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', refused)
+      resolve()
+    })
   })
   const timer = setInterval(() => void compare(), opts.compareIntervalMs)
   void compare()

@@ -19,43 +19,121 @@ const SYNC_STATES = ['i', 'd', 'f', 's', 'r'] as const
 
 export function createMetrics() {
   const registry = new Registry()
-  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] })
-  const counter = (name: string, help: string, labelNames: string[]) => new Counter({ name, help, labelNames, registers: [registry] })
+  const gauge = (name: string, help: string, labelNames: string[] = []) =>
+    new Gauge({ name, help, labelNames, registers: [registry] })
+  const counter = (name: string, help: string, labelNames: string[]) =>
+    new Counter({ name, help, labelNames, registers: [registry] })
   const m = {
-    up: gauge('replkit_up', '1 when replkit could connect to the node and read its catalogues, 0 otherwise', ['node', 'role']),
-    info: gauge('replkit_node_info', 'Constant 1, labelled with the node\'s role and PostgreSQL version', ['node', 'role', 'version']),
-    versionNum: gauge('replkit_server_version_num', 'The node\'s server_version_num (150018, 180004, …)', ['node']),
+    up: gauge('replkit_up', '1 when replkit could connect to the node and read its catalogues, 0 otherwise', [
+      'node',
+      'role',
+    ]),
+    info: gauge('replkit_node_info', "Constant 1, labelled with the node's role and PostgreSQL version", [
+      'node',
+      'role',
+      'version',
+    ]),
+    versionNum: gauge('replkit_server_version_num', "The node's server_version_num (150018, 180004, …)", ['node']),
     walLevelLogical: gauge('replkit_wal_level_logical', '1 when wal_level = logical on the node', ['node']),
     enabled: gauge('replkit_subscription_enabled', '1 when the subscription is enabled', ['replica', 'subscription']),
-    worker: gauge('replkit_subscription_worker_running', '1 when the subscription\'s apply worker runs', ['replica', 'subscription']),
-    exists: gauge('replkit_subscription_present', '1 when replkit\'s subscription exists on the replica', ['replica', 'subscription']),
-    lagBytes: gauge('replkit_replication_lag_bytes', 'PRIMARY WAL not yet applied by the replica (from its walsender, else its slot)', ['replica', 'subscription']),
-    lagSeconds: gauge('replkit_replication_lag_seconds', 'replay_lag of the replica\'s walsender, or how long it has been applying one transaction if longer; 0 when caught up; NaN when no walsender streams to it (down or stopped: see replkit_up)', ['replica', 'subscription']),
-    applyErrors: counter('replkit_subscription_apply_errors_total', 'pg_stat_subscription_stats.apply_error_count', ['replica', 'subscription']),
-    syncErrors: counter('replkit_subscription_sync_errors_total', 'pg_stat_subscription_stats.sync_error_count', ['replica', 'subscription']),
-    conflicts: counter('replkit_subscription_conflicts_total', 'PostgreSQL 18+: conflicts by type (pg_stat_subscription_stats.confl_*)', ['replica', 'subscription', 'type']),
-    tableState: gauge('replkit_table_sync_state', '1 for the table\'s current pg_subscription_rel.srsubstate (i, d, f, s, r = ready)', ['replica', 'table', 'state']),
-    slotRetained: gauge('replkit_slot_retained_wal_bytes', 'WAL the PRIMARY keeps for the slot (current LSN − restart_lsn)', ['slot']),
+    worker: gauge('replkit_subscription_worker_running', "1 when the subscription's apply worker runs", [
+      'replica',
+      'subscription',
+    ]),
+    exists: gauge('replkit_subscription_present', "1 when replkit's subscription exists on the replica", [
+      'replica',
+      'subscription',
+    ]),
+    lagBytes: gauge(
+      'replkit_replication_lag_bytes',
+      'PRIMARY WAL not yet applied by the replica (from its walsender, else its slot)',
+      ['replica', 'subscription'],
+    ),
+    lagSeconds: gauge(
+      'replkit_replication_lag_seconds',
+      "replay_lag of the replica's walsender, or how long it has been applying one transaction if longer; 0 when caught up; NaN when no walsender streams to it (down or stopped: see replkit_up)",
+      ['replica', 'subscription'],
+    ),
+    applyErrors: counter('replkit_subscription_apply_errors_total', 'pg_stat_subscription_stats.apply_error_count', [
+      'replica',
+      'subscription',
+    ]),
+    syncErrors: counter('replkit_subscription_sync_errors_total', 'pg_stat_subscription_stats.sync_error_count', [
+      'replica',
+      'subscription',
+    ]),
+    conflicts: counter(
+      'replkit_subscription_conflicts_total',
+      'PostgreSQL 18+: conflicts by type (pg_stat_subscription_stats.confl_*)',
+      ['replica', 'subscription', 'type'],
+    ),
+    tableState: gauge(
+      'replkit_table_sync_state',
+      "1 for the table's current pg_subscription_rel.srsubstate (i, d, f, s, r = ready)",
+      ['replica', 'table', 'state'],
+    ),
+    slotRetained: gauge(
+      'replkit_slot_retained_wal_bytes',
+      'WAL the PRIMARY keeps for the slot (current LSN − restart_lsn)',
+      ['slot'],
+    ),
     slotActive: gauge('replkit_slot_active', '1 when a consumer is connected to the slot', ['slot']),
-    slotWalStatus: gauge('replkit_slot_wal_status', '1 for the slot\'s current wal_status (reserved, extended, unreserved, lost)', ['slot', 'status']),
-    slotSafe: gauge('replkit_slot_safe_wal_size_bytes', 'WAL that may still be written before the slot is lost (only with max_slot_wal_keep_size)', ['slot']),
-    sequenceBehind: gauge('replkit_sequence_behind', 'How far the replica\'s sequence is below the PRIMARY\'s (sequences are not replicated)', ['replica', 'sequence']),
-    tableConsistent: gauge('replkit_table_consistent', 'Last checksum compare: 1 when the replica\'s table equals the PRIMARY\'s, 0 when it differs', ['replica', 'table']),
+    slotWalStatus: gauge(
+      'replkit_slot_wal_status',
+      "1 for the slot's current wal_status (reserved, extended, unreserved, lost)",
+      ['slot', 'status'],
+    ),
+    slotSafe: gauge(
+      'replkit_slot_safe_wal_size_bytes',
+      'WAL that may still be written before the slot is lost (only with max_slot_wal_keep_size)',
+      ['slot'],
+    ),
+    sequenceBehind: gauge(
+      'replkit_sequence_behind',
+      "How far the replica's sequence is below the PRIMARY's (sequences are not replicated)",
+      ['replica', 'sequence'],
+    ),
+    tableConsistent: gauge(
+      'replkit_table_consistent',
+      "Last checksum compare: 1 when the replica's table equals the PRIMARY's, 0 when it differs",
+      ['replica', 'table'],
+    ),
     compareAge: gauge('replkit_table_compare_age_seconds', 'Seconds since the last checksum compare', []),
-    status: gauge('replkit_check_status', 'make check\'s verdict: 0 OK, 1 WARNING, 2 CRITICAL', []),
+    status: gauge('replkit_check_status', "make check's verdict: 0 OK, 1 WARNING, 2 CRITICAL", []),
     verdicts: gauge('replkit_verdicts', 'Problems make check reports now, by level', ['level']),
     scrapeSeconds: gauge('replkit_scrape_duration_seconds', 'Time this scrape spent reading the nodes', []),
     scrapeSuccess: gauge('replkit_scrape_success', '1 when the scrape finished within its deadline', []),
     canary: new Histogram({
-      name: 'replkit_canary_latency_seconds', help: 'A canary row\'s trip from the PRIMARY to the replica (with --canary)',
-      labelNames: ['replica'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [registry],
+      name: 'replkit_canary_latency_seconds',
+      help: "A canary row's trip from the PRIMARY to the replica (with --canary)",
+      labelNames: ['replica'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers: [registry],
     }),
   }
 
   /** Series of things that went away (a dropped slot, a stopped node's subscription) disappear. */
   function resetPerScrape(): void {
-    for (const g of [m.up, m.info, m.versionNum, m.walLevelLogical, m.enabled, m.worker, m.exists, m.lagBytes, m.lagSeconds,
-      m.tableState, m.slotRetained, m.slotActive, m.slotWalStatus, m.slotSafe, m.sequenceBehind, m.tableConsistent, m.verdicts]) g.reset()
+    for (const g of [
+      m.up,
+      m.info,
+      m.versionNum,
+      m.walLevelLogical,
+      m.enabled,
+      m.worker,
+      m.exists,
+      m.lagBytes,
+      m.lagSeconds,
+      m.tableState,
+      m.slotRetained,
+      m.slotActive,
+      m.slotWalStatus,
+      m.slotSafe,
+      m.sequenceBehind,
+      m.tableConsistent,
+      m.verdicts,
+    ])
+      g.reset()
     for (const c of [m.applyErrors, m.syncErrors, m.conflicts]) c.reset()
   }
 
@@ -86,7 +164,10 @@ export function createMetrics() {
       }
       for (const p of facts.primary.sequences) {
         const mine = replica.sequences.find(s => s.sequence === p.sequence)
-        m.sequenceBehind.set({ replica: replica.name, sequence: p.sequence }, Number(behindBy(p.lastValue, mine?.lastValue ?? null)))
+        m.sequenceBehind.set(
+          { replica: replica.name, sequence: p.sequence },
+          Number(behindBy(p.lastValue, mine?.lastValue ?? null)),
+        )
       }
     }
     for (const lag of report.lag) {
@@ -98,20 +179,24 @@ export function createMetrics() {
     for (const slot of facts.primary.slots) {
       if (slot.retainedBytes !== null) m.slotRetained.set({ slot: slot.name }, slot.retainedBytes)
       m.slotActive.set({ slot: slot.name }, slot.active ? 1 : 0)
-      for (const status of WAL_STATUSES) m.slotWalStatus.set({ slot: slot.name, status }, slot.walStatus === status ? 1 : 0)
+      for (const status of WAL_STATUSES)
+        m.slotWalStatus.set({ slot: slot.name, status }, slot.walStatus === status ? 1 : 0)
       if (slot.safeWalSize !== null) m.slotSafe.set({ slot: slot.name }, slot.safeWalSize)
     }
-    for (const arrival of report.canary?.arrivals ?? []) if (arrival.ms !== null) m.canary.observe({ replica: arrival.replica }, arrival.ms / 1000)
+    for (const arrival of report.canary?.arrivals ?? [])
+      if (arrival.ms !== null) m.canary.observe({ replica: arrival.replica }, arrival.ms / 1000)
     const readable = new Set(facts.replicas.filter(r => r.up).map(r => r.name))
     if (compare) {
       for (const [table, replicas] of Object.entries(compare.tables)) {
         // A replica that cannot be read now has no known state, whatever the last compare said.
-        for (const [replica, equal] of Object.entries(replicas)) m.tableConsistent.set({ replica, table }, readable.has(replica) ? equal : NaN)
+        for (const [replica, equal] of Object.entries(replicas))
+          m.tableConsistent.set({ replica, table }, readable.has(replica) ? equal : NaN)
       }
       m.compareAge.set((Date.now() - compare.at) / 1000)
     }
     m.status.set(report.exitCode)
-    for (const level of ['critical', 'unknown', 'warning'] as const) m.verdicts.set({ level }, report.verdicts.filter(v => v.level === level).length)
+    for (const level of ['critical', 'unknown', 'warning'] as const)
+      m.verdicts.set({ level }, report.verdicts.filter(v => v.level === level).length)
     m.scrapeSeconds.set(scrapeMs / 1000)
     m.scrapeSuccess.set(1)
   }

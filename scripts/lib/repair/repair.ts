@@ -48,16 +48,33 @@ const ATTEMPTS = 4
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
 const jsonArray = (items: string[]) => `[${items.join(',')}]`
 
-interface Row { hash: string; row: string }
+interface Row {
+  hash: string
+  row: string
+}
 
-interface Texts { settings: string; snapshot: string; byKey: string; asWorker: string; lock: string; del: string; upd: string; ins: string }
+interface Texts {
+  settings: string
+  snapshot: string
+  byKey: string
+  asWorker: string
+  lock: string
+  del: string
+  upd: string
+  ins: string
+}
 
 async function texts(shape: TableShape): Promise<Texts> {
   const load = async (path: string) => fill(shape, null, await sqlText(path))
   const [settings, snapshot, byKey, asWorker, lock, del, upd, ins] = await Promise.all([
-    sqlText('sql/compare/040_hash_settings.sql'), sqlText('sql/compare/030_snapshot_lsn.sql'), load('sql/compare/080_rows_by_key.sql'),
-    sqlText('sql/repair/015_as_the_apply_worker.sql'), load('sql/repair/020_lock_rows.sql'), load('sql/repair/030_delete_extra.sql'),
-    load('sql/repair/040_update_different.sql'), load('sql/repair/050_insert_missing.sql'),
+    sqlText('sql/compare/040_hash_settings.sql'),
+    sqlText('sql/compare/030_snapshot_lsn.sql'),
+    load('sql/compare/080_rows_by_key.sql'),
+    sqlText('sql/repair/015_as_the_apply_worker.sql'),
+    load('sql/repair/020_lock_rows.sql'),
+    load('sql/repair/030_delete_extra.sql'),
+    load('sql/repair/040_update_different.sql'),
+    load('sql/repair/050_insert_missing.sql'),
   ])
   return { settings, snapshot, byKey, asWorker, lock, del, upd, ins }
 }
@@ -65,7 +82,10 @@ async function texts(shape: TableShape): Promise<Texts> {
 type Action = 'delete' | 'update' | 'insert'
 
 /** The statements that make the replica's rows the PRIMARY's, with the rows as literals: what runs is what --dry-run prints. */
-export function repairStatements(t: Pick<Texts, 'del' | 'upd' | 'ins'>, plan: { deleteKeys: string[]; update: string[]; insert: string[] }): { action: Action; sql: string }[] {
+export function repairStatements(
+  t: Pick<Texts, 'del' | 'upd' | 'ins'>,
+  plan: { deleteKeys: string[]; update: string[]; insert: string[] },
+): { action: Action; sql: string }[] {
   const out: { action: Action; sql: string }[] = []
   const rows = (items: string[]) => literal(jsonArray(items))
   if (plan.deleteKeys.length) out.push({ action: 'delete', sql: t.del.replaceAll('{{rows}}', rows(plan.deleteKeys)) })
@@ -76,26 +96,44 @@ export function repairStatements(t: Pick<Texts, 'del' | 'upd' | 'ins'>, plan: { 
 
 /** What a batch does to each key, given the PRIMARY's rows and the replica's (key → row). */
 export function planBatch(keys: string[], primary: Map<string, Row>, replica: Map<string, Row>) {
-  const plan = { deleteKeys: [] as string[], update: [] as string[], insert: [] as string[], overwritten: [] as { key: string; row: string; action: 'delete' | 'update' }[], alreadyRight: 0 }
+  const plan = {
+    deleteKeys: [] as string[],
+    update: [] as string[],
+    insert: [] as string[],
+    overwritten: [] as { key: string; row: string; action: 'delete' | 'update' }[],
+    alreadyRight: 0,
+  }
   for (const key of keys) {
     const p = primary.get(key)
     const r = replica.get(key)
-    if (!p && r) { plan.deleteKeys.push(key); plan.overwritten.push({ key, row: r.row, action: 'delete' }) }
-    else if (p && !r) plan.insert.push(p.row)
-    else if (p && r && p.hash !== r.hash) { plan.update.push(p.row); plan.overwritten.push({ key, row: r.row, action: 'update' }) }
-    else plan.alreadyRight++
+    if (!p && r) {
+      plan.deleteKeys.push(key)
+      plan.overwritten.push({ key, row: r.row, action: 'delete' })
+    } else if (p && !r) plan.insert.push(p.row)
+    else if (p && r && p.hash !== r.hash) {
+      plan.update.push(p.row)
+      plan.overwritten.push({ key, row: r.row, action: 'update' })
+    } else plan.alreadyRight++
   }
   return plan
 }
 
-const withoutComments = (text: string) => text.split('\n').filter(l => !l.startsWith('--')).join('\n').trim()
+const withoutComments = (text: string) =>
+  text
+    .split('\n')
+    .filter(l => !l.startsWith('--'))
+    .join('\n')
+    .trim()
 
 class PrimaryMoved extends Error {
-  constructor(readonly keys: string[]) { super('the PRIMARY changed rows of the batch') }
+  constructor(readonly keys: string[]) {
+    super('the PRIMARY changed rows of the batch')
+  }
 }
 
 /** key → hash and whole row, from a query returning key, hash, row (080 or the lock). */
-const rowMap = (result: Iterable<Record<string, unknown>>) => new Map<string, Row>([...result].map(r => [r.key as string, { hash: r.hash as string, row: r.row as string }]))
+const rowMap = (result: Iterable<Record<string, unknown>>) =>
+  new Map<string, Row>([...result].map(r => [r.key as string, { hash: r.hash as string, row: r.row as string }]))
 
 /** A replica's rows for the keys as they stand, hashed as the PRIMARY's are. */
 async function rowsOn(sql: Sql, t: Texts, keys: string[]): Promise<Map<string, Row>> {
@@ -114,9 +152,23 @@ async function primaryRows(sql: Sql, t: Texts, keys: string[]): Promise<{ lsn: s
   }) as Promise<{ lsn: string; rows: Map<string, Row> }>
 }
 
-interface BatchResult { deleted: number; updated: number; inserted: number; alreadyRight: number }
+interface BatchResult {
+  deleted: number
+  updated: number
+  inserted: number
+  alreadyRight: number
+}
 
-async function repairBatch(primary: CompareNode, replica: Sql, subscription: string | null, shape: TableShape, t: Texts, keys: string[], save: (lines: string) => Promise<void>, timeoutMs: number): Promise<BatchResult> {
+async function repairBatch(
+  primary: CompareNode,
+  replica: Sql,
+  subscription: string | null,
+  shape: TableShape,
+  t: Texts,
+  keys: string[],
+  save: (lines: string) => Promise<void>,
+  timeoutMs: number,
+): Promise<BatchResult> {
   const before = await primaryRows(primary.sql, t, keys)
   if (subscription) await waitForReplayPast(primary.sql, [subscription], before.lsn, timeoutMs, 5)
   return replica.begin(async tx => {
@@ -125,13 +177,17 @@ async function repairBatch(primary: CompareNode, replica: Sql, subscription: str
     const current = rowMap(await tx.unsafe(t.lock.replaceAll('{{rows}}', literal(jsonArray(keys)))))
     const plan = planBatch(keys, before.rows, current)
     // Saved before anything is overwritten: one JSON line per row, with what the repair does to it.
-    if (plan.overwritten.length) await save(plan.overwritten.map(o => `{"action":"${o.action}","key":${o.key},"row":${o.row}}\n`).join(''))
+    if (plan.overwritten.length)
+      await save(plan.overwritten.map(o => `{"action":"${o.action}","key":${o.key},"row":${o.row}}\n`).join(''))
     const result: BatchResult = { deleted: 0, updated: 0, inserted: 0, alreadyRight: plan.alreadyRight }
     const [del, upd, ins] = [plan.deleteKeys.length, plan.update.length, plan.insert.length]
     const counter = { delete: 'deleted', update: 'updated', insert: 'inserted' } as const
-    for (const statement of repairStatements(t, plan)) result[counter[statement.action]] += (await tx.unsafe(statement.sql)).count
+    for (const statement of repairStatements(t, plan))
+      result[counter[statement.action]] += (await tx.unsafe(statement.sql)).count
     if (result.deleted !== del || result.updated !== upd || result.inserted !== ins) {
-      throw new ReplkitError(`repair of ${shape.table}: a batch wrote ${result.deleted}/${result.updated}/${result.inserted} rows (delete/update/insert) where ${del}/${upd}/${ins} were planned; rolled back`)
+      throw new ReplkitError(
+        `repair of ${shape.table}: a batch wrote ${result.deleted}/${result.updated}/${result.inserted} rows (delete/update/insert) where ${del}/${upd}/${ins} were planned; rolled back`,
+      )
     }
     // Still the PRIMARY's rows? A key it changed since is the apply worker's to bring: roll back, retry.
     const after = await primaryRows(primary.sql, t, keys)
@@ -154,31 +210,60 @@ export interface RepairTarget {
 }
 
 /** The rows of table that differ on the replica, repaired (or, under --dry-run, the SQL printed). */
-export async function repairTable(target: RepairTarget, table: string, opts: RepairOptions, known?: TableCompare): Promise<TableRepair> {
+export async function repairTable(
+  target: RepairTarget,
+  table: string,
+  opts: RepairOptions,
+  known?: TableCompare,
+): Promise<TableRepair> {
   const started = performance.now()
   const { primary, replica, config } = target
   const shape = await tableShape(primary.sql, table)
   const theirs = await tableShape(replica.sql, table).catch(() => null)
-  const names = (s: TableShape) => s.columns.map(c => c.name).sort().join(',')
+  const names = (s: TableShape) =>
+    s.columns
+      .map(c => c.name)
+      .sort()
+      .join(',')
   if (!theirs || names(theirs) !== names(shape)) {
-    throw new ReplkitError(`${table} on ${replica.name} has other columns than on the PRIMARY: make check names the DDL that aligns them; repair only rows of equal tables`)
+    throw new ReplkitError(
+      `${table} on ${replica.name} has other columns than on the PRIMARY: make check names the DDL that aligns them; repair only rows of equal tables`,
+    )
   }
   const t = await texts(shape)
-  const diff = known ?? await compareTable(primary, [replica], table, { rows: true, timeoutMs: opts.timeoutMs })
-  const result: TableRepair = { table, found: 0, deleted: 0, updated: 0, inserted: 0, alreadyRight: 0, stillWritten: [], savedFile: null, savedKeys: [], after: null, ms: 0 }
+  const diff = known ?? (await compareTable(primary, [replica], table, { rows: true, timeoutMs: opts.timeoutMs }))
+  const result: TableRepair = {
+    table,
+    found: 0,
+    deleted: 0,
+    updated: 0,
+    inserted: 0,
+    alreadyRight: 0,
+    stillWritten: [],
+    savedFile: null,
+    savedKeys: [],
+    after: null,
+    ms: 0,
+  }
   if (diff.differences === null) {
-    throw new ReplkitError(`${table} on ${replica.name}: ${diff.tooManyRows} rows lie in differing blocks, too many to repair row by row: make sync ARGS="--replica ${replica.name} --table ${table} --yes" copies the table again`)
+    throw new ReplkitError(
+      `${table} on ${replica.name}: ${diff.tooManyRows} rows lie in differing blocks, too many to repair row by row: make sync ARGS="--replica ${replica.name} --table ${table} --yes" copies the table again`,
+    )
   }
   const differing: KeyDifference[] = diff.differences.filter(d => d.nodes[replica.name])
   result.found = differing.length
   result.savedKeys = differing.filter(d => d.nodes[replica.name] !== 'missing').map(d => d.key)
   if (differing.length > opts.maxRows) {
-    throw new ReplkitError(`${table} on ${replica.name}: ${differing.length} rows differ, more than --max-rows ${opts.maxRows}: make sync ARGS="--replica ${replica.name} --table ${table} --yes" copies the table again`)
+    throw new ReplkitError(
+      `${table} on ${replica.name}: ${differing.length} rows differ, more than --max-rows ${opts.maxRows}: make sync ARGS="--replica ${replica.name} --table ${table} --yes" copies the table again`,
+    )
   }
   const unsettled = diff.replicas[0].unsettled
   if (!differing.length && !unsettled) return { ...result, after: 'equal', ms: performance.now() - started }
-  opts.say(`${replica.name}: ${table} has ${differing.length} differing row${differing.length === 1 ? '' : 's'} (${count(differing, replica.name)}; ` +
-    `${diff.rounds} round${diff.rounds === 1 ? '' : 's'} at an LSN)${unsettled ? `, ${unsettled} block${unsettled === 1 ? '' : 's'} or row${unsettled === 1 ? '' : 's'} still being written (left to the apply worker)` : ''}`)
+  opts.say(
+    `${replica.name}: ${table} has ${differing.length} differing row${differing.length === 1 ? '' : 's'} (${count(differing, replica.name)}; ` +
+      `${diff.rounds} round${diff.rounds === 1 ? '' : 's'} at an LSN)${unsettled ? `, ${unsettled} block${unsettled === 1 ? '' : 's'} or row${unsettled === 1 ? '' : 's'} still being written (left to the apply worker)` : ''}`,
+  )
   if (!differing.length) return { ...result, after: 'unsettled', ms: performance.now() - started }
 
   const keys = differing.map(d => d.keyJson)
@@ -190,9 +275,11 @@ export async function repairTable(target: RepairTarget, table: string, opts: Rep
       const now = await primaryRows(primary.sql, t, batch)
       const statements = repairStatements(t, planBatch(batch, now.rows, await rowsOn(replica.sql, t, batch)))
       const lock = t.lock.replaceAll('{{rows}}', literal(jsonArray(batch)))
-      console.log(`-- ${replica.name}: batch ${i + 1} of ${batches.length}, with the rows as the PRIMARY holds them now; the rows the lock returns are saved before the writes, ` +
-        `and the transaction commits only if the PRIMARY still holds these rows after them\n` +
-        `BEGIN;\n${withoutComments(t.settings)}\n${withoutComments(t.asWorker)}\n${[lock, ...statements.map(s => s.sql)].map(withoutComments).join('\n')}\nCOMMIT;`)
+      console.log(
+        `-- ${replica.name}: batch ${i + 1} of ${batches.length}, with the rows as the PRIMARY holds them now; the rows the lock returns are saved before the writes, ` +
+          `and the transaction commits only if the PRIMARY still holds these rows after them\n` +
+          `BEGIN;\n${withoutComments(t.settings)}\n${withoutComments(t.asWorker)}\n${[lock, ...statements.map(s => s.sql)].map(withoutComments).join('\n')}\nCOMMIT;`,
+      )
     }
     return { ...result, ms: performance.now() - started }
   }
@@ -202,10 +289,12 @@ export async function repairTable(target: RepairTarget, table: string, opts: Rep
   const file = join(dir, `${table}.jsonl`)
   await writeFile(file, '', { mode: 0o600 })
   await chmod(file, 0o600)
-  await writeFile(join(dir, 'README.txt'),
+  await writeFile(
+    join(dir, 'README.txt'),
     `Rows of ${replica.name}'s ${table} that make repair deleted or overwrote (${new Date().toISOString()}), one JSON line each:\n` +
-    `{"action": "delete"|"update", "key": {...}, "row": {the row as it was}}. Put one back with:\n` +
-    `  INSERT INTO public.${table} SELECT * FROM jsonb_populate_record(NULL::public.${table}, '<row>') ON CONFLICT DO NOTHING;\n`)
+      `{"action": "delete"|"update", "key": {...}, "row": {the row as it was}}. Put one back with:\n` +
+      `  INSERT INTO public.${table} SELECT * FROM jsonb_populate_record(NULL::public.${table}, '<row>') ON CONFLICT DO NOTHING;\n`,
+  )
   result.savedFile = file
   const save = (lines: string) => appendFile(file, lines)
 
@@ -214,7 +303,16 @@ export async function repairTable(target: RepairTarget, table: string, opts: Rep
     const retry: string[] = []
     for (const batch of queue) {
       try {
-        const done = await repairBatch(primary, replica.sql, replica.subscription, shape, t, batch, save, opts.timeoutMs)
+        const done = await repairBatch(
+          primary,
+          replica.sql,
+          replica.subscription,
+          shape,
+          t,
+          batch,
+          save,
+          opts.timeoutMs,
+        )
         result.deleted += done.deleted
         result.updated += done.updated
         result.inserted += done.inserted
@@ -223,7 +321,10 @@ export async function repairTable(target: RepairTarget, table: string, opts: Rep
         // The apply worker got there first: it holds a lock past lock_timeout, or inserted a row
         // this batch inserts (the PRIMARY deleted and re-created it). The batch is rolled back; again later.
         const code = (error as { code?: string }).code
-        if (code === '23505' || code === '55P03') { retry.push(...batch); continue }
+        if (code === '23505' || code === '55P03') {
+          retry.push(...batch)
+          continue
+        }
         if (!(error instanceof PrimaryMoved)) throw error
         // Keys the PRIMARY did not touch go again at once; the moved ones after the rest.
         const moved = new Set(error.keys)

@@ -16,9 +16,15 @@ export interface RepairRun extends Omit<RepairOptions, 'say'> {
   table?: string
 }
 
-export function repairTarget(config: Config, opts: { replica: string; table?: string }): { replica: NodeSpec; tables: string[] } {
+export function repairTarget(
+  config: Config,
+  opts: { replica: string; table?: string },
+): { replica: NodeSpec; tables: string[] } {
   const replica = config.replicas.find(r => r.name === opts.replica)
-  if (!replica) throw new ReplkitError(`--replica ${opts.replica}: not a replica (replicas: ${config.replicas.map(r => r.name).join(', ')})`)
+  if (!replica)
+    throw new ReplkitError(
+      `--replica ${opts.replica}: not a replica (replicas: ${config.replicas.map(r => r.name).join(', ')})`,
+    )
   if (opts.table !== undefined && !config.tables.includes(opts.table)) {
     throw new ReplkitError(`--table ${opts.table}: not a replicated table (${config.tables.join(', ')})`)
   }
@@ -32,16 +38,26 @@ export async function streaming(primary: Sql, subscription: string): Promise<boo
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 /** Repairs each table of the replica (or the one --table); each table's result as steps. */
-export async function repairReplica(config: Config, run: RepairRun, steps = new Steps()): Promise<{ steps: Steps; tables: TableRepair[] }> {
+export async function repairReplica(
+  config: Config,
+  run: RepairRun,
+  steps = new Steps(),
+): Promise<{ steps: Steps; tables: TableRepair[] }> {
   const { replica, tables } = repairTarget(config, run)
   const timeouts = { connectTimeoutSeconds: 5, statementTimeoutMs: run.timeoutMs }
   const primarySql = await connectChecked(config.primary, { ...timeouts, max: 1 })
-  const replicaSql = await connectChecked(replica, { ...timeouts, max: 1 }).catch(async error => { await primarySql.end(); throw error })
+  const replicaSql = await connectChecked(replica, { ...timeouts, max: 1 }).catch(async error => {
+    await primarySql.end()
+    throw error
+  })
   try {
     const subscription = subscriptionName(replica)
     if (!(await streaming(primarySql, subscription))) {
-      throw new ReplkitError(`${subscription} is not streaming from the PRIMARY: a repair makes rows equal at an LSN the apply worker has passed, and needs it to bring every later change. ` +
-        `Make it stream first (make check says why it does not), or copy the replica again: make sync ARGS="--replica ${replica.name} --copy --yes"`, 2)
+      throw new ReplkitError(
+        `${subscription} is not streaming from the PRIMARY: a repair makes rows equal at an LSN the apply worker has passed, and needs it to bring every later change. ` +
+          `Make it stream first (make check says why it does not), or copy the replica again: make sync ARGS="--replica ${replica.name} --copy --yes"`,
+        2,
+      )
     }
     return { steps, tables: await repairOn(config, replica, primarySql, replicaSql, tables, run, steps) }
   } finally {
@@ -54,7 +70,13 @@ export async function repairReplica(config: Config, run: RepairRun, steps = new 
  * the replication origin replkit_repair. known: each table's comparison, when already made.
  */
 export async function repairOn(
-  config: Config, replica: NodeSpec, primarySql: Sql, replicaSql: Sql, tables: string[], run: Omit<RepairRun, 'replica' | 'table'>, steps: Steps,
+  config: Config,
+  replica: NodeSpec,
+  primarySql: Sql,
+  replicaSql: Sql,
+  tables: string[],
+  run: Omit<RepairRun, 'replica' | 'table'>,
+  steps: Steps,
   known: Record<string, TableCompare> = {},
 ): Promise<TableRepair[]> {
   const subscription = subscriptionName(replica)
@@ -68,18 +90,46 @@ export async function repairOn(
   for (const table of tables) {
     const r = await repairTable(target, table, { ...run, say: text => steps.note(text) }, known[table])
     results.push(r)
-    if (!r.found && r.after === 'equal') { steps.ok(`${replica.name}: ${table} equals the PRIMARY's`, false); continue }
-    if (!r.found) { steps.warn(`${replica.name}: ${table}: rows still being written in every round, none proven different: nothing repaired; run make check`); continue }
-    if (run.dryRun) { steps.ok(`would: repair ${plural(r.found, 'row')} of ${table} on ${replica.name} (the SQL above)`, true); continue }
+    if (!r.found && r.after === 'equal') {
+      steps.ok(`${replica.name}: ${table} equals the PRIMARY's`, false)
+      continue
+    }
+    if (!r.found) {
+      steps.warn(
+        `${replica.name}: ${table}: rows still being written in every round, none proven different: nothing repaired; run make check`,
+      )
+      continue
+    }
+    if (run.dryRun) {
+      steps.ok(`would: repair ${plural(r.found, 'row')} of ${table} on ${replica.name} (the SQL above)`, true)
+      continue
+    }
     const written = r.deleted + r.updated + r.inserted
-    steps.ok(`${replica.name}: ${table}: ${plural(written, 'row')} written (${r.inserted} inserted, ${r.updated} updated, ${r.deleted} deleted)` +
-      `${r.alreadyRight ? `, ${r.alreadyRight} already made right by the apply worker` : ''} in ${Math.round(r.ms)} ms; ` +
-      `${r.deleted + r.updated ? `the ${plural(r.deleted + r.updated, 'row')} it deleted or overwrote saved in ${r.savedFile} ` +
-        `(${r.savedKeys.slice(0, 5).join(', ')}${r.savedKeys.length > 5 ? `, … ${r.savedKeys.length - 5} more` : ''})` : 'nothing overwritten'}`, written > 0)
-    if (r.stillWritten.length) steps.warn(`${replica.name}: ${table}: ${plural(r.stillWritten.length, 'row')} the PRIMARY changed during every attempt, left to the apply worker: ${r.stillWritten.slice(0, 5).join(', ')}${r.stillWritten.length > 5 ? ', …' : ''}`)
-    if (r.after === 'equal') steps.verify(`${replica.name}: rows equal the PRIMARY's for ${table} (the repaired rows compared again at an LSN it reached)`)
-    else if (r.after === 'unsettled') steps.warn(`${replica.name}: ${table} still being written in every round after the repair: run make check`)
-    else steps.fail(`${replica.name}: ${table} still differs from the PRIMARY after the repair: make check ARGS="--diff ${table}"`)
+    steps.ok(
+      `${replica.name}: ${table}: ${plural(written, 'row')} written (${r.inserted} inserted, ${r.updated} updated, ${r.deleted} deleted)` +
+        `${r.alreadyRight ? `, ${r.alreadyRight} already made right by the apply worker` : ''} in ${Math.round(r.ms)} ms; ` +
+        `${
+          r.deleted + r.updated
+            ? `the ${plural(r.deleted + r.updated, 'row')} it deleted or overwrote saved in ${r.savedFile} ` +
+              `(${r.savedKeys.slice(0, 5).join(', ')}${r.savedKeys.length > 5 ? `, … ${r.savedKeys.length - 5} more` : ''})`
+            : 'nothing overwritten'
+        }`,
+      written > 0,
+    )
+    if (r.stillWritten.length)
+      steps.warn(
+        `${replica.name}: ${table}: ${plural(r.stillWritten.length, 'row')} the PRIMARY changed during every attempt, left to the apply worker: ${r.stillWritten.slice(0, 5).join(', ')}${r.stillWritten.length > 5 ? ', …' : ''}`,
+      )
+    if (r.after === 'equal')
+      steps.verify(
+        `${replica.name}: rows equal the PRIMARY's for ${table} (the repaired rows compared again at an LSN it reached)`,
+      )
+    else if (r.after === 'unsettled')
+      steps.warn(`${replica.name}: ${table} still being written in every round after the repair: run make check`)
+    else
+      steps.fail(
+        `${replica.name}: ${table} still differs from the PRIMARY after the repair: make check ARGS="--diff ${table}"`,
+      )
   }
   if (!run.dryRun) await replicaSql.unsafe('select pg_replication_origin_session_reset()')
   return results

@@ -14,7 +14,11 @@ export async function tableStates(sql: Sql, subscription: string): Promise<{ tab
 /** Those of the tables (schema public) that hold at least one row: a copy into them would collide. */
 export async function tablesHoldingRows(sql: Sql, tables: string[]): Promise<string[]> {
   if (tables.length === 0) return []
-  const probe = tables.map((_, i) => `select $${i + 1}::text as t where exists (select 1 from public."${tables[i].replaceAll('"', '""')}")`).join(' union all ')
+  const probe = tables
+    .map(
+      (_, i) => `select $${i + 1}::text as t where exists (select 1 from public."${tables[i].replaceAll('"', '""')}")`,
+    )
+    .join(' union all ')
   return (await sql.unsafe(probe, tables)).map(r => r.t as string)
 }
 
@@ -26,8 +30,13 @@ export async function subscriptionDiagnostics(sql: Sql, subscription: string): P
   const stat = await sql`
     select subname, pid, relid::regclass::text as syncing_table, received_lsn::text, last_msg_receipt_time::text, latest_end_lsn::text
     from pg_stat_subscription where subname = ${subscription}`
-  const stats = await sql`select subname, apply_error_count, sync_error_count, stats_reset::text from pg_stat_subscription_stats where subname = ${subscription}`
-  return [show('pg_subscription_rel', rel), show('pg_stat_subscription', stat), show('pg_stat_subscription_stats', stats)].join('\n')
+  const stats =
+    await sql`select subname, apply_error_count, sync_error_count, stats_reset::text from pg_stat_subscription_stats where subname = ${subscription}`
+  return [
+    show('pg_subscription_rel', rel),
+    show('pg_stat_subscription', stat),
+    show('pg_stat_subscription_stats', stats),
+  ].join('\n')
 }
 
 /** The PRIMARY's side: each walsender's positions and each slot's, for the given subscriptions. */

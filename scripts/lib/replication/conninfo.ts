@@ -28,15 +28,20 @@ export function conninfoValue(value: string): string {
 
 export function subscriptionConninfo(config: Config, password: string, target = subscriptionTarget(config)): string {
   const parts: [string, string][] = [
-    ['host', target.host], ['port', String(target.port)], ['dbname', config.primary.database],
-    ['user', config.replicatorUser], ['password', password], ['sslmode', target.sslmode],
+    ['host', target.host],
+    ['port', String(target.port)],
+    ['dbname', config.primary.database],
+    ['user', config.replicatorUser],
+    ['password', password],
+    ['sslmode', target.sslmode],
   ]
   if (target.sslrootcert) parts.push(['sslrootcert', target.sslrootcert])
   return parts.map(([k, v]) => `${k}=${conninfoValue(v)}`).join(' ')
 }
 
 /** The conninfo as it may be printed: the password replaced. */
-export const printableConninfo = (conninfo: string) => conninfo.replace(/password=('(?:[^'\\]|\\.)*'|\S+)/, 'password=<secret>')
+export const printableConninfo = (conninfo: string) =>
+  conninfo.replace(/password=('(?:[^'\\]|\\.)*'|\S+)/, 'password=<secret>')
 
 /** The local cluster's CA, for operators who want sslmode=verify-ca or verify-full (SSL_ROOT_CERT). */
 export const localCaFile = (config: Config) => join(tlsDir(config), 'ca.crt')

@@ -7,9 +7,18 @@ import type { Config } from '../config.js'
 import { ReplkitError } from '../errors.js'
 
 export function hbaLines(config: Config): string[] {
-  const addresses = [...new Set(config.replicas.map(r => (r.host.includes(':') ? `${r.host}/128` : /^[\d.]+$/.test(r.host) ? `${r.host}/32` : r.host)))]
+  const addresses = [
+    ...new Set(
+      config.replicas.map(r =>
+        r.host.includes(':') ? `${r.host}/128` : /^[\d.]+$/.test(r.host) ? `${r.host}/32` : r.host,
+      ),
+    ),
+  ]
   return [
-    ...addresses.map(a => `hostssl   ${config.primary.database.padEnd(8)}  ${config.replicatorUser.padEnd(10)}  ${a.padEnd(15)}  scram-sha-256`),
+    ...addresses.map(
+      a =>
+        `hostssl   ${config.primary.database.padEnd(8)}  ${config.replicatorUser.padEnd(10)}  ${a.padEnd(15)}  scram-sha-256`,
+    ),
     `host      all       ${config.replicatorUser.padEnd(10)}  all              reject`,
   ]
 }
@@ -22,7 +31,8 @@ export function withHbaBlock(hba: string, lines: string[]): string | null {
   const all = hba.split('\n')
   const start = all.findIndex(l => l.startsWith(BEGIN))
   const end = all.findIndex(l => l.startsWith(END))
-  if (start < 0 || end < start) throw new ReplkitError('pg_hba.conf has no "# replkit:replication begin/end" block (it was not made by make up)')
+  if (start < 0 || end < start)
+    throw new ReplkitError('pg_hba.conf has no "# replkit:replication begin/end" block (it was not made by make up)')
   if (all.slice(start + 1, end).join('\n') === lines.join('\n')) return null
   return [...all.slice(0, start + 1), ...lines, ...all.slice(end)].join('\n')
 }

@@ -23,16 +23,47 @@ export function chooseOptions({ publisherNum, subscriberNum, sameColumnTypes }: 
   const both = Math.min(majorOf(publisherNum), majorOf(subscriberNum))
   const pair = `PRIMARY ${majorOf(publisherNum)}, replica ${majorOf(subscriberNum)}`
   const chosen: ChosenOption[] = []
-  chosen.push(both >= 16
-    ? { name: 'streaming', value: 'parallel', why: `large transactions are applied by parallel workers while they are still being sent (both ends 16+: ${pair})` }
-    : { name: 'streaming', value: 'on', why: `large transactions are sent while still running, applied at commit (parallel apply needs 16+ on both ends: ${pair})` })
+  chosen.push(
+    both >= 16
+      ? {
+          name: 'streaming',
+          value: 'parallel',
+          why: `large transactions are applied by parallel workers while they are still being sent (both ends 16+: ${pair})`,
+        }
+      : {
+          name: 'streaming',
+          value: 'on',
+          why: `large transactions are sent while still running, applied at commit (parallel apply needs 16+ on both ends: ${pair})`,
+        },
+  )
   if (both >= 16 && sameColumnTypes) {
-    chosen.push({ name: 'binary', value: 'true', why: `initial copy and changes in binary: no text parsing (16+ on both ends, column types identical)` })
+    chosen.push({
+      name: 'binary',
+      value: 'true',
+      why: `initial copy and changes in binary: no text parsing (16+ on both ends, column types identical)`,
+    })
   } else {
-    chosen.push({ name: 'binary', value: 'false', why: both >= 16 ? 'text: a column type differs between the ends, and binary transfer is type-exact' : `text: a binary initial copy needs 16+ on both ends (${pair})` })
+    chosen.push({
+      name: 'binary',
+      value: 'false',
+      why:
+        both >= 16
+          ? 'text: a column type differs between the ends, and binary transfer is type-exact'
+          : `text: a binary initial copy needs 16+ on both ends (${pair})`,
+    })
   }
-  if (both >= 16) chosen.push({ name: 'origin', value: 'none', why: 'only changes made on the PRIMARY itself travel: a later two-way set-up cannot loop (16+ on both ends)' })
-  if (both >= 17) chosen.push({ name: 'failover', value: 'true', why: 'the slot can be synchronised to a physical standby of the PRIMARY and survive its promotion (17+ on both ends)' })
+  if (both >= 16)
+    chosen.push({
+      name: 'origin',
+      value: 'none',
+      why: 'only changes made on the PRIMARY itself travel: a later two-way set-up cannot loop (16+ on both ends)',
+    })
+  if (both >= 17)
+    chosen.push({
+      name: 'failover',
+      value: 'true',
+      why: 'the slot can be synchronised to a physical standby of the PRIMARY and survive its promotion (17+ on both ends)',
+    })
   return chosen
 }
 
@@ -45,9 +76,15 @@ export function withList(options: ChosenOption[]): string {
  * The options of an existing subscription that differ from the chosen ones and can be changed
  * while it runs. failover cannot (ALTER … SET (failover) needs it disabled): reported, not changed.
  */
-export function optionChanges(current: SubscriptionOptions, chosen: ChosenOption[]): { set: ChosenOption[]; leftAlone: ChosenOption[] } {
+export function optionChanges(
+  current: SubscriptionOptions,
+  chosen: ChosenOption[],
+): { set: ChosenOption[]; leftAlone: ChosenOption[] } {
   const now: Record<ChosenOption['name'], string | null> = {
-    streaming: current.streaming, binary: String(current.binary), origin: current.origin, failover: current.failover === null ? null : String(current.failover),
+    streaming: current.streaming,
+    binary: String(current.binary),
+    origin: current.origin,
+    failover: current.failover === null ? null : String(current.failover),
   }
   const differing = chosen.filter(o => now[o.name] !== null && now[o.name] !== o.value)
   return { set: differing.filter(o => o.name !== 'failover'), leftAlone: differing.filter(o => o.name === 'failover') }
@@ -56,14 +93,22 @@ export function optionChanges(current: SubscriptionOptions, chosen: ChosenOption
 /** The options for a subscription from the PRIMARY to this replica, chosen from both servers. */
 export async function optionsBetween(primary: Sql, replica: Sql, tables: string[]): Promise<ChosenOption[]> {
   const [publisherNum, subscriberNum, primaryColumns, replicaColumns] = await Promise.all([
-    serverVersionNum(primary), serverVersionNum(replica), tableColumns(primary, tables), tableColumns(replica, tables),
+    serverVersionNum(primary),
+    serverVersionNum(replica),
+    tableColumns(primary, tables),
+    tableColumns(replica, tables),
   ])
   const sameColumnTypes = !schemaDrift(primaryColumns, replicaColumns).some(d => d.kind === 'type')
   return chooseOptions({ publisherNum, subscriberNum, sameColumnTypes })
 }
 
 /** The variables of sql/replication/050_subscription.sql. */
-export function subscriptionVars(subscription: string, publication: string, chosen: ChosenOption[], converge: ChosenOption[] = []): Record<string, string> {
+export function subscriptionVars(
+  subscription: string,
+  publication: string,
+  chosen: ChosenOption[],
+  converge: ChosenOption[] = [],
+): Record<string, string> {
   return { subscription, publication, options: withList(chosen), set_options: withList(converge) }
 }
 
@@ -82,7 +127,14 @@ export async function existingSubscription(replica: Sql, name: string): Promise<
   const [row] = await checkQuery(replica, 'subscription_options.sql', [name])
   if (!row) return null
   return {
-    enabled: row.enabled, conninfo: row.conninfo, slotName: row.slot_name,
-    options: { streaming: streamingOption(row.streaming), binary: row.binary, origin: row.origin ?? null, failover: row.failover ?? null },
+    enabled: row.enabled,
+    conninfo: row.conninfo,
+    slotName: row.slot_name,
+    options: {
+      streaming: streamingOption(row.streaming),
+      binary: row.binary,
+      origin: row.origin ?? null,
+      failover: row.failover ?? null,
+    },
   }
 }

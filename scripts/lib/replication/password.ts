@@ -14,7 +14,9 @@ export const replicatorPasswordFile = (config: Config) => join(config.clusterDir
 export async function replicatorPassword(config: Config, create: boolean): Promise<string> {
   if (config.replicatorPassword) return config.replicatorPassword
   if (!isLocalClusterNode(config, config.primary)) {
-    throw new ReplkitError('REPLICATOR_PASSWORD is not set: put it in .env or the environment (never on the command line)')
+    throw new ReplkitError(
+      'REPLICATOR_PASSWORD is not set: put it in .env or the environment (never on the command line)',
+    )
   }
   const file = replicatorPasswordFile(config)
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim()

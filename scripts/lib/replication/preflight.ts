@@ -30,8 +30,14 @@ async function nodeFacts(sql: Sql): Promise<NodeFacts> {
            current_setting('max_replication_slots')::int as slots, current_setting('max_worker_processes')::int as workers,
            current_setting('max_logical_replication_workers')::int as logical_workers, current_setting('ssl') as ssl`
   return {
-    version: row.version, versionNum: row.version_num, walLevel: row.wal_level, maxWalSenders: row.senders,
-    maxReplicationSlots: row.slots, maxWorkerProcesses: row.workers, maxLogicalReplicationWorkers: row.logical_workers, ssl: row.ssl,
+    version: row.version,
+    versionNum: row.version_num,
+    walLevel: row.wal_level,
+    maxWalSenders: row.senders,
+    maxReplicationSlots: row.slots,
+    maxWorkerProcesses: row.workers,
+    maxLogicalReplicationWorkers: row.logical_workers,
+    ssl: row.ssl,
   }
 }
 
@@ -46,14 +52,28 @@ async function identityProblems(sql: Sql, tables: string[]): Promise<string[]> {
   return rows.flatMap(r => {
     if (r.ident === null) return [`primary: table public.${r.name} does not exist (run make schema)`]
     const usable = r.ident === 'f' || (r.ident === 'd' && r.has_pk) || (r.ident === 'i' && r.has_ident_index)
-    return usable ? [] : [`primary: table public.${r.name} has no primary key or usable REPLICA IDENTITY — once published, UPDATE and DELETE on it would fail on the PRIMARY`]
+    return usable
+      ? []
+      : [
+          `primary: table public.${r.name} has no primary key or usable REPLICA IDENTITY — once published, UPDATE and DELETE on it would fail on the PRIMARY`,
+        ]
   })
 }
 
 export async function preflight(config: Config): Promise<Preflight> {
-  const results = await Promise.allSettled(allNodes(config).map(node =>
-    withNode(node, async sql => ({ facts: await nodeFacts(sql), columns: await tableColumns(sql, config.tables),
-      identity: node.role === 'primary' ? await identityProblems(sql, config.tables) : [] }), { connectTimeoutSeconds: 5 })))
+  const results = await Promise.allSettled(
+    allNodes(config).map(node =>
+      withNode(
+        node,
+        async sql => ({
+          facts: await nodeFacts(sql),
+          columns: await tableColumns(sql, config.tables),
+          identity: node.role === 'primary' ? await identityProblems(sql, config.tables) : [],
+        }),
+        { connectTimeoutSeconds: 5 },
+      ),
+    ),
+  )
   const out: Preflight = { nodes: {}, report: [], problems: [], drift: {} }
   const nodes = allNodes(config)
   let primaryColumns: Column[] | undefined
@@ -66,14 +86,19 @@ export async function preflight(config: Config): Promise<Preflight> {
     const { facts } = result.value
     out.nodes[node.name] = facts
     if (node.role === 'primary') primaryColumns = result.value.columns
-    out.report.push(`${node.name}: reachable, PostgreSQL ${facts.version}, wal_level = ${facts.walLevel}, ${node.role === 'primary'
-      ? `max_wal_senders = ${facts.maxWalSenders}, max_replication_slots = ${facts.maxReplicationSlots}`
-      : `max_worker_processes = ${facts.maxWorkerProcesses}, max_logical_replication_workers = ${facts.maxLogicalReplicationWorkers}`}`)
+    out.report.push(
+      `${node.name}: reachable, PostgreSQL ${facts.version}, wal_level = ${facts.walLevel}, ${
+        node.role === 'primary'
+          ? `max_wal_senders = ${facts.maxWalSenders}, max_replication_slots = ${facts.maxReplicationSlots}`
+          : `max_worker_processes = ${facts.maxWorkerProcesses}, max_logical_replication_workers = ${facts.maxLogicalReplicationWorkers}`
+      }`,
+    )
     out.problems.push(...result.value.identity, ...versionAndCapacityProblems(node, facts))
   })
   results.forEach((result, i) => {
     if (nodes[i].role === 'replica' && result.status === 'fulfilled' && primaryColumns) {
-      out.drift[nodes[i].name] = result.value.columns.length === 0 ? 'missing' : schemaDrift(primaryColumns, result.value.columns)
+      out.drift[nodes[i].name] =
+        result.value.columns.length === 0 ? 'missing' : schemaDrift(primaryColumns, result.value.columns)
     }
   })
   return out
@@ -81,12 +106,17 @@ export async function preflight(config: Config): Promise<Preflight> {
 
 function versionAndCapacityProblems(node: NodeSpec, facts: NodeFacts): string[] {
   const problems: string[] = []
-  if (facts.versionNum < 150000) problems.push(`${node.name}: PostgreSQL ${facts.version} — replkit needs 15 or later (subscription stats, SKIP)`)
+  if (facts.versionNum < 150000)
+    problems.push(`${node.name}: PostgreSQL ${facts.version} — replkit needs 15 or later (subscription stats, SKIP)`)
   if (node.role === 'replica' && facts.maxLogicalReplicationWorkers < 2) {
-    problems.push(`${node.name}: max_logical_replication_workers = ${facts.maxLogicalReplicationWorkers}; an apply worker and a table-sync worker need at least 2 (restart needed)`)
+    problems.push(
+      `${node.name}: max_logical_replication_workers = ${facts.maxLogicalReplicationWorkers}; an apply worker and a table-sync worker need at least 2 (restart needed)`,
+    )
   }
   if (node.role === 'replica' && facts.maxWorkerProcesses < facts.maxLogicalReplicationWorkers + 1) {
-    problems.push(`${node.name}: max_worker_processes = ${facts.maxWorkerProcesses} leaves no room for ${facts.maxLogicalReplicationWorkers} logical replication workers`)
+    problems.push(
+      `${node.name}: max_worker_processes = ${facts.maxWorkerProcesses} leaves no room for ${facts.maxLogicalReplicationWorkers} logical replication workers`,
+    )
   }
   return problems
 }
@@ -102,12 +132,15 @@ export interface RoleState {
 }
 
 export async function roleState(sql: Sql, role: string): Promise<RoleState> {
-  const [r] = await sql`select rolcanlogin, rolreplication, rolsuper, rolpassword from pg_authid where rolname = ${role}`
+  const [r] =
+    await sql`select rolcanlogin, rolreplication, rolsuper, rolpassword from pg_authid where rolname = ${role}`
   const selectable = r
-    ? (await sql`
+    ? (
+        await sql`
         select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where c.relkind in ('r', 'p', 'v', 'm', 'f') and n.nspname not in ('pg_catalog', 'information_schema', 'pgtap')
-          and has_table_privilege(${role}, c.oid, 'SELECT') and n.nspname = 'public'`).map(x => x.relname as string)
+          and has_table_privilege(${role}, c.oid, 'SELECT') and n.nspname = 'public'`
+      ).map(x => x.relname as string)
     : []
   return {
     exists: Boolean(r),

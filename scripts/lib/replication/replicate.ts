@@ -34,7 +34,15 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     for (const p of facts.problems) steps.fail(p)
     throw new ReplkitError(`preflight failed: ${steps.failed} problem(s) above; nothing was changed`, 2)
   }
-  const c: step.SetupContext = { config, steps, password, ...opts, copyMethod: opts.copyMethod ?? 'snapshot', copyJobs: opts.copyJobs ?? 2, restartPrimary: opts.restartPrimary ?? false }
+  const c: step.SetupContext = {
+    config,
+    steps,
+    password,
+    ...opts,
+    copyMethod: opts.copyMethod ?? 'snapshot',
+    copyJobs: opts.copyJobs ?? 2,
+    restartPrimary: opts.restartPrimary ?? false,
+  }
   step.requireRestartConsent(c, facts)
   await step.schemaOnReplicas(c, facts)
   await step.walLevel(c, facts)
@@ -44,7 +52,11 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     step.tls(c, facts)
     await step.publication(c, primary)
     const ready = await step.subscriptions(c, primary)
-    const catchupMs = await step.catchUp(c, primary, ready.map(r => r.subscription))
+    const catchupMs = await step.catchUp(
+      c,
+      primary,
+      ready.map(r => r.subscription),
+    )
     return { steps, ready, catchupMs }
   })
 }

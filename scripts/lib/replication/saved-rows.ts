@@ -35,9 +35,11 @@ export async function saveRows(config: Config, replica: NodeSpec, tables: string
     await chmod(file, 0o600)
     saved.rows[table] = await lineCount(file)
   }
-  await writeFile(join(dir, 'README.txt'),
+  await writeFile(
+    join(dir, 'README.txt'),
     `Rows of ${replica.name} saved by replkit (${new Date().toISOString()}) before ${why}.\n` +
-    `Reload one with: psql "<${replica.name}'s URL>" -c "\\copy public.<table> from '<table>.copy'"\n\n` +
-    `${tables.map(t => `${t}: ${saved.rows[t]} rows in ${t}.copy`).join('\n')}\n`)
+      `Reload one with: psql "<${replica.name}'s URL>" -c "\\copy public.<table> from '<table>.copy'"\n\n` +
+      `${tables.map(t => `${t}: ${saved.rows[t]} rows in ${t}.copy`).join('\n')}\n`,
+  )
   return saved
 }

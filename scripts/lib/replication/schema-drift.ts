@@ -29,7 +29,11 @@ export interface Drift {
 
 export async function tableColumns(sql: Sql, tables: string[]): Promise<Column[]> {
   return (await checkQuery(sql, 'columns.sql', [tables])).map(r => ({
-    table: r.table, column: r.column, type: r.type, notNull: r.not_null, default: r.default,
+    table: r.table,
+    column: r.column,
+    type: r.type,
+    notNull: r.not_null,
+    default: r.default,
   }))
 }
 
@@ -52,16 +56,27 @@ export function schemaDrift(primary: Column[], replica: Column[]): Drift[] {
     if (!r) {
       const ddl = `ALTER TABLE ${target} ADD COLUMN ${ident(p.column)} ${p.type}${p.default ? ` DEFAULT ${p.default}` : ''}${p.notNull ? ' NOT NULL' : ''};`
       out.push({
-        table: p.table, column: p.column, kind: 'missing', primary: p, replica: null, breaksApply: true, ddl,
+        table: p.table,
+        column: p.column,
+        kind: 'missing',
+        primary: p,
+        replica: null,
+        breaksApply: true,
+        ddl,
         note: volatileDefault(p)
           ? `its default ${p.default} gives each existing row a new value, so those rows will differ from the PRIMARY's: after the DDL, resync the table (make sync ARGS="--replica R --table ${p.table} --yes")`
           : 'apply resumes by itself once the column exists; nothing is lost (the failed transaction is retried)',
       })
     } else if (r.type !== p.type) {
       out.push({
-        table: p.table, column: p.column, kind: 'type', primary: p, replica: r, breaksApply: true,
+        table: p.table,
+        column: p.column,
+        kind: 'type',
+        primary: p,
+        replica: r,
+        breaksApply: true,
         ddl: `ALTER TABLE ${target} ALTER COLUMN ${ident(p.column)} TYPE ${p.type} USING ${ident(p.column)}::${p.type};`,
-        note: 'the cast runs on the replica\'s existing values; apply then resumes',
+        note: "the cast runs on the replica's existing values; apply then resumes",
       })
     }
   }
@@ -69,7 +84,13 @@ export function schemaDrift(primary: Column[], replica: Column[]): Drift[] {
     if (ours.has(key(r)) || !primary.some(p => p.table === r.table)) continue
     const breaks = r.notNull && r.default === null
     out.push({
-      table: r.table, column: r.column, kind: 'extra', primary: null, replica: r, breaksApply: breaks, ddl: null,
+      table: r.table,
+      column: r.column,
+      kind: 'extra',
+      primary: null,
+      replica: r,
+      breaksApply: breaks,
+      ddl: null,
       note: breaks
         ? `every replicated INSERT fails there (NOT NULL without a default): save its values, then ALTER TABLE public.${ident(r.table)} DROP COLUMN ${ident(r.column)}; — or add the column on the PRIMARY`
         : `replicated rows get ${r.default ?? 'NULL'} there; harmless to apply, but its values exist on that replica only (drop it there, or add it on the PRIMARY)`,
@@ -80,8 +101,11 @@ export function schemaDrift(primary: Column[], replica: Column[]): Drift[] {
 
 export function describeDrift(d: Drift, replica: string): string {
   switch (d.kind) {
-    case 'missing': return `${d.table}.${d.column} (${show(d.primary!)}) exists on the PRIMARY but not on ${replica}`
-    case 'type': return `${d.table}.${d.column} is ${d.replica!.type} on ${replica} but ${d.primary!.type} on the PRIMARY`
-    case 'extra': return `${d.table}.${d.column} (${show(d.replica!)}) exists on ${replica} but not on the PRIMARY`
+    case 'missing':
+      return `${d.table}.${d.column} (${show(d.primary!)}) exists on the PRIMARY but not on ${replica}`
+    case 'type':
+      return `${d.table}.${d.column} is ${d.replica!.type} on ${replica} but ${d.primary!.type} on the PRIMARY`
+    case 'extra':
+      return `${d.table}.${d.column} (${show(d.replica!)}) exists on ${replica} but not on the PRIMARY`
   }
 }

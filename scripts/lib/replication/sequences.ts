@@ -24,7 +24,11 @@ export async function ownedSequences(sql: Sql, tables: string[]): Promise<Sequen
     join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
     where d.refobjid = any(${tables.map(t => `public.${t}`)}::regclass[])
     order by 1`
-  return rows.map(r => ({ sequence: r.sequence, column: r.column, lastValue: r.last_value === null ? null : BigInt(r.last_value) }))
+  return rows.map(r => ({
+    sequence: r.sequence,
+    column: r.column,
+    lastValue: r.last_value === null ? null : BigInt(r.last_value),
+  }))
 }
 
 /** How far a replica's value is behind the PRIMARY's (0 when level or ahead). */
@@ -38,13 +42,22 @@ export function behindBy(primary: bigint | null, replica: bigint | null): bigint
  * Raises each of the node's sequences to at least the PRIMARY's value (sql/sequences/010_setval.sql,
  * never lowering one). Returns those it raised.
  */
-export async function raiseSequences(node: NodeSpec, primary: Sql, nodeSql: Sql, tables: string[], dryRun: boolean): Promise<{ sequence: string; to: bigint; behind: bigint }[]> {
+export async function raiseSequences(
+  node: NodeSpec,
+  primary: Sql,
+  nodeSql: Sql,
+  tables: string[],
+  dryRun: boolean,
+): Promise<{ sequence: string; to: bigint; behind: bigint }[]> {
   const [theirs, mine] = await Promise.all([ownedSequences(primary, tables), ownedSequences(nodeSql, tables)])
   const raised: { sequence: string; to: bigint; behind: bigint }[] = []
   for (const p of theirs) {
     const behind = behindBy(p.lastValue, mine.find(m => m.sequence === p.sequence)?.lastValue ?? null)
     if (behind === 0n) continue
-    await runSqlFile(node, 'sql/sequences/010_setval.sql', { vars: { sequence: p.sequence, value: String(p.lastValue) }, dryRun })
+    await runSqlFile(node, 'sql/sequences/010_setval.sql', {
+      vars: { sequence: p.sequence, value: String(p.lastValue) },
+      dryRun,
+    })
     raised.push({ sequence: p.sequence, to: p.lastValue!, behind })
   }
   return raised

@@ -15,8 +15,12 @@ export interface ServerError {
 }
 
 const FIELD: Record<string, keyof ServerError> = {
-  DETAIL: 'detail', CONTEXT: 'context', 'SCHEMA NAME': 'schema', 'TABLE NAME': 'table',
-  'COLUMN NAME': 'column', 'CONSTRAINT NAME': 'constraint',
+  DETAIL: 'detail',
+  CONTEXT: 'context',
+  'SCHEMA NAME': 'schema',
+  'TABLE NAME': 'table',
+  'COLUMN NAME': 'column',
+  'CONSTRAINT NAME': 'constraint',
 }
 
 /** psql's verbose error report ("ERROR:  23514: message", then DETAIL:, CONTEXT:, … NAME: lines). */
@@ -26,7 +30,14 @@ export function parsePsqlError(stderr: string): ServerError | null {
   if (at < 0) return null
   const head = /(?:ERROR|FATAL):\s+(?:([0-9A-Z]{5}):\s+)?(.*)$/.exec(lines[at])!
   const error: ServerError = {
-    sqlstate: head[1] ?? null, message: head[2], detail: null, context: null, schema: null, table: null, column: null, constraint: null,
+    sqlstate: head[1] ?? null,
+    message: head[2],
+    detail: null,
+    context: null,
+    schema: null,
+    table: null,
+    column: null,
+    constraint: null,
   }
   for (const line of lines.slice(at + 1)) {
     const field = /^([A-Z ]+):\s+(.*)$/.exec(line)
@@ -46,7 +57,14 @@ export function contextCopyTable(context: string | null): string | null {
   return /COPY ([^,\s]+), line/.exec(context ?? '')?.[1] ?? null
 }
 
-export type ErrorClass = 'trigger' | 'constraint' | 'missing-relation' | 'missing-column' | 'data' | 'permission' | 'unknown'
+export type ErrorClass =
+  | 'trigger'
+  | 'constraint'
+  | 'missing-relation'
+  | 'missing-column'
+  | 'data'
+  | 'permission'
+  | 'unknown'
 
 /** The class of an error from its SQLSTATE and CONTEXT, never from the wording of the message. */
 export function classifyServerError(e: ServerError): ErrorClass {
@@ -62,6 +80,11 @@ export function classifyServerError(e: ServerError): ErrorClass {
 
 /** The error as the server said it, on one line. */
 export function verbatim(e: ServerError): string {
-  return [`ERROR ${e.sqlstate ?? '?'}: ${e.message}`, e.detail && `DETAIL: ${e.detail}`, e.context && `CONTEXT: ${e.context.slice(0, 200)}`]
-    .filter(Boolean).join(' — ')
+  return [
+    `ERROR ${e.sqlstate ?? '?'}: ${e.message}`,
+    e.detail && `DETAIL: ${e.detail}`,
+    e.context && `CONTEXT: ${e.context.slice(0, 200)}`,
+  ]
+    .filter(Boolean)
+    .join(' — ')
 }

@@ -29,13 +29,17 @@ export interface CopyPlan {
 }
 
 /** The statements a COPY pair runs for one table, as --dry-run prints them. */
-export function copyStatements(t: Pick<TableToCopy, 'table' | 'columns'>, binary: boolean): { out: string; in: string } {
+export function copyStatements(
+  t: Pick<TableToCopy, 'table' | 'columns'>,
+  binary: boolean,
+): { out: string; in: string } {
   const target = `public.${ident(t.table)} (${t.columns.map(ident).join(', ')})`
   const format = binary ? ' (FORMAT binary)' : ''
   return { out: `COPY ${target} TO STDOUT${format}`, in: `COPY ${target} FROM STDIN${format}` }
 }
 
-export const createSlotStatement = (slot: string) => `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL pgoutput (SNAPSHOT 'export')`
+export const createSlotStatement = (slot: string) =>
+  `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL pgoutput (SNAPSHOT 'export')`
 
 export interface CopyResult {
   tables: { table: string; ms: number }[]
@@ -51,7 +55,7 @@ export interface CopyResult {
  */
 async function deferIndexes(replica: Sql, tables: string[]): Promise<number> {
   await replica.unsafe(await copyQuery('025_deferred_indexes_table.sql'))
-  const indexes = [...await replica.unsafe(await copyQuery('020_secondary_indexes.sql'), [tables])]
+  const indexes = [...(await replica.unsafe(await copyQuery('020_secondary_indexes.sql'), [tables]))]
   if (indexes.length === 0) return 0
   await replica.begin(async tx => {
     await tx.unsafe(await copyQuery('030_save_deferred_indexes.sql'), [JSON.stringify(indexes)])
@@ -66,24 +70,32 @@ export async function buildDeferredIndexes(node: NodeSpec, jobs: number): Promis
   try {
     const [{ t }] = await first`select to_regclass('replkit.deferred_indexes') is not null as t`
     if (!t) return []
-    const saved = [...await first.unsafe(await copyQuery('050_build_deferred_indexes.sql'))]
+    const saved = [...(await first.unsafe(await copyQuery('050_build_deferred_indexes.sql')))]
     const forget = await copyQuery('060_forget_deferred_index.sql')
     const built: { index: string; ms: number }[] = []
     const queue = [...saved]
-    const workers = [first, ...Array.from({ length: Math.max(0, Math.min(jobs, saved.length) - 1) }, () => connect(node, { statementTimeoutMs: 0 }))]
+    const workers = [
+      first,
+      ...Array.from({ length: Math.max(0, Math.min(jobs, saved.length) - 1) }, () =>
+        connect(node, { statementTimeoutMs: 0 }),
+      ),
+    ]
     try {
-      await Promise.all(workers.map(async sql => {
-        for (let i = queue.shift(); i; i = queue.shift()) {
-          const started = performance.now()
-          // maintenance_work_mem: one sort in memory per index instead of spilled runs.
-          if (!i.exists) await sql.begin(async tx => {
-            await tx.unsafe(`set local maintenance_work_mem = '256MB'`)
-            await tx.unsafe(i.definition)
-          })
-          await sql.unsafe(forget, [i.index])
-          built.push({ index: i.index, ms: performance.now() - started })
-        }
-      }))
+      await Promise.all(
+        workers.map(async sql => {
+          for (let i = queue.shift(); i; i = queue.shift()) {
+            const started = performance.now()
+            // maintenance_work_mem: one sort in memory per index instead of spilled runs.
+            if (!i.exists)
+              await sql.begin(async tx => {
+                await tx.unsafe(`set local maintenance_work_mem = '256MB'`)
+                await tx.unsafe(i.definition)
+              })
+            await sql.unsafe(forget, [i.index])
+            built.push({ index: i.index, ms: performance.now() - started })
+          }
+        }),
+      )
     } finally {
       await Promise.all(workers.slice(1).map(w => w.end()))
     }
@@ -99,7 +111,12 @@ export async function buildDeferredIndexes(node: NodeSpec, jobs: number): Promis
  * the snapshot. On a failure the slot is dropped and the replica's copied rows removed (its
  * tables were empty before), so the next run starts clean.
  */
-export async function copyFromSnapshot(primaryNode: NodeSpec, replicaNode: NodeSpec, tables: string[], plan: CopyPlan): Promise<CopyResult> {
+export async function copyFromSnapshot(
+  primaryNode: NodeSpec,
+  replicaNode: NodeSpec,
+  tables: string[],
+  plan: CopyPlan,
+): Promise<CopyResult> {
   // A walsender speaks only the simple query protocol: no connectChecked round trip here.
   const walsender = connect(primaryNode, { replication: true, statementTimeoutMs: 0, idleTimeoutSeconds: 0 })
   const replica = await connectChecked(replicaNode, { statementTimeoutMs: 0 })
@@ -126,7 +143,13 @@ export async function copyFromSnapshot(primaryNode: NodeSpec, replicaNode: NodeS
   }
 }
 
-async function undoCopy(primaryNode: NodeSpec, replica: Sql, replicaNode: NodeSpec, tables: string[], plan: CopyPlan): Promise<void> {
+async function undoCopy(
+  primaryNode: NodeSpec,
+  replica: Sql,
+  replicaNode: NodeSpec,
+  tables: string[],
+  plan: CopyPlan,
+): Promise<void> {
   const primary = connect(primaryNode)
   try {
     await primary`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ${plan.slot} and not active`
@@ -139,8 +162,11 @@ async function undoCopy(primaryNode: NodeSpec, replica: Sql, replicaNode: NodeSp
 
 /** The published tables, largest first, with the columns COPY carries (the catalogue, not the snapshot). */
 export async function tablesToCopy(primary: Sql, tables: string[]): Promise<TableToCopy[]> {
-  return [...await primary.unsafe(await copyQuery('010_tables_to_copy.sql'), [tables])]
-    .map(r => ({ table: r.table, bytes: Number(r.bytes), columns: r.columns }))
+  return [...(await primary.unsafe(await copyQuery('010_tables_to_copy.sql'), [tables]))].map(r => ({
+    table: r.table,
+    bytes: Number(r.bytes),
+    columns: r.columns,
+  }))
 }
 
 /**
@@ -149,22 +175,42 @@ export async function tablesToCopy(primary: Sql, tables: string[]): Promise<Tabl
  * the apply worker writes (session_replication_role = replica: no FK or user triggers fire),
  * one table per transaction. libpq on both ends: the rows never pass through Node.
  */
-async function copyTables(primaryNode: NodeSpec, replicaNode: NodeSpec, tables: string[], snapshot: string, plan: CopyPlan): Promise<{ table: string; ms: number }[]> {
+async function copyTables(
+  primaryNode: NodeSpec,
+  replicaNode: NodeSpec,
+  tables: string[],
+  snapshot: string,
+  plan: CopyPlan,
+): Promise<{ table: string; ms: number }[]> {
   const queue = await withNode(primaryNode, sql => tablesToCopy(sql, tables))
   const listed = queue.length
   const done: { table: string; ms: number }[] = []
-  const begin = ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', `SET TRANSACTION SNAPSHOT '${snapshot.replaceAll("'", "''")}'`]
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(plan.jobs, queue.length)) }, async () => {
-    for (let t = queue.shift(); t; t = queue.shift()) {
-      const started = performance.now()
-      const sql = copyStatements(t, plan.binary)
-      await psqlPipe(
-        { node: primaryNode, commands: [...begin, sql.out, 'COMMIT'] },
-        { node: replicaNode, commands: [sql.in], settings: { session_replication_role: 'replica', synchronous_commit: 'off', default_transaction_read_only: 'off' } },
-      )
-      done.push({ table: t.table, ms: performance.now() - started })
-    }
-  }))
-  if (done.length !== listed) throw new ReplkitError(`${replicaNode.name}: copied ${done.length} of ${listed} tables from the snapshot`)
+  const begin = [
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    `SET TRANSACTION SNAPSHOT '${snapshot.replaceAll("'", "''")}'`,
+  ]
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(plan.jobs, queue.length)) }, async () => {
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        const started = performance.now()
+        const sql = copyStatements(t, plan.binary)
+        await psqlPipe(
+          { node: primaryNode, commands: [...begin, sql.out, 'COMMIT'] },
+          {
+            node: replicaNode,
+            commands: [sql.in],
+            settings: {
+              session_replication_role: 'replica',
+              synchronous_commit: 'off',
+              default_transaction_read_only: 'off',
+            },
+          },
+        )
+        done.push({ table: t.table, ms: performance.now() - started })
+      }
+    }),
+  )
+  if (done.length !== listed)
+    throw new ReplkitError(`${replicaNode.name}: copied ${done.length} of ${listed} tables from the snapshot`)
   return done
 }

@@ -31,24 +31,41 @@ export async function teardown(config: Config, opts: TeardownOptions, steps = ne
   }
   const primary = await tryConnect(config.primary)
   try {
-    for (const replica of config.replicas) await dropSubscription(config, replica, primary, await tryConnect(replica), steps, dryRun)
-    if (!primary) throw new ReplkitError('primary unreachable: the publication and any slots on it remain; re-run make rollback when it is back', 2)
+    for (const replica of config.replicas)
+      await dropSubscription(config, replica, primary, await tryConnect(replica), steps, dryRun)
+    if (!primary)
+      throw new ReplkitError(
+        'primary unreachable: the publication and any slots on it remain; re-run make rollback when it is back',
+        2,
+      )
 
-    const orphans = await primary`select slot_name from pg_replication_slots where slot_name = any(${config.replicas.map(subscriptionName)}) and not active`
+    const orphans =
+      await primary`select slot_name from pg_replication_slots where slot_name = any(${config.replicas.map(subscriptionName)}) and not active`
     for (const { slot_name } of orphans) {
       await runSqlFile(config.primary, file('020_revert_slot.sql'), { vars: { slot: slot_name }, dryRun })
       steps.ok(`primary: dropped orphaned slot ${slot_name}`, true)
     }
 
     const [pub] = await primary`select 1 from pg_publication where pubname = ${config.publication}`
-    if (pub) await runSqlFile(config.primary, file('030_revert_publication.sql'), { vars: { publication: config.publication }, dryRun })
-    steps.ok(pub ? `primary: dropped publication ${config.publication}` : `primary: no publication ${config.publication}`, Boolean(pub))
+    if (pub)
+      await runSqlFile(config.primary, file('030_revert_publication.sql'), {
+        vars: { publication: config.publication },
+        dryRun,
+      })
+    steps.ok(
+      pub ? `primary: dropped publication ${config.publication}` : `primary: no publication ${config.publication}`,
+      Boolean(pub),
+    )
 
     if (opts.dropRole) {
       const [role] = await primary`select 1 from pg_roles where rolname = ${config.replicatorUser}`
-      if (role) await runSqlFile(config.primary, file('050_revert_role.sql'), { vars: { role: config.replicatorUser }, dryRun })
+      if (role)
+        await runSqlFile(config.primary, file('050_revert_role.sql'), { vars: { role: config.replicatorUser }, dryRun })
       const hbaChanged = isLocalClusterNode(config, config.primary) && (await ensureLocalHba(config, [], dryRun))
-      steps.ok(`primary: role ${config.replicatorUser} ${role ? 'dropped' : 'absent'}${hbaChanged ? '; its pg_hba lines removed' : ''}`, Boolean(role) || hbaChanged)
+      steps.ok(
+        `primary: role ${config.replicatorUser} ${role ? 'dropped' : 'absent'}${hbaChanged ? '; its pg_hba lines removed' : ''}`,
+        Boolean(role) || hbaChanged,
+      )
     }
     // Last: it restarts the PRIMARY.
     if (opts.revertWalLevel) await revertWalLevel(config, primary, steps, dryRun)
@@ -58,15 +75,26 @@ export async function teardown(config: Config, opts: TeardownOptions, steps = ne
   return steps
 }
 
-async function dropSubscription(config: Config, replica: NodeSpec, primary: Sql | undefined, sql: Sql | undefined, steps: Steps, dryRun: boolean) {
+async function dropSubscription(
+  config: Config,
+  replica: NodeSpec,
+  primary: Sql | undefined,
+  sql: Sql | undefined,
+  steps: Steps,
+  dryRun: boolean,
+) {
   const subscription = subscriptionName(replica)
   if (!sql) {
     if (!primary) return
     const [slot] = await primary`select active from pg_replication_slots where slot_name = ${subscription}`
-    if (slot?.active) steps.fail(`${replica.name} is unreachable but slot ${subscription} is still active on the PRIMARY; left alone`)
+    if (slot?.active)
+      steps.fail(`${replica.name} is unreachable but slot ${subscription} is still active on the PRIMARY; left alone`)
     else if (slot) {
       await runSqlFile(config.primary, file('020_revert_slot.sql'), { vars: { slot: subscription }, dryRun })
-      steps.ok(`primary: dropped slot ${subscription} of unreachable ${replica.name} (its subscription must be dropped there once it is back)`, true)
+      steps.ok(
+        `primary: dropped slot ${subscription} of unreachable ${replica.name} (its subscription must be dropped there once it is back)`,
+        true,
+      )
     }
     return
   }
@@ -75,13 +103,20 @@ async function dropSubscription(config: Config, replica: NodeSpec, primary: Sql 
   if (!sub) return steps.ok(`${replica.name}: no subscription ${subscription}`, false)
   // DROP SUBSCRIPTION drops the remote slot too, and fails when it cannot: detach it first
   // when the PRIMARY is unreachable or the slot is already gone there.
-  const slotThere = primary && (await primary`select 1 from pg_replication_slots where slot_name = ${subscription}`).length > 0
-  await runSqlFile(replica, file(slotThere ? '010_revert_subscription.sql' : '015_revert_subscription_slot_gone.sql'), { vars: { subscription }, dryRun })
-  steps.ok(slotThere
-    ? `${replica.name}: dropped ${subscription} and its slot on the PRIMARY`
-    : primary
-      ? `${replica.name}: dropped ${subscription} (its slot was already gone from the PRIMARY)`
-      : `${replica.name}: dropped ${subscription}; the PRIMARY is unreachable, so its slot ${subscription} remains there — re-run make rollback when it is back`, true)
+  const slotThere =
+    primary && (await primary`select 1 from pg_replication_slots where slot_name = ${subscription}`).length > 0
+  await runSqlFile(replica, file(slotThere ? '010_revert_subscription.sql' : '015_revert_subscription_slot_gone.sql'), {
+    vars: { subscription },
+    dryRun,
+  })
+  steps.ok(
+    slotThere
+      ? `${replica.name}: dropped ${subscription} and its slot on the PRIMARY`
+      : primary
+        ? `${replica.name}: dropped ${subscription} (its slot was already gone from the PRIMARY)`
+        : `${replica.name}: dropped ${subscription}; the PRIMARY is unreachable, so its slot ${subscription} remains there — re-run make rollback when it is back`,
+    true,
+  )
 }
 
 async function revertWalLevel(config: Config, primary: Sql, steps: Steps, dryRun: boolean) {
@@ -89,7 +124,9 @@ async function revertWalLevel(config: Config, primary: Sql, steps: Steps, dryRun
   const dropped = dryRun ? config.replicas.map(subscriptionName) : []
   const left = slots.map(s => s.slot_name as string).filter(s => !dropped.includes(s))
   if (left.length) {
-    steps.fail(`primary: wal_level left at logical: logical slot(s) ${left.join(', ')} remain, and the server would refuse to start without logical WAL`)
+    steps.fail(
+      `primary: wal_level left at logical: logical slot(s) ${left.join(', ')} remain, and the server would refuse to start without logical WAL`,
+    )
     return
   }
   const [{ wal_level, auto }] = await primary`
@@ -99,7 +136,9 @@ async function revertWalLevel(config: Config, primary: Sql, steps: Steps, dryRun
   await runSqlFile(config.primary, file('040_revert_wal_level.sql'), { dryRun })
   if (dryRun) return steps.ok('primary: would reset wal_level and restart', true)
   if (!isLocalClusterNode(config, config.primary)) {
-    steps.warn('primary: wal_level reset in postgresql.auto.conf; restart the server to apply it (e.g. "sudo systemctl restart postgresql")')
+    steps.warn(
+      'primary: wal_level reset in postgresql.auto.conf; restart the server to apply it (e.g. "sudo systemctl restart postgresql")',
+    )
     return
   }
   await primary.end() // the restart would cut it; teardown's finally ends it again harmlessly

@@ -4,9 +4,15 @@ import { waitFor } from '../wait.js'
 import { READY_STATES, senderDiagnostics, subscriptionDiagnostics, tableStates } from './catalog.js'
 
 /** Every table of the subscription ready (r) or synchronised (s); throws with its catalogue rows. */
-export async function waitForSync(sql: Sql, subscription: string, timeoutMs: number, what = `the initial copy of ${subscription}`): Promise<void> {
+export async function waitForSync(
+  sql: Sql,
+  subscription: string,
+  timeoutMs: number,
+  what = `the initial copy of ${subscription}`,
+): Promise<void> {
   await waitFor({
-    what, timeoutMs,
+    what,
+    timeoutMs,
     until: async () => {
       const states = await tableStates(sql, subscription)
       return states.length > 0 && states.every(s => READY_STATES.has(s.state)) ? true : undefined
@@ -29,10 +35,18 @@ export async function waitForCatchup(primary: Sql, subscriptions: string[], time
  * is what the apply worker reported as applied (committed there), or, with nothing left to
  * apply, as received. Throws with the walsenders and slots.
  */
-export async function waitForReplayPast(primary: Sql, subscriptions: string[], target: string, timeoutMs: number, intervalMs = 20): Promise<void> {
+export async function waitForReplayPast(
+  primary: Sql,
+  subscriptions: string[],
+  target: string,
+  timeoutMs: number,
+  intervalMs = 20,
+): Promise<void> {
   if (!subscriptions.length) return
   await waitFor({
-    what: `${subscriptions.join(', ')} to replay the PRIMARY's LSN ${target}`, timeoutMs, intervalMs,
+    what: `${subscriptions.join(', ')} to replay the PRIMARY's LSN ${target}`,
+    timeoutMs,
+    intervalMs,
     until: async () => {
       const rows = await primary`
         select application_name from pg_stat_replication

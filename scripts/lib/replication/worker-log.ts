@@ -22,7 +22,8 @@ export interface ApplyFailure {
   loggedAt: string
 }
 
-const CONTEXT = /^(\S+ \S+ \S+) \[(\d+)\] .*CONTEXT:\s+processing remote data for replication origin "([^"]+)" during message type "([^"]+)"(?: for replication target relation "([^"]+)")?(?: in transaction (\d+))?, finished at ([0-9A-F]+\/[0-9A-F]+)/
+const CONTEXT =
+  /^(\S+ \S+ \S+) \[(\d+)\] .*CONTEXT:\s+processing remote data for replication origin "([^"]+)" during message type "([^"]+)"(?: for replication target relation "([^"]+)")?(?: in transaction (\d+))?, finished at ([0-9A-F]+\/[0-9A-F]+)/
 
 /** 18+: ERROR or LOG "conflict detected on relation "public.products": conflict=insert_exists". */
 const CONFLICT_TYPE = /conflict detected on relation "[^"]+": conflict=(\w+)/
@@ -59,12 +60,21 @@ export function lastApplyFailure(log: string, subscriptionOid: number): ApplyFai
       const d = /DETAIL:\s+(.*)$/.exec(lines[j])
       if (d && detail === null) detail = withContinuation(lines, j, d[1])
       const e = /ERROR:\s+(.*)$/.exec(lines[j])
-      if (e) { error = e[1]; break }
+      if (e) {
+        error = e[1]
+        break
+      }
     }
     const conflictType = CONFLICT_TYPE.exec(error)?.[1] ?? null
     return {
-      error, detail: conflictType && detail ? conflictKeys(detail) : detail, conflictType,
-      relation: m[5] ?? null, messageType: m[4], remoteXid: m[6] ?? null, finishLsn: m[7], loggedAt: m[1],
+      error,
+      detail: conflictType && detail ? conflictKeys(detail) : detail,
+      conflictType,
+      relation: m[5] ?? null,
+      messageType: m[4],
+      remoteXid: m[6] ?? null,
+      finishLsn: m[7],
+      loggedAt: m[1],
     }
   }
   return null
@@ -86,11 +96,16 @@ export interface LoggedConflict {
 export function loggedConflicts(log: string): LoggedConflict[] {
   const found = new Map<string, LoggedConflict>()
   for (const line of log.split('\n')) {
-    const m = /^(\S+ \S+ \S+) \[\d+\] (?:LOG|ERROR):\s+conflict detected on relation "([^"]+)": conflict=(\w+)/.exec(line)
+    const m = /^(\S+ \S+ \S+) \[\d+\] (?:LOG|ERROR):\s+conflict detected on relation "([^"]+)": conflict=(\w+)/.exec(
+      line,
+    )
     if (!m) continue
     const key = `${m[3]} ${m[2]}`
     const seen = found.get(key)
-    if (seen) { seen.lines++; seen.lastLoggedAt = m[1] } else found.set(key, { type: m[3], relation: m[2], lines: 1, lastLoggedAt: m[1] })
+    if (seen) {
+      seen.lines++
+      seen.lastLoggedAt = m[1]
+    } else found.set(key, { type: m[3], relation: m[2], lines: 1, lastLoggedAt: m[1] })
   }
   return [...found.values()]
 }
@@ -136,20 +151,37 @@ export async function readServerLog(config: Config, replica: NodeSpec, sql: Sql)
   }
   return {
     text: null,
-    source: `${replica.name}'s server log is not readable from here: look in its log (SELECT pg_current_logfile(); on Debian /var/log/postgresql/postgresql-15-main.log) ` +
+    source:
+      `${replica.name}'s server log is not readable from here: look in its log (SELECT pg_current_logfile(); on Debian /var/log/postgresql/postgresql-15-main.log) ` +
       `for 'processing remote data for replication origin … finished at <LSN>' and pass that LSN with --lsn`,
   }
 }
 
 /** Why an apply worker stopped, from its ERROR line: each cause has its own fix. */
-export type ApplyCause = 'key-conflict' | 'missing-column' | 'permission' | 'cannot-connect' | 'connection-lost' | 'other'
+export type ApplyCause =
+  | 'key-conflict'
+  | 'missing-column'
+  | 'permission'
+  | 'cannot-connect'
+  | 'connection-lost'
+  | 'other'
 
 export function classifyApplyError(error: string): ApplyCause {
-  if (/duplicate key value violates unique constraint|conflict=(?:insert_exists|update_exists|multiple_unique_conflicts)\b/.test(error)) return 'key-conflict'
+  if (
+    /duplicate key value violates unique constraint|conflict=(?:insert_exists|update_exists|multiple_unique_conflicts)\b/.test(
+      error,
+    )
+  )
+    return 'key-conflict'
   if (/is missing replicated column/.test(error)) return 'missing-column'
   if (/permission denied/.test(error)) return 'permission'
   if (/could not connect to the publisher/.test(error)) return 'cannot-connect'
-  if (/could not receive data from WAL stream|server closed the connection|connection to server .* (?:was lost|failed)|data stream from publisher has ended|terminating logical replication worker|replication timeout/.test(error)) return 'connection-lost'
+  if (
+    /could not receive data from WAL stream|server closed the connection|connection to server .* (?:was lost|failed)|data stream from publisher has ended|terminating logical replication worker|replication timeout/.test(
+      error,
+    )
+  )
+    return 'connection-lost'
   return 'other'
 }
 
@@ -168,7 +200,10 @@ export interface WorkerError {
 export function lastWorkerError(log: string): WorkerError | null {
   const lines = log.split('\n')
   for (let i = lines.length - 1; i >= 0; i--) {
-    const m = /^(\S+ \S+ \S+) \[\d+\] .*ERROR:\s+(.*(?:could not connect to the publisher|could not receive data from WAL stream|data stream from publisher has ended).*)$/.exec(lines[i])
+    const m =
+      /^(\S+ \S+ \S+) \[\d+\] .*ERROR:\s+(.*(?:could not connect to the publisher|could not receive data from WAL stream|data stream from publisher has ended).*)$/.exec(
+        lines[i],
+      )
     if (m) return { error: m[2], cause: classifyApplyError(m[2]), loggedAt: m[1] }
   }
   return null
@@ -184,7 +219,11 @@ export const lsnNumber = (lsn: string): bigint => {
  * The subscription's last logged failure, unless the worker has since applied past it (or
  * skipped it): appliedLsn is the replication origin's remote_lsn, the last commit applied.
  */
-export function currentApplyFailure(log: string, subscriptionOid: number, appliedLsn: string | null): ApplyFailure | null {
+export function currentApplyFailure(
+  log: string,
+  subscriptionOid: number,
+  appliedLsn: string | null,
+): ApplyFailure | null {
   const failure = lastApplyFailure(log, subscriptionOid)
   if (failure && appliedLsn && lsnNumber(appliedLsn) >= lsnNumber(failure.finishLsn)) return null
   return failure

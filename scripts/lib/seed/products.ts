@@ -113,7 +113,10 @@ export async function* readRecords(chunks: AsyncIterable<string>, file: string):
 }
 
 /** Streams a file's records; `onBytes` reports how far it has read, for progress. */
-export async function* readProductFile(path: string, onBytes?: (read: number, total: number) => void): AsyncGenerator<RawRecord> {
+export async function* readProductFile(
+  path: string,
+  onBytes?: (read: number, total: number) => void,
+): AsyncGenerator<RawRecord> {
   let total: number
   try {
     total = (await stat(path)).size
@@ -149,7 +152,12 @@ function describe(value: unknown): string {
 }
 
 /** Checks one record; the error names file, line, record index, sku and field. */
-export function validateProduct(raw: RawRecord, file: string, limits: Limits, categories: ReadonlySet<string>): Product {
+export function validateProduct(
+  raw: RawRecord,
+  file: string,
+  limits: Limits,
+  categories: ReadonlySet<string>,
+): Product {
   let value: unknown
   try {
     value = JSON.parse(raw.text)
@@ -161,31 +169,48 @@ export function validateProduct(raw: RawRecord, file: string, limits: Limits, ca
     const skuText = typeof record.sku === 'string' && record.sku.trim() ? ` (sku "${record.sku}")` : ''
     throw new ReplkitError(`${file}:${raw.line}: record [${raw.index}]${skuText}: ${field} ${problem}`)
   }
-  for (const key of Object.keys(record)) if (!FIELDS.has(key)) bad(key, 'is not a known field (sku, title, description, price, stock, category, attributes)')
+  for (const key of Object.keys(record))
+    if (!FIELDS.has(key)) bad(key, 'is not a known field (sku, title, description, price, stock, category, attributes)')
 
   const { sku, title, description, price, stock, category, attributes } = record
   if (typeof sku !== 'string' || sku.trim() === '') bad('sku', `must be a non-empty string, got ${describe(sku)}`)
   const skuValue = sku as string
   if (skuValue !== skuValue.trim()) bad('sku', 'has leading or trailing spaces')
-  if (skuValue.toUpperCase().startsWith('REPLKIT-')) bad('sku', 'starts with REPLKIT-, which replkit reserves for its canary rows')
-  if (tooLong(skuValue, limits.sku)) bad('sku', `is ${chars(skuValue)} characters, longer than its column (${limits.sku})`)
-  if (typeof title !== 'string' || title.trim() === '') bad('title', `must be a non-empty string, got ${describe(title)}`)
-  if (tooLong(title as string, limits.title)) bad('title', `is ${chars(title as string)} characters, longer than its column (${limits.title})`)
-  if (description !== undefined && description !== null && typeof description !== 'string') bad('description', `must be a string, got ${describe(description)}`)
-  for (const [field, text] of [['sku', sku], ['title', title], ['description', description]] as const) {
-    if (typeof text === 'string' && text.includes('\u0000')) bad(field, 'contains a NUL character, which PostgreSQL text cannot hold')
+  if (skuValue.toUpperCase().startsWith('REPLKIT-'))
+    bad('sku', 'starts with REPLKIT-, which replkit reserves for its canary rows')
+  if (tooLong(skuValue, limits.sku))
+    bad('sku', `is ${chars(skuValue)} characters, longer than its column (${limits.sku})`)
+  if (typeof title !== 'string' || title.trim() === '')
+    bad('title', `must be a non-empty string, got ${describe(title)}`)
+  if (tooLong(title as string, limits.title))
+    bad('title', `is ${chars(title as string)} characters, longer than its column (${limits.title})`)
+  if (description !== undefined && description !== null && typeof description !== 'string')
+    bad('description', `must be a string, got ${describe(description)}`)
+  for (const [field, text] of [
+    ['sku', sku],
+    ['title', title],
+    ['description', description],
+  ] as const) {
+    if (typeof text === 'string' && text.includes('\u0000'))
+      bad(field, 'contains a NUL character, which PostgreSQL text cannot hold')
   }
   if (typeof price !== 'number' || !Number.isFinite(price)) bad('price', `must be a number, got ${describe(price)}`)
   const priceValue = price as number
   if (priceValue < 0) bad('price', `must not be negative, got ${priceValue}`)
   if (priceValue > MAX_PRICE) bad('price', `is too large for numeric(12,2), got ${priceValue}`)
-  if (Math.abs(Math.round(priceValue * 100) - priceValue * 100) > 1e-6) bad('price', `has more than 2 decimal places, got ${priceValue}`)
+  if (Math.abs(Math.round(priceValue * 100) - priceValue * 100) > 1e-6)
+    bad('price', `has more than 2 decimal places, got ${priceValue}`)
   if (typeof stock !== 'number' || !Number.isInteger(stock)) bad('stock', `must be an integer, got ${describe(stock)}`)
   if ((stock as number) < 0) bad('stock', `must not be negative, got ${stock}`)
   if ((stock as number) > MAX_INT) bad('stock', `is too large for integer, got ${stock}`)
-  if (typeof category !== 'string' || category === '') bad('category', `must be a category slug, got ${describe(category)}`)
-  if (!categories.has(category as string)) bad('category', `"${category}" is not a known category (${[...categories].sort().join(', ')})`)
-  if (attributes !== undefined && (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes))) {
+  if (typeof category !== 'string' || category === '')
+    bad('category', `must be a category slug, got ${describe(category)}`)
+  if (!categories.has(category as string))
+    bad('category', `"${category}" is not a known category (${[...categories].sort().join(', ')})`)
+  if (
+    attributes !== undefined &&
+    (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes))
+  ) {
     bad('attributes', `must be an object, got ${describe(attributes)}`)
   }
   return {
@@ -212,8 +237,13 @@ function copyText(value: string | null): string {
 /** A product's columns in COPY text format (sku, title, description, price, stock, category, attributes), tab-separated. */
 function copyFields(p: Product): string {
   return [
-    copyText(p.sku), copyText(p.title), copyText(p.description), p.price.toFixed(2), String(p.stock),
-    copyText(p.category), copyText(JSON.stringify(p.attributes)),
+    copyText(p.sku),
+    copyText(p.title),
+    copyText(p.description),
+    p.price.toFixed(2),
+    String(p.stock),
+    copyText(p.category),
+    copyText(JSON.stringify(p.attributes)),
   ].join('\t')
 }
 

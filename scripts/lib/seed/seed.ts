@@ -39,18 +39,40 @@ export interface SeedOptions {
 }
 
 /** The statements seed() runs for every batch of the file, in order. */
-export const batchStatements = ['022_next_batch.sql', '023_file_skus.sql', '024_duplicate_sku.sql', '025_match.sql', '030_update_products.sql', '035_insert_products.sql', '040_update_inventory.sql', '045_insert_inventory.sql']
+export const batchStatements = [
+  '022_next_batch.sql',
+  '023_file_skus.sql',
+  '024_duplicate_sku.sql',
+  '025_match.sql',
+  '030_update_products.sql',
+  '035_insert_products.sql',
+  '040_update_inventory.sql',
+  '045_insert_inventory.sql',
+]
 
 export const seedStatements = [
-  '005_work_mem.sql', '010_staging.sql', '015_analyze.sql', '020_categories.sql', '022_next_batch.sql', '023_file_skus.sql', '024_duplicate_sku.sql', '025_match.sql',
-  '030_update_products.sql', '035_insert_products.sql', '040_update_inventory.sql', '045_insert_inventory.sql', '050_unlisted.sql',
+  '005_work_mem.sql',
+  '010_staging.sql',
+  '015_analyze.sql',
+  '020_categories.sql',
+  '022_next_batch.sql',
+  '023_file_skus.sql',
+  '024_duplicate_sku.sql',
+  '025_match.sql',
+  '030_update_products.sql',
+  '035_insert_products.sql',
+  '040_update_inventory.sql',
+  '045_insert_inventory.sql',
+  '050_unlisted.sql',
 ]
 
 /** When seed() runs a statement, for --dry-run: once, once per batch, or only on a repeated sku. */
 export function whenRun(name: string): string {
   if (name === '024_duplicate_sku.sql') return 'only when a batch repeats a sku'
   if (name === '015_analyze.sql') return 'once, and again each time the seed has doubled the rows it added'
-  return batchStatements.includes(name) ? `once per batch of ${SEED_BATCH_RECORDS.toLocaleString('en-US')} records` : 'once'
+  return batchStatements.includes(name)
+    ? `once per batch of ${SEED_BATCH_RECORDS.toLocaleString('en-US')} records`
+    : 'once'
 }
 
 async function statement(name: string): Promise<string> {
@@ -66,8 +88,10 @@ export async function loadCategories(file: string): Promise<Category[]> {
   }
   if (!Array.isArray(parsed)) throw new ReplkitError(`${file}: the top level must be a JSON array of categories`)
   return parsed.map((c, i) => {
-    if (typeof c?.slug !== 'string' || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(c.slug)) throw new ReplkitError(`${file}: record [${i}]: slug must be lower-case words joined by -`)
-    if (typeof c.name !== 'string' || !c.name) throw new ReplkitError(`${file}: record [${i}] (slug "${c.slug}"): name must be a non-empty string`)
+    if (typeof c?.slug !== 'string' || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(c.slug))
+      throw new ReplkitError(`${file}: record [${i}]: slug must be lower-case words joined by -`)
+    if (typeof c.name !== 'string' || !c.name)
+      throw new ReplkitError(`${file}: record [${i}] (slug "${c.slug}"): name must be a non-empty string`)
     return { slug: c.slug, name: c.name, description: c.description ?? null }
   })
 }
@@ -88,7 +112,10 @@ export const SEED_BATCH_RECORDS = 50_000
 export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
   const categories = await loadCategories(opts.categoriesFile)
   const limits = await columnLimits(sql)
-  const known = new Set([...categories.map(c => c.slug), ...(await sql`select slug from public.categories`).map(r => r.slug as string)])
+  const known = new Set([
+    ...categories.map(c => c.slug),
+    ...(await sql`select slug from public.categories`).map(r => r.slug as string),
+  ])
   const conn = await sql.reserve()
   let found = 0
   let fraction = 0
@@ -96,7 +123,9 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
   // The file as COPY text, one batch per yield, validated record by record.
   async function* batches(): AsyncGenerator<CopyBatch> {
     let batch = new CopyBatch()
-    for await (const raw of readProductFile(opts.file, (read, total) => { fraction = total ? read / total : 1 })) {
+    for await (const raw of readProductFile(opts.file, (read, total) => {
+      fraction = total ? read / total : 1
+    })) {
       batch.add(stagingLine(validateProduct(raw, opts.file, limits, known), raw))
       if (++found % 5000 === 0) opts.onProgress?.(found, fraction)
       if (batch.records === batchRecords) {
@@ -112,21 +141,30 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     await conn.unsafe(await statement('005_work_mem.sql'))
     await conn.unsafe(await statement('010_staging.sql'))
     await conn.unsafe(await statement('015_analyze.sql'))
-    const categoriesChanged = (await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(categories)])).count
-    let updated = 0, created = 0, inventoryChanged = 0, inventoryCreated = 0
+    const categoriesChanged = (await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(categories)]))
+      .count
+    let updated = 0,
+      created = 0,
+      inventoryChanged = 0,
+      inventoryCreated = 0
     // Rows added when last analyzed: past twice that, the planner's sizes are off by 2× or more.
     let analyzedAt = 0
     let next = file.next()
     for (let batch = await next; !batch.done; batch = await next) {
       await conn.unsafe(await statement('022_next_batch.sql'))
-      await pipeline(Readable.from(batch.value.end()), await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes, record, line) from stdin`.writable())
+      await pipeline(
+        Readable.from(batch.value.end()),
+        await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes, record, line) from stdin`.writable(),
+      )
       // Node validates the next batch while the server applies this one (one core each). A bad
       // record anywhere still rolls the whole transaction back: nothing is committed.
       next = file.next()
       next.catch(() => {})
       if ((await conn.unsafe(await statement('023_file_skus.sql'))).count < batch.value.records) {
         const [twice] = await conn.unsafe(await statement('024_duplicate_sku.sql'))
-        throw new ReplkitError(`${opts.file}:${twice.line}: record [${twice.record}] (sku "${twice.sku}"): sku appears twice (first at record [${twice.first}])`)
+        throw new ReplkitError(
+          `${opts.file}:${twice.line}: record [${twice.record}] (sku "${twice.sku}"): sku appears twice (first at record [${twice.first}])`,
+        )
       }
       await conn.unsafe(await statement('025_match.sql'))
       updated += (await conn.unsafe(await statement('030_update_products.sql'))).count
@@ -144,11 +182,21 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     opts.onProgress?.(found, 1)
     const [{ unlisted }] = await conn.unsafe(await statement('050_unlisted.sql'), [found])
     await conn.unsafe(opts.dryRun ? 'rollback' : 'commit')
-    return { found, created, updated, skipped: found - created - updated, unlisted, categoriesChanged, inventoryChanged }
+    return {
+      found,
+      created,
+      updated,
+      skipped: found - created - updated,
+      unlisted,
+      categoriesChanged,
+      inventoryChanged,
+    }
   } catch (error) {
     await conn`rollback`.catch(() => {})
     if ((error as { code?: string }).code === '23505') {
-      throw new ReplkitError(`primary: another writer added a product or inventory row while the seed ran (${(error as { detail?: string }).detail ?? 'duplicate key'}); nothing was written — run the seed again`)
+      throw new ReplkitError(
+        `primary: another writer added a product or inventory row while the seed ran (${(error as { detail?: string }).detail ?? 'duplicate key'}); nothing was written — run the seed again`,
+      )
     }
     throw error
   } finally {

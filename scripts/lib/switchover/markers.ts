@@ -23,18 +23,20 @@ export function parseMarker(setconfig: string[] | null): Marker | null {
 
 /** Every reachable node whose database carries the marker (normally none). */
 export async function fenceMarkers(config: Config): Promise<{ node: NodeSpec; marker: Marker }[]> {
-  const found = await Promise.all(allNodes(config).map(async node => {
-    const sql = await connectChecked(node, { connectTimeoutSeconds: 3 }).catch(() => null)
-    if (!sql) return null
-    try {
-      const [row] = await sql`
+  const found = await Promise.all(
+    allNodes(config).map(async node => {
+      const sql = await connectChecked(node, { connectTimeoutSeconds: 3 }).catch(() => null)
+      if (!sql) return null
+      try {
+        const [row] = await sql`
         select setconfig from pg_db_role_setting
         where setdatabase = (select oid from pg_database where datname = current_database()) and setrole = 0`
-      const marker = parseMarker(row?.setconfig ?? null)
-      return marker ? { node, marker } : null
-    } finally {
-      await sql.end({ timeout: 1 })
-    }
-  }))
+        const marker = parseMarker(row?.setconfig ?? null)
+        return marker ? { node, marker } : null
+      } finally {
+        await sql.end({ timeout: 1 })
+      }
+    }),
+  )
   return found.filter((f): f is { node: NodeSpec; marker: Marker } => f !== null)
 }

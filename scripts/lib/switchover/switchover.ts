@@ -56,24 +56,48 @@ function faultAt(step: string): void {
   if (fault === `switchover:${step}:crash`) process.exit(137)
 }
 
-const sqlFile = (node: NodeSpec, file: string, vars: Record<string, string>, dryRun: boolean, secretVars?: Record<string, string>) =>
-  runSqlFile(node, `sql/switchover/${file}`, { vars, secretVars, dryRun })
+const sqlFile = (
+  node: NodeSpec,
+  file: string,
+  vars: Record<string, string>,
+  dryRun: boolean,
+  secretVars?: Record<string, string>,
+) => runSqlFile(node, `sql/switchover/${file}`, { vars, secretVars, dryRun })
 
 const dropSubscription = (node: NodeSpec, dryRun: boolean) =>
-  runSqlFile(node, 'sql/rollback/010_revert_subscription.sql', { vars: { subscription: subscriptionName(node) }, dryRun })
+  runSqlFile(node, 'sql/rollback/010_revert_subscription.sql', {
+    vars: { subscription: subscriptionName(node) },
+    dryRun,
+  })
 
 /** node subscribes to `primary` from this point, without a copy (every node holds the same rows). */
-async function subscribeTo(config: Config, primary: Sql, node: NodeSpec, nodeSql: Sql, password: string): Promise<string> {
+async function subscribeTo(
+  config: Config,
+  primary: Sql,
+  node: NodeSpec,
+  nodeSql: Sql,
+  password: string,
+): Promise<string> {
   const chosen = await optionsBetween(primary, nodeSql, config.tables)
   const vars = { subscription: subscriptionName(node), publication: config.publication, options: withList(chosen) }
-  await sqlFile(node, '020_subscribe_to_new_primary.sql', vars, false, { conninfo: subscriptionConninfo(config, password) })
+  await sqlFile(node, '020_subscribe_to_new_primary.sql', vars, false, {
+    conninfo: subscriptionConninfo(config, password),
+  })
   return withList(chosen)
 }
 
-interface Open { spec: NodeSpec; sql: Sql }
+interface Open {
+  spec: NodeSpec
+  sql: Sql
+}
 
 async function openAll(config: Config): Promise<Open[]> {
-  return Promise.all([config.primary, ...config.replicas].map(async spec => ({ spec, sql: await connectChecked(spec, { max: 1, idleTimeoutSeconds: 0 }) })))
+  return Promise.all(
+    [config.primary, ...config.replicas].map(async spec => ({
+      spec,
+      sql: await connectChecked(spec, { max: 1, idleTimeoutSeconds: 0 }),
+    })),
+  )
 }
 
 /** Read-only: everything that must hold before anything changes; throws naming each problem. */
@@ -81,30 +105,60 @@ async function checkReady(config: Config, target: NodeSpec, opts: SwitchoverOpti
   const report = await runCheck(config, DEFAULT_CHECK)
   const problems = report.verdicts.filter(v => v.level === 'critical').map(v => `${v.node}: ${v.problem}`)
   const lag = report.lag.find(l => l.replica === target.name)
-  if (lag?.bytes == null || lag.bytes > opts.maxLagBytes) problems.push(`${target.name} lags ${lag?.bytes ?? 'an unknown number of'} bytes behind the PRIMARY (--max-lag ${opts.maxLagBytes})`)
-  for (const d of report.verdicts.filter(v => v.problem.startsWith('schema drift') && v.level !== 'critical')) problems.push(`${d.node}: ${d.problem}`)
-  const versionOf = (name: string) => [report.facts.primary, ...report.facts.replicas].find(n => n.name === name)?.server?.versionNum
+  if (lag?.bytes == null || lag.bytes > opts.maxLagBytes)
+    problems.push(
+      `${target.name} lags ${lag?.bytes ?? 'an unknown number of'} bytes behind the PRIMARY (--max-lag ${opts.maxLagBytes})`,
+    )
+  for (const d of report.verdicts.filter(v => v.problem.startsWith('schema drift') && v.level !== 'critical'))
+    problems.push(`${d.node}: ${d.problem}`)
+  const versionOf = (name: string) =>
+    [report.facts.primary, ...report.facts.replicas].find(n => n.name === name)?.server?.versionNum
   const [from, to] = [versionOf(config.primary.name), versionOf(target.name)]
   if (from && to && majorOf(to) < majorOf(from) && !opts.allowOlder) {
-    problems.push(`${target.name} runs PostgreSQL ${majorOf(to)}, older than the PRIMARY's ${majorOf(from)}: a switchover there is a downgrade (--allow-older to do it anyway)`)
+    problems.push(
+      `${target.name} runs PostgreSQL ${majorOf(to)}, older than the PRIMARY's ${majorOf(from)}: a switchover there is a downgrade (--allow-older to do it anyway)`,
+    )
   }
   if (report.facts.primary.up) {
-    const [{ n: prepared }] = await withNode(config.primary, sql => sql`select count(*)::int as n from pg_prepared_xacts where database = current_database()`)
-    if (prepared) problems.push(`the PRIMARY holds ${prepared} prepared transaction(s) (pg_prepared_xacts): COMMIT PREPARED or ROLLBACK PREPARED them first`)
+    const [{ n: prepared }] = await withNode(
+      config.primary,
+      sql => sql`select count(*)::int as n from pg_prepared_xacts where database = current_database()`,
+    )
+    if (prepared)
+      problems.push(
+        `the PRIMARY holds ${prepared} prepared transaction(s) (pg_prepared_xacts): COMMIT PREPARED or ROLLBACK PREPARED them first`,
+      )
   }
   if (problems.length) {
     for (const p of problems) steps.fail(p)
     throw new ReplkitError(`switchover refused: ${problems.length} problem(s) above; nothing was changed`, 2)
   }
-  steps.note(`preflight: make check healthy on every node, ${target.name} ${lag!.bytes} bytes behind, PostgreSQL ${majorOf(from!)} → ${majorOf(to!)}, no prepared transactions`)
+  steps.note(
+    `preflight: make check healthy on every node, ${target.name} ${lag!.bytes} bytes behind, PostgreSQL ${majorOf(from!)} → ${majorOf(to!)}, no prepared transactions`,
+  )
 }
 
 /** The target gets what a PRIMARY needs to publish; changes nothing it already has (make replicate's own steps). */
-async function prepareTarget(future: Config, targetSql: Sql, opts: SwitchoverOptions, steps: Steps, password: string): Promise<void> {
+async function prepareTarget(
+  future: Config,
+  targetSql: Sql,
+  opts: SwitchoverOptions,
+  steps: Steps,
+  password: string,
+): Promise<void> {
   const facts = await preflight(future)
-  const c: setup.SetupContext = { config: future, steps, dryRun: opts.dryRun, timeoutMs: opts.timeoutMs, truncateReplicas: false, copyMethod: 'subscription', copyJobs: 1, password,
+  const c: setup.SetupContext = {
+    config: future,
+    steps,
+    dryRun: opts.dryRun,
+    timeoutMs: opts.timeoutMs,
+    truncateReplicas: false,
+    copyMethod: 'subscription',
+    copyJobs: 1,
+    password,
     // The target is still a replica: restarting it is part of the switchover confirmed with --yes.
-    restartPrimary: true }
+    restartPrimary: true,
+  }
   await setup.walLevel(c, facts)
   await setup.role(c, targetSql)
   await setup.hba(c)
@@ -115,7 +169,11 @@ async function prepareTarget(future: Config, targetSql: Sql, opts: SwitchoverOpt
 /** Every node's tables hold the same rows as the fenced PRIMARY's: the proof before anyone else writes. */
 async function proveEqual(config: Config, nodes: Open[]): Promise<void> {
   const sums = await Promise.all(nodes.map(n => fingerprints(n.sql, config.tables)))
-  const differ = nodes.slice(1).flatMap((n, i) => config.tables.filter(t => !sameFingerprint(sums[0][t], sums[i + 1][t])).map(t => `${t} on ${n.spec.name}`))
+  const differ = nodes
+    .slice(1)
+    .flatMap((n, i) =>
+      config.tables.filter(t => !sameFingerprint(sums[0][t], sums[i + 1][t])).map(t => `${t} on ${n.spec.name}`),
+    )
   if (differ.length) throw new ReplkitError(`checksums differ from the fenced PRIMARY's: ${differ.join(', ')}`, 2)
 }
 
@@ -127,10 +185,17 @@ async function proveEqual(config: Config, nodes: Open[]): Promise<void> {
 export async function rollBack(config: Config, primary: NodeSpec, steps: Steps): Promise<void> {
   const password = await replicatorPassword(config, false)
   const old = swapRoles(config, primary)
-  const [p, ...others] = await Promise.all([old.primary, ...old.replicas].map(async spec => ({
-    spec, sql: await connectChecked(spec, { max: 1 }).catch(() => null),
-  })))
-  if (!p.sql) throw new ReplkitError(`${primary.name} cannot be reached to lift its fence: start it, then run make switchover again`, 2)
+  const [p, ...others] = await Promise.all(
+    [old.primary, ...old.replicas].map(async spec => ({
+      spec,
+      sql: await connectChecked(spec, { max: 1 }).catch(() => null),
+    })),
+  )
+  if (!p.sql)
+    throw new ReplkitError(
+      `${primary.name} cannot be reached to lift its fence: start it, then run make switchover again`,
+      2,
+    )
   try {
     if (await subscriptionOn(p.sql, subscriptionName(p.spec))) {
       await dropSubscription(p.spec, false)
@@ -138,7 +203,9 @@ export async function rollBack(config: Config, primary: NodeSpec, steps: Steps):
     }
     for (const n of others) {
       if (!n.sql) {
-        steps.warn(`${n.spec.name} cannot be reached: when it is back, resync it: make sync ARGS="--replica ${n.spec.name} --yes"`)
+        steps.warn(
+          `${n.spec.name} cannot be reached: when it is back, resync it: make sync ARGS="--replica ${n.spec.name} --yes"`,
+        )
         continue
       }
       const sub = await subscriptionOn(n.sql, subscriptionName(n.spec))
@@ -146,12 +213,20 @@ export async function rollBack(config: Config, primary: NodeSpec, steps: Steps):
       if (sub) {
         await dropSubscription(n.spec, false).catch(async () => {
           // Its new upstream is gone: detach the slot there instead of dropping it.
-          await runSqlFile(n.spec, 'sql/rollback/015_revert_subscription_slot_gone.sql', { vars: { subscription: subscriptionName(n.spec) }, dryRun: false })
-          steps.warn(`${n.spec.name}: its slot ${subscriptionName(n.spec)} stays on the unreachable node it had moved to: drop it there with SELECT pg_drop_replication_slot('${subscriptionName(n.spec)}')`)
+          await runSqlFile(n.spec, 'sql/rollback/015_revert_subscription_slot_gone.sql', {
+            vars: { subscription: subscriptionName(n.spec) },
+            dryRun: false,
+          })
+          steps.warn(
+            `${n.spec.name}: its slot ${subscriptionName(n.spec)} stays on the unreachable node it had moved to: drop it there with SELECT pg_drop_replication_slot('${subscriptionName(n.spec)}')`,
+          )
         })
       }
       const options = await subscribeTo(old, p.sql, n.spec, n.sql, password)
-      steps.ok(`${n.spec.name}: subscribes to ${p.spec.name} again from this point (copy_data = false, ${options})`, true)
+      steps.ok(
+        `${n.spec.name}: subscribes to ${p.spec.name} again from this point (copy_data = false, ${options})`,
+        true,
+      )
     }
     await sqlFile(p.spec, '090_revert_fence.sql', {}, false)
     steps.ok(`${p.spec.name}: takes writes again (fence lifted)`, true)
@@ -166,7 +241,11 @@ async function subscriptionOn(sql: Sql, name: string): Promise<string | null> {
   return row?.subconninfo ?? null
 }
 
-export async function switchover(configured: Config, opts: SwitchoverOptions, steps = new Steps()): Promise<SwitchoverResult> {
+export async function switchover(
+  configured: Config,
+  opts: SwitchoverOptions,
+  steps = new Steps(),
+): Promise<SwitchoverResult> {
   const started = performance.now()
   let config = await withActualRoles(configured)
   const recovered = await recover(config, steps, opts.dryRun)
@@ -174,8 +253,16 @@ export async function switchover(configured: Config, opts: SwitchoverOptions, st
   const target = findNode(config, opts.to)
   const from = config.primary
   let proofMs: number | null = null
-  const result = (pause: number | null, now: Config): SwitchoverResult =>
-    ({ steps, from: from.name, to: target.name, writePauseMs: pause, proofMs, totalMs: performance.now() - started, primaryLabel: now.primary.label, config: now })
+  const result = (pause: number | null, now: Config): SwitchoverResult => ({
+    steps,
+    from: from.name,
+    to: target.name,
+    writePauseMs: pause,
+    proofMs,
+    totalMs: performance.now() - started,
+    primaryLabel: now.primary.label,
+    config: now,
+  })
   if (target.name === from.name) {
     steps.ok(`${target.name} is the PRIMARY already (from the catalogues): nothing to switch`, false)
     return result(null, config)
@@ -204,9 +291,16 @@ export async function switchover(configured: Config, opts: SwitchoverOptions, st
     let promotedAt: number | null = null
     try {
       await sqlFile(from, '010_fence.sql', { marker: JSON.stringify(marker), keep_pid: String(pid) }, false)
-      steps.ok(`${from.name}: fenced: new transactions read-only (default_transaction_read_only for ${from.database}), open sessions ended ${since()}`, true)
+      steps.ok(
+        `${from.name}: fenced: new transactions read-only (default_transaction_read_only for ${from.database}), open sessions ended ${since()}`,
+        true,
+      )
       faultAt('fenced')
-      await waitForCatchup(p.sql, others.map(n => subscriptionName(n.spec)), opts.timeoutMs)
+      await waitForCatchup(
+        p.sql,
+        others.map(n => subscriptionName(n.spec)),
+        opts.timeoutMs,
+      )
       const [{ lsn }] = await p.sql`select pg_current_wal_lsn()::text as lsn`
       steps.verify(`every replica applied the fenced PRIMARY's last LSN ${lsn} ${since()}`)
       faultAt('caught-up')
@@ -222,19 +316,35 @@ export async function switchover(configured: Config, opts: SwitchoverOptions, st
       await Promise.all([
         ...others.map(async n => {
           const raised = await raiseSequences(n.spec, p.sql, n.sql, config.tables, false)
-          if (raised.length) steps.ok(`${n.spec.name}: ${raised.map(r => `${r.sequence} raised to ${r.to}`).join(', ')} ${since()}`, true)
+          if (raised.length)
+            steps.ok(
+              `${n.spec.name}: ${raised.map(r => `${r.sequence} raised to ${r.to}`).join(', ')} ${since()}`,
+              true,
+            )
         }),
-        dropSubscription(t.spec, false).then(() => steps.ok(`${target.name}: stopped subscribing (its subscription and slot on ${from.name} dropped) ${since()}`, true)),
+        dropSubscription(t.spec, false).then(() =>
+          steps.ok(
+            `${target.name}: stopped subscribing (its subscription and slot on ${from.name} dropped) ${since()}`,
+            true,
+          ),
+        ),
       ])
       faultAt('target-unsubscribed')
       await Promise.all([
         ...moving.map(async n => {
           await dropSubscription(n.spec, false)
           const options = await subscribeTo(future, t.sql, n.spec, n.sql, password)
-          steps.ok(`${n.spec.name}: subscribes to ${target.name} from this point (copy_data = false, ${options}) ${since()}`, true)
+          steps.ok(
+            `${n.spec.name}: subscribes to ${target.name} from this point (copy_data = false, ${options}) ${since()}`,
+            true,
+          )
         }),
         subscribeTo(future, t.sql, demoted, p.sql, password).then(options =>
-          steps.ok(`${from.name}: subscribes to ${target.name} as ${subscriptionName(demoted)} from this point (copy_data = false, ${options}) ${since()}`, true)),
+          steps.ok(
+            `${from.name}: subscribes to ${target.name} as ${subscriptionName(demoted)} from this point (copy_data = false, ${options}) ${since()}`,
+            true,
+          ),
+        ),
       ])
       faultAt('subscribed')
       await sqlFile(target, '030_promote.sql', {}, false)
@@ -247,9 +357,15 @@ export async function switchover(configured: Config, opts: SwitchoverOptions, st
       try {
         await rollBack(config, from, steps)
       } catch (undo) {
-        throw new ReplkitError(`switchover failed (${(error as Error).message}) and so did the rollback: ${(undo as Error).message}; run make switchover again: it finishes or undoes the switch`, 2)
+        throw new ReplkitError(
+          `switchover failed (${(error as Error).message}) and so did the rollback: ${(undo as Error).message}; run make switchover again: it finishes or undoes the switch`,
+          2,
+        )
       }
-      throw new ReplkitError(`switchover to ${target.name} failed and was rolled back: ${from.name} is the PRIMARY again and takes writes (${(error as Error).message})`, 2)
+      throw new ReplkitError(
+        `switchover to ${target.name} failed and was rolled back: ${from.name} is the PRIMARY again and takes writes (${(error as Error).message})`,
+        2,
+      )
     }
     faultAt('promoted')
     await sqlFile(from, '040_demote.sql', { publication: config.publication }, false)
@@ -257,7 +373,9 @@ export async function switchover(configured: Config, opts: SwitchoverOptions, st
     const writePauseMs = promotedAt - fencedAt
     const t = nodes.find(n => n.spec.name === target.name)!
     await waitForCatchup(t.sql, future.replicas.map(subscriptionName), opts.timeoutMs)
-    steps.verify(`${future.replicas.map(r => r.name).join(', ')} stream from ${target.name} and have applied its current LSN`)
+    steps.verify(
+      `${future.replicas.map(r => r.name).join(', ')} stream from ${target.name} and have applied its current LSN`,
+    )
     return result(writePauseMs, future)
   } finally {
     await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 }))).catch(() => {})
@@ -267,12 +385,25 @@ export async function switchover(configured: Config, opts: SwitchoverOptions, st
 /** --dry-run: the SQL each step would run, in order, and nothing run. */
 async function dryRunPlan(config: Config, future: Config, target: NodeSpec, steps: Steps): Promise<void> {
   const from = config.primary
-  await sqlFile(from, '010_fence.sql', { marker: JSON.stringify({ from: from.name, to: target.name, at: '<now>' }), keep_pid: '<replkit>' }, true)
-  console.log(`-- wait: every replica replays ${from.name}'s current LSN; checksums of ${config.tables.length} tables equal on every node; sequences raised`)
+  await sqlFile(
+    from,
+    '010_fence.sql',
+    { marker: JSON.stringify({ from: from.name, to: target.name, at: '<now>' }), keep_pid: '<replkit>' },
+    true,
+  )
+  console.log(
+    `-- wait: every replica replays ${from.name}'s current LSN; checksums of ${config.tables.length} tables equal on every node; sequences raised`,
+  )
   await dropSubscription(target, true)
   for (const r of future.replicas) {
     if (r.name !== from.name) await dropSubscription(r, true)
-    await sqlFile(r, '020_subscribe_to_new_primary.sql', { subscription: subscriptionName(r), publication: config.publication, options: '<chosen per versions>' }, true, { conninfo: '' })
+    await sqlFile(
+      r,
+      '020_subscribe_to_new_primary.sql',
+      { subscription: subscriptionName(r), publication: config.publication, options: '<chosen per versions>' },
+      true,
+      { conninfo: '' },
+    )
   }
   await sqlFile(target, '030_promote.sql', {}, true)
   await sqlFile(from, '040_demote.sql', { publication: config.publication }, true)
@@ -288,21 +419,31 @@ async function recover(config: Config, steps: Steps, dryRun: boolean): Promise<b
   if (!marked.length) return false
   const [{ node, marker }] = marked
   if (dryRun) {
-    steps.warn(`${node.name} carries the marker of an unfinished switchover to ${marker.to} (${marker.at}): a real run finishes or undoes it first`)
+    steps.warn(
+      `${node.name} carries the marker of an unfinished switchover to ${marker.to} (${marker.at}): a real run finishes or undoes it first`,
+    )
     return false
   }
   const target = findNode(config, marker.to)
   const nodes = await openAll(config)
   try {
-    const moved = await Promise.all(nodes.filter(n => n.spec.name !== target.name).map(n => isSubscribedTo(n.sql, target)))
+    const moved = await Promise.all(
+      nodes.filter(n => n.spec.name !== target.name).map(n => isSubscribedTo(n.sql, target)),
+    )
     if (moved.every(Boolean)) {
       await sqlFile(target, '030_promote.sql', {}, false)
       await sqlFile(node, '040_demote.sql', { publication: config.publication }, false)
-      steps.ok(`finished the switchover to ${marker.to} that stopped part-way (${marker.at}): ${marker.to} is the PRIMARY`, true)
+      steps.ok(
+        `finished the switchover to ${marker.to} that stopped part-way (${marker.at}): ${marker.to} is the PRIMARY`,
+        true,
+      )
     } else {
       await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 })))
       await rollBack(swapRoles(config, node), node, steps)
-      steps.ok(`undid the switchover to ${marker.to} that stopped part-way (${marker.at}): ${node.name} is the PRIMARY again`, true)
+      steps.ok(
+        `undid the switchover to ${marker.to} that stopped part-way (${marker.at}): ${node.name} is the PRIMARY again`,
+        true,
+      )
     }
     return true
   } finally {
@@ -311,6 +452,7 @@ async function recover(config: Config, steps: Steps, dryRun: boolean): Promise<b
 }
 
 async function isSubscribedTo(sql: Sql, node: NodeSpec): Promise<boolean> {
-  const rows = await sql`select subconninfo from pg_subscription where subdbid = (select oid from pg_database where datname = current_database())`
+  const rows =
+    await sql`select subconninfo from pg_subscription where subdbid = (select oid from pg_database where datname = current_database())`
   return rows.some(r => pointsAt(r.subconninfo, node))
 }

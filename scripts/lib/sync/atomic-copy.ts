@@ -40,10 +40,14 @@ export function transactionScript(plan: AtomicCopyPlan): { before: string[]; cop
   const targets = plan.tables.map(t => `public."${t.table.replaceAll('"', '""')}"`).join(', ')
   return {
     before: [
-      '\\set VERBOSITY verbose', 'BEGIN;',
+      '\\set VERBOSITY verbose',
+      'BEGIN;',
       // The rows come as the apply worker writes them: no FK or ordinary trigger fires; ALWAYS ones do.
-      'SET LOCAL session_replication_role = replica;', 'SET LOCAL statement_timeout = 0;',
-      file('sql/sync/040_set_aside_subscription.sql'), `\\set tables '${targets}'`, file('sql/replication/045_truncate_replica.sql'),
+      'SET LOCAL session_replication_role = replica;',
+      'SET LOCAL statement_timeout = 0;',
+      file('sql/sync/040_set_aside_subscription.sql'),
+      `\\set tables '${targets}'`,
+      file('sql/replication/045_truncate_replica.sql'),
     ],
     copies: plan.tables.map(t => `${copyStatements(t, false).in};`),
     after: [file('sql/replication/052_subscription_from_slot.sql'), 'COMMIT;'],
@@ -51,48 +55,85 @@ export function transactionScript(plan: AtomicCopyPlan): { before: string[]; cop
 }
 
 const vars = (plan: AtomicCopyPlan) => ({
-  subscription: plan.subscription, replaced: plan.replaced, slot: plan.slot, publication: plan.publication, options: plan.options,
+  subscription: plan.subscription,
+  replaced: plan.replaced,
+  slot: plan.slot,
+  publication: plan.publication,
+  options: plan.options,
 })
 
 /** Streams one table's rows at the snapshot from the PRIMARY into the session, then ends its COPY. */
-async function copyTable(primary: NodeSpec, t: TableToCopy, snapshot: string, into: NodeJS.WritableStream, running: Set<ChildProcess>): Promise<void> {
-  const source = await startPsql({
-    node: primary,
-    commands: ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', `SET TRANSACTION SNAPSHOT '${snapshot.replaceAll("'", "''")}'`, copyStatements(t, false).out, 'COMMIT'],
-  }, ['ignore', 'pipe', 'pipe'])
+async function copyTable(
+  primary: NodeSpec,
+  t: TableToCopy,
+  snapshot: string,
+  into: NodeJS.WritableStream,
+  running: Set<ChildProcess>,
+): Promise<void> {
+  const source = await startPsql(
+    {
+      node: primary,
+      commands: [
+        'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+        `SET TRANSACTION SNAPSHOT '${snapshot.replaceAll("'", "''")}'`,
+        copyStatements(t, false).out,
+        'COMMIT',
+      ],
+    },
+    ['ignore', 'pipe', 'pipe'],
+  )
   running.add(source.child)
   const drained = finished(source.child.stdout!)
   source.child.stdout!.pipe(into, { end: false })
   try {
     await Promise.all([source.exited, drained])
   } catch {
-    throw failed('the PRIMARY\'s COPY failed', { stderr: source.stderr(), node: 'primary' })
+    throw failed("the PRIMARY's COPY failed", { stderr: source.stderr(), node: 'primary' })
   } finally {
     running.delete(source.child)
   }
   into.write('\\.\n')
 }
 
-const failed = (message: string, failure: AtomicCopyFailure | null) => Object.assign(new ReplkitError(message), { failure })
+const failed = (message: string, failure: AtomicCopyFailure | null) =>
+  Object.assign(new ReplkitError(message), { failure })
 
 /**
  * Runs the transaction; resolves once it committed. On any failure the transaction is rolled
  * back (psql stops at the first error; a killed psql ends its session) and the rejection
  * carries the failing side's stderr as `failure` (null when the deadline stopped it).
  */
-export async function copyAtomically(primary: NodeSpec, replica: NodeSpec, plan: AtomicCopyPlan, snapshot: string, conninfo: string): Promise<void> {
+export async function copyAtomically(
+  primary: NodeSpec,
+  replica: NodeSpec,
+  plan: AtomicCopyPlan,
+  snapshot: string,
+  conninfo: string,
+): Promise<void> {
   const script = transactionScript(plan)
-  const end: PsqlEnd = { node: replica, commands: [], vars: vars(plan), settings: { default_transaction_read_only: 'off' } }
+  const end: PsqlEnd = {
+    node: replica,
+    commands: [],
+    vars: vars(plan),
+    settings: { default_transaction_read_only: 'off' },
+  }
   const session = await startPsql(end, ['pipe', 'ignore', 'pipe'])
   const running = new Set<ChildProcess>([session.child])
-  const stopAll = () => { for (const child of running) child.kill() }
+  const stopAll = () => {
+    for (const child of running) child.kill()
+  }
   const stdin = session.child.stdin!
   stdin.on('error', () => {}) // a session that stopped on an error closes its stdin: its exit says why
   let timedOut = false
-  const deadline = setTimeout(() => { timedOut = true; stopAll() }, plan.timeoutMs)
+  const deadline = setTimeout(() => {
+    timedOut = true
+    stopAll()
+  }, plan.timeoutMs)
   const sessionDone = session.exited.catch(() => {
     stopAll()
-    throw timedOut ? failed(`the copy ran past its deadline of ${plan.timeoutMs / 1000} s`, null) : failed('the replica refused the copy', { stderr: session.stderr(), node: 'replica' })
+    throw timedOut
+      ? failed(`the copy ran past its deadline of ${plan.timeoutMs / 1000} s`, null)
+      : failed('the replica refused the copy', { stderr: session.stderr(), node: 'replica' })
   })
   const feed = async () => {
     stdin.write(`\\set conninfo ${psqlLiteral(conninfo)}\n${script.before.join('\n')}\n`)
@@ -105,7 +146,13 @@ export async function copyAtomically(primary: NodeSpec, replica: NodeSpec, plan:
   }
   try {
     // The session's own exit is the verdict: a PRIMARY-side failure also kills the session.
-    await Promise.all([sessionDone, feed().catch(e => { session.child.kill(); throw e })])
+    await Promise.all([
+      sessionDone,
+      feed().catch(e => {
+        session.child.kill()
+        throw e
+      }),
+    ])
   } finally {
     clearTimeout(deadline)
     stopAll()

@@ -34,27 +34,53 @@ export function chooseSync(s: SyncState): Omit<SyncChoice, 'compared'> {
   if (s.forceCopy) return { method: 'copy', why: '--copy: every table copied again' }
   if (s.blocked) return { method: 'copy', why: `${s.blocked}: a repair needs it, so every table is copied again` }
   const counts = Object.values(s.differing)
-  if (counts.some(n => n === null)) return { method: 'copy', why: 'too many rows differ to list them: every table is copied again' }
+  if (counts.some(n => n === null))
+    return { method: 'copy', why: 'too many rows differ to list them: every table is copied again' }
   const total = (counts as number[]).reduce((a, b) => a + b, 0)
-  if (total === 0) return { method: 'none', why: 'every table equals the PRIMARY\'s (compared at an LSN it reached): nothing to copy; --copy copies it again anyway' }
-  if (total > s.limit) return { method: 'copy', why: `${total} rows differ, more than ${s.limit}: copying every table again is the faster repair` }
-  const tables = Object.entries(s.differing).filter(([, n]) => n).map(([t, n]) => `${t} ${n}`)
-  return { method: 'repair', why: `${total} row${total === 1 ? '' : 's'} differ (${tables.join(', ')}): only those are repaired, nothing is copied again` }
+  if (total === 0)
+    return {
+      method: 'none',
+      why: "every table equals the PRIMARY's (compared at an LSN it reached): nothing to copy; --copy copies it again anyway",
+    }
+  if (total > s.limit)
+    return {
+      method: 'copy',
+      why: `${total} rows differ, more than ${s.limit}: copying every table again is the faster repair`,
+    }
+  const tables = Object.entries(s.differing)
+    .filter(([, n]) => n)
+    .map(([t, n]) => `${t} ${n}`)
+  return {
+    method: 'repair',
+    why: `${total} row${total === 1 ? '' : 's'} differ (${tables.join(', ')}): only those are repaired, nothing is copied again`,
+  }
 }
 
 /** What stops an in-place repair on this replica, read from the catalogues; null when nothing does. */
-async function repairBlocked(primary: Sql, replicaSql: Sql, replica: NodeSpec, tables: string[]): Promise<string | null> {
+async function repairBlocked(
+  primary: Sql,
+  replicaSql: Sql,
+  replica: NodeSpec,
+  tables: string[],
+): Promise<string | null> {
   const subscription = subscriptionName(replica)
   if (!(await streaming(primary, subscription))) return `${subscription} is not streaming`
   const states = await tableStates(replicaSql, subscription)
   const copying = states.filter(s => !READY_STATES.has(s.state)).map(s => s.table)
   if (copying.length) return `${subscription} is still copying ${copying.join(', ')}`
   const drift = schemaDrift(await tableColumns(primary, tables), await tableColumns(replicaSql, tables))
-  if (drift.length) return `the replica's columns differ from the PRIMARY's (${drift.map(d => `${d.table}.${d.column}`).join(', ')})`
+  if (drift.length)
+    return `the replica's columns differ from the PRIMARY's (${drift.map(d => `${d.table}.${d.column}`).join(', ')})`
   return null
 }
 
-export async function chooseForReplica(primary: CompareNode, replica: CompareNode, tables: string[], forceCopy: boolean, timeoutMs: number): Promise<SyncChoice> {
+export async function chooseForReplica(
+  primary: CompareNode,
+  replica: CompareNode,
+  tables: string[],
+  forceCopy: boolean,
+  timeoutMs: number,
+): Promise<SyncChoice> {
   const blocked = forceCopy ? null : await repairBlocked(primary.sql, replica.sql, replica.spec, tables)
   const compared: Record<string, TableCompare> = {}
   const differing: Record<string, number | null> = {}

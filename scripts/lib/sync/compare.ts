@@ -15,7 +15,12 @@ export interface Equality {
 }
 
 /** Every table compared on every replica (each with the subscription it streams through). */
-export async function compareWithPrimary(primary: CompareNode, replicas: CompareNode[], tables: string[], timeoutMs: number): Promise<Equality> {
+export async function compareWithPrimary(
+  primary: CompareNode,
+  replicas: CompareNode[],
+  tables: string[],
+  timeoutMs: number,
+): Promise<Equality> {
   const result: Equality = { equal: {}, differ: [], unsettled: {}, rounds: {} }
   for (const table of tables) {
     const compared = await compareTable(primary, replicas, table, { rows: false, timeoutMs })
@@ -23,7 +28,8 @@ export async function compareWithPrimary(primary: CompareNode, replicas: Compare
     result.equal[table] = compared.replicas.filter(r => r.state === 'equal').map(r => r.name)
     const unsettled = compared.replicas.filter(r => r.state === 'unsettled').map(r => r.name)
     if (unsettled.length) result.unsettled[table] = unsettled
-    for (const r of compared.replicas.filter(v => v.state === 'differs')) result.differ.push({ table, node: r.name, blocks: r.differingBlocks })
+    for (const r of compared.replicas.filter(v => v.state === 'differs'))
+      result.differ.push({ table, node: r.name, blocks: r.differingBlocks })
   }
   return result
 }
@@ -32,10 +38,18 @@ export async function compareWithPrimary(primary: CompareNode, replicas: Compare
 export function reportEquality(steps: Steps, replica: string, eq: Equality): void {
   const equal = Object.keys(eq.equal).filter(t => eq.equal[t].includes(replica))
   const rounds = Math.max(0, ...equal.map(t => eq.rounds[t]))
-  if (equal.length) steps.verify(`${replica}: rows equal the PRIMARY's for ${equal.join(', ')} (compared at an LSN it reached; ${rounds} round${rounds === 1 ? '' : 's'} at most)`)
+  if (equal.length)
+    steps.verify(
+      `${replica}: rows equal the PRIMARY's for ${equal.join(', ')} (compared at an LSN it reached; ${rounds} round${rounds === 1 ? '' : 's'} at most)`,
+    )
   for (const d of eq.differ.filter(x => x.node === replica)) {
-    steps.fail(`${replica}: ${d.table} differs from the PRIMARY (${d.blocks} block${d.blocks === 1 ? '' : 's'} of ~150 rows); see make check ARGS="--diff ${d.table}"`)
+    steps.fail(
+      `${replica}: ${d.table} differs from the PRIMARY (${d.blocks} block${d.blocks === 1 ? '' : 's'} of ~150 rows); see make check ARGS="--diff ${d.table}"`,
+    )
   }
   const unsettled = Object.keys(eq.unsettled).filter(t => eq.unsettled[t].includes(replica))
-  if (unsettled.length) steps.warn(`${replica}: ${unsettled.join(', ')} still being written in every round: not compared; make check compares them again`)
+  if (unsettled.length)
+    steps.warn(
+      `${replica}: ${unsettled.join(', ')} still being written in every round: not compared; make check compares them again`,
+    )
 }

@@ -10,7 +10,13 @@ import { Steps } from '../steps.js'
 import { waitFor } from '../wait.js'
 import { compareWithPrimary, reportEquality } from './compare.js'
 import { formatBytes } from '../output.js'
-import { type ApplyCause, type ApplyFailure, classifyApplyError, currentApplyFailure, readServerLog } from '../replication/worker-log.js'
+import {
+  type ApplyCause,
+  type ApplyFailure,
+  classifyApplyError,
+  currentApplyFailure,
+  readServerLog,
+} from '../replication/worker-log.js'
 import { resyncReplica } from './resync.js'
 
 export interface FixOptions {
@@ -46,36 +52,59 @@ async function inspect(config: Config, replica: NodeSpec, sql: Sql, steps: Steps
     select s.oid::int8 as oid, s.subenabled as enabled, s.subslotname as slotname, coalesce(st.apply_error_count, 0)::int8 as errors,
            (select remote_lsn::text from pg_replication_origin_status where external_id = 'pg_' || s.oid) as applied
     from pg_subscription s left join pg_stat_subscription_stats st on st.subid = s.oid where s.subname = ${subscription}`
-  if (!sub) { steps.show(`${replica.name}: no subscription ${subscription}`); return null }
-  if (Number(sub.errors) === 0) { steps.ok(`${replica.name}: ${subscription} has no apply errors`, false); return null }
+  if (!sub) {
+    steps.show(`${replica.name}: no subscription ${subscription}`)
+    return null
+  }
+  if (Number(sub.errors) === 0) {
+    steps.ok(`${replica.name}: ${subscription} has no apply errors`, false)
+    return null
+  }
   const log = await readServerLog(config, replica, sql)
   const failure = log.text ? currentApplyFailure(log.text, Number(sub.oid), sub.applied) : null
-  const [slot] = failure ? await withNode(config.primary, primary => primary`
+  const [slot] = failure
+    ? await withNode(
+        config.primary,
+        primary => primary`
     select pg_wal_lsn_diff(${failure!.finishLsn}::pg_lsn, confirmed_flush_lsn)::int8 as bytes
-    from pg_replication_slots where slot_name = ${sub.slotname ?? subscription}`) : []
+    from pg_replication_slots where slot_name = ${sub.slotname ?? subscription}`,
+      )
+    : []
   return {
-    replica, subscription, oid: Number(sub.oid), enabled: sub.enabled, failure, cause: failure ? classifyApplyError(failure.error) : null,
-    skipBytes: slot ? Number(slot.bytes) : null, source: log.source,
+    replica,
+    subscription,
+    oid: Number(sub.oid),
+    enabled: sub.enabled,
+    failure,
+    cause: failure ? classifyApplyError(failure.error) : null,
+    skipBytes: slot ? Number(slot.bytes) : null,
+    source: log.source,
   }
 }
 
 export function describeStopped(s: Stopped): string {
   const f = s.failure!
-  return `${s.replica.name}: ${s.subscription} is stopped by an apply error${s.enabled ? ' (the worker retries and fails again)' : ' (disabled)'}\n` +
+  return (
+    `${s.replica.name}: ${s.subscription} is stopped by an apply error${s.enabled ? ' (the worker retries and fails again)' : ' (disabled)'}\n` +
     `    error:        ${f.error}\n` +
     `    conflicting:  ${f.detail ?? '(no DETAIL line)'}\n` +
     `    change:       ${f.messageType ?? '?'} on ${f.relation ?? '?'} in remote transaction ${f.remoteXid ?? '?'}\n` +
     `    finish LSN:   ${f.finishLsn}   (from ${s.source}, logged ${f.loggedAt})`
+  )
 }
 
-const skipSize = (s: Stopped) => (s.skipBytes === null ? 'its size unknown' : `up to ${formatBytes(Math.max(0, s.skipBytes))} of WAL`)
+const skipSize = (s: Stopped) =>
+  s.skipBytes === null ? 'its size unknown' : `up to ${formatBytes(Math.max(0, s.skipBytes))} of WAL`
 
 /** Why resync and SKIP are the wrong tools: the failure is not a conflicting row. */
 function notAConflict(s: Stopped): string | null {
   switch (s.cause) {
-    case 'missing-column': return `the failure is schema drift, not a conflicting row: add the column on ${s.replica.name} as make check prints it (ALTER TABLE … ADD COLUMN …); apply then resumes by itself with nothing lost`
-    case 'permission': return `the failure is a missing privilege on ${s.replica.name}, not a conflicting row: grant it; apply then resumes by itself with nothing lost`
-    default: return null
+    case 'missing-column':
+      return `the failure is schema drift, not a conflicting row: add the column on ${s.replica.name} as make check prints it (ALTER TABLE … ADD COLUMN …); apply then resumes by itself with nothing lost`
+    case 'permission':
+      return `the failure is a missing privilege on ${s.replica.name}, not a conflicting row: grant it; apply then resumes by itself with nothing lost`
+    default:
+      return null
   }
 }
 
@@ -83,10 +112,12 @@ function choices(s: Stopped, lsn: string): string {
   const r = s.replica.name
   const other = notAConflict(s)
   if (other) return `    ${other}`
-  return `    choose one:\n` +
+  return (
+    `    choose one:\n` +
     `      --resync --yes  resynchronise ${r} (make sync): every table copied again from the PRIMARY; ${r}'s current rows are saved first, and the ones it alone has are listed\n` +
     `      --skip --yes    ALTER SUBSCRIPTION ${s.subscription} SKIP (lsn = '${lsn}'): the WHOLE transaction ${s.failure?.remoteXid ?? ''} is dropped on ${r} (${skipSize(s)}),\n` +
     `                      every row it wrote, not only the conflicting one: ${r} diverges from the PRIMARY (make sync repairs it later)`
+  )
 }
 
 async function skip(config: Config, s: Stopped, sql: Sql, lsn: string, opts: FixOptions, steps: Steps): Promise<void> {
@@ -97,32 +128,52 @@ async function skip(config: Config, s: Stopped, sql: Sql, lsn: string, opts: Fix
   if (!dryRun) {
     // subskiplsn returns to 0/0 once the worker has skipped the transaction.
     await waitFor({
-      what: `${s.replica.name}'s worker to reach LSN ${lsn} (the skip stays armed; see make check)`, timeoutMs: opts.timeoutMs,
-      until: async () => (await sql`select subskiplsn = '0/0' as done from pg_subscription where oid = ${s.oid}`)[0].done ? true : undefined,
+      what: `${s.replica.name}'s worker to reach LSN ${lsn} (the skip stays armed; see make check)`,
+      timeoutMs: opts.timeoutMs,
+      until: async () =>
+        (await sql`select subskiplsn = '0/0' as done from pg_subscription where oid = ${s.oid}`)[0].done
+          ? true
+          : undefined,
     })
   }
   await runSqlFile(s.replica, 'sql/conflict/020_reset_error_count.sql', { vars, dryRun })
   if (dryRun) return steps.ok(`would: skip transaction at ${lsn} on ${s.replica.name}`, true)
   await withNode(config.primary, primary => waitForCatchup(primary, [s.subscription], opts.timeoutMs))
   steps.ok(`${s.replica.name}: skipped the transaction finished at ${lsn}; apply resumed and caught up`, true)
-  steps.warn(`${s.replica.name}: that transaction's changes are missing there — it diverges from the PRIMARY; make sync ARGS="--replica ${s.replica.name} --yes" repairs it`)
+  steps.warn(
+    `${s.replica.name}: that transaction's changes are missing there — it diverges from the PRIMARY; make sync ARGS="--replica ${s.replica.name} --yes" repairs it`,
+  )
 }
 
 async function resync(config: Config, s: Stopped, sql: Sql, opts: FixOptions, steps: Steps): Promise<void> {
   await withNode(config.primary, async primary => {
     const say = (text: string) => steps.ok(opts.dryRun ? `would: ${text}` : text, true)
-    const times = await resyncReplica(config, s.replica, primary, sql, { dryRun: opts.dryRun, timeoutMs: opts.timeoutMs, say })
+    const times = await resyncReplica(config, s.replica, primary, sql, {
+      dryRun: opts.dryRun,
+      timeoutMs: opts.timeoutMs,
+      say,
+    })
     if (!times) return
     steps.verify(`${s.replica.name}: every table ready after ${times.copyMs} ms, caught up ${times.catchupMs} ms later`)
-    reportEquality(steps, s.replica.name, await compareWithPrimary(
-      { name: config.primary.name, sql: primary, spec: config.primary },
-      [{ name: s.replica.name, sql, spec: s.replica, subscription: s.subscription }], config.tables, opts.timeoutMs))
+    reportEquality(
+      steps,
+      s.replica.name,
+      await compareWithPrimary(
+        { name: config.primary.name, sql: primary, spec: config.primary },
+        [{ name: s.replica.name, sql, spec: s.replica, subscription: s.subscription }],
+        config.tables,
+        opts.timeoutMs,
+      ),
+    )
   })
 }
 
 export async function fixConflicts(config: Config, opts: FixOptions, steps = new Steps()): Promise<FixResult> {
   const replicas = opts.replica ? [config.replicas.find(r => r.name === opts.replica)] : config.replicas
-  if (replicas.some(r => !r)) throw new ReplkitError(`--replica ${opts.replica}: not a replica (replicas: ${config.replicas.map(r => r.name).join(', ')})`)
+  if (replicas.some(r => !r))
+    throw new ReplkitError(
+      `--replica ${opts.replica}: not a replica (replicas: ${config.replicas.map(r => r.name).join(', ')})`,
+    )
   const result: FixResult = { steps, stopped: [], left: 0 }
   for (const replica of replicas as NodeSpec[]) {
     await withNode(replica, async sql => {
@@ -131,7 +182,11 @@ export async function fixConflicts(config: Config, opts: FixOptions, steps = new
       result.stopped.push(stopped)
       const lsn = opts.lsn ?? stopped.failure?.finishLsn
       if (stopped.failure) steps.show(describeStopped(stopped), 'fail')
-      else steps.show(`${replica.name}: ${stopped.subscription} counts apply errors, but no current failure was found in the log: ${stopped.source}`, 'fail')
+      else
+        steps.show(
+          `${replica.name}: ${stopped.subscription} counts apply errors, but no current failure was found in the log: ${stopped.source}`,
+          'fail',
+        )
       if (!opts.choice) {
         steps.show(choices(stopped, lsn ?? '<finish LSN>'))
         result.left++
@@ -140,7 +195,10 @@ export async function fixConflicts(config: Config, opts: FixOptions, steps = new
       } else if (opts.choice === 'resync') {
         await resync(config, stopped, sql, opts, steps)
       } else if (!lsn) {
-        throw new ReplkitError(`${replica.name}: no finish LSN to skip: pass it with --lsn (see above where to find it)`, 2)
+        throw new ReplkitError(
+          `${replica.name}: no finish LSN to skip: pass it with --lsn (see above where to find it)`,
+          2,
+        )
       } else {
         await skip(config, stopped, sql, lsn, opts, steps)
       }

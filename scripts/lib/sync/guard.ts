@@ -9,29 +9,56 @@ import { ReplkitError } from '../errors.js'
 import { replicatorPassword } from '../replication/password.js'
 import { roleState } from '../replication/preflight.js'
 
-export async function proveCopyCanSucceed(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, tables: string[], hasSlot: boolean): Promise<void> {
+export async function proveCopyCanSucceed(
+  config: Config,
+  replica: NodeSpec,
+  primary: Sql,
+  replicaSql: Sql,
+  tables: string[],
+  hasSlot: boolean,
+): Promise<void> {
   const problems: string[] = []
   const [ours, theirs] = await Promise.all([tableColumns(primary, tables), tableColumns(replicaSql, tables)])
   for (const d of schemaDrift(ours, theirs).filter(x => x.breaksApply)) {
-    problems.push(`schema drift: ${describeDrift(d, replica.name)}${d.ddl ? `; align it first, on ${replica.name}: ${d.ddl}` : `; ${d.note}`}`)
+    problems.push(
+      `schema drift: ${describeDrift(d, replica.name)}${d.ddl ? `; align it first, on ${replica.name}: ${d.ddl}` : `; ${d.note}`}`,
+    )
   }
   const missingTables = tables.filter(t => !theirs.some(c => c.table === t))
-  if (missingTables.length) problems.push(`${missingTables.join(', ')} do not exist on ${replica.name}: run make schema`)
+  if (missingTables.length)
+    problems.push(`${missingTables.join(', ')} do not exist on ${replica.name}: run make schema`)
   const role = await roleState(primary, config.replicatorUser)
-  if (!role.exists || !role.login || !role.replication) problems.push(`the replication role ${config.replicatorUser} cannot log in and replicate on the PRIMARY: run make replicate`)
-  else if (role.missingGrants(tables).length) problems.push(`${config.replicatorUser} cannot read ${role.missingGrants(tables).join(', ')} on the PRIMARY: run make replicate (it grants SELECT)`)
+  if (!role.exists || !role.login || !role.replication)
+    problems.push(
+      `the replication role ${config.replicatorUser} cannot log in and replicate on the PRIMARY: run make replicate`,
+    )
+  else if (role.missingGrants(tables).length)
+    problems.push(
+      `${config.replicatorUser} cannot read ${role.missingGrants(tables).join(', ')} on the PRIMARY: run make replicate (it grants SELECT)`,
+    )
   else problems.push(...(await replicatorLogin(config)))
   const [{ free }] = await primary`
     select current_setting('max_replication_slots')::int - (select count(*)::int from pg_replication_slots) as free`
-  if (free + (hasSlot ? 1 : 0) < 1) problems.push('the PRIMARY has no free replication slot (max_replication_slots): raise it (ALTER SYSTEM, then a restart)')
+  if (free + (hasSlot ? 1 : 0) < 1)
+    problems.push(
+      'the PRIMARY has no free replication slot (max_replication_slots): raise it (ALTER SYSTEM, then a restart)',
+    )
   if (problems.length) {
-    throw new ReplkitError(`${replica.name}: refusing to resync, the copy could not succeed — nothing was changed:\n${problems.map(p => `  - ${p}`).join('\n')}`, 2)
+    throw new ReplkitError(
+      `${replica.name}: refusing to resync, the copy could not succeed — nothing was changed:\n${problems.map(p => `  - ${p}`).join('\n')}`,
+      2,
+    )
   }
 }
 
 /** The replication role's own login to the PRIMARY, as the subscription will make it. */
 async function replicatorLogin(config: Config): Promise<string[]> {
-  const spec: NodeSpec = { ...config.primary, user: config.replicatorUser, password: await replicatorPassword(config, false), name: 'primary (as the replication role)' }
+  const spec: NodeSpec = {
+    ...config.primary,
+    user: config.replicatorUser,
+    password: await replicatorPassword(config, false),
+    name: 'primary (as the replication role)',
+  }
   try {
     const sql = await connectChecked(spec, { connectTimeoutSeconds: 3 })
     await sql.end()

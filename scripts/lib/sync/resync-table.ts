@@ -16,9 +16,11 @@ import { describeSaved, saveBeforeDiscarding } from './save.js'
 
 /** Tables (other than itself) whose foreign keys reference table on this node. */
 async function referencedBy(sql: Sql, table: string): Promise<string[]> {
-  return (await sql`
+  return (
+    await sql`
     select distinct conrelid::regclass::text as t from pg_constraint
-    where contype = 'f' and confrelid = ${`public.${table}`}::regclass and conrelid <> confrelid order by 1`).map(r => r.t as string)
+    where contype = 'f' and confrelid = ${`public.${table}`}::regclass and conrelid <> confrelid order by 1`
+  ).map(r => r.t as string)
 }
 
 /**
@@ -34,55 +36,102 @@ async function waitPastOlderTransactions(primary: Sql, subscription: string, tim
     const [{ done }] = await primary`select pg_snapshot_xmin(pg_current_snapshot()) >= ${horizon}::xid8 as done`
     return done ? true : undefined
   }, timeoutMs)
-  if (!ended) throw new ReplkitError(`primary: transactions older than the temporary publication still run after ${timeoutMs / 1000} s; nothing changed on the replica`, 2)
+  if (!ended)
+    throw new ReplkitError(
+      `primary: transactions older than the temporary publication still run after ${timeoutMs / 1000} s; nothing changed on the replica`,
+      2,
+    )
   await waitForCatchup(primary, [subscription], timeoutMs)
 }
 
-export async function resyncTable(config: Config, replica: NodeSpec, table: string, primary: Sql, replicaSql: Sql, run: ResyncRun): Promise<ResyncTimes | null> {
+export async function resyncTable(
+  config: Config,
+  replica: NodeSpec,
+  table: string,
+  primary: Sql,
+  replicaSql: Sql,
+  run: ResyncRun,
+): Promise<ResyncTimes | null> {
   const { dryRun } = run
   const referrers = await referencedBy(replicaSql, table)
   if (referrers.length) {
     throw new ReplkitError(
       `${table} cannot be resynced alone on ${replica.name}: ${referrers.join(', ')} reference${referrers.length === 1 ? 's' : ''} it by foreign key, ` +
-      `so TRUNCATE ${table} is refused (and CASCADE would empty ${referrers.join(', ')} without copying them again). ` +
-      `Resync the whole replica instead: make sync ARGS="--replica ${replica.name} --yes"`, 2)
+        `so TRUNCATE ${table} is refused (and CASCADE would empty ${referrers.join(', ')} without copying them again). ` +
+        `Resync the whole replica instead: make sync ARGS="--replica ${replica.name} --yes"`,
+      2,
+    )
   }
   const subscription = subscriptionName(replica)
   const [sub] = await replicaSql`select 1 from pg_subscription where subname = ${subscription}`
-  if (!sub) throw new ReplkitError(`${replica.name} has no subscription ${subscription}: resync the whole replica (make sync ARGS="--replica ${replica.name} --yes")`, 2)
+  if (!sub)
+    throw new ReplkitError(
+      `${replica.name} has no subscription ${subscription}: resync the whole replica (make sync ARGS="--replica ${replica.name} --yes")`,
+      2,
+    )
   await proveCopyCanSucceed(config, replica, primary, replicaSql, [table], true)
   const saved = dryRun ? null : await saveBeforeDiscarding(config, replica, primary, replicaSql, [table])
-  if (saved) run.say(`${replica.name}: saved ${table}'s rows before emptying it, in ${saved.dir}${describeSaved(saved, replica.name).map(l => `\n      ${l}`).join('')}`)
+  if (saved)
+    run.say(
+      `${replica.name}: saved ${table}'s rows before emptying it, in ${saved.dir}${describeSaved(saved, replica.name)
+        .map(l => `\n      ${l}`)
+        .join('')}`,
+    )
   const temporary = `${config.publication}_without_${table}`.slice(0, 63)
-  const others = config.tables.filter(t => t !== table).map(t => `public.${t}`).join(', ')
-  const file = (name: string, vars: Record<string, string>, node: NodeSpec = replica) => runSqlFile(node, `sql/sync/${name}`, { vars, dryRun })
+  const others = config.tables
+    .filter(t => t !== table)
+    .map(t => `public.${t}`)
+    .join(', ')
+  const file = (name: string, vars: Record<string, string>, node: NodeSpec = replica) =>
+    runSqlFile(node, `sql/sync/${name}`, { vars, dryRun })
 
   // A temporary publication of every replicated table but T, created like the shared one. Only
   // the replica being resynced switches to it, so T leaves THAT subscription alone: dropping T
   // from the shared publication would stop T's changes for every replica, and re-adding it would
   // make REFRESH re-copy T onto replicas that still hold its rows (duplicate keys) or, with
   // copy_data = false, lose the changes made in between.
-  await runSqlFile(config.primary, 'sql/replication/040_publication.sql', { vars: { publication: temporary, tables: others }, dryRun })
+  await runSqlFile(config.primary, 'sql/replication/040_publication.sql', {
+    vars: { publication: temporary, tables: others },
+    dryRun,
+  })
   if (!dryRun) await waitPastOlderTransactions(primary, subscription, run.timeoutMs)
-  run.say(`primary: temporary publication ${temporary} (every replicated table but ${table}); ${replica.name} replayed past older transactions`)
+  run.say(
+    `primary: temporary publication ${temporary} (every replicated table but ${table}); ${replica.name} replayed past older transactions`,
+  )
 
   await file('010_set_publication.sql', { subscription, publication: temporary, copy_data: 'false' })
   run.say(`${replica.name}: ${subscription} switched to ${temporary}: ${table} left this subscription only`)
 
   await file('020_disable_subscription.sql', { subscription })
   if (!dryRun) {
-    const stopped = await poll(async () => (await replicaSql`select 1 from pg_stat_subscription where subname = ${subscription} and pid is not null`).length ? undefined : true, run.timeoutMs)
-    if (!stopped) throw new ReplkitError(`${replica.name}: the workers of ${subscription} did not stop; it is left disabled — ALTER SUBSCRIPTION ${subscription} ENABLE after checking its log`, 2)
+    const stopped = await poll(
+      async () =>
+        (await replicaSql`select 1 from pg_stat_subscription where subname = ${subscription} and pid is not null`)
+          .length
+          ? undefined
+          : true,
+      run.timeoutMs,
+    )
+    if (!stopped)
+      throw new ReplkitError(
+        `${replica.name}: the workers of ${subscription} did not stop; it is left disabled — ALTER SUBSCRIPTION ${subscription} ENABLE after checking its log`,
+        2,
+      )
   }
   await runSqlFile(replica, 'sql/replication/045_truncate_replica.sql', { vars: { tables: `public.${table}` }, dryRun })
   await file('030_enable_subscription.sql', { subscription })
   run.say(`${replica.name}: truncated ${table} with the apply worker stopped, then enabled ${subscription} again`)
 
   await file('010_set_publication.sql', { subscription, publication: config.publication, copy_data: 'true' })
-  run.say(`${replica.name}: ${subscription} back on ${config.publication} with copy_data = true: ${table} is copied again on ${replica.name} only`)
+  run.say(
+    `${replica.name}: ${subscription} back on ${config.publication} with copy_data = true: ${table} is copied again on ${replica.name} only`,
+  )
   const times = dryRun ? null : await waitReady(primary, replicaSql, replica, run.timeoutMs)
 
-  await runSqlFile(config.primary, 'sql/rollback/030_revert_publication.sql', { vars: { publication: temporary }, dryRun })
+  await runSqlFile(config.primary, 'sql/rollback/030_revert_publication.sql', {
+    vars: { publication: temporary },
+    dryRun,
+  })
   run.say(`primary: dropped the temporary publication ${temporary}`)
   return times
 }

@@ -40,7 +40,11 @@ export interface ResyncTimes {
 /** Fails with the fix when the PRIMARY has no publication to subscribe to. */
 export async function requirePublication(config: Config, primary: Sql): Promise<void> {
   const [pub] = await primary`select 1 from pg_publication where pubname = ${config.publication}`
-  if (!pub) throw new ReplkitError(`primary: publication ${config.publication} does not exist; run make replicate first`, EXIT.failed)
+  if (!pub)
+    throw new ReplkitError(
+      `primary: publication ${config.publication} does not exist; run make replicate first`,
+      EXIT.failed,
+    )
 }
 
 /** The replica's subscription as found: the resync restores exactly this if it fails. */
@@ -53,20 +57,32 @@ interface Current {
 }
 
 async function currentState(primary: Sql, replicaSql: Sql, subscription: string): Promise<Current> {
-  const [sub] = await replicaSql`select subenabled as enabled, subslotname as slot from pg_subscription where subname = ${subscription}`
+  const [sub] =
+    await replicaSql`select subenabled as enabled, subslotname as slot from pg_subscription where subname = ${subscription}`
   const slot: string | null = sub ? sub.slot : null
   const [onPrimary] = slot ? await primary`select 1 from pg_replication_slots where slot_name = ${slot}` : []
   return { exists: Boolean(sub), enabled: Boolean(sub?.enabled), slot, slotExists: Boolean(onPrimary) }
 }
 
 /** What the transaction will do: two slot names alternate, so the new slot never meets the old one. */
-async function planCopy(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, current: Current, timeoutMs: number): Promise<AtomicCopyPlan> {
+async function planCopy(
+  config: Config,
+  replica: NodeSpec,
+  primary: Sql,
+  replicaSql: Sql,
+  current: Current,
+  timeoutMs: number,
+): Promise<AtomicCopyPlan> {
   const subscription = subscriptionName(replica)
   const chosen = await optionsBetween(primary, replicaSql, config.tables)
   return {
-    subscription, replaced: `${subscription}_replaced`, slot: current.slot === subscription ? `${subscription}_resync` : subscription,
-    publication: config.publication, options: subscriptionVars(subscription, config.publication, chosen).options,
-    tables: await tablesToCopy(primary, config.tables), timeoutMs,
+    subscription,
+    replaced: `${subscription}_replaced`,
+    slot: current.slot === subscription ? `${subscription}_resync` : subscription,
+    publication: config.publication,
+    options: subscriptionVars(subscription, config.publication, chosen).options,
+    tables: await tablesToCopy(primary, config.tables),
+    timeoutMs,
   }
 }
 
@@ -86,8 +102,21 @@ async function printPlan(replica: NodeSpec, plan: AtomicCopyPlan, current: Curre
   const lines = [
     `-- ${replica.name}: ALTER SUBSCRIPTION ${plan.subscription} DISABLE (sql/sync/020_disable_subscription.sql), wait for its workers to stop`,
     `-- primary (replication connection): ${createSlotStatement(plan.slot)}`,
-    `-- ${replica.name}, one transaction (vars: ${Object.entries({ subscription: plan.subscription, replaced: plan.replaced, slot: plan.slot, publication: plan.publication }).map(([k, v]) => `${k}=${v}`).join(' ')}, conninfo=<secret>):`,
-    ...script.before, ...plan.tables.flatMap((t, i) => [script.copies[i], `   <rows of public.${t.table} at the slot's snapshot: COPY … TO STDOUT on the primary>`, '\\.']), ...script.after,
+    `-- ${replica.name}, one transaction (vars: ${Object.entries({
+      subscription: plan.subscription,
+      replaced: plan.replaced,
+      slot: plan.slot,
+      publication: plan.publication,
+    })
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}, conninfo=<secret>):`,
+    ...script.before,
+    ...plan.tables.flatMap((t, i) => [
+      script.copies[i],
+      `   <rows of public.${t.table} at the slot's snapshot: COPY … TO STDOUT on the primary>`,
+      '\\.',
+    ]),
+    ...script.after,
     `-- ${replica.name}: sql/rollback/015_revert_subscription_slot_gone.sql (subscription=${plan.replaced})`,
     ...(current.slotExists ? [`-- primary: sql/rollback/020_revert_slot.sql (slot=${current.slot})`] : []),
   ]
@@ -95,17 +124,38 @@ async function printPlan(replica: NodeSpec, plan: AtomicCopyPlan, current: Curre
 }
 
 /** The old subscription stops applying before its tables are emptied (it resumes if the copy fails). */
-async function pause(replica: NodeSpec, replicaSql: Sql, plan: AtomicCopyPlan, current: Current, timeoutMs: number): Promise<void> {
+async function pause(
+  replica: NodeSpec,
+  replicaSql: Sql,
+  plan: AtomicCopyPlan,
+  current: Current,
+  timeoutMs: number,
+): Promise<void> {
   if (!current.enabled) return
-  await runSqlFile(replica, 'sql/sync/020_disable_subscription.sql', { vars: { subscription: plan.subscription }, dryRun: false })
+  await runSqlFile(replica, 'sql/sync/020_disable_subscription.sql', {
+    vars: { subscription: plan.subscription },
+    dryRun: false,
+  })
   await waitFor({
-    what: `${replica.name}'s workers of ${plan.subscription} to stop`, timeoutMs,
-    until: async () => ((await replicaSql`select 1 from pg_stat_subscription where subname = ${plan.subscription} and pid is not null`).length ? undefined : true),
+    what: `${replica.name}'s workers of ${plan.subscription} to stop`,
+    timeoutMs,
+    until: async () =>
+      (await replicaSql`select 1 from pg_stat_subscription where subname = ${plan.subscription} and pid is not null`)
+        .length
+        ? undefined
+        : true,
   })
 }
 
 /** Creates the slot, runs the transaction with its snapshot, and on failure puts everything back and names the cause. */
-async function copyFromNewSlot(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, plan: AtomicCopyPlan, current: Current): Promise<void> {
+async function copyFromNewSlot(
+  config: Config,
+  replica: NodeSpec,
+  primary: Sql,
+  replicaSql: Sql,
+  plan: AtomicCopyPlan,
+  current: Current,
+): Promise<void> {
   const walsender = connect(config.primary, { replication: true, statementTimeoutMs: 0, idleTimeoutSeconds: 0 })
   let slotCreated = false
   try {
@@ -116,27 +166,44 @@ async function copyFromNewSlot(config: Config, replica: NodeSpec, primary: Sql, 
   } catch (error) {
     await walsender.end({ timeout: 1 }).catch(() => {})
     if (slotCreated) await dropSlotWhenFree(primary, plan.slot, 10_000)
-    if (current.enabled) await runSqlFile(replica, 'sql/sync/030_enable_subscription.sql', { vars: { subscription: plan.subscription }, dryRun: false })
+    if (current.enabled)
+      await runSqlFile(replica, 'sql/sync/030_enable_subscription.sql', {
+        vars: { subscription: plan.subscription },
+        dryRun: false,
+      })
     throw await refusal(primary, replicaSql, replica.name, plan, current, error)
   } finally {
     await walsender.end({ timeout: 1 }).catch(() => {})
   }
 }
 
-async function refusal(primary: Sql, replicaSql: Sql, R: string, plan: AtomicCopyPlan, current: Current, error: unknown): Promise<ReplkitError> {
+async function refusal(
+  primary: Sql,
+  replicaSql: Sql,
+  R: string,
+  plan: AtomicCopyPlan,
+  current: Current,
+  error: unknown,
+): Promise<ReplkitError> {
   const failure = (error as { failure?: AtomicCopyFailure | null }).failure
   const parsed = failure ? parsePsqlError(failure.stderr) : null
   const kept = `nothing on ${R} changed: every table keeps its rows${current.exists ? `, ${plan.subscription} is as it was${current.enabled ? ' and applies again' : ''}` : ''}`
-  if (!parsed) return new ReplkitError(`${R}: the resync did not complete (${(error as Error).message}) — ${kept}`, EXIT.failed)
-  if (failure!.node === 'primary') return new ReplkitError(`${R}: the PRIMARY's side of the copy failed: ${verbatim(parsed)} — ${kept}`, EXIT.failed)
+  if (!parsed)
+    return new ReplkitError(`${R}: the resync did not complete (${(error as Error).message}) — ${kept}`, EXIT.failed)
+  if (failure!.node === 'primary')
+    return new ReplkitError(`${R}: the PRIMARY's side of the copy failed: ${verbatim(parsed)} — ${kept}`, EXIT.failed)
   const why = await explainRefusal(primary, replicaSql, R, parsed)
-  return new ReplkitError(`${R}: the copy was refused by ${why.object}: ${verbatim(parsed)} — ${kept}. Fix: ${why.fix}`, EXIT.failed)
+  return new ReplkitError(
+    `${R}: the copy was refused by ${why.object}: ${verbatim(parsed)} — ${kept}. Fix: ${why.fix}`,
+    EXIT.failed,
+  )
 }
 
 /** A slot is dropped once no walsender holds it (a closed replication connection lets go within moments). */
 async function dropSlotWhenFree(primary: Sql, slot: string, timeoutMs: number): Promise<void> {
   await waitFor({
-    what: `slot ${slot} on the PRIMARY to be released and dropped`, timeoutMs,
+    what: `slot ${slot} on the PRIMARY to be released and dropped`,
+    timeoutMs,
     until: async () => {
       const [s] = await primary`select active from pg_replication_slots where slot_name = ${slot}`
       if (!s) return true
@@ -147,43 +214,74 @@ async function dropSlotWhenFree(primary: Sql, slot: string, timeoutMs: number): 
 }
 
 /** After the commit: the subscription that stepped aside goes, and its slot with it. */
-async function dropReplaced(replica: NodeSpec, primary: Sql, plan: AtomicCopyPlan, current: Current, timeoutMs: number): Promise<void> {
-  await runSqlFile(replica, 'sql/rollback/015_revert_subscription_slot_gone.sql', { vars: { subscription: plan.replaced }, dryRun: false })
+async function dropReplaced(
+  replica: NodeSpec,
+  primary: Sql,
+  plan: AtomicCopyPlan,
+  current: Current,
+  timeoutMs: number,
+): Promise<void> {
+  await runSqlFile(replica, 'sql/rollback/015_revert_subscription_slot_gone.sql', {
+    vars: { subscription: plan.replaced },
+    dryRun: false,
+  })
   if (current.slotExists && current.slot !== plan.slot) await dropSlotWhenFree(primary, current.slot!, timeoutMs)
 }
 
 /** What a resync killed part-way may have left: the stepped-aside subscription, the new slot (neither holds data). */
 async function clearLeftovers(replica: NodeSpec, primary: Sql, plan: AtomicCopyPlan, timeoutMs: number): Promise<void> {
-  await runSqlFile(replica, 'sql/rollback/015_revert_subscription_slot_gone.sql', { vars: { subscription: plan.replaced }, dryRun: false })
+  await runSqlFile(replica, 'sql/rollback/015_revert_subscription_slot_gone.sql', {
+    vars: { subscription: plan.replaced },
+    dryRun: false,
+  })
   await dropSlotWhenFree(primary, plan.slot, timeoutMs)
 }
 
 /** The whole replica copied again at one snapshot, in one transaction; see the header. */
-export async function resyncReplica(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, run: ResyncRun): Promise<ResyncTimes | null> {
+export async function resyncReplica(
+  config: Config,
+  replica: NodeSpec,
+  primary: Sql,
+  replicaSql: Sql,
+  run: ResyncRun,
+): Promise<ResyncTimes | null> {
   const current = await currentState(primary, replicaSql, subscriptionName(replica))
   // Read-only proof first: the new slot is made before the old one goes, so one must be free.
   await proveCopyCanSucceed(config, replica, primary, replicaSql, config.tables, false)
   const plan = await planCopy(config, replica, primary, replicaSql, current, run.timeoutMs)
   if (run.dryRun) {
     await printPlan(replica, plan, current)
-    run.say(`${replica.name}: copy every table again in one transaction from a new slot's snapshot (${plan.slot}); nothing changes unless all of it commits`)
+    run.say(
+      `${replica.name}: copy every table again in one transaction from a new slot's snapshot (${plan.slot}); nothing changes unless all of it commits`,
+    )
     return null
   }
   const saved = await saveBeforeDiscarding(config, replica, primary, replicaSql, config.tables)
-  run.say(`${replica.name}: saved its rows before replacing them, in ${saved.dir}${describeSaved(saved, replica.name).map(l => `\n      ${l}`).join('')}`)
+  run.say(
+    `${replica.name}: saved its rows before replacing them, in ${saved.dir}${describeSaved(saved, replica.name)
+      .map(l => `\n      ${l}`)
+      .join('')}`,
+  )
   const started = Date.now()
   await clearLeftovers(replica, primary, plan, run.timeoutMs)
   await pause(replica, replicaSql, plan, current, run.timeoutMs)
   await copyFromNewSlot(config, replica, primary, replicaSql, plan, current)
-  run.say(`${replica.name}: copied ${plan.tables.map(t => t.table).join(', ')} from the snapshot of slot ${plan.slot} and created ${plan.subscription} on it, ` +
-    `all in one transaction (${Date.now() - started} ms; readers waited on the tables' lock meanwhile, never saw them empty)`)
+  run.say(
+    `${replica.name}: copied ${plan.tables.map(t => t.table).join(', ')} from the snapshot of slot ${plan.slot} and created ${plan.subscription} on it, ` +
+      `all in one transaction (${Date.now() - started} ms; readers waited on the tables' lock meanwhile, never saw them empty)`,
+  )
   await dropReplaced(replica, primary, plan, current, run.timeoutMs)
   const times = await waitReady(primary, replicaSql, replica, run.timeoutMs)
   return { copyMs: Date.now() - started - times.catchupMs, catchupMs: times.catchupMs }
 }
 
 /** Every table of the replica's subscription ready, then the replica past the PRIMARY's current LSN. */
-export async function waitReady(primary: Sql, replicaSql: Sql, replica: NodeSpec, timeoutMs: number): Promise<ResyncTimes> {
+export async function waitReady(
+  primary: Sql,
+  replicaSql: Sql,
+  replica: NodeSpec,
+  timeoutMs: number,
+): Promise<ResyncTimes> {
   const subscription = subscriptionName(replica)
   const started = Date.now()
   await waitForSync(replicaSql, subscription, timeoutMs, `${replica.name}'s copy of ${subscription}`)

@@ -13,25 +13,51 @@ export interface Saved extends SavedRows {
   replicaOnly: Record<string, string[] | null>
 }
 
-export async function saveBeforeDiscarding(config: Config, replica: NodeSpec, primary: Sql, replicaSql: Sql, tables: string[]): Promise<Saved> {
-  const saved: Saved = { ...(await saveRows(config, replica, tables, 'a resync emptied these tables')), replicaOnly: {} }
+export async function saveBeforeDiscarding(
+  config: Config,
+  replica: NodeSpec,
+  primary: Sql,
+  replicaSql: Sql,
+  tables: string[],
+): Promise<Saved> {
+  const saved: Saved = {
+    ...(await saveRows(config, replica, tables, 'a resync emptied these tables')),
+    replicaOnly: {},
+  }
   // The replica as it stands (its subscription may be what is broken): rows on it alone hold still.
   const p = { name: config.primary.name, sql: primary, spec: config.primary }
   const r = { name: replica.name, sql: replicaSql, spec: replica, subscription: null }
   for (const table of tables) {
     const diff = await compareTable(p, [r], table, { rows: true, timeoutMs: 60_000 })
-    saved.replicaOnly[table] = diff.differences === null ? null : diff.differences.filter(d => d.nodes[replica.name] === 'extra').map(d => d.key)
+    saved.replicaOnly[table] =
+      diff.differences === null ? null : diff.differences.filter(d => d.nodes[replica.name] === 'extra').map(d => d.key)
   }
-  await appendFile(join(saved.dir, 'README.txt'), `\nRows on ${replica.name} only (their ${tables.length > 1 ? 'tables\'' : 'table\'s'} primary key), at the time of the save:\n` +
-    tables.map(t => `${t}: ${saved.replicaOnly[t] === null ? 'too many differing rows to list' : saved.replicaOnly[t]!.join(', ') || 'none'}`).join('\n') + '\n')
+  await appendFile(
+    join(saved.dir, 'README.txt'),
+    `\nRows on ${replica.name} only (their ${tables.length > 1 ? "tables'" : "table's"} primary key), at the time of the save:\n` +
+      tables
+        .map(
+          t =>
+            `${t}: ${saved.replicaOnly[t] === null ? 'too many differing rows to list' : saved.replicaOnly[t]!.join(', ') || 'none'}`,
+        )
+        .join('\n') +
+      '\n',
+  )
   return saved
 }
 
 /** One line per table for the operator: what was saved, and what exists on the replica only. */
 export function describeSaved(saved: Saved, replica: string): string[] {
-  return Object.keys(saved.rows).filter(t => saved.rows[t] > 0 || (saved.replicaOnly[t]?.length ?? 0) > 0).map(t => {
-    const only = saved.replicaOnly[t]
-    const extra = only === null ? 'too many differing rows to list' : only.length ? `${only.length} on ${replica} only (${only.slice(0, 5).join(', ')}${only.length > 5 ? ', …' : ''})` : 'none on the replica only'
-    return `${t}: ${saved.rows[t]} rows saved, ${extra}`
-  })
+  return Object.keys(saved.rows)
+    .filter(t => saved.rows[t] > 0 || (saved.replicaOnly[t]?.length ?? 0) > 0)
+    .map(t => {
+      const only = saved.replicaOnly[t]
+      const extra =
+        only === null
+          ? 'too many differing rows to list'
+          : only.length
+            ? `${only.length} on ${replica} only (${only.slice(0, 5).join(', ')}${only.length > 5 ? ', …' : ''})`
+            : 'none on the replica only'
+      return `${t}: ${saved.rows[t]} rows saved, ${extra}`
+    })
 }

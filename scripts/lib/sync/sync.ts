@@ -24,13 +24,17 @@ export interface SyncOptions {
 
 /** The replicas a sync targets; refuses a table that is not replicated or given without --replica. */
 export function syncTargets(config: Config, opts: SyncOptions): NodeSpec[] {
-  if (opts.table !== undefined && !opts.replica) throw new ReplkitError('--table needs --replica NAME: a table is resynced on one replica at a time')
+  if (opts.table !== undefined && !opts.replica)
+    throw new ReplkitError('--table needs --replica NAME: a table is resynced on one replica at a time')
   if (opts.table !== undefined && !config.tables.includes(opts.table)) {
     throw new ReplkitError(`--table ${opts.table}: not a replicated table (${config.tables.join(', ')})`)
   }
   if (!opts.replica) return config.replicas
   const replica = config.replicas.find(r => r.name === opts.replica)
-  if (!replica) throw new ReplkitError(`--replica ${opts.replica}: not a replica (replicas: ${config.replicas.map(r => r.name).join(', ')})`)
+  if (!replica)
+    throw new ReplkitError(
+      `--replica ${opts.replica}: not a replica (replicas: ${config.replicas.map(r => r.name).join(', ')})`,
+    )
   return [replica]
 }
 
@@ -48,19 +52,38 @@ export async function syncReplicas(config: Config, opts: SyncOptions, steps = ne
         if (choice.method === 'none') return
         if (choice.method === 'repair') {
           const differing = tables.filter(t => choice.compared[t].differences?.length)
-          await repairOn(config, replica, primary, sql, differing, { dryRun: opts.dryRun, batchSize: 500, maxRows: REPAIR_LIMIT, timeoutMs: opts.timeoutMs }, steps, choice.compared)
+          await repairOn(
+            config,
+            replica,
+            primary,
+            sql,
+            differing,
+            { dryRun: opts.dryRun, batchSize: 500, maxRows: REPAIR_LIMIT, timeoutMs: opts.timeoutMs },
+            steps,
+            choice.compared,
+          )
           return
         }
         const say = (text: string) => steps.ok(opts.dryRun ? `would: ${text}` : text, true)
         const run = { dryRun: opts.dryRun, timeoutMs: opts.timeoutMs, say }
-        const times = opts.table !== undefined
-          ? await resyncTable(config, replica, opts.table, primary, sql, run)
-          : await resyncReplica(config, replica, primary, sql, run)
+        const times =
+          opts.table !== undefined
+            ? await resyncTable(config, replica, opts.table, primary, sql, run)
+            : await resyncReplica(config, replica, primary, sql, run)
         if (!times) return
-        steps.verify(`${replica.name}: every table ready after ${times.copyMs} ms, caught up with the PRIMARY ${times.catchupMs} ms later`)
-        reportEquality(steps, replica.name, await compareWithPrimary(
-          { name: config.primary.name, sql: primary, spec: config.primary },
-          [{ name: replica.name, sql, spec: replica, subscription: subscriptionName(replica) }], tables, opts.timeoutMs))
+        steps.verify(
+          `${replica.name}: every table ready after ${times.copyMs} ms, caught up with the PRIMARY ${times.catchupMs} ms later`,
+        )
+        reportEquality(
+          steps,
+          replica.name,
+          await compareWithPrimary(
+            { name: config.primary.name, sql: primary, spec: config.primary },
+            [{ name: replica.name, sql, spec: replica, subscription: subscriptionName(replica) }],
+            tables,
+            opts.timeoutMs,
+          ),
+        )
       })
     }
   })
