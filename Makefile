@@ -7,7 +7,7 @@ REPLKIT := node bin/replkit.js
 ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup deps up down status clean schema seed demo test typecheck bench-seed bench-copy bench replicate rollback verify check bench-check \
+.PHONY: help setup deps up down status clean schema seed demo test typecheck lint format bench-seed bench-copy bench replicate rollback verify check bench-check \
         sync repair fix-conflict sequences sync-sequences chaos metrics switchover
 
 help: deps ## list the targets, and the nodes they act on
@@ -30,7 +30,7 @@ demo: setup ## the whole job on the local cluster: up, schema, seed, replicate, 
 	@$(REPLKIT) verify
 	@$(REPLKIT) final-state
 
-test: setup ## every test: typecheck, unit, integration (drills, bench --quick), pgTAP, make verify; "N passed, N failed"
+test: setup ## every test: lint (Biome), typecheck, unit, integration (drills, bench --quick), pgTAP, make verify; "N passed, N failed"
 	@$(TSX) scripts/run-tests.ts $(ARGS)
 
 # The local cluster
@@ -107,3 +107,9 @@ bench-check: up ## make bench's compare-and-repair section alone, 10M products (
 
 typecheck: setup ## strict TypeScript check
 	@node_modules/.bin/tsc --noEmit
+
+lint: deps ## Biome: the formatter's and linter's verdict on scripts/, test/, bin/ (make format rewrites the files)
+	@node_modules/.bin/biome ci --colors=off
+
+format: deps ## Biome: format scripts/, test/, bin/ in place
+	@node_modules/.bin/biome format --write

@@ -122,6 +122,14 @@ async function promtool(): Promise<void> {
   }
 }
 
+/** Biome's formatter and linter over scripts, tests and bin (biome.json): one pass or one failure. */
+async function lint(): Promise<void> {
+  console.log(colour.bold('\n== lint (biome ci: formatting and lint rules)'))
+  const result = await $({ cwd: repoRoot, nothrow: true, quiet: true })`node_modules/.bin/biome ci --colors=off`
+  process.stdout.write(result.stdout + result.stderr)
+  tallies.push({ name: 'lint', passed: result.exitCode === 0 ? 1 : 0, failed: result.exitCode === 0 ? 0 : 1 })
+}
+
 /** Strict TypeScript over scripts, tests and benches: one pass or one failure. */
 async function typecheck(): Promise<void> {
   console.log(colour.bold('\n== typecheck (tsc --noEmit, strict)'))
@@ -132,7 +140,10 @@ async function typecheck(): Promise<void> {
 
 main(async () => {
   const only = argv.only
-  if (!only) await typecheck()
+  if (!only) {
+    await lint()
+    await typecheck()
+  }
   if (!only || only === 'unit') {
     await uvu('unit tests', 'test', 'integration')
     await promtool()

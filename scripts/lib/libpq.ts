@@ -31,16 +31,6 @@ export function clientEnv(node: NodeSpec, opts: ClientEnvOptions = {}): NodeJS.P
   return env
 }
 
-/** The node as a URL without its password: safe to print. */
-export function nodeUrl(node: NodeSpec): string {
-  const host = node.host.includes(':') ? `[${node.host}]` : node.host
-  const query = new URLSearchParams({
-    sslmode: node.sslmode,
-    ...(node.sslrootcert ? { sslrootcert: node.sslrootcert } : {}),
-  })
-  return `postgres://${encodeURIComponent(node.user)}@${host}:${node.port}/${encodeURIComponent(node.database)}?${query}`
-}
-
 /** The postgres driver's ssl option for libpq's sslmode (verify-ca checks the chain, verify-full the host name too). */
 export function driverSsl(node: NodeSpec): false | 'prefer' | 'require' | ConnectionOptions {
   switch (node.sslmode) {
