@@ -90,20 +90,20 @@ sync-sequences: deps ## raise each replica's sequences to at least the PRIMARY's
 	@$(REPLKIT) sync-sequences $(ARGS)
 
 chaos: up ## fault drills with figures: replica down, resync under load, PRIMARY restart, conflict, partition (ARGS="--drills LIST")
-	@$(REPLKIT) chaos $(ARGS)
+	@$(TSX) scripts/chaos.ts $(ARGS)
 
 # Benchmarks and checks
 bench: up ## the performance report: every benchmark vs its same-run baseline, plots in bench/results (ARGS="--quick")
-	@$(REPLKIT) bench $(ARGS)
+	@$(TSX) scripts/bench.ts $(ARGS)
 
 bench-seed: up ## make bench's seed section alone: seed vs raw COPY vs row-at-a-time, unreplicated and replicating, client memory (ARGS="--rows N")
-	@$(REPLKIT) bench --only seed $(ARGS)
+	@$(TSX) scripts/bench.ts --only seed $(ARGS)
 
 bench-copy: up ## make bench's initial-copy section alone: make replicate vs pg_dump + pg_restore and pgcopydb (ARGS="--rows N")
-	@$(REPLKIT) bench --only copy $(ARGS)
+	@$(TSX) scripts/bench.ts --only copy $(ARGS)
 
 bench-check: up ## make bench's compare-and-repair section alone, 10M products (database replkit_bench; ARGS="--rows N --keep")
-	@$(REPLKIT) bench --only consistency $(ARGS)
+	@$(TSX) scripts/bench.ts --only consistency $(ARGS)
 
 typecheck: setup ## strict TypeScript check
 	@node_modules/.bin/tsc --noEmit

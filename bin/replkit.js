@@ -24,8 +24,6 @@ const COMMANDS = {
   'sync-sequences': ['sync-sequences'],
   switchover: ['switchover'],
   metrics: ['metrics'],
-  chaos: ['chaos'],
-  bench: ['bench'],
   'final-state': ['final-state'],
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Config, type NodeSpec, loadConfig } from '../../scripts/lib/config.js'
 import { type Sql, connect } from '../../scripts/lib/db.js'
-import { type Spawned, runScript } from '../../scripts/lib/spawn.js'
+import { type Spawned, runScript } from './spawn.js'
 import { waitFor } from '../../scripts/lib/wait.js'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
 

@@ -15,8 +15,15 @@ import { runSqlFile } from '../../scripts/lib/sql-files.js'
 import { Steps } from '../../scripts/lib/steps.js'
 import { startWriter, writerRowsOn } from '../../scripts/lib/chaos/writer.js'
 import { switchover } from '../../scripts/lib/switchover/switchover.js'
+import { join } from 'node:path'
 import { config, query, runScript } from './helpers.js'
+import { runTs } from './spawn.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'
+
+
+/** make switchover to target with a fault injected as step completes (STEP:crash kills the process there). */
+const withFault = (target: string, step: string, ...flags: string[]) =>
+  runTs(join(import.meta.dirname, 'switchover-with-fault.ts'), [target, step, ...flags])
 
 const sw = suite('switchover')
 const [replica1] = config.replicas
@@ -114,9 +121,7 @@ sw(
   'a fault at each step before the new PRIMARY takes writes: rolled back, exit 2, the old PRIMARY takes writes, every node equal',
   async () => {
     for (const step of ['fenced', 'caught-up', 'compared', 'target-unsubscribed', 'subscribed']) {
-      const run = await runScript('switchover', ['--to', replica1.name, '--yes'], {
-        REPLKIT_FAULT: `switchover:${step}`,
-      })
+      const run = await withFault(replica1.name, step)
       assert.is(run.code, 2, `${step}: ${run.stdout}\n${run.stderr}`)
       assert.match(
         run.stderr,
@@ -136,9 +141,7 @@ sw(
 sw(
   'a crash part-way: the next run undoes the half-moved switch and completes it; a crash after the move is finished',
   async () => {
-    const crashed = await runScript('switchover', ['--to', replica1.name, '--yes'], {
-      REPLKIT_FAULT: 'switchover:target-unsubscribed:crash',
-    })
+    const crashed = await withFault(replica1.name, 'target-unsubscribed:crash')
     assert.is(crashed.code, 137)
     assert.not.ok(await insertAccepted(config.primary), 'left fenced by the crash')
     const again = await runScript('switchover', ['--to', replica1.name, '--yes'])
@@ -147,9 +150,7 @@ sw(
     assert.is((await settled()).primary.name, replica1.name)
 
     // --allow-older: with PG_VERSIONS mixing majors, the way back may be to an older one.
-    const late = await runScript('switchover', ['--to', config.primary.name, '--yes', '--allow-older'], {
-      REPLKIT_FAULT: 'switchover:subscribed:crash',
-    })
+    const late = await withFault(config.primary.name, 'subscribed:crash', '--allow-older')
     assert.is(late.code, 137)
     const finish = await runScript('switchover', ['--to', config.primary.name, '--yes', '--allow-older'])
     assert.is(finish.code, 0, finish.stdout + finish.stderr)

@@ -32,6 +32,8 @@ export interface SwitchoverOptions {
   /** The target may run an older major than the PRIMARY (a downgrade). */
   allowOlder: boolean
   timeoutMs: number
+  /** Called as each step completes (fenced, caught-up, compared, …): the drills and tests inject their faults here. */
+  afterStep?: (step: string) => void
 }
 
 export interface SwitchoverResult {
@@ -47,13 +49,6 @@ export interface SwitchoverResult {
   primaryLabel: string
   /** The configuration as it is now (roles moved), for --write-env and the caller. */
   config: Config
-}
-
-/** Test-only fault injection (REPLKIT_FAULT=switchover:STEP, or STEP:crash to die without rolling back). */
-function faultAt(step: string): void {
-  const fault = process.env.REPLKIT_FAULT
-  if (fault === `switchover:${step}`) throw new ReplkitError(`injected fault at ${step} (REPLKIT_FAULT)`, 2)
-  if (fault === `switchover:${step}:crash`) process.exit(137)
 }
 
 const sqlFile = (
@@ -295,7 +290,7 @@ export async function switchover(
         `${from.name}: fenced: new transactions read-only (default_transaction_read_only for ${from.database}), open sessions ended ${since()}`,
         true,
       )
-      faultAt('fenced')
+      opts.afterStep?.('fenced')
       await waitForCatchup(
         p.sql,
         others.map(n => subscriptionName(n.spec)),
@@ -303,12 +298,12 @@ export async function switchover(
       )
       const [{ lsn }] = await p.sql`select pg_current_wal_lsn()::text as lsn`
       steps.verify(`every replica applied the fenced PRIMARY's last LSN ${lsn} ${since()}`)
-      faultAt('caught-up')
+      opts.afterStep?.('caught-up')
       const proofStarted = performance.now()
       await proveEqual(config, nodes)
       proofMs = performance.now() - proofStarted
       steps.verify(`checksums: ${config.tables.length} tables equal on ${nodes.length} nodes at the fence ${since()}`)
-      faultAt('compared')
+      opts.afterStep?.('compared')
       // From here on nobody writes anywhere, so independent steps run side by side (the pause is theirs).
       const t = others.find(n => n.spec.name === target.name)!
       const moving = others.filter(n => n.spec.name !== target.name)
@@ -329,7 +324,7 @@ export async function switchover(
           ),
         ),
       ])
-      faultAt('target-unsubscribed')
+      opts.afterStep?.('target-unsubscribed')
       await Promise.all([
         ...moving.map(async n => {
           await dropSubscription(n.spec, false)
@@ -346,7 +341,7 @@ export async function switchover(
           ),
         ),
       ])
-      faultAt('subscribed')
+      opts.afterStep?.('subscribed')
       await sqlFile(target, '030_promote.sql', {}, false)
       promotedAt = performance.now()
       steps.ok(`${target.name}: is the PRIMARY and takes writes ${since()}`, true)
@@ -367,7 +362,7 @@ export async function switchover(
         2,
       )
     }
-    faultAt('promoted')
+    opts.afterStep?.('promoted')
     await sqlFile(from, '040_demote.sql', { publication: config.publication }, false)
     steps.ok(`${from.name}: publishes no more; stays read-only for clients as a replica`, true)
     const writePauseMs = promotedAt - fencedAt

@@ -1,0 +1,29 @@
+// make switchover with one fault injected as a step completes — a tool of the switchover tests,
+// never shipped. Usage: tsx switchover-with-fault.ts TARGET STEP[:crash] [--allow-older]
+// STEP fails the switchover there (it must roll back); STEP:crash kills the process there, as a
+// power cut would, leaving the half-moved state for the next run to undo or finish.
+import { loadConfig } from '../../scripts/lib/config.js'
+import { EXIT, ReplkitError } from '../../scripts/lib/errors.js'
+import { main } from '../../scripts/lib/output.js'
+import { Steps } from '../../scripts/lib/steps.js'
+import { switchover } from '../../scripts/lib/switchover/switchover.js'
+
+const [to, fault, ...flags] = process.argv.slice(2)
+const [faultStep, crash] = fault.split(':')
+
+main(async () => {
+  const opts = {
+    to,
+    dryRun: false,
+    maxLagBytes: 1024 * 1024,
+    allowOlder: flags.includes('--allow-older'),
+    timeoutMs: 30_000,
+    afterStep: (step: string) => {
+      if (step !== faultStep) return
+      if (crash) process.exit(137)
+      throw new ReplkitError(`injected fault at ${step}`, EXIT.failed)
+    },
+  }
+  const result = await switchover(loadConfig(), opts, new Steps())
+  return result.steps.exitCode()
+})
