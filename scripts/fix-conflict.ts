@@ -3,6 +3,7 @@
 // and the conflicting key from the replica's server log, and the two ways out with their cost
 // (scripts/lib/sync/fix-conflict.ts). Nothing changes without --resync or --skip, and --yes.
 
+import { checkTargets } from './lib/config.js'
 import { ReplkitError } from './lib/errors.js'
 import { cli, dryRunFlag, secondsFlag, yesFlag } from './lib/flags.js'
 import { main } from './lib/output.js'
@@ -31,6 +32,7 @@ const argv = await cli(
 main(
   async () => {
     const config = await loadClusterConfig()
+    checkTargets(config, argv)
     const choice = argv.resync ? 'resync' : argv.skip ? 'skip' : null
     if (choice && !argv.yes && !argv.dryRun)
       throw new ReplkitError(

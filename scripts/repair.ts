@@ -2,6 +2,7 @@
 // under live writes, without racing the apply worker (scripts/lib/repair/); what it deletes or
 // overwrites is saved first. make sync copies a whole replica; this writes three rows for three.
 
+import { checkTargets } from './lib/config.js'
 import { ReplkitError } from './lib/errors.js'
 import { cli, dryRunFlag, secondsFlag, whole, yesFlag } from './lib/flags.js'
 import { main } from './lib/output.js'
@@ -31,6 +32,7 @@ const argv = await cli(
 main(
   async () => {
     const config = await loadClusterConfig()
+    checkTargets(config, argv)
     if (!argv.yes && !argv.dryRun)
       throw new ReplkitError('repair writes rows on the replica: re-run with --yes (or --dry-run to see the SQL)')
     const { steps } = await repairReplica(config, {

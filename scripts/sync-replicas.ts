@@ -2,6 +2,7 @@
 // replica from the PRIMARY while it keeps taking writes, then prove equality with checksums
 // (scripts/lib/sync/). Also the repair for a replica whose rows conflict with the PRIMARY's.
 
+import { checkTargets } from './lib/config.js'
 import { ReplkitError } from './lib/errors.js'
 import { cli, dryRunFlag, secondsFlag, yesFlag } from './lib/flags.js'
 import { main } from './lib/output.js'
@@ -36,6 +37,7 @@ const argv = await cli(
 main(
   async () => {
     const config = await loadClusterConfig()
+    checkTargets(config, argv)
     if (!argv.yes && !argv.dryRun) {
       throw new ReplkitError(
         "sync rewrites the replica's differing rows, or empties its tables and copies them again from the PRIMARY: re-run with --yes (or --dry-run to see the SQL)",

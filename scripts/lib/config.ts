@@ -250,3 +250,16 @@ export function findNode(config: Config, name: string): NodeSpec {
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host)
 }
+
+/** --replica and --table as given name a replica and a replicated table: checked before anything asks for --yes. */
+export function checkTargets(config: Config, targets: { replica?: string; table?: string }): void {
+  const { replica, table } = targets
+  if (replica !== undefined && !config.replicas.some(r => r.name === replica)) {
+    throw new ReplkitError(
+      `--replica ${replica}: not a replica (replicas: ${config.replicas.map(r => r.name).join(', ')})`,
+    )
+  }
+  if (table !== undefined && !config.tables.includes(table)) {
+    throw new ReplkitError(`--table ${table}: not a replicated table (${config.tables.join(', ')})`)
+  }
+}

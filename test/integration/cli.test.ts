@@ -139,4 +139,18 @@ cli(
   },
 )
 
+cli('a wrong --replica or --table is named before anything asks for --yes, and nothing is written', async () => {
+  for (const [name, args, message] of [
+    ['repair', ['--replica', 'nosuch'], /^replkit: --replica nosuch: not a replica \(replicas: replica1, replica2\)$/],
+    ['sync-replicas', ['--replica', 'nosuch'], /^replkit: --replica nosuch: not a replica/],
+    ['fix-conflict', ['--replica', 'nosuch', '--resync'], /^replkit: --replica nosuch: not a replica/],
+    ['sync-replicas', ['--replica', 'replica1', '--table', 'nope'], /^replkit: --table nope: not a replicated table/],
+  ] as const) {
+    const run = await runScript(name, [...args])
+    assert.is(run.code, 1, `${name}: ${run.stderr}`)
+    assert.match(run.stderr.trim(), message)
+    assert.not.match(run.stderr, /--yes/)
+  }
+})
+
 cli.run()

@@ -20,7 +20,6 @@ import { config, query, runScript } from './helpers.js'
 import { runTs } from './spawn.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'
 
-
 /** make switchover to target with a fault injected as step completes (STEP:crash kills the process there). */
 const withFault = (target: string, step: string, ...flags: string[]) =>
   runTs(join(import.meta.dirname, 'switchover-with-fault.ts'), [target, step, ...flags])
