@@ -598,3 +598,14 @@ test('--diff rows not read on a replica are "not compared" (UNKNOWN), never "no 
   )
   assert.is(exitCode(found), 3)
 })
+
+test('a table-sync slot of a live subscription belongs to it: never offered for dropping', () => {
+  const facts = healthy()
+  const sub = facts.replicas[0].subscriptions[0]
+  const sync = { ...facts.primary.slots[0], name: `pg_${sub.id}_sync_16390_7441234567890123456`, active: false, retainedBytes: 4096 }
+  facts.primary.slots.push(sync)
+  assert.not.ok(problems(facts).some(p => p.includes(sync.name)), problems(facts).join('\n'))
+  // Another subscription's sync slot, gone with it, is abandoned.
+  facts.primary.slots[facts.primary.slots.length - 1] = { ...sync, name: 'pg_999999_sync_16390_7441234567890123456' }
+  assert.ok(problems(facts).some(p => /pg_999999_sync_.*pg_drop_replication_slot/.test(p)), problems(facts).join('\n'))
+})

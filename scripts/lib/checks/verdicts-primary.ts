@@ -14,9 +14,19 @@ const restartOnly = [
   'max_logical_replication_workers',
 ]
 
-/** The replica whose subscription uses the slot (by its slot name, or replkit's name when the replica is down). */
+/** A table-sync slot: pg_<subscription oid>_sync_<table oid>_<system id>, made and dropped by the subscription itself. */
+const SYNC_SLOT = /^pg_(\d+)_sync_\d+_\d+$/
+
+/**
+ * The replica whose subscription uses the slot: by its slot name (replkit's name when the replica
+ * is down), or a table-sync slot by the subscription's oid in its name.
+ */
 export function slotOwner(facts: ClusterFacts, slot: Slot): ReplicaFacts | undefined {
-  return facts.replicas.find(r => (subscriptionOf(r)?.slotName ?? subscriptionName(r)) === slot.name)
+  const syncOf = SYNC_SLOT.exec(slot.name)?.[1]
+  return facts.replicas.find(r => {
+    const sub = subscriptionOf(r)
+    return (sub?.slotName ?? subscriptionName(r)) === slot.name || (syncOf !== undefined && sub?.id === Number(syncOf))
+  })
 }
 
 /** A setting in bytes: the value times its unit (pg_settings reports MB for the keep size, with a unit). */
