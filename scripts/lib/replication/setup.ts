@@ -12,7 +12,7 @@ import type { Steps } from '../steps.js'
 import { printableConninfo, subscriptionConninfo } from './conninfo.js'
 import { ensureLocalHba, hbaLines } from './hba.js'
 import { tablesHoldingRows } from './catalog.js'
-import { qualifiedTables, subscriptionName } from './names.js'
+import { qualifiedTables, slotNames, subscriptionName } from './names.js'
 import { type Preflight, roleState } from './preflight.js'
 import {
   type ChosenOption,
@@ -443,17 +443,19 @@ async function readyForInitialCopy(c: SetupContext, replica: NodeSpec, sql: Sql,
       )
   }
   const name = subscriptionName(replica)
-  const [left] = await primary`select active from pg_replication_slots where slot_name = ${name}`
-  if (left?.active) {
+  const leftovers =
+    await primary`select slot_name, active from pg_replication_slots where slot_name = any(${slotNames(replica)})`
+  const busy = leftovers.find(l => l.active)
+  if (busy) {
     steps.fail(
-      `${replica.name}: slot ${name} exists on ${config.primary.name} and is in use, but ${replica.name} has no subscription ${name}: another run or another subscriber holds it; find it in pg_stat_replication`,
+      `${replica.name}: slot ${busy.slot_name} exists on ${config.primary.name} and is in use, but ${replica.name} has no subscription ${name}: another run or another subscriber holds it; find it in pg_stat_replication`,
     )
     return false
   }
-  if (left) {
-    if (!c.dryRun) await primary`select pg_drop_replication_slot(${name})`
+  for (const { slot_name } of leftovers) {
+    if (!c.dryRun) await primary`select pg_drop_replication_slot(${slot_name})`
     steps.ok(
-      `${config.primary.name}: ${c.dryRun ? 'would drop' : 'dropped'} slot ${name}, left by an interrupted initial copy to ${replica.name} (no subscription uses it)`,
+      `${config.primary.name}: ${c.dryRun ? 'would drop' : 'dropped'} slot ${slot_name}, left by an interrupted copy to ${replica.name} (no subscription uses it)`,
       true,
     )
   }

@@ -9,7 +9,7 @@ import { ReplkitError } from '../errors.js'
 import { runSqlFile } from '../sql-files.js'
 import { Steps } from '../steps.js'
 import { ensureLocalHba } from './hba.js'
-import { subscriptionName } from './names.js'
+import { slotNames, subscriptionName } from './names.js'
 
 export interface TeardownOptions {
   dryRun: boolean
@@ -40,7 +40,7 @@ export async function teardown(config: Config, opts: TeardownOptions, steps = ne
       )
 
     const orphans =
-      await primary`select slot_name from pg_replication_slots where slot_name = any(${config.replicas.map(subscriptionName)}) and not active`
+      await primary`select slot_name from pg_replication_slots where slot_name = any(${config.replicas.flatMap(slotNames)}) and not active`
     for (const { slot_name } of orphans) {
       await runSqlFile(config.primary, file('020_revert_slot.sql'), { vars: { slot: slot_name }, dryRun })
       steps.ok(`primary: dropped orphaned slot ${slot_name}`, true)
@@ -86,25 +86,28 @@ async function dropSubscription(
   const subscription = subscriptionName(replica)
   if (!sql) {
     if (!primary) return
-    const [slot] = await primary`select active from pg_replication_slots where slot_name = ${subscription}`
-    if (slot?.active)
-      steps.fail(`${replica.name} is unreachable but slot ${subscription} is still active on the PRIMARY; left alone`)
-    else if (slot) {
-      await runSqlFile(config.primary, file('020_revert_slot.sql'), { vars: { slot: subscription }, dryRun })
+    for (const slot of await primary`select slot_name, active from pg_replication_slots where slot_name = any(${slotNames(replica)})`) {
+      if (slot.active) {
+        steps.fail(
+          `${replica.name} is unreachable but slot ${slot.slot_name} is still active on the PRIMARY; left alone`,
+        )
+        continue
+      }
+      await runSqlFile(config.primary, file('020_revert_slot.sql'), { vars: { slot: slot.slot_name }, dryRun })
       steps.ok(
-        `primary: dropped slot ${subscription} of unreachable ${replica.name} (its subscription must be dropped there once it is back)`,
+        `primary: dropped slot ${slot.slot_name} of unreachable ${replica.name} (its subscription must be dropped there once it is back)`,
         true,
       )
     }
     return
   }
-  const [sub] = await sql`select 1 from pg_subscription where subname = ${subscription}`
+  const [sub] = await sql`select subslotname from pg_subscription where subname = ${subscription}`
   await sql.end()
   if (!sub) return steps.ok(`${replica.name}: no subscription ${subscription}`, false)
   // DROP SUBSCRIPTION drops the remote slot too, and fails when it cannot: detach it first
   // when the PRIMARY is unreachable or the slot is already gone there.
   const slotThere =
-    primary && (await primary`select 1 from pg_replication_slots where slot_name = ${subscription}`).length > 0
+    primary && (await primary`select 1 from pg_replication_slots where slot_name = ${sub.subslotname}`).length > 0
   await runSqlFile(replica, file(slotThere ? '010_revert_subscription.sql' : '015_revert_subscription_slot_gone.sql'), {
     vars: { subscription },
     dryRun,
@@ -114,7 +117,7 @@ async function dropSubscription(
       ? `${replica.name}: dropped ${subscription} and its slot on the PRIMARY`
       : primary
         ? `${replica.name}: dropped ${subscription} (its slot was already gone from the PRIMARY)`
-        : `${replica.name}: dropped ${subscription}; the PRIMARY is unreachable, so its slot ${subscription} remains there — re-run make rollback when it is back`,
+        : `${replica.name}: dropped ${subscription}; the PRIMARY is unreachable, so its slot ${sub.subslotname} remains there — re-run make rollback when it is back`,
     true,
   )
 }
