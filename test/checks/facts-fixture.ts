@@ -1,3 +1,4 @@
+import type { HbaRule } from '../../scripts/lib/replication/hba-rules.js'
 // Hand-made facts of a healthy three-node cluster on PostgreSQL 15, for the pure judgement and
 // formatting code (verdicts, metrics); each test breaks the part it is about.
 import type {
@@ -70,6 +71,50 @@ export function replica(name: string, patch: Partial<ReplicaFacts> = {}): Replic
   }
 }
 
+/** The local cluster's pg_hba.conf, as pg_hba_file_rules shows it after make replicate. */
+export const LOCAL_HBA: HbaRule[] = [
+  {
+    line: 6,
+    type: 'local',
+    database: ['all'],
+    users: ['all'],
+    address: null,
+    netmask: null,
+    method: 'scram-sha-256',
+    error: null,
+  },
+  {
+    line: 8,
+    type: 'hostssl',
+    database: ['shop'],
+    users: ['replicator'],
+    address: '127.0.0.1',
+    netmask: '255.255.255.255',
+    method: 'scram-sha-256',
+    error: null,
+  },
+  {
+    line: 9,
+    type: 'host',
+    database: ['all'],
+    users: ['replicator'],
+    address: 'all',
+    netmask: null,
+    method: 'reject',
+    error: null,
+  },
+  {
+    line: 11,
+    type: 'host',
+    database: ['all'],
+    users: ['all'],
+    address: '127.0.0.1',
+    netmask: '255.255.255.255',
+    method: 'scram-sha-256',
+    error: null,
+  },
+]
+
 export function healthy(): ClusterFacts {
   const primary: PrimaryFacts = {
     name: 'primary',
@@ -122,6 +167,15 @@ export function healthy(): ClusterFacts {
       lagBytes: 0,
       replayLagMs: null,
     })),
+    admission: {
+      user: 'replicator',
+      database: 'shop',
+      canLogin: true,
+      replication: true,
+      validUntil: null,
+      rules: LOCAL_HBA.map(r => ({ ...r })),
+      from: { replica1: '127.0.0.1', replica2: '127.0.0.1' },
+    },
   }
   return { publication: 'ecommerce_pub', tables: TABLES, primary, replicas: [replica('replica1'), replica('replica2')] }
 }

@@ -42,6 +42,7 @@ function facts(): ClusterFacts {
       publishedTables: [],
       slots: [],
       walSenders: [],
+      admission: null,
     },
     replicas: [
       {

@@ -602,10 +602,38 @@ test('--diff rows not read on a replica are "not compared" (UNKNOWN), never "no 
 test('a table-sync slot of a live subscription belongs to it: never offered for dropping', () => {
   const facts = healthy()
   const sub = facts.replicas[0].subscriptions[0]
-  const sync = { ...facts.primary.slots[0], name: `pg_${sub.id}_sync_16390_7441234567890123456`, active: false, retainedBytes: 4096 }
+  const sync = {
+    ...facts.primary.slots[0],
+    name: `pg_${sub.id}_sync_16390_7441234567890123456`,
+    active: false,
+    retainedBytes: 4096,
+  }
   facts.primary.slots.push(sync)
-  assert.not.ok(problems(facts).some(p => p.includes(sync.name)), problems(facts).join('\n'))
+  assert.not.ok(
+    problems(facts).some(p => p.includes(sync.name)),
+    problems(facts).join('\n'),
+  )
   // Another subscription's sync slot, gone with it, is abandoned.
   facts.primary.slots[facts.primary.slots.length - 1] = { ...sync, name: 'pg_999999_sync_16390_7441234567890123456' }
-  assert.ok(problems(facts).some(p => /pg_999999_sync_.*pg_drop_replication_slot/.test(p)), problems(facts).join('\n'))
+  assert.ok(
+    problems(facts).some(p => /pg_999999_sync_.*pg_drop_replication_slot/.test(p)),
+    problems(facts).join('\n'),
+  )
+})
+
+test('pg_hba.conf that would refuse a replica, or a role that cannot log in: critical before any walsender reconnects', () => {
+  const facts = healthy()
+  facts.primary.admission!.rules = facts.primary.admission!.rules!.filter(r => r.line !== 8)
+  assert.equal(problems(facts).filter(p => /pg_hba/.test(p)).length, 2)
+  assert.match(
+    problems(facts)[0],
+    /^critical pg_hba\.conf on primary refuses replica1's subscription \(user replicator, database shop, TLS, from 127\.0\.0\.1\): line 9 rejects it; .*hostssl shop replicator 127\.0\.0\.1\/32 scram-sha-256; then SELECT pg_reload_conf\(\)/,
+  )
+  facts.primary.admission!.rules = null // not readable by this role: nothing claimed
+  assert.equal(problems(facts), [])
+  facts.primary.admission!.validUntil = new Date('2026-01-01T00:00:00Z')
+  assert.match(
+    problems(facts)[0],
+    /^critical the replication role replicator's password expired on 2026-01-01T00:00:00.000Z \(VALID UNTIL\)/,
+  )
 })

@@ -17,6 +17,7 @@ import {
   readServerLog,
 } from '../replication/worker-log.js'
 import { type Column, tableColumns } from '../replication/schema-drift.js'
+import type { HbaRule } from '../replication/hba-rules.js'
 import { ReplkitError } from '../errors.js'
 import { checkQuery } from '../sql-files.js'
 import type { TableCompare } from '../compare/at-lsn.js'
@@ -163,12 +164,27 @@ export interface NodeFacts {
   sequences: SequenceValue[]
 }
 
+/** Whether the replication role's next connection would be let in (sql/check/replication_admission.sql). */
+export interface ReplicationAdmission {
+  user: string
+  database: string
+  canLogin: boolean
+  replication: boolean
+  validUntil: Date | null
+  /** pg_hba.conf as the file reads now; null where this role may not read it. */
+  rules: HbaRule[] | null
+  /** replica name → the address it connects from (its host, as configured). */
+  from: Record<string, string>
+}
+
 export interface PrimaryFacts extends NodeFacts {
   unpublished: UnpublishedTable[]
   publications: Publication[]
   publishedTables: PublishedTable[]
   slots: Slot[]
   walSenders: WalSender[]
+  /** null when the replication role does not exist (replication is not set up). */
+  admission: ReplicationAdmission | null
 }
 
 export interface WorkerLog {
@@ -265,12 +281,13 @@ async function serverFacts(sql: Sql): Promise<ServerFacts> {
 }
 
 async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts>> {
-  const [unpublished, publications, publishedTables, slots, walSenders] = await Promise.all([
+  const [unpublished, publications, publishedTables, slots, walSenders, [role]] = await Promise.all([
     query(sql, 'unpublished_tables.sql', [config.publication]),
     query(sql, 'publication_names.sql'),
     query(sql, 'publications.sql', [config.tables]),
     query(sql, 'slots.sql'),
     query(sql, 'walsenders.sql'),
+    query(sql, 'replication_admission.sql', [config.replicatorUser]),
   ])
   return {
     unpublished: unpublished.map(u => ({
@@ -307,6 +324,17 @@ async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts
       lagBytes: num(w.lag_bytes),
       replayLagMs: num(w.replay_lag_ms),
     })),
+    admission: role
+      ? {
+          user: config.replicatorUser,
+          database: config.primary.database,
+          canLogin: role.can_login,
+          replication: role.replication,
+          validUntil: role.valid_until ?? null,
+          rules: role.rules ?? null,
+          from: Object.fromEntries(config.replicas.map(r => [r.name, r.host])),
+        }
+      : null,
   }
 }
 
@@ -426,6 +454,7 @@ export async function gatherFacts(config: Config, nodes: NodeConnection[], check
       publishedTables: [],
       slots: [],
       walSenders: [],
+      admission: null,
       ...primary.value,
     },
     replicas: replicas.map((r, i) => ({

@@ -4,6 +4,7 @@
 import { formatBytes } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts, Slot } from './facts.js'
+import { admission, hbaAddress } from '../replication/hba-rules.js'
 import { type Level, type Thresholds, type Verdict, shortTimeout, subscriptionOf } from './figures.js'
 
 const restartOnly = [
@@ -120,6 +121,7 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
     )
   }
   publicationVerdicts(facts, say)
+  admissionVerdicts(facts, say)
   for (const slot of p.slots) slotVerdict(facts, slot, t, say)
   return out
 }
@@ -170,6 +172,42 @@ function publicationVerdicts(facts: ClusterFacts, say: (level: Level, problem: s
         `add a primary key, or ALTER TABLE ${table.schema}.${table.table} REPLICA IDENTITY FULL`,
       )
     }
+  }
+}
+
+/**
+ * The replication role's next connection, judged before any walsender needs to reconnect: a role
+ * that cannot log in, or pg_hba.conf (as the file reads now) rejecting a replica's address.
+ */
+function admissionVerdicts(facts: ClusterFacts, say: (level: Level, problem: string, fix: string) => void): void {
+  const a = facts.primary.admission
+  const subscribed = facts.replicas.filter(r => subscriptionOf(r))
+  if (!a || !subscribed.length) return
+  const role = `the replication role ${a.user}`
+  if (!a.canLogin || !a.replication) {
+    say(
+      'critical',
+      `${role} is ${!a.canLogin ? 'NOLOGIN' : 'not REPLICATION'} on primary: no replica can connect again once its walsender ends`,
+      'make replicate (it restores LOGIN REPLICATION and the password)',
+    )
+  } else if (a.validUntil && new Date(a.validUntil).getTime() < Date.now()) {
+    say(
+      'critical',
+      `${role}'s password expired on ${new Date(a.validUntil).toISOString()} (VALID UNTIL): no replica can log in again once its walsender ends`,
+      `on primary: ALTER ROLE ${a.user} VALID UNTIL 'infinity'`,
+    )
+  }
+  if (!a.rules) return
+  for (const replica of subscribed) {
+    const from = a.from[replica.name]
+    const decided = admission(a.rules, { database: a.database, user: a.user, address: from })
+    if (decided.result !== 'rejects') continue
+    const why = decided.line === null ? 'no line matches it' : `line ${decided.line} rejects it`
+    say(
+      'critical',
+      `pg_hba.conf on primary refuses ${replica.name}'s subscription (user ${a.user}, database ${a.database}, TLS, from ${from}): ${why}; its walsender runs on only until it reconnects`,
+      `make replicate (it writes the replication role's pg_hba.conf lines and reloads), or on primary add before line ${decided.line ?? 'the end'}: hostssl ${a.database} ${a.user} ${hbaAddress(from)} scram-sha-256; then SELECT pg_reload_conf()`,
+    )
   }
 }
 

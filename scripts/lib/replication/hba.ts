@@ -5,15 +5,10 @@ import { join } from 'node:path'
 import { localNode, reloadNode } from '../cluster/local-cluster.js'
 import type { Config } from '../config.js'
 import { ReplkitError } from '../errors.js'
+import { hbaAddress } from './hba-rules.js'
 
 export function hbaLines(config: Config): string[] {
-  const addresses = [
-    ...new Set(
-      config.replicas.map(r =>
-        r.host.includes(':') ? `${r.host}/128` : /^[\d.]+$/.test(r.host) ? `${r.host}/32` : r.host,
-      ),
-    ),
-  ]
+  const addresses = [...new Set(config.replicas.map(r => hbaAddress(r.host)))]
   return [
     ...addresses.map(
       a =>
