@@ -176,6 +176,7 @@ export function healthy(): ClusterFacts {
       rules: LOCAL_HBA.map(r => ({ ...r })),
       from: { replica1: '127.0.0.1', replica2: '127.0.0.1' },
     },
+    oldTransactions: [],
   }
   return { publication: 'ecommerce_pub', tables: TABLES, primary, replicas: [replica('replica1'), replica('replica2')] }
 }

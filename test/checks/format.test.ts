@@ -43,6 +43,7 @@ function facts(): ClusterFacts {
       slots: [],
       walSenders: [],
       admission: null,
+      oldTransactions: [],
     },
     replicas: [
       {

@@ -637,3 +637,32 @@ test('pg_hba.conf that would refuse a replica, or a role that cannot log in: cri
     /^critical the replication role replicator's password expired on 2026-01-01T00:00:00.000Z \(VALID UNTIL\)/,
   )
 })
+
+test('WAL kept by a transaction left open on the PRIMARY names that transaction, never the caught-up replica', () => {
+  const facts = healthy()
+  facts.primary.slots = facts.primary.slots.map(s => ({ ...s, retainedBytes: 97 * 1024 * 1024, unconfirmedBytes: 0 }))
+  facts.primary.oldTransactions = [
+    {
+      pid: 4242,
+      user: 'shop',
+      applicationName: 'psql',
+      state: 'idle in transaction',
+      ageSeconds: 95,
+      query: 'insert into orders (customer_email) values ($1)',
+    },
+  ]
+  assert.equal(problems(facts), [
+    'warning a transaction open on primary (pid 4242, user shop, application psql, idle in transaction, open 95 s; last query: insert into orders (customer_email) values ($1)) makes sub_replica1, sub_replica2 retain up to 97.0 MB of WAL: ' +
+      'logical decoding keeps the WAL back to the start of the oldest running transaction, however caught up the replicas are: ' +
+      'have its application end it (COMMIT or ROLLBACK), or on primary: SELECT pg_terminate_backend(4242); (its uncommitted work is rolled back)',
+  ])
+  const strict = { ...thresholds, maxRetainedBytes: 50 * 1024 * 1024 }
+  assert.equal(
+    verdicts(facts, strict).map(v => v.level),
+    ['critical'],
+  )
+  assert.not.ok(verdicts(facts, strict).some(v => /far behind or stopped/.test(v.fix)))
+  // A young transaction is not the explanation: restart_lsn moves on every ~15 s by itself.
+  facts.primary.oldTransactions[0].ageSeconds = 5
+  assert.equal(problems(facts), [])
+})

@@ -177,6 +177,16 @@ export interface ReplicationAdmission {
   from: Record<string, string>
 }
 
+/** A transaction holding an id on the PRIMARY (sql/check/old_transactions.sql), oldest first. */
+export interface OpenTransaction {
+  pid: number
+  user: string
+  applicationName: string
+  state: string
+  ageSeconds: number
+  query: string
+}
+
 export interface PrimaryFacts extends NodeFacts {
   unpublished: UnpublishedTable[]
   publications: Publication[]
@@ -185,6 +195,7 @@ export interface PrimaryFacts extends NodeFacts {
   walSenders: WalSender[]
   /** null when the replication role does not exist (replication is not set up). */
   admission: ReplicationAdmission | null
+  oldTransactions: OpenTransaction[]
 }
 
 export interface WorkerLog {
@@ -281,13 +292,14 @@ async function serverFacts(sql: Sql): Promise<ServerFacts> {
 }
 
 async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts>> {
-  const [unpublished, publications, publishedTables, slots, walSenders, [role]] = await Promise.all([
+  const [unpublished, publications, publishedTables, slots, walSenders, [role], old] = await Promise.all([
     query(sql, 'unpublished_tables.sql', [config.publication]),
     query(sql, 'publication_names.sql'),
     query(sql, 'publications.sql', [config.tables]),
     query(sql, 'slots.sql'),
     query(sql, 'walsenders.sql'),
     query(sql, 'replication_admission.sql', [config.replicatorUser]),
+    query(sql, 'old_transactions.sql'),
   ])
   return {
     unpublished: unpublished.map(u => ({
@@ -335,6 +347,14 @@ async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts
           from: Object.fromEntries(config.replicas.map(r => [r.name, r.host])),
         }
       : null,
+    oldTransactions: old.map(t => ({
+      pid: t.pid,
+      user: t.user,
+      applicationName: t.application_name,
+      state: t.state,
+      ageSeconds: Number(t.age_seconds),
+      query: t.query,
+    })),
   }
 }
 
@@ -455,6 +475,7 @@ export async function gatherFacts(config: Config, nodes: NodeConnection[], check
       slots: [],
       walSenders: [],
       admission: null,
+      oldTransactions: [],
       ...primary.value,
     },
     replicas: replicas.map((r, i) => ({

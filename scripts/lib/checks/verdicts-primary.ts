@@ -122,7 +122,8 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
   }
   publicationVerdicts(facts, say)
   admissionVerdicts(facts, say)
-  for (const slot of p.slots) slotVerdict(facts, slot, t, say)
+  const heldByTransaction = oldTransactionVerdict(facts, t, say)
+  for (const slot of p.slots.filter(s => !heldByTransaction.includes(s.name))) slotVerdict(facts, slot, t, say)
   return out
 }
 
@@ -209,6 +210,38 @@ function admissionVerdicts(facts: ClusterFacts, say: (level: Level, problem: str
       `make replicate (it writes the replication role's pg_hba.conf lines and reloads), or on primary add before line ${decided.line ?? 'the end'}: hostssl ${a.database} ${a.user} ${hbaAddress(from)} scram-sha-256; then SELECT pg_reload_conf()`,
     )
   }
+}
+
+/** A transaction older than this that holds an id may be what keeps the slots' WAL (restart_lsn moves every ~15 s). */
+const OLD_TRANSACTION_SECONDS = 30
+/** WAL a slot keeps beyond what its consumer confirmed before that is put down to an old transaction. */
+const HELD_BYTES = 16 * 1024 * 1024
+
+/**
+ * Logical decoding keeps the WAL back to the start of the oldest running transaction, so one
+ * session left open in a transaction makes every logical slot retain WAL however caught up its
+ * replica is: that transaction is named, not the replica. Returns the slots it explains.
+ */
+function oldTransactionVerdict(
+  facts: ClusterFacts,
+  t: Thresholds,
+  say: (level: Level, problem: string, fix: string) => void,
+): string[] {
+  const old = facts.primary.oldTransactions[0]
+  if (!old || old.ageSeconds < OLD_TRANSACTION_SECONDS) return []
+  const held = facts.primary.slots.filter(
+    s => s.type === 'logical' && (s.retainedBytes ?? 0) - (s.unconfirmedBytes ?? 0) > HELD_BYTES,
+  )
+  if (!held.length) return []
+  const most = Math.max(...held.map(s => s.retainedBytes ?? 0))
+  const who = `pid ${old.pid}, user ${old.user}${old.applicationName ? `, application ${old.applicationName}` : ''}, ${old.state}, open ${Math.round(old.ageSeconds)} s`
+  say(
+    most > t.maxRetainedBytes ? 'critical' : 'warning',
+    `a transaction open on primary (${who}; last query: ${old.query}) makes ${held.map(s => s.name).join(', ')} retain up to ${formatBytes(most)} of WAL: ` +
+      'logical decoding keeps the WAL back to the start of the oldest running transaction, however caught up the replicas are',
+    `have its application end it (COMMIT or ROLLBACK), or on primary: SELECT pg_terminate_backend(${old.pid}); (its uncommitted work is rolled back)`,
+  )
+  return held.map(s => s.name)
 }
 
 function slotVerdict(
