@@ -147,10 +147,11 @@ test('wal_status unreserved is critical before the slot is lost; a keep size bel
   assert.match(problems(keep)[0], /^warning max_slot_wal_keep_size is 64 MB, below max_wal_size \(1024 MB\)/)
 })
 
-const failure = (cause: ApplyCause, error: string, detail: string | null = null) => ({
+const failure = (cause: ApplyCause, error: string, detail: string | null = null, context: string | null = null) => ({
   applyFailure: {
     error,
     detail,
+    context,
     conflictType: null,
     relation: 'public.products',
     messageType: 'INSERT',

@@ -6,6 +6,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
+import type { CheckReport } from '../../scripts/lib/checks/format.js'
 import { config, db, runScript, until } from './helpers.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'
 
@@ -88,7 +89,7 @@ for (const obstacle of OBSTACLES) {
 }
 
 atomic(
-  'fix-conflict --resync on apply stopped by an ALWAYS trigger: refused without loss, the fix lets apply resume',
+  "apply stopped by an ALWAYS trigger: check names the trigger's function, fix-conflict refuses a resync that would hit it, the printed fix lets apply resume with nothing lost",
   async () => {
     for (const statement of OBSTACLES[0].create) await replicaSql.unsafe(statement)
     const sku = 'REPLKIT-TEST-ATOMIC-TRIGGER'
@@ -105,9 +106,21 @@ atomic(
       const before = await state()
       const refused = await runScript('fix-conflict', ['--replica', replica1.name, '--resync', '--yes'])
       assert.is(refused.code, 2, refused.stdout + refused.stderr)
-      assert.match(refused.stderr, OBSTACLES[0].object)
+      assert.match(
+        refused.stderr,
+        /not repaired with --resync: the failure is a trigger on replica1 \(PL\/pgSQL function (public\.)?replkit_refuse\(\) line \d+ at RAISE\)/,
+      )
       assert.is(await state(), before)
-      await replicaSql.unsafe(printedFix(refused.stderr))
+      const check = JSON.parse((await runScript('check-replication', ['--json'])).stdout) as CheckReport
+      const verdict = check.verdicts.find(
+        v => v.node === replica1.name && /a trigger on the replica raised "products are frozen here"/.test(v.problem),
+      )
+      assert.ok(verdict, JSON.stringify(check.verdicts))
+      // The fix as printed: find the trigger by its function, then disable it.
+      const find = /on replica1: (SELECT tgname FROM pg_trigger WHERE [^;]+);/.exec(verdict!.fix)![1]
+      const [{ tgname }] = await replicaSql.unsafe(find)
+      const disable = /(ALTER TABLE \S+ DISABLE TRIGGER) <that name>/.exec(verdict!.fix)![1]
+      await replicaSql.unsafe(`${disable} ${tgname}`)
       await waitForCatchup(30_000)
       const [arrived] = await replicaSql`select count(*)::int as n from products where sku = ${sku}`
       assert.is(arrived.n, 1, 'the blocked row arrived once the trigger was disabled')

@@ -31,6 +31,7 @@ test("the last failure of the subscription's origin, with its own ERROR and DETA
     remoteXid: '760',
     finishLsn: '0/19D2B00',
     loggedAt: '2026-11-24 00:34:40.234 UTC',
+    context: null,
   })
 })
 
@@ -111,3 +112,20 @@ test('a logged failure the origin has applied past is history; one ahead of it i
 })
 
 test.run()
+
+test('a trigger on the replica that raises: the CONTEXT entry (continued on a tab line) gives the failure and its function', () => {
+  const log = [
+    '2026-12-05 16:54:52.476 UTC [4980] ERROR:  frozen here',
+    '2026-12-05 16:54:52.476 UTC [4980] CONTEXT:  PL/pgSQL function public.refuse() line 1 at RAISE',
+    '\tprocessing remote data for replication origin "pg_16726" during message type "INSERT" for replication target relation "public.products" in transaction 14480, finished at 0/1813ED50',
+    '2026-12-05 16:54:52.509 UTC [21814] LOG:  background worker "logical replication worker" (PID 4980) exited with exit code 1',
+  ].join('\n')
+  const failure = lastApplyFailure(log, 16726)!
+  assert.equal(
+    [failure.error, failure.context, failure.relation, failure.finishLsn, failure.remoteXid],
+    ['frozen here', 'PL/pgSQL function public.refuse() line 1 at RAISE', 'public.products', '0/1813ED50', '14480'],
+  )
+  assert.is(classifyApplyError(failure.error, failure.context), 'trigger')
+  assert.is(classifyApplyError('new row for relation "products" violates check constraint "cheap"'), 'constraint')
+  assert.is(classifyApplyError('something nobody has seen before'), 'other')
+})

@@ -425,7 +425,7 @@ async function workerLog(config: Config, spec: NodeSpec, sql: Sql, subs: Subscri
     else workerError = null
   }
   return {
-    applyFailure: failure ? { ...failure, cause: classifyApplyError(failure.error) } : null,
+    applyFailure: failure ? { ...failure, cause: classifyApplyError(failure.error, failure.context) } : null,
     workerError,
     conflicts: log.text && sub?.conflicts ? loggedConflicts(log.text) : [],
     source: log.source,

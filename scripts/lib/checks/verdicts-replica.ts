@@ -6,6 +6,7 @@ import { formatBytes } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts } from './facts.js'
 import { slotLoss } from './verdicts-primary.js'
+import { contextFunction } from '../replication/server-error.js'
 import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
 import {
   APPLYING_GRACE_MS,
@@ -93,7 +94,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
       'critical',
       `${name} is disabled`,
       failure && sub.applyErrorCount > 0
-        ? `${causeFix(R, name, failure.cause, breaking)}; then ALTER SUBSCRIPTION ${name} ENABLE on ${R}`
+        ? `${causeFix(R, name, failure, breaking)}; then ALTER SUBSCRIPTION ${name} ENABLE on ${R}`
         : `ALTER SUBSCRIPTION ${name} ENABLE on ${R}`,
     )
   } else if (primary.up && !sender) {
@@ -105,7 +106,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
         'align the schema with the DDL above; apply resumes by itself',
       )
     } else if (blocking && sub.applyErrorCount > 0) {
-      say('critical', applyProblem(name, blocking), causeFix(R, name, blocking.cause, breaking))
+      say('critical', applyProblem(name, blocking), causeFix(R, name, blocking, breaking))
     } else if (logged?.cause === 'cannot-connect') {
       say(
         'critical',
@@ -121,7 +122,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
     }
   } else if (sub.applyErrorCount > 0 && blocking) {
     // Before "no worker": a worker that just died on this failure is about to die on it again.
-    say('critical', applyProblem(name, blocking), causeFix(R, name, blocking.cause, breaking))
+    say('critical', applyProblem(name, blocking), causeFix(R, name, blocking, breaking))
   } else if (sub.workerPid === null) {
     say(
       'critical',
@@ -182,19 +183,43 @@ function applyProblem(name: string, f: NonNullable<NonNullable<ReplicaFacts['log
   switch (f.cause) {
     case 'key-conflict':
       return `${name} is stopped by a key conflict: ${f.detail ?? f.error} — ${where}`
+    case 'trigger':
+      return `${name} is stopped: a trigger on the replica raised "${f.error}" (${f.context}) — ${where}`
     case 'missing-column':
     case 'permission':
-      return `${name} is stopped: ${f.error} — ${where}`
+    case 'constraint':
+    case 'missing-relation':
+    case 'data':
+      return `${name} is stopped: ${f.error}${f.detail ? ` (${f.detail})` : ''} — ${where}`
     default:
-      return `${name} is stopped by an apply error: ${f.error} — ${where}`
+      return `${name} is stopped by an apply error, not a known cause: ${f.error}${f.detail ? ` (DETAIL: ${f.detail})` : ''}${f.context ? ` (CONTEXT: ${f.context})` : ''} — ${where}`
   }
 }
 
+type Failure = NonNullable<NonNullable<ReplicaFacts['log']>['applyFailure']>
+
 /** The fix for each cause of a stopped apply worker. SKIP is never offered here: it loses a whole transaction. */
-function causeFix(R: string, name: string, cause: string, breaking: Drift[]): string {
-  switch (cause) {
+function causeFix(R: string, name: string, f: Failure, breaking: Drift[]): string {
+  const relation = f.relation ?? 'the table'
+  switch (f.cause) {
     case 'key-conflict':
       return `make fix-conflict ARGS="--replica ${R}" shows the conflicting row and the two ways out; --resync --yes repairs it without loss`
+    case 'trigger': {
+      const fn = contextFunction(f.context)
+      return `on ${R}: SELECT tgname FROM pg_trigger WHERE tgrelid = '${relation}'::regclass AND tgfoid = '${fn}'::regproc; then fix ${fn}, or ALTER TABLE ${relation} DISABLE TRIGGER <that name>; apply resumes by itself, nothing lost (a resync would hit the same trigger)`
+    }
+    case 'constraint': {
+      const constraint = /constraint "([^"]+)"/.exec(f.error)?.[1]
+      return constraint
+        ? `the PRIMARY's row breaks ${constraint} on ${R}: if ${R} alone has it, on ${R}: ALTER TABLE ${relation} DROP CONSTRAINT ${constraint}; apply resumes by itself, nothing lost (a resync would hit the same constraint)`
+        : `make ${relation} on ${R} accept the PRIMARY's rows (compare its constraints with the PRIMARY's); apply resumes by itself`
+    }
+    case 'missing-relation':
+      return `create it on ${R} from the PRIMARY's definition (pg_dump --schema-only --table=… of the PRIMARY, into ${R}); apply resumes by itself`
+    case 'data':
+      return breaking.length
+        ? 'align the schema with the DDL above; apply resumes by itself'
+        : `align the column types of ${relation} on ${R} with the PRIMARY's; apply resumes by itself`
     case 'missing-column':
       return breaking.length
         ? 'align the schema with the DDL above; apply resumes by itself'

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { Config, NodeSpec } from '../config.js'
 import type { Sql } from '../db.js'
+import { contextFunction } from './server-error.js'
 import { isLocalClusterNode, localNode } from '../cluster/local-cluster.js'
 
 export interface ApplyFailure {
@@ -20,10 +21,13 @@ export interface ApplyFailure {
   remoteXid: string | null
   finishLsn: string
   loggedAt: string
+  /** What the CONTEXT says before the apply worker's own line, e.g. "PL/pgSQL function public.f() line 3 at RAISE": a trigger on the replica. */
+  context: string | null
 }
 
+/** A CONTEXT entry (its tab-indented continuation lines joined): an inner context, then the apply worker's. */
 const CONTEXT =
-  /^(\S+ \S+ \S+) \[(\d+)\] .*CONTEXT:\s+processing remote data for replication origin "([^"]+)" during message type "([^"]+)"(?: for replication target relation "([^"]+)")?(?: in transaction (\d+))?, finished at ([0-9A-F]+\/[0-9A-F]+)/
+  /^(\S+ \S+ \S+) \[(\d+)\] .*CONTEXT:\s+(?:(.*?)\s+)?processing remote data for replication origin "([^"]+)" during message type "([^"]+)"(?: for replication target relation "([^"]+)")?(?: in transaction (\d+))?, finished at ([0-9A-F]+\/[0-9A-F]+)/
 
 /** 18+: ERROR or LOG "conflict detected on relation "public.products": conflict=insert_exists". */
 const CONFLICT_TYPE = /conflict detected on relation "[^"]+": conflict=(\w+)/
@@ -49,8 +53,9 @@ export function conflictKeys(detail: string): string {
 export function lastApplyFailure(log: string, subscriptionOid: number): ApplyFailure | null {
   const lines = log.split('\n')
   for (let i = lines.length - 1; i >= 0; i--) {
-    const m = CONTEXT.exec(lines[i])
-    if (!m || m[3] !== `pg_${subscriptionOid}`) continue
+    if (lines[i].startsWith('\t')) continue
+    const m = CONTEXT.exec(withContinuation(lines, i, lines[i]))
+    if (!m || m[4] !== `pg_${subscriptionOid}`) continue
     const pid = `[${m[2]}]`
     // The ERROR and DETAIL lines of the same process precede their CONTEXT line.
     let error = 'apply error'
@@ -70,11 +75,12 @@ export function lastApplyFailure(log: string, subscriptionOid: number): ApplyFai
       error,
       detail: conflictType && detail ? conflictKeys(detail) : detail,
       conflictType,
-      relation: m[5] ?? null,
-      messageType: m[4],
-      remoteXid: m[6] ?? null,
-      finishLsn: m[7],
+      relation: m[6] ?? null,
+      messageType: m[5],
+      remoteXid: m[7] ?? null,
+      finishLsn: m[8],
       loggedAt: m[1],
+      context: m[3] ?? null,
     }
   }
   return null
@@ -160,13 +166,25 @@ export async function readServerLog(config: Config, replica: NodeSpec, sql: Sql)
 /** Why an apply worker stopped, from its ERROR line: each cause has its own fix. */
 export type ApplyCause =
   | 'key-conflict'
+  | 'trigger'
+  | 'constraint'
+  | 'missing-relation'
+  | 'data'
   | 'missing-column'
   | 'permission'
   | 'cannot-connect'
   | 'connection-lost'
   | 'other'
 
-export function classifyApplyError(error: string): ApplyCause {
+/**
+ * The cause, from the server's own words: the CONTEXT naming a PL/pgSQL function (a trigger on
+ * the replica raised it), then the message. What none of these names is 'other': quoted as it is.
+ */
+export function classifyApplyError(error: string, context: string | null = null): ApplyCause {
+  if (contextFunction(context)) return 'trigger'
+  if (/violates (?:check|not-null|foreign key|exclusion) constraint/.test(error)) return 'constraint'
+  if (/relation "[^"]+" does not exist|target relation "[^"]+" does not exist/.test(error)) return 'missing-relation'
+  if (/out of range|value too long|invalid input syntax/.test(error)) return 'data'
   if (
     /duplicate key value violates unique constraint|conflict=(?:insert_exists|update_exists|multiple_unique_conflicts)\b/.test(
       error,

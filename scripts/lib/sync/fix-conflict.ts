@@ -76,7 +76,7 @@ async function inspect(config: Config, replica: NodeSpec, sql: Sql, steps: Steps
     oid: Number(sub.oid),
     enabled: sub.enabled,
     failure,
-    cause: failure ? classifyApplyError(failure.error) : null,
+    cause: failure ? classifyApplyError(failure.error, failure.context) : null,
     skipBytes: slot ? Number(slot.bytes) : null,
     source: log.source,
   }
@@ -99,6 +99,12 @@ const skipSize = (s: Stopped) =>
 /** Why resync and SKIP are the wrong tools: the failure is not a conflicting row. */
 function notAConflict(s: Stopped): string | null {
   switch (s.cause) {
+    case 'trigger':
+      return `the failure is a trigger on ${s.replica.name} (${s.failure?.context}), not a conflicting row: a resync would hit the same trigger; disable or fix it as make check prints; apply then resumes by itself with nothing lost`
+    case 'constraint':
+    case 'missing-relation':
+    case 'data':
+      return `the failure is the replica's own schema (${s.failure?.error}), not a conflicting row: a resync would hit the same error; fix it as make check prints; apply then resumes by itself with nothing lost`
     case 'missing-column':
       return `the failure is schema drift, not a conflicting row: add the column on ${s.replica.name} as make check prints it (ALTER TABLE … ADD COLUMN …); apply then resumes by itself with nothing lost`
     case 'permission':
