@@ -121,9 +121,8 @@ metrics('a scrape passes promtool check metrics; /healthz answers; the healthy c
         .result.length ===
       config.tables.length * config.replicas.length,
   )
-  const alerts = (await api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts.filter(
-    a => a.labels.alertname !== 'ReplkitSequencesBehind',
-  )
+  // No alert at all on a healthy cluster: sequences behind are a note in make check, not a fault.
+  const alerts = (await api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts
   assert.equal(
     alerts.map(a => a.labels.alertname),
     [],
