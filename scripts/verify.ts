@@ -2,6 +2,7 @@
 // the right nodes. Exits 0 when every assertion passes, 2 otherwise.
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { type Config, type NodeSpec, repoRoot } from './lib/config.js'
 import { connectChecked } from './lib/db.js'
@@ -15,6 +16,8 @@ import { fingerprints } from './lib/checks/fingerprint.js'
 import { cli, positive } from './lib/flags.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 
+/** The lag suite's load per CPU core: 300 tps on 2 cores. */
+const RATE_PER_CORE = 150
 const SUITES = ['publication', 'subscription', 'seed', 'rows', 'queries', 'canary', 'lag'] as const
 type Suite = (typeof SUITES)[number]
 
@@ -32,7 +35,11 @@ const argv = await cli(
     coerce: positive('load-seconds'),
     describe: "how long the lag suite's pgbench load runs",
   })
-  .option('rate', { default: 500, coerce: positive('rate'), describe: 'transactions per second of that load' })
+  .option('rate', {
+    default: RATE_PER_CORE * availableParallelism(),
+    coerce: positive('rate'),
+    describe: `transactions per second of that load (default ${RATE_PER_CORE} per CPU core: sized to the machine, so the suite measures the replication, not the CPU queue)`,
+  })
   .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
   .parse()
 

@@ -1,4 +1,5 @@
 // The verify suites must be able to fail: each broken state fails exactly the assertions about it.
+import { spawn } from 'node:child_process'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { connect } from '../../scripts/lib/db.js'
@@ -75,6 +76,47 @@ suites("a row changed on a replica fails that replica's content check, not its c
   const { report } = await verify(['rows'])
   assert.equal(failures(report), [])
 })
+
+suites(
+  'the lag suite gives the same verdict with the CPU saturated: 5 runs beside two busy loops, 0 failures',
+  async () => {
+    const busy = [0, 1].map(() => spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }))
+    try {
+      for (let run = 1; run <= 5; run++) {
+        const { code, report } = await verify(['lag'])
+        assert.equal(failures(report), [], `run ${run}`)
+        assert.is(code, 0)
+      }
+    } finally {
+      for (const child of busy) child.kill()
+    }
+  },
+)
+
+suites(
+  'a replica whose apply is blocked for 3 s fails the lag suite every time (2 of 2), the other replica passes',
+  async () => {
+    for (let run = 1; run <= 2; run++) {
+      const verdict = verify(['lag'])
+      // Inside the 10 s load: the lock holds the apply worker's inserts into products on replica1.
+      await new Promise(resolve => setTimeout(resolve, 4000))
+      const locker = connect(replica1)
+      await locker.begin(async tx => {
+        await tx`lock table products in access exclusive mode`
+        await new Promise(resolve => setTimeout(resolve, 3000))
+      })
+      await locker.end()
+      const { code, report } = await verdict
+      assert.is(code, 2, `run ${run}`)
+      const failed = failures(report)
+      assert.ok(failed.length > 0 && failed.every(f => f.startsWith('lag@replica1: ')), failed.join('\n'))
+      assert.ok(
+        failed.some(f => /95th percentile|2 s to become visible/.test(f)),
+        failed.join('\n'),
+      )
+    }
+  },
+)
 
 suites('before replication is set up, the publication and subscription suites fail', async () => {
   await runScript('rollback', ['--yes'])
