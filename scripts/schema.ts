@@ -1,7 +1,7 @@
 // make schema: apply sql/schema/*.sql to every node (DDL is not replicated), each file once.
 import { applySchema } from './lib/cluster/schema.js'
 import { loadConfig } from './lib/config.js'
-import { ReplkitError } from './lib/errors.js'
+import { EXIT, ReplkitError } from './lib/errors.js'
 import { cli, dryRunFlag } from './lib/flags.js'
 import { main, mark } from './lib/output.js'
 
@@ -25,7 +25,7 @@ main(
       else mark.ok(`${n.node}: ${argv.dryRun ? 'would apply' : 'applied'} ${n.applied.join(', ')}`)
     }
     const changed = nodes.reduce((k, n) => k + n.changed.length, 0)
-    if (changed > 0) throw new ReplkitError(`${changed} applied schema file(s) changed on disk`, 1)
+    if (changed > 0) throw new ReplkitError(`${changed} applied schema file(s) changed on disk`, EXIT.rejected)
   },
   { deadlineMs: 300_000 },
 )

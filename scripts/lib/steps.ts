@@ -1,6 +1,7 @@
 // A run of ✓/✗ steps with a closing tally: what changed, what was already right, what failed.
 // Quiet steps (a benchmark or drill calling a command's library in process) keep the lines.
 import { colour, mark } from './output.js'
+import { EXIT } from './errors.js'
 
 export class Steps {
   changed = 0
@@ -59,6 +60,6 @@ export class Steps {
   }
 
   exitCode(): number {
-    return this.failed ? 2 : this.warnings ? 1 : 0
+    return this.failed ? EXIT.failed : this.warnings ? EXIT.warning : EXIT.ok
   }
 }

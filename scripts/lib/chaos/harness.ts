@@ -9,7 +9,7 @@ import { runCheck } from '../checks/run.js'
 import { isLocalClusterNode } from '../cluster/local-cluster.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connect } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
 import { subscriptionName } from '../replication/names.js'
 import { waitForCatchup } from '../replication/waits.js'
 import { runSqlFile } from '../sql-files.js'
@@ -39,7 +39,7 @@ export interface Drill {
 }
 
 export const fail = (text: string) => {
-  throw new ReplkitError(text, 2)
+  throw new ReplkitError(text, EXIT.failed)
 }
 export const ms = (since: number) => Math.round(performance.now() - since)
 

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config, NodeSpec } from '../config.js'
 import { withNode } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
 import { type LocalNode, localNode, nodeState, restartNode, stopNode, upNode } from '../cluster/local-cluster.js'
 import { type VethNetwork, createVethNetwork } from '../cluster/netns.js'
 import { ensureLocalHba, hbaLines } from '../replication/hba.js'
@@ -53,7 +53,7 @@ export async function startPartitionReplica(
         .run()
         .catch(error => failed.push(`${step.what}: ${error instanceof Error ? error.message : String(error)}`))
     }
-    if (failed.length) throw new ReplkitError(`partition drill cleanup incomplete: ${failed.join('; ')}`, 2)
+    if (failed.length) throw new ReplkitError(`partition drill cleanup incomplete: ${failed.join('; ')}`, EXIT.failed)
   }
   const spec: NodeSpec = {
     ...config.primary,
@@ -122,7 +122,7 @@ export async function startPartitionReplica(
     await remove().catch(cleanup => {
       throw new ReplkitError(
         `${error instanceof Error ? error.message : String(error)}; and then ${cleanup.message}`,
-        2,
+        EXIT.failed,
       )
     })
     throw error

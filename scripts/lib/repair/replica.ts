@@ -4,7 +4,7 @@
 // made equal at an LSN its apply worker has passed, and it brings every later change.
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
 import { subscriptionName } from '../replication/names.js'
 import { sqlText } from '../sql-files.js'
 import { Steps } from '../steps.js'
@@ -56,7 +56,7 @@ export async function repairReplica(
       throw new ReplkitError(
         `${subscription} is not streaming from the PRIMARY: a repair makes rows equal at an LSN the apply worker has passed, and needs it to bring every later change. ` +
           `Make it stream first (make check says why it does not), or copy the replica again: make sync ARGS="--replica ${replica.name} --copy --yes"`,
-        2,
+        EXIT.failed,
       )
     }
     return { steps, tables: await repairOn(config, replica, primarySql, replicaSql, tables, run, steps) }

@@ -2,7 +2,7 @@
 // script prints; the benchmark and the drills call this in process and read the timings.
 import type { Config } from '../config.js'
 import { withNode } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
 import { Steps } from '../steps.js'
 import { replicatorPassword } from './password.js'
 import { preflight } from './preflight.js'
@@ -32,7 +32,7 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
   for (const line of facts.report) steps.note(line)
   if (facts.problems.length) {
     for (const p of facts.problems) steps.fail(p)
-    throw new ReplkitError(`preflight failed: ${steps.failed} problem(s) above; nothing was changed`, 2)
+    throw new ReplkitError(`preflight failed: ${steps.failed} problem(s) above; nothing was changed`, EXIT.failed)
   }
   const c: step.SetupContext = {
     config,

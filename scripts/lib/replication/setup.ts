@@ -77,7 +77,7 @@ export async function schemaOnReplicas(c: SetupContext, facts: Preflight): Promi
         )
       throw new ReplkitError(
         `${replica.name}: its schema differs from the PRIMARY's; fix the drift, then run make replicate again`,
-        2,
+        EXIT.failed,
       )
     } else {
       c.steps.ok(`${replica.name}: schema matches the PRIMARY column for column`, false)
@@ -208,7 +208,10 @@ export async function hba(c: SetupContext): Promise<void> {
 export function tls(c: SetupContext, facts: Preflight): void {
   const mode = c.config.subscriptionSslmode
   if (facts.nodes[c.config.primary.name].ssl !== 'on')
-    throw new ReplkitError(`${c.config.primary.name}: ssl is off, but subscriptions connect with sslmode=${mode}`, 2)
+    throw new ReplkitError(
+      `${c.config.primary.name}: ssl is off, but subscriptions connect with sslmode=${mode}`,
+      EXIT.failed,
+    )
   c.steps.ok(`${c.config.primary.name}: ssl = on (subscriptions use sslmode=${mode})`, false)
 }
 

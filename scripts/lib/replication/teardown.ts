@@ -5,7 +5,7 @@
 import { isLocalClusterNode, localNode, restartNode } from '../cluster/local-cluster.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked, withNode } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
 import { runSqlFile } from '../sql-files.js'
 import { Steps } from '../steps.js'
 import { ensureLocalHba } from './hba.js'
@@ -36,7 +36,7 @@ export async function teardown(config: Config, opts: TeardownOptions, steps = ne
     if (!primary)
       throw new ReplkitError(
         'primary unreachable: the publication and any slots on it remain; re-run make rollback when it is back',
-        2,
+        EXIT.failed,
       )
 
     const orphans =

@@ -9,7 +9,7 @@
 import type { Config, NodeSpec } from '../config.js'
 import { findNode } from '../config.js'
 import { type Sql, connectChecked, majorOf, withNode } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
 import { runSqlFile } from '../sql-files.js'
 import { Steps } from '../steps.js'
 import { runCheck, DEFAULT_CHECK } from '../checks/run.js'
@@ -126,7 +126,7 @@ async function checkReady(config: Config, target: NodeSpec, opts: SwitchoverOpti
   }
   if (problems.length) {
     for (const p of problems) steps.fail(p)
-    throw new ReplkitError(`switchover refused: ${problems.length} problem(s) above; nothing was changed`, 2)
+    throw new ReplkitError(`switchover refused: ${problems.length} problem(s) above; nothing was changed`, EXIT.failed)
   }
   steps.note(
     `preflight: make check healthy on every node, ${target.name} ${lag!.bytes} bytes behind, PostgreSQL ${majorOf(from!)} → ${majorOf(to!)}, no prepared transactions`,
@@ -169,7 +169,8 @@ async function proveEqual(config: Config, nodes: Open[]): Promise<void> {
     .flatMap((n, i) =>
       config.tables.filter(t => !sameFingerprint(sums[0][t], sums[i + 1][t])).map(t => `${t} on ${n.spec.name}`),
     )
-  if (differ.length) throw new ReplkitError(`checksums differ from the fenced PRIMARY's: ${differ.join(', ')}`, 2)
+  if (differ.length)
+    throw new ReplkitError(`checksums differ from the fenced PRIMARY's: ${differ.join(', ')}`, EXIT.failed)
 }
 
 /**
@@ -189,7 +190,7 @@ export async function rollBack(config: Config, primary: NodeSpec, steps: Steps):
   if (!p.sql)
     throw new ReplkitError(
       `${primary.name} cannot be reached to lift its fence: start it, then run make switchover again`,
-      2,
+      EXIT.failed,
     )
   try {
     if (await subscriptionOn(p.sql, subscriptionName(p.spec))) {
@@ -354,12 +355,12 @@ export async function switchover(
       } catch (undo) {
         throw new ReplkitError(
           `switchover failed (${(error as Error).message}) and so did the rollback: ${(undo as Error).message}; run make switchover again: it finishes or undoes the switch`,
-          2,
+          EXIT.failed,
         )
       }
       throw new ReplkitError(
         `switchover to ${target.name} failed and was rolled back: ${from.name} is the PRIMARY again and takes writes (${(error as Error).message})`,
-        2,
+        EXIT.failed,
       )
     }
     opts.afterStep?.('promoted')

@@ -2,7 +2,7 @@
 // remote transaction's finish LSN and key from the replica's server log, and the chosen repair.
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, withNode } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
 import { subscriptionName } from '../replication/names.js'
 import { waitForCatchup } from '../replication/waits.js'
 import { runSqlFile } from '../sql-files.js'
@@ -197,13 +197,16 @@ export async function fixConflicts(config: Config, opts: FixOptions, steps = new
         steps.show(choices(stopped, lsn ?? '<finish LSN>'))
         result.left++
       } else if (notAConflict(stopped)) {
-        throw new ReplkitError(`${replica.name}: not repaired with --${opts.choice}: ${notAConflict(stopped)}`, 2)
+        throw new ReplkitError(
+          `${replica.name}: not repaired with --${opts.choice}: ${notAConflict(stopped)}`,
+          EXIT.failed,
+        )
       } else if (opts.choice === 'resync') {
         await resync(config, stopped, sql, opts, steps)
       } else if (!lsn) {
         throw new ReplkitError(
           `${replica.name}: no finish LSN to skip: pass it with --lsn (see above where to find it)`,
-          2,
+          EXIT.failed,
         )
       } else {
         await skip(config, stopped, sql, lsn, opts, steps)

@@ -5,7 +5,7 @@
 import { describeDrift, schemaDrift, tableColumns } from '../replication/schema-drift.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
 import { replicatorPassword } from '../replication/password.js'
 import { roleState } from '../replication/preflight.js'
 
@@ -46,7 +46,7 @@ export async function proveCopyCanSucceed(
   if (problems.length) {
     throw new ReplkitError(
       `${replica.name}: refusing to resync, the copy could not succeed — nothing was changed:\n${problems.map(p => `  - ${p}`).join('\n')}`,
-      2,
+      EXIT.failed,
     )
   }
 }

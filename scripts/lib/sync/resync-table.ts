@@ -5,7 +5,7 @@
 // (T is copied again at a snapshot, then streamed). See sql/sync/ for why each step is there.
 import type { Config, NodeSpec } from '../config.js'
 import type { Sql } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
 import { poll } from '../wait.js'
 import { subscriptionName } from '../replication/names.js'
 import { waitForCatchup } from '../replication/waits.js'
@@ -39,7 +39,7 @@ async function waitPastOlderTransactions(primary: Sql, subscription: string, tim
   if (!ended)
     throw new ReplkitError(
       `primary: transactions older than the temporary publication still run after ${timeoutMs / 1000} s; nothing changed on the replica`,
-      2,
+      EXIT.failed,
     )
   await waitForCatchup(primary, [subscription], timeoutMs)
 }
@@ -59,7 +59,7 @@ export async function resyncTable(
       `${table} cannot be resynced alone on ${replica.name}: ${referrers.join(', ')} reference${referrers.length === 1 ? 's' : ''} it by foreign key, ` +
         `so TRUNCATE ${table} is refused (and CASCADE would empty ${referrers.join(', ')} without copying them again). ` +
         `Resync the whole replica instead: make sync ARGS="--replica ${replica.name} --yes"`,
-      2,
+      EXIT.failed,
     )
   }
   const subscription = subscriptionName(replica)
@@ -67,7 +67,7 @@ export async function resyncTable(
   if (!sub)
     throw new ReplkitError(
       `${replica.name} has no subscription ${subscription}: resync the whole replica (make sync ARGS="--replica ${replica.name} --yes")`,
-      2,
+      EXIT.failed,
     )
   await proveCopyCanSucceed(config, replica, primary, replicaSql, [table], true)
   const saved = dryRun ? null : await saveBeforeDiscarding(config, replica, primary, replicaSql, [table])
@@ -115,7 +115,7 @@ export async function resyncTable(
     if (!stopped)
       throw new ReplkitError(
         `${replica.name}: the workers of ${subscription} did not stop; it is left disabled — ALTER SUBSCRIPTION ${subscription} ENABLE after checking its log`,
-        2,
+        EXIT.failed,
       )
   }
   await runSqlFile(replica, 'sql/replication/045_truncate_replica.sql', { vars: { tables: `public.${table}` }, dryRun })
