@@ -226,10 +226,22 @@ export async function startNode(config: Config, node: LocalNode): Promise<void> 
     node.netns,
   )
   if (result.exitCode !== 0) {
+    const fatal = await lastFatal(node.logFile)
     throw new ReplkitError(
-      `${node.spec.name}: pg_ctl start failed (see ${node.logFile}): ${result.stderr.trim().split('\n').pop()}`,
+      `${node.spec.name}: pg_ctl start failed: ${fatal ?? result.stderr.trim().split('\n').pop()} (${node.logFile})`,
     )
   }
+}
+
+/** The server's own reason for not starting: the last FATAL or PANIC line of its log, with its HINT. */
+export async function lastFatal(logFile: string): Promise<string | null> {
+  const text = await readFile(logFile, 'utf8').catch(() => '')
+  const lines = text.split('\n').slice(-200)
+  const at = lines.map(l => /\b(FATAL|PANIC):\s/.test(l)).lastIndexOf(true)
+  if (at < 0) return null
+  const hint = lines.slice(at + 1, at + 3).find(l => /\bHINT:\s/.test(l))
+  const strip = (l: string) => l.replace(/^.*?\b(FATAL|PANIC|HINT):\s+/, '$1: ')
+  return [strip(lines[at]), hint && strip(hint)].filter(Boolean).join(' ')
 }
 
 export async function stopNode(config: Config, node: LocalNode, mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
@@ -253,7 +265,11 @@ export async function restartNode(config: Config, node: LocalNode): Promise<void
     ['restart', '-D', node.dataDir, '-l', node.logFile, '-m', 'fast', '-w', '-t', '60'],
     node.netns,
   )
-  if (result.exitCode !== 0) throw new ReplkitError(`${node.spec.name}: pg_ctl restart failed (see ${node.logFile})`)
+  if (result.exitCode !== 0) {
+    throw new ReplkitError(
+      `${node.spec.name}: pg_ctl restart failed: ${(await lastFatal(node.logFile)) ?? 'no FATAL line logged'} (${node.logFile})`,
+    )
+  }
 }
 
 export async function reloadNode(config: Config, node: LocalNode): Promise<void> {
