@@ -44,11 +44,13 @@ async function provenEqual(): Promise<void> {
 }
 
 /** Waits until check's verdicts match, for faults a worker reaches only after a retry. */
-async function checkUntil(pattern: RegExp, timeoutMs = 20_000): Promise<Report & { code: number }> {
+/** make check until a verdict matches pattern (on every replica named in `on`: each worker logs its failure when it retries). */
+async function checkUntil(pattern: RegExp, timeoutMs = 20_000, on: string[] = []): Promise<Report & { code: number }> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const r = await check()
-    if (find(r, pattern) || Date.now() > deadline) return r
+    const everywhere = on.every(node => r.verdicts.some(v => v.node === node && pattern.test(v.problem)))
+    if ((find(r, pattern) && everywhere) || Date.now() > deadline) return r
     await new Promise(resolve => setTimeout(resolve, 300))
   }
 }
@@ -182,7 +184,11 @@ faults(
     await query(config.primary, `alter role ${config.replicatorUser} password 'not-the-right-one'`)
     await query(config.primary, `select pg_terminate_backend(pid) from pg_stat_replication`)
     await query(config.primary, `insert into public.orders (customer_email, total) values ('outage@replkit.test', 3)`)
-    const r = await checkUntil(/cannot connect to the PRIMARY as the replication role/)
+    const r = await checkUntil(
+      /cannot connect to the PRIMARY as the replication role/,
+      30_000,
+      config.replicas.map(n => n.name),
+    )
     const v = find(r, /cannot connect to the PRIMARY as the replication role/)
     assert.ok(v, JSON.stringify(r.verdicts, null, 1))
     assert.match(v!.problem, /password authentication failed for user "replicator"/)
