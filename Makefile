@@ -27,8 +27,8 @@ demo: setup ## the whole job on the local cluster: up, schema, seed, replicate, 
 	@$(REPLKIT) schema
 	@$(REPLKIT) seed
 	@$(REPLKIT) replicate --restart-primary
-	@$(REPLKIT) verify
-	@$(REPLKIT) final-state
+# The final state is printed even when a criterion fails; the exit status is verify's.
+	@$(REPLKIT) verify; verdict=$$?; $(REPLKIT) final-state; exit $$verdict
 
 test: setup ## every test: lint (Biome), typecheck, unit, integration (drills, bench --quick), pgTAP, make verify; "N passed, N failed"
 	@$(TSX) scripts/run-tests.ts $(ARGS)
