@@ -116,7 +116,11 @@ command(
         `PRIMARY_URL=postgres://postgres:x@127.0.0.1:1/shop\nREPLICA_URLS=${url(config.replicas[0], true)}\n`,
       )
       const elsewhere = await $({ cwd: work, env, quiet: true, nothrow: true })`${bin} check --nagios`
-      assert.is(elsewhere.exitCode, 2, "the working directory's .env is the one read")
+      assert.is(
+        elsewhere.exitCode,
+        2,
+        `the working directory's .env is the one read: ${elsewhere.stdout.slice(0, 600)}${elsewhere.stderr.slice(0, 600)}`,
+      )
       assert.match(
         elsewhere.stdout,
         /^REPLKIT CRITICAL - primary: primary is down: cannot reach primary \(127\.0\.0\.1:1\/shop\)/,
