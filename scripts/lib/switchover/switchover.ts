@@ -226,10 +226,18 @@ export async function rollBack(config: Config, primary: NodeSpec, steps: Steps):
     }
     await sqlFile(p.spec, '090_revert_fence.sql', {}, false)
     steps.ok(`${p.spec.name}: takes writes again (fence lifted)`, true)
+    // A subscription created again streams only once its worker starts (every
+    // wal_retrieve_retry_interval, 5 s by default): the rollback is done when every replica streams.
+    const streaming = others.filter(n => n.sql).map(n => subscriptionName(n.spec))
+    await waitForCatchup(p.sql, streaming, ROLLBACK_STREAMING_MS)
+    steps.verify(`${streaming.join(', ')} stream from ${p.spec.name} again`)
   } finally {
     await Promise.all([p, ...others].map(n => n.sql?.end({ timeout: 1 })))
   }
 }
+
+/** How long a rollback waits for the replicas it subscribed again to stream. */
+const ROLLBACK_STREAMING_MS = 60_000
 
 /** The conninfo of the node's subscription of that name, or null. */
 async function subscriptionOn(sql: Sql, name: string): Promise<string | null> {
