@@ -2,9 +2,8 @@
 // could be read. A replica whose rows were not read (down, too slow, or the comparison failed)
 // is "not compared" with the reason — never counted as equal.
 import { type TableCompare, compareTable } from '../compare/at-lsn.js'
-import { describeDbError } from '../db.js'
 import type { ClusterFacts, NodeConnection } from './facts.js'
-import { compareNodes } from './settle.js'
+import { compareError, compareNodes } from './settle.js'
 
 export interface DiffResult {
   compare: TableCompare | null
@@ -30,7 +29,7 @@ export async function diffTable(
   try {
     return { compare: await compareTable(primary, replicas, table, { rows: true, timeoutMs }), notCompared }
   } catch (error) {
-    const why = error instanceof Error && !('code' in error) ? error.message : describeDbError(nodes[0].spec, error)
+    const why = compareError(nodes[0], error)
     for (const name of readable) notCompared[name] = `the comparison did not finish: ${why}`
     return { compare: null, notCompared }
   }

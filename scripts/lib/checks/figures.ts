@@ -57,6 +57,10 @@ export interface Lag {
 /** A replica holding one applied transaction open longer than this is applying a committed transaction, not keeping pace. */
 export const APPLYING_GRACE_MS = 1000
 
+/** The replica has held one applied transaction open past the grace: a committed transaction is not yet visible there. */
+export const applyingLong = (lag: Lag): lag is Lag & { applyingMs: number } =>
+  lag.applyingMs !== null && lag.applyingMs > APPLYING_GRACE_MS
+
 /** An LSN ("16/B374D848") as a number of bytes. */
 export const lsnBytes = (lsn: string) => {
   const [hi, lo] = lsn.split('/')

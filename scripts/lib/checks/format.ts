@@ -8,7 +8,7 @@ import {
   type TableComparison,
   type Thresholds,
   type Verdict,
-  APPLYING_GRACE_MS,
+  applyingLong,
   compareTables,
   exitCode,
   notes,
@@ -193,8 +193,7 @@ function slotTable(facts: ClusterFacts): string {
 function lagState(l: Lag): string {
   if (l.caughtUp) return 'caught up'
   if (l.source !== 'walsender') return colour.red('not streaming')
-  if (l.applyingMs !== null && l.applyingMs > APPLYING_GRACE_MS)
-    return colour.yellow(`applying one transaction for ${(l.applyingMs / 1000).toFixed(1)} s`)
+  if (applyingLong(l)) return colour.yellow(`applying one transaction for ${(l.applyingMs / 1000).toFixed(1)} s`)
   return l.replayLagMs === null ? `${formatBytes(l.bytes ?? 0)} to apply` : `${l.replayLagMs.toFixed(1)} ms`
 }
 

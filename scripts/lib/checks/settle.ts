@@ -3,7 +3,7 @@
 // replica provably reached (compare/at-lsn.ts), and only a difference that holds still is one.
 import { type CompareNode, type TableCompare, compareTable } from '../compare/at-lsn.js'
 import type { ClusterFacts, NodeConnection } from './facts.js'
-import { APPLYING_GRACE_MS, compareTables, replicaLags } from './figures.js'
+import { applyingLong, compareTables, replicaLags } from './figures.js'
 import { describeDbError } from '../db.js'
 
 /** The PRIMARY and the given replicas as the comparison reaches them; only streaming replicas are waited for. */
@@ -32,6 +32,10 @@ export function compareNodes(
   }
 }
 
+/** Why a comparison did not finish: replkit's own message, or the database error as one line naming the node. */
+export const compareError = (primary: NodeConnection, error: unknown): string =>
+  error instanceof Error && !('code' in error) ? error.message : describeDbError(primary.spec, error)
+
 export interface Settled {
   compared: Record<string, TableCompare>
   /** table → why it could not be compared again (it keeps its first-read state). */
@@ -47,7 +51,7 @@ export async function settleComparisons(
   if (!nodes[0].sql) return out
   // A replica in the middle of one large transaction reaches no LSN before it commits: it stays "applying".
   const busy = replicaLags(facts)
-    .filter(l => (l.applyingMs ?? 0) > APPLYING_GRACE_MS)
+    .filter(applyingLong)
     .map(l => l.replica)
   for (const { table, cells } of compareTables(facts)) {
     const unsettled = cells
@@ -58,8 +62,7 @@ export async function settleComparisons(
     try {
       out.compared[table] = await compareTable(primary, replicas, table, { rows: false, timeoutMs })
     } catch (error) {
-      out.errors[table] =
-        error instanceof Error && !('code' in error) ? error.message : describeDbError(nodes[0].spec, error)
+      out.errors[table] = compareError(nodes[0], error)
     }
   }
   return out

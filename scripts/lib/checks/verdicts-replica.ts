@@ -9,7 +9,7 @@ import { slotLoss } from './verdicts-primary.js'
 import { contextFunction } from '../replication/server-error.js'
 import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
 import {
-  APPLYING_GRACE_MS,
+  applyingLong,
   type Level,
   type Thresholds,
   type Verdict,
@@ -159,7 +159,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
       say('warning', `${name} is still synchronizing ${tables}`, 'wait for the initial copy and run make check again')
     }
   }
-  if (sender && lag.applyingMs !== null && lag.applyingMs > APPLYING_GRACE_MS) {
+  if (sender && applyingLong(lag)) {
     // The walsender's position counts streamed changes as they are spooled: only the open apply transaction tells.
     const left = lag.sinceAppliedBytes ?? lag.bytes ?? 0
     say(

@@ -12,7 +12,7 @@ import { type Config, type NodeSpec, repoRoot } from '../config.js'
 import { optionsBetween, subscriptionVars } from '../replication/options.js'
 import { type Sql, connect } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
-import { subscriptionName } from '../replication/names.js'
+import { slotNames, subscriptionName } from '../replication/names.js'
 import { replicatorPassword } from '../replication/password.js'
 import { subscriptionConninfo } from '../replication/conninfo.js'
 import { parsePsqlError, verbatim } from '../replication/server-error.js'
@@ -74,11 +74,12 @@ async function planCopy(
   timeoutMs: number,
 ): Promise<AtomicCopyPlan> {
   const subscription = subscriptionName(replica)
+  const [plain, alternate] = slotNames(replica)
   const chosen = await optionsBetween(primary, replicaSql, config.tables)
   return {
     subscription,
     replaced: `${subscription}_replaced`,
-    slot: current.slot === subscription ? `${subscription}_resync` : subscription,
+    slot: current.slot === plain ? alternate : plain,
     publication: config.publication,
     options: subscriptionVars(subscription, config.publication, chosen).options,
     tables: await tablesToCopy(primary, config.tables),
