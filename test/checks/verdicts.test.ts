@@ -532,8 +532,6 @@ test('17+: a lost slot says why it was invalidated; 18: an idle slot warns befor
   assert.match(warning.fix, /bring replica2's subscription back before then/)
 })
 
-test.run()
-
 test('a replica applying one transaction for over a second is not caught up and never OK, a few bytes behind or not', () => {
   const facts = healthy()
   const sub = facts.replicas[0].subscriptions[0]
@@ -558,6 +556,26 @@ test('a replica applying one transaction for over a second is not caught up and 
   assert.is(replicaLags(facts)[0].caughtUp, false)
   sub.applyingMs = null
   assert.is(replicaLags(facts)[0].caughtUp, true)
+})
+
+test('an apply worker waiting on a lock another session holds on the replica names that session and how to end it', () => {
+  const facts = healthy()
+  const sub = facts.replicas[0].subscriptions[0]
+  // Waiting before its first row: no xid, no bytes behind on the walsender, and still not applied.
+  sub.applyingMs = 4_200
+  sub.applyingBlockedBy = 'pid 14620 (psql, idle in transaction for 9 s)'
+  sub.appliedLsn = '0/3B00000'
+  facts.primary.server!.currentLsn = '0/3C00000'
+  const [verdict] = verdicts(facts, thresholds)
+  assert.is(verdict.level, 'warning')
+  assert.match(
+    verdict.problem,
+    /^replica1 has not applied a transaction the PRIMARY committed: its apply worker has waited 4\.2 s for a lock held on replica1 by pid 14620 \(psql, idle in transaction for 9 s\)/,
+  )
+  assert.match(
+    verdict.fix,
+    /SELECT pg_terminate_backend\(pid\) FROM unnest\('\{14620\}'::int\[\]\) AS pid; on replica1/,
+  )
 })
 
 test('a node that answered but ran past the statement timeout is "could not be observed" (UNKNOWN, exit 3), never "down … start it"', () => {
@@ -667,3 +685,5 @@ test('WAL kept by a transaction left open on the PRIMARY names that transaction,
   facts.primary.oldTransactions[0].ageSeconds = 5
   assert.equal(problems(facts), [])
 })
+
+test.run()

@@ -111,8 +111,6 @@ test('a logged failure the origin has applied past is history; one ahead of it i
   assert.ok(lsnNumber('1/0') > lsnNumber('0/FFFFFFFF'))
 })
 
-test.run()
-
 test('a trigger on the replica that raises: the CONTEXT entry (continued on a tab line) gives the failure and its function', () => {
   const log = [
     '2026-12-05 16:54:52.476 UTC [4980] ERROR:  frozen here',
@@ -129,3 +127,5 @@ test('a trigger on the replica that raises: the CONTEXT entry (continued on a ta
   assert.is(classifyApplyError('new row for relation "products" violates check constraint "cheap"'), 'constraint')
   assert.is(classifyApplyError('something nobody has seen before'), 'other')
 })
+
+test.run()
