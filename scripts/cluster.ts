@@ -13,6 +13,7 @@ import {
   startNode,
   stopNode,
   upNode,
+  requirePasswords,
 } from './lib/cluster/local-cluster.js'
 import { formatTable, main, mark } from './lib/output.js'
 import { cli } from './lib/flags.js'
@@ -51,6 +52,7 @@ main(
     switch (command) {
       case 'up': {
         const started = Date.now()
+        requirePasswords(nodes)
         await prepareClusterDir(config)
         const outcomes = await Promise.all(nodes.map(n => upNode(config, n)))
         if (outcomes.every(o => o === 'running')) {

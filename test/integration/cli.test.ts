@@ -2,9 +2,10 @@
 // non-zero exit (3, UNKNOWN, for the monitoring command, through npm run too), no stack trace,
 // nothing written. And .env settings that must reach what the commands do.
 import { existsSync } from 'node:fs'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -46,6 +47,20 @@ cli('a bad PRIMARY_URL: every command says so in one line and exits non-zero', a
     assert.not.match(run.stderr, /\n\s+at /, `${name} printed a stack trace`)
     assert.is(run.stdout.trim(), '', `${name} printed on stdout:\n${run.stdout}`)
   }
+})
+
+cli('make up without a password: one line naming the node, and no cluster directory is made', async () => {
+  const dir = join(await mkdtemp(join(tmpdir(), 'replkit-nopw-')), 'cluster')
+  const run = await runScript('cluster', ['up'], {
+    CLUSTER_DIR: dir,
+    PGPASSWORD: '',
+    PRIMARY_URL: 'postgres://postgres@127.0.0.1:55491/shop',
+    REPLICA_URLS: 'postgres://postgres@127.0.0.1:55492/shop',
+  })
+  assert.is.not(run.code, 0)
+  assert.equal(oneLine(run.stderr).length, 1, run.stderr)
+  assert.match(run.stderr, /primary: no password for user "postgres"/)
+  assert.not.ok(existsSync(dir), 'the cluster directory was made')
 })
 
 cli('check-replication exits 3 (UNKNOWN) for a configuration error, directly and through npm run', async () => {

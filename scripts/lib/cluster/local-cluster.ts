@@ -6,7 +6,7 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { join, resolve, sep } from 'node:path'
 import { type Config, type Major, type NodeSpec, allNodes, isLoopback, repoRoot } from '../config.js'
-import { connect } from '../db.js'
+import { withNode } from '../db.js'
 import { ConfigError, ReplkitError } from '../errors.js'
 
 const SERVER_USER = 'postgres'
@@ -278,18 +278,28 @@ export async function reloadNode(config: Config, node: LocalNode): Promise<void>
 }
 
 async function ensureDatabase(node: LocalNode): Promise<boolean> {
-  const sql = connect(node.spec, { database: 'postgres' })
-  try {
-    const [row] = await sql`select count(*)::int as n from pg_database where datname = ${node.spec.database}`
-    if (row.n > 0) return false
-    await sql.unsafe(`create database "${node.spec.database}"`)
-    return true
-  } finally {
-    await sql.end({ timeout: 1 })
-  }
+  return withNode(
+    node.spec,
+    async sql => {
+      const [row] = await sql`select count(*)::int as n from pg_database where datname = ${node.spec.database}`
+      if (row.n > 0) return false
+      await sql.unsafe(`create database "${node.spec.database}"`)
+      return true
+    },
+    { database: 'postgres' },
+  )
 }
 
 export type UpOutcome = 'created' | 'started' | 'running'
+
+/** initdb --auth=scram-sha-256 with an empty password makes a superuser no one can log in as: refused before anything is written. */
+export function requirePasswords(nodes: LocalNode[]): void {
+  const without = nodes.find(n => !n.spec.password)
+  if (without)
+    throw new ConfigError(
+      `${without.spec.name}: no password for user "${without.spec.user}" — put one in its URL or in PGPASSWORD (.env); the local cluster logs in with SCRAM`,
+    )
+}
 
 /** Brings one node to running with its database, from whatever state it is in. */
 export async function upNode(config: Config, node: LocalNode): Promise<UpOutcome> {
