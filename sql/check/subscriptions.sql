@@ -5,9 +5,12 @@
 -- (i = initialize, d = copying, f = finished copy, s = synchronized, r = ready). applied_lsn:
 -- the PRIMARY's commit position applied last (the replication origin), to tell a logged failure
 -- the worker has since got past from one that still blocks it. applying_ms: how long the
--- subscription's apply worker (or a parallel apply worker, 16+) has held the transaction it is
--- applying open; its rows are invisible until it commits, while the walsender's replay position
--- (streamed changes are confirmed as they are spooled) can already read as a few bytes behind.
+-- subscription's apply worker has held the transaction it is applying open (from xact_start: a
+-- worker waiting on a lock before its first row has no xid yet); on 16+ a parallel apply worker
+-- counts once its leader waits for it to finish (the PRIMARY committed; before that its open
+-- transaction is one the PRIMARY has not committed). Its rows are invisible until it commits,
+-- while the walsender's replay position (streamed changes are confirmed as they are spooled) can
+-- already read as caught up. applying_blocked_by: the sessions holding a lock the worker waits for.
 -- A line ending in "since N" reads a column PostgreSQL N added (sql-files.ts forMajor): the
 -- options 16 and 17 added, and 18's conflict counts by type (pg_stat_subscription_stats).
 SELECT s.oid::int8 AS id,
@@ -28,7 +31,16 @@ SELECT s.oid::int8 AS id,
        (SELECT remote_lsn::text FROM pg_replication_origin_status o WHERE o.external_id = 'pg_' || s.oid) AS applied_lsn,
        (SELECT max(extract(epoch FROM now() - a.xact_start) * 1000)::float8
           FROM pg_stat_subscription aw JOIN pg_stat_activity a ON a.pid = aw.pid
-         WHERE aw.subid = s.oid AND aw.relid IS NULL AND a.backend_xid IS NOT NULL) AS applying_ms,
+         WHERE aw.subid = s.oid AND aw.relid IS NULL AND a.xact_start IS NOT NULL
+           AND (aw.leader_pid IS NULL                                                  -- since 16
+                OR EXISTS (SELECT FROM pg_stat_activity l WHERE l.pid = aw.leader_pid AND l.wait_event = 'applytransaction')) -- since 16
+       ) AS applying_ms,
+       (SELECT string_agg(format('pid %s (%s, %s for %s s)', b.pid,
+                                 coalesce(nullif(b.application_name, ''), b.backend_type), coalesce(b.state, '?'),
+                                 round(extract(epoch FROM now() - coalesce(b.xact_start, b.backend_start)))::int), '; ')
+          FROM pg_stat_subscription aw JOIN pg_stat_activity a ON a.pid = aw.pid
+          JOIN pg_stat_activity b ON b.pid = ANY (pg_blocking_pids(a.pid))
+         WHERE aw.subid = s.oid AND aw.relid IS NULL) AS applying_blocked_by,
        coalesce(st.apply_error_count, 0)::int8 AS apply_error_count,
        coalesce(st.sync_error_count, 0)::int8 AS sync_error_count,
        st.stats_reset AS stats_reset,

@@ -32,6 +32,7 @@ export function subscription(name: string, patch: Partial<Subscription> = {}): S
     latestEndTime: null,
     appliedLsn: null,
     applyingMs: null,
+    applyingBlockedBy: null,
     applyErrorCount: 0,
     syncErrorCount: 0,
     statsReset: null,

@@ -1,10 +1,12 @@
 // "Applied" means committed on the replica: one large transaction on the PRIMARY (streamed to the
 // subscribers, which confirm streamed changes as they spool them), and make check is never OK
-// while a replica still lacks its rows. A check whose run ended with the rows still missing on a
-// replica saw them missing all along, so it must not have said OK.
+// while a replica still lacks its rows. replica1's apply is held by a session that locks orders
+// there, so the state lasts however fast the machine is: check must name that session, and its
+// printed fix, run as printed, must let the rows in.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { CheckReport } from '../../scripts/lib/checks/format.js'
+import { connect } from '../../scripts/lib/db.js'
 import { config, db, runScript, until } from './helpers.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'
 
@@ -32,42 +34,45 @@ const arrived = async () =>
     ),
   )
 
+const check = async () => {
+  // A short statement timeout: the compare at an LSN waits no longer for a replica that is applying.
+  const run = await runScript('check-replication', ['--json', '--statement-timeout', '5'])
+  return { code: run.code, report: JSON.parse(run.stdout) as CheckReport, stdout: run.stdout }
+}
+
 applied(`a ${ROWS}-row transaction: check is never OK while a replica lacks its rows`, async () => {
-  await primary`insert into orders (customer_email, total) select ${EMAIL}, 1 from generate_series(1, ${ROWS})`
-  // From the moment a replica applies the committed transaction (its worker holds it open) —
-  // the state in which the walsender's position already read as a few bytes behind.
-  await until('a replica to start applying the transaction', 120_000, async () =>
-    (
-      await Promise.all(
-        replicas.map(
-          r => r`
-      select 1 from pg_stat_subscription w join pg_stat_activity a on a.pid = w.pid
-       where w.relid is null and a.backend_xid is not null`,
-        ),
-      )
-    ).some(rows => rows.length > 0),
-  )
-  const whileMissing: string[] = []
-  const deadline = Date.now() + 180_000
-  for (;;) {
-    // A short statement timeout: the compare at an LSN waits no longer for a replica that is applying.
-    const run = await runScript('check-replication', ['--json', '--statement-timeout', '5'])
-    const counts = await arrived()
-    if (counts.every(n => n === ROWS)) break
-    const json = JSON.parse(run.stdout) as CheckReport
-    whileMissing.push(`${json.status}: ${json.verdicts.map(v => v.problem).join(' | ')}`)
-    assert.is.not(
-      run.code,
-      0,
-      `OK while the replicas held ${counts.join(' and ')} of ${ROWS} rows: ${run.stdout.slice(0, 400)}`,
-    )
-    assert.ok(Date.now() < deadline, 'the rows never arrived')
+  const [replica1] = config.replicas
+  // One connection, held for the whole test: a session in a transaction that blocks inserts into orders.
+  const holder = connect(replica1, { max: 1, idleTimeoutSeconds: 0 })
+  const held = holder.reserve()
+  const session = await held
+  await session`begin`
+  await session`lock table orders in share mode`
+  try {
+    await primary`insert into orders (customer_email, total) select ${EMAIL}, 1 from generate_series(1, ${ROWS})`
+    let named: CheckReport['verdicts'][number] | undefined
+    const deadline = Date.now() + 180_000
+    while (!named) {
+      const run = await check()
+      const counts = await arrived()
+      assert.is(counts[0], 0, 'replica1 applied rows through the lock')
+      assert.is.not(run.code, 0, `OK while the replicas held ${counts.join(' and ')} of ${ROWS} rows: ${run.stdout}`)
+      named = run.report.verdicts.find(v => /waited .* for a lock held on replica1 by pid \d+ /.test(v.problem))
+      assert.ok(Date.now() < deadline, `the lock was never named: ${run.stdout}`)
+    }
+    // The fix as printed: its SQL, run on replica1.
+    const statement = /if it is abandoned: (SELECT pg_terminate_backend.*;) on replica1\./.exec(named.fix)?.[1]
+    assert.ok(statement, named.fix)
+    const terminate = connect(replica1)
+    await terminate.unsafe(statement)
+    await terminate.end()
+  } finally {
+    await holder.end({ timeout: 1 }).catch(() => undefined)
   }
-  assert.ok(whileMissing.length > 0, 'no check ran while the rows were missing: the test proved nothing')
-  assert.ok(
-    whileMissing.some(s => /has not applied a transaction the PRIMARY committed|still to apply/.test(s)),
-    whileMissing.join('\n'),
-  )
+  await until('the rows on every replica', 180_000, async () => (await arrived()).every(n => n === ROWS))
+  await waitForCatchup(120_000)
+  const after = await check()
+  assert.is(after.code, 0, after.stdout)
 })
 
 applied.run()

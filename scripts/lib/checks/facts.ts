@@ -111,6 +111,8 @@ export interface Subscription {
   appliedLsn: string | null
   /** How long its apply (or parallel apply) worker has held the transaction it applies open; null when none is open. */
   applyingMs: number | null
+  /** The sessions holding a lock its apply worker waits for ("pid 123 (psql, idle in transaction for 40 s)"); null when none. */
+  applyingBlockedBy: string | null
   applyErrorCount: number
   syncErrorCount: number
   statsReset: Date | null
@@ -371,6 +373,7 @@ async function subscriptions(sql: Sql): Promise<Subscription[]> {
     latestEndTime: s.latest_end_time,
     appliedLsn: s.applied_lsn ?? null,
     applyingMs: num(s.applying_ms),
+    applyingBlockedBy: s.applying_blocked_by ?? null,
     applyErrorCount: Number(s.apply_error_count),
     syncErrorCount: Number(s.sync_error_count),
     statsReset: s.stats_reset,

@@ -48,6 +48,8 @@ export interface Lag {
   replayLagMs: number | null
   /** How long the replica has been applying one transaction (open on its apply worker); null when none is open. */
   applyingMs: number | null
+  /** The sessions on the replica holding a lock its apply worker waits for; null when none. */
+  blockedBy: string | null
   /** WAL from the last commit the replica applied (its replication origin) to the PRIMARY's position; null when unknown. */
   sinceAppliedBytes: number | null
   /** Streaming with nothing left to apply and no transaction being applied: the only state that earns the words "caught up". */
@@ -82,6 +84,7 @@ export function replicaLags(facts: ClusterFacts): Lag[] {
     const current = facts.primary.server?.currentLsn
     const applied = {
       applyingMs: sub?.applyingMs ?? null,
+      blockedBy: sub?.applyingBlockedBy ?? null,
       sinceAppliedBytes: current && sub?.appliedLsn ? Math.max(0, lsnBytes(current) - lsnBytes(sub.appliedLsn)) : null,
     }
     if (sender) {

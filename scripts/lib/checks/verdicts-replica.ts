@@ -162,12 +162,20 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   if (sender && applyingLong(lag)) {
     // The walsender's position counts streamed changes as they are spooled: only the open apply transaction tells.
     const left = lag.sinceAppliedBytes ?? lag.bytes ?? 0
-    say(
-      left > t.maxLagBytes ? 'critical' : 'warning',
-      `${R} has not applied a transaction the PRIMARY committed: its apply worker has been applying it for ${(lag.applyingMs / 1000).toFixed(1)} s, ` +
-        `and its rows are not visible on ${R} until it commits there (${formatBytes(left)} of the PRIMARY's WAL since the last commit ${R} applied)`,
-      "wait and run make check again: the rows appear when that transaction commits on the replica; if it never does, read the replica's log",
-    )
+    const rows = `its rows are not visible on ${R} until it commits there (${formatBytes(left)} of the PRIMARY's WAL since the last commit ${R} applied)`
+    const held = `${(lag.applyingMs / 1000).toFixed(1)} s`
+    if (lag.blockedBy)
+      say(
+        left > t.maxLagBytes ? 'critical' : 'warning',
+        `${R} has not applied a transaction the PRIMARY committed: its apply worker has waited ${held} for a lock held on ${R} by ${lag.blockedBy}; ${rows}`,
+        `end that session's transaction on ${R}; if it is abandoned: SELECT pg_terminate_backend(pid) FROM unnest('{${[...lag.blockedBy.matchAll(/pid (\d+)/g)].map(m => m[1]).join(',')}}'::int[]) AS pid; on ${R}. The worker then applies by itself`,
+      )
+    else
+      say(
+        left > t.maxLagBytes ? 'critical' : 'warning',
+        `${R} has not applied a transaction the PRIMARY committed: its apply worker has been applying it for ${held}, and ${rows}`,
+        "wait and run make check again: the rows appear when that transaction commits on the replica; if it never does, read the replica's log",
+      )
   } else if (lag.bytes !== null && lag.bytes > t.maxLagBytes && sender) {
     say(
       'warning',
