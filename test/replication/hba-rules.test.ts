@@ -27,3 +27,5 @@ test('a line that cannot be decided for certain (a +group, a host name) stops wi
   const physical = { ...LOCAL_HBA[1], line: 7, database: ['replication'], method: 'reject' }
   assert.equal(admission([physical, ...LOCAL_HBA], req), { result: 'admits', line: 8 })
 })
+
+test.run()
