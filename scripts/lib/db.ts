@@ -69,6 +69,9 @@ export function connect(node: NodeSpec, opts: ConnectOptions = {}): Sql {
     fetch_types: !opts.replication,
     connection: {
       application_name: 'replkit',
+      // A replica is read-only for client sessions (replication/read-only.ts); replkit's own write
+      // there. A string: the driver leaves falsy values out of the startup packet.
+      ...(node.role === 'replica' ? ({ default_transaction_read_only: 'off' } as object) : {}),
       ...(opts.replication ? { replication: 'database' } : {}),
       statement_timeout: opts.statementTimeoutMs ?? 30_000,
       // Same rendering of values on every node, so row hashes compare across nodes.

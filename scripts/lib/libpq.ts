@@ -23,7 +23,8 @@ export function clientEnv(node: NodeSpec, opts: ClientEnvOptions = {}): NodeJS.P
     PGSSLMODE: node.sslmode,
     PGCONNECT_TIMEOUT: String(opts.connectTimeoutSeconds ?? 5),
     PGAPPNAME: 'replkit',
-    PGOPTIONS: '-c TimeZone=UTC',
+    // A replica is read-only for client sessions (replication/read-only.ts); replkit's own write there.
+    PGOPTIONS: `-c TimeZone=UTC${node.role === 'replica' ? ' -c default_transaction_read_only=off' : ''}`,
   }
   if (node.sslrootcert) env.PGSSLROOTCERT = node.sslrootcert
   else delete env.PGSSLROOTCERT

@@ -6,6 +6,10 @@
 -- wal_level_in_file: the value the configuration files give wal_level (pg_file_settings, the last
 -- one wins; error says "setting could not be applied" while a restart is due), readable where the role may run pg_show_all_file_settings(); a restart applies it.
 -- current_lsn: the WAL position a replica's applied commit is measured against (NULL in recovery).
+-- read_only_for_clients: new sessions of this database start read-only (the database's own
+-- default_transaction_read_only, for every role): what keeps clients from writing to a replica.
+-- writes_as_owner: this session's role turns it off in this database (ALTER ROLE … IN DATABASE),
+-- as the subscriptions' owner must (sql/replication/060_read_only_replica.sql).
 SELECT current_setting('server_version') AS version,
        current_setting('server_version_num')::int AS version_num,
        pg_is_in_recovery() AS in_recovery,
@@ -24,4 +28,13 @@ SELECT current_setting('server_version') AS version,
        (SELECT count(*)::int FROM pg_stat_replication) AS wal_senders_used,
        (SELECT count(*)::int FROM pg_replication_slots) AS slots_used,
        to_regprocedure('replkit.table_fingerprint(regclass)') IS NOT NULL AS has_fingerprint,
+       coalesce((SELECT bool_or(lower(split_part(c, '=', 2)) IN ('on', 'true', 'yes', '1'))
+                   FROM pg_db_role_setting s, unnest(s.setconfig) AS c
+                  WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    AND s.setrole = 0 AND split_part(c, '=', 1) = 'default_transaction_read_only'), false) AS read_only_for_clients,
+       coalesce((SELECT bool_or(lower(split_part(c, '=', 2)) IN ('off', 'false', 'no', '0'))
+                   FROM pg_db_role_setting s, unnest(s.setconfig) AS c
+                  WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    AND s.setrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                    AND split_part(c, '=', 1) = 'default_transaction_read_only'), false) AS writes_as_owner,
        (SELECT CASE WHEN ssl THEN version END FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS tls;

@@ -1,7 +1,9 @@
--- Switchover, on the new PRIMARY: it takes writes. A node that was itself fenced as a PRIMARY
--- before (the way back) still carries default_transaction_read_only for its database: reset it,
--- and the switchover marker.
+-- Switchover, on the new PRIMARY: it takes writes. As a replica its database was read-only for
+-- client sessions, except the subscriptions' owner (sql/replication/060_read_only_replica.sql):
+-- both settings go, and the switchover marker.
 SELECT format('ALTER DATABASE %I RESET default_transaction_read_only', current_database())
+\gexec
+SELECT format('ALTER ROLE %I IN DATABASE %I RESET default_transaction_read_only', current_user, current_database())
 \gexec
 SELECT format('ALTER DATABASE %I RESET replkit.switchover', current_database())
 \gexec

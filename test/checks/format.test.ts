@@ -13,6 +13,7 @@ function facts(): ClusterFacts {
     inRecovery: false,
     currentLsn: null,
     walLevelInFile: null,
+    readOnlyForClients: true,
     walSendersUsed: 0,
     slotsUsed: 0,
     hasFingerprint: true,

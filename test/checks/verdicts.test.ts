@@ -578,6 +578,17 @@ test('an apply worker waiting on a lock another session holds on the replica nam
   )
 })
 
+test('a subscribed replica that accepts client writes is a warning naming make replicate', () => {
+  const facts = healthy()
+  facts.replicas[1].server!.readOnlyForClients = false
+  const [verdict, ...rest] = verdicts(facts, thresholds)
+  assert.equal(rest, [])
+  assert.is(verdict.level, 'warning')
+  assert.is(verdict.node, 'replica2')
+  assert.match(verdict.problem, /^replica2 accepts client writes/)
+  assert.match(verdict.fix, /^make replicate: it makes every replica read-only for client sessions/)
+})
+
 test('a node that answered but ran past the statement timeout is "could not be observed" (UNKNOWN, exit 3), never "down … start it"', () => {
   const facts = healthy()
   facts.primary = {

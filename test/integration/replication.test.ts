@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert'
 import postgres from 'postgres'
 import { replicatorPasswordFile } from '../../scripts/lib/replication/password.js'
 import { chooseOptions, withList } from '../../scripts/lib/replication/options.js'
+import type { CheckReport } from '../../scripts/lib/checks/format.js'
 import { config, query, replicated, runScript, verify } from './helpers.js'
 
 const replication = suite('replicate and rollback')
@@ -119,6 +120,39 @@ replication('a second run changes nothing and says so', async () => {
   assert.match(r.stdout, /nothing to change: replication already in place — 0 changed/)
 })
 
+/** The replica's database settings for default_transaction_read_only (every role, then per role). */
+const readOnlySettings = async (node: typeof replica1) =>
+  (
+    await query<{ setting: string }>(
+      node,
+      `select coalesce(r.rolname, '*') || ':' || c as setting
+         from pg_db_role_setting s left join pg_roles r on r.oid = s.setrole, unnest(s.setconfig) c
+        where s.setdatabase = (select oid from pg_database where datname = current_database())
+          and c like 'default_transaction_read_only=%' order by 1`,
+    )
+  ).map(r => r.setting)
+
+replication(
+  'a replica that accepts client writes: check warns, and make replicate (its fix) makes it read-only',
+  async () => {
+    for (const replica of config.replicas)
+      assert.equal(await readOnlySettings(replica), [
+        '*:default_transaction_read_only=on',
+        `${replica.user}:default_transaction_read_only=off`,
+      ])
+    await query(replica2, `alter database ${replica2.database} reset default_transaction_read_only`)
+    const check = await runScript('check-replication', ['--json'])
+    assert.is(check.code, 1, check.stdout)
+    const warning = (JSON.parse(check.stdout) as CheckReport).verdicts.find(v => v.level === 'warning')!
+    assert.match(warning.problem, /^replica2 accepts client writes/)
+    assert.match(warning.fix, /^make replicate: /)
+    const fixed = await run('replicate')
+    assert.is(fixed.code, 0, fixed.stdout + fixed.stderr)
+    assert.match(fixed.stdout, /replica2: read-only for client sessions/)
+    assert.is((await runScript('check-replication', [])).code, 0)
+  },
+)
+
 replication('the replication role is least-privilege and TLS-only', async () => {
   const [role] = await query<{ rolsuper: boolean; rolreplication: boolean; pw: string }>(
     config.primary,
@@ -192,8 +226,10 @@ replication('rollback leaves no subscription, slot or publication; replicate aga
   assert.is(r.code, 0, r.stdout + r.stderr)
   assert.equal(await query(config.primary, 'select slot_name from pg_replication_slots'), [])
   assert.equal(await query(config.primary, 'select pubname from pg_publication'), [])
-  for (const replica of config.replicas)
+  for (const replica of config.replicas) {
     assert.equal(await query(replica, 'select subname from pg_subscription'), [], replica.name)
+    assert.equal(await readOnlySettings(replica), [], `${replica.name} takes client writes again`)
+  }
   const again = await run('rollback', ['--yes'])
   assert.is(again.code, 0)
   assert.match(again.stdout, /0 changed/)

@@ -11,11 +11,11 @@ import { connect } from '../../scripts/lib/db.js'
 import { subscriptionName } from '../../scripts/lib/replication/names.js'
 import { withActualRoles } from '../../scripts/lib/replication/roles.js'
 import { waitForCatchup as catchUp } from '../../scripts/lib/replication/waits.js'
-import { runSqlFile } from '../../scripts/lib/sql-files.js'
 import { Steps } from '../../scripts/lib/steps.js'
 import { startWriter, writerRowsOn } from '../../scripts/lib/chaos/writer.js'
 import { switchover } from '../../scripts/lib/switchover/switchover.js'
 import { join } from 'node:path'
+import { $ } from 'zx'
 import { config, query, runScript } from './helpers.js'
 import { runTs } from './spawn.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'
@@ -34,9 +34,6 @@ const options = (to: string) => ({
   allowOlder: true,
   timeoutMs: 30_000,
 })
-
-/** The demoted node stays read-only for clients: the other tests write to replicas directly. */
-const writable = (node: NodeSpec) => runSqlFile(node, 'sql/switchover/090_revert_fence.sql', { dryRun: false })
 
 async function sums(node: NodeSpec): Promise<string> {
   const sql = connect(node)
@@ -75,7 +72,6 @@ sw.after(async () => {
   // The files after this one expect the configured roles, whatever a failed test here left.
   if ((await withActualRoles(config)).primary.name !== config.primary.name)
     await switchover(config, options(config.primary.name), new Steps(true))
-  for (const n of nodes) await writable(n)
   await query(
     config.primary,
     `delete from public.orders where customer_email in ('switchover@replkit.test', 'replkit-chaos@replkit.test')`,
@@ -115,6 +111,61 @@ sw(
     // and none twice: the primary key would refuse a second copy, and the checksums are equal.
   },
 )
+
+/** A client role of its own (not replkit's login, the subscriptions' owner, which replicas let write). */
+const CLIENT = { user: 'replkit_test_client', password: 'client-secret' }
+
+async function ensureClientRole(): Promise<void> {
+  for (const node of nodes)
+    await query(
+      node,
+      `do $$ begin
+         if not exists (select from pg_roles where rolname = '${CLIENT.user}') then
+           create role ${CLIENT.user} login password '${CLIENT.password}';
+         end if;
+       end $$;
+       grant select, insert on public.orders to ${CLIENT.user}`,
+    )
+}
+
+/** psql (libpq) as the client role: the URL's hosts in order, target_session_attrs=read-write. */
+async function asClient(hosts: NodeSpec[], statement: string): Promise<{ code: number; out: string }> {
+  const list = hosts.map(h => `${h.host}:${h.port}`).join(',')
+  const url = `postgres://${CLIENT.user}@${list}/${config.primary.database}?target_session_attrs=read-write&connect_timeout=5`
+  const run = await $({
+    nothrow: true,
+    quiet: true,
+    env: { ...process.env, PGPASSWORD: CLIENT.password, PGSSLMODE: 'prefer', PGOPTIONS: '' },
+  })`psql -X -qAt ${url} -c ${statement}`
+  return { code: run.exitCode ?? -1, out: (run.stdout + run.stderr).trim() }
+}
+
+sw('clients: a replica refuses their writes; a libpq multi-host URL lands on the PRIMARY, there and back', async () => {
+  await ensureClientRole()
+  const port = `select inet_server_port()`
+  const onReplica = await asClient(
+    [replica1],
+    `insert into public.orders (customer_email, total) values ('switchover@replkit.test', 1)`,
+  )
+  assert.is.not(onReplica.code, 0)
+  assert.match(onReplica.out, /read-only/)
+  const everyNode = [replica1, config.replicas[1], config.primary]
+  assert.is((await asClient(everyNode, port)).out, String(config.primary.port))
+  await switchover(config, options(replica1.name), new Steps(true))
+  try {
+    assert.is((await asClient(everyNode, port)).out, String(replica1.port), 'lands on the new PRIMARY')
+    const onOld = await asClient(
+      [config.primary],
+      `insert into public.orders (customer_email, total) values ('switchover@replkit.test', 1)`,
+    )
+    assert.is.not(onOld.code, 0, 'the old PRIMARY refuses client writes as a replica')
+  } finally {
+    await switchover(config, options(config.primary.name), new Steps(true))
+  }
+  assert.is((await asClient(everyNode, port)).out, String(config.primary.port), 'back on the PRIMARY')
+  const check = await runScript('check-replication', ['--json'])
+  assert.is(check.code, 0, check.stdout.slice(0, 2000))
+})
 
 sw(
   'a fault at each step before the new PRIMARY takes writes: rolled back, exit 2, the old PRIMARY takes writes, every node equal',

@@ -5,7 +5,6 @@
 // afterwards, as the other sections found it.
 import type { Config, NodeSpec } from '../config.js'
 import { withNode } from '../db.js'
-import { runSqlFile } from '../sql-files.js'
 import { ReplkitError } from '../errors.js'
 import { Steps } from '../steps.js'
 import { startWriter, writerRowsOn } from '../chaos/writer.js'
@@ -72,8 +71,6 @@ export async function switchoverBench(config: Config, rate: number): Promise<Swi
     }
   } finally {
     await writer.stop().catch(() => {})
-    // The demoted node takes client writes again, as the other sections found it.
-    await runSqlFile(target, 'sql/switchover/090_revert_fence.sql', { dryRun: false })
     await withNode(
       config.primary,
       sql => sql`delete from public.orders where customer_email = 'replkit-chaos@replkit.test'`,

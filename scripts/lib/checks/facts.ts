@@ -39,6 +39,8 @@ export interface ServerFacts {
   currentLsn: string | null
   /** wal_level as the configuration files set it (what a restart would apply); null when unset there or unreadable. */
   walLevelInFile: string | null
+  /** New client sessions of the database start read-only (its own default_transaction_read_only). */
+  readOnlyForClients: boolean
   settings: Record<string, Setting>
   walSendersUsed: number
   slotsUsed: number
@@ -285,6 +287,7 @@ async function serverFacts(sql: Sql): Promise<ServerFacts> {
     inRecovery: row.in_recovery,
     currentLsn: row.current_lsn ?? null,
     walLevelInFile: row.wal_level_in_file ?? null,
+    readOnlyForClients: row.read_only_for_clients,
     settings,
     walSendersUsed: row.wal_senders_used,
     slotsUsed: row.slots_used,

@@ -56,6 +56,12 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   }
   const name = subscriptionName(replica)
   const sub = subscriptionOf(replica)
+  if (sub && replica.server && !replica.server.readOnlyForClients)
+    say(
+      'warning',
+      `${R} accepts client writes: a session that reaches it (a libpq multi-host URL, an old address) writes rows the PRIMARY never gets`,
+      `make replicate: it makes every replica read-only for client sessions (default_transaction_read_only for its database; the apply worker and replkit still write); sessions already open keep their setting until they reconnect`,
+    )
   if (!sub) {
     say(
       'critical',

@@ -6,6 +6,7 @@ import { EXIT, ReplkitError } from '../errors.js'
 import { Steps } from '../steps.js'
 import { replicatorPassword } from './password.js'
 import { preflight } from './preflight.js'
+import { readOnlyReplicas } from './read-only.js'
 import * as step from './setup.js'
 
 export interface ReplicateOptions {
@@ -52,6 +53,7 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     step.tls(c, facts)
     await step.publication(c, primary)
     const ready = await step.subscriptions(c, primary)
+    await readOnlyReplicas(config.replicas, steps, c.dryRun)
     const catchupMs = await step.catchUp(
       c,
       primary,

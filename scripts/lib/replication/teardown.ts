@@ -10,6 +10,7 @@ import { runSqlFile } from '../sql-files.js'
 import { Steps } from '../steps.js'
 import { ensureLocalHba } from './hba.js'
 import { slotNames, subscriptionName } from './names.js'
+import { revertReadOnly } from './read-only.js'
 
 export interface TeardownOptions {
   dryRun: boolean
@@ -31,8 +32,11 @@ export async function teardown(config: Config, opts: TeardownOptions, steps = ne
   }
   const primary = await tryConnect(config.primary)
   try {
-    for (const replica of config.replicas)
-      await dropSubscription(config, replica, primary, await tryConnect(replica), steps, dryRun)
+    for (const replica of config.replicas) {
+      const sql = await tryConnect(replica)
+      await dropSubscription(config, replica, primary, sql, steps, dryRun)
+      if (sql) await revertReadOnly(replica, steps, dryRun)
+    }
     if (!primary)
       throw new ReplkitError(
         'primary unreachable: the publication and any slots on it remain; re-run make rollback when it is back',

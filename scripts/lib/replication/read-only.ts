@@ -1,0 +1,35 @@
+// One rule for who takes writes: the PRIMARY. A replica's database is read-only for client
+// sessions (default_transaction_read_only, set for the database); the apply worker does not
+// obey it for its own rows (a trigger firing in it runs SQL, which does: the subscriptions' owner
+// is exempt), and replkit's own sessions on a replica turn it off (db.ts, libpq.ts).
+import type { NodeSpec } from '../config.js'
+import { type Sql, withNode } from '../db.js'
+import { checkQuery, runSqlFile } from '../sql-files.js'
+import type { Steps } from '../steps.js'
+
+/** The database is read-only for new client sessions; replkit's login (the subscriptions' owner) writes. */
+async function readOnlyState(sql: Sql): Promise<{ clients: boolean; owner: boolean }> {
+  const [row] = await checkQuery(sql, 'node.sql')
+  return { clients: row.read_only_for_clients, owner: row.writes_as_owner }
+}
+
+/** make replicate: every replica refuses client writes; a replica already set so is left as it is. */
+export async function readOnlyReplicas(replicas: NodeSpec[], steps: Steps, dryRun: boolean): Promise<void> {
+  for (const replica of replicas) {
+    const state = await withNode(replica, readOnlyState)
+    const already = state.clients && state.owner
+    if (!already) await runSqlFile(replica, 'sql/replication/060_read_only_replica.sql', { dryRun })
+    steps.ok(
+      `${replica.name}: read-only for client sessions (default_transaction_read_only for ${replica.database}), except ${replica.user}, the subscriptions' owner, whose settings the apply worker takes`,
+      !already,
+    )
+  }
+}
+
+/** make rollback: a replica without replication takes client writes again. */
+export async function revertReadOnly(replica: NodeSpec, steps: Steps, dryRun: boolean): Promise<void> {
+  const state = await withNode(replica, readOnlyState)
+  const was = state.clients || state.owner
+  if (was) await runSqlFile(replica, 'sql/rollback/060_revert_read_only_replica.sql', { dryRun })
+  steps.ok(`${replica.name}: takes client writes again (default_transaction_read_only reset)`, was)
+}
