@@ -31,6 +31,44 @@ export async function waitForCatchup(primary: Sql, subscriptions: string[], time
 }
 
 /**
+ * Caught up and applied: every subscription's walsender replayed past the PRIMARY's current LSN,
+ * and then no apply worker of it holds a transaction open on its replica. With streaming (or a
+ * worker waiting on a lock) the walsender's position counts changes received and spooled, not
+ * committed on the replica; only the worker's open transaction tells them apart.
+ */
+export async function waitForApplied(
+  primary: Sql,
+  replicas: { sql: Sql; subscription: string }[],
+  timeoutMs: number,
+): Promise<void> {
+  const started = Date.now()
+  await waitForCatchup(
+    primary,
+    replicas.map(r => r.subscription),
+    timeoutMs,
+  )
+  await waitFor({
+    what: `${replicas.map(r => r.subscription).join(', ')} to commit the transactions they are applying`,
+    timeoutMs: Math.max(1000, timeoutMs - (Date.now() - started)),
+    intervalMs: 10,
+    until: async () => {
+      const open = await Promise.all(
+        replicas.map(
+          async r =>
+            (
+              await r.sql`
+                select count(*)::int as n from pg_stat_subscription w join pg_stat_activity a on a.pid = w.pid
+                 where w.subname = ${r.subscription} and w.relid is null and a.xact_start is not null`
+            )[0].n as number,
+        ),
+      )
+      return open.every(n => n === 0) ? true : undefined
+    },
+    state: async () => senderDiagnostics(primary, replicas.map(r => r.subscription)),
+  })
+}
+
+/**
  * Until each subscription has applied the PRIMARY's WAL up to target: its walsender's replay_lsn
  * is what the apply worker reported as applied (committed there), or, with nothing left to
  * apply, as received. Throws with the walsenders and slots.

@@ -22,7 +22,7 @@ import { preflight } from '../replication/preflight.js'
 import { pointsAt, swapRoles, withActualRoles } from '../replication/roles.js'
 import { raiseSequences } from '../replication/sequences.js'
 import * as setup from '../replication/setup.js'
-import { waitForCatchup } from '../replication/waits.js'
+import { waitForApplied, waitForCatchup } from '../replication/waits.js'
 import { type Marker, fenceMarkers } from './markers.js'
 
 export interface SwitchoverOptions {
@@ -300,9 +300,9 @@ export async function switchover(
         true,
       )
       opts.afterStep?.('fenced')
-      await waitForCatchup(
+      await waitForApplied(
         p.sql,
-        others.map(n => subscriptionName(n.spec)),
+        others.map(n => ({ sql: n.sql, subscription: subscriptionName(n.spec) })),
         opts.timeoutMs,
       )
       const [{ lsn }] = await p.sql`select pg_current_wal_lsn()::text as lsn`
