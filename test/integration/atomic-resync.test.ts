@@ -89,6 +89,27 @@ for (const obstacle of OBSTACLES) {
 }
 
 atomic(
+  'make replicate --truncate-replicas on a replica with rows and no subscription: refused by a CHECK only it has, nothing changed; after the printed fix, replaced in one transaction',
+  async () => {
+    await replicaSql.unsafe(`drop subscription sub_${replica1.name}`)
+    await replicaSql.unsafe(OBSTACLES[1].create[0])
+    const before = await state()
+    const refused = await runScript('replicate', ['--truncate-replicas', '--yes'])
+    assert.is(refused.code, 2, refused.stdout + refused.stderr)
+    assert.match(refused.stderr, OBSTACLES[1].object)
+    assert.match(refused.stderr, /nothing on replica1 changed: every table keeps its rows/)
+    assert.is(await state(), before)
+    await replicaSql.unsafe(printedFix(refused.stderr))
+    const again = await runScript('replicate', ['--truncate-replicas', '--yes'])
+    assert.is(again.code, 0, again.stdout + again.stderr)
+    assert.match(again.stdout, /replica1: saved its rows before replacing them/)
+    assert.match(again.stdout, /all in one transaction/)
+    await waitForCatchup(30_000)
+    assert.equal(await fingerprints(replicaSql, config.tables), await fingerprints(primary, config.tables))
+  },
+)
+
+atomic(
   "apply stopped by an ALWAYS trigger: check names the trigger's function, fix-conflict refuses a resync that would hit it, the printed fix lets apply resume with nothing lost",
   async () => {
     for (const statement of OBSTACLES[0].create) await replicaSql.unsafe(statement)

@@ -76,11 +76,13 @@ replication('rollback without --yes refuses and changes nothing', async () => {
 replication('--dry-run prints the statements per node and changes nothing', async () => {
   const r = await run('replicate', ['--dry-run', '--truncate-replicas', '--yes'])
   assert.is(r.code, 0, r.stdout + r.stderr)
-  assert.match(r.stdout, /-- replica1: sql\/replication\/045_truncate_replica\.sql/)
+  assert.match(r.stdout, /-- replica1, one transaction \(vars: subscription=sub_replica1 .*conninfo=<secret>\):/)
+  assert.match(r.stdout, /-- sql\/replication\/045_truncate_replica\.sql/)
   assert.match(r.stdout, /-- primary: sql\/replication\/010_wal_level\.sql/)
   assert.match(r.stdout, /ALTER SYSTEM SET wal_level = 'logical'/)
   assert.match(r.stdout, /-- primary: sql\/replication\/040_publication\.sql/)
-  assert.match(r.stdout, /-- replica2: sql\/replication\/052_subscription_from_slot\.sql .*conninfo=<secret>/)
+  assert.match(r.stdout, /-- replica2, one transaction \(vars: subscription=sub_replica2 .*conninfo=<secret>\):/)
+  assert.match(r.stdout, /-- sql\/replication\/052_subscription_from_slot\.sql/)
   const [{ wal_level }] = await query(config.primary, 'show wal_level')
   assert.is(wal_level, 'replica')
   assert.equal(await query(config.primary, `select rolname from pg_roles where rolname = 'replicator'`), [])
@@ -103,10 +105,9 @@ replication("replicate sets wal_level with a restart, and every replica ends wit
       sameColumnTypes: true,
     }),
   )
+  // The replicas held rows (the rollback keeps them): replaced in one transaction with the subscription.
   assert.ok(
-    r.stdout.includes(
-      `sub_replica1 created on slot sub_replica1 (copy_data = false: the rows came from its snapshot, ${options}, sslmode=require)`,
-    ),
+    r.stdout.includes(`created sub_replica1 on it (copy_data = false, ${options}), all in one transaction`),
     r.stdout,
   )
   const { code, report } = await verify(['publication', 'subscription', 'seed', 'rows'])
@@ -238,9 +239,10 @@ replication('rollback leaves no subscription, slot or publication; replicate aga
   assert.match(refused.stdout, /already holds rows in categories, products, inventory.*--truncate-replicas --yes/)
   const truncated = await replicated()
   outputs.push(truncated.stdout)
-  // What --truncate-replicas empties is saved first, as files psql can load again.
+  // What --truncate-replicas replaces is saved first, as files psql can load again; the copy is one transaction.
+  assert.match(truncated.stdout, /replica1: copied .* all in one transaction/)
   const saved =
-    /replica1: saved the rows it held before emptying them, in (\S+) \(categories: 5, products: 30, inventory: 30\)/.exec(
+    /replica1: saved its rows before replacing them, in (\S+)\s+categories: 5 rows saved.*\s+products: 30 rows saved.*\s+inventory: 30 rows saved/.exec(
       truncated.stdout,
     )
   assert.ok(saved, truncated.stdout)

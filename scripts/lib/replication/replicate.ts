@@ -6,6 +6,7 @@ import { EXIT, ReplkitError } from '../errors.js'
 import { Steps } from '../steps.js'
 import { replicatorPassword } from './password.js'
 import { preflight } from './preflight.js'
+import { replaceOccupiedReplicas } from '../sync/replace.js'
 import { readOnlyReplicas } from './read-only.js'
 import * as step from './setup.js'
 
@@ -52,6 +53,7 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     await step.hba(c)
     step.tls(c, facts)
     await step.publication(c, primary)
+    await replaceOccupiedReplicas(config, primary, c, steps)
     const ready = await step.subscriptions(c, primary)
     await readOnlyReplicas(config.replicas, steps, c.dryRun)
     const catchupMs = await step.catchUp(

@@ -7,7 +7,6 @@ import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked, majorOf, serverVersionNum, withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { runSqlFile } from '../sql-files.js'
-import { saveRows } from './saved-rows.js'
 import type { Steps } from '../steps.js'
 import { printableConninfo, subscriptionConninfo } from './conninfo.js'
 import { ensureLocalHba, hbaLines } from './hba.js'
@@ -470,21 +469,9 @@ async function readyForInitialCopy(c: SetupContext, replica: NodeSpec, sql: Sql,
     )
     return false
   }
-  if (!c.dryRun) {
-    const saved = await saveRows(
-      config,
-      replica,
-      occupied,
-      '--truncate-replicas emptied these tables for the initial copy',
-    )
-    steps.ok(
-      `${replica.name}: saved the rows it held before emptying them, in ${saved.dir} (${occupied.map(t => `${t}: ${saved.rows[t]}`).join(', ')})`,
-      true,
-    )
-  }
-  await runFile(c, replica, '045_truncate_replica.sql', { tables: qualifiedTables(config) })
-  steps.ok(`${replica.name}: emptied ${qualifiedTables(config)} before the initial copy (--truncate-replicas)`, true)
-  return true
+  // --truncate-replicas: sync/replace.ts replaced its rows in one transaction with its subscription
+  // before this step; only a dry run without a publication yet gets here (it said so).
+  return false
 }
 
 /** wait_for_catchup on the PRIMARY, then proof from pg_stat_ssl that every walsender uses TLS. Returns the catch-up ms. */

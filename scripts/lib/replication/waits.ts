@@ -64,7 +64,11 @@ export async function waitForApplied(
       )
       return open.every(n => n === 0) ? true : undefined
     },
-    state: async () => senderDiagnostics(primary, replicas.map(r => r.subscription)),
+    state: async () =>
+      senderDiagnostics(
+        primary,
+        replicas.map(r => r.subscription),
+      ),
   })
 }
 

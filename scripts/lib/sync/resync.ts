@@ -124,6 +124,18 @@ async function printPlan(replica: NodeSpec, plan: AtomicCopyPlan, current: Curre
   console.log(lines.join('\n'))
 }
 
+/** --dry-run: the resync's statements on each node, read-only (no proof that it can succeed). */
+export async function printResyncPlan(
+  config: Config,
+  replica: NodeSpec,
+  primary: Sql,
+  replicaSql: Sql,
+  timeoutMs: number,
+): Promise<void> {
+  const current = await currentState(primary, replicaSql, subscriptionName(replica))
+  await printPlan(replica, await planCopy(config, replica, primary, replicaSql, current, timeoutMs), current)
+}
+
 /** The old subscription stops applying before its tables are emptied (it resumes if the copy fails). */
 async function pause(
   replica: NodeSpec,
@@ -268,7 +280,7 @@ export async function resyncReplica(
   await pause(replica, replicaSql, plan, current, run.timeoutMs)
   await copyFromNewSlot(config, replica, primary, replicaSql, plan, current)
   run.say(
-    `${replica.name}: copied ${plan.tables.map(t => t.table).join(', ')} from the snapshot of slot ${plan.slot} and created ${plan.subscription} on it, ` +
+    `${replica.name}: copied ${plan.tables.map(t => t.table).join(', ')} from the snapshot of slot ${plan.slot} and created ${plan.subscription} on it (copy_data = false, ${plan.options}), ` +
       `all in one transaction (${Date.now() - started} ms; readers waited on the tables' lock meanwhile, never saw them empty)`,
   )
   await dropReplaced(replica, primary, plan, current, run.timeoutMs)
