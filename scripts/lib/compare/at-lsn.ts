@@ -10,7 +10,7 @@
 // difference beside it; what never holds still is reported as still being written.
 import type { NodeSpec } from '../config.js'
 import { type Sql, connect } from '../db.js'
-import { waitForReplayPast } from '../replication/waits.js'
+import { waitForNoOpenApply, waitForReplayPast } from '../replication/waits.js'
 import { sqlText } from '../sql-files.js'
 import { differingColumns } from './columns.js'
 import { type BlockPlan, type TableShape, displayKey, fill, planBlocks, sameColumnOrder, tableShape } from './shape.js'
@@ -167,6 +167,8 @@ async function readRound(
   })
   const readReplicas = async (at: string) => {
     await waitForReplayPast(waiter ?? primary.sql, subscriptions, at, ctx.timeoutMs, 5)
+    const applying = replicas.flatMap(r => (r.subscription ? [{ sql: r.sql, subscription: r.subscription }] : []))
+    await waitForNoOpenApply(waiter ?? primary.sql, applying, ctx.timeoutMs, 5)
     return Promise.all(replicas.map(r => inTransaction(r.sql, ctx, 'read only', tx => read(tx, ctx, req, blockOf))))
   }
   if (waiter) {

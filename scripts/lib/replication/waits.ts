@@ -47,22 +47,36 @@ export async function waitForApplied(
     replicas.map(r => r.subscription),
     timeoutMs,
   )
+  await waitForNoOpenApply(primary, replicas, Math.max(1000, timeoutMs - (Date.now() - started)))
+}
+
+/**
+ * Once a walsender has replayed past an LSN, the apply worker has read every change up to it; a
+ * moment with no apply transaction open on the replica then means all of them are committed there.
+ */
+export async function waitForNoOpenApply(
+  primary: Sql,
+  replicas: { sql: Sql; subscription: string }[],
+  timeoutMs: number,
+  intervalMs = 10,
+): Promise<void> {
+  if (!replicas.length) return
+  // Each replica needs one such moment after the replay (under writes, they need not coincide).
+  const pending = new Set(replicas)
   await waitFor({
     what: `${replicas.map(r => r.subscription).join(', ')} to commit the transactions they are applying`,
-    timeoutMs: Math.max(1000, timeoutMs - (Date.now() - started)),
-    intervalMs: 10,
+    timeoutMs,
+    intervalMs,
     until: async () => {
-      const open = await Promise.all(
-        replicas.map(
-          async r =>
-            (
-              await r.sql`
-                select count(*)::int as n from pg_stat_subscription w join pg_stat_activity a on a.pid = w.pid
-                 where w.subname = ${r.subscription} and w.relid is null and a.xact_start is not null`
-            )[0].n as number,
-        ),
+      await Promise.all(
+        [...pending].map(async r => {
+          const [{ n }] = await r.sql`
+            select count(*)::int as n from pg_stat_subscription w join pg_stat_activity a on a.pid = w.pid
+             where w.subname = ${r.subscription} and w.relid is null and a.xact_start is not null`
+          if (n === 0) pending.delete(r)
+        }),
       )
-      return open.every(n => n === 0) ? true : undefined
+      return pending.size === 0 ? true : undefined
     },
     state: async () =>
       senderDiagnostics(
