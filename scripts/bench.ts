@@ -96,6 +96,7 @@ replicated). It refuses any other cluster.`,
   .option('quick', { type: 'boolean', default: false, describe: 'small N and a short load (under a minute)' })
   .option('json', { type: 'boolean', default: false, describe: 'print latest.json on stdout instead of the summary' })
   .option('out', {
+    requiresArg: true,
     type: 'string',
     describe: 'directory for the results (default bench/results, or bench/results/quick with --quick)',
   })
@@ -104,16 +105,19 @@ replicated). It refuses any other cluster.`,
     describe: 'run one section alone and print its table (the full report is not written)',
   })
   .option('rows', {
+    requiresArg: true,
     coerce: whole('rows'),
     describe:
       'with --only: products to generate (seed; copy: as many orders too) or per node (consistency); default 1,000,000 (consistency: 10,000,000)',
   })
   .option('sample', {
+    requiresArg: true,
     default: 50_000,
     coerce: whole('sample'),
     describe: 'with --only seed: rows for the row-at-a-time baseline',
   })
   .option('runs', {
+    requiresArg: true,
     default: 3,
     coerce: whole('runs'),
     describe: 'with --only consistency: timed runs per measurement (the median is reported)',

@@ -13,13 +13,20 @@ const argv = await cli(
   'chaos',
   `$0 [--drills LIST] [--rate TPS] [--json]\n\nFault drills on the local cluster: ${names.join(', ')}.\nExit codes: 0 every drill passed (or was skipped with a reason), 2 a drill failed.`,
 )
-  .option('drills', { type: 'string', default: names.join(','), describe: 'comma-separated drills to run, in order' })
+  .option('drills', {
+    requiresArg: true,
+    type: 'string',
+    default: names.join(','),
+    describe: 'comma-separated drills to run, in order',
+  })
   .option('rate', {
+    requiresArg: true,
     default: 500,
     coerce: positive('rate'),
     describe: 'transactions per second of the writer in the drills under load',
   })
   .option('timeout', {
+    requiresArg: true,
     default: 60,
     coerce: positive('timeout'),
     describe: 'seconds any one wait (catch-up, copy) may take',

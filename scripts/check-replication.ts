@@ -29,32 +29,42 @@ const argv = await cli(
     describe: 'time a heartbeat product from the PRIMARY to every replica (writes, then deletes it)',
   })
   .option('canary-timeout', {
+    requiresArg: true,
     default: 5000,
     coerce: positive('canary-timeout'),
     describe: 'ms to wait for the canary on each replica',
   })
-  .option('diff', { type: 'string', describe: 'list the keys of TABLE whose rows differ from the PRIMARY' })
+  .option('diff', {
+    requiresArg: true,
+    type: 'string',
+    describe: 'list the keys of TABLE whose rows differ from the PRIMARY',
+  })
   .option('max-lag', {
+    requiresArg: true,
     default: 16,
     coerce: positive('max-lag', { allowZero: true }),
     describe: 'WARNING when a replica lags more than this many MB',
   })
   .option('max-retained', {
+    requiresArg: true,
     default: 1024,
     coerce: positive('max-retained'),
     describe: 'CRITICAL when a slot retains more than this many MB of WAL',
   })
   .option('connect-timeout', {
+    requiresArg: true,
     default: 3,
     coerce: positive('connect-timeout'),
     describe: 'seconds to wait for each node to accept a connection',
   })
   .option('statement-timeout', {
+    requiresArg: true,
     default: 15,
     coerce: positive('statement-timeout'),
     describe: 'seconds any one query may run',
   })
   .option('deadline', {
+    requiresArg: true,
     coerce: positive('deadline'),
     describe:
       'seconds the whole check may take; past it, exit 3 (UNKNOWN). Default 60, with --diff 600 (a big table is read more than once)',

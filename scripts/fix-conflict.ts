@@ -19,10 +19,14 @@ const argv = await cli(
     '  --skip    ALTER SUBSCRIPTION … SKIP (lsn = …): drops the WHOLE failing transaction on that replica (divergence)\n' +
     'Exit codes: 0 no conflict (or repaired), 1 repaired with divergence (--skip), 2 conflict left.',
 )
-  .option('replica', { type: 'string', describe: 'only this replica (default: every replica)' })
+  .option('replica', { requiresArg: true, type: 'string', describe: 'only this replica (default: every replica)' })
   .option('resync', { type: 'boolean', describe: 'repair by resynchronising the replica (lossless)' })
   .option('skip', { type: 'boolean', describe: 'repair by skipping the failing transaction (loses it on the replica)' })
-  .option('lsn', { type: 'string', describe: 'the finish LSN to skip, when the server log cannot be read from here' })
+  .option('lsn', {
+    requiresArg: true,
+    type: 'string',
+    describe: 'the finish LSN to skip, when the server log cannot be read from here',
+  })
   .option('yes', yesFlag('the chosen repair'))
   .option('dry-run', dryRunFlag)
   .option('timeout', secondsFlag('seconds to wait for the repair to take effect', 60))

@@ -14,11 +14,13 @@ const argv = await cli(
     'it listens on loopback unless --listen says otherwise.',
 )
   .option('port', {
+    requiresArg: true,
     default: Number(process.env.METRICS_PORT ?? 9720),
     coerce: whole('port', 0),
     describe: 'TCP port (METRICS_PORT; 0 picks a free one)',
   })
   .option('listen', {
+    requiresArg: true,
     type: 'string',
     default: '127.0.0.1',
     describe: 'address to listen on (0.0.0.0 for every interface)',
@@ -29,11 +31,13 @@ const argv = await cli(
     describe: 'time a canary row to every replica on each scrape (writes, then deletes, one product)',
   })
   .option('compare-interval', {
+    requiresArg: true,
     default: 300,
     coerce: positive('compare-interval'),
     describe: 'seconds between checksum compares of every table',
   })
   .option('scrape-deadline', {
+    requiresArg: true,
     default: 8,
     coerce: positive('scrape-deadline'),
     describe: 'seconds a scrape may take; past it every node reads as not up',

@@ -16,12 +16,22 @@ const argv = await cli(
     'and make exactly those equal: insert missing, update different, delete extra, in batches, each\n' +
     'checked against the PRIMARY again before it commits. Rows deleted or overwritten are saved first.',
 )
-  .option('replica', { type: 'string', demandOption: true, describe: 'the replica to repair' })
-  .option('table', { type: 'string', describe: 'repair only this table (default: every replicated table)' })
+  .option('replica', { requiresArg: true, type: 'string', demandOption: true, describe: 'the replica to repair' })
+  .option('table', {
+    requiresArg: true,
+    type: 'string',
+    describe: 'repair only this table (default: every replicated table)',
+  })
   .option('yes', yesFlag('writes rows on the replica'))
   .option('dry-run', dryRunFlag)
-  .option('batch', { default: 500, coerce: whole('batch'), describe: 'rows per transaction on the replica' })
+  .option('batch', {
+    requiresArg: true,
+    default: 500,
+    coerce: whole('batch'),
+    describe: 'rows per transaction on the replica',
+  })
   .option('max-rows', {
+    requiresArg: true,
     default: 100_000,
     coerce: whole('max-rows'),
     describe: 'refuse when more rows differ (make sync copies the table instead)',

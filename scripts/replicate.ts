@@ -32,6 +32,7 @@ const argv = await cli(
       "snapshot: replkit copies the tables in parallel from the new slot's exported snapshot, then subscribes with copy_data = false; subscription: CREATE SUBSCRIPTION … copy_data = true copies them",
   })
   .option('copy-jobs', {
+    requiresArg: true,
     default: 2,
     coerce: whole('copy-jobs'),
     describe: 'parallel COPY pipes per replica (snapshot copy)',

@@ -12,6 +12,7 @@ const argv = await cli(
   "$0 [--only unit|integration|pgtap|verify]\n\nAll of replkit's tests; brings the local cluster up (and replicated) when it is not.",
 )
   .option('only', {
+    requiresArg: true,
     type: 'string',
     choices: ['unit', 'integration', 'pgtap', 'verify'],
     describe: 'run one kind of test',

@@ -12,8 +12,18 @@ const argv = await cli(
   'seed',
   '$0 [--file PATH] [--dry-run] [--json]\n\nSeed products into the PRIMARY: stream the file in batches, each validated, then\nupserted into categories, products and inventory, all in one transaction. Bad input\nanywhere in the file rolls it back: nothing written.',
 )
-  .option('file', { type: 'string', default: 'data/products.json', describe: 'products file (a JSON array)' })
-  .option('categories', { type: 'string', default: 'data/categories.json', describe: 'categories file (a JSON array)' })
+  .option('file', {
+    requiresArg: true,
+    type: 'string',
+    default: 'data/products.json',
+    describe: 'products file (a JSON array)',
+  })
+  .option('categories', {
+    requiresArg: true,
+    type: 'string',
+    default: 'data/categories.json',
+    describe: 'categories file (a JSON array)',
+  })
   .option('dry-run', {
     type: 'boolean',
     default: false,

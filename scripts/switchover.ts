@@ -21,6 +21,7 @@ const argv = await cli(
     "way back is the same command with the old PRIMARY's name.",
 )
   .option('to', {
+    requiresArg: true,
     type: 'string',
     demandOption: true,
     describe: 'the replica to promote (a node name; make help lists them)',
@@ -28,6 +29,7 @@ const argv = await cli(
   .option('yes', yesFlag('writes pause while the PRIMARY is fenced, and the roles change'))
   .option('dry-run', dryRunFlag)
   .option('max-lag', {
+    requiresArg: true,
     default: 1,
     coerce: positive('max-lag', { allowZero: true }),
     describe: 'refuse when the target lags more than this many MB',

@@ -19,8 +19,13 @@ const argv = await cli(
     'Either way, equality is then proven at an LSN the replica reached. With --table, that table on\n' +
     'that replica only (a copy of it is refused when another table references it by foreign key).',
 )
-  .option('replica', { type: 'string', describe: 'the replica to resync (default: every replica, one after another)' })
+  .option('replica', {
+    requiresArg: true,
+    type: 'string',
+    describe: 'the replica to resync (default: every replica, one after another)',
+  })
   .option('table', {
+    requiresArg: true,
     type: 'string',
     describe: 'resync only this table (needs --replica; refused when foreign keys forbid it)',
   })

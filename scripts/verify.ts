@@ -26,16 +26,19 @@ const argv = await cli(
   "$0 [--suites LIST] [--load-seconds N] [--rate TPS] [--json]\n\nProve the runbook's success criteria with pgTAP suites (pgtap/*.sql) run by pg_prove.",
 )
   .option('suites', {
+    requiresArg: true,
     type: 'string',
     default: SUITES.join(','),
     describe: `comma-separated subset of ${SUITES.join(', ')}`,
   })
   .option('load-seconds', {
+    requiresArg: true,
     default: 10,
     coerce: positive('load-seconds'),
     describe: "how long the lag suite's pgbench load runs",
   })
   .option('rate', {
+    requiresArg: true,
     default: RATE_PER_CORE * availableParallelism(),
     coerce: positive('rate'),
     describe: `transactions per second of that load (default ${RATE_PER_CORE} per CPU core: sized to the machine, so the suite measures the replication, not the CPU queue)`,

@@ -23,9 +23,16 @@ export function cli(name: string, usage: string, opts: CliOptions = {}): Argv {
     })
 }
 
+/** "--max-lag" with no value (yargs: true or "") or "--max-lag=" is refused, never read as 0. */
+function requireValue(flag: string, value: unknown): void {
+  if (value === '' || typeof value === 'boolean' || (typeof value === 'string' && value.trim() === ''))
+    throw new Error(`--${flag} needs a value`)
+}
+
 /** A number flag that must be finite and above zero (or at least zero); "--max-lag abc" is refused by name. */
 export function positive(flag: string, { allowZero = false } = {}) {
   return (value: unknown): number => {
+    requireValue(flag, value)
     const n = typeof value === 'number' ? value : Number(value)
     if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
       throw new Error(`--${flag} must be a number ${allowZero ? 'of 0 or more' : 'above 0'}, not "${String(value)}"`)
@@ -37,6 +44,7 @@ export function positive(flag: string, { allowZero = false } = {}) {
 /** A whole number flag of at least min. */
 export function whole(flag: string, min = 1) {
   return (value: unknown): number => {
+    requireValue(flag, value)
     const n = typeof value === 'number' ? value : Number(value)
     if (!Number.isInteger(n) || n < min)
       throw new Error(`--${flag} must be a whole number of at least ${min}, not "${String(value)}"`)
@@ -53,4 +61,4 @@ export const dryRunFlag = {
 export const yesFlag = (what: string) => ({ type: 'boolean', default: false, describe: `confirm: ${what}` }) as const
 
 export const secondsFlag = (describe: string, defaultSeconds: number) =>
-  ({ default: defaultSeconds, describe, coerce: positive('timeout') }) as const
+  ({ default: defaultSeconds, describe, coerce: positive('timeout'), requiresArg: true }) as const

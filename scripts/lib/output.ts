@@ -90,6 +90,11 @@ export interface MainOptions {
 /** Runs a command's main; a ReplkitError prints one line and exits with its code; nothing runs past the deadline. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a command's body may end without an exit code (0).
 export function main(fn: () => Promise<number | void>, opts: MainOptions = {}): void {
+  // A reader that stops early (| head) closes the pipe: stop quietly, as psql does.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0)
+    throw error
+  })
   if (opts.deadlineMs) {
     setTimeout(() => {
       fail(

@@ -104,6 +104,32 @@ cli('a malformed flag value is one line naming the flag, exit 3 for check, 1 els
   assert.match(unknownReplica.stderr, /--replica nosuch: not a replica \(replicas: replica1, replica2\)/)
 })
 
+cli('a flag without its value is refused by name, never read as 0 or its default', async () => {
+  for (const args of [['--max-lag'], ['--max-lag='], ['--max-lag', '--json']]) {
+    const run = await runScript('check-replication', args)
+    assert.is(run.code, 3, args.join(' '))
+    assert.is(oneLine(run.stderr).length, 1, run.stderr)
+    assert.match(run.stderr, /--max-lag needs a value|Not enough arguments following: max-lag/, args.join(' '))
+    assert.is(run.stdout.trim(), '', run.stdout)
+  }
+  const replica = await runScript('sync-replicas', ['--replica', '--yes'])
+  assert.is(replica.code, 1)
+  assert.match(replica.stderr, /Not enough arguments following: replica/)
+})
+
+cli('output cut short by its reader (| head -1): exit 0, no stack trace', async () => {
+  const run = await $({ cwd: repoRoot, nothrow: true, quiet: true })`node bin/replkit.js seed --dry-run | head -1`
+  assert.is(run.stdout.split('\n').filter(Boolean).length, 1, run.stdout)
+  assert.not.match(run.stderr, /EPIPE|\n\s+at /, run.stderr)
+  const status = await $({
+    cwd: repoRoot,
+    nothrow: true,
+    quiet: true,
+  })`set -o pipefail; node bin/replkit.js final-state | head -2`
+  assert.is(status.exitCode, 0, status.stderr)
+  assert.not.match(status.stderr, /EPIPE/, status.stderr)
+})
+
 cli('a port that answers HTTP, not PostgreSQL: check names it and exits within its deadline', async () => {
   const server = createServer((_req, res) => res.end('not postgres'))
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
