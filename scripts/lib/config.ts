@@ -1,5 +1,6 @@
 // Configuration: environment, then .env, then config/.env.example. Nodes are reached only
 // through their URLs, so the same code drives the local cluster, Docker or remote hosts.
+import { passwordFromFile } from './pgpass.js'
 import { existsSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -149,8 +150,12 @@ export function parseNodeUrl(url: string, name: string, role: Role, env: Env = {
     port,
     database,
     user,
-    // libpq's convention: a URL without a password takes PGPASSWORD.
-    password: decodeURIComponent(parsed.password) || env.PGPASSWORD || '',
+    // libpq's order: the URL's password, else PGPASSWORD, else the password file (PGPASSFILE, ~/.pgpass).
+    password:
+      decodeURIComponent(parsed.password) ||
+      env.PGPASSWORD ||
+      passwordFromFile({ host, port, database, user }, env) ||
+      '',
     sslmode,
     sslrootcert,
     label: `${user}@${host}:${port}/${database}`,
