@@ -5,26 +5,42 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-/** command → [script in dist/scripts, fixed arguments], in the order of the runbook. */
+/** command → [what it does, script in dist/scripts, fixed arguments], in the order of the runbook. */
 const COMMANDS = {
-  up: ['cluster', 'up'],
-  down: ['cluster', 'down'],
-  status: ['cluster', 'status'],
-  cluster: ['cluster'],
-  schema: ['schema'],
-  seed: ['seed'],
-  check: ['check-replication'],
-  replicate: ['replicate'],
-  sync: ['sync-replicas'],
-  repair: ['repair'],
-  verify: ['verify'],
-  rollback: ['rollback'],
-  'fix-conflict': ['fix-conflict'],
-  sequences: ['sync-sequences', '--report'],
-  'sync-sequences': ['sync-sequences'],
-  switchover: ['switchover'],
-  metrics: ['metrics'],
-  'final-state': ['final-state'],
+  up: ['create and start the local cluster', 'cluster', 'up'],
+  down: ['stop the local cluster', 'cluster', 'down'],
+  status: ["show the local cluster's nodes", 'cluster', 'status'],
+  cluster: ['the local cluster: up, down, status, start, stop, restart, clean', 'cluster'],
+  schema: ['apply sql/schema to every node', 'schema'],
+  seed: ['load products.json into the PRIMARY (idempotent)', 'seed'],
+  check: ['health report with a fix per problem; exit 0/1/2/3', 'check-replication'],
+  replicate: ['set up logical replication (publication, role, pg_hba, subscriptions)', 'replicate'],
+  sync: ["bring replicas back to the PRIMARY's rows (repair or atomic copy)", 'sync-replicas'],
+  repair: ["repair a replica's differing rows", 'repair'],
+  verify: ['pgTAP suites on every node: rows, canary, lag', 'verify'],
+  rollback: ['remove replication (needs --yes)', 'rollback'],
+  'fix-conflict': ['show and resolve what stopped a subscription', 'fix-conflict'],
+  sequences: ['report sequence values per node', 'sync-sequences', '--report'],
+  'sync-sequences': ["raise replicas' sequences to the PRIMARY's", 'sync-sequences'],
+  switchover: ['make a replica the PRIMARY, nothing lost', 'switchover'],
+  metrics: ['Prometheus exporter', 'metrics'],
+  'final-state': ["the runbook's expected final state", 'final-state'],
+}
+
+/** The known command nearest to a mistyped one (at most two edits away), for "did you mean". */
+function nearest(word) {
+  const distance = (a, b) => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)])
+    for (let j = 1; j <= b.length; j++) d[0][j] = j
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++)
+        d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    return d[a.length][b.length]
+  }
+  const [best] = Object.keys(COMMANDS)
+    .map(c => [c, distance(word, c)])
+    .sort((x, y) => x[1] - y[1])
+  return best[1] <= 2 ? best[0] : null
 }
 
 /**
@@ -69,8 +85,12 @@ function fail(message) {
 
 const [name, ...rest] = connectionFlags(process.argv.slice(2))
 if (!name || name === 'help' || name === '--help' || name === '-h') {
+  const width = Math.max(...Object.keys(COMMANDS).map(c => c.length))
+  const list = Object.entries(COMMANDS)
+    .map(([c, [what]]) => `  ${c.padEnd(width)}  ${what}`)
+    .join('\n')
   console.log(
-    `usage: replkit [--primary URL --replica URL ...] COMMAND [FLAGS]   (replkit COMMAND --help for its flags)\n\ncommands: ${Object.keys(COMMANDS).join(', ')}\n\n` +
+    `usage: replkit [--primary URL --replica URL ...] COMMAND [FLAGS]   (replkit COMMAND --help for its flags)\n\ncommands:\n${list}\n\n` +
       'Connection settings come from --primary/--replica, the environment or .env (PRIMARY_URL, REPLICA_URLS;\n' +
       'see config/.env.example); passwords from PGPASSWORD or .env, never the command line.',
   )
@@ -82,8 +102,13 @@ if (name === '--version') {
   process.exit(0)
 }
 const entry = COMMANDS[name]
-if (!entry) fail(`unknown command "${name}" (replkit help lists them)`)
-const [script, ...fixed] = entry
+if (!entry) {
+  const guess = nearest(name)
+  fail(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ''} (replkit help lists them)`)
+}
+const [, script, ...fixed] = entry
+// Help and errors name the command as typed: "replkit check", not the script behind it.
+process.env.REPLKIT_COMMAND = script === 'cluster' ? 'replkit' : `replkit ${name}`
 const compiled = new URL(`../dist/scripts/${script}.js`, import.meta.url)
 if (!existsSync(compiled)) fail('not built yet: run make setup (or npm run build) in the checkout')
 process.argv = [process.argv[0], fileURLToPath(compiled), ...fixed, ...rest]

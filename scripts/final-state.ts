@@ -6,8 +6,14 @@ import { colour, main } from './lib/output.js'
 import { CANARY_PREFIX } from './lib/checks/canary.js'
 import { fingerprints } from './lib/checks/fingerprint.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
+import { cli } from './lib/flags.js'
 
 const line = (ok: boolean, text: string) => console.log(`  ${ok ? colour.green('✓') : colour.red('✗')} ${text}`)
+
+await cli(
+  'final-state',
+  "$0\n\nThe runbook's Expected Final State, read from the nodes: products seeded, publication, wal_level, subscriptions, rows.",
+).parse()
 
 main(
   async () => {

@@ -10,15 +10,20 @@ export interface CliOptions {
 
 /** A yargs parser for one command. */
 export function cli(name: string, usage: string, opts: CliOptions = {}): Argv {
+  // Run as the replkit command (bin/replkit.js), the name the user typed; run by make or npm, the script's.
+  const shown = process.env.REPLKIT_COMMAND ?? name
   return yargs(hideBin(process.argv))
-    .scriptName(name)
+    .scriptName(shown)
     .usage(usage)
     .wrap(110)
     .strict()
     .help()
+    .alias('h', 'help')
     .showHelpOnFail(false)
     .fail((message, error) => {
-      console.error(`replkit ${name}: ${message ?? error?.message} (see --help)`)
+      console.error(
+        `${shown.startsWith('replkit') ? shown : `replkit ${shown}`}: ${message ?? error?.message} (see --help)`,
+      )
       process.exit(opts.usageExitCode ?? 1)
     })
 }

@@ -31,8 +31,28 @@ command(
     const unknown = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js frobnicate`
     assert.is(unknown.exitCode, 1)
     assert.is(unknown.stderr.trim(), 'replkit: unknown command "frobnicate" (replkit help lists them)')
+    const typo = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js chekc`
+    assert.is(typo.stderr.trim(), 'replkit: unknown command "chekc" — did you mean "check"? (replkit help lists them)')
   },
 )
+
+command('help names each command as typed, with what it does; -h works; --help never runs the command', async () => {
+  const help = await $({ cwd: repoRoot, env, quiet: true })`node bin/replkit.js help`
+  assert.match(help.stdout, /\n {2}check +health report with a fix per problem/)
+  for (const [sub, title] of [
+    ['check', 'replkit check '],
+    ['sync', 'replkit sync '],
+    ['up', 'replkit up'],
+    ['final-state', 'replkit final-state'],
+  ]) {
+    const run = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js ${sub} -h`
+    assert.is(run.exitCode, 0, `${sub}: ${run.stderr}`)
+    assert.ok(run.stdout.startsWith(title), `${sub} -h begins: ${run.stdout.split('\n')[0]}`)
+    assert.not.match(run.stdout, /PRIMARY:|✓/, `${sub} -h ran the command`)
+  }
+  const bad = await $({ cwd: repoRoot, env, quiet: true, nothrow: true })`node bin/replkit.js check --bogus`
+  assert.is(bad.stderr.trim(), 'replkit check: Unknown argument: bogus (see --help)')
+})
 
 command('--primary / --replica instead of .env; a password there is refused before anything runs', async () => {
   const [replica1] = config.replicas
@@ -108,14 +128,17 @@ command(
         join(work, '.env'),
         `PRIMARY_URL=${url(config.primary, true)}\nREPLICA_URLS=${config.replicas.map(r => url(r, true)).join(',')}\nCLUSTER_DIR=${config.clusterDir}\n`,
       )
-      const ok = await $({ cwd: work, env, quiet: true, nothrow: true })`${bin} check --json`
+      // Only the working directory's .env names the nodes (the process environment would win over it).
+      const fromEnvFile: NodeJS.ProcessEnv = { ...env }
+      for (const k of ['PRIMARY_URL', 'REPLICA_URLS', 'REPLICA_NAMES', 'PRIMARY_NAME']) delete fromEnvFile[k]
+      const ok = await $({ cwd: work, env: fromEnvFile, quiet: true, nothrow: true })`${bin} check --json`
       assert.is(ok.exitCode, 0, ok.stdout.slice(0, 1000) + ok.stderr)
       assert.is(JSON.parse(ok.stdout).facts.primary.label, config.primary.label)
       await writeFile(
         join(work, '.env'),
         `PRIMARY_URL=postgres://postgres:x@127.0.0.1:1/shop\nREPLICA_URLS=${url(config.replicas[0], true)}\n`,
       )
-      const elsewhere = await $({ cwd: work, env, quiet: true, nothrow: true })`${bin} check --nagios`
+      const elsewhere = await $({ cwd: work, env: fromEnvFile, quiet: true, nothrow: true })`${bin} check --nagios`
       assert.is(
         elsewhere.exitCode,
         2,
