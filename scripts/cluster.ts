@@ -16,6 +16,7 @@ import {
   requirePasswords,
 } from './lib/cluster/local-cluster.js'
 import { formatTable, main, mark } from './lib/output.js'
+import { downPgbouncer, upPgbouncer } from './lib/cluster/pgbouncer.js'
 import { cli } from './lib/flags.js'
 
 const argv = await cli(
@@ -55,6 +56,11 @@ main(
         requirePasswords(nodes)
         await prepareClusterDir(config)
         const outcomes = await Promise.all(nodes.map(n => upNode(config, n)))
+        const bouncer = config.pgbouncer && (await upPgbouncer(config, config.pgbouncer))
+        if (bouncer)
+          mark.ok(
+            `PgBouncer ${bouncer} on ${config.pgbouncer!.host}:${config.pgbouncer!.port}, in front of the PRIMARY`,
+          )
         if (outcomes.every(o => o === 'running')) {
           mark.ok(`cluster already running (${nodes.map(n => `${n.spec.name}:${n.spec.port}`).join(', ')})`)
           return 0
@@ -66,6 +72,7 @@ main(
         return 0
       }
       case 'down': {
+        if (config.pgbouncer && (await downPgbouncer(config.pgbouncer))) mark.ok('PgBouncer stopped')
         await Promise.all(
           nodes.map(async n => {
             if ((await nodeState(config, n)) !== 'running') return mark.info(`${n.spec.name} not running`)
@@ -96,6 +103,7 @@ main(
       }
       case 'clean': {
         if (!argv.yes) throw new ReplkitError(`clean deletes ${config.clusterDir} and all its data: re-run with --yes`)
+        if (config.pgbouncer) await downPgbouncer(config.pgbouncer)
         await Promise.all(
           nodes.map(async n => {
             if ((await nodeState(config, n)) === 'running') await stopNode(config, n, 'immediate')

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make setup: install what replkit needs from the project's own files; cheap and silent when all
 # is present (what it says goes to stderr, so `make check ARGS=--json` stays pure JSON).
-# PostgreSQL 15 server, pgTAP, pg_prove, Prometheus and pgcopydb come from Debian; npm packages from the lockfile,
+# PostgreSQL 15 server, pgTAP, pg_prove, Prometheus, pgcopydb and PgBouncer come from Debian; npm packages from the lockfile,
 # among them the server builds of PostgreSQL 16, 17 and 18 (PG_VERSIONS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,8 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 # pgcopydb: make bench's initial-copy baseline (the tool operators use to clone a database).
 command -v pgcopydb >/dev/null || missing+=(pgcopydb)
+# PgBouncer: a pooler in front of the PRIMARY that make switchover pauses and repoints (PGBOUNCER_PORT).
+[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null || missing+=(pgbouncer)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

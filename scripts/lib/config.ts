@@ -59,6 +59,15 @@ export interface Config {
   subscriptionPort: number | undefined
   /** SAVE_DIR: where repairs keep the rows they discard or overwrite (default saved/ in the project). */
   saveDir: string
+  /** PgBouncer in front of the PRIMARY (PGBOUNCER_PORT set), which make switchover pauses and repoints. */
+  pgbouncer: PgbouncerSpec | null
+}
+
+export interface PgbouncerSpec {
+  host: string
+  port: number
+  /** Its configuration file, whose [databases] entry for the PRIMARY's database make switchover rewrites. */
+  ini: string
 }
 
 /** The majors replkit runs and is tested on: 15 from Debian, 16–18 from the npm builds. */
@@ -215,6 +224,16 @@ export function loadConfig(env: Env = loadEnv()): Config {
     subscriptionHost: env.SUBSCRIPTION_HOST,
     subscriptionPort:
       env.SUBSCRIPTION_PORT === undefined ? undefined : portNumber(env.SUBSCRIPTION_PORT, 'SUBSCRIPTION_PORT'),
+    pgbouncer: env.PGBOUNCER_PORT
+      ? {
+          host: env.PGBOUNCER_HOST ?? '127.0.0.1',
+          port: portNumber(env.PGBOUNCER_PORT, 'PGBOUNCER_PORT'),
+          ini: resolve(
+            isAbsolute(clusterDir) ? clusterDir : join(repoRoot, clusterDir),
+            env.PGBOUNCER_INI ?? 'pgbouncer/pgbouncer.ini',
+          ),
+        }
+      : null,
   }
 }
 

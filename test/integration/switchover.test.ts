@@ -5,7 +5,8 @@
 // down is refused before anything changes.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { Config, NodeSpec } from '../../scripts/lib/config.js'
+import { type Config, type NodeSpec, loadConfig, loadEnv, repoRoot } from '../../scripts/lib/config.js'
+import { downPgbouncer } from '../../scripts/lib/cluster/pgbouncer.js'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
 import { connect } from '../../scripts/lib/db.js'
 import { subscriptionName } from '../../scripts/lib/replication/names.js'
@@ -166,6 +167,55 @@ sw('clients: a replica refuses their writes; a libpq multi-host URL lands on the
   const check = await runScript('check-replication', ['--json'])
   assert.is(check.code, 0, check.stdout.slice(0, 2000))
 })
+
+sw(
+  'PgBouncer in front of the PRIMARY: pgbench through it across a switchover there and back — 0 failed transactions, every committed row on every node',
+  async () => {
+    const bouncerEnv = { PGBOUNCER_PORT: '55471' }
+    const up = await runScript('cluster', ['up'], bouncerEnv)
+    assert.is(up.code, 0, up.stdout + up.stderr)
+    const withBouncer = loadConfig({ ...loadEnv(), ...bouncerEnv })
+    const LOAD = 'replkit-load@replkit.test'
+    const loadRows = async (node: NodeSpec) =>
+      (
+        await query<{ n: number }>(
+          node,
+          `select count(*)::int as n from public.orders where customer_email = '${LOAD}'`,
+        )
+      )[0].n
+    const before = await Promise.all(nodes.map(loadRows))
+    try {
+      const pgbench = $({
+        nothrow: true,
+        quiet: true,
+        env: { ...process.env, PGPASSWORD: config.primary.password, PGOPTIONS: '', PGSSLMODE: 'prefer' },
+      })`pgbench -h 127.0.0.1 -p ${bouncerEnv.PGBOUNCER_PORT} -U ${config.primary.user} -n -f ${join(repoRoot, 'sql/load/orders.pgbench')} -R 100 -T 24 -c 4 -j 2 ${config.primary.database}`
+      await new Promise(r => setTimeout(r, 2000))
+      const there = await switchover(withBouncer, options(replica1.name), new Steps(true))
+      assert.ok(
+        there.steps.lines.some(l => /PgBouncer: shop points at replica1, clients resumed/.test(l)),
+        there.steps.lines.join('\n'),
+      )
+      await new Promise(r => setTimeout(r, 2000))
+      await switchover(withBouncer, options(config.primary.name), new Steps(true))
+      const bench = await pgbench
+      assert.is(bench.exitCode, 0, bench.stdout + bench.stderr)
+      assert.match(bench.stdout, /number of failed transactions: 0 /)
+      const processed = Number(/number of transactions actually processed: (\d+)/.exec(bench.stdout)?.[1])
+      assert.ok(processed > 100, bench.stdout)
+      await settled()
+      for (const [i, node] of nodes.entries())
+        assert.is(
+          (await loadRows(node)) - before[i],
+          processed,
+          `${node.name}: every transaction pgbench committed, once`,
+        )
+    } finally {
+      await downPgbouncer(withBouncer.pgbouncer!)
+      await query(config.primary, `delete from public.orders where customer_email = '${LOAD}'`)
+    }
+  },
+)
 
 sw(
   'a fault at each step before the new PRIMARY takes writes: rolled back, exit 2, the old PRIMARY takes writes, every node equal',

@@ -78,7 +78,7 @@ function bin(config: Config, node: LocalNode, name: string): string {
 }
 
 /** Runs a server binary as the server user; inside netns when given (only root can enter one). */
-async function asServerUser(command: string, args: string[], netns?: string) {
+export async function asServerUser(command: string, args: string[], netns?: string) {
   const $ = await shell()
   const enter = netns ? ['ip', 'netns', 'exec', netns] : []
   const result = isRoot
@@ -95,7 +95,7 @@ async function ensureServerUser(config: Config): Promise<void> {
     await $({ quiet: true })`useradd --system --home-dir ${config.clusterDir} --shell /bin/sh ${SERVER_USER}`
 }
 
-async function giveToServerUser(path: string, recursive = true): Promise<void> {
+export async function giveToServerUser(path: string, recursive = true): Promise<void> {
   const $ = await shell()
   if (isRoot) await $({ quiet: true })`chown ${recursive ? ['-R'] : []} ${SERVER_USER}: ${path}`
 }

@@ -10,6 +10,7 @@ import type { Config, NodeSpec } from '../config.js'
 import { findNode } from '../config.js'
 import { type Sql, connectChecked, majorOf, withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
+import { pauseClients, pointClientsAt, resumeClients } from '../pgbouncer.js'
 import { runSqlFile } from '../sql-files.js'
 import { Steps } from '../steps.js'
 import { runCheck, DEFAULT_CHECK } from '../checks/run.js'
@@ -289,10 +290,21 @@ export async function switchover(
     const [p, ...others] = nodes
     const [{ pid }] = await p.sql`select pg_backend_pid() as pid`
     const marker: Marker = { from: from.name, to: target.name, at: new Date().toISOString() }
+    // With PgBouncer in front, the clients' pause starts at its PAUSE: counted from there.
     const fencedAt = performance.now()
     // Each step of the pause says when it ended, counted from the fence: where the pause goes.
     const since = () => `(+${Math.round(performance.now() - fencedAt)} ms)`
     let promotedAt: number | null = null
+    const bouncer = config.pgbouncer
+    let paused = false
+    if (bouncer) {
+      await pauseClients(bouncer, from, opts.timeoutMs)
+      paused = true
+      steps.ok(
+        `PgBouncer: ${from.database} paused: its clients wait, their transactions in flight ended ${since()}`,
+        true,
+      )
+    }
     try {
       await sqlFile(from, '010_fence.sql', { marker: JSON.stringify(marker), keep_pid: String(pid) }, false)
       steps.ok(
@@ -354,6 +366,13 @@ export async function switchover(
       await sqlFile(target, '030_promote.sql', {}, false)
       promotedAt = performance.now()
       steps.ok(`${target.name}: is the PRIMARY and takes writes ${since()}`, true)
+      if (bouncer) {
+        await pointClientsAt(bouncer, target, target)
+        await resumeClients(bouncer, target)
+        paused = false
+        promotedAt = performance.now()
+        steps.ok(`PgBouncer: ${from.database} points at ${target.name}, clients resumed ${since()}`, true)
+      }
     } catch (error) {
       if (promotedAt !== null) throw error
       steps.fail(`switchover failed: ${(error as Error).message}`)
@@ -370,6 +389,9 @@ export async function switchover(
         `switchover to ${target.name} failed and was rolled back: ${from.name} is the PRIMARY again and takes writes (${(error as Error).message})`,
         EXIT.failed,
       )
+    } finally {
+      // Clients never stay paused: after a rollback they resume on the old PRIMARY.
+      if (bouncer && paused) await resumeClients(bouncer, from).catch(e => steps.fail((e as Error).message))
     }
     opts.afterStep?.('promoted')
     await sqlFile(from, '040_demote.sql', { publication: config.publication }, false)
@@ -437,6 +459,7 @@ async function recover(config: Config, steps: Steps, dryRun: boolean): Promise<b
     if (moved.every(Boolean)) {
       await sqlFile(target, '030_promote.sql', {}, false)
       await sqlFile(node, '040_demote.sql', { publication: config.publication }, false)
+      await releaseClients(config, target)
       steps.ok(
         `finished the switchover to ${marker.to} that stopped part-way (${marker.at}): ${marker.to} is the PRIMARY`,
         true,
@@ -444,6 +467,7 @@ async function recover(config: Config, steps: Steps, dryRun: boolean): Promise<b
     } else {
       await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 })))
       await rollBack(swapRoles(config, node), node, steps)
+      await releaseClients(config, node)
       steps.ok(
         `undid the switchover to ${marker.to} that stopped part-way (${marker.at}): ${node.name} is the PRIMARY again`,
         true,
@@ -453,6 +477,14 @@ async function recover(config: Config, steps: Steps, dryRun: boolean): Promise<b
   } finally {
     await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 }))).catch(() => {})
   }
+}
+
+/** After a crash part-way, PgBouncer may still hold its clients: point it at the PRIMARY and resume. */
+async function releaseClients(config: Config, primary: NodeSpec): Promise<void> {
+  if (!config.pgbouncer) return
+  await pointClientsAt(config.pgbouncer, primary, primary)
+  // RESUME of a database that is not paused is an error there, and harmless.
+  await resumeClients(config.pgbouncer, primary).catch(() => {})
 }
 
 async function isSubscribedTo(sql: Sql, node: NodeSpec): Promise<boolean> {
