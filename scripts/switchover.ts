@@ -39,6 +39,12 @@ const argv = await cli(
     default: false,
     describe: 'allow a target that runs an older PostgreSQL major (a downgrade)',
   })
+  .option('max-pause', {
+    requiresArg: true,
+    default: 10,
+    coerce: positive('max-pause'),
+    describe: 'seconds the write pause may take; a step before the promote that ends later rolls back, naming it',
+  })
   .option('timeout', secondsFlag("seconds to wait for the replicas to apply the fenced PRIMARY's last LSN", 30))
   .option('write-env', {
     type: 'boolean',
@@ -68,6 +74,7 @@ main(
         maxLagBytes: argv.maxLag * 1024 * 1024,
         allowOlder: argv.allowOlder,
         timeoutMs: argv.timeout * 1000,
+        maxPauseMs: argv.maxPause * 1000,
       },
       steps,
     )

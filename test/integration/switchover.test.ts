@@ -235,6 +235,15 @@ sw(
       const check = await runScript('check-replication', ['--json'])
       assert.is(check.code, 0, `${step}: ${check.stdout.slice(0, 2000)}`)
     }
+    // The pause's budget: a step that makes it overrun rolls back, naming that step.
+    const slow = await withFault(replica1.name, 'compared:slow', '--max-pause', '1')
+    assert.is(slow.code, 2, slow.stdout + slow.stderr)
+    assert.match(
+      slow.stderr,
+      /failed and was rolled back: .*the write pause ran past --max-pause \(1 s\) by the end of step "compared"/,
+    )
+    assert.is((await settled()).primary.name, config.primary.name)
+    assert.ok(await insertAccepted(config.primary), 'the PRIMARY takes writes again after the budget rolled it back')
   },
 )
 

@@ -35,6 +35,8 @@ export interface SwitchoverOptions {
   timeoutMs: number
   /** Called as each step completes (fenced, caught-up, compared, …): the drills and tests inject their faults here. */
   afterStep?: (step: string) => void
+  /** The write pause's budget: a step before the promote that ends past it rolls the switchover back. */
+  maxPauseMs?: number
 }
 
 export interface SwitchoverResult {
@@ -295,6 +297,16 @@ export async function switchover(
     // Each step of the pause says when it ended, counted from the fence: where the pause goes.
     const since = () => `(+${Math.round(performance.now() - fencedAt)} ms)`
     let promotedAt: number | null = null
+    // Each step before the promote: the tests' fault hook, then the pause's budget (--max-pause).
+    const stepDone = (step: string) => {
+      opts.afterStep?.(step)
+      const elapsed = performance.now() - fencedAt
+      if (opts.maxPauseMs !== undefined && elapsed > opts.maxPauseMs)
+        throw new ReplkitError(
+          `the write pause ran past --max-pause (${opts.maxPauseMs / 1000} s) by the end of step "${step}" (+${Math.round(elapsed)} ms)`,
+          EXIT.failed,
+        )
+    }
     const bouncer = config.pgbouncer
     let paused = false
     if (bouncer) {
@@ -311,7 +323,7 @@ export async function switchover(
         `${from.name}: fenced: new transactions read-only (default_transaction_read_only for ${from.database}), open sessions ended ${since()}`,
         true,
       )
-      opts.afterStep?.('fenced')
+      stepDone('fenced')
       await waitForApplied(
         p.sql,
         others.map(n => ({ sql: n.sql, subscription: subscriptionName(n.spec) })),
@@ -319,12 +331,12 @@ export async function switchover(
       )
       const [{ lsn }] = await p.sql`select pg_current_wal_lsn()::text as lsn`
       steps.verify(`every replica applied the fenced PRIMARY's last LSN ${lsn} ${since()}`)
-      opts.afterStep?.('caught-up')
+      stepDone('caught-up')
       const proofStarted = performance.now()
       await proveEqual(config, nodes)
       proofMs = performance.now() - proofStarted
       steps.verify(`checksums: ${config.tables.length} tables equal on ${nodes.length} nodes at the fence ${since()}`)
-      opts.afterStep?.('compared')
+      stepDone('compared')
       // From here on nobody writes anywhere, so independent steps run side by side (the pause is theirs).
       const t = others.find(n => n.spec.name === target.name)!
       const moving = others.filter(n => n.spec.name !== target.name)
@@ -345,7 +357,7 @@ export async function switchover(
           ),
         ),
       ])
-      opts.afterStep?.('target-unsubscribed')
+      stepDone('target-unsubscribed')
       await Promise.all([
         ...moving.map(async n => {
           await dropSubscription(n.spec, false)
@@ -362,7 +374,7 @@ export async function switchover(
           ),
         ),
       ])
-      opts.afterStep?.('subscribed')
+      stepDone('subscribed')
       await sqlFile(target, '030_promote.sql', {}, false)
       promotedAt = performance.now()
       steps.ok(`${target.name}: is the PRIMARY and takes writes ${since()}`, true)
