@@ -1,7 +1,7 @@
 // Runbook step 1: seed products.json into the PRIMARY, idempotently, in one transaction.
 import { readFile } from 'node:fs/promises'
-import { join, relative, resolve } from 'node:path'
-import { repoRoot } from './lib/config.js'
+import { join, relative } from 'node:path'
+import { inputPath } from './lib/config.js'
 import { withNode } from './lib/db.js'
 import { main, progress } from './lib/output.js'
 import { seed, seedSqlDir, seedStatements, whenRun } from './lib/seed/seed.js'
@@ -35,7 +35,7 @@ const argv = await cli(
 main(
   async () => {
     const config = await loadClusterConfig()
-    const file = relative(process.cwd(), resolve(repoRoot, argv.file)) || argv.file
+    const file = relative(process.cwd(), inputPath(argv.file)) || argv.file
     const say = argv.json ? () => {} : (text: string) => console.log(text)
     const result = await withNode(
       config.primary,
@@ -51,7 +51,7 @@ main(
         const bar = progress('Seeding')
         const result = await seed(sql, {
           file,
-          categoriesFile: resolve(repoRoot, argv.categories),
+          categoriesFile: inputPath(argv.categories),
           dryRun: argv.dryRun,
           onProgress: argv.json ? undefined : (n, f) => bar.update(n, f),
         })

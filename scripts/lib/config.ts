@@ -15,6 +15,18 @@ export const repoRoot = (function findRoot(dir: string): string {
   return findRoot(parent)
 })(dirname(fileURLToPath(import.meta.url)))
 
+/**
+ * A file the user names (a flag, a variable) is read where they are: relative to the working
+ * directory, as with any command. Only a relative path that is not there falls back to the
+ * package's own copy (data/products.json when replkit runs installed elsewhere).
+ */
+export function inputPath(path: string): string {
+  const here = resolve(process.cwd(), path)
+  if (existsSync(here) || isAbsolute(path)) return here
+  const packaged = resolve(repoRoot, path)
+  return existsSync(packaged) ? packaged : here
+}
+
 export type Role = 'primary' | 'replica'
 
 /** libpq's sslmode values, weakest first. */
@@ -209,7 +221,8 @@ export function loadConfig(env: Env = loadEnv()): Config {
   return {
     primary,
     replicas,
-    clusterDir: isAbsolute(clusterDir) ? clusterDir : join(repoRoot, clusterDir),
+    // Directories replkit writes are the user's: relative to where it runs (make runs in the checkout).
+    clusterDir: resolve(process.cwd(), clusterDir),
     pgBindir: env.PG_BINDIR,
     ...(({ majors, problem }) => ({ localMajors: majors, pgVersionsProblem: problem }))(
       parseMajors(env.PG_VERSIONS, [primaryName, ...names]),
@@ -220,7 +233,7 @@ export function loadConfig(env: Env = loadEnv()): Config {
     tables: (env.PUBLICATION_TABLES ?? DEFAULT_TABLES.join(',')).split(',').map(t => identifier(t.trim(), 'table')),
     sslRootCert: env.SSL_ROOT_CERT,
     subscriptionSslmode: subscriptionSslmode(env),
-    saveDir: resolve(repoRoot, env.SAVE_DIR ?? 'saved'),
+    saveDir: resolve(process.cwd(), env.SAVE_DIR ?? 'saved'),
     subscriptionHost: env.SUBSCRIPTION_HOST,
     subscriptionPort:
       env.SUBSCRIPTION_PORT === undefined ? undefined : portNumber(env.SUBSCRIPTION_PORT, 'SUBSCRIPTION_PORT'),
@@ -228,10 +241,7 @@ export function loadConfig(env: Env = loadEnv()): Config {
       ? {
           host: env.PGBOUNCER_HOST ?? '127.0.0.1',
           port: portNumber(env.PGBOUNCER_PORT, 'PGBOUNCER_PORT'),
-          ini: resolve(
-            isAbsolute(clusterDir) ? clusterDir : join(repoRoot, clusterDir),
-            env.PGBOUNCER_INI ?? 'pgbouncer/pgbouncer.ini',
-          ),
+          ini: resolve(process.cwd(), clusterDir, env.PGBOUNCER_INI ?? 'pgbouncer/pgbouncer.ini'),
         }
       : null,
   }

@@ -1,7 +1,7 @@
 // The replkit command as an operator installs it: from the checkout (node bin/replkit.js, npx
 // replkit), and from a packed tarball installed on its own (npm pack, npm install -g into a
 // fresh prefix), reading the .env of the directory it runs in. Connection flags never take a password.
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
@@ -134,6 +134,19 @@ command(
       const ok = await $({ cwd: work, env: fromEnvFile, quiet: true, nothrow: true })`${bin} check --json`
       assert.is(ok.exitCode, 0, ok.stdout.slice(0, 1000) + ok.stderr)
       assert.is(JSON.parse(ok.stdout).facts.primary.label, config.primary.label)
+      // A file named on the command line is read where the user is, not in the package.
+      const products = JSON.parse(await readFile(join(repoRoot, 'data/products.json'), 'utf8')).slice(0, 2)
+      await writeFile(join(work, 'p.json'), JSON.stringify(products))
+      const seed = await $({
+        cwd: work,
+        env: fromEnvFile,
+        quiet: true,
+        nothrow: true,
+      })`${bin} seed --dry-run --json --file p.json`
+      assert.is(seed.exitCode, 0, seed.stdout + seed.stderr)
+      const seeded = JSON.parse(seed.stdout)
+      assert.is(seeded.file, 'p.json')
+      assert.is(seeded.found, 2, seed.stdout)
       await writeFile(
         join(work, '.env'),
         `PRIMARY_URL=postgres://postgres:x@127.0.0.1:1/shop\nREPLICA_URLS=${url(config.replicas[0], true)}\n`,

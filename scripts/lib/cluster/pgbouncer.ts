@@ -38,7 +38,7 @@ async function writeConfiguration(config: Config, bouncer: PgbouncerSpec): Promi
     sql => sql`select rolname, rolpassword from pg_authid where rolcanlogin and rolpassword like 'SCRAM-SHA-256$%'`,
   )
   await mkdir(f.dir, { recursive: true })
-  await writeFile(f.users, logins.map(l => `"${l.rolname}" "${l.rolpassword}"`).join('\n') + '\n', { mode: 0o600 })
+  await writeFile(f.users, `${logins.map(l => `"${l.rolname}" "${l.rolpassword}"`).join('\n')}\n`, { mode: 0o600 })
   const ini = [
     '[databases]',
     databaseLine(primary),
