@@ -4,7 +4,7 @@
 import { createConnection } from 'node:net'
 import postgres from 'postgres'
 import type { NodeSpec } from './config.js'
-import { ReplkitError } from './errors.js'
+import { EXIT, ReplkitError } from './errors.js'
 import { driverSsl } from './libpq.js'
 
 export type Sql = postgres.Sql<Record<string, never>>
@@ -12,13 +12,13 @@ export type Sql = postgres.Sql<Record<string, never>>
 /** Why a node could not be used: each has its own fix. */
 export type FailureKind = 'unreachable' | 'login' | 'no-database' | 'tls' | 'not-postgres' | 'slow' | 'other'
 
-/** A node that refused or failed the connection, with why. */
+/** A node that refused or failed the connection, with why: the command could not do its job (exit 2, as check's CRITICAL). */
 export class NodeError extends ReplkitError {
   constructor(
     message: string,
     readonly kind: FailureKind,
   ) {
-    super(message)
+    super(message, EXIT.failed)
     this.name = 'NodeError'
   }
 }

@@ -221,13 +221,13 @@ seed(
 
 seed('an unreachable PRIMARY and a wrong password fail in one line naming the node', async () => {
   const down = await runScript('seed', [], { PRIMARY_URL: 'postgres://postgres:postgres@127.0.0.1:1/shop' })
-  assert.is(down.code, 1)
+  assert.is(down.code, 2, 'a node that cannot be used: exit 2, as check and replicate say it')
   assert.match(down.stderr.trim(), /^replkit: cannot reach primary \(127\.0\.0\.1:1\/shop\): connection refused/)
   const { host, port, database } = config.primary
   const wrong = await runScript('seed', [], {
     PRIMARY_URL: `postgres://postgres:not-the-password@${host}:${port}/${database}`,
   })
-  assert.is(wrong.code, 1)
+  assert.is(wrong.code, 2)
   assert.match(
     wrong.stderr.trim(),
     new RegExp(

@@ -17,6 +17,7 @@ import {
   subscriptionOf,
   verdicts,
 } from './verdicts.js'
+import type { FailureKind } from '../db.js'
 import { colour, formatBytes, formatTable } from '../output.js'
 import type { TableCompare } from '../compare/at-lsn.js'
 
@@ -80,7 +81,7 @@ function nodesTable(facts: ClusterFacts): string {
     return [
       n.name,
       n.role,
-      n.up ? colour.green('up') : colour.red('down'),
+      n.up ? colour.green('up') : colour.red(nodeState(n.errorKind)),
       s?.version.split(' ')[0],
       // replica is the right level for a logical replica: only the PRIMARY needs logical.
       setting('wal_level') === 'logical' || !s || n.role === 'replica'
@@ -276,6 +277,26 @@ export function verdictLine(v: Verdict): string {
     warning: colour.yellow('! WARNING'),
   }[v.level]
   return `${label} ${v.problem}: ${v.fix}`
+}
+
+/** What the table says of a node replkit could not use: only an unreachable one is "down". */
+function nodeState(kind: FailureKind | null): string {
+  switch (kind) {
+    case 'login':
+      return 'login refused'
+    case 'no-database':
+      return 'no database'
+    case 'tls':
+      return 'TLS refused'
+    case 'not-postgres':
+      return 'not PostgreSQL'
+    case 'slow':
+      return 'too slow'
+    case 'unreachable':
+      return 'down'
+    default:
+      return 'unusable'
+  }
 }
 
 export function formatReport(report: CheckReport): string {
