@@ -117,6 +117,13 @@ test('each bad field gets one line naming file, line, record, sku and field', ()
   )
 })
 
+test('a record with several faults names every one of them in its one line', () => {
+  assert.is(
+    validationError({ ...good, price: -1, stock: 1.5, category: 'toys' }),
+    'p.json:3: record [4] (sku "BOOK-1"): price must not be negative, got -1; stock must be an integer, got 1.5; category "toys" is not a known category (books, outdoor)',
+  )
+})
+
 test('titles are measured in characters, as PostgreSQL counts them', () => {
   const emoji = '🛶'.repeat(200) // 400 UTF-16 units, 200 characters
   const p = validateProduct(

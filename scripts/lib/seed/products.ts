@@ -152,6 +152,35 @@ function describe(value: unknown): string {
 }
 
 /** Checks one record; the error names file, line, record index, sku and field. */
+type Bad = (field: string, problem: string) => void
+
+function checkSku(sku: unknown, limits: Limits, bad: Bad): void {
+  if (typeof sku !== 'string' || sku.trim() === '')
+    return void bad('sku', `must be a non-empty string, got ${describe(sku)}`)
+  if (sku !== sku.trim()) bad('sku', 'has leading or trailing spaces')
+  if (sku.toUpperCase().startsWith('REPLKIT-'))
+    bad('sku', 'starts with REPLKIT-, which replkit reserves for its canary rows')
+  if (tooLong(sku, limits.sku)) bad('sku', `is ${chars(sku)} characters, longer than its column (${limits.sku})`)
+  if (sku.includes('\u0000')) bad('sku', 'contains a NUL character, which PostgreSQL text cannot hold')
+}
+
+function checkTitle(title: unknown, limits: Limits, bad: Bad): void {
+  if (typeof title !== 'string' || title.trim() === '')
+    return void bad('title', `must be a non-empty string, got ${describe(title)}`)
+  if (tooLong(title, limits.title))
+    bad('title', `is ${chars(title)} characters, longer than its column (${limits.title})`)
+  if (title.includes('\u0000')) bad('title', 'contains a NUL character, which PostgreSQL text cannot hold')
+}
+
+function checkPrice(price: unknown, bad: Bad): void {
+  if (typeof price !== 'number' || !Number.isFinite(price))
+    return void bad('price', `must be a number, got ${describe(price)}`)
+  if (price < 0) bad('price', `must not be negative, got ${price}`)
+  else if (price > MAX_PRICE) bad('price', `is too large for numeric(12,2), got ${price}`)
+  else if (Math.abs(Math.round(price * 100) - price * 100) > 1e-6)
+    bad('price', `has more than 2 decimal places, got ${price}`)
+}
+
 export function validateProduct(
   raw: RawRecord,
   file: string,
@@ -165,47 +194,25 @@ export function validateProduct(
     throw new ReplkitError(`${file}:${raw.line}: malformed JSON in record [${raw.index}]: ${(error as Error).message}`)
   }
   const record = value as Record<string, unknown>
-  const bad = (field: string, problem: string): never => {
-    const skuText = typeof record.sku === 'string' && record.sku.trim() ? ` (sku "${record.sku}")` : ''
-    throw new ReplkitError(`${file}:${raw.line}: record [${raw.index}]${skuText}: ${field} ${problem}`)
-  }
+  // Every problem of the record, in one line: each field is checked on its own.
+  const problems: string[] = []
+  const bad = (field: string, problem: string) => problems.push(`${field} ${problem}`)
   for (const key of Object.keys(record))
     if (!FIELDS.has(key)) bad(key, 'is not a known field (sku, title, description, price, stock, category, attributes)')
-
   const { sku, title, description, price, stock, category, attributes } = record
-  if (typeof sku !== 'string' || sku.trim() === '') bad('sku', `must be a non-empty string, got ${describe(sku)}`)
-  const skuValue = sku as string
-  if (skuValue !== skuValue.trim()) bad('sku', 'has leading or trailing spaces')
-  if (skuValue.toUpperCase().startsWith('REPLKIT-'))
-    bad('sku', 'starts with REPLKIT-, which replkit reserves for its canary rows')
-  if (tooLong(skuValue, limits.sku))
-    bad('sku', `is ${chars(skuValue)} characters, longer than its column (${limits.sku})`)
-  if (typeof title !== 'string' || title.trim() === '')
-    bad('title', `must be a non-empty string, got ${describe(title)}`)
-  if (tooLong(title as string, limits.title))
-    bad('title', `is ${chars(title as string)} characters, longer than its column (${limits.title})`)
+  checkSku(sku, limits, bad)
+  checkTitle(title, limits, bad)
   if (description !== undefined && description !== null && typeof description !== 'string')
     bad('description', `must be a string, got ${describe(description)}`)
-  for (const [field, text] of [
-    ['sku', sku],
-    ['title', title],
-    ['description', description],
-  ] as const) {
-    if (typeof text === 'string' && text.includes('\u0000'))
-      bad(field, 'contains a NUL character, which PostgreSQL text cannot hold')
-  }
-  if (typeof price !== 'number' || !Number.isFinite(price)) bad('price', `must be a number, got ${describe(price)}`)
-  const priceValue = price as number
-  if (priceValue < 0) bad('price', `must not be negative, got ${priceValue}`)
-  if (priceValue > MAX_PRICE) bad('price', `is too large for numeric(12,2), got ${priceValue}`)
-  if (Math.abs(Math.round(priceValue * 100) - priceValue * 100) > 1e-6)
-    bad('price', `has more than 2 decimal places, got ${priceValue}`)
+  else if (typeof description === 'string' && description.includes('\u0000'))
+    bad('description', 'contains a NUL character, which PostgreSQL text cannot hold')
+  checkPrice(price, bad)
   if (typeof stock !== 'number' || !Number.isInteger(stock)) bad('stock', `must be an integer, got ${describe(stock)}`)
-  if ((stock as number) < 0) bad('stock', `must not be negative, got ${stock}`)
-  if ((stock as number) > MAX_INT) bad('stock', `is too large for integer, got ${stock}`)
+  else if (stock < 0) bad('stock', `must not be negative, got ${stock}`)
+  else if (stock > MAX_INT) bad('stock', `is too large for integer, got ${stock}`)
   if (typeof category !== 'string' || category === '')
     bad('category', `must be a category slug, got ${describe(category)}`)
-  if (!categories.has(category as string))
+  else if (!categories.has(category))
     bad('category', `"${category}" is not a known category (${[...categories].sort().join(', ')})`)
   if (
     attributes !== undefined &&
@@ -213,6 +220,12 @@ export function validateProduct(
   ) {
     bad('attributes', `must be an object, got ${describe(attributes)}`)
   }
+  if (problems.length) {
+    const skuText = typeof sku === 'string' && sku.trim() ? ` (sku "${sku}")` : ''
+    throw new ReplkitError(`${file}:${raw.line}: record [${raw.index}]${skuText}: ${problems.join('; ')}`)
+  }
+  const skuValue = sku as string
+  const priceValue = price as number
   return {
     sku: skuValue,
     title: title as string,
