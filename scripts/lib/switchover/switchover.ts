@@ -8,23 +8,19 @@
 // a crash finds the fence's marker and finishes or undoes the switch first.
 import type { Config, NodeSpec } from '../config.js'
 import { findNode } from '../config.js'
-import { type Sql, connectChecked, majorOf, withNode } from '../db.js'
+import { type Sql, majorOf, withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
-import { pauseClients, pointClientsAt, resumeClients } from '../pgbouncer.js'
-import { runSqlFile } from '../sql-files.js'
 import { Steps } from '../steps.js'
 import { runCheck, DEFAULT_CHECK } from '../checks/run.js'
-import { fingerprints, sameFingerprint } from '../checks/fingerprint.js'
 import { subscriptionName } from '../replication/names.js'
 import { replicatorPassword } from '../replication/password.js'
-import { subscriptionConninfo } from '../replication/conninfo.js'
-import { optionsBetween, withList } from '../replication/options.js'
 import { preflight } from '../replication/preflight.js'
-import { pointsAt, swapRoles, withActualRoles } from '../replication/roles.js'
-import { raiseSequences } from '../replication/sequences.js'
+import { swapRoles, withActualRoles } from '../replication/roles.js'
 import * as setup from '../replication/setup.js'
-import { waitForApplied, waitForCatchup } from '../replication/waits.js'
-import { type Marker, fenceMarkers } from './markers.js'
+import { waitForCatchup } from '../replication/waits.js'
+import { type Open, dropSubscription, openAll, sqlFile } from './nodes.js'
+import { type PauseTimes, movePrimary } from './pause.js'
+import { recover } from './rollback.js'
 
 export interface SwitchoverOptions {
   to: string
@@ -52,50 +48,6 @@ export interface SwitchoverResult {
   primaryLabel: string
   /** The configuration as it is now (roles moved), for --write-env and the caller. */
   config: Config
-}
-
-const sqlFile = (
-  node: NodeSpec,
-  file: string,
-  vars: Record<string, string>,
-  dryRun: boolean,
-  secretVars?: Record<string, string>,
-) => runSqlFile(node, `sql/switchover/${file}`, { vars, secretVars, dryRun })
-
-const dropSubscription = (node: NodeSpec, dryRun: boolean) =>
-  runSqlFile(node, 'sql/rollback/010_revert_subscription.sql', {
-    vars: { subscription: subscriptionName(node) },
-    dryRun,
-  })
-
-/** node subscribes to `primary` from this point, without a copy (every node holds the same rows). */
-async function subscribeTo(
-  config: Config,
-  primary: Sql,
-  node: NodeSpec,
-  nodeSql: Sql,
-  password: string,
-): Promise<string> {
-  const chosen = await optionsBetween(primary, nodeSql, config.tables)
-  const vars = { subscription: subscriptionName(node), publication: config.publication, options: withList(chosen) }
-  await sqlFile(node, '020_subscribe_to_new_primary.sql', vars, false, {
-    conninfo: subscriptionConninfo(config, password),
-  })
-  return withList(chosen)
-}
-
-interface Open {
-  spec: NodeSpec
-  sql: Sql
-}
-
-async function openAll(config: Config): Promise<Open[]> {
-  return Promise.all(
-    [config.primary, ...config.replicas].map(async spec => ({
-      spec,
-      sql: await connectChecked(spec, { max: 1, idleTimeoutSeconds: 0 }),
-    })),
-  )
 }
 
 /** Read-only: everything that must hold before anything changes; throws naming each problem. */
@@ -164,90 +116,6 @@ async function prepareTarget(
   await setup.publication(c, targetSql)
 }
 
-/** Every node's tables hold the same rows as the fenced PRIMARY's: the proof before anyone else writes. */
-async function proveEqual(config: Config, nodes: Open[]): Promise<void> {
-  const sums = await Promise.all(nodes.map(n => fingerprints(n.sql, config.tables)))
-  const differ = nodes
-    .slice(1)
-    .flatMap((n, i) =>
-      config.tables.filter(t => !sameFingerprint(sums[0][t], sums[i + 1][t])).map(t => `${t} on ${n.spec.name}`),
-    )
-  if (differ.length)
-    throw new ReplkitError(`checksums differ from the fenced PRIMARY's: ${differ.join(', ')}`, EXIT.failed)
-}
-
-/**
- * Back to the roles before the switch: every node subscribes to `primary` again (from this
- * point: nobody has written since the fence), `primary` takes writes. Safe at any step before
- * the target took writes. A node that cannot be reached is named with what to do.
- */
-export async function rollBack(config: Config, primary: NodeSpec, steps: Steps): Promise<void> {
-  const password = await replicatorPassword(config, false)
-  const old = swapRoles(config, primary)
-  const [p, ...others] = await Promise.all(
-    [old.primary, ...old.replicas].map(async spec => ({
-      spec,
-      sql: await connectChecked(spec, { max: 1 }).catch(() => null),
-    })),
-  )
-  if (!p.sql)
-    throw new ReplkitError(
-      `${primary.name} cannot be reached to lift its fence: start it, then run make switchover again`,
-      EXIT.failed,
-    )
-  try {
-    if (await subscriptionOn(p.sql, subscriptionName(p.spec))) {
-      await dropSubscription(p.spec, false)
-      steps.ok(`${p.spec.name}: dropped its new subscription`, true)
-    }
-    for (const n of others) {
-      if (!n.sql) {
-        steps.warn(
-          `${n.spec.name} cannot be reached: when it is back, resync it: make sync ARGS="--replica ${n.spec.name} --yes"`,
-        )
-        continue
-      }
-      const sub = await subscriptionOn(n.sql, subscriptionName(n.spec))
-      if (sub && pointsAt(sub, p.spec)) continue
-      if (sub) {
-        await dropSubscription(n.spec, false).catch(async () => {
-          // Its new upstream is gone: detach the slot there instead of dropping it.
-          await runSqlFile(n.spec, 'sql/rollback/015_revert_subscription_slot_gone.sql', {
-            vars: { subscription: subscriptionName(n.spec) },
-            dryRun: false,
-          })
-          steps.warn(
-            `${n.spec.name}: its slot ${subscriptionName(n.spec)} stays on the unreachable node it had moved to: drop it there with SELECT pg_drop_replication_slot('${subscriptionName(n.spec)}')`,
-          )
-        })
-      }
-      const options = await subscribeTo(old, p.sql, n.spec, n.sql, password)
-      steps.ok(
-        `${n.spec.name}: subscribes to ${p.spec.name} again from this point (copy_data = false, ${options})`,
-        true,
-      )
-    }
-    await sqlFile(p.spec, '090_revert_fence.sql', {}, false)
-    steps.ok(`${p.spec.name}: takes writes again (fence lifted)`, true)
-    // A subscription created again streams only once its worker starts (every
-    // wal_retrieve_retry_interval, 5 s by default): the rollback is done when every replica streams.
-    const streaming = others.filter(n => n.sql).map(n => subscriptionName(n.spec))
-    await waitForCatchup(p.sql, streaming, ROLLBACK_STREAMING_MS)
-    steps.verify(`${streaming.join(', ')} stream from ${p.spec.name} again`)
-  } finally {
-    await Promise.all([p, ...others].map(n => n.sql?.end({ timeout: 1 })))
-  }
-}
-
-/** How long a rollback waits for the replicas it subscribed again to stream. */
-const ROLLBACK_STREAMING_MS = 60_000
-
-/** The conninfo of the node's subscription of that name, or null. */
-async function subscriptionOn(sql: Sql, name: string): Promise<string | null> {
-  const [row] = await sql`select subconninfo from pg_subscription where subname = ${name}`
-  return row?.subconninfo ?? null
-}
-
 export async function switchover(
   configured: Config,
   opts: SwitchoverOptions,
@@ -255,17 +123,15 @@ export async function switchover(
 ): Promise<SwitchoverResult> {
   const started = performance.now()
   let config = await withActualRoles(configured)
-  const recovered = await recover(config, steps, opts.dryRun)
-  if (recovered) config = await withActualRoles(configured)
+  if (await recover(config, steps, opts.dryRun)) config = await withActualRoles(configured)
   const target = findNode(config, opts.to)
   const from = config.primary
-  let proofMs: number | null = null
-  const result = (pause: number | null, now: Config): SwitchoverResult => ({
+  const result = (times: PauseTimes | null, now: Config): SwitchoverResult => ({
     steps,
     from: from.name,
     to: target.name,
-    writePauseMs: pause,
-    proofMs,
+    writePauseMs: times?.writePauseMs ?? null,
+    proofMs: times?.proofMs ?? null,
     totalMs: performance.now() - started,
     primaryLabel: now.primary.label,
     config: now,
@@ -279,8 +145,7 @@ export async function switchover(
   await checkReady(config, target, opts, steps)
   let nodes = await openAll(config)
   try {
-    const targetSql = () => nodes.find(n => n.spec.name === target.name)!.sql
-    await prepareTarget(future, targetSql(), opts, steps, password)
+    await prepareTarget(future, nodes.find(n => n.spec.name === target.name)!.sql, opts, steps, password)
     // Preparing may have restarted the target (wal_level): reconnect.
     await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 })))
     nodes = await openAll(config)
@@ -288,136 +153,31 @@ export async function switchover(
       await dryRunPlan(config, future, target, steps)
       return result(null, config)
     }
-
-    const [p, ...others] = nodes
-    const [{ pid }] = await p.sql`select pg_backend_pid() as pid`
-    const marker: Marker = { from: from.name, to: target.name, at: new Date().toISOString() }
-    // With PgBouncer in front, the clients' pause starts at its PAUSE: counted from there.
-    const fencedAt = performance.now()
-    // Each step of the pause says when it ended, counted from the fence: where the pause goes.
-    const since = () => `(+${Math.round(performance.now() - fencedAt)} ms)`
-    let promotedAt: number | null = null
-    // Each step before the promote: the tests' fault hook, then the pause's budget (--max-pause).
-    const stepDone = (step: string) => {
-      opts.afterStep?.(step)
-      const elapsed = performance.now() - fencedAt
-      if (opts.maxPauseMs !== undefined && elapsed > opts.maxPauseMs)
-        throw new ReplkitError(
-          `the write pause ran past --max-pause (${opts.maxPauseMs / 1000} s) by the end of step "${step}" (+${Math.round(elapsed)} ms)`,
-          EXIT.failed,
-        )
-    }
-    const bouncer = config.pgbouncer
-    let paused = false
-    if (bouncer) {
-      await pauseClients(bouncer, from, opts.timeoutMs)
-      paused = true
-      steps.ok(
-        `PgBouncer: ${from.database} paused: its clients wait, their transactions in flight ended ${since()}`,
-        true,
-      )
-    }
-    try {
-      await sqlFile(from, '010_fence.sql', { marker: JSON.stringify(marker), keep_pid: String(pid) }, false)
-      steps.ok(
-        `${from.name}: fenced: new transactions read-only (default_transaction_read_only for ${from.database}), open sessions ended ${since()}`,
-        true,
-      )
-      stepDone('fenced')
-      await waitForApplied(
-        p.sql,
-        others.map(n => ({ sql: n.sql, subscription: subscriptionName(n.spec) })),
-        opts.timeoutMs,
-      )
-      const [{ lsn }] = await p.sql`select pg_current_wal_lsn()::text as lsn`
-      steps.verify(`every replica applied the fenced PRIMARY's last LSN ${lsn} ${since()}`)
-      stepDone('caught-up')
-      const proofStarted = performance.now()
-      await proveEqual(config, nodes)
-      proofMs = performance.now() - proofStarted
-      steps.verify(`checksums: ${config.tables.length} tables equal on ${nodes.length} nodes at the fence ${since()}`)
-      stepDone('compared')
-      // From here on nobody writes anywhere, so independent steps run side by side (the pause is theirs).
-      const t = others.find(n => n.spec.name === target.name)!
-      const moving = others.filter(n => n.spec.name !== target.name)
-      const demoted = future.replicas.find(r => r.name === from.name)!
-      await Promise.all([
-        ...others.map(async n => {
-          const raised = await raiseSequences(n.spec, p.sql, n.sql, config.tables, false)
-          if (raised.length)
-            steps.ok(
-              `${n.spec.name}: ${raised.map(r => `${r.sequence} raised to ${r.to}`).join(', ')} ${since()}`,
-              true,
-            )
-        }),
-        dropSubscription(t.spec, false).then(() =>
-          steps.ok(
-            `${target.name}: stopped subscribing (its subscription and slot on ${from.name} dropped) ${since()}`,
-            true,
-          ),
-        ),
-      ])
-      stepDone('target-unsubscribed')
-      await Promise.all([
-        ...moving.map(async n => {
-          await dropSubscription(n.spec, false)
-          const options = await subscribeTo(future, t.sql, n.spec, n.sql, password)
-          steps.ok(
-            `${n.spec.name}: subscribes to ${target.name} from this point (copy_data = false, ${options}) ${since()}`,
-            true,
-          )
-        }),
-        subscribeTo(future, t.sql, demoted, p.sql, password).then(options =>
-          steps.ok(
-            `${from.name}: subscribes to ${target.name} as ${subscriptionName(demoted)} from this point (copy_data = false, ${options}) ${since()}`,
-            true,
-          ),
-        ),
-      ])
-      stepDone('subscribed')
-      await sqlFile(target, '030_promote.sql', {}, false)
-      promotedAt = performance.now()
-      steps.ok(`${target.name}: is the PRIMARY and takes writes ${since()}`, true)
-      if (bouncer) {
-        await pointClientsAt(bouncer, target, target)
-        await resumeClients(bouncer, target)
-        paused = false
-        promotedAt = performance.now()
-        steps.ok(`PgBouncer: ${from.database} points at ${target.name}, clients resumed ${since()}`, true)
-      }
-    } catch (error) {
-      if (promotedAt !== null) throw error
-      steps.fail(`switchover failed: ${(error as Error).message}`)
-      await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 }))).catch(() => {})
-      try {
-        await rollBack(config, from, steps)
-      } catch (undo) {
-        throw new ReplkitError(
-          `switchover failed (${(error as Error).message}) and so did the rollback: ${(undo as Error).message}; run make switchover again: it finishes or undoes the switch`,
-          EXIT.failed,
-        )
-      }
-      throw new ReplkitError(
-        `switchover to ${target.name} failed and was rolled back: ${from.name} is the PRIMARY again and takes writes (${(error as Error).message})`,
-        EXIT.failed,
-      )
-    } finally {
-      // Clients never stay paused: after a rollback they resume on the old PRIMARY.
-      if (bouncer && paused) await resumeClients(bouncer, from).catch(e => steps.fail((e as Error).message))
-    }
+    const times = await movePrimary({ config, future, from, target, nodes, opts, steps, password })
     opts.afterStep?.('promoted')
-    await sqlFile(from, '040_demote.sql', { publication: config.publication }, false)
-    steps.ok(`${from.name}: publishes no more; stays read-only for clients as a replica`, true)
-    const writePauseMs = promotedAt - fencedAt
-    const t = nodes.find(n => n.spec.name === target.name)!
-    await waitForCatchup(t.sql, future.replicas.map(subscriptionName), opts.timeoutMs)
-    steps.verify(
-      `${future.replicas.map(r => r.name).join(', ')} stream from ${target.name} and have applied its current LSN`,
-    )
-    return result(writePauseMs, future)
+    await demote(config, future, target, nodes, opts, steps)
+    return result(times, future)
   } finally {
     await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 }))).catch(() => {})
   }
+}
+
+/** After the promote: the old PRIMARY stops publishing, and every replica streams from the new one. */
+async function demote(
+  config: Config,
+  future: Config,
+  target: NodeSpec,
+  nodes: Open[],
+  opts: SwitchoverOptions,
+  steps: Steps,
+): Promise<void> {
+  await sqlFile(config.primary, '040_demote.sql', { publication: config.publication }, false)
+  steps.ok(`${config.primary.name}: publishes no more; stays read-only for clients as a replica`, true)
+  const t = nodes.find(n => n.spec.name === target.name)!
+  await waitForCatchup(t.sql, future.replicas.map(subscriptionName), opts.timeoutMs)
+  steps.verify(
+    `${future.replicas.map(r => r.name).join(', ')} stream from ${target.name} and have applied its current LSN`,
+  )
 }
 
 /** --dry-run: the SQL each step would run, in order, and nothing run. */
@@ -446,61 +206,4 @@ async function dryRunPlan(config: Config, future: Config, target: NodeSpec, step
   await sqlFile(target, '030_promote.sql', {}, true)
   await sqlFile(from, '040_demote.sql', { publication: config.publication }, true)
   steps.note('dry run: nothing was fenced, dropped or created')
-}
-
-/**
- * A switch a crash left part-way: the fence's marker is still on the old PRIMARY. When every other
- * node already subscribes to the target, finish it (promote, demote); otherwise undo it.
- */
-async function recover(config: Config, steps: Steps, dryRun: boolean): Promise<boolean> {
-  const marked = await fenceMarkers(config)
-  if (!marked.length) return false
-  const [{ node, marker }] = marked
-  if (dryRun) {
-    steps.warn(
-      `${node.name} carries the marker of an unfinished switchover to ${marker.to} (${marker.at}): a real run finishes or undoes it first`,
-    )
-    return false
-  }
-  const target = findNode(config, marker.to)
-  const nodes = await openAll(config)
-  try {
-    const moved = await Promise.all(
-      nodes.filter(n => n.spec.name !== target.name).map(n => isSubscribedTo(n.sql, target)),
-    )
-    if (moved.every(Boolean)) {
-      await sqlFile(target, '030_promote.sql', {}, false)
-      await sqlFile(node, '040_demote.sql', { publication: config.publication }, false)
-      await releaseClients(config, target)
-      steps.ok(
-        `finished the switchover to ${marker.to} that stopped part-way (${marker.at}): ${marker.to} is the PRIMARY`,
-        true,
-      )
-    } else {
-      await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 })))
-      await rollBack(swapRoles(config, node), node, steps)
-      await releaseClients(config, node)
-      steps.ok(
-        `undid the switchover to ${marker.to} that stopped part-way (${marker.at}): ${node.name} is the PRIMARY again`,
-        true,
-      )
-    }
-    return true
-  } finally {
-    await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 }))).catch(() => {})
-  }
-}
-
-/** After a crash part-way, PgBouncer may still hold its clients: point it at the PRIMARY and resume. */
-async function releaseClients(config: Config, primary: NodeSpec): Promise<void> {
-  if (!config.pgbouncer) return
-  await pointClientsAt(config.pgbouncer, primary, primary)
-  // RESUME of a database that is not paused is an error there, and harmless.
-  await resumeClients(config.pgbouncer, primary).catch(() => {})
-}
-
-async function isSubscribedTo(sql: Sql, node: NodeSpec): Promise<boolean> {
-  const rows =
-    await sql`select subconninfo from pg_subscription where subdbid = (select oid from pg_database where datname = current_database())`
-  return rows.some(r => pointsAt(r.subconninfo, node))
 }

@@ -1,0 +1,202 @@
+// The write pause: from the fence (or PgBouncer's PAUSE) to the new PRIMARY taking writes, as a
+// list of named steps. Each step says when it ended, counted from the start of the pause; before
+// the promote, each is a point where the tests inject faults and where --max-pause is enforced.
+// A failure before the promote rolls everything back (rollback.ts) and clients resume there.
+import type { Config, NodeSpec } from '../config.js'
+import { EXIT, ReplkitError } from '../errors.js'
+import { pauseClients, pointClientsAt, resumeClients } from '../pgbouncer.js'
+import type { Steps } from '../steps.js'
+import { subscriptionName } from '../replication/names.js'
+import { raiseSequences } from '../replication/sequences.js'
+import { waitForApplied } from '../replication/waits.js'
+import type { Marker } from './markers.js'
+import { type Open, dropSubscription, proveEqual, sqlFile, subscribeTo } from './nodes.js'
+import { rollBack } from './rollback.js'
+import type { SwitchoverOptions } from './switchover.js'
+
+export interface Pause {
+  config: Config
+  /** The roles once it is done. */
+  future: Config
+  from: NodeSpec
+  target: NodeSpec
+  /** Every node open, the PRIMARY first. */
+  nodes: Open[]
+  opts: SwitchoverOptions
+  steps: Steps
+  password: string
+}
+
+export interface PauseTimes {
+  /** The clients' pause: fence (or PAUSE) to the target taking writes (or RESUME). */
+  writePauseMs: number
+  /** Of it, the checksum proof that every node is equal. */
+  proofMs: number
+}
+
+interface Clock {
+  startedAt: number
+  proofMs: number
+  since: () => string
+  stepDone: (step: string) => void
+}
+
+function startClock(c: Pause): Clock {
+  const startedAt = performance.now()
+  const clock: Clock = {
+    startedAt,
+    proofMs: 0,
+    since: () => `(+${Math.round(performance.now() - startedAt)} ms)`,
+    // Each step before the promote: the tests' fault hook, then the pause's budget (--max-pause).
+    stepDone: (step: string) => {
+      c.opts.afterStep?.(step)
+      const elapsed = performance.now() - startedAt
+      if (c.opts.maxPauseMs !== undefined && elapsed > c.opts.maxPauseMs)
+        throw new ReplkitError(
+          `the write pause ran past --max-pause (${c.opts.maxPauseMs / 1000} s) by the end of step "${step}" (+${Math.round(elapsed)} ms)`,
+          EXIT.failed,
+        )
+    },
+  }
+  return clock
+}
+
+async function fence(c: Pause, k: Clock): Promise<void> {
+  const [{ pid }] = await c.nodes[0].sql`select pg_backend_pid() as pid`
+  const marker: Marker = { from: c.from.name, to: c.target.name, at: new Date().toISOString() }
+  await sqlFile(c.from, '010_fence.sql', { marker: JSON.stringify(marker), keep_pid: String(pid) }, false)
+  c.steps.ok(
+    `${c.from.name}: fenced: new transactions read-only (default_transaction_read_only for ${c.from.database}), open sessions ended ${k.since()}`,
+    true,
+  )
+  k.stepDone('fenced')
+}
+
+async function waitApplied(c: Pause, k: Clock): Promise<void> {
+  const [p, ...others] = c.nodes
+  const replicas = others.map(n => ({ sql: n.sql, subscription: subscriptionName(n.spec) }))
+  await waitForApplied(p.sql, replicas, c.opts.timeoutMs)
+  const [{ lsn }] = await p.sql`select pg_current_wal_lsn()::text as lsn`
+  c.steps.verify(`every replica applied the fenced PRIMARY's last LSN ${lsn} ${k.since()}`)
+  k.stepDone('caught-up')
+}
+
+async function prove(c: Pause, k: Clock): Promise<void> {
+  const started = performance.now()
+  await proveEqual(c.config, c.nodes)
+  k.proofMs = performance.now() - started
+  c.steps.verify(
+    `checksums: ${c.config.tables.length} tables equal on ${c.nodes.length} nodes at the fence ${k.since()}`,
+  )
+  k.stepDone('compared')
+}
+
+/** Nobody writes anywhere from here on, so independent steps run side by side. */
+async function unsubscribeTarget(c: Pause, k: Clock): Promise<void> {
+  const [p, ...others] = c.nodes
+  const t = others.find(n => n.spec.name === c.target.name)!
+  await Promise.all([
+    ...others.map(async n => {
+      const raised = await raiseSequences(n.spec, p.sql, n.sql, c.config.tables, false)
+      if (raised.length)
+        c.steps.ok(
+          `${n.spec.name}: ${raised.map(r => `${r.sequence} raised to ${r.to}`).join(', ')} ${k.since()}`,
+          true,
+        )
+    }),
+    dropSubscription(t.spec, false).then(() =>
+      c.steps.ok(
+        `${c.target.name}: stopped subscribing (its subscription and slot on ${c.from.name} dropped) ${k.since()}`,
+        true,
+      ),
+    ),
+  ])
+  k.stepDone('target-unsubscribed')
+}
+
+async function moveSubscriptions(c: Pause, k: Clock): Promise<void> {
+  const [p, ...others] = c.nodes
+  const t = others.find(n => n.spec.name === c.target.name)!
+  const moving = others.filter(n => n.spec.name !== c.target.name)
+  const demoted = c.future.replicas.find(r => r.name === c.from.name)!
+  await Promise.all([
+    ...moving.map(async n => {
+      await dropSubscription(n.spec, false)
+      const options = await subscribeTo(c.future, t.sql, n.spec, n.sql, c.password)
+      c.steps.ok(
+        `${n.spec.name}: subscribes to ${c.target.name} from this point (copy_data = false, ${options}) ${k.since()}`,
+        true,
+      )
+    }),
+    subscribeTo(c.future, t.sql, demoted, p.sql, c.password).then(options =>
+      c.steps.ok(
+        `${c.from.name}: subscribes to ${c.target.name} as ${subscriptionName(demoted)} from this point (copy_data = false, ${options}) ${k.since()}`,
+        true,
+      ),
+    ),
+  ])
+  k.stepDone('subscribed')
+}
+
+async function promote(c: Pause, k: Clock): Promise<void> {
+  await sqlFile(c.target, '030_promote.sql', {}, false)
+  c.steps.ok(`${c.target.name}: is the PRIMARY and takes writes ${k.since()}`, true)
+}
+
+async function repointClients(c: Pause, k: Clock): Promise<void> {
+  const bouncer = c.config.pgbouncer!
+  await pointClientsAt(bouncer, c.target, c.target)
+  await resumeClients(bouncer, c.target)
+  c.steps.ok(`PgBouncer: ${c.from.database} points at ${c.target.name}, clients resumed ${k.since()}`, true)
+}
+
+/** A failure before the promote: every node back on the old PRIMARY, which takes writes; always throws. */
+async function undo(c: Pause, error: unknown): Promise<never> {
+  const why = (error as Error).message
+  c.steps.fail(`switchover failed: ${why}`)
+  await Promise.all(c.nodes.map(n => n.sql.end({ timeout: 1 }))).catch(() => {})
+  try {
+    await rollBack(c.config, c.from, c.steps)
+  } catch (undone) {
+    throw new ReplkitError(
+      `switchover failed (${why}) and so did the rollback: ${(undone as Error).message}; run make switchover again: it finishes or undoes the switch`,
+      EXIT.failed,
+    )
+  }
+  throw new ReplkitError(
+    `switchover to ${c.target.name} failed and was rolled back: ${c.from.name} is the PRIMARY again and takes writes (${why})`,
+    EXIT.failed,
+  )
+}
+
+/** The pause itself, step by step; resolves once the target takes writes (and PgBouncer's clients go there). */
+export async function movePrimary(c: Pause): Promise<PauseTimes> {
+  const bouncer = c.config.pgbouncer
+  const k = startClock(c)
+  let paused = false
+  if (bouncer) {
+    await pauseClients(bouncer, c.from, c.opts.timeoutMs)
+    paused = true
+    c.steps.ok(
+      `PgBouncer: ${c.from.database} paused: its clients wait, their transactions in flight ended ${k.since()}`,
+      true,
+    )
+  }
+  let promoted = false
+  try {
+    for (const step of [fence, waitApplied, prove, unsubscribeTarget, moveSubscriptions]) await step(c, k)
+    await promote(c, k)
+    promoted = true
+    if (bouncer) {
+      await repointClients(c, k)
+      paused = false
+    }
+  } catch (error) {
+    if (promoted) throw error
+    return await undo(c, error)
+  } finally {
+    // Clients never stay paused: after a rollback they resume on the old PRIMARY.
+    if (bouncer && paused) await resumeClients(bouncer, c.from).catch(e => c.steps.fail((e as Error).message))
+  }
+  return { writePauseMs: performance.now() - k.startedAt, proofMs: k.proofMs }
+}
