@@ -1,0 +1,32 @@
+// The context every step of make replicate takes (config, the ✓/✗ tally, dry-run, the copy's
+// choices), and the one way a step runs a file of sql/replication.
+import type { Config, NodeSpec } from '../config.js'
+import { runSqlFile } from '../sql-files.js'
+import type { Steps } from '../steps.js'
+
+export interface SetupContext {
+  config: Config
+  steps: Steps
+  dryRun: boolean
+  timeoutMs: number
+  /** --truncate-replicas --yes: empty a replica's tables before its first subscription. */
+  truncateReplicas: boolean
+  /**
+   * snapshot: replkit copies the tables from the slot's exported snapshot, then subscribes with
+   * copy_data = false (snapshot-copy.ts); subscription: CREATE SUBSCRIPTION copies (copy_data = true).
+   */
+  copyMethod: 'snapshot' | 'subscription'
+  /** Parallel COPY pipes per replica (snapshot copy). */
+  copyJobs: number
+  password: string
+  /** --restart-primary: restart-only settings may be applied by restarting the PRIMARY. */
+  restartPrimary: boolean
+}
+
+export const runFile = (
+  c: SetupContext,
+  node: NodeSpec,
+  file: string,
+  vars: Record<string, string>,
+  secretVars?: Record<string, string>,
+) => runSqlFile(node, `sql/replication/${file}`, { vars, secretVars, dryRun: c.dryRun })
