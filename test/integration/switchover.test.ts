@@ -262,6 +262,9 @@ sw(
         )
     } finally {
       await downPgbouncer(withBouncer.pgbouncer!)
+      // The files' other tests expect the configured roles, whatever a failure here left.
+      if ((await withActualRoles(config)).primary.name !== config.primary.name)
+        await switchover(config, options(config.primary.name), new Steps(true))
       await query(config.primary, `delete from public.orders where customer_email = '${LOAD}'`)
     }
   },

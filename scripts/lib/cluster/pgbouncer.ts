@@ -4,6 +4,7 @@
 // logs in to the server with the client's own proof). make up starts it, make down stops it.
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { createConnection } from 'node:net'
 import { dirname, join } from 'node:path'
 import type { Config, PgbouncerSpec } from '../config.js'
 import { withNode } from '../db.js'
@@ -70,7 +71,40 @@ export async function upPgbouncer(config: Config, bouncer: PgbouncerSpec): Promi
   const run = await asServerUser(binary, ['-d', bouncer.ini])
   if (run.exitCode !== 0)
     throw new ReplkitError(`PgBouncer did not start: ${run.stderr.trim().split('\n').pop()} (${files(bouncer).log})`)
-  return 'started'
+  // -d forks before it binds its port: started means alive and listening (twice, 100 ms apart: another
+  // server on the port would answer too while PgBouncer dies of "nowhere to listen on").
+  let seen = 0
+  for (let i = 0; i < 50 && seen < 2; i++) {
+    await new Promise(r => setTimeout(r, 100))
+    seen = (await bouncerPid(bouncer)) && (await accepts(bouncer)) ? seen + 1 : 0
+  }
+  if (seen === 2) return 'started'
+  const log = await readFile(files(bouncer).log, 'utf8').catch(() => '')
+  const why = log
+    .split('\n')
+    .filter(l => / (FATAL|WARNING) /.test(l))
+    .slice(-2)
+    .join('; ')
+  throw new ReplkitError(
+    `PgBouncer did not start on ${bouncer.host}:${bouncer.port}: ${why || 'it does not accept connections'} (${files(bouncer).log})`,
+  )
+}
+
+/** Something accepts TCP connections on PgBouncer's address. */
+function accepts(bouncer: PgbouncerSpec): Promise<boolean> {
+  return new Promise(resolve => {
+    const socket = createConnection({ host: bouncer.host, port: bouncer.port })
+    socket.setTimeout(500)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+    socket.once('timeout', () => {
+      socket.destroy()
+      resolve(false)
+    })
+  })
 }
 
 /** Stops PgBouncer (SIGINT: it closes its connections and exits); false when it was not running. */
