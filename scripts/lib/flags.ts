@@ -30,7 +30,7 @@ export function cli(name: string, usage: string, opts: CliOptions = {}): Argv {
 
 /** "--max-lag" with no value (yargs: true or "") or "--max-lag=" is refused, never read as 0. */
 function requireValue(flag: string, value: unknown): void {
-  if (value === '' || typeof value === 'boolean' || (typeof value === 'string' && value.trim() === ''))
+  if (typeof value === 'boolean' || (typeof value === 'string' && value.trim() === ''))
     throw new Error(`--${flag} needs a value`)
 }
 

@@ -5,6 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import type { NodeSpec, PgbouncerSpec } from './config.js'
 import { ReplkitError } from './errors.js'
+import { clientEnv } from './libpq.js'
 
 /** One admin-console command, as the PRIMARY's login (PgBouncer's admin_users), within the deadline. */
 export async function bouncerAdmin(
@@ -14,17 +15,14 @@ export async function bouncerAdmin(
   timeoutMs = 10_000,
 ): Promise<string> {
   const { $ } = await import('zx')
+  // libpq's environment for the login, at PgBouncer's address: its admin console takes no
+  // startup options, and PgBouncer here speaks no TLS to its clients.
   const env = {
-    ...process.env,
+    ...clientEnv(login, { database: 'pgbouncer' }),
     PGHOST: bouncer.host,
     PGPORT: String(bouncer.port),
-    PGUSER: login.user,
-    PGPASSWORD: login.password,
-    PGDATABASE: 'pgbouncer',
     PGSSLMODE: 'disable',
-    PGCONNECT_TIMEOUT: '5',
     PGOPTIONS: '',
-    PGAPPNAME: 'replkit',
   }
   const run = await $({ env, quiet: true, nothrow: true, timeout: timeoutMs })`psql -X -qAt -c ${command}`
   if (run.exitCode !== 0) {
@@ -56,7 +54,7 @@ export const databaseLine = (node: NodeSpec) =>
 
 /** The configuration with the database's entry pointing at node (other lines kept). */
 export function pointedAt(ini: string, node: NodeSpec): string {
-  const entry = new RegExp(`^\\s*${node.database}\\s*=.*$`, 'm')
+  const entry = new RegExp(`^\\s*${node.database.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*=.*$`, 'm')
   if (!entry.test(ini))
     throw new ReplkitError(`PgBouncer's configuration has no [databases] entry for ${node.database}`)
   return ini.replace(entry, databaseLine(node))

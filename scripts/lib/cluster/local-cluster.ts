@@ -197,7 +197,7 @@ async function initNode(config: Config, node: LocalNode): Promise<void> {
 }
 
 /** True when something already listens on the address (another server would make pg_ctl fail obscurely). */
-function portInUse(host: string, port: number): Promise<boolean> {
+export function portInUse(host: string, port: number): Promise<boolean> {
   return new Promise(resolve => {
     const socket = createConnection({ host, port })
     socket.setTimeout(500)

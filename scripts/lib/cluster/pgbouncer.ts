@@ -4,14 +4,14 @@
 // logs in to the server with the client's own proof). make up starts it, make down stops it.
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { createConnection } from 'node:net'
 import { dirname, join } from 'node:path'
 import type { Config, PgbouncerSpec } from '../config.js'
 import { withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { databaseLine } from '../pgbouncer.js'
 import { withActualRoles } from '../replication/roles.js'
-import { asServerUser, giveToServerUser } from './local-cluster.js'
+import { poll, waitFor } from '../wait.js'
+import { asServerUser, giveToServerUser, portInUse } from './local-cluster.js'
 
 const files = (bouncer: PgbouncerSpec) => {
   const dir = dirname(bouncer.ini)
@@ -74,11 +74,15 @@ export async function upPgbouncer(config: Config, bouncer: PgbouncerSpec): Promi
   // -d forks before it binds its port: started means alive and listening (twice, 100 ms apart: another
   // server on the port would answer too while PgBouncer dies of "nowhere to listen on").
   let seen = 0
-  for (let i = 0; i < 50 && seen < 2; i++) {
-    await new Promise(r => setTimeout(r, 100))
-    seen = (await bouncerPid(bouncer)) && (await accepts(bouncer)) ? seen + 1 : 0
-  }
-  if (seen === 2) return 'started'
+  const listening = await poll(
+    async () => {
+      seen = (await bouncerPid(bouncer)) && (await portInUse(bouncer.host, bouncer.port)) ? seen + 1 : 0
+      return seen === 2 ? true : undefined
+    },
+    5000,
+    100,
+  )
+  if (listening) return 'started'
   const log = await readFile(files(bouncer).log, 'utf8').catch(() => '')
   const why = log
     .split('\n')
@@ -90,28 +94,15 @@ export async function upPgbouncer(config: Config, bouncer: PgbouncerSpec): Promi
   )
 }
 
-/** Something accepts TCP connections on PgBouncer's address. */
-function accepts(bouncer: PgbouncerSpec): Promise<boolean> {
-  return new Promise(resolve => {
-    const socket = createConnection({ host: bouncer.host, port: bouncer.port })
-    socket.setTimeout(500)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(false)
-    })
-  })
-}
-
 /** Stops PgBouncer (SIGINT: it closes its connections and exits); false when it was not running. */
 export async function downPgbouncer(bouncer: PgbouncerSpec): Promise<boolean> {
   const pid = await bouncerPid(bouncer)
   if (!pid) return false
   process.kill(pid, 'SIGINT')
-  for (let i = 0; i < 100 && (await bouncerPid(bouncer)); i++) await new Promise(r => setTimeout(r, 50))
+  await waitFor({
+    what: `PgBouncer (pid ${pid}) to stop`,
+    timeoutMs: 5000,
+    until: async () => ((await bouncerPid(bouncer)) ? undefined : true),
+  })
   return true
 }

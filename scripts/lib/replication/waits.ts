@@ -1,5 +1,6 @@
 // Waits on replication, each failing with the catalogue state that explains a timeout.
 import type { Sql } from '../db.js'
+import { checkQuery } from '../sql-files.js'
 import { waitFor } from '../wait.js'
 import { READY_STATES, senderDiagnostics, subscriptionDiagnostics, tableStates } from './catalog.js'
 
@@ -70,9 +71,7 @@ export async function waitForNoOpenApply(
     until: async () => {
       await Promise.all(
         [...pending].map(async r => {
-          const [{ n }] = await r.sql`
-            select count(*)::int as n from pg_stat_subscription w join pg_stat_activity a on a.pid = w.pid
-             where w.subname = ${r.subscription} and w.relid is null and a.xact_start is not null`
+          const [{ n }] = await checkQuery(r.sql, 'apply_open.sql', [r.subscription])
           if (n === 0) pending.delete(r)
         }),
       )

@@ -151,8 +151,11 @@ function describe(value: unknown): string {
   return JSON.stringify(value)?.slice(0, 40) ?? String(value)
 }
 
-/** Checks one record; the error names file, line, record index, sku and field. */
 type Bad = (field: string, problem: string) => void
+
+const checkNul = (field: string, text: string, bad: Bad) => {
+  if (text.includes('\u0000')) bad(field, 'contains a NUL character, which PostgreSQL text cannot hold')
+}
 
 function checkSku(sku: unknown, limits: Limits, bad: Bad): void {
   if (typeof sku !== 'string' || sku.trim() === '')
@@ -161,7 +164,7 @@ function checkSku(sku: unknown, limits: Limits, bad: Bad): void {
   if (sku.toUpperCase().startsWith('REPLKIT-'))
     bad('sku', 'starts with REPLKIT-, which replkit reserves for its canary rows')
   if (tooLong(sku, limits.sku)) bad('sku', `is ${chars(sku)} characters, longer than its column (${limits.sku})`)
-  if (sku.includes('\u0000')) bad('sku', 'contains a NUL character, which PostgreSQL text cannot hold')
+  checkNul('sku', sku, bad)
 }
 
 function checkTitle(title: unknown, limits: Limits, bad: Bad): void {
@@ -169,7 +172,7 @@ function checkTitle(title: unknown, limits: Limits, bad: Bad): void {
     return void bad('title', `must be a non-empty string, got ${describe(title)}`)
   if (tooLong(title, limits.title))
     bad('title', `is ${chars(title)} characters, longer than its column (${limits.title})`)
-  if (title.includes('\u0000')) bad('title', 'contains a NUL character, which PostgreSQL text cannot hold')
+  checkNul('title', title, bad)
 }
 
 function checkPrice(price: unknown, bad: Bad): void {
@@ -181,6 +184,7 @@ function checkPrice(price: unknown, bad: Bad): void {
     bad('price', `has more than 2 decimal places, got ${price}`)
 }
 
+/** Checks one record; the error names file, line, record index, sku and every faulty field. */
 export function validateProduct(
   raw: RawRecord,
   file: string,
@@ -204,8 +208,7 @@ export function validateProduct(
   checkTitle(title, limits, bad)
   if (description !== undefined && description !== null && typeof description !== 'string')
     bad('description', `must be a string, got ${describe(description)}`)
-  else if (typeof description === 'string' && description.includes('\u0000'))
-    bad('description', 'contains a NUL character, which PostgreSQL text cannot hold')
+  else if (typeof description === 'string') checkNul('description', description, bad)
   checkPrice(price, bad)
   if (typeof stock !== 'number' || !Number.isInteger(stock)) bad('stock', `must be an integer, got ${describe(stock)}`)
   else if (stock < 0) bad('stock', `must not be negative, got ${stock}`)
