@@ -7,8 +7,7 @@
 // committed before the snapshot is in the copy, what committed after it is in the slot. If any
 // part fails, the transaction rolls back, the new slot is dropped and the old subscription
 // resumes: the replica is exactly as it was, and the error names the object that refused.
-import { relative } from 'node:path'
-import { type Config, type NodeSpec, repoRoot } from '../config.js'
+import type { Config, NodeSpec } from '../config.js'
 import { optionsBetween, subscriptionVars } from '../replication/options.js'
 import { type Sql, connect } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
@@ -18,9 +17,10 @@ import { subscriptionConninfo } from '../replication/conninfo.js'
 import { parsePsqlError, verbatim } from '../replication/server-error.js'
 import { createSlotStatement, tablesToCopy } from '../replication/snapshot-copy.js'
 import { waitForCatchup, waitForSync } from '../replication/waits.js'
-import { runSqlFile, sqlText } from '../sql-files.js'
+import { runSqlFile } from '../sql-files.js'
 import { waitFor } from '../wait.js'
-import { type AtomicCopyFailure, type AtomicCopyPlan, copyAtomically, transactionScript } from './atomic-copy.js'
+import { type AtomicCopyFailure, type AtomicCopyPlan, copyAtomically } from './atomic-copy.js'
+import { printPlan } from './resync-plan.js'
 import { proveCopyCanSucceed } from './guard.js'
 import { explainRefusal } from './refusal.js'
 import { describeSaved, saveBeforeDiscarding } from './save.js'
@@ -85,43 +85,6 @@ async function planCopy(
     tables: await tablesToCopy(primary, config.tables),
     timeoutMs,
   }
-}
-
-/** A script line as it runs: an included SQL file is shown with its text. */
-async function expand(line: string): Promise<string> {
-  const included = /^\\i '(.*)'$/.exec(line)?.[1]
-  if (!included) return line
-  const path = relative(repoRoot, included.replace(/\\(.)/g, '$1'))
-  return `-- ${path}\n${(await sqlText(path)).trim()}`
-}
-
-/** --dry-run: the statements on each node, the rows shown as where they come from. */
-async function printPlan(replica: NodeSpec, plan: AtomicCopyPlan, current: Current): Promise<void> {
-  const script = transactionScript(plan)
-  script.before = await Promise.all(script.before.map(expand))
-  script.after = await Promise.all(script.after.map(expand))
-  const lines = [
-    `-- ${replica.name}: ALTER SUBSCRIPTION ${plan.subscription} DISABLE (sql/sync/020_disable_subscription.sql), wait for its workers to stop`,
-    `-- primary (replication connection): ${createSlotStatement(plan.slot)}`,
-    `-- ${replica.name}, one transaction (vars: ${Object.entries({
-      subscription: plan.subscription,
-      replaced: plan.replaced,
-      slot: plan.slot,
-      publication: plan.publication,
-    })
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}, conninfo=<secret>):`,
-    ...script.before,
-    ...plan.tables.flatMap((t, i) => [
-      script.copies[i],
-      `   <rows of public.${t.table} at the slot's snapshot: COPY … TO STDOUT on the primary>`,
-      '\\.',
-    ]),
-    ...script.after,
-    `-- ${replica.name}: sql/rollback/015_revert_subscription_slot_gone.sql (subscription=${plan.replaced})`,
-    ...(current.slotExists ? [`-- primary: sql/rollback/020_revert_slot.sql (slot=${current.slot})`] : []),
-  ]
-  console.log(lines.join('\n'))
 }
 
 /** --dry-run: the resync's statements on each node, read-only (no proof that it can succeed). */
