@@ -432,7 +432,7 @@ test("sender and receiver timeouts under 30 s warn, with PostgreSQL's 60 s as th
   assert.equal(problems(facts), [])
 })
 
-test('a replica still applying when read is "not compared", a note, never a differing table', () => {
+test('a replica that differs while still applying is a warning (never OK), never a differing table', () => {
   const facts = healthy()
   facts.replicas[0].tables = sums([5, 10, 30])
   facts.primary.walSenders[0].lagBytes = 3 * 1024 * 1024
@@ -446,11 +446,17 @@ test('a replica still applying when read is "not compared", a note, never a diff
     problems(facts).some(p => /products has 10 rows/.test(p)),
     problems(facts).join('\n'),
   )
+  assert.equal(status(verdicts(facts, thresholds)), 'WARNING')
   assert.ok(
-    notes(facts).includes(
-      "products not compared on replica1: still applying the PRIMARY's WAL when read (see the lag); run make check again once caught up",
+    problems(facts).some(p =>
+      /^warning products on replica1 is not proven to hold the PRIMARY's committed rows: it differed when read, replica1 had not applied/.test(
+        p,
+      ),
     ),
+    problems(facts).join('\n'),
   )
+  facts.compareErrors = { products: 'replica1 did not reach 0/5000 within 5 s' }
+  assert.match(problems(facts).join('\n'), /could not be compared at an LSN: replica1 did not reach 0\/5000 within 5 s/)
   facts.primary.walSenders[0].lagBytes = 0
   assert.ok(problems(facts).some(p => /^critical products has 10 rows on replica1, primary has 30/.test(p)))
 })
