@@ -9,7 +9,7 @@ import { connectChecked } from './lib/db.js'
 import { ReplkitError } from './lib/errors.js'
 import { type ProveResult, ensurePgtap, pgProve } from './lib/checks/pgtap.js'
 import { subscriptionName } from './lib/replication/names.js'
-import { waitForCatchup } from './lib/replication/waits.js'
+import { waitForApplied } from './lib/replication/waits.js'
 import { colour, formatTable, main } from './lib/output.js'
 import { cleanUp, insertCanary, runLoad, sampleCanaries, verificationResults } from './lib/checks/verification.js'
 import { fingerprints } from './lib/checks/fingerprint.js'
@@ -69,6 +69,13 @@ main(
     const primary = await connectChecked(config.primary)
     const replicaSql = await Promise.all(config.replicas.map(r => connectChecked(r)))
     const subscriptions = config.replicas.map(subscriptionName)
+    // Applied, not only replayed: a streamed transaction's rows are invisible until it commits there.
+    const applied = () =>
+      waitForApplied(
+        primary,
+        replicaSql.map((sql, i) => ({ sql, subscription: subscriptions[i] })),
+        5000,
+      )
     try {
       await cleanUp(primary, [primary, ...replicaSql])
       if (wanted.has('publication')) {
@@ -93,7 +100,7 @@ main(
         })
       }
       if (wanted.has('rows') || wanted.has('queries')) {
-        await waitForCatchup(primary, subscriptions, 5000)
+        await applied()
         const figures = JSON.stringify(await fingerprints(primary, config.tables))
         const { rowCounts, sample } = await verificationResults(primary)
         for (const replica of config.replicas) {
@@ -111,7 +118,7 @@ main(
         const sampler = sampleCanaries(primary, randomUUID().slice(0, 6), 50)
         const load = await runLoad(config, argv.loadSeconds, argv.rate)
         const arrivals = await sampler.stop()
-        await waitForCatchup(primary, subscriptions, 5000)
+        await applied()
         say(
           `# lag: ${load.transactions} load transactions (${load.tps.toFixed(0)} tps), ${Object.keys(arrivals).length} canaries`,
         )
@@ -121,7 +128,7 @@ main(
       }
     } finally {
       await cleanUp(primary, [primary, ...replicaSql]).catch(() => {})
-      await waitForCatchup(primary, subscriptions, 5000).catch(() => {})
+      await applied().catch(() => {})
       await Promise.all([primary, ...replicaSql].map(s => s.end()))
     }
 

@@ -52,6 +52,23 @@ const firing = async (name: string, labels: Record<string, string>) =>
       Object.entries(labels).every(([k, v]) => a.labels[k] === v),
   )
 
+/** One judgement: make check reports the fault at CRITICAL on that node, and ReplkitCheckCritical fires for it alone. */
+async function agreesWithCheck(node: string) {
+  const run = await runScript('check-replication', ['--json'])
+  const report = JSON.parse(run.stdout) as { status: string; verdicts: { level: string; node: string }[] }
+  assert.is(report.status, 'CRITICAL', run.stdout)
+  assert.equal([...new Set(report.verdicts.filter(v => v.level === 'critical').map(v => v.node))], [node], run.stdout)
+  await until(
+    `ReplkitCheckCritical to fire for ${node}`,
+    20_000,
+    async () => (await firing('ReplkitCheckCritical', { node })).length === 1,
+  )
+  assert.equal(
+    (await firing('ReplkitCheckCritical', {})).map(a => a.labels.node),
+    [node],
+  )
+}
+
 metrics.before(async () => {
   await ensureReplication()
   dir = await mkdtemp(join(tmpdir(), 'replkit-prometheus-'))
@@ -143,6 +160,7 @@ metrics('a disabled subscription fires ReplkitSubscriptionDisabled with its fix;
       alert.annotations.fix,
       `make check (says why it stopped), then ALTER SUBSCRIPTION ${subscription} ENABLE on ${replica1.name}`,
     )
+    await agreesWithCheck(replica1.name)
   } finally {
     await query(replica1, `alter subscription ${subscription} enable`)
   }
@@ -166,6 +184,7 @@ metrics('a stopped replica fires ReplkitNodeDown for it alone; starting it resol
       (await firing('ReplkitNodeDown', {})).map(a => a.labels.node),
       [replica2.name],
     )
+    await agreesWithCheck(replica2.name)
   } finally {
     await runScript('cluster', ['start', replica2.name])
   }

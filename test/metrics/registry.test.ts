@@ -33,6 +33,10 @@ test('a healthy cluster: every node up, nothing lagging, every table equal, stat
   assert.is(value(text, 'replkit_slot_wal_status{slot="sub_replica1",status="reserved"}'), 1)
   assert.is(value(text, 'replkit_table_consistent{replica="replica2",table="products"}'), 1)
   assert.is(value(text, 'replkit_check_status'), 0)
+  // Every node and level has its series, at 0: the alerts on make check's verdicts can resolve.
+  for (const node of ['primary', 'replica1', 'replica2'])
+    for (const level of ['critical', 'unknown', 'warning'])
+      assert.is(value(text, `replkit_verdicts{level="${level}",node="${node}"}`), 0)
   assert.match(text, /# TYPE replkit_subscription_apply_errors_total counter/)
 })
 
@@ -52,7 +56,8 @@ test("a stopped replica: up 0 and no subscription series for it; counters mirror
   assert.not.match(text, /replkit_subscription_enabled\{replica="replica2"/)
   assert.is(value(text, 'replkit_subscription_apply_errors_total{replica="replica1",subscription="sub_replica1"}'), 7)
   assert.is(value(text, 'replkit_check_status'), 2)
-  assert.is(value(text, 'replkit_verdicts{level="critical"}'), 1)
+  assert.is(value(text, 'replkit_verdicts{level="critical",node="replica2"}'), 1)
+  assert.is(value(text, 'replkit_verdicts{level="critical",node="replica1"}'), 0)
 })
 
 test('a scrape past its deadline claims nothing: every node reads as not up', async () => {

@@ -44,6 +44,7 @@ export interface Lag {
   subscription: string
   /** walsender: replay_lsn in pg_stat_replication; slot: confirmed_flush_lsn when no walsender runs. */
   source: 'walsender' | 'slot' | null
+  /** WAL not applied: behind the source's position, or, while a transaction is open on the apply worker, since its last applied commit. */
   bytes: number | null
   replayLagMs: number | null
   /** How long the replica has been applying one transaction (open on its apply worker); null when none is open. */
@@ -87,8 +88,11 @@ export function replicaLags(facts: ClusterFacts): Lag[] {
       blockedBy: sub?.applyingBlockedBy ?? null,
       sinceAppliedBytes: current && sub?.appliedLsn ? Math.max(0, lsnBytes(current) - lsnBytes(sub.appliedLsn)) : null,
     }
+    // While a transaction is open on its apply worker, everything since its last commit is unapplied,
+    // though streamed changes already count as received and spooled for the walsender and the slot.
+    const unapplied = applied.applyingMs !== null ? (applied.sinceAppliedBytes ?? 0) : 0
     if (sender) {
-      const bytes = Math.max(sender.lagBytes ?? 0, slot?.unconfirmedBytes ?? 0)
+      const bytes = Math.max(sender.lagBytes ?? 0, slot?.unconfirmedBytes ?? 0, unapplied)
       return {
         replica: replica.name,
         subscription,
@@ -104,7 +108,7 @@ export function replicaLags(facts: ClusterFacts): Lag[] {
         replica: replica.name,
         subscription,
         source: 'slot',
-        bytes: slot.unconfirmedBytes,
+        bytes: slot.unconfirmedBytes === null ? null : Math.max(slot.unconfirmedBytes, unapplied),
         replayLagMs: null,
         ...applied,
         caughtUp: false,

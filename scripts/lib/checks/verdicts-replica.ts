@@ -167,7 +167,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   }
   if (sender && applyingLong(lag)) {
     // The walsender's position counts streamed changes as they are spooled: only the open apply transaction tells.
-    const left = lag.sinceAppliedBytes ?? lag.bytes ?? 0
+    const left = lag.bytes ?? 0
     const rows = `its rows are not visible on ${R} until it commits there (${formatBytes(left)} of the PRIMARY's WAL since the last commit ${R} applied)`
     const held = `${(lag.applyingMs / 1000).toFixed(1)} s`
     if (lag.blockedBy)

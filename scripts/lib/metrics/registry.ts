@@ -46,7 +46,7 @@ export function createMetrics() {
     ]),
     lagBytes: gauge(
       'replkit_replication_lag_bytes',
-      'PRIMARY WAL not yet applied by the replica (from its walsender, else its slot)',
+      "PRIMARY WAL not yet applied by the replica: behind its walsender's replay position (else its slot's), or, while its apply worker holds a transaction open, since the last commit it applied",
       ['replica', 'subscription'],
     ),
     lagSeconds: gauge(
@@ -100,7 +100,11 @@ export function createMetrics() {
     ),
     compareAge: gauge('replkit_table_compare_age_seconds', 'Seconds since the last checksum compare', []),
     status: gauge('replkit_check_status', "make check's verdict: 0 OK, 1 WARNING, 2 CRITICAL", []),
-    verdicts: gauge('replkit_verdicts', 'Problems make check reports now, by level', ['level']),
+    verdicts: gauge(
+      'replkit_verdicts',
+      'Problems make check reports now, by level and by the node each names (0 for every node and level without one): the alerts ReplkitCheck* read this, so they fire for what make check reports',
+      ['level', 'node'],
+    ),
     scrapeSeconds: gauge('replkit_scrape_duration_seconds', 'Time this scrape spent reading the nodes', []),
     scrapeSuccess: gauge('replkit_scrape_success', '1 when the scrape finished within its deadline', []),
     canary: new Histogram({
@@ -195,8 +199,10 @@ export function createMetrics() {
       m.compareAge.set((Date.now() - compare.at) / 1000)
     }
     m.status.set(report.exitCode)
+    const nodes = new Set([facts.primary.name, ...facts.replicas.map(r => r.name), ...report.verdicts.map(v => v.node)])
     for (const level of ['critical', 'unknown', 'warning'] as const)
-      m.verdicts.set({ level }, report.verdicts.filter(v => v.level === level).length)
+      for (const node of nodes)
+        m.verdicts.set({ level, node }, report.verdicts.filter(v => v.level === level && v.node === node).length)
     m.scrapeSeconds.set(scrapeMs / 1000)
     m.scrapeSuccess.set(1)
   }

@@ -17,7 +17,7 @@ import { replicatorPassword } from '../replication/password.js'
 import { preflight } from '../replication/preflight.js'
 import { swapRoles, withActualRoles } from '../replication/roles.js'
 import * as setup from '../replication/setup.js'
-import { waitForCatchup } from '../replication/waits.js'
+import { waitForApplied } from '../replication/waits.js'
 import { type Open, dropSubscription, openAll, sqlFile } from './nodes.js'
 import { type PauseTimes, movePrimary } from './pause.js'
 import { recover } from './rollback.js'
@@ -174,7 +174,11 @@ async function demote(
   await sqlFile(config.primary, '040_demote.sql', { publication: config.publication }, false)
   steps.ok(`${config.primary.name}: publishes no more; stays read-only for clients as a replica`, true)
   const t = nodes.find(n => n.spec.name === target.name)!
-  await waitForCatchup(t.sql, future.replicas.map(subscriptionName), opts.timeoutMs)
+  const followers = future.replicas.map(r => ({
+    sql: nodes.find(n => n.spec.name === r.name)!.sql,
+    subscription: subscriptionName(r),
+  }))
+  await waitForApplied(t.sql, followers, opts.timeoutMs)
   steps.verify(
     `${future.replicas.map(r => r.name).join(', ')} stream from ${target.name} and have applied its current LSN`,
   )
