@@ -14,10 +14,11 @@ const argv = await cli(
   '$0 --yes [--replica NAME] [--table TABLE] [--copy] [--dry-run]\n\n' +
     "Bring replicas back to the PRIMARY's rows with no row lost or doubled, even under live writes.\n" +
     'Few differing rows and a streaming subscription: only those rows are repaired (as make repair).\n' +
-    'Otherwise, or with --copy: drop the subscription and its slot, TRUNCATE the subscribed tables in\n' +
-    'one statement, subscribe again with copy_data = true, wait for the copy and the catch-up.\n' +
-    'Either way, equality is then proven at an LSN the replica reached. With --table, that table on\n' +
-    'that replica only (a copy of it is refused when another table references it by foreign key).',
+    "Otherwise, or with --copy: every table is copied again from a new slot's snapshot in ONE replica\n" +
+    'transaction with its new subscription; a copy that fails leaves the replica as it was. What it\n' +
+    'replaces is saved first. Either way, equality is then proven at an LSN the replica reached.\n' +
+    'With --table, that table on that replica only, and only by repairing its rows (a copy of one\n' +
+    'table alone could not be undone: it is refused, nothing written).',
 )
   .option('replica', {
     requiresArg: true,
@@ -27,7 +28,7 @@ const argv = await cli(
   .option('table', {
     requiresArg: true,
     type: 'string',
-    describe: 'resync only this table (needs --replica; refused when foreign keys forbid it)',
+    describe: "repair only this table's rows (needs --replica; refused when it would need a copy)",
   })
   .option('yes', yesFlag("rewrites the replica's differing rows, or empties its tables before a copy"))
   .option('copy', {

@@ -10,7 +10,8 @@
 -- counts once its leader waits for it to finish (the PRIMARY committed; before that its open
 -- transaction is one the PRIMARY has not committed). Its rows are invisible until it commits,
 -- while the walsender's replay position (streamed changes are confirmed as they are spooled) can
--- already read as caught up. applying_blocked_by: the sessions holding a lock the worker waits for.
+-- already read as caught up. applying_blocked_by: the sessions holding a lock the worker waits for
+-- (pid, application, state, seconds in that state's transaction), as JSON.
 -- A line ending in "since N" reads a column PostgreSQL N added (sql-files.ts forMajor): the
 -- options 16 and 17 added, and 18's conflict counts by type (pg_stat_subscription_stats).
 SELECT s.oid::int8 AS id,
@@ -35,9 +36,11 @@ SELECT s.oid::int8 AS id,
            AND (aw.leader_pid IS NULL                                                  -- since 16
                 OR EXISTS (SELECT FROM pg_stat_activity l WHERE l.pid = aw.leader_pid AND l.wait_event = 'applytransaction')) -- since 16
        ) AS applying_ms,
-       (SELECT string_agg(format('pid %s (%s, %s for %s s)', b.pid,
-                                 coalesce(nullif(b.application_name, ''), b.backend_type), coalesce(b.state, '?'),
-                                 round(extract(epoch FROM now() - coalesce(b.xact_start, b.backend_start)))::int), '; ')
+       (SELECT json_agg(json_build_object('pid', b.pid,
+                                          'application', coalesce(nullif(b.application_name, ''), b.backend_type),
+                                          'state', coalesce(b.state, '?'),
+                                          'seconds', round(extract(epoch FROM now() - coalesce(b.xact_start, b.backend_start)))::int)
+                        ORDER BY b.pid)
           FROM pg_stat_subscription aw JOIN pg_stat_activity a ON a.pid = aw.pid
           JOIN pg_stat_activity b ON b.pid = ANY (pg_blocking_pids(a.pid))
          WHERE aw.subid = s.oid AND aw.relid IS NULL) AS applying_blocked_by,

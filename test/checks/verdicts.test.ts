@@ -571,7 +571,7 @@ test('an apply worker waiting on a lock another session holds on the replica nam
   const sub = facts.replicas[0].subscriptions[0]
   // Waiting before its first row: no xid, no bytes behind on the walsender, and still not applied.
   sub.applyingMs = 4_200
-  sub.applyingBlockedBy = 'pid 14620 (psql, idle in transaction for 9 s)'
+  sub.applyingBlockedBy = [{ pid: 14620, application: 'psql', state: 'idle in transaction', seconds: 9 }]
   sub.appliedLsn = '0/3B00000'
   facts.primary.server!.currentLsn = '0/3C00000'
   const [verdict] = verdicts(facts, thresholds)

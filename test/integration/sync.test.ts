@@ -39,34 +39,42 @@ sync(
   },
 )
 
-sync('--table --copy: refused for a table others reference; a leaf table is repaired on one replica only', async () => {
-  const refused = await runScript('sync-replicas', [
-    '--replica',
-    replica1.name,
-    '--table',
-    'products',
-    '--copy',
-    '--yes',
-  ])
-  assert.is(refused.code, 2)
-  assert.match(
-    refused.stderr,
-    /inventory, order_items reference it by foreign key.*make sync ARGS="--replica replica1 --yes"/,
-  )
-  const other = await subOid(replica2)
-  await query(replica1, 'delete from inventory where product_id in (select product_id from inventory limit 2)')
-  const run = await runScript('sync-replicas', ['--replica', replica1.name, '--table', 'inventory', '--yes'])
-  assert.is(run.code, 0, run.stdout)
-  assert.match(run.stdout, /2 rows differ \(inventory 2\): only those are repaired/)
-  assert.match(run.stdout, /inventory: 2 rows written \(2 inserted, 0 updated, 0 deleted\)/)
-  assert.match(run.stdout, /rows equal the PRIMARY's for inventory/)
-  assert.is(await subOid(replica2), other)
-  const [pub] = await query<{ n: number }>(
-    config.primary,
-    "select count(*)::int as n from pg_publication where pubname like '%_without_%'",
-  )
-  assert.is(pub.n, 0)
-})
+sync(
+  '--table: a copy of one table alone is refused, nothing written; its differing rows are repaired on one replica only',
+  async () => {
+    const mine = await subOid()
+    const [{ n: rows }] = await query<{ n: number }>(replica1, 'select count(*)::int as n from inventory')
+    const refused = await runScript('sync-replicas', [
+      '--replica',
+      replica1.name,
+      '--table',
+      'inventory',
+      '--copy',
+      '--yes',
+    ])
+    assert.is(refused.code, 2)
+    assert.is(
+      refused.stderr.trim(),
+      'replkit: --table inventory on replica1 needs a copy (--copy), and one table copied alone could be left empty if the copy failed; nothing was changed. ' +
+        'make sync ARGS="--replica replica1 --yes" copies every table again in one transaction (a failure leaves replica1 as it was)',
+    )
+    assert.is(await subOid(), mine)
+    assert.equal(await query<{ n: number }>(replica1, 'select count(*)::int as n from inventory'), [{ n: rows }])
+    const other = await subOid(replica2)
+    await query(replica1, 'delete from inventory where product_id in (select product_id from inventory limit 2)')
+    const run = await runScript('sync-replicas', ['--replica', replica1.name, '--table', 'inventory', '--yes'])
+    assert.is(run.code, 0, run.stdout)
+    assert.match(run.stdout, /2 rows differ \(inventory 2\): only those are repaired/)
+    assert.match(run.stdout, /inventory: 2 rows written \(2 inserted, 0 updated, 0 deleted\)/)
+    assert.match(run.stdout, /rows equal the PRIMARY's for inventory/)
+    assert.is(await subOid(replica2), other)
+    const [pub] = await query<{ n: number }>(
+      config.primary,
+      "select count(*)::int as n from pg_publication where pubname like '%_without_%'",
+    )
+    assert.is(pub.n, 0)
+  },
+)
 
 sync(
   'a replica holding conflicting rows: fix-conflict names the key; --skip --yes diverges, make sync repairs it',

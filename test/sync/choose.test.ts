@@ -23,11 +23,18 @@ test('many differing rows, too many to list, --copy, or a broken subscription: a
     /^10001 rows differ, more than 10000: copying every table again/,
   )
   assert.is(chooseSync({ ...state, differing: { products: null } }).method, 'copy')
-  assert.equal(chooseSync({ ...state, forceCopy: true }), { method: 'copy', why: '--copy: every table copied again' })
+  assert.equal(chooseSync({ ...state, forceCopy: true }), {
+    method: 'copy',
+    why: '--copy: every table copied again',
+    copyBecause: '--copy',
+  })
   assert.equal(chooseSync({ ...state, blocked: 'sub_replica1 is not streaming' }), {
     method: 'copy',
     why: 'sub_replica1 is not streaming: a repair needs it, so every table is copied again',
+    copyBecause: 'sub_replica1 is not streaming',
   })
+  // What make sync --table names when it refuses a copy of one table.
+  assert.is(chooseSync({ ...state, differing: { products: 10_001 } }).copyBecause, '10001 rows differ, more than 10000')
 })
 
 test.run()

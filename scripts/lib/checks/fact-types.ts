@@ -85,6 +85,15 @@ export interface WalSender {
   replayLagMs: number | null
 }
 
+/** A session on the replica holding a lock the apply worker waits for (pg_blocking_pids). */
+export interface BlockingSession {
+  pid: number
+  application: string
+  state: string
+  /** Seconds since its transaction (else its connection) started. */
+  seconds: number
+}
+
 export interface Subscription {
   id: number
   name: string
@@ -99,8 +108,8 @@ export interface Subscription {
   appliedLsn: string | null
   /** How long its apply (or parallel apply) worker has held the transaction it applies open; null when none is open. */
   applyingMs: number | null
-  /** The sessions holding a lock its apply worker waits for ("pid 123 (psql, idle in transaction for 40 s)"); null when none. */
-  applyingBlockedBy: string | null
+  /** The sessions holding a lock its apply worker waits for; null when none. */
+  applyingBlockedBy: BlockingSession[] | null
   applyErrorCount: number
   syncErrorCount: number
   statsReset: Date | null

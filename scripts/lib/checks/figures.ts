@@ -1,6 +1,6 @@
 // Figures derived from the facts that every verdict module shares: the verdict's shape, each
 // replica's subscription and lag, and each table compared with the PRIMARY. Pure.
-import type { ClusterFacts, ReplicaFacts, Subscription } from './facts.js'
+import type { BlockingSession, ClusterFacts, ReplicaFacts, Subscription } from './facts.js'
 import { subscriptionName } from '../replication/names.js'
 
 /** unknown: something make check could not observe (a node that answered too slowly, rows not read). */
@@ -50,7 +50,7 @@ export interface Lag {
   /** How long the replica has been applying one transaction (open on its apply worker); null when none is open. */
   applyingMs: number | null
   /** The sessions on the replica holding a lock its apply worker waits for; null when none. */
-  blockedBy: string | null
+  blockedBy: BlockingSession[] | null
   /** WAL from the last commit the replica applied (its replication origin) to the PRIMARY's position; null when unknown. */
   sinceAppliedBytes: number | null
   /** Streaming with nothing left to apply and no transaction being applied: the only state that earns the words "caught up". */

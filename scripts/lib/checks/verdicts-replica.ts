@@ -173,8 +173,8 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
     if (lag.blockedBy)
       say(
         left > t.maxLagBytes ? 'critical' : 'warning',
-        `${R} has not applied a transaction the PRIMARY committed: its apply worker has waited ${held} for a lock held on ${R} by ${lag.blockedBy}; ${rows}`,
-        `end that session's transaction on ${R}; if it is abandoned: SELECT pg_terminate_backend(pid) FROM unnest('{${[...lag.blockedBy.matchAll(/pid (\d+)/g)].map(m => m[1]).join(',')}}'::int[]) AS pid; on ${R}. The worker then applies by itself`,
+        `${R} has not applied a transaction the PRIMARY committed: its apply worker has waited ${held} for a lock held on ${R} by ${lag.blockedBy.map(b => `pid ${b.pid} (${b.application}, ${b.state} for ${b.seconds} s)`).join('; ')}; ${rows}`,
+        `end that session's transaction on ${R}; if it is abandoned: SELECT pg_terminate_backend(pid) FROM unnest('{${lag.blockedBy.map(b => b.pid).join(',')}}'::int[]) AS pid; on ${R}. The worker then applies by itself`,
       )
     else
       say(

@@ -247,7 +247,7 @@ export async function repairTable(
   }
   if (diff.differences === null) {
     throw new ReplkitError(
-      `${table} on ${replica.name}: ${diff.tooManyRows} rows lie in differing blocks, too many to repair row by row: make sync ARGS="--replica ${replica.name} --table ${table} --yes" copies the table again`,
+      `${table} on ${replica.name}: ${diff.tooManyRows} rows lie in differing blocks, too many to repair row by row: make sync ARGS="--replica ${replica.name} --yes" copies every table again in one transaction`,
     )
   }
   const differing: KeyDifference[] = diff.differences.filter(d => d.nodes[replica.name])
@@ -255,7 +255,7 @@ export async function repairTable(
   result.savedKeys = differing.filter(d => d.nodes[replica.name] !== 'missing').map(d => d.key)
   if (differing.length > opts.maxRows) {
     throw new ReplkitError(
-      `${table} on ${replica.name}: ${differing.length} rows differ, more than --max-rows ${opts.maxRows}: make sync ARGS="--replica ${replica.name} --table ${table} --yes" copies the table again`,
+      `${table} on ${replica.name}: ${differing.length} rows differ, more than --max-rows ${opts.maxRows}: make sync ARGS="--replica ${replica.name} --yes" copies every table again in one transaction`,
     )
   }
   const unsettled = diff.replicas[0].unsettled

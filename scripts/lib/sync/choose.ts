@@ -17,6 +17,8 @@ export type SyncMethod = 'none' | 'repair' | 'copy'
 export interface SyncChoice {
   method: SyncMethod
   why: string
+  /** Why a repair will not do, for a copy: "--copy", what blocks the repair, or how many rows differ. */
+  copyBecause?: string
   /** Per table, the comparison the choice rests on (the repair reuses it). */
   compared: Record<string, TableCompare>
 }
@@ -31,11 +33,12 @@ export interface SyncState {
 }
 
 export function chooseSync(s: SyncState): Omit<SyncChoice, 'compared'> {
-  if (s.forceCopy) return { method: 'copy', why: '--copy: every table copied again' }
-  if (s.blocked) return { method: 'copy', why: `${s.blocked}: a repair needs it, so every table is copied again` }
+  const copy = (because: string, why: string) => ({ method: 'copy' as const, why, copyBecause: because })
+  if (s.forceCopy) return copy('--copy', '--copy: every table copied again')
+  if (s.blocked) return copy(s.blocked, `${s.blocked}: a repair needs it, so every table is copied again`)
   const counts = Object.values(s.differing)
   if (counts.some(n => n === null))
-    return { method: 'copy', why: 'too many rows differ to list them: every table is copied again' }
+    return copy('too many rows differ to list them', 'too many rows differ to list them: every table is copied again')
   const total = (counts as number[]).reduce((a, b) => a + b, 0)
   if (total === 0)
     return {
@@ -43,10 +46,10 @@ export function chooseSync(s: SyncState): Omit<SyncChoice, 'compared'> {
       why: "every table equals the PRIMARY's (compared at an LSN it reached): nothing to copy; --copy copies it again anyway",
     }
   if (total > s.limit)
-    return {
-      method: 'copy',
-      why: `${total} rows differ, more than ${s.limit}: copying every table again is the faster repair`,
-    }
+    return copy(
+      `${total} rows differ, more than ${s.limit}`,
+      `${total} rows differ, more than ${s.limit}: copying every table again is the faster repair`,
+    )
   const tables = Object.entries(s.differing)
     .filter(([, n]) => n)
     .map(([t, n]) => `${t} ${n}`)

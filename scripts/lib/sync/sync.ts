@@ -1,17 +1,17 @@
 // make sync as a library call: bring replicas (or one table on one replica) back to the PRIMARY's
 // rows under live writes — by repairing the differing rows when they are few and the subscription
-// streams, by copying every table again otherwise (sync/choose.ts says which and why) — then
-// prove equality at an LSN each replica reached.
+// streams, by copying every table again in one transaction otherwise (sync/choose.ts says which
+// and why; one table alone is only ever repaired) — then prove equality at an LSN each replica
+// reached.
 import type { Config, NodeSpec } from '../config.js'
 import { withNode } from '../db.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
 import { subscriptionName } from '../replication/names.js'
 import { Steps } from '../steps.js'
 import { REPAIR_LIMIT, chooseForReplica } from './choose.js'
 import { compareWithPrimary, reportEquality } from './compare.js'
 import { repairOn } from '../repair/replica.js'
 import { requirePublication, resyncReplica } from './resync.js'
-import { resyncTable } from './resync-table.js'
 
 export interface SyncOptions {
   replica?: string
@@ -36,6 +36,18 @@ export function syncTargets(config: Config, opts: SyncOptions): NodeSpec[] {
       `--replica ${opts.replica}: not a replica (replicas: ${config.replicas.map(r => r.name).join(', ')})`,
     )
   return [replica]
+}
+
+/**
+ * One table copied alone, beside a subscription that streams the others, cannot be undone if the
+ * copy fails half-way (it was emptied first): refused, nothing written, with the atomic commands.
+ */
+function tableCopyRefused(replica: NodeSpec, table: string, because: string): ReplkitError {
+  return new ReplkitError(
+    `--table ${table} on ${replica.name} needs a copy (${because}), and one table copied alone could be left empty if the copy failed; nothing was changed. ` +
+      `make sync ARGS="--replica ${replica.name} --yes" copies every table again in one transaction (a failure leaves ${replica.name} as it was)`,
+    EXIT.failed,
+  )
 }
 
 export async function syncReplicas(config: Config, opts: SyncOptions, steps = new Steps()): Promise<Steps> {
@@ -64,12 +76,13 @@ export async function syncReplicas(config: Config, opts: SyncOptions, steps = ne
           )
           return
         }
+        if (opts.table !== undefined) throw tableCopyRefused(replica, opts.table, choice.copyBecause ?? choice.why)
         const say = (text: string) => steps.ok(opts.dryRun ? `would: ${text}` : text, true)
-        const run = { dryRun: opts.dryRun, timeoutMs: opts.timeoutMs, say }
-        const times =
-          opts.table !== undefined
-            ? await resyncTable(config, replica, opts.table, primary, sql, run)
-            : await resyncReplica(config, replica, primary, sql, run)
+        const times = await resyncReplica(config, replica, primary, sql, {
+          dryRun: opts.dryRun,
+          timeoutMs: opts.timeoutMs,
+          say,
+        })
         if (!times) return
         steps.verify(
           `${replica.name}: every table ready after ${times.copyMs} ms, caught up with the PRIMARY ${times.catchupMs} ms later`,
