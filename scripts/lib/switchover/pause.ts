@@ -12,7 +12,7 @@ import { waitForApplied } from '../replication/waits.js'
 import type { Marker } from './markers.js'
 import { type Open, dropSubscription, proveEqual, sqlFile, subscribeTo } from './nodes.js'
 import { rollBack } from './rollback.js'
-import type { SwitchoverOptions } from './switchover.js'
+import type { SwitchoverOptions } from './options.js'
 
 export interface Pause {
   config: Config

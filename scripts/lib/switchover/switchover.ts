@@ -18,22 +18,10 @@ import { preflight } from '../replication/preflight.js'
 import { swapRoles, withActualRoles } from '../replication/roles.js'
 import * as setup from '../replication/setup.js'
 import { waitForApplied } from '../replication/waits.js'
+import type { SwitchoverOptions } from './options.js'
 import { type Open, dropSubscription, openAll, sqlFile } from './nodes.js'
 import { type PauseTimes, movePrimary } from './pause.js'
 import { recover } from './rollback.js'
-
-export interface SwitchoverOptions {
-  to: string
-  dryRun: boolean
-  maxLagBytes: number
-  /** The target may run an older major than the PRIMARY (a downgrade). */
-  allowOlder: boolean
-  timeoutMs: number
-  /** Called as each step completes (fenced, caught-up, compared, …): the drills and tests inject their faults here. */
-  afterStep?: (step: string) => void
-  /** The write pause's budget: a step before the promote that ends past it rolls the switchover back. */
-  maxPauseMs?: number
-}
 
 export interface SwitchoverResult {
   steps: Steps

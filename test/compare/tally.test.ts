@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { judge } from '../../scripts/lib/compare/at-lsn.js'
+import { judge } from '../../scripts/lib/compare/tally.js'
 
 test('a unit every replica agrees on is equal at once', () => {
   assert.is(judge({ p: 'a', r: ['a', 'a'] }, undefined, false), 'equal')

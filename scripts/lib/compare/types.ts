@@ -1,0 +1,56 @@
+// What a comparison at an LSN works on and returns: the nodes it reads, and per table its verdict
+// on each replica and the keys that differ.
+import type { NodeSpec } from '../config.js'
+import type { Sql } from '../db.js'
+import type { BlockPlan } from './shape.js'
+
+export type KeyState = 'missing' | 'different' | 'extra'
+
+export interface KeyDifference {
+  /** The key as an operator reads it; keyJson identifies the row to the database. */
+  key: string
+  keyJson: string
+  /** replica name → how its row differs from the PRIMARY's (replicas that agree are absent). */
+  nodes: Record<string, KeyState>
+  /** replica name → the columns that differ, for keys that are 'different' there. */
+  columns: Record<string, string[]>
+}
+
+export interface CompareNode {
+  name: string
+  sql: Sql
+  spec: NodeSpec
+  /** The subscription streaming the PRIMARY's changes to it; null: it is not applying (compared as it stands). */
+  subscription?: string | null
+}
+
+export interface ReplicaVerdict {
+  name: string
+  state: 'equal' | 'differs' | 'unsettled'
+  /** Blocks found different (each ~150 rows). */
+  differingBlocks: number
+  /** Blocks and keys still changing in every round, not compared. */
+  unsettled: number
+}
+
+export interface TableCompare {
+  table: string
+  rounds: number
+  blocks: number
+  blockKind: BlockPlan['kind']
+  replicas: ReplicaVerdict[]
+  /** Listed in rows mode; null when the differing blocks hold more than LIST_LIMIT rows. */
+  differences: KeyDifference[] | null
+  /** Rows in the differing blocks when they are too many to list. */
+  tooManyRows: number | null
+  ms: number
+}
+
+export interface CompareOptions {
+  /** Narrow differences down to keys (--diff, repair); otherwise stop once a block is proven different. */
+  rows: boolean
+  timeoutMs: number
+  maxRounds?: number
+  /** Compare only these keys (jsonb key objects as at-lsn returns them): a repair's proof. */
+  keys?: string[]
+}
