@@ -1,7 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ClusterFacts } from '../../scripts/lib/checks/facts.js'
-import { buildReport, formatJson, formatReport, verdictLine } from '../../scripts/lib/checks/format.js'
+import { formatJson, formatReport, verdictLine } from '../../scripts/lib/checks/format.js'
+import { buildReport } from '../../scripts/lib/checks/report.js'
 import { withoutColour } from '../../scripts/lib/output.js'
 
 const thresholds = { maxLagBytes: 1024, maxRetainedBytes: 1024 ** 3 }

@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { CheckReport } from '../../scripts/lib/checks/format.js'
+import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { config, db, runScript } from './helpers.js'
 import { ensureReplication } from './replication-fixture.js'
 

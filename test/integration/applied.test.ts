@@ -5,7 +5,7 @@
 // printed fix, run as printed, must let the rows in.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { CheckReport } from '../../scripts/lib/checks/format.js'
+import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { connect } from '../../scripts/lib/db.js'
 import { config, db, runScript, until } from './helpers.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'

@@ -6,7 +6,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
-import type { CheckReport } from '../../scripts/lib/checks/format.js'
+import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { config, db, runScript, until } from './helpers.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'
 

@@ -5,7 +5,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { $ } from 'zx'
 import { repoRoot } from '../../scripts/lib/config.js'
-import type { CheckReport } from '../../scripts/lib/checks/format.js'
+import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { config, db, runScript, until } from './helpers.js'
 import { ensureReplication, removeReplication, waitForCatchup } from './replication-fixture.js'
 

@@ -3,7 +3,7 @@
 // never blames a replica; the printed fix (pg_terminate_backend) ends it, and the warning goes.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { CheckReport } from '../../scripts/lib/checks/format.js'
+import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { config, db, runScript, until } from './helpers.js'
 import { ensureReplication } from './replication-fixture.js'
 

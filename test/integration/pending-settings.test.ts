@@ -2,7 +2,7 @@
 // CRITICAL with "do not restart", and the statement it prints, run as printed, withdraws it.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { CheckReport } from '../../scripts/lib/checks/format.js'
+import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { config, db, runScript } from './helpers.js'
 import { ensureReplication } from './replication-fixture.js'
 

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert'
 import postgres from 'postgres'
 import { replicatorPasswordFile } from '../../scripts/lib/replication/password.js'
 import { chooseOptions, withList } from '../../scripts/lib/replication/options.js'
-import type { CheckReport } from '../../scripts/lib/checks/format.js'
+import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { config, query, replicated, runScript, verify } from './helpers.js'
 
 const replication = suite('replicate and rollback')

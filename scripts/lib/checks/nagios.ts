@@ -1,6 +1,6 @@
 // The Nagios / Icinga plugin form of make check: one status line, then perfdata
 // ('label'=value[UOM];warn;crit;min;max), exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-import type { CheckReport } from './format.js'
+import type { CheckReport } from './report.js'
 import { formatBytes } from '../output.js'
 
 const label = (name: string) => `'${name.replaceAll("'", '"')}'`

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { type Config, allNodes } from '../config.js'
 import { ReplkitError } from '../errors.js'
 import { type CheckOptions, runCheck } from '../checks/run.js'
-import type { CheckReport } from '../checks/format.js'
+import type { CheckReport } from '../checks/report.js'
 import { type NodeConnection, closeNodes, openNode } from '../checks/facts.js'
 import { type CompareResult, compareResult, createMetrics } from './registry.js'
 

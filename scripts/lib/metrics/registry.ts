@@ -2,7 +2,7 @@
 // _seconds, _total; labels node, replica, subscription, slot, table, type). Values are set from
 // one check report per scrape; counters mirror PostgreSQL's own cumulative counts.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { CheckReport } from '../checks/format.js'
+import type { CheckReport } from '../checks/report.js'
 import { type Lag, subscriptionOf } from '../checks/figures.js'
 import { CONFLICT_TYPES } from '../checks/facts.js'
 import { behindBy } from '../replication/sequences.js'
