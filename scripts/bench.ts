@@ -16,7 +16,7 @@ import { type BenchReport, formatSummary, writePlots } from './lib/bench/report.
 import { updateReadme } from './lib/bench/readme.js'
 import { formatSeedBench, seedBench } from './lib/bench/seed.js'
 import { type Target, atLeast, within } from './lib/bench/targets.js'
-import { applySchema } from './lib/cluster/schema.js'
+import { applySchema } from './lib/schema.js'
 import { isLocalClusterNode } from './lib/cluster/local-cluster.js'
 import { type Config, allNodes, loadConfig, repoRoot } from './lib/config.js'
 import { type Sql, connectChecked, withNode } from './lib/db.js'

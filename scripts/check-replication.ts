@@ -8,6 +8,7 @@ import { loadConfig } from './lib/config.js'
 import { EXIT } from './lib/errors.js'
 import { cli, positive } from './lib/flags.js'
 import { main } from './lib/output.js'
+import { serverAccess } from './lib/cluster/access.js'
 
 const MB = 1024 * 1024
 const argv = await cli(
@@ -78,6 +79,7 @@ main(
   async () => {
     const config = loadConfig()
     const report = await runCheck(config, {
+      servers: serverAccess(config),
       thresholds: { maxLagBytes: argv.maxLag * MB, maxRetainedBytes: argv.maxRetained * MB },
       connectTimeoutSeconds: argv.connectTimeout,
       statementTimeoutMs: argv.statementTimeout * 1000,

@@ -18,6 +18,7 @@ import {
 import { formatTable, main, mark } from './lib/output.js'
 import { downPgbouncer, upPgbouncer } from './lib/cluster/pgbouncer.js'
 import { cli } from './lib/flags.js'
+import { ensureReplicatorPasswordFile } from './lib/cluster/secrets.js'
 
 const argv = await cli(
   'cluster',
@@ -55,6 +56,7 @@ main(
         const started = Date.now()
         requirePasswords(nodes)
         await prepareClusterDir(config)
+        await ensureReplicatorPasswordFile(config)
         const outcomes = await Promise.all(nodes.map(n => upNode(config, n)))
         const bouncer = config.pgbouncer && (await upPgbouncer(config, config.pgbouncer))
         if (bouncer)

@@ -9,6 +9,7 @@ import { cli, dryRunFlag, secondsFlag, yesFlag } from './lib/flags.js'
 import { main } from './lib/output.js'
 import { fixConflicts } from './lib/sync/fix-conflict.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
+import { serverAccess } from './lib/cluster/access.js'
 
 const argv = await cli(
   'fix-conflict',
@@ -45,6 +46,7 @@ main(
     if (argv.lsn !== undefined && !/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(argv.lsn))
       throw new ReplkitError(`--lsn ${argv.lsn}: not an LSN (like 0/1A2B3C4)`)
     const { steps, left } = await fixConflicts(config, {
+      servers: serverAccess(config),
       replica: argv.replica,
       choice,
       lsn: argv.lsn,

@@ -6,6 +6,7 @@ import { DEFAULT_CHECK } from './lib/checks/run.js'
 import { cli, positive, whole } from './lib/flags.js'
 import { main } from './lib/output.js'
 import { startExporter } from './lib/metrics/exporter.js'
+import { serverAccess } from './lib/cluster/access.js'
 
 const argv = await cli(
   'metrics',
@@ -58,6 +59,7 @@ main(
       canary: argv.canary,
       check: {
         ...DEFAULT_CHECK,
+        servers: serverAccess(config),
         connectTimeoutSeconds: 2,
         statementTimeoutMs: Math.min(argv.scrapeDeadline * 1000, DEFAULT_CHECK.statementTimeoutMs),
       },

@@ -7,6 +7,7 @@ import { cli, dryRunFlag, secondsFlag, whole, yesFlag } from './lib/flags.js'
 import { main } from './lib/output.js'
 import { replicate } from './lib/replication/replicate.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
+import { serverAccess } from './lib/cluster/access.js'
 
 const argv = await cli(
   'replicate',
@@ -48,6 +49,7 @@ main(
         "--truncate-replicas empties the replicas' tables: add --yes (or --dry-run to see the SQL)",
       )
     const { steps } = await replicate(config, {
+      servers: serverAccess(config),
       dryRun: argv.dryRun,
       timeoutMs: argv.timeout * 1000,
       truncateReplicas: argv.truncateReplicas && argv.yes,

@@ -6,6 +6,7 @@ import { cli, dryRunFlag, yesFlag } from './lib/flags.js'
 import { main } from './lib/output.js'
 import { teardown } from './lib/replication/teardown.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
+import { serverAccess } from './lib/cluster/access.js'
 
 const argv = await cli(
   'rollback',
@@ -33,6 +34,7 @@ main(
         'rollback drops the subscriptions, their slots and the publication: re-run with --yes (or --dry-run to see the SQL)',
       )
     const steps = await teardown(config, {
+      servers: serverAccess(config),
       dryRun: argv.dryRun,
       revertWalLevel: argv.revertWalLevel,
       dropRole: argv.dropRole,

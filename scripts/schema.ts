@@ -1,5 +1,5 @@
 // make schema: apply sql/schema/*.sql to every node (DDL is not replicated), each file once.
-import { applySchema } from './lib/cluster/schema.js'
+import { applySchema } from './lib/schema.js'
 import { loadConfig } from './lib/config.js'
 import { EXIT, ReplkitError } from './lib/errors.js'
 import { cli, dryRunFlag } from './lib/flags.js'

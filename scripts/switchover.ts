@@ -10,6 +10,7 @@ import { main } from './lib/output.js'
 import { loadConfig } from './lib/config.js'
 import { Steps } from './lib/steps.js'
 import { switchover } from './lib/switchover/switchover.js'
+import { serverAccess } from './lib/cluster/access.js'
 
 const argv = await cli(
   'switchover',
@@ -76,6 +77,7 @@ main(
         allowOlder: argv.allowOlder,
         timeoutMs: argv.timeout * 1000,
         maxPauseMs: argv.maxPause * 1000,
+        servers: serverAccess(configured),
       },
       steps,
     )

@@ -8,6 +8,7 @@ import { EXIT, ReplkitError } from '../../scripts/lib/errors.js'
 import { main } from '../../scripts/lib/output.js'
 import { Steps } from '../../scripts/lib/steps.js'
 import { switchover } from '../../scripts/lib/switchover/switchover.js'
+import { serverAccess } from '../../scripts/lib/cluster/access.js'
 
 const [to, fault, ...flags] = process.argv.slice(2)
 const [faultStep, crash] = fault.split(':')
@@ -27,6 +28,7 @@ main(async () => {
       throw new ReplkitError(`injected fault at ${step}`, EXIT.failed)
     },
   }
-  const result = await switchover(loadConfig(), opts, new Steps())
+  const config = loadConfig()
+  const result = await switchover(config, { ...opts, servers: serverAccess(config) }, new Steps())
   return result.steps.exitCode()
 })

@@ -20,6 +20,7 @@ import { $ } from 'zx'
 import { config, query, runScript } from './helpers.js'
 import { runTs } from './spawn.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'
+import { serverAccess } from '../../scripts/lib/cluster/access.js'
 
 /** make switchover to target with a fault injected as step completes (STEP:crash kills the process there). */
 const withFault = (target: string, step: string, ...flags: string[]) =>
@@ -34,6 +35,7 @@ const options = (to: string) => ({
   maxLagBytes: 16 * 1024 * 1024,
   allowOlder: true,
   timeoutMs: 30_000,
+  servers: serverAccess(config),
 })
 
 async function sums(node: NodeSpec): Promise<string> {

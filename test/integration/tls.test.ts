@@ -7,12 +7,12 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { $ } from 'zx'
-import { localCaFile } from '../../scripts/lib/replication/conninfo.js'
+import { tlsDir } from '../../scripts/lib/cluster/local-cluster.js'
 import { config, query, runScript } from './helpers.js'
 import { ensureReplication } from './replication-fixture.js'
 
 const tls = suite('TLS')
-const ca = localCaFile(config)
+const ca = join(tlsDir(config), 'ca.crt')
 
 interface Report {
   exitCode: number

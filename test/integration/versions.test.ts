@@ -15,6 +15,7 @@ import { startWriter, writerRowsOn } from '../../scripts/lib/chaos/writer.js'
 import { Steps } from '../../scripts/lib/steps.js'
 import { switchover } from '../../scripts/lib/switchover/switchover.js'
 import { runScript, until } from './helpers.js'
+import { serverAccess } from '../../scripts/lib/cluster/access.js'
 
 const versions = suite('across PostgreSQL versions')
 
@@ -270,7 +271,14 @@ versions(
       await new Promise(r => setTimeout(r, 1000))
       const up = await switchover(
         m.config,
-        { to: 'replica1', dryRun: false, maxLagBytes: 16 * 1024 * 1024, allowOlder: false, timeoutMs: 30_000 },
+        {
+          to: 'replica1',
+          dryRun: false,
+          maxLagBytes: 16 * 1024 * 1024,
+          allowOlder: false,
+          timeoutMs: 30_000,
+          servers: serverAccess(m.config),
+        },
         new Steps(true),
       )
       primary = up.config.primary
@@ -286,7 +294,14 @@ versions(
       assert.match(refused.stdout, /older than the PRIMARY's 18: a switchover there is a downgrade \(--allow-older/)
       const down = await switchover(
         m.config,
-        { to: 'primary', dryRun: false, maxLagBytes: 16 * 1024 * 1024, allowOlder: true, timeoutMs: 30_000 },
+        {
+          to: 'primary',
+          dryRun: false,
+          maxLagBytes: 16 * 1024 * 1024,
+          allowOlder: true,
+          timeoutMs: 30_000,
+          servers: serverAccess(m.config),
+        },
         new Steps(true),
       )
       primary = down.config.primary

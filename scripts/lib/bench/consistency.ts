@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type CompareNode, type TableCompare, compareTable } from '../compare/at-lsn.js'
 import { tableSums } from '../checks/fingerprint.js'
-import { ensureSchema } from '../cluster/schema.js'
+import { ensureSchema } from '../schema.js'
 import { type Config, type NodeSpec, allNodes } from '../config.js'
 import { type Sql, connect, connectChecked, withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'

@@ -18,6 +18,7 @@ import { replicate } from '../replication/replicate.js'
 import { teardown } from '../replication/teardown.js'
 import { Steps } from '../steps.js'
 import { type Target, atLeast, showMeasured, showNeeded, within } from './targets.js'
+import { serverAccess } from '../cluster/access.js'
 
 const categoriesFile = join(repoRoot, 'data/categories.json')
 /** Items per generated order: distinct products, as UNIQUE (order_id, product_id) wants. */
@@ -154,7 +155,7 @@ export async function initialCopyBench(
   say(
     `  removing replication; loading ${rows.toLocaleString('en-US')} products, orders (${ITEMS_PER_ORDER} items each) and payments into the PRIMARY ...`,
   )
-  await teardown(config, NO_TEARDOWN_EXTRAS, new Steps(true))
+  await teardown(config, rollbackOf(config), new Steps(true))
   await loadPrimary(config, rows)
   const expected = await tableCounts(config.primary, config)
   const totalRows = Object.values(expected).reduce((a, b) => a + b, 0)
@@ -172,7 +173,7 @@ export async function initialCopyBench(
   if (baselineSkipped) say(`  baselines not run: ${baselineSkipped}`)
   else {
     // Replication off, so the baselines do not share the cores with apply workers.
-    await teardown(config, NO_TEARDOWN_EXTRAS, new Steps(true))
+    await teardown(config, rollbackOf(config), new Steps(true))
     const target = config.replicas[0]
     const scratch = await mkdtemp(join(workDir, 'initial-copy-'))
     const baseline = async (name: string, database: string, run: typeof dumpRestore) => {
@@ -236,7 +237,7 @@ export async function initialCopyBench(
 
 /** The normal demo state: the 30 products of data/products.json on the PRIMARY, replicated and caught up. */
 export async function restoreDemoState(config: Config): Promise<void> {
-  await teardown(config, NO_TEARDOWN_EXTRAS, new Steps(true))
+  await teardown(config, rollbackOf(config), new Steps(true))
   await emptyTables(config.primary, config)
   await withNode(config.primary, sql =>
     seed(sql, { file: join(repoRoot, 'data/products.json'), categoriesFile, dryRun: false }),
@@ -244,13 +245,19 @@ export async function restoreDemoState(config: Config): Promise<void> {
   await replicateQuietly(config, 120_000)
 }
 
-const NO_TEARDOWN_EXTRAS = { dryRun: false, revertWalLevel: false, dropRole: false }
+/** make rollback's core alone: subscriptions, slots, publication (the role and wal_level stay). */
+const rollbackOf = (config: Config) => ({
+  dryRun: false,
+  revertWalLevel: false,
+  dropRole: false,
+  servers: serverAccess(config),
+})
 
 /** make replicate from any state (replicas emptied first), its lines kept; fails with them. */
 async function replicateQuietly(config: Config, timeoutMs: number) {
   const run = await replicate(
     config,
-    { dryRun: false, timeoutMs, truncateReplicas: true, restartPrimary: true },
+    { dryRun: false, timeoutMs, truncateReplicas: true, restartPrimary: true, servers: serverAccess(config) },
     new Steps(true),
   )
   if (run.steps.failed) throw new ReplkitError(`bench: make replicate failed:\n${run.steps.lines.join('\n')}`)

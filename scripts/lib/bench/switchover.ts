@@ -9,6 +9,7 @@ import { ReplkitError } from '../errors.js'
 import { Steps } from '../steps.js'
 import { startWriter, writerRowsOn } from '../chaos/writer.js'
 import { switchover } from '../switchover/switchover.js'
+import { serverAccess } from '../cluster/access.js'
 
 export interface SwitchoverBench {
   target: string
@@ -42,6 +43,7 @@ export async function switchoverBench(config: Config, rate: number): Promise<Swi
     maxLagBytes: 16 * 1024 * 1024,
     allowOlder: true,
     timeoutMs: 60_000,
+    servers: serverAccess(config),
   })
   try {
     await new Promise(r => setTimeout(r, 2000))

@@ -1,11 +1,22 @@
 // Drill d: a product inserted on a replica, then on the PRIMARY with the same sku: make check
 // reports the apply error, fix-conflict names the key and LSN, and --resync repairs it losslessly.
-import { runCheck } from '../checks/run.js'
 import { subscriptionName } from '../replication/names.js'
 import { Steps } from '../steps.js'
 import { fixConflicts } from '../sync/fix-conflict.js'
 import { poll } from '../wait.js'
-import { type Drill, type DrillOutcome, catchUp, close, fail, healthy, ms, open, provenEqual } from './harness.js'
+import {
+  type Drill,
+  type DrillOutcome,
+  catchUp,
+  checkCluster,
+  close,
+  fail,
+  healthy,
+  ms,
+  open,
+  provenEqual,
+} from './harness.js'
+import { serverAccess } from '../cluster/access.js'
 
 export const conflict: Drill = {
   name: 'conflict',
@@ -26,7 +37,7 @@ export const conflict: Drill = {
         return row?.n > 0 ? ms(inserting) : undefined
       }, timeoutMs)
       if (stopped === undefined) fail(`${target.name}'s apply worker did not fail on the duplicate sku`)
-      const report = await runCheck(config)
+      const report = await checkCluster(config)
       const named = report.verdicts.find(v =>
         v.problem.includes(`stopped by a key conflict: Key (sku)=(${sku}) already exists.`),
       )
@@ -39,7 +50,7 @@ export const conflict: Drill = {
       proofs.push('make check: exit 2, names the conflicting key and prints make fix-conflict')
       const shown = await fixConflicts(
         config,
-        { replica: target.name, choice: null, dryRun: false, timeoutMs },
+        { replica: target.name, choice: null, dryRun: false, timeoutMs, servers: serverAccess(config) },
         new Steps(true),
       )
       const failure = shown.stopped[0]?.failure
@@ -50,7 +61,7 @@ export const conflict: Drill = {
       const repairing = performance.now()
       const repaired = await fixConflicts(
         config,
-        { replica: target.name, choice: 'resync', dryRun: false, timeoutMs },
+        { replica: target.name, choice: 'resync', dryRun: false, timeoutMs, servers: serverAccess(config) },
         new Steps(true),
       )
       if (repaired.steps.exitCode() !== 0)

@@ -12,13 +12,14 @@ import { withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { type LocalNode, localNode, nodeState, restartNode, stopNode, upNode } from '../cluster/local-cluster.js'
 import { type VethNetwork, createVethNetwork } from '../cluster/netns.js'
-import { ensureLocalHba, hbaLines } from '../replication/hba.js'
+import { hbaLines } from '../replication/hba.js'
 import { poll } from '../wait.js'
 import { replicatorPassword } from '../replication/password.js'
 import { subscriptionConninfo, subscriptionTarget } from '../replication/conninfo.js'
 import { subscriptionName } from '../replication/names.js'
-import { ensureSchema } from '../cluster/schema.js'
+import { ensureSchema } from '../schema.js'
 import { runSqlFile } from '../sql-files.js'
+import { ensureLocalHba } from '../cluster/access.js'
 
 const NAME = 'partition'
 // The namespace has its own ports: nothing else can listen there.
@@ -90,9 +91,9 @@ export async function startPartitionReplica(
     const exposed = { ...config, replicas: [...config.replicas, spec] }
     undo.push({
       what: "PRIMARY pg_hba.conf back to make replicate's lines",
-      run: () => ensureLocalHba(config, hbaLines(config), false),
+      run: () => ensureLocalHba(config, config.primary, hbaLines(config), false),
     })
-    await ensureLocalHba(exposed, hbaLines(exposed), false)
+    await ensureLocalHba(exposed, exposed.primary, hbaLines(exposed), false)
     undo.push({
       what: 'PRIMARY listen_addresses reset and restart',
       run: async () => {
@@ -107,7 +108,7 @@ export async function startPartitionReplica(
     await restartNode(config, primary)
 
     const target = { ...subscriptionTarget(config), host: net.hostAddress, port: config.primary.port }
-    const conninfo = subscriptionConninfo(config, await replicatorPassword(config, false), target)
+    const conninfo = subscriptionConninfo(config, await replicatorPassword(config), target)
     undo.push({
       what: `drop ${subscription} and its slot`,
       run: () => dropSubscription(config, node, subscription, timeoutMs),

@@ -1,13 +1,13 @@
 // Drill a: a replica is stopped while the PRIMARY takes 10,000 orders; make check names it down
 // with its slot's retained WAL; started again, it catches up from its slot with nothing lost.
 import { formatBytes } from '../output.js'
-import { runCheck } from '../checks/run.js'
 import { localNode, nodeState, startNode, stopNode } from '../cluster/local-cluster.js'
 import { subscriptionName } from '../replication/names.js'
 import {
   type Drill,
   type DrillOutcome,
   catchUp,
+  checkCluster,
   close,
   fail,
   healthy,
@@ -35,7 +35,7 @@ export const replicaDown: Drill = {
       const writing = performance.now()
       await c.primary`insert into public.orders (customer_email, total) select ${CHAOS_EMAIL}, g % 100 from generate_series(1, 10000) g`
       const writeMs = ms(writing)
-      const report = await runCheck(config)
+      const report = await checkCluster(config)
       const down = report.verdicts.find(v => v.problem.startsWith(`${victim.name} is down`))
       const slot = report.facts.primary.slots.find(s => s.name === subscriptionName(victim))
       if (report.exitCode !== 2 || !down || !slot)

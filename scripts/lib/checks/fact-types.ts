@@ -8,6 +8,7 @@ import type { Column } from '../replication/schema-drift.js'
 import type { HbaRule } from '../replication/hba-rules.js'
 import type { TableCompare } from '../compare/at-lsn.js'
 import type { TableSum } from './fingerprint.js'
+import type { SubscriptionOptions } from '../replication/options.js'
 
 export type { TableSum }
 
@@ -121,14 +122,6 @@ export interface Subscription {
   conflicts: Record<ConflictType, number> | null
 }
 
-export interface SubscriptionOptions {
-  streaming: 'off' | 'on' | 'parallel'
-  binary: boolean
-  /** null: the server has no such option (15). */
-  origin: 'any' | 'none' | null
-  failover: boolean | null
-}
-
 /** PostgreSQL 18's conflict types (src/include/replication/conflict.h), as pg_stat_subscription_stats counts them. */
 export const CONFLICT_TYPES = [
   'insert_exists',
@@ -140,12 +133,6 @@ export const CONFLICT_TYPES = [
   'multiple_unique_conflicts',
 ] as const
 export type ConflictType = (typeof CONFLICT_TYPES)[number]
-
-/** substream: a boolean on 15 ("true"/"false"), a char on 16+ (f, t, p). */
-export function streamingOption(substream: string): SubscriptionOptions['streaming'] {
-  if (substream === 'p') return 'parallel'
-  return substream === 'f' || substream === 'false' ? 'off' : 'on'
-}
 
 export interface NodeFacts {
   name: string

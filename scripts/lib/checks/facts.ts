@@ -14,6 +14,7 @@ import {
 } from '../replication/worker-log.js'
 import { tableColumns } from '../replication/schema-drift.js'
 import { ReplkitError } from '../errors.js'
+import type { ServerAccess } from '../server-access.js'
 import { checkQuery } from '../sql-files.js'
 import { tableSums } from './fingerprint.js'
 
@@ -30,8 +31,8 @@ import {
   type Timeouts,
   type NodeConnection,
   CONFLICT_TYPES,
-  streamingOption,
 } from './fact-types.js'
+import { streamingOption } from '../replication/options.js'
 
 const query = checkQuery
 
@@ -208,8 +209,8 @@ async function commonFacts(sql: Sql, tables: string[], checksums: boolean) {
 }
 
 /** The replica's server log, read for its subscription's worker failures (local file or pg_read_file). */
-async function workerLog(config: Config, spec: NodeSpec, sql: Sql, subs: Subscription[]): Promise<WorkerLog> {
-  const log = await readServerLog(config, spec, sql)
+async function workerLog(spec: NodeSpec, sql: Sql, subs: Subscription[], servers: ServerAccess): Promise<WorkerLog> {
+  const log = await readServerLog(spec, sql, servers)
   const sub = subs.find(s => s.name === subscriptionName(spec))
   let failure = log.text && sub ? currentApplyFailure(log.text, sub.id, sub.appliedLsn) : null
   let workerError = log.text ? lastWorkerError(log.text) : null
@@ -244,7 +245,12 @@ const sumsWhereInstalled = (sql: Sql, server: ServerFacts, tables: string[]) =>
   server.hasFingerprint ? tableSums(sql, tables) : Promise.resolve([])
 
 /** Every node's facts, all nodes in parallel; without checksums (the exporter's scrape) every table compares as unknown. */
-export async function gatherFacts(config: Config, nodes: NodeConnection[], checksums = true): Promise<ClusterFacts> {
+export async function gatherFacts(
+  config: Config,
+  nodes: NodeConnection[],
+  servers: ServerAccess,
+  checksums = true,
+): Promise<ClusterFacts> {
   const [primaryNode, ...replicaNodes] = nodes
   const [primary, ...replicas] = await Promise.all([
     onNode(primaryNode, async sql => {
@@ -254,7 +260,7 @@ export async function gatherFacts(config: Config, nodes: NodeConnection[], check
     ...replicaNodes.map(node =>
       onNode(node, async sql => {
         const [common, subs] = await Promise.all([commonFacts(sql, config.tables, checksums), subscriptions(sql)])
-        return { ...common, subscriptions: subs, log: await workerLog(config, node.spec, sql, subs) }
+        return { ...common, subscriptions: subs, log: await workerLog(node.spec, sql, subs, servers) }
       }),
     ),
   ])

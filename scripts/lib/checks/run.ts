@@ -3,6 +3,7 @@
 import { type Config, allNodes } from '../config.js'
 import { withActualRoles } from '../replication/roles.js'
 import { ConfigError } from '../errors.js'
+import type { ServerAccess } from '../server-access.js'
 import { runCanary } from './canary.js'
 import { type NodeConnection, closeNodes, gatherFacts, openNodes } from './facts.js'
 import { type CheckReport, buildReport } from './report.js'
@@ -22,15 +23,17 @@ export interface CheckOptions {
   checksums?: boolean
   /** Connections kept by the caller (the exporter, between scrapes); opened and closed here when absent. */
   nodes?: NodeConnection[]
+  /** What replkit may read of the servers besides SQL: the log files of those it runs. */
+  servers: ServerAccess
 }
 
-export const DEFAULT_CHECK: CheckOptions = {
+export const DEFAULT_CHECK: Omit<CheckOptions, 'servers'> = {
   thresholds: { maxLagBytes: 16 * 1024 * 1024, maxRetainedBytes: 1024 * 1024 * 1024 },
   connectTimeoutSeconds: 3,
   statementTimeoutMs: 15_000,
 }
 
-export async function runCheck(configured: Config, opts: CheckOptions = DEFAULT_CHECK): Promise<CheckReport> {
+export async function runCheck(configured: Config, opts: CheckOptions): Promise<CheckReport> {
   const started = performance.now()
   let config = configured
   if (opts.diff !== undefined && !config.tables.includes(opts.diff)) {
@@ -46,7 +49,7 @@ export async function runCheck(configured: Config, opts: CheckOptions = DEFAULT_
     // Roles from the catalogues: after a switchover the PRIMARY_URL node may be a replica.
     if (opened[0].sql) config = await withActualRoles(config, opened[0].sql)
     const nodes = allNodes(config).map(spec => ({ ...opened.find(n => n.spec.name === spec.name)!, spec }))
-    const facts = await gatherFacts(config, nodes, opts.checksums ?? true)
+    const facts = await gatherFacts(config, nodes, opts.servers, opts.checksums ?? true)
     if (opts.checksums ?? true) {
       const settled = await settleComparisons(facts, nodes, opts.statementTimeoutMs)
       facts.compared = settled.compared

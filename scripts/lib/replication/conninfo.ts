@@ -1,7 +1,5 @@
 // The connection string a subscription stores: where the replicas reach the PRIMARY, as the
 // replication role, over TLS (require, verify-ca or verify-full against SSL_ROOT_CERT).
-import { join } from 'node:path'
-import { tlsDir } from '../cluster/local-cluster.js'
 import type { Config } from '../config.js'
 
 export interface SubscriptionTarget {
@@ -42,6 +40,3 @@ export function subscriptionConninfo(config: Config, password: string, target = 
 /** The conninfo as it may be printed: the password replaced. */
 export const printableConninfo = (conninfo: string) =>
   conninfo.replace(/password=('(?:[^'\\]|\\.)*'|\S+)/, 'password=<secret>')
-
-/** The local cluster's CA, for operators who want sslmode=verify-ca or verify-full (SSL_ROOT_CERT). */
-export const localCaFile = (config: Config) => join(tlsDir(config), 'ca.crt')

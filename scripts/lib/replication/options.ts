@@ -2,9 +2,22 @@
 // used only where both ends have it: the subscriber parses the option, the publisher's pgoutput
 // (or its COPY) must speak it. Chosen by server_version_num; make replicate --dry-run prints it.
 import { type Sql, majorOf, serverVersionNum } from '../db.js'
-import { type SubscriptionOptions, streamingOption } from '../checks/facts.js'
 import { checkQuery } from '../sql-files.js'
 import { schemaDrift, tableColumns } from './schema-drift.js'
+
+export interface SubscriptionOptions {
+  streaming: 'off' | 'on' | 'parallel'
+  binary: boolean
+  /** null: the server has no such option (15). */
+  origin: 'any' | 'none' | null
+  failover: boolean | null
+}
+
+/** substream: a boolean on 15 ("true"/"false"), a char on 16+ (f, t, p). */
+export function streamingOption(substream: string): SubscriptionOptions['streaming'] {
+  if (substream === 'p') return 'parallel'
+  return substream === 'f' || substream === 'false' ? 'off' : 'on'
+}
 
 export interface ChosenOption {
   name: 'streaming' | 'binary' | 'origin' | 'failover'

@@ -3,6 +3,7 @@
 import type { Config } from '../config.js'
 import { withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
+import type { ServerAccess } from '../server-access.js'
 import { Steps } from '../steps.js'
 import { replicatorPassword } from './password.js'
 import { preflight } from './preflight.js'
@@ -20,6 +21,8 @@ export interface ReplicateOptions {
   copyJobs?: number
   /** Restart the PRIMARY when restart-only settings must change; refused (nothing written) without it. */
   restartPrimary?: boolean
+  /** What replkit may do to the servers besides SQL (restart, pg_hba.conf): only to those it runs. */
+  servers: ServerAccess
 }
 
 export interface ReplicateResult {
@@ -29,7 +32,7 @@ export interface ReplicateResult {
 }
 
 export async function replicate(config: Config, opts: ReplicateOptions, steps = new Steps()): Promise<ReplicateResult> {
-  const password = await replicatorPassword(config, !opts.dryRun)
+  const password = await replicatorPassword(config)
   const facts = await preflight(config)
   for (const line of facts.report) steps.note(line)
   if (facts.problems.length) {

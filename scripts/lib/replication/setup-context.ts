@@ -2,6 +2,7 @@
 // choices), and the one way a step runs a file of sql/replication.
 import type { Config, NodeSpec } from '../config.js'
 import { runSqlFile } from '../sql-files.js'
+import type { ServerAccess } from '../server-access.js'
 import type { Steps } from '../steps.js'
 
 export interface SetupContext {
@@ -21,6 +22,8 @@ export interface SetupContext {
   password: string
   /** --restart-primary: restart-only settings may be applied by restarting the PRIMARY. */
   restartPrimary: boolean
+  /** What replkit may do to the servers besides SQL (restart, pg_hba.conf): only to those it runs. */
+  servers: ServerAccess
 }
 
 export const runFile = (

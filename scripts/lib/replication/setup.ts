@@ -1,11 +1,10 @@
 // The steps of make replicate, each checking what is there before changing it, so a second run
 // changes nothing. Every step takes the same context: config, the ✓/✗ tally, dry-run.
-import { isLocalClusterNode, localNode, restartNode } from '../cluster/local-cluster.js'
 import { describeDrift } from './schema-drift.js'
-import { ensureSchema } from '../cluster/schema.js'
+import { ensureSchema } from '../schema.js'
 import { type Sql, withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
-import { ensureLocalHba, hbaLines } from './hba.js'
+import { hbaLines } from './hba.js'
 import { qualifiedTables } from './names.js'
 import { type Preflight, roleState } from './preflight.js'
 import { scramMatches, scramVerifier } from './scram.js'
@@ -93,13 +92,13 @@ export async function walLevel(c: SetupContext, facts: Preflight): Promise<void>
       `${c.config.primary.name}: would set ${listChanges(changes)} and restart the server (only with --restart-primary)`,
       true,
     )
-  if (!isLocalClusterNode(config, config.primary)) {
+  if (!c.servers.owns(config.primary)) {
     throw new ReplkitError(
       `${c.config.primary.name}: ${listChanges(changes)} are set but need a restart (a reload does not apply them); restart the server, e.g. "sudo systemctl restart postgresql" or "pg_ctl restart -D <data directory>", then run make replicate again`,
       EXIT.failed,
     )
   }
-  await restartNode(config, localNode(config, config.primary))
+  await c.servers.restart(config.primary)
   const [{ wal_level }] = await withNode(config.primary, sql => sql`show wal_level`)
   if (wal_level !== 'logical')
     throw new ReplkitError(`${c.config.primary.name}: wal_level is still ${wal_level} after the restart`, EXIT.failed)
@@ -145,13 +144,13 @@ export async function role(c: SetupContext, primary: Sql): Promise<void> {
 export async function hba(c: SetupContext): Promise<void> {
   const { config, steps, dryRun } = c
   const lines = hbaLines(config)
-  if (!isLocalClusterNode(config, config.primary)) {
+  if (!c.servers.owns(config.primary)) {
     steps.warn(
       `${c.config.primary.name}: not the local cluster — make sure its pg_hba.conf has these lines, above any broader rule, then reload:\n${lines.map(l => `      ${l}`).join('\n')}`,
     )
     return
   }
-  const changed = await ensureLocalHba(config, lines, dryRun)
+  const changed = await c.servers.writeHba(config.primary, lines, dryRun)
   if (changed && dryRun)
     console.log(`-- ${c.config.primary.name}: pg_hba.conf replication block:\n${lines.map(l => `   ${l}`).join('\n')}`)
   steps.ok(

@@ -2,13 +2,12 @@
 // (and their slots) first, orphaned slots of unreachable replicas next, then the publication;
 // wal_level only once no logical slot remains (or the server would refuse to start); the role
 // only when asked. Re-running is harmless.
-import { isLocalClusterNode, localNode, restartNode } from '../cluster/local-cluster.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked, withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { runSqlFile } from '../sql-files.js'
+import type { ServerAccess } from '../server-access.js'
 import { Steps } from '../steps.js'
-import { ensureLocalHba } from './hba.js'
 import { slotNames, subscriptionName } from './names.js'
 import { revertReadOnly } from './read-only.js'
 
@@ -16,6 +15,8 @@ export interface TeardownOptions {
   dryRun: boolean
   revertWalLevel: boolean
   dropRole: boolean
+  /** What replkit may do to the servers besides SQL (restart, pg_hba.conf): only to those it runs. */
+  servers: ServerAccess
 }
 
 const file = (name: string) => `sql/rollback/${name}`
@@ -65,14 +66,14 @@ export async function teardown(config: Config, opts: TeardownOptions, steps = ne
       const [role] = await primary`select 1 from pg_roles where rolname = ${config.replicatorUser}`
       if (role)
         await runSqlFile(config.primary, file('050_revert_role.sql'), { vars: { role: config.replicatorUser }, dryRun })
-      const hbaChanged = isLocalClusterNode(config, config.primary) && (await ensureLocalHba(config, [], dryRun))
+      const hbaChanged = opts.servers.owns(config.primary) && (await opts.servers.writeHba(config.primary, [], dryRun))
       steps.ok(
         `primary: role ${config.replicatorUser} ${role ? 'dropped' : 'absent'}${hbaChanged ? '; its pg_hba lines removed' : ''}`,
         Boolean(role) || hbaChanged,
       )
     }
     // Last: it restarts the PRIMARY.
-    if (opts.revertWalLevel) await revertWalLevel(config, primary, steps, dryRun)
+    if (opts.revertWalLevel) await revertWalLevel(config, primary, opts, steps)
   } finally {
     await primary?.end()
   }
@@ -126,7 +127,8 @@ async function dropSubscription(
   )
 }
 
-async function revertWalLevel(config: Config, primary: Sql, steps: Steps, dryRun: boolean) {
+async function revertWalLevel(config: Config, primary: Sql, opts: TeardownOptions, steps: Steps) {
+  const { dryRun } = opts
   const slots = await primary`select slot_name from pg_replication_slots where slot_type = 'logical'`
   const dropped = dryRun ? config.replicas.map(subscriptionName) : []
   const left = slots.map(s => s.slot_name as string).filter(s => !dropped.includes(s))
@@ -142,14 +144,14 @@ async function revertWalLevel(config: Config, primary: Sql, steps: Steps, dryRun
   if (!auto && wal_level !== 'logical') return steps.ok(`primary: wal_level = ${wal_level}`, false)
   await runSqlFile(config.primary, file('040_revert_wal_level.sql'), { dryRun })
   if (dryRun) return steps.ok('primary: would reset wal_level and restart', true)
-  if (!isLocalClusterNode(config, config.primary)) {
+  if (!opts.servers.owns(config.primary)) {
     steps.warn(
       'primary: wal_level reset in postgresql.auto.conf; restart the server to apply it (e.g. "sudo systemctl restart postgresql")',
     )
     return
   }
   await primary.end() // the restart would cut it; teardown's finally ends it again harmlessly
-  await restartNode(config, localNode(config, config.primary))
+  await opts.servers.restart(config.primary)
   const [{ wal_level: now }] = await withNode(config.primary, sql => sql`show wal_level`)
   steps.ok(`primary: wal_level reset and restarted (SHOW wal_level = ${now})`, true)
 }

@@ -5,10 +5,10 @@
 // only a count (pg_stat_subscription_stats), so the log is the one place that has the LSN.
 import { existsSync } from 'node:fs'
 import { open } from 'node:fs/promises'
-import type { Config, NodeSpec } from '../config.js'
+import type { NodeSpec } from '../config.js'
 import type { Sql } from '../db.js'
+import type { ServerAccess } from '../server-access.js'
 import { contextFunction } from './server-error.js'
-import { isLocalClusterNode, localNode } from '../cluster/local-cluster.js'
 
 export interface ApplyFailure {
   error: string
@@ -138,13 +138,13 @@ async function tailOfFile(path: string): Promise<string> {
 }
 
 /**
- * The local cluster's log is .cluster/<name>.log. Any other server: its current log file read
- * through SQL (logging_collector on, and a superuser or pg_read_server_files); otherwise the
+ * A server replkit runs (the local cluster): its log file. Any other server: its current log file
+ * read through SQL (logging_collector on, and a superuser or pg_read_server_files); otherwise the
  * operator is told where to look and passes the LSN with --lsn.
  */
-export async function readServerLog(config: Config, replica: NodeSpec, sql: Sql): Promise<ServerLog> {
-  if (isLocalClusterNode(config, replica)) {
-    const { logFile } = localNode(config, replica)
+export async function readServerLog(replica: NodeSpec, sql: Sql, servers: ServerAccess): Promise<ServerLog> {
+  if (servers.owns(replica)) {
+    const logFile = servers.logFile(replica)
     if (existsSync(logFile)) return { text: await tailOfFile(logFile), source: logFile }
   }
   try {

@@ -1,4 +1,6 @@
 // What a switchover is asked to do: read by every step of it (switchover.ts, pause.ts).
+import type { ServerAccess } from '../server-access.js'
+
 export interface SwitchoverOptions {
   to: string
   dryRun: boolean
@@ -10,4 +12,6 @@ export interface SwitchoverOptions {
   afterStep?: (step: string) => void
   /** The write pause's budget: a step before the promote that ends past it rolls the switchover back. */
   maxPauseMs?: number
+  /** What replkit may do to the servers besides SQL (restart a target whose wal_level must change, read logs). */
+  servers: ServerAccess
 }

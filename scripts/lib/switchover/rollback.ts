@@ -20,7 +20,7 @@ import { dropSubscription, isSubscribedTo, openAll, sqlFile, subscribeTo, subscr
  * the target took writes. A node that cannot be reached is named with what to do.
  */
 export async function rollBack(config: Config, primary: NodeSpec, steps: Steps): Promise<void> {
-  const password = await replicatorPassword(config, false)
+  const password = await replicatorPassword(config)
   const old = swapRoles(config, primary)
   const [p, ...others] = await Promise.all(
     [old.primary, ...old.replicas].map(async spec => ({

@@ -40,7 +40,7 @@ export interface SwitchoverResult {
 
 /** Read-only: everything that must hold before anything changes; throws naming each problem. */
 async function checkReady(config: Config, target: NodeSpec, opts: SwitchoverOptions, steps: Steps): Promise<void> {
-  const report = await runCheck(config, DEFAULT_CHECK)
+  const report = await runCheck(config, { ...DEFAULT_CHECK, servers: opts.servers })
   const problems = report.verdicts.filter(v => v.level === 'critical').map(v => `${v.node}: ${v.problem}`)
   const lag = report.lag.find(l => l.replica === target.name)
   if (lag?.bytes == null || lag.bytes > opts.maxLagBytes)
@@ -96,6 +96,7 @@ async function prepareTarget(
     password,
     // The target is still a replica: restarting it is part of the switchover confirmed with --yes.
     restartPrimary: true,
+    servers: opts.servers,
   }
   await setup.walLevel(c, facts)
   await setup.role(c, targetSql)
@@ -128,7 +129,7 @@ export async function switchover(
     steps.ok(`${target.name} is the PRIMARY already (from the catalogues): nothing to switch`, false)
     return result(null, config)
   }
-  const password = await replicatorPassword(config, false)
+  const password = await replicatorPassword(config)
   const future = swapRoles(config, target)
   await checkReady(config, target, opts, steps)
   let nodes = await openAll(config)

@@ -18,6 +18,7 @@ import {
   readServerLog,
 } from '../replication/worker-log.js'
 import { resyncReplica } from './resync.js'
+import type { ServerAccess } from '../server-access.js'
 
 export interface FixOptions {
   replica?: string
@@ -25,6 +26,8 @@ export interface FixOptions {
   lsn?: string
   dryRun: boolean
   timeoutMs: number
+  /** What replkit may read of the servers besides SQL: the log files of those it runs. */
+  servers: ServerAccess
 }
 
 export interface Stopped {
@@ -46,7 +49,13 @@ export interface FixResult {
   left: number
 }
 
-async function inspect(config: Config, replica: NodeSpec, sql: Sql, steps: Steps): Promise<Stopped | null> {
+async function inspect(
+  config: Config,
+  replica: NodeSpec,
+  sql: Sql,
+  servers: ServerAccess,
+  steps: Steps,
+): Promise<Stopped | null> {
   const subscription = subscriptionName(replica)
   const [sub] = await sql`
     select s.oid::int8 as oid, s.subenabled as enabled, s.subslotname as slotname, coalesce(st.apply_error_count, 0)::int8 as errors,
@@ -60,7 +69,7 @@ async function inspect(config: Config, replica: NodeSpec, sql: Sql, steps: Steps
     steps.ok(`${replica.name}: ${subscription} has no apply errors`, false)
     return null
   }
-  const log = await readServerLog(config, replica, sql)
+  const log = await readServerLog(replica, sql, servers)
   const failure = log.text ? currentApplyFailure(log.text, Number(sub.oid), sub.applied) : null
   const [slot] = failure
     ? await withNode(
@@ -183,7 +192,7 @@ export async function fixConflicts(config: Config, opts: FixOptions, steps = new
   const result: FixResult = { steps, stopped: [], left: 0 }
   for (const replica of replicas as NodeSpec[]) {
     await withNode(replica, async sql => {
-      const stopped = await inspect(config, replica, sql, steps)
+      const stopped = await inspect(config, replica, sql, opts.servers, steps)
       if (!stopped) return
       result.stopped.push(stopped)
       const lsn = opts.lsn ?? stopped.failure?.finishLsn

@@ -56,7 +56,7 @@ async function replicatorLogin(config: Config): Promise<string[]> {
   const spec: NodeSpec = {
     ...config.primary,
     user: config.replicatorUser,
-    password: await replicatorPassword(config, false),
+    password: await replicatorPassword(config),
     name: 'primary (as the replication role)',
   }
   try {

@@ -137,7 +137,7 @@ async function copyFromNewSlot(
   try {
     const [slot] = await walsender.unsafe(createSlotStatement(plan.slot))
     slotCreated = true
-    const conninfo = subscriptionConninfo(config, await replicatorPassword(config, false))
+    const conninfo = subscriptionConninfo(config, await replicatorPassword(config))
     await copyAtomically(config.primary, replica, plan, slot.snapshot_name as string, conninfo)
   } catch (error) {
     await walsender.end({ timeout: 1 }).catch(() => {})

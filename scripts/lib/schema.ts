@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { basename, join, relative } from 'node:path'
-import { type Config, type NodeSpec, allNodes, repoRoot } from '../config.js'
-import { type Sql, withNode } from '../db.js'
-import { psql } from '../psql.js'
-import { sqlText } from '../sql-files.js'
+import { type Config, type NodeSpec, allNodes, repoRoot } from './config.js'
+import { type Sql, withNode } from './db.js'
+import { psql } from './psql.js'
+import { sqlText } from './sql-files.js'
 
 export const schemaDir = join(repoRoot, 'sql/schema')
 

@@ -1,0 +1,27 @@
+// What replkit may do to a node's server besides SQL. A server is the operator's: a restart or a
+// pg_hba.conf edit is printed for them to do, and its log is read through SQL where allowed. Only
+// servers replkit runs itself (the local development cluster, cluster/access.ts) it restarts,
+// edits and reads directly; the commands are handed that access, the library never looks for it.
+import type { NodeSpec } from './config.js'
+import { ReplkitError } from './errors.js'
+
+export interface ServerAccess {
+  /** True when replkit runs this node's server: the other methods may be used for it. */
+  owns(spec: NodeSpec): boolean
+  restart(spec: NodeSpec): Promise<void>
+  /** Puts lines into pg_hba.conf's replkit block and reloads; true when the file changed. */
+  writeHba(spec: NodeSpec, lines: string[], dryRun: boolean): Promise<boolean>
+  logFile(spec: NodeSpec): string
+}
+
+const notOwned = (spec: NodeSpec): never => {
+  throw new ReplkitError(`${spec.name}: its server is not run by replkit`)
+}
+
+/** Servers replkit does not run: everything beyond SQL is the operator's. */
+export const operatorsServers: ServerAccess = {
+  owns: () => false,
+  restart: async spec => notOwned(spec),
+  writeHba: async spec => notOwned(spec),
+  logFile: spec => notOwned(spec),
+}
