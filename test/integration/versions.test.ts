@@ -255,10 +255,47 @@ versions('18 → 16 and 15 (a newer PRIMARY to older replicas): replicate, check
     assert.ok(report.passed > 30)
     await sql(m, 'primary', `update public.products set price = price + 1`)
     await allEqual(m)
+    await neverOkWhileParallelApplyWaits(m)
   } finally {
     await discard(m)
   }
 })
+
+/**
+ * streaming = parallel (replica1, 16): a large transaction is applied by a parallel worker as it
+ * streams, before the PRIMARY commits; a session holding orders on replica1 keeps it from
+ * committing there. make check is never OK while replica1 lacks the rows, names the session once
+ * the worker has waited long enough, and is OK again once the session ends and the rows are in.
+ */
+async function neverOkWhileParallelApplyWaits(m: Mix): Promise<void> {
+  const email = 'replkit-versions-parallel@example.com'
+  const rows = 300_000
+  const count = async (replica: number) =>
+    (await sql(m, replica, `select count(*)::int as n from orders where customer_email = '${email}'`))[0].n as number
+  const holder = connect(m.config.replicas[0], { max: 1, idleTimeoutSeconds: 0 })
+  const session = await holder.reserve()
+  await session`begin`
+  await session`lock table orders in share mode`
+  try {
+    await sql(
+      m,
+      'primary',
+      `insert into orders (customer_email, total) select '${email}', 1 from generate_series(1, ${rows})`,
+    )
+    const deadline = Date.now() + 120_000
+    for (let named = false; !named; ) {
+      const report = await check(m)
+      assert.is(await count(0), 0, 'replica1 applied rows through the lock')
+      assert.is.not(report.code, 0, `OK while replica1 held 0 of ${rows} rows: ${JSON.stringify(report.verdicts)}`)
+      named = report.verdicts.some(v => /waited .* for a lock held on replica1 by pid \d+ /.test(v.problem))
+      assert.ok(Date.now() < deadline, `the lock was never named: ${JSON.stringify(report.verdicts)}`)
+    }
+  } finally {
+    await holder.end({ timeout: 1 })
+  }
+  await until('the rows on both replicas', 180_000, async () => (await count(0)) === rows && (await count(1)) === rows)
+  await until('make check OK again', 60_000, async () => (await check(m)).code === 0)
+}
 
 versions(
   'the major-version upgrade: PRIMARY 15 → a replica on 18 by make switchover under writes, and back, nothing lost',
