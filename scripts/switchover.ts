@@ -15,9 +15,10 @@ import { serverAccess } from './lib/cluster/access.js'
 const argv = await cli(
   'switchover',
   '$0 --to REPLICA --yes [--dry-run] [--max-lag MB] [--max-pause S] [--write-env] [--json]\n\n' +
-    'Promote a replica to PRIMARY: fence the PRIMARY (read-only, open sessions ended), wait until every\n' +
-    'replica has applied its last LSN, prove every node equal by checksums, raise the sequences, move\n' +
-    'every subscription to the new PRIMARY without a copy, and let it take writes. A failure before that\n' +
+    'Promote a replica to PRIMARY: prove every table equal on every node at an LSN (under live writes),\n' +
+    'fence the PRIMARY (read-only, open sessions ended), wait until every replica has applied its last\n' +
+    'LSN with no apply error since the proof, raise the sequences, move every subscription to the new\n' +
+    'PRIMARY without a copy, and let it take writes. A failure before that\n' +
     'rolls back (the old PRIMARY takes writes again) and exits 2. Roles come from the catalogues, so the\n' +
     "way back is the same command with the old PRIMARY's name. With PGBOUNCER_PORT set, PgBouncer is paused\n" +
     'before the fence and resumed on the new PRIMARY: its clients wait instead of failing.',

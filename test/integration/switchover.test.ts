@@ -275,7 +275,7 @@ sw(
 sw(
   'a fault at each step before the new PRIMARY takes writes: rolled back, exit 2, the old PRIMARY takes writes, every node equal',
   async () => {
-    for (const step of ['fenced', 'caught-up', 'compared', 'target-unsubscribed', 'subscribed']) {
+    for (const step of ['fenced', 'caught-up', 'still-equal', 'target-unsubscribed', 'subscribed']) {
       const run = await withFault(replica1.name, step)
       assert.is(run.code, 2, `${step}: ${run.stdout}\n${run.stderr}`)
       assert.match(
@@ -291,11 +291,11 @@ sw(
       assert.is(check.code, 0, `${step}: ${check.stdout.slice(0, 2000)}`)
     }
     // The pause's budget: a step that makes it overrun rolls back, naming that step.
-    const slow = await withFault(replica1.name, 'compared:slow', '--max-pause', '1')
+    const slow = await withFault(replica1.name, 'still-equal:slow', '--max-pause', '1')
     assert.is(slow.code, 2, slow.stdout + slow.stderr)
     assert.match(
       slow.stderr,
-      /failed and was rolled back: .*the write pause ran past --max-pause \(1 s\) by the end of step "compared"/,
+      /failed and was rolled back: .*the write pause ran past --max-pause \(1 s\) by the end of step "still-equal"/,
     )
     assert.is((await settled()).primary.name, config.primary.name)
     assert.ok(await insertAccepted(config.primary), 'the PRIMARY takes writes again after the budget rolled it back')

@@ -236,7 +236,7 @@ export function formatSummary(r: BenchReport): string {
           `${so.writePauseMs[1].toFixed(0)} ms`,
         ],
         [
-          '  of which the checksum proof (every table, every node)',
+          'proof before the fence (every table at an LSN, under the writer)',
           `${so.proofMs[0].toFixed(0)} ms`,
           `${so.proofMs[1].toFixed(0)} ms`,
         ],

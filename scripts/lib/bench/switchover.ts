@@ -1,7 +1,8 @@
 // The switchover's write pause under load: a writer at a steady rate against whichever node is
 // the PRIMARY, make switchover to a replica and back (the library call, as the command runs it).
 // The pause is measured twice: by the command (fence → the new PRIMARY takes writes) and by the
-// writer (the longest time between two of its commits), with the checksum proof's share of it. The demoted node is made writable again
+// writer (the longest time between two of its commits); beside it, the proof that every table is
+// equal, which runs before the fence under the writer. The demoted node is made writable again
 // afterwards, as the other sections found it.
 import type { Config, NodeSpec } from '../config.js'
 import { withNode } from '../db.js'
@@ -17,7 +18,7 @@ export interface SwitchoverBench {
   achievedTps: number
   /** Fence to the new PRIMARY taking writes, as make switchover reports it: there, and back. */
   writePauseMs: [number, number]
-  /** Of each pause, the checksum proof (a scan of every table on every node). */
+  /** The proof before each fence (a comparison of every table at an LSN, under the writer). */
   proofMs: [number, number]
   /** Command start to done, there and back. */
   totalMs: [number, number]
@@ -29,7 +30,7 @@ export interface SwitchoverBench {
 export async function switchoverBench(config: Config, rate: number): Promise<SwitchoverBench> {
   const target = config.replicas[0]
   // The sections before leave a million dead rows behind; a shop's tables in steady state are
-  // vacuumed, and the proof inside the pause scans them.
+  // vacuumed, and the proof before the fence scans them.
   await Promise.all(
     [config.primary, ...config.replicas].map(node =>
       withNode(node, sql => sql.unsafe('vacuum'), { statementTimeoutMs: 0 }),

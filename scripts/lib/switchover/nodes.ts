@@ -3,7 +3,7 @@
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked } from '../db.js'
 import { ReplkitError, EXIT } from '../errors.js'
-import { fingerprints, sameFingerprint } from '../checks/fingerprint.js'
+import { compareTable } from '../compare/at-lsn.js'
 import { subscriptionConninfo } from '../replication/conninfo.js'
 import { subscriptionName } from '../replication/names.js'
 import { optionsBetween, withList } from '../replication/options.js'
@@ -54,16 +54,43 @@ export async function openAll(config: Config): Promise<Open[]> {
   )
 }
 
-/** Every node's tables hold the same rows as the fenced PRIMARY's: the proof before anyone else writes. */
-export async function proveEqual(config: Config, nodes: Open[]): Promise<void> {
-  const sums = await Promise.all(nodes.map(n => fingerprints(n.sql, config.tables)))
-  const differ = nodes
-    .slice(1)
-    .flatMap((n, i) =>
-      config.tables.filter(t => !sameFingerprint(sums[0][t], sums[i + 1][t])).map(t => `${t} on ${n.spec.name}`),
+/**
+ * Before the fence, under live writes: every table equal on every node at an LSN each replica had
+ * applied (compare/at-lsn.ts, as make check compares), so the pause need not scan the tables.
+ * Throws naming what differs or never held still; nothing has changed then.
+ */
+export async function proveEqualBeforeFence(config: Config, nodes: Open[], timeoutMs: number): Promise<void> {
+  const [p, ...rest] = nodes
+  const primary = { name: p.spec.name, sql: p.sql, spec: p.spec }
+  const replicas = rest.map(n => ({
+    name: n.spec.name,
+    sql: n.sql,
+    spec: n.spec,
+    subscription: subscriptionName(n.spec),
+  }))
+  const problems: string[] = []
+  for (const table of config.tables) {
+    const compared = await compareTable(primary, replicas, table, { rows: false, timeoutMs })
+    for (const r of compared.replicas.filter(r => r.state !== 'equal'))
+      problems.push(`${table} on ${r.name} ${r.state === 'differs' ? 'differs' : 'kept changing in every round'}`)
+  }
+  if (problems.length)
+    throw new ReplkitError(
+      `not every table equals the PRIMARY's at an LSN the replicas reached: ${problems.join(', ')}; nothing was changed (make check ARGS="--diff TABLE" names the rows, make sync repairs them)`,
+      EXIT.failed,
     )
-  if (differ.length)
-    throw new ReplkitError(`checksums differ from the fenced PRIMARY's: ${differ.join(', ')}`, EXIT.failed)
+}
+
+/** Each replica's subscription counters (apply errors, 18's conflicts): any change after the proof is a change the proof did not see. */
+export async function applyCounters(nodes: Open[]): Promise<string[]> {
+  return Promise.all(
+    nodes.slice(1).map(async n => {
+      const [row] = await n.sql`
+        select (to_jsonb(s) - 'subid' - 'subname' - 'stats_reset')::text as counters
+        from pg_stat_subscription_stats s where subname = ${subscriptionName(n.spec)}`
+      return `${n.spec.name} ${row?.counters ?? 'no subscription'}`
+    }),
+  )
 }
 
 /** The conninfo of the node's subscription of that name, or null. */

@@ -10,7 +10,7 @@ import { subscriptionName } from '../replication/names.js'
 import { raiseSequences } from '../replication/sequences.js'
 import { waitForApplied } from '../replication/waits.js'
 import type { Marker } from './markers.js'
-import { type Open, dropSubscription, proveEqual, sqlFile, subscribeTo } from './nodes.js'
+import { type Open, applyCounters, dropSubscription, sqlFile, subscribeTo } from './nodes.js'
 import { rollBack } from './rollback.js'
 import type { SwitchoverOptions } from './options.js'
 
@@ -25,18 +25,12 @@ export interface Pause {
   opts: SwitchoverOptions
   steps: Steps
   password: string
-}
-
-export interface PauseTimes {
-  /** The clients' pause: fence (or PAUSE) to the target taking writes (or RESUME). */
-  writePauseMs: number
-  /** Of it, the checksum proof that every node is equal. */
-  proofMs: number
+  /** Each replica's subscription counters when every table was proven equal, before the fence. */
+  counters: string[]
 }
 
 interface Clock {
   startedAt: number
-  proofMs: number
   since: () => string
   stepDone: (step: string) => void
 }
@@ -45,7 +39,6 @@ function startClock(c: Pause): Clock {
   const startedAt = performance.now()
   const clock: Clock = {
     startedAt,
-    proofMs: 0,
     since: () => `(+${Math.round(performance.now() - startedAt)} ms)`,
     // Each step before the promote: the tests' fault hook, then the pause's budget (--max-pause).
     stepDone: (step: string) => {
@@ -81,14 +74,29 @@ async function waitApplied(c: Pause, k: Clock): Promise<void> {
   k.stepDone('caught-up')
 }
 
-async function prove(c: Pause, k: Clock): Promise<void> {
-  const started = performance.now()
-  await proveEqual(c.config, c.nodes)
-  k.proofMs = performance.now() - started
-  c.steps.verify(
-    `checksums: ${c.config.tables.length} tables equal on ${c.nodes.length} nodes at the fence ${k.since()}`,
+/**
+ * The tables were proven equal before the fence; since then each replica applied the PRIMARY's
+ * stream (and nothing else: replicas refuse client writes). The PRIMARY's WAL is waited for once
+ * more, so a write a client forced through the fence is on every replica before anything moves;
+ * a replica that counted an apply error or a conflict since the proof may have skipped a change:
+ * the switch stops.
+ */
+async function stillEqual(c: Pause, k: Clock): Promise<void> {
+  const [p, ...others] = c.nodes
+  await waitForApplied(
+    p.sql,
+    others.map(n => ({ sql: n.sql, subscription: subscriptionName(n.spec) })),
+    c.opts.timeoutMs,
   )
-  k.stepDone('compared')
+  const now = await applyCounters(c.nodes)
+  const changed = now.filter((counters, i) => counters !== c.counters[i])
+  if (changed.length)
+    throw new ReplkitError(
+      `a replica counted an apply error or a conflict since the tables were proven equal: ${changed.join('; ')}`,
+      EXIT.failed,
+    )
+  c.steps.verify(`no replica counted an apply error or a conflict since the proof ${k.since()}`)
+  k.stepDone('still-equal')
 }
 
 /** Nobody writes anywhere from here on, so independent steps run side by side. */
@@ -169,8 +177,8 @@ async function undo(c: Pause, error: unknown): Promise<never> {
   )
 }
 
-/** The pause itself, step by step; resolves once the target takes writes (and PgBouncer's clients go there). */
-export async function movePrimary(c: Pause): Promise<PauseTimes> {
+/** The pause itself, step by step; resolves once the target takes writes (and PgBouncer's clients go there), with its length in ms. */
+export async function movePrimary(c: Pause): Promise<number> {
   const bouncer = c.config.pgbouncer
   const k = startClock(c)
   let paused = false
@@ -184,7 +192,7 @@ export async function movePrimary(c: Pause): Promise<PauseTimes> {
   }
   let promoted = false
   try {
-    for (const step of [fence, waitApplied, prove, unsubscribeTarget, moveSubscriptions]) await step(c, k)
+    for (const step of [fence, waitApplied, stillEqual, unsubscribeTarget, moveSubscriptions]) await step(c, k)
     await promote(c, k)
     promoted = true
     if (bouncer) {
@@ -198,5 +206,5 @@ export async function movePrimary(c: Pause): Promise<PauseTimes> {
     // Clients never stay paused: after a rollback they resume on the old PRIMARY.
     if (bouncer && paused) await resumeClients(bouncer, c.from).catch(e => c.steps.fail((e as Error).message))
   }
-  return { writePauseMs: performance.now() - k.startedAt, proofMs: k.proofMs }
+  return performance.now() - k.startedAt
 }

@@ -1,9 +1,10 @@
 // make switchover as one library call: a replica becomes the PRIMARY with nothing lost, and the
 // old PRIMARY and the other replicas subscribe to it from exactly the fenced point (no copy). In
 // order: preflight (read-only) → prepare the target to publish (its wal_level, role, pg_hba,
-// publication: safe while it is still a replica) → fence the PRIMARY → every replica applies its
-// last LSN → checksums prove every node equal → sequences raised → subscriptions moved → the
-// target takes writes → the old PRIMARY stops publishing. A failure before the target takes
+// publication: safe while it is still a replica) → every table proven equal at an LSN, under live
+// writes → fence the PRIMARY → every replica applies its last LSN, no apply error or conflict since
+// the proof → sequences raised → subscriptions moved → the target takes writes → the old PRIMARY
+// stops publishing. A failure before the target takes
 // writes puts every subscription back on the old PRIMARY and unfences it (exit 2); a re-run after
 // a crash finds the fence's marker and finishes or undoes the switch first.
 import type { Config, NodeSpec } from '../config.js'
@@ -19,8 +20,8 @@ import { swapRoles, withActualRoles } from '../replication/roles.js'
 import * as setup from '../replication/setup.js'
 import { waitForApplied } from '../replication/waits.js'
 import type { SwitchoverOptions } from './options.js'
-import { type Open, dropSubscription, openAll, sqlFile } from './nodes.js'
-import { type PauseTimes, movePrimary } from './pause.js'
+import { type Open, applyCounters, dropSubscription, openAll, proveEqualBeforeFence, sqlFile } from './nodes.js'
+import { movePrimary } from './pause.js'
 import { recover } from './rollback.js'
 
 export interface SwitchoverResult {
@@ -29,7 +30,7 @@ export interface SwitchoverResult {
   to: string
   /** The fence (first refused write) to the target taking writes; null on a dry run or when nothing was done. */
   writePauseMs: number | null
-  /** Of the pause, the checksum proof that every node is equal (a scan of every table: it grows with them). */
+  /** The proof that every node is equal, before the fence (under live writes, outside the pause: it grows with the tables). */
   proofMs: number | null
   totalMs: number
   /** The new PRIMARY, safe to print (no password). */
@@ -115,7 +116,7 @@ export async function switchover(
   if (await recover(config, steps, opts.dryRun)) config = await withActualRoles(configured)
   const target = findNode(config, opts.to)
   const from = config.primary
-  const result = (times: PauseTimes | null, now: Config): SwitchoverResult => ({
+  const result = (times: { writePauseMs: number; proofMs: number } | null, now: Config): SwitchoverResult => ({
     steps,
     from: from.name,
     to: target.name,
@@ -142,13 +143,36 @@ export async function switchover(
       await dryRunPlan(config, future, target, steps)
       return result(null, config)
     }
-    const times = await movePrimary({ config, future, from, target, nodes, opts, steps, password })
+    const proof = await proveBeforeFence(config, nodes, opts, steps)
+    const writePauseMs = await movePrimary({ ...proof, config, future, from, target, nodes, opts, steps, password })
+    const times = { writePauseMs, proofMs: proof.proofMs }
     opts.afterStep?.('promoted')
     await demote(config, future, target, nodes, opts, steps)
     return result(times, future)
   } finally {
     await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 }))).catch(() => {})
   }
+}
+
+/**
+ * Before the fence, while clients still write: every table proven equal at an LSN the replicas
+ * reached, so the pause only waits for the replicas to apply the fenced PRIMARY's last commit.
+ * The subscription counters are read first: the pause refuses any change to them since.
+ */
+async function proveBeforeFence(
+  config: Config,
+  nodes: Open[],
+  opts: SwitchoverOptions,
+  steps: Steps,
+): Promise<{ proofMs: number; counters: string[] }> {
+  const started = performance.now()
+  const counters = await applyCounters(nodes)
+  await proveEqualBeforeFence(config, nodes, opts.timeoutMs)
+  const proofMs = performance.now() - started
+  steps.verify(
+    `${config.tables.length} tables equal on ${nodes.length} nodes at an LSN every replica reached, compared under live writes before the fence (${Math.round(proofMs)} ms)`,
+  )
+  return { proofMs, counters }
 }
 
 /** After the promote: the old PRIMARY stops publishing, and every replica streams from the new one. */
@@ -176,6 +200,9 @@ async function demote(
 /** --dry-run: the SQL each step would run, in order, and nothing run. */
 async function dryRunPlan(config: Config, future: Config, target: NodeSpec, steps: Steps): Promise<void> {
   const from = config.primary
+  console.log(
+    `-- before the fence, under live writes: ${config.tables.length} tables compared at an LSN every replica reached (as make check compares); any difference refuses the switch`,
+  )
   await sqlFile(
     from,
     '010_fence.sql',
@@ -183,7 +210,7 @@ async function dryRunPlan(config: Config, future: Config, target: NodeSpec, step
     true,
   )
   console.log(
-    `-- wait: every replica replays ${from.name}'s current LSN; checksums of ${config.tables.length} tables equal on every node; sequences raised`,
+    `-- wait: every replica applies ${from.name}'s current LSN; no subscription counted an apply error or a conflict since the comparison; sequences raised`,
   )
   await dropSubscription(target, true)
   for (const r of future.replicas) {
