@@ -12,6 +12,13 @@ export interface ServerAccess {
   /** Puts lines into pg_hba.conf's replkit block and reloads; true when the file changed. */
   writeHba(spec: NodeSpec, lines: string[], dryRun: boolean): Promise<boolean>
   logFile(spec: NodeSpec): string
+  /** The filesystem that holds the node's WAL (pg_wal): free and total bytes. */
+  walDisk(spec: NodeSpec): Promise<WalDisk>
+}
+
+export interface WalDisk {
+  freeBytes: number
+  totalBytes: number
 }
 
 const notOwned = (spec: NodeSpec): never => {
@@ -24,4 +31,5 @@ export const operatorsServers: ServerAccess = {
   restart: async spec => notOwned(spec),
   writeHba: async spec => notOwned(spec),
   logFile: spec => notOwned(spec),
+  walDisk: async spec => notOwned(spec),
 }

@@ -180,6 +180,7 @@ export function healthy(): ClusterFacts {
       from: { replica1: '127.0.0.1', replica2: '127.0.0.1' },
     },
     oldTransactions: [],
+    walDisk: null,
   }
   return { publication: 'ecommerce_pub', tables: TABLES, primary, replicas: [replica('replica1'), replica('replica2')] }
 }

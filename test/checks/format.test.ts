@@ -46,6 +46,7 @@ function facts(): ClusterFacts {
       walSenders: [],
       admission: null,
       oldTransactions: [],
+      walDisk: null,
     },
     replicas: [
       {

@@ -586,6 +586,25 @@ test('an apply worker waiting on a lock another session holds on the replica nam
   )
 })
 
+test('the WAL the slots hold is judged against the disk it lives on, where replkit can read it', () => {
+  const facts = healthy()
+  const GB = 1024 ** 3
+  facts.primary.slots[0].retainedBytes = 3 * GB
+  // Unknown disk (a server replkit does not run): only --max-retained judges it.
+  assert.not.ok(problems(facts).some(p => /disk of its WAL/.test(p)))
+  facts.primary.walDisk = { freeBytes: 10 * GB, totalBytes: 50 * GB }
+  assert.not.ok(problems(facts).some(p => /disk of its WAL/.test(p)))
+  facts.primary.walDisk = { freeBytes: 5 * GB, totalBytes: 50 * GB }
+  const warning = problems(facts).find(p => /disk of its WAL/.test(p))
+  assert.match(
+    warning ?? '',
+    /^warning the slots hold 3\.0 GB of WAL on primary, and the disk of its WAL has 5\.0 GB free of 50\.0 GB: if they go on holding, it fills and the PRIMARY stops/,
+  )
+  assert.match(warning ?? '', /ALTER SYSTEM SET max_slot_wal_keep_size = '2560MB'/)
+  facts.primary.walDisk = { freeBytes: 2 * GB, totalBytes: 50 * GB }
+  assert.ok(problems(facts).some(p => /^critical the slots hold 3\.0 GB/.test(p)))
+})
+
 test('a subscribed replica that accepts client writes is a warning naming make replicate', () => {
   const facts = healthy()
   facts.replicas[1].server!.readOnlyForClients = false

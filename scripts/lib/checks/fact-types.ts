@@ -9,6 +9,7 @@ import type { HbaRule } from '../replication/hba-rules.js'
 import type { TableCompare } from '../compare/at-lsn.js'
 import type { TableSum } from './fingerprint.js'
 import type { SubscriptionOptions } from '../replication/options.js'
+import type { WalDisk } from '../server-access.js'
 
 export type { TableSum }
 
@@ -182,6 +183,8 @@ export interface PrimaryFacts extends NodeFacts {
   /** null when the replication role does not exist (replication is not set up). */
   admission: ReplicationAdmission | null
   oldTransactions: OpenTransaction[]
+  /** The filesystem of its WAL, where replkit can read it (a server it runs); null otherwise. */
+  walDisk: WalDisk | null
 }
 
 export interface WorkerLog {

@@ -85,7 +85,7 @@ async function serverFacts(sql: Sql): Promise<ServerFacts> {
   }
 }
 
-async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts>> {
+async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts, keyof NodeFacts | 'walDisk'>> {
   const [unpublished, publications, publishedTables, slots, walSenders, [role], old] = await Promise.all([
     query(sql, 'unpublished_tables.sql', [config.publication]),
     query(sql, 'publication_names.sql'),
@@ -254,8 +254,12 @@ export async function gatherFacts(
   const [primaryNode, ...replicaNodes] = nodes
   const [primary, ...replicas] = await Promise.all([
     onNode(primaryNode, async sql => {
-      const [common, rest] = await Promise.all([commonFacts(sql, config.tables, checksums), primaryFacts(sql, config)])
-      return { ...common, ...rest }
+      const [common, rest, walDisk] = await Promise.all([
+        commonFacts(sql, config.tables, checksums),
+        primaryFacts(sql, config),
+        servers.owns(primaryNode.spec) ? servers.walDisk(primaryNode.spec).catch(() => null) : null,
+      ])
+      return { ...common, ...rest, walDisk }
     }),
     ...replicaNodes.map(node =>
       onNode(node, async sql => {
@@ -276,6 +280,7 @@ export async function gatherFacts(
       walSenders: [],
       admission: null,
       oldTransactions: [],
+      walDisk: null,
       ...primary.value,
     },
     replicas: replicas.map((r, i) => ({

@@ -124,7 +124,29 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
   admissionVerdicts(facts, say)
   const heldByTransaction = oldTransactionVerdict(facts, t, say)
   for (const slot of p.slots.filter(s => !heldByTransaction.includes(s.name))) slotVerdict(facts, slot, t, say)
+  walDiskVerdict(facts, say)
   return out
+}
+
+/**
+ * The WAL the slots hold against the disk it lives on (read where replkit runs the server): a
+ * disk with less free than the slots already hold fills if they go on holding, and a full WAL
+ * disk stops the PRIMARY. max_slot_wal_keep_size bounds the hold; unset (-1), only the disk does.
+ */
+function walDiskVerdict(facts: ClusterFacts, say: (level: Level, problem: string, fix: string) => void): void {
+  const disk = facts.primary.walDisk
+  const held = Math.max(0, ...facts.primary.slots.filter(s => s.walStatus !== 'lost').map(s => s.retainedBytes ?? 0))
+  if (!disk || held === 0 || disk.freeBytes >= 2 * held) return
+  const keep = megabytes(facts.primary.server?.settings.max_slot_wal_keep_size?.setting)
+  const cap =
+    keep === null || keep < 0
+      ? `max_slot_wal_keep_size is unset, so only the disk limits them: ALTER SYSTEM SET max_slot_wal_keep_size = '${Math.floor(disk.freeBytes / 2 / 1024 / 1024)}MB'; SELECT pg_reload_conf(); (a slot past it is lost, and its replica resynced, instead of the PRIMARY stopping)`
+      : `max_slot_wal_keep_size (${keep} MB) invalidates a slot past it`
+  say(
+    disk.freeBytes < held ? 'critical' : 'warning',
+    `the slots hold ${formatBytes(held)} of WAL on primary, and the disk of its WAL has ${formatBytes(disk.freeBytes)} free of ${formatBytes(disk.totalBytes)}: if they go on holding, it fills and the PRIMARY stops`,
+    `bring the replicas that hold it back (see their verdicts), or free space on that disk; ${cap}`,
+  )
 }
 
 function publicationVerdicts(facts: ClusterFacts, say: (level: Level, problem: string, fix: string) => void): void {

@@ -1,7 +1,7 @@
 // The local cluster's servers as replkit's commands may use them beyond SQL (server-access.ts):
 // restarted with pg_ctl, pg_hba.conf's replkit block rewritten and reloaded, logs read from
 // CLUSTER_DIR. Any other node is the operator's.
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, statfs, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config, NodeSpec } from '../config.js'
 import { ReplkitError } from '../errors.js'
@@ -15,6 +15,10 @@ export function serverAccess(config: Config): ServerAccess {
     restart: spec => restartNode(config, localNode(config, spec)),
     writeHba: (spec, lines, dryRun) => ensureLocalHba(config, spec, lines, dryRun),
     logFile: spec => localNode(config, spec).logFile,
+    walDisk: async spec => {
+      const fs = await statfs(join(localNode(config, spec).dataDir, 'pg_wal'))
+      return { freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize }
+    },
   }
 }
 
