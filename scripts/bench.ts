@@ -13,7 +13,7 @@ import { machineFacts } from './lib/bench/machine.js'
 import { metricsCost } from './lib/bench/metrics-cost.js'
 import { switchoverBench } from './lib/bench/switchover.js'
 import { type BenchReport, formatSummary, writePlots } from './lib/bench/report.js'
-import { updateReadme } from './lib/bench/readme.js'
+import { updatePerformancePage } from './lib/bench/performance-page.js'
 import { formatSeedBench, seedBench } from './lib/bench/seed.js'
 import { type Target, atLeast, within } from './lib/bench/targets.js'
 import { applySchema } from './lib/schema.js'
@@ -324,12 +324,12 @@ main(
       const plots = await writePlots(outDir, partial, TARGET.idleP99Ms, TARGET.loadP99Ms)
       const report: BenchReport = { ...partial, seconds: (performance.now() - started) / 1000, targets, plots }
       await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
-      // The README shows the default profile's figures only (--quick proves the harness, not the speed).
+      // docs/performance.md shows the default profile's figures only (--quick proves the harness, not the speed).
       if (!argv.quick && !argv.out)
         say(
-          (await updateReadme(report))
-            ? 'README.md: performance figures regenerated from latest.json'
-            : 'README.md has no bench markers: not updated',
+          (await updatePerformancePage(report))
+            ? 'docs/performance.md: performance figures regenerated from latest.json'
+            : 'docs/performance.md has no bench markers: not updated',
         )
 
       if (argv.json) console.log(JSON.stringify(report, null, 2))

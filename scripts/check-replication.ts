@@ -1,5 +1,5 @@
 // Runbook steps 2 and 5.1: the replication health report, with the runbook's queries corrected
-// (README: What the runbook got wrong). Read-only unless --canary. Monitoring exit codes:
+// (docs/runbook.md: What the runbook got wrong). Read-only unless --canary. Monitoring exit codes:
 // 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a usage or configuration error, or the deadline).
 import { formatJson, formatReport } from './lib/checks/format.js'
 import { formatNagios, nagiosUnknown } from './lib/checks/nagios.js'

@@ -236,7 +236,9 @@ export function formatSummary(r: BenchReport): string {
           `${so.writePauseMs[1].toFixed(0)} ms`,
         ],
         [
-          'proof before the fence (every table at an LSN, under the writer)',
+          so.proofBeforeFence
+            ? 'proof before the fence (every table at an LSN, under the writer)'
+            : '  of which the checksum proof (every table, every node)',
           `${so.proofMs[0].toFixed(0)} ms`,
           `${so.proofMs[1].toFixed(0)} ms`,
         ],

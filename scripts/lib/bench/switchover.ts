@@ -18,8 +18,10 @@ export interface SwitchoverBench {
   achievedTps: number
   /** Fence to the new PRIMARY taking writes, as make switchover reports it: there, and back. */
   writePauseMs: [number, number]
-  /** The proof before each fence (a comparison of every table at an LSN, under the writer). */
+  /** The proof that every table is equal, there and back. */
   proofMs: [number, number]
+  /** Runs since the proof moved before the fence say so; in older results it was part of the pause. */
+  proofBeforeFence?: true
   /** Command start to done, there and back. */
   totalMs: [number, number]
   /** The writer's longest time between two commits over the whole run. */
@@ -68,6 +70,7 @@ export async function switchoverBench(config: Config, rate: number): Promise<Swi
       achievedTps: result.transactions / result.seconds,
       writePauseMs: [there.writePauseMs!, back.writePauseMs!],
       proofMs: [there.proofMs!, back.proofMs!],
+      proofBeforeFence: true,
       totalMs: [there.totalMs, back.totalMs],
       longestGapMs: result.longestGapMs,
       refused: result.refused,

@@ -1,4 +1,4 @@
-// The README's performance figures, regenerated from a full make bench run (latest.json), never
+// docs/performance.md's figures, regenerated from a full make bench run (latest.json), never
 // typed by hand: the block between the bench markers is replaced with the run's summary.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -13,9 +13,9 @@ export function latestBlock(report: BenchReport): string {
   return `${START}\n\`\`\`\n${withoutColour(formatSummary(report)).trim()}\n\`\`\`\n${END}`
 }
 
-/** Replaces the block in README.md; false when the README has no markers (nothing written). */
-export async function updateReadme(report: BenchReport): Promise<boolean> {
-  const file = join(repoRoot, 'README.md')
+/** Replaces the block in docs/performance.md; false when the page has no markers (nothing written). */
+export async function updatePerformancePage(report: BenchReport): Promise<boolean> {
+  const file = join(repoRoot, 'docs/performance.md')
   const text = await readFile(file, 'utf8')
   const from = text.indexOf(START)
   const to = text.indexOf(END)

@@ -1,0 +1,47 @@
+// The front door: README.md stays short, and every link in it and in docs/ resolves inside the
+// repository — to a file that exists and, with a #fragment, to a heading of that file.
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { repoRoot } from '../scripts/lib/config.js'
+
+const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).map(f => `docs/${f}`)].map(p => join(repoRoot, p))
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
+const slug = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-')
+
+const anchors = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(l => /^#{1,6} /.test(l))
+    .map(l => slug(l.replace(/^#+ /, '')))
+
+test('README.md is a front door: under 300 lines, every page of docs/ linked from it', () => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8')
+  assert.ok(readme.split('\n').length < 300, `README.md has ${readme.split('\n').length} lines`)
+  for (const page of pages.slice(1)) assert.ok(readme.includes(`](${relative(repoRoot, page)})`), `${page} not linked`)
+})
+
+test('every link of README.md and docs/ resolves inside the repository', () => {
+  const broken: string[] = []
+  for (const page of pages) {
+    const text = readFileSync(page, 'utf8').replace(/```[\s\S]*?```/g, '')
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^https?:/.test(target)) continue
+      const [path, fragment] = target.split('#')
+      const file = path ? resolve(dirname(page), path) : page
+      const where = `${relative(repoRoot, page)} → ${target}`
+      if (!file.startsWith(`${repoRoot}/`) || !existsSync(file)) broken.push(`${where}: no such file in the repository`)
+      else if (fragment && file.endsWith('.md') && !anchors(file).includes(fragment))
+        broken.push(`${where}: no such heading`)
+    }
+  }
+  assert.equal(broken, [])
+})
+
+test.run()
