@@ -13,7 +13,7 @@ import { serverAccess } from './lib/cluster/access.js'
 const MB = 1024 * 1024
 const argv = await cli(
   'check-replication',
-  '$0 [--json | --nagios] [--canary] [--diff TABLE]\n\n' +
+  '$0 [--json | --nagios [-w MB] [-c MB] [-t S]] [--canary] [--diff TABLE]\n\n' +
     "Report every node's replication health and data consistency, with a fix for each problem.\n" +
     'Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad flag or configuration).',
   { usageExitCode: EXIT.unknown },
@@ -41,10 +41,19 @@ const argv = await cli(
     describe: 'list the keys of TABLE whose rows differ from the PRIMARY',
   })
   .option('max-lag', {
+    alias: ['w', 'warning'],
     requiresArg: true,
     default: 16,
     coerce: positive('max-lag', { allowZero: true }),
-    describe: 'WARNING when a replica lags more than this many MB',
+    describe:
+      'WARNING when a replica lags more than this many MB (CRITICAL when a committed transaction is not applied past it)',
+  })
+  .option('critical-lag', {
+    alias: ['c', 'critical'],
+    requiresArg: true,
+    default: 1024,
+    coerce: positive('critical-lag', { allowZero: true }),
+    describe: 'CRITICAL when a replica lags more than this many MB',
   })
   .option('max-retained', {
     requiresArg: true,
@@ -65,6 +74,7 @@ const argv = await cli(
     describe: 'seconds any one query may run',
   })
   .option('deadline', {
+    alias: ['t', 'timeout'],
     requiresArg: true,
     coerce: positive('deadline'),
     describe:
@@ -80,7 +90,11 @@ main(
     const config = loadConfig()
     const report = await runCheck(config, {
       servers: serverAccess(config),
-      thresholds: { maxLagBytes: argv.maxLag * MB, maxRetainedBytes: argv.maxRetained * MB },
+      thresholds: {
+        maxLagBytes: argv.maxLag * MB,
+        criticalLagBytes: argv.criticalLag * MB,
+        maxRetainedBytes: argv.maxRetained * MB,
+      },
       connectTimeoutSeconds: argv.connectTimeout,
       statementTimeoutMs: argv.statementTimeout * 1000,
       compareTimeoutMs: deadlineMs,

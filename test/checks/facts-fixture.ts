@@ -10,7 +10,11 @@ import type {
 } from '../../scripts/lib/checks/facts.js'
 
 export const TABLES = ['categories', 'products', 'inventory']
-export const thresholds = { maxLagBytes: 16 * 1024 * 1024, maxRetainedBytes: 1024 * 1024 * 1024 }
+export const thresholds = {
+  maxLagBytes: 16 * 1024 * 1024,
+  criticalLagBytes: 1024 * 1024 * 1024,
+  maxRetainedBytes: 1024 * 1024 * 1024,
+}
 export const settings = (walLevel = 'logical', pendingRestart = false) => ({
   wal_level: { setting: walLevel, pendingRestart },
   max_wal_senders: { setting: '10', pendingRestart: false },

@@ -5,7 +5,7 @@ import { formatJson, formatReport, verdictLine } from '../../scripts/lib/checks/
 import { buildReport } from '../../scripts/lib/checks/report.js'
 import { withoutColour } from '../../scripts/lib/output.js'
 
-const thresholds = { maxLagBytes: 1024, maxRetainedBytes: 1024 ** 3 }
+const thresholds = { maxLagBytes: 1024, criticalLagBytes: 1024 ** 3, maxRetainedBytes: 1024 ** 3 }
 
 function facts(): ClusterFacts {
   const server = (walLevel: string) => ({

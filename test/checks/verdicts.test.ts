@@ -356,6 +356,13 @@ test("lag comes from the walsender, else from the slot's confirmed_flush_lsn; pa
   assert.equal(problems(facts), [
     "warning replica1 has 32.0 MB of the PRIMARY's WAL still to apply (over 16.0 MB): a large transaction in flight, or apply slower than the writes: wait, it shrinks as the replica applies; if it only grows, read its log",
   ])
+  // Past -c/--critical-lag, the same lag is CRITICAL.
+  assert.match(
+    verdicts(facts, { ...thresholds, criticalLagBytes: 30 * 1024 * 1024 })
+      .map(v => `${v.level} ${v.problem}`)
+      .join('\n'),
+    /^critical replica1 has 32\.0 MB of the PRIMARY's WAL still to apply \(over 30\.0 MB\)$/,
+  )
 })
 
 test('a late canary is critical for that replica only', () => {

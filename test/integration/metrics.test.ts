@@ -193,11 +193,12 @@ metrics('a stopped replica fires ReplkitNodeDown for it alone; starting it resol
 })
 
 metrics('--nagios: one plugin line with perfdata, the same exit code through npm run', async () => {
-  const direct = await runScript('check-replication', ['--nagios', '--max-lag', '1'])
+  // check_postgres's options: -w/-c thresholds (MB), -t the deadline (s).
+  const direct = await runScript('check-replication', ['--nagios', '-w', '1', '-c', '2', '-t', '30'])
   assert.is(direct.code, 0, direct.stdout)
   assert.match(
     direct.stdout.trim(),
-    /^REPLKIT OK - 2 of 2 replicas streaming, max lag \d+ B \| 'lag_bytes_replica1'=\d+B;1048576;;0; /,
+    /^REPLKIT OK - 2 of 2 replicas streaming, max lag \d+ B \| 'lag_bytes_replica1'=\d+B;1048576;2097152;0; /,
   )
   assert.is(direct.stdout.trim().split('\n').length, 1)
   await query(replica1, `alter subscription sub_${replica1.name} disable`)

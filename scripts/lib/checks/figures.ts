@@ -14,8 +14,10 @@ export interface Verdict {
 }
 
 export interface Thresholds {
-  /** Lag above this many bytes is a WARNING. */
+  /** Lag above this many bytes is a WARNING (a committed transaction not applied over it, CRITICAL). */
   maxLagBytes: number
+  /** Lag above this many bytes is CRITICAL. */
+  criticalLagBytes: number
   /** A slot retaining more WAL than this is CRITICAL (the PRIMARY's disk fills). */
   maxRetainedBytes: number
 }

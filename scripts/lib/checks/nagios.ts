@@ -1,11 +1,13 @@
 // The Nagios / Icinga plugin form of make check: one status line, then perfdata
-// ('label'=value[UOM];warn;crit;min;max), exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+// ('label'=value[UOM];warn;crit;min;max, U for a value that could not be read), exit 0 OK,
+// 1 WARNING, 2 CRITICAL, 3 UNKNOWN; thresholds from -w/--warning, -c/--critical (check_postgres's style).
 import type { CheckReport } from './report.js'
 import { formatBytes } from '../output.js'
 
 const label = (name: string) => `'${name.replaceAll("'", '"')}'`
-const perf = (name: string, value: number, uom: string, warn = '', crit = '') =>
-  `${label(name)}=${value}${uom};${warn};${crit};0;`
+/** One perfdata token, 'label'=value[UOM];warn;crit;min;max; U when the value could not be read. */
+const perf = (name: string, value: number | null, uom: string, warn = '', crit = '', max = '') =>
+  `${label(name)}=${value === null ? 'U' : `${value}${uom}`};${warn};${crit};0;${max}`
 
 export function formatNagios(report: CheckReport): string {
   const { facts, thresholds } = report
@@ -15,30 +17,32 @@ export function formatNagios(report: CheckReport): string {
   const summary = worst
     ? `${worst.node}: ${worst.problem}${report.verdicts.length > 1 ? ` (and ${report.verdicts.length - 1} more)` : ''}`
     : `${streaming} of ${facts.replicas.length} replicas streaming, max lag ${formatBytes(maxLag)}`
+  const nodes = [facts.primary, ...facts.replicas]
+  // Every replica has its tokens on every run (U when it could not be read), so graphs keep their series.
   const data = [
-    ...report.lag
-      .filter(l => l.bytes !== null)
-      .map(l => perf(`lag_bytes_${l.replica}`, l.bytes!, 'B', String(thresholds.maxLagBytes))),
+    ...report.lag.map(l =>
+      perf(`lag_bytes_${l.replica}`, l.bytes, 'B', String(thresholds.maxLagBytes), String(thresholds.criticalLagBytes)),
+    ),
     ...facts.primary.slots.map(s =>
-      perf(`retained_wal_bytes_${s.name}`, s.retainedBytes ?? 0, 'B', '', String(thresholds.maxRetainedBytes)),
+      perf(`retained_wal_bytes_${s.name}`, s.retainedBytes, 'B', '', String(thresholds.maxRetainedBytes)),
     ),
-    ...facts.replicas.flatMap(r =>
-      r.subscriptions
-        .filter(s => s.name === `sub_${r.name}`)
-        .map(s => perf(`apply_errors_${r.name}`, s.applyErrorCount, 'c')),
-    ),
-    ...(report.canary?.arrivals ?? [])
-      .filter(a => a.ms !== null)
-      .map(a =>
-        perf(
-          `canary_seconds_${a.replica}`,
-          Number((a.ms! / 1000).toFixed(4)),
-          's',
-          '',
-          String(report.canary!.timeoutMs / 1000),
-        ),
+    ...facts.replicas.map(r =>
+      perf(
+        `apply_errors_${r.name}`,
+        r.up ? (r.subscriptions.find(s => s.name === `sub_${r.name}`)?.applyErrorCount ?? null) : null,
+        'c',
       ),
-    perf('nodes_up', [facts.primary, ...facts.replicas].filter(n => n.up).length, '', '', ''),
+    ),
+    ...(report.canary?.arrivals ?? []).map(a =>
+      perf(
+        `canary_seconds_${a.replica}`,
+        a.ms === null ? null : Number((a.ms / 1000).toFixed(4)),
+        's',
+        '',
+        String(report.canary!.timeoutMs / 1000),
+      ),
+    ),
+    perf('nodes_up', nodes.filter(n => n.up).length, '', '', '', String(nodes.length)),
     perf('check_seconds', Number((report.elapsedMs / 1000).toFixed(3)), 's'),
   ]
   return `REPLKIT ${report.status} - ${summary.replaceAll('|', '/')} | ${data.join(' ')}`

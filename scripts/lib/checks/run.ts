@@ -28,7 +28,11 @@ export interface CheckOptions {
 }
 
 export const DEFAULT_CHECK: Omit<CheckOptions, 'servers'> = {
-  thresholds: { maxLagBytes: 16 * 1024 * 1024, maxRetainedBytes: 1024 * 1024 * 1024 },
+  thresholds: {
+    maxLagBytes: 16 * 1024 * 1024,
+    criticalLagBytes: 1024 * 1024 * 1024,
+    maxRetainedBytes: 1024 * 1024 * 1024,
+  },
   connectTimeoutSeconds: 3,
   statementTimeoutMs: 15_000,
 }

@@ -183,9 +183,10 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
         "wait and run make check again: the rows appear when that transaction commits on the replica; if it never does, read the replica's log",
       )
   } else if (lag.bytes !== null && lag.bytes > t.maxLagBytes && sender) {
+    const critical = lag.bytes > t.criticalLagBytes
     say(
-      'warning',
-      `${R} has ${formatBytes(lag.bytes)} of the PRIMARY's WAL still to apply (over ${formatBytes(t.maxLagBytes)})`,
+      critical ? 'critical' : 'warning',
+      `${R} has ${formatBytes(lag.bytes)} of the PRIMARY's WAL still to apply (over ${formatBytes(critical ? t.criticalLagBytes : t.maxLagBytes)})`,
       'a large transaction in flight, or apply slower than the writes: wait, it shrinks as the replica applies; if it only grows, read its log',
     )
   }
