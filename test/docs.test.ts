@@ -44,4 +44,15 @@ test('every link of README.md and docs/ resolves inside the repository', () => {
   assert.equal(broken, [])
 })
 
+test("every alert's runbook_url names a page of docs/ and a heading on it", () => {
+  const rules = readFileSync(join(repoRoot, 'config/prometheus/alerts.yml'), 'utf8')
+  const urls = [...rules.matchAll(/runbook_url: "([^"]+)"/g)].map(m => m[1])
+  assert.ok(urls.length >= 14, `${urls.length} runbook_url annotations`)
+  for (const url of urls) {
+    const [path, fragment] = url.split('#')
+    const file = join(repoRoot, path)
+    assert.ok(existsSync(file) && anchors(file).includes(fragment), `${url}: no such page or heading`)
+  }
+})
+
 test.run()

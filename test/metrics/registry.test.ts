@@ -38,6 +38,10 @@ test('a healthy cluster: every node up, nothing lagging, every table equal, stat
     for (const level of ['critical', 'unknown', 'warning'])
       assert.is(value(text, `replkit_verdicts{level="${level}",node="${node}"}`), 0)
   assert.match(text, /# TYPE replkit_subscription_apply_errors_total counter/)
+  // Raw positions, for WAL-rate and apply-throughput panels; the exporter's own process metrics.
+  assert.is(value(text, 'replkit_wal_lsn_bytes{node="primary"}'), 0x3000000)
+  assert.match(text, /^process_cpu_user_seconds_total /m)
+  assert.match(text, /^nodejs_eventloop_lag_seconds /m)
 })
 
 test("a stopped replica: up 0 and no subscription series for it; counters mirror PostgreSQL's counts", async () => {

@@ -1,9 +1,9 @@
 // The exporter's metrics: what `make check` knows, in Prometheus's naming (base units, _bytes,
 // _seconds, _total; labels node, replica, subscription, slot, table, type). Values are set from
 // one check report per scrape; counters mirror PostgreSQL's own cumulative counts.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { CheckReport } from '../checks/report.js'
-import { type Lag, subscriptionOf } from '../checks/figures.js'
+import { type Lag, lsnBytes, subscriptionOf } from '../checks/figures.js'
 import { CONFLICT_TYPES } from '../checks/facts.js'
 import { behindBy } from '../replication/sequences.js'
 
@@ -19,6 +19,8 @@ const SYNC_STATES = ['i', 'd', 'f', 's', 'r'] as const
 
 export function createMetrics() {
   const registry = new Registry()
+  // process_* and nodejs_*: the exporter's own CPU, memory and event-loop lag.
+  collectDefaultMetrics({ register: registry })
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help, labelNames, registers: [registry] })
   const counter = (name: string, help: string, labelNames: string[]) =>
@@ -35,6 +37,16 @@ export function createMetrics() {
     ]),
     versionNum: gauge('replkit_server_version_num', "The node's server_version_num (150018, 180004, …)", ['node']),
     walLevelLogical: gauge('replkit_wal_level_logical', '1 when wal_level = logical on the node', ['node']),
+    walLsn: gauge(
+      'replkit_wal_lsn_bytes',
+      "The node's current WAL position (pg_current_wal_lsn) in bytes: rate() of the PRIMARY's is its WAL rate",
+      ['node'],
+    ),
+    appliedLsn: gauge(
+      'replkit_subscription_applied_lsn_bytes',
+      "The PRIMARY's WAL position of the last transaction the replica applied (its replication origin), in bytes: rate() is the apply throughput",
+      ['replica', 'subscription'],
+    ),
     enabled: gauge('replkit_subscription_enabled', '1 when the subscription is enabled', ['replica', 'subscription']),
     worker: gauge('replkit_subscription_worker_running', "1 when the subscription's apply worker runs", [
       'replica',
@@ -123,6 +135,8 @@ export function createMetrics() {
       m.info,
       m.versionNum,
       m.walLevelLogical,
+      m.walLsn,
+      m.appliedLsn,
       m.enabled,
       m.worker,
       m.exists,
@@ -151,6 +165,7 @@ export function createMetrics() {
       m.info.set({ node: node.name, role: node.role, version: node.server.version.split(' ')[0] }, 1)
       m.versionNum.set({ node: node.name }, node.server.versionNum)
       m.walLevelLogical.set({ node: node.name }, node.server.settings.wal_level?.setting === 'logical' ? 1 : 0)
+      if (node.server.currentLsn) m.walLsn.set({ node: node.name }, lsnBytes(node.server.currentLsn))
     }
     for (const replica of facts.replicas.filter(r => r.up)) {
       const sub = subscriptionOf(replica)
@@ -160,6 +175,7 @@ export function createMetrics() {
       const labels = { replica: replica.name, subscription: sub.name }
       m.enabled.set(labels, sub.enabled ? 1 : 0)
       m.worker.set(labels, sub.workerPid === null ? 0 : 1)
+      if (sub.appliedLsn) m.appliedLsn.set(labels, lsnBytes(sub.appliedLsn))
       m.applyErrors.inc(labels, sub.applyErrorCount)
       m.syncErrors.inc(labels, sub.syncErrorCount)
       if (sub.conflicts) for (const type of CONFLICT_TYPES) m.conflicts.inc({ ...labels, type }, sub.conflicts[type])
