@@ -109,12 +109,18 @@ test('--json carries the same facts and verdicts', () => {
     ['reference', 'differs', 'unknown'],
   )
   assert.is(report.verdicts.length, 5)
-  assert.equal(Object.keys(report.verdicts[0]), ['level', 'node', 'problem', 'fix'])
+  assert.equal(Object.keys(report.verdicts[0]), ['code', 'level', 'node', 'problem', 'fix'])
 })
 
 test('a verdict line reads as problem then fix', () => {
   assert.is(
-    verdictLine({ level: 'warning', node: 'primary', problem: 'slot x is inactive', fix: 'drop it' }),
+    verdictLine({
+      code: 'SLOT_ORPHANED',
+      level: 'warning',
+      node: 'primary',
+      problem: 'slot x is inactive',
+      fix: 'drop it',
+    }),
     '! WARNING slot x is inactive: drop it',
   )
 })

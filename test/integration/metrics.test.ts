@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parse, stringify } from 'yaml'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { $ } from 'zx'
 import { repoRoot } from '../../scripts/lib/config.js'
 import { config, query, runScript, until } from './helpers.js'
@@ -52,10 +53,16 @@ const firing = async (name: string, labels: Record<string, string>) =>
       Object.entries(labels).every(([k, v]) => a.labels[k] === v),
   )
 
-/** One judgement: make check reports the fault at CRITICAL on that node, and ReplkitCheckCritical fires for it alone. */
+/** check --json as docs/schema/check.schema.json describes it. */
+const validateCheck = new Ajv2020().compile(
+  JSON.parse(await readFile(join(repoRoot, 'docs/schema/check.schema.json'), 'utf8')),
+)
+
+/** One judgement: make check reports the fault at CRITICAL on that node (its --json matching the schema), and ReplkitCheckCritical fires for it alone. */
 async function agreesWithCheck(node: string) {
   const run = await runScript('check-replication', ['--json'])
   const report = JSON.parse(run.stdout) as { status: string; verdicts: { level: string; node: string }[] }
+  assert.ok(validateCheck(report), JSON.stringify(validateCheck.errors))
   assert.is(report.status, 'CRITICAL', run.stdout)
   assert.equal([...new Set(report.verdicts.filter(v => v.level === 'critical').map(v => v.node))], [node], run.stdout)
   await until(

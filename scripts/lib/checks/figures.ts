@@ -2,11 +2,17 @@
 // replica's subscription and lag, and each table compared with the PRIMARY. Pure.
 import type { BlockingSession, ClusterFacts, ReplicaFacts, Subscription } from './facts.js'
 import { subscriptionName } from '../replication/names.js'
+import type { VerdictCode } from './verdict-codes.js'
 
 /** unknown: something make check could not observe (a node that answered too slowly, rows not read). */
 export type Level = 'warning' | 'critical' | 'unknown'
 
+/** How the verdict rules report a problem: its code, level, words and fix. */
+export type Say = (code: VerdictCode, level: Level, problem: string, fix: string) => void
+
 export interface Verdict {
+  /** Stable across releases (verdict-codes.ts): what machines match on, never the words. */
+  code: VerdictCode
   level: Level
   node: string
   problem: string

@@ -17,7 +17,11 @@ import {
   verdicts,
 } from './verdicts.js'
 
+/** The version of --json's shape (docs/schema/check.schema.json): fields are added, never renamed or removed, within it. */
+export const REPORT_VERSION = 1
+
 export interface CheckReport {
+  version: typeof REPORT_VERSION
   status: Status
   exitCode: number
   elapsedMs: number
@@ -41,6 +45,7 @@ export function buildReport(
 ): CheckReport {
   const found = verdicts(facts, thresholds, canary)
   return {
+    version: REPORT_VERSION,
     status: status(found),
     exitCode: exitCode(found),
     elapsedMs,

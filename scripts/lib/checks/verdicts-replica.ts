@@ -10,7 +10,7 @@ import { contextFunction } from '../replication/server-error.js'
 import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
 import {
   applyingLong,
-  type Level,
+  type Say,
   type Thresholds,
   type Verdict,
   blockingApplyFailure,
@@ -35,12 +35,13 @@ export function replicaDrift(facts: ClusterFacts, replica: ReplicaFacts): Drift[
 
 export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: Thresholds): Verdict[] {
   const out: Verdict[] = []
-  const say = (level: Level, problem: string, fix: string) => out.push({ level, node: replica.name, problem, fix })
+  const say: Say = (code, level, problem, fix) => out.push({ code, level, node: replica.name, problem, fix })
   if (!replica.up) return out
   const R = replica.name
   const drift = replicaDrift(facts, replica)
   for (const d of drift) {
     say(
+      'SCHEMA_DRIFT',
       d.breaksApply ? 'critical' : 'warning',
       `schema drift: ${describeDrift(d, R)}`,
       (d.ddl ? `on ${R}: ${d.ddl} — ${d.note}` : d.note).replaceAll('--replica R ', `--replica ${R} `),
@@ -49,6 +50,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   const receiver = shortTimeout(replica.server?.settings.wal_receiver_timeout?.setting)
   if (receiver) {
     say(
+      'RECEIVER_TIMEOUT_SHORT',
       'warning',
       `wal_receiver_timeout is ${receiver} on ${R}: its apply worker gives up on the PRIMARY while the PRIMARY is still decoding a large transaction, and starts it again`,
       `on ${R}: ALTER SYSTEM SET wal_receiver_timeout = '60s'; SELECT pg_reload_conf(); (PostgreSQL's default)`,
@@ -58,12 +60,14 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   const sub = subscriptionOf(replica)
   if (sub && replica.server && !replica.server.readOnlyForClients)
     say(
+      'REPLICA_ACCEPTS_WRITES',
       'warning',
       `${R} accepts client writes: a session that reaches it (a libpq multi-host URL, an old address) writes rows the PRIMARY never gets`,
       `make replicate: it makes every replica read-only for client sessions (default_transaction_read_only for its database; the apply worker and replkit still write); sessions already open keep their setting until they reconnect`,
     )
   if (!sub) {
     say(
+      'SUBSCRIPTION_MISSING',
       'critical',
       replica.subscriptions.length === 0 ? `no subscriptions on ${R}` : `subscription ${name} is missing on ${R}`,
       'run make replicate',
@@ -81,6 +85,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
 
   if (primary.up && slot?.walStatus === 'lost') {
     say(
+      'SUBSCRIPTION_SLOT_LOST',
       'critical',
       `${name}'s slot ${slot.name} ${slotLoss(slot)}: ${R} can never resume from it, and ENABLE cannot help`,
       `resync ${R}: make sync ARGS="--replica ${R} --yes" (a new slot and a fresh copy; writes made meanwhile are copied too)`,
@@ -89,6 +94,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   }
   if (primary.up && !slot) {
     say(
+      'SUBSCRIPTION_SLOT_MISSING',
       'critical',
       `${name}'s slot ${sub.slotName ?? name} does not exist on the PRIMARY`,
       `resync ${R}: make sync ARGS="--replica ${R} --yes" (re-creates the subscription and its slot)`,
@@ -97,6 +103,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   }
   if (!sub.enabled) {
     say(
+      'SUBSCRIPTION_DISABLED',
       'critical',
       `${name} is disabled`,
       failure && sub.applyErrorCount > 0
@@ -107,20 +114,23 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
     // Enabled but the PRIMARY streams nothing to it: the worker cannot connect, or keeps failing.
     if (breaking.length) {
       say(
+        'APPLY_STOPPED_BY_DRIFT',
         'critical',
         `${name} is not streaming: apply stops on the schema drift above`,
         'align the schema with the DDL above; apply resumes by itself',
       )
     } else if (blocking && sub.applyErrorCount > 0) {
-      say('critical', applyProblem(name, blocking), causeFix(R, name, blocking, breaking))
+      say('APPLY_FAILURE', 'critical', applyProblem(name, blocking), causeFix(R, name, blocking, breaking))
     } else if (logged?.cause === 'cannot-connect') {
       say(
+        'SUBSCRIPTION_CANNOT_CONNECT',
         'critical',
         `${name} cannot connect to the PRIMARY as the replication role: ${logged.error.replace(/^could not connect to the publisher: /, '')} (${R}'s log, ${logged.loggedAt})`,
         `make replicate (sets the role's password from REPLICATOR_PASSWORD and its pg_hba lines on the PRIMARY, and points ${name} at them); nothing is lost meanwhile: the slot keeps every change`,
       )
     } else {
       say(
+        'NOT_STREAMING',
         'critical',
         `${name} is enabled but the PRIMARY has no walsender for it: it is not streaming`,
         `read ${R}'s log (${replica.log?.source ?? 'its server log'}); a worker that cannot start (max_logical_replication_workers) or cannot connect says so there`,
@@ -128,9 +138,10 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
     }
   } else if (sub.applyErrorCount > 0 && blocking) {
     // Before "no worker": a worker that just died on this failure is about to die on it again.
-    say('critical', applyProblem(name, blocking), causeFix(R, name, blocking, breaking))
+    say('APPLY_FAILURE', 'critical', applyProblem(name, blocking), causeFix(R, name, blocking, breaking))
   } else if (sub.workerPid === null) {
     say(
+      'WORKER_NOT_RUNNING',
       'critical',
       `${name} is enabled but no apply worker runs`,
       `read ${R}'s log for why the worker exits; check max_logical_replication_workers`,
@@ -140,6 +151,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   // The count is cumulative; a sync error is current only while a table is still being copied.
   if (sub.syncErrorCount > 0 && syncing.length > 0) {
     say(
+      'TABLE_SYNC_ERRORS',
       'critical',
       `${name} has ${sub.syncErrorCount} table sync error${sub.syncErrorCount === 1 ? '' : 's'}`,
       `see ${R}'s log (often rows already present on the replica: resync with make sync ARGS="--replica ${R} --yes")`,
@@ -148,6 +160,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   const notSubscribed = facts.tables.filter(table => !(table in sub.tableStates))
   if (notSubscribed.length > 0) {
     say(
+      'TABLES_NOT_SUBSCRIBED',
       'critical',
       `${name} does not subscribe to ${notSubscribed.join(', ')}`,
       'run make replicate (it publishes them and refreshes the subscription, which copies them once)',
@@ -157,12 +170,18 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
     const tables = syncing.map(([table, state]) => `${table} (${syncStates[state] ?? state})`).join(', ')
     if (breaking.some(d => syncing.some(([table]) => table === d.table))) {
       say(
+        'TABLE_COPY_BLOCKED',
         'critical',
         `${name} cannot finish copying ${tables}: the columns differ from the PRIMARY's`,
         'align the schema with the DDL above; the copy then restarts by itself',
       )
     } else {
-      say('warning', `${name} is still synchronizing ${tables}`, 'wait for the initial copy and run make check again')
+      say(
+        'TABLES_SYNCHRONIZING',
+        'warning',
+        `${name} is still synchronizing ${tables}`,
+        'wait for the initial copy and run make check again',
+      )
     }
   }
   if (sender && applyingLong(lag)) {
@@ -172,12 +191,14 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
     const held = `${(lag.applyingMs / 1000).toFixed(1)} s`
     if (lag.blockedBy)
       say(
+        'APPLY_WAITS_FOR_LOCK',
         left > t.maxLagBytes ? 'critical' : 'warning',
         `${R} has not applied a transaction the PRIMARY committed: its apply worker has waited ${held} for a lock held on ${R} by ${lag.blockedBy.map(b => `pid ${b.pid} (${b.application}, ${b.state} for ${b.seconds} s)`).join('; ')}; ${rows}`,
         `end that session's transaction on ${R}; if it is abandoned: SELECT pg_terminate_backend(pid) FROM unnest('{${lag.blockedBy.map(b => b.pid).join(',')}}'::int[]) AS pid; on ${R}. The worker then applies by itself`,
       )
     else
       say(
+        'APPLY_IN_PROGRESS',
         left > t.maxLagBytes ? 'critical' : 'warning',
         `${R} has not applied a transaction the PRIMARY committed: its apply worker has been applying it for ${held}, and ${rows}`,
         "wait and run make check again: the rows appear when that transaction commits on the replica; if it never does, read the replica's log",
@@ -185,6 +206,7 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   } else if (lag.bytes !== null && lag.bytes > t.maxLagBytes && sender) {
     const critical = lag.bytes > t.criticalLagBytes
     say(
+      'REPLICATION_LAG',
       critical ? 'critical' : 'warning',
       `${R} has ${formatBytes(lag.bytes)} of the PRIMARY's WAL still to apply (over ${formatBytes(critical ? t.criticalLagBytes : t.maxLagBytes)})`,
       'a large transaction in flight, or apply slower than the writes: wait, it shrinks as the replica applies; if it only grows, read its log',

@@ -49,6 +49,7 @@ export function skippedChanges(replica: ReplicaFacts): { counts: string; total: 
  * never OK (a replica that reaches the LSN in time is compared there and never lands here).
  */
 const notProven = (table: string, node: string, error: string | undefined): Verdict => ({
+  code: 'TABLE_NOT_PROVEN',
   level: 'warning',
   node,
   problem: `${table} on ${node} is not proven to hold the PRIMARY's committed rows: it differed when read, ${node} had not applied all of the PRIMARY's WAL${error ? `, and it could not be compared at an LSN: ${error}` : ''}`,
@@ -62,6 +63,7 @@ function consistencyVerdicts(facts: ClusterFacts): Verdict[] {
     for (const cell of cells) {
       if (cell.state === 'missing') {
         out.push({
+          code: 'TABLE_MISSING',
           level: 'critical',
           node: cell.node,
           problem: `table ${table} does not exist on ${cell.node}`,
@@ -79,6 +81,7 @@ function consistencyVerdicts(facts: ClusterFacts): Verdict[] {
       const skipped = replica && skippedChanges(replica)
       if (subscribed && skipped && (skipped.tables.includes(table) || skipped.tables.length === 0)) {
         out.push({
+          code: 'TABLE_DIFFERS_SKIPPED_CHANGES',
           level: 'critical',
           node: cell.node,
           problem: `${what}: ${subscribed.name} skipped changes to rows ${cell.node} does not have (${skipped.counts}; PostgreSQL 18's conflict statistics${skipped.tables.length ? `, ${table} named in its log` : ''})`,
@@ -87,6 +90,7 @@ function consistencyVerdicts(facts: ClusterFacts): Verdict[] {
         continue
       }
       out.push({
+        code: 'TABLE_DIFFERS',
         level: 'critical',
         node: cell.node,
         problem: what,
@@ -104,6 +108,7 @@ function canaryVerdicts(canary: CanaryFacts | null): Verdict[] {
   if (canary.error)
     return [
       {
+        code: 'CANARY_NOT_RUN',
         level: 'warning',
         node: 'primary',
         problem: `canary not run: ${canary.error}`,
@@ -113,6 +118,7 @@ function canaryVerdicts(canary: CanaryFacts | null): Verdict[] {
   return canary.arrivals
     .filter(a => a.status === 'late')
     .map(a => ({
+      code: 'CANARY_LATE',
       level: 'critical' as const,
       node: a.replica,
       problem: `the canary row did not reach ${a.replica} within ${canary.timeoutMs} ms`,
@@ -123,6 +129,7 @@ function canaryVerdicts(canary: CanaryFacts | null): Verdict[] {
 /** --diff rows that were not read on a replica are not compared: never "no differing rows". */
 function diffVerdicts(facts: ClusterFacts): Verdict[] {
   return Object.entries(facts.diffNotCompared ?? {}).map(([replica, why]) => ({
+    code: 'DIFF_NOT_COMPARED',
     level: 'unknown' as const,
     node: replica,
     problem: `--diff: rows not compared on ${replica}: ${why}`,
@@ -136,6 +143,7 @@ function unusable(n: NodeFacts): Verdict {
   switch (n.errorKind) {
     case 'login':
       return {
+        code: 'NODE_LOGIN_REFUSED',
         level: 'critical',
         node: n.name,
         problem: `cannot log in to ${n.name}: ${n.error}`,
@@ -143,6 +151,7 @@ function unusable(n: NodeFacts): Verdict {
       }
     case 'not-postgres':
       return {
+        code: 'NODE_NOT_POSTGRES',
         level: 'critical',
         node: n.name,
         problem: `${n.name} is not a PostgreSQL server: ${n.error}`,
@@ -150,6 +159,7 @@ function unusable(n: NodeFacts): Verdict {
       }
     case 'tls':
       return {
+        code: 'NODE_TLS_FAILED',
         level: 'critical',
         node: n.name,
         problem: `cannot connect to ${n.name} over TLS: ${n.error}`,
@@ -157,6 +167,7 @@ function unusable(n: NodeFacts): Verdict {
       }
     case 'slow':
       return {
+        code: 'NODE_TOO_SLOW',
         level: 'unknown',
         node: n.name,
         problem: `${n.name} could not be observed: ${n.error}`,
@@ -164,6 +175,7 @@ function unusable(n: NodeFacts): Verdict {
       }
     case 'no-database':
       return {
+        code: 'NODE_NO_DATABASE',
         level: 'critical',
         node: n.name,
         problem: `${n.name}: ${n.error}`,
@@ -171,6 +183,7 @@ function unusable(n: NodeFacts): Verdict {
       }
     default:
       return {
+        code: 'NODE_DOWN',
         level: 'critical',
         node: n.name,
         problem: `${n.name} is down: ${n.error}`,
