@@ -6,7 +6,12 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { repoRoot } from '../scripts/lib/config.js'
 
-const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).map(f => `docs/${f}`)].map(p => join(repoRoot, p))
+const pages = [
+  'README.md',
+  ...readdirSync(join(repoRoot, 'docs'))
+    .filter(f => f.endsWith('.md'))
+    .map(f => `docs/${f}`),
+].map(p => join(repoRoot, p))
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 const slug = (heading: string) =>
