@@ -64,7 +64,7 @@ export function schemaDrift(primary: Column[], replica: Column[]): Drift[] {
         breaksApply: true,
         ddl,
         note: volatileDefault(p)
-          ? `its default ${p.default} gives each existing row a new value, so those rows will differ from the PRIMARY's: after the DDL, resync the table (make sync ARGS="--replica R --table ${p.table} --yes")`
+          ? `its default ${p.default} gives each existing row a new value, so those rows will differ from the PRIMARY's: after the DDL, make sync ARGS="--replica R --yes" repairs them (or copies the replica again, in one transaction)`
           : 'apply resumes by itself once the column exists; nothing is lost (the failed transaction is retried)',
       })
     } else if (r.type !== p.type) {
