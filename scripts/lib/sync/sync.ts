@@ -25,7 +25,7 @@ export interface SyncOptions {
 /** The replicas a sync targets; refuses a table that is not replicated or given without --replica. */
 export function syncTargets(config: Config, opts: SyncOptions): NodeSpec[] {
   if (opts.table !== undefined && !opts.replica)
-    throw new ReplkitError('--table needs --replica NAME: a table is resynced on one replica at a time')
+    throw new ReplkitError('--table needs --replica NAME: a table is repaired on one replica at a time')
   if (opts.table !== undefined && !config.tables.includes(opts.table)) {
     throw new ReplkitError(`--table ${opts.table}: not a replicated table (${config.tables.join(', ')})`)
   }
