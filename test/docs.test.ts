@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { repoRoot } from '../scripts/lib/config.js'
+import { VERDICT_CODES } from '../scripts/lib/checks/verdict-codes.js'
 
 const pages = [
   'README.md',
@@ -58,6 +59,18 @@ test("every alert's runbook_url names a page of docs/ and a heading on it", () =
     const file = join(repoRoot, path)
     assert.ok(existsSync(file) && anchors(file).includes(fragment), `${url}: no such page or heading`)
   }
+})
+
+test("the fault catalogue names verdicts by make check's own codes", () => {
+  const catalogue = readFileSync(join(repoRoot, 'docs/faults.md'), 'utf8')
+  const table = catalogue.slice(catalogue.indexOf('| fault | code |')).split('\n\n')[0]
+  const codeCells = table.split('\n').map(row => row.split(' | ')[1] ?? '')
+  const named = codeCells.flatMap(cell => [...cell.matchAll(/`([A-Z_]+)`/g)].map(m => m[1]))
+  assert.ok(named.length > 20, `${named.length} codes in the catalogue`)
+  assert.equal(
+    named.filter(c => !(VERDICT_CODES as readonly string[]).includes(c)),
+    [],
+  )
 })
 
 test.run()
