@@ -76,6 +76,10 @@ main(
         replicaSql.map((sql, i) => ({ sql, subscription: subscriptions[i] })),
         5000,
       )
+    // A replica that does not catch up is what the suites are there to fail, with their numbers:
+    // said, then judged on what the replicas hold now (never a crash that skips the verdict).
+    const settle = (what: string) =>
+      applied().catch(error => say(`# ${what}: ${(error as Error).message.split('\n')[0]}; judged as it stands`))
     try {
       await cleanUp(primary, [primary, ...replicaSql])
       if (wanted.has('publication')) {
@@ -100,7 +104,7 @@ main(
         })
       }
       if (wanted.has('rows') || wanted.has('queries')) {
-        await applied()
+        await settle('rows')
         const figures = JSON.stringify(await fingerprints(primary, config.tables))
         const { rowCounts, sample } = await verificationResults(primary)
         for (const replica of config.replicas) {
@@ -118,7 +122,7 @@ main(
         const sampler = sampleCanaries(primary, randomUUID().slice(0, 6), 50)
         const load = await runLoad(config, argv.loadSeconds, argv.rate)
         const arrivals = await sampler.stop()
-        await applied()
+        await settle('lag')
         say(
           `# lag: ${load.transactions} load transactions (${load.tps.toFixed(0)} tps), ${Object.keys(arrivals).length} canaries`,
         )
