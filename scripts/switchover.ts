@@ -87,6 +87,8 @@ main(
       to: result.to,
       primary: result.primaryLabel,
       writePauseMs: result.writePauseMs,
+      /** The proof that every table is equal, before the fence (outside the pause). */
+      proofMs: result.proofMs === null ? null : Math.round(result.proofMs),
       totalMs: Math.round(result.totalMs),
       steps: steps.lines,
     }
