@@ -1,6 +1,7 @@
 // Configuration: environment, then .env, then config/.env.example. Nodes are reached only
 // through their URLs, so the same code drives the local cluster, Docker or remote hosts.
 import { passwordFromFile } from './pgpass.js'
+import { serviceParams } from './pgservice.js'
 import { existsSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -152,18 +153,24 @@ export function parseNodeUrl(url: string, name: string, role: Role, env: Env = {
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new ConfigError(`${variable} must start with postgres://, not ${parsed.protocol}//`)
   }
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''))
-  if (!parsed.hostname) throw new ConfigError(`${variable} has no host`)
-  if (!database) throw new ConfigError(`${variable} names no database`)
-  const port = parsed.port ? Number(parsed.port) : 5432
-  const known = new Set(['sslmode', 'sslrootcert'])
+  const known = new Set(['sslmode', 'sslrootcert', 'service'])
   for (const key of parsed.searchParams.keys())
     if (!known.has(key))
-      throw new ConfigError(`${variable}: unknown parameter "${key}" (replkit reads sslmode and sslrootcert)`)
-  const sslmode = sslmodeOf(parsed.searchParams.get('sslmode') ?? env.PGSSLMODE, variable)
-  const sslrootcert = parsed.searchParams.get('sslrootcert') ?? env.PGSSLROOTCERT
-  const user = decodeURIComponent(parsed.username || 'postgres')
-  const host = parsed.hostname.replace(/^\[|\]$/g, '')
+      throw new ConfigError(`${variable}: unknown parameter "${key}" (replkit reads sslmode, sslrootcert and service)`)
+  // As libpq: what the URL says wins; a service (pg_service.conf) fills in the rest.
+  const serviceName = parsed.searchParams.get('service') ?? env.PGSERVICE
+  const service = serviceName ? serviceParams(serviceName, env, variable) : {}
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || service.dbname || ''
+  const rawHost = parsed.hostname || service.host || ''
+  if (!rawHost) throw new ConfigError(`${variable} has no host`)
+  if (!database) throw new ConfigError(`${variable} names no database`)
+  const port = parsed.port ? Number(parsed.port) : service.port ? Number(service.port) : 5432
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ConfigError(`${variable}: port "${service.port}" of service "${serviceName}" is not a port`)
+  const sslmode = sslmodeOf(parsed.searchParams.get('sslmode') ?? service.sslmode ?? env.PGSSLMODE, variable)
+  const sslrootcert = parsed.searchParams.get('sslrootcert') ?? service.sslrootcert ?? env.PGSSLROOTCERT
+  const user = decodeURIComponent(parsed.username) || service.user || 'postgres'
+  const host = rawHost.replace(/^\[|\]$/g, '')
   return {
     name,
     role,
@@ -174,6 +181,7 @@ export function parseNodeUrl(url: string, name: string, role: Role, env: Env = {
     // libpq's order: the URL's password, else PGPASSWORD, else the password file (PGPASSFILE, ~/.pgpass).
     password:
       decodeURIComponent(parsed.password) ||
+      service.password ||
       env.PGPASSWORD ||
       passwordFromFile({ host, port, database, user }, env) ||
       '',
