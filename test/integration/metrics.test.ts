@@ -153,6 +153,33 @@ metrics('a scrape passes promtool check metrics; /healthz answers; the healthy c
   )
 })
 
+/** Panels that show only while something is wrong (or with --canary): their queries must be valid, not answered. */
+const FAULT_ONLY = ['Canary latency p99', 'Conflicts by type (PostgreSQL 18)', 'Sequences behind the PRIMARY']
+
+metrics('every panel of the Grafana dashboard is answered by a real Prometheus scraping the exporter', async () => {
+  const dashboard = JSON.parse(await readFile(join(repoRoot, 'config/grafana/replkit.json'), 'utf8')) as {
+    templating: { list: { name: string }[] }
+    panels: { title: string; targets: { expr: string }[] }[]
+  }
+  assert.equal(
+    dashboard.templating.list.map(v => v.name),
+    ['datasource', 'job', 'instance'],
+  )
+  const unanswered: string[] = []
+  for (const panel of dashboard.panels) {
+    let series = 0
+    for (const { expr } of panel.targets) {
+      const query = expr.replaceAll('$job', 'replkit').replaceAll('$instance', '.*')
+      const res = await fetch(`http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(query)}`)
+      const body = (await res.json()) as { status: string; data?: { result: unknown[] }; error?: string }
+      assert.is(body.status, 'success', `${panel.title}: ${query}: ${body.error}`)
+      series += body.data!.result.length
+    }
+    if (series === 0 && !FAULT_ONLY.includes(panel.title)) unanswered.push(panel.title)
+  }
+  assert.equal(unanswered, [])
+})
+
 metrics('a disabled subscription fires ReplkitSubscriptionDisabled with its fix; ENABLE resolves it', async () => {
   const subscription = `sub_${replica1.name}`
   await query(replica1, `alter subscription ${subscription} disable`)
