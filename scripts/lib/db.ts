@@ -191,7 +191,7 @@ export function describeDbError(node: NodeSpec, error: unknown): string {
   const at = where(node)
   switch (e.code) {
     case 'ECONNREFUSED':
-      return `cannot reach ${at}: connection refused — is the server running? (make up starts the local cluster)`
+      return `cannot reach ${at}: connection refused — is the server running?`
     case 'ENOTFOUND':
       return `cannot reach ${at}: host ${node.host} not found`
     case 'CONNECT_TIMEOUT':
@@ -202,7 +202,7 @@ export function describeDbError(node: NodeSpec, error: unknown): string {
     case '28000':
       return `${at}: the server refused user "${node.user}" (pg_hba.conf has no matching entry${node.sslmode === 'disable' ? ', or it requires TLS and sslmode=disable' : ''})`
     case '3D000':
-      return `${at}: database "${node.database}" does not exist (make up creates it on the local cluster)`
+      return `${at}: database "${node.database}" does not exist`
     case '57014':
       return `${at}: answered, but a query ran past its statement timeout (the server is busy, not down)`
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
