@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { $ } from 'zx'
-import { tlsDir } from '../../scripts/lib/cluster/local-cluster.js'
+import { tlsDir } from '../../scripts/lib/cluster/node-files.js'
 import { config, query, runScript } from './helpers.js'
 import { ensureReplication } from './replication-fixture.js'
 

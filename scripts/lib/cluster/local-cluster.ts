@@ -2,17 +2,25 @@
 // own binaries on loopback ports taken from the node URLs. As root, the servers run as the
 // `postgres` system user (PostgreSQL refuses to run as root).
 import { existsSync } from 'node:fs'
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createConnection } from 'node:net'
-import { join, resolve, sep } from 'node:path'
-import { type Config, type Major, type NodeSpec, allNodes, isLoopback, repoRoot } from '../config.js'
+import { join } from 'node:path'
+import { type Config, type Major, type NodeSpec, allNodes, isLoopback } from '../config.js'
 import { withNode } from '../db.js'
 import { ConfigError, ReplkitError } from '../errors.js'
-
-const SERVER_USER = 'postgres'
-/** zx, loaded when a server is run: the read-only commands (make check) only ask where nodes live. */
-const shell = async () => (await import('zx')).$
-const isRoot = process.getuid?.() === 0
+import {
+  SERVER_USER,
+  asServerUser,
+  bin,
+  blockedFor,
+  copyBuildIfUnreachable,
+  ensureServerUser,
+  giveToServerUser,
+  installedBinDir,
+  isRoot,
+  serverUid,
+} from './binaries.js'
+import { SHARED_CONF, ensureTls, nodeConf, renderHba, writeSharedConf } from './node-files.js'
 
 export interface LocalNode {
   spec: NodeSpec
@@ -49,118 +57,12 @@ export function isLocalClusterNode(config: Config, spec: NodeSpec): boolean {
   return isLoopback(spec.host) && existsSync(join(config.clusterDir, spec.name, 'replkit-node.conf'))
 }
 
-export function tlsDir(config: Config): string {
-  return join(config.clusterDir, 'tls')
-}
-
-/** The npm package (a package.json alias) that brings the server build of a major above 15. */
-export const buildPackage = (major: Major) => `pg${major}`
-
-/** Where a major's initdb, pg_ctl and postgres live: Debian's 15 (or PG_BINDIR), the npm builds of 16–18. */
-export function installedBinDir(config: Config, major: Major): string {
-  return major === 15
-    ? (config.pgBindir ?? '/usr/lib/postgresql/15/bin')
-    : join(repoRoot, 'node_modules', buildPackage(major), 'native/bin')
-}
-
-/**
- * The binaries the server user runs: the installed ones, or a copy under CLUSTER_DIR when that
- * user cannot reach the checkout (a clone under /root). Made by prepareClusterDir.
- */
-function serverBinDir(config: Config, major: Major): string {
-  const copy = join(config.clusterDir, 'servers', String(major), 'bin')
-  return existsSync(copy) ? copy : installedBinDir(config, major)
-}
-
-function bin(config: Config, node: LocalNode, name: string): string {
-  if (config.pgVersionsProblem) throw new ConfigError(config.pgVersionsProblem)
-  return join(serverBinDir(config, node.major), name)
-}
-
-/** Runs a server binary as the server user; inside netns when given (only root can enter one). */
-export async function asServerUser(command: string, args: string[], netns?: string) {
-  const $ = await shell()
-  const enter = netns ? ['ip', 'netns', 'exec', netns] : []
-  const result = isRoot
-    ? await $({ quiet: true, nothrow: true })`${enter} runuser -u ${SERVER_USER} -- ${command} ${args}`
-    : await $({ quiet: true, nothrow: true })`${enter} ${command} ${args}`
-  return result
-}
-
-async function ensureServerUser(config: Config): Promise<void> {
-  const $ = await shell()
-  if (!isRoot) return
-  const exists = await $({ quiet: true, nothrow: true })`id -u ${SERVER_USER}`
-  if (exists.exitCode !== 0)
-    await $({ quiet: true })`useradd --system --home-dir ${config.clusterDir} --shell /bin/sh ${SERVER_USER}`
-}
-
-export async function giveToServerUser(path: string, recursive = true): Promise<void> {
-  const $ = await shell()
-  if (isRoot) await $({ quiet: true })`chown ${recursive ? ['-R'] : []} ${SERVER_USER}: ${path}`
-}
-
 export type NodeState = 'running' | 'stopped' | 'absent'
 
 export async function nodeState(config: Config, node: LocalNode): Promise<NodeState> {
   if (!existsSync(join(node.dataDir, 'PG_VERSION'))) return 'absent'
   const result = await asServerUser(bin(config, node, 'pg_ctl'), ['status', '-D', node.dataDir])
   return result.exitCode === 0 ? 'running' : 'stopped'
-}
-
-/** A self-signed CA and a server certificate for 127.0.0.1/localhost, shared by the nodes. */
-async function ensureTls(config: Config): Promise<void> {
-  const $ = await shell()
-  const dir = tlsDir(config)
-  if (existsSync(join(dir, 'server.crt'))) return
-  await mkdir(dir, { recursive: true })
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
-  await $({
-    quiet: true,
-    cwd: dir,
-  })`openssl req -x509 ${ec} -keyout ca.key -out ca.crt -days 3650 -subj ${'/CN=replkit local CA'}`
-  await $({ quiet: true, cwd: dir })`openssl req ${ec} -keyout server.key -out server.csr -subj /CN=localhost`
-  await writeFile(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
-  await $({
-    quiet: true,
-    cwd: dir,
-  })`openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 3650 -extfile san.ext`
-  await chmod(join(dir, 'server.key'), 0o600)
-  await chmod(join(dir, 'ca.key'), 0o600)
-  await giveToServerUser(dir)
-}
-
-function nodeConf(config: Config, node: LocalNode): string {
-  const tls = tlsDir(config)
-  return [
-    `# Written by replkit's local cluster for node ${node.spec.name}.`,
-    `port = ${node.spec.port}`,
-    `listen_addresses = '${node.spec.host === 'localhost' ? 'localhost' : node.spec.host}'`,
-    `unix_socket_directories = ''`,
-    `cluster_name = '${node.spec.name}'`,
-    `ssl = on`,
-    `ssl_cert_file = '${join(tls, 'server.crt')}'`,
-    `ssl_key_file = '${join(tls, 'server.key')}'`,
-    `ssl_ca_file = '${join(tls, 'ca.crt')}'`,
-    '',
-  ].join('\n')
-}
-
-/** config/postgresql.conf copied into the data directory: the server never reads the checkout. */
-const SHARED_CONF = 'replkit-shared.conf'
-
-async function writeSharedConf(node: LocalNode): Promise<void> {
-  if (!existsSync(join(node.dataDir, 'PG_VERSION'))) return
-  const target = join(node.dataDir, SHARED_CONF)
-  const text = await readFile(join(repoRoot, 'config/postgresql.conf'), 'utf8')
-  if (existsSync(target) && (await readFile(target, 'utf8')) === text) return
-  await writeFile(target, text)
-  await giveToServerUser(target, false)
-}
-
-export async function renderHba(clientCidr: string): Promise<string> {
-  const template = await readFile(join(repoRoot, 'config/pg_hba.conf'), 'utf8')
-  return template.replaceAll('{{CLIENT_CIDR}}', clientCidr)
 }
 
 async function initNode(config: Config, node: LocalNode): Promise<void> {
@@ -329,24 +231,6 @@ async function refuseOtherMajor(node: LocalNode): Promise<void> {
   }
 }
 
-async function serverUid(): Promise<number> {
-  const $ = await shell()
-  return Number((await $({ quiet: true })`id -u ${SERVER_USER}`).stdout.trim())
-}
-
-/** The first directory on the way to dir that the server user may not enter, if any. */
-async function blockedFor(uid: number, dir: string): Promise<{ path: string; mode: string } | null> {
-  const parts = resolve(dir).split(sep).filter(Boolean)
-  for (let i = 0; i <= parts.length; i++) {
-    const path = sep + parts.slice(0, i).join(sep)
-    if (!existsSync(path)) return null
-    const s = await stat(path)
-    const enter = s.uid === uid ? s.mode & 0o100 : s.mode & 0o001
-    if (!enter) return { path, mode: (s.mode & 0o777).toString(8) }
-  }
-  return null
-}
-
 export async function prepareClusterDir(config: Config): Promise<void> {
   await ensureServerUser(config)
   if (isRoot) {
@@ -372,21 +256,4 @@ export async function prepareClusterDir(config: Config): Promise<void> {
   await giveToServerUser(config.clusterDir, false)
   await ensureTls(config)
   if (isRoot) for (const major of majors) await copyBuildIfUnreachable(config, major)
-}
-
-/** An npm build inside a checkout the server user cannot enter is copied under CLUSTER_DIR (its RUNPATH is relative). */
-async function copyBuildIfUnreachable(config: Config, major: Major): Promise<void> {
-  const $ = await shell()
-  if (major === 15) return
-  const installed = installedBinDir(config, major)
-  const copy = join(config.clusterDir, 'servers', String(major))
-  if (!(await blockedFor(await serverUid(), installed))) return rm(copy, { recursive: true, force: true })
-  const same =
-    existsSync(join(copy, 'bin/postgres')) &&
-    (await stat(join(copy, 'bin/postgres'))).mtimeMs === (await stat(join(installed, 'postgres'))).mtimeMs
-  if (same) return
-  await rm(copy, { recursive: true, force: true })
-  await mkdir(join(config.clusterDir, 'servers'), { recursive: true })
-  await $({ quiet: true })`cp -a ${join(installed, '..')} ${copy}`
-  await giveToServerUser(join(config.clusterDir, 'servers'))
 }

@@ -11,7 +11,8 @@ import { ReplkitError } from '../errors.js'
 import { databaseLine } from '../pgbouncer.js'
 import { withActualRoles } from '../replication/roles.js'
 import { poll, waitFor } from '../wait.js'
-import { asServerUser, giveToServerUser, portInUse } from './local-cluster.js'
+import { asServerUser, giveToServerUser } from './binaries.js'
+import { portInUse } from './local-cluster.js'
 
 const files = (bouncer: PgbouncerSpec) => {
   const dir = dirname(bouncer.ini)
