@@ -188,3 +188,16 @@ export function healthy(): ClusterFacts {
   }
   return { publication: 'ecommerce_pub', tables: TABLES, primary, replicas: [replica('replica1'), replica('replica2')] }
 }
+
+/** The replica as make check finds a stopped server: not up, nothing read from it. */
+export function stopped(facts: ClusterFacts, i: number): ClusterFacts {
+  Object.assign(facts.replicas[i], {
+    up: false,
+    server: null,
+    error: 'connection refused',
+    errorKind: 'unreachable',
+    subscriptions: [],
+    tables: [],
+  })
+  return facts
+}

@@ -4,7 +4,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { formatNagios } from '../../scripts/lib/checks/nagios.js'
 import { buildReport } from '../../scripts/lib/checks/report.js'
-import { healthy, thresholds } from './facts-fixture.js'
+import { healthy, stopped, thresholds } from './facts-fixture.js'
 
 test('a healthy cluster: OK, every replica streaming, lag with its warning and critical thresholds', () => {
   const line = formatNagios(buildReport(healthy(), thresholds, null, null, 12))
@@ -16,14 +16,7 @@ test('a healthy cluster: OK, every replica streaming, lag with its warning and c
 
 test('a replica that cannot be read: CRITICAL, and its tokens stay, as U', () => {
   const facts = healthy()
-  Object.assign(facts.replicas[1], {
-    up: false,
-    server: null,
-    error: 'connection refused',
-    errorKind: 'unreachable',
-    subscriptions: [],
-    tables: [],
-  })
+  stopped(facts, 1)
   facts.primary.walSenders = facts.primary.walSenders.filter(w => w.applicationName !== 'sub_replica2')
   const line = formatNagios(buildReport(facts, thresholds, null, null, 12))
   assert.match(line, /^REPLKIT CRITICAL - replica2: replica2 is down/)

@@ -8,7 +8,7 @@ import { parse } from 'yaml'
 import { buildReport } from '../../scripts/lib/checks/report.js'
 import { repoRoot } from '../../scripts/lib/config.js'
 import { compareResult, createMetrics } from '../../scripts/lib/metrics/registry.js'
-import { healthy, thresholds } from '../checks/facts-fixture.js'
+import { healthy, stopped, thresholds } from '../checks/facts-fixture.js'
 
 const report = (facts = healthy()) => buildReport(facts, thresholds, null, null, 12)
 
@@ -46,14 +46,7 @@ test('a healthy cluster: every node up, nothing lagging, every table equal, stat
 
 test("a stopped replica: up 0 and no subscription series for it; counters mirror PostgreSQL's counts", async () => {
   const facts = healthy()
-  Object.assign(facts.replicas[1], {
-    up: false,
-    server: null,
-    error: 'connection refused',
-    errorKind: 'unreachable',
-    subscriptions: [],
-    tables: [],
-  })
+  stopped(facts, 1)
   facts.replicas[0].subscriptions[0].applyErrorCount = 7
   const text = await scrape(facts)
   assert.is(value(text, 'replkit_up{node="replica2",role="replica"}'), 0)
