@@ -41,7 +41,7 @@ test('compose uses PostgreSQL 15 with the database, user and password of config/
 })
 
 test('compose mounts the same settings files the local cluster includes', async () => {
-  const localConf = await readFile(join(repoRoot, 'scripts/lib/cluster/local-cluster.ts'), 'utf8')
+  const localConf = await readFile(join(repoRoot, 'scripts/lib/cluster/node-files.ts'), 'utf8')
   assert.match(localConf, /config\/postgresql\.conf/)
   assert.match(localConf, /config\/pg_hba\.conf/)
   for (const node of nodes) {
