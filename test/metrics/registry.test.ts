@@ -42,6 +42,7 @@ test('a healthy cluster: every node up, nothing lagging, every table equal, stat
   assert.is(value(text, 'replkit_wal_lsn_bytes{node="primary"}'), 0x3000000)
   assert.match(text, /^process_cpu_user_seconds_total /m)
   assert.match(text, /^nodejs_eventloop_lag_seconds /m)
+  assert.not.match(text, /^nodejs_active_\w+_total/m, 'a gauge named *_total')
 })
 
 test("a stopped replica: up 0 and no subscription series for it; counters mirror PostgreSQL's counts", async () => {

@@ -19,8 +19,11 @@ const SYNC_STATES = ['i', 'd', 'f', 's', 'r'] as const
 
 export function createMetrics() {
   const registry = new Registry()
-  // process_* and nodejs_*: the exporter's own CPU, memory and event-loop lag.
+  // process_* and nodejs_*: the exporter's own CPU, memory and event-loop lag. prom-client's three
+  // gauges named *_total break Prometheus's naming (promtool check metrics): dropped.
   collectDefaultMetrics({ register: registry })
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(name)
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help, labelNames, registers: [registry] })
   const counter = (name: string, help: string, labelNames: string[]) =>
