@@ -165,19 +165,24 @@ metrics('every panel of the Grafana dashboard is answered by a real Prometheus s
     dashboard.templating.list.map(v => v.name),
     ['datasource', 'job', 'instance'],
   )
-  const unanswered: string[] = []
-  for (const panel of dashboard.panels) {
-    let series = 0
-    for (const { expr } of panel.targets) {
-      const query = expr.replaceAll('$job', 'replkit').replaceAll('$instance', '.*')
-      const res = await fetch(`http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(query)}`)
-      const body = (await res.json()) as { status: string; data?: { result: unknown[] }; error?: string }
-      assert.is(body.status, 'success', `${panel.title}: ${query}: ${body.error}`)
-      series += body.data!.result.length
+  // rate() and increase() need two samples in their window: a few scrapes after the exporter starts.
+  const unanswered = async () => {
+    const out: string[] = []
+    for (const panel of dashboard.panels) {
+      let series = 0
+      for (const { expr } of panel.targets) {
+        const query = expr.replaceAll('$job', 'replkit').replaceAll('$instance', '.*')
+        const res = await fetch(`http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(query)}`)
+        const body = (await res.json()) as { status: string; data?: { result: unknown[] }; error?: string }
+        assert.is(body.status, 'success', `${panel.title}: ${query}: ${body.error}`)
+        series += body.data!.result.length
+      }
+      if (series === 0 && !FAULT_ONLY.includes(panel.title)) out.push(panel.title)
     }
-    if (series === 0 && !FAULT_ONLY.includes(panel.title)) unanswered.push(panel.title)
+    return out
   }
-  assert.equal(unanswered, [])
+  await until('every panel answered', 30_000, async () => (await unanswered()).length === 0).catch(() => undefined)
+  assert.equal(await unanswered(), [])
 })
 
 metrics('a disabled subscription fires ReplkitSubscriptionDisabled with its fix; ENABLE resolves it', async () => {
