@@ -1,9 +1,9 @@
-// What replkit may do to a node's server besides SQL. A server is the operator's: a restart or a
-// pg_hba.conf edit is printed for them to do, and its log is read through SQL where allowed. Only
-// servers replkit runs itself (the local development cluster, cluster/access.ts) it restarts,
-// edits and reads directly; the commands are handed that access, the library never looks for it.
+// What replkit may do to a node's server besides SQL. A server is the operator's (owns() false): a
+// restart or a pg_hba.conf edit is printed for them to do, and its log is read through SQL where
+// allowed. Only servers replkit runs itself (the local development cluster, cluster/access.ts) it
+// restarts, edits and reads directly; the commands are handed that access, the library never looks
+// for it.
 import type { NodeSpec } from './config.js'
-import { ReplkitError } from './errors.js'
 
 export interface ServerAccess {
   /** True when replkit runs this node's server: the other methods may be used for it. */
@@ -19,17 +19,4 @@ export interface ServerAccess {
 export interface WalDisk {
   freeBytes: number
   totalBytes: number
-}
-
-const notOwned = (spec: NodeSpec): never => {
-  throw new ReplkitError(`${spec.name}: its server is not run by replkit`)
-}
-
-/** Servers replkit does not run: everything beyond SQL is the operator's. */
-export const operatorsServers: ServerAccess = {
-  owns: () => false,
-  restart: async spec => notOwned(spec),
-  writeHba: async spec => notOwned(spec),
-  logFile: spec => notOwned(spec),
-  walDisk: async spec => notOwned(spec),
 }

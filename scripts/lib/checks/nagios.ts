@@ -3,6 +3,7 @@
 // 1 WARNING, 2 CRITICAL, 3 UNKNOWN; thresholds from -w/--warning, -c/--critical (check_postgres's style).
 import type { CheckReport } from './report.js'
 import { formatBytes } from '../output.js'
+import { subscriptionOf } from './figures.js'
 
 const label = (name: string) => `'${name.replaceAll("'", '"')}'`
 /** One perfdata token, 'label'=value[UOM];warn;crit;min;max; U when the value could not be read. */
@@ -27,11 +28,7 @@ export function formatNagios(report: CheckReport): string {
       perf(`retained_wal_bytes_${s.name}`, s.retainedBytes, 'B', '', String(thresholds.maxRetainedBytes)),
     ),
     ...facts.replicas.map(r =>
-      perf(
-        `apply_errors_${r.name}`,
-        r.up ? (r.subscriptions.find(s => s.name === `sub_${r.name}`)?.applyErrorCount ?? null) : null,
-        'c',
-      ),
+      perf(`apply_errors_${r.name}`, r.up ? (subscriptionOf(r)?.applyErrorCount ?? null) : null, 'c'),
     ),
     ...(report.canary?.arrivals ?? []).map(a =>
       perf(

@@ -26,7 +26,7 @@ const BEGIN = '# replkit:replication begin'
 const END = '# replkit:replication end'
 
 /** Replaces the managed block of pg_hba.conf; returns the new text, or null when already so. */
-export function withHbaBlock(hba: string, lines: string[]): string | null {
+function withHbaBlock(hba: string, lines: string[]): string | null {
   const all = hba.split('\n')
   const start = all.findIndex(l => l.startsWith(BEGIN))
   const end = all.findIndex(l => l.startsWith(END))

@@ -65,11 +65,19 @@ async function fence(c: Pause, k: Clock): Promise<void> {
   k.stepDone('fenced')
 }
 
-async function waitApplied(c: Pause, k: Clock): Promise<void> {
+/** Until every replica has applied the PRIMARY's WAL up to its current position (waits.ts). */
+function replicasApplied(c: Pause): Promise<void> {
   const [p, ...others] = c.nodes
-  const replicas = others.map(n => ({ sql: n.sql, subscription: subscriptionName(n.spec) }))
-  await waitForApplied(p.sql, replicas, c.opts.timeoutMs)
-  const [{ lsn }] = await p.sql`select pg_current_wal_lsn()::text as lsn`
+  return waitForApplied(
+    p.sql,
+    others.map(n => ({ sql: n.sql, subscription: subscriptionName(n.spec) })),
+    c.opts.timeoutMs,
+  )
+}
+
+async function waitApplied(c: Pause, k: Clock): Promise<void> {
+  await replicasApplied(c)
+  const [{ lsn }] = await c.nodes[0].sql`select pg_current_wal_lsn()::text as lsn`
   c.steps.verify(`every replica applied the fenced PRIMARY's last LSN ${lsn} ${k.since()}`)
   k.stepDone('caught-up')
 }
@@ -82,12 +90,7 @@ async function waitApplied(c: Pause, k: Clock): Promise<void> {
  * the switch stops.
  */
 async function stillEqual(c: Pause, k: Clock): Promise<void> {
-  const [p, ...others] = c.nodes
-  await waitForApplied(
-    p.sql,
-    others.map(n => ({ sql: n.sql, subscription: subscriptionName(n.spec) })),
-    c.opts.timeoutMs,
-  )
+  await replicasApplied(c)
   const now = await applyCounters(c.nodes)
   const changed = now.filter((counters, i) => counters !== c.counters[i])
   if (changed.length)

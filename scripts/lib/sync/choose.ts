@@ -33,12 +33,15 @@ export interface SyncState {
 }
 
 export function chooseSync(s: SyncState): Omit<SyncChoice, 'compared'> {
-  const copy = (because: string, why: string) => ({ method: 'copy' as const, why, copyBecause: because })
-  if (s.forceCopy) return copy('--copy', '--copy: every table copied again')
-  if (s.blocked) return copy(s.blocked, `${s.blocked}: a repair needs it, so every table is copied again`)
+  const copy = (because: string, then: string) => ({
+    method: 'copy' as const,
+    why: `${because}: ${then}`,
+    copyBecause: because,
+  })
+  if (s.forceCopy) return copy('--copy', 'every table copied again')
+  if (s.blocked) return copy(s.blocked, 'a repair needs it, so every table is copied again')
   const counts = Object.values(s.differing)
-  if (counts.some(n => n === null))
-    return copy('too many rows differ to list them', 'too many rows differ to list them: every table is copied again')
+  if (counts.some(n => n === null)) return copy('too many rows differ to list them', 'every table is copied again')
   const total = (counts as number[]).reduce((a, b) => a + b, 0)
   if (total === 0)
     return {
@@ -46,10 +49,7 @@ export function chooseSync(s: SyncState): Omit<SyncChoice, 'compared'> {
       why: "every table equals the PRIMARY's (compared at an LSN it reached): nothing to copy; --copy copies it again anyway",
     }
   if (total > s.limit)
-    return copy(
-      `${total} rows differ, more than ${s.limit}`,
-      `${total} rows differ, more than ${s.limit}: copying every table again is the faster repair`,
-    )
+    return copy(`${total} rows differ, more than ${s.limit}`, 'copying every table again is the faster repair')
   const tables = Object.entries(s.differing)
     .filter(([, n]) => n)
     .map(([t, n]) => `${t} ${n}`)
