@@ -5,7 +5,7 @@
 import { formatBytes } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts } from './facts.js'
-import { slotLoss } from './verdicts-primary.js'
+import { slotLoss } from './verdicts-wal.js'
 import { contextFunction } from '../replication/server-error.js'
 import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
 import {
