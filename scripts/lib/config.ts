@@ -1,12 +1,13 @@
 // Configuration: environment, then .env, then config/.env.example. Nodes are reached only
 // through their URLs, so the same code drives the local cluster, Docker or remote hosts.
-import { passwordFromFile } from './pgpass.js'
-import { serviceParams } from './pgservice.js'
 import { existsSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import dotenv from 'dotenv'
 import { ConfigError, ReplkitError } from './errors.js'
+import { type NodeSpec, parseNodeUrl } from './node-url.js'
+
+export { type NodeSpec, type Role, SSL_MODES, type SslMode, parseNodeUrl } from './node-url.js'
 
 /** The project's root (sql/, config/, data/): the directory holding replkit's package.json, from the sources or the build in dist/. */
 export const repoRoot = (function findRoot(dir: string): string {
@@ -26,28 +27,6 @@ export function inputPath(path: string): string {
   if (existsSync(here) || isAbsolute(path)) return here
   const packaged = resolve(repoRoot, path)
   return existsSync(packaged) ? packaged : here
-}
-
-export type Role = 'primary' | 'replica'
-
-/** libpq's sslmode values, weakest first. */
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
-export type SslMode = (typeof SSL_MODES)[number]
-
-export interface NodeSpec {
-  name: string
-  role: Role
-  host: string
-  port: number
-  database: string
-  user: string
-  password: string
-  /** libpq's sslmode: from the URL's ?sslmode=, else PGSSLMODE, else prefer (libpq's default). */
-  sslmode: SslMode
-  /** CA file for verify-ca / verify-full: ?sslrootcert= or PGSSLROOTCERT. */
-  sslrootcert: string | undefined
-  /** host:port/database as user — safe to print: never carries the password. */
-  label: string
 }
 
 export interface Config {
@@ -133,62 +112,6 @@ export function loadEnv(root = repoRoot, env: Env = process.env): Env {
 
 function definedOnly(env: Env): Env {
   return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
-}
-
-function sslmodeOf(value: string | undefined, where: string): SslMode {
-  const mode = value ?? 'prefer'
-  if (!(SSL_MODES as readonly string[]).includes(mode))
-    throw new ConfigError(`${where}: sslmode "${mode}" is not one of ${SSL_MODES.join(', ')}`)
-  return mode as SslMode
-}
-
-export function parseNodeUrl(url: string, name: string, role: Role, env: Env = {}): NodeSpec {
-  const variable = role === 'primary' ? 'PRIMARY_URL' : `REPLICA_URLS (${name})`
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new ConfigError(`${variable} is not a valid postgres:// URL`)
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new ConfigError(`${variable} must start with postgres://, not ${parsed.protocol}//`)
-  }
-  const known = new Set(['sslmode', 'sslrootcert', 'service'])
-  for (const key of parsed.searchParams.keys())
-    if (!known.has(key))
-      throw new ConfigError(`${variable}: unknown parameter "${key}" (replkit reads sslmode, sslrootcert and service)`)
-  // As libpq: what the URL says wins; a service (pg_service.conf) fills in the rest.
-  const serviceName = parsed.searchParams.get('service') ?? env.PGSERVICE
-  const service = serviceName ? serviceParams(serviceName, env, variable) : {}
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || service.dbname || ''
-  const rawHost = parsed.hostname || service.host || ''
-  if (!rawHost) throw new ConfigError(`${variable} has no host`)
-  if (!database) throw new ConfigError(`${variable} names no database`)
-  const port = parsed.port ? Number(parsed.port) : service.port ? Number(service.port) : 5432
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new ConfigError(`${variable}: port "${service.port}" of service "${serviceName}" is not a port`)
-  const sslmode = sslmodeOf(parsed.searchParams.get('sslmode') ?? service.sslmode ?? env.PGSSLMODE, variable)
-  const sslrootcert = parsed.searchParams.get('sslrootcert') ?? service.sslrootcert ?? env.PGSSLROOTCERT
-  const user = decodeURIComponent(parsed.username) || service.user || 'postgres'
-  const host = rawHost.replace(/^\[|\]$/g, '')
-  return {
-    name,
-    role,
-    host,
-    port,
-    database,
-    user,
-    // libpq's order: the URL's password, else PGPASSWORD, else the password file (PGPASSFILE, ~/.pgpass).
-    password:
-      decodeURIComponent(parsed.password) ||
-      service.password ||
-      env.PGPASSWORD ||
-      passwordFromFile({ host, port, database, user }, env) ||
-      '',
-    sslmode,
-    sslrootcert,
-    label: `${user}@${host}:${port}/${database}`,
-  }
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/
