@@ -6,7 +6,7 @@ import { formatBytes } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts } from './facts.js'
 import { slotLoss } from './verdicts-wal.js'
-import { contextFunction } from '../replication/server-error.js'
+import { applyProblem, causeFix, type Failure } from './apply-cause.js'
 import { type Drift, describeDrift, schemaDrift } from '../replication/schema-drift.js'
 import {
   applyingLong,
@@ -37,8 +37,63 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   const out: Verdict[] = []
   const say: Say = (code, level, problem, fix) => out.push({ code, level, node: replica.name, problem, fix })
   if (!replica.up) return out
-  const R = replica.name
   const drift = replicaDrift(facts, replica)
+  driftVerdicts(replica.name, drift, say)
+  settingVerdicts(replica, say)
+  const sub = subscriptionOf(replica)
+  if (!sub) {
+    missingSubscription(replica, say)
+    return out
+  }
+  const scene = sceneOf(facts, replica, sub, drift, t, say)
+  if (slotGone(scene)) return out
+  workerVerdicts(scene)
+  tableSyncVerdicts(scene)
+  lagVerdicts(scene)
+  return out
+}
+
+type Subscription = NonNullable<ReturnType<typeof subscriptionOf>>
+
+/** What every verdict about one replica's subscription reads, looked up once. */
+interface Scene {
+  facts: ClusterFacts
+  replica: ReplicaFacts
+  R: string
+  name: string
+  sub: Subscription
+  breaking: Drift[]
+  lag: ReturnType<typeof replicaLags>[number]
+  sender: ClusterFacts['primary']['walSenders'][number] | undefined
+  t: Thresholds
+  say: Say
+}
+
+function sceneOf(
+  facts: ClusterFacts,
+  replica: ReplicaFacts,
+  sub: Subscription,
+  drift: Drift[],
+  t: Thresholds,
+  say: Say,
+): Scene {
+  const name = subscriptionName(replica)
+  return {
+    facts,
+    replica,
+    R: replica.name,
+    name,
+    sub,
+    breaking: drift.filter(d => d.breaksApply),
+    lag: replicaLags(facts).find(l => l.replica === replica.name)!,
+    sender: facts.primary.walSenders.find(w => w.applicationName === name),
+    t,
+    say,
+  }
+}
+
+/** Columns that differ from the PRIMARY's, each with the DDL that aligns them. */
+function driftVerdicts(R: string, drift: Drift[], say: Say): void {
   for (const d of drift) {
     say(
       'SCHEMA_DRIFT',
@@ -47,6 +102,11 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
       (d.ddl ? `on ${R}: ${d.ddl} — ${d.note}` : d.note).replaceAll('--replica R ', `--replica ${R} `),
     )
   }
+}
+
+/** Settings of the replica that break apply or let clients write beside it. */
+function settingVerdicts(replica: ReplicaFacts, say: Say): void {
+  const R = replica.name
   const receiver = shortTimeout(replica.server?.settings.wal_receiver_timeout?.setting)
   if (receiver) {
     say(
@@ -56,51 +116,57 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
       `on ${R}: ALTER SYSTEM SET wal_receiver_timeout = '60s'; SELECT pg_reload_conf(); (PostgreSQL's default)`,
     )
   }
-  const name = subscriptionName(replica)
-  const sub = subscriptionOf(replica)
-  if (sub && replica.server && !replica.server.readOnlyForClients)
+  if (subscriptionOf(replica) && replica.server && !replica.server.readOnlyForClients)
     say(
       'REPLICA_ACCEPTS_WRITES',
       'warning',
       `${R} accepts client writes: a session that reaches it (a libpq multi-host URL, an old address) writes rows the PRIMARY never gets`,
       `make replicate: it makes every replica read-only for client sessions (default_transaction_read_only for its database; the apply worker and replkit still write); sessions already open keep their setting until they reconnect`,
     )
-  if (!sub) {
-    say(
-      'SUBSCRIPTION_MISSING',
-      'critical',
-      replica.subscriptions.length === 0 ? `no subscriptions on ${R}` : `subscription ${name} is missing on ${R}`,
-      'run make replicate',
-    )
-    return out
-  }
-  const primary = facts.primary
-  const slot = primary.slots.find(s => s.name === (sub.slotName ?? name))
-  const lag = replicaLags(facts).find(l => l.replica === R)!
-  const sender = primary.walSenders.find(w => w.applicationName === name)
-  const failure = replica.log?.applyFailure ?? null
-  const blocking = blockingApplyFailure(replica, lag)
-  const logged = replica.log?.workerError ?? null
-  const breaking = drift.filter(d => d.breaksApply)
+}
 
-  if (primary.up && slot?.walStatus === 'lost') {
+function missingSubscription(replica: ReplicaFacts, say: Say): void {
+  const R = replica.name
+  say(
+    'SUBSCRIPTION_MISSING',
+    'critical',
+    replica.subscriptions.length === 0
+      ? `no subscriptions on ${R}`
+      : `subscription ${subscriptionName(replica)} is missing on ${R}`,
+    'run make replicate',
+  )
+}
+
+/** A slot lost or missing on the PRIMARY: the subscription can never resume, so nothing else is judged. */
+function slotGone({ facts, sub, name, R, say }: Scene): boolean {
+  if (!facts.primary.up) return false
+  const slot = facts.primary.slots.find(s => s.name === (sub.slotName ?? name))
+  if (slot?.walStatus === 'lost') {
     say(
       'SUBSCRIPTION_SLOT_LOST',
       'critical',
       `${name}'s slot ${slot.name} ${slotLoss(slot)}: ${R} can never resume from it, and ENABLE cannot help`,
       `resync ${R}: make sync ARGS="--replica ${R} --yes" (a new slot and a fresh copy; writes made meanwhile are copied too)`,
     )
-    return out
+    return true
   }
-  if (primary.up && !slot) {
+  if (!slot) {
     say(
       'SUBSCRIPTION_SLOT_MISSING',
       'critical',
       `${name}'s slot ${sub.slotName ?? name} does not exist on the PRIMARY`,
       `resync ${R}: make sync ARGS="--replica ${R} --yes" (re-creates the subscription and its slot)`,
     )
-    return out
+    return true
   }
+  return false
+}
+
+/** Whether the subscription runs: disabled, not streaming (and why), stopped by an error, no worker. */
+function workerVerdicts(scene: Scene): void {
+  const { replica, sub, name, R, breaking, lag, say } = scene
+  const failure = replica.log?.applyFailure ?? null
+  const blocking = blockingApplyFailure(replica, lag)
   if (!sub.enabled) {
     say(
       'SUBSCRIPTION_DISABLED',
@@ -110,32 +176,8 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
         ? `${causeFix(R, name, failure, breaking)}; then ALTER SUBSCRIPTION ${name} ENABLE on ${R}`
         : `ALTER SUBSCRIPTION ${name} ENABLE on ${R}`,
     )
-  } else if (primary.up && !sender) {
-    // Enabled but the PRIMARY streams nothing to it: the worker cannot connect, or keeps failing.
-    if (breaking.length) {
-      say(
-        'APPLY_STOPPED_BY_DRIFT',
-        'critical',
-        `${name} is not streaming: apply stops on the schema drift above`,
-        'align the schema with the DDL above; apply resumes by itself',
-      )
-    } else if (blocking && sub.applyErrorCount > 0) {
-      say('APPLY_FAILURE', 'critical', applyProblem(name, blocking), causeFix(R, name, blocking, breaking))
-    } else if (logged?.cause === 'cannot-connect') {
-      say(
-        'SUBSCRIPTION_CANNOT_CONNECT',
-        'critical',
-        `${name} cannot connect to the PRIMARY as the replication role: ${logged.error.replace(/^could not connect to the publisher: /, '')} (${R}'s log, ${logged.loggedAt})`,
-        `make replicate (sets the role's password from REPLICATOR_PASSWORD and its pg_hba lines on the PRIMARY, and points ${name} at them); nothing is lost meanwhile: the slot keeps every change`,
-      )
-    } else {
-      say(
-        'NOT_STREAMING',
-        'critical',
-        `${name} is enabled but the PRIMARY has no walsender for it: it is not streaming`,
-        `read ${R}'s log (${replica.log?.source ?? 'its server log'}); a worker that cannot start (max_logical_replication_workers) or cannot connect says so there`,
-      )
-    }
+  } else if (scene.facts.primary.up && !scene.sender) {
+    notStreaming(scene, blocking)
   } else if (sub.applyErrorCount > 0 && blocking) {
     // Before "no worker": a worker that just died on this failure is about to die on it again.
     say('APPLY_FAILURE', 'critical', applyProblem(name, blocking), causeFix(R, name, blocking, breaking))
@@ -147,6 +189,39 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
       `read ${R}'s log for why the worker exits; check max_logical_replication_workers`,
     )
   }
+}
+
+/** Enabled but the PRIMARY streams nothing to it: drift, a failing worker, a refused login, or unknown. */
+function notStreaming({ replica, sub, name, R, breaking, say }: Scene, blocking: Failure | null): void {
+  const logged = replica.log?.workerError ?? null
+  if (breaking.length) {
+    say(
+      'APPLY_STOPPED_BY_DRIFT',
+      'critical',
+      `${name} is not streaming: apply stops on the schema drift above`,
+      'align the schema with the DDL above; apply resumes by itself',
+    )
+  } else if (blocking && sub.applyErrorCount > 0) {
+    say('APPLY_FAILURE', 'critical', applyProblem(name, blocking), causeFix(R, name, blocking, breaking))
+  } else if (logged?.cause === 'cannot-connect') {
+    say(
+      'SUBSCRIPTION_CANNOT_CONNECT',
+      'critical',
+      `${name} cannot connect to the PRIMARY as the replication role: ${logged.error.replace(/^could not connect to the publisher: /, '')} (${R}'s log, ${logged.loggedAt})`,
+      `make replicate (sets the role's password from REPLICATOR_PASSWORD and its pg_hba lines on the PRIMARY, and points ${name} at them); nothing is lost meanwhile: the slot keeps every change`,
+    )
+  } else {
+    say(
+      'NOT_STREAMING',
+      'critical',
+      `${name} is enabled but the PRIMARY has no walsender for it: it is not streaming`,
+      `read ${R}'s log (${replica.log?.source ?? 'its server log'}); a worker that cannot start (max_logical_replication_workers) or cannot connect says so there`,
+    )
+  }
+}
+
+/** The initial copy of each table: errors, tables not subscribed, tables still copying. */
+function tableSyncVerdicts({ facts, sub, name, R, breaking, say }: Scene): void {
   const syncing = tablesCopying(sub)
   // The count is cumulative; a sync error is current only while a table is still being copied.
   if (sub.syncErrorCount > 0 && syncing.length > 0) {
@@ -166,24 +241,27 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
       'run make replicate (it publishes them and refreshes the subscription, which copies them once)',
     )
   }
-  if (syncing.length > 0 && sub.enabled) {
-    const tables = syncing.map(([table, state]) => `${table} (${syncStates[state] ?? state})`).join(', ')
-    if (breaking.some(d => syncing.some(([table]) => table === d.table))) {
-      say(
-        'TABLE_COPY_BLOCKED',
-        'critical',
-        `${name} cannot finish copying ${tables}: the columns differ from the PRIMARY's`,
-        'align the schema with the DDL above; the copy then restarts by itself',
-      )
-    } else {
-      say(
-        'TABLES_SYNCHRONIZING',
-        'warning',
-        `${name} is still synchronizing ${tables}`,
-        'wait for the initial copy and run make check again',
-      )
-    }
+  if (syncing.length === 0 || !sub.enabled) return
+  const tables = syncing.map(([table, state]) => `${table} (${syncStates[state] ?? state})`).join(', ')
+  if (breaking.some(d => syncing.some(([table]) => table === d.table))) {
+    say(
+      'TABLE_COPY_BLOCKED',
+      'critical',
+      `${name} cannot finish copying ${tables}: the columns differ from the PRIMARY's`,
+      'align the schema with the DDL above; the copy then restarts by itself',
+    )
+  } else {
+    say(
+      'TABLES_SYNCHRONIZING',
+      'warning',
+      `${name} is still synchronizing ${tables}`,
+      'wait for the initial copy and run make check again',
+    )
   }
+}
+
+/** Committed transactions not yet applied: one held open by the apply worker, or WAL still to apply. */
+function lagVerdicts({ R, lag, sender, t, say }: Scene): void {
   if (sender && applyingLong(lag)) {
     // The walsender's position counts streamed changes as they are spooled: only the open apply transaction tells.
     const left = lag.bytes ?? 0
@@ -211,59 +289,5 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
       `${R} has ${formatBytes(lag.bytes)} of the PRIMARY's WAL still to apply (over ${formatBytes(critical ? t.criticalLagBytes : t.maxLagBytes)})`,
       'a large transaction in flight, or apply slower than the writes: wait, it shrinks as the replica applies; if it only grows, read its log',
     )
-  }
-  return out
-}
-
-function applyProblem(name: string, f: NonNullable<NonNullable<ReplicaFacts['log']>['applyFailure']>): string {
-  const where = `${f.messageType ?? 'a change'}${f.relation ? ` on ${f.relation}` : ''} in remote transaction ${f.remoteXid ?? '?'} (finish LSN ${f.finishLsn})`
-  switch (f.cause) {
-    case 'key-conflict':
-      return `${name} is stopped by a key conflict: ${f.detail ?? f.error} — ${where}`
-    case 'trigger':
-      return `${name} is stopped: a trigger on the replica raised "${f.error}" (${f.context}) — ${where}`
-    case 'missing-column':
-    case 'permission':
-    case 'constraint':
-    case 'missing-relation':
-    case 'data':
-      return `${name} is stopped: ${f.error}${f.detail ? ` (${f.detail})` : ''} — ${where}`
-    default:
-      return `${name} is stopped by an apply error, not a known cause: ${f.error}${f.detail ? ` (DETAIL: ${f.detail})` : ''}${f.context ? ` (CONTEXT: ${f.context})` : ''} — ${where}`
-  }
-}
-
-type Failure = NonNullable<NonNullable<ReplicaFacts['log']>['applyFailure']>
-
-/** The fix for each cause of a stopped apply worker. SKIP is never offered here: it loses a whole transaction. */
-function causeFix(R: string, name: string, f: Failure, breaking: Drift[]): string {
-  const relation = f.relation ?? 'the table'
-  switch (f.cause) {
-    case 'key-conflict':
-      return `make fix-conflict ARGS="--replica ${R}" shows the conflicting row and the two ways out; --resync --yes repairs it without loss`
-    case 'trigger': {
-      const fn = contextFunction(f.context)
-      return `on ${R}: SELECT tgname FROM pg_trigger WHERE tgrelid = '${relation}'::regclass AND tgfoid = '${fn}'::regproc; then fix ${fn}, or ALTER TABLE ${relation} DISABLE TRIGGER <that name>; apply resumes by itself, nothing lost (a resync would hit the same trigger)`
-    }
-    case 'constraint': {
-      const constraint = /constraint "([^"]+)"/.exec(f.error)?.[1]
-      return constraint
-        ? `the PRIMARY's row breaks ${constraint} on ${R}: if ${R} alone has it, on ${R}: ALTER TABLE ${relation} DROP CONSTRAINT ${constraint}; apply resumes by itself, nothing lost (a resync would hit the same constraint)`
-        : `make ${relation} on ${R} accept the PRIMARY's rows (compare its constraints with the PRIMARY's); apply resumes by itself`
-    }
-    case 'missing-relation':
-      return `create it on ${R} from the PRIMARY's definition (pg_dump --schema-only --table=… of the PRIMARY, into ${R}); apply resumes by itself`
-    case 'data':
-      return breaking.length
-        ? 'align the schema with the DDL above; apply resumes by itself'
-        : `align the column types of ${relation} on ${R} with the PRIMARY's; apply resumes by itself`
-    case 'missing-column':
-      return breaking.length
-        ? 'align the schema with the DDL above; apply resumes by itself'
-        : `add the missing column on ${R} as it is on the PRIMARY; apply resumes by itself`
-    case 'permission':
-      return `grant ${name}'s owner the privilege the error names, on ${R}; apply resumes by itself`
-    default:
-      return `read ${R}'s log; make fix-conflict ARGS="--replica ${R}" shows the failing transaction`
   }
 }
