@@ -19,9 +19,24 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
   const out: Verdict[] = []
   const say: Say = (code, level, problem, fix) => out.push({ code, level, node: p.name, problem, fix })
   if (!p.up || !p.server) return out
-  const settings = p.server.settings
-  const walLevel = settings.wal_level
-  const pending = walLevel?.pendingRestart ? p.server.walLevelInFile : null
+  walLevelVerdicts(facts, say)
+  restartSettingVerdicts(p.server.settings, say)
+  capacityVerdicts(p.server, say)
+  walSettingVerdicts(p.server.settings, say)
+  publicationVerdicts(facts, say)
+  admissionVerdicts(facts, say)
+  walRetentionVerdicts(facts, t, say)
+  return out
+}
+
+type Server = NonNullable<ClusterFacts['primary']['server']>
+type Settings = Server['settings']
+
+/** wal_level: not logical, logical pending a restart, or a pending revert that would stop the PRIMARY starting. */
+function walLevelVerdicts(facts: ClusterFacts, say: Say): void {
+  const p = facts.primary
+  const walLevel = p.server?.settings.wal_level
+  const pending = walLevel?.pendingRestart ? p.server?.walLevelInFile : null
   const logicalSlots = p.slots.filter(s => s.type === 'logical').length
   if (walLevel?.setting === 'logical' && pending && pending !== 'logical' && logicalSlots > 0) {
     // PostgreSQL refuses to start with logical slots and wal_level < logical: a restart is an outage.
@@ -48,6 +63,10 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
         'run make replicate ARGS="--restart-primary" (wal_level = logical needs a restart)',
       )
   }
+}
+
+/** Replication settings changed but waiting for a restart (wal_level has its own verdicts). */
+function restartSettingVerdicts(settings: Settings, say: Say): void {
   for (const name of restartOnly.filter(n => n !== 'wal_level')) {
     if (settings[name]?.pendingRestart)
       say(
@@ -57,12 +76,16 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
         'restart the PRIMARY to apply it',
       )
   }
+}
+
+/** No walsender or slot left for another replica. */
+function capacityVerdicts(server: Server, say: Say): void {
   const capacity = [
-    ['max_wal_senders', p.server.walSendersUsed],
-    ['max_replication_slots', p.server.slotsUsed],
+    ['max_wal_senders', server.walSendersUsed],
+    ['max_replication_slots', server.slotsUsed],
   ] as const
   for (const [name, used] of capacity) {
-    const total = Number(settings[name]?.setting ?? 0)
+    const total = Number(server.settings[name]?.setting ?? 0)
     if (used >= total)
       say(
         'CAPACITY_EXHAUSTED',
@@ -71,6 +94,10 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
         `raise ${name} (ALTER SYSTEM, then a restart) before adding a replica`,
       )
   }
+}
+
+/** WAL settings that invalidate slots or drop busy replicas. */
+function walSettingVerdicts(settings: Settings, say: Say): void {
   const keep = megabytes(settings.max_slot_wal_keep_size?.setting)
   const maxWal = megabytes(settings.max_wal_size?.setting)
   if (keep !== null && keep >= 0 && maxWal !== null && keep < maxWal) {
@@ -90,10 +117,6 @@ export function primaryVerdicts(facts: ClusterFacts, t: Thresholds): Verdict[] {
       `ALTER SYSTEM SET wal_sender_timeout = '60s'; SELECT pg_reload_conf(); (PostgreSQL's default)`,
     )
   }
-  publicationVerdicts(facts, say)
-  admissionVerdicts(facts, say)
-  walRetentionVerdicts(facts, t, say)
-  return out
 }
 
 function publicationVerdicts(facts: ClusterFacts, say: Say): void {
