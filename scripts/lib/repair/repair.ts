@@ -9,12 +9,22 @@
 import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type CompareNode, type KeyDifference, type TableCompare, compareTable } from '../compare/at-lsn.js'
-import { type TableShape, fill, tableShape } from '../compare/shape.js'
+import { type TableShape, tableShape } from '../compare/shape.js'
 import type { Config } from '../config.js'
-import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
-import { waitForReplayPast } from '../replication/waits.js'
-import { sqlText } from '../sql-files.js'
+import {
+  PrimaryMoved,
+  type Texts,
+  jsonArray,
+  literal,
+  planBatch,
+  primaryRows,
+  repairBatch,
+  repairStatements,
+  rowsOn,
+  texts,
+  withoutComments,
+} from './batch.js'
 
 export interface RepairOptions {
   dryRun: boolean
@@ -45,158 +55,6 @@ export interface TableRepair {
 }
 
 const ATTEMPTS = 4
-const literal = (text: string) => `'${text.replaceAll("'", "''")}'`
-const jsonArray = (items: string[]) => `[${items.join(',')}]`
-
-interface Row {
-  hash: string
-  row: string
-}
-
-interface Texts {
-  settings: string
-  snapshot: string
-  byKey: string
-  asWorker: string
-  lock: string
-  del: string
-  upd: string
-  ins: string
-}
-
-async function texts(shape: TableShape): Promise<Texts> {
-  const load = async (path: string) => fill(shape, null, await sqlText(path))
-  const [settings, snapshot, byKey, asWorker, lock, del, upd, ins] = await Promise.all([
-    sqlText('sql/compare/040_hash_settings.sql'),
-    sqlText('sql/compare/030_snapshot_lsn.sql'),
-    load('sql/compare/080_rows_by_key.sql'),
-    sqlText('sql/repair/015_as_the_apply_worker.sql'),
-    load('sql/repair/020_lock_rows.sql'),
-    load('sql/repair/030_delete_extra.sql'),
-    load('sql/repair/040_update_different.sql'),
-    load('sql/repair/050_insert_missing.sql'),
-  ])
-  return { settings, snapshot, byKey, asWorker, lock, del, upd, ins }
-}
-
-type Action = 'delete' | 'update' | 'insert'
-
-/** The statements that make the replica's rows the PRIMARY's, with the rows as literals: what runs is what --dry-run prints. */
-export function repairStatements(
-  t: Pick<Texts, 'del' | 'upd' | 'ins'>,
-  plan: { deleteKeys: string[]; update: string[]; insert: string[] },
-): { action: Action; sql: string }[] {
-  const out: { action: Action; sql: string }[] = []
-  const rows = (items: string[]) => literal(jsonArray(items))
-  if (plan.deleteKeys.length) out.push({ action: 'delete', sql: t.del.replaceAll('{{rows}}', rows(plan.deleteKeys)) })
-  if (plan.update.length) out.push({ action: 'update', sql: t.upd.replaceAll('{{rows}}', rows(plan.update)) })
-  if (plan.insert.length) out.push({ action: 'insert', sql: t.ins.replaceAll('{{rows}}', rows(plan.insert)) })
-  return out
-}
-
-/** What a batch does to each key, given the PRIMARY's rows and the replica's (key → row). */
-export function planBatch(keys: string[], primary: Map<string, Row>, replica: Map<string, Row>) {
-  const plan = {
-    deleteKeys: [] as string[],
-    update: [] as string[],
-    insert: [] as string[],
-    overwritten: [] as { key: string; row: string; action: 'delete' | 'update' }[],
-    alreadyRight: 0,
-  }
-  for (const key of keys) {
-    const p = primary.get(key)
-    const r = replica.get(key)
-    if (!p && r) {
-      plan.deleteKeys.push(key)
-      plan.overwritten.push({ key, row: r.row, action: 'delete' })
-    } else if (p && !r) plan.insert.push(p.row)
-    else if (p && r && p.hash !== r.hash) {
-      plan.update.push(p.row)
-      plan.overwritten.push({ key, row: r.row, action: 'update' })
-    } else plan.alreadyRight++
-  }
-  return plan
-}
-
-const withoutComments = (text: string) =>
-  text
-    .split('\n')
-    .filter(l => !l.startsWith('--'))
-    .join('\n')
-    .trim()
-
-class PrimaryMoved extends Error {
-  constructor(readonly keys: string[]) {
-    super('the PRIMARY changed rows of the batch')
-  }
-}
-
-/** key → hash and whole row, from a query returning key, hash, row (080 or the lock). */
-const rowMap = (result: Iterable<Record<string, unknown>>) =>
-  new Map<string, Row>([...result].map(r => [r.key as string, { hash: r.hash as string, row: r.row as string }]))
-
-/** A replica's rows for the keys as they stand, hashed as the PRIMARY's are. */
-async function rowsOn(sql: Sql, t: Texts, keys: string[]): Promise<Map<string, Row>> {
-  return sql.begin(async tx => {
-    await tx.unsafe(t.settings)
-    return rowMap(await tx.unsafe(t.byKey, [jsonArray(keys)]))
-  }) as Promise<Map<string, Row>>
-}
-
-/** The PRIMARY's rows for the keys, at a snapshot, and the LSN that snapshot does not go past. */
-async function primaryRows(sql: Sql, t: Texts, keys: string[]): Promise<{ lsn: string; rows: Map<string, Row> }> {
-  return sql.begin('isolation level repeatable read read only', async tx => {
-    await tx.unsafe(t.settings)
-    const [{ lsn }] = await tx.unsafe(t.snapshot)
-    return { lsn: lsn as string, rows: rowMap(await tx.unsafe(t.byKey, [jsonArray(keys)])) }
-  }) as Promise<{ lsn: string; rows: Map<string, Row> }>
-}
-
-interface BatchResult {
-  deleted: number
-  updated: number
-  inserted: number
-  alreadyRight: number
-}
-
-async function repairBatch(
-  primary: CompareNode,
-  replica: Sql,
-  subscription: string | null,
-  shape: TableShape,
-  t: Texts,
-  keys: string[],
-  save: (lines: string) => Promise<void>,
-  timeoutMs: number,
-): Promise<BatchResult> {
-  const before = await primaryRows(primary.sql, t, keys)
-  if (subscription) await waitForReplayPast(primary.sql, [subscription], before.lsn, timeoutMs, 5)
-  return replica.begin(async tx => {
-    await tx.unsafe(t.settings)
-    await tx.unsafe(t.asWorker)
-    const current = rowMap(await tx.unsafe(t.lock.replaceAll('{{rows}}', literal(jsonArray(keys)))))
-    const plan = planBatch(keys, before.rows, current)
-    // Saved before anything is overwritten: one JSON line per row, with what the repair does to it.
-    if (plan.overwritten.length)
-      await save(plan.overwritten.map(o => `{"action":"${o.action}","key":${o.key},"row":${o.row}}\n`).join(''))
-    const result: BatchResult = { deleted: 0, updated: 0, inserted: 0, alreadyRight: plan.alreadyRight }
-    const [del, upd, ins] = [plan.deleteKeys.length, plan.update.length, plan.insert.length]
-    const counter = { delete: 'deleted', update: 'updated', insert: 'inserted' } as const
-    for (const statement of repairStatements(t, plan))
-      result[counter[statement.action]] += (await tx.unsafe(statement.sql)).count
-    if (result.deleted !== del || result.updated !== upd || result.inserted !== ins) {
-      throw new ReplkitError(
-        `repair of ${shape.table}: a batch wrote ${result.deleted}/${result.updated}/${result.inserted} rows (delete/update/insert) where ${del}/${upd}/${ins} were planned; rolled back`,
-      )
-    }
-    // Still the PRIMARY's rows? A key it changed since is the apply worker's to bring: roll back, retry.
-    const after = await primaryRows(primary.sql, t, keys)
-    const moved = keys.filter(k => after.rows.get(k)?.hash !== before.rows.get(k)?.hash)
-    if (moved.length) throw new PrimaryMoved(moved)
-    return result
-  }) as Promise<BatchResult>
-}
-
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-')
 
 export interface RepairTarget {
@@ -209,6 +67,17 @@ export interface RepairTarget {
   replica: CompareNode & { subscription: string | null }
 }
 
+/** One table's repair under way: what it works on and what it has done so far. */
+interface Run {
+  target: RepairTarget
+  table: string
+  opts: RepairOptions
+  shape: TableShape
+  t: Texts
+  result: TableRepair
+  started: number
+}
+
 /** The rows of table that differ on the replica, repaired (or, under --dry-run, the SQL printed). */
 export async function repairTable(
   target: RepairTarget,
@@ -217,7 +86,34 @@ export async function repairTable(
   known?: TableCompare,
 ): Promise<TableRepair> {
   const started = performance.now()
-  const { primary, replica, config } = target
+  const shape = await sameColumns(target, table)
+  const run: Run = { target, table, opts, shape, t: await texts(shape), result: emptyResult(table), started }
+  const diff =
+    known ?? (await compareTable(target.primary, [target.replica], table, { rows: true, timeoutMs: opts.timeoutMs }))
+  const differing = repairable(run, diff)
+  const unsettled = diff.replicas[0].unsettled
+  if (!differing.length && !unsettled) return finish(run, 'equal')
+  opts.say(foundLine(run, differing, diff.rounds, unsettled))
+  if (!differing.length) return finish(run, 'unsettled')
+  const keys = differing.map(d => d.keyJson)
+  const batches = inBatches(keys, opts.batchSize)
+  if (opts.dryRun) {
+    await printBatches(run, batches)
+    return finish(run, null)
+  }
+  const save = await openSave(run)
+  run.result.stillWritten = await runBatches(run, batches, save)
+  // The proof: the repaired keys compared again at an LSN the replica reached (the rest of the table was equal).
+  const check = await compareTable(target.primary, [target.replica], table, {
+    rows: true,
+    timeoutMs: opts.timeoutMs,
+    keys,
+  })
+  return finish(run, check.replicas[0].state)
+}
+
+/** The PRIMARY's shape of the table, refused when the replica's columns differ (the DDL is check's). */
+async function sameColumns({ primary, replica }: RepairTarget, table: string): Promise<TableShape> {
   const shape = await tableShape(primary.sql, table)
   const theirs = await tableShape(replica.sql, table).catch(() => null)
   const names = (s: TableShape) =>
@@ -230,9 +126,11 @@ export async function repairTable(
       `${table} on ${replica.name} has other columns than on the PRIMARY: make check names the DDL that aligns them; repair only rows of equal tables`,
     )
   }
-  const t = await texts(shape)
-  const diff = known ?? (await compareTable(primary, [replica], table, { rows: true, timeoutMs: opts.timeoutMs }))
-  const result: TableRepair = {
+  return shape
+}
+
+function emptyResult(table: string): TableRepair {
+  return {
     table,
     found: 0,
     deleted: 0,
@@ -245,45 +143,63 @@ export async function repairTable(
     after: null,
     ms: 0,
   }
-  if (diff.differences === null) {
+}
+
+function finish(run: Run, after: TableRepair['after']): TableRepair {
+  return { ...run.result, after, ms: performance.now() - run.started }
+}
+
+/** The replica's differing keys, refused when too many for a row-by-row repair (a copy is then the repair). */
+function repairable({ target, table, opts, result }: Run, diff: TableCompare): KeyDifference[] {
+  const R = target.replica.name
+  const copy = `make sync ARGS="--replica ${R} --yes" copies every table again in one transaction`
+  if (diff.differences === null)
     throw new ReplkitError(
-      `${table} on ${replica.name}: ${diff.tooManyRows} rows lie in differing blocks, too many to repair row by row: make sync ARGS="--replica ${replica.name} --yes" copies every table again in one transaction`,
+      `${table} on ${R}: ${diff.tooManyRows} rows lie in differing blocks, too many to repair row by row: ${copy}`,
     )
-  }
-  const differing: KeyDifference[] = diff.differences.filter(d => d.nodes[replica.name])
+  const differing = diff.differences.filter(d => d.nodes[R])
   result.found = differing.length
-  result.savedKeys = differing.filter(d => d.nodes[replica.name] !== 'missing').map(d => d.key)
-  if (differing.length > opts.maxRows) {
+  result.savedKeys = differing.filter(d => d.nodes[R] !== 'missing').map(d => d.key)
+  if (differing.length > opts.maxRows)
     throw new ReplkitError(
-      `${table} on ${replica.name}: ${differing.length} rows differ, more than --max-rows ${opts.maxRows}: make sync ARGS="--replica ${replica.name} --yes" copies every table again in one transaction`,
+      `${table} on ${R}: ${differing.length} rows differ, more than --max-rows ${opts.maxRows}: ${copy}`,
+    )
+  return differing
+}
+
+function foundLine({ target, table }: Run, differing: KeyDifference[], rounds: number, unsettled: number): string {
+  const R = target.replica.name
+  const plural = (n: number) => (n === 1 ? '' : 's')
+  return (
+    `${R}: ${table} has ${differing.length} differing row${plural(differing.length)} (${count(differing, R)}; ` +
+    `${rounds} round${plural(rounds)} at an LSN)${unsettled ? `, ${unsettled} block${plural(unsettled)} or row${plural(unsettled)} still being written (left to the apply worker)` : ''}`
+  )
+}
+
+function inBatches(keys: string[], size: number): string[][] {
+  const batches: string[][] = []
+  for (let i = 0; i < keys.length; i += size) batches.push(keys.slice(i, i + size))
+  return batches
+}
+
+/** --dry-run: each batch's transaction as it would run now, with the PRIMARY's current rows. */
+async function printBatches({ target, t }: Run, batches: string[][]): Promise<void> {
+  const { primary, replica } = target
+  for (const [i, batch] of batches.entries()) {
+    const now = await primaryRows(primary.sql, t, batch)
+    const statements = repairStatements(t, planBatch(batch, now.rows, await rowsOn(replica.sql, t, batch)))
+    const lock = t.lock.replaceAll('{{rows}}', literal(jsonArray(batch)))
+    console.log(
+      `-- ${replica.name}: batch ${i + 1} of ${batches.length}, with the rows as the PRIMARY holds them now; the rows the lock returns are saved before the writes, ` +
+        `and the transaction commits only if the PRIMARY still holds these rows after them\n` +
+        `BEGIN;\n${withoutComments(t.settings)}\n${withoutComments(t.asWorker)}\n${[lock, ...statements.map(s => s.sql)].map(withoutComments).join('\n')}\nCOMMIT;`,
     )
   }
-  const unsettled = diff.replicas[0].unsettled
-  if (!differing.length && !unsettled) return { ...result, after: 'equal', ms: performance.now() - started }
-  opts.say(
-    `${replica.name}: ${table} has ${differing.length} differing row${differing.length === 1 ? '' : 's'} (${count(differing, replica.name)}; ` +
-      `${diff.rounds} round${diff.rounds === 1 ? '' : 's'} at an LSN)${unsettled ? `, ${unsettled} block${unsettled === 1 ? '' : 's'} or row${unsettled === 1 ? '' : 's'} still being written (left to the apply worker)` : ''}`,
-  )
-  if (!differing.length) return { ...result, after: 'unsettled', ms: performance.now() - started }
+}
 
-  const keys = differing.map(d => d.keyJson)
-  const batches: string[][] = []
-  for (let i = 0; i < keys.length; i += opts.batchSize) batches.push(keys.slice(i, i + opts.batchSize))
-
-  if (opts.dryRun) {
-    for (const [i, batch] of batches.entries()) {
-      const now = await primaryRows(primary.sql, t, batch)
-      const statements = repairStatements(t, planBatch(batch, now.rows, await rowsOn(replica.sql, t, batch)))
-      const lock = t.lock.replaceAll('{{rows}}', literal(jsonArray(batch)))
-      console.log(
-        `-- ${replica.name}: batch ${i + 1} of ${batches.length}, with the rows as the PRIMARY holds them now; the rows the lock returns are saved before the writes, ` +
-          `and the transaction commits only if the PRIMARY still holds these rows after them\n` +
-          `BEGIN;\n${withoutComments(t.settings)}\n${withoutComments(t.asWorker)}\n${[lock, ...statements.map(s => s.sql)].map(withoutComments).join('\n')}\nCOMMIT;`,
-      )
-    }
-    return { ...result, ms: performance.now() - started }
-  }
-
+/** The save file (owner-only) and its README, made before any row is overwritten. */
+async function openSave({ target, table, result }: Run): Promise<(lines: string) => Promise<void>> {
+  const { config, replica } = target
   const dir = join(config.saveDir, `${stamp()}-${replica.name}-repair`)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const file = join(dir, `${table}.jsonl`)
@@ -296,17 +212,21 @@ export async function repairTable(
       `  INSERT INTO public.${table} SELECT * FROM jsonb_populate_record(NULL::public.${table}, '<row>') ON CONFLICT DO NOTHING;\n`,
   )
   result.savedFile = file
-  const save = (lines: string) => appendFile(file, lines)
+  return lines => appendFile(file, lines)
+}
 
+/** Every batch, retried while the apply worker or the PRIMARY moves its keys; returns the keys never settled. */
+async function runBatches(run: Run, batches: string[][], save: (lines: string) => Promise<void>): Promise<string[]> {
+  const { target, shape, t, opts, result } = run
   let queue = batches
   for (let attempt = 1; queue.length && attempt <= ATTEMPTS; attempt++) {
     const retry: string[] = []
     for (const batch of queue) {
       try {
         const done = await repairBatch(
-          primary,
-          replica.sql,
-          replica.subscription,
+          target.primary,
+          target.replica.sql,
+          target.replica.subscription,
           shape,
           t,
           batch,
@@ -318,29 +238,26 @@ export async function repairTable(
         result.inserted += done.inserted
         result.alreadyRight += done.alreadyRight
       } catch (error) {
-        // The apply worker got there first: it holds a lock past lock_timeout, or inserted a row
-        // this batch inserts (the PRIMARY deleted and re-created it). The batch is rolled back; again later.
-        const code = (error as { code?: string }).code
-        if (code === '23505' || code === '55P03') {
-          retry.push(...batch)
-          continue
-        }
-        if (!(error instanceof PrimaryMoved)) throw error
-        // Keys the PRIMARY did not touch go again at once; the moved ones after the rest.
-        const moved = new Set(error.keys)
-        const still = batch.filter(k => !moved.has(k))
-        if (still.length) queue.push(still)
-        retry.push(...moved)
+        retry.push(...retryable(error, batch, queue))
       }
     }
     queue = retry.length ? [retry] : []
   }
-  result.stillWritten = queue.flat()
-  // The proof: the repaired keys compared again at an LSN the replica reached (the rest of the table was equal).
-  const check = await compareTable(primary, [replica], table, { rows: true, timeoutMs: opts.timeoutMs, keys })
-  result.after = check.replicas[0].state
-  result.ms = performance.now() - started
-  return result
+  return queue.flat()
+}
+
+/** The keys of a failed batch to try again; any other failure is thrown (the batch rolled back). */
+function retryable(error: unknown, batch: string[], queue: string[][]): string[] {
+  // The apply worker got there first: it holds a lock past lock_timeout, or inserted a row
+  // this batch inserts (the PRIMARY deleted and re-created it). The batch is rolled back; again later.
+  const code = (error as { code?: string }).code
+  if (code === '23505' || code === '55P03') return batch
+  if (!(error instanceof PrimaryMoved)) throw error
+  // Keys the PRIMARY did not touch go again at once; the moved ones after the rest.
+  const moved = new Set(error.keys)
+  const still = batch.filter(k => !moved.has(k))
+  if (still.length) queue.push(still)
+  return error.keys
 }
 
 function count(differing: KeyDifference[], replica: string): string {

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { planBatch, repairStatements } from '../../scripts/lib/repair/repair.js'
+import { planBatch, repairStatements } from '../../scripts/lib/repair/batch.js'
 
 const row = (hash: string, json: string) => ({ hash, row: json })
 
