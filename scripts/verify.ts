@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { type Config, type NodeSpec, repoRoot } from './lib/config.js'
-import { connectChecked } from './lib/db.js'
-import { ReplkitError } from './lib/errors.js'
+import { type Sql, connectChecked } from './lib/db.js'
+import { EXIT, ReplkitError } from './lib/errors.js'
 import { type ProveResult, ensurePgtap, pgProve } from './lib/checks/pgtap.js'
 import { subscriptionName } from './lib/replication/names.js'
 import { waitForApplied } from './lib/replication/waits.js'
@@ -60,121 +60,139 @@ async function prove(suite: Suite, node: NodeSpec, vars: Record<string, string>)
   say(`${colour.bold(`# ${suite} on ${node.name}`)}\n${result.output.trim()}\n`)
 }
 
+/** The nodes held open for the run, and the waits every suite shares. */
+interface Run {
+  primary: Sql
+  replicaSql: Sql[]
+  subscriptions: string[]
+  /** Every replica applied the PRIMARY's current LSN (applied, not only replayed: a streamed transaction's rows are invisible until it commits there). */
+  applied: () => Promise<void>
+  /** A replica that does not catch up is what the suites fail, with their numbers: said, then judged as it stands (never a crash that skips the verdict). */
+  settle: (what: string) => Promise<void>
+}
+
+async function openRun(): Promise<Run> {
+  const primary = await connectChecked(config.primary)
+  const replicaSql = await Promise.all(config.replicas.map(r => connectChecked(r)))
+  const subscriptions = config.replicas.map(subscriptionName)
+  const applied = () =>
+    waitForApplied(
+      primary,
+      replicaSql.map((sql, i) => ({ sql, subscription: subscriptions[i] })),
+      5000,
+    )
+  const settle = (what: string) =>
+    applied().catch(error => say(`# ${what}: ${(error as Error).message.split('\n')[0]}; judged as it stands`))
+  return { primary, replicaSql, subscriptions, applied, settle }
+}
+
+/** Publication on the PRIMARY, a subscription per replica, the seed: what replication is built of. */
+async function setupSuites(run: Run): Promise<void> {
+  if (wanted.has('publication'))
+    await prove('publication', config.primary, {
+      publication: config.publication,
+      tables: config.tables.join(','),
+      subscriptions: run.subscriptions.join(','),
+    })
+  if (wanted.has('subscription'))
+    for (const replica of config.replicas)
+      await prove('subscription', replica, {
+        subscription: subscriptionName(replica),
+        publication: config.publication,
+        table_count: String(config.tables.length),
+      })
+  if (wanted.has('seed'))
+    await prove('seed', config.primary, {
+      products_json: await readFile(join(repoRoot, 'data/products.json'), 'utf8'),
+    })
+}
+
+/** Same rows on every replica (fingerprints) and the same answers to the runbook's queries. */
+async function rowSuites(run: Run): Promise<void> {
+  if (!wanted.has('rows') && !wanted.has('queries')) return
+  await run.settle('rows')
+  const figures = JSON.stringify(await fingerprints(run.primary, config.tables))
+  const { rowCounts, sample } = await verificationResults(run.primary)
+  for (const replica of config.replicas) {
+    if (wanted.has('rows')) await prove('rows', replica, { primary_fingerprints: figures })
+    if (wanted.has('queries'))
+      await prove('queries', replica, { primary_row_counts: rowCounts, primary_sample: sample })
+  }
+}
+
+/** One canary row, visible on every replica within the runbook's 2 s. */
+async function canarySuite(run: Run): Promise<void> {
+  if (!wanted.has('canary')) return
+  const { sku, insertedAt } = await insertCanary(run.primary, 'verify')
+  await Promise.all(config.replicas.map(r => prove('canary', r, { canary_sku: sku, inserted_at: insertedAt })))
+}
+
+/** Canaries every 50 ms under a pgbench load sized to the machine; the suite judges their arrival times. */
+async function lagSuite(run: Run): Promise<void> {
+  if (!wanted.has('lag')) return
+  say(`# lag: pgbench inserting orders at ${argv.rate} tps for ${argv.loadSeconds} s, canary every 50 ms`)
+  const sampler = sampleCanaries(run.primary, randomUUID().slice(0, 6), 50)
+  const load = await runLoad(config, argv.loadSeconds, argv.rate)
+  const arrivals = await sampler.stop()
+  await run.settle('lag')
+  say(
+    `# lag: ${load.transactions} load transactions (${load.tps.toFixed(0)} tps), ${Object.keys(arrivals).length} canaries`,
+  )
+  const minSamples = String(Math.floor((argv.loadSeconds * 1000) / 50 / 4))
+  for (const replica of config.replicas)
+    await prove('lag', replica, { primary_arrivals: JSON.stringify(arrivals), min_samples: minSamples })
+}
+
+/** The suites' tally as JSON or as a table with each failure; the exit code. */
+function report(): number {
+  const passed = results.reduce((n, r) => n + r.result.passed, 0)
+  const failed = results.reduce((n, r) => n + r.result.failed + (r.result.ok || r.result.failed ? 0 : 1), 0)
+  if (argv.json) {
+    const suites = results.map(r => ({
+      suite: r.suite,
+      node: r.node,
+      ok: r.result.ok,
+      passed: r.result.passed,
+      failed: r.result.failed,
+      failures: r.result.failures,
+    }))
+    console.log(JSON.stringify({ passed, failed, suites }, null, 2))
+  } else {
+    const rows = results.map(r => [
+      r.suite,
+      r.node,
+      r.result.ok ? colour.green('PASS') : colour.red('FAIL'),
+      r.result.passed,
+      r.result.failed,
+    ])
+    console.log(formatTable(['suite', 'node', 'result', 'passed', 'failed'], rows))
+    for (const r of results)
+      for (const f of r.result.failures) console.log(`${colour.red('✗')} ${r.suite} on ${r.node}: ${f}`)
+    console.log(`${passed} passed, ${failed} failed`)
+  }
+  return failed > 0 ? EXIT.failed : EXIT.ok
+}
+
 main(
   async () => {
     config = await loadClusterConfig()
     for (const s of wanted)
       if (!SUITES.includes(s)) throw new ReplkitError(`--suites: unknown suite ${s} (suites: ${SUITES.join(', ')})`)
     await Promise.all([config.primary, ...config.replicas].map(ensurePgtap))
-    const primary = await connectChecked(config.primary)
-    const replicaSql = await Promise.all(config.replicas.map(r => connectChecked(r)))
-    const subscriptions = config.replicas.map(subscriptionName)
-    // Applied, not only replayed: a streamed transaction's rows are invisible until it commits there.
-    const applied = () =>
-      waitForApplied(
-        primary,
-        replicaSql.map((sql, i) => ({ sql, subscription: subscriptions[i] })),
-        5000,
-      )
-    // A replica that does not catch up is what the suites are there to fail, with their numbers:
-    // said, then judged on what the replicas hold now (never a crash that skips the verdict).
-    const settle = (what: string) =>
-      applied().catch(error => say(`# ${what}: ${(error as Error).message.split('\n')[0]}; judged as it stands`))
+    const run = await openRun()
+    const all = [run.primary, ...run.replicaSql]
     try {
-      await cleanUp(primary, [primary, ...replicaSql])
-      if (wanted.has('publication')) {
-        await prove('publication', config.primary, {
-          publication: config.publication,
-          tables: config.tables.join(','),
-          subscriptions: subscriptions.join(','),
-        })
-      }
-      for (const replica of config.replicas) {
-        if (wanted.has('subscription')) {
-          await prove('subscription', replica, {
-            subscription: subscriptionName(replica),
-            publication: config.publication,
-            table_count: String(config.tables.length),
-          })
-        }
-      }
-      if (wanted.has('seed')) {
-        await prove('seed', config.primary, {
-          products_json: await readFile(join(repoRoot, 'data/products.json'), 'utf8'),
-        })
-      }
-      if (wanted.has('rows') || wanted.has('queries')) {
-        await settle('rows')
-        const figures = JSON.stringify(await fingerprints(primary, config.tables))
-        const { rowCounts, sample } = await verificationResults(primary)
-        for (const replica of config.replicas) {
-          if (wanted.has('rows')) await prove('rows', replica, { primary_fingerprints: figures })
-          if (wanted.has('queries'))
-            await prove('queries', replica, { primary_row_counts: rowCounts, primary_sample: sample })
-        }
-      }
-      if (wanted.has('canary')) {
-        const { sku, insertedAt } = await insertCanary(primary, 'verify')
-        await Promise.all(config.replicas.map(r => prove('canary', r, { canary_sku: sku, inserted_at: insertedAt })))
-      }
-      if (wanted.has('lag')) {
-        say(`# lag: pgbench inserting orders at ${argv.rate} tps for ${argv.loadSeconds} s, canary every 50 ms`)
-        const sampler = sampleCanaries(primary, randomUUID().slice(0, 6), 50)
-        const load = await runLoad(config, argv.loadSeconds, argv.rate)
-        const arrivals = await sampler.stop()
-        await settle('lag')
-        say(
-          `# lag: ${load.transactions} load transactions (${load.tps.toFixed(0)} tps), ${Object.keys(arrivals).length} canaries`,
-        )
-        const minSamples = String(Math.floor((argv.loadSeconds * 1000) / 50 / 4))
-        for (const replica of config.replicas)
-          await prove('lag', replica, { primary_arrivals: JSON.stringify(arrivals), min_samples: minSamples })
-      }
+      await cleanUp(run.primary, all)
+      await setupSuites(run)
+      await rowSuites(run)
+      await canarySuite(run)
+      await lagSuite(run)
     } finally {
-      await cleanUp(primary, [primary, ...replicaSql]).catch(() => {})
-      await applied().catch(() => {})
-      await Promise.all([primary, ...replicaSql].map(s => s.end()))
+      await cleanUp(run.primary, all).catch(() => {})
+      await run.applied().catch(() => {})
+      await Promise.all(all.map(s => s.end()))
     }
-
-    const passed = results.reduce((n, r) => n + r.result.passed, 0)
-    const failed = results.reduce((n, r) => n + r.result.failed + (r.result.ok || r.result.failed ? 0 : 1), 0)
-    if (argv.json) {
-      console.log(
-        JSON.stringify(
-          {
-            passed,
-            failed,
-            suites: results.map(r => ({
-              suite: r.suite,
-              node: r.node,
-              ok: r.result.ok,
-              passed: r.result.passed,
-              failed: r.result.failed,
-              failures: r.result.failures,
-            })),
-          },
-          null,
-          2,
-        ),
-      )
-    } else {
-      console.log(
-        formatTable(
-          ['suite', 'node', 'result', 'passed', 'failed'],
-          results.map(r => [
-            r.suite,
-            r.node,
-            r.result.ok ? colour.green('PASS') : colour.red('FAIL'),
-            r.result.passed,
-            r.result.failed,
-          ]),
-        ),
-      )
-      for (const r of results)
-        for (const f of r.result.failures) console.log(`${colour.red('✗')} ${r.suite} on ${r.node}: ${f}`)
-      console.log(`${passed} passed, ${failed} failed`)
-    }
-    return failed > 0 ? 2 : 0
+    return report()
   },
   { deadlineMs: 600_000 },
 )
