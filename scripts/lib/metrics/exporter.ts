@@ -2,14 +2,14 @@
 // (no checksums: those run on their own interval), GET /healthz says the exporter itself is alive.
 // A node that is down or silent costs at most its connect or statement timeout; the scrape as a
 // whole has a deadline, past which every node reads as not up rather than the scrape hanging.
-import { type Server, createServer } from 'node:http'
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type Config, allNodes } from '../config.js'
 import { ReplkitError } from '../errors.js'
 import { type CheckOptions, runCheck } from '../checks/run.js'
 import type { CheckReport } from '../checks/report.js'
 import { type NodeConnection, closeNodes, openNode } from '../checks/facts.js'
-import { type CompareResult, compareResult, createMetrics } from './registry.js'
+import { type CompareResult, type Metrics, compareResult, createMetrics } from './registry.js'
 
 export interface ExporterOptions {
   host: string
@@ -43,37 +43,62 @@ const deadline = <T>(work: Promise<T>, ms: number) => {
 
 export async function startExporter(config: Config, opts: ExporterOptions): Promise<Exporter> {
   const metrics = createMetrics()
-  const nodes = allNodes(config).map(n => ({ name: n.name, role: n.role }))
-  let lastCompare: CompareResult | null = null
-  // Kept between scrapes: a TLS handshake and a SCRAM exchange per node would be most of a scrape.
-  // A node that could not be opened is tried again on the next scrape; one that dies meanwhile
-  // fails its queries fast and the driver reconnects when it is back.
+  const pool = nodePool(config, opts)
+  const rounds = checkRounds(config, opts, metrics, pool)
+  const server = createServer(routes(metrics, rounds.scrape))
+  await listen(server, opts)
+  const timer = setInterval(() => void rounds.compare(), opts.compareIntervalMs)
+  void rounds.compare()
+  const { port } = server.address() as AddressInfo
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host
+  return {
+    url: `http://${host}:${port}`,
+    scrape: rounds.scrape,
+    compare: rounds.compare,
+    async close() {
+      clearInterval(timer)
+      await new Promise<void>(resolve => server.close(() => resolve()))
+      await rounds.settled()
+      await pool.close()
+    },
+  }
+}
+
+/**
+ * The nodes' connections, kept between scrapes: a TLS handshake and a SCRAM exchange per node
+ * would be most of a scrape. A node that could not be opened is tried again on the next scrape;
+ * one that dies meanwhile fails its queries fast and the driver reconnects when it is back.
+ */
+function nodePool(config: Config, opts: ExporterOptions) {
   const timeouts = {
     connectTimeoutSeconds: opts.check.connectTimeoutSeconds,
     statementTimeoutMs: opts.check.statementTimeoutMs,
     idleTimeoutSeconds: 0,
   }
   let pool: NodeConnection[] = []
-  const connections = async () =>
-    (pool = await Promise.all(
-      (pool.length ? pool : allNodes(config).map(spec => ({ spec, sql: null }))).map(n =>
-        n.sql ? (n as NodeConnection) : openNode(n.spec, timeouts),
-      ),
-    ))
+  return {
+    open: async () =>
+      (pool = await Promise.all(
+        (pool.length ? pool : allNodes(config).map(spec => ({ spec, sql: null }))).map(n =>
+          n.sql ? (n as NodeConnection) : openNode(n.spec, timeouts),
+        ),
+      )),
+    close: () => closeNodes(pool),
+  }
+}
+
+/** The scrape (make check's facts, bounded by the scrape deadline) and the checksum compare on its own interval. */
+function checkRounds(config: Config, opts: ExporterOptions, metrics: Metrics, pool: ReturnType<typeof nodePool>) {
+  const nodes = allNodes(config).map(n => ({ name: n.name, role: n.role }))
+  let lastCompare: CompareResult | null = null
   let scraping: Promise<string> | null = null
   let comparing: Promise<void> | null = null
 
   async function scrapeOnce(): Promise<string> {
     const started = performance.now()
+    const canary = opts.canary ? { timeoutMs: Math.min(2000, opts.scrapeDeadlineMs / 2) } : undefined
     const report: CheckReport | null = await deadline(
-      connections().then(nodes =>
-        runCheck(config, {
-          ...opts.check,
-          nodes,
-          checksums: false,
-          canary: opts.canary ? { timeoutMs: Math.min(2000, opts.scrapeDeadlineMs / 2) } : undefined,
-        }),
-      ),
+      pool.open().then(nodes => runCheck(config, { ...opts.check, nodes, checksums: false, canary })),
       opts.scrapeDeadlineMs,
     ).catch(error => {
       opts.log(`scrape failed: ${(error as Error).message}`)
@@ -85,23 +110,28 @@ export async function startExporter(config: Config, opts: ExporterOptions): Prom
     return metrics.registry.metrics()
   }
 
-  /** Concurrent scrapes (two Prometheus servers) share one round of queries. */
-  const scrape = () =>
-    (scraping ??= scrapeOnce().finally(() => {
-      scraping = null
-    }))
+  return {
+    /** Concurrent scrapes (two Prometheus servers) share one round of queries. */
+    scrape: () =>
+      (scraping ??= scrapeOnce().finally(() => {
+        scraping = null
+      })),
+    compare: () =>
+      (comparing ??= runCheck(config, { ...opts.check, checksums: true })
+        .then(report => {
+          lastCompare = compareResult(report)
+        })
+        .catch(error => opts.log(`checksum compare failed: ${(error as Error).message}`))
+        .finally(() => {
+          comparing = null
+        })),
+    settled: () => Promise.allSettled([scraping, comparing]),
+  }
+}
 
-  const compare = () =>
-    (comparing ??= runCheck(config, { ...opts.check, checksums: true })
-      .then(report => {
-        lastCompare = compareResult(report)
-      })
-      .catch(error => opts.log(`checksum compare failed: ${(error as Error).message}`))
-      .finally(() => {
-        comparing = null
-      }))
-
-  const server: Server = createServer((req, res) => {
+/** GET /metrics and /healthz; anything else a 404 or 405. */
+function routes(metrics: Metrics, scrape: () => Promise<string>) {
+  return (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method !== 'GET') {
       res.writeHead(405, { Allow: 'GET' }).end()
@@ -116,8 +146,12 @@ export async function startExporter(config: Config, opts: ExporterOptions): Prom
     } else {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('replkit exporter: see /metrics and /healthz\n')
     }
-  })
-  await new Promise<void>((resolve, reject) => {
+  }
+}
+
+/** Listens, or one line saying why not (a port in use names the fix). */
+function listen(server: Server, opts: ExporterOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const refused = (error: NodeJS.ErrnoException) =>
       reject(
         new ReplkitError(
@@ -134,19 +168,4 @@ export async function startExporter(config: Config, opts: ExporterOptions): Prom
       resolve()
     })
   })
-  const timer = setInterval(() => void compare(), opts.compareIntervalMs)
-  void compare()
-  const { port } = server.address() as AddressInfo
-  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host
-  return {
-    url: `http://${host}:${port}`,
-    scrape,
-    compare,
-    async close() {
-      clearInterval(timer)
-      await new Promise<void>(resolve => server.close(() => resolve()))
-      await Promise.allSettled([scraping, comparing])
-      await closeNodes(pool)
-    },
-  }
 }

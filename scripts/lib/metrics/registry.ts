@@ -24,11 +24,26 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry })
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
     registry.removeSingleMetric(name)
+  const m = defineSeries(registry)
+  return {
+    registry,
+    /** Every per-scrape value from one report. */
+    update: (report: CheckReport, compare: CompareResult | null, scrapeMs: number) =>
+      update(m, report, compare, scrapeMs),
+    /** A scrape that ran past its deadline: nothing known is claimed; every node reads as not up. */
+    failed: (nodes: { name: string; role: string }[], scrapeMs: number) => failed(m, nodes, scrapeMs),
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
+
+/** Every series, its name, help and labels: a declarative table, longer than a function should be. */
+function defineSeries(registry: Registry) {
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help, labelNames, registers: [registry] })
   const counter = (name: string, help: string, labelNames: string[]) =>
     new Counter({ name, help, labelNames, registers: [registry] })
-  const m = {
+  return {
     up: gauge('replkit_up', '1 when replkit could connect to the node and read its catalogues, 0 otherwise', [
       'node',
       'role',
@@ -130,111 +145,132 @@ export function createMetrics() {
       registers: [registry],
     }),
   }
+}
 
-  /** Series of things that went away (a dropped slot, a stopped node's subscription) disappear. */
-  function resetPerScrape(): void {
-    for (const g of [
-      m.up,
-      m.info,
-      m.versionNum,
-      m.walLevelLogical,
-      m.walLsn,
-      m.appliedLsn,
-      m.enabled,
-      m.worker,
-      m.exists,
-      m.lagBytes,
-      m.lagSeconds,
-      m.tableState,
-      m.slotRetained,
-      m.slotActive,
-      m.slotWalStatus,
-      m.slotSafe,
-      m.sequenceBehind,
-      m.tableConsistent,
-      m.verdicts,
-    ])
-      g.reset()
-    for (const c of [m.applyErrors, m.syncErrors, m.conflicts]) c.reset()
+type Series = ReturnType<typeof defineSeries>
+type Facts = CheckReport['facts']
+
+/** Series of things that went away (a dropped slot, a stopped node's subscription) disappear. */
+function resetPerScrape(m: Series): void {
+  for (const g of [
+    m.up,
+    m.info,
+    m.versionNum,
+    m.walLevelLogical,
+    m.walLsn,
+    m.appliedLsn,
+    m.enabled,
+    m.worker,
+    m.exists,
+    m.lagBytes,
+    m.lagSeconds,
+    m.tableState,
+    m.slotRetained,
+    m.slotActive,
+    m.slotWalStatus,
+    m.slotSafe,
+    m.sequenceBehind,
+    m.tableConsistent,
+    m.verdicts,
+  ])
+    g.reset()
+  for (const c of [m.applyErrors, m.syncErrors, m.conflicts]) c.reset()
+}
+
+function update(m: Series, report: CheckReport, compare: CompareResult | null, scrapeMs: number): void {
+  resetPerScrape(m)
+  nodeSeries(m, report.facts)
+  for (const replica of report.facts.replicas.filter(r => r.up)) subscriptionSeries(m, report.facts, replica)
+  lagSeries(m, report)
+  slotSeries(m, report.facts)
+  for (const arrival of report.canary?.arrivals ?? [])
+    if (arrival.ms !== null) m.canary.observe({ replica: arrival.replica }, arrival.ms / 1000)
+  if (compare) compareSeries(m, report.facts, compare)
+  verdictSeries(m, report)
+  m.scrapeSeconds.set(scrapeMs / 1000)
+  m.scrapeSuccess.set(1)
+}
+
+/** Per node: up, version, wal_level, WAL position. */
+function nodeSeries(m: Series, facts: Facts): void {
+  for (const node of [facts.primary, ...facts.replicas]) {
+    m.up.set({ node: node.name, role: node.role }, node.up && node.server ? 1 : 0)
+    if (!node.server) continue
+    m.info.set({ node: node.name, role: node.role, version: node.server.version.split(' ')[0] }, 1)
+    m.versionNum.set({ node: node.name }, node.server.versionNum)
+    m.walLevelLogical.set({ node: node.name }, node.server.settings.wal_level?.setting === 'logical' ? 1 : 0)
+    if (node.server.currentLsn) m.walLsn.set({ node: node.name }, lsnBytes(node.server.currentLsn))
   }
+}
 
-  /** Every per-scrape value from one report. */
-  function update(report: CheckReport, compare: CompareResult | null, scrapeMs: number): void {
-    resetPerScrape()
-    const { facts } = report
-    for (const node of [facts.primary, ...facts.replicas]) {
-      m.up.set({ node: node.name, role: node.role }, node.up && node.server ? 1 : 0)
-      if (!node.server) continue
-      m.info.set({ node: node.name, role: node.role, version: node.server.version.split(' ')[0] }, 1)
-      m.versionNum.set({ node: node.name }, node.server.versionNum)
-      m.walLevelLogical.set({ node: node.name }, node.server.settings.wal_level?.setting === 'logical' ? 1 : 0)
-      if (node.server.currentLsn) m.walLsn.set({ node: node.name }, lsnBytes(node.server.currentLsn))
-    }
-    for (const replica of facts.replicas.filter(r => r.up)) {
-      const sub = subscriptionOf(replica)
-      const name = sub?.name ?? `sub_${replica.name}`
-      m.exists.set({ replica: replica.name, subscription: name }, sub ? 1 : 0)
-      if (!sub) continue
-      const labels = { replica: replica.name, subscription: sub.name }
-      m.enabled.set(labels, sub.enabled ? 1 : 0)
-      m.worker.set(labels, sub.workerPid === null ? 0 : 1)
-      if (sub.appliedLsn) m.appliedLsn.set(labels, lsnBytes(sub.appliedLsn))
-      m.applyErrors.inc(labels, sub.applyErrorCount)
-      m.syncErrors.inc(labels, sub.syncErrorCount)
-      if (sub.conflicts) for (const type of CONFLICT_TYPES) m.conflicts.inc({ ...labels, type }, sub.conflicts[type])
-      for (const [table, state] of Object.entries(sub.tableStates)) {
-        for (const s of SYNC_STATES) m.tableState.set({ replica: replica.name, table, state: s }, state === s ? 1 : 0)
-      }
-      for (const p of facts.primary.sequences) {
-        const mine = replica.sequences.find(s => s.sequence === p.sequence)
-        m.sequenceBehind.set(
-          { replica: replica.name, sequence: p.sequence },
-          Number(behindBy(p.lastValue, mine?.lastValue ?? null)),
-        )
-      }
-    }
-    for (const lag of report.lag) {
-      if (lag.bytes === null) continue
-      const labels = { replica: lag.replica, subscription: lag.subscription }
-      m.lagBytes.set(labels, lag.bytes)
-      m.lagSeconds.set(labels, lagSeconds(lag))
-    }
-    for (const slot of facts.primary.slots) {
-      if (slot.retainedBytes !== null) m.slotRetained.set({ slot: slot.name }, slot.retainedBytes)
-      m.slotActive.set({ slot: slot.name }, slot.active ? 1 : 0)
-      for (const status of WAL_STATUSES)
-        m.slotWalStatus.set({ slot: slot.name, status }, slot.walStatus === status ? 1 : 0)
-      if (slot.safeWalSize !== null) m.slotSafe.set({ slot: slot.name }, slot.safeWalSize)
-    }
-    for (const arrival of report.canary?.arrivals ?? [])
-      if (arrival.ms !== null) m.canary.observe({ replica: arrival.replica }, arrival.ms / 1000)
-    const readable = new Set(facts.replicas.filter(r => r.up).map(r => r.name))
-    if (compare) {
-      for (const [table, replicas] of Object.entries(compare.tables)) {
-        // A replica that cannot be read now has no known state, whatever the last compare said.
-        for (const [replica, equal] of Object.entries(replicas))
-          m.tableConsistent.set({ replica, table }, readable.has(replica) ? equal : NaN)
-      }
-      m.compareAge.set((Date.now() - compare.at) / 1000)
-    }
-    m.status.set(report.exitCode)
-    const nodes = new Set([facts.primary.name, ...facts.replicas.map(r => r.name), ...report.verdicts.map(v => v.node)])
-    for (const level of ['critical', 'unknown', 'warning'] as const)
-      for (const node of nodes)
-        m.verdicts.set({ level, node }, report.verdicts.filter(v => v.level === level && v.node === node).length)
-    m.scrapeSeconds.set(scrapeMs / 1000)
-    m.scrapeSuccess.set(1)
+/** A readable replica's subscription: present, enabled, worker, applied LSN, counters, table states, sequences. */
+function subscriptionSeries(m: Series, facts: Facts, replica: Facts['replicas'][number]): void {
+  const sub = subscriptionOf(replica)
+  m.exists.set({ replica: replica.name, subscription: sub?.name ?? `sub_${replica.name}` }, sub ? 1 : 0)
+  if (!sub) return
+  const labels = { replica: replica.name, subscription: sub.name }
+  m.enabled.set(labels, sub.enabled ? 1 : 0)
+  m.worker.set(labels, sub.workerPid === null ? 0 : 1)
+  if (sub.appliedLsn) m.appliedLsn.set(labels, lsnBytes(sub.appliedLsn))
+  m.applyErrors.inc(labels, sub.applyErrorCount)
+  m.syncErrors.inc(labels, sub.syncErrorCount)
+  if (sub.conflicts) for (const type of CONFLICT_TYPES) m.conflicts.inc({ ...labels, type }, sub.conflicts[type])
+  for (const [table, state] of Object.entries(sub.tableStates)) {
+    for (const s of SYNC_STATES) m.tableState.set({ replica: replica.name, table, state: s }, state === s ? 1 : 0)
   }
-
-  /** A scrape that ran past its deadline: nothing known is claimed; every node reads as not up. */
-  function failed(nodes: { name: string; role: string }[], scrapeMs: number): void {
-    resetPerScrape()
-    for (const n of nodes) m.up.set({ node: n.name, role: n.role }, 0)
-    m.scrapeSeconds.set(scrapeMs / 1000)
-    m.scrapeSuccess.set(0)
+  for (const p of facts.primary.sequences) {
+    const mine = replica.sequences.find(s => s.sequence === p.sequence)
+    m.sequenceBehind.set(
+      { replica: replica.name, sequence: p.sequence },
+      Number(behindBy(p.lastValue, mine?.lastValue ?? null)),
+    )
   }
+}
 
-  return { registry, update, failed }
+/** The lag as make check reads it; none for a replica whose lag is unknown. */
+function lagSeries(m: Series, report: CheckReport): void {
+  for (const lag of report.lag) {
+    if (lag.bytes === null) continue
+    const labels = { replica: lag.replica, subscription: lag.subscription }
+    m.lagBytes.set(labels, lag.bytes)
+    m.lagSeconds.set(labels, lagSeconds(lag))
+  }
+}
+
+function slotSeries(m: Series, facts: Facts): void {
+  for (const slot of facts.primary.slots) {
+    if (slot.retainedBytes !== null) m.slotRetained.set({ slot: slot.name }, slot.retainedBytes)
+    m.slotActive.set({ slot: slot.name }, slot.active ? 1 : 0)
+    for (const status of WAL_STATUSES)
+      m.slotWalStatus.set({ slot: slot.name, status }, slot.walStatus === status ? 1 : 0)
+    if (slot.safeWalSize !== null) m.slotSafe.set({ slot: slot.name }, slot.safeWalSize)
+  }
+}
+
+/** The last checksum compare; a replica that cannot be read now has no known state, whatever it said. */
+function compareSeries(m: Series, facts: Facts, compare: CompareResult): void {
+  const readable = new Set(facts.replicas.filter(r => r.up).map(r => r.name))
+  for (const [table, replicas] of Object.entries(compare.tables))
+    for (const [replica, equal] of Object.entries(replicas))
+      m.tableConsistent.set({ replica, table }, readable.has(replica) ? equal : NaN)
+  m.compareAge.set((Date.now() - compare.at) / 1000)
+}
+
+/** make check's exit code and its verdicts by level and node: what the ReplkitCheck* alerts read. */
+function verdictSeries(m: Series, report: CheckReport): void {
+  const { facts } = report
+  m.status.set(report.exitCode)
+  const nodes = new Set([facts.primary.name, ...facts.replicas.map(r => r.name), ...report.verdicts.map(v => v.node)])
+  for (const level of ['critical', 'unknown', 'warning'] as const)
+    for (const node of nodes)
+      m.verdicts.set({ level, node }, report.verdicts.filter(v => v.level === level && v.node === node).length)
+}
+
+function failed(m: Series, nodes: { name: string; role: string }[], scrapeMs: number): void {
+  resetPerScrape(m)
+  for (const n of nodes) m.up.set({ node: n.name, role: n.role }, 0)
+  m.scrapeSeconds.set(scrapeMs / 1000)
+  m.scrapeSuccess.set(0)
 }
 
 /** Seconds behind: NaN without a walsender (nothing streams, so no time is known), never a healthy-looking 0. */
