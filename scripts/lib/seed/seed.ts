@@ -116,72 +116,23 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     ...categories.map(c => c.slug),
     ...(await sql`select slug from public.categories`).map(r => r.slug as string),
   ])
+  const file = recordBatches(opts, limits, known)
   const conn = await sql.reserve()
-  let found = 0
-  let fraction = 0
-  const batchRecords = opts.batchRecords ?? SEED_BATCH_RECORDS
-  // The file as COPY text, one batch per yield, validated record by record.
-  async function* batches(): AsyncGenerator<CopyBatch> {
-    let batch = new CopyBatch()
-    for await (const raw of readProductFile(opts.file, (read, total) => {
-      fraction = total ? read / total : 1
-    })) {
-      batch.add(stagingLine(validateProduct(raw, opts.file, limits, known), raw))
-      if (++found % 5000 === 0) opts.onProgress?.(found, fraction)
-      if (batch.records === batchRecords) {
-        yield batch
-        batch = new CopyBatch()
-      }
-    }
-    if (batch.records) yield batch
-  }
-  const file = batches()
   try {
     await conn`begin`
     await conn.unsafe(await statement('005_work_mem.sql'))
     await conn.unsafe(await statement('010_staging.sql'))
     await conn.unsafe(await statement('015_analyze.sql'))
-    const categoriesChanged = (await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(categories)]))
-      .count
-    let updated = 0,
-      created = 0,
-      inventoryChanged = 0,
-      inventoryCreated = 0
-    // Rows added when last analyzed: past twice that, the planner's sizes are off by 2× or more.
-    let analyzedAt = 0
-    let next = file.next()
-    for (let batch = await next; !batch.done; batch = await next) {
-      await conn.unsafe(await statement('022_next_batch.sql'))
-      await pipeline(
-        Readable.from(batch.value.end()),
-        await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes, record, line) from stdin`.writable(),
-      )
-      // Node validates the next batch while the server applies this one (one core each). A bad
-      // record anywhere still rolls the whole transaction back: nothing is committed.
-      next = file.next()
-      next.catch(() => {})
-      if ((await conn.unsafe(await statement('023_file_skus.sql'))).count < batch.value.records) {
-        const [twice] = await conn.unsafe(await statement('024_duplicate_sku.sql'))
-        throw new ReplkitError(
-          `${opts.file}:${twice.line}: record [${twice.record}] (sku "${twice.sku}"): sku appears twice (first at record [${twice.first}])`,
-        )
-      }
-      await conn.unsafe(await statement('025_match.sql'))
-      updated += (await conn.unsafe(await statement('030_update_products.sql'))).count
-      created += (await conn.unsafe(await statement('035_insert_products.sql'))).count
-      const inventoryUpdated = (await conn.unsafe(await statement('040_update_inventory.sql'))).count
-      const inventoryInserted = (await conn.unsafe(await statement('045_insert_inventory.sql'))).count
-      inventoryChanged += inventoryUpdated + inventoryInserted
-      inventoryCreated += inventoryInserted
-      const added = Math.max(created, inventoryCreated)
-      if (added > 0 && added >= 2 * analyzedAt) {
-        await conn.unsafe(await statement('015_analyze.sql'))
-        analyzedAt = added
-      }
-    }
-    opts.onProgress?.(found, 1)
-    const [{ unlisted }] = await conn.unsafe(await statement('050_unlisted.sql'), [found])
+    const tally = newTally()
+    tally.categoriesChanged = (
+      await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(categories)])
+    ).count
+    await loadBatches(conn, file, opts, tally)
+    opts.onProgress?.(file.found, 1)
+    const [{ unlisted }] = await conn.unsafe(await statement('050_unlisted.sql'), [file.found])
     await conn.unsafe(opts.dryRun ? 'rollback' : 'commit')
+    const { found } = file
+    const { created, updated, categoriesChanged, inventoryChanged } = tally
     return {
       found,
       created,
@@ -193,14 +144,101 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     }
   } catch (error) {
     await conn`rollback`.catch(() => {})
-    if ((error as { code?: string }).code === '23505') {
-      throw new ReplkitError(
-        `primary: another writer added a product or inventory row while the seed ran (${(error as { detail?: string }).detail ?? 'duplicate key'}); nothing was written — run the seed again`,
-      )
-    }
-    throw error
+    throw writerRaced(error)
   } finally {
-    await file.return(undefined).catch(() => {})
+    await file.batches.return(undefined).catch(() => {})
     conn.release()
   }
+}
+
+/** What the batches changed so far (inventoryCreated: new inventory rows, for the planner's statistics). */
+interface Tally {
+  created: number
+  updated: number
+  categoriesChanged: number
+  inventoryChanged: number
+  inventoryCreated: number
+}
+
+const newTally = (): Tally => ({
+  created: 0,
+  updated: 0,
+  categoriesChanged: 0,
+  inventoryChanged: 0,
+  inventoryCreated: 0,
+})
+
+/** The file as COPY text, one batch per yield, validated record by record; found counts the records read. */
+function recordBatches(opts: SeedOptions, limits: Limits, known: Set<string>) {
+  const state = { found: 0, fraction: 0 }
+  const batchRecords = opts.batchRecords ?? SEED_BATCH_RECORDS
+  async function* batches(): AsyncGenerator<CopyBatch> {
+    let batch = new CopyBatch()
+    for await (const raw of readProductFile(opts.file, (read, total) => {
+      state.fraction = total ? read / total : 1
+    })) {
+      batch.add(stagingLine(validateProduct(raw, opts.file, limits, known), raw))
+      if (++state.found % 5000 === 0) opts.onProgress?.(state.found, state.fraction)
+      if (batch.records === batchRecords) {
+        yield batch
+        batch = new CopyBatch()
+      }
+    }
+    if (batch.records) yield batch
+  }
+  return {
+    batches: batches(),
+    get found() {
+      return state.found
+    },
+  }
+}
+
+/** Each batch copied into staging and upserted; the next batch is validated while the server works. */
+async function loadBatches(conn: Sql, file: ReturnType<typeof recordBatches>, opts: SeedOptions, tally: Tally) {
+  // Rows added when last analyzed: past twice that, the planner's sizes are off by 2× or more.
+  let analyzedAt = 0
+  let next = file.batches.next()
+  for (let batch = await next; !batch.done; batch = await next) {
+    await conn.unsafe(await statement('022_next_batch.sql'))
+    await pipeline(
+      Readable.from(batch.value.end()),
+      await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes, record, line) from stdin`.writable(),
+    )
+    // Node validates the next batch while the server applies this one (one core each). A bad
+    // record anywhere still rolls the whole transaction back: nothing is committed.
+    next = file.batches.next()
+    next.catch(() => {})
+    await upsertBatch(conn, batch.value.records, opts.file, tally)
+    const added = Math.max(tally.created, tally.inventoryCreated)
+    if (added > 0 && added >= 2 * analyzedAt) {
+      await conn.unsafe(await statement('015_analyze.sql'))
+      analyzedAt = added
+    }
+  }
+}
+
+/** One staged batch: refused on a sku it holds twice, else products and inventory upserted. */
+async function upsertBatch(conn: Sql, records: number, file: string, tally: Tally): Promise<void> {
+  if ((await conn.unsafe(await statement('023_file_skus.sql'))).count < records) {
+    const [twice] = await conn.unsafe(await statement('024_duplicate_sku.sql'))
+    throw new ReplkitError(
+      `${file}:${twice.line}: record [${twice.record}] (sku "${twice.sku}"): sku appears twice (first at record [${twice.first}])`,
+    )
+  }
+  await conn.unsafe(await statement('025_match.sql'))
+  tally.updated += (await conn.unsafe(await statement('030_update_products.sql'))).count
+  tally.created += (await conn.unsafe(await statement('035_insert_products.sql'))).count
+  const inventoryUpdated = (await conn.unsafe(await statement('040_update_inventory.sql'))).count
+  const inventoryInserted = (await conn.unsafe(await statement('045_insert_inventory.sql'))).count
+  tally.inventoryChanged += inventoryUpdated + inventoryInserted
+  tally.inventoryCreated += inventoryInserted
+}
+
+/** A unique violation means another writer added the same row meanwhile: one line, nothing written. */
+function writerRaced(error: unknown): unknown {
+  if ((error as { code?: string }).code !== '23505') return error
+  return new ReplkitError(
+    `primary: another writer added a product or inventory row while the seed ran (${(error as { detail?: string }).detail ?? 'duplicate key'}); nothing was written — run the seed again`,
+  )
 }
