@@ -37,79 +37,111 @@ function indexOrEnd(chunk: string, char: string, from: number): number {
 
 /** Reads the top-level array one object at a time; malformed JSON stops with file:line. */
 export async function* readRecords(chunks: AsyncIterable<string>, file: string): AsyncGenerator<RawRecord> {
-  let phase: 'start' | 'between' | 'after-value' | 'end' = 'start'
-  let line = 1
-  let depth = 0
-  let inString = false
-  let escaped = false
-  let parts: string[] = []
-  let index = 0
-  let recordLine = 0
-  const fail = (what: string) => {
-    throw new ReplkitError(`${file}:${line}: malformed JSON: ${what}`)
-  }
-  for await (const chunk of chunks) {
-    let start = depth > 0 ? 0 : -1
-    let nextQuote = -1
-    let nextBackslash = -1
+  const scanner = new ArrayScanner(file)
+  for await (const chunk of chunks) yield* scanner.scan(chunk)
+  scanner.end()
+}
+
+/** The top-level array's grammar, chunk by chunk: records are cut out whole, their insides left to JSON.parse. */
+class ArrayScanner {
+  private phase: 'start' | 'between' | 'after-value' | 'end' = 'start'
+  private line = 1
+  private depth = 0
+  private inString = false
+  private escaped = false
+  private parts: string[] = []
+  private index = 0
+  private recordLine = 0
+  private nextQuote = -1
+  private nextBackslash = -1
+
+  constructor(private readonly file: string) {}
+
+  /** The records that end in this chunk; an unfinished one is kept for the next. */
+  scan(chunk: string): RawRecord[] {
+    const records: RawRecord[] = []
+    let start = this.depth > 0 ? 0 : -1
+    this.nextQuote = -1
+    this.nextBackslash = -1
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk.charCodeAt(i)
-      if (c === 10) line++
-      if (depth > 0) {
-        if (escaped) {
-          escaped = false
-        } else if (inString) {
-          // Most of a record is string content: jump to the next quote or backslash instead of
-          // stepping through it. (A raw newline inside a string is invalid JSON; JSON.parse
-          // rejects that record at its own line, so skipping it does not misplace an error.)
-          if (nextQuote < i) nextQuote = indexOrEnd(chunk, '"', i)
-          if (nextBackslash < i) nextBackslash = indexOrEnd(chunk, '\\', i)
-          if (nextBackslash < nextQuote) {
-            i = nextBackslash
-            escaped = true
-          } else {
-            i = nextQuote
-            inString = i === chunk.length
-          }
-        } else if (c === 34) inString = true
-        else if (c === 123 || c === 91) depth++
-        else if (c === 125 || c === 93) {
-          if (--depth === 0) {
-            parts.push(chunk.slice(start, i + 1))
-            yield { text: parts.join(''), index: index++, line: recordLine }
-            parts = []
-            start = -1
-            phase = 'after-value'
-          }
+      if (c === 10) this.line++
+      if (this.depth > 0) {
+        i = this.inRecord(chunk, i, c)
+        if (this.depth === 0) {
+          this.parts.push(chunk.slice(start, i + 1))
+          records.push({ text: this.parts.join(''), index: this.index++, line: this.recordLine })
+          this.parts = []
+          start = -1
+          this.phase = 'after-value'
         }
-        continue
-      }
-      if (c === 32 || c === 10 || c === 13 || c === 9 || c === 0xfeff) continue
-      if (phase === 'start') {
-        if (c !== 91) throw new ReplkitError(`${file}:${line}: the top level must be a JSON array of products`)
-        phase = 'between'
-      } else if (phase === 'between' && c === 123) {
-        depth = 1
+      } else if (c === 32 || c === 10 || c === 13 || c === 9 || c === 0xfeff) {
+        // whitespace (and a byte-order mark) between values
+      } else if (this.phase === 'between' && c === 123) {
+        this.depth = 1
         start = i
-        recordLine = line
-      } else if (phase === 'between' && c === 93 && index === 0) {
-        phase = 'end'
-      } else if (phase === 'between') {
-        fail(c === 93 ? 'trailing comma before ]' : `record [${index}] is not an object`)
-      } else if (phase === 'after-value' && c === 44) {
-        phase = 'between'
-      } else if (phase === 'after-value' && c === 93) {
-        phase = 'end'
-      } else if (phase === 'after-value') {
-        fail(`expected , or ] after record [${index - 1}]`)
-      } else {
-        fail('unexpected content after the closing ]')
-      }
+        this.recordLine = this.line
+      } else this.between(c)
     }
-    if (depth > 0) parts.push(chunk.slice(start))
+    if (this.depth > 0) this.parts.push(chunk.slice(start))
+    return records
   }
-  if (phase === 'start') throw new ReplkitError(`${file}: the file is empty; expected a JSON array of products`)
-  if (phase !== 'end') fail('unexpected end of file (the array is not closed)')
+
+  /** Inside a record: strings, escapes and nesting; returns where the scan goes on. */
+  private inRecord(chunk: string, i: number, c: number): number {
+    if (this.escaped) {
+      this.escaped = false
+      return i
+    }
+    if (this.inString) {
+      // Most of a record is string content: jump to the next quote or backslash instead of
+      // stepping through it. (A raw newline inside a string is invalid JSON; JSON.parse
+      // rejects that record at its own line, so skipping it does not misplace an error.)
+      if (this.nextQuote < i) this.nextQuote = indexOrEnd(chunk, '"', i)
+      if (this.nextBackslash < i) this.nextBackslash = indexOrEnd(chunk, '\\', i)
+      if (this.nextBackslash < this.nextQuote) {
+        this.escaped = true
+        return this.nextBackslash
+      }
+      this.inString = this.nextQuote === chunk.length
+      return this.nextQuote
+    }
+    if (c === 34) this.inString = true
+    else if (c === 123 || c === 91) this.depth++
+    else if (c === 125 || c === 93) this.depth--
+    return i
+  }
+
+  /** Between records: the array's brackets and commas, anything else an error with its line. */
+  private between(c: number): void {
+    if (this.phase === 'start') {
+      if (c !== 91) throw new ReplkitError(`${this.file}:${this.line}: the top level must be a JSON array of products`)
+      this.phase = 'between'
+    } else if (this.phase === 'between' && c === 93 && this.index === 0) {
+      this.phase = 'end'
+    } else if (this.phase === 'between') {
+      this.fail(c === 93 ? 'trailing comma before ]' : `record [${this.index}] is not an object`)
+    } else if (this.phase === 'after-value' && c === 44) {
+      this.phase = 'between'
+    } else if (this.phase === 'after-value' && c === 93) {
+      this.phase = 'end'
+    } else if (this.phase === 'after-value') {
+      this.fail(`expected , or ] after record [${this.index - 1}]`)
+    } else {
+      this.fail('unexpected content after the closing ]')
+    }
+  }
+
+  /** At the end of the file: the array must have been opened and closed. */
+  end(): void {
+    if (this.phase === 'start')
+      throw new ReplkitError(`${this.file}: the file is empty; expected a JSON array of products`)
+    if (this.phase !== 'end') this.fail('unexpected end of file (the array is not closed)')
+  }
+
+  private fail(what: string): never {
+    throw new ReplkitError(`${this.file}:${this.line}: malformed JSON: ${what}`)
+  }
 }
 
 /** Streams a file's records; `onBytes` reports how far it has read, for progress. */
