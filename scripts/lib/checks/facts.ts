@@ -33,10 +33,9 @@ import {
   CONFLICT_TYPES,
 } from './fact-types.js'
 import { streamingOption } from '../replication/options.js'
+import { admissionFact, num, slotFact } from './fact-rows.js'
 
 const query = checkQuery
-
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 
 /** Opens every node in parallel, one connection each: the driver pipelines the queries over it, and a second TLS handshake and SCRAM exchange per node cost more (~25 ms of make check) than the overlap gained. */
 export async function openNodes(config: Config, timeouts: Timeouts): Promise<NodeConnection[]> {
@@ -111,36 +110,14 @@ async function primaryFacts(sql: Sql, config: Config): Promise<Omit<PrimaryFacts
       hasPrimaryKey: t.has_primary_key,
       replicaIdentity: t.replica_identity,
     })),
-    slots: slots.map(s => ({
-      name: s.name,
-      type: s.type,
-      plugin: s.plugin,
-      active: s.active,
-      walStatus: s.wal_status,
-      retainedBytes: num(s.retained_bytes),
-      unconfirmedBytes: num(s.unconfirmed_bytes),
-      safeWalSize: num(s.safe_wal_size),
-      invalidationReason: s.invalidation_reason ?? null,
-      inactiveSince: s.inactive_since ?? null,
-      failover: s.failover ?? null,
-    })),
+    slots: slots.map(slotFact),
     walSenders: walSenders.map(w => ({
       applicationName: w.application_name,
       state: w.state,
       lagBytes: num(w.lag_bytes),
       replayLagMs: num(w.replay_lag_ms),
     })),
-    admission: role
-      ? {
-          user: config.replicatorUser,
-          database: config.primary.database,
-          canLogin: role.can_login,
-          replication: role.replication,
-          validUntil: role.valid_until ?? null,
-          rules: role.rules ?? null,
-          from: Object.fromEntries(config.replicas.map(r => [r.name, r.host])),
-        }
-      : null,
+    admission: role ? admissionFact(role, config) : null,
     oldTransactions: old.map(t => ({
       pid: t.pid,
       user: t.user,
