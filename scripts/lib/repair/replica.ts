@@ -90,47 +90,47 @@ export async function repairOn(
   for (const table of tables) {
     const r = await repairTable(target, table, { ...run, say: text => steps.note(text) }, known[table])
     results.push(r)
-    if (!r.found && r.after === 'equal') {
-      steps.ok(`${replica.name}: ${table} equals the PRIMARY's`, false)
-      continue
-    }
-    if (!r.found) {
-      steps.warn(
-        `${replica.name}: ${table}: rows still being written in every round, none proven different: nothing repaired; run make check`,
-      )
-      continue
-    }
-    if (run.dryRun) {
-      steps.ok(`would: repair ${plural(r.found, 'row')} of ${table} on ${replica.name} (the SQL above)`, true)
-      continue
-    }
-    const written = r.deleted + r.updated + r.inserted
-    steps.ok(
-      `${replica.name}: ${table}: ${plural(written, 'row')} written (${r.inserted} inserted, ${r.updated} updated, ${r.deleted} deleted)` +
-        `${r.alreadyRight ? `, ${r.alreadyRight} already made right by the apply worker` : ''} in ${Math.round(r.ms)} ms; ` +
-        `${
-          r.deleted + r.updated
-            ? `the ${plural(r.deleted + r.updated, 'row')} it deleted or overwrote saved in ${r.savedFile} ` +
-              `(${r.savedKeys.slice(0, 5).join(', ')}${r.savedKeys.length > 5 ? `, … ${r.savedKeys.length - 5} more` : ''})`
-            : 'nothing overwritten'
-        }`,
-      written > 0,
-    )
-    if (r.stillWritten.length)
-      steps.warn(
-        `${replica.name}: ${table}: ${plural(r.stillWritten.length, 'row')} the PRIMARY changed during every attempt, left to the apply worker: ${r.stillWritten.slice(0, 5).join(', ')}${r.stillWritten.length > 5 ? ', …' : ''}`,
-      )
-    if (r.after === 'equal')
-      steps.verify(
-        `${replica.name}: rows equal the PRIMARY's for ${table} (the repaired rows compared again at an LSN it reached)`,
-      )
-    else if (r.after === 'unsettled')
-      steps.warn(`${replica.name}: ${table} still being written in every round after the repair: run make check`)
-    else
-      steps.fail(
-        `${replica.name}: ${table} still differs from the PRIMARY after the repair: make check ARGS="--diff ${table}"`,
-      )
+    reportTable(replica.name, r, run.dryRun, steps)
   }
   if (!run.dryRun) await replicaSql.unsafe('select pg_replication_origin_session_reset()')
   return results
+}
+
+/** One table's repair as steps: equal already, unsettled, what would be or was written and saved, the proof. */
+function reportTable(R: string, r: TableRepair, dryRun: boolean, steps: Steps): void {
+  const { table } = r
+  if (!r.found && r.after === 'equal') {
+    steps.ok(`${R}: ${table} equals the PRIMARY's`, false)
+    return
+  }
+  if (!r.found) {
+    steps.warn(
+      `${R}: ${table}: rows still being written in every round, none proven different: nothing repaired; run make check`,
+    )
+    return
+  }
+  if (dryRun) {
+    steps.ok(`would: repair ${plural(r.found, 'row')} of ${table} on ${R} (the SQL above)`, true)
+    return
+  }
+  const written = r.deleted + r.updated + r.inserted
+  const overwritten = r.deleted + r.updated
+  const keys = `${r.savedKeys.slice(0, 5).join(', ')}${r.savedKeys.length > 5 ? `, … ${r.savedKeys.length - 5} more` : ''}`
+  steps.ok(
+    `${R}: ${table}: ${plural(written, 'row')} written (${r.inserted} inserted, ${r.updated} updated, ${r.deleted} deleted)` +
+      `${r.alreadyRight ? `, ${r.alreadyRight} already made right by the apply worker` : ''} in ${Math.round(r.ms)} ms; ` +
+      (overwritten
+        ? `the ${plural(overwritten, 'row')} it deleted or overwrote saved in ${r.savedFile} (${keys})`
+        : 'nothing overwritten'),
+    written > 0,
+  )
+  if (r.stillWritten.length)
+    steps.warn(
+      `${R}: ${table}: ${plural(r.stillWritten.length, 'row')} the PRIMARY changed during every attempt, left to the apply worker: ${r.stillWritten.slice(0, 5).join(', ')}${r.stillWritten.length > 5 ? ', …' : ''}`,
+    )
+  if (r.after === 'equal')
+    steps.verify(`${R}: rows equal the PRIMARY's for ${table} (the repaired rows compared again at an LSN it reached)`)
+  else if (r.after === 'unsettled')
+    steps.warn(`${R}: ${table} still being written in every round after the repair: run make check`)
+  else steps.fail(`${R}: ${table} still differs from the PRIMARY after the repair: make check ARGS="--diff ${table}"`)
 }
