@@ -4,8 +4,9 @@
 // (scripts/lib/sync/fix-conflict.ts). Nothing changes without --resync or --skip, and --yes.
 
 import { checkTargets } from './lib/config.js'
-import { ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, secondsFlag, yesFlag } from './lib/flags.js'
+import { EXIT, ReplkitError } from './lib/errors.js'
+import { cli, dryRunFlag, jsonFlag, secondsFlag, yesFlag } from './lib/flags.js'
+import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { fixConflicts } from './lib/sync/fix-conflict.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
@@ -13,7 +14,7 @@ import { serverAccess } from './lib/cluster/access.js'
 
 const argv = await cli(
   'fix-conflict',
-  '$0 [--replica NAME] [--resync | --skip] [--yes] [--lsn LSN] [--dry-run]\n\n' +
+  '$0 [--replica NAME] [--resync | --skip] [--yes] [--lsn LSN] [--dry-run] [--json]\n\n' +
     "Find subscriptions stopped by an apply error, show the failing transaction's finish LSN and the\n" +
     "conflicting key (from the replica's server log), and repair with the chosen path:\n" +
     "  --resync  make sync on that replica: lossless for the PRIMARY's data (its tables are copied again; its own rows are saved first)\n" +
@@ -32,6 +33,7 @@ const argv = await cli(
   .option('dry-run', dryRunFlag)
   .option('timeout', secondsFlag('seconds to wait for the repair to take effect', 60))
   .conflicts('resync', 'skip')
+  .option('json', jsonFlag)
   .parse()
 
 main(
@@ -45,18 +47,24 @@ main(
       )
     if (argv.lsn !== undefined && !/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(argv.lsn))
       throw new ReplkitError(`--lsn ${argv.lsn}: not an LSN (like 0/1A2B3C4)`)
-    const { steps, left } = await fixConflicts(config, {
-      servers: serverAccess(config),
-      replica: argv.replica,
-      choice,
-      lsn: argv.lsn,
-      dryRun: argv.dryRun,
-      timeoutMs: argv.timeout * 1000,
-    })
-    console.log(
-      `\n${left ? `${left} conflict${left > 1 ? 's' : ''} left: nothing changed without --resync or --skip, and --yes — ` : ''}${steps.tally(argv.dryRun)}`,
+    const { steps, left } = await fixConflicts(
+      config,
+      {
+        servers: serverAccess(config),
+        replica: argv.replica,
+        choice,
+        lsn: argv.lsn,
+        dryRun: argv.dryRun,
+        timeoutMs: argv.timeout * 1000,
+      },
+      commandSteps(argv.json),
     )
-    return left || steps.failed ? 2 : steps.exitCode()
+    if (argv.json) console.log(steps.toJson(argv.dryRun, { conflictsLeft: left }))
+    else
+      console.log(
+        `\n${left ? `${left} conflict${left > 1 ? 's' : ''} left: nothing changed without --resync or --skip, and --yes — ` : ''}${steps.tally(argv.dryRun)}`,
+      )
+    return left || steps.failed ? EXIT.failed : steps.exitCode()
   },
   { deadlineMs: argv.timeout * 5000 + 120_000 },
 )

@@ -4,14 +4,15 @@
 
 import { checkTargets } from './lib/config.js'
 import { ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, secondsFlag, whole, yesFlag } from './lib/flags.js'
+import { cli, dryRunFlag, jsonFlag, secondsFlag, whole, yesFlag } from './lib/flags.js'
+import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { repairReplica } from './lib/repair/replica.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 
 const argv = await cli(
   'repair',
-  '$0 --replica NAME [--table TABLE] --yes [--dry-run]\n\n' +
+  '$0 --replica NAME [--table TABLE] --yes [--dry-run] [--json]\n\n' +
     'Find the rows of the replica that differ from the PRIMARY (compared at an LSN the replica reached)\n' +
     'and make exactly those equal: insert missing, update different, delete extra, in batches, each\n' +
     'checked against the PRIMARY again before it commits. Rows deleted or overwritten are saved first.',
@@ -37,6 +38,7 @@ const argv = await cli(
     describe: 'refuse when more rows differ (make sync copies the table instead)',
   })
   .option('timeout', secondsFlag('seconds any one wait or statement may take', 120))
+  .option('json', jsonFlag)
   .parse()
 
 main(
@@ -45,15 +47,19 @@ main(
     checkTargets(config, argv)
     if (!argv.yes && !argv.dryRun)
       throw new ReplkitError('repair writes rows on the replica: re-run with --yes (or --dry-run to see the SQL)')
-    const { steps } = await repairReplica(config, {
-      replica: argv.replica,
-      table: argv.table,
-      dryRun: argv.dryRun,
-      batchSize: argv.batch,
-      maxRows: argv.maxRows,
-      timeoutMs: argv.timeout * 1000,
-    })
-    console.log(`\n${steps.tally(argv.dryRun)}`)
+    const { steps } = await repairReplica(
+      config,
+      {
+        replica: argv.replica,
+        table: argv.table,
+        dryRun: argv.dryRun,
+        batchSize: argv.batch,
+        maxRows: argv.maxRows,
+        timeoutMs: argv.timeout * 1000,
+      },
+      commandSteps(argv.json),
+    )
+    console.log(argv.json ? steps.toJson(argv.dryRun) : `\n${steps.tally(argv.dryRun)}`)
     return steps.exitCode()
   },
   { deadlineMs: argv.timeout * 4000 + 60_000 },

@@ -3,7 +3,8 @@
 // Every step checks before it changes (scripts/lib/replication/setup.ts): a second run changes nothing.
 
 import { ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, secondsFlag, whole, yesFlag } from './lib/flags.js'
+import { cli, dryRunFlag, jsonFlag, secondsFlag, whole, yesFlag } from './lib/flags.js'
+import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { replicate } from './lib/replication/replicate.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
@@ -11,7 +12,7 @@ import { serverAccess } from './lib/cluster/access.js'
 
 const argv = await cli(
   'replicate',
-  '$0 [--dry-run] [--restart-primary] [--timeout SECONDS] [--truncate-replicas --yes] [--copy-method snapshot|subscription] [--copy-jobs N]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.',
+  '$0 [--dry-run] [--restart-primary] [--timeout SECONDS] [--truncate-replicas --yes] [--copy-method snapshot|subscription] [--copy-jobs N] [--json]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.',
 )
   .option('dry-run', dryRunFlag)
   .option('timeout', secondsFlag('seconds to wait for the initial copy and for catch-up', 60))
@@ -39,6 +40,7 @@ const argv = await cli(
     describe: 'parallel COPY pipes per replica (snapshot copy)',
   })
   .option('yes', yesFlag('--truncate-replicas'))
+  .option('json', jsonFlag)
   .parse()
 
 main(
@@ -48,15 +50,23 @@ main(
       throw new ReplkitError(
         "--truncate-replicas empties the replicas' tables: add --yes (or --dry-run to see the SQL)",
       )
-    const { steps } = await replicate(config, {
-      servers: serverAccess(config),
-      dryRun: argv.dryRun,
-      timeoutMs: argv.timeout * 1000,
-      truncateReplicas: argv.truncateReplicas && argv.yes,
-      copyMethod: argv.copyMethod,
-      copyJobs: argv.copyJobs,
-      restartPrimary: argv.restartPrimary,
-    })
+    const { steps } = await replicate(
+      config,
+      {
+        servers: serverAccess(config),
+        dryRun: argv.dryRun,
+        timeoutMs: argv.timeout * 1000,
+        truncateReplicas: argv.truncateReplicas && argv.yes,
+        copyMethod: argv.copyMethod,
+        copyJobs: argv.copyJobs,
+        restartPrimary: argv.restartPrimary,
+      },
+      commandSteps(argv.json),
+    )
+    if (argv.json) {
+      console.log(steps.toJson(argv.dryRun))
+      return steps.exitCode()
+    }
     const nothing = steps.changed === 0 && steps.failed === 0 && steps.warnings === 0
     console.log(`\n${nothing ? 'nothing to change: replication already in place — ' : ''}${steps.tally(argv.dryRun)}`)
     return steps.exitCode()

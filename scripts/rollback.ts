@@ -2,7 +2,8 @@
 // subscriptions and their slots, orphaned slots, the publication; wal_level and the role on request.
 
 import { ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, yesFlag } from './lib/flags.js'
+import { cli, dryRunFlag, jsonFlag, yesFlag } from './lib/flags.js'
+import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { teardown } from './lib/replication/teardown.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
@@ -10,7 +11,7 @@ import { serverAccess } from './lib/cluster/access.js'
 
 const argv = await cli(
   'rollback',
-  "$0 --yes [--revert-wal-level] [--drop-role] [--dry-run]\n\nRemove replkit's logical replication: subscriptions, slots, publication. Re-running is harmless.",
+  "$0 --yes [--revert-wal-level] [--drop-role] [--dry-run] [--json]\n\nRemove replkit's logical replication: subscriptions, slots, publication. Re-running is harmless.",
 )
   .option('yes', yesFlag('drops subscriptions, slots and the publication'))
   .option('revert-wal-level', {
@@ -24,6 +25,7 @@ const argv = await cli(
     describe: 'also drop the replication role and its pg_hba lines',
   })
   .option('dry-run', dryRunFlag)
+  .option('json', jsonFlag)
   .parse()
 
 main(
@@ -33,13 +35,17 @@ main(
       throw new ReplkitError(
         'rollback drops the subscriptions, their slots and the publication: re-run with --yes (or --dry-run to see the SQL)',
       )
-    const steps = await teardown(config, {
-      servers: serverAccess(config),
-      dryRun: argv.dryRun,
-      revertWalLevel: argv.revertWalLevel,
-      dropRole: argv.dropRole,
-    })
-    console.log(`\n${steps.tally(argv.dryRun)}`)
+    const steps = await teardown(
+      config,
+      {
+        servers: serverAccess(config),
+        dryRun: argv.dryRun,
+        revertWalLevel: argv.revertWalLevel,
+        dropRole: argv.dropRole,
+      },
+      commandSteps(argv.json),
+    )
+    console.log(argv.json ? steps.toJson(argv.dryRun) : `\n${steps.tally(argv.dryRun)}`)
     return steps.exitCode()
   },
   { deadlineMs: 300_000 },

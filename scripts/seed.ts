@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { inputPath } from './lib/config.js'
 import { withNode } from './lib/db.js'
-import { main, progress } from './lib/output.js'
+import { dryRunSql, main, progress } from './lib/output.js'
 import { seed, seedSqlDir, seedStatements, whenRun } from './lib/seed/seed.js'
 import { cli } from './lib/flags.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
@@ -41,9 +41,10 @@ main(
       config.primary,
       async sql => {
         say('Connected to PRIMARY database')
-        if (argv.dryRun && !argv.json) {
+        dryRunSql.keep = argv.json
+        if (argv.dryRun) {
           for (const name of seedStatements)
-            console.log(
+            dryRunSql.print(
               `-- ${name} (in one transaction, rolled back by --dry-run; ${whenRun(name)})\n${(await readFile(join(seedSqlDir, name), 'utf8')).trim()}\n`,
             )
         }
@@ -62,7 +63,8 @@ main(
     )
 
     if (argv.json) {
-      console.log(JSON.stringify({ file, dryRun: argv.dryRun, ...result }, null, 2))
+      const statements = argv.dryRun ? { statements: dryRunSql.statements } : {}
+      console.log(JSON.stringify({ file, dryRun: argv.dryRun, ...result, ...statements }, null, 2))
       return 0
     }
     const verb = argv.dryRun ? 'Would be' : ''

@@ -6,9 +6,9 @@ import { join } from 'node:path'
 import { writeRoles } from './lib/env-file.js'
 import { ReplkitError } from './lib/errors.js'
 import { cli, dryRunFlag, positive, secondsFlag, yesFlag } from './lib/flags.js'
-import { main } from './lib/output.js'
+import { dryRunSql, main } from './lib/output.js'
 import { loadConfig } from './lib/config.js'
-import { Steps } from './lib/steps.js'
+import { commandSteps } from './lib/steps.js'
 import { switchover } from './lib/switchover/switchover.js'
 import { serverAccess } from './lib/cluster/access.js'
 
@@ -68,7 +68,7 @@ main(
         'switchover fences the PRIMARY (writes pause) and moves the roles: re-run with --yes (or --dry-run to see the plan and its SQL)',
       )
     const configured = loadConfig()
-    const steps = new Steps(argv.json)
+    const steps = commandSteps(argv.json)
     const result = await switchover(
       configured,
       {
@@ -83,6 +83,7 @@ main(
       steps,
     )
     const report = {
+      dryRun: argv.dryRun,
       from: result.from,
       to: result.to,
       primary: result.primaryLabel,
@@ -91,6 +92,7 @@ main(
       proofMs: result.proofMs === null ? null : Math.round(result.proofMs),
       totalMs: Math.round(result.totalMs),
       steps: steps.lines,
+      ...(argv.dryRun ? { statements: dryRunSql.statements } : {}),
     }
     if (result.writePauseMs !== null) {
       const dir = join(configured.saveDir, 'switchovers')

@@ -4,14 +4,15 @@
 
 import { checkTargets } from './lib/config.js'
 import { ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, secondsFlag, yesFlag } from './lib/flags.js'
+import { cli, dryRunFlag, jsonFlag, secondsFlag, yesFlag } from './lib/flags.js'
+import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { syncReplicas } from './lib/sync/sync.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 
 const argv = await cli(
   'sync-replicas',
-  '$0 --yes [--replica NAME] [--table TABLE] [--copy] [--dry-run]\n\n' +
+  '$0 --yes [--replica NAME] [--table TABLE] [--copy] [--dry-run] [--json]\n\n' +
     "Bring replicas back to the PRIMARY's rows with no row lost or doubled, even under live writes.\n" +
     'Few differing rows and a streaming subscription: only those rows are repaired (as make repair).\n' +
     "Otherwise, or with --copy: every table is copied again from a new slot's snapshot in ONE replica\n" +
@@ -38,6 +39,7 @@ const argv = await cli(
   })
   .option('dry-run', dryRunFlag)
   .option('timeout', secondsFlag('seconds to wait for the copy and for the catch-up', 120))
+  .option('json', jsonFlag)
   .parse()
 
 main(
@@ -49,14 +51,18 @@ main(
         "sync rewrites the replica's differing rows, or empties its tables and copies them again from the PRIMARY: re-run with --yes (or --dry-run to see the SQL)",
       )
     }
-    const steps = await syncReplicas(config, {
-      replica: argv.replica,
-      table: argv.table,
-      dryRun: argv.dryRun,
-      timeoutMs: argv.timeout * 1000,
-      copy: argv.copy,
-    })
-    console.log(`\n${steps.tally(argv.dryRun)}`)
+    const steps = await syncReplicas(
+      config,
+      {
+        replica: argv.replica,
+        table: argv.table,
+        dryRun: argv.dryRun,
+        timeoutMs: argv.timeout * 1000,
+        copy: argv.copy,
+      },
+      commandSteps(argv.json),
+    )
+    console.log(argv.json ? steps.toJson(argv.dryRun) : `\n${steps.tally(argv.dryRun)}`)
     return steps.exitCode()
   },
   { deadlineMs: argv.timeout * 4000 + 120_000 },

@@ -63,6 +63,12 @@ export const dryRunFlag = {
   describe: 'print every statement it would run, per node; change nothing',
 } as const
 
+export const jsonFlag = {
+  type: 'boolean',
+  default: false,
+  describe: 'print the result as JSON on stdout, alone (with --dry-run: the statements in it)',
+} as const
+
 export const yesFlag = (what: string) => ({ type: 'boolean', default: false, describe: `confirm: ${what}` }) as const
 
 export const secondsFlag = (describe: string, defaultSeconds: number) =>

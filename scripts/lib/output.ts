@@ -13,6 +13,19 @@ export const mark = {
   info: (text: string) => console.log(`  ${text}`),
 }
 
+/**
+ * Where --dry-run's statements go, from every library: stdout, one block each; under --json they
+ * are kept instead and the command puts them in its JSON (statements), so stdout holds JSON alone.
+ */
+export const dryRunSql = {
+  statements: [] as string[],
+  keep: false,
+  print(text: string): void {
+    if (this.keep) this.statements.push(text)
+    else console.log(text)
+  },
+}
+
 /** Bytes in binary units, as PostgreSQL's pg_size_pretty prints them (kB = 1024 B). */
 export const formatBytes = (bytes: number): string => {
   const units = ['B', 'kB', 'MB', 'GB', 'TB']

@@ -1,5 +1,6 @@
 // Versioned schema files, applied per node: DDL is not replicated, so every node needs the same
 // schema. A file is applied once, in one transaction with its record in replkit.schema_migrations.
+import { dryRunSql } from './output.js'
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { basename, join, relative } from 'node:path'
@@ -77,7 +78,7 @@ export async function ensureSchema(node: NodeSpec, dryRun = false): Promise<Node
   const pending = plan.filter(s => s.state === 'pending')
   for (const step of pending) {
     if (dryRun)
-      console.log(`-- ${node.name}: ${step.version}\n${(await sqlText(relative(repoRoot, step.path))).trim()}\n`)
+      dryRunSql.print(`-- ${node.name}: ${step.version}\n${(await sqlText(relative(repoRoot, step.path))).trim()}\n`)
     else await applySchemaFile(node, step)
   }
   return {

@@ -6,6 +6,7 @@ import { join, relative } from 'node:path'
 import { type NodeSpec, repoRoot } from './config.js'
 import { type Sql, majorOf, serverVersionNum } from './db.js'
 import { psql } from './psql.js'
+import { dryRunSql } from './output.js'
 
 export interface SqlFileRun {
   vars?: Record<string, string>
@@ -20,8 +21,9 @@ export async function runSqlFile(node: NodeSpec, path: string, run: SqlFileRun):
     const vars = Object.entries({ ...run.vars, ...secrets })
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')
-    console.log(`-- ${node.name}: ${relative(repoRoot, file)}${vars ? `  (${vars})` : ''}`)
-    console.log((await sqlText(path)).trim().replace(/^/gm, '   '))
+    dryRunSql.print(
+      `-- ${node.name}: ${relative(repoRoot, file)}${vars ? `  (${vars})` : ''}\n${(await sqlText(path)).trim().replace(/^/gm, '   ')}`,
+    )
     return
   }
   await psql(node, { files: [file], vars: run.vars, secretVars: run.secretVars })

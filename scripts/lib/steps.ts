@@ -1,6 +1,6 @@
 // A run of ✓/✗ steps with a closing tally: what changed, what was already right, what failed.
 // Quiet steps (a benchmark or drill calling a command's library in process) keep the lines.
-import { colour, mark } from './output.js'
+import { colour, dryRunSql, mark, withoutColour } from './output.js'
 import { EXIT } from './errors.js'
 
 export class Steps {
@@ -59,7 +59,27 @@ export class Steps {
     return parts.join(', ')
   }
 
+  /** The run for machines (--json): the tally, each step's line, and what --dry-run would run. */
+  toJson(dryRun: boolean, extra: Record<string, unknown> = {}): string {
+    const { changed, unchanged, verified, warnings, failed } = this
+    const report = {
+      ...extra,
+      dryRun,
+      exitCode: this.exitCode(),
+      ...{ changed, unchanged, verified, warnings, failed },
+      steps: this.lines.map(withoutColour),
+      ...(dryRun ? { statements: dryRunSql.statements } : {}),
+    }
+    return JSON.stringify(report, null, 2)
+  }
+
   exitCode(): number {
     return this.failed ? EXIT.failed : this.warnings ? EXIT.warning : EXIT.ok
   }
+}
+
+/** A command's steps: under --json quiet, and --dry-run's statements kept for its JSON, so stdout holds JSON alone. */
+export function commandSteps(json: boolean): Steps {
+  dryRunSql.keep = json
+  return new Steps(json)
 }

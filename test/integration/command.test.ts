@@ -36,6 +36,38 @@ command(
   },
 )
 
+command(
+  '--dry-run --json: JSON alone on stdout, with the statements in it, for every command that has both',
+  async () => {
+    const runs: [string, string[], number][] = [
+      ['switchover', ['--to', 'replica1'], 1],
+      ['replicate', [], 0],
+      ['rollback', [], 1],
+      ['seed', [], 1],
+      ['repair', ['--replica', 'replica1'], 0],
+      ['sync', [], 0],
+      ['fix-conflict', [], 0],
+    ]
+    for (const [sub, args, atLeast] of runs) {
+      const run = await $({
+        cwd: repoRoot,
+        env,
+        quiet: true,
+        nothrow: true,
+      })`node bin/replkit.js ${sub} ${args} --dry-run --json`
+      let report: { dryRun: boolean; statements: string[] }
+      try {
+        report = JSON.parse(run.stdout)
+      } catch {
+        throw new Error(`${sub} --dry-run --json printed more than JSON: ${run.stdout.slice(0, 300)}`)
+      }
+      assert.is(report.dryRun, true, sub)
+      assert.ok(Array.isArray(report.statements), `${sub}: statements`)
+      assert.ok(report.statements.length >= atLeast, `${sub}: ${report.statements.length} statements`)
+    }
+  },
+)
+
 command('help names each command as typed, with what it does; -h works; --help never runs the command', async () => {
   const help = await $({ cwd: repoRoot, env, quiet: true })`node bin/replkit.js help`
   assert.match(help.stdout, /\n {2}check +health report with a fix per problem/)

@@ -6,6 +6,7 @@
 // rows; reads the PRIMARY again and commits only if none of those keys changed meanwhile (a key
 // the PRIMARY changed is left to the apply worker's newer version, and retried). Writes run as
 // the apply worker's do (no triggers) under the replication origin replkit_repair.
+import { dryRunSql } from '../output.js'
 import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type CompareNode, type KeyDifference, type TableCompare, compareTable } from '../compare/at-lsn.js'
@@ -189,7 +190,7 @@ async function printBatches({ target, t }: Run, batches: string[][]): Promise<vo
     const now = await primaryRows(primary.sql, t, batch)
     const statements = repairStatements(t, planBatch(batch, now.rows, await rowsOn(replica.sql, t, batch)))
     const lock = t.lock.replaceAll('{{rows}}', literal(jsonArray(batch)))
-    console.log(
+    dryRunSql.print(
       `-- ${replica.name}: batch ${i + 1} of ${batches.length}, with the rows as the PRIMARY holds them now; the rows the lock returns are saved before the writes, ` +
         `and the transaction commits only if the PRIMARY still holds these rows after them\n` +
         `BEGIN;\n${withoutComments(t.settings)}\n${withoutComments(t.asWorker)}\n${[lock, ...statements.map(s => s.sql)].map(withoutComments).join('\n')}\nCOMMIT;`,

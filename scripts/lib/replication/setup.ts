@@ -1,5 +1,6 @@
 // The steps of make replicate, each checking what is there before changing it, so a second run
 // changes nothing. Every step takes the same context: config, the ✓/✗ tally, dry-run.
+import { dryRunSql } from '../output.js'
 import { describeDrift } from './schema-drift.js'
 import { ensureSchema } from '../schema.js'
 import { type Sql, withNode } from '../db.js'
@@ -116,7 +117,7 @@ export async function role(c: SetupContext, primary: Sql): Promise<void> {
   const passwordRight = state.exists && scramMatches(state.verifier, c.password)
   if (!passwordRight) {
     if (c.dryRun)
-      console.log(
+      dryRunSql.print(
         `-- ${c.config.primary.name}: ALTER ROLE ${config.replicatorUser} PASSWORD '<SCRAM-SHA-256 verifier of the replication password>'`,
       )
     // read write: the node may be a PRIMARY that make switchover demoted (read-only for clients)
@@ -152,7 +153,9 @@ export async function hba(c: SetupContext): Promise<void> {
   }
   const changed = await c.servers.writeHba(config.primary, lines, dryRun)
   if (changed && dryRun)
-    console.log(`-- ${c.config.primary.name}: pg_hba.conf replication block:\n${lines.map(l => `   ${l}`).join('\n')}`)
+    dryRunSql.print(
+      `-- ${c.config.primary.name}: pg_hba.conf replication block:\n${lines.map(l => `   ${l}`).join('\n')}`,
+    )
   steps.ok(
     `${c.config.primary.name}: pg_hba allows ${config.replicatorUser} over TLS only (hostssl … scram-sha-256)${changed && !dryRun ? '; reloaded' : ''}`,
     changed,

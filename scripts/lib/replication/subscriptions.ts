@@ -1,6 +1,7 @@
 // make replicate's subscription step: every new subscription's tables copied from its slot's
 // snapshot (all replicas at once) or by CREATE SUBSCRIPTION, existing ones converged or refreshed,
 // then every initial copy awaited together.
+import { dryRunSql } from '../output.js'
 import type { NodeSpec } from '../config.js'
 import { type Sql, connectChecked, majorOf, serverVersionNum, withNode } from '../db.js'
 import { printableConninfo, subscriptionConninfo } from './conninfo.js'
@@ -133,14 +134,14 @@ async function snapshotCopy(c: SetupContext, primary: Sql, replica: NodeSpec, ch
   )
   const plan = { slot: name, binary, jobs: c.copyJobs }
   if (c.dryRun) {
-    console.log(
+    dryRunSql.print(
       `-- ${replica.name}: ${name} connects with: ${printableConninfo(subscriptionConninfo(config, c.password))}`,
     )
-    for (const line of describeOptions(chosen)) console.log(`-- ${replica.name}: ${line}`)
-    console.log(`-- ${config.primary.name}, replication connection: ${createSlotStatement(name)}`)
+    for (const line of describeOptions(chosen)) dryRunSql.print(`-- ${replica.name}: ${line}`)
+    dryRunSql.print(`-- ${config.primary.name}, replication connection: ${createSlotStatement(name)}`)
     for (const t of await tablesToCopy(primary, config.tables)) {
       const q = copyStatements(t, binary)
-      console.log(
+      dryRunSql.print(
         `-- ${config.primary.name} → ${replica.name} (REPEATABLE READ, SET TRANSACTION SNAPSHOT of that slot): ${q.out} | ${q.in}`,
       )
     }
@@ -199,8 +200,8 @@ async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql, primar
   if (!existing && !(await readyForInitialCopy(c, replica, sql, primary))) return 'skip'
   if (!existing && c.copyMethod === 'snapshot') return { copy: chosen }
   if (c.dryRun) {
-    console.log(`-- ${replica.name}: ${name} connects with: ${printableConninfo(conninfo)}`)
-    for (const line of describeOptions(existing ? changes.set : chosen)) console.log(`-- ${replica.name}: ${line}`)
+    dryRunSql.print(`-- ${replica.name}: ${name} connects with: ${printableConninfo(conninfo)}`)
+    for (const line of describeOptions(existing ? changes.set : chosen)) dryRunSql.print(`-- ${replica.name}: ${line}`)
   }
   await runFile(c, replica, '050_subscription.sql', subscriptionVars(name, config.publication, chosen, changes.set), {
     conninfo,

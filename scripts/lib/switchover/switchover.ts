@@ -7,6 +7,7 @@
 // stops publishing. A failure before the target takes
 // writes puts every subscription back on the old PRIMARY and unfences it (exit 2); a re-run after
 // a crash finds the fence's marker and finishes or undoes the switch first.
+import { dryRunSql } from '../output.js'
 import type { Config, NodeSpec } from '../config.js'
 import { findNode } from '../config.js'
 import { type Sql, majorOf, withNode } from '../db.js'
@@ -200,7 +201,7 @@ async function demote(
 /** --dry-run: the SQL each step would run, in order, and nothing run. */
 async function dryRunPlan(config: Config, future: Config, target: NodeSpec, steps: Steps): Promise<void> {
   const from = config.primary
-  console.log(
+  dryRunSql.print(
     `-- before the fence, under live writes: ${config.tables.length} tables compared at an LSN every replica reached (as make check compares); any difference refuses the switch`,
   )
   await sqlFile(
@@ -209,7 +210,7 @@ async function dryRunPlan(config: Config, future: Config, target: NodeSpec, step
     { marker: JSON.stringify({ from: from.name, to: target.name, at: '<now>' }), keep_pid: '<replkit>' },
     true,
   )
-  console.log(
+  dryRunSql.print(
     `-- wait: every replica applies ${from.name}'s current LSN; no subscription counted an apply error or a conflict since the comparison; sequences raised`,
   )
   await dropSubscription(target, true)

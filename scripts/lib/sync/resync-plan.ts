@@ -1,5 +1,6 @@
 // make sync --dry-run: the atomic resync's statements on each node, in order, with the included
 // SQL files shown with their text and the rows shown as where they come from.
+import { dryRunSql } from '../output.js'
 import { relative } from 'node:path'
 import { type NodeSpec, repoRoot } from '../config.js'
 import { createSlotStatement } from '../replication/snapshot-copy.js'
@@ -46,5 +47,5 @@ export async function printPlan(replica: NodeSpec, plan: AtomicCopyPlan, current
     `-- ${replica.name}: sql/rollback/015_revert_subscription_slot_gone.sql (subscription=${plan.replaced})`,
     ...(current.slotExists ? [`-- primary: sql/rollback/020_revert_slot.sql (slot=${current.slot})`] : []),
   ]
-  console.log(lines.join('\n'))
+  dryRunSql.print(lines.join('\n'))
 }
