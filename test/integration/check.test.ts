@@ -186,6 +186,14 @@ check(
     assert.ok(
       (repaired.json as unknown as { notes: string[] }).notes.some(n => n.startsWith(`sub_${replica1.name} counted`)),
     )
+    // fix-conflict judges the count the same way: history, nothing to choose, exit 0.
+    const fix = await runScript('fix-conflict', ['--replica', replica1.name])
+    assert.is(fix.code, 0, fix.stdout)
+    assert.match(
+      fix.stdout,
+      new RegExp(`sub_${replica1.name} applies; its \\d+ counted apply errors? (is|are) history`),
+    )
+    assert.not.match(fix.stdout, /--resync --yes/)
   },
 )
 
