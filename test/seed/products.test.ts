@@ -1,7 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ReplkitError } from '../../scripts/lib/errors.js'
-import { type RawRecord, copyLine, readRecords, stagingLine, validateProduct } from '../../scripts/lib/seed/products.js'
+import { type RawRecord, readRecords } from '../../scripts/lib/seed/json-records.js'
+import { copyLine, stagingLine, validateProduct } from '../../scripts/lib/seed/products.js'
 
 const limits = { sku: 64, title: 200 }
 const categories = new Set(['books', 'outdoor'])

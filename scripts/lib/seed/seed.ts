@@ -9,7 +9,8 @@ import { repoRoot } from '../config.js'
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { CopyBatch } from './copy-batch.js'
-import { type Limits, readProductFile, stagingLine, validateProduct } from './products.js'
+import { readProductFile } from './json-records.js'
+import { type Limits, stagingLine, validateProduct } from './products.js'
 
 export const seedSqlDir = join(repoRoot, 'sql/seed')
 
