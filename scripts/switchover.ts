@@ -6,9 +6,9 @@ import { join } from 'node:path'
 import { writeRoles } from './lib/env-file.js'
 import { ReplkitError } from './lib/errors.js'
 import { cli, dryRunFlag, positive, secondsFlag, yesFlag } from './lib/flags.js'
-import { dryRunSql, main } from './lib/output.js'
-import { loadConfig } from './lib/config.js'
-import { commandSteps } from './lib/steps.js'
+import { dryRunSql, main, withoutColour } from './lib/output.js'
+import { type Config, loadConfig } from './lib/config.js'
+import { type Steps, commandSteps } from './lib/steps.js'
 import { switchover } from './lib/switchover/switchover.js'
 import { serverAccess } from './lib/cluster/access.js'
 
@@ -61,6 +61,54 @@ const argv = await cli(
   })
   .parse()
 
+type Result = Awaited<ReturnType<typeof switchover>>
+
+/** The switchover's record: roles, the write pause, the proof's time, each step (and --dry-run's statements). */
+function reportOf(result: Result, steps: Steps) {
+  return {
+    dryRun: argv.dryRun,
+    from: result.from,
+    to: result.to,
+    primary: result.primaryLabel,
+    writePauseMs: result.writePauseMs,
+    /** The proof that every table is equal, before the fence (outside the pause). */
+    proofMs: result.proofMs === null ? null : Math.round(result.proofMs),
+    totalMs: Math.round(result.totalMs),
+    steps: steps.lines.map(withoutColour),
+    ...(argv.dryRun ? { statements: dryRunSql.statements } : {}),
+  }
+}
+
+/** Every switchover that moved the roles is kept in SAVE_DIR/switchovers, one JSON file each. */
+async function saveReport(saveDir: string, report: ReturnType<typeof reportOf>): Promise<void> {
+  const dir = join(saveDir, 'switchovers')
+  await mkdir(dir, { recursive: true })
+  await writeFile(
+    join(dir, `${new Date().toISOString().replaceAll(':', '-')}.json`),
+    `${JSON.stringify(report, null, 2)}\n`,
+  )
+}
+
+/** --write-env: .env names the new roles (unless the environment overrides it, which is said). */
+async function writeEnv(configured: Config, result: Result, steps: Steps): Promise<void> {
+  const overridden = await writeRoles(configured, result.config)
+  if (overridden.length)
+    steps.warn(`.env updated, but the environment sets ${overridden.join(', ')}, which wins over .env: update it too`)
+  else steps.ok('.env: PRIMARY_URL and REPLICA_URLS name the new roles', true)
+}
+
+function printSummary(result: Result, steps: Steps): void {
+  if (result.writePauseMs !== null) {
+    console.log(
+      `\nwrite pause: ${result.writePauseMs.toFixed(0)} ms (the fence to ${result.to} taking writes); done in ${(result.totalMs / 1000).toFixed(1)} s`,
+    )
+    console.log(
+      `the application's PRIMARY is now ${result.primaryLabel} (${result.to})${argv.writeEnv ? '' : '; .env unchanged (--write-env updates it); make check finds the roles from the catalogues'}`,
+    )
+  }
+  console.log(`\n${steps.tally(argv.dryRun)}`)
+}
+
 main(
   async () => {
     if (!argv.yes && !argv.dryRun)
@@ -69,59 +117,20 @@ main(
       )
     const configured = loadConfig()
     const steps = commandSteps(argv.json)
-    const result = await switchover(
-      configured,
-      {
-        to: argv.to,
-        dryRun: argv.dryRun,
-        maxLagBytes: argv.maxLag * 1024 * 1024,
-        allowOlder: argv.allowOlder,
-        timeoutMs: argv.timeout * 1000,
-        maxPauseMs: argv.maxPause * 1000,
-        servers: serverAccess(configured),
-      },
-      steps,
-    )
-    const report = {
+    const options = {
+      to: argv.to,
       dryRun: argv.dryRun,
-      from: result.from,
-      to: result.to,
-      primary: result.primaryLabel,
-      writePauseMs: result.writePauseMs,
-      /** The proof that every table is equal, before the fence (outside the pause). */
-      proofMs: result.proofMs === null ? null : Math.round(result.proofMs),
-      totalMs: Math.round(result.totalMs),
-      steps: steps.lines,
-      ...(argv.dryRun ? { statements: dryRunSql.statements } : {}),
+      maxLagBytes: argv.maxLag * 1024 * 1024,
+      allowOlder: argv.allowOlder,
+      timeoutMs: argv.timeout * 1000,
+      maxPauseMs: argv.maxPause * 1000,
+      servers: serverAccess(configured),
     }
-    if (result.writePauseMs !== null) {
-      const dir = join(configured.saveDir, 'switchovers')
-      await mkdir(dir, { recursive: true })
-      await writeFile(
-        join(dir, `${new Date().toISOString().replaceAll(':', '-')}.json`),
-        `${JSON.stringify(report, null, 2)}\n`,
-      )
-    }
-    if (argv.writeEnv && !argv.dryRun) {
-      const overridden = await writeRoles(configured, result.config)
-      if (overridden.length)
-        steps.warn(
-          `.env updated, but the environment sets ${overridden.join(', ')}, which wins over .env: update it too`,
-        )
-      else steps.ok('.env: PRIMARY_URL and REPLICA_URLS name the new roles', true)
-    }
-    if (argv.json) console.log(JSON.stringify(report, null, 2))
-    else {
-      if (result.writePauseMs !== null) {
-        console.log(
-          `\nwrite pause: ${result.writePauseMs.toFixed(0)} ms (the fence to ${result.to} taking writes); done in ${(result.totalMs / 1000).toFixed(1)} s`,
-        )
-        console.log(
-          `the application's PRIMARY is now ${result.primaryLabel} (${result.to})${argv.writeEnv ? '' : '; .env unchanged (--write-env updates it); make check finds the roles from the catalogues'}`,
-        )
-      }
-      console.log(`\n${steps.tally(argv.dryRun)}`)
-    }
+    const result = await switchover(configured, options, steps)
+    if (result.writePauseMs !== null) await saveReport(configured.saveDir, reportOf(result, steps))
+    if (argv.writeEnv && !argv.dryRun) await writeEnv(configured, result, steps)
+    if (argv.json) console.log(JSON.stringify(reportOf(result, steps), null, 2))
+    else printSummary(result, steps)
     return steps.exitCode()
   },
   { deadlineMs: argv.timeout * 4000 + 120_000 },
