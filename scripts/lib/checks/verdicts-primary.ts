@@ -153,7 +153,7 @@ function publicationVerdicts(facts: ClusterFacts, say: Say): void {
       'TABLE_UNPUBLISHED',
       'warning',
       `${u.schema}.${u.table} takes writes on the PRIMARY (${u.writes} rows written, ${u.liveRows} live) but is in no publication: none of it reaches the replicas`,
-      `if it should replicate: create it on every replica (DDL is not replicated), add it to PUBLICATION_TABLES in .env, then make replicate (it publishes it and refreshes every subscription, which copies it once)`,
+      `add it to PUBLICATION_TABLES in .env, then make replicate: it creates it on every replica from the PRIMARY's definition (DDL is not replicated), publishes it and refreshes every subscription, which copies it once`,
     )
   }
   for (const table of p.publishedTables.filter(t => t.exists && t.publications.length > 0)) {

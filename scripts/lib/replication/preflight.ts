@@ -19,8 +19,10 @@ export interface Preflight {
   nodes: Record<string, NodeFacts>
   report: string[]
   problems: string[]
-  /** Per replica: 'missing' (no shop tables yet: apply sql/schema) or the list of differences. */
-  drift: Record<string, 'missing' | Drift[]>
+  /** Per replica: its columns' differences from the PRIMARY's, in the tables it has. */
+  drift: Record<string, Drift[]>
+  /** Per replica: the published tables it lacks (all of them on a new replica). */
+  missingTables: Record<string, string[]>
 }
 
 async function nodeFacts(sql: Sql): Promise<NodeFacts> {
@@ -74,7 +76,7 @@ export async function preflight(config: Config): Promise<Preflight> {
       ),
     ),
   )
-  const out: Preflight = { nodes: {}, report: [], problems: [], drift: {} }
+  const out: Preflight = { nodes: {}, report: [], problems: [], drift: {}, missingTables: {} }
   const nodes = allNodes(config)
   let primaryColumns: Column[] | undefined
   results.forEach((result, i) => {
@@ -97,8 +99,9 @@ export async function preflight(config: Config): Promise<Preflight> {
   })
   results.forEach((result, i) => {
     if (nodes[i].role === 'replica' && result.status === 'fulfilled' && primaryColumns) {
-      out.drift[nodes[i].name] =
-        result.value.columns.length === 0 ? 'missing' : schemaDrift(primaryColumns, result.value.columns)
+      const has = new Set(result.value.columns.map(c => c.table))
+      out.missingTables[nodes[i].name] = config.tables.filter(t => !has.has(t))
+      out.drift[nodes[i].name] = schemaDrift(primaryColumns, result.value.columns)
     }
   })
   return out

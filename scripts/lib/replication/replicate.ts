@@ -49,7 +49,8 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     restartPrimary: opts.restartPrimary ?? false,
   }
   step.requireRestartConsent(c, facts)
-  await step.schemaOnReplicas(c, facts)
+  // Its own short session: the wal_level step after it may restart the PRIMARY.
+  await withNode(config.primary, primary => step.schemaOnReplicas(c, facts, primary))
   await step.walLevel(c, facts)
   return withNode(config.primary, async primary => {
     await step.role(c, primary)

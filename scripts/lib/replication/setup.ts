@@ -10,22 +10,23 @@ import { qualifiedTables } from './names.js'
 import { type Preflight, roleState } from './preflight.js'
 import { scramMatches, scramVerifier } from './scram.js'
 import { waitForCatchup } from './waits.js'
+import { createTables, tableDefinitions } from './table-definitions.js'
+import type { NodeSpec } from '../config.js'
 import { type SetupContext, runFile } from './setup-context.js'
 
 export type { SetupContext } from './setup-context.js'
 export { type Ready, subscriptions } from './subscriptions.js'
 
-/** DDL is not replicated: a replica without the schema gets sql/schema; any drift stops the run. */
-export async function schemaOnReplicas(c: SetupContext, facts: Preflight): Promise<void> {
+/**
+ * DDL is not replicated: a replica that lacks published tables gets the PRIMARY's own definitions
+ * of them (then replkit's helpers from sql/schema); any drift in the tables it has stops the run.
+ */
+export async function schemaOnReplicas(c: SetupContext, facts: Preflight, primary: Sql): Promise<void> {
   for (const replica of c.config.replicas) {
-    const drift = facts.drift[replica.name]
-    if (drift === 'missing') {
-      if (!c.dryRun) await ensureSchema(replica)
-      c.steps.ok(
-        `${replica.name}: schema ${c.dryRun ? 'would be applied' : 'applied'} from sql/schema (DDL is not replicated)`,
-        true,
-      )
-    } else if (drift.length) {
+    const missing = facts.missingTables[replica.name] ?? []
+    if (missing.length) await createMissingTables(c, replica, primary, missing)
+    const drift = facts.drift[replica.name] ?? []
+    if (drift.length) {
       for (const d of drift)
         c.steps.fail(
           `${replica.name}: schema drift: ${describeDrift(d, replica.name)}${d.ddl ? `; align it there with: ${d.ddl}` : `; ${d.note}`}`,
@@ -34,10 +35,25 @@ export async function schemaOnReplicas(c: SetupContext, facts: Preflight): Promi
         `${replica.name}: its schema differs from the PRIMARY's; fix the drift, then run make replicate again`,
         EXIT.failed,
       )
-    } else {
-      c.steps.ok(`${replica.name}: schema matches the PRIMARY column for column`, false)
     }
+    if (!missing.length) c.steps.ok(`${replica.name}: schema matches the PRIMARY column for column`, false)
   }
+}
+
+/** The PRIMARY's definitions of the tables, created on the replica in one transaction; then replkit's helpers. */
+async function createMissingTables(c: SetupContext, replica: NodeSpec, primary: Sql, tables: string[]): Promise<void> {
+  const definitions = await tableDefinitions(primary, tables)
+  const what = `${tables.join(', ')} from the PRIMARY's definitions (DDL is not replicated)`
+  if (c.dryRun) {
+    dryRunSql.print(
+      `-- ${replica.name}, one transaction: the PRIMARY's definitions of ${tables.join(', ')}\n${definitions.map(d => `   ${d.statement}`).join('\n')}`,
+    )
+    c.steps.ok(`would create on ${replica.name}: ${what}; then replkit's helpers from sql/schema`, true)
+    return
+  }
+  await withNode(replica, sql => createTables(replica, sql, definitions))
+  await ensureSchema(replica)
+  c.steps.ok(`${replica.name}: created ${what}, in one transaction; replkit's helpers from sql/schema`, true)
 }
 
 /** A setting that only a restart applies, with its value now and the value replication needs. */
