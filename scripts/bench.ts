@@ -15,7 +15,7 @@ import { switchoverBench } from './lib/bench/switchover.js'
 import { type BenchReport, formatSummary, writePlots } from './lib/bench/report.js'
 import { updatePerformancePage } from './lib/bench/performance-page.js'
 import { formatSeedBench, seedBench } from './lib/bench/seed.js'
-import { type Target, atLeast, within } from './lib/bench/targets.js'
+import { LOAD_RATE, PROFILES, SWITCHOVER_RATE, type Sections, TARGET, benchTargets } from './lib/bench/plan.js'
 import { applySchema } from './lib/schema.js'
 import { isLocalClusterNode } from './lib/cluster/local-cluster.js'
 import { type Config, allNodes, loadConfig, repoRoot } from './lib/config.js'
@@ -25,46 +25,6 @@ import { cli, whole } from './lib/flags.js'
 import { colour, main } from './lib/output.js'
 import { subscriptionName } from './lib/replication/names.js'
 import { waitForCatchup } from './lib/replication/waits.js'
-
-const PROFILES = {
-  default: {
-    largeRows: 1_000_000,
-    seedRows: 1_000_000,
-    seedSample: 20_000,
-    copyRows: 1_000_000,
-    canaries: 300,
-    spacingMs: 20,
-    checkRows: 10_000_000,
-    checkRuns: 1,
-    wallRuns: 10,
-    scrapes: 50,
-  },
-  quick: {
-    largeRows: 20_000,
-    seedRows: 20_000,
-    seedSample: 1_000,
-    copyRows: 20_000,
-    canaries: 50,
-    spacingMs: 10,
-    checkRows: 20_000,
-    checkRuns: 1,
-    wallRuns: 3,
-    scrapes: 5,
-  },
-}
-const LOAD_RATE = 1000
-// largeAppliedS: issue 11's "well under a minute" for 1,000,000 rows.
-const TARGET = {
-  idleP99Ms: 10,
-  loadP99Ms: 20,
-  checkWallMs: 300,
-  makeCheckMs: 500,
-  largeAppliedS: 30,
-  scrapeMs: 100,
-  writePauseMs: 1000,
-  switchoverS: 10,
-}
-const SWITCHOVER_RATE = 500
 
 const SECTIONS = ['seed', 'copy', 'consistency'] as const
 const argv = await cli(
@@ -174,6 +134,77 @@ async function onlySection(config: Config, section: (typeof SECTIONS)[number]): 
   return result.targets.every(t => t.met) ? EXIT.ok : EXIT.warning
 }
 
+/** Each section in turn, the cluster settled before each, so none pays for the one before it. */
+async function runSections(config: Config, primary: Sql, replicas: Sql[]): Promise<Sections> {
+  const section = async <T>(label: string, run: () => Promise<T>): Promise<T> => {
+    await settle(config, primary, replicas)
+    say(label)
+    return run()
+  }
+  const rows = (n: number) => n.toLocaleString('en-US')
+  const check = await section(`make check wall time, ${profile.wallRuns} runs ...`, () =>
+    checkWallTime(config, profile.wallRuns),
+  )
+  const metrics = await section(`metrics: ${profile.scrapes} scrapes of make metrics ...`, () =>
+    metricsCost(profile.scrapes),
+  )
+  const canary = await section(
+    `canary latency: ${profile.canaries} idle, ${profile.canaries} under ${LOAD_RATE} tx/s ...`,
+    () =>
+      canaryLatency(config, primary, replicas, {
+        canaries: profile.canaries,
+        spacingMs: profile.spacingMs,
+        loadRate: LOAD_RATE,
+      }),
+  )
+  const seed = await section(`seed: ${rows(profile.seedRows)} products ...`, () =>
+    seedBench(config, { rows: profile.seedRows, sample: profile.seedSample, outDir, say, showProgress: false }),
+  )
+  const consistency = await section(
+    `consistency check: ${rows(profile.checkRows)} products on ${config.replicas.length + 1} nodes ...`,
+    () => consistencyBench(config, { rows: profile.checkRows, runs: profile.checkRuns, keep: false, say }),
+  )
+  const largeTransaction = await section(
+    `one large transaction: ${rows(profile.largeRows)} order rows in one INSERT ...`,
+    () => largeTransactionBench(config, profile.largeRows),
+  )
+  const initialCopy = await section(
+    `initial copy: ${rows(profile.copyRows)} products and orders to ${config.replicas.length} replicas, and the baselines ...`,
+    () =>
+      initialCopyBench(config, profile.copyRows, outDir, say).finally(async () => {
+        say('restoring the normal state (30 products, replicated) ...')
+        await restoreDemoState(config)
+      }),
+  )
+  const switchovers = await section(
+    `switchover: to ${config.replicas[0].name} and back under ${SWITCHOVER_RATE} writes/s ...`,
+    () => switchoverBench(config, SWITCHOVER_RATE),
+  )
+  return { seed, initialCopy, canary, consistency, largeTransaction, check, metrics, switchovers }
+}
+
+/** latest.json, the plots, and (default profile, default folder) docs/performance.md. */
+async function writeReport(report: BenchReport): Promise<void> {
+  await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+  // docs/performance.md shows the default profile's figures only (--quick proves the harness, not the speed).
+  if (!argv.quick && !argv.out)
+    say(
+      (await updatePerformancePage(report))
+        ? 'docs/performance.md: performance figures regenerated from latest.json'
+        : 'docs/performance.md has no bench markers: not updated',
+    )
+}
+
+function printReport(report: BenchReport): void {
+  if (argv.json) {
+    console.log(JSON.stringify(report, null, 2))
+    return
+  }
+  console.log(formatSummary(report))
+  const files = ['latest.json', report.plots.latencyCdf, report.plots.throughput]
+  console.log(colour.dim(`\nResults: ${files.map(f => relative(process.cwd(), join(outDir, f))).join(', ')}`))
+}
+
 main(
   async () => {
     const started = performance.now()
@@ -195,152 +226,13 @@ main(
     const primary = await connectChecked(config.primary, { statementTimeoutMs: 0 })
     const replicas = await Promise.all(config.replicas.map(r => connectChecked(r)))
     try {
-      await settle(config, primary, replicas)
-      say(`make check wall time, ${profile.wallRuns} runs ...`)
-      const check = await checkWallTime(config, profile.wallRuns)
-
-      await settle(config, primary, replicas)
-      say(`metrics: ${profile.scrapes} scrapes of make metrics ...`)
-      const metrics = await metricsCost(profile.scrapes)
-
-      await settle(config, primary, replicas)
-      say(`canary latency: ${profile.canaries} idle, ${profile.canaries} under ${LOAD_RATE} tx/s ...`)
-      const canary = await canaryLatency(config, primary, replicas, {
-        canaries: profile.canaries,
-        spacingMs: profile.spacingMs,
-        loadRate: LOAD_RATE,
-      })
-
-      await settle(config, primary, replicas)
-      say(`seed: ${profile.seedRows.toLocaleString('en-US')} products ...`)
-      const seed = await seedBench(config, {
-        rows: profile.seedRows,
-        sample: profile.seedSample,
-        outDir,
-        say,
-        showProgress: false,
-      })
-
-      await settle(config, primary, replicas)
-      say(
-        `consistency check: ${profile.checkRows.toLocaleString('en-US')} products on ${config.replicas.length + 1} nodes ...`,
-      )
-      const consistency = await consistencyBench(config, {
-        rows: profile.checkRows,
-        runs: profile.checkRuns,
-        keep: false,
-        say,
-      })
-
-      await settle(config, primary, replicas)
-      say(`one large transaction: ${profile.largeRows.toLocaleString('en-US')} order rows in one INSERT ...`)
-      const largeTransaction = await largeTransactionBench(config, profile.largeRows)
-
-      await settle(config, primary, replicas)
-      say(
-        `initial copy: ${profile.copyRows.toLocaleString('en-US')} products and orders to ${config.replicas.length} replicas, and the baselines ...`,
-      )
-      const initialCopy = await initialCopyBench(config, profile.copyRows, outDir, say).finally(async () => {
-        say('restoring the normal state (30 products, replicated) ...')
-        await restoreDemoState(config)
-      })
-
-      await settle(config, primary, replicas)
-      say(`switchover: to ${config.replicas[0].name} and back under ${SWITCHOVER_RATE} writes/s ...`)
-      const switchovers = await switchoverBench(config, SWITCHOVER_RATE)
-
-      const targets: Target[] = [
-        ...seed.targets.map(t => ({ section: 'seed', ...t })),
-        ...Object.entries(canary.idle.summary).map(([r, d]) =>
-          within('canary', `${r}: p99 idle < ${TARGET.idleP99Ms} ms`, d.p99, TARGET.idleP99Ms, 'ms'),
-        ),
-        // The under-load figure only counts if the load really ran at the rate asked for.
-        atLeast('canary', `pgbench load ≥ 95% of ${LOAD_RATE} tx/s`, canary.load.load.tps, 0.95 * LOAD_RATE, ' tx/s'),
-        ...Object.entries(canary.load.summary).map(([r, d]) =>
-          within('canary', `${r}: p99 under load < ${TARGET.loadP99Ms} ms`, d.p99, TARGET.loadP99Ms, 'ms'),
-        ),
-        ...consistency.targets.map(t => ({ section: 'consistency', ...t })),
-        within(
-          'make check',
-          `replkit check: median wall time < ${TARGET.checkWallMs / 1000} s`,
-          check.medianWallMs / 1000,
-          TARGET.checkWallMs / 1000,
-          's',
-        ),
-        within(
-          'make check',
-          `make check: median wall time < ${TARGET.makeCheckMs / 1000} s`,
-          check.medianMakeMs / 1000,
-          TARGET.makeCheckMs / 1000,
-          's',
-        ),
-        within(
-          'metrics',
-          `a scrape reads the nodes in < ${TARGET.scrapeMs} ms (median)`,
-          metrics.scrapeMedianMs,
-          TARGET.scrapeMs,
-          'ms',
-        ),
-        ...switchovers.writePauseMs.map((ms, i) =>
-          within(
-            'switchover',
-            `write pause ${i ? 'back' : 'there'} < ${TARGET.writePauseMs} ms under ${SWITCHOVER_RATE} writes/s`,
-            ms,
-            TARGET.writePauseMs,
-            'ms',
-          ),
-        ),
-        ...switchovers.totalMs.map((ms, i) =>
-          within(
-            'switchover',
-            `command ${i ? 'back' : 'there'} done < ${TARGET.switchoverS} s`,
-            ms / 1000,
-            TARGET.switchoverS,
-            's',
-          ),
-        ),
-        ...initialCopy.targets,
-        within(
-          'large transaction',
-          `${profile.largeRows.toLocaleString('en-US')} rows in one transaction applied on every replica < ${TARGET.largeAppliedS} s after commit`,
-          largeTransaction.appliedSeconds,
-          TARGET.largeAppliedS,
-          's',
-        ),
-      ]
-      const partial = {
-        at: new Date().toISOString(),
-        profile: profileName,
-        machine,
-        seed,
-        initialCopy,
-        canary,
-        consistency,
-        largeTransaction,
-        check,
-        metrics,
-        switchovers,
-      } as const
+      const sections = await runSections(config, primary, replicas)
+      const targets = benchTargets(sections, profile.largeRows)
+      const partial = { at: new Date().toISOString(), profile: profileName, machine, ...sections } as const
       const plots = await writePlots(outDir, partial, TARGET.idleP99Ms, TARGET.loadP99Ms)
       const report: BenchReport = { ...partial, seconds: (performance.now() - started) / 1000, targets, plots }
-      await writeFile(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
-      // docs/performance.md shows the default profile's figures only (--quick proves the harness, not the speed).
-      if (!argv.quick && !argv.out)
-        say(
-          (await updatePerformancePage(report))
-            ? 'docs/performance.md: performance figures regenerated from latest.json'
-            : 'docs/performance.md has no bench markers: not updated',
-        )
-
-      if (argv.json) console.log(JSON.stringify(report, null, 2))
-      else {
-        console.log(formatSummary(report))
-        console.log(
-          colour.dim(
-            `\nResults: ${['latest.json', plots.latencyCdf, plots.throughput].map(f => relative(process.cwd(), join(outDir, f))).join(', ')}`,
-          ),
-        )
-      }
+      await writeReport(report)
+      printReport(report)
       return targets.every(t => t.met) ? EXIT.ok : EXIT.warning
     } finally {
       await Promise.all([primary, ...replicas].map(sql => sql.end({ timeout: 1 })))
