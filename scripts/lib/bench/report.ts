@@ -11,7 +11,7 @@ import type { MetricsCost } from './metrics-cost.js'
 import type { SwitchoverBench } from './switchover.js'
 import { type Machine, describeMachine } from './machine.js'
 import { type CdfSeries, barChart, cdfPlot } from './plots.js'
-import { type ConsistencyBenchReport, formatConsistencyBench } from './consistency.js'
+import { type ConsistencyBenchReport, formatConsistencyBench } from './consistency-report.js'
 import { type SeedBenchReport, type SeedSetting, formatSeedPhases, seedSettingTitle } from './seed.js'
 import { type Target, showMeasured, showNeeded } from './targets.js'
 

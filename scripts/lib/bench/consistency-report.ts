@@ -1,0 +1,129 @@
+// The consistency benchmark's report: what it measures, its targets, and its table.
+import { formatBytes, formatTable } from '../output.js'
+import type { ScriptTarget } from './targets.js'
+
+export interface ConsistencyBenchOptions {
+  rows: number
+  runs: number
+  keep: boolean
+  say: (text: string) => void
+}
+
+export interface ConsistencyBenchReport {
+  rows: number
+  nodes: number
+  runs: number
+  target: string
+  blocks: number
+  /** The floor: replkit.table_fingerprint on every node at once. */
+  hashScanMs: number
+  compareMs: number
+  compareRatio: number
+  locateRows: number
+  locateMs: number
+  locateBeyondCompareMs: number
+  locateRounds: number
+  repairRows: number
+  repairMs: number
+  writeRate: number
+  writesPerSecond: number
+  underWritesMs: number
+  underWritesRatio: number
+  underWritesRounds: number
+  underWritesStates: string[]
+  clientPeakRssBytes: number
+  targets: ScriptTarget[]
+}
+
+export const LOCATE_ROWS = 100
+export const REPAIR_ROWS = 1000
+export const WRITE_RATE = 500
+export const TARGETS = { compareRatio: 1.3, locateS: 2, repairS: 1, underWritesRatio: 2, rssMb: 200 }
+
+export function targetsOf(
+  nodes: number,
+  compareRatio: number,
+  locateBeyond: number,
+  repairMs: number,
+  underWritesRatio: number,
+  peak: number,
+): ScriptTarget[] {
+  return [
+    {
+      target: `full compare of ${nodes} nodes within ${TARGETS.compareRatio}× one hash scan per node in parallel`,
+      measured: compareRatio,
+      needed: TARGETS.compareRatio,
+      unit: '×',
+      met: compareRatio <= TARGETS.compareRatio,
+    },
+    {
+      target: `locating ${LOCATE_ROWS} scattered differing rows < ${TARGETS.locateS} s beyond the compare`,
+      measured: locateBeyond / 1000,
+      needed: TARGETS.locateS,
+      unit: 's',
+      met: locateBeyond < TARGETS.locateS * 1000,
+    },
+    {
+      target: `repairing ${REPAIR_ROWS} rows < ${TARGETS.repairS} s`,
+      measured: repairMs / 1000,
+      needed: TARGETS.repairS,
+      unit: 's',
+      met: repairMs < TARGETS.repairS * 1000,
+    },
+    {
+      target: `compare under ${WRITE_RATE} writes/s within ${TARGETS.underWritesRatio}× the quiet compare`,
+      measured: underWritesRatio,
+      needed: TARGETS.underWritesRatio,
+      unit: '×',
+      met: underWritesRatio <= TARGETS.underWritesRatio,
+    },
+    {
+      target: `client memory < ${TARGETS.rssMb} MB during the compare`,
+      measured: peak / 1024 / 1024,
+      needed: TARGETS.rssMb,
+      unit: ' MB',
+      met: peak < TARGETS.rssMb * 1024 * 1024,
+    },
+  ]
+}
+
+export function formatConsistencyBench(r: ConsistencyBenchReport): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+  const met = (i: number) => (r.targets[i].met ? '✓' : '✗')
+  return formatTable(
+    ['measurement', `median of ${r.runs}`, 'target', 'met'],
+    [
+      [`floor: one in-database hash scan of products, ${r.nodes} nodes in parallel`, s(r.hashScanMs), null, null],
+      [
+        `full compare at an LSN (${r.blocks} blocks)`,
+        `${s(r.compareMs)} (${r.compareRatio.toFixed(2)}×)`,
+        `≤ ${TARGETS.compareRatio}×`,
+        met(0),
+      ],
+      [
+        `locate ${r.locateRows} scattered changed rows on ${r.target} (${r.locateRounds} rounds), beyond the compare`,
+        s(r.locateBeyondCompareMs),
+        `< ${TARGETS.locateS} s`,
+        met(1),
+      ],
+      [
+        `repair ${r.repairRows} rows on ${r.target} (batches, re-verified)`,
+        s(r.repairMs),
+        `< ${TARGETS.repairS} s`,
+        met(2),
+      ],
+      [
+        `compare under ${r.writeRate} writes/s (${r.writesPerSecond.toFixed(0)} achieved, ${r.underWritesRounds} rounds)`,
+        `${s(r.underWritesMs)} (${r.underWritesRatio.toFixed(2)}×)`,
+        `≤ ${TARGETS.underWritesRatio}×`,
+        met(3),
+      ],
+      [
+        'client peak resident memory during the compare',
+        formatBytes(r.clientPeakRssBytes),
+        `< ${TARGETS.rssMb} MB`,
+        met(4),
+      ],
+    ],
+  )
+}
