@@ -33,6 +33,25 @@ export interface PartitionReplica {
   remove(): Promise<void>
 }
 
+/** Every change the drill made, undone in reverse; all are tried, then one error lists what failed. */
+class Undo {
+  private readonly steps: { what: string; run: () => Promise<unknown> }[] = []
+
+  push(what: string, run: () => Promise<unknown>): void {
+    this.steps.push({ what, run })
+  }
+
+  async all(): Promise<void> {
+    const failed: string[] = []
+    for (const step of this.steps.splice(0).reverse()) {
+      await step
+        .run()
+        .catch(error => failed.push(`${step.what}: ${error instanceof Error ? error.message : String(error)}`))
+    }
+    if (failed.length) throw new ReplkitError(`partition drill cleanup incomplete: ${failed.join('; ')}`, EXIT.failed)
+  }
+}
+
 /**
  * The node up inside the namespace with the shop schema and a subscription (copy_data = true)
  * to the PRIMARY at the veth's host address; or why this machine cannot have namespaces.
@@ -44,18 +63,28 @@ export async function startPartitionReplica(
   const made = await createVethNetwork()
   if ('unavailable' in made) return made
   const { net } = made
-  const undo: { what: string; run: () => Promise<unknown> }[] = [
-    { what: `remove ${net.namespace} and its veth pair`, run: () => net.remove() },
-  ]
-  const remove = async () => {
-    const failed: string[] = []
-    for (const step of undo.splice(0).reverse()) {
-      await step
-        .run()
-        .catch(error => failed.push(`${step.what}: ${error instanceof Error ? error.message : String(error)}`))
-    }
-    if (failed.length) throw new ReplkitError(`partition drill cleanup incomplete: ${failed.join('; ')}`, EXIT.failed)
+  const undo = new Undo()
+  undo.push(`remove ${net.namespace} and its veth pair`, () => net.remove())
+  const node = nodeInNamespace(config, net)
+  const subscription = subscriptionName(node.spec)
+  try {
+    await bringUp(config, node, undo)
+    await exposePrimary(config, node.spec, net, undo)
+    await subscribe(config, node, net, undo, timeoutMs)
+  } catch (error) {
+    await undo.all().catch(cleanup => {
+      throw new ReplkitError(
+        `${error instanceof Error ? error.message : String(error)}; and then ${cleanup.message}`,
+        EXIT.failed,
+      )
+    })
+    throw error
   }
+  return { spec: node.spec, subscription, net, remove: () => undo.all() }
+}
+
+/** The drill's node: the PRIMARY's major, its own data directory, listening inside the namespace. */
+function nodeInNamespace(config: Config, net: VethNetwork): LocalNode {
   const spec: NodeSpec = {
     ...config.primary,
     name: NAME,
@@ -64,71 +93,62 @@ export async function startPartitionReplica(
     port: PORT,
     label: `${config.primary.user}@${net.nsAddress}:${PORT}/${config.primary.database}`,
   }
-  const primary = localNode(config, config.primary)
-  const node: LocalNode = {
+  return {
     spec,
-    major: primary.major,
+    major: localNode(config, config.primary).major,
     dataDir: join(config.clusterDir, NAME),
     logFile: join(config.clusterDir, `${NAME}.log`),
     netns: net.namespace,
     clientCidr: `${net.hostAddress}/32`,
   }
-  const subscription = subscriptionName(spec)
-  try {
-    undo.push({ what: `stop ${NAME} and delete ${node.dataDir}`, run: () => discardNode(config, node) })
-    await discardNode(config, node) // left by a run that was killed
-    await upNode(config, node)
-    await ensureSchema(spec)
-    // Its receiver gives up on a silent PRIMARY after 5 s (PostgreSQL's default is 60 s), so it
-    // reconnects soon after the heal; the node is the drill's alone and is deleted afterwards.
-    await withNode(spec, async sql => {
-      await sql`alter system set wal_receiver_timeout = '5s'`
-      await sql`select pg_reload_conf()`
-    })
+}
 
-    // The PRIMARY admits the replication role from the namespace, alongside make replicate's
-    // lines (hbaLines puts every replica's address before the role's closing reject).
-    const exposed = { ...config, replicas: [...config.replicas, spec] }
-    undo.push({
-      what: "PRIMARY pg_hba.conf back to make replicate's lines",
-      run: () => ensureLocalHba(config, config.primary, hbaLines(config), false),
-    })
-    await ensureLocalHba(exposed, exposed.primary, hbaLines(exposed), false)
-    undo.push({
-      what: 'PRIMARY listen_addresses reset and restart',
-      run: async () => {
-        await runSqlFile(config.primary, 'sql/chaos/020_revert_expose_on_veth.sql', { dryRun: false })
-        await restartNode(config, primary)
-      },
-    })
-    await runSqlFile(config.primary, 'sql/chaos/010_expose_on_veth.sql', {
-      vars: { address: net.hostAddress },
-      dryRun: false,
-    })
+/** A fresh node (one left by a killed run is discarded first) with the schema and a short receiver timeout. */
+async function bringUp(config: Config, node: LocalNode, undo: Undo): Promise<void> {
+  undo.push(`stop ${NAME} and delete ${node.dataDir}`, () => discardNode(config, node))
+  await discardNode(config, node)
+  await upNode(config, node)
+  await ensureSchema(node.spec)
+  // Its receiver gives up on a silent PRIMARY after 5 s (PostgreSQL's default is 60 s), so it
+  // reconnects soon after the heal; the node is the drill's alone and is deleted afterwards.
+  await withNode(node.spec, async sql => {
+    await sql`alter system set wal_receiver_timeout = '5s'`
+    await sql`select pg_reload_conf()`
+  })
+}
+
+/** The PRIMARY listening on the veth and admitting the replication role from the namespace (a restart). */
+async function exposePrimary(config: Config, spec: NodeSpec, net: VethNetwork, undo: Undo): Promise<void> {
+  // Alongside make replicate's lines (hbaLines puts every replica's address before the role's closing reject).
+  const exposed = { ...config, replicas: [...config.replicas, spec] }
+  undo.push("PRIMARY pg_hba.conf back to make replicate's lines", () =>
+    ensureLocalHba(config, config.primary, hbaLines(config), false),
+  )
+  await ensureLocalHba(exposed, exposed.primary, hbaLines(exposed), false)
+  const primary = localNode(config, config.primary)
+  undo.push('PRIMARY listen_addresses reset and restart', async () => {
+    await runSqlFile(config.primary, 'sql/chaos/020_revert_expose_on_veth.sql', { dryRun: false })
     await restartNode(config, primary)
+  })
+  await runSqlFile(config.primary, 'sql/chaos/010_expose_on_veth.sql', {
+    vars: { address: net.hostAddress },
+    dryRun: false,
+  })
+  await restartNode(config, primary)
+}
 
-    const target = { ...subscriptionTarget(config), host: net.hostAddress, port: config.primary.port }
-    const conninfo = subscriptionConninfo(config, await replicatorPassword(config), target)
-    undo.push({
-      what: `drop ${subscription} and its slot`,
-      run: () => dropSubscription(config, node, subscription, timeoutMs),
-    })
-    const chosen = await withNode(config.primary, p => withNode(spec, r => optionsBetween(p, r, config.tables)))
-    await runSqlFile(spec, 'sql/replication/050_subscription.sql', {
-      vars: subscriptionVars(subscription, config.publication, chosen),
-      secretVars: { conninfo },
-      dryRun: false,
-    })
-  } catch (error) {
-    await remove().catch(cleanup => {
-      throw new ReplkitError(
-        `${error instanceof Error ? error.message : String(error)}; and then ${cleanup.message}`,
-        EXIT.failed,
-      )
-    })
-    throw error
-  }
-  return { spec, subscription, net, remove }
+/** Its subscription to the PRIMARY at the veth's host address, with the options make replicate would choose. */
+async function subscribe(config: Config, node: LocalNode, net: VethNetwork, undo: Undo, timeoutMs: number) {
+  const subscription = subscriptionName(node.spec)
+  const target = { ...subscriptionTarget(config), host: net.hostAddress, port: config.primary.port }
+  const conninfo = subscriptionConninfo(config, await replicatorPassword(config), target)
+  undo.push(`drop ${subscription} and its slot`, () => dropSubscription(config, node, subscription, timeoutMs))
+  const chosen = await withNode(config.primary, p => withNode(node.spec, r => optionsBetween(p, r, config.tables)))
+  await runSqlFile(node.spec, 'sql/replication/050_subscription.sql', {
+    vars: subscriptionVars(subscription, config.publication, chosen),
+    secretVars: { conninfo },
+    dryRun: false,
+  })
 }
 
 async function discardNode(config: Config, node: LocalNode): Promise<void> {
