@@ -3,12 +3,9 @@
 // the tools operators fill a database with today, each into one new, empty database:
 // `pg_dump -Fd -j2` + `pg_restore -j2`, and `pgcopydb clone` (builds indexes after the copy).
 // Destructive on the local cluster only; the caller leaves it in the normal replicated state.
-import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { $ } from 'zx'
-import { clientEnv } from '../libpq.js'
 import { type Config, type NodeSpec, repoRoot } from '../config.js'
-import { majorOf, serverVersionNum, withNode } from '../db.js'
+import { withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { colour, formatBytes, formatTable } from '../output.js'
 import { qualifiedTables } from '../replication/names.js'
@@ -19,11 +16,11 @@ import { teardown } from '../replication/teardown.js'
 import { Steps } from '../steps.js'
 import { type Target, atLeast, showMeasured, showNeeded, within } from './targets.js'
 import { serverAccess } from '../cluster/access.js'
+import { type BaselineTimes, JOBS, dumpCannotRead, runBaselines } from './initial-copy-baselines.js'
 
 const categoriesFile = join(repoRoot, 'data/categories.json')
 /** Items per generated order: distinct products, as UNIQUE (order_id, product_id) wants. */
 const ITEMS_PER_ORDER = 2
-const JOBS = 2
 /** Issue 16's goals: against pg_dump + pg_restore, and against pgcopydb filling one database. */
 export const COPY_TARGETS = { vsDump: 1.5, vsPgcopydb: 2 }
 
@@ -84,47 +81,6 @@ function expectCounts(expected: Record<string, number>, got: Record<string, numb
     )
 }
 
-/** pg_dump refuses a server of a newer major than its own: the reason, or null when it can dump the PRIMARY. */
-async function dumpCannotRead(config: Config): Promise<string | null> {
-  const client = Number(/(\d+)/.exec((await $({ quiet: true })`pg_dump --version`).stdout.replace(/^\D*/, ''))?.[1])
-  const server = majorOf(await withNode(config.primary, serverVersionNum))
-  return server > client
-    ? `pg_dump ${client} (which pgcopydb runs too) cannot dump a PostgreSQL ${server} PRIMARY (Debian has no newer client; the npm server builds ship none)`
-    : null
-}
-
-/** A new, empty database on the node for a baseline to fill (dropped first if a run left it). */
-async function freshDatabase(node: NodeSpec, name: string): Promise<void> {
-  await withNode({ ...node, database: 'postgres' }, async sql => {
-    await sql.unsafe(`drop database if exists ${name} with (force)`)
-    await sql.unsafe(`create database ${name}`)
-  })
-}
-
-async function dropDatabase(node: NodeSpec, name: string): Promise<void> {
-  await withNode({ ...node, database: 'postgres' }, sql => sql.unsafe(`drop database if exists ${name} with (force)`))
-}
-
-/** The PRIMARY's database as operators dump it: schema and data, directory format, 2 jobs each way. */
-async function dumpRestore(config: Config, target: NodeSpec, database: string, workDir: string): Promise<void> {
-  const dir = join(workDir, 'dump')
-  await $({ env: clientEnv(config.primary), quiet: true })`pg_dump -Fd -j${JOBS} -Z0 -f ${dir}`
-  await $({
-    env: clientEnv(target, { database }),
-    quiet: true,
-  })`pg_restore -j${JOBS} --no-owner --no-acl --exit-on-error -d ${database} ${dir}`
-}
-
-/** pgcopydb clone of the PRIMARY's database; passwords in PGPASSWORD (both nodes of the local cluster share it). */
-async function pgcopydbClone(config: Config, target: NodeSpec, database: string, workDir: string): Promise<void> {
-  const conninfo = (node: NodeSpec, db: string) =>
-    `host=${node.host} port=${node.port} dbname=${db} user=${node.user} sslmode=${node.sslmode}`
-  await $({
-    env: clientEnv(config.primary),
-    quiet: true,
-  })`pgcopydb clone --source ${conninfo(config.primary, config.primary.database)} --target ${conninfo(target, database)} --table-jobs ${JOBS} --index-jobs ${JOBS} --no-owner --no-acl --dir ${join(workDir, 'pgcopydb')}`
-}
-
 /** The PRIMARY holds `rows` products, as many orders with their items and payments, and no replication. */
 async function loadPrimary(config: Config, rows: number): Promise<void> {
   const node = config.primary
@@ -160,80 +116,73 @@ export async function initialCopyBench(
   const expected = await tableCounts(config.primary, config)
   const totalRows = Object.values(expected).reduce((a, b) => a + b, 0)
   const bytes = await publishedBytes(config)
-
-  say(`  make replicate to ${config.replicas.length} replicas (timed) ...`)
-  await Promise.all(config.replicas.map(r => emptyTables(r, config)))
-  const replicateSeconds = await timed(() => replicateQuietly(config, 1_800_000))
-  for (const r of config.replicas)
-    expectCounts(expected, await tableCounts(r, config), `after make replicate, ${r.name}`)
-
+  const replicateSeconds = await timedReplicate(config, expected, say)
   const baselineSkipped = await dumpCannotRead(config)
-  let dumpRestoreSeconds: number | null = null
-  let pgcopydbSeconds: number | null = null
+  let times: BaselineTimes | null = null
   if (baselineSkipped) say(`  baselines not run: ${baselineSkipped}`)
   else {
     // Replication off, so the baselines do not share the cores with apply workers.
     await teardown(config, rollbackOf(config), new Steps(true))
-    const target = config.replicas[0]
-    const scratch = await mkdtemp(join(workDir, 'initial-copy-'))
-    const baseline = async (name: string, database: string, run: typeof dumpRestore) => {
-      say(`  ${name} into one new database on ${target.name} (timed) ...`)
-      await freshDatabase(target, database)
-      await withNode(target, sql => sql.unsafe('checkpoint'))
-      const seconds = await timed(() => run(config, target, database, scratch))
-      expectCounts(expected, await tableCounts(target, config, database), `after ${name}, ${target.name}'s ${database}`)
-      await dropDatabase(target, database)
-      return seconds
-    }
-    try {
-      dumpRestoreSeconds = await baseline(
-        `pg_dump -Fd -j${JOBS} + pg_restore -j${JOBS}`,
-        'replkit_bench_pgdump',
-        dumpRestore,
-      )
-      pgcopydbSeconds = await baseline('pgcopydb clone', 'replkit_bench_pgcopydb', pgcopydbClone)
-    } finally {
-      await rm(scratch, { recursive: true, force: true })
-    }
+    times = await runBaselines(config, workDir, say, async (target, database, name) =>
+      expectCounts(
+        expected,
+        await tableCounts(target, config, database),
+        `after ${name}, ${target.name}'s ${database}`,
+      ),
+    )
   }
-
-  const replicas = config.replicas.length
-  const targets =
-    dumpRestoreSeconds === null || pgcopydbSeconds === null
-      ? []
-      : [
-          atLeast(
-            'initial copy',
-            `make replicate to ${replicas} replicas ≥ ${COPY_TARGETS.vsDump}× as fast as pg_dump -Fd -j${JOBS} + pg_restore -j${JOBS} into one database`,
-            dumpRestoreSeconds / replicateSeconds,
-            COPY_TARGETS.vsDump,
-            '×',
-          ),
-          within(
-            'initial copy',
-            `make replicate to ${replicas} replicas takes < ${COPY_TARGETS.vsPgcopydb}× pgcopydb clone's time into one database`,
-            replicateSeconds / pgcopydbSeconds,
-            COPY_TARGETS.vsPgcopydb,
-            '×',
-          ),
-        ]
   return {
     rows,
     totalRows,
     bytes,
-    replicas,
+    replicas: config.replicas.length,
     replicateSeconds,
-    dumpRestoreSeconds,
-    pgcopydbSeconds,
+    dumpRestoreSeconds: times?.dumpRestoreSeconds ?? null,
+    pgcopydbSeconds: times?.pgcopydbSeconds ?? null,
     baselineSkipped,
-    targets,
-    method:
-      `The PRIMARY holds ${rows} generated products, as many orders with ${ITEMS_PER_ORDER} items and a payment each (sql/bench/010, 020; VACUUM ANALYZE, CHECKPOINT) and no replication. ` +
-      `make replicate is timed in process (replkit's replicate(), without the command's start-up) from preflight to every replica copied, subscribed and caught up, into truncated replicas. ` +
-      `Then, with replication removed, each baseline fills one new, empty database on ${config.replicas[0].name}: pg_dump -Fd -j${JOBS} -Z0 of the PRIMARY's database to a directory, then pg_restore -j${JOBS} --no-owner --no-acl; and pgcopydb clone --table-jobs ${JOBS} --index-jobs ${JOBS} --no-owner --no-acl. ` +
-      "Every copy is checked to hold exactly the PRIMARY's row count in every published table.",
+    targets: times ? copyTargets(config.replicas.length, replicateSeconds, times) : [],
+    method: methodText(config, rows),
   }
 }
+
+/** make replicate into truncated replicas, in process, until every replica holds the PRIMARY's rows. */
+async function timedReplicate(
+  config: Config,
+  expected: Record<string, number>,
+  say: (text: string) => void,
+): Promise<number> {
+  say(`  make replicate to ${config.replicas.length} replicas (timed) ...`)
+  await Promise.all(config.replicas.map(r => emptyTables(r, config)))
+  const seconds = await timed(() => replicateQuietly(config, 1_800_000))
+  for (const r of config.replicas)
+    expectCounts(expected, await tableCounts(r, config), `after make replicate, ${r.name}`)
+  return seconds
+}
+
+function copyTargets(replicas: number, replicateSeconds: number, times: BaselineTimes): Target[] {
+  return [
+    atLeast(
+      'initial copy',
+      `make replicate to ${replicas} replicas ≥ ${COPY_TARGETS.vsDump}× as fast as pg_dump -Fd -j${JOBS} + pg_restore -j${JOBS} into one database`,
+      times.dumpRestoreSeconds / replicateSeconds,
+      COPY_TARGETS.vsDump,
+      '×',
+    ),
+    within(
+      'initial copy',
+      `make replicate to ${replicas} replicas takes < ${COPY_TARGETS.vsPgcopydb}× pgcopydb clone's time into one database`,
+      replicateSeconds / times.pgcopydbSeconds,
+      COPY_TARGETS.vsPgcopydb,
+      '×',
+    ),
+  ]
+}
+
+const methodText = (config: Config, rows: number) =>
+  `The PRIMARY holds ${rows} generated products, as many orders with ${ITEMS_PER_ORDER} items and a payment each (sql/bench/010, 020; VACUUM ANALYZE, CHECKPOINT) and no replication. ` +
+  `make replicate is timed in process (replkit's replicate(), without the command's start-up) from preflight to every replica copied, subscribed and caught up, into truncated replicas. ` +
+  `Then, with replication removed, each baseline fills one new, empty database on ${config.replicas[0].name}: pg_dump -Fd -j${JOBS} -Z0 of the PRIMARY's database to a directory, then pg_restore -j${JOBS} --no-owner --no-acl; and pgcopydb clone --table-jobs ${JOBS} --index-jobs ${JOBS} --no-owner --no-acl. ` +
+  "Every copy is checked to hold exactly the PRIMARY's row count in every published table."
 
 /** The normal demo state: the 30 products of data/products.json on the PRIMARY, replicated and caught up. */
 export async function restoreDemoState(config: Config): Promise<void> {
