@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type BarPanel, type CdfSeries, barChart, cdfPlot } from './plots.js'
 import type { BenchReport } from './report.js'
-import type { SeedSetting } from './seed.js'
+import type { SeedSetting } from './seed-report.js'
 
 type Figures = Omit<BenchReport, 'plots' | 'targets' | 'seconds'>
 

@@ -9,7 +9,7 @@ import type { MetricsCost } from './metrics-cost.js'
 import type { SwitchoverBench } from './switchover.js'
 import { type Machine, describeMachine } from './machine.js'
 import { type ConsistencyBenchReport, formatConsistencyBench } from './consistency-report.js'
-import { type SeedBenchReport, formatSeedPhases, seedSettingTitle } from './seed.js'
+import { type SeedBenchReport, formatSeedPhases, seedSettingTitle } from './seed-report.js'
 import { type Target, showMeasured, showNeeded } from './targets.js'
 
 export interface BenchReport {

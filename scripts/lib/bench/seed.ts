@@ -4,27 +4,24 @@
 // and the shop database replicating to its replicas. Also the seed's client peak memory (the
 // file is streamed). Destructive on the PRIMARY of the local cluster only; leaves it re-seeded
 // with data/products.json.
-import { createReadStream } from 'node:fs'
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join, relative } from 'node:path'
-import { pipeline } from 'node:stream/promises'
-import type postgres from 'postgres'
 import { isLocalClusterNode } from '../cluster/local-cluster.js'
 import { ensureSchema } from '../schema.js'
 import { type Config, type NodeSpec, repoRoot } from '../config.js'
 import { type Sql, withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
-import { colour, formatBytes, formatTable, progress } from '../output.js'
+import { progress } from '../output.js'
 import { waitForCatchup } from '../replication/waits.js'
 import { type SeedResult, loadCategories, seed } from '../seed/seed.js'
-import { product, productId, writeInventoryCopy, writeProductsCopy, writeProductsJson } from './generate-products.js'
+import { writeInventoryCopy, writeProductsCopy, writeProductsJson } from './generate-products.js'
+import { rawCopy, rowAtATime } from './seed-baselines.js'
 import { peakRss } from './peak-rss.js'
-import { type ScriptTarget, showMeasured, showNeeded } from './targets.js'
+import { type Phase, type SeedBenchReport, type SeedSetting, settingTargets } from './seed-report.js'
 
 const categoriesFile = join(repoRoot, 'data/categories.json')
 const UNREPLICATED_DB = 'replkit_bench_seed'
-const RSS_LIMIT_MB = 200
 
 export interface SeedBenchOptions {
   rows: number
@@ -32,37 +29,6 @@ export interface SeedBenchOptions {
   outDir: string
   say: (text: string) => void
   showProgress: boolean
-}
-
-export interface SeedBenchReport {
-  rows: number
-  sample: number
-  at: string
-  machine: { cpus: number; node: string; postgres: string }
-  /** Size of the generated products.json. */
-  fileBytes: number
-  generateSeconds: number
-  settings: SeedSetting[]
-  targets: ScriptTarget[]
-  method: string
-}
-
-/** The same phases in one state of the PRIMARY. */
-export interface SeedSetting {
-  name: string
-  where: string
-  phases: Phase[]
-  seedPeakRssBytes: number
-}
-
-export interface Phase {
-  name: string
-  rows: number
-  seconds: number
-  rowsPerSecond: number
-  /** Rows the phase created or changed in the database (all tables). */
-  written: number
-  note: string
 }
 
 function phase(name: string, rows: number, seconds: number, written: number, note: string): Phase {
@@ -111,51 +77,6 @@ async function runSeed(sql: Sql, file: string, label: string, showProgress: bool
   return result
 }
 
-/** COPY of pre-generated text files: products, then their inventory rows; seconds for each. */
-async function rawCopy(
-  sql: Sql,
-  productsFile: string,
-  inventoryFile: string,
-): Promise<{ products: number; inventory: number }> {
-  const conn = await sql.reserve()
-  const copy = async (statement: string, file: string) => {
-    const [, seconds] = await timed(async () =>
-      pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), await conn.unsafe(statement).writable()),
-    )
-    return seconds
-  }
-  try {
-    return {
-      products: await copy(
-        'copy public.products (id, sku, title, description, price, stock, category_id, attributes) from stdin',
-        productsFile,
-      ),
-      inventory: await copy('copy public.inventory (product_id, warehouse, quantity) from stdin', inventoryFile),
-    }
-  } finally {
-    conn.release()
-  }
-}
-
-/** What an ORM loop does: one parameterised upsert per product and per inventory row, each its own transaction. */
-async function rowAtATime(sql: Sql, rows: number, slugs: string[], categoryIds: Map<string, string>): Promise<number> {
-  const [, seconds] = await timed(async () => {
-    for (let i = 0; i < rows; i++) {
-      const p = product(i, slugs)
-      await sql`
-        insert into public.products (id, sku, title, description, price, stock, category_id, attributes)
-        values (${productId(i)}::uuid, ${p.sku}, ${p.title}, ${p.description}, ${p.price.toFixed(2)}::numeric, ${p.stock}, ${categoryIds.get(p.category)!}::uuid, ${sql.json(p.attributes as postgres.JSONValue)})
-        on conflict (sku) do update
-          set title = excluded.title, description = excluded.description, price = excluded.price,
-              stock = excluded.stock, category_id = excluded.category_id, attributes = excluded.attributes`
-      await sql`
-        insert into public.inventory (product_id, warehouse, quantity) values (${productId(i)}::uuid, 'main', ${p.stock})
-        on conflict (product_id, warehouse) do update set quantity = excluded.quantity`
-    }
-  })
-  return seconds
-}
-
 const written = (r: SeedResult) => r.created + r.updated + r.inventoryChanged + r.categoriesChanged
 
 /** The five timed phases in one database of the PRIMARY; the generated JSON file is shared. */
@@ -167,73 +88,90 @@ async function runPhases(
   slugs: string[],
   opts: SeedBenchOptions,
 ): Promise<{ phases: Phase[]; seedPeakRss: number }> {
-  const { say } = opts
-  say('  our seed into empty tables ...')
-  await emptyTables(sql, 'all')
-  const {
-    value: [first, seedSeconds],
-    peak: seedPeakRss,
-  } = await peakRss(() => timed(() => runSeed(sql, files.json, 'Seeding', opts.showProgress)))
-  if (first.created !== rows) throw new ReplkitError(`the seed created ${first.created} products, expected ${rows}`)
-
-  say('  re-seed of the unchanged file ...')
-  await settle(sql)
-  const [again, reseedSeconds] = await timed(() => runSeed(sql, files.json, 'Re-seeding', opts.showProgress))
-
+  const seeds = await timedSeeds(sql, files, rows, opts)
   // Category ids are this database's own, so the COPY files are written per database.
   const categoryIds = new Map(
     (await sql`select slug, id from public.categories`).map(r => [r.slug as string, r.id as string]),
   )
-  say('  raw COPY baseline (writing the COPY files first, untimed) ...')
+  opts.say('  raw COPY baseline (writing the COPY files first, untimed) ...')
   await writeProductsCopy(files.productsCopy, rows, slugs, categoryIds)
   await writeInventoryCopy(files.inventoryCopy, rows, slugs)
   await emptyTables(sql, 'products')
   const copySeconds = await rawCopy(sql, files.productsCopy, files.inventoryCopy)
-
-  say(`  row-at-a-time baseline on ${sample.toLocaleString('en-US')} rows ...`)
+  opts.say(`  row-at-a-time baseline on ${sample.toLocaleString('en-US')} rows ...`)
   await emptyTables(sql, 'products')
   const loopSeconds = await rowAtATime(sql, sample, slugs, categoryIds)
+  return { seedPeakRss: seeds.peakRss, phases: phasesOf(rows, sample, seeds, copySeconds, loopSeconds) }
+}
 
-  return {
-    seedPeakRss,
-    phases: [
-      phase(
-        'our seed (empty tables)',
-        rows,
-        seedSeconds,
-        written(first),
-        'whole user path: read + validate + staging COPY + upserts of categories, products, inventory; one transaction',
-      ),
-      phase(
-        'raw COPY (products + inventory)',
-        rows,
-        copySeconds.products + copySeconds.inventory,
-        2 * rows,
-        "COPY of pre-generated text files into the empty, indexed products and inventory tables (FKs checked): the seed's end state, the baseline the targets use",
-      ),
-      phase(
-        'row-at-a-time upsert',
-        sample,
-        loopSeconds,
-        2 * sample,
-        'an INSERT ... ON CONFLICT DO UPDATE per product and per inventory row, autocommit (an ORM loop), category ids cached client-side',
-      ),
-      phase(
-        're-seed, file unchanged',
-        rows,
-        reseedSeconds,
-        written(again),
-        `created ${again.created}, updated ${again.updated}, skipped ${again.skipped}, inventory ${again.inventoryChanged}, categories ${again.categoriesChanged}`,
-      ),
-      phase(
-        'raw COPY (products only)',
-        rows,
-        copySeconds.products,
-        rows,
-        'the products part of the raw COPY above, for reference (the seed also writes inventory)',
-      ),
-    ],
-  }
+interface TimedSeeds {
+  first: SeedResult
+  seedSeconds: number
+  again: SeedResult
+  reseedSeconds: number
+  peakRss: number
+}
+
+/** Our seed into empty tables (its client memory sampled), then again with the file unchanged. */
+async function timedSeeds(sql: Sql, files: BenchFiles, rows: number, opts: SeedBenchOptions): Promise<TimedSeeds> {
+  opts.say('  our seed into empty tables ...')
+  await emptyTables(sql, 'all')
+  const {
+    value: [first, seedSeconds],
+    peak,
+  } = await peakRss(() => timed(() => runSeed(sql, files.json, 'Seeding', opts.showProgress)))
+  if (first.created !== rows) throw new ReplkitError(`the seed created ${first.created} products, expected ${rows}`)
+  opts.say('  re-seed of the unchanged file ...')
+  await settle(sql)
+  const [again, reseedSeconds] = await timed(() => runSeed(sql, files.json, 'Re-seeding', opts.showProgress))
+  return { first, seedSeconds, again, reseedSeconds, peakRss: peak }
+}
+
+function phasesOf(
+  rows: number,
+  sample: number,
+  s: TimedSeeds,
+  copySeconds: { products: number; inventory: number },
+  loopSeconds: number,
+): Phase[] {
+  const { again } = s
+  return [
+    phase(
+      'our seed (empty tables)',
+      rows,
+      s.seedSeconds,
+      written(s.first),
+      'whole user path: read + validate + staging COPY + upserts of categories, products, inventory; one transaction',
+    ),
+    phase(
+      'raw COPY (products + inventory)',
+      rows,
+      copySeconds.products + copySeconds.inventory,
+      2 * rows,
+      "COPY of pre-generated text files into the empty, indexed products and inventory tables (FKs checked): the seed's end state, the baseline the targets use",
+    ),
+    phase(
+      'row-at-a-time upsert',
+      sample,
+      loopSeconds,
+      2 * sample,
+      'an INSERT ... ON CONFLICT DO UPDATE per product and per inventory row, autocommit (an ORM loop), category ids cached client-side',
+    ),
+    phase(
+      're-seed, file unchanged',
+      rows,
+      s.reseedSeconds,
+      written(again),
+      `created ${again.created}, updated ${again.updated}, skipped ${again.skipped}, inventory ${again.inventoryChanged}, categories ${again.categoriesChanged}`,
+    ),
+    phase(
+      'raw COPY (products only)',
+      rows,
+      copySeconds.products,
+      rows,
+      'the products part of the raw COPY above, for reference (the seed also writes inventory)',
+    ),
+  ]
 }
 
 interface BenchFiles {
@@ -255,39 +193,6 @@ async function dropUnreplicated(primary: NodeSpec): Promise<void> {
   )
 }
 
-function settingTargets(setting: SeedSetting): ScriptTarget[] {
-  const [ours, copy, loop, reseed] = setting.phases
-  const seedRatio = ours.rowsPerSecond / copy.rowsPerSecond
-  const loopRatio = ours.rowsPerSecond / loop.rowsPerSecond
-  const reseedRatio = reseed.rowsPerSecond / copy.rowsPerSecond
-  const rssMb = setting.seedPeakRssBytes / 1024 / 1024
-  return [
-    {
-      target: 'seed ≥ 0.85× raw COPY rate (same end state)',
-      measured: seedRatio,
-      needed: 0.85,
-      unit: '×',
-      met: seedRatio >= 0.85,
-    },
-    { target: 'seed ≥ 20× row-at-a-time rate', measured: loopRatio, needed: 20, unit: '×', met: loopRatio >= 20 },
-    {
-      target: 're-seed ≥ 2× raw COPY rate (same end state)',
-      measured: reseedRatio,
-      needed: 2,
-      unit: '×',
-      met: reseedRatio >= 2,
-    },
-    { target: 're-seed writes 0 rows', measured: reseed.written, needed: 0, unit: ' rows', met: reseed.written === 0 },
-    {
-      target: `seed's client memory < ${RSS_LIMIT_MB} MB (streamed)`,
-      measured: rssMb,
-      needed: RSS_LIMIT_MB,
-      unit: ' MB',
-      met: rssMb < RSS_LIMIT_MB,
-    },
-  ].map(t => ({ ...t, target: `${setting.name}: ${t.target}` }))
-}
-
 /** Runs every phase in both settings; writes outDir/seed.json. */
 export async function seedBench(config: Config, opts: SeedBenchOptions): Promise<SeedBenchReport> {
   if (!isLocalClusterNode(config, config.primary)) {
@@ -304,55 +209,18 @@ export async function seedBench(config: Config, opts: SeedBenchOptions): Promise
     productsCopy: join(opts.outDir, `products-${rows}.copy.tmp`),
     inventoryCopy: join(opts.outDir, `inventory-${rows}.copy.tmp`),
   }
-
   say(`Generating ${rows.toLocaleString('en-US')} products into ${relative(process.cwd(), files.json)} ...`)
   const [, generateSeconds] = await timed(() => writeProductsJson(files.json, rows, slugs))
   const fileBytes = (await stat(files.json)).size
-
+  const run = (sql: Sql) => runPhases(sql, files, rows, sample, slugs, opts)
   const settings: SeedSetting[] = []
   try {
-    const unreplicated = unreplicatedSpec(config.primary)
-    say(`Setting 1: database ${UNREPLICATED_DB} on the PRIMARY, not replicated ...`)
-    await dropUnreplicated(config.primary)
-    await withNode({ ...config.primary, database: 'postgres' }, sql => sql.unsafe(`create database ${UNREPLICATED_DB}`))
-    await ensureSchema(unreplicated)
-    const quiet = await withNode(unreplicated, sql => runPhases(sql, files, rows, sample, slugs, opts), {
-      statementTimeoutMs: 0,
-    })
-    settings.push({
-      name: 'not replicated',
-      where: `a database of its own on the PRIMARY (${UNREPLICATED_DB}) that no publication or slot covers; the walsenders of ${config.primary.database} read its WAL and skip it`,
-      phases: quiet.phases,
-      seedPeakRssBytes: quiet.seedPeakRss,
-    })
-    await dropUnreplicated(config.primary)
-
-    await withNode(
-      config.primary,
-      async sql => {
-        const replicas = (await sql`select count(*)::int as n from pg_stat_replication`)[0].n as number
-        say(`Setting 2: database ${config.primary.database}, replicating to ${replicas} replicas ...`)
-        try {
-          const live = await runPhases(sql, files, rows, sample, slugs, opts)
-          settings.push({
-            name: `replicating to ${replicas} replicas`,
-            where: `${config.primary.database} on the PRIMARY, published to ${replicas} subscribed replicas that apply every phase (the realistic re-seed)`,
-            phases: live.phases,
-            seedPeakRssBytes: live.seedPeakRss,
-          })
-        } finally {
-          say('Restoring the PRIMARY to data/products.json ...')
-          await emptyTables(sql, 'all')
-          await seed(sql, { file: join(repoRoot, 'data/products.json'), categoriesFile, dryRun: false })
-        }
-      },
-      { statementTimeoutMs: 0 },
-    )
+    settings.push(await unreplicatedSetting(config, run, say))
+    settings.push(await replicatingSetting(config, run, say))
   } finally {
     await dropUnreplicated(config.primary)
     await Promise.all(Object.values(files).map(f => rm(f, { force: true })))
   }
-
   const [{ server }] = await withNode(config.primary, sql => sql`select current_setting('server_version') as server`)
   const report = {
     rows,
@@ -370,41 +238,46 @@ export async function seedBench(config: Config, opts: SeedBenchOptions): Promise
   return report
 }
 
-/** One setting's phases as a table: rate, ratio to that setting's raw COPY, rows written. */
-export function formatSeedPhases(setting: SeedSetting): string {
-  const copy = setting.phases[1]
-  return formatTable(
-    ['phase', 'rows', 'seconds', 'rows/s', 'vs raw COPY', 'rows written'],
-    setting.phases.map(p => [
-      p.name,
-      p.rows,
-      Number(p.seconds.toFixed(2)),
-      Math.round(p.rowsPerSecond),
-      `${(p.rowsPerSecond / copy.rowsPerSecond).toFixed(2)}×`,
-      p.written,
-    ]),
-  )
+type RunPhases = (sql: Sql) => ReturnType<typeof runPhases>
+
+/** Setting 1: a database of its own on the PRIMARY that nothing replicates. */
+async function unreplicatedSetting(config: Config, run: RunPhases, say: (text: string) => void): Promise<SeedSetting> {
+  const unreplicated = unreplicatedSpec(config.primary)
+  say(`Setting 1: database ${UNREPLICATED_DB} on the PRIMARY, not replicated ...`)
+  await dropUnreplicated(config.primary)
+  await withNode({ ...config.primary, database: 'postgres' }, sql => sql.unsafe(`create database ${UNREPLICATED_DB}`))
+  await ensureSchema(unreplicated)
+  const quiet = await withNode(unreplicated, run, { statementTimeoutMs: 0 })
+  await dropUnreplicated(config.primary)
+  return {
+    name: 'not replicated',
+    where: `a database of its own on the PRIMARY (${UNREPLICATED_DB}) that no publication or slot covers; the walsenders of ${config.primary.database} read its WAL and skip it`,
+    phases: quiet.phases,
+    seedPeakRssBytes: quiet.seedPeakRss,
+  }
 }
 
-export const seedSettingTitle = (s: SeedSetting) =>
-  `${s.name}: ${s.where}; seed's client peak memory ${formatBytes(s.seedPeakRssBytes)}`
-
-export function formatSeedBench(report: SeedBenchReport): string {
-  return [
-    `Seed benchmark: ${report.rows.toLocaleString('en-US')} generated products (a ${formatBytes(report.fileBytes)} file, generated in ${report.generateSeconds.toFixed(1)} s), ${report.machine.cpus} CPUs, PostgreSQL ${report.machine.postgres}`,
-    ...report.settings.flatMap(s => ['', seedSettingTitle(s), formatSeedPhases(s)]),
-    '',
-    formatTable(
-      ['Target', 'Measured', 'Needed', 'Result'],
-      report.targets.map(t => [
-        t.target,
-        showMeasured(t),
-        showNeeded(t),
-        t.met ? colour.green('met') : colour.red('NOT met'),
-      ]),
-    ),
-    '',
-    ...report.settings[0].phases.map(p => colour.dim(`${p.name}: ${p.note}`)),
-    colour.dim(report.method),
-  ].join('\n')
+/** Setting 2: the shop database replicating to every replica; data/products.json seeded back after. */
+async function replicatingSetting(config: Config, run: RunPhases, say: (text: string) => void): Promise<SeedSetting> {
+  return withNode(
+    config.primary,
+    async sql => {
+      const replicas = (await sql`select count(*)::int as n from pg_stat_replication`)[0].n as number
+      say(`Setting 2: database ${config.primary.database}, replicating to ${replicas} replicas ...`)
+      try {
+        const live = await run(sql)
+        return {
+          name: `replicating to ${replicas} replicas`,
+          where: `${config.primary.database} on the PRIMARY, published to ${replicas} subscribed replicas that apply every phase (the realistic re-seed)`,
+          phases: live.phases,
+          seedPeakRssBytes: live.seedPeakRss,
+        }
+      } finally {
+        say('Restoring the PRIMARY to data/products.json ...')
+        await emptyTables(sql, 'all')
+        await seed(sql, { file: join(repoRoot, 'data/products.json'), categoriesFile, dryRun: false })
+      }
+    },
+    { statementTimeoutMs: 0 },
+  )
 }

@@ -1,0 +1,108 @@
+// The seed benchmark's report: its shape, its targets per setting, and its tables.
+import { colour, formatBytes, formatTable } from '../output.js'
+import { type ScriptTarget, showMeasured, showNeeded } from './targets.js'
+
+const RSS_LIMIT_MB = 200
+
+export interface SeedBenchReport {
+  rows: number
+  sample: number
+  at: string
+  machine: { cpus: number; node: string; postgres: string }
+  /** Size of the generated products.json. */
+  fileBytes: number
+  generateSeconds: number
+  settings: SeedSetting[]
+  targets: ScriptTarget[]
+  method: string
+}
+
+/** The same phases in one state of the PRIMARY. */
+export interface SeedSetting {
+  name: string
+  where: string
+  phases: Phase[]
+  seedPeakRssBytes: number
+}
+
+export interface Phase {
+  name: string
+  rows: number
+  seconds: number
+  rowsPerSecond: number
+  /** Rows the phase created or changed in the database (all tables). */
+  written: number
+  note: string
+}
+
+export function settingTargets(setting: SeedSetting): ScriptTarget[] {
+  const [ours, copy, loop, reseed] = setting.phases
+  const seedRatio = ours.rowsPerSecond / copy.rowsPerSecond
+  const loopRatio = ours.rowsPerSecond / loop.rowsPerSecond
+  const reseedRatio = reseed.rowsPerSecond / copy.rowsPerSecond
+  const rssMb = setting.seedPeakRssBytes / 1024 / 1024
+  return [
+    {
+      target: 'seed ≥ 0.85× raw COPY rate (same end state)',
+      measured: seedRatio,
+      needed: 0.85,
+      unit: '×',
+      met: seedRatio >= 0.85,
+    },
+    { target: 'seed ≥ 20× row-at-a-time rate', measured: loopRatio, needed: 20, unit: '×', met: loopRatio >= 20 },
+    {
+      target: 're-seed ≥ 2× raw COPY rate (same end state)',
+      measured: reseedRatio,
+      needed: 2,
+      unit: '×',
+      met: reseedRatio >= 2,
+    },
+    { target: 're-seed writes 0 rows', measured: reseed.written, needed: 0, unit: ' rows', met: reseed.written === 0 },
+    {
+      target: `seed's client memory < ${RSS_LIMIT_MB} MB (streamed)`,
+      measured: rssMb,
+      needed: RSS_LIMIT_MB,
+      unit: ' MB',
+      met: rssMb < RSS_LIMIT_MB,
+    },
+  ].map(t => ({ ...t, target: `${setting.name}: ${t.target}` }))
+}
+
+/** One setting's phases as a table: rate, ratio to that setting's raw COPY, rows written. */
+export function formatSeedPhases(setting: SeedSetting): string {
+  const copy = setting.phases[1]
+  return formatTable(
+    ['phase', 'rows', 'seconds', 'rows/s', 'vs raw COPY', 'rows written'],
+    setting.phases.map(p => [
+      p.name,
+      p.rows,
+      Number(p.seconds.toFixed(2)),
+      Math.round(p.rowsPerSecond),
+      `${(p.rowsPerSecond / copy.rowsPerSecond).toFixed(2)}×`,
+      p.written,
+    ]),
+  )
+}
+
+export const seedSettingTitle = (s: SeedSetting) =>
+  `${s.name}: ${s.where}; seed's client peak memory ${formatBytes(s.seedPeakRssBytes)}`
+
+export function formatSeedBench(report: SeedBenchReport): string {
+  return [
+    `Seed benchmark: ${report.rows.toLocaleString('en-US')} generated products (a ${formatBytes(report.fileBytes)} file, generated in ${report.generateSeconds.toFixed(1)} s), ${report.machine.cpus} CPUs, PostgreSQL ${report.machine.postgres}`,
+    ...report.settings.flatMap(s => ['', seedSettingTitle(s), formatSeedPhases(s)]),
+    '',
+    formatTable(
+      ['Target', 'Measured', 'Needed', 'Result'],
+      report.targets.map(t => [
+        t.target,
+        showMeasured(t),
+        showNeeded(t),
+        t.met ? colour.green('met') : colour.red('NOT met'),
+      ]),
+    ),
+    '',
+    ...report.settings[0].phases.map(p => colour.dim(`${p.name}: ${p.note}`)),
+    colour.dim(report.method),
+  ].join('\n')
+}
