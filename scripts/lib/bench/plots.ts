@@ -38,25 +38,49 @@ function svg(width: number, height: number, title: string, body: string[]): stri
   ].join('\n')
 }
 
+/** The plot area and its log10 x scale (ms) and linear y scale (fraction). */
+interface Frame {
+  box: { left: number; right: number; top: number; bottom: number }
+  lo: number
+  hi: number
+  x: (v: number) => number
+  y: (p: number) => number
+}
+
 /**
  * Empirical CDFs (fraction of canaries arrived within x ms) on a log10 x axis, with the targets
  * drawn as vertical markers.
  */
 export function cdfPlot(title: string, series: CdfSeries[], markers: { at: number; label: string }[]): string {
-  const width = 760,
-    height = 440
+  const width = 760
+  const height = 440
   const box = { left: 60, right: width - 20, top: 40, bottom: height - 90 }
   const all = series.flatMap(s => s.values).filter(v => v > 0)
   const lo = Math.floor(Math.log10(Math.max(0.01, Math.min(...all, ...markers.map(m => m.at)))))
   const hi = Math.ceil(Math.log10(Math.max(...all, ...markers.map(m => m.at))))
-  const x = (v: number) =>
-    box.left + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo || 1)) * (box.right - box.left)
-  const y = (p: number) => box.bottom - p * (box.bottom - box.top)
+  const frame: Frame = {
+    box,
+    lo,
+    hi,
+    x: v => box.left + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo || 1)) * (box.right - box.left),
+    y: p => box.bottom - p * (box.bottom - box.top),
+  }
+  const body = [
+    ...cdfAxes(frame),
+    ...cdfMarkers(frame, markers),
+    ...series.flatMap(s => cdfCurve(frame, s)),
+    ...cdfLegend(series, height),
+  ]
+  return svg(width, height, title, body)
+}
+
+/** Grid, ticks, the p99 line, the frame and the axis titles. */
+function cdfAxes({ box, lo, hi, x, y }: Frame): string[] {
   const body: string[] = []
   for (let d = lo; d <= hi; d++) {
     for (const m of d < hi ? [1, 2, 5] : [1]) {
-      const v = m * 10 ** d,
-        px = f(x(v))
+      const v = m * 10 ** d
+      const px = f(x(v))
       body.push(
         `<line x1="${px}" y1="${box.top}" x2="${px}" y2="${box.bottom}" stroke="${m === 1 ? '#ccc' : '#eee'}"/>`,
       )
@@ -81,33 +105,39 @@ export function cdfPlot(title: string, series: CdfSeries[], markers: { at: numbe
   body.push(
     `<text x="16" y="${(box.top + box.bottom) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(box.top + box.bottom) / 2})">fraction of canaries</text>`,
   )
-  // Target labels go down the plot one line each, so neighbouring targets never overprint.
-  markers.forEach((m, i) => {
-    body.push(
-      `<line x1="${f(x(m.at))}" y1="${box.top}" x2="${f(x(m.at))}" y2="${box.bottom}" stroke="#888" stroke-dasharray="2 3"/>`,
-    )
-    body.push(`<text x="${f(x(m.at) + 4)}" y="${box.top + 40 + i * 16}" fill="#555">${escapeXml(m.label)}</text>`)
+  return body
+}
+
+/** Target labels go down the plot one line each, so neighbouring targets never overprint. */
+function cdfMarkers({ box, x }: Frame, markers: { at: number; label: string }[]): string[] {
+  return markers.flatMap((m, i) => [
+    `<line x1="${f(x(m.at))}" y1="${box.top}" x2="${f(x(m.at))}" y2="${box.bottom}" stroke="#888" stroke-dasharray="2 3"/>`,
+    `<text x="${f(x(m.at) + 4)}" y="${box.top + 40 + i * 16}" fill="#555">${escapeXml(m.label)}</text>`,
+  ])
+}
+
+/** One series as a step curve: each sorted value raises the fraction by 1/n. */
+function cdfCurve({ x, y }: Frame, s: CdfSeries): string[] {
+  const sorted = [...s.values].sort((a, b) => a - b)
+  if (!sorted.length) return []
+  let d = `M${f(x(sorted[0]))},${f(y(0))}`
+  sorted.forEach((v, i) => {
+    d += ` H${f(x(v))} V${f(y((i + 1) / sorted.length))}`
   })
-  for (const s of series) {
-    const sorted = [...s.values].sort((a, b) => a - b)
-    if (!sorted.length) continue
-    let d = `M${f(x(sorted[0]))},${f(y(0))}`
-    sorted.forEach((v, i) => {
-      d += ` H${f(x(v))} V${f(y((i + 1) / sorted.length))}`
-    })
-    body.push(
-      `<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
-    )
-  }
-  series.forEach((s, i) => {
-    const lx = box.left + (i % 2) * 340,
-      ly = height - 36 + Math.floor(i / 2) * 18
-    body.push(
+  return [
+    `<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+  ]
+}
+
+function cdfLegend(series: CdfSeries[], height: number): string[] {
+  return series.flatMap((s, i) => {
+    const lx = 60 + (i % 2) * 340
+    const ly = height - 36 + Math.floor(i / 2) * 18
+    return [
       `<line x1="${lx}" y1="${ly - 4}" x2="${lx + 28}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
-    )
-    body.push(`<text x="${lx + 34}" y="${ly}">${escapeXml(s.label)}</text>`)
+      `<text x="${lx + 34}" y="${ly}">${escapeXml(s.label)}</text>`,
+    ]
   })
-  return svg(width, height, title, body)
 }
 
 /** Horizontal bars, one panel per comparison, each panel on its own linear scale. */
