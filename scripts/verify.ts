@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { type Config, type NodeSpec, repoRoot } from './lib/config.js'
-import { type Sql, connectChecked } from './lib/db.js'
+import type { Sql } from './lib/db.js'
+import { openNodes } from './lib/node.js'
 import { EXIT, ReplkitError } from './lib/errors.js'
 import { type ProveResult, ensurePgtap, pgProve } from './lib/checks/pgtap.js'
 import { subscriptionName } from './lib/replication/names.js'
@@ -72,8 +73,7 @@ interface Run {
 }
 
 async function openRun(): Promise<Run> {
-  const primary = await connectChecked(config.primary)
-  const replicaSql = await Promise.all(config.replicas.map(r => connectChecked(r)))
+  const [primary, ...replicaSql] = (await openNodes([config.primary, ...config.replicas])).map(n => n.sql)
   const subscriptions = config.replicas.map(subscriptionName)
   const applied = () =>
     waitForApplied(

@@ -6,7 +6,8 @@
 // database is dropped at the end unless keep. Measures in one run: the quiet compare, locating
 // 100 scattered differing rows, repairing 1,000, the compare under 500 writes/s, client memory.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type CompareNode, type TableCompare, compareTable } from '../compare/at-lsn.js'
+import { type TableCompare, compareTable } from '../compare/at-lsn.js'
+import type { OpenNode } from '../node.js'
 import { tableSums } from '../checks/fingerprint.js'
 import { type Config, type NodeSpec, allNodes } from '../config.js'
 import { type Sql, connect, connectChecked } from '../db.js'
@@ -54,8 +55,8 @@ interface Run {
   config: Config
   opts: ConsistencyBenchOptions
   conns: Sql[]
-  primary: CompareNode
-  replicas: CompareNode[]
+  primary: OpenNode
+  replicas: OpenNode[]
   /** The replica made to differ and repaired: the last one. */
   target: NodeSpec
   compare: (rows: boolean) => Promise<TableCompare>
@@ -101,8 +102,8 @@ async function openRun(config: Config, opts: ConsistencyBenchOptions): Promise<R
   const conns = await Promise.all(
     allNodes(config).map(n => connectChecked(benchSpec(n), { statementTimeoutMs: 0, max: 1 })),
   )
-  const primary: CompareNode = { name: config.primary.name, sql: conns[0], spec: benchSpec(config.primary) }
-  const replicas: CompareNode[] = config.replicas.map((spec, i) => ({
+  const primary: OpenNode = { name: config.primary.name, sql: conns[0], spec: benchSpec(config.primary) }
+  const replicas: OpenNode[] = config.replicas.map((spec, i) => ({
     name: spec.name,
     sql: conns[i + 1],
     spec: benchSpec(spec),

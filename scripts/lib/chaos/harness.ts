@@ -2,6 +2,7 @@
 // nothing was lost (in-database checksums on every node, and the writer's client-side record of
 // committed rows), make check afterwards, and the under-load shape of drills b and c. Drills call
 // replkit's library in process, as the commands do.
+import { opened } from '../node.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { verdictLine } from '../checks/format.js'
 import { formatBytes } from '../output.js'
@@ -103,12 +104,8 @@ export async function catchUp(c: Cluster, timeoutMs: number): Promise<number> {
 /** Checksums of every replicated table equal on every node (compared with no writer running). */
 export async function provenEqual(c: Cluster, config: Config, timeoutMs: number, proofs: string[]): Promise<void> {
   const eq = await compareWithPrimary(
-    { name: config.primary.name, sql: c.primary, spec: config.primary },
-    c.replicas.map((r, i) => ({
-      ...r,
-      spec: config.replicas.find(s => s.name === r.name)!,
-      subscription: c.subscriptions[i],
-    })),
+    opened(config.primary, c.primary),
+    c.replicas.map((r, i) => opened(config.replicas.find(s => s.name === r.name)!, r.sql, c.subscriptions[i])),
     config.tables,
     timeoutMs,
   )

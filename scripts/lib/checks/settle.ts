@@ -1,7 +1,9 @@
 // make check's second look at tables whose checksums differed when first read: under live writes
 // a replica is always a little behind, so each such table is compared again at an LSN every
 // replica provably reached (compare/at-lsn.ts), and only a difference that holds still is one.
-import { type CompareNode, type TableCompare, compareTable } from '../compare/at-lsn.js'
+import { opened } from '../node.js'
+import { type TableCompare, compareTable } from '../compare/at-lsn.js'
+import type { OpenNode } from '../node.js'
 import type { ClusterFacts, NodeConnection } from './facts.js'
 import { applyingLong, compareTables, replicaLags } from './figures.js'
 import { describeDbError } from '../db.js'
@@ -11,11 +13,11 @@ export function compareNodes(
   facts: ClusterFacts,
   nodes: NodeConnection[],
   replicaNames: string[],
-): { primary: CompareNode; replicas: CompareNode[] } {
+): { primary: OpenNode; replicas: OpenNode[] } {
   const lags = replicaLags(facts)
   const [p, ...rest] = nodes
   return {
-    primary: { name: p.spec.name, sql: p.sql!, spec: p.spec },
+    primary: opened(p.spec, p.sql!),
     replicas: rest
       .filter(n => n.sql && replicaNames.includes(n.spec.name))
       .map(n => {

@@ -14,7 +14,8 @@ import { differingColumns } from './columns.js'
 import { type Ctx, NOTHING, type Request, inTransaction, isEmpty, parts, read, readRound, texts } from './read.js'
 import { planBlocks, sameColumnOrder, tableShape } from './shape.js'
 import { Tally } from './tally.js'
-import type { CompareNode, CompareOptions, KeyDifference, TableCompare } from './types.js'
+import type { OpenNode } from '../node.js'
+import type { CompareOptions, KeyDifference, TableCompare } from './types.js'
 
 export type * from './types.js'
 
@@ -27,12 +28,7 @@ const KEY_ROUNDS_UP_TO = 10_000
 const DESCRIBE_LIMIT = 1000
 
 /** The table's shape, its blocks and the SQL that reads them (keys alone need no blocks, nor the PRIMARY's sample). */
-async function prepare(
-  primary: CompareNode,
-  replicas: CompareNode[],
-  table: string,
-  opts: CompareOptions,
-): Promise<Ctx> {
+async function prepare(primary: OpenNode, replicas: OpenNode[], table: string, opts: CompareOptions): Promise<Ctx> {
   const shape = await tableShape(primary.sql, table)
   shape.wholeRow = await sameColumnOrder(
     shape,
@@ -51,8 +47,8 @@ async function prepare(
 /** Rounds until nothing is pending, the table is proven different (without rows wanted), or the rounds run out. Returns how many ran. */
 async function runRounds(
   ctx: Ctx,
-  primary: CompareNode,
-  replicas: CompareNode[],
+  primary: OpenNode,
+  replicas: OpenNode[],
   waiter: Sql | null,
   tally: Tally,
   opts: CompareOptions,
@@ -88,8 +84,8 @@ async function runRounds(
 /** Fills in which columns differ for the first DESCRIBE_LIMIT 'different' keys (one lookup per node). */
 async function nameColumns(
   ctx: Ctx,
-  primary: CompareNode,
-  replicas: CompareNode[],
+  primary: OpenNode,
+  replicas: OpenNode[],
   differences: KeyDifference[],
 ): Promise<void> {
   const different = differences.filter(d => Object.values(d.nodes).includes('different')).slice(0, DESCRIBE_LIMIT)
@@ -113,8 +109,8 @@ async function nameColumns(
 }
 
 export async function compareTable(
-  primary: CompareNode,
-  replicas: CompareNode[],
+  primary: OpenNode,
+  replicas: OpenNode[],
   table: string,
   opts: CompareOptions,
 ): Promise<TableCompare> {

@@ -5,7 +5,7 @@
 import type { Sql } from '../db.js'
 import { waitForNoOpenApply, waitForReplayPast } from '../replication/waits.js'
 import { sqlText } from '../sql-files.js'
-import type { CompareNode } from './types.js'
+import type { OpenNode } from '../node.js'
 import { type BlockPlan, type TableShape, fill } from './shape.js'
 
 /** Rows (or keys) read in one part of a round: what the client holds at a time. */
@@ -86,8 +86,8 @@ export async function inTransaction<T>(sql: Sql, ctx: Ctx, isolation: string, fn
 /** One round: the PRIMARY at a snapshot and its LSN, then every replica once past that LSN. */
 export async function readRound(
   ctx: Ctx,
-  primary: CompareNode,
-  replicas: CompareNode[],
+  primary: OpenNode,
+  replicas: OpenNode[],
   waiter: Sql | null,
   req: Request,
   blockOf: Map<string, number>,

@@ -1,7 +1,8 @@
 // The bookkeeping of a comparison at an LSN: what each block and key read on every node in each
 // round, which ones are settled (equal, or proven different), which are still pending and read
 // again, and what the next round asks for. No I/O: the rounds are read in read.ts.
-import type { CompareNode, KeyDifference, KeyState, ReplicaVerdict } from './types.js'
+import type { OpenNode } from '../node.js'
+import type { KeyDifference, KeyState, ReplicaVerdict } from './types.js'
 import { EMPTY_BLOCK, type Request, type Values, blockUnit } from './read.js'
 import { type TableShape, displayKey } from './shape.js'
 
@@ -185,7 +186,7 @@ export class Tally {
     )
   }
 
-  verdicts(replicas: CompareNode[]): ReplicaVerdict[] {
+  verdicts(replicas: OpenNode[]): ReplicaVerdict[] {
     const differingOn = (units: Map<string, Seen>, i: number) => [...units.entries()].filter(([, v]) => v.r[i] !== v.p)
     return replicas.map((rep, i) => {
       const proven = differingOn(this.confirmed, i)
@@ -211,7 +212,7 @@ export class Tally {
   }
 
   /** The differing keys, sorted, each with how it differs on each replica; null when blocks were too big to list. */
-  differences(shape: TableShape, replicas: CompareNode[]): KeyDifference[] | null {
+  differences(shape: TableShape, replicas: OpenNode[]): KeyDifference[] | null {
     if (this.bigBlocks().length) return null
     return [...this.confirmed.entries()]
       .map(([unit, v]) => {

@@ -1,7 +1,5 @@
-// What a comparison at an LSN works on and returns: the nodes it reads, and per table its verdict
-// on each replica and the keys that differ.
-import type { NodeSpec } from '../config.js'
-import type { Sql } from '../db.js'
+// What a comparison at an LSN returns (it reads OpenNodes, node.ts): per table its verdict on each
+// replica and the keys that differ.
 import type { BlockPlan } from './shape.js'
 
 export type KeyState = 'missing' | 'different' | 'extra'
@@ -14,14 +12,6 @@ export interface KeyDifference {
   nodes: Record<string, KeyState>
   /** replica name → the columns that differ, for keys that are 'different' there. */
   columns: Record<string, string[]>
-}
-
-export interface CompareNode {
-  name: string
-  sql: Sql
-  spec: NodeSpec
-  /** The subscription streaming the PRIMARY's changes to it; null: it is not applying (compared as it stands). */
-  subscription?: string | null
 }
 
 export interface ReplicaVerdict {

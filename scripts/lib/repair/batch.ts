@@ -1,6 +1,6 @@
 // One batch of a repair: the PRIMARY's rows for its keys at a snapshot, the replica's rows locked
 // and saved, the statements that make them equal, and the check that the PRIMARY did not move.
-import type { CompareNode } from '../compare/at-lsn.js'
+import type { OpenNode } from '../node.js'
 import { type TableShape, fill } from '../compare/shape.js'
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
@@ -126,7 +126,7 @@ export interface BatchResult {
 }
 
 export async function repairBatch(
-  primary: CompareNode,
+  primary: OpenNode,
   replica: Sql,
   subscription: string | null,
   shape: TableShape,

@@ -9,7 +9,8 @@
 import { dryRunSql } from '../output.js'
 import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type CompareNode, type KeyDifference, type TableCompare, compareTable } from '../compare/at-lsn.js'
+import { type KeyDifference, type TableCompare, compareTable } from '../compare/at-lsn.js'
+import type { OpenNode } from '../node.js'
 import { type TableShape, tableShape } from '../compare/shape.js'
 import type { Config } from '../config.js'
 import { ReplkitError } from '../errors.js'
@@ -60,12 +61,12 @@ const stamp = () => new Date().toISOString().replace(/[:.]/g, '-')
 
 export interface RepairTarget {
   config: Config
-  primary: CompareNode
+  primary: OpenNode
   /**
    * The replica; its sql is a connection of the repair's own (the replication origin is per
    * session). subscription null: a table nothing replicates (nothing to wait for or race).
    */
-  replica: CompareNode & { subscription: string | null }
+  replica: OpenNode & { subscription: string | null }
 }
 
 /** One table's repair under way: what it works on and what it has done so far. */

@@ -2,6 +2,7 @@
 // connection of its own (the replication origin replkit_repair is set per session), then the
 // repaired rows compared again at an LSN. Refused unless the replica's subscription streams: the rows are
 // made equal at an LSN its apply worker has passed, and it brings every later change.
+import { opened } from '../node.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
@@ -83,8 +84,8 @@ export async function repairOn(
   if (!run.dryRun) await replicaSql.unsafe(await sqlText('sql/repair/010_session.sql'))
   const target = {
     config,
-    primary: { name: config.primary.name, sql: primarySql, spec: config.primary },
-    replica: { name: replica.name, sql: replicaSql, spec: replica, subscription },
+    primary: opened(config.primary, primarySql),
+    replica: { ...opened(replica, replicaSql), subscription },
   }
   const results: TableRepair[] = []
   for (const table of tables) {

@@ -1,7 +1,8 @@
 // The switchover's shared parts: its SQL files, the nodes it holds open, and what it does to one
 // node's subscription (used by the switch, its rollback and its crash recovery).
+import { type OpenNode, openNodes } from '../node.js'
 import type { Config, NodeSpec } from '../config.js'
-import { type Sql, connectChecked } from '../db.js'
+import type { Sql } from '../db.js'
 import { ReplkitError, EXIT } from '../errors.js'
 import { compareTable } from '../compare/at-lsn.js'
 import { subscriptionConninfo } from '../replication/conninfo.js'
@@ -40,34 +41,18 @@ export async function subscribeTo(
   return withList(chosen)
 }
 
-export interface Open {
-  spec: NodeSpec
-  sql: Sql
-}
-
-export async function openAll(config: Config): Promise<Open[]> {
-  return Promise.all(
-    [config.primary, ...config.replicas].map(async spec => ({
-      spec,
-      sql: await connectChecked(spec, { max: 1, idleTimeoutSeconds: 0 }),
-    })),
-  )
-}
+/** Every node, one connection each, kept open for the whole switchover (never idle-closed). */
+export const openAll = (config: Config): Promise<OpenNode[]> =>
+  openNodes([config.primary, ...config.replicas], { max: 1, idleTimeoutSeconds: 0 })
 
 /**
  * Before the fence, under live writes: every table equal on every node at an LSN each replica had
  * applied (compare/at-lsn.ts, as make check compares), so the pause need not scan the tables.
  * Throws naming what differs or never held still; nothing has changed then.
  */
-export async function proveEqualBeforeFence(config: Config, nodes: Open[], timeoutMs: number): Promise<void> {
-  const [p, ...rest] = nodes
-  const primary = { name: p.spec.name, sql: p.sql, spec: p.spec }
-  const replicas = rest.map(n => ({
-    name: n.spec.name,
-    sql: n.sql,
-    spec: n.spec,
-    subscription: subscriptionName(n.spec),
-  }))
+export async function proveEqualBeforeFence(config: Config, nodes: OpenNode[], timeoutMs: number): Promise<void> {
+  const [primary, ...rest] = nodes
+  const replicas = rest.map(n => ({ ...n, subscription: subscriptionName(n.spec) }))
   const problems: string[] = []
   for (const table of config.tables) {
     const compared = await compareTable(primary, replicas, table, { rows: false, timeoutMs })
@@ -82,7 +67,7 @@ export async function proveEqualBeforeFence(config: Config, nodes: Open[], timeo
 }
 
 /** Each replica's subscription counters (apply errors, 18's conflicts): any change after the proof is a change the proof did not see. */
-export async function applyCounters(nodes: Open[]): Promise<string[]> {
+export async function applyCounters(nodes: OpenNode[]): Promise<string[]> {
   return Promise.all(
     nodes.slice(1).map(async n => {
       const [row] = await n.sql`

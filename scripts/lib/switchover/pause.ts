@@ -2,6 +2,7 @@
 // list of named steps. Each step says when it ended, counted from the start of the pause; before
 // the promote, each is a point where the tests inject faults and where --max-pause is enforced.
 // A failure before the promote rolls everything back (rollback.ts) and clients resume there.
+import type { OpenNode } from '../node.js'
 import type { Config, NodeSpec } from '../config.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { pauseClients, pointClientsAt, resumeClients } from '../pgbouncer.js'
@@ -10,7 +11,7 @@ import { subscriptionName } from '../replication/names.js'
 import { raiseSequences } from '../replication/sequences.js'
 import { waitForApplied } from '../replication/waits.js'
 import type { Marker } from './markers.js'
-import { type Open, applyCounters, dropSubscription, sqlFile, subscribeTo } from './nodes.js'
+import { applyCounters, dropSubscription, sqlFile, subscribeTo } from './nodes.js'
 import { rollBack } from './rollback.js'
 import type { SwitchoverOptions } from './options.js'
 
@@ -21,7 +22,7 @@ export interface Pause {
   from: NodeSpec
   target: NodeSpec
   /** Every node open, the PRIMARY first. */
-  nodes: Open[]
+  nodes: OpenNode[]
   opts: SwitchoverOptions
   steps: Steps
   password: string

@@ -7,6 +7,7 @@
 // stops publishing. A failure before the target takes
 // writes puts every subscription back on the old PRIMARY and unfences it (exit 2); a re-run after
 // a crash finds the fence's marker and finishes or undoes the switch first.
+import type { OpenNode } from '../node.js'
 import { dryRunSql } from '../output.js'
 import type { Config, NodeSpec } from '../config.js'
 import { findNode } from '../config.js'
@@ -21,7 +22,7 @@ import { swapRoles, withActualRoles } from '../replication/roles.js'
 import * as setup from '../replication/setup.js'
 import { waitForApplied } from '../replication/waits.js'
 import type { SwitchoverOptions } from './options.js'
-import { type Open, applyCounters, dropSubscription, openAll, proveEqualBeforeFence, sqlFile } from './nodes.js'
+import { applyCounters, dropSubscription, openAll, proveEqualBeforeFence, sqlFile } from './nodes.js'
 import { movePrimary } from './pause.js'
 import { recover } from './rollback.js'
 
@@ -162,7 +163,7 @@ export async function switchover(
  */
 async function proveBeforeFence(
   config: Config,
-  nodes: Open[],
+  nodes: OpenNode[],
   opts: SwitchoverOptions,
   steps: Steps,
 ): Promise<{ proofMs: number; counters: string[] }> {
@@ -181,7 +182,7 @@ async function demote(
   config: Config,
   future: Config,
   target: NodeSpec,
-  nodes: Open[],
+  nodes: OpenNode[],
   opts: SwitchoverOptions,
   steps: Steps,
 ): Promise<void> {

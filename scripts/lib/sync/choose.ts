@@ -1,7 +1,8 @@
 // make sync's choice for one replica: nothing (every table equal), a repair of the differing rows
 // (few of them, and the subscription streams with every table ready), or a whole copy (many rows
 // differ, or the subscription or the schema is what is broken). Said with its reason.
-import { type CompareNode, type TableCompare, compareTable } from '../compare/at-lsn.js'
+import { type TableCompare, compareTable } from '../compare/at-lsn.js'
+import type { OpenNode } from '../node.js'
 import type { NodeSpec } from '../config.js'
 import type { Sql } from '../db.js'
 import { READY_STATES, tableStates } from '../replication/catalog.js'
@@ -78,8 +79,8 @@ async function repairBlocked(
 }
 
 export async function chooseForReplica(
-  primary: CompareNode,
-  replica: CompareNode,
+  primary: OpenNode,
+  replica: OpenNode,
   tables: string[],
   forceCopy: boolean,
   timeoutMs: number,

@@ -1,7 +1,8 @@
 // Equality of replicas with the PRIMARY while the PRIMARY may keep taking writes, proven table by
 // table at an LSN each replica reached (compare/at-lsn.ts), and reported the same way by every
 // command that repairs a replica.
-import { type CompareNode, compareTable } from '../compare/at-lsn.js'
+import { compareTable } from '../compare/at-lsn.js'
+import type { OpenNode } from '../node.js'
 import type { Steps } from '../steps.js'
 
 export interface Equality {
@@ -16,8 +17,8 @@ export interface Equality {
 
 /** Every table compared on every replica (each with the subscription it streams through). */
 export async function compareWithPrimary(
-  primary: CompareNode,
-  replicas: CompareNode[],
+  primary: OpenNode,
+  replicas: OpenNode[],
   tables: string[],
   timeoutMs: number,
 ): Promise<Equality> {

@@ -1,5 +1,6 @@
 // make fix-conflict as a library call: subscriptions stopped by an apply error, with the failing
 // remote transaction's finish LSN and key from the replica's server log, and the chosen repair.
+import { opened } from '../node.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
@@ -183,8 +184,8 @@ async function resync(config: Config, s: Stopped, sql: Sql, opts: FixOptions, st
       steps,
       s.replica.name,
       await compareWithPrimary(
-        { name: config.primary.name, sql: primary, spec: config.primary },
-        [{ name: s.replica.name, sql, spec: s.replica, subscription: s.subscription }],
+        opened(config.primary, primary),
+        [opened(s.replica, sql, s.subscription)],
         config.tables,
         opts.timeoutMs,
       ),

@@ -1,6 +1,7 @@
 // What a resync is about to discard on a replica, kept before it is (replication/saved-rows.ts),
 // and the keys of the rows that exist on the replica only: nothing on the PRIMARY will bring
 // them back, so the operator is told which they are.
+import { opened } from '../node.js'
 import { appendFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { compareTable } from '../compare/at-lsn.js'
@@ -25,8 +26,8 @@ export async function saveBeforeDiscarding(
     replicaOnly: {},
   }
   // The replica as it stands (its subscription may be what is broken): rows on it alone hold still.
-  const p = { name: config.primary.name, sql: primary, spec: config.primary }
-  const r = { name: replica.name, sql: replicaSql, spec: replica, subscription: null }
+  const p = opened(config.primary, primary)
+  const r = opened(replica, replicaSql, null)
   for (const table of tables) {
     const diff = await compareTable(p, [r], table, { rows: true, timeoutMs: 60_000 })
     saved.replicaOnly[table] =

@@ -3,6 +3,7 @@
 // streams, by copying every table again in one transaction otherwise (sync/choose.ts says which
 // and why; one table alone is only ever repaired) — then prove equality at an LSN each replica
 // reached.
+import { opened } from '../node.js'
 import type { Config, NodeSpec } from '../config.js'
 import { withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
@@ -57,8 +58,8 @@ export async function syncReplicas(config: Config, opts: SyncOptions, steps = ne
     for (const replica of targets) {
       await withNode(replica, async sql => {
         const tables = opts.table !== undefined ? [opts.table] : config.tables
-        const p = { name: config.primary.name, sql: primary, spec: config.primary }
-        const r = { name: replica.name, sql, spec: replica, subscription: subscriptionName(replica) }
+        const p = opened(config.primary, primary)
+        const r = opened(replica, sql, subscriptionName(replica))
         const choice = await chooseForReplica(p, r, tables, opts.copy ?? false, opts.timeoutMs)
         steps.note(`${replica.name}: ${choice.why}`)
         if (choice.method === 'none') return
@@ -91,8 +92,8 @@ export async function syncReplicas(config: Config, opts: SyncOptions, steps = ne
           steps,
           replica.name,
           await compareWithPrimary(
-            { name: config.primary.name, sql: primary, spec: config.primary },
-            [{ name: replica.name, sql, spec: replica, subscription: subscriptionName(replica) }],
+            opened(config.primary, primary),
+            [opened(replica, sql, subscriptionName(replica))],
             tables,
             opts.timeoutMs,
           ),
