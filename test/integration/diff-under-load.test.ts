@@ -6,12 +6,14 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { CheckReport } from '../../scripts/lib/checks/report.js'
+import { connect } from '../../scripts/lib/db.js'
 import { config, db, runScript } from './helpers.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'
 
 const load = suite('diff under load')
 const [replica1] = config.replicas
-const primary = db()
+// No statement timeout: loading and removing a million rows takes longer than the default.
+const primary = connect(config.primary, { statementTimeoutMs: 0 })
 const onReplica1 = db(replica1)
 const ROWS = 1_000_000
 const busy: ChildProcess[] = []
