@@ -7,6 +7,7 @@ import { cli, dryRunFlag, jsonFlag, secondsFlag, whole, yesFlag } from './lib/fl
 import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { replicate } from './lib/replication/replicate.js'
+import { replaceOccupiedReplicas } from './lib/sync/replace.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 import { serverAccess } from './lib/cluster/access.js'
 
@@ -60,6 +61,7 @@ main(
         copyMethod: argv.copyMethod,
         copyJobs: argv.copyJobs,
         restartPrimary: argv.restartPrimary,
+        replaceOccupied: replaceOccupiedReplicas,
       },
       commandSteps(argv.json),
     )

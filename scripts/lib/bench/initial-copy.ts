@@ -12,6 +12,7 @@ import { qualifiedTables } from '../replication/names.js'
 import { seed } from '../seed/seed.js'
 import { runSqlFile } from '../sql-files.js'
 import { replicate } from '../replication/replicate.js'
+import { replaceOccupiedReplicas } from '../sync/replace.js'
 import { teardown } from '../replication/teardown.js'
 import { Steps } from '../steps.js'
 import { type Target, atLeast, showMeasured, showNeeded, within } from './targets.js'
@@ -206,7 +207,14 @@ const rollbackOf = (config: Config) => ({
 async function replicateQuietly(config: Config, timeoutMs: number) {
   const run = await replicate(
     config,
-    { dryRun: false, timeoutMs, truncateReplicas: true, restartPrimary: true, servers: serverAccess(config) },
+    {
+      dryRun: false,
+      timeoutMs,
+      truncateReplicas: true,
+      replaceOccupied: replaceOccupiedReplicas,
+      restartPrimary: true,
+      servers: serverAccess(config),
+    },
     new Steps(true),
   )
   if (run.steps.failed) throw new ReplkitError(`bench: make replicate failed:\n${run.steps.lines.join('\n')}`)

@@ -1,13 +1,12 @@
 // make replicate as one library call: preflight, then every setup step in runbook order. The
 // script prints; the benchmark and the drills call this in process and read the timings.
 import type { Config } from '../config.js'
-import { withNode } from '../db.js'
+import { type Sql, withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import type { ServerAccess } from '../server-access.js'
 import { Steps } from '../steps.js'
 import { replicatorPassword } from './password.js'
 import { preflight } from './preflight.js'
-import { replaceOccupiedReplicas } from '../sync/replace.js'
 import { readOnlyReplicas } from './read-only.js'
 import * as step from './setup.js'
 
@@ -15,6 +14,17 @@ export interface ReplicateOptions {
   dryRun: boolean
   timeoutMs: number
   truncateReplicas: boolean
+  /**
+   * With truncateReplicas: replaces the rows of a replica that holds rows but no subscription, in
+   * one transaction with its new subscription (sync/replace.ts). Handed in by the caller, so
+   * replication does not reach up into sync; without it such a replica is refused by the copy.
+   */
+  replaceOccupied?: (
+    config: Config,
+    primary: Sql,
+    opts: { dryRun: boolean; timeoutMs: number; truncateReplicas: boolean },
+    steps: Steps,
+  ) => Promise<void>
   /** How a new subscription's tables are copied (default snapshot: setup.ts). */
   copyMethod?: step.SetupContext['copyMethod']
   /** Parallel COPY pipes per replica for the snapshot copy (default 2). */
@@ -57,7 +67,7 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     await step.hba(c)
     step.tls(c, facts)
     await step.publication(c, primary)
-    await replaceOccupiedReplicas(config, primary, c, steps)
+    await opts.replaceOccupied?.(config, primary, c, steps)
     const ready = await step.subscriptions(c, primary)
     await readOnlyReplicas(config.replicas, steps, c.dryRun)
     const catchupMs = await step.catchUp(
