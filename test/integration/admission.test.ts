@@ -3,7 +3,7 @@
 // naming the line that now decides; the fix it prints (make replicate) puts the line back.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { config, db, runScript } from './helpers.js'

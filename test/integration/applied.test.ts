@@ -3,7 +3,7 @@
 // while a replica still lacks its rows. replica1's apply is held by a session that locks orders
 // there, so the state lasts however fast the machine is: check must name that session, and its
 // printed fix, run as printed, must let the rows in.
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { connect } from '../../scripts/lib/db.js'

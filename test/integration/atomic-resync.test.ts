@@ -3,7 +3,7 @@
 // replica transaction, so a refusal leaves every table and the subscription exactly as they were
 // (checksums of all six tables before and after), names the object that refused, and the fix it
 // prints, run as printed, brings the replica back to the PRIMARY's rows with nothing lost.
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
 import type { CheckReport } from '../../scripts/lib/checks/report.js'

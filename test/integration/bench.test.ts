@@ -3,7 +3,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import type { BenchReport } from '../../scripts/lib/bench/report.js'
 import { config, runScript } from './helpers.js'

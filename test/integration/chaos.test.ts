@@ -1,6 +1,6 @@
 // make chaos inside make test: every fault drill passes (or skips with its reason printed) and
 // leaves the cluster replicated and healthy. The figures are printed for the test log.
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import type { DrillOutcome } from '../../scripts/lib/chaos/harness.js'
 import { runScript } from './helpers.js'

@@ -1,7 +1,7 @@
 // make check against the local cluster in each state it must recognise. The tests change the
 // cluster's state, so they run in order, each restoring what it broke; the cluster ends
 // replicated and healthy.
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { $ } from 'zx'
 import { repoRoot } from '../../scripts/lib/config.js'

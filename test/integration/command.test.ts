@@ -4,7 +4,7 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { $ } from 'zx'
 import { repoRoot } from '../../scripts/lib/config.js'

@@ -3,7 +3,7 @@
 // and exits 3 — never "no differing rows" and never OK. Once with the default timeouts, once with a
 // statement timeout too short to finish.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { connect } from '../../scripts/lib/db.js'

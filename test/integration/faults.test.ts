@@ -1,7 +1,7 @@
 // The fault catalogue, on the real cluster: each test breaks it one way, asserts what make check
 // names (cause, severity, exit code), runs exactly the fix it prints, and proves nothing was lost
 // (every replicated table's count and checksum equal on all nodes, rows written meanwhile there).
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
 import { config, db, query, runScript } from './helpers.js'

@@ -1,6 +1,6 @@
 // The one opened-node object: every node opened at once, each connection proven; a node that
 // cannot be reached fails the whole open with its own one-line error, and the others are closed.
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { closeAll, openNodes, opened } from '../../scripts/lib/node.js'
 import { config } from './helpers.js'

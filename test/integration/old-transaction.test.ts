@@ -1,7 +1,7 @@
 // A session on the PRIMARY that wrote a row and stayed idle in its transaction makes every logical
 // slot keep WAL while the replicas are caught up: check names that session (pid, state, age) and
 // never blames a replica; the printed fix (pg_terminate_backend) ends it, and the warning goes.
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { config, db, runScript, until } from './helpers.js'

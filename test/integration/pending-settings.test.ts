@@ -1,6 +1,6 @@
 // A setting that waits for a restart and would stop the PRIMARY from starting: check says so as
 // CRITICAL with "do not restart", and the statement it prints, run as printed, withdraws it.
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { config, db, runScript } from './helpers.js'

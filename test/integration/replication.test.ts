@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import postgres from 'postgres'
 import { replicatorPasswordFile } from '../../scripts/lib/replication/password.js'

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { writeProductsJson } from '../../scripts/lib/bench/generate-products.js'
 import { ensureSchema } from '../../scripts/lib/schema.js'

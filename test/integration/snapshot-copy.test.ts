@@ -2,7 +2,7 @@
 // updates and deletes while the tables are copied, every replica ends with exactly the PRIMARY's
 // rows (none lost, none twice); a copy that fails drops its slot and removes what it copied, the
 // replica keeps every index, and the next run copies it.
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { subscriptionName } from '../../scripts/lib/replication/names.js'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'

@@ -3,7 +3,7 @@
 // fault injected at each step that can fail rolls back (exit 2, the old PRIMARY takes writes,
 // every node equal); a crash part-way is finished or undone by the next run; a target that is
 // down is refused before anything changes.
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { type Config, type NodeSpec, loadConfig, loadEnv, repoRoot } from '../../scripts/lib/config.js'
 import { downPgbouncer } from '../../scripts/lib/cluster/pgbouncer.js'

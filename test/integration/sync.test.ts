@@ -1,6 +1,6 @@
 // make sync, fix-conflict and sync-sequences against the local cluster: refusals without --yes,
 // dry runs that change nothing, the foreign-key rule for --table, and repairs that end equal.
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { config, db, query, runScript } from './helpers.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'

@@ -3,7 +3,7 @@
 // catalogue of both sides (columns, constraints, indexes, replica identity, owned sequences),
 // by a refusal that creates nothing, and by make replicate giving a new replica a column the
 // PRIMARY has and sql/schema does not.
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { serverAccess } from '../../scripts/lib/cluster/access.js'
 import type { Config } from '../../scripts/lib/config.js'

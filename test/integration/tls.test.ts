@@ -4,7 +4,7 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { $ } from 'zx'
 import { tlsDir } from '../../scripts/lib/cluster/node-files.js'

@@ -1,6 +1,6 @@
 // The verify suites must be able to fail: each broken state fails exactly the assertions about it.
 import { spawn } from 'node:child_process'
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { connect } from '../../scripts/lib/db.js'
 import { poll } from '../../scripts/lib/wait.js'

@@ -5,7 +5,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { type Config, loadConfig, loadEnv } from '../../scripts/lib/config.js'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
