@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ClusterFacts } from '../../scripts/lib/checks/facts.js'
-import { healthy, replica, settings, subscription, sums, thresholds } from './facts-fixture.js'
+import { healthy, replica, settings, stopped, subscription, sums, thresholds } from './facts-fixture.js'
 import { compareTables, exitCode, notes, replicaLags, status, verdicts } from '../../scripts/lib/checks/verdicts.js'
 import type { ApplyCause } from '../../scripts/lib/replication/worker-log.js'
 import { formatBytes } from '../../scripts/lib/output.js'
@@ -113,6 +113,33 @@ test('an inactive slot holding WAL is a warning (exit 1); past the limit it is c
   assert.match(
     problems(facts)[0],
     /^critical slot replkit_test_idle lost WAL it needed \(wal_status lost\).*no subscription of this cluster uses it/,
+  )
+})
+
+test('a down replica whose slot replkit renamed (a resync): never offered for dropping, never called orphaned', () => {
+  const facts = stopped(healthy(), 1)
+  facts.primary.slots[1] = {
+    ...facts.primary.slots[1],
+    name: 'sub_replica2_resync',
+    active: false,
+    retainedBytes: 4096,
+  }
+  facts.primary.walSenders = facts.primary.walSenders.slice(0, 1)
+  assert.equal(problems(facts), [
+    'critical replica2 is down: connection refused: start replica2; it catches up from its slot on the PRIMARY when it returns',
+  ])
+  // A slot no name ties to a replica, while one replica cannot be read: kept, with why.
+  facts.primary.slots.push({ ...facts.primary.slots[1], name: 'someone_elses', retainedBytes: 2 * 1024 ** 3 })
+  const found = problems(facts)
+  assert.not.ok(
+    found.some(p => /pg_drop_replication_slot/.test(p)),
+    found.join('\n'),
+  )
+  assert.ok(
+    found.some(p =>
+      /^critical slot someone_elses retains 2\.0 GB .*do not drop it: replica2 could not be read/.test(p),
+    ),
+    found.join('\n'),
   )
 })
 

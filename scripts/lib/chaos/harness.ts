@@ -2,7 +2,7 @@
 // nothing was lost (in-database checksums on every node, and the writer's client-side record of
 // committed rows), make check afterwards, and the under-load shape of drills b and c. Drills call
 // replkit's library in process, as the commands do.
-import { opened } from '../node.js'
+import { type OpenNode, opened } from '../node.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { verdictLine } from '../checks/format.js'
 import { formatBytes } from '../output.js'
@@ -45,8 +45,12 @@ export const fail = (text: string) => {
 }
 export const ms = (since: number) => Math.round(performance.now() - since)
 
-/** The highest WAL any of the slots (replkit's by default) retained (restart_lsn) while the drill ran; survives a PRIMARY restart. */
+/**
+ * The highest WAL any of the slots retained (restart_lsn) while the drill ran; survives a PRIMARY
+ * restart. By default replkit's: sub_R, and sub_R_… (a resync's new slot).
+ */
 export function sampleRetainedWal(config: Config, slots = config.replicas.map(subscriptionName)) {
+  const renamed = slots.map(name => `${name.replaceAll('_', '\\_')}\\_%`)
   let peak = 0
   let running = true
   const loop = (async () => {
@@ -56,7 +60,7 @@ export function sampleRetainedWal(config: Config, slots = config.replicas.map(su
         try {
           const [{ bytes }] = await sql`
             select coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)), 0)::int8 as bytes
-            from pg_replication_slots where slot_name = any(${slots})`
+            from pg_replication_slots where slot_name = any(${slots}) or slot_name like any(${renamed})`
           peak = Math.max(peak, Number(bytes))
         } catch {
           // the PRIMARY is restarting: sample again shortly
@@ -78,14 +82,14 @@ export function sampleRetainedWal(config: Config, slots = config.replicas.map(su
 
 export interface Cluster {
   primary: Sql
-  replicas: { name: string; sql: Sql }[]
+  replicas: OpenNode[]
   subscriptions: string[]
 }
 
 export function open(config: Config): Cluster {
   return {
     primary: connect(config.primary),
-    replicas: config.replicas.map(r => ({ name: r.name, sql: connect(r) })),
+    replicas: config.replicas.map(r => opened(r, connect(r))),
     subscriptions: config.replicas.map(subscriptionName),
   }
 }
@@ -105,7 +109,7 @@ export async function catchUp(c: Cluster, timeoutMs: number): Promise<number> {
 export async function provenEqual(c: Cluster, config: Config, timeoutMs: number, proofs: string[]): Promise<void> {
   const eq = await compareWithPrimary(
     opened(config.primary, c.primary),
-    c.replicas.map((r, i) => opened(config.replicas.find(s => s.name === r.name)!, r.sql, c.subscriptions[i])),
+    c.replicas.map((r, i) => ({ ...r, subscription: c.subscriptions[i] })),
     config.tables,
     timeoutMs,
   )

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { formatBytes } from '../output.js'
 import type { Config } from '../config.js'
 import { connect } from '../db.js'
+import { opened } from '../node.js'
 import { waitForCatchup } from '../replication/waits.js'
 import { waitReady } from '../sync/resync.js'
 import { poll } from '../wait.js'
@@ -50,7 +51,7 @@ export const partition: Drill = {
     // The namespace replica joins the comparisons as one more node.
     const all: Cluster = {
       primary: c.primary,
-      replicas: [...c.replicas, { name: ns.spec.name, sql: nsSql }],
+      replicas: [...c.replicas, opened(ns.spec, nsSql)],
       subscriptions: [...c.subscriptions, ns.subscription],
     }
     const proofs: string[] = []

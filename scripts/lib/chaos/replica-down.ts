@@ -2,7 +2,7 @@
 // with its slot's retained WAL; started again, it catches up from its slot with nothing lost.
 import { formatBytes } from '../output.js'
 import { localNode, nodeState, startNode, stopNode } from '../cluster/local-cluster.js'
-import { subscriptionName } from '../replication/names.js'
+import { slotOwner } from '../checks/verdicts-wal.js'
 import {
   type Drill,
   type DrillOutcome,
@@ -37,7 +37,8 @@ export const replicaDown: Drill = {
       const writeMs = ms(writing)
       const report = await checkCluster(config)
       const down = report.verdicts.find(v => v.problem.startsWith(`${victim.name} is down`))
-      const slot = report.facts.primary.slots.find(s => s.name === subscriptionName(victim))
+      // Its slot as make check attributes it (a resync names it sub_R_…).
+      const slot = report.facts.primary.slots.find(s => slotOwner(report.facts, s)?.name === victim.name)
       if (report.exitCode !== 2 || !down || !slot)
         fail(`make check did not report ${victim.name} down with exit 2 and its slot (exit ${report.exitCode})`)
       proofs.push(

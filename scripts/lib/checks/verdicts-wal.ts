@@ -18,9 +18,17 @@ export function slotOwner(facts: ClusterFacts, slot: Slot): ReplicaFacts | undef
   const syncOf = SYNC_SLOT.exec(slot.name)?.[1]
   return facts.replicas.find(r => {
     const sub = subscriptionOf(r)
+    if (!r.up) {
+      // Its subscription could not be read: replkit's names tell (sub_R, and sub_R_… after a resync).
+      const name = subscriptionName(r)
+      return slot.name === name || slot.name.startsWith(`${name}_`)
+    }
     return (sub?.slotName ?? subscriptionName(r)) === slot.name || (syncOf !== undefined && sub?.id === Number(syncOf))
   })
 }
+
+/** Replicas whose subscriptions could not be read: a slot nobody else owns may be theirs. */
+const unreadReplicas = (facts: ClusterFacts) => facts.replicas.filter(r => !r.up).map(r => r.name)
 
 /** A setting in bytes: the value times its unit (pg_settings reports MB for the keep size, with a unit). */
 export const megabytes = (value: string | undefined) => (value === undefined ? null : Number(value))
@@ -109,7 +117,11 @@ function oldTransactionVerdict(facts: ClusterFacts, t: Thresholds, say: Say): st
 function slotVerdict(facts: ClusterFacts, slot: Slot, t: Thresholds, say: Say): void {
   const owner = slotOwner(facts, slot)
   const retained = slot.retainedBytes ?? 0
-  const abandoned = `no subscription of this cluster uses it: if nothing else does, SELECT pg_drop_replication_slot('${slot.name}')`
+  const unread = unreadReplicas(facts)
+  // Never "drop it" while a replica that may use it could not be read: dropping a live subscription's slot forces its full resync.
+  const abandoned = unread.length
+    ? `do not drop it: ${unread.join(', ')} could not be read, and it may be ${unread.length === 1 ? 'its' : 'their'} subscription's slot; run make check again once ${unread.length === 1 ? 'it answers' : 'they answer'}`
+    : `no subscription of this cluster uses it: if nothing else does, SELECT pg_drop_replication_slot('${slot.name}')`
   if (slot.walStatus === 'lost') {
     // The owner's verdicts carry the fix (a resync); a foreign slot can only go.
     if (!owner)
@@ -146,7 +158,7 @@ function slotVerdict(facts: ClusterFacts, slot: Slot, t: Thresholds, say: Say): 
         ? `${owner.name} is far behind or stopped: see its verdicts; the PRIMARY's disk fills while it is`
         : abandoned,
     )
-  } else if (!slot.active && retained > 0 && !owner) {
+  } else if (!slot.active && retained > 0 && !owner && !unread.length) {
     say(
       'SLOT_ORPHANED',
       'warning',
