@@ -11,7 +11,7 @@ import { isLocalClusterNode } from '../cluster/local-cluster.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connect } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
-import { subscriptionName } from '../replication/names.js'
+import { slotNames, subscriptionName } from '../replication/names.js'
 import { waitForCatchup } from '../replication/waits.js'
 import { runSqlFile } from '../sql-files.js'
 import { compareWithPrimary } from '../sync/compare.js'
@@ -47,10 +47,9 @@ export const ms = (since: number) => Math.round(performance.now() - since)
 
 /**
  * The highest WAL any of the slots retained (restart_lsn) while the drill ran; survives a PRIMARY
- * restart. By default replkit's: sub_R, and sub_R_… (a resync's new slot).
+ * restart. By default replkit's, under either name a resync alternates between.
  */
-export function sampleRetainedWal(config: Config, slots = config.replicas.map(subscriptionName)) {
-  const renamed = slots.map(name => `${name.replaceAll('_', '\\_')}\\_%`)
+export function sampleRetainedWal(config: Config, slots = config.replicas.flatMap(slotNames)) {
   let peak = 0
   let running = true
   const loop = (async () => {
@@ -60,7 +59,7 @@ export function sampleRetainedWal(config: Config, slots = config.replicas.map(su
         try {
           const [{ bytes }] = await sql`
             select coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)), 0)::int8 as bytes
-            from pg_replication_slots where slot_name = any(${slots}) or slot_name like any(${renamed})`
+            from pg_replication_slots where slot_name = any(${slots})`
           peak = Math.max(peak, Number(bytes))
         } catch {
           // the PRIMARY is restarting: sample again shortly

@@ -3,7 +3,7 @@
 // the disk it fills. Pure: facts in, verdicts out. A slot that belongs to one of this cluster's
 // subscriptions is never offered for dropping; its replica's verdicts say what is wrong.
 import { formatBytes } from '../output.js'
-import { subscriptionName } from '../replication/names.js'
+import { slotNames, subscriptionName } from '../replication/names.js'
 import type { ClusterFacts, ReplicaFacts, Slot } from './facts.js'
 import { type Say, type Thresholds, subscriptionOf } from './figures.js'
 
@@ -18,11 +18,8 @@ export function slotOwner(facts: ClusterFacts, slot: Slot): ReplicaFacts | undef
   const syncOf = SYNC_SLOT.exec(slot.name)?.[1]
   return facts.replicas.find(r => {
     const sub = subscriptionOf(r)
-    if (!r.up) {
-      // Its subscription could not be read: replkit's names tell (sub_R, and sub_R_… after a resync).
-      const name = subscriptionName(r)
-      return slot.name === name || slot.name.startsWith(`${name}_`)
-    }
+    // Its subscription could not be read: the slot names replkit gives it tell (a resync alternates two).
+    if (!r.up) return slotNames(r).includes(slot.name)
     return (sub?.slotName ?? subscriptionName(r)) === slot.name || (syncOf !== undefined && sub?.id === Number(syncOf))
   })
 }
