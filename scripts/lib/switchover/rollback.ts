@@ -1,5 +1,6 @@
 // Undoing a switchover: every node subscribes to the old PRIMARY again and it takes writes
 // (rollBack), and the next run's repair of a switch a crash left part-way (recover).
+import { closeAll } from '../node.js'
 import type { Config, NodeSpec } from '../config.js'
 import { findNode } from '../config.js'
 import { connectChecked } from '../db.js'
@@ -109,7 +110,7 @@ export async function recover(config: Config, steps: Steps, dryRun: boolean): Pr
         true,
       )
     } else {
-      await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 })))
+      await closeAll(nodes)
       await rollBack(swapRoles(config, node), node, steps)
       await releaseClients(config, node)
       steps.ok(
@@ -119,7 +120,7 @@ export async function recover(config: Config, steps: Steps, dryRun: boolean): Pr
     }
     return true
   } finally {
-    await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 }))).catch(() => {})
+    await closeAll(nodes)
   }
 }
 

@@ -7,7 +7,7 @@
 // stops publishing. A failure before the target takes
 // writes puts every subscription back on the old PRIMARY and unfences it (exit 2); a re-run after
 // a crash finds the fence's marker and finishes or undoes the switch first.
-import type { OpenNode } from '../node.js'
+import { type OpenNode, closeAll } from '../node.js'
 import { dryRunSql } from '../output.js'
 import type { Config, NodeSpec } from '../config.js'
 import { findNode } from '../config.js'
@@ -139,7 +139,7 @@ export async function switchover(
   try {
     await prepareTarget(future, nodes.find(n => n.spec.name === target.name)!.sql, opts, steps, password)
     // Preparing may have restarted the target (wal_level): reconnect.
-    await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 })))
+    await closeAll(nodes)
     nodes = await openAll(config)
     if (opts.dryRun) {
       await dryRunPlan(config, future, target, steps)
@@ -152,7 +152,7 @@ export async function switchover(
     await demote(config, future, target, nodes, opts, steps)
     return result(times, future)
   } finally {
-    await Promise.all(nodes.map(n => n.sql.end({ timeout: 1 }))).catch(() => {})
+    await closeAll(nodes)
   }
 }
 
