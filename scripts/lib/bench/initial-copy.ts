@@ -15,7 +15,7 @@ import { replicate } from '../replication/replicate.js'
 import { replaceOccupiedReplicas } from '../sync/replace.js'
 import { teardown } from '../replication/teardown.js'
 import { Steps } from '../steps.js'
-import { type Target, atLeast, showMeasured, showNeeded, within } from './targets.js'
+import { type Target, atLeast, targetRow, within } from './targets.js'
 import { serverAccess } from '../cluster/access.js'
 import { type BaselineTimes, JOBS, dumpCannotRead, runBaselines } from './initial-copy-baselines.js'
 
@@ -262,15 +262,7 @@ export function formatInitialCopyBench(ic: InitialCopy): string {
     initialCopyTitle(ic),
     formatInitialCopy(ic),
     '',
-    formatTable(
-      ['target', 'measured', 'needed', 'result'],
-      ic.targets.map(t => [
-        t.target,
-        showMeasured(t),
-        showNeeded(t),
-        t.met ? colour.green('met') : colour.red('NOT met'),
-      ]),
-    ),
+    formatTable(['target', 'measured', 'needed', 'result'], ic.targets.map(targetRow)),
     ...(ic.baselineSkipped ? [`baselines not run: ${ic.baselineSkipped}`] : []),
     '',
     colour.dim(ic.method),

@@ -10,7 +10,7 @@ import type { SwitchoverBench } from './switchover.js'
 import { type Machine, describeMachine } from './machine.js'
 import { type ConsistencyBenchReport, formatConsistencyBench } from './consistency-report.js'
 import { type SeedBenchReport, formatSeedPhases, seedSettingTitle } from './seed-report.js'
-import { type Target, showMeasured, showNeeded } from './targets.js'
+import { type Target, targetRow } from './targets.js'
 
 export interface BenchReport {
   at: string
@@ -145,13 +145,7 @@ function switchoverLines(r: BenchReport): string[] {
 function targetLines(r: BenchReport): string[] {
   const table = formatTable(
     ['section', 'target', 'measured', 'needed', 'result'],
-    r.targets.map(t => [
-      t.section,
-      t.target,
-      showMeasured(t),
-      showNeeded(t),
-      t.met ? colour.green('met') : colour.red('NOT met'),
-    ]),
+    r.targets.map(t => [t.section, ...targetRow(t)]),
   )
   const missed = r.targets.filter(t => !t.met).length
   return [

@@ -1,6 +1,6 @@
 // The seed benchmark's report: its shape, its targets per setting, and its tables.
 import { colour, formatBytes, formatTable } from '../output.js'
-import { type ScriptTarget, showMeasured, showNeeded } from './targets.js'
+import { type ScriptTarget, targetRow } from './targets.js'
 
 const RSS_LIMIT_MB = 200
 
@@ -92,15 +92,7 @@ export function formatSeedBench(report: SeedBenchReport): string {
     `Seed benchmark: ${report.rows.toLocaleString('en-US')} generated products (a ${formatBytes(report.fileBytes)} file, generated in ${report.generateSeconds.toFixed(1)} s), ${report.machine.cpus} CPUs, PostgreSQL ${report.machine.postgres}`,
     ...report.settings.flatMap(s => ['', seedSettingTitle(s), formatSeedPhases(s)]),
     '',
-    formatTable(
-      ['Target', 'Measured', 'Needed', 'Result'],
-      report.targets.map(t => [
-        t.target,
-        showMeasured(t),
-        showNeeded(t),
-        t.met ? colour.green('met') : colour.red('NOT met'),
-      ]),
-    ),
+    formatTable(['Target', 'Measured', 'Needed', 'Result'], report.targets.map(targetRow)),
     '',
     ...report.settings[0].phases.map(p => colour.dim(`${p.name}: ${p.note}`)),
     colour.dim(report.method),

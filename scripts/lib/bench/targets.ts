@@ -1,4 +1,6 @@
 // A target and whether this run met it. Every target is reported, met or not.
+import { colour } from '../output.js'
+
 export interface Target {
   section: string
   target: string
@@ -40,3 +42,11 @@ export function showNeeded(t: Pick<Target, 'needed' | 'unit' | 'target'>): strin
   const bound = t.target.includes('≥') ? '≥ ' : t.target.includes('<') ? '< ' : ''
   return `${bound}${showMeasured({ measured: t.needed, unit: t.unit })}`
 }
+
+/** A target as a table row: what, measured, needed, met or NOT met. */
+export const targetRow = (t: ScriptTarget): string[] => [
+  t.target,
+  showMeasured(t),
+  showNeeded(t),
+  t.met ? colour.green('met') : colour.red('NOT met'),
+]
