@@ -5,7 +5,7 @@ import { withActualRoles } from '../replication/roles.js'
 import { ConfigError } from '../errors.js'
 import type { ServerAccess } from '../server-access.js'
 import { runCanary } from './canary.js'
-import { type NodeConnection, closeNodes, gatherFacts, openNodes } from './facts.js'
+import { type NodeConnection, closeNodes, gatherFacts, openEveryNode } from './facts.js'
 import { type CheckReport, buildReport } from './report.js'
 import { diffTable } from './diff.js'
 import { settleComparisons } from './settle.js'
@@ -45,7 +45,7 @@ export async function runCheck(configured: Config, opts: CheckOptions): Promise<
   }
   const opened =
     opts.nodes ??
-    (await openNodes(config, {
+    (await openEveryNode(config, {
       connectTimeoutSeconds: opts.connectTimeoutSeconds,
       statementTimeoutMs: opts.statementTimeoutMs,
     }))
