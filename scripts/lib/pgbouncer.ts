@@ -7,13 +7,15 @@ import type { NodeSpec, PgbouncerSpec } from './config.js'
 import { ReplkitError } from './errors.js'
 import { clientEnv } from './libpq.js'
 
-/** One admin-console command, as the PRIMARY's login (PgBouncer's admin_users), within the deadline. */
+/** Admin-console commands, in order in one session, as the PRIMARY's login (PgBouncer's admin_users), within the deadline. */
 export async function bouncerAdmin(
   bouncer: PgbouncerSpec,
   login: NodeSpec,
-  command: string,
+  commands: string | string[],
   timeoutMs = 10_000,
 ): Promise<string> {
+  const command = [commands].flat().join('; ')
+  const args = [commands].flat().flatMap(c => ['-c', c])
   const { $ } = await import('zx')
   // libpq's environment for the login, at PgBouncer's address: its admin console takes no
   // startup options, and PgBouncer here speaks no TLS to its clients.
@@ -24,7 +26,7 @@ export async function bouncerAdmin(
     PGSSLMODE: 'disable',
     PGOPTIONS: '',
   }
-  const run = await $({ env, quiet: true, nothrow: true, timeout: timeoutMs })`psql -X -qAt -c ${command}`
+  const run = await $({ env, quiet: true, nothrow: true, timeout: timeoutMs })`psql -X -qAt ${args}`
   if (run.exitCode !== 0) {
     const why = run.signal ? `no answer within ${timeoutMs / 1000} s` : run.stderr.trim().split('\n').pop()
     throw new ReplkitError(`PgBouncer ${bouncer.host}:${bouncer.port}: ${command} failed: ${why}`)
@@ -64,4 +66,10 @@ export function pointedAt(ini: string, node: NodeSpec): string {
 export async function pointClientsAt(bouncer: PgbouncerSpec, login: NodeSpec, node: NodeSpec): Promise<void> {
   await writeFile(bouncer.ini, pointedAt(await readFile(bouncer.ini, 'utf8'), node))
   await bouncerAdmin(bouncer, login, 'RELOAD')
+}
+
+/** pointClientsAt, then RESUME, in one admin session: the end of the switchover's pause. */
+export async function moveClientsTo(bouncer: PgbouncerSpec, node: NodeSpec): Promise<void> {
+  await writeFile(bouncer.ini, pointedAt(await readFile(bouncer.ini, 'utf8'), node))
+  await bouncerAdmin(bouncer, node, ['RELOAD', `RESUME ${node.database}`])
 }

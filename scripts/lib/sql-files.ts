@@ -56,7 +56,16 @@ export function forMajor(text: string, major: number): string {
 
 /** A read-only query of sql/check with $1… parameters, through the driver, for the server's major. */
 // biome-ignore lint/suspicious/noExplicitAny: a catalogue row's columns are typed where facts.ts maps them.
-export async function checkQuery(sql: Sql, name: string, params: unknown[] = []): Promise<Record<string, any>[]> {
-  const text = forMajor(await sqlText(`sql/check/${name}`), majorOf(await serverVersionNum(sql)))
+export function checkQuery(sql: Sql, name: string, params: unknown[] = []): Promise<Record<string, any>[]> {
+  return queryFile(sql, `sql/check/${name}`, params)
+}
+
+/**
+ * One statement of a SQL file (repo-relative path) with $1… parameters, through an open
+ * connection: for a step where a psql process of its own would cost more than the step.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a row's columns are typed where the caller maps them.
+export async function queryFile(sql: Sql, path: string, params: unknown[] = []): Promise<Record<string, any>[]> {
+  const text = forMajor(await sqlText(path), majorOf(await serverVersionNum(sql)))
   return [...(await sql.unsafe(text, params as never[]))]
 }

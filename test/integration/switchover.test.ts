@@ -60,6 +60,16 @@ async function settled(): Promise<Config> {
   return now
 }
 
+/** The replication slots on a node (a replica should hold none). */
+async function slotsOn(node: NodeSpec): Promise<string[]> {
+  const sql = connect(node)
+  try {
+    return (await sql`select slot_name from pg_replication_slots order by 1`).map(r => r.slot_name)
+  } finally {
+    await sql.end()
+  }
+}
+
 async function insertAccepted(node: NodeSpec): Promise<boolean> {
   return query(node, `insert into public.orders (customer_email, total) values ('switchover@replkit.test', 1)`).then(
     () => true,
@@ -87,15 +97,21 @@ sw(
   async () => {
     let primary: NodeSpec = config.primary
     const writer = startWriter(() => primary, 300)
+    // The writer moves at the promote, before the other nodes subscribe to the new PRIMARY (after
+    // the pause): what it writes then must reach them through the slots reserved inside the pause.
+    const followAt = (to: NodeSpec) => ({
+      ...options(to.name),
+      afterStep: (step: string) => {
+        if (step === 'promoted') primary = { ...to, role: 'primary' as const }
+      },
+    })
     await new Promise(r => setTimeout(r, 1500))
-    const there = await switchover(config, options(replica1.name), new Steps(true))
-    primary = there.config.primary
-    assert.is(primary.name, replica1.name)
+    const there = await switchover(config, followAt(replica1), new Steps(true))
+    assert.is(there.config.primary.name, replica1.name)
     assert.ok(there.writePauseMs !== null && there.writePauseMs > 0)
     await new Promise(r => setTimeout(r, 1500))
-    const back = await switchover(config, options(config.primary.name), new Steps(true))
-    primary = back.config.primary
-    assert.is(primary.name, config.primary.name)
+    const back = await switchover(config, followAt(config.primary), new Steps(true))
+    assert.is(back.config.primary.name, config.primary.name)
     await new Promise(r => setTimeout(r, 1000))
     const result = await writer.stop()
     console.log(
@@ -275,7 +291,7 @@ sw(
 sw(
   'a fault at each step before the new PRIMARY takes writes: rolled back, exit 2, the old PRIMARY takes writes, every node equal',
   async () => {
-    for (const step of ['fenced', 'caught-up', 'still-equal', 'target-unsubscribed', 'subscribed']) {
+    for (const step of ['fenced', 'caught-up', 'still-equal', 'target-unsubscribed', 'slots-reserved']) {
       const run = await withFault(replica1.name, step)
       assert.is(run.code, 2, `${step}: ${run.stdout}\n${run.stderr}`)
       assert.match(
@@ -289,6 +305,7 @@ sw(
       assert.ok(await insertAccepted(config.primary), `${step}: the PRIMARY takes writes again`)
       const check = await runScript('check-replication', ['--json'])
       assert.is(check.code, 0, `${step}: ${check.stdout.slice(0, 2000)}`)
+      assert.equal(await slotsOn(replica1), [], `${step}: no slot reserved on ${replica1.name} is left behind`)
     }
     // The pause's budget: a step that makes it overrun rolls back, naming that step.
     const slow = await withFault(replica1.name, 'still-equal:slow', '--max-pause', '1')
@@ -313,15 +330,20 @@ sw(
     assert.match(again.stdout, /undid the switchover to replica1 that stopped part-way/)
     assert.is((await settled()).primary.name, replica1.name)
 
-    // --allow-older: with PG_VERSIONS mixing majors, the way back may be to an older one.
-    const late = await withFault(config.primary.name, 'subscribed:crash', '--allow-older')
+    // A crash right after the promote, before any other node moved: the new PRIMARY already took
+    // writes, so the next run finishes the switch on the slots reserved inside the pause, and the
+    // writes reach every node. --allow-older: with PG_VERSIONS mixing majors, the way back may be older.
+    const late = await withFault(config.primary.name, 'promoted:crash', '--allow-older')
     assert.is(late.code, 137)
+    assert.ok(await insertAccepted(config.primary), 'the new PRIMARY takes writes before the switch is finished')
     const finish = await runScript('switchover', ['--to', config.primary.name, '--yes', '--allow-older'])
     assert.is(finish.code, 0, finish.stdout + finish.stderr)
     assert.match(finish.stdout, /finished the switchover to primary that stopped part-way/)
+    assert.match(finish.stdout, /replica2: subscribes to primary on the slot reserved before it took writes/)
     assert.match(finish.stdout, /primary is the PRIMARY already/)
-    assert.is((await settled()).primary.name, config.primary.name)
+    assert.is((await settled()).primary.name, config.primary.name, 'the write before the finish is on every node')
     assert.ok(await insertAccepted(config.primary))
+    assert.equal(await slotsOn(replica1), [], 'the old PRIMARY keeps no slot')
   },
 )
 

@@ -40,21 +40,24 @@ export async function switchoverBench(config: Config, rate: number): Promise<Swi
   )
   let primary: NodeSpec = config.primary
   const writer = startWriter(() => primary, rate)
-  const options = (to: string) => ({
-    to,
+  const options = (to: NodeSpec) => ({
+    to: to.name,
     dryRun: false,
     maxLagBytes: 16 * 1024 * 1024,
     allowOlder: true,
     timeoutMs: 60_000,
     servers: serverAccess(config),
+    // The writer follows at the promote, as a libpq multi-host client or PgBouncer does; the
+    // followers move after that, outside the pause.
+    afterStep: (step: string) => {
+      if (step === 'promoted') primary = { ...to, role: 'primary' }
+    },
   })
   try {
     await new Promise(r => setTimeout(r, 2000))
-    const there = await switchover(config, options(target.name), new Steps(true))
-    primary = there.config.primary
+    const there = await switchover(config, options(target), new Steps(true))
     await new Promise(r => setTimeout(r, 2000))
-    const back = await switchover(config, options(config.primary.name), new Steps(true))
-    primary = back.config.primary
+    const back = await switchover(config, options(config.primary), new Steps(true))
     await new Promise(r => setTimeout(r, 1000))
     const result = await writer.stop()
     for (const node of [config.primary, ...config.replicas]) {

@@ -3,7 +3,9 @@
 // it was, usually never used. Only sequences owned by replicated tables' columns are considered.
 import type { NodeSpec } from '../config.js'
 import type { Sql } from '../db.js'
-import { runSqlFile } from '../sql-files.js'
+import { queryFile, runSqlFile } from '../sql-files.js'
+
+const SETVAL = 'sql/sequences/010_setval.sql'
 
 export interface SequenceValue {
   sequence: string
@@ -54,10 +56,9 @@ export async function raiseSequences(
   for (const p of theirs) {
     const behind = behindBy(p.lastValue, mine.find(m => m.sequence === p.sequence)?.lastValue ?? null)
     if (behind === 0n) continue
-    await runSqlFile(node, 'sql/sequences/010_setval.sql', {
-      vars: { sequence: p.sequence, value: String(p.lastValue) },
-      dryRun,
-    })
+    const params = [p.sequence, String(p.lastValue)]
+    if (dryRun) await runSqlFile(node, SETVAL, { vars: { $1: params[0], $2: params[1] }, dryRun })
+    else await queryFile(nodeSql, SETVAL, params)
     raised.push({ sequence: p.sequence, to: p.lastValue!, behind })
   }
   return raised

@@ -9,7 +9,8 @@ import { subscriptionConninfo } from '../replication/conninfo.js'
 import { subscriptionName } from '../replication/names.js'
 import { optionsBetween, withList } from '../replication/options.js'
 import { pointsAt } from '../replication/roles.js'
-import { runSqlFile } from '../sql-files.js'
+import { queryFile, runSqlFile } from '../sql-files.js'
+import { waitFor } from '../wait.js'
 
 export const sqlFile = (
   node: NodeSpec,
@@ -25,21 +26,92 @@ export const dropSubscription = (node: NodeSpec, dryRun: boolean) =>
     dryRun,
   })
 
-/** node subscribes to `primary` from this point, without a copy (every node holds the same rows). */
+/** The node's subscription disabled and its apply worker gone: it applies nothing more (a rollback enables it again). */
+export async function stopSubscription(n: OpenNode, timeoutMs: number): Promise<void> {
+  const name = subscriptionName(n.spec)
+  await n.sql`select 1 from pg_subscription where subname = ${name} and subenabled`.then(rows =>
+    rows.length ? n.sql`alter subscription ${n.sql(name)} disable` : null,
+  )
+  // A worker notices the disable only when it next wakes (up to a second); ended now, it is not
+  // started again: the subscription is disabled.
+  await n.sql`select pg_terminate_backend(pid) from pg_stat_subscription where subname = ${name} and pid is not null`
+  await waitFor({
+    what: `${n.spec.name}'s apply worker to stop (its subscription ${name} disabled)`,
+    timeoutMs,
+    intervalMs: 5,
+    until: async () =>
+      (await n.sql`select 1 from pg_stat_subscription where subname = ${name} and pid is not null`).length
+        ? undefined
+        : true,
+  })
+}
+
+/** A slot on `primary` for `node`'s subscription, from this point (025_reserve_slot.sql); its LSN. */
+export async function reserveSlot(primary: Sql, node: NodeSpec): Promise<string> {
+  const [row] = await queryFile(primary, 'sql/switchover/025_reserve_slot.sql', [subscriptionName(node)])
+  return row.lsn
+}
+
+const slotExists = async (sql: Sql, name: string): Promise<boolean> =>
+  (await sql`select 1 from pg_replication_slots where slot_name = ${name}`).length > 0
+
+/**
+ * node subscribes to `primary` without a copy (every node holds the same rows), on its slot there:
+ * `reserved` — the one reserved before `primary` took writes, which must still be there; `now` —
+ * one reserved from this point (nobody has written since the fence: a rollback).
+ */
 export async function subscribeTo(
   config: Config,
   primary: Sql,
   node: NodeSpec,
   nodeSql: Sql,
   password: string,
+  slot: 'reserved' | 'now',
 ): Promise<string> {
+  const name = subscriptionName(node)
+  if (slot === 'now') await reserveSlot(primary, node)
+  else if (!(await slotExists(primary, name)))
+    throw new ReplkitError(
+      `${node.name}: the slot ${name} reserved for it on the new PRIMARY is gone, so the writes since the promote cannot reach it: resync it: make sync ARGS="--replica ${node.name} --yes"`,
+      EXIT.failed,
+    )
   const chosen = await optionsBetween(primary, nodeSql, config.tables)
-  const vars = { subscription: subscriptionName(node), publication: config.publication, options: withList(chosen) }
+  const vars = { subscription: name, publication: config.publication, options: withList(chosen) }
   await sqlFile(node, '020_subscribe_to_new_primary.sql', vars, false, {
     conninfo: subscriptionConninfo(config, password),
   })
   return withList(chosen)
 }
+
+/**
+ * After the promote: each follower not on `target` yet drops its subscription to the old PRIMARY
+ * and subscribes to `target` on the slot reserved for it inside the pause. One line per node moved.
+ */
+export async function followTarget(
+  future: Config,
+  target: OpenNode,
+  followers: OpenNode[],
+  password: string,
+): Promise<string[]> {
+  const [moved] = await Promise.all([
+    Promise.all(followers.map(n => follow(future, target, n, password))),
+    // The target's own subscription, disabled inside the pause: its slot on the old PRIMARY goes with it.
+    dropSubscription(target.spec, false),
+  ])
+  return moved.filter((line): line is string => line !== null)
+}
+
+/** One follower moved from the old PRIMARY to the slot reserved for it on `target`; null if it is there already. */
+async function follow(future: Config, target: OpenNode, n: OpenNode, password: string): Promise<string | null> {
+  if (await isSubscribedTo(n.sql, target.spec)) return null
+  await dropSubscription(n.spec, false)
+  const options = await subscribeTo(future, target.sql, n.spec, n.sql, password, 'reserved')
+  return `${n.spec.name}: subscribes to ${target.spec.name} on the slot reserved before it took writes (copy_data = false, ${options})`
+}
+
+/** Undoes reserveSlot on a node that stays a replica: the slots named after the other nodes' subscriptions. */
+export const revertReservedSlots = (node: NodeSpec, others: NodeSpec[]) =>
+  sqlFile(node, '095_revert_reserve_slot.sql', { slots: others.map(subscriptionName).join(',') }, false)
 
 /** Every node, one connection each, kept open for the whole switchover (never idle-closed). */
 export const openAll = (config: Config): Promise<OpenNode[]> =>

@@ -5,13 +5,14 @@
 import type { OpenNode } from '../node.js'
 import type { Config, NodeSpec } from '../config.js'
 import { EXIT, ReplkitError } from '../errors.js'
-import { pauseClients, pointClientsAt, resumeClients } from '../pgbouncer.js'
+import { moveClientsTo, pauseClients, resumeClients } from '../pgbouncer.js'
 import type { Steps } from '../steps.js'
 import { subscriptionName } from '../replication/names.js'
 import { raiseSequences } from '../replication/sequences.js'
 import { waitForApplied } from '../replication/waits.js'
 import type { Marker } from './markers.js'
-import { applyCounters, dropSubscription, sqlFile, subscribeTo } from './nodes.js'
+import { applyCounters, reserveSlot, sqlFile, stopSubscription } from './nodes.js'
+import { queryFile } from '../sql-files.js'
 import { rollBack } from './rollback.js'
 import type { SwitchoverOptions } from './options.js'
 
@@ -103,7 +104,12 @@ async function stillEqual(c: Pause, k: Clock): Promise<void> {
   k.stepDone('still-equal')
 }
 
-/** Nobody writes anywhere from here on, so independent steps run side by side. */
+/**
+ * Nobody writes anywhere from here on, so independent steps run side by side: the sequences
+ * raised, and the target's subscription stopped. Disabled, not dropped: DROP SUBSCRIPTION waits
+ * for its slot on the old PRIMARY to go, which can wait until after the pause (switchover.ts);
+ * a rollback enables it again.
+ */
 async function unsubscribeTarget(c: Pause, k: Clock): Promise<void> {
   const [p, ...others] = c.nodes
   const t = others.find(n => n.spec.name === c.target.name)!
@@ -116,9 +122,9 @@ async function unsubscribeTarget(c: Pause, k: Clock): Promise<void> {
           true,
         )
     }),
-    dropSubscription(t.spec, false).then(() =>
+    stopSubscription(t, c.opts.timeoutMs).then(() =>
       c.steps.ok(
-        `${c.target.name}: stopped subscribing (its subscription and slot on ${c.from.name} dropped) ${k.since()}`,
+        `${c.target.name}: stopped subscribing (its subscription disabled, its worker gone) ${k.since()}`,
         true,
       ),
     ),
@@ -126,39 +132,32 @@ async function unsubscribeTarget(c: Pause, k: Clock): Promise<void> {
   k.stepDone('target-unsubscribed')
 }
 
-async function moveSubscriptions(c: Pause, k: Clock): Promise<void> {
-  const [p, ...others] = c.nodes
-  const t = others.find(n => n.spec.name === c.target.name)!
-  const moving = others.filter(n => n.spec.name !== c.target.name)
-  const demoted = c.future.replicas.find(r => r.name === c.from.name)!
-  await Promise.all([
-    ...moving.map(async n => {
-      await dropSubscription(n.spec, false)
-      const options = await subscribeTo(c.future, t.sql, n.spec, n.sql, c.password)
-      c.steps.ok(
-        `${n.spec.name}: subscribes to ${c.target.name} from this point (copy_data = false, ${options}) ${k.since()}`,
-        true,
-      )
-    }),
-    subscribeTo(c.future, t.sql, demoted, p.sql, c.password).then(options =>
-      c.steps.ok(
-        `${c.from.name}: subscribes to ${c.target.name} as ${subscriptionName(demoted)} from this point (copy_data = false, ${options}) ${k.since()}`,
-        true,
-      ),
-    ),
-  ])
-  k.stepDone('subscribed')
+/**
+ * A slot on the target for every node that will follow it, reserved while nobody writes: their
+ * subscriptions are created on these slots after the pause (switchover.ts), and miss nothing the
+ * target writes from its first write on.
+ */
+async function reserveSlots(c: Pause, k: Clock): Promise<void> {
+  const t = c.nodes.find(n => n.spec.name === c.target.name)!
+  for (const follower of c.future.replicas) {
+    const lsn = await reserveSlot(t.sql, follower)
+    c.steps.ok(
+      `${c.target.name}: slot ${subscriptionName(follower)} reserved for ${follower.name} at ${lsn} ${k.since()}`,
+      true,
+    )
+  }
+  k.stepDone('slots-reserved')
 }
 
 async function promote(c: Pause, k: Clock): Promise<void> {
-  await sqlFile(c.target, '030_promote.sql', {}, false)
+  const t = c.nodes.find(n => n.spec.name === c.target.name)!
+  await queryFile(t.sql, 'sql/switchover/030_promote.sql')
   c.steps.ok(`${c.target.name}: is the PRIMARY and takes writes ${k.since()}`, true)
 }
 
 async function repointClients(c: Pause, k: Clock): Promise<void> {
   const bouncer = c.config.pgbouncer!
-  await pointClientsAt(bouncer, c.target, c.target)
-  await resumeClients(bouncer, c.target)
+  await moveClientsTo(bouncer, c.target)
   c.steps.ok(`PgBouncer: ${c.from.database} points at ${c.target.name}, clients resumed ${k.since()}`, true)
 }
 
@@ -196,7 +195,7 @@ export async function movePrimary(c: Pause): Promise<number> {
   }
   let promoted = false
   try {
-    for (const step of [fence, waitApplied, stillEqual, unsubscribeTarget, moveSubscriptions]) await step(c, k)
+    for (const step of [fence, waitApplied, stillEqual, unsubscribeTarget, reserveSlots]) await step(c, k)
     await promote(c, k)
     promoted = true
     if (bouncer) {

@@ -1,19 +1,28 @@
 // Undoing a switchover: every node subscribes to the old PRIMARY again and it takes writes
 // (rollBack), and the next run's repair of a switch a crash left part-way (recover).
-import { closeAll } from '../node.js'
+import { type OpenNode, closeAll } from '../node.js'
 import type { Config, NodeSpec } from '../config.js'
-import { findNode } from '../config.js'
+import { allNodes, findNode } from '../config.js'
 import { connectChecked } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { pointClientsAt, resumeClients } from '../pgbouncer.js'
-import { runSqlFile } from '../sql-files.js'
+import { queryFile, runSqlFile } from '../sql-files.js'
 import type { Steps } from '../steps.js'
 import { subscriptionName } from '../replication/names.js'
 import { replicatorPassword } from '../replication/password.js'
 import { pointsAt, swapRoles } from '../replication/roles.js'
 import { waitForCatchup } from '../replication/waits.js'
 import { fenceMarkers } from './markers.js'
-import { dropSubscription, isSubscribedTo, openAll, sqlFile, subscribeTo, subscriptionOn } from './nodes.js'
+import {
+  dropSubscription,
+  followTarget,
+  isSubscribedTo,
+  openAll,
+  revertReservedSlots,
+  sqlFile,
+  subscribeTo,
+  subscriptionOn,
+} from './nodes.js'
 
 /**
  * Back to the roles before the switch: every node subscribes to `primary` again (from this
@@ -46,8 +55,17 @@ export async function rollBack(config: Config, primary: NodeSpec, steps: Steps):
         )
         continue
       }
+      // Slots the pause reserved here for a switch that did not happen would retain WAL forever.
+      await revertReservedSlots(
+        n.spec,
+        allNodes(config).filter(x => x.name !== n.spec.name),
+      )
       const sub = await subscriptionOn(n.sql, subscriptionName(n.spec))
-      if (sub && pointsAt(sub, p.spec)) continue
+      if (sub && pointsAt(sub, p.spec)) {
+        // The target's, disabled inside the pause: it applies from where it stopped.
+        await n.sql`alter subscription ${n.sql(subscriptionName(n.spec))} enable`
+        continue
+      }
       if (sub) {
         await dropSubscription(n.spec, false).catch(async () => {
           // Its new upstream is gone: detach the slot there instead of dropping it.
@@ -60,7 +78,7 @@ export async function rollBack(config: Config, primary: NodeSpec, steps: Steps):
           )
         })
       }
-      const options = await subscribeTo(old, p.sql, n.spec, n.sql, password)
+      const options = await subscribeTo(old, p.sql, n.spec, n.sql, password, 'now')
       steps.ok(
         `${n.spec.name}: subscribes to ${p.spec.name} again from this point (copy_data = false, ${options})`,
         true,
@@ -82,8 +100,9 @@ export async function rollBack(config: Config, primary: NodeSpec, steps: Steps):
 const ROLLBACK_STREAMING_MS = 60_000
 
 /**
- * A switch a crash left part-way: the fence's marker is still on the old PRIMARY. When every other
- * node already subscribes to the target, finish it (promote, demote); otherwise undo it.
+ * A switch a crash left part-way: the fence's marker is still on the old PRIMARY. Once the target
+ * took writes (promoted) or every other node subscribes to it, finish it (each node moves to the
+ * slot reserved for it, demote); otherwise undo it.
  */
 export async function recover(config: Config, steps: Steps, dryRun: boolean): Promise<boolean> {
   const marked = await fenceMarkers(config)
@@ -98,11 +117,14 @@ export async function recover(config: Config, steps: Steps, dryRun: boolean): Pr
   const target = findNode(config, marker.to)
   const nodes = await openAll(config)
   try {
-    const moved = await Promise.all(
-      nodes.filter(n => n.spec.name !== target.name).map(n => isSubscribedTo(n.sql, target)),
-    )
-    if (moved.every(Boolean)) {
-      await sqlFile(target, '030_promote.sql', {}, false)
+    const t = nodes.find(n => n.spec.name === target.name)!
+    const followers = nodes.filter(n => n !== t)
+    const moved = await Promise.all(followers.map(n => isSubscribedTo(n.sql, target)))
+    if (moved.every(Boolean) || (await tookWrites(t))) {
+      await queryFile(t.sql, 'sql/switchover/030_promote.sql')
+      const future = swapRoles(config, target)
+      const password = await replicatorPassword(config)
+      for (const line of await followTarget(future, t, followers, password)) steps.ok(line, true)
       await sqlFile(node, '040_demote.sql', { publication: config.publication }, false)
       await releaseClients(config, target)
       steps.ok(
@@ -122,6 +144,16 @@ export async function recover(config: Config, steps: Steps, dryRun: boolean): Pr
   } finally {
     await closeAll(nodes)
   }
+}
+
+/** The target was promoted (030_promote.sql): no subscription applies there and its database is no longer read-only for clients. */
+async function tookWrites(t: OpenNode): Promise<boolean> {
+  const [row] = await t.sql`
+    select exists (select from pg_subscription where subdbid = d.oid and subenabled) as subscribed,
+           coalesce((select 'default_transaction_read_only=on' = any(setconfig) from pg_db_role_setting
+                     where setdatabase = d.oid and setrole = 0), false) as read_only
+    from pg_database d where datname = current_database()`
+  return !row.subscribed && !row.read_only
 }
 
 /** After a crash part-way, PgBouncer may still hold its clients: point it at the PRIMARY and resume. */

@@ -3,7 +3,8 @@
 // order: preflight (read-only) → prepare the target to publish (its wal_level, role, pg_hba,
 // publication: safe while it is still a replica) → every table proven equal at an LSN, under live
 // writes → fence the PRIMARY → every replica applies its last LSN, no apply error or conflict since
-// the proof → sequences raised → subscriptions moved → the target takes writes → the old PRIMARY
+// the proof → sequences raised → a slot reserved on the target for each follower → the target
+// takes writes → (the pause ends) every other node subscribes on its slot → the old PRIMARY
 // stops publishing. A failure before the target takes
 // writes puts every subscription back on the old PRIMARY and unfences it (exit 2); a re-run after
 // a crash finds the fence's marker and finishes or undoes the switch first.
@@ -13,6 +14,7 @@ import type { Config, NodeSpec } from '../config.js'
 import { findNode } from '../config.js'
 import { type Sql, majorOf, withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
+import { runSqlFile } from '../sql-files.js'
 import { Steps } from '../steps.js'
 import { runCheck, DEFAULT_CHECK } from '../checks/run.js'
 import { subscriptionName } from '../replication/names.js'
@@ -22,7 +24,7 @@ import { swapRoles, withActualRoles } from '../replication/roles.js'
 import * as setup from '../replication/setup.js'
 import { waitForApplied } from '../replication/waits.js'
 import type { SwitchoverOptions } from './options.js'
-import { applyCounters, dropSubscription, openAll, proveEqualBeforeFence, sqlFile } from './nodes.js'
+import { applyCounters, dropSubscription, followTarget, openAll, proveEqualBeforeFence, sqlFile } from './nodes.js'
 import { movePrimary } from './pause.js'
 import { recover } from './rollback.js'
 
@@ -149,6 +151,8 @@ export async function switchover(
     const writePauseMs = await movePrimary({ ...proof, config, future, from, target, nodes, opts, steps, password })
     const times = { writePauseMs, proofMs: proof.proofMs }
     opts.afterStep?.('promoted')
+    await follow(future, target, nodes, password, steps)
+    opts.afterStep?.('subscribed')
     await demote(config, future, target, nodes, opts, steps)
     return result(times, future)
   } finally {
@@ -175,6 +179,18 @@ async function proveBeforeFence(
     `${config.tables.length} tables equal on ${nodes.length} nodes at an LSN every replica reached, compared under live writes before the fence (${Math.round(proofMs)} ms)`,
   )
   return { proofMs, counters }
+}
+
+/** After the promote, outside the pause: every other node subscribes on the slot the pause reserved for it. */
+async function follow(future: Config, target: NodeSpec, nodes: OpenNode[], password: string, steps: Steps) {
+  const t = nodes.find(n => n.spec.name === target.name)!
+  for (const line of await followTarget(
+    future,
+    t,
+    nodes.filter(n => n !== t),
+    password,
+  ))
+    steps.ok(line, true)
 }
 
 /** After the promote: the old PRIMARY stops publishing, and every replica streams from the new one. */
@@ -215,6 +231,10 @@ async function dryRunPlan(config: Config, future: Config, target: NodeSpec, step
     `-- wait: every replica applies ${from.name}'s current LSN; no subscription counted an apply error or a conflict since the comparison; sequences raised`,
   )
   await dropSubscription(target, true)
+  for (const r of future.replicas)
+    await runSqlFile(target, 'sql/switchover/025_reserve_slot.sql', { vars: { $1: subscriptionName(r) }, dryRun: true })
+  await runSqlFile(target, 'sql/switchover/030_promote.sql', { dryRun: true })
+  dryRunSql.print(`-- the pause ends: ${target.name} takes writes; every other node moves to the slot reserved for it`)
   for (const r of future.replicas) {
     if (r.name !== from.name) await dropSubscription(r, true)
     await sqlFile(
@@ -225,7 +245,6 @@ async function dryRunPlan(config: Config, future: Config, target: NodeSpec, step
       { conninfo: '' },
     )
   }
-  await sqlFile(target, '030_promote.sql', {}, true)
   await sqlFile(from, '040_demote.sql', { publication: config.publication }, true)
   steps.note('dry run: nothing was fenced, dropped or created')
 }
