@@ -10,7 +10,16 @@ import { driverSsl } from './libpq.js'
 export type Sql = postgres.Sql<Record<string, never>>
 
 /** Why a node could not be used: each has its own fix. */
-export type FailureKind = 'unreachable' | 'login' | 'no-database' | 'tls' | 'not-postgres' | 'slow' | 'other'
+export type FailureKind =
+  | 'unreachable'
+  | 'login'
+  | 'no-database'
+  | 'tls'
+  | 'not-postgres'
+  | 'slow'
+  /** The server answered a query with an error of its own: up, but not read. */
+  | 'query'
+  | 'other'
 
 /** A node that refused or failed the connection, with why: the command could not do its job (exit 2, as check's CRITICAL). */
 export class NodeError extends ReplkitError {
@@ -29,6 +38,9 @@ export function failureKind(error: unknown): FailureKind {
   if (code === '3D000') return 'no-database'
   // query_canceled: the server answered, but a statement ran past its timeout.
   if (code === '57014') return 'slow'
+  // Any other SQLSTATE but a connection failure (08), an operator intervention such as a shutdown
+  // (57P) or exhausted resources (53): the server is up and answered.
+  if (isSqlState(code) && !/^(08|57P|53)/.test(code!)) return 'query'
   if (
     code === 'ECONNREFUSED' ||
     code === 'ENOTFOUND' ||

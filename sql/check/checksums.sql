@@ -1,8 +1,8 @@
 -- Every node: row count and content checksum of each table in $1, computed inside the database
 -- by replkit.table_fingerprint (sql/schema/070: the one definition of "same rows", also used by
 -- the pgTAP suites), so no row leaves it. Tables that do not exist are reported as missing rather
--- than failing the whole query; the gate in the lateral subquery keeps the function from running
--- on them. Run only where the function exists (node.sql says so).
+-- than failing the whole query: the function is STRICT, so it never runs on their NULL. Run only
+-- where the function exists (node.sql says so).
 SELECT t.name AS table,
        r.rel IS NOT NULL AS exists,
        f.row_count AS rows,

@@ -5,6 +5,7 @@ import { healthy, replica, settings, stopped, subscription, sums, thresholds } f
 import { compareTables, exitCode, notes, replicaLags, status, verdicts } from '../../scripts/lib/checks/verdicts.js'
 import type { ApplyCause } from '../../scripts/lib/replication/worker-log.js'
 import { formatBytes } from '../../scripts/lib/output.js'
+import { failureKind } from '../../scripts/lib/db.js'
 
 const problems = (facts: ClusterFacts) => verdicts(facts, thresholds).map(v => `${v.level} ${v.problem}: ${v.fix}`)
 
@@ -349,12 +350,20 @@ test('a checksum mismatch with equal counts is critical and points at --diff', (
   ])
 })
 
-test('a table missing on a replica says to apply the schema', () => {
+test("a table missing on a replica is created there from the PRIMARY's definition; on the PRIMARY, from the schema", () => {
   const facts = healthy()
   facts.replicas[0].tables[2] = { table: 'inventory', exists: false, rows: null, checksum: null }
   assert.equal(problems(facts), [
-    'critical table inventory does not exist on replica1: run make schema (DDL is not replicated)',
+    "critical table inventory does not exist on replica1: make replicate: it creates inventory on replica1 from the PRIMARY's definition and copies its rows (DDL is not replicated)",
   ])
+  const onPrimary = healthy()
+  onPrimary.primary.tables[2] = { table: 'inventory', exists: false, rows: null, checksum: null }
+  assert.ok(
+    problems(onPrimary).includes(
+      'critical table inventory does not exist on primary: run make schema (DDL is not replicated)',
+    ),
+    problems(onPrimary).join('\n'),
+  )
 })
 
 test("lag comes from the walsender, else from the slot's confirmed_flush_lsn; past the limit it warns", () => {
@@ -675,6 +684,27 @@ test('a node that answered but ran past the statement timeout is "could not be o
   // What was observed to be wrong elsewhere still wins.
   facts.replicas[0].subscriptions[0].enabled = false
   assert.is(status(verdicts(facts, thresholds)), 'CRITICAL')
+})
+
+test('a node that answered a query with an error of its own is unreadable (UNKNOWN), never "down"', () => {
+  const facts = stopped(healthy(), 1)
+  Object.assign(facts.replicas[1], {
+    error: 'replica2 (127.0.0.1:54323/shop): relation "public.payments" does not exist',
+    errorKind: failureKind({ code: '42P01' }),
+  })
+  const found = verdicts(facts, thresholds)
+  assert.equal(
+    found.map(v => `${v.code} ${v.level} ${v.problem}`),
+    [
+      'NODE_UNREADABLE unknown replica2 answered, but make check could not read it: replica2 (127.0.0.1:54323/shop): relation "public.payments" does not exist',
+    ],
+  )
+  assert.not.ok(found.some(v => /is down|start replica2/.test(v.problem + v.fix)))
+  assert.is(exitCode(found), 3)
+  // A connection the server ended, or a server shutting down, is not a query error.
+  assert.is(failureKind({ code: '57P01' }), 'other')
+  assert.is(failureKind({ code: '08006' }), 'other')
+  assert.is(failureKind({ code: '57014' }), 'slow')
 })
 
 test('--diff rows not read on a replica are "not compared" (UNKNOWN), never "no differing rows"', () => {

@@ -14,7 +14,7 @@ const nodes = [config.primary, ...config.replicas]
 interface Report {
   exitCode: number
   status: string
-  verdicts: { level: string; node: string; problem: string; fix: string }[]
+  verdicts: { code: string; level: string; node: string; problem: string; fix: string }[]
   notes: string[]
 }
 
@@ -256,6 +256,50 @@ faults(
 )
 
 faults(
+  'a published table dropped on a replica while subscribed: the relation named, never "down"; the printed make replicate creates it from the PRIMARY\'s definition and copies its rows',
+  async () => {
+    const MARK = 'dropped-table@replkit.test'
+    // CASCADE, as an operator must: replkit's row_counts view reads the table.
+    await query(replica2, 'drop table public.payments cascade')
+    try {
+      await query(
+        config.primary,
+        `with o as (insert into public.orders (customer_email, total) values ('${MARK}', 12) returning id)
+         insert into public.payments (order_id, amount, method) select id, 12, 'card' from o`,
+      )
+      const r = await checkUntil(/target relation "public\.payments" does not exist/, 30_000, [replica2.name])
+      const stopped = find(r, /target relation "public\.payments" does not exist/)
+      assert.ok(stopped, JSON.stringify(r.verdicts, null, 1))
+      assert.is(stopped!.level, 'critical')
+      assert.match(
+        stopped!.fix,
+        /^make replicate: it creates public\.payments on replica2 from the PRIMARY's definition and copies its rows/,
+      )
+      assert.ok(find(r, /table payments does not exist on replica2: make replicate: it creates payments/))
+      assert.not.ok(
+        r.verdicts.some(v => v.code === 'NODE_DOWN' || /pg_dump|make schema|SKIP|--resync/.test(v.fix)),
+        JSON.stringify(r.verdicts, null, 1),
+      )
+      assert.is(r.code, 2)
+      const fix = await runScript('replicate')
+      assert.is(fix.code, 0, fix.stdout + fix.stderr)
+      assert.match(fix.stdout, /replica2: created payments from the PRIMARY's definitions/)
+      assert.match(fix.stdout, /sub_replica2 refreshed: copies payments/)
+      await provenEqual()
+      assert.is((await check()).code, 0)
+    } finally {
+      if (!(await query(replica2, `select to_regclass('public.payments') as t`))[0].t) await runScript('replicate')
+      await query(
+        config.primary,
+        `delete from public.payments where order_id in (select id from public.orders where customer_email = '${MARK}')`,
+      )
+      await query(config.primary, `delete from public.orders where customer_email = '${MARK}'`)
+      await provenEqual()
+    }
+  },
+)
+
+faults(
   'a slot invalidated by max_slot_wal_keep_size: lost, never "ENABLE"; the printed make sync repairs it',
   async () => {
     await query(config.primary, `alter system set max_slot_wal_keep_size = '16MB'`)
@@ -268,12 +312,16 @@ faults(
         await sql`select pg_switch_wal()`
       }
       await sql`checkpoint`
-      const [{ status }] =
-        await sql`select wal_status as status from pg_replication_slots where slot_name = ${`sub_${replica2.name}`}`
+      // Its slot's name, as a resync may have renamed it (replication/names.ts's slotNames).
+      const [{ slot }] = await query<{ slot: string }>(
+        replica2,
+        `select subslotname as slot from pg_subscription where subname = 'sub_${replica2.name}'`,
+      )
+      const [{ status }] = await sql`select wal_status as status from pg_replication_slots where slot_name = ${slot}`
       await sql.end()
       assert.is(status, 'lost')
       const r = await check()
-      const v = find(r, /sub_replica2's slot sub_replica2 lost WAL it needed/)
+      const v = find(r, new RegExp(`sub_replica2's slot ${slot} lost WAL it needed`))
       assert.ok(v, JSON.stringify(r.verdicts, null, 1))
       assert.not.ok(
         r.verdicts.some(x => x.node === replica2.name && /ENABLE/.test(x.fix)),

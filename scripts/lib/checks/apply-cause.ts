@@ -27,7 +27,8 @@ export function applyProblem(name: string, f: Failure): string {
 
 /** The fix for each cause of a stopped apply worker. SKIP is never offered here: it loses a whole transaction. */
 export function causeFix(R: string, name: string, f: Failure, breaking: Drift[]): string {
-  const relation = f.relation ?? 'the table'
+  // The worker names a relation it cannot find only in its message, not in its CONTEXT.
+  const relation = f.relation ?? /relation "([^"]+)"/.exec(f.error)?.[1] ?? 'the table'
   switch (f.cause) {
     case 'key-conflict':
       return `make fix-conflict ARGS="--replica ${R}" shows the conflicting row and the two ways out; --resync --yes repairs it without loss`
@@ -42,7 +43,7 @@ export function causeFix(R: string, name: string, f: Failure, breaking: Drift[])
         : `make ${relation} on ${R} accept the PRIMARY's rows (compare its constraints with the PRIMARY's); apply resumes by itself`
     }
     case 'missing-relation':
-      return `create it on ${R} from the PRIMARY's definition (pg_dump --schema-only --table=… of the PRIMARY, into ${R}); apply resumes by itself`
+      return `make replicate: it creates ${relation} on ${R} from the PRIMARY's definition and copies its rows (the subscription refreshed); apply resumes by itself, nothing lost`
     case 'data':
       return breaking.length
         ? 'align the schema with the DDL above; apply resumes by itself'

@@ -229,6 +229,8 @@ function nodeState(kind: FailureKind | null): string {
       return 'not PostgreSQL'
     case 'slow':
       return 'too slow'
+    case 'query':
+      return 'unreadable'
     case 'unreachable':
       return 'down'
     default:

@@ -67,7 +67,11 @@ function consistencyVerdicts(facts: ClusterFacts): Verdict[] {
           level: 'critical',
           node: cell.node,
           problem: `table ${table} does not exist on ${cell.node}`,
-          fix: 'run make schema (DDL is not replicated)',
+          // DDL is not replicated. A replica gets the PRIMARY's own definition, not sql/schema's.
+          fix:
+            cell.node === facts.primary.name
+              ? 'run make schema (DDL is not replicated)'
+              : `make replicate: it creates ${table} on ${cell.node} from the PRIMARY's definition and copies its rows (DDL is not replicated)`,
         })
       }
       if (cell.state === 'applying') out.push(notProven(table, cell.node, facts.compareErrors?.[table]))
@@ -172,6 +176,14 @@ function unusable(n: NodeFacts): Verdict {
         node: n.name,
         problem: `${n.name} could not be observed: ${n.error}`,
         fix: 'nothing is known about it from this run: run make check again when it is less busy, or give it more time with --statement-timeout',
+      }
+    case 'query':
+      return {
+        code: 'NODE_UNREADABLE',
+        level: 'unknown',
+        node: n.name,
+        problem: `${n.name} answered, but make check could not read it: ${n.error}`,
+        fix: `${n.name} is up, not down: nothing is known about its replication from this run; fix what the server's error names, then run make check again`,
       }
     case 'no-database':
       return {

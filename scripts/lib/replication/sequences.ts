@@ -24,7 +24,7 @@ export async function ownedSequences(sql: Sql, tables: string[]): Promise<Sequen
     join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = c.oid
                     and d.refclassid = 'pg_class'::regclass and d.deptype in ('a', 'i')
     join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
-    where d.refobjid = any(${tables.map(t => `public.${t}`)}::regclass[])
+    where d.refobjid in (select to_regclass(t) from unnest(${tables.map(t => `public.${t}`)}::text[]) t)
     order by 1`
   return rows.map(r => ({
     sequence: r.sequence,

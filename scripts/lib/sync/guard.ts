@@ -26,7 +26,9 @@ export async function proveCopyCanSucceed(
   }
   const missingTables = tables.filter(t => !theirs.some(c => c.table === t))
   if (missingTables.length)
-    problems.push(`${missingTables.join(', ')} do not exist on ${replica.name}: run make schema`)
+    problems.push(
+      `${missingTables.join(', ')} do not exist on ${replica.name}: make replicate creates them from the PRIMARY's definitions`,
+    )
   const role = await roleState(primary, config.replicatorUser)
   if (!role.exists || !role.login || !role.replication)
     problems.push(

@@ -86,7 +86,7 @@ export async function explainRefusal(primary: Sql, replica: Sql, R: string, e: S
     case 'missing-relation':
       return {
         object: `table ${relation}, which ${R} does not have`,
-        fix: `create it on ${R} from the PRIMARY's definition: pg_dump --schema-only --table=${relation} (the PRIMARY) | psql (${R}); then run the same command again`,
+        fix: `make replicate creates it on ${R} from the PRIMARY's definition; then run the same command again`,
       }
     case 'missing-column':
       return {
