@@ -8,7 +8,7 @@ ARGS  ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help setup deps up down status clean schema seed demo test typecheck lint format bench-seed bench-copy bench replicate rollback verify check bench-check \
-        sync repair fix-conflict sequences sync-sequences chaos metrics switchover
+        sync repair fix-conflict sequences sync-sequences chaos metrics switchover migrate
 
 help: deps ## list the targets, and the nodes they act on
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ rollback: setup ## undo replication: subscriptions, slots, publication (ARGS="--
 	@$(REPLKIT) rollback $(ARGS)
 
 # Switchover: a replica becomes the PRIMARY (the major-version upgrade path)
+migrate: setup ## schema changes while replicating, in the order that keeps apply running (ARGS="--file change.sql --yes [--dry-run]")
+	@$(REPLKIT) migrate $(ARGS)
+
 switchover: setup ## promote a replica with nothing lost; the old PRIMARY follows it (ARGS="--to replica1 --yes [--dry-run] [--write-env]")
 	@$(REPLKIT) switchover $(ARGS)
 

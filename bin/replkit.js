@@ -22,6 +22,7 @@ const COMMANDS = {
   'fix-conflict': ['show and resolve what stopped a subscription', 'fix-conflict'],
   sequences: ['report sequence values per node', 'sync-sequences', '--report'],
   'sync-sequences': ["raise replicas' sequences to the PRIMARY's", 'sync-sequences'],
+  migrate: ['apply a DDL file to every node in the order that keeps apply running', 'migrate'],
   switchover: ['make a replica the PRIMARY, nothing lost', 'switchover'],
   metrics: ['Prometheus exporter', 'metrics'],
   'final-state': ["the runbook's expected final state", 'final-state'],

@@ -33,6 +33,7 @@ const COMMANDS: [string, string[]][] = [
   ['switchover', ['--to', 'replica1', '--dry-run']],
   ['metrics', ['--once']],
   ['repair', ['--replica', 'replica1', '--dry-run']],
+  ['migrate', ['--file', 'data/products.json', '--dry-run']],
 ]
 
 const oneLine = (stderr: string) => stderr.trim().split('\n').filter(Boolean)

@@ -1,0 +1,148 @@
+// make migrate as one library call: read a DDL file, refuse it whole if any statement cannot be
+// applied safely under live subscriptions (nothing runs then), else apply each change in the order
+// of plan.ts, node by node, skipping what a node already has. A failure part-way names the
+// statement and the node; running the same file again finishes it.
+import { readFile } from 'node:fs/promises'
+import type { Config } from '../config.js'
+import { EXIT, ReplkitError } from '../errors.js'
+import { type OpenNode, closeAll, openNodes } from '../node.js'
+import { dryRunSql } from '../output.js'
+import { subscriptionName } from '../replication/names.js'
+import { waitForApplied } from '../replication/waits.js'
+import { queryFile } from '../sql-files.js'
+import type { Steps } from '../steps.js'
+import { type Phase, type PlannedChange, phasesOf, refuseUnsafe, widens } from './plan.js'
+import { type Change, type Refusal, classify, isRefusal, splitStatements } from './statements.js'
+
+export interface MigrateOptions {
+  dryRun: boolean
+  timeoutMs: number
+}
+
+/** A DDL statement waits at most this long for its lock: one that queues blocks every writer behind it. */
+const LOCK_TIMEOUT = '5s'
+
+export async function migrate(config: Config, file: string, opts: MigrateOptions, steps: Steps): Promise<void> {
+  const text = await readFile(file, 'utf8').catch((e: Error) => {
+    throw new ReplkitError(`${file}: cannot read the file (${e.message})`)
+  })
+  const classified = splitStatements(text).map(classify)
+  if (!classified.length) throw new ReplkitError(`${file}: holds no SQL statement`)
+  const nodes = await openNodes([config.primary, ...config.replicas], { max: 1, statementTimeoutMs: 0 })
+  try {
+    const plan = await planOrRefuse(config, nodes[0], classified, steps)
+    if (opts.dryRun) return printPlan(plan, config, steps)
+    for (const n of nodes) await n.sql.unsafe(`set lock_timeout = '${LOCK_TIMEOUT}'`)
+    for (const [i, planned] of plan.entries()) await applyChange(planned, i + 1, nodes, opts, steps)
+    for (const { change } of plan.filter(p => p.change.kind === 'create-table'))
+      steps.note(
+        `${change.table} exists on every node and is not published: to replicate its rows, add it to PUBLICATION_TABLES (.env), then make replicate`,
+      )
+  } finally {
+    await closeAll(nodes)
+  }
+}
+
+/** Every statement's plan, or every refusal at once (with its reason) and nothing run. */
+async function planOrRefuse(
+  config: Config,
+  primary: OpenNode,
+  classified: (Change | Refusal)[],
+  steps: Steps,
+): Promise<PlannedChange[]> {
+  const refusals = classified.filter(isRefusal)
+  const changes = classified.filter((c): c is Change => !isRefusal(c))
+  for (const change of changes) {
+    const state = await stateOn(primary, change)
+    const refused = refuseUnsafe(change, config, { currentType: state.column_exists ? state.column_type : null })
+    if (refused) refusals.push(refused)
+  }
+  if (refusals.length) {
+    for (const r of refusals) steps.fail(`refused: ${r.sql}: ${r.why}`)
+    throw new ReplkitError(
+      `migrate refused ${refusals.length} of ${classified.length} statement(s), for the reasons above; nothing was run`,
+      EXIT.failed,
+    )
+  }
+  return changes.map(change => ({ change, phases: phasesOf(change) }))
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the row of sql/migrate/010_change_state.sql.
+type State = Record<string, any>
+
+async function stateOn(n: OpenNode, change: Change): Promise<State> {
+  const [row] = await queryFile(n.sql, 'sql/migrate/010_change_state.sql', [change.table || null, change.object])
+  return row
+}
+
+/** The phase's work is already on the node: a re-run skips it. */
+function done(change: Change, phase: Phase, s: State): boolean {
+  if (phase.sql !== change.sql) return !s.column_exists || !s.column_not_null // the NOT NULL relaxed before a drop
+  switch (change.kind) {
+    case 'add-column':
+      return s.column_exists
+    case 'drop-column':
+      return !s.column_exists
+    case 'alter-type':
+      return s.column_exists && widens(s.column_type, change.detail!) === 'same'
+    case 'create-index':
+      return s.index_exists
+    case 'drop-index':
+      return !s.index_exists
+    case 'add-constraint':
+      return s.constraint_exists
+    case 'drop-constraint':
+      return !s.constraint_exists
+    case 'create-table':
+      return s.table_exists
+    case 'drop-table':
+      return !s.table_exists
+  }
+}
+
+async function applyChange(
+  planned: PlannedChange,
+  number: number,
+  nodes: OpenNode[],
+  opts: MigrateOptions,
+  steps: Steps,
+): Promise<void> {
+  const [primary, ...replicas] = nodes
+  for (const phase of planned.phases) {
+    if (phase.afterApplied) {
+      await waitForApplied(
+        primary.sql,
+        replicas.map(r => ({ sql: r.sql, subscription: subscriptionName(r.spec) })),
+        opts.timeoutMs,
+      )
+      steps.verify(`every replica applied the PRIMARY's WAL past statement ${number}'s change there`)
+    }
+    for (const n of phase.where === 'primary' ? [primary] : replicas) {
+      if (done(planned.change, phase, await stateOn(n, planned.change))) {
+        steps.ok(`${n.name}: ${phase.sql}`, false)
+        continue
+      }
+      await n.sql.unsafe(phase.sql).catch((e: Error & { code?: string }) => {
+        throw new ReplkitError(
+          `${n.name}: statement ${number} failed: ${e.message}${e.code === '55P03' ? ` (waited ${LOCK_TIMEOUT} for its lock: a long transaction holds the table)` : ''}: ${phase.sql}; the steps above are done, the rest are not: run the same file again once fixed`,
+          EXIT.failed,
+        )
+      })
+      steps.ok(`${n.name}: ${phase.sql}`, true)
+    }
+  }
+}
+
+function printPlan(plan: PlannedChange[], config: Config, steps: Steps): void {
+  const replicaNames = config.replicas.map(r => r.name).join(', ')
+  for (const [i, { change, phases }] of plan.entries())
+    for (const phase of phases) {
+      steps.ok(
+        `statement ${i + 1} (${change.kind}) on ${phase.where === 'primary' ? config.primary.name : replicaNames}`,
+        true,
+      )
+      dryRunSql.print(
+        `-- ${i + 1}. on ${phase.where === 'primary' ? config.primary.name : replicaNames}${phase.afterApplied ? `, once every replica applied the PRIMARY's WAL past it` : ''}: ${phase.why}\n${phase.sql};`,
+      )
+    }
+}
