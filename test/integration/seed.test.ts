@@ -119,6 +119,33 @@ for (const [what, content, message] of badInputs) {
   })
 }
 
+seed('several invalid records: each named with its line and fields, in one run; exit 1, nothing written', async () => {
+  const before = await fingerprint(sql)
+  const file = JSON.stringify(
+    products.map((p, i) =>
+      i === 3
+        ? { ...p, price: -1, stock: 'x' }
+        : i === 20
+          ? { ...p, category: 'toys' }
+          : i === 28
+            ? { ...p, sku: '' }
+            : p,
+    ),
+  )
+  const run = await runScript('seed', ['--file', await tempFile('p.json', file)])
+  assert.is(run.code, 1, run.stderr)
+  const lines = run.stderr.trim().split('\n')
+  assert.match(lines[0], /^replkit: .*p\.json: 3 invalid records, nothing was written:$/)
+  assert.match(
+    lines[1],
+    /p\.json:\d+: record \[3\] \(sku "ELEC-0004"\): price must not be negative, got -1; stock must be an integer, got "x"/,
+  )
+  assert.match(lines[2], /record \[20\] .*category "toys" is not a known category/)
+  assert.match(lines[3], /record \[28\]: sku must be a non-empty string/)
+  assert.is(lines.length, 4, run.stderr)
+  assert.is(await fingerprint(sql), before)
+})
+
 seed('new good records before a bad one are not written either', async () => {
   const before = await fingerprint(sql)
   const file = JSON.stringify([

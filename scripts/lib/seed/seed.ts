@@ -169,22 +169,48 @@ const newTally = (): Tally => ({
   inventoryCreated: 0,
 })
 
-/** The file as COPY text, one batch per yield, validated record by record; found counts the records read. */
+/** How many invalid records one run names before it stops reading. */
+const INVALID_REPORTED = 20
+
+/** Every invalid record found (up to INVALID_REPORTED), one line each; one alone stays one line. */
+function invalidRecords(file: string, lines: string[], stopped: boolean): ReplkitError {
+  if (lines.length === 1) return new ReplkitError(lines[0])
+  const count = stopped ? `the first ${lines.length}` : `${lines.length}`
+  return new ReplkitError(`${file}: ${count} invalid records, nothing was written:\n  ${lines.join('\n  ')}`)
+}
+
+/**
+ * The file as COPY text, one batch per yield, validated record by record; found counts the records
+ * read. After an invalid record nothing more is staged, but the file is read on (up to
+ * INVALID_REPORTED of them), so one run names every problem to fix.
+ */
 function recordBatches(opts: SeedOptions, limits: Limits, known: Set<string>) {
   const state = { found: 0, fraction: 0 }
   const batchRecords = opts.batchRecords ?? SEED_BATCH_RECORDS
   async function* batches(): AsyncGenerator<CopyBatch> {
     let batch = new CopyBatch()
+    const invalid: string[] = []
     for await (const raw of readProductFile(opts.file, (read, total) => {
       state.fraction = total ? read / total : 1
     })) {
-      batch.add(stagingLine(validateProduct(raw, opts.file, limits, known), raw))
-      if (++state.found % 5000 === 0) opts.onProgress?.(state.found, state.fraction)
+      ++state.found
+      let line: string
+      try {
+        line = stagingLine(validateProduct(raw, opts.file, limits, known), raw)
+      } catch (error) {
+        if (!(error instanceof ReplkitError)) throw error
+        if (invalid.push(error.message) === INVALID_REPORTED) throw invalidRecords(opts.file, invalid, true)
+        continue
+      }
+      if (invalid.length) continue
+      batch.add(line)
+      if (state.found % 5000 === 0) opts.onProgress?.(state.found, state.fraction)
       if (batch.records === batchRecords) {
         yield batch
         batch = new CopyBatch()
       }
     }
+    if (invalid.length) throw invalidRecords(opts.file, invalid, false)
     if (batch.records) yield batch
   }
   return {
