@@ -63,6 +63,8 @@ export class Steps {
   toJson(dryRun: boolean, extra: Record<string, unknown> = {}): string {
     const { changed, unchanged, verified, warnings, failed } = this
     const report = {
+      // docs/schema/steps.schema.json: the shape of every step command's --json.
+      version: 1,
       ...extra,
       dryRun,
       exitCode: this.exitCode(),

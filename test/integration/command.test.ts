@@ -1,7 +1,9 @@
 // The replkit command as an operator installs it: from the checkout (node bin/replkit.js, npx
 // replkit), and from a packed tarball installed on its own (npm pack, npm install -g into a
 // fresh prefix), reading the .env of the directory it runs in. Connection flags never take a password.
+import { readFileSync } from 'node:fs'
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from './suite.js'
@@ -11,6 +13,9 @@ import { repoRoot } from '../../scripts/lib/config.js'
 import { config } from './helpers.js'
 
 const command = suite('the replkit command')
+const validSteps = new Ajv2020({ allErrors: true }).compile(
+  JSON.parse(readFileSync(join(repoRoot, 'docs/schema/steps.schema.json'), 'utf8')),
+)
 const { FORCE_COLOR: _ignored, ...inherited } = process.env
 const env = { ...inherited, NO_COLOR: '1' }
 const url = (n: typeof config.primary, withPassword: boolean) =>
@@ -37,8 +42,10 @@ command(
 )
 
 command(
-  '--dry-run --json: JSON alone on stdout, with the statements in it, for every command that has both',
+  '--dry-run --json: JSON alone on stdout, with the statements in it, for every command that has both; step commands match docs/schema/steps.schema.json',
   async () => {
+    const ddl = join(await mkdtemp(join(tmpdir(), 'replkit-json-')), 'change.sql')
+    await writeFile(ddl, 'ALTER TABLE orders ADD COLUMN gift_note text;')
     const runs: [string, string[], number][] = [
       ['switchover', ['--to', 'replica1'], 1],
       ['replicate', [], 0],
@@ -47,7 +54,9 @@ command(
       ['repair', ['--replica', 'replica1'], 0],
       ['sync', [], 0],
       ['fix-conflict', [], 0],
+      ['migrate', ['--file', ddl], 2],
     ]
+    const stepCommands = ['replicate', 'rollback', 'repair', 'sync', 'fix-conflict', 'migrate']
     for (const [sub, args, atLeast] of runs) {
       const run = await $({
         cwd: repoRoot,
@@ -62,6 +71,7 @@ command(
         throw new Error(`${sub} --dry-run --json printed more than JSON: ${run.stdout.slice(0, 300)}`)
       }
       assert.is(report.dryRun, true, sub)
+      if (stepCommands.includes(sub)) assert.ok(validSteps(report), `${sub}: ${JSON.stringify(validSteps.errors)}`)
       assert.ok(Array.isArray(report.statements), `${sub}: statements`)
       assert.ok(report.statements.length >= atLeast, `${sub}: ${report.statements.length} statements`)
     }
