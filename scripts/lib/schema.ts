@@ -37,7 +37,11 @@ export async function schemaFiles(dir = schemaDir): Promise<SchemaFile[]> {
   )
 }
 
-/** What the node has applied, compared with the files on disk. */
+/**
+ * What the node has applied, compared with the files on disk. A file applied whose views in
+ * replkit's schema are gone (a DROP TABLE … CASCADE of a table they read takes them) is pending
+ * again: its CREATE OR REPLACE VIEW runs again.
+ */
 export async function schemaPlan(sql: Sql, files: SchemaFile[]): Promise<SchemaStep[]> {
   const [{ tracked }] = await sql`select to_regclass('replkit.schema_migrations') is not null as tracked`
   const applied = new Map<string, string>()
@@ -45,10 +49,20 @@ export async function schemaPlan(sql: Sql, files: SchemaFile[]): Promise<SchemaS
     for (const row of await sql`select version, sha256 from replkit.schema_migrations`)
       applied.set(row.version, row.sha256)
   }
-  return files.map(f => ({
-    ...f,
-    state: !applied.has(f.version) ? 'pending' : applied.get(f.version) === f.sha256 ? 'applied' : 'changed',
-  }))
+  return Promise.all(
+    files.map(async (f): Promise<SchemaStep> => {
+      if (!applied.has(f.version) || (await lostViews(sql, f))) return { ...f, state: 'pending' }
+      return { ...f, state: applied.get(f.version) === f.sha256 ? 'applied' : 'changed' }
+    }),
+  )
+}
+
+async function lostViews(sql: Sql, f: SchemaFile): Promise<boolean> {
+  const views = [...(await readFile(f.path, 'utf8')).matchAll(/CREATE OR REPLACE VIEW (replkit\.\w+)/gi)].map(m => m[1])
+  if (!views.length) return false
+  const [{ lost }] =
+    await sql`select count(*) filter (where to_regclass(v) is null)::int as lost from unnest(${views}::text[]) v`
+  return lost > 0
 }
 
 export async function applySchemaFile(node: NodeSpec, file: SchemaFile): Promise<void> {

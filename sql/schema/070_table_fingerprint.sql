@@ -1,10 +1,8 @@
 -- One definition of "same rows" for every node: row count and a content checksum computed
 -- inside the database (rows never leave it). The SET clauses pin how values render as text,
 -- so the same row hashes the same on every node whatever the session's settings.
--- STRICT: a table that does not exist (to_regclass gives NULL) is never queried, whatever plan
--- the caller's query gets (a WHERE beside the call does not stop it from running).
 CREATE OR REPLACE FUNCTION replkit.table_fingerprint(tbl regclass, OUT row_count bigint, OUT checksum numeric)
-LANGUAGE plpgsql STABLE STRICT
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog
 SET timezone = 'UTC'
 SET datestyle = 'ISO, MDY'
