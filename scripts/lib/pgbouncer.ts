@@ -62,14 +62,16 @@ export function pointedAt(ini: string, node: NodeSpec): string {
   return ini.replace(entry, databaseLine(node))
 }
 
-/** Rewrites the entry for the database to node and RELOADs: new server connections go there. */
-export async function pointClientsAt(bouncer: PgbouncerSpec, login: NodeSpec, node: NodeSpec): Promise<void> {
+/**
+ * Rewrites the entry for the database to node and RELOADs: new server connections go there. Any
+ * `then` commands run in the same admin session (the switchover's RESUME: one psql, not two).
+ */
+export async function pointClientsAt(
+  bouncer: PgbouncerSpec,
+  login: NodeSpec,
+  node: NodeSpec,
+  then: string[] = [],
+): Promise<void> {
   await writeFile(bouncer.ini, pointedAt(await readFile(bouncer.ini, 'utf8'), node))
-  await bouncerAdmin(bouncer, login, 'RELOAD')
-}
-
-/** pointClientsAt, then RESUME, in one admin session: the end of the switchover's pause. */
-export async function moveClientsTo(bouncer: PgbouncerSpec, node: NodeSpec): Promise<void> {
-  await writeFile(bouncer.ini, pointedAt(await readFile(bouncer.ini, 'utf8'), node))
-  await bouncerAdmin(bouncer, node, ['RELOAD', `RESUME ${node.database}`])
+  await bouncerAdmin(bouncer, login, ['RELOAD', ...then])
 }

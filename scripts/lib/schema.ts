@@ -58,7 +58,9 @@ export async function schemaPlan(sql: Sql, files: SchemaFile[]): Promise<SchemaS
 }
 
 async function lostViews(sql: Sql, f: SchemaFile): Promise<boolean> {
-  const views = [...(await readFile(f.path, 'utf8')).matchAll(/CREATE OR REPLACE VIEW (replkit\.\w+)/gi)].map(m => m[1])
+  const views = [
+    ...(await sqlText(relative(repoRoot, f.path))).matchAll(/CREATE OR REPLACE VIEW (replkit\.\w+)/gi),
+  ].map(m => m[1])
   if (!views.length) return false
   const [{ lost }] =
     await sql`select count(*) filter (where to_regclass(v) is null)::int as lost from unnest(${views}::text[]) v`

@@ -10,6 +10,7 @@ import { subscriptionName } from '../replication/names.js'
 import { optionsBetween, withList } from '../replication/options.js'
 import { pointsAt } from '../replication/roles.js'
 import { queryFile, runSqlFile } from '../sql-files.js'
+import type { Steps } from '../steps.js'
 import { waitFor } from '../wait.js'
 
 export const sqlFile = (
@@ -85,28 +86,31 @@ export async function subscribeTo(
 
 /**
  * After the promote: each follower not on `target` yet drops its subscription to the old PRIMARY
- * and subscribes to `target` on the slot reserved for it inside the pause. One line per node moved.
+ * and subscribes to `target` on the slot reserved for it inside the pause, a step for each moved.
  */
 export async function followTarget(
   future: Config,
   target: OpenNode,
   followers: OpenNode[],
   password: string,
-): Promise<string[]> {
-  const [moved] = await Promise.all([
-    Promise.all(followers.map(n => follow(future, target, n, password))),
+  steps: Steps,
+): Promise<void> {
+  await Promise.all([
+    ...followers.map(n => follow(future, target, n, password, steps)),
     // The target's own subscription, disabled inside the pause: its slot on the old PRIMARY goes with it.
     dropSubscription(target.spec, false),
   ])
-  return moved.filter((line): line is string => line !== null)
 }
 
-/** One follower moved from the old PRIMARY to the slot reserved for it on `target`; null if it is there already. */
-async function follow(future: Config, target: OpenNode, n: OpenNode, password: string): Promise<string | null> {
-  if (await isSubscribedTo(n.sql, target.spec)) return null
+/** One follower moved from the old PRIMARY to the slot reserved for it on `target`, unless it is there already. */
+async function follow(future: Config, target: OpenNode, n: OpenNode, password: string, steps: Steps): Promise<void> {
+  if (await isSubscribedTo(n.sql, target.spec)) return
   await dropSubscription(n.spec, false)
   const options = await subscribeTo(future, target.sql, n.spec, n.sql, password, 'reserved')
-  return `${n.spec.name}: subscribes to ${target.spec.name} on the slot reserved before it took writes (copy_data = false, ${options})`
+  steps.ok(
+    `${n.spec.name}: subscribes to ${target.spec.name} on the slot reserved before it took writes (copy_data = false, ${options})`,
+    true,
+  )
 }
 
 /** Undoes reserveSlot on a node that stays a replica: the slots named after the other nodes' subscriptions. */

@@ -5,7 +5,7 @@
 import type { OpenNode } from '../node.js'
 import type { Config, NodeSpec } from '../config.js'
 import { EXIT, ReplkitError } from '../errors.js'
-import { moveClientsTo, pauseClients, resumeClients } from '../pgbouncer.js'
+import { pauseClients, pointClientsAt, resumeClients } from '../pgbouncer.js'
 import type { Steps } from '../steps.js'
 import { subscriptionName } from '../replication/names.js'
 import { raiseSequences } from '../replication/sequences.js'
@@ -157,7 +157,7 @@ async function promote(c: Pause, k: Clock): Promise<void> {
 
 async function repointClients(c: Pause, k: Clock): Promise<void> {
   const bouncer = c.config.pgbouncer!
-  await moveClientsTo(bouncer, c.target)
+  await pointClientsAt(bouncer, c.target, c.target, [`RESUME ${c.target.database}`])
   c.steps.ok(`PgBouncer: ${c.from.database} points at ${c.target.name}, clients resumed ${k.since()}`, true)
 }
 

@@ -6,7 +6,7 @@ import { allNodes, findNode } from '../config.js'
 import { connectChecked } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { pointClientsAt, resumeClients } from '../pgbouncer.js'
-import { queryFile, runSqlFile } from '../sql-files.js'
+import { checkQuery, queryFile, runSqlFile } from '../sql-files.js'
 import type { Steps } from '../steps.js'
 import { subscriptionName } from '../replication/names.js'
 import { replicatorPassword } from '../replication/password.js'
@@ -124,7 +124,7 @@ export async function recover(config: Config, steps: Steps, dryRun: boolean): Pr
       await queryFile(t.sql, 'sql/switchover/030_promote.sql')
       const future = swapRoles(config, target)
       const password = await replicatorPassword(config)
-      for (const line of await followTarget(future, t, followers, password)) steps.ok(line, true)
+      await followTarget(future, t, followers, password, steps)
       await sqlFile(node, '040_demote.sql', { publication: config.publication }, false)
       await releaseClients(config, target)
       steps.ok(
@@ -146,14 +146,16 @@ export async function recover(config: Config, steps: Steps, dryRun: boolean): Pr
   }
 }
 
-/** The target was promoted (030_promote.sql): no subscription applies there and its database is no longer read-only for clients. */
+/**
+ * The target was promoted (030_promote.sql): its database is no longer read-only for clients (as
+ * make check reads it, sql/check/node.sql) and no subscription applies there.
+ */
 async function tookWrites(t: OpenNode): Promise<boolean> {
-  const [row] = await t.sql`
-    select exists (select from pg_subscription where subdbid = d.oid and subenabled) as subscribed,
-           coalesce((select 'default_transaction_read_only=on' = any(setconfig) from pg_db_role_setting
-                     where setdatabase = d.oid and setrole = 0), false) as read_only
-    from pg_database d where datname = current_database()`
-  return !row.subscribed && !row.read_only
+  const [node] = await checkQuery(t.sql, 'node.sql')
+  const [{ subscribed }] = await t.sql`
+    select exists (select from pg_subscription
+                   where subdbid = (select oid from pg_database where datname = current_database()) and subenabled) as subscribed`
+  return !node.read_only_for_clients && !subscribed
 }
 
 /** After a crash part-way, PgBouncer may still hold its clients: point it at the PRIMARY and resume. */
