@@ -12,6 +12,8 @@ export interface ServerAccess {
   /** Puts lines into pg_hba.conf's replkit block and reloads; true when the file changed. */
   writeHba(spec: NodeSpec, lines: string[], dryRun: boolean): Promise<boolean>
   logFile(spec: NodeSpec): string
+  /** The FATAL (or PANIC) line, with its HINT, that ended the server's last start; null when it started. */
+  startFailure(spec: NodeSpec): Promise<string | null>
   /** The filesystem that holds the node's WAL (pg_wal): free and total bytes. */
   walDisk(spec: NodeSpec): Promise<WalDisk>
 }

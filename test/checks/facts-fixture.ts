@@ -55,6 +55,7 @@ export function replica(name: string, patch: Partial<ReplicaFacts> = {}): Replic
     up: true,
     error: null,
     errorKind: null,
+    startFailure: null,
     columns: [],
     sequences: [],
     log: null,
@@ -129,6 +130,7 @@ export function healthy(): ClusterFacts {
     up: true,
     error: null,
     errorKind: null,
+    startFailure: null,
     columns: [],
     sequences: [],
     unpublished: [],
@@ -196,6 +198,7 @@ export function stopped(facts: ClusterFacts, i: number): ClusterFacts {
     server: null,
     error: 'connection refused',
     errorKind: 'unreachable',
+    startFailure: null,
     subscriptions: [],
     tables: [],
   })

@@ -117,6 +117,17 @@ test('an inactive slot holding WAL is a warning (exit 1); past the limit it is c
   )
 })
 
+test("a down server whose last start failed: its log's FATAL line in the verdict, and a fix that does not say just start it", () => {
+  const facts = stopped(healthy(), 1)
+  facts.replicas[1].startFailure = 'FATAL: invalid value for parameter "max_connections": "many"'
+  const [down] = verdicts(facts, thresholds).filter(v => v.code === 'NODE_DOWN')
+  assert.is(
+    down.problem,
+    'replica2 is down: connection refused; its last start failed: FATAL: invalid value for parameter "max_connections": "many"',
+  )
+  assert.match(down.fix, /^the server refuses to start for the reason its log gives: correct that/)
+})
+
 test('a down replica whose slot replkit renamed (a resync): never offered for dropping, never called orphaned', () => {
   const facts = stopped(healthy(), 1)
   facts.primary.slots[1] = {

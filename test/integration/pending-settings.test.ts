@@ -3,17 +3,25 @@
 import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import type { CheckReport } from '../../scripts/lib/checks/report.js'
-import { config, db, runScript } from './helpers.js'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { localNode } from '../../scripts/lib/cluster/local-cluster.js'
+import { config, db, runScript, until } from './helpers.js'
 import { ensureReplication } from './replication-fixture.js'
 
 const pending = suite('pending settings')
 const primary = db()
+const autoConf = join(localNode(config, config.primary).dataDir, 'postgresql.auto.conf')
 
 pending.before(async () => {
   await ensureReplication()
 })
 
 pending.after(async () => {
+  // Whatever a failed test left: the setting back to logical in the file, the PRIMARY started.
+  await writeFile(autoConf, (await readFile(autoConf, 'utf8')).replace(/^wal_level = .*$/m, "wal_level = 'logical'"))
+  await runScript('cluster', ['up'])
+  const primary = db()
   await primary.unsafe('alter system reset wal_level')
   await primary.unsafe("alter system set wal_level = 'logical'")
   await primary`select pg_reload_conf()`
@@ -50,6 +58,31 @@ pending(
       [],
     )
     assert.is(fixed.code, 0)
+  },
+)
+
+pending(
+  'restarted anyway, the PRIMARY does not start: make up and make check name the FATAL line of its log, and the fix as printed starts it',
+  async () => {
+    await primary.unsafe("alter system set wal_level = 'replica'")
+    await primary.end()
+    await runScript('cluster', ['stop', config.primary.name])
+    const up = await runScript('cluster', ['up'])
+    assert.is.not(up.code, 0)
+    const fatal = /FATAL: logical replication slot "\S+" exists, but wal_level < logical/
+    assert.match(up.stderr, fatal)
+    const down = await check()
+    assert.is(down.code, 2)
+    const verdict = down.json.verdicts.find(v => v.code === 'NODE_DOWN' && v.node === config.primary.name)
+    assert.ok(verdict, JSON.stringify(down.json.verdicts))
+    assert.match(verdict!.problem, /its last start failed: FATAL: logical replication slot/)
+    assert.match(verdict!.problem, /HINT: Change wal_level to be logical or higher/)
+    assert.match(verdict!.fix, /edit postgresql\.auto\.conf/)
+    // The fix: the setting corrected in the stopped server's postgresql.auto.conf, then start it.
+    await writeFile(autoConf, (await readFile(autoConf, 'utf8')).replace(/^wal_level = .*$/m, "wal_level = 'logical'"))
+    const started = await runScript('cluster', ['up'])
+    assert.is(started.code, 0, started.stdout + started.stderr)
+    await until('make check OK once the PRIMARY is back', 30_000, async () => (await check()).code === 0)
   },
 )
 

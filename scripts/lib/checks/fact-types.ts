@@ -143,6 +143,8 @@ export interface NodeFacts {
   error: string | null
   /** Why the node could not be used, when it could not. */
   errorKind: FailureKind | null
+  /** A server replkit runs that is down because its last start failed: the FATAL line of its log. */
+  startFailure: string | null
   server: ServerFacts | null
   tables: TableSum[]
   /** Columns of the replicated tables, to compare with the PRIMARY's. */

@@ -167,6 +167,7 @@ function emptyNode(node: NodeConnection, error: string | null, kind: FailureKind
     up: error === null,
     error,
     errorKind: error === null ? null : (kind ?? 'other'),
+    startFailure: null,
     server: null,
     tables: [],
     columns: [],
@@ -203,6 +204,10 @@ async function workerLog(spec: NodeSpec, sql: Sql, subs: Subscription[], servers
     source: log.source,
   }
 }
+
+/** A server replkit runs that refuses connections: the FATAL line that ended its last start, if one did. */
+const whyItDidNotStart = (node: NodeConnection, kind: FailureKind | null, servers: ServerAccess) =>
+  kind === 'unreachable' && servers.owns(node.spec) ? servers.startFailure(node.spec).catch(() => null) : null
 
 /** Runs fn on a node; a failure (timeout, lost connection) marks the node as failed, not the run. */
 async function onNode<T>(
@@ -245,11 +250,15 @@ export async function gatherFacts(
       }),
     ),
   ])
+  const startFailures = await Promise.all(
+    [primary, ...replicas].map((r, i) => whyItDidNotStart(nodes[i], r.kind, servers)),
+  )
   return {
     publication: config.publication,
     tables: config.tables,
     primary: {
       ...emptyNode(primaryNode, primary.error, primary.kind),
+      startFailure: startFailures[0],
       unpublished: [],
       publications: [],
       publishedTables: [],
@@ -262,6 +271,7 @@ export async function gatherFacts(
     },
     replicas: replicas.map((r, i) => ({
       ...emptyNode(replicaNodes[i], r.error, r.kind),
+      startFailure: startFailures[i + 1],
       subscriptions: [],
       log: null,
       ...r.value,

@@ -198,9 +198,10 @@ function unusable(n: NodeFacts): Verdict {
         code: 'NODE_DOWN',
         level: 'critical',
         node: n.name,
-        problem: `${n.name} is down: ${n.error}`,
-        fix:
-          n.role === 'primary'
+        problem: `${n.name} is down: ${n.error}${n.startFailure ? `; its last start failed: ${n.startFailure}` : ''}`,
+        fix: n.startFailure
+          ? `the server refuses to start for the reason its log gives: correct that (the HINT says how; a setting: ALTER SYSTEM cannot run on a stopped server, edit postgresql.auto.conf), then start ${n.name}${n.role === 'primary' ? '; nothing replicates meanwhile' : ''}`
+          : n.role === 'primary'
             ? 'start the PRIMARY; nothing replicates meanwhile'
             : `start ${n.name}; it catches up from its slot on the PRIMARY when it returns`,
       }

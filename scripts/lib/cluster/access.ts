@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import type { Config, NodeSpec } from '../config.js'
 import { ReplkitError } from '../errors.js'
 import type { ServerAccess } from '../server-access.js'
-import { isLocalClusterNode, localNode, reloadNode, restartNode } from './local-cluster.js'
+import { isLocalClusterNode, lastStartFailure, localNode, reloadNode, restartNode } from './local-cluster.js'
 
 /** The access for this configuration: the local cluster's nodes are replkit's own, the others the operator's. */
 export function serverAccess(config: Config): ServerAccess {
@@ -15,6 +15,7 @@ export function serverAccess(config: Config): ServerAccess {
     restart: spec => restartNode(config, localNode(config, spec)),
     writeHba: (spec, lines, dryRun) => ensureLocalHba(config, spec, lines, dryRun),
     logFile: spec => localNode(config, spec).logFile,
+    startFailure: spec => lastStartFailure(localNode(config, spec).logFile),
     walDisk: async spec => {
       const fs = await statfs(join(localNode(config, spec).dataDir, 'pg_wal'))
       return { freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize }

@@ -137,8 +137,23 @@ export async function startNode(config: Config, node: LocalNode): Promise<void> 
 
 /** The server's own reason for not starting: the last FATAL or PANIC line of its log, with its HINT. */
 export async function lastFatal(logFile: string): Promise<string | null> {
-  const text = await readFile(logFile, 'utf8').catch(() => '')
-  const lines = text.split('\n').slice(-200)
+  return fatalIn((await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-200))
+}
+
+/**
+ * Why the server's last start failed: a FATAL or PANIC logged after its last "starting
+ * PostgreSQL" with no "ready to accept connections" since. A server that started and later
+ * stopped or crashed has none: its FATAL lines (clients refused while it shut down) are history.
+ */
+export async function lastStartFailure(logFile: string): Promise<string | null> {
+  const lines = (await readFile(logFile, 'utf8').catch(() => '')).split('\n')
+  const start = lines.map(l => /\bstarting PostgreSQL \d/.test(l)).lastIndexOf(true)
+  if (start < 0) return null
+  const since = lines.slice(start)
+  return since.some(l => /database system is ready to accept/.test(l)) ? null : fatalIn(since)
+}
+
+function fatalIn(lines: string[]): string | null {
   const at = lines.map(l => /\b(FATAL|PANIC):\s/.test(l)).lastIndexOf(true)
   if (at < 0) return null
   const hint = lines.slice(at + 1, at + 3).find(l => /\bHINT:\s/.test(l))
