@@ -56,7 +56,7 @@ seed: setup ## runbook step 1: seed data/products.json into the PRIMARY (ARGS="-
 check: deps ## runbook steps 2 and 5.1: health and consistency; prints OK/WARNING/CRITICAL (make exits 0 or 2: monitor with npm run check-replication)
 	@$(REPLKIT) check $(ARGS)
 
-replicate: setup ## runbook step 3: logical replication PRIMARY → replicas (idempotent; copies from the slot's snapshot in parallel; ARGS="--dry-run", "--restart-primary" when wal_level must change, "--copy-jobs N", "--copy-method subscription")
+replicate: setup ## runbook step 3: logical replication PRIMARY → replicas (idempotent; a new replica copied in one transaction from the slot's snapshot; ARGS="--dry-run", "--restart-primary" when wal_level must change, "--copy-method parallel --copy-jobs N", "--copy-method subscription")
 	@$(REPLKIT) replicate $(ARGS)
 
 sync: setup ## runbook step 4, safely: repair the differing rows, or copy the replica again when many differ, under live writes (ARGS="--yes [--replica R] [--table T] [--copy] [--dry-run]")

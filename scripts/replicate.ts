@@ -7,13 +7,13 @@ import { cli, dryRunFlag, jsonFlag, secondsFlag, whole, yesFlag } from './lib/fl
 import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { replicate } from './lib/replication/replicate.js'
-import { replaceOccupiedReplicas } from './lib/sync/replace.js'
+import { copyInOneTransaction } from './lib/sync/replace.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 import { serverAccess } from './lib/cluster/access.js'
 
 const argv = await cli(
   'replicate',
-  '$0 [--dry-run] [--restart-primary] [--timeout SECONDS] [--truncate-replicas --yes] [--copy-method snapshot|subscription] [--copy-jobs N] [--json]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.',
+  '$0 [--dry-run] [--restart-primary] [--timeout SECONDS] [--truncate-replicas --yes] [--copy-method atomic|parallel|subscription] [--copy-jobs N] [--json]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.',
 )
   .option('dry-run', dryRunFlag)
   .option('timeout', secondsFlag('seconds to wait for the initial copy and for catch-up', 60))
@@ -29,16 +29,16 @@ const argv = await cli(
     describe: "empty a replica's tables before its first subscription (needs --yes)",
   })
   .option('copy-method', {
-    choices: ['snapshot', 'subscription'] as const,
-    default: 'snapshot' as const,
+    choices: ['atomic', 'parallel', 'subscription'] as const,
+    default: 'atomic' as const,
     describe:
-      "snapshot: replkit copies the tables in parallel from the new slot's exported snapshot, then subscribes with copy_data = false; subscription: CREATE SUBSCRIPTION … copy_data = true copies them",
+      "a new replica's first copy. atomic: every table from a new slot's exported snapshot in one replica transaction with its subscription (copy_data = false): all or nothing; parallel: from that snapshot by --copy-jobs pipes, a table per transaction (faster; a failed copy empties what it copied); subscription: CREATE SUBSCRIPTION … copy_data = true",
   })
   .option('copy-jobs', {
     requiresArg: true,
     default: 2,
     coerce: whole('copy-jobs'),
-    describe: 'parallel COPY pipes per replica (snapshot copy)',
+    describe: 'COPY pipes per replica (--copy-method parallel)',
   })
   .option('yes', yesFlag('--truncate-replicas'))
   .option('json', jsonFlag)
@@ -61,7 +61,7 @@ main(
         copyMethod: argv.copyMethod,
         copyJobs: argv.copyJobs,
         restartPrimary: argv.restartPrimary,
-        replaceOccupied: replaceOccupiedReplicas,
+        copyInOneTransaction,
       },
       commandSteps(argv.json),
     )

@@ -96,14 +96,62 @@ atomic(
     const before = await state()
     const refused = await runScript('replicate', ['--truncate-replicas', '--yes'])
     assert.is(refused.code, 2, refused.stdout + refused.stderr)
-    assert.match(refused.stderr, OBSTACLES[1].object)
-    assert.match(refused.stderr, /nothing on replica1 changed: every table keeps its rows/)
+    // One replica's refusal is a failed step (stdout); the other replicas' steps still run.
+    assert.match(refused.stdout, OBSTACLES[1].object)
+    assert.match(refused.stdout, /nothing on replica1 changed: every table keeps its rows/)
     assert.is(await state(), before)
-    await replicaSql.unsafe(printedFix(refused.stderr))
+    await replicaSql.unsafe(printedFix(refused.stdout))
     const again = await runScript('replicate', ['--truncate-replicas', '--yes'])
     assert.is(again.code, 0, again.stdout + again.stderr)
     assert.match(again.stdout, /replica1: saved its rows before replacing them/)
     assert.match(again.stdout, /all in one transaction/)
+    await waitForCatchup(30_000)
+    assert.equal(await fingerprints(replicaSql, config.tables), await fingerprints(primary, config.tables))
+  },
+)
+
+atomic(
+  "a new replica's first copy (make replicate's default) against a trigger: refused, still empty with no subscription or slot; after the fix, a reader sees every table empty or whole, never half-copied",
+  async () => {
+    await replicaSql.unsafe(`drop subscription sub_${replica1.name}`)
+    await replicaSql.unsafe(`truncate ${config.tables.map(t => `public.${t}`).join(', ')}`)
+    for (const statement of OBSTACLES[0].create) await replicaSql.unsafe(statement)
+    const empty = await state()
+    const refused = await runScript('replicate')
+    assert.is(refused.code, 2, refused.stdout + refused.stderr)
+    assert.match(refused.stdout, OBSTACLES[0].object)
+    assert.match(refused.stdout, /nothing on replica1 changed: every table keeps its rows/)
+    assert.is(await state(), empty)
+    const slots =
+      await primary`select slot_name from pg_replication_slots where slot_name like ${`sub_${replica1.name}%`}`
+    assert.is(slots.length, 0, 'the refused copy left no slot retaining WAL')
+    await replicaSql.unsafe(printedFix(refused.stdout))
+
+    // A reader on replica1 during the copy: it waits on the tables' lock, then sees them whole.
+    const seen = new Set<string>()
+    let reading = true
+    const reader = (async () => {
+      const r = db(replica1)
+      while (reading)
+        seen.add(
+          JSON.stringify(
+            await r`select (select count(*)::int from products) as p, (select count(*)::int from orders) as o`,
+          ),
+        )
+      await r.end()
+    })()
+    const copied = await runScript('replicate')
+    reading = false
+    await reader
+    assert.is(copied.code, 0, copied.stdout + copied.stderr)
+    assert.match(
+      copied.stdout,
+      /replica1: sub_replica1 created on slot sub_replica1 \(copy_data = false: the rows came from its snapshot/,
+    )
+    const [whole] =
+      await primary`select (select count(*)::int from products) as p, (select count(*)::int from orders) as o`
+    for (const s of seen)
+      assert.ok([JSON.stringify([{ p: 0, o: 0 }]), JSON.stringify([whole])].includes(s), `a reader saw ${s}`)
     await waitForCatchup(30_000)
     assert.equal(await fingerprints(replicaSql, config.tables), await fingerprints(primary, config.tables))
   },

@@ -107,7 +107,9 @@ replication("replicate sets wal_level with a restart, and every replica ends wit
   )
   // The replicas held rows (the rollback keeps them): replaced in one transaction with the subscription.
   assert.ok(
-    r.stdout.includes(`created sub_replica1 on it (copy_data = false, ${options}), all in one transaction`),
+    r.stdout.includes(
+      `replica1: sub_replica1 created on slot sub_replica1 (copy_data = false: the rows came from its snapshot, ${options})`,
+    ) && /replica1: .* copied with it, all in one transaction/.test(r.stdout),
     r.stdout,
   )
   const { code, report } = await verify(['publication', 'subscription', 'seed', 'rows'])
@@ -240,7 +242,7 @@ replication('rollback leaves no subscription, slot or publication; replicate aga
   const truncated = await replicated()
   outputs.push(truncated.stdout)
   // What --truncate-replicas replaces is saved first, as files psql can load again; the copy is one transaction.
-  assert.match(truncated.stdout, /replica1: copied .* all in one transaction/)
+  assert.match(truncated.stdout, /replica1: .* copied with it, all in one transaction/)
   const saved =
     /replica1: saved its rows before replacing them, in (\S+)\s+categories: 5 rows saved.*\s+products: 30 rows saved.*\s+inventory: 30 rows saved/.exec(
       truncated.stdout,

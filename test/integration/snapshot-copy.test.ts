@@ -64,7 +64,7 @@ copy(
       replica1,
       `alter table public.products add constraint snap_refuses_copy check (sku not like 'SNAP-%') not valid`,
     )
-    const failed = await runScript('replicate')
+    const failed = await runScript('replicate', ['--copy-method', 'parallel'])
     assert.is(failed.code, 2, failed.stdout + failed.stderr)
     assert.match(failed.stdout, /replica1: the initial copy failed; its slot was dropped and the copied rows removed/)
     assert.match(failed.stdout, /replica2: sub_replica2 created on slot sub_replica2/)
@@ -82,7 +82,7 @@ copy(
     assert.is(saved, 0)
 
     await query(replica1, 'alter table public.products drop constraint snap_refuses_copy')
-    const again = await runScript('replicate')
+    const again = await runScript('replicate', ['--copy-method', 'parallel'])
     assert.is(again.code, 0, again.stdout + again.stderr)
     assert.match(again.stdout, /replica1: copied 6 tables from the snapshot of slot sub_replica1/)
     assert.match(again.stdout, /replica2: sub_replica2 exists and is enabled/)
@@ -108,7 +108,7 @@ copy("under inserts, updates and deletes during the copy, every replica holds ex
       writes++
     }
   })()
-  const run = await runScript('replicate', ['--copy-jobs', '2'])
+  const run = await runScript('replicate', ['--copy-method', 'parallel', '--copy-jobs', '2'])
   const duringCopy = writes
   running = false
   await writing
@@ -127,7 +127,7 @@ copy("under inserts, updates and deletes during the copy, every replica holds ex
   )
   assert.is(Number(dup), 0, 'no row twice')
 
-  const second = await runScript('replicate')
+  const second = await runScript('replicate', ['--copy-method', 'parallel'])
   assert.is(second.code, 0)
   assert.match(second.stdout, /nothing to change/)
 })

@@ -9,6 +9,7 @@ import { serverAccess } from '../../scripts/lib/cluster/access.js'
 import type { Config } from '../../scripts/lib/config.js'
 import { type Sql, withNode } from '../../scripts/lib/db.js'
 import { replicate } from '../../scripts/lib/replication/replicate.js'
+import { copyInOneTransaction } from '../../scripts/lib/sync/replace.js'
 import { createTables, tableDefinitions } from '../../scripts/lib/replication/table-definitions.js'
 import { Steps } from '../../scripts/lib/steps.js'
 import { config, db } from './helpers.js'
@@ -120,7 +121,13 @@ definitions(
     try {
       const { steps } = await replicate(
         newConfig,
-        { dryRun: false, timeoutMs: 60_000, truncateReplicas: false, servers: serverAccess(newConfig) },
+        {
+          dryRun: false,
+          timeoutMs: 60_000,
+          truncateReplicas: false,
+          copyInOneTransaction,
+          servers: serverAccess(newConfig),
+        },
         new Steps(true),
       )
       assert.is(steps.failed, 0, steps.lines.join('\n'))

@@ -12,7 +12,7 @@ import { qualifiedTables } from '../replication/names.js'
 import { seed } from '../seed/seed.js'
 import { runSqlFile } from '../sql-files.js'
 import { replicate } from '../replication/replicate.js'
-import { replaceOccupiedReplicas } from '../sync/replace.js'
+import { copyInOneTransaction } from '../sync/replace.js'
 import { teardown } from '../replication/teardown.js'
 import { Steps } from '../steps.js'
 import { type Target, atLeast, targetRow, within } from './targets.js'
@@ -211,7 +211,7 @@ async function replicateQuietly(config: Config, timeoutMs: number) {
       dryRun: false,
       timeoutMs,
       truncateReplicas: true,
-      replaceOccupied: replaceOccupiedReplicas,
+      copyInOneTransaction,
       restartPrimary: true,
       servers: serverAccess(config),
     },

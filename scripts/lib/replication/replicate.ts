@@ -15,19 +15,19 @@ export interface ReplicateOptions {
   timeoutMs: number
   truncateReplicas: boolean
   /**
-   * With truncateReplicas: replaces the rows of a replica that holds rows but no subscription, in
-   * one transaction with its new subscription (sync/replace.ts). Handed in by the caller, so
-   * replication does not reach up into sync; without it such a replica is refused by the copy.
+   * Copies a replica that has no subscription in one transaction with its new subscription
+   * (sync/replace.ts): an empty one when copyMethod is atomic, one holding rows with
+   * truncateReplicas. Handed in by the caller, so replication does not reach up into sync.
    */
-  replaceOccupied?: (
+  copyInOneTransaction: (
     config: Config,
     primary: Sql,
-    opts: { dryRun: boolean; timeoutMs: number; truncateReplicas: boolean },
+    opts: Pick<step.SetupContext, 'dryRun' | 'timeoutMs' | 'truncateReplicas' | 'copyMethod'>,
     steps: Steps,
   ) => Promise<void>
-  /** How a new subscription's tables are copied (default snapshot: setup.ts). */
+  /** How a new subscription's tables are copied (default atomic: setup-context.ts). */
   copyMethod?: step.SetupContext['copyMethod']
-  /** Parallel COPY pipes per replica for the snapshot copy (default 2). */
+  /** Parallel COPY pipes per replica for the parallel copy (default 2). */
   copyJobs?: number
   /** Restart the PRIMARY when restart-only settings must change; refused (nothing written) without it. */
   restartPrimary?: boolean
@@ -54,7 +54,7 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     steps,
     password,
     ...opts,
-    copyMethod: opts.copyMethod ?? 'snapshot',
+    copyMethod: opts.copyMethod ?? 'atomic',
     copyJobs: opts.copyJobs ?? 2,
     restartPrimary: opts.restartPrimary ?? false,
   }
@@ -67,7 +67,7 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     await step.hba(c)
     step.tls(c, facts)
     await step.publication(c, primary)
-    await opts.replaceOccupied?.(config, primary, c, steps)
+    await opts.copyInOneTransaction(config, primary, c, steps)
     const ready = await step.subscriptions(c, primary)
     await readOnlyReplicas(config.replicas, steps, c.dryRun)
     const catchupMs = await step.catchUp(

@@ -13,11 +13,13 @@ export interface SetupContext {
   /** --truncate-replicas --yes: empty a replica's tables before its first subscription. */
   truncateReplicas: boolean
   /**
-   * snapshot: replkit copies the tables from the slot's exported snapshot, then subscribes with
-   * copy_data = false (snapshot-copy.ts); subscription: CREATE SUBSCRIPTION copies (copy_data = true).
+   * How a new subscription's tables are copied. atomic: from a new slot's exported snapshot, in
+   * one replica transaction with the subscription (sync/atomic-copy.ts); parallel: from that
+   * snapshot by parallel COPY pipes, a table per transaction (snapshot-copy.ts); subscription:
+   * CREATE SUBSCRIPTION copies (copy_data = true, a table-sync worker per table).
    */
-  copyMethod: 'snapshot' | 'subscription'
-  /** Parallel COPY pipes per replica (snapshot copy). */
+  copyMethod: 'atomic' | 'parallel' | 'subscription'
+  /** Parallel COPY pipes per replica (parallel copy). */
   copyJobs: number
   password: string
   /** --restart-primary: restart-only settings may be applied by restarting the PRIMARY. */

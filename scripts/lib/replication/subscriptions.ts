@@ -1,6 +1,6 @@
-// make replicate's subscription step: every new subscription's tables copied from its slot's
-// snapshot (all replicas at once) or by CREATE SUBSCRIPTION, existing ones converged or refreshed,
-// then every initial copy awaited together.
+// make replicate's subscription step: a new subscription's tables copied from its slot's snapshot
+// by parallel pipes (all replicas at once) or by CREATE SUBSCRIPTION — the atomic copy ran before
+// it, in sync/replace.ts — existing ones converged or refreshed, then every copy awaited together.
 import { dryRunSql } from '../output.js'
 import type { NodeSpec } from '../config.js'
 import { type Sql, connectChecked, majorOf, serverVersionNum, withNode } from '../db.js'
@@ -198,7 +198,9 @@ async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql, primar
     return 'wait'
   }
   if (!existing && !(await readyForInitialCopy(c, replica, sql, primary))) return 'skip'
-  if (!existing && c.copyMethod === 'snapshot') return { copy: chosen }
+  // The atomic copy ran before this step (copyInOneTransaction) and said why there is none.
+  if (!existing && c.copyMethod === 'atomic') return 'skip'
+  if (!existing && c.copyMethod === 'parallel') return { copy: chosen }
   if (c.dryRun) {
     dryRunSql.print(`-- ${replica.name}: ${name} connects with: ${printableConninfo(conninfo)}`)
     for (const line of describeOptions(existing ? changes.set : chosen)) dryRunSql.print(`-- ${replica.name}: ${line}`)

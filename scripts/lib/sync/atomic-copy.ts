@@ -4,7 +4,8 @@
 // COPY … FROM STDIN), and the new subscription takes the snapshot's slot — then COMMIT. Any error
 // (a trigger, a constraint, a missing table, a lost connection, the deadline) rolls all of it
 // back: the replica keeps every row and its subscription as they were. Readers of the tables
-// wait on TRUNCATE's lock until the commit; they never see an empty or half-copied table.
+// wait on the tables' lock until the commit (taken all at once, 035: no deadlock with a reader
+// of several tables); they never see an empty or half-copied table.
 import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
@@ -45,8 +46,9 @@ export function transactionScript(plan: AtomicCopyPlan): { before: string[]; cop
       // The rows come as the apply worker writes them: no FK or ordinary trigger fires; ALWAYS ones do.
       'SET LOCAL session_replication_role = replica;',
       'SET LOCAL statement_timeout = 0;',
-      file('sql/sync/040_set_aside_subscription.sql'),
       `\\set tables '${targets}'`,
+      file('sql/sync/035_lock_tables.sql'),
+      file('sql/sync/040_set_aside_subscription.sql'),
       file('sql/replication/045_truncate_replica.sql'),
     ],
     copies: plan.tables.map(t => `${copyStatements(t, false).in};`),

@@ -1,49 +1,70 @@
-// make replicate --truncate-replicas on a replica that holds rows but has no subscription (after a
-// rollback, say): its rows are replaced by the PRIMARY's in the same transaction that creates its
-// subscription (resync.ts), so a copy that fails leaves the replica exactly as it was — never
-// emptied, never half-copied. What it held is saved first.
-import type { Config } from '../config.js'
+// make replicate's copy onto a replica that has no subscription yet, in one transaction with that
+// subscription (resync.ts): a new, empty replica (the default copy method, atomic) and, with
+// --truncate-replicas, one that holds rows (after a rollback, say). A copy that fails leaves the
+// replica exactly as it was — never half-filled, never emptied — and names what refused the rows.
+// What a replica held is saved first. All replicas are copied at once.
+import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked } from '../db.js'
 import { tablesHoldingRows } from '../replication/catalog.js'
 import { subscriptionName } from '../replication/names.js'
 import { existingSubscription } from '../replication/options.js'
+import type { SetupContext } from '../replication/setup-context.js'
+import { buildDeferredIndexes } from '../replication/snapshot-copy.js'
 import type { Steps } from '../steps.js'
 import { printResyncPlan, resyncReplica } from './resync.js'
 
-export interface ReplaceOptions {
-  dryRun: boolean
-  timeoutMs: number
-  truncateReplicas: boolean
-}
+export type ReplaceOptions = Pick<SetupContext, 'dryRun' | 'timeoutMs' | 'truncateReplicas' | 'copyMethod'>
 
-export async function replaceOccupiedReplicas(
+export async function copyInOneTransaction(
   config: Config,
   primary: Sql,
   opts: ReplaceOptions,
   steps: Steps,
 ): Promise<void> {
-  if (!opts.truncateReplicas) return
-  for (const replica of config.replicas) {
-    const sql = await connectChecked(replica)
-    try {
-      if (await existingSubscription(sql, subscriptionName(replica))) continue
-      const occupied = await tablesHoldingRows(sql, config.tables)
-      if (!occupied.length) continue
-      if (opts.dryRun) {
-        // Before make replicate made the role and the publication, the proof resync runs first cannot.
-        await printResyncPlan(config, replica, primary, sql, opts.timeoutMs)
-        steps.note(
-          `${replica.name}: holds rows in ${occupied.join(', ')}: they would be saved, then replaced by the PRIMARY's in one transaction with its new subscription`,
-        )
-        continue
-      }
-      await resyncReplica(config, replica, primary, sql, {
-        dryRun: opts.dryRun,
-        timeoutMs: opts.timeoutMs,
-        say: text => steps.ok(text, true),
-      })
-    } finally {
-      await sql.end({ timeout: 1 })
+  const done = await Promise.allSettled(config.replicas.map(r => copyReplica(config, r, primary, opts, steps)))
+  for (const d of done) if (d.status === 'rejected') steps.fail((d.reason as Error).message)
+}
+
+async function copyReplica(
+  config: Config,
+  replica: NodeSpec,
+  primary: Sql,
+  opts: ReplaceOptions,
+  steps: Steps,
+): Promise<void> {
+  const sql = await connectChecked(replica)
+  try {
+    if (await existingSubscription(sql, subscriptionName(replica))) return
+    const occupied = await tablesHoldingRows(sql, config.tables)
+    // Rows there need --truncate-replicas; an empty replica is copied here unless another method was chosen.
+    if (occupied.length ? !opts.truncateReplicas : opts.copyMethod !== 'atomic') return
+    if (opts.dryRun) {
+      // Before make replicate made the role and the publication, the proof resync runs first cannot.
+      await printResyncPlan(config, replica, primary, sql, opts.timeoutMs)
+      steps.note(
+        occupied.length
+          ? `${replica.name}: holds rows in ${occupied.join(', ')}: they would be saved, then replaced by the PRIMARY's in one transaction with its new subscription`
+          : `${replica.name}: every table would be copied from a new slot's snapshot in one transaction with its new subscription`,
+      )
+      return
     }
+    await finishInterruptedParallelCopy(replica, steps)
+    await resyncReplica(config, replica, primary, sql, {
+      dryRun: false,
+      timeoutMs: opts.timeoutMs,
+      say: text => steps.ok(text, true),
+    })
+  } finally {
+    await sql.end({ timeout: 1 })
   }
+}
+
+/** A --copy-method parallel run killed part-way deferred indexes: they are built before this copy. */
+async function finishInterruptedParallelCopy(replica: NodeSpec, steps: Steps): Promise<void> {
+  const rebuilt = await buildDeferredIndexes(replica, 2)
+  if (rebuilt.length)
+    steps.ok(
+      `${replica.name}: built ${rebuilt.map(i => i.index).join(', ')} again (an interrupted copy had deferred them)`,
+      true,
+    )
 }

@@ -12,6 +12,7 @@ import { optionsBetween, subscriptionVars } from '../replication/options.js'
 import { type Sql, connect } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { slotNames, subscriptionName } from '../replication/names.js'
+import { tablesHoldingRows } from '../replication/catalog.js'
 import { replicatorPassword } from '../replication/password.js'
 import { subscriptionConninfo } from '../replication/conninfo.js'
 import { parsePsqlError, verbatim } from '../replication/server-error.js'
@@ -232,23 +233,35 @@ export async function resyncReplica(
     )
     return null
   }
+  await saveWhatItHolds(config, replica, primary, replicaSql, run)
+  const started = Date.now()
+  await clearLeftovers(replica, primary, plan, run.timeoutMs)
+  await pause(replica, replicaSql, plan, current, run.timeoutMs)
+  await copyFromNewSlot(config, replica, primary, replicaSql, plan, current)
+  run.say(
+    `${replica.name}: ${plan.subscription} created on slot ${plan.slot} (copy_data = false: the rows came from its snapshot, ${plan.options}); ` +
+      `${plan.tables.map(t => t.table).join(', ')} copied with it, all in one transaction (${Date.now() - started} ms; readers waited on the tables' lock meanwhile, never saw them empty or half-copied)`,
+  )
+  await dropReplaced(replica, primary, plan, current, run.timeoutMs)
+  const times = await waitReady(primary, replicaSql, replica, run.timeoutMs)
+  return { copyMs: Date.now() - started - times.catchupMs, catchupMs: times.catchupMs }
+}
+
+/** The replica's rows are saved before they are replaced; a new, empty replica has none to save. */
+async function saveWhatItHolds(
+  config: Config,
+  replica: NodeSpec,
+  primary: Sql,
+  replicaSql: Sql,
+  run: ResyncRun,
+): Promise<void> {
+  if ((await tablesHoldingRows(replicaSql, config.tables)).length === 0) return
   const saved = await saveBeforeDiscarding(config, replica, primary, replicaSql, config.tables)
   run.say(
     `${replica.name}: saved its rows before replacing them, in ${saved.dir}${describeSaved(saved, replica.name)
       .map(l => `\n      ${l}`)
       .join('')}`,
   )
-  const started = Date.now()
-  await clearLeftovers(replica, primary, plan, run.timeoutMs)
-  await pause(replica, replicaSql, plan, current, run.timeoutMs)
-  await copyFromNewSlot(config, replica, primary, replicaSql, plan, current)
-  run.say(
-    `${replica.name}: copied ${plan.tables.map(t => t.table).join(', ')} from the snapshot of slot ${plan.slot} and created ${plan.subscription} on it (copy_data = false, ${plan.options}), ` +
-      `all in one transaction (${Date.now() - started} ms; readers waited on the tables' lock meanwhile, never saw them empty)`,
-  )
-  await dropReplaced(replica, primary, plan, current, run.timeoutMs)
-  const times = await waitReady(primary, replicaSql, replica, run.timeoutMs)
-  return { copyMs: Date.now() - started - times.catchupMs, catchupMs: times.catchupMs }
 }
 
 /** Every table of the replica's subscription ready, then the replica past the PRIMARY's current LSN. */
