@@ -17,6 +17,7 @@ import { behindBy } from '../replication/sequences.js'
 import { primaryVerdicts } from './verdicts-primary.js'
 import { replicaVerdicts } from './verdicts-replica.js'
 import { EXIT } from '../errors.js'
+import type { FailureKind } from '../db.js'
 
 export * from './figures.js'
 
@@ -141,71 +142,65 @@ function diffVerdicts(facts: ClusterFacts): Verdict[] {
   }))
 }
 
-/** A node that could not be used, by why: a wrong password is not a stopped server. */
+type Unusable = Pick<Verdict, 'code' | 'level' | 'problem' | 'fix'>
+
+/** A node that could not be used, by why (a wrong password is not a stopped server): a table, one row per kind. */
+const UNUSABLE: Partial<Record<FailureKind, (n: NodeFacts, which: string) => Unusable>> = {
+  login: (n, which) => ({
+    code: 'NODE_LOGIN_REFUSED',
+    level: 'critical',
+    problem: `cannot log in to ${n.name}: ${n.error}`,
+    fix: `correct the user or password in ${which} (.env or the environment); the server itself is up`,
+  }),
+  'not-postgres': (n, which) => ({
+    code: 'NODE_NOT_POSTGRES',
+    level: 'critical',
+    problem: `${n.name} is not a PostgreSQL server: ${n.error}`,
+    fix: `point ${which} at the PostgreSQL port`,
+  }),
+  tls: (n, which) => ({
+    code: 'NODE_TLS_FAILED',
+    level: 'critical',
+    problem: `cannot connect to ${n.name} over TLS: ${n.error}`,
+    fix: `check sslmode and sslrootcert in ${which} (or PGSSLMODE, PGSSLROOTCERT) against the server's certificate`,
+  }),
+  slow: n => ({
+    code: 'NODE_TOO_SLOW',
+    level: 'unknown',
+    problem: `${n.name} could not be observed: ${n.error}`,
+    fix: 'nothing is known about it from this run: run make check again when it is less busy, or give it more time with --statement-timeout',
+  }),
+  query: n => ({
+    code: 'NODE_UNREADABLE',
+    level: 'unknown',
+    problem: `${n.name} answered, but make check could not read it: ${n.error}`,
+    fix: `${n.name} is up, not down: nothing is known about its replication from this run; fix what the server's error names, then run make check again`,
+  }),
+  'no-database': (n, which) => ({
+    code: 'NODE_NO_DATABASE',
+    level: 'critical',
+    problem: `${n.name}: ${n.error}`,
+    fix: `create the database, or correct ${which}`,
+  }),
+}
+
+/** Refused connections and anything else: down, with the FATAL line of a start that failed. */
+const down = (n: NodeFacts): Unusable => ({
+  code: 'NODE_DOWN',
+  level: 'critical',
+  problem: `${n.name} is down: ${n.error}${n.startFailure ? `; its last start failed: ${n.startFailure}` : ''}`,
+  fix: n.startFailure
+    ? `the server refuses to start for the reason its log gives: correct that (the HINT says how; a setting: ALTER SYSTEM cannot run on a stopped server, edit postgresql.auto.conf), then start ${n.name}${n.role === 'primary' ? '; nothing replicates meanwhile' : ''}`
+    : n.role === 'primary'
+      ? 'start the PRIMARY; nothing replicates meanwhile'
+      : `start ${n.name}; it catches up from its slot on the PRIMARY when it returns`,
+})
+
+/** The one verdict for a node that could not be used. */
 function unusable(n: NodeFacts): Verdict {
   const which = n.role === 'primary' ? 'PRIMARY_URL' : 'its URL in REPLICA_URLS'
-  switch (n.errorKind) {
-    case 'login':
-      return {
-        code: 'NODE_LOGIN_REFUSED',
-        level: 'critical',
-        node: n.name,
-        problem: `cannot log in to ${n.name}: ${n.error}`,
-        fix: `correct the user or password in ${which} (.env or the environment); the server itself is up`,
-      }
-    case 'not-postgres':
-      return {
-        code: 'NODE_NOT_POSTGRES',
-        level: 'critical',
-        node: n.name,
-        problem: `${n.name} is not a PostgreSQL server: ${n.error}`,
-        fix: `point ${which} at the PostgreSQL port`,
-      }
-    case 'tls':
-      return {
-        code: 'NODE_TLS_FAILED',
-        level: 'critical',
-        node: n.name,
-        problem: `cannot connect to ${n.name} over TLS: ${n.error}`,
-        fix: `check sslmode and sslrootcert in ${which} (or PGSSLMODE, PGSSLROOTCERT) against the server's certificate`,
-      }
-    case 'slow':
-      return {
-        code: 'NODE_TOO_SLOW',
-        level: 'unknown',
-        node: n.name,
-        problem: `${n.name} could not be observed: ${n.error}`,
-        fix: 'nothing is known about it from this run: run make check again when it is less busy, or give it more time with --statement-timeout',
-      }
-    case 'query':
-      return {
-        code: 'NODE_UNREADABLE',
-        level: 'unknown',
-        node: n.name,
-        problem: `${n.name} answered, but make check could not read it: ${n.error}`,
-        fix: `${n.name} is up, not down: nothing is known about its replication from this run; fix what the server's error names, then run make check again`,
-      }
-    case 'no-database':
-      return {
-        code: 'NODE_NO_DATABASE',
-        level: 'critical',
-        node: n.name,
-        problem: `${n.name}: ${n.error}`,
-        fix: `create the database, or correct ${which}`,
-      }
-    default:
-      return {
-        code: 'NODE_DOWN',
-        level: 'critical',
-        node: n.name,
-        problem: `${n.name} is down: ${n.error}${n.startFailure ? `; its last start failed: ${n.startFailure}` : ''}`,
-        fix: n.startFailure
-          ? `the server refuses to start for the reason its log gives: correct that (the HINT says how; a setting: ALTER SYSTEM cannot run on a stopped server, edit postgresql.auto.conf), then start ${n.name}${n.role === 'primary' ? '; nothing replicates meanwhile' : ''}`
-          : n.role === 'primary'
-            ? 'start the PRIMARY; nothing replicates meanwhile'
-            : `start ${n.name}; it catches up from its slot on the PRIMARY when it returns`,
-      }
-  }
+  const row = (n.errorKind && UNUSABLE[n.errorKind]?.(n, which)) || down(n)
+  return { code: row.code, level: row.level, node: n.name, problem: row.problem, fix: row.fix }
 }
 
 /** Every problem, worst first, each with its fix. */

@@ -3,7 +3,7 @@
 import { type OpenNode, closeAll } from '../node.js'
 import type { Config, NodeSpec } from '../config.js'
 import { allNodes, findNode } from '../config.js'
-import { connectChecked } from '../db.js'
+import { type Sql, connectChecked } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { pointClientsAt, resumeClients } from '../pgbouncer.js'
 import { checkQuery, queryFile, runSqlFile } from '../sql-files.js'
@@ -48,42 +48,7 @@ export async function rollBack(config: Config, primary: NodeSpec, steps: Steps):
       await dropSubscription(p.spec, false)
       steps.ok(`${p.spec.name}: dropped its new subscription`, true)
     }
-    for (const n of others) {
-      if (!n.sql) {
-        steps.warn(
-          `${n.spec.name} cannot be reached: when it is back, resync it: make sync ARGS="--replica ${n.spec.name} --yes"`,
-        )
-        continue
-      }
-      // Slots the pause reserved here for a switch that did not happen would retain WAL forever.
-      await revertReservedSlots(
-        n.spec,
-        allNodes(config).filter(x => x.name !== n.spec.name),
-      )
-      const sub = await subscriptionOn(n.sql, subscriptionName(n.spec))
-      if (sub && pointsAt(sub, p.spec)) {
-        // The target's, disabled inside the pause: it applies from where it stopped.
-        await n.sql`alter subscription ${n.sql(subscriptionName(n.spec))} enable`
-        continue
-      }
-      if (sub) {
-        await dropSubscription(n.spec, false).catch(async () => {
-          // Its new upstream is gone: detach the slot there instead of dropping it.
-          await runSqlFile(n.spec, 'sql/rollback/015_revert_subscription_slot_gone.sql', {
-            vars: { subscription: subscriptionName(n.spec) },
-            dryRun: false,
-          })
-          steps.warn(
-            `${n.spec.name}: its slot ${subscriptionName(n.spec)} stays on the unreachable node it had moved to: drop it there with SELECT pg_drop_replication_slot('${subscriptionName(n.spec)}')`,
-          )
-        })
-      }
-      const options = await subscribeTo(old, p.sql, n.spec, n.sql, password, 'now')
-      steps.ok(
-        `${n.spec.name}: subscribes to ${p.spec.name} again from this point (copy_data = false, ${options})`,
-        true,
-      )
-    }
+    for (const n of others) await resubscribe(config, old, { spec: p.spec, sql: p.sql }, n, password, steps)
     await sqlFile(p.spec, '090_revert_fence.sql', {}, false)
     steps.ok(`${p.spec.name}: takes writes again (fence lifted)`, true)
     // A subscription created again streams only once its worker starts (every
@@ -94,6 +59,50 @@ export async function rollBack(config: Config, primary: NodeSpec, steps: Steps):
   } finally {
     await Promise.all([p, ...others].map(n => n.sql?.end({ timeout: 1 })))
   }
+}
+
+type Reached = { spec: NodeSpec; sql: Sql }
+
+/** One node back under the old PRIMARY: its reserved slots dropped, its subscription enabled or made again. */
+async function resubscribe(
+  config: Config,
+  old: Config,
+  p: Reached,
+  n: { spec: NodeSpec; sql: Sql | null },
+  password: string,
+  steps: Steps,
+): Promise<void> {
+  if (!n.sql) {
+    steps.warn(
+      `${n.spec.name} cannot be reached: when it is back, resync it: make sync ARGS="--replica ${n.spec.name} --yes"`,
+    )
+    return
+  }
+  // Slots the pause reserved here for a switch that did not happen would retain WAL forever.
+  await revertReservedSlots(
+    n.spec,
+    allNodes(config).filter(x => x.name !== n.spec.name),
+  )
+  const sub = await subscriptionOn(n.sql, subscriptionName(n.spec))
+  if (sub && pointsAt(sub, p.spec)) {
+    // The target's, disabled inside the pause: it applies from where it stopped.
+    await n.sql`alter subscription ${n.sql(subscriptionName(n.spec))} enable`
+    return
+  }
+  if (sub) {
+    await dropSubscription(n.spec, false).catch(async () => {
+      // Its new upstream is gone: detach the slot there instead of dropping it.
+      await runSqlFile(n.spec, 'sql/rollback/015_revert_subscription_slot_gone.sql', {
+        vars: { subscription: subscriptionName(n.spec) },
+        dryRun: false,
+      })
+      steps.warn(
+        `${n.spec.name}: its slot ${subscriptionName(n.spec)} stays on the unreachable node it had moved to: drop it there with SELECT pg_drop_replication_slot('${subscriptionName(n.spec)}')`,
+      )
+    })
+  }
+  const options = await subscribeTo(old, p.sql, n.spec, n.sql, password, 'now')
+  steps.ok(`${n.spec.name}: subscribes to ${p.spec.name} again from this point (copy_data = false, ${options})`, true)
 }
 
 /** How long a rollback waits for the replicas it subscribed again to stream. */
