@@ -5,7 +5,7 @@
 
 import { checkTargets } from './lib/config.js'
 import { EXIT, ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, jsonFlag, secondsFlag, yesFlag } from './lib/flags.js'
+import { cli, dryRunFlag, jsonFlag, secondsFlag, yesFlag, requireYes } from './lib/flags.js'
 import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { fixConflicts } from './lib/sync/fix-conflict.js'
@@ -41,10 +41,7 @@ main(
     const config = await loadClusterConfig()
     checkTargets(config, argv)
     const choice = argv.resync ? 'resync' : argv.skip ? 'skip' : null
-    if (choice && !argv.yes && !argv.dryRun)
-      throw new ReplkitError(
-        `--${choice} changes ${argv.replica ?? 'the replica'}: re-run with --yes (or --dry-run to see the SQL)`,
-      )
+    if (choice) requireYes(argv, `--${choice} changes ${argv.replica ?? 'the replica'}`)
     if (argv.lsn !== undefined && !/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(argv.lsn))
       throw new ReplkitError(`--lsn ${argv.lsn}: not an LSN (like 0/1A2B3C4)`)
     const { steps, left } = await fixConflicts(
@@ -59,12 +56,15 @@ main(
       },
       commandSteps(argv.json),
     )
-    if (argv.json) console.log(steps.toJson(argv.dryRun, { conflictsLeft: left }))
-    else
-      console.log(
-        `\n${left ? `${left} conflict${left > 1 ? 's' : ''} left: nothing changed without --resync or --skip, and --yes — ` : ''}${steps.tally(argv.dryRun)}`,
-      )
-    return left || steps.failed ? EXIT.failed : steps.exitCode()
+    const code = steps.finish({
+      json: argv.json,
+      dryRun: argv.dryRun,
+      extra: { conflictsLeft: left },
+      lead: left
+        ? `${left} conflict${left > 1 ? 's' : ''} left: nothing changed without --resync or --skip, and --yes — `
+        : '',
+    })
+    return left ? EXIT.failed : code
   },
   { deadlineMs: argv.timeout * 5000 + 120_000 },
 )

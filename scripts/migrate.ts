@@ -3,8 +3,7 @@
 // stops apply (scripts/lib/migrate/plan.ts). Statements it cannot apply safely are refused before
 // anything runs, with the manual procedure; a re-run skips what every node already has.
 import { resolve } from 'node:path'
-import { ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, jsonFlag, secondsFlag, yesFlag } from './lib/flags.js'
+import { cli, dryRunFlag, jsonFlag, secondsFlag, yesFlag, requireYes } from './lib/flags.js'
 import { migrate } from './lib/migrate/migrate.js'
 import { main } from './lib/output.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
@@ -29,15 +28,11 @@ const argv = await cli(
 main(
   async () => {
     const config = await loadClusterConfig()
-    if (!argv.yes && !argv.dryRun)
-      throw new ReplkitError(
-        'migrate changes the schema on every node: re-run with --yes (or --dry-run to see the plan)',
-      )
+    requireYes(argv, 'migrate changes the schema on every node', 'the plan')
     const steps = commandSteps(argv.json)
     // Paths are the user's: relative to where the command was run, not to the package.
     await migrate(config, resolve(argv.file), { dryRun: argv.dryRun, timeoutMs: argv.timeout * 1000 }, steps)
-    console.log(argv.json ? steps.toJson(argv.dryRun) : `\n${steps.tally(argv.dryRun)}`)
-    return steps.exitCode()
+    return steps.finish({ json: argv.json, dryRun: argv.dryRun })
   },
   { deadlineMs: 3_600_000 },
 )

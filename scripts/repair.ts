@@ -3,8 +3,7 @@
 // overwrites is saved first. make sync copies a whole replica; this writes three rows for three.
 
 import { checkTargets } from './lib/config.js'
-import { ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, jsonFlag, secondsFlag, whole, yesFlag } from './lib/flags.js'
+import { cli, dryRunFlag, jsonFlag, secondsFlag, whole, yesFlag, requireYes } from './lib/flags.js'
 import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { repairReplica } from './lib/repair/replica.js'
@@ -45,8 +44,7 @@ main(
   async () => {
     const config = await loadClusterConfig()
     checkTargets(config, argv)
-    if (!argv.yes && !argv.dryRun)
-      throw new ReplkitError('repair writes rows on the replica: re-run with --yes (or --dry-run to see the SQL)')
+    requireYes(argv, 'repair writes rows on the replica')
     const { steps } = await repairReplica(
       config,
       {
@@ -59,8 +57,7 @@ main(
       },
       commandSteps(argv.json),
     )
-    console.log(argv.json ? steps.toJson(argv.dryRun) : `\n${steps.tally(argv.dryRun)}`)
-    return steps.exitCode()
+    return steps.finish({ json: argv.json, dryRun: argv.dryRun })
   },
   { deadlineMs: argv.timeout * 4000 + 60_000 },
 )

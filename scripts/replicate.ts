@@ -2,8 +2,7 @@
 // least-privilege role, pg_hba, TLS, publication, subscriptions, initial copy, catch-up.
 // Every step checks before it changes (scripts/lib/replication/setup.ts): a second run changes nothing.
 
-import { ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, jsonFlag, secondsFlag, whole, yesFlag } from './lib/flags.js'
+import { cli, dryRunFlag, jsonFlag, secondsFlag, whole, yesFlag, requireYes } from './lib/flags.js'
 import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { replicate } from './lib/replication/replicate.js'
@@ -47,10 +46,7 @@ const argv = await cli(
 main(
   async () => {
     const config = await loadClusterConfig()
-    if (argv.truncateReplicas && !argv.yes && !argv.dryRun)
-      throw new ReplkitError(
-        "--truncate-replicas empties the replicas' tables: add --yes (or --dry-run to see the SQL)",
-      )
+    if (argv.truncateReplicas) requireYes(argv, '--truncate-replicas replaces the rows a replica holds')
     const { steps } = await replicate(
       config,
       {
@@ -65,13 +61,12 @@ main(
       },
       commandSteps(argv.json),
     )
-    if (argv.json) {
-      console.log(steps.toJson(argv.dryRun))
-      return steps.exitCode()
-    }
     const nothing = steps.changed === 0 && steps.failed === 0 && steps.warnings === 0
-    console.log(`\n${nothing ? 'nothing to change: replication already in place — ' : ''}${steps.tally(argv.dryRun)}`)
-    return steps.exitCode()
+    return steps.finish({
+      json: argv.json,
+      dryRun: argv.dryRun,
+      lead: nothing ? 'nothing to change: replication already in place — ' : '',
+    })
   },
   { deadlineMs: argv.timeout * 3000 + 120_000 },
 )

@@ -1,8 +1,7 @@
 // make rollback — undo replication in the runbook's safe order (scripts/lib/replication/teardown.ts):
 // subscriptions and their slots, orphaned slots, the publication; wal_level and the role on request.
 
-import { ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, jsonFlag, yesFlag } from './lib/flags.js'
+import { cli, dryRunFlag, jsonFlag, yesFlag, requireYes } from './lib/flags.js'
 import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { teardown } from './lib/replication/teardown.js'
@@ -31,10 +30,7 @@ const argv = await cli(
 main(
   async () => {
     const config = await loadClusterConfig()
-    if (!argv.yes && !argv.dryRun)
-      throw new ReplkitError(
-        'rollback drops the subscriptions, their slots and the publication: re-run with --yes (or --dry-run to see the SQL)',
-      )
+    requireYes(argv, 'rollback drops the subscriptions, their slots and the publication')
     const steps = await teardown(
       config,
       {
@@ -45,8 +41,7 @@ main(
       },
       commandSteps(argv.json),
     )
-    console.log(argv.json ? steps.toJson(argv.dryRun) : `\n${steps.tally(argv.dryRun)}`)
-    return steps.exitCode()
+    return steps.finish({ json: argv.json, dryRun: argv.dryRun })
   },
   { deadlineMs: 300_000 },
 )

@@ -4,8 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeRoles } from './lib/env-file.js'
-import { ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, positive, secondsFlag, yesFlag } from './lib/flags.js'
+import { cli, dryRunFlag, positive, secondsFlag, yesFlag, requireYes } from './lib/flags.js'
 import { dryRunSql, main, withoutColour } from './lib/output.js'
 import { type Config, loadConfig } from './lib/config.js'
 import { type Steps, commandSteps } from './lib/steps.js'
@@ -111,10 +110,7 @@ function printSummary(result: Result, steps: Steps): void {
 
 main(
   async () => {
-    if (!argv.yes && !argv.dryRun)
-      throw new ReplkitError(
-        'switchover fences the PRIMARY (writes pause) and moves the roles: re-run with --yes (or --dry-run to see the plan and its SQL)',
-      )
+    requireYes(argv, 'switchover fences the PRIMARY (writes pause) and moves the roles', 'the plan and its SQL')
     const configured = loadConfig()
     const steps = commandSteps(argv.json)
     const options = {

@@ -3,8 +3,7 @@
 // (scripts/lib/sync/). Also the repair for a replica whose rows conflict with the PRIMARY's.
 
 import { checkTargets } from './lib/config.js'
-import { ReplkitError } from './lib/errors.js'
-import { cli, dryRunFlag, jsonFlag, secondsFlag, yesFlag } from './lib/flags.js'
+import { cli, dryRunFlag, jsonFlag, secondsFlag, yesFlag, requireYes } from './lib/flags.js'
 import { commandSteps } from './lib/steps.js'
 import { main } from './lib/output.js'
 import { syncReplicas } from './lib/sync/sync.js'
@@ -46,11 +45,10 @@ main(
   async () => {
     const config = await loadClusterConfig()
     checkTargets(config, argv)
-    if (!argv.yes && !argv.dryRun) {
-      throw new ReplkitError(
-        "sync rewrites the replica's differing rows, or empties its tables and copies them again from the PRIMARY: re-run with --yes (or --dry-run to see the SQL)",
-      )
-    }
+    requireYes(
+      argv,
+      "sync rewrites the replica's differing rows, or empties its tables and copies them again from the PRIMARY",
+    )
     const steps = await syncReplicas(
       config,
       {
@@ -62,8 +60,7 @@ main(
       },
       commandSteps(argv.json),
     )
-    console.log(argv.json ? steps.toJson(argv.dryRun) : `\n${steps.tally(argv.dryRun)}`)
-    return steps.exitCode()
+    return steps.finish({ json: argv.json, dryRun: argv.dryRun })
   },
   { deadlineMs: argv.timeout * 4000 + 120_000 },
 )

@@ -2,6 +2,7 @@
 // the flag (never a stack trace or a page of help), and the flags several commands share.
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { ReplkitError } from './errors.js'
 
 export interface CliOptions {
   /** Exit code for a usage error: 3 (UNKNOWN) for monitoring commands, else 1. */
@@ -70,6 +71,11 @@ export const jsonFlag = {
 } as const
 
 export const yesFlag = (what: string) => ({ type: 'boolean', default: false, describe: `confirm: ${what}` }) as const
+
+/** A destructive step runs only with --yes; --dry-run shows it instead. Refused before anything is read or written. */
+export function requireYes(argv: { yes?: boolean; dryRun?: boolean }, what: string, preview = 'the SQL'): void {
+  if (!argv.yes && !argv.dryRun) throw new ReplkitError(`${what}: re-run with --yes (or --dry-run to see ${preview})`)
+}
 
 export const secondsFlag = (describe: string, defaultSeconds: number) =>
   ({ default: defaultSeconds, describe, coerce: positive('timeout'), requiresArg: true }) as const

@@ -75,6 +75,15 @@ export class Steps {
     return JSON.stringify(report, null, 2)
   }
 
+  /**
+   * A command's last word: under --json the report alone (with `extra`), else the tally after a
+   * blank line (after `lead`, a sentence the command adds). Returns the exit code to end with.
+   */
+  finish(opts: { json: boolean; dryRun: boolean; extra?: Record<string, unknown>; lead?: string }): number {
+    console.log(opts.json ? this.toJson(opts.dryRun, opts.extra) : `\n${opts.lead ?? ''}${this.tally(opts.dryRun)}`)
+    return this.exitCode()
+  }
+
   exitCode(): number {
     return this.failed ? EXIT.failed : this.warnings ? EXIT.warning : EXIT.ok
   }
