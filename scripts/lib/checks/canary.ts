@@ -3,7 +3,7 @@
 // The canary is deleted afterwards (the delete replicates too); its sku prefix is reserved.
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { NodeConnection } from './facts.js'
+import type { TriedNode } from '../node.js'
 import type { CanaryArrival, CanaryFacts } from './verdicts.js'
 import type { Sql } from '../db.js'
 
@@ -41,7 +41,7 @@ async function waitForRow(
  */
 export async function runCanary(
   primary: Sql,
-  replicas: NodeConnection[],
+  replicas: TriedNode[],
   skipped: CanaryArrival[],
   timeoutMs: number,
 ): Promise<CanaryFacts> {

@@ -2,7 +2,8 @@
 // could be read. A replica whose rows were not read (down, too slow, or the comparison failed)
 // is "not compared" with the reason — never counted as equal.
 import { type TableCompare, compareTable } from '../compare/at-lsn.js'
-import type { ClusterFacts, NodeConnection } from './facts.js'
+import type { ClusterFacts } from './facts.js'
+import type { TriedNode } from '../node.js'
 import { compareError, compareNodes } from './settle.js'
 
 export interface DiffResult {
@@ -13,7 +14,7 @@ export interface DiffResult {
 
 export async function diffTable(
   facts: ClusterFacts,
-  nodes: NodeConnection[],
+  nodes: TriedNode[],
   table: string,
   timeoutMs: number,
 ): Promise<DiffResult> {

@@ -1,7 +1,7 @@
 // The shapes of what make check gathers (facts.ts fills them): each node's server, the PRIMARY's
 // publications, slots and walsenders, each replica's subscriptions and worker log.
-import type { NodeSpec, Role } from '../config.js'
-import type { FailureKind, Sql } from '../db.js'
+import type { Role } from '../config.js'
+import type { FailureKind } from '../db.js'
 import type { SequenceValue } from '../replication/sequences.js'
 import type { ApplyCause, ApplyFailure, LoggedConflict, WorkerError } from '../replication/worker-log.js'
 import type { Column } from '../replication/schema-drift.js'
@@ -216,18 +216,4 @@ export interface ClusterFacts {
   compareErrors?: Record<string, string>
   /** --diff: replica → why its rows were not compared (not read, or the comparison failed). */
   diffNotCompared?: Record<string, string>
-}
-
-export interface Timeouts {
-  connectTimeoutSeconds: number
-  statementTimeoutMs: number
-  idleTimeoutSeconds?: number
-}
-
-/** A node with its open connection, or the one-line reason it has none. */
-export interface NodeConnection {
-  spec: NodeSpec
-  sql: Sql | null
-  error: string | null
-  errorKind: FailureKind | null
 }

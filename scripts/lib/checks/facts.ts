@@ -1,8 +1,8 @@
 // What `make check` knows about the cluster, gathered from every node at once. Each node gets
 // one connection with short timeouts; a node that cannot be reached is recorded as down, with
 // the reason, and the others are still gathered. Nothing here writes.
-import { type Config, type NodeSpec, allNodes } from '../config.js'
-import { type FailureKind, NodeError, type Sql, connectChecked, describeDbError, failureKind } from '../db.js'
+import type { Config, NodeSpec } from '../config.js'
+import { type FailureKind, type Sql, describeDbError, failureKind } from '../db.js'
 import { subscriptionName } from '../replication/names.js'
 import { ownedSequences } from '../replication/sequences.js'
 import {
@@ -13,10 +13,10 @@ import {
   readServerLog,
 } from '../replication/worker-log.js'
 import { tableColumns } from '../replication/schema-drift.js'
-import { ReplkitError } from '../errors.js'
 import type { ServerAccess } from '../server-access.js'
 import { checkQuery } from '../sql-files.js'
 import { tableSums } from './fingerprint.js'
+import type { TriedNode } from '../node.js'
 
 export * from './fact-types.js'
 import {
@@ -28,38 +28,12 @@ import {
   type PrimaryFacts,
   type WorkerLog,
   type ClusterFacts,
-  type Timeouts,
-  type NodeConnection,
   CONFLICT_TYPES,
 } from './fact-types.js'
 import { streamingOption } from '../replication/options.js'
 import { admissionFact, num, slotFact } from './fact-rows.js'
 
 const query = checkQuery
-
-/** Opens every node in parallel, one connection each, or the reason there is none (make check reports an unreachable node; node.ts openNodes refuses it): the driver pipelines the queries over it, and a second TLS handshake and SCRAM exchange per node cost more (~25 ms of make check) than the overlap gained. */
-export async function openEveryNode(config: Config, timeouts: Timeouts): Promise<NodeConnection[]> {
-  return Promise.all(allNodes(config).map(spec => openNode(spec, timeouts)))
-}
-
-/** One node's connection, or the one-line reason there is none. */
-export async function openNode(spec: NodeSpec, timeouts: Timeouts): Promise<NodeConnection> {
-  try {
-    const sql = await connectChecked(spec, { ...timeouts, max: 1 })
-    return { spec, sql, error: null, errorKind: null }
-  } catch (error) {
-    return {
-      spec,
-      sql: null,
-      error: error instanceof ReplkitError ? error.message : describeDbError(spec, error),
-      errorKind: error instanceof NodeError ? error.kind : 'other',
-    }
-  }
-}
-
-export async function closeNodes(nodes: NodeConnection[]): Promise<void> {
-  await Promise.all(nodes.map(n => n.sql?.end({ timeout: 1 })))
-}
 
 async function serverFacts(sql: Sql): Promise<ServerFacts> {
   const [row] = await query(sql, 'node.sql')
@@ -159,7 +133,7 @@ async function subscriptions(sql: Sql): Promise<Subscription[]> {
   }))
 }
 
-function emptyNode(node: NodeConnection, error: string | null, kind: FailureKind | null): NodeFacts {
+function emptyNode(node: TriedNode, error: string | null, kind: FailureKind | null): NodeFacts {
   return {
     name: node.spec.name,
     role: node.spec.role,
@@ -206,12 +180,12 @@ async function workerLog(spec: NodeSpec, sql: Sql, subs: Subscription[], servers
 }
 
 /** A server replkit runs that refuses connections: the FATAL line that ended its last start, if one did. */
-const whyItDidNotStart = (node: NodeConnection, kind: FailureKind | null, servers: ServerAccess) =>
+const whyItDidNotStart = (node: TriedNode, kind: FailureKind | null, servers: ServerAccess) =>
   kind === 'unreachable' && servers.owns(node.spec) ? servers.startFailure(node.spec).catch(() => null) : null
 
 /** Runs fn on a node; a failure (timeout, lost connection) marks the node as failed, not the run. */
 async function onNode<T>(
-  node: NodeConnection,
+  node: TriedNode,
   fn: (sql: Sql) => Promise<T>,
 ): Promise<{ value: T | null; error: string | null; kind: FailureKind | null }> {
   if (!node.sql) return { value: null, error: node.error, kind: node.errorKind }
@@ -229,7 +203,7 @@ const sumsWhereInstalled = (sql: Sql, server: ServerFacts, tables: string[]) =>
 /** Every node's facts, all nodes in parallel; without checksums (the exporter's scrape) every table compares as unknown. */
 export async function gatherFacts(
   config: Config,
-  nodes: NodeConnection[],
+  nodes: TriedNode[],
   servers: ServerAccess,
   checksums = true,
 ): Promise<ClusterFacts> {

@@ -5,7 +5,8 @@ import { withActualRoles } from '../replication/roles.js'
 import { ConfigError } from '../errors.js'
 import type { ServerAccess } from '../server-access.js'
 import { runCanary } from './canary.js'
-import { type NodeConnection, closeNodes, gatherFacts, openEveryNode } from './facts.js'
+import { gatherFacts } from './facts.js'
+import { type TriedNode, closeAll, tryOpenAll } from '../node.js'
 import { type CheckReport, buildReport } from './report.js'
 import { diffTable } from './diff.js'
 import { settleComparisons } from './settle.js'
@@ -22,7 +23,7 @@ export interface CheckOptions {
   /** false: no table checksums (the exporter compares on its own interval, not on every scrape). */
   checksums?: boolean
   /** Connections kept by the caller (the exporter, between scrapes); opened and closed here when absent. */
-  nodes?: NodeConnection[]
+  nodes?: TriedNode[]
   /** What replkit may read of the servers besides SQL: the log files of those it runs. */
   servers: ServerAccess
 }
@@ -45,7 +46,7 @@ export async function runCheck(configured: Config, opts: CheckOptions): Promise<
   }
   const opened =
     opts.nodes ??
-    (await openEveryNode(config, {
+    (await tryOpenAll(allNodes(config), {
       connectTimeoutSeconds: opts.connectTimeoutSeconds,
       statementTimeoutMs: opts.statementTimeoutMs,
     }))
@@ -78,6 +79,6 @@ export async function runCheck(configured: Config, opts: CheckOptions): Promise<
     }
     return buildReport(facts, opts.thresholds, canary, diff, performance.now() - started)
   } finally {
-    if (!opts.nodes) await closeNodes(opened)
+    if (!opts.nodes) await closeAll(opened)
   }
 }

@@ -4,14 +4,15 @@
 import { opened } from '../node.js'
 import { type TableCompare, compareTable } from '../compare/at-lsn.js'
 import type { OpenNode } from '../node.js'
-import type { ClusterFacts, NodeConnection } from './facts.js'
+import type { ClusterFacts } from './facts.js'
+import type { TriedNode } from '../node.js'
 import { applyingLong, compareTables, replicaLags } from './figures.js'
 import { describeDbError } from '../db.js'
 
 /** The PRIMARY and the given replicas as the comparison reaches them; only streaming replicas are waited for. */
 export function compareNodes(
   facts: ClusterFacts,
-  nodes: NodeConnection[],
+  nodes: TriedNode[],
   replicaNames: string[],
 ): { primary: OpenNode; replicas: OpenNode[] } {
   const lags = replicaLags(facts)
@@ -35,7 +36,7 @@ export function compareNodes(
 }
 
 /** Why a comparison did not finish: replkit's own message, or the database error as one line naming the node. */
-export const compareError = (primary: NodeConnection, error: unknown): string =>
+export const compareError = (primary: TriedNode, error: unknown): string =>
   error instanceof Error && !('code' in error) ? error.message : describeDbError(primary.spec, error)
 
 export interface Settled {
@@ -44,11 +45,7 @@ export interface Settled {
   errors: Record<string, string>
 }
 
-export async function settleComparisons(
-  facts: ClusterFacts,
-  nodes: NodeConnection[],
-  timeoutMs: number,
-): Promise<Settled> {
+export async function settleComparisons(facts: ClusterFacts, nodes: TriedNode[], timeoutMs: number): Promise<Settled> {
   const out: Settled = { compared: {}, errors: {} }
   if (!nodes[0].sql) return out
   // A replica in the middle of one large transaction reaches no LSN before it commits: it stays "applying".

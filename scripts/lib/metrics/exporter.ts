@@ -8,7 +8,7 @@ import { type Config, allNodes } from '../config.js'
 import { ReplkitError } from '../errors.js'
 import { type CheckOptions, runCheck } from '../checks/run.js'
 import type { CheckReport } from '../checks/report.js'
-import { type NodeConnection, closeNodes, openNode } from '../checks/facts.js'
+import { type TriedNode, closeAll, tryOpen } from '../node.js'
 import { type CompareResult, type Metrics, compareResult, createMetrics } from './registry.js'
 
 export interface ExporterOptions {
@@ -75,15 +75,15 @@ function nodePool(config: Config, opts: ExporterOptions) {
     statementTimeoutMs: opts.check.statementTimeoutMs,
     idleTimeoutSeconds: 0,
   }
-  let pool: NodeConnection[] = []
+  let pool: TriedNode[] = []
   return {
     open: async () =>
       (pool = await Promise.all(
         (pool.length ? pool : allNodes(config).map(spec => ({ spec, sql: null }))).map(n =>
-          n.sql ? (n as NodeConnection) : openNode(n.spec, timeouts),
+          n.sql ? (n as TriedNode) : tryOpen(n.spec, timeouts),
         ),
       )),
-    close: () => closeNodes(pool),
+    close: () => closeAll(pool),
   }
 }
 
