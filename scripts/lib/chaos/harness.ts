@@ -2,14 +2,14 @@
 // nothing was lost (in-database checksums on every node, and the writer's client-side record of
 // committed rows), make check afterwards, and the under-load shape of drills b and c. Drills call
 // replkit's library in process, as the commands do.
-import { type OpenNode, opened } from '../node.js'
+import { type OpenNode, closeAll, opened } from '../node.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { verdictLine } from '../checks/format.js'
 import { formatBytes } from '../output.js'
 import { DEFAULT_CHECK, runCheck } from '../checks/run.js'
 import { isLocalClusterNode } from '../cluster/local-cluster.js'
 import type { Config, NodeSpec } from '../config.js'
-import { type Sql, connect } from '../db.js'
+import { connect } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { slotNames, subscriptionName } from '../replication/names.js'
 import { waitForCatchup } from '../replication/waits.js'
@@ -79,39 +79,35 @@ export function sampleRetainedWal(config: Config, slots = config.replicas.flatMa
   }
 }
 
+/** The drills' cluster: the node objects of node.ts, with each replica's subscription. */
 export interface Cluster {
-  primary: Sql
+  primary: OpenNode
   replicas: OpenNode[]
   subscriptions: string[]
 }
 
 export function open(config: Config): Cluster {
   return {
-    primary: connect(config.primary),
-    replicas: config.replicas.map(r => opened(r, connect(r))),
+    primary: opened(config.primary, connect(config.primary)),
+    replicas: config.replicas.map((r, i) => opened(r, connect(r), subscriptionName(config.replicas[i]))),
     subscriptions: config.replicas.map(subscriptionName),
   }
 }
 
 export async function close(c: Cluster): Promise<void> {
-  await Promise.all([c.primary, ...c.replicas.map(r => r.sql)].map(s => s.end({ timeout: 1 }).catch(() => {})))
+  await closeAll([c.primary, ...c.replicas])
 }
 
 /** Waits until every replica replayed the PRIMARY's current LSN; the time it took. */
 export async function catchUp(c: Cluster, timeoutMs: number): Promise<number> {
   const started = performance.now()
-  await waitForCatchup(c.primary, c.subscriptions, timeoutMs)
+  await waitForCatchup(c.primary.sql, c.subscriptions, timeoutMs)
   return ms(started)
 }
 
 /** Checksums of every replicated table equal on every node (compared with no writer running). */
 export async function provenEqual(c: Cluster, config: Config, timeoutMs: number, proofs: string[]): Promise<void> {
-  const eq = await compareWithPrimary(
-    opened(config.primary, c.primary),
-    c.replicas.map((r, i) => ({ ...r, subscription: c.subscriptions[i] })),
-    config.tables,
-    timeoutMs,
-  )
+  const eq = await compareWithPrimary(c.primary, c.replicas, config.tables, timeoutMs)
   if (eq.differ.length)
     fail(`rows differ: ${eq.differ.map(d => `${d.table} on ${d.node} (${d.blocks} blocks)`).join(', ')}`)
   const unsettled = Object.keys(eq.unsettled)
@@ -121,7 +117,7 @@ export async function provenEqual(c: Cluster, config: Config, timeoutMs: number,
 
 /** Every row the writer committed is on every node, and every row it deleted is gone. */
 export async function writerRowsEverywhere(c: Cluster, w: WriterResult, proofs: string[]): Promise<void> {
-  for (const node of [{ name: 'primary', sql: c.primary }, ...c.replicas]) {
+  for (const node of [c.primary, ...c.replicas]) {
     const { missing, resurrected } = await writerRowsOn(node.sql, w)
     if (missing || resurrected)
       fail(`${node.name}: ${missing} committed writer rows missing, ${resurrected} deleted rows present`)
@@ -156,7 +152,7 @@ export async function clearConnectionLossErrors(config: Config): Promise<void> {
 }
 
 export async function removeChaosRows(c: Cluster, timeoutMs: number): Promise<void> {
-  await c.primary`delete from public.orders where customer_email = ${CHAOS_EMAIL}`
+  await c.primary.sql`delete from public.orders where customer_email = ${CHAOS_EMAIL}`
   await catchUp(c, timeoutMs)
 }
 

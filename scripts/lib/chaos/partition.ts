@@ -51,13 +51,13 @@ export const partition: Drill = {
     // The namespace replica joins the comparisons as one more node.
     const all: Cluster = {
       primary: c.primary,
-      replicas: [...c.replicas, opened(ns.spec, nsSql)],
+      replicas: [...c.replicas, opened(ns.spec, nsSql, ns.subscription)],
       subscriptions: [...c.subscriptions, ns.subscription],
     }
     const proofs: string[] = []
     let figures: Figures
     try {
-      const { copyMs } = await waitReady(c.primary, nsSql, ns.spec, timeoutMs)
+      const { copyMs } = await waitReady(c.primary.sql, nsSql, ns.spec, timeoutMs)
       proofs.push(
         `${ns.spec.name} at ${ns.spec.host} in namespace ${ns.net.namespace} subscribed to the PRIMARY at ${ns.net.hostAddress}; initial copy ready`,
       )
@@ -101,7 +101,7 @@ async function partitionUnderLoad(
       `the PRIMARY's walsender for ${ns.subscription} ended ${cut.walsenderGoneMs} ms into the cut; the writer kept committing`,
     )
     const healed = performance.now()
-    await waitForCatchup(c.primary, [ns.subscription], timeoutMs)
+    await waitForCatchup(c.primary.sql, [ns.subscription], timeoutMs)
     const catchupMs = ms(healed)
     const peak = await retained.stop()
     written = await writer.stop()
@@ -126,7 +126,7 @@ async function cutAndHeal(c: Cluster, ns: NamespaceReplica): Promise<{ partition
   try {
     walsenderGone = await poll(
       async () => {
-        const rows = await c.primary`select 1 from pg_stat_replication where application_name = ${ns.subscription}`
+        const rows = await c.primary.sql`select 1 from pg_stat_replication where application_name = ${ns.subscription}`
         return rows.length ? undefined : ms(cutAt)
       },
       PARTITION_MS,

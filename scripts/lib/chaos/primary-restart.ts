@@ -26,10 +26,10 @@ export const primaryRestart: Drill = {
         const restartMs = ms(restarting)
         const reconnected = await poll(
           async () => {
-            const rows =
-              await c.primary`select count(*)::int as n from pg_stat_replication where application_name = any(${c.subscriptions})`.catch(
-                () => [{ n: 0 }],
-              )
+            const rows = await c.primary
+              .sql`select count(*)::int as n from pg_stat_replication where application_name = any(${c.subscriptions})`.catch(
+              () => [{ n: 0 }],
+            )
             return rows[0].n === c.subscriptions.length ? ms(restarting) : undefined
           },
           timeoutMs,

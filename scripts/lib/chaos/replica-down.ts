@@ -33,7 +33,8 @@ export const replicaDown: Drill = {
     try {
       await stopNode(config, localNode(config, victim))
       const writing = performance.now()
-      await c.primary`insert into public.orders (customer_email, total) select ${CHAOS_EMAIL}, g % 100 from generate_series(1, 10000) g`
+      await c.primary
+        .sql`insert into public.orders (customer_email, total) select ${CHAOS_EMAIL}, g % 100 from generate_series(1, 10000) g`
       const writeMs = ms(writing)
       const report = await checkCluster(config)
       const down = report.verdicts.find(v => v.problem.startsWith(`${victim.name} is down`))
