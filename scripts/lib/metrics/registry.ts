@@ -6,6 +6,7 @@ import type { CheckReport } from '../checks/report.js'
 import { type Lag, lsnBytes, subscriptionOf } from '../checks/figures.js'
 import { CONFLICT_TYPES } from '../checks/facts.js'
 import { behindBy } from '../replication/sequences.js'
+import { slotOwner } from '../checks/verdicts-wal.js'
 
 /** The last checksum compare of each table on each replica, kept between scrapes. */
 export interface CompareResult {
@@ -36,6 +37,13 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
+
+/**
+ * One label scheme: `node` is the server a series was read from (a slot's: the PRIMARY's),
+ * `replica` the replica it concerns (its subscription, or the replica a slot streams to; empty,
+ * so absent, for a slot no replica owns), then what it is of: `subscription`, `slot`, `table`.
+ */
+const SLOT_LABELS = ['node', 'replica', 'slot']
 
 /** Every series, its name, help and labels: a declarative table, longer than a function should be. */
 function defineSeries(registry: Registry) {
@@ -105,18 +113,18 @@ function defineSeries(registry: Registry) {
     slotRetained: gauge(
       'replkit_slot_retained_wal_bytes',
       'WAL the PRIMARY keeps for the slot (current LSN − restart_lsn)',
-      ['slot'],
+      SLOT_LABELS,
     ),
-    slotActive: gauge('replkit_slot_active', '1 when a consumer is connected to the slot', ['slot']),
+    slotActive: gauge('replkit_slot_active', '1 when a consumer is connected to the slot', SLOT_LABELS),
     slotWalStatus: gauge(
       'replkit_slot_wal_status',
       "1 for the slot's current wal_status (reserved, extended, unreserved, lost)",
-      ['slot', 'status'],
+      [...SLOT_LABELS, 'status'],
     ),
     slotSafe: gauge(
       'replkit_slot_safe_wal_size_bytes',
       'WAL that may still be written before the slot is lost (only with max_slot_wal_keep_size)',
-      ['slot'],
+      SLOT_LABELS,
     ),
     sequenceBehind: gauge(
       'replkit_sequence_behind',
@@ -237,13 +245,14 @@ function lagSeries(m: Series, report: CheckReport): void {
   }
 }
 
+/** The PRIMARY's slots, each labelled with the replica it streams to (slotOwner: by its name or its subscription). */
 function slotSeries(m: Series, facts: Facts): void {
   for (const slot of facts.primary.slots) {
-    if (slot.retainedBytes !== null) m.slotRetained.set({ slot: slot.name }, slot.retainedBytes)
-    m.slotActive.set({ slot: slot.name }, slot.active ? 1 : 0)
-    for (const status of WAL_STATUSES)
-      m.slotWalStatus.set({ slot: slot.name, status }, slot.walStatus === status ? 1 : 0)
-    if (slot.safeWalSize !== null) m.slotSafe.set({ slot: slot.name }, slot.safeWalSize)
+    const labels = { node: facts.primary.name, replica: slotOwner(facts, slot)?.name ?? '', slot: slot.name }
+    if (slot.retainedBytes !== null) m.slotRetained.set(labels, slot.retainedBytes)
+    m.slotActive.set(labels, slot.active ? 1 : 0)
+    for (const status of WAL_STATUSES) m.slotWalStatus.set({ ...labels, status }, slot.walStatus === status ? 1 : 0)
+    if (slot.safeWalSize !== null) m.slotSafe.set(labels, slot.safeWalSize)
   }
 }
 
