@@ -108,7 +108,7 @@ replication("replicate sets wal_level with a restart, and every replica ends wit
   // The replicas held rows (the rollback keeps them): replaced in one transaction with the subscription.
   assert.ok(
     r.stdout.includes(
-      `replica1: sub_replica1 created on slot sub_replica1 (copy_data = false: the rows came from its snapshot, ${options})`,
+      `replica1: sub_replica1 created on slot sub_replica1 (copy_data = false: the rows came from its snapshot, ${options}, sslmode=`,
     ) && /replica1: .* copied with it, all in one transaction/.test(r.stdout),
     r.stdout,
   )

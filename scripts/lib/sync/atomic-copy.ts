@@ -23,6 +23,8 @@ export interface AtomicCopyPlan {
   publication: string
   /** The subscription's WITH options (replication/options.ts withList). */
   options: string
+  /** Why each option was chosen for this pair of versions (describeOptions), for --dry-run. */
+  why: string[]
   /** Every table, in one TRUNCATE (their foreign keys forbid one at a time). */
   tables: TableToCopy[]
   timeoutMs: number

@@ -9,6 +9,7 @@ import { type AtomicCopyPlan, transactionScript } from './atomic-copy.js'
 
 /** What the dry run needs of the replica's subscription as found. */
 export interface PlannedFrom {
+  enabled: boolean
   slot: string | null
   slotExists: boolean
 }
@@ -27,7 +28,12 @@ export async function printPlan(replica: NodeSpec, plan: AtomicCopyPlan, current
   script.before = await Promise.all(script.before.map(expand))
   script.after = await Promise.all(script.after.map(expand))
   const lines = [
-    `-- ${replica.name}: ALTER SUBSCRIPTION ${plan.subscription} DISABLE (sql/sync/020_disable_subscription.sql), wait for its workers to stop`,
+    ...plan.why.map(line => `-- ${replica.name}: ${line}`),
+    ...(current.enabled
+      ? [
+          `-- ${replica.name}: ALTER SUBSCRIPTION ${plan.subscription} DISABLE (sql/sync/020_disable_subscription.sql), wait for its workers to stop`,
+        ]
+      : []),
     `-- primary (replication connection): ${createSlotStatement(plan.slot)}`,
     `-- ${replica.name}, one transaction (vars: ${Object.entries({
       subscription: plan.subscription,

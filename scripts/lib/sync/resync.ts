@@ -8,7 +8,7 @@
 // part fails, the transaction rolls back, the new slot is dropped and the old subscription
 // resumes: the replica is exactly as it was, and the error names the object that refused.
 import type { Config, NodeSpec } from '../config.js'
-import { optionsBetween, subscriptionVars } from '../replication/options.js'
+import { describeOptions, optionsBetween, subscriptionVars } from '../replication/options.js'
 import { type Sql, connect } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { slotNames, subscriptionName } from '../replication/names.js'
@@ -83,6 +83,7 @@ async function planCopy(
     slot: current.slot === plain ? alternate : plain,
     publication: config.publication,
     options: subscriptionVars(subscription, config.publication, chosen).options,
+    why: describeOptions(chosen),
     tables: await tablesToCopy(primary, config.tables),
     timeoutMs,
   }
@@ -239,7 +240,7 @@ export async function resyncReplica(
   await pause(replica, replicaSql, plan, current, run.timeoutMs)
   await copyFromNewSlot(config, replica, primary, replicaSql, plan, current)
   run.say(
-    `${replica.name}: ${plan.subscription} created on slot ${plan.slot} (copy_data = false: the rows came from its snapshot, ${plan.options}); ` +
+    `${replica.name}: ${plan.subscription} created on slot ${plan.slot} (copy_data = false: the rows came from its snapshot, ${plan.options}, sslmode=${config.subscriptionSslmode}); ` +
       `${plan.tables.map(t => t.table).join(', ')} copied with it, all in one transaction (${Date.now() - started} ms; readers waited on the tables' lock meanwhile, never saw them empty or half-copied)`,
   )
   await dropReplaced(replica, primary, plan, current, run.timeoutMs)
