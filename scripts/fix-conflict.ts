@@ -40,10 +40,10 @@ main(
   async () => {
     const config = await loadClusterConfig()
     checkTargets(config, argv)
-    const choice = argv.resync ? 'resync' : argv.skip ? 'skip' : null
-    if (choice) requireYes(argv, `--${choice} changes ${argv.replica ?? 'the replica'}`)
     if (argv.lsn !== undefined && !/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(argv.lsn))
       throw new ReplkitError(`--lsn ${argv.lsn}: not an LSN (like 0/1A2B3C4)`)
+    const choice = argv.resync ? 'resync' : argv.skip ? 'skip' : null
+    if (choice) requireYes(argv, `--${choice} changes ${argv.replica ?? 'the replica'}`)
     const { steps, left } = await fixConflicts(
       config,
       {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { writeRoles } from './lib/env-file.js'
 import { cli, dryRunFlag, positive, secondsFlag, yesFlag, requireYes } from './lib/flags.js'
 import { dryRunSql, main, withoutColour } from './lib/output.js'
-import { type Config, loadConfig } from './lib/config.js'
+import { type Config, findNode, loadConfig } from './lib/config.js'
 import { type Steps, commandSteps } from './lib/steps.js'
 import { switchover } from './lib/switchover/switchover.js'
 import { serverAccess } from './lib/cluster/access.js'
@@ -110,8 +110,9 @@ function printSummary(result: Result, steps: Steps): void {
 
 main(
   async () => {
-    requireYes(argv, 'switchover fences the PRIMARY (writes pause) and moves the roles', 'the plan and its SQL')
     const configured = loadConfig()
+    findNode(configured, argv.to) // a wrong name is refused before --yes is asked for
+    requireYes(argv, 'switchover fences the PRIMARY (writes pause) and moves the roles', 'the plan and its SQL')
     const steps = commandSteps(argv.json)
     const options = {
       to: argv.to,

@@ -181,18 +181,27 @@ cli(
   },
 )
 
-cli('a wrong --replica or --table is named before anything asks for --yes, and nothing is written', async () => {
-  for (const [name, args, message] of [
-    ['repair', ['--replica', 'nosuch'], /^replkit: --replica nosuch: not a replica \(replicas: replica1, replica2\)$/],
-    ['sync-replicas', ['--replica', 'nosuch'], /^replkit: --replica nosuch: not a replica/],
-    ['fix-conflict', ['--replica', 'nosuch', '--resync'], /^replkit: --replica nosuch: not a replica/],
-    ['sync-replicas', ['--replica', 'replica1', '--table', 'nope'], /^replkit: --table nope: not a replicated table/],
-  ] as const) {
-    const run = await runScript(name, [...args])
-    assert.is(run.code, 1, `${name}: ${run.stderr}`)
-    assert.match(run.stderr.trim(), message)
-    assert.not.match(run.stderr, /--yes/)
-  }
-})
+cli(
+  'a wrong --replica, --table, --to or --lsn is named before anything asks for --yes, and nothing is written',
+  async () => {
+    for (const [name, args, message] of [
+      [
+        'repair',
+        ['--replica', 'nosuch'],
+        /^replkit: --replica nosuch: not a replica \(replicas: replica1, replica2\)$/,
+      ],
+      ['sync-replicas', ['--replica', 'nosuch'], /^replkit: --replica nosuch: not a replica/],
+      ['fix-conflict', ['--replica', 'nosuch', '--resync'], /^replkit: --replica nosuch: not a replica/],
+      ['sync-replicas', ['--replica', 'replica1', '--table', 'nope'], /^replkit: --table nope: not a replicated table/],
+      ['switchover', ['--to', 'nosuch'], /^replkit: no node named "nosuch" \(nodes: primary, replica1, replica2\)$/],
+      ['fix-conflict', ['--replica', 'replica1', '--skip', '--lsn', 'zz'], /^replkit: --lsn zz: not an LSN/],
+    ] as const) {
+      const run = await runScript(name, [...args])
+      assert.is(run.code, 1, `${name}: ${run.stderr}`)
+      assert.match(run.stderr.trim(), message)
+      assert.not.match(run.stderr, /--yes/)
+    }
+  },
+)
 
 cli.run()
