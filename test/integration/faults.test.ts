@@ -158,6 +158,58 @@ faults(
   },
 )
 
+faults(
+  'a column of another type on a replica (text cut to varchar(10)): named with its ALTER … USING; run as printed, apply resumes, and the make sync it names repairs the rows the short type cut',
+  async () => {
+    const sku = 'DRIFT-TYPE'
+    await query(
+      replica1,
+      'alter table public.products alter column description type varchar(10) using left(description, 10)',
+    )
+    try {
+      await query(
+        config.primary,
+        `insert into public.products (sku, title, description, price, category_id) select '${sku}', 'type drift', 'a description longer than ten characters', 1, id from public.categories order by slug limit 1`,
+      )
+      const r = await checkUntil(/products\.description is character varying\(10\) on replica1/)
+      assert.is(r.code, 2)
+      const v = find(r, /products\.description is character varying\(10\) on replica1 but text on the PRIMARY/)
+      assert.ok(v, JSON.stringify(r.verdicts, null, 1))
+      assert.is(v!.level, 'critical')
+      const ddl =
+        /^on replica1: (ALTER TABLE public\.products ALTER COLUMN description TYPE text USING description::text;)/.exec(
+          v!.fix,
+        )
+      assert.ok(ddl, v!.fix)
+      const sync = /make sync ARGS="(--replica replica1 --yes)"/.exec(v!.fix)
+      assert.ok(sync, v!.fix)
+      // The printed fix, exactly: the DDL, then (once apply has resumed) the sync it names.
+      await query(replica1, ddl![1])
+      await waitForCatchup(60_000)
+      const [{ n }] = await query<{ n: number }>(
+        replica1,
+        `select count(*)::int as n from public.products where sku = '${sku}'`,
+      )
+      assert.is(n, 1, 'apply resumed: the row that stopped it arrived')
+      const cut = await check()
+      assert.ok(find(cut, /products differs in content on replica1/), JSON.stringify(cut.verdicts, null, 1))
+      const repaired = await runScript('sync-replicas', sync![1].split(' '))
+      assert.is(repaired.code, 0, repaired.stdout + repaired.stderr)
+      await provenEqual()
+      const healthy = await check()
+      assert.is(healthy.code, 0, JSON.stringify(healthy.verdicts))
+    } finally {
+      const [{ type }] = await query<{ type: string }>(
+        replica1,
+        `select format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = 'public.products'::regclass and attname = 'description'`,
+      )
+      if (type !== 'text') await query(replica1, 'alter table public.products alter column description type text')
+      await query(config.primary, `delete from public.products where sku = '${sku}'`)
+      await waitForCatchup(60_000)
+    }
+  },
+)
+
 faults('a NOT NULL column on a replica only: inserts stop there; the printed DROP COLUMN repairs it', async () => {
   await query(replica2, `alter table public.orders add column legacy_code text not null`)
   try {
@@ -301,6 +353,52 @@ faults(
       await query(config.primary, `delete from public.orders where customer_email = '${MARK}'`)
       await provenEqual()
     }
+  },
+)
+
+faults(
+  'a slot about to lose WAL (wal_status unreserved): CRITICAL before the checkpoint that would invalidate it; the printed ALTER SYSTEM saves it, nothing lost',
+  async () => {
+    const sql = db(config.primary)
+    await sql`alter system set max_slot_wal_keep_size = '16MB'`
+    await sql`select pg_reload_conf()`
+    try {
+      await query(replica2, `alter subscription sub_${replica2.name} disable`)
+      // A checkpoint now: the next timed one is checkpoint_timeout (5 min) away, past this test.
+      await sql`checkpoint`
+      for (let i = 0; i < 6; i++) {
+        await sql`insert into public.orders (customer_email, total) select 'unreserved@replkit.test', g from generate_series(1, 40000) g`
+        await sql`select pg_switch_wal()`
+      }
+      const [{ slot }] = await query<{ slot: string }>(
+        replica2,
+        `select subslotname as slot from pg_subscription where subname = 'sub_${replica2.name}'`,
+      )
+      const status = async () =>
+        (await sql`select wal_status from pg_replication_slots where slot_name = ${slot}`)[0].wal_status as string
+      assert.is(await status(), 'unreserved')
+      const r = await check()
+      const v = find(r, new RegExp(`slot ${slot} is about to lose WAL it needs \\(wal_status unreserved`))
+      assert.ok(v, JSON.stringify(r.verdicts, null, 1))
+      assert.is(v!.level, 'critical')
+      // The printed fix, exactly: its statements on the PRIMARY, before any checkpoint.
+      const statements = /(ALTER SYSTEM SET max_slot_wal_keep_size = '-1'); (SELECT pg_reload_conf\(\));/.exec(v!.fix)
+      assert.ok(statements, v!.fix)
+      for (const statement of statements!.slice(1)) await sql.unsafe(statement)
+      await sql`checkpoint`
+      assert.ok(['reserved', 'extended'].includes(await status()), 'the checkpoint kept its WAL')
+      // Then the other half of it: replica2 catches up (its own verdict: the disabled subscription).
+      await query(replica2, `alter subscription sub_${replica2.name} enable`)
+      await query(config.primary, `delete from public.orders where customer_email = 'unreserved@replkit.test'`)
+      await provenEqual()
+    } finally {
+      await sql`alter system reset max_slot_wal_keep_size`
+      await sql`select pg_reload_conf()`
+      await sql.end()
+      await query(replica2, `alter subscription sub_${replica2.name} enable`)
+    }
+    const after = await check()
+    assert.is(after.code, 0, JSON.stringify(after.verdicts))
   },
 )
 

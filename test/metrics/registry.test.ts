@@ -30,7 +30,10 @@ test('a healthy cluster: every node up, nothing lagging, every table equal, stat
   assert.is(value(text, 'replkit_server_version_num{node="primary"}'), 150018)
   assert.is(value(text, 'replkit_replication_lag_bytes{replica="replica1",subscription="sub_replica1"}'), 0)
   assert.is(value(text, 'replkit_slot_retained_wal_bytes{node="primary",replica="replica1",slot="sub_replica1"}'), 56)
-  assert.is(value(text, 'replkit_slot_wal_status{node="primary",replica="replica1",slot="sub_replica1",status="reserved"}'), 1)
+  assert.is(
+    value(text, 'replkit_slot_wal_status{node="primary",replica="replica1",slot="sub_replica1",status="reserved"}'),
+    1,
+  )
   assert.is(value(text, 'replkit_table_consistent{replica="replica2",table="products"}'), 1)
   assert.is(value(text, 'replkit_check_status'), 0)
   // Every node and level has its series, at 0: the alerts on make check's verdicts can resolve.

@@ -76,7 +76,7 @@ export function schemaDrift(primary: Column[], replica: Column[]): Drift[] {
         replica: r,
         breaksApply: true,
         ddl: `ALTER TABLE ${target} ALTER COLUMN ${ident(p.column)} TYPE ${p.type} USING ${ident(p.column)}::${p.type};`,
-        note: "the cast runs on the replica's existing values; apply then resumes",
+        note: 'the cast runs on the replica\'s existing values and apply resumes; values its type held otherwise (rounded, cut short) then differ from the PRIMARY\'s: make check names the table, and make sync ARGS="--replica R --yes" repairs exactly those rows',
       })
     }
   }
