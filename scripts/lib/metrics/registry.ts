@@ -38,11 +38,8 @@ export function createMetrics() {
 
 export type Metrics = ReturnType<typeof createMetrics>
 
-/**
- * One label scheme: `node` is the server a series was read from (a slot's: the PRIMARY's),
- * `replica` the replica it concerns (its subscription, or the replica a slot streams to; empty,
- * so absent, for a slot no replica owns), then what it is of: `subscription`, `slot`, `table`.
- */
+// One label scheme: node = the server read (a slot's: the PRIMARY), replica = the replica concerned
+// (a slot no replica owns: empty, so absent), then subscription, slot, table (docs/monitoring.md).
 const SLOT_LABELS = ['node', 'replica', 'slot']
 
 /** Every series, its name, help and labels: a declarative table, longer than a function should be. */
