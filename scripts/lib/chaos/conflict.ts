@@ -26,12 +26,11 @@ export const conflict: Drill = {
     const c = open(config)
     const proofs: string[] = []
     const sku = `REPLKIT-CHAOS-${Date.now()}`
-    const replicaSql = c.replicas[0].sql
+    const [primarySql, replicaSql] = [c.primary.sql, c.replicas[0].sql]
     try {
       await replicaSql`insert into public.products (sku, title, price, category_id) select ${sku}, 'on the replica only', 1, id from public.categories order by slug limit 1`
       const inserting = performance.now()
-      await c.primary
-        .sql`insert into public.products (sku, title, price, category_id) select ${sku}, 'on the primary', 2, id from public.categories order by slug limit 1`
+      await primarySql`insert into public.products (sku, title, price, category_id) select ${sku}, 'on the primary', 2, id from public.categories order by slug limit 1`
       const stopped = await poll(async () => {
         const [row] =
           await replicaSql`select apply_error_count::int as n from pg_stat_subscription_stats where subname = ${subscriptionName(target)}`
@@ -77,7 +76,7 @@ export const conflict: Drill = {
     } finally {
       // Undo the fault itself first, so a failed drill does not leave apply blocked for what follows.
       await replicaSql`delete from public.products where sku = ${sku} and title = 'on the replica only'`.catch(() => {})
-      await c.primary.sql`delete from public.products where sku = ${sku}`.catch(() => {})
+      await primarySql`delete from public.products where sku = ${sku}`.catch(() => {})
       await catchUp(c, timeoutMs).catch(() => {})
       await close(c)
     }
