@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import { type NodeSpec, repoRoot } from '../config.js'
 import { type PsqlEnd, psqlLiteral, startPsql } from '../psql.js'
-import { type TableToCopy, copyStatements } from '../replication/snapshot-copy.js'
+import { type SecondaryIndex, type TableToCopy, copyStatements } from '../replication/snapshot-copy.js'
 import { ReplkitError } from '../errors.js'
 
 export interface AtomicCopyPlan {
@@ -27,6 +27,8 @@ export interface AtomicCopyPlan {
   why: string[]
   /** Every table, in one TRUNCATE (their foreign keys forbid one at a time). */
   tables: TableToCopy[]
+  /** Dropped before the rows and built after them, in the same transaction: one sort each, not a row at a time. */
+  indexes: SecondaryIndex[]
   timeoutMs: number
 }
 
@@ -52,9 +54,16 @@ export function transactionScript(plan: AtomicCopyPlan): { before: string[]; cop
       file('sql/sync/035_lock_tables.sql'),
       file('sql/sync/040_set_aside_subscription.sql'),
       file('sql/replication/045_truncate_replica.sql'),
+      ...plan.indexes.map(i => `${i.drop};`),
     ],
     copies: plan.tables.map(t => `${copyStatements(t, false).in};`),
-    after: [file('sql/replication/052_subscription_from_slot.sql'), 'COMMIT;'],
+    after: [
+      // One sort in memory per index instead of spilled runs.
+      ...(plan.indexes.length ? ["SET LOCAL maintenance_work_mem = '256MB';"] : []),
+      ...plan.indexes.map(i => `${i.definition};`),
+      file('sql/replication/052_subscription_from_slot.sql'),
+      'COMMIT;',
+    ],
   }
 }
 

@@ -16,7 +16,7 @@ import { tablesHoldingRows } from '../replication/catalog.js'
 import { replicatorPassword } from '../replication/password.js'
 import { subscriptionConninfo } from '../replication/conninfo.js'
 import { parsePsqlError, verbatim } from '../replication/server-error.js'
-import { createSlotStatement, tablesToCopy } from '../replication/snapshot-copy.js'
+import { createSlotStatement, secondaryIndexes, tablesToCopy } from '../replication/snapshot-copy.js'
 import { waitForCatchup, waitForSync } from '../replication/waits.js'
 import { runSqlFile } from '../sql-files.js'
 import { waitFor } from '../wait.js'
@@ -85,6 +85,7 @@ async function planCopy(
     options: subscriptionVars(subscription, config.publication, chosen).options,
     why: describeOptions(chosen),
     tables: await tablesToCopy(primary, config.tables),
+    indexes: await secondaryIndexes(replicaSql, config.tables),
     timeoutMs,
   }
 }
@@ -134,7 +135,13 @@ async function copyFromNewSlot(
   plan: AtomicCopyPlan,
   current: Current,
 ): Promise<void> {
-  const walsender = connect(config.primary, { replication: true, statementTimeoutMs: 0, idleTimeoutSeconds: 0 })
+  // A longer connect timeout than a check's: this starts a long copy, often beside other heavy work.
+  const walsender = connect(config.primary, {
+    replication: true,
+    statementTimeoutMs: 0,
+    idleTimeoutSeconds: 0,
+    connectTimeoutSeconds: 30,
+  })
   let slotCreated = false
   try {
     const [slot] = await walsender.unsafe(createSlotStatement(plan.slot))
