@@ -2,9 +2,9 @@
 // subscription (resync.ts): a new, empty replica (the default copy method, atomic) and, with
 // --truncate-replicas, one that holds rows (after a rollback, say). A copy that fails leaves the
 // replica exactly as it was — never half-filled, never emptied — and names what refused the rows.
-// What a replica held is saved first. All replicas are copied at once.
+// What a replica held is saved first.
 import type { Config, NodeSpec } from '../config.js'
-import { type Sql, connectChecked } from '../db.js'
+import { type Sql, connectChecked, withNode } from '../db.js'
 import { tablesHoldingRows } from '../replication/catalog.js'
 import { subscriptionName } from '../replication/names.js'
 import { existingSubscription } from '../replication/options.js'
@@ -21,9 +21,23 @@ export async function copyInOneTransaction(
   opts: ReplaceOptions,
   steps: Steps,
 ): Promise<void> {
-  const done = await Promise.allSettled(config.replicas.map(r => copyReplica(config, r, primary, opts, steps)))
-  for (const d of done) if (d.status === 'rejected') steps.fail((d.reason as Error).message)
+  const failed = (replica: NodeSpec) => (error: unknown) => {
+    const message = (error as Error).message
+    steps.fail(message.startsWith(`${replica.name}:`) ? message : `${replica.name}: ${message}`)
+  }
+  // Empty replicas are copied at once; one that holds rows is saved and compared first, heavy
+  // enough on a small machine that the others wait their turn.
+  const held = await Promise.all(config.replicas.map(r => holdsRows(config, r)))
+  await Promise.all(
+    config.replicas.filter((_, i) => !held[i]).map(r => copyReplica(config, r, primary, opts, steps).catch(failed(r))),
+  )
+  for (const r of config.replicas.filter((_, i) => held[i]))
+    await copyReplica(config, r, primary, opts, steps).catch(failed(r))
 }
+
+/** Unreadable: false here, and copyReplica names why. */
+const holdsRows = (config: Config, replica: NodeSpec) =>
+  withNode(replica, async sql => (await tablesHoldingRows(sql, config.tables)).length > 0).catch(() => false)
 
 async function copyReplica(
   config: Config,
