@@ -66,6 +66,7 @@ async function deferIndexes(replica: Sql, tables: string[]): Promise<number> {
 
 export interface SecondaryIndex {
   index: string
+  table: string
   drop: string
   definition: string
 }
@@ -74,6 +75,7 @@ export interface SecondaryIndex {
 export async function secondaryIndexes(replica: Sql, tables: string[]): Promise<SecondaryIndex[]> {
   return [...(await replica.unsafe(await copyQuery('020_secondary_indexes.sql'), [tables]))].map(r => ({
     index: r.index,
+    table: r.table,
     drop: r.drop,
     definition: r.definition,
   }))
