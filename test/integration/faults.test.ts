@@ -4,7 +4,7 @@
 import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
-import { config, db, query, runScript } from './helpers.js'
+import { config, db, query, runScript, until } from './helpers.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'
 
 const faults = suite('fault catalogue')
@@ -385,6 +385,11 @@ faults(
       const statements = /(ALTER SYSTEM SET max_slot_wal_keep_size = '-1'); (SELECT pg_reload_conf\(\));/.exec(v!.fix)
       assert.ok(statements, v!.fix)
       for (const statement of statements!.slice(1)) await sql.unsafe(statement)
+      await until('the new keep size to hold the slot', 10_000, async () =>
+        ['reserved', 'extended'].includes(await status()),
+      )
+      // The checkpointer reads the reloaded setting on its own SIGHUP, a moment after this session.
+      await sql`select pg_sleep(1)`
       await sql`checkpoint`
       assert.ok(['reserved', 'extended'].includes(await status()), 'the checkpoint kept its WAL')
       // Then the other half of it: replica2 catches up (its own verdict: the disabled subscription).
@@ -396,6 +401,9 @@ faults(
       await sql`select pg_reload_conf()`
       await sql.end()
       await query(replica2, `alter subscription sub_${replica2.name} enable`)
+      // A failed run may have lost the slot: the tests after this one need replica2 streaming.
+      if (!(await check()).verdicts.every(v => v.code !== 'SUBSCRIPTION_SLOT_LOST'))
+        await runScript('sync-replicas', ['--replica', replica2.name, '--yes'])
     }
     const after = await check()
     assert.is(after.code, 0, JSON.stringify(after.verdicts))
