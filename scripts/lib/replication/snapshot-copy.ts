@@ -81,6 +81,14 @@ export async function secondaryIndexes(replica: Sql, tables: string[]): Promise<
   }))
 }
 
+/** What a copy killed part-way deferred, built before anything copies into the replica again: the line to say, or null. */
+export async function finishInterruptedCopy(replica: NodeSpec, jobs: number): Promise<string | null> {
+  const rebuilt = await buildDeferredIndexes(replica, jobs)
+  return rebuilt.length
+    ? `${replica.name}: built ${rebuilt.map(i => i.index).join(', ')} again (an interrupted copy had deferred them)`
+    : null
+}
+
 /** Builds every index a copy deferred, `jobs` at a time, each forgotten once built. */
 export async function buildDeferredIndexes(node: NodeSpec, jobs: number): Promise<{ index: string; ms: number }[]> {
   const first = await connectChecked(node, { statementTimeoutMs: 0 })

@@ -18,10 +18,10 @@ import {
 } from './options.js'
 import { waitForSync } from './waits.js'
 import {
-  buildDeferredIndexes,
   copyFromSnapshot,
   copyStatements,
   createSlotStatement,
+  finishInterruptedCopy,
   tablesToCopy,
 } from './snapshot-copy.js'
 import { type SetupContext, runFile } from './setup-context.js'
@@ -225,12 +225,8 @@ async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql, primar
 async function readyForInitialCopy(c: SetupContext, replica: NodeSpec, sql: Sql, primary: Sql): Promise<boolean> {
   const { config, steps } = c
   if (!c.dryRun) {
-    const rebuilt = await buildDeferredIndexes(replica, c.copyJobs)
-    if (rebuilt.length)
-      steps.ok(
-        `${replica.name}: built ${rebuilt.map(i => i.index).join(', ')} again (an interrupted copy had deferred them)`,
-        true,
-      )
+    const rebuilt = await finishInterruptedCopy(replica, c.copyJobs)
+    if (rebuilt) steps.ok(rebuilt, true)
   }
   const name = subscriptionName(replica)
   const leftovers =
