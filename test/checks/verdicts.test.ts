@@ -352,6 +352,47 @@ test('a disabled subscription, a dead worker, syncing tables and a missing slot'
   )
 })
 
+test('a table that differs on a replica whose worker is down with WAL unconfirmed is not proven, never "differs": the rows may be the transaction it failed to apply', () => {
+  const facts = healthy()
+  facts.replicas[0].tables = sums([5, 30, 30], i => (i === 1 ? 'other' : `c${i}`))
+  facts.primary.walSenders = facts.primary.walSenders.filter(w => w.applicationName !== 'sub_replica1')
+  facts.primary.slots = facts.primary.slots.map(s =>
+    s.name === 'sub_replica1' ? { ...s, active: false, unconfirmedBytes: 4096 } : s,
+  )
+  const found = verdicts(facts, thresholds)
+  assert.equal(
+    found.filter(v => v.code.startsWith('TABLE_')).map(v => `${v.code} ${v.level} ${v.node}`),
+    ['TABLE_NOT_PROVEN warning replica1'],
+  )
+  // Its comparison at an LSN did not wait for it (nothing streams to it): its "differs" is as it stands, no proof.
+  facts.compared = {
+    products: {
+      table: 'products',
+      rounds: 2,
+      blocks: 1,
+      blockKind: 'whole',
+      replicas: [{ name: 'replica1', state: 'differs', differingBlocks: 1, unsettled: 0 }],
+      differences: null,
+      tooManyRows: null,
+      ms: 5,
+    },
+  } as unknown as ClusterFacts['compared']
+  assert.equal(
+    verdicts(facts, thresholds)
+      .filter(v => v.code.startsWith('TABLE_'))
+      .map(v => `${v.code} ${v.level} ${v.node}`),
+    ['TABLE_NOT_PROVEN warning replica1'],
+  )
+  // Not streaming with nothing left unconfirmed: the difference is real.
+  facts.primary.slots = facts.primary.slots.map(s => (s.name === 'sub_replica1' ? { ...s, unconfirmedBytes: 0 } : s))
+  assert.equal(
+    verdicts(facts, thresholds)
+      .filter(v => v.code.startsWith('TABLE_'))
+      .map(v => `${v.code} ${v.level} ${v.node}`),
+    ['TABLE_DIFFERS critical replica1'],
+  )
+})
+
 test('a checksum mismatch with equal counts is critical and points at --diff', () => {
   const facts = healthy()
   facts.replicas[1].tables = sums([5, 30, 30], i => (i === 1 ? 'other' : `c${i}`))

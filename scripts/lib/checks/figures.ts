@@ -151,8 +151,8 @@ export function tablesCopying(sub: Subscription): [string, string][] {
 }
 
 /**
- * applying: the replica streams but had WAL left to apply when read and could not be compared at
- * an LSN it reached, so a difference proves nothing; writing: compared at LSNs, but rows kept
+ * applying: the replica had WAL left to apply when read (streaming or not) and could not be compared
+ * at an LSN it reached, so a difference proves nothing; writing: compared at LSNs, but rows kept
  * changing in every round (neither equal nor proven different).
  */
 export type CellState = 'reference' | 'match' | 'differs' | 'applying' | 'writing' | 'missing' | 'unknown'
@@ -174,7 +174,7 @@ export interface TableComparison {
 /**
  * Each table on each node against the PRIMARY's row count and checksum. A replica that differed
  * when first read is judged by the comparison at an LSN it reached (facts.compared); without one,
- * a replica that streams but had not applied everything is "applying", not "differs".
+ * a replica that had not applied everything is "applying", not "differs".
  */
 export function compareTables(facts: ClusterFacts): TableComparison[] {
   const lags = replicaLags(facts)
@@ -190,14 +190,35 @@ export function compareTables(facts: ClusterFacts): TableComparison[] {
       if (!reference?.exists) return { ...cell, state: 'unknown' }
       const same = sum.rows === reference.rows && sum.checksum === reference.checksum
       const verdict = atLsn?.replicas.find(r => r.name === node.name)?.state
-      if (!same && verdict)
-        return { ...cell, state: verdict === 'equal' ? 'match' : verdict === 'differs' ? 'differs' : 'writing' }
       const lag = lags.find(l => l.replica === node.name)
-      const applying = lag?.source === 'walsender' && !lag.caughtUp
-      return { ...cell, state: same ? 'match' : applying ? 'applying' : 'differs' }
+      const unapplied = behind(lag)
+      // Compared as it stands (not waited for) with WAL left to apply: a difference proves nothing.
+      const proven = verdict === 'differs' ? waitedFor(facts, node.name, lag) || !unapplied : verdict !== undefined
+      if (!same && proven)
+        return { ...cell, state: verdict === 'equal' ? 'match' : verdict === 'differs' ? 'differs' : 'writing' }
+      return { ...cell, state: same ? 'match' : unapplied ? 'applying' : 'differs' }
     })
     return { table, cells, rounds: atLsn?.rounds ?? null }
   })
+}
+
+/**
+ * Whether the comparison at an LSN waits for this replica to reach it: only a streaming one whose
+ * worker is not stopped by an apply error (that one never reaches it, so it is compared as it stands).
+ */
+export function waitedFor(facts: ClusterFacts, replica: string, lag: Lag | undefined): boolean {
+  return lag?.source === 'walsender' && !facts.replicas.find(r => r.name === replica)?.log?.applyFailure
+}
+
+/**
+ * WAL left to apply: streaming and not caught up, or not streaming (a worker that keeps failing, a
+ * disabled subscription) with WAL its slot has not confirmed. Either way a difference read now may
+ * be a committed transaction the replica has not applied.
+ */
+function behind(lag: Lag | undefined): boolean {
+  if (lag?.source === 'walsender') return !lag.caughtUp
+  if (lag?.source === 'slot') return lag.bytes === null || lag.bytes > 0
+  return false
 }
 
 /** A sender or receiver timeout (pg_settings reports ms) shorter than 30 s, as "5s"; 0 disables it. */

@@ -6,7 +6,7 @@ import { type TableCompare, compareTable } from '../compare/at-lsn.js'
 import type { OpenNode } from '../node.js'
 import type { ClusterFacts } from './facts.js'
 import type { TriedNode } from '../node.js'
-import { applyingLong, compareTables, replicaLags } from './figures.js'
+import { applyingLong, compareTables, replicaLags, waitedFor } from './figures.js'
 import { describeDbError } from '../db.js'
 
 /** The PRIMARY and the given replicas as the comparison reaches them; only streaming replicas are waited for. */
@@ -23,13 +23,11 @@ export function compareNodes(
       .filter(n => n.sql && replicaNames.includes(n.spec.name))
       .map(n => {
         const lag = lags.find(l => l.replica === n.spec.name)
-        // A worker stopped by an apply error never reaches the LSN: that replica is compared as it stands.
-        const stopped = facts.replicas.find(r => r.name === n.spec.name)?.log?.applyFailure
         return {
           name: n.spec.name,
           sql: n.sql!,
           spec: n.spec,
-          subscription: lag?.source === 'walsender' && !stopped ? lag.subscription : null,
+          subscription: waitedFor(facts, n.spec.name, lag) ? lag!.subscription : null,
         }
       }),
   }
