@@ -8,7 +8,7 @@ import { parse } from 'yaml'
 import { buildReport } from '../../scripts/lib/checks/report.js'
 import { repoRoot } from '../../scripts/lib/config.js'
 import { compareResult, createMetrics } from '../../scripts/lib/metrics/registry.js'
-import { healthy, stopped, thresholds } from '../checks/facts-fixture.js'
+import { healthy, stopped, sums, thresholds } from '../checks/facts-fixture.js'
 
 const report = (facts = healthy()) => buildReport(facts, thresholds, null, null, 12)
 
@@ -110,6 +110,45 @@ test('a replica no walsender streams to reads NaN seconds behind, and its tables
   assert.match(text, /replkit_table_consistent\{replica="replica2",table="products"\} NaN$/im)
   assert.match(text, /replkit_table_consistent\{replica="replica1",table="products"\} 1/)
   assert.match(text, /replkit_up\{node="replica2",role="replica"\} 0/)
+})
+
+test("a table the last compare found different is make check's critical verdict in replkit_verdicts, though a scrape reads no checksum", async () => {
+  const differing = healthy()
+  differing.replicas[1].tables = sums([5, 30, 30], i => (i === 1 ? 'other' : `c${i}`))
+  const compared = compareResult(report(differing))
+  const critical = async (facts: ReturnType<typeof healthy>) => {
+    const metrics = createMetrics()
+    metrics.update(report(facts), compared, 12)
+    return value(await metrics.registry.metrics(), 'replkit_verdicts{level="critical",node="replica2"}')
+  }
+  assert.is(await critical(healthy()), 1)
+  // Down now: what it held at the compare is not known any more; NODE_DOWN is its one problem.
+  const down = healthy()
+  down.replicas[1] = { ...down.replicas[1], up: false, error: 'connection refused', errorKind: 'unreachable' }
+  assert.is(await critical(down), 1)
+  assert.is(await critical(differing), 1)
+})
+
+test('a table the last compare could not prove (its replica behind) is a warning in replkit_verdicts only while the scrape still sees the replica behind', async () => {
+  const behind = healthy()
+  behind.replicas[0].tables = sums([5, 31, 30])
+  behind.primary.walSenders = behind.primary.walSenders.map(w =>
+    w.applicationName === 'sub_replica1' ? { ...w, lagBytes: 4096 } : w,
+  )
+  const compared = compareResult(report(behind))
+  assert.equal(
+    compared.verdicts.map(v => `${v.code} ${v.node}`),
+    ['TABLE_NOT_PROVEN replica1'],
+  )
+  const warnings = async (facts: ReturnType<typeof healthy>) => {
+    const metrics = createMetrics()
+    metrics.update(report(facts), compared, 12)
+    return value(await metrics.registry.metrics(), 'replkit_verdicts{level="warning",node="replica1"}')
+  }
+  const stillBehind = healthy()
+  stillBehind.primary.walSenders = behind.primary.walSenders
+  assert.is(await warnings(stillBehind), 1)
+  assert.is(await warnings(healthy()), 0)
 })
 
 test.run()

@@ -3,7 +3,7 @@
 // one check report per scrape; counters mirror PostgreSQL's own cumulative counts.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { CheckReport } from '../checks/report.js'
-import { type Lag, lsnBytes, subscriptionOf } from '../checks/figures.js'
+import { type Lag, type Verdict, lsnBytes, subscriptionOf } from '../checks/figures.js'
 import { CONFLICT_TYPES } from '../checks/facts.js'
 import { behindBy } from '../replication/sequences.js'
 import { slotOwner } from '../checks/verdicts-wal.js'
@@ -13,7 +13,16 @@ export interface CompareResult {
   at: number
   /** table → replica → 1 equal to the PRIMARY, 0 differs; absent when it could not be compared. */
   tables: Record<string, Record<string, 0 | 1>>
+  /** Its verdicts that only a checksum finds (a scrape reads none): counted in replkit_verdicts too. */
+  verdicts: Verdict[]
 }
+
+/** Verdicts only the checksum compare can give. */
+const CHECKSUM_CODES: ReadonlySet<string> = new Set([
+  'TABLE_DIFFERS',
+  'TABLE_DIFFERS_SKIPPED_CHANGES',
+  'TABLE_NOT_PROVEN',
+])
 
 const WAL_STATUSES = ['reserved', 'extended', 'unreserved', 'lost'] as const
 const SYNC_STATES = ['i', 'd', 'f', 's', 'r'] as const
@@ -191,7 +200,7 @@ function update(m: Series, report: CheckReport, compare: CompareResult | null, s
   for (const arrival of report.canary?.arrivals ?? [])
     if (arrival.ms !== null) m.canary.observe({ replica: arrival.replica }, arrival.ms / 1000)
   if (compare) compareSeries(m, report.facts, compare)
-  verdictSeries(m, report)
+  verdictSeries(m, report, compare)
   m.scrapeSeconds.set(scrapeMs / 1000)
   m.scrapeSuccess.set(1)
 }
@@ -262,14 +271,25 @@ function compareSeries(m: Series, facts: Facts, compare: CompareResult): void {
   m.compareAge.set((Date.now() - compare.at) / 1000)
 }
 
-/** make check's exit code and its verdicts by level and node: what the ReplkitCheck* alerts read. */
-function verdictSeries(m: Series, report: CheckReport): void {
+/**
+ * make check's exit code and its verdicts by level and node: what the ReplkitCheck* alerts read.
+ * A table the last compare found different, or could not prove equal, counts too (for a replica
+ * readable now), as it does in make check, which runs the checksums itself.
+ */
+function verdictSeries(m: Series, report: CheckReport, compare: CompareResult | null): void {
   const { facts } = report
   m.status.set(report.exitCode)
-  const nodes = new Set([facts.primary.name, ...facts.replicas.map(r => r.name), ...report.verdicts.map(v => v.node)])
+  const readable = new Set(facts.replicas.filter(r => r.up).map(r => r.name))
+  // "Not proven" held because the replica was behind: over once this scrape sees it caught up.
+  const behind = new Set(report.lag.filter(l => !l.caughtUp).map(l => l.replica))
+  const said = new Set(report.verdicts.map(v => `${v.code} ${v.node}`))
+  const stillTrue = (v: Verdict) =>
+    readable.has(v.node) && !said.has(`${v.code} ${v.node}`) && (v.code !== 'TABLE_NOT_PROVEN' || behind.has(v.node))
+  const verdicts = [...report.verdicts, ...(compare?.verdicts ?? []).filter(stillTrue)]
+  const nodes = new Set([facts.primary.name, ...facts.replicas.map(r => r.name), ...verdicts.map(v => v.node)])
   for (const level of ['critical', 'unknown', 'warning'] as const)
     for (const node of nodes)
-      m.verdicts.set({ level, node }, report.verdicts.filter(v => v.level === level && v.node === node).length)
+      m.verdicts.set({ level, node }, verdicts.filter(v => v.level === level && v.node === node).length)
 }
 
 function failed(m: Series, nodes: { name: string; role: string }[], scrapeMs: number): void {
@@ -295,5 +315,5 @@ export function compareResult(report: CheckReport): CompareResult {
       tables[table][cell.node] = cell.state === 'match' ? 1 : 0
     }
   }
-  return { at: Date.now(), tables }
+  return { at: Date.now(), tables, verdicts: report.verdicts.filter(v => CHECKSUM_CODES.has(v.code)) }
 }
