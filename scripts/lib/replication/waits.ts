@@ -98,15 +98,21 @@ export async function waitForReplayPast(
   intervalMs = 20,
 ): Promise<void> {
   if (!subscriptions.length) return
+  let behind = subscriptions
   await waitFor({
-    what: `${subscriptions.join(', ')} to replay the PRIMARY's LSN ${target}`,
+    // Read at the deadline: names only the subscriptions still behind then.
+    get what() {
+      return `${behind.join(', ')} to replay the PRIMARY's LSN ${target}`
+    },
     timeoutMs,
     intervalMs,
     until: async () => {
       const rows = await primary`
         select application_name from pg_stat_replication
         where application_name = any(${subscriptions}) and replay_lsn >= ${target}::pg_lsn`
-      return rows.length === subscriptions.length ? true : undefined
+      const arrived = new Set(rows.map(r => r.application_name as string))
+      behind = subscriptions.filter(s => !arrived.has(s))
+      return behind.length === 0 ? true : undefined
     },
     state: () => senderDiagnostics(primary, subscriptions),
   })
