@@ -1,6 +1,7 @@
 // make metrics under a real Prometheus (Debian's): it scrapes the exporter every second and
-// evaluates the shipped alert rules (their `for` shortened to 1 s, expressions unchanged). Breaking
-// replication fires the right alert, read back through Prometheus's HTTP API; the fix resolves it.
+// evaluates the shipped alert rules (their `for` shortened to 1 s, range windows to 5 s). Each fault
+// driven fires exactly the alerts for what make check reports, for that node alone, read back through
+// Prometheus's HTTP API; the fix resolves them.
 // Also the Nagios line, and promtool's check of a scrape.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -12,7 +13,7 @@ import { parse, stringify } from 'yaml'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { $ } from 'zx'
 import { repoRoot } from '../../scripts/lib/config.js'
-import { config, query, runScript, until } from './helpers.js'
+import { config, db, query, runScript, until } from './helpers.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'
 
 const metrics = suite('metrics: exporter, Prometheus, alerts, Nagios')
@@ -58,33 +59,73 @@ const validateCheck = new Ajv2020().compile(
   JSON.parse(await readFile(join(repoRoot, 'docs/schema/check.schema.json'), 'utf8')),
 )
 
-/** One judgement: make check reports the fault at CRITICAL on that node (its --json matching the schema), and ReplkitCheckCritical fires for it alone. */
-async function agreesWithCheck(node: string) {
-  const run = await runScript('check-replication', ['--json'])
-  const report = JSON.parse(run.stdout) as { status: string; verdicts: { level: string; node: string }[] }
-  assert.ok(validateCheck(report), JSON.stringify(validateCheck.errors))
-  assert.is(report.status, 'CRITICAL', run.stdout)
-  assert.equal([...new Set(report.verdicts.filter(v => v.level === 'critical').map(v => v.node))], [node], run.stdout)
-  await until(
-    `ReplkitCheckCritical to fire for ${node}`,
-    20_000,
-    async () => (await firing('ReplkitCheckCritical', { node })).length === 1,
-  )
-  assert.equal(
-    (await firing('ReplkitCheckCritical', {})).map(a => a.labels.node),
-    [node],
-  )
+interface CheckJson {
+  status: string
+  verdicts: { code: string; level: string; node: string }[]
 }
+
+async function checkJson(): Promise<CheckJson> {
+  const run = await runScript('check-replication', ['--json'])
+  const report = JSON.parse(run.stdout) as CheckJson
+  assert.ok(validateCheck(report), JSON.stringify(validateCheck.errors))
+  return report
+}
+
+const ALERT_OF_LEVEL: Record<string, string> = {
+  critical: 'ReplkitCheckCritical',
+  warning: 'ReplkitCheckWarning',
+  unknown: 'ReplkitCheckUnknown',
+}
+
+/**
+ * One judgement: make check reports `code` on `node` at WARNING or above (its --json matching the
+ * schema), and exactly the alerts for it fire, for that node alone: the fault's own alerts and
+ * ReplkitCheck* for each level check reports there.
+ */
+async function oneJudgement(node: string, code: string, alerts: string[]): Promise<void> {
+  let report: CheckJson | undefined
+  await until(`make check to report ${code} on ${node}`, 30_000, async () => {
+    report = await checkJson()
+    return report.verdicts.some(v => v.code === code && v.node === node && v.level in ALERT_OF_LEVEL)
+  })
+  const problems = report!.verdicts.filter(v => v.level in ALERT_OF_LEVEL)
+  assert.equal([...new Set(problems.map(v => v.node))], [node], JSON.stringify(report!.verdicts))
+  const expected = [...new Set([...alerts, ...problems.map(v => ALERT_OF_LEVEL[v.level])])].sort()
+  const onNode = (a: Alert) => (a.labels.node ?? a.labels.replica) === node
+  const firingNow = async () =>
+    (await api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts.filter(a => a.state === 'firing')
+  await until(`${expected.join(', ')} to fire for ${node}`, 40_000, async () => {
+    const names = new Set((await firingNow()).filter(onNode).map(a => a.labels.alertname))
+    return expected.every(name => names.has(name))
+  }).catch(async error => {
+    const now = (await firingNow()).map(a => a.labels)
+    throw new Error(`${(error as Error).message}; firing: ${JSON.stringify(now)}; check: ${JSON.stringify(problems)}`)
+  })
+  const all = await firingNow()
+  assert.equal([...new Set(all.map(a => a.labels.alertname))].sort(), expected, JSON.stringify(all.map(a => a.labels)))
+  assert.ok(all.every(onNode), JSON.stringify(all.map(a => a.labels)))
+}
+
+const nothingFires = () =>
+  until(
+    'every alert to resolve',
+    40_000,
+    async () =>
+      (await api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts.filter(a => a.state === 'firing').length === 0,
+  )
 
 metrics.before(async () => {
   await ensureReplication()
   dir = await mkdtemp(join(tmpdir(), 'replkit-prometheus-'))
   await chmod(dir, 0o755)
-  // The shipped rules, with only their `for` shortened so a test need not wait minutes.
+  // The shipped rules, with only their `for` and range windows shortened so a test need not wait minutes.
   const rules = parse(await readFile(join(repoRoot, 'config/prometheus/alerts.yml'), 'utf8')) as {
-    groups: { rules: { for?: string }[] }[]
+    groups: { rules: { for?: string; expr: string }[] }[]
   }
-  for (const rule of rules.groups.flatMap(g => g.rules)) if (rule.for) rule.for = '1s'
+  for (const rule of rules.groups.flatMap(g => g.rules)) {
+    if (rule.for) rule.for = '1s'
+    rule.expr = rule.expr.replace(/\[\d+m\]/g, '[5s]')
+  }
   await writeFile(join(dir, 'alerts.yml'), stringify(rules))
   await writeFile(
     join(dir, 'prometheus.yml'),
@@ -199,15 +240,11 @@ metrics('a disabled subscription fires ReplkitSubscriptionDisabled with its fix;
       alert.annotations.fix,
       `make check (says why it stopped), then ALTER SUBSCRIPTION ${subscription} ENABLE on ${replica1.name}`,
     )
-    await agreesWithCheck(replica1.name)
+    await oneJudgement(replica1.name, 'SUBSCRIPTION_DISABLED', ['ReplkitSubscriptionDisabled'])
   } finally {
     await query(replica1, `alter subscription ${subscription} enable`)
   }
-  await until(
-    'ReplkitSubscriptionDisabled to resolve',
-    20_000,
-    async () => (await firing('ReplkitSubscriptionDisabled', {})).length === 0,
-  )
+  await nothingFires()
   await waitForCatchup()
 })
 
@@ -219,17 +256,102 @@ metrics('a stopped replica fires ReplkitNodeDown for it alone; starting it resol
       20_000,
       async () => (await firing('ReplkitNodeDown', { node: replica2.name })).length === 1,
     )
-    assert.equal(
-      (await firing('ReplkitNodeDown', {})).map(a => a.labels.node),
-      [replica2.name],
-    )
-    await agreesWithCheck(replica2.name)
+    await oneJudgement(replica2.name, 'NODE_DOWN', ['ReplkitNodeDown'])
   } finally {
     await runScript('cluster', ['start', replica2.name])
   }
-  await until('ReplkitNodeDown to resolve', 20_000, async () => (await firing('ReplkitNodeDown', {})).length === 0)
+  await nothingFires()
   await waitForCatchup()
 })
+
+/** A session on replica1 holding a SHARE lock on a table: its apply worker waits to write there until release(). */
+async function lockOnReplica1(table: string) {
+  const sql = db(replica1)
+  const session = await sql.reserve()
+  await session`begin`
+  await session.unsafe(`lock table ${table} in share mode`)
+  return {
+    session,
+    async release(commit = false) {
+      await (commit ? session`commit` : session`rollback`)
+      session.release()
+      await sql.end()
+    },
+  }
+}
+
+metrics(
+  "an apply error (a CHECK only the replica has): check names it; the worker's restart loop fires ReplkitSubscriptionWorkerDown; mended, nothing fires",
+  async () => {
+    const sku = 'REPLKIT-ALERT-APPLY-ERROR'
+    await query(replica1, 'alter table products add constraint replkit_alert_price check (price < 1000) not valid')
+    try {
+      await query(
+        config.primary,
+        `insert into products (sku, title, price, category_id) select '${sku}', 'a title', 5000, id from categories order by id limit 1`,
+      )
+      await oneJudgement(replica1.name, 'APPLY_FAILURE', ['ReplkitSubscriptionWorkerDown'])
+    } finally {
+      await query(replica1, 'alter table products drop constraint if exists replkit_alert_price')
+      await waitForCatchup()
+      await query(config.primary, `delete from products where sku = '${sku}'`)
+      await waitForCatchup()
+    }
+    await nothingFires()
+  },
+)
+
+metrics(
+  'a committed transaction held off a replica by a lock: ReplkitReplicationLagHigh fires as check names the lock; released, nothing fires',
+  async () => {
+    const lagRows = `orders where customer_email like 'lag-%@replkit.test'`
+    const lock = await lockOnReplica1('orders')
+    try {
+      // About 21 MB of WAL, over the 16 MiB both check and the alert judge lag by.
+      await query(
+        config.primary,
+        `insert into orders (customer_email, total) select 'lag-' || g || '@replkit.test', 1 from generate_series(1, 60000) g`,
+      )
+      // replica2 applies it meanwhile (a transaction this size takes it a moment): then only replica1 is behind.
+      await until(
+        'replica2 to apply the transaction',
+        60_000,
+        async () => (await query<{ n: number }>(replica2, `select count(*)::int as n from ${lagRows}`))[0].n === 60_000,
+      )
+      await oneJudgement(replica1.name, 'APPLY_WAITS_FOR_LOCK', ['ReplkitReplicationLagHigh'])
+    } finally {
+      await lock.release()
+      await waitForCatchup(60_000)
+      await query(config.primary, `delete from ${lagRows}`)
+      await waitForCatchup(60_000)
+    }
+    await nothingFires()
+  },
+)
+
+metrics(
+  'a row changed on a replica: the checksum compare fires ReplkitTableDiffers and ReplkitCheckCritical, as make check says; restored, nothing fires',
+  async () => {
+    const [{ id, title }] = await query<{ id: string; title: string }>(
+      config.primary,
+      'select id, title from products order by id limit 1',
+    )
+    // As the apply worker writes (session_replication_role = replica): no trigger touches updated_at, so restoring the title restores the row.
+    await query(
+      replica1,
+      `set session_replication_role = replica; update products set title = title || ' (changed on the replica)' where id = '${id}'`,
+    )
+    try {
+      await oneJudgement(replica1.name, 'TABLE_DIFFERS', ['ReplkitTableDiffers'])
+    } finally {
+      await query(
+        replica1,
+        `set session_replication_role = replica; update products set title = '${title.replaceAll("'", "''")}' where id = '${id}'`,
+      )
+    }
+    await nothingFires()
+  },
+)
 
 metrics('--nagios: one plugin line with perfdata, the same exit code through npm run', async () => {
   // check_postgres's options: -w/-c thresholds (MB), -t the deadline (s).
