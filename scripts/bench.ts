@@ -12,7 +12,7 @@ import { formatInitialCopyBench, initialCopyBench, restoreDemoState } from './li
 import { largeTransactionBench } from './lib/bench/large-transaction.js'
 import { machineFacts } from './lib/bench/machine.js'
 import { metricsCost } from './lib/bench/metrics-cost.js'
-import { switchoverBench } from './lib/bench/switchover.js'
+import { formatSwitchoverBench, switchoverBench } from './lib/bench/switchover.js'
 import { type BenchReport, formatSummary } from './lib/bench/report.js'
 import { writePlots } from './lib/bench/report-plots.js'
 import { updatePerformancePage } from './lib/bench/performance-page.js'
@@ -29,10 +29,10 @@ import { colour, main } from './lib/output.js'
 import { subscriptionName } from './lib/replication/names.js'
 import { waitForCatchup } from './lib/replication/waits.js'
 
-const SECTIONS = ['seed', 'copy', 'consistency'] as const
+const SECTIONS = ['seed', 'copy', 'consistency', 'switchover'] as const
 const argv = await cli(
   'bench',
-  `$0 [--quick] [--json] [--out DIR] [--only seed|copy|consistency [--rows N] ...]
+  `$0 [--quick] [--json] [--out DIR] [--only seed|copy|consistency|switchover [--rows N] ...]
 
 replkit's performance report, each figure against a baseline measured in the same run:
   seed of N generated products      vs raw COPY and a row-at-a-time loop, on an unreplicated database
@@ -46,7 +46,8 @@ replkit's performance report, each figure against a baseline measured in the sam
                                     compare under 500 writes/s, client memory (--only consistency: make bench-check)
   make check wall time              on the healthy cluster
   make metrics scrape cost          time reading the nodes per scrape, and the exporter's memory
-  make switchover                   to replica1 and back under ${SWITCHOVER_RATE} writes/s: the write pause, nothing lost
+  make switchover                   10 in a row, to replica1 and back, under pgbench at ${SWITCHOVER_RATE} writes/s
+                                    through PgBouncer: every write pause, nothing lost (--only switchover)
 Writes DIR/latest.json, DIR/latency-cdf.svg, DIR/throughput.svg (and the seed section's seed.json),
 and prints a summary with every target met or NOT met. Exits 1 when a target is missed.
 Default profile: 1,000,000 products (10,000,000 for the compare), about 30 minutes on 2 cores.
@@ -127,12 +128,16 @@ async function onlySection(config: Config, section: (typeof SECTIONS)[number]): 
         ? await initialCopyBench(config, argv.rows ?? PROFILES.default.copyRows, outDir, say)
             .then(r => [r, formatInitialCopyBench(r)] as const)
             .finally(() => restoreDemoState(config))
-        : await consistencyBench(config, {
-            rows: argv.rows ?? PROFILES.default.checkRows,
-            runs: argv.runs,
-            keep: argv.keep,
-            say,
-          }).then(r => [r, formatConsistencyBench(r)] as const)
+        : section === 'consistency'
+          ? await consistencyBench(config, {
+              rows: argv.rows ?? PROFILES.default.checkRows,
+              runs: argv.runs,
+              keep: argv.keep,
+              say,
+            }).then(r => [r, formatConsistencyBench(r)] as const)
+          : await switchoverBench(config, SWITCHOVER_RATE, PROFILES.default.switchovers).then(
+              r => [r, formatSwitchoverBench(r)] as const,
+            )
   console.log(argv.json ? JSON.stringify(result, null, 2) : table)
   return result.targets.every(t => t.met) ? EXIT.ok : EXIT.warning
 }
@@ -180,8 +185,8 @@ async function runSections(config: Config, primary: Sql, replicas: Sql[]): Promi
       }),
   )
   const switchovers = await section(
-    `switchover: to ${config.replicas[0].name} and back under ${SWITCHOVER_RATE} writes/s ...`,
-    () => switchoverBench(config, SWITCHOVER_RATE),
+    `switchover: ${profile.switchovers} in a row, to ${config.replicas[0].name} and back, under pgbench at ${SWITCHOVER_RATE} writes/s through PgBouncer ...`,
+    () => switchoverBench(config, SWITCHOVER_RATE, profile.switchovers),
   )
   return { seed, initialCopy, canary, consistency, largeTransaction, check, metrics, switchovers }
 }

@@ -62,6 +62,12 @@ bench('writes every section, a verdict per target, and two SVG plots; leaves the
   )
   assert.ok(report.largeTransaction.appliedSeconds > 0 && report.largeTransaction.walBytes > 0)
   assert.ok(report.check.medianWallMs > 0)
+  // Two switchovers (there and back) under pgbench through PgBouncer: no client error, and the
+  // bench itself proved every committed transaction on every node.
+  const so = report.switchovers
+  assert.is(so.writePauseMs.length, 2)
+  assert.ok(so.writePauseMs.every(ms => ms > 0) && so.committed > 0, JSON.stringify(so))
+  assert.is(so.failed, 0, JSON.stringify(so))
   assert.ok(report.targets.length >= 10 && report.targets.every(t => typeof t.met === 'boolean'))
   for (const file of [report.plots.latencyCdf, report.plots.throughput]) {
     const svg = await readFile(join(out, file), 'utf8')

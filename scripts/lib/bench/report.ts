@@ -6,7 +6,7 @@ import type { CheckWall } from './check-wall.js'
 import { type InitialCopy, formatInitialCopy, initialCopyTitle } from './initial-copy.js'
 import type { LargeTransaction } from './large-transaction.js'
 import type { MetricsCost } from './metrics-cost.js'
-import type { SwitchoverBench } from './switchover.js'
+import { type SwitchoverBench, formatSwitchoverBench } from './switchover.js'
 import { type Machine, describeMachine } from './machine.js'
 import { type ConsistencyBenchReport, formatConsistencyBench } from './consistency-report.js'
 import { type SeedBenchReport, formatSeedPhases, seedSettingTitle } from './seed-report.js'
@@ -60,8 +60,8 @@ export function formatSummary(r: BenchReport): string {
   section(`make metrics: ${r.metrics.scrapes} scrapes of the healthy cluster`, metricsTable(r))
   const so = r.switchovers
   section(
-    `make switchover to ${so.target} and back, under a writer asking ${so.rate} writes/s (${n(so.achievedTps)} achieved)`,
-    ...switchoverLines(r),
+    `make switchover to ${so.target} and back, ${so.writePauseMs.length} in a row, under pgbench through PgBouncer asking ${so.rate} writes/s (${n(so.achievedTps)} achieved)`,
+    formatSwitchoverBench(so),
   )
   section('Targets', ...targetLines(r))
   return out.join('\n')
@@ -114,32 +114,6 @@ function metricsTable(r: BenchReport): string {
       ['exporter process, peak resident memory', formatBytes(mc.peakRssBytes)],
     ],
   )
-}
-
-function switchoverLines(r: BenchReport): string[] {
-  const so = r.switchovers
-  const table = formatTable(
-    ['measurement', 'there', 'back'],
-    [
-      [
-        'write pause: the fence to the new PRIMARY taking writes',
-        `${so.writePauseMs[0].toFixed(0)} ms`,
-        `${so.writePauseMs[1].toFixed(0)} ms`,
-      ],
-      [
-        so.proofBeforeFence
-          ? 'proof before the fence (every table at an LSN, under the writer)'
-          : '  of which the checksum proof (every table, every node)',
-        `${so.proofMs[0].toFixed(0)} ms`,
-        `${so.proofMs[1].toFixed(0)} ms`,
-      ],
-      ['command start to done', `${(so.totalMs[0] / 1000).toFixed(2)} s`, `${(so.totalMs[1] / 1000).toFixed(2)} s`],
-    ],
-  )
-  return [
-    table,
-    `the writer's longest time between two commits: ${so.longestGapMs.toFixed(0)} ms; ${so.refused} writes refused by the fence, none lost`,
-  ]
 }
 
 function targetLines(r: BenchReport): string[] {
