@@ -7,7 +7,7 @@ REPLKIT := node bin/replkit.js
 ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup deps up down status clean schema seed demo test typecheck lint format bench-seed bench-copy bench replicate rollback verify check bench-check \
+.PHONY: help setup deps up down status clean schema seed demo test typecheck lint format bench-seed bench-copy bench replicate rollback verify check bench-check bench-switchover \
         sync repair fix-conflict sequences sync-sequences chaos metrics switchover migrate
 
 help: deps ## list the targets, and the nodes they act on
@@ -107,6 +107,9 @@ bench-copy: up ## make bench's initial-copy section alone: make replicate vs pg_
 
 bench-check: up ## make bench's compare-and-repair section alone, 10M products (database replkit_bench; ARGS="--rows N --keep")
 	@$(TSX) scripts/bench.ts --only consistency $(ARGS)
+
+bench-switchover: up ## make bench's switchover section alone: ten switchovers under pgbench through PgBouncer, every write pause
+	@$(TSX) scripts/bench.ts --only switchover $(ARGS)
 
 typecheck: setup ## strict TypeScript check
 	@node_modules/.bin/tsc --noEmit

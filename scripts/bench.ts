@@ -47,7 +47,7 @@ replkit's performance report, each figure against a baseline measured in the sam
   make check wall time              on the healthy cluster
   make metrics scrape cost          time reading the nodes per scrape, and the exporter's memory
   make switchover                   10 in a row, to replica1 and back, under pgbench at ${SWITCHOVER_RATE} writes/s
-                                    through PgBouncer: every write pause, nothing lost (--only switchover)
+                                    through PgBouncer: every write pause, nothing lost (--only switchover: make bench-switchover)
 Writes DIR/latest.json, DIR/latency-cdf.svg, DIR/throughput.svg (and the seed section's seed.json),
 and prints a summary with every target met or NOT met. Exits 1 when a target is missed.
 Default profile: 1,000,000 products (10,000,000 for the compare), about 30 minutes on 2 cores.
