@@ -4,13 +4,16 @@
 -- has_fingerprint: make schema installed replkit's checksum function here. tls: this very
 -- session's TLS version (NULL: unencrypted), so the report shows how replkit reached the node.
 -- wal_level_in_file: the value the configuration files give wal_level (pg_file_settings, the last
--- one wins; error says "setting could not be applied" while a restart is due), readable where the role may run pg_show_all_file_settings(); a restart applies it.
+-- one wins; error says "setting could not be applied" while a restart is due); a restart applies
+-- it. A line ending in "needs V" reads a view only superusers (or a GRANT) may: it is left out for
+-- a role that may not (sql-files.ts forRole), and make check says what it could not see.
 -- current_lsn: the WAL position a replica's applied commit is measured against (NULL in recovery).
 -- read_only_for_clients: new sessions of this database start read-only (the database's own
 -- default_transaction_read_only, for every role): what keeps clients from writing to a replica.
 -- writes_as_owner: this session's role turns it off in this database (ALTER ROLE … IN DATABASE),
 -- as the subscriptions' owner must (sql/replication/060_read_only_replica.sql).
 SELECT current_setting('server_version') AS version,
+       current_user AS role,
        current_setting('server_version_num')::int AS version_num,
        pg_is_in_recovery() AS in_recovery,
        CASE WHEN NOT pg_is_in_recovery() THEN pg_current_wal_lsn()::text END AS current_lsn,
@@ -22,9 +25,7 @@ SELECT current_setting('server_version') AS version,
                         'wal_sender_timeout', 'wal_receiver_timeout',
                         -- 18: slots idle this long are invalidated; subscriptions a replica may run
                         'idle_replication_slot_timeout', 'max_active_replication_origins')) AS settings,
-       CASE WHEN has_function_privilege('pg_show_all_file_settings()', 'EXECUTE') THEN
-         (SELECT setting FROM pg_file_settings WHERE name = 'wal_level' ORDER BY seqno DESC LIMIT 1)
-       END AS wal_level_in_file,
+       (SELECT setting FROM pg_file_settings WHERE name = 'wal_level' ORDER BY seqno DESC LIMIT 1) AS wal_level_in_file, -- needs pg_file_settings
        (SELECT count(*)::int FROM pg_stat_replication) AS wal_senders_used,
        (SELECT count(*)::int FROM pg_replication_slots) AS slots_used,
        to_regprocedure('replkit.table_fingerprint(regclass)') IS NOT NULL AS has_fingerprint,

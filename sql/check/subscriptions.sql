@@ -29,7 +29,7 @@ SELECT s.oid::int8 AS id,
        w.last_msg_send_time AS last_msg_send_time,
        w.last_msg_receipt_time AS last_msg_receipt_time,
        w.latest_end_time AS latest_end_time,
-       (SELECT remote_lsn::text FROM pg_replication_origin_status o WHERE o.external_id = 'pg_' || s.oid) AS applied_lsn,
+       (SELECT remote_lsn::text FROM pg_replication_origin_status o WHERE o.external_id = 'pg_' || s.oid) AS applied_lsn, -- needs pg_replication_origin_status
        (SELECT max(extract(epoch FROM now() - a.xact_start) * 1000)::float8
           FROM pg_stat_subscription aw JOIN pg_stat_activity a ON a.pid = aw.pid
          WHERE aw.subid = s.oid AND aw.relid IS NULL AND a.xact_start IS NOT NULL

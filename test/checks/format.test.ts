@@ -18,6 +18,8 @@ function facts(): ClusterFacts {
     walSendersUsed: 0,
     slotsUsed: 0,
     hasFingerprint: true,
+    role: 'postgres',
+    unreadable: [],
     tls: 'TLSv1.3',
     settings: {
       wal_level: { setting: walLevel, pendingRestart: false },

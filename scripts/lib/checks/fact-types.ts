@@ -10,6 +10,7 @@ import type { TableCompare } from '../compare/at-lsn.js'
 import type { TableSum } from './fingerprint.js'
 import type { SubscriptionOptions } from '../replication/options.js'
 import type { WalDisk } from '../server-access.js'
+import type { GuardedView } from '../sql-files.js'
 
 export type { TableSum }
 
@@ -36,6 +37,10 @@ export interface ServerFacts {
   hasFingerprint: boolean
   /** The TLS version of replkit's own session to the node; null when unencrypted. */
   tls: string | null
+  /** The role replkit reads the node as (current_user). */
+  role: string
+  /** Views this role may not read (superuser only by default): what make check could not see there. */
+  unreadable: GuardedView[]
 }
 
 export interface Publication {

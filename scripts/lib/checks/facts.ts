@@ -14,7 +14,7 @@ import {
 } from '../replication/worker-log.js'
 import { tableColumns } from '../replication/schema-drift.js'
 import type { ServerAccess } from '../server-access.js'
-import { checkQuery } from '../sql-files.js'
+import { GUARDED_VIEWS, type GuardedView, checkQuery, readableViews } from '../sql-files.js'
 import { tableSums } from './fingerprint.js'
 import type { TriedNode } from '../node.js'
 
@@ -36,7 +36,7 @@ import { admissionFact, num, slotFact } from './fact-rows.js'
 const query = checkQuery
 
 async function serverFacts(sql: Sql): Promise<ServerFacts> {
-  const [row] = await query(sql, 'node.sql')
+  const [[row], readable] = await Promise.all([query(sql, 'node.sql'), readableViews(sql)])
   const settings: Record<string, Setting> = {}
   for (const [name, s] of Object.entries(
     row.settings as Record<string, { setting: string; pending_restart: boolean }>,
@@ -55,6 +55,8 @@ async function serverFacts(sql: Sql): Promise<ServerFacts> {
     slotsUsed: row.slots_used,
     hasFingerprint: row.has_fingerprint,
     tls: row.tls ?? null,
+    role: row.role,
+    unreadable: (Object.keys(GUARDED_VIEWS) as GuardedView[]).filter(v => !readable.has(v)),
   }
 }
 

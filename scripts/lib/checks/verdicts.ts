@@ -18,6 +18,7 @@ import { primaryVerdicts } from './verdicts-primary.js'
 import { replicaVerdicts } from './verdicts-replica.js'
 import { EXIT } from '../errors.js'
 import type { FailureKind } from '../db.js'
+import { unreadableNotes } from './privileges.js'
 
 export * from './figures.js'
 
@@ -269,6 +270,7 @@ export function notes(facts: ClusterFacts): string[] {
       }
     }
   }
+  out.push(...unreadableNotes(facts))
   for (const { table, cells, rounds } of comparisons) {
     for (const cell of cells.filter(c => c.state === 'writing')) {
       const left = facts.compared?.[table]?.replicas.find(r => r.name === cell.node)?.unsettled
