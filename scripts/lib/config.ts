@@ -40,6 +40,8 @@ export interface Config {
   pgVersionsProblem: string | null
   replicatorUser: string
   replicatorPassword: string | undefined
+  /** A login role (MONITOR_USER) make replicate grants what make check and make metrics read, on every node. */
+  monitorUser: string | undefined
   publication: string
   tables: string[]
   /** CA file the subscriptions verify the PRIMARY against (SSL_ROOT_CERT); else sslmode=require. */
@@ -160,6 +162,7 @@ export function loadConfig(env: Env = loadEnv()): Config {
     ),
     replicatorUser: identifier(env.REPLICATOR_USER ?? 'replicator', 'REPLICATOR_USER'),
     replicatorPassword: env.REPLICATOR_PASSWORD,
+    monitorUser: env.MONITOR_USER === undefined ? undefined : identifier(env.MONITOR_USER, 'MONITOR_USER'),
     publication: identifier(env.PUBLICATION ?? 'ecommerce_pub', 'PUBLICATION'),
     tables: (env.PUBLICATION_TABLES ?? DEFAULT_TABLES.join(',')).split(',').map(t => identifier(t.trim(), 'table')),
     sslRootCert: env.SSL_ROOT_CERT,

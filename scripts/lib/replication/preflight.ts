@@ -62,6 +62,18 @@ async function identityProblems(sql: Sql, tables: string[]): Promise<string[]> {
   })
 }
 
+/** MONITOR_USER must exist on every node: replkit grants it what make check reads, and creates no login. */
+async function monitorRoleProblems(sql: Sql, node: NodeSpec, role: string | undefined): Promise<string[]> {
+  if (!role) return []
+  const [found] = await sql`select rolcanlogin as login, rolsuper as superuser from pg_roles where rolname = ${role}`
+  if (!found)
+    return [
+      `${node.name}: MONITOR_USER ${role} does not exist: create it there as a superuser (CREATE ROLE ${role} LOGIN PASSWORD '…'), then run make replicate again; replkit grants it what make check reads`,
+    ]
+  if (!found.login) return [`${node.name}: MONITOR_USER ${role} cannot log in (ALTER ROLE ${role} LOGIN)`]
+  return []
+}
+
 export async function preflight(config: Config): Promise<Preflight> {
   const results = await Promise.allSettled(
     allNodes(config).map(node =>
@@ -70,7 +82,10 @@ export async function preflight(config: Config): Promise<Preflight> {
         async sql => ({
           facts: await nodeFacts(sql),
           columns: await tableColumns(sql, config.tables),
-          identity: node.role === 'primary' ? await identityProblems(sql, config.tables) : [],
+          identity: [
+            ...(node.role === 'primary' ? await identityProblems(sql, config.tables) : []),
+            ...(await monitorRoleProblems(sql, node, config.monitorUser)),
+          ],
         }),
         { connectTimeoutSeconds: 5 },
       ),

@@ -1,6 +1,7 @@
 // make replicate as one library call: preflight, then every setup step in runbook order. The
 // script prints; the benchmark and the drills call this in process and read the timings.
 import type { Config } from '../config.js'
+import { monitorRole } from './monitor-role.js'
 import { type Sql, withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import type { ServerAccess } from '../server-access.js'
@@ -70,6 +71,7 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     await opts.copyInOneTransaction(config, primary, c, steps)
     const ready = await step.subscriptions(c, primary)
     await readOnlyReplicas(config.replicas, steps, c.dryRun)
+    await monitorRole(c)
     const catchupMs = await step.catchUp(
       c,
       primary,
