@@ -307,14 +307,14 @@ test('a node that refuses the admin login is not "down": fix the password, not t
 test('sequences behind on a replica are a note (not replicated), never a verdict', () => {
   const facts = healthy()
   facts.primary.sequences = [
-    { sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: 1200n },
+    { sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: 1200n, readable: true },
   ]
   facts.replicas[0].sequences = [
-    { sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: null },
+    { sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: null, readable: true },
   ]
   assert.equal(problems(facts), [])
   facts.replicas[1].sequences = [
-    { sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: 1200n },
+    { sequence: 'public.orders_order_number_seq', column: 'orders.order_number', lastValue: 1200n, readable: true },
   ]
   assert.equal(notes(facts), [
     "replica1: sequence public.orders_order_number_seq is at its start (never used), 1200 behind the PRIMARY's 1200 (sequences are not replicated): make sync-sequences before a switchover",

@@ -2,7 +2,7 @@
 // MONITOR_USER refuses, changing nothing, while the role is missing on a node, then grants it what
 // check reads (a re-run grants nothing); check as that role gives the superuser's verdicts, healthy
 // and with a fault; metrics --once as it reads every node, with the applied positions; a role with
-// pg_monitor alone is told, per node, what it could not see and the GRANT that shows it.
+// pg_monitor alone is told, per node, what it could not see (views, sequences) and the GRANT that shows it.
 import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { type NodeSpec, allNodes } from '../../scripts/lib/config.js'
@@ -129,6 +129,7 @@ monitor(
       [
         `primary: role ${BARE} may not read pg_file_settings`,
         `primary: role ${BARE} may not read pg_hba_file_rules`,
+        ...allNodes(config).map(n => `${n.name}: role ${BARE} may not read sequence public.orders_order_number_seq`),
         ...config.replicas.flatMap(r => [
           `${r.name}: role ${BARE} may not read pg_file_settings`,
           `${r.name}: role ${BARE} may not read pg_replication_origin_status`,

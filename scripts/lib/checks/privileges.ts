@@ -23,6 +23,18 @@ const UNSEEN: Record<GuardedView, { on: 'primary' | 'replica' | 'any'; without: 
 
 /** A role without superuser may not read some views: said, with what it hides and the GRANT that shows it. */
 export function unreadableNotes(facts: ClusterFacts): string[] {
+  const sequences = [facts.primary, ...facts.replicas].flatMap(node =>
+    node.sequences
+      .filter(s => !s.readable)
+      .map(
+        s =>
+          `${node.name}: role ${node.server?.role ?? 'this role'} may not read sequence ${s.sequence}, so make check does not see how far the replicas' sequences are behind; as a superuser: GRANT SELECT ON SEQUENCE ${s.sequence} TO ${node.server?.role ?? 'it'};`,
+      ),
+  )
+  return [...viewNotes(facts), ...sequences]
+}
+
+function viewNotes(facts: ClusterFacts): string[] {
   return [facts.primary, ...facts.replicas].flatMap(node =>
     (node.server?.unreadable ?? [])
       .filter(view => UNSEEN[view].on === 'any' || UNSEEN[view].on === node.role)

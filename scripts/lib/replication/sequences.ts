@@ -10,15 +10,18 @@ const SETVAL = 'sql/sequences/010_setval.sql'
 export interface SequenceValue {
   sequence: string
   column: string
-  /** pg_sequences.last_value: null when the sequence was never used on that node. */
+  /** pg_sequences.last_value: null when the sequence was never used on that node (or is not readable). */
   lastValue: bigint | null
+  /** This role may read it: pg_sequences shows last_value only then (null otherwise, as if never used). */
+  readable: boolean
 }
 
 export async function ownedSequences(sql: Sql, tables: string[]): Promise<SequenceValue[]> {
   const rows = await sql`
     select format('%I.%I', s.schemaname, s.sequencename) as sequence,
            format('%s.%I', d.refobjid::regclass, a.attname) as column,
-           s.last_value::text as last_value
+           s.last_value::text as last_value,
+           has_sequence_privilege(c.oid, 'SELECT') as readable
     from pg_sequences s
     join pg_class c on c.relname = s.sequencename and c.relnamespace = s.schemaname::regnamespace
     join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = c.oid
@@ -30,6 +33,7 @@ export async function ownedSequences(sql: Sql, tables: string[]): Promise<Sequen
     sequence: r.sequence,
     column: r.column,
     lastValue: r.last_value === null ? null : BigInt(r.last_value),
+    readable: r.readable,
   }))
 }
 
