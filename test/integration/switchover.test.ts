@@ -14,6 +14,7 @@ import { withActualRoles } from '../../scripts/lib/replication/roles.js'
 import { waitForCatchup as catchUp } from '../../scripts/lib/replication/waits.js'
 import { Steps } from '../../scripts/lib/steps.js'
 import { startWriter, writerRowsOn } from '../../scripts/lib/chaos/writer.js'
+import { cleanUp, insertCanary } from '../../scripts/lib/checks/verification.js'
 import { switchover } from '../../scripts/lib/switchover/switchover.js'
 import { join } from 'node:path'
 import { $ } from 'zx'
@@ -128,8 +129,33 @@ sw(
     }
     // Keys committed on replica1 while it was the PRIMARY are on the old PRIMARY too (covered above),
     // and none twice: the primary key would refuse a second copy, and the checksums are equal.
+    await demotedNodeApplies()
   },
 )
+
+/**
+ * The node demoted last (replica1) applies a change that fires a trigger there (the canary's
+ * ENABLE ALWAYS stamp runs SQL), with no apply error on any replica: its apply worker did not
+ * start read-only, as it did when it started before the subscriptions' owner was exempted.
+ */
+async function demotedNodeApplies(): Promise<void> {
+  const primary = connect(config.primary)
+  try {
+    const { sku } = await insertCanary(primary, 'after-switchover')
+    await settled()
+    for (const replica of config.replicas) {
+      const [row] = await query<{ arrived: number; errors: number }>(
+        replica,
+        `select (select count(*)::int from replkit.canary_arrivals where sku = '${sku}') as arrived,
+                (select coalesce(sum(apply_error_count), 0)::int from pg_stat_subscription_stats) as errors`,
+      )
+      assert.equal(row, { arrived: 1, errors: 0 }, `${replica.name}: the canary applied, no apply error`)
+    }
+  } finally {
+    await cleanUp(primary, [])
+    await primary.end()
+  }
+}
 
 /** A client role of its own (not replkit's login, the subscriptions' owner, which replicas let write). */
 const CLIENT = { user: 'replkit_test_client', password: 'client-secret' }

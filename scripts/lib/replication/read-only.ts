@@ -26,6 +26,17 @@ export async function readOnlyReplicas(replicas: NodeSpec[], steps: Steps, dryRu
   }
 }
 
+/**
+ * A node about to subscribe (the PRIMARY a switchover demotes): read-only for clients with the
+ * subscriptions' owner exempt before its apply worker starts, which takes its role's settings then:
+ * exempted later, the worker would run read-only until it restarts, and a trigger firing in it fail.
+ */
+export async function readOnlyBeforeSubscribing(node: NodeSpec, sql: Sql): Promise<void> {
+  const state = await readOnlyState(sql)
+  if (!(state.clients && state.owner))
+    await runSqlFile(node, 'sql/replication/060_read_only_replica.sql', { dryRun: false })
+}
+
 /** make rollback: a replica without replication takes client writes again. */
 export async function revertReadOnly(replica: NodeSpec, steps: Steps, dryRun: boolean): Promise<void> {
   const state = await withNode(replica, readOnlyState)

@@ -9,6 +9,7 @@ import { subscriptionConninfo } from '../replication/conninfo.js'
 import { subscriptionName } from '../replication/names.js'
 import { optionsBetween, withList } from '../replication/options.js'
 import { pointsAt } from '../replication/roles.js'
+import { readOnlyBeforeSubscribing } from '../replication/read-only.js'
 import { queryFile, runSqlFile } from '../sql-files.js'
 import type { Steps } from '../steps.js'
 import { waitFor } from '../wait.js'
@@ -106,6 +107,7 @@ export async function followTarget(
 async function follow(future: Config, target: OpenNode, n: OpenNode, password: string, steps: Steps): Promise<void> {
   if (await isSubscribedTo(n.sql, target.spec)) return
   await dropSubscription(n.spec, false)
+  await readOnlyBeforeSubscribing(n.spec, n.sql)
   const options = await subscribeTo(future, target.sql, n.spec, n.sql, password, 'reserved')
   steps.ok(
     `${n.spec.name}: subscribes to ${target.spec.name} on the slot reserved before it took writes (copy_data = false, ${options})`,
