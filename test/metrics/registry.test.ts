@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert'
 import { parse } from 'yaml'
 import { buildReport } from '../../scripts/lib/checks/report.js'
 import { repoRoot } from '../../scripts/lib/config.js'
-import { compareResult, createMetrics } from '../../scripts/lib/metrics/registry.js'
+import { compareResult } from '../../scripts/lib/metrics/compare-result.js'
+import { createMetrics } from '../../scripts/lib/metrics/registry.js'
 import { healthy, stopped, sums, thresholds } from '../checks/facts-fixture.js'
 
 const report = (facts = healthy()) => buildReport(facts, thresholds, null, null, 12)

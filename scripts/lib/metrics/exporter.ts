@@ -9,7 +9,8 @@ import { ReplkitError } from '../errors.js'
 import { type CheckOptions, runCheck } from '../checks/run.js'
 import type { CheckReport } from '../checks/report.js'
 import { type TriedNode, closeAll, tryOpen } from '../node.js'
-import { type CompareResult, type Metrics, compareResult, createMetrics } from './registry.js'
+import { type CompareResult, compareResult } from './compare-result.js'
+import { type Metrics, createMetrics } from './registry.js'
 
 export interface ExporterOptions {
   host: string

@@ -4,25 +4,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { CheckReport } from '../checks/report.js'
 import { type Lag, type Verdict, lsnBytes, subscriptionOf } from '../checks/figures.js'
+import type { CompareResult } from './compare-result.js'
 import { CONFLICT_TYPES } from '../checks/facts.js'
 import { behindBy } from '../replication/sequences.js'
 import { slotOwner } from '../checks/verdicts-wal.js'
-
-/** The last checksum compare of each table on each replica, kept between scrapes. */
-export interface CompareResult {
-  at: number
-  /** table → replica → 1 equal to the PRIMARY, 0 differs; absent when it could not be compared. */
-  tables: Record<string, Record<string, 0 | 1>>
-  /** Its verdicts that only a checksum finds (a scrape reads none): counted in replkit_verdicts too. */
-  verdicts: Verdict[]
-}
-
-/** Verdicts only the checksum compare can give. */
-const CHECKSUM_CODES: ReadonlySet<string> = new Set([
-  'TABLE_DIFFERS',
-  'TABLE_DIFFERS_SKIPPED_CHANGES',
-  'TABLE_NOT_PROVEN',
-])
 
 const WAL_STATUSES = ['reserved', 'extended', 'unreserved', 'lost'] as const
 const SYNC_STATES = ['i', 'd', 'f', 's', 'r'] as const
@@ -304,16 +289,4 @@ export function lagSeconds(lag: Lag): number {
   if (lag.source !== 'walsender') return NaN
   if (lag.caughtUp) return 0
   return Math.max(lag.replayLagMs ?? 0, lag.applyingMs ?? 0) / 1000
-}
-
-/** The compare result of one full check: each replica's table, equal to the PRIMARY's or not. */
-export function compareResult(report: CheckReport): CompareResult {
-  const tables: CompareResult['tables'] = {}
-  for (const { table, cells } of report.consistency) {
-    for (const cell of cells.filter(c => c.state === 'match' || c.state === 'differs')) {
-      tables[table] ??= {}
-      tables[table][cell.node] = cell.state === 'match' ? 1 : 0
-    }
-  }
-  return { at: Date.now(), tables, verdicts: report.verdicts.filter(v => CHECKSUM_CODES.has(v.code)) }
 }
