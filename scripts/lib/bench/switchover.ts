@@ -15,6 +15,7 @@ import { Steps } from '../steps.js'
 import { switchover } from '../switchover/switchover.js'
 import { serverAccess } from '../cluster/access.js'
 import { downPgbouncer, upPgbouncer } from '../cluster/pgbouncer.js'
+import { LOAD_EMAIL } from '../checks/verification.js'
 import { formatTable } from '../output.js'
 import { median } from './stats.js'
 import { type ScriptTarget, targetRow } from './targets.js'
@@ -38,7 +39,6 @@ export interface SwitchoverBench {
 /** The goal: every pause under a second; a switchover done within ten. */
 export const SWITCHOVER_TARGET = { writePauseMs: 1000, totalS: 10 }
 
-const LOAD_EMAIL = 'replkit-load@replkit.test'
 const CLIENTS = 4
 /** Time allowed per switchover when sizing the load: it must outlast them all. */
 const LOAD_SECONDS_PER_SWITCHOVER = 8
