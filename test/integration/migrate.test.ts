@@ -1,8 +1,10 @@
 // make migrate on the test cluster, under a live writer: a release's additive changes (a column
-// with a constant default, a wider type, an index, a constraint) and then its subtractive ones (the
-// column and index dropped) land on every node with no apply error, no row lost and schemas equal
-// (make check's drift verdict is the proof); the same file again changes nothing; a file with one
-// unsafe statement (a RENAME) is refused whole, nothing run anywhere.
+// with a constant default, a wider type whose new range is written right after, an index, a
+// constraint) and then its subtractive ones (the column and index dropped) land on every node with
+// no apply error, no row lost and schemas equal (make check's drift verdict is the proof); the
+// same file again changes nothing; a new table PUBLICATION_TABLES names is published and its rows
+// copied once; a file with one unsafe statement (a RENAME, a narrowing) is refused whole, nothing
+// run anywhere.
 import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,15 +57,38 @@ mig.before(async () => {
   await waitForCatchup()
 })
 
+const GIFT_CARDS = `CREATE TABLE gift_cards (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  code text NOT NULL UNIQUE,
+  cents integer NOT NULL CHECK (cents > 0)
+);
+`
+/** The cluster's configuration with gift_cards published too, as an operator's .env would say it. */
+const withGiftCards = { PUBLICATION_TABLES: [...config.tables, 'gift_cards'].join(',') }
+
+const giftCardsOn = () =>
+  Promise.all(
+    nodes.map(async n => {
+      const [row] = await query<{ n: number; codes: number }>(
+        n,
+        'select count(*)::int as n, count(distinct code)::int as codes from public.gift_cards',
+      )
+      return row
+    }),
+  )
+
 mig.after(async () => {
-  // Whatever a failure left: the release undone on every node (a narrowing is by hand).
+  // Whatever a failure left: the writer's rows gone (they hold the wider range), the release
+  // undone on every node (a narrowing is by hand), gift_cards dropped (the PRIMARY's drop takes it
+  // out of the publication; each replica's takes it out of its subscription).
+  await query(config.primary, `delete from public.orders where customer_email = 'replkit-chaos@replkit.test'`)
+  await waitForCatchup()
+  for (const n of nodes) await query(n, 'drop table if exists public.gift_cards')
   for (const n of nodes) {
     await query(n, 'alter table public.orders drop column if exists loyalty_tier')
     await query(n, 'drop index if exists public.orders_loyalty_idx')
     await query(n, 'alter table public.order_items alter column quantity type integer')
   }
-  await query(config.primary, `delete from public.orders where customer_email = 'replkit-chaos@replkit.test'`)
-  await waitForCatchup()
 })
 
 mig(
@@ -89,6 +114,14 @@ mig(
       const at = (re: RegExp) => lines.findIndex(l => re.test(l))
       assert.ok(at(/replica2: ALTER TABLE orders ADD COLUMN/) < at(/primary: ALTER TABLE orders ADD COLUMN/))
       assert.ok(at(/primary: ALTER TABLE orders ADD CONSTRAINT/) < at(/replica1: ALTER TABLE orders ADD CONSTRAINT/))
+      // The new range, written right after: past integer's 2^31 - 1.
+      await query(
+        config.primary,
+        `insert into public.order_items (order_id, product_id, quantity, unit_price)
+         select o.id, p.id, 3000000000, 1 from public.orders o, public.products p
+          where o.customer_email = 'replkit-chaos@replkit.test'
+          order by o.created_at, p.id limit 1`,
+      )
       await new Promise(r => setTimeout(r, 1000))
       const retire = await runScript('migrate', ['--file', await file('retire', RETIRE), '--yes'])
       assert.is(retire.code, 0, retire.stdout + retire.stderr)
@@ -108,6 +141,16 @@ mig(
       }
     }
     assert.equal(await columnOn('order_items', 'quantity'), ['bigint', 'bigint', 'bigint'])
+    const wide = await Promise.all(
+      nodes.map(n =>
+        query<{ n: number }>(n, 'select count(*)::int as n from public.order_items where quantity > 2147483647'),
+      ),
+    )
+    assert.equal(
+      wide.map(([r]) => r.n),
+      [1, 1, 1],
+      'the row of the new range is on every node',
+    )
     assert.equal(await columnOn('orders', 'loyalty_tier'), [null, null, null])
     const check = await checkCode()
     assert.is(check.code, 0, check.out.slice(0, 3000))
@@ -120,11 +163,68 @@ mig(
 )
 
 mig(
+  'a new table: created everywhere; once PUBLICATION_TABLES names it, published and its rows copied once, then streamed',
+  async () => {
+    const create = await file('gift-cards', GIFT_CARDS)
+    const unpublished = await runScript('migrate', ['--file', create, '--yes'])
+    assert.is(unpublished.code, 0, unpublished.stdout + unpublished.stderr)
+    assert.match(
+      unpublished.stdout,
+      /gift_cards exists on every node and is not published: to replicate its rows, add it to PUBLICATION_TABLES/,
+    )
+    await query(
+      config.primary,
+      `insert into public.gift_cards (code, cents) select 'GC-' || g, 100 * g from generate_series(1, 500) g`,
+    )
+
+    const dry = await runScript('migrate', ['--file', create, '--dry-run'], withGiftCards)
+    assert.is(dry.code, 0, dry.stdout + dry.stderr)
+    assert.match(
+      dry.stdout,
+      /-- 1\. last, once every statement ran, as make replicate does it, since PUBLICATION_TABLES names gift_cards/,
+    )
+    assert.match(
+      dry.stdout,
+      /ALTER SUBSCRIPTION sub_replica1 REFRESH PUBLICATION WITH \(copy_data = true\); -- on replica1/,
+    )
+
+    const writer = startWriter(config.primary, 200)
+    try {
+      const run = await runScript('migrate', ['--file', create, '--yes'], withGiftCards)
+      assert.is(run.code, 0, run.stdout + run.stderr)
+      assert.match(run.stdout, /replica1: sub_replica1 refreshed: copies gift_cards/)
+      assert.match(run.stdout, /replica2: every table of sub_replica2 is ready/)
+      await query(
+        config.primary,
+        `insert into public.gift_cards (code, cents) select 'GC-' || g, 100 * g from generate_series(501, 600) g`,
+      )
+    } finally {
+      await writer.stop()
+      await waitForCatchup()
+    }
+    assert.equal(
+      await giftCardsOn(),
+      nodes.map(() => ({ n: 600, codes: 600 })),
+      'the 500 rows copied once, the 100 after streamed',
+    )
+    const check = await runScript('check-replication', ['--json'], withGiftCards)
+    assert.is(check.code, 0, check.stdout.slice(0, 3000))
+    const again = await runScript('migrate', ['--file', create, '--yes'], withGiftCards)
+    assert.is(again.code, 0, again.stdout + again.stderr)
+    assert.match(
+      again.stdout,
+      /\n0 changed, \d+ already in place/,
+      'published once: the same file again changes nothing',
+    )
+  },
+)
+
+mig(
   'a file with one unsafe statement is refused whole, with the reason and the procedure; nothing runs anywhere',
   async () => {
     const mixed = await file(
       'mixed',
-      `ALTER TABLE orders ADD COLUMN loyalty_tier text;\nALTER TABLE orders RENAME COLUMN total TO amount;\nALTER TABLE orders ADD COLUMN created_by text DEFAULT current_user;`,
+      `ALTER TABLE orders ADD COLUMN loyalty_tier text;\nALTER TABLE orders RENAME COLUMN total TO amount;\nALTER TABLE orders ADD COLUMN created_by text DEFAULT current_user;\nALTER TABLE order_items ALTER COLUMN quantity TYPE smallint;`,
     )
     const run = await runScript('migrate', ['--file', mixed, '--yes'])
     assert.is(run.code, 2, run.stdout + run.stderr)
@@ -136,7 +236,11 @@ mig(
       run.stdout,
       /refused: ALTER TABLE orders ADD COLUMN created_by text DEFAULT current_user: its DEFAULT current_user is not a constant/,
     )
-    assert.match(run.stderr, /migrate refused 2 of 3 statement\(s\), for the reasons above; nothing was run/)
+    assert.match(
+      run.stdout,
+      /refused: ALTER TABLE order_items ALTER COLUMN quantity TYPE smallint: \w+ → smallint is not a widening/,
+    )
+    assert.match(run.stderr, /migrate refused 3 of 4 statement\(s\), for the reasons above; nothing was run/)
     assert.equal(await columnOn('orders', 'loyalty_tier'), [null, null, null], 'the safe statement did not run either')
     const noYes = await runScript('migrate', ['--file', mixed])
     assert.is(noYes.code, 1)

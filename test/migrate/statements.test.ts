@@ -1,9 +1,7 @@
-// make migrate's reading of a DDL file and its order across the nodes, without a server.
+// make migrate's reading of a DDL file, without a server.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { Config } from '../../scripts/lib/config.js'
-import { phasesOf, refuseUnsafe, widens } from '../../scripts/lib/migrate/plan.js'
-import { type Change, classify, isRefusal, splitStatements } from '../../scripts/lib/migrate/statements.js'
+import { classify, isRefusal, splitStatements } from '../../scripts/lib/migrate/statements.js'
 
 const kind = (sql: string) => {
   const c = classify(sql)
@@ -71,52 +69,6 @@ test('what cannot run safely under a live subscription is refused with its reaso
   )
   // A constant default, quoted text that looks like a call, and a cast are constants.
   assert.is(kind("ALTER TABLE orders ADD COLUMN note text DEFAULT 'now()'::text"), 'add-column orders note')
-})
-
-test('additive changes go to the replicas first; subtractive ones to the PRIMARY first, then the replicas once applied', () => {
-  const order = (sql: string) =>
-    phasesOf(classify(sql) as Change).map(p => `${p.where}${p.afterApplied ? ' after applied' : ''}: ${p.sql}`)
-  assert.equal(order("ALTER TABLE orders ADD COLUMN tier text DEFAULT 'none'"), [
-    "replicas: ALTER TABLE orders ADD COLUMN tier text DEFAULT 'none'",
-    "primary: ALTER TABLE orders ADD COLUMN tier text DEFAULT 'none'",
-  ])
-  assert.equal(order('ALTER TABLE orders DROP COLUMN tier'), [
-    'replicas: ALTER TABLE orders ALTER COLUMN "tier" DROP NOT NULL',
-    'primary: ALTER TABLE orders DROP COLUMN tier',
-    'replicas after applied: ALTER TABLE orders DROP COLUMN tier',
-  ])
-  assert.equal(order('ALTER TABLE orders ADD CONSTRAINT c CHECK (total > 0)'), [
-    'primary: ALTER TABLE orders ADD CONSTRAINT c CHECK (total > 0)',
-    'replicas after applied: ALTER TABLE orders ADD CONSTRAINT c CHECK (total > 0)',
-  ])
-})
-
-test('a type change must widen; a published table is not dropped', () => {
-  assert.equal(
-    [
-      ['integer', 'bigint'],
-      ['smallint', 'int8'],
-      ['character varying(20)', 'varchar(40)'],
-      ['character varying(20)', 'text'],
-      ['numeric(12,2)', 'numeric(14,2)'],
-      ['real', 'float8'],
-      ['bigint', 'integer'],
-      ['character varying(40)', 'varchar(20)'],
-      ['numeric(12,2)', 'numeric(12,1)'],
-      ['text', 'varchar(10)'],
-      ['integer', 'int4'],
-    ].map(([a, b]) => widens(a, b)),
-    [true, true, true, true, true, true, false, false, false, false, 'same'],
-  )
-  const config = { tables: ['orders'] } as Config
-  const drop = classify('DROP TABLE orders') as Change
-  assert.match(
-    refuseUnsafe(drop, config, { currentType: null })!.why,
-    /^orders is published: remove it from PUBLICATION_TABLES/,
-  )
-  const narrow = classify('ALTER TABLE orders ALTER COLUMN total TYPE numeric(10,2)') as Change
-  assert.match(refuseUnsafe(narrow, config, { currentType: 'numeric(12,2)' })!.why, /is not a widening/)
-  assert.is(refuseUnsafe(classify('DROP TABLE scratch') as Change, config, { currentType: null }), null)
 })
 
 test.run()

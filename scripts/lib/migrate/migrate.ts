@@ -11,12 +11,16 @@ import { subscriptionName } from '../replication/names.js'
 import { waitForApplied } from '../replication/waits.js'
 import { queryFile } from '../sql-files.js'
 import type { Steps } from '../steps.js'
-import { type Phase, type PlannedChange, phasesOf, refuseUnsafe, widens } from './plan.js'
+import { type Phase, type PlannedChange, phasesOf, publishes, refuseUnsafe, widens } from './plan.js'
+import { publishConfiguredTables, subscriptionsMissing } from './publish.js'
+import type { ServerAccess } from '../server-access.js'
 import { type Change, type Refusal, classify, isRefusal, splitStatements } from './statements.js'
 
 export interface MigrateOptions {
   dryRun: boolean
   timeoutMs: number
+  /** Handed to make replicate's steps when a new table is published (they never restart or edit here). */
+  servers: ServerAccess
 }
 
 /** A DDL statement waits at most this long for its lock: one that queues blocks every writer behind it. */
@@ -30,11 +34,12 @@ export async function migrate(config: Config, file: string, opts: MigrateOptions
   if (!classified.length) throw new ReplkitError(`${file}: holds no SQL statement`)
   const nodes = await openNodes([config.primary, ...config.replicas], { max: 1, statementTimeoutMs: 0 })
   try {
-    const plan = await planOrRefuse(config, nodes[0], classified, steps)
+    const plan = await planOrRefuse(config, nodes, classified, steps)
     if (opts.dryRun) return printPlan(plan, config, steps)
     for (const n of nodes) await n.sql.unsafe(`set lock_timeout = '${LOCK_TIMEOUT}'`)
     for (const [i, planned] of plan.entries()) await applyChange(planned, i + 1, nodes, opts, steps)
-    for (const { change } of plan.filter(p => p.change.kind === 'create-table'))
+    if (plan.some(p => p.publish)) await publishConfiguredTables(config, opts, steps)
+    for (const { change } of plan.filter(p => p.change.kind === 'create-table' && !p.publish))
       steps.note(
         `${change.table} exists on every node and is not published: to replicate its rows, add it to PUBLICATION_TABLES (.env), then make replicate`,
       )
@@ -46,7 +51,7 @@ export async function migrate(config: Config, file: string, opts: MigrateOptions
 /** Every statement's plan, or every refusal at once (with its reason) and nothing run. */
 async function planOrRefuse(
   config: Config,
-  primary: OpenNode,
+  [primary, ...replicas]: OpenNode[],
   classified: (Change | Refusal)[],
   steps: Steps,
 ): Promise<PlannedChange[]> {
@@ -57,6 +62,13 @@ async function planOrRefuse(
     const refused = refuseUnsafe(change, config, { currentType: state.column_exists ? state.column_type : null })
     if (refused) refusals.push(refused)
   }
+  const published = changes.filter(c => publishes(c, config))
+  const unsubscribed = published.length ? await subscriptionsMissing(replicas) : []
+  if (unsubscribed.length)
+    refusals.push({
+      sql: published[0].sql,
+      why: `it is in PUBLICATION_TABLES, but ${unsubscribed.join(', ')} could not take it: run make replicate first`,
+    })
   if (refusals.length) {
     for (const r of refusals) steps.fail(`refused: ${r.sql}: ${r.why}`)
     throw new ReplkitError(
@@ -64,7 +76,7 @@ async function planOrRefuse(
       EXIT.failed,
     )
   }
-  return changes.map(change => ({ change, phases: phasesOf(change) }))
+  return changes.map(change => ({ change, phases: phasesOf(change), publish: publishes(change, config) }))
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the row of sql/migrate/010_change_state.sql.
@@ -145,4 +157,18 @@ function printPlan(plan: PlannedChange[], config: Config, steps: Steps): void {
         `-- ${i + 1}. on ${phase.where === 'primary' ? config.primary.name : replicaNames}${phase.afterApplied ? `, once every replica applied the PRIMARY's WAL past it` : ''}: ${phase.why}\n${phase.sql};`,
       )
     }
+  for (const [i, { change }] of plan.entries()) if (plan[i].publish) printPublish(change, config, i + 1, steps)
+}
+
+/** What publishConfiguredTables will run, once every statement ran. */
+function printPublish(change: Change, config: Config, number: number, steps: Steps): void {
+  steps.ok(`statement ${number}: ${change.table} published (PUBLICATION_TABLES names it) and copied once`, true)
+  dryRunSql.print(
+    `-- ${number}. last, once every statement ran, as make replicate does it, since PUBLICATION_TABLES names ${change.table}: on ${config.primary.name}, SELECT on it granted to ${config.replicatorUser} and the publication set to the configured tables; on each replica, its subscription refreshed (copies the table's rows once, then applies its changes)\n${[
+      `ALTER PUBLICATION ${config.publication} ADD TABLE ${change.table};`,
+      ...config.replicas.map(
+        r => `ALTER SUBSCRIPTION ${subscriptionName(r)} REFRESH PUBLICATION WITH (copy_data = true); -- on ${r.name}`,
+      ),
+    ].join('\n')}`,
+  )
 }

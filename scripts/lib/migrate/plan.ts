@@ -6,7 +6,7 @@
 //   PRIMARY first, then on the replicas once they applied past it. A NOT NULL on a column to be
 //   dropped is relaxed on the replicas before anything, or the PRIMARY's rows without it would stop apply.
 import type { Config } from '../config.js'
-import type { Change, ChangeKind, Refusal } from './statements.js'
+import { type Change, type ChangeKind, type Refusal, unquote } from './statements.js'
 
 export type Where = 'replicas' | 'primary'
 
@@ -21,7 +21,20 @@ export interface Phase {
 export interface PlannedChange {
   change: Change
   phases: Phase[]
+  /** A new table that PUBLICATION_TABLES names: published and copied once after every change ran. */
+  publish: boolean
 }
+
+/** The table as PUBLICATION_TABLES names it (public's tables unqualified), or null for another schema. */
+export function configuredName(table: string): string | null {
+  const parts = table.match(/"(?:[^"]|"")+"|[^.]+/g) ?? []
+  if (parts.length === 2 && unquote(parts[0]) !== 'public') return null
+  return unquote(parts[parts.length - 1] ?? '')
+}
+
+/** Whether a change creates a table the configuration publishes. */
+export const publishes = (change: Change, config: Config) =>
+  change.kind === 'create-table' && config.tables.includes(configuredName(change.table) ?? '')
 
 const REPLICAS_FIRST: Partial<Record<ChangeKind, string>> = {
   'add-column': "additive: every replica can take the column before the PRIMARY's rows carry it",
@@ -77,8 +90,8 @@ export interface PrimaryState {
 
 /** Changes that parse but must not run here: a narrowing type, a published table dropped. */
 export function refuseUnsafe(change: Change, config: Config, state: PrimaryState): Refusal | null {
-  const table = change.table.replace(/^public\./i, '').replace(/"/g, '')
-  if (change.kind === 'drop-table' && config.tables.includes(table))
+  const table = configuredName(change.table)
+  if (change.kind === 'drop-table' && table !== null && config.tables.includes(table))
     return {
       sql: change.sql,
       why: `${table} is published: remove it from PUBLICATION_TABLES, make replicate (which stops publishing it and refreshes the subscriptions), then make migrate drops it`,
