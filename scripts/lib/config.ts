@@ -42,6 +42,8 @@ export interface Config {
   replicatorPassword: string | undefined
   /** A login role (MONITOR_USER) make replicate grants what make check and make metrics read, on every node. */
   monitorUser: string | undefined
+  /** PostgreSQL 16+: a login role, not a superuser, that owns every subscription (SUBSCRIPTION_OWNER). */
+  subscriptionOwner: string | undefined
   publication: string
   tables: string[]
   /** CA file the subscriptions verify the PRIMARY against (SSL_ROOT_CERT); else sslmode=require. */
@@ -163,6 +165,8 @@ export function loadConfig(env: Env = loadEnv()): Config {
     replicatorUser: identifier(env.REPLICATOR_USER ?? 'replicator', 'REPLICATOR_USER'),
     replicatorPassword: env.REPLICATOR_PASSWORD,
     monitorUser: env.MONITOR_USER === undefined ? undefined : identifier(env.MONITOR_USER, 'MONITOR_USER'),
+    subscriptionOwner:
+      env.SUBSCRIPTION_OWNER === undefined ? undefined : identifier(env.SUBSCRIPTION_OWNER, 'SUBSCRIPTION_OWNER'),
     publication: identifier(env.PUBLICATION ?? 'ecommerce_pub', 'PUBLICATION'),
     tables: (env.PUBLICATION_TABLES ?? DEFAULT_TABLES.join(',')).split(',').map(t => identifier(t.trim(), 'table')),
     sslRootCert: env.SSL_ROOT_CERT,

@@ -104,6 +104,20 @@ test('a connect failure logged by the apply worker is found, with its time; a mi
   assert.is(classifyApplyError(failure.error), 'missing-column')
 })
 
+test("a worker that cannot start as its subscription's owner: the FATAL of the PID whose exit is logged, not another session's", () => {
+  const text = `2026-12-06 13:59:18.565 UTC [6374] LOG:  logical replication worker for subscription "sub_replica1" will restart because of a parameter change
+2026-12-06 13:59:18.570 UTC [6800] FATAL:  role "someone" is not permitted to log in
+2026-12-06 13:59:18.583 UTC [6809] FATAL:  role "replkit_sub" is not permitted to log in
+2026-12-06 13:59:18.593 UTC [5384] LOG:  background worker "logical replication apply worker" (PID 6809) exited with exit code 1
+2026-12-06 13:59:19.000 UTC [6900] FATAL:  role "client" is not permitted to log in
+`
+  assert.equal(lastWorkerError(text), {
+    error: 'role "replkit_sub" is not permitted to log in',
+    cause: 'owner-cannot-log-in',
+    loggedAt: '2026-12-06 13:59:18.583 UTC',
+  })
+})
+
 test('a logged failure the origin has applied past is history; one ahead of it is current', () => {
   assert.is(currentApplyFailure(log, 16598, '0/19D2B00'), null)
   assert.is(currentApplyFailure(log, 16598, '0/19D2A80')?.finishLsn, '0/19D2B00')

@@ -210,6 +210,14 @@ function notStreaming({ replica, sub, name, R, breaking, say }: Scene, blocking:
       `${name} cannot connect to the PRIMARY as the replication role: ${logged.error.replace(/^could not connect to the publisher: /, '')} (${R}'s log, ${logged.loggedAt})`,
       `make replicate (sets the role's password from REPLICATOR_PASSWORD and its pg_hba lines on the PRIMARY, and points ${name} at them); nothing is lost meanwhile: the slot keeps every change`,
     )
+  } else if (logged?.cause === 'owner-cannot-log-in') {
+    const owner = /^role "([^"]+)"/.exec(logged.error)![1]
+    say(
+      'SUBSCRIPTION_OWNER_CANNOT_LOG_IN',
+      'critical',
+      `${name}'s apply worker cannot start: it logs in as the subscription's owner, and ${logged.error} (${R}'s log, ${logged.loggedAt})`,
+      `on ${R}, as a superuser: ALTER ROLE "${owner}" LOGIN; apply resumes by itself within seconds, and nothing is lost meanwhile: the slot keeps every change`,
+    )
   } else {
     say(
       'NOT_STREAMING',

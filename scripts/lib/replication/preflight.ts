@@ -2,7 +2,8 @@
 // asked in parallel; every problem is collected so the operator sees them all at once.
 import { type Config, type NodeSpec, allNodes } from '../config.js'
 import { type Column, type Drift, schemaDrift, tableColumns } from './schema-drift.js'
-import { type Sql, withNode } from '../db.js'
+import { type Sql, majorOf, serverVersionNum, withNode } from '../db.js'
+import { OWNER_SINCE } from './subscription-owner.js'
 
 export interface NodeFacts {
   version: string
@@ -74,6 +75,32 @@ async function monitorRoleProblems(sql: Sql, node: NodeSpec, role: string | unde
   return []
 }
 
+/**
+ * SUBSCRIPTION_OWNER must exist on every node (any node may subscribe after a switchover), log
+ * in (the apply worker logs in as its subscription's owner) and not be a superuser; a replica
+ * must run 16+, since 15 lets only a superuser own a subscription.
+ */
+async function subscriptionOwnerProblems(sql: Sql, node: NodeSpec, role: string | undefined): Promise<string[]> {
+  if (!role) return []
+  const [found] = await sql`select rolcanlogin as login, rolsuper as superuser from pg_roles where rolname = ${role}`
+  const major = majorOf(await serverVersionNum(sql))
+  if (node.role === 'replica' && major < OWNER_SINCE)
+    return [
+      `${node.name}: SUBSCRIPTION_OWNER needs PostgreSQL ${OWNER_SINCE}+ on every replica, and ${node.name} runs ${major}, where only a superuser may own a subscription: unset SUBSCRIPTION_OWNER, or upgrade ${node.name}`,
+    ]
+  if (!found)
+    return [
+      `${node.name}: SUBSCRIPTION_OWNER ${role} does not exist: create it there as a superuser (CREATE ROLE ${role} LOGIN), then run make replicate again; replkit grants it what its subscription needs`,
+    ]
+  if (!found.login)
+    return [
+      `${node.name}: SUBSCRIPTION_OWNER ${role} cannot log in, and the apply worker logs in as its subscription's owner (ALTER ROLE ${role} LOGIN)`,
+    ]
+  if (found.superuser)
+    return [`${node.name}: SUBSCRIPTION_OWNER ${role} is a superuser: name a role that is not one, or unset it`]
+  return []
+}
+
 export async function preflight(config: Config): Promise<Preflight> {
   const results = await Promise.allSettled(
     allNodes(config).map(node =>
@@ -85,6 +112,7 @@ export async function preflight(config: Config): Promise<Preflight> {
           identity: [
             ...(node.role === 'primary' ? await identityProblems(sql, config.tables) : []),
             ...(await monitorRoleProblems(sql, node, config.monitorUser)),
+            ...(await subscriptionOwnerProblems(sql, node, config.subscriptionOwner)),
           ],
         }),
         { connectTimeoutSeconds: 5 },

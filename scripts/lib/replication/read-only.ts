@@ -14,13 +14,22 @@ async function readOnlyState(sql: Sql): Promise<{ clients: boolean; owner: boole
 }
 
 /** make replicate: every replica refuses client writes; a replica already set so is left as it is. */
-export async function readOnlyReplicas(replicas: NodeSpec[], steps: Steps, dryRun: boolean): Promise<void> {
+export async function readOnlyReplicas(
+  replicas: NodeSpec[],
+  steps: Steps,
+  dryRun: boolean,
+  subscriptionOwner?: string,
+): Promise<void> {
   for (const replica of replicas) {
     const state = await withNode(replica, readOnlyState)
     const already = state.clients && state.owner
     if (!already) await runSqlFile(replica, 'sql/replication/060_read_only_replica.sql', { dryRun })
     steps.ok(
-      `${replica.name}: read-only for client sessions (default_transaction_read_only for ${replica.database}), except ${replica.user}, the subscriptions' owner, whose settings the apply worker takes`,
+      `${replica.name}: read-only for client sessions (default_transaction_read_only for ${replica.database}), except ${
+        subscriptionOwner
+          ? `${replica.user} (replkit's login) and ${subscriptionOwner}, the subscriptions' owner,`
+          : `${replica.user}, the subscriptions' owner,`
+      } whose settings the apply worker takes`,
       !already,
     )
   }

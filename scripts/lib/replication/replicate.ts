@@ -2,6 +2,7 @@
 // script prints; the benchmark and the drills call this in process and read the timings.
 import type { Config } from '../config.js'
 import { monitorRole } from './monitor-role.js'
+import { subscriptionOwners } from './subscription-owner.js'
 import { type Sql, withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import type { ServerAccess } from '../server-access.js'
@@ -70,7 +71,8 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     await step.publication(c, primary)
     await opts.copyInOneTransaction(config, primary, c, steps)
     const ready = await step.subscriptions(c, primary)
-    await readOnlyReplicas(config.replicas, steps, c.dryRun)
+    await subscriptionOwners(c)
+    await readOnlyReplicas(config.replicas, steps, c.dryRun, config.subscriptionOwner)
     await monitorRole(c)
     const catchupMs = await step.catchUp(
       c,

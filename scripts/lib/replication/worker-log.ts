@@ -173,6 +173,7 @@ export type ApplyCause =
   | 'missing-column'
   | 'permission'
   | 'cannot-connect'
+  | 'owner-cannot-log-in'
   | 'connection-lost'
   | 'other'
 
@@ -194,6 +195,7 @@ export function classifyApplyError(error: string, context: string | null = null)
   if (/is missing replicated column/.test(error)) return 'missing-column'
   if (/permission denied/.test(error)) return 'permission'
   if (/could not connect to the publisher/.test(error)) return 'cannot-connect'
+  if (/^role "[^"]+" is not permitted to log in/.test(error)) return 'owner-cannot-log-in'
   if (
     /could not receive data from WAL stream|server closed the connection|connection to server .* (?:was lost|failed)|data stream from publisher has ended|terminating logical replication worker|replication timeout/.test(
       error,
@@ -212,12 +214,20 @@ export interface WorkerError {
 /**
  * The last ERROR a logical replication worker logged that is not tied to a remote transaction
  * (those are lastApplyFailure's): "could not connect to the publisher: … password
- * authentication failed", a lost connection. A replica runs one replkit subscription, so its
+ * authentication failed", a lost connection, or the FATAL of one that could not start. A replica runs one replkit subscription, so its
  * log's worker errors are that subscription's.
  */
 export function lastWorkerError(log: string): WorkerError | null {
   const lines = log.split('\n')
+  const workerPids = new Set<string>()
   for (let i = lines.length - 1; i >= 0; i--) {
+    const exited = /background worker "logical replication [^"]*worker" \(PID (\d+)\) exited/.exec(lines[i])
+    if (exited) workerPids.add(exited[1])
+    // A worker that cannot start as its subscription's owner (SUBSCRIPTION_OWNER without LOGIN)
+    // dies with a FATAL before it logs anything else; its exit line names its PID.
+    const fatal = /^(\S+ \S+ \S+) \[(\d+)\] FATAL:\s+(.*)$/.exec(lines[i])
+    if (fatal && workerPids.has(fatal[2]))
+      return { error: fatal[3], cause: classifyApplyError(fatal[3]), loggedAt: fatal[1] }
     const m =
       /^(\S+ \S+ \S+) \[\d+\] .*ERROR:\s+(.*(?:could not connect to the publisher|could not receive data from WAL stream|data stream from publisher has ended).*)$/.exec(
         lines[i],

@@ -5,6 +5,7 @@ import type { Config, NodeSpec } from '../config.js'
 import type { Sql } from '../db.js'
 import { ReplkitError, EXIT } from '../errors.js'
 import { compareTable } from '../compare/at-lsn.js'
+import { OWNER_SINCE, ownSubscription } from '../replication/subscription-owner.js'
 import { subscriptionConninfo } from '../replication/conninfo.js'
 import { subscriptionName } from '../replication/names.js'
 import { optionsBetween, withList } from '../replication/options.js'
@@ -82,7 +83,16 @@ export async function subscribeTo(
   await sqlFile(node, '020_subscribe_to_new_primary.sql', vars, false, {
     conninfo: subscriptionConninfo(config, password),
   })
-  return withList(chosen)
+  return `${withList(chosen)}${await ownerOf(config, node, nodeSql)}`
+}
+
+/** SUBSCRIPTION_OWNER takes the new subscription where the node's major allows it; said either way. */
+async function ownerOf(config: Config, node: NodeSpec, nodeSql: Sql): Promise<string> {
+  if (!config.subscriptionOwner) return ''
+  const handover = await ownSubscription(config, node, nodeSql, false)
+  return handover === 'too old'
+    ? `; owned by ${node.user}, not ${config.subscriptionOwner}: PostgreSQL ${OWNER_SINCE - 1} lets only a superuser own a subscription`
+    : `; owned by ${config.subscriptionOwner}`
 }
 
 /**

@@ -15,6 +15,7 @@ import { slotNames, subscriptionName } from '../replication/names.js'
 import { tablesHoldingRows } from '../replication/catalog.js'
 import { replicatorPassword } from '../replication/password.js'
 import { subscriptionConninfo } from '../replication/conninfo.js'
+import { describeOwner, ownSubscription } from '../replication/subscription-owner.js'
 import { parsePsqlError, verbatim } from '../replication/server-error.js'
 import { createSlotStatement, secondaryIndexes, tablesToCopy } from '../replication/snapshot-copy.js'
 import { waitForCatchup, waitForSync } from '../replication/waits.js'
@@ -251,6 +252,8 @@ export async function resyncReplica(
       `${plan.tables.map(t => t.table).join(', ')} copied with it, all in one transaction (${Date.now() - started} ms; readers waited on the tables' lock meanwhile, never saw them empty or half-copied)`,
   )
   await dropReplaced(replica, primary, plan, current, run.timeoutMs)
+  if (config.subscriptionOwner && (await ownSubscription(config, replica, replicaSql, false)) === 'handed over')
+    run.say(`${replica.name}: ${await describeOwner(replicaSql, replica)}`)
   const times = await waitReady(primary, replicaSql, replica, run.timeoutMs)
   return { copyMs: Date.now() - started - times.catchupMs, catchupMs: times.catchupMs }
 }
