@@ -10,6 +10,7 @@ import { qualifiedTables } from './names.js'
 import { type Preflight, roleState } from './preflight.js'
 import { scramMatches, scramVerifier } from './scram.js'
 import { waitForCatchup } from './waits.js'
+import { waitFor } from '../wait.js'
 import { createTables, tableDefinitions } from './table-definitions.js'
 import type { NodeSpec } from '../config.js'
 import { type SetupContext, runFile } from './setup-context.js'
@@ -227,11 +228,34 @@ export async function catchUp(c: SetupContext, primary: Sql, subscribed: string[
   }
   const ms = Date.now() - started
   steps.verify(`catch-up: ${subscribed.join(', ')} replayed the PRIMARY's current LSN in ${ms} ms`)
-  const streams = await primary`
-    select r.application_name as name, s.version from pg_stat_replication r join pg_stat_ssl s using (pid)
-    where r.application_name = any(${subscribed}) and s.ssl order by r.application_name`
-  if (streams.length === subscribed.length)
+  const streams = await tlsStreams(primary, subscribed, c.timeoutMs)
+  const plain = streams.filter(t => !t.ssl).map(t => t.name)
+  const missing = subscribed.filter(name => !streams.some(t => t.name === name))
+  if (plain.length) steps.fail(`TLS: ${plain.join(', ')} streaming without TLS`)
+  if (missing.length)
+    steps.fail(`TLS: ${missing.join(', ')} had no walsender on the PRIMARY within ${c.timeoutMs / 1000} s`)
+  if (!plain.length && !missing.length)
     steps.verify(`TLS: ${streams.map(t => `${t.name} streams over ${t.version}`).join(', ')}`)
-  else steps.fail(`TLS: ${subscribed.filter(s => !streams.some(t => t.name === s)).join(', ')} not streaming over TLS`)
   return ms
+}
+
+/**
+ * Each subscription's walsender and its TLS, once every one has a walsender: an apply worker
+ * that restarts after its table copies (or a busy machine: ten replicas on two cores) is
+ * briefly without one, and that moment is not a stream without TLS.
+ */
+async function tlsStreams(primary: Sql, subscribed: string[], timeoutMs: number) {
+  const read = () => primary`
+    select r.application_name as name, s.ssl, s.version from pg_stat_replication r join pg_stat_ssl s using (pid)
+    where r.application_name = any(${subscribed}) order by r.application_name`
+  let streams = await read()
+  await waitFor({
+    what: "every subscription's walsender on the PRIMARY",
+    timeoutMs,
+    until: async () => {
+      streams = await read()
+      return streams.length >= subscribed.length || undefined
+    },
+  }).catch(() => {})
+  return streams
 }
