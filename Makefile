@@ -7,7 +7,7 @@ REPLKIT := node bin/replkit.js
 ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup deps up down status clean schema seed demo test typecheck lint format bench-seed bench-copy bench replicate rollback verify check bench-check bench-switchover \
+.PHONY: help setup deps up down status clean schema seed demo test typecheck lint format bench-seed bench-copy bench replicate rollback verify check bench-check bench-switchover bench-replicas \
         sync repair fix-conflict sequences sync-sequences chaos metrics switchover migrate
 
 help: deps ## list the targets, and the nodes they act on
@@ -110,6 +110,9 @@ bench-check: up ## make bench's compare-and-repair section alone, 10M products (
 
 bench-switchover: up ## make bench's switchover section alone: ten switchovers under pgbench through PgBouncer, every write pause
 	@$(TSX) scripts/bench.ts --only switchover $(ARGS)
+
+bench-replicas: up ## make bench's replicas section alone: replicate, check, a scrape and verify with 2, 5 and 10 replicas, each on a cluster of its own
+	@$(TSX) scripts/bench.ts --only replicas $(ARGS)
 
 typecheck: setup ## strict TypeScript check
 	@node_modules/.bin/tsc --noEmit

@@ -13,6 +13,7 @@ import { largeTransactionBench } from './lib/bench/large-transaction.js'
 import { machineFacts } from './lib/bench/machine.js'
 import { metricsCost } from './lib/bench/metrics-cost.js'
 import { formatSwitchoverBench, switchoverBench } from './lib/bench/switchover.js'
+import { formatReplicasBench, replicasBench, replicasPlot } from './lib/bench/replicas.js'
 import { type BenchReport, formatSummary } from './lib/bench/report.js'
 import { writePlots } from './lib/bench/report-plots.js'
 import { updatePerformancePage } from './lib/bench/performance-page.js'
@@ -29,10 +30,10 @@ import { colour, main } from './lib/output.js'
 import { subscriptionName } from './lib/replication/names.js'
 import { waitForCatchup } from './lib/replication/waits.js'
 
-const SECTIONS = ['seed', 'copy', 'consistency', 'switchover'] as const
+const SECTIONS = ['seed', 'copy', 'consistency', 'switchover', 'replicas'] as const
 const argv = await cli(
   'bench',
-  `$0 [--quick] [--json] [--out DIR] [--only seed|copy|consistency|switchover [--rows N] ...]
+  `$0 [--quick] [--json] [--out DIR] [--only seed|copy|consistency|switchover|replicas [--rows N] ...]
 
 replkit's performance report, each figure against a baseline measured in the same run:
   seed of N generated products      vs raw COPY and a row-at-a-time loop, on an unreplicated database
@@ -48,7 +49,9 @@ replkit's performance report, each figure against a baseline measured in the sam
   make metrics scrape cost          time reading the nodes per scrape, and the exporter's memory
   make switchover                   10 in a row, to replica1 and back, under pgbench at ${SWITCHOVER_RATE} writes/s
                                     through PgBouncer: every write pause, nothing lost (--only switchover: make bench-switchover)
-Writes DIR/latest.json, DIR/latency-cdf.svg, DIR/throughput.svg (and the seed section's seed.json),
+  cost by number of replicas        make replicate, check, a scrape and make verify with 2, 5 and 10 replicas,
+                                    each on a cluster of its own (--only replicas: make bench-replicas)
+Writes DIR/latest.json, DIR/latency-cdf.svg, DIR/throughput.svg, DIR/replicas.svg (and the seed section's seed.json),
 and prints a summary with every target met or NOT met. Exits 1 when a target is missed.
 Default profile: 1,000,000 products (10,000,000 for the compare), about 30 minutes on 2 cores.
 --quick: small N, short load, under a minute (proves the harness; its figures are not the report).
@@ -128,16 +131,21 @@ async function onlySection(config: Config, section: (typeof SECTIONS)[number]): 
         ? await initialCopyBench(config, argv.rows ?? PROFILES.default.copyRows, outDir, say)
             .then(r => [r, formatInitialCopyBench(r)] as const)
             .finally(() => restoreDemoState(config))
-        : section === 'consistency'
-          ? await consistencyBench(config, {
-              rows: argv.rows ?? PROFILES.default.checkRows,
-              runs: argv.runs,
-              keep: argv.keep,
-              say,
-            }).then(r => [r, formatConsistencyBench(r)] as const)
-          : await switchoverBench(config, SWITCHOVER_RATE, PROFILES.default.switchovers).then(
-              r => [r, formatSwitchoverBench(r)] as const,
-            )
+        : section === 'replicas'
+          ? await replicasBench(PROFILES.default.replicas, say).then(async r => {
+              await writeFile(join(outDir, 'replicas.svg'), replicasPlot(r))
+              return [r, formatReplicasBench(r)] as const
+            })
+          : section === 'consistency'
+            ? await consistencyBench(config, {
+                rows: argv.rows ?? PROFILES.default.checkRows,
+                runs: argv.runs,
+                keep: argv.keep,
+                say,
+              }).then(r => [r, formatConsistencyBench(r)] as const)
+            : await switchoverBench(config, SWITCHOVER_RATE, PROFILES.default.switchovers).then(
+                r => [r, formatSwitchoverBench(r)] as const,
+              )
   console.log(argv.json ? JSON.stringify(result, null, 2) : table)
   return result.targets.every(t => t.met) ? EXIT.ok : EXIT.warning
 }
@@ -188,7 +196,21 @@ async function runSections(config: Config, primary: Sql, replicas: Sql[]): Promi
     `switchover: ${profile.switchovers} in a row, to ${config.replicas[0].name} and back, under pgbench at ${SWITCHOVER_RATE} writes/s through PgBouncer ...`,
     () => switchoverBench(config, SWITCHOVER_RATE, profile.switchovers),
   )
-  return { seed, initialCopy, canary, consistency, largeTransaction, check, metrics, switchovers }
+  const byReplicas = await section(
+    `cost by number of replicas: ${profile.replicas.counts.join(', ')}, each on a cluster of its own ...`,
+    () => replicasBench(profile.replicas, say),
+  )
+  return {
+    seed,
+    initialCopy,
+    canary,
+    consistency,
+    largeTransaction,
+    check,
+    metrics,
+    switchovers,
+    replicas: byReplicas,
+  }
 }
 
 /** latest.json, the plots, and (default profile, default folder) docs/performance.md. */
@@ -209,7 +231,7 @@ function printReport(report: BenchReport): void {
     return
   }
   console.log(formatSummary(report))
-  const files = ['latest.json', report.plots.latencyCdf, report.plots.throughput]
+  const files = ['latest.json', report.plots.latencyCdf, report.plots.throughput, report.plots.replicas ?? []].flat()
   console.log(colour.dim(`\nResults: ${files.map(f => relative(process.cwd(), join(outDir, f))).join(', ')}`))
 }
 

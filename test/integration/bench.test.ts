@@ -1,5 +1,5 @@
 // make bench --quick inside make test: proves the harness runs end to end and produces every
-// section and both plots. No threshold is asserted: --quick's small N says nothing about speed.
+// section and its plots. No threshold is asserted: --quick's small N says nothing about speed.
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +10,7 @@ import { config, runScript } from './helpers.js'
 
 const bench = suite('make bench --quick')
 
-bench('writes every section, a verdict per target, and two SVG plots; leaves the cluster healthy', async () => {
+bench('writes every section, a verdict per target, and three SVG plots; leaves the cluster healthy', async () => {
   const out = await mkdtemp(join(tmpdir(), 'replkit-bench-'))
   const run = await runScript('bench', ['--quick', '--json', '--out', out])
   // 0: every target met, 1: some missed (reported, not a failure here); 2 would be an error.
@@ -26,6 +26,7 @@ bench('writes every section, a verdict per target, and two SVG plots; leaves the
     'check',
     'metrics',
     'switchovers',
+    'replicas',
     'targets',
     'plots',
   ] as const) {
@@ -68,8 +69,19 @@ bench('writes every section, a verdict per target, and two SVG plots; leaves the
   assert.is(so.writePauseMs.length, 2)
   assert.ok(so.writePauseMs.every(ms => ms > 0) && so.committed > 0, JSON.stringify(so))
   assert.is(so.failed, 0, JSON.stringify(so))
+  // Clusters of their own with 1 and 2 replicas: every command ran, verify passed on each.
+  assert.equal(
+    report.replicas!.runs.map(r => r.replicas),
+    [1, 2],
+  )
+  assert.ok(
+    report.replicas!.runs.every(
+      r => r.replicateS > 0 && r.checkMedianMs > 0 && r.scrapeMedianMs > 0 && r.verifyPassed > 0,
+    ),
+    JSON.stringify(report.replicas),
+  )
   assert.ok(report.targets.length >= 10 && report.targets.every(t => typeof t.met === 'boolean'))
-  for (const file of [report.plots.latencyCdf, report.plots.throughput]) {
+  for (const file of [report.plots.latencyCdf, report.plots.throughput, report.plots.replicas!]) {
     const svg = await readFile(join(out, file), 'utf8')
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
     assert.match(svg, /<\/svg>\n$/)

@@ -28,13 +28,18 @@ async function rss(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024
 }
 
-export async function metricsCost(scrapes: number): Promise<MetricsCost> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/replkit.js'), 'metrics', '--port', String(PORT)], {
+/** `cluster`: another cluster's environment (make bench's replicas section) and a port of its own. */
+export async function metricsCost(
+  scrapes: number,
+  cluster: { env: NodeJS.ProcessEnv; port: number } = { env: process.env, port: PORT },
+): Promise<MetricsCost> {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/replkit.js'), 'metrics', '--port', String(cluster.port)], {
     cwd: repoRoot,
     stdio: 'ignore',
+    env: cluster.env,
   })
   try {
-    const url = `http://127.0.0.1:${PORT}`
+    const url = `http://127.0.0.1:${cluster.port}`
     await waitFor({
       what: 'the exporter to answer /healthz',
       timeoutMs: 20_000,

@@ -16,6 +16,7 @@ export const PROFILES = {
     wallRuns: 10,
     scrapes: 50,
     switchovers: 10,
+    replicas: { counts: [2, 5, 10], checkRuns: 5, scrapes: 20 },
   },
   quick: {
     largeRows: 20_000,
@@ -29,6 +30,7 @@ export const PROFILES = {
     wallRuns: 3,
     scrapes: 5,
     switchovers: 2,
+    replicas: { counts: [1, 2], checkRuns: 2, scrapes: 3 },
   },
 }
 export const LOAD_RATE = 1000
@@ -46,7 +48,15 @@ export const SWITCHOVER_RATE = 500
 /** The figures of one run's sections, before the report wraps them. */
 export type Sections = Pick<
   BenchReport,
-  'seed' | 'initialCopy' | 'canary' | 'consistency' | 'largeTransaction' | 'check' | 'metrics' | 'switchovers'
+  | 'seed'
+  | 'initialCopy'
+  | 'canary'
+  | 'consistency'
+  | 'largeTransaction'
+  | 'check'
+  | 'metrics'
+  | 'switchovers'
+  | 'replicas'
 >
 
 /** Every target of the report, in the order of the summary. */
@@ -57,6 +67,7 @@ export function benchTargets(s: Sections, largeRows: number): Target[] {
     ...s.consistency.targets.map(t => ({ section: 'consistency', ...t })),
     ...checkTargets(s),
     ...s.switchovers.targets.map(t => ({ section: 'switchover', ...t })),
+    ...(s.replicas?.targets.map(t => ({ section: 'replicas', ...t })) ?? []),
     ...s.initialCopy.targets,
     within(
       'large transaction',

@@ -141,7 +141,11 @@ function cdfLegend(series: CdfSeries[], height: number): string[] {
 }
 
 /** Horizontal bars, one panel per comparison, each panel on its own linear scale. */
-export function barChart(title: string, panels: BarPanel[]): string {
+export function barChart(
+  title: string,
+  panels: BarPanel[],
+  legend = 'blue: replkit · grey: baseline measured in the same run · longer is faster',
+): string {
   const width = 860,
     labelWidth = 250,
     textWidth = 230,
@@ -165,8 +169,6 @@ export function barChart(title: string, panels: BarPanel[]): string {
     }
     top += 14
   }
-  body.push(
-    `<text x="10" y="${top + 4}" fill="#555">blue: replkit · grey: baseline measured in the same run · longer is faster</text>`,
-  )
+  body.push(`<text x="10" y="${top + 4}" fill="#555">${escapeXml(legend)}</text>`)
   return svg(width, top + 20, title, body)
 }

@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type BarPanel, type CdfSeries, barChart, cdfPlot } from './plots.js'
+import { replicasPlot } from './replicas.js'
 import type { BenchReport } from './report.js'
 import type { SeedSetting } from './seed-report.js'
 
@@ -30,7 +31,10 @@ export async function writePlots(dir: string, r: Figures, idleTarget: number, lo
       copyPanel(r),
     ]),
   )
-  return { latencyCdf, throughput }
+  if (!r.replicas) return { latencyCdf, throughput }
+  const replicas = 'replicas.svg'
+  await writeFile(join(dir, replicas), replicasPlot(r.replicas))
+  return { latencyCdf, throughput, replicas }
 }
 
 /** Each replica idle (solid) and under load (dashed), in one colour. */

@@ -1,5 +1,6 @@
 // make bench's results: the JSON document (bench/results/latest.json) and the
 // human summary (the plots: report-plots.ts) — aligned tables, every target "met" or "NOT met".
+import { type ReplicasBench, formatReplicasBench } from './replicas.js'
 import { colour, formatBytes, formatTable } from '../output.js'
 import type { LatencyRun, LoadedLatencyRun } from './canary-latency.js'
 import type { CheckWall } from './check-wall.js'
@@ -25,8 +26,10 @@ export interface BenchReport {
   consistency: ConsistencyBenchReport
   largeTransaction: LargeTransaction
   check: CheckWall
+  /** Absent from reports made before the section existed. */
+  replicas?: ReplicasBench
   targets: Target[]
-  plots: { latencyCdf: string; throughput: string }
+  plots: { latencyCdf: string; throughput: string; replicas?: string }
 }
 
 const n = (v: number) => Math.round(v).toLocaleString('en-US')
@@ -63,6 +66,11 @@ export function formatSummary(r: BenchReport): string {
     `make switchover to ${so.target} and back, ${so.writePauseMs.length} in a row, under pgbench through PgBouncer asking ${so.rate} writes/s (${n(so.achievedTps)} achieved)`,
     formatSwitchoverBench(so),
   )
+  if (r.replicas)
+    section(
+      `Cost by number of replicas (${r.replicas.runs.map(x => x.replicas).join(', ')}), each on a cluster of its own`,
+      formatReplicasBench(r.replicas),
+    )
   section('Targets', ...targetLines(r))
   return out.join('\n')
 }

@@ -1,0 +1,198 @@
+// make bench's replicas section: how replkit's cost grows with the number of replicas. For 2, 5
+// and 10 replicas, a local cluster of its own (its own ports and CLUSTER_DIR beside the checkout's)
+// is set up and every command run as an operator runs it: make replicate timed, make check and
+// the exporter's scrapes timed on the healthy cluster, make verify timed and required to pass.
+// Reading the nodes is parallel, so the cost should grow far slower than the replica count.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { $ } from 'zx'
+import { repoRoot } from '../config.js'
+import { ReplkitError } from '../errors.js'
+import { formatTable } from '../output.js'
+import { metricsCost } from './metrics-cost.js'
+import { type BarPanel, barChart } from './plots.js'
+import { median } from './stats.js'
+import { type ScriptTarget, targetRow } from './targets.js'
+
+export const REPLICAS_TARGET = { checkS: 1, scrapeMs: 100 }
+
+export interface ReplicaRun {
+  replicas: number
+  replicateS: number
+  checkMedianMs: number
+  /** What check reports as its own work (connect, query, verdicts), median. */
+  checkInProcessMs: number
+  scrapeMedianMs: number
+  verifyS: number
+  verifyPassed: number
+}
+
+export interface ReplicasBench {
+  runs: ReplicaRun[]
+  targets: ScriptTarget[]
+}
+
+/** The first port of each size's cluster: clear of the checkout's cluster and the tests' own. */
+const FIRST_PORT = 56700
+
+function clusterEnv(replicas: number, index: number, dir: string): NodeJS.ProcessEnv {
+  const port = FIRST_PORT + 20 * index
+  const url = (i: number) => `postgres://postgres:bench@127.0.0.1:${port + i}/shop`
+  const { FORCE_COLOR: _ignored, PGBOUNCER_PORT: _none, PG_VERSIONS: _all15, ...inherited } = process.env
+  return {
+    ...inherited,
+    NO_COLOR: '1',
+    CLUSTER_DIR: join(dir, 'cluster'),
+    SAVE_DIR: join(dir, 'saved'),
+    PRIMARY_URL: url(0),
+    REPLICA_URLS: Array.from({ length: replicas }, (_, i) => url(i + 1)).join(','),
+  }
+}
+
+/** One command as a user runs it; its wall time; a failure stops the section with its output. */
+async function timed(env: NodeJS.ProcessEnv, args: string[]): Promise<{ ms: number; stdout: string }> {
+  const started = performance.now()
+  const r = await $({
+    cwd: repoRoot,
+    env,
+    nothrow: true,
+    quiet: true,
+  })`node ${join(repoRoot, 'bin/replkit.js')} ${args}`
+  if (r.exitCode !== 0)
+    throw new ReplkitError(`bench replicas: replkit ${args.join(' ')} exited ${r.exitCode}:\n${r.stdout}\n${r.stderr}`)
+  return { ms: performance.now() - started, stdout: r.stdout }
+}
+
+async function measure(replicas: number, index: number, opts: ReplicasOptions, say: (l: string) => void) {
+  const dir = await mkdtemp(join(tmpdir(), `replkit-bench-${replicas}-replicas-`))
+  await $`chmod 755 ${dir}` // the postgres user runs the servers
+  const env = clusterEnv(replicas, index, dir)
+  try {
+    say(`  ${replicas} replicas: up, schema, seed, replicate ...`)
+    for (const step of [['up'], ['schema'], ['seed']]) await timed(env, step)
+    const replicate = await timed(env, ['replicate', '--restart-primary'])
+    const checks = []
+    for (let i = 0; i < opts.checkRuns; i++) {
+      const run = await timed(env, ['check', '--json'])
+      checks.push({ ms: run.ms, own: (JSON.parse(run.stdout) as { elapsedMs: number }).elapsedMs })
+    }
+    const scrape = await metricsCost(opts.scrapes, { env, port: FIRST_PORT + 20 * index + 19 })
+    say(`  ${replicas} replicas: verify ...`)
+    const verify = await timed(env, ['verify', '--json'])
+    return {
+      replicas,
+      replicateS: replicate.ms / 1000,
+      checkMedianMs: median(checks.map(c => c.ms)),
+      checkInProcessMs: median(checks.map(c => c.own)),
+      scrapeMedianMs: scrape.scrapeMedianMs,
+      verifyS: verify.ms / 1000,
+      verifyPassed: (JSON.parse(verify.stdout) as { passed: number }).passed,
+    }
+  } finally {
+    await $({
+      cwd: repoRoot,
+      env,
+      nothrow: true,
+      quiet: true,
+    })`node ${join(repoRoot, 'bin/replkit.js')} cluster clean --yes`
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+export interface ReplicasOptions {
+  /** The cluster sizes, smallest first (default profile 2, 5 and 10). */
+  counts: number[]
+  checkRuns: number
+  scrapes: number
+}
+
+export async function replicasBench(opts: ReplicasOptions, say: (l: string) => void): Promise<ReplicasBench> {
+  const runs: ReplicaRun[] = []
+  for (const [i, n] of opts.counts.entries()) runs.push(await measure(n, i, opts, say))
+  return { runs, targets: replicasTargets(runs) }
+}
+
+function replicasTargets(runs: ReplicaRun[]): ScriptTarget[] {
+  const first = runs[0]
+  const last = runs[runs.length - 1]
+  // "Far slower than the replica count": at most half of its growth.
+  const allowed = last.replicas / first.replicas / 2
+  const grows = (what: string, a: number, b: number): ScriptTarget => ({
+    target: `${what}: ${last.replicas} replicas cost < ${allowed}× ${first.replicas} (the replicas grew ${last.replicas / first.replicas}×)`,
+    measured: b / a,
+    needed: allowed,
+    unit: '×',
+    met: b / a < allowed,
+  })
+  return [
+    {
+      target: `make check with ${last.replicas} replicas: median wall time < ${REPLICAS_TARGET.checkS} s`,
+      measured: last.checkMedianMs / 1000,
+      needed: REPLICAS_TARGET.checkS,
+      unit: 's',
+      met: last.checkMedianMs / 1000 < REPLICAS_TARGET.checkS,
+    },
+    {
+      target: `a scrape of ${last.replicas} replicas reads the nodes in < ${REPLICAS_TARGET.scrapeMs} ms (median)`,
+      measured: last.scrapeMedianMs,
+      needed: REPLICAS_TARGET.scrapeMs,
+      unit: 'ms',
+      met: last.scrapeMedianMs < REPLICAS_TARGET.scrapeMs,
+    },
+    grows('make check', first.checkMedianMs, last.checkMedianMs),
+    grows('a scrape', first.scrapeMedianMs, last.scrapeMedianMs),
+    grows('make replicate', first.replicateS, last.replicateS),
+    grows('make verify', first.verifyS, last.verifyS),
+  ]
+}
+
+export function formatReplicasBench(r: ReplicasBench): string {
+  return [
+    formatTable(
+      ['replicas', 'make replicate', 'make check (own work)', 'scrape', 'make verify (assertions passed)'],
+      r.runs.map(x => [
+        x.replicas,
+        `${x.replicateS.toFixed(1)} s`,
+        `${Math.round(x.checkMedianMs)} ms (${Math.round(x.checkInProcessMs)} ms)`,
+        `${x.scrapeMedianMs.toFixed(1)} ms`,
+        `${x.verifyS.toFixed(1)} s (${x.verifyPassed})`,
+      ]),
+    ),
+    formatTable(['target', 'measured', 'needed', 'result'], r.targets.map(targetRow)),
+  ].join('\n')
+}
+
+/** Each command's cost at each cluster size, one panel each. */
+export function replicasPlot(r: ReplicasBench): string {
+  const panel = (title: string, value: (x: ReplicaRun) => number, text: (v: number) => string): BarPanel => ({
+    title,
+    bars: r.runs.map(x => ({ label: `${x.replicas} replicas`, value: value(x), text: text(value(x)) })),
+  })
+  return barChart(
+    'Cost by number of replicas',
+    [
+      panel(
+        'make check, median wall time',
+        x => x.checkMedianMs,
+        v => `${Math.round(v)} ms`,
+      ),
+      panel(
+        'a scrape (time reading the nodes)',
+        x => x.scrapeMedianMs,
+        v => `${v.toFixed(1)} ms`,
+      ),
+      panel(
+        'make replicate',
+        x => x.replicateS,
+        v => `${v.toFixed(1)} s`,
+      ),
+      panel(
+        'make verify',
+        x => x.verifyS,
+        v => `${v.toFixed(1)} s`,
+      ),
+    ],
+    'longer is slower · each size on a cluster of its own, set up and measured in the same run',
+  )
+}
