@@ -4,7 +4,11 @@
 import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { $ } from 'zx'
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { repoRoot } from '../../scripts/lib/config.js'
+import { majorOf, serverVersionNum } from '../../scripts/lib/db.js'
+import { forMajor, sqlText } from '../../scripts/lib/sql-files.js'
 import type { CheckReport } from '../../scripts/lib/checks/report.js'
 import { config, db, runScript, until } from './helpers.js'
 import { ensureReplication, removeReplication, waitForCatchup } from './replication-fixture.js'
@@ -57,6 +61,33 @@ check('healthy: exit 0, every table matches, lag from the PRIMARY, the canary ar
   assert.is(left, 0)
   const text = await runScript('check-replication')
   assert.match(text.stdout, /replication is healthy: nothing to fix\n\nOverall: OK \(exit 0\)/)
+})
+
+check('no query of make check is planned past jit_above_cost: compiling one took ~90 ms of every check', async () => {
+  const params: Record<string, unknown[]> = {
+    'unpublished_tables.sql': [config.publication],
+    'publications.sql': [config.tables],
+    'replication_admission.sql': [config.replicatorUser],
+    'checksums.sql': [config.tables],
+    'columns.sql': [config.tables],
+    'table_definitions.sql': [config.tables],
+    'subscription_options.sql': ['sub_replica1'],
+    'apply_open.sql': ['sub_replica1'],
+  }
+  const files = (await readdir(join(repoRoot, 'sql/check'))).filter(f => f.endsWith('.sql'))
+  for (const [name, sql] of [
+    ['primary', primary],
+    ['replica1', onReplica1],
+  ] as const) {
+    const [{ limit }] = await sql`select current_setting('jit_above_cost')::float8 as limit`
+    const major = majorOf(await serverVersionNum(sql))
+    for (const file of files) {
+      const text = forMajor(await sqlText(`sql/check/${file}`), major)
+      const [row] = await sql.unsafe(`explain (format json) ${text}`, (params[file] ?? []) as never[])
+      const cost = (row['QUERY PLAN'] as { Plan: { 'Total Cost': number } }[])[0].Plan['Total Cost']
+      assert.ok(cost < limit, `${name}: sql/check/${file} is planned at ${cost}, past jit_above_cost ${limit}`)
+    }
+  }
 })
 
 check("before replication: the runbook's expected issues, exit 2", async () => {
