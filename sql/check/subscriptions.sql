@@ -17,6 +17,7 @@
 SELECT s.oid::int8 AS id,
        s.subname AS name,
        s.subenabled AS enabled,
+       s.subowner::regrole::text AS owner,
        s.subslotname AS slot_name,
        s.subpublications AS publications,
        s.subskiplsn::text AS skip_lsn,

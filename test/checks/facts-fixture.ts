@@ -39,6 +39,7 @@ export function subscription(name: string, patch: Partial<Subscription> = {}): S
     applyingBlockedBy: null,
     applyErrorCount: 0,
     syncErrorCount: 0,
+    owner: 'postgres',
     statsReset: null,
     tableStates: Object.fromEntries(TABLES.map(t => [t, 'r'])),
     options: { streaming: 'on', binary: false, origin: null, failover: null },

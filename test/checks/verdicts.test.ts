@@ -16,6 +16,24 @@ test('a healthy cluster has no verdicts and exits 0', () => {
   assert.is(exitCode(found), 0)
 })
 
+test('SUBSCRIPTION_OWNER: a subscription owned by another role is a warning, with make replicate as the fix', () => {
+  const facts = { ...healthy(), subscriptionOwner: 'replkit_sub' }
+  facts.replicas = facts.replicas.map((r, i) =>
+    replica(r.name, {
+      subscriptions: [subscription(`sub_${r.name}`, { owner: i === 0 ? 'replkit_sub' : 'postgres' })],
+    }),
+  )
+  const found = verdicts(facts, thresholds)
+  assert.equal(
+    found.map(v => `${v.code} ${v.level} ${v.node}: ${v.problem}`),
+    [
+      'SUBSCRIPTION_OWNER_DIFFERS warning replica2: sub_replica2 is owned by postgres, not SUBSCRIPTION_OWNER replkit_sub',
+    ],
+  )
+  assert.is(exitCode(found), 1)
+  assert.equal(verdicts(healthy(), thresholds), [], 'without the setting, the owner is not judged')
+})
+
 test("before replication: exactly the runbook's expected issues, exit 2", () => {
   const facts = healthy()
   facts.primary.server!.settings = settings('replica')

@@ -1,8 +1,9 @@
 // SUBSCRIPTION_OWNER on a PostgreSQL 17 cluster of its own: every subscription replkit makes
 // (make replicate, make sync's atomic copy, a switchover's followers) is owned by a login role
 // that is not a superuser, with password_required as PostgreSQL needs; rows and canaries apply
-// as it. A missing role is refused before anything is written; an owner that cannot log in is
-// named by make check, and its printed fix, run as printed, loses nothing.
+// as it. A missing role is refused before anything is written; an owner that cannot log in, and a
+// subscription owned by another role, are named by make check, and their printed fixes, run as
+// printed, lose nothing.
 import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { allEqual, check, discard, mix, run, sql } from './mix.js'
@@ -80,6 +81,17 @@ owner(
       assert.equal(await owners(m), [`sub_primary: ${ROLE}`, `sub_replica2: ${ROLE}`])
       await run(m, 'switchover', ['--to', 'primary', '--yes'])
       assert.equal(await owners(m), [`sub_replica1: ${ROLE}`, `sub_replica2: ${ROLE}`])
+
+      // Another owner (a subscription handed back by hand): a warning, and its printed fix.
+      await sql(m, 1, 'alter subscription sub_replica2 owner to postgres')
+      const drifted = await check(m)
+      const owned = drifted.verdicts.find(v => v.code === 'SUBSCRIPTION_OWNER_DIFFERS')
+      assert.is(drifted.code, 1, JSON.stringify(drifted.verdicts))
+      assert.is(owned?.node, 'replica2')
+      assert.match(owned!.fix, /^make replicate /)
+      await run(m, 'replicate')
+      assert.equal(await owners(m), [`sub_replica1: ${ROLE}`, `sub_replica2: ${ROLE}`])
+      assert.is((await check(m)).code, 0)
       await allEqual(m)
       const verify = await runScript('verify', ['--json', '--load-seconds', '3'], m.env)
       assert.is(verify.code, 0, verify.stdout.slice(0, 3000))

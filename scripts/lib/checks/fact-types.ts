@@ -119,6 +119,8 @@ export interface Subscription {
   applyingBlockedBy: BlockingSession[] | null
   applyErrorCount: number
   syncErrorCount: number
+  /** pg_subscription.subowner, by name. */
+  owner: string
   statsReset: Date | null
   /** table name → pg_subscription_rel.srsubstate */
   tableStates: Record<string, string>
@@ -213,6 +215,8 @@ export interface ReplicaFacts extends NodeFacts {
 export interface ClusterFacts {
   publication: string
   tables: string[]
+  /** SUBSCRIPTION_OWNER: the role every replica's subscription should be owned by (16+). */
+  subscriptionOwner?: string
   primary: PrimaryFacts
   replicas: ReplicaFacts[]
   /** Tables that differed when first read, compared again at an LSN each replica reached (checks/settle.ts). */

@@ -110,6 +110,7 @@ async function subscriptions(sql: Sql): Promise<Subscription[]> {
     id: Number(s.id),
     name: s.name,
     enabled: s.enabled,
+    owner: s.owner,
     slotName: s.slot_name,
     publications: s.publications,
     workerPid: s.worker_pid,
@@ -232,6 +233,7 @@ export async function gatherFacts(
   return {
     publication: config.publication,
     tables: config.tables,
+    ...(config.subscriptionOwner ? { subscriptionOwner: config.subscriptionOwner } : {}),
     primary: {
       ...emptyNode(primaryNode, primary.error, primary.kind),
       startFailure: startFailures[0],

@@ -50,7 +50,20 @@ export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: T
   workerVerdicts(scene)
   tableSyncVerdicts(scene)
   lagVerdicts(scene)
+  ownerVerdict(scene)
   return out
+}
+
+/** SUBSCRIPTION_OWNER set, and the subscription owned by another role (re-created by hand, or before the setting). */
+function ownerVerdict({ facts, sub, name, say }: Scene): void {
+  const wanted = facts.subscriptionOwner
+  if (!wanted || sub.owner === wanted) return
+  say(
+    'SUBSCRIPTION_OWNER_DIFFERS',
+    'warning',
+    `${name} is owned by ${sub.owner}, not SUBSCRIPTION_OWNER ${wanted}`,
+    `make replicate (hands it over to ${wanted}, with what it needs to apply as it)`,
+  )
 }
 
 type Subscription = NonNullable<ReturnType<typeof subscriptionOf>>

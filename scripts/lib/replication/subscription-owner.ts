@@ -36,7 +36,7 @@ export async function describeOwner(sql: Sql, node: NodeSpec): Promise<string> {
     select subowner::regrole::text as owner, subrunasowner as run_as_owner, subpasswordrequired as password_required
     from pg_subscription where subname = ${subscriptionName(node)}`
   return s
-    ? `${subscriptionName(node)} owned by ${s.owner} (not a superuser; password_required = ${s.password_required}, run_as_owner = ${s.run_as_owner}: applies as ${s.run_as_owner ? `${s.owner}, granted DML on the published tables` : 'each table’s owner'})`
+    ? `${subscriptionName(node)} owned by ${s.owner} (not a superuser; password_required = ${s.password_required}, run_as_owner = ${s.run_as_owner}: applies as ${s.run_as_owner ? `${s.owner}, granted DML on the published tables` : "each table's owner"})`
     : `${subscriptionName(node)} would be owned by its SUBSCRIPTION_OWNER`
 }
 
