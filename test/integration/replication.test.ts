@@ -239,6 +239,12 @@ replication('rollback leaves no subscription, slot or publication; replicate aga
   const refused = await run('replicate')
   assert.is(refused.code, 2)
   assert.match(refused.stdout, /already holds rows in categories, products, inventory.*--truncate-replicas --yes/)
+  assert.match(refused.stderr, /preflight failed: .*nothing was changed/)
+  assert.equal(
+    await query(config.primary, 'select pubname from pg_publication'),
+    [],
+    'refused before anything was written',
+  )
   const truncated = await replicated()
   outputs.push(truncated.stdout)
   // What --truncate-replicas replaces is saved first, as files psql can load again; the copy is one transaction.

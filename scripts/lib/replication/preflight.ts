@@ -4,6 +4,8 @@ import { type Config, type NodeSpec, allNodes } from '../config.js'
 import { type Column, type Drift, schemaDrift, tableColumns } from './schema-drift.js'
 import { type Sql, majorOf, serverVersionNum, withNode } from '../db.js'
 import { OWNER_SINCE } from './subscription-owner.js'
+import { subscriptionName } from './names.js'
+import { tablesHoldingRows } from './catalog.js'
 
 export interface NodeFacts {
   version: string
@@ -101,7 +103,36 @@ async function subscriptionOwnerProblems(sql: Sql, node: NodeSpec, role: string 
   return []
 }
 
-export async function preflight(config: Config): Promise<Preflight> {
+/**
+ * make replicate: a replica with no subscription whose tables already hold rows (after a
+ * rollback, say) would collide with its first copy; refused here, before anything is written,
+ * unless --truncate-replicas. A parallel copy killed part-way is left to the subscription step,
+ * which first rebuilds the indexes it had deferred (replkit.deferred_indexes), then says the same.
+ */
+async function occupiedProblems(
+  sql: Sql,
+  node: NodeSpec,
+  config: Config,
+  truncateReplicas: boolean,
+): Promise<string[]> {
+  if (node.role !== 'replica' || truncateReplicas) return []
+  const [state] = await sql`
+    select exists (select from pg_subscription s join pg_database d on d.oid = s.subdbid
+                    where d.datname = current_database() and s.subname = ${subscriptionName(node)}) as subscribed,
+           to_regclass('replkit.deferred_indexes') is not null as has_deferred_table,
+           array(select t from unnest(${config.tables}::text[]) t where to_regclass(format('public.%I', t)) is not null) as present`
+  if (state.subscribed) return []
+  if (state.has_deferred_table && (await sql`select 1 from replkit.deferred_indexes limit 1`).length) return []
+  const occupied = await tablesHoldingRows(sql, state.present as string[])
+  return occupied.length
+    ? [
+        `${node.name}: has no subscription yet but already holds rows in ${occupied.join(', ')}; the initial copy would hit duplicate keys. Re-run with --truncate-replicas --yes to empty its tables first (their rows are saved before they are replaced)`,
+      ]
+    : []
+}
+
+/** `truncateReplicas`: make replicate --truncate-replicas --yes (a switchover's preflight leaves it unset: it checks no rows). */
+export async function preflight(config: Config, opts: { truncateReplicas?: boolean } = {}): Promise<Preflight> {
   const results = await Promise.allSettled(
     allNodes(config).map(node =>
       withNode(
@@ -113,6 +144,9 @@ export async function preflight(config: Config): Promise<Preflight> {
             ...(node.role === 'primary' ? await identityProblems(sql, config.tables) : []),
             ...(await monitorRoleProblems(sql, node, config.monitorUser)),
             ...(await subscriptionOwnerProblems(sql, node, config.subscriptionOwner)),
+            ...(opts.truncateReplicas === undefined
+              ? []
+              : await occupiedProblems(sql, node, config, opts.truncateReplicas)),
           ],
         }),
         { connectTimeoutSeconds: 5 },
