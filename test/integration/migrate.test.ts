@@ -86,6 +86,7 @@ mig.after(async () => {
   for (const n of nodes) await query(n, 'drop table if exists public.gift_cards')
   for (const n of nodes) {
     await query(n, 'alter table public.orders drop column if exists loyalty_tier')
+    await query(n, 'alter table public.payments drop column if exists note')
     await query(n, 'drop index if exists public.orders_loyalty_idx')
     await query(n, 'alter table public.order_items alter column quantity type integer')
   }
@@ -216,6 +217,57 @@ mig(
       /\n0 changed, \d+ already in place/,
       'published once: the same file again changes nothing',
     )
+  },
+)
+
+mig(
+  'a run stopped part-way by a lock names the way forward and a file that takes it back; that file run as printed undoes it everywhere',
+  async () => {
+    const release = await file(
+      'stopped',
+      `ALTER TABLE orders ADD COLUMN loyalty_tier text DEFAULT 'none';
+CREATE INDEX orders_loyalty_idx ON orders (loyalty_tier);
+ALTER TABLE payments ADD COLUMN note text;
+`,
+    )
+    // A session on replica2 holds payments: statement 3 runs on replica1, then waits 5 s there and stops.
+    const holder = db(config.replicas[1])
+    let release2: () => void = () => {}
+    const held = new Promise<void>(resolve => {
+      release2 = resolve
+    })
+    const holding = holder.begin(async tx => {
+      await tx`lock table public.payments in access share mode`
+      await held
+    })
+    let stopped: Awaited<ReturnType<typeof runScript>>
+    try {
+      stopped = await runScript('migrate', ['--file', release, '--yes'])
+    } finally {
+      release2()
+      await holding
+      await holder.end()
+    }
+    assert.is(stopped.code, 2, stopped.stdout + stopped.stderr)
+    assert.match(stopped.stderr, /replica2: statement 3 failed: .*waited 5s for its lock/)
+    const undo = /to take it back, make migrate ARGS="--file (\S+) --yes"/.exec(stopped.stderr)?.[1]
+    assert.ok(undo, stopped.stderr)
+    assert.equal(await columnOn('payments', 'note'), [null, 'text', null], 'stopped part-way: on replica1 only')
+    assert.equal(await columnOn('orders', 'loyalty_tier'), ['text', 'text', 'text'])
+
+    const back = await runScript('migrate', ['--file', undo!, '--yes'])
+    assert.is(back.code, 0, back.stdout + back.stderr)
+    assert.equal(await columnOn('payments', 'note'), [null, null, null])
+    assert.equal(await columnOn('orders', 'loyalty_tier'), [null, null, null])
+    const indexes = await Promise.all(
+      nodes.map(n => query<{ i: string | null }>(n, "select to_regclass('public.orders_loyalty_idx')::text as i")),
+    )
+    assert.equal(
+      indexes.map(([r]) => r.i),
+      [null, null, null],
+    )
+    const check = await checkCode()
+    assert.is(check.code, 0, check.out.slice(0, 3000))
   },
 )
 

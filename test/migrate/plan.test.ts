@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Config } from '../../scripts/lib/config.js'
-import { configuredName, phasesOf, publishes, refuseUnsafe, widens } from '../../scripts/lib/migrate/plan.js'
+import { configuredName, inverseOf, phasesOf, publishes, refuseUnsafe, widens } from '../../scripts/lib/migrate/plan.js'
 import { type Change, classify } from '../../scripts/lib/migrate/statements.js'
 
 test('additive changes go to the replicas first; subtractive ones to the PRIMARY first, then the replicas once applied', () => {
@@ -67,6 +67,36 @@ test('a new table is published when PUBLICATION_TABLES names it, however the sta
     'another schema is not the configured table',
   )
   assert.not.ok(create('CREATE INDEX gift_cards_idx ON gift_cards (id)'), 'only a new table is published')
+})
+
+test('what can be taken back has an inverse that make migrate reads back as its opposite; a drop or a type change has none', () => {
+  const inverse = (sql: string) => inverseOf(classify(sql) as Change)
+  assert.equal(
+    [
+      "ALTER TABLE orders ADD COLUMN tier text DEFAULT 'none'",
+      'CREATE INDEX orders_tier_idx ON sales.orders (tier)',
+      "ALTER TABLE orders ADD CONSTRAINT tier_known CHECK (tier <> '') NOT VALID",
+      'CREATE TABLE gift_cards (id int primary key)',
+      'ALTER TABLE orders DROP COLUMN tier',
+      'ALTER TABLE orders ALTER COLUMN total TYPE numeric(14,2)',
+      'DROP INDEX orders_tier_idx',
+    ].map(inverse),
+    [
+      'ALTER TABLE orders DROP COLUMN IF EXISTS "tier"',
+      'DROP INDEX IF EXISTS sales."orders_tier_idx"',
+      'ALTER TABLE orders DROP CONSTRAINT IF EXISTS "tier_known"',
+      'DROP TABLE IF EXISTS gift_cards',
+      null,
+      null,
+      null,
+    ],
+  )
+  assert.equal(
+    ['ALTER TABLE orders DROP COLUMN IF EXISTS "tier"', 'DROP INDEX IF EXISTS sales."orders_tier_idx"'].map(
+      sql => (classify(sql) as Change).kind,
+    ),
+    ['drop-column', 'drop-index'],
+  )
 })
 
 test.run()

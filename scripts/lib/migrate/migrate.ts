@@ -2,7 +2,8 @@
 // applied safely under live subscriptions (nothing runs then), else apply each change in the order
 // of plan.ts, node by node, skipping what a node already has. A failure part-way names the
 // statement and the node; running the same file again finishes it.
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Config } from '../config.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { type OpenNode, closeAll, openNodes } from '../node.js'
@@ -11,7 +12,7 @@ import { subscriptionName } from '../replication/names.js'
 import { waitForApplied } from '../replication/waits.js'
 import { queryFile } from '../sql-files.js'
 import type { Steps } from '../steps.js'
-import { type Phase, type PlannedChange, phasesOf, publishes, refuseUnsafe, widens } from './plan.js'
+import { type Phase, type PlannedChange, inverseOf, phasesOf, publishes, refuseUnsafe, widens } from './plan.js'
 import { publishConfiguredTables, subscriptionsMissing } from './publish.js'
 import type { ServerAccess } from '../server-access.js'
 import { type Change, type Refusal, classify, isRefusal, splitStatements } from './statements.js'
@@ -37,7 +38,10 @@ export async function migrate(config: Config, file: string, opts: MigrateOptions
     const plan = await planOrRefuse(config, nodes, classified, steps)
     if (opts.dryRun) return printPlan(plan, config, steps)
     for (const n of nodes) await n.sql.unsafe(`set lock_timeout = '${LOCK_TIMEOUT}'`)
-    for (const [i, planned] of plan.entries()) await applyChange(planned, i + 1, nodes, opts, steps)
+    for (const [i, planned] of plan.entries())
+      await applyChange(planned, i + 1, nodes, opts, steps).catch(async (error: Error) => {
+        throw await withUndo(error, plan.slice(0, i + 1), config)
+      })
     if (plan.some(p => p.publish)) await publishConfiguredTables(config, opts, steps)
     for (const { change } of plan.filter(p => p.change.kind === 'create-table' && !p.publish))
       steps.note(
@@ -143,6 +147,32 @@ async function applyChange(
       steps.ok(`${n.name}: ${phase.sql}`, true)
     }
   }
+}
+
+/**
+ * A run stopped part-way: the error gains the way back beside the way forward (the same file
+ * again). The inverses of what may have run, last first, go to a file under SAVE_DIR that make
+ * migrate takes like any other; what has no inverse is named.
+ */
+async function withUndo(error: Error, ran: PlannedChange[], config: Config): Promise<Error> {
+  if (!(error instanceof ReplkitError)) return error
+  const undone = ran.map((p, i) => ({ number: i + 1, change: p.change, inverse: inverseOf(p.change) })).reverse()
+  const inverses = undone.filter(u => u.inverse !== null)
+  const kept = undone.filter(u => u.inverse === null).map(u => `${u.number} (${u.change.kind})`)
+  const keptNote = kept.length ? `; statement ${kept.reverse().join(', ')} cannot be taken back by make migrate` : ''
+  if (!inverses.length) return new ReplkitError(`${error.message}${keptNote}`, error.exitCode)
+  await mkdir(config.saveDir, { recursive: true })
+  const path = join(config.saveDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-migrate-undo.sql`)
+  await writeFile(
+    path,
+    `-- make migrate stopped part-way; these take back what statements 1-${ran.length} may have changed, last first.\n${inverses
+      .map(u => `-- undoes statement ${u.number}: ${u.change.sql}\n${u.inverse};\n`)
+      .join('')}`,
+  )
+  return new ReplkitError(
+    `${error.message}; or, to take it back, make migrate ARGS="--file ${path} --yes"${keptNote}`,
+    error.exitCode,
+  )
 }
 
 function printPlan(plan: PlannedChange[], config: Config, steps: Steps): void {

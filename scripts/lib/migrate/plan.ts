@@ -82,6 +82,27 @@ export function phasesOf(change: Change): Phase[] {
   ]
 }
 
+/**
+ * The statement that takes a change back, for a run that failed part-way; make migrate orders it
+ * like any other. Null where nothing can: a dropped column's or table's rows are gone, a narrowing
+ * is refused, and a dropped index or constraint is not known from its name alone.
+ */
+export function inverseOf(change: Change): string | null {
+  const schema = change.table.match(/^("(?:[^"]|"")+"|[^."]+)\./)?.[0] ?? ''
+  switch (change.kind) {
+    case 'add-column':
+      return `ALTER TABLE ${change.table} DROP COLUMN IF EXISTS ${quoteIdent(change.object)}`
+    case 'create-index':
+      return `DROP INDEX IF EXISTS ${schema}${quoteIdent(change.object)}`
+    case 'add-constraint':
+      return `ALTER TABLE ${change.table} DROP CONSTRAINT IF EXISTS ${quoteIdent(change.object)}`
+    case 'create-table':
+      return `DROP TABLE IF EXISTS ${change.table}`
+    default:
+      return null
+  }
+}
+
 /** What the catalogue of the PRIMARY says about a change, for the checks before anything runs. */
 export interface PrimaryState {
   /** alter-type: the column's current type (format_type), or null when it does not exist. */
