@@ -68,25 +68,13 @@ export interface ConnectOptions {
  * A TCP connection with Nagle's algorithm off, as libpq makes it. The driver leaves it on: over
  * TLS the handshake's last record and the startup message go out as two small writes, and the
  * second waited for the server's delayed ACK — ~50 ms of every connection (make check opens three).
+ * Handed over still connecting: the driver writes into it (queued until it connects), and a
+ * refusal or a timeout reaches the driver's own error and close handlers, which reconnect later
+ * as they do for a socket of their own (a factory that rejected left the connection dead).
  */
-function tcpNoDelay(host: string, port: number, timeoutMs: number): () => Promise<Socket> {
-  return () =>
-    new Promise((resolve, reject) => {
-      const socket = createConnection({ host, port, noDelay: true })
-      const timer = setTimeout(() => {
-        socket.destroy()
-        reject(Object.assign(new Error(`connect timeout (${host}:${port})`), { code: 'CONNECT_TIMEOUT' }))
-      }, timeoutMs)
-      socket.once('connect', () => {
-        clearTimeout(timer)
-        // The driver reads the host back for TLS's server name.
-        resolve(Object.assign(socket, { host, port }))
-      })
-      socket.once('error', error => {
-        clearTimeout(timer)
-        reject(error)
-      })
-    })
+function tcpNoDelay(host: string, port: number): () => Socket {
+  // The driver reads host and port back for TLS's server name and its error messages.
+  return () => Object.assign(createConnection({ host, port, noDelay: true }), { host, port })
 }
 
 export function connect(node: NodeSpec, opts: ConnectOptions = {}): Sql {
@@ -94,9 +82,7 @@ export function connect(node: NodeSpec, opts: ConnectOptions = {}): Sql {
     host: node.host,
     port: node.port,
     // A Unix socket directory is the driver's own path; TCP is opened here, without Nagle.
-    ...(node.host.startsWith('/')
-      ? {}
-      : { socket: tcpNoDelay(node.host, node.port, (opts.connectTimeoutSeconds ?? 5) * 1000) }),
+    ...(node.host.startsWith('/') ? {} : { socket: tcpNoDelay(node.host, node.port) }),
     database: opts.database ?? node.database,
     username: node.user,
     password: node.password,

@@ -3,7 +3,7 @@
 import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { closeAll, openNodes, opened } from '../../scripts/lib/node.js'
-import { config } from './helpers.js'
+import { config, runScript, until } from './helpers.js'
 
 const node = suite('opened nodes')
 
@@ -32,5 +32,31 @@ node('an unreachable node: one error naming it, nothing left open', async () => 
     assert.not.match((error as Error).message, /\n/)
   }
 })
+
+node(
+  'a kept connection whose node was down answers again once it is back: the driver reconnects (the exporter keeps its connections)',
+  async () => {
+    const replica2 = config.replicas[1]
+    const [n] = await openNodes([replica2], { idleTimeoutSeconds: 0 })
+    try {
+      await runScript('cluster', ['stop', replica2.name])
+      const down = await n.sql`select 1 as one`.then(
+        () => 'answered',
+        (error: Error & { code?: string }) => error.code ?? error.message,
+      )
+      assert.is.not(down, 'answered', 'a stopped node does not answer')
+      await runScript('cluster', ['start', replica2.name])
+      await until('the same connection object to answer again', 20_000, async () =>
+        n.sql`select 1 as one`.then(
+          rows => rows[0].one === 1,
+          () => false,
+        ),
+      )
+    } finally {
+      await runScript('cluster', ['start', replica2.name])
+      await closeAll([n])
+    }
+  },
+)
 
 node.run()
