@@ -33,7 +33,8 @@ replication('from a clean slate (rollback with --revert-wal-level --drop-role) n
 replication(
   'a PRIMARY is restarted only with --restart-primary: refused with the statements, nothing written; on a cluster replkit cannot restart, the exact restart instruction',
   async () => {
-    const refused = await run('replicate')
+    // The replicas keep the rows of the test before: --truncate-replicas, or the preflight refuses them first.
+    const refused = await run('replicate', ['--truncate-replicas', '--yes'])
     assert.is(refused.code, 2)
     assert.match(
       refused.stderr,
@@ -46,13 +47,16 @@ replication(
     assert.is(untouched.pending_restart, false)
     assert.equal(await query(config.primary, `select rolname from pg_roles where rolname = 'replicator'`), [])
     const remote = { CLUSTER_DIR: '/nonexistent/replkit' } // the same servers, seen as not replkit's own
-    const noPassword = await run('replicate', ['--restart-primary'], remote)
+    const noPassword = await run('replicate', ['--restart-primary', '--truncate-replicas', '--yes'], remote)
     assert.is(noPassword.code, 1)
     assert.match(
       noPassword.stderr.trim(),
       /^replkit: REPLICATOR_PASSWORD is not set: put it in \.env or the environment/,
     )
-    const r = await run('replicate', ['--restart-primary'], { ...remote, REPLICATOR_PASSWORD: 'remote-cluster-secret' })
+    const r = await run('replicate', ['--restart-primary', '--truncate-replicas', '--yes'], {
+      ...remote,
+      REPLICATOR_PASSWORD: 'remote-cluster-secret',
+    })
     assert.is(r.code, 2)
     assert.match(
       r.stderr,
