@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { judge } from '../../scripts/lib/compare/tally.js'
+import { LIST_LIMIT, judge, notNarrowed } from '../../scripts/lib/compare/tally.js'
 
 test('a unit every replica agrees on is equal at once', () => {
   assert.is(judge({ p: 'a', r: ['a', 'a'] }, undefined, false), 'equal')
@@ -37,6 +37,12 @@ test('a row written again in every round: equal once the replica held a version 
   assert.is(judge({ p: 'v9', r: ['v10'] }, { p: 'v7', r: ['v8'] }, false, history), 'equal')
   const never = { p: new Set(['v5', 'v7']), r: [new Set(['v1'])] }
   assert.is(judge({ p: 'v9', r: ['v1'] }, { p: 'v7', r: ['v1'] }, false, never), 'pending')
+})
+
+test('differing blocks left unread row by row are "not narrowed" when few enough to list, "too many" past the limit', () => {
+  assert.ok(notNarrowed({ differences: null, tooManyRows: 300 }))
+  assert.not.ok(notNarrowed({ differences: null, tooManyRows: LIST_LIMIT + 1 }))
+  assert.not.ok(notNarrowed({ differences: [], tooManyRows: null }))
 })
 
 test.run()

@@ -57,6 +57,9 @@ mig.before(async () => {
   await waitForCatchup()
 })
 
+/** The order that holds the widened type's new range. */
+const WIDE_EMAIL = 'replkit-migrate-wide@replkit.test'
+
 const GIFT_CARDS = `CREATE TABLE gift_cards (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   code text NOT NULL UNIQUE,
@@ -81,7 +84,10 @@ mig.after(async () => {
   // Whatever a failure left: the writer's rows gone (they hold the wider range), the release
   // undone on every node (a narrowing is by hand), gift_cards dropped (the PRIMARY's drop takes it
   // out of the publication; each replica's takes it out of its subscription).
-  await query(config.primary, `delete from public.orders where customer_email = 'replkit-chaos@replkit.test'`)
+  await query(
+    config.primary,
+    `delete from public.orders where customer_email in ('replkit-chaos@replkit.test', '${WIDE_EMAIL}')`,
+  )
   await waitForCatchup()
   for (const n of nodes) await query(n, 'drop table if exists public.gift_cards')
   for (const n of nodes) {
@@ -115,13 +121,13 @@ mig(
       const at = (re: RegExp) => lines.findIndex(l => re.test(l))
       assert.ok(at(/replica2: ALTER TABLE orders ADD COLUMN/) < at(/primary: ALTER TABLE orders ADD COLUMN/))
       assert.ok(at(/primary: ALTER TABLE orders ADD CONSTRAINT/) < at(/replica1: ALTER TABLE orders ADD CONSTRAINT/))
-      // The new range, written right after: past integer's 2^31 - 1.
+      // The new range, written right after: past integer's 2^31 - 1, on an order of its own (the
+      // writer deletes its own orders as it goes).
       await query(
         config.primary,
-        `insert into public.order_items (order_id, product_id, quantity, unit_price)
-         select o.id, p.id, 3000000000, 1 from public.orders o, public.products p
-          where o.customer_email = 'replkit-chaos@replkit.test'
-          order by o.created_at, p.id limit 1`,
+        `with o as (insert into public.orders (customer_email, total) values ('${WIDE_EMAIL}', 1) returning id)
+         insert into public.order_items (order_id, product_id, quantity, unit_price)
+         select o.id, (select id from public.products order by id limit 1), 3000000000, 1 from o`,
       )
       await new Promise(r => setTimeout(r, 1000))
       const retire = await runScript('migrate', ['--file', await file('retire', RETIRE), '--yes'])

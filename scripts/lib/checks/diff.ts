@@ -5,6 +5,7 @@ import { type TableCompare, compareTable } from '../compare/at-lsn.js'
 import type { ClusterFacts } from './facts.js'
 import type { TriedNode } from '../node.js'
 import { compareError, compareNodes } from './settle.js'
+import { notNarrowed } from '../compare/tally.js'
 
 export interface DiffResult {
   compare: TableCompare | null
@@ -28,7 +29,12 @@ export async function diffTable(
   if (!readable.length) return { compare: null, notCompared }
   const { primary, replicas } = compareNodes(facts, nodes, readable)
   try {
-    return { compare: await compareTable(primary, replicas, table, { rows: true, timeoutMs }), notCompared }
+    const compare = await compareTable(primary, replicas, table, { rows: true, timeoutMs })
+    if (notNarrowed(compare))
+      for (const r of compare.replicas.filter(r => r.state !== 'equal'))
+        notCompared[r.name] =
+          `its differing blocks (${compare.tooManyRows} rows) were not narrowed to keys within ${compare.rounds} rounds: the table kept changing under the comparison; run it again`
+    return { compare, notCompared }
   } catch (error) {
     const why = compareError(nodes[0], error)
     for (const name of readable) notCompared[name] = `the comparison did not finish: ${why}`

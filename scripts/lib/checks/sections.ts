@@ -3,6 +3,7 @@
 import type { FailureKind } from '../db.js'
 import { colour, formatBytes, formatTable } from '../output.js'
 import type { TableCompare } from '../compare/at-lsn.js'
+import { notNarrowed } from '../compare/tally.js'
 import type { ClusterFacts, Subscription } from './facts.js'
 import { type Lag, applyingLong, subscriptionOf } from './figures.js'
 import type { CheckReport } from './report.js'
@@ -206,7 +207,9 @@ const keyState = (d: TableCompare['differences'] & object, replica: string, i: n
 export function diffTable(diff: TableCompare): string {
   const how = `${diff.blocks} ${diff.blockKind === 'range' ? 'key-range' : 'key-hash'} blocks, ${diff.rounds} round${diff.rounds === 1 ? '' : 's'} at an LSN`
   if (diff.differences === null)
-    return `${diff.tooManyRows} rows lie in differing blocks: too many to list (${how}); resync with make sync`
+    return notNarrowed(diff)
+      ? `${diff.tooManyRows} rows lie in differing blocks not narrowed to keys (${how}): the table kept changing; not compared, run it again`
+      : `${diff.tooManyRows} rows lie in differing blocks: too many to list (${how}); resync with make sync`
   const unsettled = diff.replicas.filter(r => r.unsettled).map(r => `${r.unsettled} on ${r.name}`)
   const still = unsettled.length ? `; still being written, not compared: ${unsettled.join(', ')}` : ''
   if (diff.differences.length === 0)

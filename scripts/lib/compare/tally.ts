@@ -2,12 +2,20 @@
 // round, which ones are settled (equal, or proven different), which are still pending and read
 // again, and what the next round asks for. No I/O: the rounds are read in read.ts.
 import type { OpenNode } from '../node.js'
-import type { KeyDifference, KeyState, ReplicaVerdict } from './types.js'
+import type { KeyDifference, KeyState, ReplicaVerdict, TableCompare } from './types.js'
 import { EMPTY_BLOCK, type Request, type Values, blockUnit } from './read.js'
 import { type TableShape, displayKey } from './shape.js'
 
 /** Differing blocks holding up to this many rows in all are listed row by row; more is "too many". */
-const LIST_LIMIT = 1_000_000
+export const LIST_LIMIT = 1_000_000
+
+/**
+ * Rows in differing blocks that were never read row by row, though few enough to list: the
+ * rounds ran out (a table written to all along, a busy machine). Not "too many to list", and not
+ * a listing: the replicas it differs on were not compared.
+ */
+export const notNarrowed = (c: Pick<TableCompare, 'differences' | 'tooManyRows'>) =>
+  c.differences === null && c.tooManyRows !== null && c.tooManyRows <= LIST_LIMIT
 
 /** A unit's value on the PRIMARY and on each replica in one round (undefined: no such row). */
 export interface Seen {
