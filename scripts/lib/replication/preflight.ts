@@ -6,6 +6,7 @@ import { type Sql, majorOf, serverVersionNum, withNode } from '../db.js'
 import { OWNER_SINCE } from './subscription-owner.js'
 import { subscriptionName } from './names.js'
 import { tablesHoldingRows } from './catalog.js'
+import { existingSubscription } from './options.js'
 
 export interface NodeFacts {
   version: string
@@ -65,10 +66,16 @@ async function identityProblems(sql: Sql, tables: string[]): Promise<string[]> {
   })
 }
 
+/** An operator's role as the catalogue has it: can it log in, is it a superuser; undefined when missing. */
+async function roleOf(sql: Sql, role: string): Promise<{ login: boolean; superuser: boolean } | undefined> {
+  const [found] = await sql`select rolcanlogin as login, rolsuper as superuser from pg_roles where rolname = ${role}`
+  return found as { login: boolean; superuser: boolean } | undefined
+}
+
 /** MONITOR_USER must exist on every node: replkit grants it what make check reads, and creates no login. */
 async function monitorRoleProblems(sql: Sql, node: NodeSpec, role: string | undefined): Promise<string[]> {
   if (!role) return []
-  const [found] = await sql`select rolcanlogin as login, rolsuper as superuser from pg_roles where rolname = ${role}`
+  const found = await roleOf(sql, role)
   if (!found)
     return [
       `${node.name}: MONITOR_USER ${role} does not exist: create it there as a superuser (CREATE ROLE ${role} LOGIN PASSWORD '…'), then run make replicate again; replkit grants it what make check reads`,
@@ -84,7 +91,7 @@ async function monitorRoleProblems(sql: Sql, node: NodeSpec, role: string | unde
  */
 async function subscriptionOwnerProblems(sql: Sql, node: NodeSpec, role: string | undefined): Promise<string[]> {
   if (!role) return []
-  const [found] = await sql`select rolcanlogin as login, rolsuper as superuser from pg_roles where rolname = ${role}`
+  const found = await roleOf(sql, role)
   const major = majorOf(await serverVersionNum(sql))
   if (node.role === 'replica' && major < OWNER_SINCE)
     return [
@@ -116,12 +123,10 @@ async function occupiedProblems(
   truncateReplicas: boolean,
 ): Promise<string[]> {
   if (node.role !== 'replica' || truncateReplicas) return []
+  if (await existingSubscription(sql, subscriptionName(node))) return []
   const [state] = await sql`
-    select exists (select from pg_subscription s join pg_database d on d.oid = s.subdbid
-                    where d.datname = current_database() and s.subname = ${subscriptionName(node)}) as subscribed,
-           to_regclass('replkit.deferred_indexes') is not null as has_deferred_table,
+    select to_regclass('replkit.deferred_indexes') is not null as has_deferred_table,
            array(select t from unnest(${config.tables}::text[]) t where to_regclass(format('public.%I', t)) is not null) as present`
-  if (state.subscribed) return []
   if (state.has_deferred_table && (await sql`select 1 from replkit.deferred_indexes limit 1`).length) return []
   const occupied = await tablesHoldingRows(sql, state.present as string[])
   return occupied.length
