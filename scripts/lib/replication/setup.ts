@@ -248,14 +248,13 @@ async function tlsStreams(primary: Sql, subscribed: string[], timeoutMs: number)
   const read = () => primary`
     select r.application_name as name, s.ssl, s.version from pg_stat_replication r join pg_stat_ssl s using (pid)
     where r.application_name = any(${subscribed}) order by r.application_name`
-  let streams = await read()
-  await waitFor({
+  // Past the wait, what there is: the caller names the walsenders that never came.
+  return waitFor({
     what: "every subscription's walsender on the PRIMARY",
     timeoutMs,
     until: async () => {
-      streams = await read()
-      return streams.length >= subscribed.length || undefined
+      const streams = await read()
+      return streams.length >= subscribed.length ? streams : undefined
     },
-  }).catch(() => {})
-  return streams
+  }).catch(read)
 }
