@@ -9,6 +9,7 @@ import { EXIT, ReplkitError } from '../errors.js'
 import { type OpenNode, closeAll, openNodes } from '../node.js'
 import { dryRunSql } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
+import { stamp } from '../replication/saved-rows.js'
 import { waitForApplied } from '../replication/waits.js'
 import { queryFile } from '../sql-files.js'
 import type { Steps } from '../steps.js'
@@ -156,13 +157,13 @@ async function applyChange(
  */
 async function withUndo(error: Error, ran: PlannedChange[], config: Config): Promise<Error> {
   if (!(error instanceof ReplkitError)) return error
-  const undone = ran.map((p, i) => ({ number: i + 1, change: p.change, inverse: inverseOf(p.change) })).reverse()
-  const inverses = undone.filter(u => u.inverse !== null)
+  const undone = ran.map((p, i) => ({ number: i + 1, change: p.change, inverse: inverseOf(p.change) }))
+  const inverses = undone.filter(u => u.inverse !== null).reverse()
   const kept = undone.filter(u => u.inverse === null).map(u => `${u.number} (${u.change.kind})`)
-  const keptNote = kept.length ? `; statement ${kept.reverse().join(', ')} cannot be taken back by make migrate` : ''
+  const keptNote = kept.length ? `; statement ${kept.join(', ')} cannot be taken back by make migrate` : ''
   if (!inverses.length) return new ReplkitError(`${error.message}${keptNote}`, error.exitCode)
   await mkdir(config.saveDir, { recursive: true })
-  const path = join(config.saveDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-migrate-undo.sql`)
+  const path = join(config.saveDir, `${stamp()}-migrate-undo.sql`)
   await writeFile(
     path,
     `-- make migrate stopped part-way; these take back what statements 1-${ran.length} may have changed, last first.\n${inverses
@@ -187,7 +188,7 @@ function printPlan(plan: PlannedChange[], config: Config, steps: Steps): void {
         `-- ${i + 1}. on ${phase.where === 'primary' ? config.primary.name : replicaNames}${phase.afterApplied ? `, once every replica applied the PRIMARY's WAL past it` : ''}: ${phase.why}\n${phase.sql};`,
       )
     }
-  for (const [i, { change }] of plan.entries()) if (plan[i].publish) printPublish(change, config, i + 1, steps)
+  for (const [i, { change, publish }] of plan.entries()) if (publish) printPublish(change, config, i + 1, steps)
 }
 
 /** What publishConfiguredTables will run, once every statement ran. */

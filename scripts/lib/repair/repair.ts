@@ -14,6 +14,7 @@ import type { OpenNode } from '../node.js'
 import { type TableShape, tableShape } from '../compare/shape.js'
 import type { Config } from '../config.js'
 import { ReplkitError } from '../errors.js'
+import { stamp } from '../replication/saved-rows.js'
 import {
   PrimaryMoved,
   type Texts,
@@ -57,8 +58,6 @@ export interface TableRepair {
 }
 
 const ATTEMPTS = 4
-const stamp = () => new Date().toISOString().replace(/[:.]/g, '-')
-
 export interface RepairTarget {
   config: Config
   primary: OpenNode

@@ -21,7 +21,8 @@ async function lineCount(file: string): Promise<number> {
   return lines
 }
 
-const stamp = () => new Date().toISOString().replace(/[:.]/g, '-')
+/** A moment as a file name's prefix: the folders and files under SAVE_DIR sort by when they were written. */
+export const stamp = () => new Date().toISOString().replace(/[:.]/g, '-')
 
 /** Saves the tables' rows; `why` heads the folder's README.txt. */
 export async function saveRows(config: Config, replica: NodeSpec, tables: string[], why: string): Promise<SavedRows> {
