@@ -50,15 +50,14 @@ function clusterEnv(replicas: number, index: number, dir: string): NodeJS.Proces
   }
 }
 
-/** One command as a user runs it; its wall time; a failure stops the section with its output. */
+/** The replkit command as a user runs it, in that cluster's environment; never throws on its exit code. */
+const replkit = (env: NodeJS.ProcessEnv, args: string[]) =>
+  $({ cwd: repoRoot, env, nothrow: true, quiet: true })`node ${join(repoRoot, 'bin/replkit.js')} ${args}`
+
+/** One command's wall time; a failure stops the section with its output. */
 async function timed(env: NodeJS.ProcessEnv, args: string[]): Promise<{ ms: number; stdout: string }> {
   const started = performance.now()
-  const r = await $({
-    cwd: repoRoot,
-    env,
-    nothrow: true,
-    quiet: true,
-  })`node ${join(repoRoot, 'bin/replkit.js')} ${args}`
+  const r = await replkit(env, args)
   if (r.exitCode !== 0)
     throw new ReplkitError(`bench replicas: replkit ${args.join(' ')} exited ${r.exitCode}:\n${r.stdout}\n${r.stderr}`)
   return { ms: performance.now() - started, stdout: r.stdout }
@@ -90,12 +89,7 @@ async function measure(replicas: number, index: number, opts: ReplicasOptions, s
       verifyPassed: (JSON.parse(verify.stdout) as { passed: number }).passed,
     }
   } finally {
-    await $({
-      cwd: repoRoot,
-      env,
-      nothrow: true,
-      quiet: true,
-    })`node ${join(repoRoot, 'bin/replkit.js')} cluster clean --yes`
+    await replkit(env, ['cluster', 'clean', '--yes'])
     await rm(dir, { recursive: true, force: true })
   }
 }
