@@ -3,6 +3,7 @@
 import type { BlockingSession, ClusterFacts, ReplicaFacts, Subscription } from './facts.js'
 import { subscriptionName } from '../replication/names.js'
 import type { VerdictCode } from './verdict-codes.js'
+import type { Drift } from '../replication/schema-drift.js'
 
 /** unknown: something make check could not observe (a node that answered too slowly, rows not read). */
 export type Level = 'warning' | 'critical' | 'unknown'
@@ -45,6 +46,20 @@ export interface CanaryFacts {
 
 export function subscriptionOf(replica: ReplicaFacts): Subscription | undefined {
   return replica.subscriptions.find(s => s.name === subscriptionName(replica))
+}
+
+/** What every verdict about one replica's subscription reads, looked up once (verdicts-replica.ts, verdicts-worker.ts). */
+export interface Scene {
+  facts: ClusterFacts
+  replica: ReplicaFacts
+  R: string
+  name: string
+  sub: Subscription
+  breaking: Drift[]
+  lag: Lag
+  sender: ClusterFacts['primary']['walSenders'][number] | undefined
+  t: Thresholds
+  say: Say
 }
 
 export interface Lag {
