@@ -2,16 +2,13 @@
 // with a constant default, a wider type whose new range is written right after, an index, a
 // constraint) and then its subtractive ones (the column and index dropped) land on every node with
 // no apply error, no row lost and schemas equal (make check's drift verdict is the proof); the
-// same file again changes nothing; a new table PUBLICATION_TABLES names is published and its rows
-// copied once; a file with one unsafe statement (a RENAME, a narrowing) is refused whole, nothing
-// run anywhere.
-import { writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+// same file again changes nothing; a run stopped part-way is taken back by the file it names; a
+// file with one unsafe statement (a RENAME, a narrowing) is refused whole, nothing run anywhere.
+// A new table: migrate-publish.test.ts.
 import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { startWriter, writerRowsOn } from '../../scripts/lib/chaos/writer.js'
-import { config, db, query, runScript } from './helpers.js'
+import { config, db, query, runScript, tempFile } from './helpers.js'
 import { ensureReplication, waitForCatchup } from './replication-fixture.js'
 
 const mig = suite('migrate')
@@ -27,12 +24,6 @@ const RETIRE = `ALTER TABLE orders DROP CONSTRAINT orders_loyalty_known;
 DROP INDEX orders_loyalty_idx;
 ALTER TABLE orders DROP COLUMN loyalty_tier;
 `
-
-async function file(name: string, text: string): Promise<string> {
-  const path = join(tmpdir(), `replkit-migrate-${process.pid}-${name}.sql`)
-  await writeFile(path, text)
-  return path
-}
 
 /** The column on each node: its type, or null where it does not exist. */
 const columnOn = (table: string, column: string) =>
@@ -60,36 +51,14 @@ mig.before(async () => {
 /** The order that holds the widened type's new range. */
 const WIDE_EMAIL = 'replkit-migrate-wide@replkit.test'
 
-const GIFT_CARDS = `CREATE TABLE gift_cards (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  code text NOT NULL UNIQUE,
-  cents integer NOT NULL CHECK (cents > 0)
-);
-`
-/** The cluster's configuration with gift_cards published too, as an operator's .env would say it. */
-const withGiftCards = { PUBLICATION_TABLES: [...config.tables, 'gift_cards'].join(',') }
-
-const giftCardsOn = () =>
-  Promise.all(
-    nodes.map(async n => {
-      const [row] = await query<{ n: number; codes: number }>(
-        n,
-        'select count(*)::int as n, count(distinct code)::int as codes from public.gift_cards',
-      )
-      return row
-    }),
-  )
-
 mig.after(async () => {
   // Whatever a failure left: the writer's rows gone (they hold the wider range), the release
-  // undone on every node (a narrowing is by hand), gift_cards dropped (the PRIMARY's drop takes it
-  // out of the publication; each replica's takes it out of its subscription).
+  // undone on every node (a narrowing is by hand).
   await query(
     config.primary,
     `delete from public.orders where customer_email in ('replkit-chaos@replkit.test', '${WIDE_EMAIL}')`,
   )
   await waitForCatchup()
-  for (const n of nodes) await query(n, 'drop table if exists public.gift_cards')
   for (const n of nodes) {
     await query(n, 'alter table public.orders drop column if exists loyalty_tier')
     await query(n, 'alter table public.payments drop column if exists note')
@@ -101,7 +70,7 @@ mig.after(async () => {
 mig(
   'a release and its retirement under a live writer: every node changed in order, no apply error, no row lost, schemas equal',
   async () => {
-    const release = await file('release', RELEASE)
+    const release = await tempFile('release.sql', RELEASE)
     const dry = await runScript('migrate', ['--file', release, '--dry-run'])
     assert.is(dry.code, 0, dry.stdout + dry.stderr)
     assert.match(dry.stdout, /-- 1\. on replica1, replica2: additive[^\n]*\nALTER TABLE orders ADD COLUMN loyalty_tier/)
@@ -130,7 +99,7 @@ mig(
          select o.id, (select id from public.products order by id limit 1), 3000000000, 1 from o`,
       )
       await new Promise(r => setTimeout(r, 1000))
-      const retire = await runScript('migrate', ['--file', await file('retire', RETIRE), '--yes'])
+      const retire = await runScript('migrate', ['--file', await tempFile('retire.sql', RETIRE), '--yes'])
       assert.is(retire.code, 0, retire.stdout + retire.stderr)
       // Subtractive: the PRIMARY first, the replicas once they applied past it.
       assert.match(
@@ -163,74 +132,17 @@ mig(
     assert.is(check.code, 0, check.out.slice(0, 3000))
     assert.not.match(check.out, /apply error|drift/)
 
-    const again = await runScript('migrate', ['--file', await file('retire', RETIRE), '--yes'])
+    const again = await runScript('migrate', ['--file', await tempFile('retire.sql', RETIRE), '--yes'])
     assert.is(again.code, 0, again.stdout + again.stderr)
     assert.match(again.stdout, /\n0 changed, \d+ already in place/, 'the same file again changes nothing')
   },
 )
 
 mig(
-  'a new table: created everywhere; once PUBLICATION_TABLES names it, published and its rows copied once, then streamed',
-  async () => {
-    const create = await file('gift-cards', GIFT_CARDS)
-    const unpublished = await runScript('migrate', ['--file', create, '--yes'])
-    assert.is(unpublished.code, 0, unpublished.stdout + unpublished.stderr)
-    assert.match(
-      unpublished.stdout,
-      /gift_cards exists on every node and is not published: to replicate its rows, add it to PUBLICATION_TABLES/,
-    )
-    await query(
-      config.primary,
-      `insert into public.gift_cards (code, cents) select 'GC-' || g, 100 * g from generate_series(1, 500) g`,
-    )
-
-    const dry = await runScript('migrate', ['--file', create, '--dry-run'], withGiftCards)
-    assert.is(dry.code, 0, dry.stdout + dry.stderr)
-    assert.match(
-      dry.stdout,
-      /-- 1\. last, once every statement ran, as make replicate does it, since PUBLICATION_TABLES names gift_cards/,
-    )
-    assert.match(
-      dry.stdout,
-      /ALTER SUBSCRIPTION sub_replica1 REFRESH PUBLICATION WITH \(copy_data = true\); -- on replica1/,
-    )
-
-    const writer = startWriter(config.primary, 200)
-    try {
-      const run = await runScript('migrate', ['--file', create, '--yes'], withGiftCards)
-      assert.is(run.code, 0, run.stdout + run.stderr)
-      assert.match(run.stdout, /replica1: sub_replica1 refreshed: copies gift_cards/)
-      assert.match(run.stdout, /replica2: every table of sub_replica2 is ready/)
-      await query(
-        config.primary,
-        `insert into public.gift_cards (code, cents) select 'GC-' || g, 100 * g from generate_series(501, 600) g`,
-      )
-    } finally {
-      await writer.stop()
-      await waitForCatchup()
-    }
-    assert.equal(
-      await giftCardsOn(),
-      nodes.map(() => ({ n: 600, codes: 600 })),
-      'the 500 rows copied once, the 100 after streamed',
-    )
-    const check = await runScript('check-replication', ['--json'], withGiftCards)
-    assert.is(check.code, 0, check.stdout.slice(0, 3000))
-    const again = await runScript('migrate', ['--file', create, '--yes'], withGiftCards)
-    assert.is(again.code, 0, again.stdout + again.stderr)
-    assert.match(
-      again.stdout,
-      /\n0 changed, \d+ already in place/,
-      'published once: the same file again changes nothing',
-    )
-  },
-)
-
-mig(
   'a run stopped part-way by a lock names the way forward and a file that takes it back; that file run as printed undoes it everywhere',
   async () => {
-    const release = await file(
-      'stopped',
+    const release = await tempFile(
+      'stopped.sql',
       `ALTER TABLE orders ADD COLUMN loyalty_tier text DEFAULT 'none';
 CREATE INDEX orders_loyalty_idx ON orders (loyalty_tier);
 ALTER TABLE payments ADD COLUMN note text;
@@ -280,8 +192,8 @@ ALTER TABLE payments ADD COLUMN note text;
 mig(
   'a file with one unsafe statement is refused whole, with the reason and the procedure; nothing runs anywhere',
   async () => {
-    const mixed = await file(
-      'mixed',
+    const mixed = await tempFile(
+      'mixed.sql',
       `ALTER TABLE orders ADD COLUMN loyalty_tier text;\nALTER TABLE orders RENAME COLUMN total TO amount;\nALTER TABLE orders ADD COLUMN created_by text DEFAULT current_user;\nALTER TABLE order_items ALTER COLUMN quantity TYPE smallint;`,
     )
     const run = await runScript('migrate', ['--file', mixed, '--yes'])
