@@ -2,8 +2,17 @@
 -- key order (type, and whether the type is fixed-width: such keys are split into key ranges by
 -- width_bucket, others by a hash of the key), its columns in the PRIMARY's order (a row is hashed
 -- over this list, so a replica whose columns are in another physical order still compares
--- equal), and the planner's row estimate (-1 when never analysed). $1: the table in public.
-SELECT c.reltuples::float8 AS estimated_rows,
+-- equal), and its rows now. $1: the table in public.
+--
+-- The row estimate is the planner's (estimate_rel_size): the density of the last ANALYZE times
+-- the pages the table has now, since reltuples alone is stale after a bulk load that autovacuum
+-- has not reached yet (a million rows read as a few hundred cut the table into one block too big
+-- to list). Never analysed, or analysed empty: as many rows as a page can hold, an overestimate
+-- that only makes the blocks smaller. A partitioned table has no pages: its reltuples.
+SELECT CASE WHEN c.relkind = 'p' THEN c.reltuples::float8
+            WHEN c.reltuples > 0 AND c.relpages > 0 THEN c.reltuples::float8 / c.relpages * sz.pages
+            ELSE sz.pages * floor((sz.page_size - 24) / 28.0)
+        END AS estimated_rows,
        (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
                                                   'fixed', t.typlen > 0) ORDER BY k.ord), '[]')
           FROM pg_index i
@@ -15,4 +24,6 @@ SELECT c.reltuples::float8 AS estimated_rows,
           FROM pg_attribute a
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
   FROM pg_class c
+ CROSS JOIN LATERAL (SELECT current_setting('block_size')::int AS page_size) AS bs
+ CROSS JOIN LATERAL (SELECT ceil(pg_relation_size(c.oid)::float8 / bs.page_size) AS pages, bs.page_size) AS sz
  WHERE c.oid = to_regclass(format('public.%I', $1::text));
