@@ -125,7 +125,6 @@ async function onlySection(config: Config, section: (typeof SECTIONS)[number]): 
           sample: argv.sample,
           outDir,
           say,
-          showProgress: !argv.json,
         }).then(r => [r, formatSeedBench(r)] as const)
       : section === 'copy'
         ? await initialCopyBench(config, argv.rows ?? PROFILES.default.copyRows, outDir, say)
@@ -174,7 +173,7 @@ async function runSections(config: Config, primary: Sql, replicas: Sql[]): Promi
       }),
   )
   const seed = await section(`seed: ${rows(profile.seedRows)} products ...`, () =>
-    seedBench(config, { rows: profile.seedRows, sample: profile.seedSample, outDir, say, showProgress: false }),
+    seedBench(config, { rows: profile.seedRows, sample: profile.seedSample, outDir, say }),
   )
   const consistency = await section(
     `consistency check: ${rows(profile.checkRows)} products on ${config.replicas.length + 1} nodes ...`,

@@ -9,15 +9,14 @@ import { cpus } from 'node:os'
 import { join, relative } from 'node:path'
 import { isLocalClusterNode } from '../cluster/local-cluster.js'
 import { ensureSchema } from '../schema.js'
-import { type Config, type NodeSpec, repoRoot } from '../config.js'
+import { type Config, type NodeSpec, loadEnv, repoRoot } from '../config.js'
 import { type Sql, withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
-import { progress } from '../output.js'
 import { waitForCatchup } from '../replication/waits.js'
 import { type SeedResult, loadCategories, seed } from '../seed/seed.js'
 import { writeInventoryCopy, writeProductsCopy, writeProductsJson } from './generate-products.js'
 import { rawCopy, rowAtATime } from './seed-baselines.js'
-import { peakRss } from './peak-rss.js'
+import { replkitPeakRss } from './peak-rss.js'
 import { type Phase, type SeedBenchReport, type SeedSetting, settingTargets } from './seed-report.js'
 
 const categoriesFile = join(repoRoot, 'data/categories.json')
@@ -28,7 +27,6 @@ export interface SeedBenchOptions {
   sample: number
   outDir: string
   say: (text: string) => void
-  showProgress: boolean
 }
 
 function phase(name: string, rows: number, seconds: number, written: number, note: string): Phase {
@@ -65,16 +63,16 @@ async function settle(sql: Sql): Promise<void> {
   await waitForCatchup(sql, subscribers, 600_000)
 }
 
-async function runSeed(sql: Sql, file: string, label: string, showProgress: boolean): Promise<SeedResult> {
-  const bar = progress(label)
-  const result = await seed(sql, {
-    file,
-    categoriesFile,
-    dryRun: false,
-    onProgress: showProgress ? (n, f) => bar.update(n, f) : undefined,
-  })
-  bar.done()
-  return result
+/**
+ * Our seed as a user runs it (`replkit seed --json`, a process of its own) into spec's database:
+ * its result, and its peak memory, the command's alone.
+ */
+async function runSeed(spec: NodeSpec, file: string): Promise<{ result: SeedResult; peak: number }> {
+  const url = new URL(loadEnv().PRIMARY_URL!)
+  url.pathname = `/${spec.database}`
+  const run = await replkitPeakRss(['seed', '--file', file, '--json'], { ...process.env, PRIMARY_URL: url.href })
+  if (run.code !== 0) throw new ReplkitError(`bench: replkit seed exited ${run.code}: ${run.stderr.trim()}`)
+  return { result: JSON.parse(run.stdout) as SeedResult, peak: run.peak }
 }
 
 const written = (r: SeedResult) => r.created + r.updated + r.inventoryChanged + r.categoriesChanged
@@ -82,13 +80,14 @@ const written = (r: SeedResult) => r.created + r.updated + r.inventoryChanged + 
 /** The five timed phases in one database of the PRIMARY; the generated JSON file is shared. */
 async function runPhases(
   sql: Sql,
+  spec: NodeSpec,
   files: BenchFiles,
   rows: number,
   sample: number,
   slugs: string[],
   opts: SeedBenchOptions,
 ): Promise<{ phases: Phase[]; seedPeakRss: number }> {
-  const seeds = await timedSeeds(sql, files, rows, opts)
+  const seeds = await timedSeeds(sql, spec, files, rows, opts)
   // Category ids are this database's own, so the COPY files are written per database.
   const categoryIds = new Map(
     (await sql`select slug, id from public.categories`).map(r => [r.slug as string, r.id as string]),
@@ -112,18 +111,21 @@ interface TimedSeeds {
   peakRss: number
 }
 
-/** Our seed into empty tables (its client memory sampled), then again with the file unchanged. */
-async function timedSeeds(sql: Sql, files: BenchFiles, rows: number, opts: SeedBenchOptions): Promise<TimedSeeds> {
+/** Our seed into empty tables (the command's peak memory read), then again with the file unchanged. */
+async function timedSeeds(
+  sql: Sql,
+  spec: NodeSpec,
+  files: BenchFiles,
+  rows: number,
+  opts: SeedBenchOptions,
+): Promise<TimedSeeds> {
   opts.say('  our seed into empty tables ...')
   await emptyTables(sql, 'all')
-  const {
-    value: [first, seedSeconds],
-    peak,
-  } = await peakRss(() => timed(() => runSeed(sql, files.json, 'Seeding', opts.showProgress)))
+  const [{ result: first, peak }, seedSeconds] = await timed(() => runSeed(spec, files.json))
   if (first.created !== rows) throw new ReplkitError(`the seed created ${first.created} products, expected ${rows}`)
   opts.say('  re-seed of the unchanged file ...')
   await settle(sql)
-  const [again, reseedSeconds] = await timed(() => runSeed(sql, files.json, 'Re-seeding', opts.showProgress))
+  const [{ result: again }, reseedSeconds] = await timed(() => runSeed(spec, files.json))
   return { first, seedSeconds, again, reseedSeconds, peakRss: peak }
 }
 
@@ -212,7 +214,7 @@ export async function seedBench(config: Config, opts: SeedBenchOptions): Promise
   say(`Generating ${rows.toLocaleString('en-US')} products into ${relative(process.cwd(), files.json)} ...`)
   const [, generateSeconds] = await timed(() => writeProductsJson(files.json, rows, slugs))
   const fileBytes = (await stat(files.json)).size
-  const run = (sql: Sql) => runPhases(sql, files, rows, sample, slugs, opts)
+  const run = (sql: Sql, spec: NodeSpec) => runPhases(sql, spec, files, rows, sample, slugs, opts)
   const settings: SeedSetting[] = []
   try {
     settings.push(await unreplicatedSetting(config, run, say))
@@ -232,13 +234,13 @@ export async function seedBench(config: Config, opts: SeedBenchOptions): Promise
     settings,
     targets: settings.flatMap(settingTargets),
     method:
-      'Each timed phase starts from truncated tables after VACUUM ANALYZE, CHECKPOINT and every subscriber caught up (the re-seed from the seeded tables after the same), so none pays for the previous one. Client memory: peak resident set of this process during the seed, sampled every 50 ms.',
+      'Each timed phase starts from truncated tables after VACUUM ANALYZE, CHECKPOINT and every subscriber caught up (the re-seed from the seeded tables after the same), so none pays for the previous one. Our seed runs as the replkit seed command, in a process of its own, as a user runs it; its client memory is the peak resident set of that process (VmHWM, as the kernel counts it).',
   }
   await writeFile(join(opts.outDir, 'seed.json'), `${JSON.stringify(report, null, 2)}\n`)
   return report
 }
 
-type RunPhases = (sql: Sql) => ReturnType<typeof runPhases>
+type RunPhases = (sql: Sql, spec: NodeSpec) => ReturnType<typeof runPhases>
 
 /** Setting 1: a database of its own on the PRIMARY that nothing replicates. */
 async function unreplicatedSetting(config: Config, run: RunPhases, say: (text: string) => void): Promise<SeedSetting> {
@@ -247,7 +249,7 @@ async function unreplicatedSetting(config: Config, run: RunPhases, say: (text: s
   await dropUnreplicated(config.primary)
   await withNode({ ...config.primary, database: 'postgres' }, sql => sql.unsafe(`create database ${UNREPLICATED_DB}`))
   await ensureSchema(unreplicated)
-  const quiet = await withNode(unreplicated, run, { statementTimeoutMs: 0 })
+  const quiet = await withNode(unreplicated, sql => run(sql, unreplicated), { statementTimeoutMs: 0 })
   await dropUnreplicated(config.primary)
   return {
     name: 'not replicated',
@@ -265,7 +267,7 @@ async function replicatingSetting(config: Config, run: RunPhases, say: (text: st
       const replicas = (await sql`select count(*)::int as n from pg_stat_replication`)[0].n as number
       say(`Setting 2: database ${config.primary.database}, replicating to ${replicas} replicas ...`)
       try {
-        const live = await run(sql)
+        const live = await run(sql, config.primary)
         return {
           name: `replicating to ${replicas} replicas`,
           where: `${config.primary.database} on the PRIMARY, published to ${replicas} subscribed replicas that apply every phase (the realistic re-seed)`,

@@ -7,6 +7,8 @@ const CHUNK_BYTES = 1 << 20
 
 export class CopyBatch {
   records = 0
+  /** UTF-8 bytes held so far. */
+  bytes = 0
   private readonly chunks: Buffer[] = []
   private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES)
   private used = 0
@@ -15,7 +17,9 @@ export class CopyBatch {
     // A UTF-16 unit is at most 3 bytes of UTF-8, so this much room always holds the line.
     const room = line.length * 3
     if (this.used + room > this.chunk.length) this.seal(Buffer.allocUnsafe(Math.max(room, CHUNK_BYTES)))
-    this.used += this.chunk.write(line, this.used)
+    const written = this.chunk.write(line, this.used)
+    this.used += written
+    this.bytes += written
     this.records++
   }
 

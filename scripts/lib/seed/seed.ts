@@ -72,7 +72,7 @@ export function whenRun(name: string): string {
   if (name === '024_duplicate_sku.sql') return 'only when a batch repeats a sku'
   if (name === '015_analyze.sql') return 'once, and again each time the seed has doubled the rows it added'
   return batchStatements.includes(name)
-    ? `once per batch of ${SEED_BATCH_RECORDS.toLocaleString('en-US')} records`
+    ? `once per batch of ${SEED_BATCH_RECORDS.toLocaleString('en-US')} records or ${SEED_BATCH_BYTES >> 20} MB`
     : 'once'
 }
 
@@ -109,6 +109,12 @@ export async function columnLimits(sql: Sql): Promise<Limits> {
 
 /** Records per batch: small enough to keep memory flat, large enough that each statement is set-based. */
 export const SEED_BATCH_RECORDS = 50_000
+/**
+ * A batch also ends at this much COPY text, so memory stays flat whatever a record's size: two
+ * batches are held at once (one on the server, the next being validated), and 50,000 records
+ * with long descriptions would otherwise be hundreds of MB.
+ */
+export const SEED_BATCH_BYTES = 8 << 20
 
 export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
   const categories = await loadCategories(opts.categoriesFile)
@@ -205,7 +211,7 @@ function recordBatches(opts: SeedOptions, limits: Limits, known: Set<string>) {
       if (invalid.length) continue
       batch.add(line)
       if (state.found % 5000 === 0) opts.onProgress?.(state.found, state.fraction)
-      if (batch.records === batchRecords) {
+      if (batch.records === batchRecords || batch.bytes >= SEED_BATCH_BYTES) {
         yield batch
         batch = new CopyBatch()
       }
