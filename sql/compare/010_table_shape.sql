@@ -8,11 +8,18 @@
 -- the pages the table has now, since reltuples alone is stale after a bulk load that autovacuum
 -- has not reached yet (a million rows read as a few hundred cut the table into one block too big
 -- to list). Never analysed, or analysed empty: as many rows as a page can hold, an overestimate
--- that only makes the blocks smaller. A partitioned table has no pages: its reltuples.
-SELECT CASE WHEN c.relkind = 'p' THEN c.reltuples::float8
-            WHEN c.reltuples > 0 AND c.relpages > 0 THEN c.reltuples::float8 / c.relpages * sz.pages
-            ELSE sz.pages * floor((sz.page_size - 24) / 28.0)
-        END AS estimated_rows,
+-- that only makes the blocks smaller. A partitioned table (which autovacuum never analyses) is
+-- the sum of its leaf partitions.
+SELECT (SELECT coalesce(sum(CASE WHEN l.reltuples > 0 AND l.relpages > 0
+                                 THEN l.reltuples::float8 / l.relpages * sz.pages
+                                 ELSE sz.pages * floor((sz.page_size - 24) / 28.0) END), 0)
+          FROM (SELECT t.relid FROM pg_partition_tree(c.oid) AS t WHERE t.isleaf
+                UNION ALL
+                SELECT c.oid WHERE c.relkind <> 'p') AS leaf
+          JOIN pg_class l ON l.oid = leaf.relid
+         CROSS JOIN LATERAL (SELECT current_setting('block_size')::int AS page_size) AS bs
+         CROSS JOIN LATERAL (SELECT ceil(pg_relation_size(l.oid)::float8 / bs.page_size) AS pages, bs.page_size) AS sz
+       ) AS estimated_rows,
        (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
                                                   'fixed', t.typlen > 0) ORDER BY k.ord), '[]')
           FROM pg_index i
@@ -24,6 +31,4 @@ SELECT CASE WHEN c.relkind = 'p' THEN c.reltuples::float8
           FROM pg_attribute a
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
   FROM pg_class c
- CROSS JOIN LATERAL (SELECT current_setting('block_size')::int AS page_size) AS bs
- CROSS JOIN LATERAL (SELECT ceil(pg_relation_size(c.oid)::float8 / bs.page_size) AS pages, bs.page_size) AS sz
  WHERE c.oid = to_regclass(format('public.%I', $1::text));

@@ -13,7 +13,7 @@ const primary = db()
 const ROWS = 100_000
 
 estimate.after(async () => {
-  await primary`drop table if exists replkit_test_analysed, replkit_test_never_analysed`
+  await primary`drop table if exists replkit_test_analysed, replkit_test_never_analysed, replkit_test_parted`
   await primary.end()
 })
 
@@ -40,6 +40,21 @@ estimate('a table never analysed: never estimated below its rows', async () => {
     await primary`select reltuples::float8 from pg_class where oid = 'replkit_test_never_analysed'::regclass`
   assert.ok(reltuples <= 0, `analysed after all: ${reltuples}`)
   const shape = await tableShape(primary, 'replkit_test_never_analysed')
+  assert.ok(shape.estimatedRows >= ROWS, String(shape.estimatedRows))
+})
+
+estimate('a partitioned table (autovacuum never analyses one): the sum of its partitions, not zero', async () => {
+  await primary`create table if not exists replkit_test_parted (id bigint primary key) partition by range (id)`
+  for (const [name, from, to] of [
+    ['replkit_test_parted_1', 1, ROWS / 2 + 1],
+    ['replkit_test_parted_2', ROWS / 2 + 1, ROWS + 1],
+  ] as const)
+    await primary.unsafe(
+      `create table if not exists ${name} partition of replkit_test_parted for values from (${from}) to (${to}) with (autovacuum_enabled = false)`,
+    )
+  await primary`truncate replkit_test_parted`
+  await primary`insert into replkit_test_parted select generate_series(1, ${ROWS})`
+  const shape = await tableShape(primary, 'replkit_test_parted')
   assert.ok(shape.estimatedRows >= ROWS, String(shape.estimatedRows))
 })
 
