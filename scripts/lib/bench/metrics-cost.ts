@@ -1,13 +1,13 @@
 // What watching costs: the exporter (make metrics, a process of its own as an operator runs it)
 // scraped over HTTP on the healthy cluster. Per scrape: the time it spends reading the nodes
 // (replkit_scrape_duration_seconds) and the whole HTTP round trip; then the exporter's resident
-// memory, read from /proc after every scrape.
+// memory, its high-water mark as the kernel keeps it (VmHWM).
 import { spawn } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { repoRoot } from '../config.js'
 import { ReplkitError } from '../errors.js'
 import { waitFor } from '../wait.js'
+import { highWaterMark } from './peak-rss.js'
 import { median, percentile } from './stats.js'
 
 export interface MetricsCost {
@@ -22,11 +22,6 @@ export interface MetricsCost {
 }
 
 const PORT = 55471
-
-async function rss(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024
-}
 
 /** `cluster`: another cluster's environment (make bench's replicas section) and a port of its own. */
 export async function metricsCost(
@@ -60,7 +55,7 @@ export async function metricsCost(
       if (!seconds || !/^replkit_scrape_success 1$/m.test(text))
         throw new ReplkitError(`bench: a scrape of the healthy cluster failed:\n${text.slice(0, 500)}`)
       serverMs.push(Number(seconds[1]) * 1000)
-      peak = Math.max(peak, await rss(child.pid!))
+      peak = Math.max(peak, await highWaterMark(child.pid!))
     }
     return {
       scrapes,

@@ -27,7 +27,7 @@ export interface CommandRun {
 }
 
 /** The kernel's high-water mark of a process's resident memory; 0 once it has gone. */
-async function highWaterMark(pid: number): Promise<number> {
+export async function highWaterMark(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024
 }
