@@ -1,5 +1,6 @@
 // The client's memory during a benchmark phase: shows that streamed work stays flat however
-// many rows go through it.
+// many rows go through it. And the one way the benchmark runs the replkit command as a user
+// does, which also reads that command's own peak.
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -33,11 +34,12 @@ export async function highWaterMark(pid: number): Promise<number> {
 }
 
 /**
- * The replkit command as a user runs it, in a process of its own: its memory is the command's
- * alone, not the benchmark's. The peak is the kernel's high-water mark (VmHWM), which keeps the
- * highest value between two reads (every 50 ms).
+ * The replkit command as a user runs it, in a process of its own and the environment given;
+ * never throws on its exit code. Its peak memory is the command's alone, not the benchmark's:
+ * the kernel's high-water mark (VmHWM), which keeps the highest value between two reads (every
+ * 50 ms).
  */
-export async function replkitPeakRss(args: string[], env: NodeJS.ProcessEnv): Promise<CommandRun> {
+export async function runReplkit(env: NodeJS.ProcessEnv, args: string[]): Promise<CommandRun> {
   const child = spawn(process.execPath, [join(repoRoot, 'bin/replkit.js'), ...args], { cwd: repoRoot, env })
   let stdout = ''
   let stderr = ''

@@ -7,10 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { $ } from 'zx'
-import { repoRoot } from '../config.js'
 import { ReplkitError } from '../errors.js'
 import { formatTable } from '../output.js'
 import { metricsCost } from './metrics-cost.js'
+import { runReplkit } from './peak-rss.js'
 import { type BarPanel, barChart } from './plots.js'
 import { median } from './stats.js'
 import { type ScriptTarget, targetRow } from './targets.js'
@@ -50,16 +50,12 @@ function clusterEnv(replicas: number, index: number, dir: string): NodeJS.Proces
   }
 }
 
-/** The replkit command as a user runs it, in that cluster's environment; never throws on its exit code. */
-const replkit = (env: NodeJS.ProcessEnv, args: string[]) =>
-  $({ cwd: repoRoot, env, nothrow: true, quiet: true })`node ${join(repoRoot, 'bin/replkit.js')} ${args}`
-
 /** One command's wall time; a failure stops the section with its output. */
 async function timed(env: NodeJS.ProcessEnv, args: string[]): Promise<{ ms: number; stdout: string }> {
   const started = performance.now()
-  const r = await replkit(env, args)
-  if (r.exitCode !== 0)
-    throw new ReplkitError(`bench replicas: replkit ${args.join(' ')} exited ${r.exitCode}:\n${r.stdout}\n${r.stderr}`)
+  const r = await runReplkit(env, args)
+  if (r.code !== 0)
+    throw new ReplkitError(`bench replicas: replkit ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`)
   return { ms: performance.now() - started, stdout: r.stdout }
 }
 
@@ -89,7 +85,7 @@ async function measure(replicas: number, index: number, opts: ReplicasOptions, s
       verifyPassed: (JSON.parse(verify.stdout) as { passed: number }).passed,
     }
   } finally {
-    await replkit(env, ['cluster', 'clean', '--yes'])
+    await runReplkit(env, ['cluster', 'clean', '--yes'])
     await rm(dir, { recursive: true, force: true })
   }
 }

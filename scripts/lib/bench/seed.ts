@@ -16,7 +16,7 @@ import { waitForCatchup } from '../replication/waits.js'
 import { type SeedResult, loadCategories, seed } from '../seed/seed.js'
 import { writeInventoryCopy, writeProductsCopy, writeProductsJson } from './generate-products.js'
 import { rawCopy, rowAtATime } from './seed-baselines.js'
-import { replkitPeakRss } from './peak-rss.js'
+import { runReplkit } from './peak-rss.js'
 import { type Phase, type SeedBenchReport, type SeedSetting, settingTargets } from './seed-report.js'
 
 const categoriesFile = join(repoRoot, 'data/categories.json')
@@ -70,7 +70,7 @@ async function settle(sql: Sql): Promise<void> {
 async function runSeed(spec: NodeSpec, file: string): Promise<{ result: SeedResult; peak: number }> {
   const url = new URL(loadEnv().PRIMARY_URL!)
   url.pathname = `/${spec.database}`
-  const run = await replkitPeakRss(['seed', '--file', file, '--json'], { ...process.env, PRIMARY_URL: url.href })
+  const run = await runReplkit({ ...process.env, PRIMARY_URL: url.href }, ['seed', '--file', file, '--json'])
   if (run.code !== 0) throw new ReplkitError(`bench: replkit seed exited ${run.code}: ${run.stderr.trim()}`)
   return { result: JSON.parse(run.stdout) as SeedResult, peak: run.peak }
 }
