@@ -1,7 +1,8 @@
 -- On the PRIMARY: the publication exists and publishes exactly the shop tables, logical WAL is
 -- on, and every subscription has an active slot and a walsender replaying (the runbook's
 -- "Replication Status" query, corrected: replay_lsn, not replay_location).
--- Variables: :publication, :tables (comma-separated), :subscriptions (comma-separated).
+-- Variables: :publication, :tables (a JSON array of replkit's names: one part is a table in public),
+-- :subscriptions (comma-separated).
 SET search_path = pgtap, public, pg_catalog;
 SET client_min_messages = warning;
 BEGIN;
@@ -11,8 +12,10 @@ SELECT is(current_setting('wal_level'), 'logical', 'The PRIMARY writes logical W
 SELECT is((SELECT pending_restart FROM pg_settings WHERE name = 'wal_level'), false, 'No wal_level change is waiting for a restart.');
 SELECT ok(EXISTS (SELECT 1 FROM pg_publication WHERE pubname = :'publication'), format('Publication %s exists.', :'publication'));
 SELECT set_eq(
-    format('SELECT tablename::text FROM pg_publication_tables WHERE pubname = %L AND schemaname = ''public''', :'publication'),
-    format('SELECT unnest(string_to_array(%L, '',''))', :'tables'),
+    -- both sides as regclass text under this search_path: one spelling per table
+    format('SELECT format(''%%I.%%I'', schemaname, tablename)::regclass::text FROM pg_publication_tables WHERE pubname = %L', :'publication'),
+    format($$SELECT to_regclass(CASE WHEN cardinality(parse_ident(t)) = 1 THEN 'public.' || t ELSE t END)::text
+               FROM jsonb_array_elements_text(%L) AS t$$, :'tables'),
     format('Publication %s publishes exactly the shop tables.', :'publication'));
 SELECT ok((SELECT pubinsert AND pubupdate AND pubdelete FROM pg_publication WHERE pubname = :'publication'),
     'Inserts, updates and deletes are all published.');

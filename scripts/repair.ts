@@ -43,13 +43,13 @@ const argv = await cli(
 main(
   async () => {
     const config = await loadClusterConfig()
-    checkTargets(config, argv)
+    const { table } = checkTargets(config, argv)
     requireYes(argv, 'repair writes rows on the replica')
     const { steps } = await repairReplica(
       config,
       {
         replica: argv.replica,
-        table: argv.table,
+        table,
         dryRun: argv.dryRun,
         batchSize: argv.batch,
         maxRows: argv.maxRows,

@@ -44,7 +44,7 @@ const argv = await cli(
 main(
   async () => {
     const config = await loadClusterConfig()
-    checkTargets(config, argv)
+    const { table } = checkTargets(config, argv)
     requireYes(
       argv,
       "sync rewrites the replica's differing rows, or empties its tables and copies them again from the PRIMARY",
@@ -53,7 +53,7 @@ main(
       config,
       {
         replica: argv.replica,
-        table: argv.table,
+        table,
         dryRun: argv.dryRun,
         timeoutMs: argv.timeout * 1000,
         copy: argv.copy,

@@ -91,7 +91,7 @@ async function setupSuites(run: Run): Promise<void> {
   if (wanted.has('publication'))
     await prove('publication', config.primary, {
       publication: config.publication,
-      tables: config.tables.join(','),
+      tables: JSON.stringify(config.tables),
       subscriptions: run.subscriptions.join(','),
     })
   if (wanted.has('subscription'))

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import dotenv from 'dotenv'
 import { ConfigError, ReplkitError } from './errors.js'
 import { type NodeSpec, parseNodeUrl } from './node-url.js'
+import { canonicalTable } from './table-name.js'
 
 export { type NodeSpec, type Role, SSL_MODES, type SslMode, parseNodeUrl } from './node-url.js'
 
@@ -168,7 +169,7 @@ export function loadConfig(env: Env = loadEnv()): Config {
     subscriptionOwner:
       env.SUBSCRIPTION_OWNER === undefined ? undefined : identifier(env.SUBSCRIPTION_OWNER, 'SUBSCRIPTION_OWNER'),
     publication: identifier(env.PUBLICATION ?? 'ecommerce_pub', 'PUBLICATION'),
-    tables: (env.PUBLICATION_TABLES ?? DEFAULT_TABLES.join(',')).split(',').map(t => identifier(t.trim(), 'table')),
+    tables: publicationTables(env.PUBLICATION_TABLES),
     sslRootCert: env.SSL_ROOT_CERT,
     subscriptionSslmode: subscriptionSslmode(env),
     saveDir: resolve(process.cwd(), env.SAVE_DIR ?? 'saved'),
@@ -183,6 +184,33 @@ export function loadConfig(env: Env = loadEnv()): Config {
         }
       : null,
   }
+}
+
+/**
+ * PUBLICATION_TABLES: comma-separated, as SQL writes them (schema.table, "Mixed Case"), each
+ * keyed by its regclass text (public's tables unqualified); a comma inside quotes is part of a name.
+ */
+function publicationTables(value: string | undefined): string[] {
+  if (value === undefined) return DEFAULT_TABLES
+  const items = value.match(/(?:"(?:[^"]|"")*"|[^,"])+/g) ?? []
+  const tables = items
+    .map(t => t.trim())
+    .filter(Boolean)
+    .map(t => {
+      if (/\.\s*\*$/.test(t))
+        throw new ConfigError(
+          `PUBLICATION_TABLES: ${t} (a whole schema) is not supported; name its tables (schema.table)`,
+        )
+      try {
+        return canonicalTable(t)
+      } catch (error) {
+        throw new ConfigError(`PUBLICATION_TABLES: ${(error as Error).message}`)
+      }
+    })
+  if (tables.length === 0) throw new ConfigError('PUBLICATION_TABLES names no table')
+  const twice = tables.find((t, i) => tables.indexOf(t) !== i)
+  if (twice !== undefined) throw new ConfigError(`PUBLICATION_TABLES names ${twice} twice`)
+  return tables
 }
 
 function portNumber(value: string, variable: string): number {
@@ -223,15 +251,26 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host)
 }
 
-/** --replica and --table as given name a replica and a replicated table: checked before anything asks for --yes. */
-export function checkTargets(config: Config, targets: { replica?: string; table?: string }): void {
+/** --replica and --table as given name a replica and a replicated table: checked before anything asks for --yes. The table as replkit keys it. */
+export function checkTargets(config: Config, targets: { replica?: string; table?: string }): { table?: string } {
   const { replica, table } = targets
   if (replica !== undefined && !config.replicas.some(r => r.name === replica)) {
     throw new ReplkitError(
       `--replica ${replica}: not a replica (replicas: ${config.replicas.map(r => r.name).join(', ')})`,
     )
   }
-  if (table !== undefined && !config.tables.includes(table)) {
-    throw new ReplkitError(`--table ${table}: not a replicated table (${config.tables.join(', ')})`)
+  return table === undefined ? {} : { table: replicatedTable(config, table, '--table') }
+}
+
+/** A table a flag names (as SQL writes it), as replkit keys it; one clear line when it is not replicated. */
+export function replicatedTable(config: Config, text: string, flag: string): string {
+  let table: string
+  try {
+    table = canonicalTable(text)
+  } catch {
+    table = text
   }
+  if (!config.tables.includes(table))
+    throw new ReplkitError(`${flag} ${text}: not a replicated table (${config.tables.join(', ')})`)
+  return table
 }

@@ -18,8 +18,10 @@ WITH pub_tables AS (
       JOIN pg_class c ON c.oid = b.relid
       JOIN pg_namespace n ON n.oid = c.relnamespace
     UNION
-    SELECT to_regclass(format('public.%I', t)), 'public', t
-      FROM unnest($1::text[]) AS t
+    -- replkit's names: one part is a table in public, whatever the search_path
+    SELECT to_regclass(CASE WHEN cardinality(n) = 1 THEN 'public.' || t ELSE t END),
+           CASE WHEN cardinality(n) = 1 THEN 'public' ELSE n[1] END, n[cardinality(n)]
+      FROM unnest($1::text[]) AS t, parse_ident(t) AS n
 )
 SELECT w.schemaname AS schema,
        w.tablename AS table,

@@ -55,9 +55,11 @@ SELECT s.oid::int8 AS id,
                          'delete_missing', st.confl_delete_missing,                  -- since 18
                          'delete_origin_differs', st.confl_delete_origin_differs,    -- since 18
                          'multiple_unique_conflicts', st.confl_multiple_unique_conflicts) AS conflicts, -- since 18
-       coalesce((SELECT json_object_agg(c.relname, r.srsubstate::text ORDER BY c.relname)
+       -- [schema, table, state]: replkit names the table (facts.ts)
+       coalesce((SELECT json_agg(json_build_array(n.nspname, c.relname, r.srsubstate::text) ORDER BY n.nspname, c.relname)
                    FROM pg_subscription_rel r JOIN pg_class c ON c.oid = r.srrelid
-                  WHERE r.srsubid = s.oid), '{}') AS table_states
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE r.srsubid = s.oid), '[]') AS table_states
   FROM pg_subscription s
   -- the apply worker: not a table-sync worker (relid), not a parallel apply worker (leader_pid)
   LEFT JOIN pg_stat_subscription w ON w.subid = s.oid AND w.relid IS NULL

@@ -1,13 +1,15 @@
--- The PRIMARY's own definitions of the tables in $1 (schema public), as statements for a replica
+-- The PRIMARY's own definitions of the tables in $1 (replkit's names: one part is a table in
+-- public), as statements for a replica
 -- that lacks them (DDL is not replicated, and sql/schema may be older than the PRIMARY). Read with
--- search_path = pg_catalog, so every name in the output is schema-qualified. Order: owned
+-- search_path = pg_catalog, so every name in the output is schema-qualified. Order: schemas, owned
 -- sequences, tables, keys and checks, indexes, replica identity, foreign keys, sequence ownership.
 -- Left out on purpose: triggers (the apply worker fires none but ENABLE ALWAYS ones, and those
 -- are the replica's own business), grants, policies and comments.
 WITH t AS (
-    SELECT c.oid, c.relname, c.relreplident, o.ord
+    SELECT c.oid, o.name AS relname, c.relnamespace, c.relreplident, o.ord
       FROM unnest($1::text[]) WITH ORDINALITY AS o (name, ord)
-      JOIN pg_class c ON c.relname = o.name AND c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+      JOIN pg_class c ON c.relkind = 'r'
+       AND c.oid = to_regclass(CASE WHEN cardinality(parse_ident(o.name)) = 1 THEN 'public.' || o.name ELSE o.name END)
 ), owned AS (
     -- serial columns: a sequence the table owns (identity sequences come with their column)
     SELECT t.ord, t.oid AS relid, t.relname, s.*, a.attname
@@ -19,10 +21,15 @@ WITH t AS (
 )
 SELECT step, t_name AS table, statement
   FROM (
-    SELECT 1 AS step, o.ord, 0 AS sub, o.relname AS t_name,
+    SELECT 0 AS step, min(t.ord) AS ord, 0 AS sub, min(t.relname) AS t_name,
+           format('CREATE SCHEMA IF NOT EXISTS %s;', t.relnamespace::regnamespace) AS statement
+      FROM t WHERE t.relnamespace <> 'public'::regnamespace
+     GROUP BY t.relnamespace
+    UNION ALL
+    SELECT 1, o.ord, 0, o.relname,
            format('CREATE SEQUENCE IF NOT EXISTS %s AS %s INCREMENT %s MINVALUE %s MAXVALUE %s START %s CACHE %s%s;',
                   o.seqrelid::regclass, format_type(o.seqtypid, NULL), o.seqincrement, o.seqmin, o.seqmax,
-                  o.seqstart, o.seqcache, CASE WHEN o.seqcycle THEN ' CYCLE' ELSE '' END) AS statement
+                  o.seqstart, o.seqcache, CASE WHEN o.seqcycle THEN ' CYCLE' ELSE '' END)
       FROM owned o
     UNION ALL
     SELECT 2, t.ord, 0, t.relname,

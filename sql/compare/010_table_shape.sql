@@ -2,7 +2,8 @@
 -- key order (type, and whether the type is fixed-width: such keys are split into key ranges by
 -- width_bucket, others by a hash of the key), its columns in the PRIMARY's order (a row is hashed
 -- over this list, so a replica whose columns are in another physical order still compares
--- equal), and its rows now. $1: the table in public.
+-- equal), and its rows now. $1: the table (replkit's name:
+-- one part is a table in public, whatever the search_path).
 --
 -- The row estimate is the planner's (estimate_rel_size): the density of the last ANALYZE times
 -- the pages the table has now, since reltuples alone is stale after a bulk load that autovacuum
@@ -31,4 +32,4 @@ SELECT (SELECT coalesce(sum(CASE WHEN l.reltuples > 0 AND l.relpages > 0
           FROM pg_attribute a
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
   FROM pg_class c
- WHERE c.oid = to_regclass(format('public.%I', $1::text));
+ WHERE c.oid = to_regclass(CASE WHEN cardinality(parse_ident($1::text)) = 1 THEN 'public.' || $1::text ELSE $1::text END);

@@ -3,5 +3,5 @@
 -- $1),
 -- {{row}} the row as text over the PRIMARY's column list.
 SELECT {{block}} AS block, count(*)::int8 AS rows, sum(hashtextextended({{row}}, 0))::text AS sum
-  FROM public.{{table}} r
+  FROM {{table}} r
  GROUP BY 1;

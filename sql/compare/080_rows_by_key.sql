@@ -5,4 +5,4 @@
 SELECT {{keyjson}}::text AS key, hashtextextended({{row}}, 0)::text AS hash, to_jsonb(r)::text AS row,
        (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each_text(to_jsonb(r)) AS e)::text AS texts
   FROM jsonb_to_recordset($1::text::jsonb) AS k ({{keydefs}})
-  JOIN public.{{table}} r ON ({{keycols_r}}) = ({{keycols_k}});
+  JOIN {{table}} r ON ({{keycols_r}}) = ({{keycols_k}});

@@ -3,5 +3,5 @@
 -- locked: the apply worker waits for this transaction before it changes one of them.
 SELECT {{keyjson}}::text AS key, hashtextextended({{row}}, 0)::text AS hash, to_jsonb(r)::text AS row
   FROM jsonb_to_recordset({{rows}}::jsonb) AS k ({{keydefs}})
-  JOIN public.{{table}} r ON ({{keycols_r}}) = ({{keycols_k}})
+  JOIN {{table}} r ON ({{keycols_r}}) = ({{keycols_k}})
    FOR UPDATE OF r;

@@ -5,10 +5,10 @@ SELECT format('CREATE PUBLICATION %I FOR TABLE %s', :'publication', :'tables')
 WHERE NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = :'publication')
 \gexec
 SELECT format('ALTER PUBLICATION %I SET TABLE %s', :'publication', :'tables')
-WHERE (SELECT array_agg(format('%I.%I', schemaname, tablename) ORDER BY 1)
+WHERE (SELECT array_agg(format('%I.%I', schemaname, tablename)::regclass::oid ORDER BY 1)
        FROM pg_publication_tables WHERE pubname = :'publication')
       IS DISTINCT FROM
-      (SELECT array_agg(t ORDER BY 1) FROM unnest(string_to_array(:'tables', ', ')) AS t)
+      (SELECT array_agg(t::regclass::oid ORDER BY 1) FROM unnest(string_to_array(:'tables', ', ')) AS t)
 \gexec
 -- Runbook 3.4 also expects updates and deletes to replicate: publish all four operations.
 SELECT format('ALTER PUBLICATION %I SET (publish = %L)', :'publication', 'insert, update, delete, truncate')

@@ -10,7 +10,9 @@ WHERE NOT pg_has_role(:'role', 'pg_create_subscription', 'MEMBER')
 SELECT format('GRANT CONNECT, CREATE ON DATABASE %I TO %I', :'dbname', :'role')
 \gexec
 SELECT format('GRANT USAGE ON SCHEMA %I TO %I', nspname, :'role')
-FROM pg_namespace WHERE nspname IN ('public', 'replkit')
+FROM pg_namespace
+WHERE nspname IN ('public', 'replkit')
+   OR oid IN (SELECT relnamespace FROM pg_class WHERE oid = ANY (string_to_array(:'tables', ', ')::regclass[]))
 \gexec
 -- As whom rows are applied: each table's owner (run_as_owner = false, PostgreSQL's safer default)
 -- when the role may SET ROLE to every one of them; otherwise the role itself (run_as_owner = true),

@@ -13,7 +13,9 @@ WHERE NOT pg_has_role(:'role', 'pg_monitor', 'MEMBER')
 SELECT format('GRANT CONNECT ON DATABASE %I TO %I', :'dbname', :'role')
 \gexec
 SELECT format('GRANT USAGE ON SCHEMA %I TO %I', nspname, :'role')
-FROM pg_namespace WHERE nspname IN ('public', 'replkit')
+FROM pg_namespace
+WHERE nspname IN ('public', 'replkit')
+   OR oid IN (SELECT relnamespace FROM pg_class WHERE oid = ANY (string_to_array(:'tables', ', ')::regclass[]))
 \gexec
 SELECT format('GRANT SELECT ON TABLE %s TO %I', :'tables', :'role')
 \gexec

@@ -21,7 +21,7 @@ const uuidKeyed: TableShape = {
   estimatedRows: 10_000_000,
 }
 const composite: TableShape = {
-  table: 'order lines',
+  table: 'sales."order lines"',
   key: [
     { name: 'order_no', type: 'integer', fixed: true },
     { name: 'sku', type: 'text', fixed: false },
@@ -29,7 +29,7 @@ const composite: TableShape = {
   columns: [
     { name: 'order_no', generated: false },
     { name: 'sku', generated: false },
-    { name: 'qty', generated: false },
+    { name: 'Qty', generated: false },
   ],
   estimatedRows: 10,
 }
@@ -62,13 +62,14 @@ test('every compare query has each placeholder filled, for both kinds of blocks'
   }
 })
 
-test("rows are hashed over the PRIMARY's column list, quoted, not the physical row", () => {
-  const text = fill(composite, { kind: 'hash', buckets: 8 }, '{{row}} {{block}} {{keyjson}}')
+test("rows are hashed over the PRIMARY's column list, quoted where SQL needs it, not the physical row", () => {
+  const text = fill(composite, { kind: 'hash', buckets: 8 }, '{{table}} {{row}} {{block}} {{keyjson}}')
   assert.is(
     text,
-    'row(r."order_no", r."sku", r."qty")::text (hashtextextended(row(r."order_no", r."sku")::text, 0) & $1::int8)::int ' +
-      'jsonb_build_object(\'order_no\', r."order_no", \'sku\', r."sku")',
+    'sales."order lines" row(r.order_no, r.sku, r."Qty")::text (hashtextextended(row(r.order_no, r.sku)::text, 0) & $1::int8)::int ' +
+      "jsonb_build_object('order_no', r.order_no, 'sku', r.sku)",
   )
+  assert.is(fill(uuidKeyed, null, '{{table}}'), 'public.products')
 })
 
 test('keys read as the operator knows them', () => {

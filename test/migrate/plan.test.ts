@@ -2,7 +2,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Config } from '../../scripts/lib/config.js'
-import { configuredName, inverseOf, phasesOf, publishes, refuseUnsafe, widens } from '../../scripts/lib/migrate/plan.js'
+import { canonicalTable } from '../../scripts/lib/table-name.js'
+import { inverseOf, phasesOf, publishes, refuseUnsafe, widens } from '../../scripts/lib/migrate/plan.js'
 import { type Change, classify } from '../../scripts/lib/migrate/statements.js'
 
 test('additive changes go to the replicas first; subtractive ones to the PRIMARY first, then the replicas once applied', () => {
@@ -13,7 +14,7 @@ test('additive changes go to the replicas first; subtractive ones to the PRIMARY
     "primary: ALTER TABLE orders ADD COLUMN tier text DEFAULT 'none'",
   ])
   assert.equal(order('ALTER TABLE orders DROP COLUMN tier'), [
-    'replicas: ALTER TABLE orders ALTER COLUMN "tier" DROP NOT NULL',
+    'replicas: ALTER TABLE orders ALTER COLUMN tier DROP NOT NULL',
     'primary: ALTER TABLE orders DROP COLUMN tier',
     'replicas after applied: ALTER TABLE orders DROP COLUMN tier',
   ])
@@ -54,9 +55,9 @@ test('a type change must widen; a published table is not dropped', () => {
 test('a new table is published when PUBLICATION_TABLES names it, however the statement spells it', () => {
   assert.equal(
     ['gift_cards', 'public.gift_cards', '"gift_cards"', 'PUBLIC."gift_cards"', 'shop.gift_cards', '"Gift.Cards"'].map(
-      configuredName,
+      canonicalTable,
     ),
-    ['gift_cards', 'gift_cards', 'gift_cards', 'gift_cards', null, 'Gift.Cards'],
+    ['gift_cards', 'gift_cards', 'gift_cards', 'gift_cards', 'shop.gift_cards', '"Gift.Cards"'],
   )
   const config = { tables: ['orders', 'gift_cards'] } as Config
   const create = (sql: string) => publishes(classify(sql) as Change, config)
@@ -67,6 +68,8 @@ test('a new table is published when PUBLICATION_TABLES names it, however the sta
     'another schema is not the configured table',
   )
   assert.not.ok(create('CREATE INDEX gift_cards_idx ON gift_cards (id)'), 'only a new table is published')
+  const other = { tables: ['orders', 'shop."Gift Cards"'] } as Config
+  assert.ok(publishes(classify('CREATE TABLE Shop."Gift Cards" (id int primary key)') as Change, other))
 })
 
 test('what can be taken back has an inverse that make migrate reads back as its opposite; a drop or a type change has none', () => {
@@ -82,9 +85,9 @@ test('what can be taken back has an inverse that make migrate reads back as its 
       'DROP INDEX orders_tier_idx',
     ].map(inverse),
     [
-      'ALTER TABLE orders DROP COLUMN IF EXISTS "tier"',
-      'DROP INDEX IF EXISTS sales."orders_tier_idx"',
-      'ALTER TABLE orders DROP CONSTRAINT IF EXISTS "tier_known"',
+      'ALTER TABLE orders DROP COLUMN IF EXISTS tier',
+      'DROP INDEX IF EXISTS sales.orders_tier_idx',
+      'ALTER TABLE orders DROP CONSTRAINT IF EXISTS tier_known',
       'DROP TABLE IF EXISTS gift_cards',
       null,
       null,
@@ -92,7 +95,7 @@ test('what can be taken back has an inverse that make migrate reads back as its 
     ],
   )
   assert.equal(
-    ['ALTER TABLE orders DROP COLUMN IF EXISTS "tier"', 'DROP INDEX IF EXISTS sales."orders_tier_idx"'].map(
+    ['ALTER TABLE orders DROP COLUMN IF EXISTS tier', 'DROP INDEX IF EXISTS sales.orders_tier_idx'].map(
       sql => (classify(sql) as Change).kind,
     ),
     ['drop-column', 'drop-index'],

@@ -1,6 +1,7 @@
 // What `make check` knows about the cluster, gathered from every node at once. Each node gets
 // one connection with short timeouts; a node that cannot be reached is recorded as down, with
 // the reason, and the others are still gathered. Nothing here writes.
+import { tableText } from '../table-name.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type FailureKind, type Sql, describeDbError, failureKind } from '../db.js'
 import { subscriptionName } from '../replication/names.js'
@@ -123,7 +124,12 @@ async function subscriptions(sql: Sql): Promise<Subscription[]> {
     applyErrorCount: Number(s.apply_error_count),
     syncErrorCount: Number(s.sync_error_count),
     statsReset: s.stats_reset,
-    tableStates: s.table_states,
+    tableStates: Object.fromEntries(
+      (s.table_states as [string, string, string][]).map(([schema, name, state]) => [
+        tableText({ schema, name }),
+        state,
+      ]),
+    ),
     options: {
       streaming: streamingOption(s.streaming),
       binary: s.binary,

@@ -1,8 +1,7 @@
 // make check as one library call: gather every node's facts, optionally diff a table and time a
 // canary, judge. The script prints the report; drills and the exporter call this in process.
-import { type Config, allNodes } from '../config.js'
+import { type Config, allNodes, replicatedTable } from '../config.js'
 import { withActualRoles } from '../replication/roles.js'
-import { ConfigError } from '../errors.js'
 import type { ServerAccess } from '../server-access.js'
 import { runCanary } from './canary.js'
 import { gatherFacts } from './facts.js'
@@ -41,9 +40,7 @@ export const DEFAULT_CHECK: Omit<CheckOptions, 'servers'> = {
 export async function runCheck(configured: Config, opts: CheckOptions): Promise<CheckReport> {
   const started = performance.now()
   let config = configured
-  if (opts.diff !== undefined && !config.tables.includes(opts.diff)) {
-    throw new ConfigError(`--diff ${opts.diff}: not a replicated table (${config.tables.join(', ')})`)
-  }
+  const diffTableName = opts.diff === undefined ? undefined : replicatedTable(config, opts.diff, '--diff')
   const opened =
     opts.nodes ??
     (await tryOpenAll(allNodes(config), {
@@ -62,8 +59,8 @@ export async function runCheck(configured: Config, opts: CheckOptions): Promise<
     }
     // The diff and the canary come after the checksums, so the canary never shows up as a mismatch.
     let diff = null
-    if (opts.diff !== undefined) {
-      const result = await diffTable(facts, nodes, opts.diff, opts.compareTimeoutMs ?? opts.statementTimeoutMs)
+    if (diffTableName !== undefined) {
+      const result = await diffTable(facts, nodes, diffTableName, opts.compareTimeoutMs ?? opts.statementTimeoutMs)
       diff = result.compare
       facts.diffNotCompared = result.notCompared
     }

@@ -1,5 +1,6 @@
 // The sections of make check's report as tables: nodes, publication, subscriptions, slots, lag,
 // consistency and --diff's rows. Pure: facts in, aligned text out (colour only on a TTY).
+import { qualifiedName } from '../table-name.js'
 import type { FailureKind } from '../db.js'
 import { colour, formatBytes, formatTable } from '../output.js'
 import type { TableCompare } from '../compare/at-lsn.js'
@@ -52,7 +53,7 @@ export function publicationTable(facts: ClusterFacts): string {
   if (!p.up) return 'primary is down'
   if (p.publications.length === 0) return 'no publications'
   const rows = p.publishedTables.map(t => [
-    `${t.schema}.${t.table}`,
+    qualifiedName({ schema: t.schema, name: t.table }),
     t.publications.length ? t.publications.join(', ') : colour.red('not published'),
     t.exists ? yesNo(t.hasPrimaryKey) : colour.red('table missing'),
     t.replicaIdentity,

@@ -1,6 +1,7 @@
 // The PRIMARY's verdicts: settings, the publication and what it leaves out, replica identity,
 // the replication role's admission, and the WAL it keeps (verdicts-wal.ts). Pure: facts in,
 // verdicts out.
+import { qualifiedName, tableText } from '../table-name.js'
 import type { ClusterFacts } from './facts.js'
 import { admission, hbaAddress } from '../replication/hba-rules.js'
 import { type Say, type Thresholds, type Verdict, shortTimeout, subscriptionOf } from './figures.js'
@@ -134,13 +135,12 @@ function publicationVerdicts(facts: ClusterFacts, say: Say): void {
   }
   const unpublished = p.publishedTables.filter(
     t =>
-      t.schema === 'public' &&
-      facts.tables.includes(t.table) &&
+      facts.tables.includes(tableText({ schema: t.schema, name: t.table })) &&
       t.exists &&
       !t.publications.includes(facts.publication),
   )
   if (unpublished.length > 0) {
-    const names = unpublished.map(t => t.table).join(', ')
+    const names = unpublished.map(t => tableText({ schema: t.schema, name: t.table })).join(', ')
     say(
       'PUBLICATION_INCOMPLETE',
       'critical',
@@ -148,11 +148,11 @@ function publicationVerdicts(facts: ClusterFacts, say: Say): void {
       'run make replicate (it publishes them and refreshes every subscription)',
     )
   }
-  for (const u of p.unpublished.filter(u => !(u.schema === 'public' && facts.tables.includes(u.table)))) {
+  for (const u of p.unpublished.filter(u => !facts.tables.includes(tableText({ schema: u.schema, name: u.table })))) {
     say(
       'TABLE_UNPUBLISHED',
       'warning',
-      `${u.schema}.${u.table} takes writes on the PRIMARY (${u.writes} rows written, ${u.liveRows} live) but is in no publication: none of it reaches the replicas`,
+      `${qualifiedName({ schema: u.schema, name: u.table })} takes writes on the PRIMARY (${u.writes} rows written, ${u.liveRows} live) but is in no publication: none of it reaches the replicas`,
       `add it to PUBLICATION_TABLES in .env, then make replicate: it creates it on every replica from the PRIMARY's definition (DDL is not replicated), publishes it and refreshes every subscription, which copies it once`,
     )
   }
@@ -165,8 +165,8 @@ function publicationVerdicts(facts: ClusterFacts, say: Say): void {
       say(
         'TABLE_WITHOUT_KEY',
         'critical',
-        `${table.schema}.${table.table} is published without a primary key or replica identity: UPDATE and DELETE on it fail on the PRIMARY`,
-        `add a primary key, or ALTER TABLE ${table.schema}.${table.table} REPLICA IDENTITY FULL`,
+        `${qualifiedName({ schema: table.schema, name: table.table })} is published without a primary key or replica identity: UPDATE and DELETE on it fail on the PRIMARY`,
+        `add a primary key, or ALTER TABLE ${qualifiedName({ schema: table.schema, name: table.table })} REPLICA IDENTITY FULL`,
       )
     }
   }

@@ -1,6 +1,7 @@
 // The judgement of `make check`, as pure functions: facts in, derived figures (lag, table
 // comparisons) and verdicts out, each verdict naming the problem and the fix. No I/O here, so
 // every rule is unit-tested with hand-made facts.
+import { tableText } from '../table-name.js'
 import type { ClusterFacts, NodeFacts, ReplicaFacts } from './facts.js'
 import {
   type CanaryFacts,
@@ -35,7 +36,8 @@ export function skippedChanges(replica: ReplicaFacts): { counts: string; total: 
     ...new Set(
       (replica.log?.conflicts ?? [])
         .filter(c => (SKIPPING as readonly string[]).includes(c.type))
-        .map(c => c.relation.replace(/^public\./, '')),
+        // The log names schema.table unquoted.
+        .map(c => tableText({ schema: c.relation.split('.')[0], name: c.relation.split('.').slice(1).join('.') })),
     ),
   ]
   return {

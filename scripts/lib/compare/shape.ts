@@ -5,6 +5,7 @@
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { sqlText } from '../sql-files.js'
+import { quoteIdent, sqlName } from '../table-name.js'
 
 export interface KeyColumn {
   name: string
@@ -27,8 +28,6 @@ export interface TableShape {
 }
 
 export type BlockPlan = { kind: 'range'; bounds: string[] } | { kind: 'hash'; buckets: number }
-
-export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 /**
  * About this many rows per block: a differing block's rows are then cheap to fetch key by key
@@ -55,7 +54,7 @@ export async function sameColumnOrder(shape: TableShape, others: Sql[]): Promise
   const theirs = await Promise.all(
     others.map(sql =>
       sql.unsafe(
-        `select json_agg(attname order by attnum) as names from pg_attribute where attrelid = to_regclass(format('public.%I', $1::text)) and attnum > 0 and not attisdropped`,
+        `select json_agg(attname order by attnum) as names from pg_attribute where attrelid = to_regclass(case when cardinality(parse_ident($1)) = 1 then 'public.' || $1 else $1 end) and attnum > 0 and not attisdropped`,
         [shape.table],
       ),
     ),
@@ -102,7 +101,7 @@ export function fill(shape: TableShape, plan: BlockPlan | null, text: string): s
     .filter(c => !c.generated && !shape.key.some(k => k.name === c.name))
     .map(c => quoteIdent(c.name))
   return text
-    .replaceAll('{{table}}', quoteIdent(shape.table))
+    .replaceAll('{{table}}', sqlName(shape.table))
     .replaceAll('{{key}}', ident[0])
     .replaceAll('{{type}}', shape.key[0].type)
     .replaceAll('{{block}}', block)

@@ -6,7 +6,8 @@
 //   PRIMARY first, then on the replicas once they applied past it. A NOT NULL on a column to be
 //   dropped is relaxed on the replicas before anything, or the PRIMARY's rows without it would stop apply.
 import type { Config } from '../config.js'
-import { type Change, type ChangeKind, type Refusal, unquote } from './statements.js'
+import type { Change, ChangeKind, Refusal } from './statements.js'
+import { canonicalTable, quoteIdent } from '../table-name.js'
 
 export type Where = 'replicas' | 'primary'
 
@@ -25,16 +26,9 @@ export interface PlannedChange {
   publish: boolean
 }
 
-/** The table as PUBLICATION_TABLES names it (public's tables unqualified), or null for another schema. */
-export function configuredName(table: string): string | null {
-  const parts = table.match(/"(?:[^"]|"")+"|[^.]+/g) ?? []
-  if (parts.length === 2 && unquote(parts[0]) !== 'public') return null
-  return unquote(parts[parts.length - 1] ?? '')
-}
-
 /** Whether a change creates a table the configuration publishes. */
 export const publishes = (change: Change, config: Config) =>
-  change.kind === 'create-table' && config.tables.includes(configuredName(change.table) ?? '')
+  change.kind === 'create-table' && config.tables.includes(canonicalTable(change.table))
 
 const REPLICAS_FIRST: Partial<Record<ChangeKind, string>> = {
   'add-column': "additive: every replica can take the column before the PRIMARY's rows carry it",
@@ -52,8 +46,6 @@ const PRIMARY_FIRST: Partial<Record<ChangeKind, string>> = {
     "one constraint more: the PRIMARY's rows satisfy it from then on, and the replicas hold the same rows once they applied past that point",
   'drop-table': 'an unpublished table: the PRIMARY first, then the replicas',
 }
-
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
 
 /** The phases of one change (plan-time refusals come from refuseUnsafe). */
 export function phasesOf(change: Change): Phase[] {
@@ -111,8 +103,8 @@ export interface PrimaryState {
 
 /** Changes that parse but must not run here: a narrowing type, a published table dropped. */
 export function refuseUnsafe(change: Change, config: Config, state: PrimaryState): Refusal | null {
-  const table = configuredName(change.table)
-  if (change.kind === 'drop-table' && table !== null && config.tables.includes(table))
+  const table = canonicalTable(change.table)
+  if (change.kind === 'drop-table' && config.tables.includes(table))
     return {
       sql: change.sql,
       why: `${table} is published: remove it from PUBLICATION_TABLES, make replicate (which stops publishing it and refreshes the subscriptions), then make migrate drops it`,

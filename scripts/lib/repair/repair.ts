@@ -6,6 +6,7 @@
 // rows; reads the PRIMARY again and commits only if none of those keys changed meanwhile (a key
 // the PRIMARY changed is left to the apply worker's newer version, and retried). Writes run as
 // the apply worker's do (no triggers) under the replication origin replkit_repair.
+import { fileNameOf, sqlName } from '../table-name.js'
 import { dryRunSql } from '../output.js'
 import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -13,7 +14,8 @@ import { type KeyDifference, type TableCompare, compareTable } from '../compare/
 import type { OpenNode } from '../node.js'
 import { type TableShape, tableShape } from '../compare/shape.js'
 import type { Config } from '../config.js'
-import { ReplkitError } from '../errors.js'
+import { EXIT, ReplkitError } from '../errors.js'
+import postgres from 'postgres'
 import { stamp } from '../replication/saved-rows.js'
 import {
   PrimaryMoved,
@@ -203,14 +205,14 @@ async function openSave({ target, table, result }: Run): Promise<(lines: string)
   const { config, replica } = target
   const dir = join(config.saveDir, `${stamp()}-${replica.name}-repair`)
   await mkdir(dir, { recursive: true, mode: 0o700 })
-  const file = join(dir, `${table}.jsonl`)
+  const file = join(dir, `${fileNameOf(table)}.jsonl`)
   await writeFile(file, '', { mode: 0o600 })
   await chmod(file, 0o600)
   await writeFile(
     join(dir, 'README.txt'),
     `Rows of ${replica.name}'s ${table} that make repair deleted or overwrote (${new Date().toISOString()}), one JSON line each:\n` +
       `{"action": "delete"|"update", "key": {...}, "row": {the row as it was}}. Put one back with:\n` +
-      `  INSERT INTO public.${table} SELECT * FROM jsonb_populate_record(NULL::public.${table}, '<row>') ON CONFLICT DO NOTHING;\n`,
+      `  INSERT INTO ${sqlName(table)} SELECT * FROM jsonb_populate_record(NULL::${sqlName(table)}, '<row>') ON CONFLICT DO NOTHING;\n`,
   )
   result.savedFile = file
   return lines => appendFile(file, lines)
@@ -239,7 +241,7 @@ async function runBatches(run: Run, batches: string[][], save: (lines: string) =
         result.inserted += done.inserted
         result.alreadyRight += done.alreadyRight
       } catch (error) {
-        retry.push(...retryable(error, batch, queue))
+        retry.push(...retryable(run, error, batch, queue))
       }
     }
     queue = retry.length ? [retry] : []
@@ -248,17 +250,29 @@ async function runBatches(run: Run, batches: string[][], save: (lines: string) =
 }
 
 /** The keys of a failed batch to try again; any other failure is thrown (the batch rolled back). */
-function retryable(error: unknown, batch: string[], queue: string[][]): string[] {
+function retryable(run: Run, error: unknown, batch: string[], queue: string[][]): string[] {
   // The apply worker got there first: it holds a lock past lock_timeout, or inserted a row
   // this batch inserts (the PRIMARY deleted and re-created it). The batch is rolled back; again later.
   const code = (error as { code?: string }).code
   if (code === '23505' || code === '55P03') return batch
+  if (error instanceof postgres.PostgresError) throw refusedBatch(run, error)
   if (!(error instanceof PrimaryMoved)) throw error
   // Keys the PRIMARY did not touch go again at once; the moved ones after the rest.
   const moved = new Set(error.keys)
   const still = batch.filter(k => !moved.has(k))
   if (still.length) queue.push(still)
   return error.keys
+}
+
+/** The server's own words for a batch it refused, and what that left: this batch undone, earlier ones kept. */
+function refusedBatch({ target, table, result }: Run, error: postgres.PostgresError): ReplkitError {
+  const done = result.deleted + result.updated + result.inserted
+  const detail = error.detail ? ` (${error.detail})` : ''
+  return new ReplkitError(
+    `${table} on ${target.replica.name}: the replica refused a repair batch: ${error.message}${detail} [SQLSTATE ${error.code}]; ` +
+      `that batch rolled back${done ? `, the ${done} rows repaired before it stay (saved rows in ${result.savedFile})` : ', nothing was changed'}`,
+    EXIT.failed,
+  )
 }
 
 function count(differing: KeyDifference[], replica: string): string {

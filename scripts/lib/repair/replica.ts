@@ -3,7 +3,7 @@
 // repaired rows compared again at an LSN. Refused unless the replica's subscription streams: the rows are
 // made equal at an LSN its apply worker has passed, and it brings every later change.
 import { opened } from '../node.js'
-import type { Config, NodeSpec } from '../config.js'
+import { type Config, type NodeSpec, replicatedTable } from '../config.js'
 import { type Sql, connectChecked } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { subscriptionName } from '../replication/names.js'
@@ -26,10 +26,10 @@ export function repairTarget(
     throw new ReplkitError(
       `--replica ${opts.replica}: not a replica (replicas: ${config.replicas.map(r => r.name).join(', ')})`,
     )
-  if (opts.table !== undefined && !config.tables.includes(opts.table)) {
-    throw new ReplkitError(`--table ${opts.table}: not a replicated table (${config.tables.join(', ')})`)
+  return {
+    replica,
+    tables: opts.table !== undefined ? [replicatedTable(config, opts.table, '--table')] : config.tables,
   }
-  return { replica, tables: opts.table !== undefined ? [opts.table] : config.tables }
 }
 
 export async function streaming(primary: Sql, subscription: string): Promise<boolean> {

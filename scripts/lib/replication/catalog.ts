@@ -1,5 +1,6 @@
 // Subscription state read from a replica's catalogues: per-table sync states, and the rows an
 // operator needs when a subscription does not become ready.
+import { sqlName } from '../table-name.js'
 import type { Sql } from '../db.js'
 
 export const READY_STATES = new Set(['r', 's'])
@@ -15,9 +16,7 @@ export async function tableStates(sql: Sql, subscription: string): Promise<{ tab
 export async function tablesHoldingRows(sql: Sql, tables: string[]): Promise<string[]> {
   if (tables.length === 0) return []
   const probe = tables
-    .map(
-      (_, i) => `select $${i + 1}::text as t where exists (select 1 from public."${tables[i].replaceAll('"', '""')}")`,
-    )
+    .map((_, i) => `select $${i + 1}::text as t where exists (select 1 from ${sqlName(tables[i])})`)
     .join(' union all ')
   return (await sql.unsafe(probe, tables)).map(r => r.t as string)
 }

@@ -1,6 +1,7 @@
 // MONITOR_USER: a login role that make check and make metrics can run as instead of a superuser.
 // make replicate grants it, on every node, what they read (sql/replication/070_monitor_role.sql);
 // the role, its login and its password stay the operator's. Re-run: nothing to grant, said so.
+import { sqlName } from '../table-name.js'
 import { type Config, type NodeSpec, allNodes } from '../config.js'
 import { withNode } from '../db.js'
 import { GUARDED_VIEWS } from '../sql-files.js'
@@ -9,7 +10,7 @@ import { type SetupContext, runFile } from './setup-context.js'
 
 /** Whether the role already has every grant 070_monitor_role.sql gives on this node. */
 async function granted(node: NodeSpec, role: string, config: Config): Promise<boolean> {
-  const tables = config.tables.map(t => `public.${t}`)
+  const tables = config.tables.map(sqlName)
   const [row] = await withNode(
     node,
     sql => sql`

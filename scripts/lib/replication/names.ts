@@ -1,5 +1,6 @@
 // The names replkit gives things, in one place: a replica's subscription is also its walsender's
 // application_name and its slot's name on the PRIMARY.
+import { sqlName } from '../table-name.js'
 import type { Config } from '../config.js'
 
 export const subscriptionName = (replica: { name: string }) => `sub_${replica.name}`
@@ -10,4 +11,4 @@ export const slotNames = (replica: { name: string }) => [
   `${subscriptionName(replica)}_resync`,
 ]
 
-export const qualifiedTables = (config: Config) => config.tables.map(t => `public.${t}`).join(', ')
+export const qualifiedTables = (config: Config) => config.tables.map(sqlName).join(', ')

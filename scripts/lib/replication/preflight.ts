@@ -1,5 +1,6 @@
 // Preflight for make replicate: what every node is, before anything is changed. All nodes are
 // asked in parallel; every problem is collected so the operator sees them all at once.
+import { sqlName, tableText } from '../table-name.js'
 import { type Config, type NodeSpec, allNodes } from '../config.js'
 import { type Column, type Drift, schemaDrift, tableColumns } from './schema-drift.js'
 import { type Sql, majorOf, serverVersionNum, withNode } from '../db.js'
@@ -54,14 +55,15 @@ async function identityProblems(sql: Sql, tables: string[]): Promise<string[]> {
            exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisprimary) as has_pk,
            exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisreplident) as has_ident_index
     from unnest(${tables}::text[]) as t(name)
-    left join pg_class c on c.relname = t.name and c.relnamespace = 'public'::regnamespace`
+    left join pg_class c
+      on c.oid = to_regclass(case when cardinality(parse_ident(t.name)) = 1 then 'public.' || t.name else t.name end)`
   return rows.flatMap(r => {
-    if (r.ident === null) return [`primary: table public.${r.name} does not exist (run make schema)`]
+    if (r.ident === null) return [`primary: table ${sqlName(r.name)} does not exist (run make schema)`]
     const usable = r.ident === 'f' || (r.ident === 'd' && r.has_pk) || (r.ident === 'i' && r.has_ident_index)
     return usable
       ? []
       : [
-          `primary: table public.${r.name} has no primary key or usable REPLICA IDENTITY — once published, UPDATE and DELETE on it would fail on the PRIMARY`,
+          `primary: table ${sqlName(r.name)} has no primary key or usable REPLICA IDENTITY — once published, UPDATE and DELETE on it would fail on the PRIMARY`,
         ]
   })
 }
@@ -126,7 +128,7 @@ async function occupiedProblems(
   if (await existingSubscription(sql, subscriptionName(node))) return []
   const [state] = await sql`
     select to_regclass('replkit.deferred_indexes') is not null as has_deferred_table,
-           array(select t from unnest(${config.tables}::text[]) t where to_regclass(format('public.%I', t)) is not null) as present`
+           array(select t from unnest(${config.tables}::text[]) t where to_regclass(case when cardinality(parse_ident(t)) = 1 then 'public.' || t else t end) is not null) as present`
   if (state.has_deferred_table && (await sql`select 1 from replkit.deferred_indexes limit 1`).length) return []
   const occupied = await tablesHoldingRows(sql, state.present as string[])
   return occupied.length
@@ -222,10 +224,11 @@ export async function roleState(sql: Sql, role: string): Promise<RoleState> {
   const selectable = r
     ? (
         await sql`
-        select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where c.relkind in ('r', 'p', 'v', 'm', 'f') and n.nspname not in ('pg_catalog', 'information_schema', 'pgtap')
-          and has_table_privilege(${role}, c.oid, 'SELECT') and n.nspname = 'public'`
-      ).map(x => x.relname as string)
+        select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where c.relkind in ('r', 'p', 'v', 'm', 'f')
+          and n.nspname not in ('pg_catalog', 'information_schema', 'pgtap', 'replkit', 'pg_toast')
+          and has_table_privilege(${role}, c.oid, 'SELECT')`
+      ).map(x => tableText({ schema: x.nspname, name: x.relname }))
     : []
   return {
     exists: Boolean(r),

@@ -1,5 +1,6 @@
 // Rows a repair is about to discard on a replica, kept before it does: every row of each table it
 // empties, as psql \copy files an operator can load again, under SAVE_DIR/<time>-<replica>/.
+import { fileNameOf, sqlName } from '../table-name.js'
 import { createReadStream } from 'node:fs'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -31,16 +32,16 @@ export async function saveRows(config: Config, replica: NodeSpec, tables: string
   const saved: SavedRows = { dir, rows: {} }
   for (const table of tables) {
     // psql's \copy, as an operator would reload it (the driver's COPY stream stalled on large tables).
-    const file = join(dir, `${table}.copy`)
-    await psql(replica, { commands: [`\\copy (select * from public."${table}") to '${file.replaceAll("'", "''")}'`] })
+    const file = join(dir, `${fileNameOf(table)}.copy`)
+    await psql(replica, { commands: [`\\copy (select * from ${sqlName(table)}) to '${file.replaceAll("'", "''")}'`] })
     await chmod(file, 0o600)
     saved.rows[table] = await lineCount(file)
   }
   await writeFile(
     join(dir, 'README.txt'),
     `Rows of ${replica.name} saved by replkit (${new Date().toISOString()}) before ${why}.\n` +
-      `Reload one with: psql "<${replica.name}'s URL>" -c "\\copy public.<table> from '<table>.copy'"\n\n` +
-      `${tables.map(t => `${t}: ${saved.rows[t]} rows in ${t}.copy`).join('\n')}\n`,
+      `Reload one with: psql "<${replica.name}'s URL>" -c "\\copy <schema>.<table> from '<file>'"\n\n` +
+      `${tables.map(t => `${sqlName(t)}: ${saved.rows[t]} rows in ${fileNameOf(t)}.copy`).join('\n')}\n`,
   )
   return saved
 }

@@ -1,6 +1,7 @@
 // A replica's schema against the PRIMARY's, column by column, with the DDL that aligns the
 // replica. DDL is not replicated: a column added on the PRIMARY stops apply on the replica
 // ("missing replicated column"), and a copy can never succeed until the columns agree.
+import { quoteIdent as ident, sqlName } from '../table-name.js'
 import type { Sql } from '../db.js'
 import { checkQuery } from '../sql-files.js'
 
@@ -37,7 +38,6 @@ export async function tableColumns(sql: Sql, tables: string[]): Promise<Column[]
   }))
 }
 
-const ident = (name: string) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`)
 const show = (c: Column) => `${c.type}${c.notNull ? ' not null' : ''}${c.default ? ` default ${c.default}` : ''}`
 /** A default that yields a new value per row (now(), gen_random_uuid(), nextval…): the two sides' old rows would differ. */
 const volatileDefault = (c: Column) => c.default !== null && /\(/.test(c.default)
@@ -52,7 +52,7 @@ export function schemaDrift(primary: Column[], replica: Column[]): Drift[] {
   for (const p of primary) {
     if (!replicaTables.has(p.table)) continue
     const r = theirs.get(key(p))
-    const target = `public.${ident(p.table)}`
+    const target = sqlName(p.table)
     if (!r) {
       const ddl = `ALTER TABLE ${target} ADD COLUMN ${ident(p.column)} ${p.type}${p.default ? ` DEFAULT ${p.default}` : ''}${p.notNull ? ' NOT NULL' : ''};`
       out.push({
@@ -92,7 +92,7 @@ export function schemaDrift(primary: Column[], replica: Column[]): Drift[] {
       breaksApply: breaks,
       ddl: null,
       note: breaks
-        ? `every replicated INSERT fails there (NOT NULL without a default): save its values, then ALTER TABLE public.${ident(r.table)} DROP COLUMN ${ident(r.column)}; — or add the column on the PRIMARY`
+        ? `every replicated INSERT fails there (NOT NULL without a default): save its values, then ALTER TABLE ${sqlName(r.table)} DROP COLUMN ${ident(r.column)}; — or add the column on the PRIMARY`
         : `replicated rows get ${r.default ?? 'NULL'} there; harmless to apply, but its values exist on that replica only (drop it there, or add it on the PRIMARY)`,
     })
   }

@@ -1,6 +1,7 @@
 // Sequence values per node. Logical replication copies the rows an identity generates on the
 // PRIMARY (orders.order_number), never the sequence behind it: a replica's sequence stays where
 // it was, usually never used. Only sequences owned by replicated tables' columns are considered.
+import { sqlName } from '../table-name.js'
 import type { NodeSpec } from '../config.js'
 import type { Sql } from '../db.js'
 import { queryFile, runSqlFile } from '../sql-files.js'
@@ -27,7 +28,7 @@ export async function ownedSequences(sql: Sql, tables: string[]): Promise<Sequen
     join pg_depend d on d.classid = 'pg_class'::regclass and d.objid = c.oid
                     and d.refclassid = 'pg_class'::regclass and d.deptype in ('a', 'i')
     join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
-    where d.refobjid in (select to_regclass(t) from unnest(${tables.map(t => `public.${t}`)}::text[]) t)
+    where d.refobjid in (select to_regclass(t) from unnest(${tables.map(sqlName)}::text[]) t)
     order by 1`
   return rows.map(r => ({
     sequence: r.sequence,

@@ -10,9 +10,9 @@ import { type Sql, connect, connectChecked, withNode } from '../db.js'
 import { psqlPipe } from '../psql.js'
 import { ReplkitError } from '../errors.js'
 import { sqlText } from '../sql-files.js'
+import { quoteIdent as ident, sqlName } from '../table-name.js'
 
 const copyQuery = (name: string) => sqlText(`sql/copy/${name}`)
-const ident = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 export interface TableToCopy {
   table: string
@@ -33,7 +33,7 @@ export function copyStatements(
   t: Pick<TableToCopy, 'table' | 'columns'>,
   binary: boolean,
 ): { out: string; in: string } {
-  const target = `public.${ident(t.table)} (${t.columns.map(ident).join(', ')})`
+  const target = `${sqlName(t.table)} (${t.columns.map(ident).join(', ')})`
   const format = binary ? ' (FORMAT binary)' : ''
   return { out: `COPY ${target} TO STDOUT${format}`, in: `COPY ${target} FROM STDIN${format}` }
 }
@@ -181,7 +181,7 @@ async function undoCopy(
   } finally {
     await primary.end()
   }
-  await replica.unsafe(`truncate ${tables.map(t => `public.${ident(t)}`).join(', ')}`)
+  await replica.unsafe(`truncate ${tables.map(sqlName).join(', ')}`)
   await buildDeferredIndexes(replicaNode, plan.jobs)
 }
 

@@ -1,6 +1,7 @@
 // make replicate's subscription step: a new subscription's tables copied from its slot's snapshot
 // by parallel pipes (all replicas at once) or by CREATE SUBSCRIPTION — the atomic copy ran before
 // it, in sync/replace.ts — existing ones converged or refreshed, then every copy awaited together.
+import { tableText } from '../table-name.js'
 import { dryRunSql } from '../output.js'
 import type { NodeSpec } from '../config.js'
 import { type Sql, connectChecked, majorOf, serverVersionNum, withNode } from '../db.js'
@@ -33,9 +34,10 @@ import { type SetupContext, runFile } from './setup-context.js'
 async function refreshIfBehind(c: SetupContext, replica: NodeSpec, sql: Sql, name: string): Promise<boolean> {
   const subscribed = (
     await sql`
-    select c.relname from pg_subscription_rel r join pg_subscription s on s.oid = r.srsubid join pg_class c on c.oid = r.srrelid
+    select n.nspname, c.relname from pg_subscription_rel r join pg_subscription s on s.oid = r.srsubid
+    join pg_class c on c.oid = r.srrelid join pg_namespace n on n.oid = c.relnamespace
     where s.subname = ${name}`
-  ).map(r => r.relname as string)
+  ).map(r => tableText({ schema: r.nspname, name: r.relname }))
   const missing = c.config.tables.filter(t => !subscribed.includes(t))
   const dropped = subscribed.filter(t => !c.config.tables.includes(t))
   if (missing.length === 0 && dropped.length === 0) return false

@@ -23,7 +23,7 @@ export async function tableDefinitions(primary: Sql, tables: string[]): Promise<
   const undefinedTables = tables.filter(t => !defined.has(t))
   if (undefinedTables.length)
     throw new ReplkitError(
-      `primary: ${undefinedTables.join(', ')}: not a plain table in schema public there, so replkit cannot give the replicas its definition`,
+      `primary: ${undefinedTables.join(', ')}: not a plain table there, so replkit cannot give the replicas its definition`,
       EXIT.failed,
     )
   return rows.map(r => ({ table: r.table, statement: r.statement }))

@@ -6,6 +6,7 @@
 // back: the replica keeps every row and its subscription as they were. Readers of the tables
 // wait on the tables' lock until the commit (taken all at once, 035: no deadlock with a reader
 // of several tables); they never see an empty or half-copied table.
+import { sqlName } from '../table-name.js'
 import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
@@ -42,7 +43,7 @@ const file = (path: string) => `\\i ${psqlLiteral(join(repoRoot, path))}`
 
 /** The session's script around the rows: what runs, and what --dry-run prints. */
 export function transactionScript(plan: AtomicCopyPlan): { before: string[]; copies: string[]; after: string[] } {
-  const targets = plan.tables.map(t => `public."${t.table.replaceAll('"', '""')}"`).join(', ')
+  const targets = plan.tables.map(t => sqlName(t.table)).join(', ')
   return {
     before: [
       '\\set VERBOSITY verbose',
@@ -50,7 +51,7 @@ export function transactionScript(plan: AtomicCopyPlan): { before: string[]; cop
       // The rows come as the apply worker writes them: no FK or ordinary trigger fires; ALWAYS ones do.
       'SET LOCAL session_replication_role = replica;',
       'SET LOCAL statement_timeout = 0;',
-      `\\set tables '${targets}'`,
+      `\\set tables ${psqlLiteral(targets)}`,
       file('sql/sync/035_lock_tables.sql'),
       file('sql/sync/040_set_aside_subscription.sql'),
       file('sql/replication/045_truncate_replica.sql'),

@@ -1,5 +1,6 @@
 // make sync --dry-run: the atomic resync's statements on each node, in order, with the included
 // SQL files shown with their text and the rows shown as where they come from.
+import { sqlName } from '../table-name.js'
 import { dryRunSql } from '../output.js'
 import { relative } from 'node:path'
 import { type NodeSpec, repoRoot } from '../config.js'
@@ -46,7 +47,7 @@ export async function printPlan(replica: NodeSpec, plan: AtomicCopyPlan, current
     ...script.before,
     ...plan.tables.flatMap((t, i) => [
       script.copies[i],
-      `   <rows of public.${t.table} at the slot's snapshot: COPY … TO STDOUT on the primary>`,
+      `   <rows of ${sqlName(t.table)} at the slot's snapshot: COPY … TO STDOUT on the primary>`,
       '\\.',
     ]),
     ...script.after,

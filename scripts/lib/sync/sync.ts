@@ -4,7 +4,7 @@
 // and why; one table alone is only ever repaired) — then prove equality at an LSN each replica
 // reached.
 import { opened } from '../node.js'
-import type { Config, NodeSpec } from '../config.js'
+import { type Config, type NodeSpec, replicatedTable } from '../config.js'
 import { withNode } from '../db.js'
 import { EXIT, ReplkitError } from '../errors.js'
 import { subscriptionName } from '../replication/names.js'
@@ -27,9 +27,7 @@ export interface SyncOptions {
 export function syncTargets(config: Config, opts: SyncOptions): NodeSpec[] {
   if (opts.table !== undefined && !opts.replica)
     throw new ReplkitError('--table needs --replica NAME: a table is repaired on one replica at a time')
-  if (opts.table !== undefined && !config.tables.includes(opts.table)) {
-    throw new ReplkitError(`--table ${opts.table}: not a replicated table (${config.tables.join(', ')})`)
-  }
+  if (opts.table !== undefined) replicatedTable(config, opts.table, '--table')
   if (!opts.replica) return config.replicas
   const replica = config.replicas.find(r => r.name === opts.replica)
   if (!replica)
