@@ -3,6 +3,7 @@
 // catalogue of both sides (columns, constraints, indexes, replica identity, owned sequences),
 // by a refusal that creates nothing, and by make replicate giving a new replica a column the
 // PRIMARY has and sql/schema does not.
+import { sqlName } from '../../scripts/lib/table-name.js'
 import { suite } from './suite.js'
 import * as assert from 'uvu/assert'
 import { serverAccess } from '../../scripts/lib/cluster/access.js'
@@ -20,7 +21,8 @@ const [replica1, replica2] = config.replicas
 const primary = db()
 const onReplica1 = db(replica1)
 
-const TABLES = ['replkit_defs_parent', 'Replkit Defs "Mixed"']
+/** As replkit names them (regclass text with search_path = public). */
+const TABLES = ['replkit_defs_parent', '"Replkit Defs ""Mixed"""']
 const drop = (sql: Sql) =>
   sql.unsafe(
     `drop table if exists public."Replkit Defs ""Mixed""", public.replkit_defs_parent cascade; drop type if exists public.replkit_defs_mood`,
@@ -43,7 +45,7 @@ const signature = async (sql: Sql, table: string) =>
            (select json_agg(s.seqrelid::regclass::text || ' ' || seqstart || ' ' || seqincrement)
               from pg_depend d join pg_sequence s on s.seqrelid = d.objid
              where d.refobjid = c.oid and d.deptype in ('a', 'i')) as sequences
-      from pg_class c where c.oid = ${`public.${table.includes('"') ? `"${table.replaceAll('"', '""')}"` : table}`}::regclass`,
+      from pg_class c where c.oid = ${sqlName(table)}::regclass`,
   )
 
 definitions.before(async () => {
@@ -100,7 +102,7 @@ definitions('a definition the replica refuses: named with the statement, and not
   } catch (error) {
     assert.match(
       (error as Error).message,
-      /^replica1: the PRIMARY's definition of Replkit Defs "Mixed" was refused there: type "public\.replkit_defs_mood" does not exist \(in: CREATE TABLE .*\); nothing was created \(one transaction\)$/,
+      /^replica1: the PRIMARY's definition of "Replkit Defs ""Mixed""" was refused there: type "public\.replkit_defs_mood" does not exist \(in: CREATE TABLE .*\); nothing was created \(one transaction\)$/,
     )
   }
   const [left] =

@@ -103,8 +103,8 @@ export interface PrimaryState {
 
 /** Changes that parse but must not run here: a narrowing type, a published table dropped. */
 export function refuseUnsafe(change: Change, config: Config, state: PrimaryState): Refusal | null {
-  const table = canonicalTable(change.table)
-  if (change.kind === 'drop-table' && config.tables.includes(table))
+  const table = change.kind === 'drop-table' ? canonicalTable(change.table) : null
+  if (table !== null && config.tables.includes(table))
     return {
       sql: change.sql,
       why: `${table} is published: remove it from PUBLICATION_TABLES, make replicate (which stops publishing it and refreshes the subscriptions), then make migrate drops it`,
