@@ -2,7 +2,7 @@
 -- on, and every subscription has an active slot and a walsender replaying (the runbook's
 -- "Replication Status" query, corrected: replay_lsn, not replay_location).
 -- Variables: :publication, :tables (a JSON array of replkit's names: one part is a table in public),
--- :subscriptions (comma-separated).
+-- :subscriptions (comma-separated), :slots (the slot each subscription streams from, comma-separated).
 SET search_path = pgtap, public, pg_catalog;
 SET client_min_messages = warning;
 BEGIN;
@@ -21,7 +21,7 @@ SELECT ok((SELECT pubinsert AND pubupdate AND pubdelete FROM pg_publication WHER
     'Inserts, updates and deletes are all published.');
 SELECT set_eq(
     'SELECT slot_name::text FROM pg_replication_slots WHERE slot_type = ''logical'' AND active',
-    format('SELECT unnest(string_to_array(%L, '',''))', :'subscriptions'),
+    format('SELECT unnest(string_to_array(%L, '',''))', :'slots'),
     'Every subscription has an active logical slot on the PRIMARY, and there is no other.');
 SELECT set_eq(
     'SELECT application_name::text FROM pg_stat_replication WHERE replay_lsn IS NOT NULL',

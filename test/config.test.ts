@@ -75,10 +75,10 @@ test('bad configuration is refused with a clear message', () => {
 test('PUBLICATION_TABLES: tables in any schema, as SQL spells them, each once; a whole schema is refused', () => {
   const tables = (value: string) => loadConfig({ ...base, PUBLICATION_TABLES: value }).tables
   assert.equal(tables('products, Sales."Orders, EU" ,public.orders'), ['products', 'sales."Orders, EU"', 'orders'])
-  assert.throws(() => tables('products,public.products'), /config: PUBLICATION_TABLES names products twice/)
+  assert.throws(() => tables('products,public.products'), /config: PUBLICATION_TABLES: names products twice/)
   assert.throws(() => tables('sales.*'), /config: PUBLICATION_TABLES: sales\.\* \(a whole schema\) is not supported/)
   assert.throws(() => tables('a.b.c'), /config: PUBLICATION_TABLES: table "a.b.c": not a table name/)
-  assert.throws(() => tables(' , '), /config: PUBLICATION_TABLES names no table/)
+  assert.throws(() => tables(' , '), /config: PUBLICATION_TABLES: names no table/)
 })
 
 test('PG_VERSIONS: one major for every node, or one per node with the PRIMARY first', () => {

@@ -7,6 +7,7 @@ import dotenv from 'dotenv'
 import { ConfigError, ReplkitError } from './errors.js'
 import { type NodeSpec, parseNodeUrl } from './node-url.js'
 import { canonicalTable } from './table-name.js'
+import { type PublicationTables, type PublishedPart, parsePublicationTables } from './publication-tables.js'
 
 export { type NodeSpec, type Role, SSL_MODES, type SslMode, parseNodeUrl } from './node-url.js'
 
@@ -46,7 +47,10 @@ export interface Config {
   /** PostgreSQL 16+: a login role, not a superuser, that owns every subscription (SUBSCRIPTION_OWNER). */
   subscriptionOwner: string | undefined
   publication: string
+  /** The published tables, each by its regclass text (table-name.ts). */
   tables: string[]
+  /** The tables published in part (a column list, a row filter), from PUBLICATION_TABLES. */
+  publishedParts: Record<string, PublishedPart>
   /** CA file the subscriptions verify the PRIMARY against (SSL_ROOT_CERT); else sslmode=require. */
   sslRootCert: string | undefined
   /** SUBSCRIPTION_SSLMODE: verify-ca (default with a CA) or verify-full (the PRIMARY's name is checked too). */
@@ -169,7 +173,7 @@ export function loadConfig(env: Env = loadEnv()): Config {
     subscriptionOwner:
       env.SUBSCRIPTION_OWNER === undefined ? undefined : identifier(env.SUBSCRIPTION_OWNER, 'SUBSCRIPTION_OWNER'),
     publication: identifier(env.PUBLICATION ?? 'ecommerce_pub', 'PUBLICATION'),
-    tables: publicationTables(env.PUBLICATION_TABLES),
+    ...(({ tables, parts }) => ({ tables, publishedParts: parts }))(publicationTables(env.PUBLICATION_TABLES)),
     sslRootCert: env.SSL_ROOT_CERT,
     subscriptionSslmode: subscriptionSslmode(env),
     saveDir: resolve(process.cwd(), env.SAVE_DIR ?? 'saved'),
@@ -186,31 +190,14 @@ export function loadConfig(env: Env = loadEnv()): Config {
   }
 }
 
-/**
- * PUBLICATION_TABLES: comma-separated, as SQL writes them (schema.table, "Mixed Case"), each
- * keyed by its regclass text (public's tables unqualified); a comma inside quotes is part of a name.
- */
-function publicationTables(value: string | undefined): string[] {
-  if (value === undefined) return DEFAULT_TABLES
-  const items = value.match(/(?:"(?:[^"]|"")*"|[^,"])+/g) ?? []
-  const tables = items
-    .map(t => t.trim())
-    .filter(Boolean)
-    .map(t => {
-      if (/\.\s*\*$/.test(t))
-        throw new ConfigError(
-          `PUBLICATION_TABLES: ${t} (a whole schema) is not supported; name its tables (schema.table)`,
-        )
-      try {
-        return canonicalTable(t)
-      } catch (error) {
-        throw new ConfigError(`PUBLICATION_TABLES: ${(error as Error).message}`)
-      }
-    })
-  if (tables.length === 0) throw new ConfigError('PUBLICATION_TABLES names no table')
-  const twice = tables.find((t, i) => tables.indexOf(t) !== i)
-  if (twice !== undefined) throw new ConfigError(`PUBLICATION_TABLES names ${twice} twice`)
-  return tables
+/** PUBLICATION_TABLES (publication-tables.ts): the tables, and the ones published in part. */
+function publicationTables(value: string | undefined): PublicationTables {
+  if (value === undefined) return { tables: DEFAULT_TABLES, parts: {} }
+  try {
+    return parsePublicationTables(value)
+  } catch (error) {
+    throw new ConfigError(`PUBLICATION_TABLES: ${(error as Error).message}`)
+  }
 }
 
 function portNumber(value: string, variable: string): number {

@@ -3,7 +3,8 @@
 -- width_bucket, others by a hash of the key), its columns in the PRIMARY's order (a row is hashed
 -- over this list, so a replica whose columns are in another physical order still compares
 -- equal), and its rows now. $1: the table (replkit's name:
--- one part is a table in public, whatever the search_path).
+-- one part is a table in public, whatever the search_path). $2: a publication (or NULL): what it
+-- sends of the table in part (PostgreSQL 15+), its column list (NULL: all) and row filter.
 --
 -- The row estimate is the planner's (estimate_rel_size): the density of the last ANALYZE times
 -- the pages the table has now, since reltuples alone is stale after a bulk load that autovacuum
@@ -30,6 +31,11 @@ SELECT (SELECT coalesce(sum(CASE WHEN l.reltuples > 0 AND l.relpages > 0
          WHERE i.indrelid = c.oid AND i.indisprimary) AS key,
        (SELECT json_agg(json_build_object('name', a.attname, 'generated', a.attgenerated <> '') ORDER BY a.attnum)
           FROM pg_attribute a
-         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+       (SELECT json_build_object('columns', (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
+                                              WHERE a.attrelid = c.oid AND a.attnum = ANY (pr.prattrs::int2[])),
+                                 'row_filter', pg_get_expr(pr.prqual, pr.prrelid))
+          FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+         WHERE pr.prrelid = c.oid AND p.pubname = $2::text) AS published
   FROM pg_class c
  WHERE c.oid = to_regclass(CASE WHEN cardinality(parse_ident($1::text)) = 1 THEN 'public.' || $1::text ELSE $1::text END);

@@ -6,8 +6,8 @@
 -- OFFSET 0 keeps each range its own scan (joined flat, the planner scans the whole table).
 SELECT k.block, count(x.h)::int8 AS rows, coalesce(sum(x.h), 0)::text AS sum
   FROM unnest($2::int[]) AS k (block)
- CROSS JOIN (SELECT (SELECT {{key}} FROM {{table}} ORDER BY 1 LIMIT 1) AS lo,
-                    (SELECT {{key}} FROM {{table}} ORDER BY 1 DESC LIMIT 1) AS hi) AS m
+ CROSS JOIN (SELECT (SELECT {{key}} FROM {{table}} AS b ORDER BY 1 LIMIT 1) AS lo,
+                    (SELECT {{key}} FROM {{table}} AS b ORDER BY 1 DESC LIMIT 1) AS hi) AS m
  CROSS JOIN LATERAL (
        SELECT hashtextextended({{row}}, 0) AS h
          FROM {{table}} r

@@ -2,8 +2,8 @@
 -- the range blocks $2, for blocks that hold few rows and still differ (as 060, row by row).
 SELECT k.block, x.key, x.h::text AS hash
   FROM unnest($2::int[]) AS k (block)
- CROSS JOIN (SELECT (SELECT {{key}} FROM {{table}} ORDER BY 1 LIMIT 1) AS lo,
-                    (SELECT {{key}} FROM {{table}} ORDER BY 1 DESC LIMIT 1) AS hi) AS m
+ CROSS JOIN (SELECT (SELECT {{key}} FROM {{table}} AS b ORDER BY 1 LIMIT 1) AS lo,
+                    (SELECT {{key}} FROM {{table}} AS b ORDER BY 1 DESC LIMIT 1) AS hi) AS m
  CROSS JOIN LATERAL (
        SELECT {{keyjson}}::text AS key, hashtextextended({{row}}, 0) AS h
          FROM {{table}} r

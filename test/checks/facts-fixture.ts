@@ -193,7 +193,13 @@ export function healthy(): ClusterFacts {
     oldTransactions: [],
     walDisk: null,
   }
-  return { publication: 'ecommerce_pub', tables: TABLES, primary, replicas: [replica('replica1'), replica('replica2')] }
+  return {
+    publication: 'ecommerce_pub',
+    tables: TABLES,
+    publishedParts: {},
+    primary,
+    replicas: [replica('replica1'), replica('replica2')],
+  }
 }
 
 /** The replica as make check finds a stopped server: not up, nothing read from it. */

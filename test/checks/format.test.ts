@@ -30,6 +30,7 @@ function facts(): ClusterFacts {
   return {
     publication: 'ecommerce_pub',
     tables: ['products'],
+    publishedParts: {},
     primary: {
       name: 'primary',
       role: 'primary',

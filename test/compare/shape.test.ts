@@ -19,6 +19,8 @@ const uuidKeyed: TableShape = {
     { name: 'price', generated: false },
   ],
   estimatedRows: 10_000_000,
+  rowFilter: null,
+  inPart: false,
 }
 const composite: TableShape = {
   table: 'sales."order lines"',
@@ -32,6 +34,8 @@ const composite: TableShape = {
     { name: 'Qty', generated: false },
   ],
   estimatedRows: 10,
+  rowFilter: null,
+  inPart: false,
 }
 
 test('a one-column fixed-width key is split into key ranges; composite and text keys by hash', () => {

@@ -107,7 +107,7 @@ export async function catchUp(c: Cluster, timeoutMs: number): Promise<number> {
 
 /** Checksums of every replicated table equal on every node (compared with no writer running). */
 export async function provenEqual(c: Cluster, config: Config, timeoutMs: number, proofs: string[]): Promise<void> {
-  const eq = await compareWithPrimary(c.primary, c.replicas, config.tables, timeoutMs)
+  const eq = await compareWithPrimary(c.primary, c.replicas, config.tables, timeoutMs, config.publication)
   if (eq.differ.length)
     fail(`rows differ: ${eq.differ.map(d => `${d.table} on ${d.node} (${d.blocks} blocks)`).join(', ')}`)
   const unsettled = Object.keys(eq.unsettled)

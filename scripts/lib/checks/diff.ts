@@ -29,7 +29,11 @@ export async function diffTable(
   if (!readable.length) return { compare: null, notCompared }
   const { primary, replicas } = compareNodes(facts, nodes, readable)
   try {
-    const compare = await compareTable(primary, replicas, table, { rows: true, timeoutMs })
+    const compare = await compareTable(primary, replicas, table, {
+      rows: true,
+      timeoutMs,
+      publication: facts.publication,
+    })
     if (notNarrowed(compare))
       for (const r of compare.replicas.filter(r => r.state !== 'equal'))
         notCompared[r.name] =

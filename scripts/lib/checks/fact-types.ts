@@ -1,5 +1,6 @@
 // The shapes of what make check gathers (facts.ts fills them): each node's server, the PRIMARY's
 // publications, slots and walsenders, each replica's subscriptions and worker log.
+import type { PublishedPart } from '../publication-tables.js'
 import type { Role } from '../config.js'
 import type { FailureKind } from '../db.js'
 import type { SequenceValue } from '../replication/sequences.js'
@@ -215,6 +216,8 @@ export interface ReplicaFacts extends NodeFacts {
 export interface ClusterFacts {
   publication: string
   tables: string[]
+  /** Tables the publication sends in part (columns, row filter), as the PRIMARY's catalogue says. */
+  publishedParts: Record<string, PublishedPart>
   /** SUBSCRIPTION_OWNER: the role every replica's subscription should be owned by (16+). */
   subscriptionOwner?: string
   primary: PrimaryFacts

@@ -16,7 +16,8 @@ import {
 import { tableColumns } from '../replication/schema-drift.js'
 import type { ServerAccess } from '../server-access.js'
 import { GUARDED_VIEWS, type GuardedView, checkQuery, readableViews } from '../sql-files.js'
-import { tableSums } from './fingerprint.js'
+import { onReplica, publishedParts, tableSums } from './fingerprint.js'
+import type { PublishedPart } from '../publication-tables.js'
 import type { TriedNode } from '../node.js'
 
 export * from './fact-types.js'
@@ -159,10 +160,10 @@ function emptyNode(node: TriedNode, error: string | null, kind: FailureKind | nu
 }
 
 /** What every node reports besides its role's facts: settings, checksums, columns, sequences. */
-async function commonFacts(sql: Sql, tables: string[], checksums: boolean) {
+async function commonFacts(sql: Sql, tables: string[], checksums: boolean, parts: Record<string, PublishedPart>) {
   const server = await serverFacts(sql)
   const [sums, columns, sequences] = await Promise.all([
-    checksums ? sumsWhereInstalled(sql, server, tables) : Promise.resolve([]),
+    checksums ? sumsWhereInstalled(sql, server, tables, parts) : Promise.resolve([]),
     tableColumns(sql, tables),
     ownedSequences(sql, tables),
   ])
@@ -206,8 +207,14 @@ async function onNode<T>(
 }
 
 /** Checksums where make schema has installed their function; none (compared as unknown) elsewhere. */
-const sumsWhereInstalled = (sql: Sql, server: ServerFacts, tables: string[]) =>
-  server.hasFingerprint ? tableSums(sql, tables) : Promise.resolve([])
+const sumsWhereInstalled = (sql: Sql, server: ServerFacts, tables: string[], parts: Record<string, PublishedPart>) =>
+  server.hasFingerprint ? tableSums(sql, tables, parts) : Promise.resolve([])
+
+/** What the publication sends in part, from the PRIMARY first (the checksums sum only that); none when it cannot be read. */
+const partsFrom = (primary: TriedNode, config: Config, checksums: boolean) =>
+  primary.sql && checksums
+    ? publishedParts(primary.sql, config.publication, config.tables).catch(() => ({}))
+    : Promise.resolve({})
 
 /** Every node's facts, all nodes in parallel; without checksums (the exporter's scrape) every table compares as unknown. */
 export async function gatherFacts(
@@ -217,10 +224,11 @@ export async function gatherFacts(
   checksums = true,
 ): Promise<ClusterFacts> {
   const [primaryNode, ...replicaNodes] = nodes
+  const parts: Record<string, PublishedPart> = await partsFrom(primaryNode, config, checksums)
   const [primary, ...replicas] = await Promise.all([
     onNode(primaryNode, async sql => {
       const [common, rest, walDisk] = await Promise.all([
-        commonFacts(sql, config.tables, checksums),
+        commonFacts(sql, config.tables, checksums, parts),
         primaryFacts(sql, config),
         servers.owns(primaryNode.spec) ? servers.walDisk(primaryNode.spec).catch(() => null) : null,
       ])
@@ -228,7 +236,10 @@ export async function gatherFacts(
     }),
     ...replicaNodes.map(node =>
       onNode(node, async sql => {
-        const [common, subs] = await Promise.all([commonFacts(sql, config.tables, checksums), subscriptions(sql)])
+        const [common, subs] = await Promise.all([
+          commonFacts(sql, config.tables, checksums, onReplica(parts)),
+          subscriptions(sql),
+        ])
         return { ...common, subscriptions: subs, log: await workerLog(node.spec, sql, subs, servers) }
       }),
     ),
@@ -239,6 +250,7 @@ export async function gatherFacts(
   return {
     publication: config.publication,
     tables: config.tables,
+    publishedParts: parts,
     ...(config.subscriptionOwner ? { subscriptionOwner: config.subscriptionOwner } : {}),
     primary: {
       ...emptyNode(primaryNode, primary.error, primary.kind),

@@ -57,7 +57,11 @@ export async function settleComparisons(facts: ClusterFacts, nodes: TriedNode[],
     if (!unsettled.length) continue
     const { primary, replicas } = compareNodes(facts, nodes, unsettled)
     try {
-      out.compared[table] = await compareTable(primary, replicas, table, { rows: false, timeoutMs })
+      out.compared[table] = await compareTable(primary, replicas, table, {
+        rows: false,
+        timeoutMs,
+        publication: facts.publication,
+      })
     } catch (error) {
       out.errors[table] = compareError(nodes[0], error)
     }

@@ -30,7 +30,7 @@ const syncStates: Record<string, string> = {
 /** Drift between the PRIMARY's and the replica's replicated tables (none when either is unknown). */
 export function replicaDrift(facts: ClusterFacts, replica: ReplicaFacts): Drift[] {
   if (!facts.primary.columns.length || !replica.columns.length) return []
-  return schemaDrift(facts.primary.columns, replica.columns)
+  return schemaDrift(facts.primary.columns, replica.columns, facts.publishedParts)
 }
 
 export function replicaVerdicts(facts: ClusterFacts, replica: ReplicaFacts, t: Thresholds): Verdict[] {

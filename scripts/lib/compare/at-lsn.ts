@@ -12,7 +12,7 @@
 import { type Sql, connect } from '../db.js'
 import { differingColumns } from './columns.js'
 import { type Ctx, NOTHING, type Request, inTransaction, isEmpty, parts, read, readRound, texts } from './read.js'
-import { planBlocks, sameColumnOrder, tableShape } from './shape.js'
+import { type Side, planBlocks, sameColumnOrder, tableShape } from './shape.js'
 import { Tally } from './tally.js'
 import type { OpenNode } from '../node.js'
 import type { CompareOptions, KeyDifference, TableCompare } from './types.js'
@@ -29,18 +29,21 @@ const DESCRIBE_LIMIT = 1000
 
 /** The table's shape, its blocks and the SQL that reads them (keys alone need no blocks, nor the PRIMARY's sample). */
 async function prepare(primary: OpenNode, replicas: OpenNode[], table: string, opts: CompareOptions): Promise<Ctx> {
-  const shape = await tableShape(primary.sql, table)
-  shape.wholeRow = await sameColumnOrder(
-    shape,
-    replicas.map(r => r.sql),
-  )
+  const shape = await tableShape(primary.sql, table, opts.publication ?? null)
+  // A table sent in part is hashed over its published columns; whole rows would carry the others.
+  shape.wholeRow =
+    !shape.inPart &&
+    (await sameColumnOrder(
+      shape,
+      replicas.map(r => r.sql),
+    ))
   const plan = opts.keys ? { kind: 'range' as const, bounds: [] } : await planBlocks(primary.sql, shape)
   return {
     shape,
     plan,
     timeoutMs: opts.timeoutMs,
     param: plan.kind === 'range' ? plan.bounds : plan.buckets - 1,
-    texts: await texts(shape, plan),
+    texts: { primary: await texts(shape, plan, 'primary'), replica: await texts(shape, plan, 'replica') },
   }
 }
 
@@ -70,7 +73,7 @@ async function runRounds(
       // second is then seen on both sides of what the replicas held, so their version is among
       // the PRIMARY's (history) unless it really differs.
       const pAfter = part.keys.length
-        ? await inTransaction(primary.sql, ctx, 'read only', tx => read(tx, ctx, part, tally.keyBlock))
+        ? await inTransaction(primary.sql, ctx, 'read only', tx => read(tx, ctx, 'primary', part, tally.keyBlock))
         : null
       tally.record({ part, p, r, pAfter }, next)
     }
@@ -91,13 +94,13 @@ async function nameColumns(
   const different = differences.filter(d => Object.values(d.nodes).includes('different')).slice(0, DESCRIBE_LIMIT)
   if (!different.length) return
   const keys = `[${different.map(d => d.keyJson).join(',')}]`
-  const rowsOf = async (sql: Sql) =>
+  const rowsOf = async (sql: Sql, side: Side) =>
     new Map(
-      (await inTransaction(sql, ctx, 'read only', async tx => [...(await tx.unsafe(ctx.texts.byKey, [keys]))])).map(
-        r => [r.key as string, r.texts as string],
-      ),
+      (
+        await inTransaction(sql, ctx, 'read only', async tx => [...(await tx.unsafe(ctx.texts[side].byKey, [keys]))])
+      ).map(r => [r.key as string, r.texts as string]),
     )
-  const [p, ...r] = await Promise.all([primary, ...replicas].map(n => rowsOf(n.sql)))
+  const [p, ...r] = await Promise.all([rowsOf(primary.sql, 'primary'), ...replicas.map(n => rowsOf(n.sql, 'replica'))])
   const columns = ctx.shape.columns.map(c => c.name)
   for (const d of different) {
     replicas.forEach((rep, i) => {

@@ -6,7 +6,7 @@ import type { Sql } from '../db.js'
 import { waitForNoOpenApply, waitForReplayPast } from '../replication/waits.js'
 import { sqlText } from '../sql-files.js'
 import type { OpenNode } from '../node.js'
-import { type BlockPlan, type TableShape, fill } from './shape.js'
+import { type BlockPlan, type Side, type TableShape, fill } from './shape.js'
 
 /** Rows (or keys) read in one part of a round: what the client holds at a time. */
 const PART_ROWS = 100_000
@@ -31,12 +31,13 @@ export interface Ctx {
   shape: TableShape
   plan: BlockPlan
   param: unknown
-  texts: Record<string, string>
+  /** The queries as the replicas run them, and as the PRIMARY does (through a row filter, if any). */
+  texts: Record<Side, Record<string, string>>
   timeoutMs: number
 }
 
-export async function texts(shape: TableShape, plan: BlockPlan): Promise<Record<string, string>> {
-  const load = async (file: string) => fill(shape, plan, await sqlText(`sql/compare/${file}`))
+export async function texts(shape: TableShape, plan: BlockPlan, side: Side): Promise<Record<string, string>> {
+  const load = async (file: string) => fill(shape, plan, await sqlText(`sql/compare/${file}`), side)
   const [settings, snapshot, all, byRange, byHash, rowsRange, rowsHash, byKey] = await Promise.all([
     sqlText('sql/compare/040_hash_settings.sql'),
     sqlText('sql/compare/030_snapshot_lsn.sql'),
@@ -52,23 +53,24 @@ export async function texts(shape: TableShape, plan: BlockPlan): Promise<Record<
 }
 
 /** Reads what the request asks on one node, inside its transaction: unit → value. */
-export async function read(tx: Sql, ctx: Ctx, req: Request, blockOf: Map<string, number>): Promise<Values> {
+export async function read(tx: Sql, ctx: Ctx, side: Side, req: Request, blockOf: Map<string, number>): Promise<Values> {
+  const texts = ctx.texts[side]
   const values: Values = new Map()
   const blocks = async (text: string, params: unknown[]) => {
     await tx.unsafe(text, params as never[]).forEach(r => {
       values.set(blockUnit(r.block), `${r.rows}:${r.sum}`)
     })
   }
-  if (req.allBlocks) await blocks(ctx.texts.all, [ctx.param])
-  if (req.blocks.length) await blocks(ctx.texts.some, [ctx.param, req.blocks])
+  if (req.allBlocks) await blocks(texts.all, [ctx.param])
+  if (req.blocks.length) await blocks(texts.some, [ctx.param, req.blocks])
   if (req.rowBlocks.length) {
-    await tx.unsafe(ctx.texts.rows, [ctx.param, req.rowBlocks] as never[]).forEach(r => {
+    await tx.unsafe(texts.rows, [ctx.param, req.rowBlocks] as never[]).forEach(r => {
       values.set(`k${r.key}`, r.hash)
       blockOf.set(`k${r.key}`, r.block)
     })
   }
   if (req.keys.length) {
-    for (const r of await tx.unsafe(ctx.texts.byKey, [`[${req.keys.join(',')}]`] as never[]))
+    for (const r of await tx.unsafe(texts.byKey, [`[${req.keys.join(',')}]`] as never[]))
       values.set(`k${r.key}`, r.hash)
   }
   return values
@@ -77,7 +79,7 @@ export async function read(tx: Sql, ctx: Ctx, req: Request, blockOf: Map<string,
 /** fn in a transaction with the hashing settings pinned and the comparison's statement bound. */
 export async function inTransaction<T>(sql: Sql, ctx: Ctx, isolation: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
   return sql.begin(isolation, async tx => {
-    await tx.unsafe(ctx.texts.settings)
+    await tx.unsafe(ctx.texts.replica.settings)
     await tx.unsafe(`set local statement_timeout = ${Math.ceil(ctx.timeoutMs)}`)
     return fn(tx as unknown as Sql)
   }) as Promise<T>
@@ -98,15 +100,17 @@ export async function readRound(
     snapshotTaken = resolve
   })
   const onPrimary = inTransaction(primary.sql, ctx, 'isolation level repeatable read read only', async tx => {
-    const [{ lsn: at }] = await tx.unsafe(ctx.texts.snapshot)
+    const [{ lsn: at }] = await tx.unsafe(ctx.texts.primary.snapshot)
     snapshotTaken(at)
-    return read(tx, ctx, req, blockOf)
+    return read(tx, ctx, 'primary', req, blockOf)
   })
   const readReplicas = async (at: string) => {
     await waitForReplayPast(waiter ?? primary.sql, subscriptions, at, ctx.timeoutMs, 5)
     const applying = replicas.flatMap(r => (r.subscription ? [{ sql: r.sql, subscription: r.subscription }] : []))
     await waitForNoOpenApply(waiter ?? primary.sql, applying, ctx.timeoutMs, 5)
-    return Promise.all(replicas.map(r => inTransaction(r.sql, ctx, 'read only', tx => read(tx, ctx, req, blockOf))))
+    return Promise.all(
+      replicas.map(r => inTransaction(r.sql, ctx, 'read only', tx => read(tx, ctx, 'replica', req, blockOf))),
+    )
   }
   if (waiter) {
     // Replicas read while the PRIMARY's snapshot is read: a failure of either ends the round.

@@ -19,6 +19,10 @@ export interface TableShape {
   /** Every column in the PRIMARY's order; generated ones are never written by a repair. */
   columns: { name: string; generated: boolean }[]
   estimatedRows: number
+  /** The publication sends only the rows this filter keeps (the PRIMARY's rows are read through it). */
+  rowFilter: string | null
+  /** A column list or a row filter: columns holds the published columns only, rows are hashed over them. */
+  inPart: boolean
   /**
    * Every node has these columns in this order: a row is then hashed as the whole-row r::text,
    * the same text as row(r.a, r.b, …)::text but without forming a new tuple per row (10M rows:
@@ -39,13 +43,23 @@ const MAX_BLOCKS = 65_536
 /** Below this many rows the whole table is read for the bounds; above, a sample of its pages. */
 const SAMPLE_ALL_BELOW = 200_000
 
-export async function tableShape(sql: Sql, table: string): Promise<TableShape> {
-  const [row] = await sql.unsafe(await sqlText('sql/compare/010_table_shape.sql'), [table])
+/** The table as the node holds it; with a publication, only what that publication sends of it. */
+export async function tableShape(sql: Sql, table: string, publication: string | null = null): Promise<TableShape> {
+  const [row] = await sql.unsafe(await sqlText('sql/compare/010_table_shape.sql'), [table, publication])
   if (!row) throw new ReplkitError(`${table}: no such table on the PRIMARY`)
   const key = row.key as KeyColumn[]
   if (!key.length)
     throw new ReplkitError(`${table} has no primary key on the PRIMARY: rows cannot be told apart to compare them`)
-  return { table, key, columns: row.columns, estimatedRows: Math.max(0, Number(row.estimated_rows)) }
+  const sent = row.published as { columns: string[] | null; row_filter: string | null } | null
+  const columns = (row.columns as TableShape['columns']).filter(c => !sent?.columns || sent.columns.includes(c.name))
+  return {
+    table,
+    key,
+    columns,
+    estimatedRows: Math.max(0, Number(row.estimated_rows)),
+    rowFilter: sent?.row_filter ?? null,
+    inPart: Boolean(sent?.columns || sent?.row_filter),
+  }
 }
 
 /** Whether every node holds the table's columns in the PRIMARY's order (then shape.wholeRow). */
@@ -83,8 +97,17 @@ export async function planBlocks(sql: Sql, shape: TableShape, rows = shape.estim
   return { kind: 'range', bounds }
 }
 
-/** A compare or repair query with its {{placeholders}} filled in for this table (and block plan). */
-export function fill(shape: TableShape, plan: BlockPlan | null, text: string): string {
+/** Which node a query reads: the PRIMARY's rows are read through the publication's row filter. */
+export type Side = 'primary' | 'replica'
+
+/** The table a query reads on this side: on the PRIMARY, only the rows its row filter keeps. */
+const source = (shape: TableShape, side: Side) =>
+  side === 'primary' && shape.rowFilter
+    ? `(SELECT * FROM ${sqlName(shape.table)} WHERE (${shape.rowFilter}))`
+    : sqlName(shape.table)
+
+/** A compare or repair query with its {{placeholders}} filled in for this table (and block plan), as one side reads it. */
+export function fill(shape: TableShape, plan: BlockPlan | null, text: string, side: Side = 'replica'): string {
   const ident = shape.key.map(k => quoteIdent(k.name))
   const rowText = shape.wholeRow
     ? 'r::text'
@@ -101,7 +124,7 @@ export function fill(shape: TableShape, plan: BlockPlan | null, text: string): s
     .filter(c => !c.generated && !shape.key.some(k => k.name === c.name))
     .map(c => quoteIdent(c.name))
   return text
-    .replaceAll('{{table}}', sqlName(shape.table))
+    .replaceAll('{{table}}', source(shape, side))
     .replaceAll('{{key}}', ident[0])
     .replaceAll('{{type}}', shape.key[0].type)
     .replaceAll('{{block}}', block)

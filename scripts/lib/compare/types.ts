@@ -43,4 +43,6 @@ export interface CompareOptions {
   maxRounds?: number
   /** Compare only these keys (jsonb key objects as at-lsn returns them): a repair's proof. */
   keys?: string[]
+  /** The publication whose column list and row filter say what of the table is compared (none: all of it). */
+  publication?: string
 }

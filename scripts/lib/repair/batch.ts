@@ -1,7 +1,7 @@
 // One batch of a repair: the PRIMARY's rows for its keys at a snapshot, the replica's rows locked
 // and saved, the statements that make them equal, and the check that the PRIMARY did not move.
 import type { OpenNode } from '../node.js'
-import { type TableShape, fill } from '../compare/shape.js'
+import { type Side, type TableShape, fill } from '../compare/shape.js'
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { waitForReplayPast } from '../replication/waits.js'
@@ -18,7 +18,9 @@ interface Row {
 export interface Texts {
   settings: string
   snapshot: string
+  /** A batch's rows by key on the replica, and on the PRIMARY (through the publication's row filter). */
   byKey: string
+  byKeyPrimary: string
   asWorker: string
   lock: string
   del: string
@@ -27,18 +29,19 @@ export interface Texts {
 }
 
 export async function texts(shape: TableShape): Promise<Texts> {
-  const load = async (path: string) => fill(shape, null, await sqlText(path))
-  const [settings, snapshot, byKey, asWorker, lock, del, upd, ins] = await Promise.all([
+  const load = async (path: string, side: Side = 'replica') => fill(shape, null, await sqlText(path), side)
+  const [settings, snapshot, byKey, byKeyPrimary, asWorker, lock, del, upd, ins] = await Promise.all([
     sqlText('sql/compare/040_hash_settings.sql'),
     sqlText('sql/compare/030_snapshot_lsn.sql'),
     load('sql/compare/080_rows_by_key.sql'),
+    load('sql/compare/080_rows_by_key.sql', 'primary'),
     sqlText('sql/repair/015_as_the_apply_worker.sql'),
     load('sql/repair/020_lock_rows.sql'),
     load('sql/repair/030_delete_extra.sql'),
     load('sql/repair/040_update_different.sql'),
     load('sql/repair/050_insert_missing.sql'),
   ])
-  return { settings, snapshot, byKey, asWorker, lock, del, upd, ins }
+  return { settings, snapshot, byKey, byKeyPrimary, asWorker, lock, del, upd, ins }
 }
 
 type Action = 'delete' | 'update' | 'insert'
@@ -114,7 +117,7 @@ export async function primaryRows(
   return sql.begin('isolation level repeatable read read only', async tx => {
     await tx.unsafe(t.settings)
     const [{ lsn }] = await tx.unsafe(t.snapshot)
-    return { lsn: lsn as string, rows: rowMap(await tx.unsafe(t.byKey, [jsonArray(keys)])) }
+    return { lsn: lsn as string, rows: rowMap(await tx.unsafe(t.byKeyPrimary, [jsonArray(keys)])) }
   }) as Promise<{ lsn: string; rows: Map<string, Row> }>
 }
 

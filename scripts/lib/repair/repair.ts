@@ -91,8 +91,14 @@ export async function repairTable(
   const started = performance.now()
   const shape = await sameColumns(target, table)
   const run: Run = { target, table, opts, shape, t: await texts(shape), result: emptyResult(table), started }
+  const publication = target.config.publication
   const diff =
-    known ?? (await compareTable(target.primary, [target.replica], table, { rows: true, timeoutMs: opts.timeoutMs }))
+    known ??
+    (await compareTable(target.primary, [target.replica], table, {
+      rows: true,
+      timeoutMs: opts.timeoutMs,
+      publication,
+    }))
   const differing = repairable(run, diff)
   const unsettled = diff.replicas[0].unsettled
   if (!differing.length && !unsettled) return finish(run, 'equal')
@@ -111,20 +117,23 @@ export async function repairTable(
     rows: true,
     timeoutMs: opts.timeoutMs,
     keys,
+    publication,
   })
   return finish(run, check.replicas[0].state)
 }
 
-/** The PRIMARY's shape of the table, refused when the replica's columns differ (the DDL is check's). */
-async function sameColumns({ primary, replica }: RepairTarget, table: string): Promise<TableShape> {
-  const shape = await tableShape(primary.sql, table)
+/**
+ * The PRIMARY's shape of the table (what the publication sends of it), refused when the replica's
+ * columns differ (the DDL is check's); a column the publication does not send is the replica's own.
+ */
+async function sameColumns({ primary, replica, config }: RepairTarget, table: string): Promise<TableShape> {
+  const shape = await tableShape(primary.sql, table, config.publication)
   const theirs = await tableShape(replica.sql, table).catch(() => null)
-  const names = (s: TableShape) =>
-    s.columns
-      .map(c => c.name)
-      .sort()
-      .join(',')
-  if (!theirs || names(theirs) !== names(shape)) {
+  const names = (s: TableShape) => s.columns.map(c => c.name).sort()
+  const same = shape.inPart
+    ? theirs !== null && names(shape).every(c => names(theirs).includes(c))
+    : theirs !== null && names(theirs).join(',') === names(shape).join(',')
+  if (!same) {
     throw new ReplkitError(
       `${table} on ${replica.name} has other columns than on the PRIMARY: make check names the DDL that aligns them; repair only rows of equal tables`,
     )

@@ -1,5 +1,6 @@
 // Preflight for make replicate: what every node is, before anything is changed. All nodes are
 // asked in parallel; every problem is collected so the operator sees them all at once.
+import { intendedPublication } from './publication.js'
 import { sqlName, tableText } from '../table-name.js'
 import { type Config, type NodeSpec, allNodes } from '../config.js'
 import { type Column, type Drift, schemaDrift, tableColumns } from './schema-drift.js'
@@ -66,6 +67,16 @@ async function identityProblems(sql: Sql, tables: string[]): Promise<string[]> {
           `primary: table ${sqlName(r.name)} has no primary key or usable REPLICA IDENTITY — once published, UPDATE and DELETE on it would fail on the PRIMARY`,
         ]
   })
+}
+
+/** The tables first (missing, no key); then the publication as PostgreSQL would make it from PUBLICATION_TABLES. */
+async function publicationProblems(sql: Sql, config: Config, tryPublication: boolean): Promise<string[]> {
+  const problems = await identityProblems(sql, config.tables)
+  if (problems.length || !tryPublication) return problems
+  return intendedPublication(sql, config).then(
+    () => [],
+    (error: Error) => [error.message],
+  )
 }
 
 /** An operator's role as the catalogue has it: can it log in, is it a superuser; undefined when missing. */
@@ -139,7 +150,11 @@ async function occupiedProblems(
 }
 
 /** `truncateReplicas`: make replicate --truncate-replicas --yes (a switchover's preflight leaves it unset: it checks no rows). */
-export async function preflight(config: Config, opts: { truncateReplicas?: boolean } = {}): Promise<Preflight> {
+/** truncateReplicas: what make replicate was asked (else occupied tables are not judged); publication: try PUBLICATION_TABLES on the PRIMARY (make replicate). */
+export async function preflight(
+  config: Config,
+  opts: { truncateReplicas?: boolean; publication?: boolean } = {},
+): Promise<Preflight> {
   const results = await Promise.allSettled(
     allNodes(config).map(node =>
       withNode(
@@ -148,7 +163,7 @@ export async function preflight(config: Config, opts: { truncateReplicas?: boole
           facts: await nodeFacts(sql),
           columns: await tableColumns(sql, config.tables),
           identity: [
-            ...(node.role === 'primary' ? await identityProblems(sql, config.tables) : []),
+            ...(node.role === 'primary' ? await publicationProblems(sql, config, opts.publication ?? false) : []),
             ...(await monitorRoleProblems(sql, node, config.monitorUser)),
             ...(await subscriptionOwnerProblems(sql, node, config.subscriptionOwner)),
             ...(opts.truncateReplicas === undefined
@@ -185,7 +200,7 @@ export async function preflight(config: Config, opts: { truncateReplicas?: boole
     if (nodes[i].role === 'replica' && result.status === 'fulfilled' && primaryColumns) {
       const has = new Set(result.value.columns.map(c => c.table))
       out.missingTables[nodes[i].name] = config.tables.filter(t => !has.has(t))
-      out.drift[nodes[i].name] = schemaDrift(primaryColumns, result.value.columns)
+      out.drift[nodes[i].name] = schemaDrift(primaryColumns, result.value.columns, config.publishedParts)
     }
   })
   return out

@@ -45,7 +45,7 @@ export interface ReplicateResult {
 
 export async function replicate(config: Config, opts: ReplicateOptions, steps = new Steps()): Promise<ReplicateResult> {
   const password = await replicatorPassword(config)
-  const facts = await preflight(config, { truncateReplicas: opts.truncateReplicas })
+  const facts = await preflight(config, { truncateReplicas: opts.truncateReplicas, publication: true })
   for (const line of facts.report) steps.note(line)
   if (facts.problems.length) {
     for (const p of facts.problems) steps.fail(p)

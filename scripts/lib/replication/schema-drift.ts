@@ -16,8 +16,12 @@ export interface Column {
 export interface Drift {
   table: string
   column: string
-  /** missing: on the PRIMARY, not on the replica; extra: on the replica only; type: both, differently. */
-  kind: 'missing' | 'extra' | 'type'
+  /**
+   * missing: on the PRIMARY, not on the replica; extra: on the replica only; type: both,
+   * differently; unsent: outside the publication's column list, and NOT NULL without a default on
+   * the replica (replicated rows arrive without it).
+   */
+  kind: 'missing' | 'extra' | 'type' | 'unsent'
   primary: Column | null
   replica: Column | null
   /** Whether apply or a copy fails because of it (an extra nullable column does no harm to either). */
@@ -42,15 +46,24 @@ const show = (c: Column) => `${c.type}${c.notNull ? ' not null' : ''}${c.default
 /** A default that yields a new value per row (now(), gen_random_uuid(), nextval…): the two sides' old rows would differ. */
 const volatileDefault = (c: Column) => c.default !== null && /\(/.test(c.default)
 
-/** The differences, PRIMARY-first order; tables absent on the replica entirely are left to the table check. */
-export function schemaDrift(primary: Column[], replica: Column[]): Drift[] {
-  const key = (c: Column) => `${c.table}.${c.column}`
+/**
+ * The differences, PRIMARY-first order; tables absent on the replica entirely are left to the
+ * table check. `sent`: the column lists of tables published in part — a column outside its list
+ * never reaches the replica, so it may be missing or differ there.
+ */
+export function schemaDrift(
+  primary: Column[],
+  replica: Column[],
+  sent: Record<string, { columns: string[] | null }> = {},
+): Drift[] {
+  const key = (c: Column) => `${c.table}\u0000${c.column}`
+  const unsent = (c: Column) => sent[c.table]?.columns?.includes(c.column) === false
   const theirs = new Map(replica.map(c => [key(c), c]))
   const ours = new Map(primary.map(c => [key(c), c]))
   const replicaTables = new Set(replica.map(c => c.table))
   const out: Drift[] = []
   for (const p of primary) {
-    if (!replicaTables.has(p.table)) continue
+    if (!replicaTables.has(p.table) || unsent(p)) continue
     const r = theirs.get(key(p))
     const target = sqlName(p.table)
     if (!r) {
@@ -81,6 +94,7 @@ export function schemaDrift(primary: Column[], replica: Column[]): Drift[] {
     }
   }
   for (const r of replica) {
+    if (unsent(r) && r.notNull && r.default === null) out.push(unsentDrift(r))
     if (ours.has(key(r)) || !primary.some(p => p.table === r.table)) continue
     const breaks = r.notNull && r.default === null
     out.push({
@@ -99,6 +113,19 @@ export function schemaDrift(primary: Column[], replica: Column[]): Drift[] {
   return out
 }
 
+function unsentDrift(r: Column): Drift {
+  return {
+    table: r.table,
+    column: r.column,
+    kind: 'unsent',
+    primary: null,
+    replica: r,
+    breaksApply: true,
+    ddl: null,
+    note: `every replicated INSERT fails there: give it a default there (ALTER TABLE ${sqlName(r.table)} ALTER COLUMN ${ident(r.column)} SET DEFAULT …), drop NOT NULL, or add it to the table's column list in PUBLICATION_TABLES`,
+  }
+}
+
 export function describeDrift(d: Drift, replica: string): string {
   switch (d.kind) {
     case 'missing':
@@ -107,5 +134,7 @@ export function describeDrift(d: Drift, replica: string): string {
       return `${d.table}.${d.column} is ${d.replica!.type} on ${replica} but ${d.primary!.type} on the PRIMARY`
     case 'extra':
       return `${d.table}.${d.column} (${show(d.replica!)}) exists on ${replica} but not on the PRIMARY`
+    case 'unsent':
+      return `${d.table}.${d.column} is not in the publication's column list, and on ${replica} it is NOT NULL without a default`
   }
 }

@@ -1,5 +1,7 @@
 // The steps of make replicate, each checking what is there before changing it, so a second run
 // changes nothing. Every step takes the same context: config, the ✓/✗ tally, dry-run.
+import { intendedPublication, publishedTables, samePublication } from './publication.js'
+import { publicationObjects } from '../publication-tables.js'
 import { dryRunSql } from '../output.js'
 import { describeDrift } from './schema-drift.js'
 import { ensureSchema } from '../schema.js'
@@ -192,25 +194,24 @@ export function tls(c: SetupContext, facts: Preflight): void {
 export async function publication(c: SetupContext, primary: Sql): Promise<void> {
   const { config } = c
   const [pub] = await primary`select count(*)::int as n from pg_publication where pubname = ${config.publication}`
-  const published = (
-    await primary`select schemaname || '.' || tablename as t from pg_publication_tables where pubname = ${config.publication} order by 1`
-  ).map(r => r.t)
-  const wanted = qualifiedTables(config).split(', ').sort()
-  const right = pub.n === 1 && JSON.stringify(published) === JSON.stringify(wanted)
+  const actual = await publishedTables(primary, config.publication)
+  const intended = await intendedPublication(primary, config)
+  const right = pub.n === 1 && samePublication(actual, intended)
   if (!right)
     await runFile(c, config.primary, '040_publication.sql', {
       publication: config.publication,
-      tables: qualifiedTables(config),
+      objects: publicationObjects({ tables: config.tables, parts: config.publishedParts }),
     })
-  const removed = pub.n === 1 ? published.filter(t => !wanted.includes(t)) : []
-  const added = pub.n === 1 ? wanted.filter(t => !published.includes(t)) : []
+  const published = actual.map(t => t.table)
+  const removed = pub.n === 1 ? published.filter(t => !config.tables.includes(t)) : []
+  const added = pub.n === 1 ? config.tables.filter(t => !published.includes(t)) : []
   if (removed.length) {
     c.steps.warn(
       `${c.config.primary.name}: ${config.publication} no longer publishes ${removed.join(', ')} (not in PUBLICATION_TABLES): their changes stop reaching the replicas; add them to PUBLICATION_TABLES in .env to keep them`,
     )
   }
   c.steps.ok(
-    `${c.config.primary.name}: publication ${config.publication} FOR TABLE ${config.tables.join(', ')}${added.length ? ` (added ${added.join(', ')})` : ''}`,
+    `${c.config.primary.name}: publication ${config.publication} FOR TABLE ${config.tables.map(t => (t in config.publishedParts ? `${t} (in part)` : t)).join(', ')}${added.length ? ` (added ${added.join(', ')})` : ''}`,
     !right,
   )
 }

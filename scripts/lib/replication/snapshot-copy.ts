@@ -18,6 +18,8 @@ export interface TableToCopy {
   table: string
   bytes: number
   columns: string[]
+  /** The publication's row filter: only the rows it keeps are copied (null: all). */
+  rowFilter: string | null
 }
 
 export interface CopyPlan {
@@ -26,16 +28,20 @@ export interface CopyPlan {
   binary: boolean
   /** Parallel COPY pipes for this replica. */
   jobs: number
+  /** Whose column lists and row filters say what of each table is copied. */
+  publication: string
 }
 
 /** The statements a COPY pair runs for one table, as --dry-run prints them. */
 export function copyStatements(
-  t: Pick<TableToCopy, 'table' | 'columns'>,
+  t: Pick<TableToCopy, 'table' | 'columns' | 'rowFilter'>,
   binary: boolean,
 ): { out: string; in: string } {
-  const target = `${sqlName(t.table)} (${t.columns.map(ident).join(', ')})`
+  const columns = t.columns.map(ident).join(', ')
+  const target = `${sqlName(t.table)} (${columns})`
+  const source = t.rowFilter ? `(SELECT ${columns} FROM ${sqlName(t.table)} WHERE (${t.rowFilter}))` : target
   const format = binary ? ' (FORMAT binary)' : ''
-  return { out: `COPY ${target} TO STDOUT${format}`, in: `COPY ${target} FROM STDIN${format}` }
+  return { out: `COPY ${source} TO STDOUT${format}`, in: `COPY ${target} FROM STDIN${format}` }
 }
 
 export const createSlotStatement = (slot: string) =>
@@ -185,12 +191,13 @@ async function undoCopy(
   await buildDeferredIndexes(replicaNode, plan.jobs)
 }
 
-/** The published tables, largest first, with the columns COPY carries (the catalogue, not the snapshot). */
-export async function tablesToCopy(primary: Sql, tables: string[]): Promise<TableToCopy[]> {
-  return [...(await primary.unsafe(await copyQuery('010_tables_to_copy.sql'), [tables]))].map(r => ({
+/** The published tables, largest first, with what COPY carries of each (the catalogue, not the snapshot). */
+export async function tablesToCopy(primary: Sql, tables: string[], publication: string): Promise<TableToCopy[]> {
+  return [...(await primary.unsafe(await copyQuery('010_tables_to_copy.sql'), [tables, publication]))].map(r => ({
     table: r.table,
     bytes: Number(r.bytes),
     columns: r.columns,
+    rowFilter: r.row_filter,
   }))
 }
 
@@ -207,7 +214,7 @@ async function copyTables(
   snapshot: string,
   plan: CopyPlan,
 ): Promise<{ table: string; ms: number }[]> {
-  const queue = await withNode(primaryNode, sql => tablesToCopy(sql, tables))
+  const queue = await withNode(primaryNode, sql => tablesToCopy(sql, tables, plan.publication))
   const listed = queue.length
   const done: { table: string; ms: number }[] = []
   const begin = [

@@ -134,14 +134,14 @@ async function snapshotCopy(c: SetupContext, primary: Sql, replica: NodeSpec, ch
   const binary = await withNode(replica, async sql =>
     binaryCopy(await serverVersionNum(primary), await serverVersionNum(sql)),
   )
-  const plan = { slot: name, binary, jobs: c.copyJobs }
+  const plan = { slot: name, binary, jobs: c.copyJobs, publication: config.publication }
   if (c.dryRun) {
     dryRunSql.print(
       `-- ${replica.name}: ${name} connects with: ${printableConninfo(subscriptionConninfo(config, c.password))}`,
     )
     for (const line of describeOptions(chosen)) dryRunSql.print(`-- ${replica.name}: ${line}`)
     dryRunSql.print(`-- ${config.primary.name}, replication connection: ${createSlotStatement(name)}`)
-    for (const t of await tablesToCopy(primary, config.tables)) {
+    for (const t of await tablesToCopy(primary, config.tables, config.publication)) {
       const q = copyStatements(t, binary)
       dryRunSql.print(
         `-- ${config.primary.name} → ${replica.name} (REPEATABLE READ, SET TRANSACTION SNAPSHOT of that slot): ${q.out} | ${q.in}`,

@@ -143,7 +143,11 @@ export async function proveEqualBeforeFence(config: Config, nodes: OpenNode[], t
   const replicas = rest.map(n => ({ ...n, subscription: subscriptionName(n.spec) }))
   const problems: string[] = []
   for (const table of config.tables) {
-    const compared = await compareTable(primary, replicas, table, { rows: false, timeoutMs })
+    const compared = await compareTable(primary, replicas, table, {
+      rows: false,
+      timeoutMs,
+      publication: config.publication,
+    })
     for (const r of compared.replicas.filter(r => r.state !== 'equal'))
       problems.push(`${table} on ${r.name} ${r.state === 'differs' ? 'differs' : 'kept changing in every round'}`)
   }

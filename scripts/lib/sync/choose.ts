@@ -1,6 +1,7 @@
 // make sync's choice for one replica: nothing (every table equal), a repair of the differing rows
 // (few of them, and the subscription streams with every table ready), or a whole copy (many rows
 // differ, or the subscription or the schema is what is broken). Said with its reason.
+import { publishedParts } from '../checks/fingerprint.js'
 import { type TableCompare, compareTable } from '../compare/at-lsn.js'
 import type { OpenNode } from '../node.js'
 import type { NodeSpec } from '../config.js'
@@ -66,13 +67,19 @@ async function repairBlocked(
   replicaSql: Sql,
   replica: NodeSpec,
   tables: string[],
+  publication: string | undefined,
 ): Promise<string | null> {
   const subscription = subscriptionName(replica)
   if (!(await streaming(primary, subscription))) return `${subscription} is not streaming`
   const states = await tableStates(replicaSql, subscription)
   const copying = states.filter(s => !READY_STATES.has(s.state)).map(s => s.table)
   if (copying.length) return `${subscription} is still copying ${copying.join(', ')}`
-  const drift = schemaDrift(await tableColumns(primary, tables), await tableColumns(replicaSql, tables))
+  const [ours, theirs, parts] = await Promise.all([
+    tableColumns(primary, tables),
+    tableColumns(replicaSql, tables),
+    publication ? publishedParts(primary, publication, tables) : {},
+  ])
+  const drift = schemaDrift(ours, theirs, parts)
   if (drift.length)
     return `the replica's columns differ from the PRIMARY's (${drift.map(d => `${d.table}.${d.column}`).join(', ')})`
   return null
@@ -84,13 +91,14 @@ export async function chooseForReplica(
   tables: string[],
   forceCopy: boolean,
   timeoutMs: number,
+  publication?: string,
 ): Promise<SyncChoice> {
-  const blocked = forceCopy ? null : await repairBlocked(primary.sql, replica.sql, replica.spec, tables)
+  const blocked = forceCopy ? null : await repairBlocked(primary.sql, replica.sql, replica.spec, tables, publication)
   const compared: Record<string, TableCompare> = {}
   const differing: Record<string, number | null> = {}
   if (!forceCopy && !blocked) {
     for (const table of tables) {
-      compared[table] = await compareTable(primary, [replica], table, { rows: true, timeoutMs })
+      compared[table] = await compareTable(primary, [replica], table, { rows: true, timeoutMs, publication })
       differing[table] = compared[table].differences === null ? null : compared[table].differences!.length
     }
   }

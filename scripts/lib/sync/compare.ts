@@ -21,10 +21,11 @@ export async function compareWithPrimary(
   replicas: OpenNode[],
   tables: string[],
   timeoutMs: number,
+  publication?: string,
 ): Promise<Equality> {
   const result: Equality = { equal: {}, differ: [], unsettled: {}, rounds: {} }
   for (const table of tables) {
-    const compared = await compareTable(primary, replicas, table, { rows: false, timeoutMs })
+    const compared = await compareTable(primary, replicas, table, { rows: false, timeoutMs, publication })
     result.rounds[table] = compared.rounds
     result.equal[table] = compared.replicas.filter(r => r.state === 'equal').map(r => r.name)
     const unsettled = compared.replicas.filter(r => r.state === 'unsettled').map(r => r.name)

@@ -188,6 +188,7 @@ async function resync(config: Config, s: Stopped, sql: Sql, opts: FixOptions, st
         [opened(s.replica, sql, s.subscription)],
         config.tables,
         opts.timeoutMs,
+        config.publication,
       ),
     )
   })

@@ -2,6 +2,7 @@
 // replication role can log in and read every table, a slot can be made), else a refusal that
 // names the difference and changes nothing. The runbook's "lossless" resync emptied a replica
 // whose schema had drifted; the copy could then never start.
+import { publishedParts } from '../checks/fingerprint.js'
 import { describeDrift, schemaDrift, tableColumns } from '../replication/schema-drift.js'
 import type { Config, NodeSpec } from '../config.js'
 import { type Sql, connectChecked } from '../db.js'
@@ -18,8 +19,12 @@ export async function proveCopyCanSucceed(
   hasSlot: boolean,
 ): Promise<void> {
   const problems: string[] = []
-  const [ours, theirs] = await Promise.all([tableColumns(primary, tables), tableColumns(replicaSql, tables)])
-  for (const d of schemaDrift(ours, theirs).filter(x => x.breaksApply)) {
+  const [ours, theirs, parts] = await Promise.all([
+    tableColumns(primary, tables),
+    tableColumns(replicaSql, tables),
+    publishedParts(primary, config.publication, tables),
+  ])
+  for (const d of schemaDrift(ours, theirs, parts).filter(x => x.breaksApply)) {
     problems.push(
       `schema drift: ${describeDrift(d, replica.name)}${d.ddl ? `; align it first, on ${replica.name}: ${d.ddl}` : `; ${d.note}`}`,
     )

@@ -85,7 +85,7 @@ async function planCopy(
     publication: config.publication,
     options: subscriptionVars(subscription, config.publication, chosen).options,
     why: describeOptions(chosen),
-    tables: await tablesToCopy(primary, config.tables),
+    tables: await tablesToCopy(primary, config.tables, config.publication),
     indexes: await secondaryIndexes(replicaSql, config.tables),
     timeoutMs,
   }

@@ -29,7 +29,7 @@ export async function saveBeforeDiscarding(
   const p = opened(config.primary, primary)
   const r = opened(replica, replicaSql, null)
   for (const table of tables) {
-    const diff = await compareTable(p, [r], table, { rows: true, timeoutMs: 60_000 })
+    const diff = await compareTable(p, [r], table, { rows: true, timeoutMs: 60_000, publication: config.publication })
     saved.replicaOnly[table] =
       diff.differences === null ? null : diff.differences.filter(d => d.nodes[replica.name] === 'extra').map(d => d.key)
   }

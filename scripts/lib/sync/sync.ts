@@ -58,7 +58,7 @@ export async function syncReplicas(config: Config, opts: SyncOptions, steps = ne
         const tables = opts.table !== undefined ? [opts.table] : config.tables
         const p = opened(config.primary, primary)
         const r = opened(replica, sql, subscriptionName(replica))
-        const choice = await chooseForReplica(p, r, tables, opts.copy ?? false, opts.timeoutMs)
+        const choice = await chooseForReplica(p, r, tables, opts.copy ?? false, opts.timeoutMs, config.publication)
         steps.note(`${replica.name}: ${choice.why}`)
         if (choice.method === 'none') return
         if (choice.method === 'repair') {
@@ -94,6 +94,7 @@ export async function syncReplicas(config: Config, opts: SyncOptions, steps = ne
             [opened(replica, sql, subscriptionName(replica))],
             tables,
             opts.timeoutMs,
+            config.publication,
           ),
         )
       })
