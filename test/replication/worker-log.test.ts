@@ -92,7 +92,7 @@ test('a connect failure logged by the apply worker is found, with its time; a mi
 2026-12-01 23:42:34.417 UTC [19830] CONTEXT:  processing remote data for replication origin "pg_16540" during message type "INSERT" in transaction 760, finished at 0/1C9FBD28
 2026-12-01 23:42:38.483 UTC [19952] ERROR:  could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"
 `
-  assert.equal(lastWorkerError(text), {
+  assert.equal(lastWorkerError(text, 'sub_replica1'), {
     error:
       'could not connect to the publisher: connection to server at "127.0.0.1", port 54321 failed: FATAL:  password authentication failed for user "replicator"',
     cause: 'cannot-connect',
@@ -111,11 +111,24 @@ test("a worker that cannot start as its subscription's owner: the FATAL of the P
 2026-12-06 13:59:18.593 UTC [5384] LOG:  background worker "logical replication apply worker" (PID 6809) exited with exit code 1
 2026-12-06 13:59:19.000 UTC [6900] FATAL:  role "client" is not permitted to log in
 `
-  assert.equal(lastWorkerError(text), {
+  assert.equal(lastWorkerError(text, 'sub_replica1'), {
     error: 'role "replkit_sub" is not permitted to log in',
     cause: 'owner-cannot-log-in',
     loggedAt: '2026-12-06 13:59:18.583 UTC',
   })
+})
+
+test("another subscription's worker, terminated when it was dropped, is not this subscription's error", () => {
+  const text = `2026-12-06 21:04:40.000 UTC [600] ERROR:  could not connect to the publisher: connection refused
+2026-12-06 21:04:49.121 UTC [620] LOG:  logical replication apply worker for subscription "sub_replica9" has started
+2026-12-06 21:04:49.614 UTC [620] FATAL:  terminating logical replication worker due to administrator command
+2026-12-06 21:04:49.624 UTC [32517] LOG:  background worker "logical replication worker" (PID 620) exited with exit code 1
+`
+  assert.is(lastWorkerError(text, 'sub_replica2')?.error, 'could not connect to the publisher: connection refused')
+  assert.is(
+    lastWorkerError(text, 'sub_replica9')?.error,
+    'terminating logical replication worker due to administrator command',
+  )
 })
 
 test('a logged failure the origin has applied past is history; one ahead of it is current', () => {

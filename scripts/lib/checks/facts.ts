@@ -175,7 +175,7 @@ async function workerLog(spec: NodeSpec, sql: Sql, subs: Subscription[], servers
   const log = await readServerLog(spec, sql, servers)
   const sub = subs.find(s => s.name === subscriptionName(spec))
   let failure = log.text && sub ? currentApplyFailure(log.text, sub.id, sub.appliedLsn) : null
-  let workerError = log.text ? lastWorkerError(log.text) : null
+  let workerError = log.text ? lastWorkerError(log.text, subscriptionName(spec)) : null
   // Of the two kinds of logged error, only the newer tells what is happening now.
   if (failure && workerError) {
     if (workerError.loggedAt > failure.loggedAt) failure = null

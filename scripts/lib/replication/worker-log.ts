@@ -214,13 +214,16 @@ export interface WorkerError {
 /**
  * The last ERROR a logical replication worker logged that is not tied to a remote transaction
  * (those are lastApplyFailure's): "could not connect to the publisher: … password
- * authentication failed", a lost connection, or the FATAL of one that could not start. A replica runs one replkit subscription, so its
- * log's worker errors are that subscription's.
+ * authentication failed", a lost connection, or the FATAL of one that could not start. A line of
+ * a worker whose start names another subscription (another tool's, or one dropped since: its
+ * worker is terminated "due to administrator command") is that subscription's, never this one's.
  */
-export function lastWorkerError(log: string): WorkerError | null {
+export function lastWorkerError(log: string, subscription: string): WorkerError | null {
   const lines = log.split('\n')
   const workerPids = new Set<string>()
+  const others = otherSubscriptionsWorkers(lines, subscription)
   for (let i = lines.length - 1; i >= 0; i--) {
+    if (others.has(/^\S+ \S+ \S+ \[(\d+)\]/.exec(lines[i])?.[1] ?? '')) continue
     const exited = /background worker "logical replication [^"]*worker" \(PID (\d+)\) exited/.exec(lines[i])
     if (exited) workerPids.add(exited[1])
     // A worker that cannot start as its subscription's owner (SUBSCRIPTION_OWNER without LOGIN)
@@ -235,6 +238,17 @@ export function lastWorkerError(log: string): WorkerError | null {
     if (m) return { error: m[2], cause: classifyApplyError(m[2]), loggedAt: m[1] }
   }
   return null
+}
+
+/** The PIDs of workers whose start line names another subscription than this one. */
+function otherSubscriptionsWorkers(lines: string[], subscription: string): Set<string> {
+  const pids = new Set<string>()
+  for (const line of lines) {
+    const started =
+      /^\S+ \S+ \S+ \[(\d+)\] LOG:\s+logical replication .*worker for subscription "([^"]+)".* has started/.exec(line)
+    if (started && started[2] !== subscription) pids.add(started[1])
+  }
+  return pids
 }
 
 /** An LSN ("16/B374D848") as a number that orders like the LSN. */
