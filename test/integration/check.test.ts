@@ -69,6 +69,8 @@ check('no query of make check is planned past jit_above_cost: compiling one took
     'publications.sql': [config.tables],
     'replication_admission.sql': [config.replicatorUser],
     'checksums.sql': [config.tables],
+    'checksums_in_part.sql': [config.tables, config.tables.map(() => null), config.tables.map(() => null)],
+    'published_parts.sql': [config.tables, config.publication],
     'columns.sql': [config.tables],
     'table_definitions.sql': [config.tables],
     'subscription_options.sql': ['sub_replica1'],

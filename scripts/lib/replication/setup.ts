@@ -1,5 +1,6 @@
 // The steps of make replicate, each checking what is there before changing it, so a second run
 // changes nothing. Every step takes the same context: config, the ✓/✗ tally, dry-run.
+import { sqlName } from '../table-name.js'
 import { intendedPublication, publishedTables, samePublication } from './publication.js'
 import { publicationObjects } from '../publication-tables.js'
 import { dryRunSql } from '../output.js'
@@ -203,7 +204,8 @@ export async function publication(c: SetupContext, primary: Sql): Promise<void> 
       objects: publicationObjects({ tables: config.tables, parts: config.publishedParts }),
     })
   const published = actual.map(t => t.table)
-  const removed = pub.n === 1 ? published.filter(t => !config.tables.includes(t)) : []
+  // Named schema-qualified: a table no longer configured may be in any schema.
+  const removed = pub.n === 1 ? published.filter(t => !config.tables.includes(t)).map(sqlName) : []
   const added = pub.n === 1 ? config.tables.filter(t => !published.includes(t)) : []
   if (removed.length) {
     c.steps.warn(
