@@ -20,41 +20,47 @@ export interface PublicationTables {
   parts: Record<string, PublishedPart>
 }
 
-/** The items of a comma-separated list, splitting only at commas outside quotes and parentheses. */
-export function splitTopLevel(text: string): string[] {
-  const items: string[] = []
+/** Each character outside quotes, with the parenthesis depth once it is read; a quote left open is refused. */
+function* outsideQuotes(text: string): Generator<{ i: number; ch: string; depth: number }> {
   let depth = 0
   let quote: string | null = null
-  let start = 0
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]
     if (quote) {
       if (ch === quote) quote = null
-    } else if (ch === '"' || ch === "'") quote = ch
-    else if (ch === '(') depth++
-    else if (ch === ')') depth--
-    else if (ch === ',' && depth === 0) {
-      items.push(text.slice(start, i))
-      start = i + 1
+      continue
+    }
+    if (ch === '"' || ch === "'") quote = ch
+    else {
+      if (ch === '(') depth++
+      else if (ch === ')') depth--
+      yield { i, ch, depth }
     }
   }
-  if (quote || depth !== 0) throw new ReplkitError(`unbalanced ${quote ? 'quotes' : 'parentheses'} in "${text}"`)
+  if (quote) throw new ReplkitError(`unbalanced quotes in "${text}"`)
+}
+
+/** The items of a comma-separated list, splitting only at commas outside quotes and parentheses. */
+export function splitTopLevel(text: string): string[] {
+  const items: string[] = []
+  let start = 0
+  let depth = 0
+  for (const c of outsideQuotes(text)) {
+    depth = c.depth
+    if (c.ch === ',' && depth === 0) {
+      items.push(text.slice(start, c.i))
+      start = c.i + 1
+    }
+  }
+  if (depth !== 0) throw new ReplkitError(`unbalanced parentheses in "${text}"`)
   items.push(text.slice(start))
   return items.map(s => s.trim()).filter(Boolean)
 }
 
 /** The parenthesised text at the start of `text` (quotes respected) and what follows it. */
 function parenthesised(text: string, what: string): [inner: string, rest: string] {
-  let depth = 0
-  let quote: string | null = null
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]
-    if (quote) {
-      if (ch === quote) quote = null
-    } else if (ch === '"' || ch === "'") quote = ch
-    else if (ch === '(') depth++
-    else if (ch === ')' && --depth === 0) return [text.slice(1, i).trim(), text.slice(i + 1).trim()]
-  }
+  for (const c of outsideQuotes(text))
+    if (c.ch === ')' && c.depth === 0) return [text.slice(1, c.i).trim(), text.slice(c.i + 1).trim()]
   throw new ReplkitError(`${what}: unbalanced parentheses`)
 }
 

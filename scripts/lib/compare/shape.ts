@@ -68,8 +68,8 @@ export async function sameColumnOrder(shape: TableShape, others: Sql[]): Promise
   const theirs = await Promise.all(
     others.map(sql =>
       sql.unsafe(
-        `select json_agg(attname order by attnum) as names from pg_attribute where attrelid = to_regclass(case when cardinality(parse_ident($1)) = 1 then 'public.' || $1 else $1 end) and attnum > 0 and not attisdropped`,
-        [shape.table],
+        `select json_agg(attname order by attnum) as names from pg_attribute where attrelid = to_regclass($1) and attnum > 0 and not attisdropped`,
+        [sqlName(shape.table)],
       ),
     ),
   )

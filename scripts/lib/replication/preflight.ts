@@ -55,16 +55,15 @@ async function identityProblems(sql: Sql, tables: string[]): Promise<string[]> {
     select t.name, c.relreplident as ident,
            exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisprimary) as has_pk,
            exists (select 1 from pg_index i where i.indrelid = c.oid and i.indisreplident) as has_ident_index
-    from unnest(${tables}::text[]) as t(name)
-    left join pg_class c
-      on c.oid = to_regclass(case when cardinality(parse_ident(t.name)) = 1 then 'public.' || t.name else t.name end)`
+    from unnest(${tables.map(sqlName)}::text[]) as t(name)
+    left join pg_class c on c.oid = to_regclass(t.name)`
   return rows.flatMap(r => {
-    if (r.ident === null) return [`primary: table ${sqlName(r.name)} does not exist (run make schema)`]
+    if (r.ident === null) return [`primary: table ${r.name} does not exist (run make schema)`]
     const usable = r.ident === 'f' || (r.ident === 'd' && r.has_pk) || (r.ident === 'i' && r.has_ident_index)
     return usable
       ? []
       : [
-          `primary: table ${sqlName(r.name)} has no primary key or usable REPLICA IDENTITY — once published, UPDATE and DELETE on it would fail on the PRIMARY`,
+          `primary: table ${r.name} has no primary key or usable REPLICA IDENTITY — once published, UPDATE and DELETE on it would fail on the PRIMARY`,
         ]
   })
 }
@@ -139,9 +138,13 @@ async function occupiedProblems(
   if (await existingSubscription(sql, subscriptionName(node))) return []
   const [state] = await sql`
     select to_regclass('replkit.deferred_indexes') is not null as has_deferred_table,
-           array(select t from unnest(${config.tables}::text[]) t where to_regclass(case when cardinality(parse_ident(t)) = 1 then 'public.' || t else t end) is not null) as present`
+           array(select to_regclass(t) is not null from unnest(${config.tables.map(sqlName)}::text[]) with ordinality u (t, i)
+                  order by i) as present`
   if (state.has_deferred_table && (await sql`select 1 from replkit.deferred_indexes limit 1`).length) return []
-  const occupied = await tablesHoldingRows(sql, state.present as string[])
+  const occupied = await tablesHoldingRows(
+    sql,
+    config.tables.filter((_, i) => (state.present as boolean[])[i]),
+  )
   return occupied.length
     ? [
         `${node.name}: has no subscription yet but already holds rows in ${occupied.join(', ')}; the initial copy would hit duplicate keys. Re-run with --truncate-replicas --yes to empty its tables first (their rows are saved before they are replaced)`,

@@ -6,7 +6,7 @@ import type { Config } from '../config.js'
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { publicationObjects } from '../publication-tables.js'
-import { sqlName, tableText } from '../table-name.js'
+import { quoteIdent, sqlName, tableText } from '../table-name.js'
 
 /** One published table: its name (regclass text), the columns sent and the row filter, as pg_publication_tables shows them. */
 export interface PublishedTable {
@@ -47,9 +47,8 @@ export async function intendedPublication(sql: Sql, config: Config): Promise<Pub
       for (const table of Object.keys(config.publishedParts)) {
         // The check UPDATE and DELETE run against the publications when they start, rows or not.
         step = `UPDATE and DELETE on ${table} once published in part`
-        await tx.unsafe(
-          `update ${sqlName(table)} set ${firstColumn(intended, table)} = ${firstColumn(intended, table)} where false`,
-        )
+        const column = quoteIdent(intended.find(t => t.table === table)!.columns[0])
+        await tx.unsafe(`update ${sqlName(table)} set ${column} = ${column} where false`)
         await tx.unsafe(`delete from ${sqlName(table)} where false`)
       }
       throw new RolledBack()
@@ -66,9 +65,6 @@ const serverWords = (error: unknown) => {
   const e = error as { message: string; detail?: string }
   return e.detail ? `${e.message}: ${e.detail}` : e.message
 }
-
-const firstColumn = (tables: PublishedTable[], table: string) =>
-  `"${tables.find(t => t.table === table)!.columns[0].replaceAll('"', '""')}"`
 
 /** Whether the publication already is what was intended: the same tables, columns and filters. */
 export function samePublication(actual: PublishedTable[], intended: PublishedTable[]): boolean {
