@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import dotenv from 'dotenv'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { loadConfig, loadEnv, parseNodeUrl, repoRoot } from '../scripts/lib/config.js'
+import { loadConfig, loadEnv, parseNodeUrl, replicatedTable, repoRoot } from '../scripts/lib/config.js'
 
 const base = {
   PRIMARY_URL: 'postgres://postgres:s3cret@127.0.0.1:54321/shop',
@@ -72,11 +72,19 @@ test('bad configuration is refused with a clear message', () => {
   )
 })
 
-test('PUBLICATION_TABLES: tables in any schema, as SQL spells them, each once; a whole schema is refused', () => {
+test('PUBLICATION_TABLES: tables in any schema, as SQL spells them, each once; whole schemas read later', () => {
   const tables = (value: string) => loadConfig({ ...base, PUBLICATION_TABLES: value }).tables
   assert.equal(tables('products, Sales."Orders, EU" ,public.orders'), ['products', 'sales."Orders, EU"', 'orders'])
   assert.throws(() => tables('products,public.products'), /config: PUBLICATION_TABLES: names products twice/)
-  assert.throws(() => tables('sales.*'), /config: PUBLICATION_TABLES: sales\.\* \(a whole schema\) is not supported/)
+  const whole = loadConfig({ ...base, PUBLICATION_TABLES: 'products, sales.*, -sales.audit' })
+  assert.equal([whole.tables, whole.publishedSchemas, whole.excludedTables], [['products'], ['sales'], ['sales.audit']])
+  assert.ok(whole.schemaTablesUnread, 'its tables are read on the PRIMARY when a command runs')
+  assert.is(replicatedTable(whole, 'SALES.orders', '--table'), 'sales.orders')
+  assert.throws(
+    () => replicatedTable(whole, 'sales.audit', '--table'),
+    /--table sales\.audit: not a replicated table \(products, sales\.\*\)/,
+  )
+  assert.throws(() => tables('sales.*, -sales.x, -sales.x'), /names sales\.x twice/)
   assert.throws(() => tables('a.b.c'), /config: PUBLICATION_TABLES: table "a.b.c": not a table name/)
   assert.throws(() => tables(' , '), /config: PUBLICATION_TABLES: names no table/)
 })

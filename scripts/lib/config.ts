@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import dotenv from 'dotenv'
 import { ConfigError, ReplkitError } from './errors.js'
 import { type NodeSpec, parseNodeUrl } from './node-url.js'
-import { canonicalTable } from './table-name.js'
+import { canonicalTable, parseTableName, quoteIdent } from './table-name.js'
 import { type PublicationTables, type PublishedPart, parsePublicationTables } from './publication-tables.js'
 
 export { type NodeSpec, type Role, SSL_MODES, type SslMode, parseNodeUrl } from './node-url.js'
@@ -51,6 +51,12 @@ export interface Config {
   tables: string[]
   /** The tables published in part (a column list, a row filter), from PUBLICATION_TABLES. */
   publishedParts: Record<string, PublishedPart>
+  /** Schemas published whole (schema.*): their tables join `tables` once read on the PRIMARY (replication/schema-tables.ts). */
+  publishedSchemas: string[]
+  /** Tables of those schemas left out (-schema.table). */
+  excludedTables: string[]
+  /** There are schemas published whole whose tables are not in `tables` yet (the PRIMARY has not been read). */
+  schemaTablesUnread: boolean
   /** CA file the subscriptions verify the PRIMARY against (SSL_ROOT_CERT); else sslmode=require. */
   sslRootCert: string | undefined
   /** SUBSCRIPTION_SSLMODE: verify-ca (default with a CA) or verify-full (the PRIMARY's name is checked too). */
@@ -173,7 +179,13 @@ export function loadConfig(env: Env = loadEnv()): Config {
     subscriptionOwner:
       env.SUBSCRIPTION_OWNER === undefined ? undefined : identifier(env.SUBSCRIPTION_OWNER, 'SUBSCRIPTION_OWNER'),
     publication: identifier(env.PUBLICATION ?? 'ecommerce_pub', 'PUBLICATION'),
-    ...(({ tables, parts }) => ({ tables, publishedParts: parts }))(publicationTables(env.PUBLICATION_TABLES)),
+    ...(({ tables, parts, schemas, excluded }) => ({
+      tables,
+      publishedParts: parts,
+      publishedSchemas: schemas,
+      excludedTables: excluded,
+      schemaTablesUnread: schemas.length > 0,
+    }))(publicationTables(env.PUBLICATION_TABLES)),
     sslRootCert: env.SSL_ROOT_CERT,
     subscriptionSslmode: subscriptionSslmode(env),
     saveDir: resolve(process.cwd(), env.SAVE_DIR ?? 'saved'),
@@ -192,7 +204,7 @@ export function loadConfig(env: Env = loadEnv()): Config {
 
 /** PUBLICATION_TABLES (publication-tables.ts): the tables, and the ones published in part. */
 function publicationTables(value: string | undefined): PublicationTables {
-  if (value === undefined) return { tables: DEFAULT_TABLES, parts: {} }
+  if (value === undefined) return { tables: DEFAULT_TABLES, parts: {}, schemas: [], excluded: [] }
   try {
     return parsePublicationTables(value)
   } catch (error) {
@@ -249,7 +261,23 @@ export function checkTargets(config: Config, targets: { replica?: string; table?
   return table === undefined ? {} : { table: replicatedTable(config, table, '--table') }
 }
 
-/** A table a flag names (as SQL writes it), as replkit keys it; one clear line when it is not replicated. */
+/** The table is in a schema published whole (schema.*), and not excluded. */
+function inWholeSchema(config: Config, table: string): boolean {
+  try {
+    return config.publishedSchemas.includes(parseTableName(table).schema) && !config.excludedTables.includes(table)
+  } catch {
+    return false
+  }
+}
+
+/** PUBLICATION_TABLES publishes the table: it names it, or its whole schema without excluding it. */
+export const publishesTable = (config: Config, table: string) =>
+  config.tables.includes(table) || inWholeSchema(config, table)
+
+/**
+ * A table a flag names (as SQL writes it), as replkit keys it; one clear line when it is not
+ * replicated. Before a schema.* is expanded (fromCatalogues), any table of that schema may be.
+ */
 export function replicatedTable(config: Config, text: string, flag: string): string {
   let table: string
   try {
@@ -257,7 +285,9 @@ export function replicatedTable(config: Config, text: string, flag: string): str
   } catch {
     table = text
   }
-  if (!config.tables.includes(table))
-    throw new ReplkitError(`${flag} ${text}: not a replicated table (${config.tables.join(', ')})`)
+  if (!config.tables.includes(table) && !(config.schemaTablesUnread && inWholeSchema(config, table))) {
+    const published = [...config.tables, ...config.publishedSchemas.map(s => `${quoteIdent(s)}.*`)]
+    throw new ReplkitError(`${flag} ${text}: not a replicated table (${published.join(', ')})`)
+  }
   return table
 }

@@ -1,8 +1,10 @@
 // PUBLICATION_TABLES as an operator writes it: the table list of CREATE PUBLICATION … FOR TABLE,
 // each table optionally with a column list and a row filter (PostgreSQL 15+), e.g.
-//   categories, sales."Order Lines" (id, "Sku", qty), orders WHERE (region = 'eu')
+//   categories, sales."Order Lines" (id, "Sku", qty), orders WHERE (region = 'eu'), crm.*, -crm.audit
 // Each table is keyed by its regclass text (table-name.ts); the filters go to the publication as
-// written, and PostgreSQL itself checks them when make replicate sets the publication.
+// written, and PostgreSQL itself checks them when make replicate sets the publication. A whole
+// schema (crm.*) stands for its tables as the PRIMARY has them when a command runs, less the
+// exclusions (-crm.audit); it is published as that list of tables (schema-tables.ts says why).
 import { ReplkitError } from './errors.js'
 import { canonicalTable, parseTableName, quoteIdent, sqlName } from './table-name.js'
 
@@ -15,10 +17,18 @@ export interface PublishedPart {
 export const WHOLE_TABLE: PublishedPart = { columns: null, rowFilter: null }
 
 export interface PublicationTables {
+  /** The tables named one by one. */
   tables: string[]
   /** Only the tables published in part. */
   parts: Record<string, PublishedPart>
+  /** Schemas published whole (schema.*), by name. */
+  schemas: string[]
+  /** Tables of those schemas left out (-schema.table). */
+  excluded: string[]
 }
+
+/** Schemas PostgreSQL never publishes (FOR TABLES IN SCHEMA refuses them too). */
+const SYSTEM_SCHEMA = /^(pg_.*|information_schema)$/
 
 /** Each character outside quotes, with the parenthesis depth once it is read; a quote left open is refused. */
 function* outsideQuotes(text: string): Generator<{ i: number; ch: string; depth: number }> {
@@ -64,10 +74,23 @@ function parenthesised(text: string, what: string): [inner: string, rest: string
   throw new ReplkitError(`${what}: unbalanced parentheses`)
 }
 
-/** One item: table name, then an optional (column, …), then an optional WHERE (expression). */
-export function parsePublicationItem(item: string): { table: string; part: PublishedPart } {
-  if (/\.\s*\*$/.test(item))
-    throw new ReplkitError(`${item} (a whole schema) is not supported; name its tables (schema.table)`)
+/** One item: a whole schema (schema.*), an exclusion (-schema.table) or a table. */
+type Item = { schema: string } | { excluded: string } | { table: string; part: PublishedPart }
+
+export function parsePublicationItem(item: string): Item {
+  if (item.startsWith('-')) return { excluded: canonicalTable(item.slice(1)) }
+  const whole = /^(.*?)\s*\.\s*\*$/.exec(item)
+  if (whole) {
+    const schema = parseTableName(whole[1])
+    if (schema.schema !== 'public') throw new ReplkitError(`${item}: write schema.* (one schema name, then .*)`)
+    if (SYSTEM_SCHEMA.test(schema.name)) throw new ReplkitError(`${item}: a system schema is never published`)
+    return { schema: schema.name }
+  }
+  return parseTableItem(item)
+}
+
+/** A table item: its name, then an optional (column, …), then an optional WHERE (expression). */
+function parseTableItem(item: string): { table: string; part: PublishedPart } {
   const name = /^(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*))?/.exec(item)
   let rest = name ? item.slice(name[0].length).trim() : item
   // Not a name followed by ( or WHERE: the name's own error says what is wrong with it.
@@ -96,19 +119,40 @@ export function parsePublicationItem(item: string): { table: string; part: Publi
 }
 
 export function parsePublicationTables(value: string): PublicationTables {
-  const out: PublicationTables = { tables: [], parts: {} }
-  for (const item of splitTopLevel(value)) {
-    const { table, part } = parsePublicationItem(item)
-    if (out.tables.includes(table)) throw new ReplkitError(`names ${table} twice`)
-    out.tables.push(table)
-    if (part.columns || part.rowFilter) out.parts[table] = part
+  const out: PublicationTables = { tables: [], parts: {}, schemas: [], excluded: [] }
+  for (const item of splitTopLevel(value).map(parsePublicationItem)) {
+    const [list, key] =
+      'schema' in item
+        ? [out.schemas, item.schema]
+        : 'excluded' in item
+          ? [out.excluded, item.excluded]
+          : [out.tables, item.table]
+    if (list.includes(key)) throw new ReplkitError(`names ${'schema' in item ? `${key}.*` : key} twice`)
+    list.push(key)
+    if ('part' in item && (item.part.columns || item.part.rowFilter)) out.parts[item.table] = item.part
   }
-  if (out.tables.length === 0) throw new ReplkitError('names no table')
+  for (const excluded of out.excluded) {
+    if (out.tables.includes(excluded)) throw new ReplkitError(`names ${excluded} and excludes it`)
+    if (!out.schemas.includes(parseTableName(excluded).schema))
+      throw new ReplkitError(`-${excluded} excludes a table no schema.* item publishes`)
+  }
+  if (out.tables.length === 0 && out.schemas.length === 0) throw new ReplkitError('names no table')
   return out
 }
 
+/** The tables a schema.* stands for, given the PRIMARY's tables in those schemas: in schema order, then by name, after the tables named one by one. */
+export function withSchemaTables(list: PublicationTables, found: { schema: string; table: string }[]): string[] {
+  const inSchemas = list.schemas.flatMap(schema =>
+    found
+      .filter(t => t.schema === schema)
+      .map(t => t.table)
+      .sort(),
+  )
+  return [...new Set([...list.tables, ...inSchemas])].filter(t => !list.excluded.includes(t))
+}
+
 /** The FOR TABLE list of the publication: each table as SQL names it, with its column list and row filter. */
-export function publicationObjects({ tables, parts }: PublicationTables): string {
+export function publicationObjects({ tables, parts }: Pick<PublicationTables, 'tables' | 'parts'>): string {
   return tables
     .map(t => {
       const part = parts[t] ?? WHOLE_TABLE

@@ -196,6 +196,7 @@ export function healthy(): ClusterFacts {
   return {
     publication: 'ecommerce_pub',
     tables: TABLES,
+    excludedTables: [],
     publishedParts: {},
     primary,
     replicas: [replica('replica1'), replica('replica2')],

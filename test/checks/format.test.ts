@@ -30,6 +30,7 @@ function facts(): ClusterFacts {
   return {
     publication: 'ecommerce_pub',
     tables: ['products'],
+    excludedTables: [],
     publishedParts: {},
     primary: {
       name: 'primary',

@@ -10,7 +10,7 @@ import { downPgbouncer } from '../../scripts/lib/cluster/pgbouncer.js'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
 import { connect } from '../../scripts/lib/db.js'
 import { subscriptionName } from '../../scripts/lib/replication/names.js'
-import { withActualRoles } from '../../scripts/lib/replication/roles.js'
+import { fromCatalogues } from '../../scripts/lib/replication/roles.js'
 import { waitForCatchup as catchUp } from '../../scripts/lib/replication/waits.js'
 import { Steps } from '../../scripts/lib/steps.js'
 import { startWriter, writerRowsOn } from '../../scripts/lib/chaos/writer.js'
@@ -50,7 +50,7 @@ async function sums(node: NodeSpec): Promise<string> {
 
 /** The roles as the catalogues have them, with every node caught up and equal to the PRIMARY. */
 async function settled(): Promise<Config> {
-  const now = await withActualRoles(config)
+  const now = await fromCatalogues(config)
   const primary = connect(now.primary)
   await catchUp(primary, now.replicas.map(subscriptionName), 20_000).finally(() => primary.end())
   const all = await Promise.all(nodes.map(sums))
@@ -84,7 +84,7 @@ sw.before(async () => {
 
 sw.after(async () => {
   // The files after this one expect the configured roles, whatever a failed test here left.
-  if ((await withActualRoles(config)).primary.name !== config.primary.name)
+  if ((await fromCatalogues(config)).primary.name !== config.primary.name)
     await switchover(config, options(config.primary.name), new Steps(true))
   await query(
     config.primary,
@@ -307,7 +307,7 @@ sw(
     } finally {
       await downPgbouncer(withBouncer.pgbouncer!)
       // The files' other tests expect the configured roles, whatever a failure here left.
-      if ((await withActualRoles(config)).primary.name !== config.primary.name)
+      if ((await fromCatalogues(config)).primary.name !== config.primary.name)
         await switchover(config, options(config.primary.name), new Steps(true))
       await query(config.primary, `delete from public.orders where customer_email = '${LOAD}'`)
     }

@@ -216,6 +216,8 @@ export interface ReplicaFacts extends NodeFacts {
 export interface ClusterFacts {
   publication: string
   tables: string[]
+  /** Tables a schema.* of PUBLICATION_TABLES leaves out on purpose (-schema.table): not a finding. */
+  excludedTables: string[]
   /** Tables the publication sends in part (columns, row filter), as the PRIMARY's catalogue says. */
   publishedParts: Record<string, PublishedPart>
   /** SUBSCRIPTION_OWNER: the role every replica's subscription should be owned by (16+). */

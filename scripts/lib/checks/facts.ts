@@ -250,6 +250,7 @@ export async function gatherFacts(
   return {
     publication: config.publication,
     tables: config.tables,
+    excludedTables: config.excludedTables,
     publishedParts: parts,
     ...(config.subscriptionOwner ? { subscriptionOwner: config.subscriptionOwner } : {}),
     primary: {

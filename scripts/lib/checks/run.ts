@@ -1,7 +1,7 @@
 // make check as one library call: gather every node's facts, optionally diff a table and time a
 // canary, judge. The script prints the report; drills and the exporter call this in process.
 import { type Config, allNodes, replicatedTable } from '../config.js'
-import { withActualRoles } from '../replication/roles.js'
+import { fromCatalogues } from '../replication/roles.js'
 import type { ServerAccess } from '../server-access.js'
 import { runCanary } from './canary.js'
 import { gatherFacts } from './facts.js'
@@ -48,8 +48,10 @@ export async function runCheck(configured: Config, opts: CheckOptions): Promise<
       statementTimeoutMs: opts.statementTimeoutMs,
     }))
   try {
-    // Roles from the catalogues: after a switchover the PRIMARY_URL node may be a replica.
-    if (opened[0].sql) config = await withActualRoles(config, opened[0].sql)
+    // Roles and each schema.*'s tables from the catalogues: after a switchover the PRIMARY_URL node may be a replica.
+    if (opened[0].sql) config = await fromCatalogues(config, opened[0].sql)
+    // A table of a schema.* is known to exist once the schema is read.
+    if (diffTableName !== undefined && opened[0].sql) replicatedTable(config, diffTableName, '--diff')
     const nodes = allNodes(config).map(spec => ({ ...opened.find(n => n.spec.name === spec.name)!, spec }))
     const facts = await gatherFacts(config, nodes, opts.servers, opts.checksums ?? true)
     if (opts.checksums ?? true) {

@@ -148,7 +148,8 @@ function publicationVerdicts(facts: ClusterFacts, say: Say): void {
       'run make replicate (it publishes them and refreshes every subscription)',
     )
   }
-  for (const u of p.unpublished.filter(u => !facts.tables.includes(tableText({ schema: u.schema, name: u.table })))) {
+  const named = [...facts.tables, ...facts.excludedTables]
+  for (const u of p.unpublished.filter(u => !named.includes(tableText({ schema: u.schema, name: u.table })))) {
     say(
       'TABLE_UNPUBLISHED',
       'warning',

@@ -9,7 +9,7 @@ import type { Config, PgbouncerSpec } from '../config.js'
 import { withNode } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { databaseLine } from '../pgbouncer.js'
-import { withActualRoles } from '../replication/roles.js'
+import { fromCatalogues } from '../replication/roles.js'
 import { poll, waitFor } from '../wait.js'
 import { asServerUser, giveToServerUser } from './binaries.js'
 import { portInUse } from './local-cluster.js'
@@ -34,7 +34,7 @@ export async function bouncerPid(bouncer: PgbouncerSpec): Promise<number | null>
 
 async function writeConfiguration(config: Config, bouncer: PgbouncerSpec): Promise<void> {
   const f = files(bouncer)
-  const primary = (await withActualRoles(config)).primary
+  const primary = (await fromCatalogues(config)).primary
   const logins = await withNode(
     primary,
     sql => sql`select rolname, rolpassword from pg_authid where rolcanlogin and rolpassword like 'SCRAM-SHA-256$%'`,

@@ -9,6 +9,7 @@ import { EXIT, ReplkitError } from '../errors.js'
 import { type OpenNode, closeAll, openNodes } from '../node.js'
 import { dryRunSql } from '../output.js'
 import { subscriptionName } from '../replication/names.js'
+import { fromCatalogues } from '../replication/roles.js'
 import { stamp } from '../replication/saved-rows.js'
 import { waitForApplied } from '../replication/waits.js'
 import { queryFile } from '../sql-files.js'
@@ -43,7 +44,8 @@ export async function migrate(config: Config, file: string, opts: MigrateOptions
       await applyChange(planned, i + 1, nodes, opts, steps).catch(async (error: Error) => {
         throw await withUndo(error, plan.slice(0, i + 1), config)
       })
-    if (plan.some(p => p.publish)) await publishConfiguredTables(config, opts, steps)
+    // Read the catalogues again: a schema.* now holds the new tables.
+    if (plan.some(p => p.publish)) await publishConfiguredTables(await fromCatalogues(config), opts, steps)
     for (const { change } of plan.filter(p => p.change.kind === 'create-table' && !p.publish))
       steps.note(
         `${change.table} exists on every node and is not published: to replicate its rows, add it to PUBLICATION_TABLES (.env), then make replicate`,

@@ -5,7 +5,7 @@
 // - what the PRIMARY's rows may soon lack (a column dropped, a constraint more) goes on the
 //   PRIMARY first, then on the replicas once they applied past it. A NOT NULL on a column to be
 //   dropped is relaxed on the replicas before anything, or the PRIMARY's rows without it would stop apply.
-import type { Config } from '../config.js'
+import { type Config, publishesTable } from '../config.js'
 import type { Change, ChangeKind, Refusal } from './statements.js'
 import { canonicalTable, quoteIdent } from '../table-name.js'
 
@@ -28,7 +28,7 @@ export interface PlannedChange {
 
 /** Whether a change creates a table the configuration publishes. */
 export const publishes = (change: Change, config: Config) =>
-  change.kind === 'create-table' && config.tables.includes(canonicalTable(change.table))
+  change.kind === 'create-table' && publishesTable(config, canonicalTable(change.table))
 
 const REPLICAS_FIRST: Partial<Record<ChangeKind, string>> = {
   'add-column': "additive: every replica can take the column before the PRIMARY's rows carry it",

@@ -36,6 +36,11 @@ export async function publishedTables(sql: Sql, publication: string): Promise<Pu
  * longer be updated or deleted from (a filter or column list outside its replica identity).
  */
 export async function intendedPublication(sql: Sql, config: Config): Promise<PublishedTable[]> {
+  // Never publish a schema.* as less than its tables (the PRIMARY could not be read for them).
+  if (config.schemaTablesUnread)
+    throw new ReplkitError(
+      `${config.primary.name}: the tables of ${config.publishedSchemas.map(s => `${quoteIdent(s)}.*`).join(', ')} could not be read (nothing was changed)`,
+    )
   const objects = publicationObjects({ tables: config.tables, parts: config.publishedParts })
   let intended: PublishedTable[] = []
   let step = 'PUBLICATION_TABLES'

@@ -2,7 +2,9 @@
 // make switchover (without --write-env) the node at PRIMARY_URL subscribes to the node that now
 // publishes. Nodes keep their names (their identity: data directory, sub_<name>); roles move.
 import { type Config, type NodeSpec, loadConfig } from '../config.js'
-import { type Sql, connect } from '../db.js'
+import { type Sql, connect, withNode } from '../db.js'
+import { ConfigError } from '../errors.js'
+import { expandSchemas } from './schema-tables.js'
 
 /** The configuration with `next` as the PRIMARY and the PRIMARY in its place among the replicas. */
 export function swapRoles(config: Config, next: NodeSpec): Config {
@@ -42,23 +44,33 @@ export async function upstreamOf(config: Config, sql: Sql): Promise<NodeSpec | n
 }
 
 /**
- * The configuration as the catalogues have it: when the PRIMARY_URL node subscribes to one of
- * the replicas, that replica is the PRIMARY. One query on the configured PRIMARY; when it cannot
- * be reached the configuration stands (make check then reports it down).
+ * The configuration as the catalogues have it: when the PRIMARY_URL node subscribes to one of the
+ * replicas, that replica is the PRIMARY; each schema.* of PUBLICATION_TABLES is the tables the
+ * PRIMARY holds there (schema-tables.ts). When the PRIMARY cannot be reached the configuration
+ * stands (make check then reports it down, and nothing publishes an unexpanded schema.*).
  */
-export async function withActualRoles(config: Config, primary?: Sql): Promise<Config> {
+export async function fromCatalogues(config: Config, primary?: Sql): Promise<Config> {
   const sql = primary ?? connect(config.primary, { connectTimeoutSeconds: 3 })
+  let actual = config
   try {
     const upstream = await upstreamOf(config, sql)
-    return upstream ? swapRoles(config, upstream) : config
+    if (upstream) actual = swapRoles(config, upstream)
   } catch {
     return config
+  }
+  try {
+    if (actual.publishedSchemas.length === 0) return actual
+    if (actual.primary.name === config.primary.name) return await expandSchemas(actual, sql)
+    return await withNode(actual.primary, other => expandSchemas(actual, other), { connectTimeoutSeconds: 3 })
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    return actual
   } finally {
     if (!primary) await sql.end({ timeout: 1 })
   }
 }
 
-/** loadConfig, then the roles the catalogues show: what every command that acts on the cluster uses. */
+/** loadConfig, then what the catalogues show: what every command that acts on the cluster uses. */
 export async function loadClusterConfig(): Promise<Config> {
-  return withActualRoles(loadConfig())
+  return fromCatalogues(loadConfig())
 }

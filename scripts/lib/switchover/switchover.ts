@@ -20,7 +20,7 @@ import { runCheck, DEFAULT_CHECK } from '../checks/run.js'
 import { subscriptionName } from '../replication/names.js'
 import { replicatorPassword } from '../replication/password.js'
 import { preflight } from '../replication/preflight.js'
-import { swapRoles, withActualRoles } from '../replication/roles.js'
+import { swapRoles, fromCatalogues } from '../replication/roles.js'
 import * as setup from '../replication/setup.js'
 import { waitForApplied } from '../replication/waits.js'
 import type { SwitchoverOptions } from './options.js'
@@ -116,8 +116,8 @@ export async function switchover(
   steps = new Steps(),
 ): Promise<SwitchoverResult> {
   const started = performance.now()
-  let config = await withActualRoles(configured)
-  if (await recover(config, steps, opts.dryRun)) config = await withActualRoles(configured)
+  let config = await fromCatalogues(configured)
+  if (await recover(config, steps, opts.dryRun)) config = await fromCatalogues(configured)
   const target = findNode(config, opts.to)
   const from = config.primary
   const result = (times: { writePauseMs: number; proofMs: number } | null, now: Config): SwitchoverResult => ({
