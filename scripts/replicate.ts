@@ -9,10 +9,11 @@ import { replicate } from './lib/replication/replicate.js'
 import { copyInOneTransaction } from './lib/sync/replace.js'
 import { loadClusterConfig } from './lib/replication/roles.js'
 import { serverAccess } from './lib/cluster/access.js'
+import { replicateDeadlineMs } from './lib/replication/setup-context.js'
 
 const argv = await cli(
   'replicate',
-  '$0 [--dry-run] [--restart-primary] [--timeout SECONDS] [--truncate-replicas --yes] [--copy-method atomic|parallel|subscription] [--copy-jobs N] [--json]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.',
+  '$0 [--dry-run] [--restart-primary] [--timeout SECONDS] [--truncate-replicas --yes] [--copy-method atomic|parallel|subscription] [--copy-jobs N] [--split-tables-larger-than MB] [--json]\n\nSet up logical replication from the PRIMARY to every replica; safe to re-run.',
 )
   .option('dry-run', dryRunFlag)
   .option('timeout', secondsFlag('seconds to wait for the initial copy and for catch-up', 60))
@@ -31,13 +32,20 @@ const argv = await cli(
     choices: ['atomic', 'parallel', 'subscription'] as const,
     default: 'atomic' as const,
     describe:
-      "a new replica's first copy. atomic: every table from a new slot's exported snapshot in one replica transaction with its subscription (copy_data = false): all or nothing; parallel: from that snapshot by --copy-jobs pipes, a table per transaction (faster; a failed copy empties what it copied); subscription: CREATE SUBSCRIPTION … copy_data = true",
+      "a new replica's first copy. atomic: every table from a new slot's exported snapshot in one replica transaction with its subscription (copy_data = false): all or nothing; parallel: from that snapshot by --copy-jobs pipes, a table or a part of one per transaction (faster; a failed copy empties what it copied; a killed one is resumed by the next run while its snapshot is held); subscription: CREATE SUBSCRIPTION … copy_data = true",
   })
   .option('copy-jobs', {
     requiresArg: true,
     default: 2,
     coerce: whole('copy-jobs'),
     describe: 'COPY pipes per replica (--copy-method parallel)',
+  })
+  .option('split-tables-larger-than', {
+    requiresArg: true,
+    default: 128,
+    coerce: whole('split-tables-larger-than'),
+    describe:
+      'MB: a bigger table is copied in parts of this size, side by side, each recorded so a killed run resumes (--copy-method parallel)',
   })
   .option('yes', yesFlag('--truncate-replicas'))
   .option('json', jsonFlag)
@@ -56,6 +64,7 @@ main(
         truncateReplicas: argv.truncateReplicas && argv.yes,
         copyMethod: argv.copyMethod,
         copyJobs: argv.copyJobs,
+        copyPartMb: argv.splitTablesLargerThan,
         restartPrimary: argv.restartPrimary,
         copyInOneTransaction,
       },
@@ -68,5 +77,5 @@ main(
       lead: nothing ? 'nothing to change: replication already in place — ' : '',
     })
   },
-  { deadlineMs: argv.timeout * 3000 + 120_000 },
+  { deadlineMs: replicateDeadlineMs(argv.timeout * 1000) },
 )

@@ -2,9 +2,11 @@
 -- the longest copy starts first, each with the columns COPY can carry (generated ones are computed
 -- again on the replica and cannot be written). A table publication $2 sends in part (PostgreSQL
 -- 15+) carries only its column list's columns and the rows its row filter keeps, as the
--- subscription's own copy would.
+-- subscription's own copy would. blocks: the table's size in blocks now, for the parts a copy
+-- splits it into (the last part has no end, so rows in blocks added since are copied too).
 SELECT t.name AS table,
        pg_relation_size(c.oid) AS bytes,
+       pg_relation_size(c.oid) / current_setting('block_size')::int8 AS blocks,
        array_agg(a.attname::text ORDER BY a.attnum) AS columns,
        pg_get_expr(pr.prqual, pr.prrelid) AS row_filter
   FROM unnest($1::text[]) AS t (name)

@@ -37,6 +37,7 @@ export async function publishConfiguredTables(
     truncateReplicas: false,
     copyMethod: 'atomic',
     copyJobs: 2,
+    copyPartMb: 128,
     password: await replicatorPassword(config),
     restartPrimary: false,
     servers: opts.servers,

@@ -31,6 +31,8 @@ export interface ReplicateOptions {
   copyMethod?: step.SetupContext['copyMethod']
   /** Parallel COPY pipes per replica for the parallel copy (default 2). */
   copyJobs?: number
+  /** Tables larger than this many MB are copied in parts of this size (default 128). */
+  copyPartMb?: number
   /** Restart the PRIMARY when restart-only settings must change; refused (nothing written) without it. */
   restartPrimary?: boolean
   /** What replkit may do to the servers besides SQL (restart, pg_hba.conf): only to those it runs. */
@@ -58,6 +60,7 @@ export async function replicate(config: Config, opts: ReplicateOptions, steps = 
     ...opts,
     copyMethod: opts.copyMethod ?? 'atomic',
     copyJobs: opts.copyJobs ?? 2,
+    copyPartMb: opts.copyPartMb ?? 128,
     restartPrimary: opts.restartPrimary ?? false,
   }
   step.requireRestartConsent(c, facts)

@@ -21,12 +21,17 @@ export interface SetupContext {
   copyMethod: 'atomic' | 'parallel' | 'subscription'
   /** Parallel COPY pipes per replica (parallel copy). */
   copyJobs: number
+  /** Tables larger than this many MB are copied in parts of this size (parallel copy). */
+  copyPartMb: number
   password: string
   /** --restart-primary: restart-only settings may be applied by restarting the PRIMARY. */
   restartPrimary: boolean
   /** What replkit may do to the servers besides SQL (restart, pg_hba.conf): only to those it runs. */
   servers: ServerAccess
 }
+
+/** How long make replicate may run in all: its deadline, and how long a copy's snapshot is held for a resume. */
+export const replicateDeadlineMs = (timeoutMs: number) => timeoutMs * 3 + 120_000
 
 export const runFile = (
   c: SetupContext,

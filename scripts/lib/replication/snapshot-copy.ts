@@ -1,26 +1,20 @@
 // The initial copy as pgcopydb --follow does it, instead of the subscription's table-sync
-// workers: the slot is created over a replication connection with an exported snapshot, every
-// table is copied from that snapshot by parallel psql COPY pipes (binary where the types allow),
-// secondary indexes are built after the copy with one sort each, and the subscription then
-// takes over the slot with copy_data = false. What committed before the snapshot is in the copy,
-// what committed after it is in the slot: nothing lost, nothing twice (test/integration/
-// snapshot-copy.test.ts proves it under writes).
+// workers: the slot is created over a replication connection with an exported snapshot (held by
+// a process of its own, snapshot-holder.ts), every table is copied from that snapshot in parts
+// by parallel psql COPY pipes (copy-parts.ts; binary where the types allow), secondary indexes
+// are built after the copy with one sort each, and the subscription then takes over the slot
+// with copy_data = false. What committed before the snapshot is in the copy, what committed
+// after it is in the slot: nothing lost, nothing twice (test/integration/snapshot-copy.test.ts
+// proves it under writes). A run killed part-way is resumed by the next (copy-resume.test.ts).
 import type { NodeSpec } from '../config.js'
 import { type Sql, connect, connectChecked, withNode } from '../db.js'
-import { psqlPipe } from '../psql.js'
-import { ReplkitError } from '../errors.js'
 import { sqlText } from '../sql-files.js'
-import { quoteIdent as ident, sqlName } from '../table-name.js'
+import { sqlName } from '../table-name.js'
+import { type CopyPart, copyParts, cutIntoParts, forgetParts, saveParts } from './copy-parts.js'
+import { tablesToCopy } from './copy-statements.js'
+import { endHolder, holdSnapshot } from './snapshot-holder.js'
 
 const copyQuery = (name: string) => sqlText(`sql/copy/${name}`)
-
-export interface TableToCopy {
-  table: string
-  bytes: number
-  columns: string[]
-  /** The publication's row filter: only the rows it keeps are copied (null: all). */
-  rowFilter: string | null
-}
 
 export interface CopyPlan {
   slot: string
@@ -30,25 +24,25 @@ export interface CopyPlan {
   jobs: number
   /** Whose column lists and row filters say what of each table is copied. */
   publication: string
+  /** Parts of at most this many bytes: a larger table is copied side by side in ranges of its blocks. */
+  partBytes: number
+  /** How long the snapshot is held at most: how long a killed run can be resumed. */
+  holdSeconds: number
 }
 
-/** The statements a COPY pair runs for one table, as --dry-run prints them. */
-export function copyStatements(
-  t: Pick<TableToCopy, 'table' | 'columns' | 'rowFilter'>,
-  binary: boolean,
-): { out: string; in: string } {
-  const columns = t.columns.map(ident).join(', ')
-  const target = `${sqlName(t.table)} (${columns})`
-  const source = t.rowFilter ? `(SELECT ${columns} FROM ${sqlName(t.table)} WHERE (${t.rowFilter}))` : target
-  const format = binary ? ' (FORMAT binary)' : ''
-  return { out: `COPY ${source} TO STDOUT${format}`, in: `COPY ${target} FROM STDIN${format}` }
+/** A copy a killed run left: its snapshot, still held (and by what), and its parts, some in. */
+export interface InterruptedCopy {
+  snapshot: string
+  holder: string
+  parts: CopyPart[]
 }
-
-export const createSlotStatement = (slot: string) =>
-  `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL pgoutput (SNAPSHOT 'export')`
 
 export interface CopyResult {
-  tables: { table: string; ms: number }[]
+  /** Tables copied whole. */
+  tables: number
+  /** Parts they were copied in, and how many of them an interrupted run had copied already. */
+  parts: number
+  resumed: number
   indexes: { index: string; ms: number }[]
   copyMs: number
   indexMs: number
@@ -137,41 +131,59 @@ export async function buildDeferredIndexes(node: NodeSpec, jobs: number): Promis
 }
 
 /**
- * Creates the slot with an exported snapshot, copies every table from it into the (empty)
- * replica, builds the deferred indexes, and returns with the slot holding every change since
- * the snapshot. On a failure the slot is dropped and the replica's copied rows removed (its
- * tables were empty before), so the next run starts clean.
+ * Creates the slot with its snapshot held, records the parts on the replica, copies them from
+ * the snapshot into the (empty) replica, builds the deferred indexes, and returns with the slot
+ * holding every change since the snapshot. Given an interrupted copy, copies only its missing
+ * parts. On a failure the slot is dropped and the replica's copied rows removed (its tables were
+ * empty before), so the next run starts clean; a kill leaves the record the next run resumes from.
  */
 export async function copyFromSnapshot(
   primaryNode: NodeSpec,
   replicaNode: NodeSpec,
   tables: string[],
   plan: CopyPlan,
+  interrupted: InterruptedCopy | null,
 ): Promise<CopyResult> {
-  // A walsender speaks only the simple query protocol: no connectChecked round trip here.
-  const walsender = connect(primaryNode, { replication: true, statementTimeoutMs: 0, idleTimeoutSeconds: 0 })
   const replica = await connectChecked(replicaNode, { statementTimeoutMs: 0 })
-  let slotCreated = false
+  let holder: string | null = interrupted?.holder ?? null
   try {
-    const [slot] = await walsender.unsafe(createSlotStatement(plan.slot))
-    slotCreated = true
-    const snapshot = slot.snapshot_name as string
     const started = performance.now()
-    await deferIndexes(replica, tables)
-    const copied = await copyTables(primaryNode, replicaNode, tables, snapshot, plan)
-    // The snapshot is needed only until every copy has imported it.
-    await walsender.end()
+    let copy = interrupted
+    if (!copy) {
+      const held = await holdSnapshot(primaryNode, plan.slot, plan.holdSeconds)
+      holder = held.holder
+      const toCopy = await withNode(primaryNode, sql => tablesToCopy(sql, tables, plan.publication))
+      const parts = cutIntoParts(toCopy, plan.partBytes)
+      await saveParts(replica, plan.slot, held, parts)
+      await deferIndexes(replica, tables)
+      copy = { ...held, parts }
+    }
+    const resumed = copy.parts.filter(p => p.copied).length
+    const copied = await copyParts(primaryNode, replicaNode, copy.parts, copy.snapshot, plan)
+    // The snapshot is needed only until every part is in.
+    await releaseSnapshot(primaryNode, plan.slot, holder)
     const copyMs = performance.now() - started
     const indexes = await buildDeferredIndexes(replicaNode, plan.jobs)
-    return { tables: copied, indexes, copyMs, indexMs: performance.now() - started - copyMs }
+    return {
+      tables: copied,
+      parts: copy.parts.length,
+      resumed,
+      indexes,
+      copyMs,
+      indexMs: performance.now() - started - copyMs,
+    }
   } catch (error) {
-    await walsender.end({ timeout: 1 }).catch(() => {})
-    if (slotCreated) await undoCopy(primaryNode, replica, replicaNode, tables, plan)
+    await releaseSnapshot(primaryNode, plan.slot, holder).catch(() => {})
+    await undoCopy(primaryNode, replica, replicaNode, tables, plan)
     throw error
   } finally {
-    await walsender.end().catch(() => {})
     await replica.end()
   }
+}
+
+/** Ends the session holding the snapshot: this run's, or the one a killed run left. */
+async function releaseSnapshot(primaryNode: NodeSpec, slot: string, holder: string | null): Promise<void> {
+  await withNode(primaryNode, sql => endHolder(sql, slot, holder))
 }
 
 async function undoCopy(
@@ -188,61 +200,6 @@ async function undoCopy(
     await primary.end()
   }
   await replica.unsafe(`truncate ${tables.map(sqlName).join(', ')}`)
+  await forgetParts(replica, plan.slot)
   await buildDeferredIndexes(replicaNode, plan.jobs)
-}
-
-/** The published tables, largest first, with what COPY carries of each (the catalogue, not the snapshot). */
-export async function tablesToCopy(primary: Sql, tables: string[], publication: string): Promise<TableToCopy[]> {
-  return [...(await primary.unsafe(await copyQuery('010_tables_to_copy.sql'), [tables, publication]))].map(r => ({
-    table: r.table,
-    bytes: Number(r.bytes),
-    columns: r.columns,
-    rowFilter: r.row_filter,
-  }))
-}
-
-/**
- * `jobs` psql pipes at a time take the tables largest first: the PRIMARY end imports the
- * exported snapshot in a REPEATABLE READ transaction and COPYs out; the replica end COPYs in as
- * the apply worker writes (session_replication_role = replica: no FK or user triggers fire),
- * one table per transaction. libpq on both ends: the rows never pass through Node.
- */
-async function copyTables(
-  primaryNode: NodeSpec,
-  replicaNode: NodeSpec,
-  tables: string[],
-  snapshot: string,
-  plan: CopyPlan,
-): Promise<{ table: string; ms: number }[]> {
-  const queue = await withNode(primaryNode, sql => tablesToCopy(sql, tables, plan.publication))
-  const listed = queue.length
-  const done: { table: string; ms: number }[] = []
-  const begin = [
-    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
-    `SET TRANSACTION SNAPSHOT '${snapshot.replaceAll("'", "''")}'`,
-  ]
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(plan.jobs, queue.length)) }, async () => {
-      for (let t = queue.shift(); t; t = queue.shift()) {
-        const started = performance.now()
-        const sql = copyStatements(t, plan.binary)
-        await psqlPipe(
-          { node: primaryNode, commands: [...begin, sql.out, 'COMMIT'] },
-          {
-            node: replicaNode,
-            commands: [sql.in],
-            settings: {
-              session_replication_role: 'replica',
-              synchronous_commit: 'off',
-              default_transaction_read_only: 'off',
-            },
-          },
-        )
-        done.push({ table: t.table, ms: performance.now() - started })
-      }
-    }),
-  )
-  if (done.length !== listed)
-    throw new ReplkitError(`${replicaNode.name}: copied ${done.length} of ${listed} tables from the snapshot`)
-  return done
 }

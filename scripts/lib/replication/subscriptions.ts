@@ -18,14 +18,11 @@ import {
   withList,
 } from './options.js'
 import { waitForSync } from './waits.js'
-import {
-  copyFromSnapshot,
-  copyStatements,
-  createSlotStatement,
-  finishInterruptedCopy,
-  tablesToCopy,
-} from './snapshot-copy.js'
-import { type SetupContext, runFile } from './setup-context.js'
+import { type InterruptedCopy, copyFromSnapshot, finishInterruptedCopy } from './snapshot-copy.js'
+import { copyStatements, createSlotStatement, tablesToCopy } from './copy-statements.js'
+import { cutIntoParts, forgetParts } from './copy-parts.js'
+import { resumeOrRestart } from './copy-resume.js'
+import { type SetupContext, replicateDeadlineMs, runFile } from './setup-context.js'
 
 /**
  * A subscription made before a table was published does not have it until REFRESH PUBLICATION.
@@ -69,21 +66,23 @@ export interface Ready {
  */
 export async function subscriptions(c: SetupContext, primary: Sql): Promise<Ready[]> {
   const created: { replica: NodeSpec; sql: Sql }[] = []
-  const toCopy: { replica: NodeSpec; chosen: ChosenOption[] }[] = []
+  const toCopy: { replica: NodeSpec; chosen: ChosenOption[]; interrupted: InterruptedCopy | null }[] = []
   try {
     for (const replica of c.config.replicas) {
       const sql = await connectChecked(replica)
       let next: Next = 'skip'
       try {
         next = await subscription(c, replica, sql, primary)
-        if (typeof next === 'object') toCopy.push({ replica, chosen: next.copy })
+        if (typeof next === 'object') toCopy.push({ replica, chosen: next.copy, interrupted: next.interrupted })
       } finally {
         if (next !== 'skip') created.push({ replica, sql })
         else await sql.end()
       }
     }
     const started = Date.now()
-    const copied = await Promise.allSettled(toCopy.map(x => snapshotCopy(c, primary, x.replica, x.chosen)))
+    const copied = await Promise.allSettled(
+      toCopy.map(x => snapshotCopy(c, primary, x.replica, x.chosen, x.interrupted)),
+    )
     for (const [i, r] of copied.entries()) {
       if (r.status === 'rejected') {
         c.steps.fail(
@@ -118,7 +117,7 @@ export async function subscriptions(c: SetupContext, primary: Sql): Promise<Read
 }
 
 /** What to do after a replica's subscription step: wait for it, leave it, or copy its tables first. */
-type Next = 'wait' | 'skip' | { copy: ChosenOption[] }
+type Next = 'wait' | 'skip' | { copy: ChosenOption[]; interrupted: InterruptedCopy | null }
 
 /**
  * Binary COPY where both ends read each other's binary: the same major, or both 16+ as for the
@@ -128,29 +127,44 @@ const binaryCopy = (publisherNum: number, subscriberNum: number) =>
   majorOf(publisherNum) === majorOf(subscriberNum) || Math.min(majorOf(publisherNum), majorOf(subscriberNum)) >= 16
 
 /** The snapshot copy into one new replica, then its subscription on that slot (052). */
-async function snapshotCopy(c: SetupContext, primary: Sql, replica: NodeSpec, chosen: ChosenOption[]): Promise<void> {
+async function snapshotCopy(
+  c: SetupContext,
+  primary: Sql,
+  replica: NodeSpec,
+  chosen: ChosenOption[],
+  interrupted: InterruptedCopy | null,
+): Promise<void> {
   const { config } = c
   const name = subscriptionName(replica)
   const binary = await withNode(replica, async sql =>
     binaryCopy(await serverVersionNum(primary), await serverVersionNum(sql)),
   )
-  const plan = { slot: name, binary, jobs: c.copyJobs, publication: config.publication }
+  const plan = {
+    slot: name,
+    binary,
+    jobs: c.copyJobs,
+    publication: config.publication,
+    partBytes: c.copyPartMb * 1024 * 1024,
+    // As long as this run may last: a killed run's copy can be resumed until then.
+    holdSeconds: Math.ceil(replicateDeadlineMs(c.timeoutMs) / 1000),
+  }
   if (c.dryRun) {
     dryRunSql.print(
       `-- ${replica.name}: ${name} connects with: ${printableConninfo(subscriptionConninfo(config, c.password))}`,
     )
     for (const line of describeOptions(chosen)) dryRunSql.print(`-- ${replica.name}: ${line}`)
     dryRunSql.print(`-- ${config.primary.name}, replication connection: ${createSlotStatement(name)}`)
-    for (const t of await tablesToCopy(primary, config.tables, config.publication)) {
-      const q = copyStatements(t, binary)
+    for (const p of cutIntoParts(await tablesToCopy(primary, config.tables, config.publication), plan.partBytes)) {
+      const q = copyStatements(p.table, binary, p.range)
       dryRunSql.print(
         `-- ${config.primary.name} → ${replica.name} (REPEATABLE READ, SET TRANSACTION SNAPSHOT of that slot): ${q.out} | ${q.in}`,
       )
     }
   } else {
-    const result = await copyFromSnapshot(config.primary, replica, config.tables, plan)
+    const result = await copyFromSnapshot(config.primary, replica, config.tables, plan, interrupted)
+    const resumed = result.resumed ? ` (${result.resumed} of them copied by the killed run)` : ''
     c.steps.ok(
-      `${replica.name}: copied ${result.tables.length} tables from the snapshot of slot ${name} in ${Math.round(result.copyMs)} ms (${c.copyJobs} COPY pipes, ${binary ? 'binary' : 'text'}), then built ${result.indexes.length} deferred indexes in ${Math.round(result.indexMs)} ms`,
+      `${replica.name}: copied ${result.tables} tables in ${result.parts} parts${resumed} from the snapshot of slot ${name} in ${Math.round(result.copyMs)} ms (${c.copyJobs} COPY pipes, ${binary ? 'binary' : 'text'}), then built ${result.indexes.length} deferred indexes in ${Math.round(result.indexMs)} ms`,
       true,
     )
   }
@@ -161,6 +175,8 @@ async function snapshotCopy(c: SetupContext, primary: Sql, replica: NodeSpec, ch
     { ...subscriptionVars(name, config.publication, chosen), slot: name },
     { conninfo: subscriptionConninfo(config, c.password) },
   )
+  // The slot is the subscription's now: the record of the copy's parts has served.
+  if (!c.dryRun) await withNode(replica, sql => forgetParts(sql, name))
   c.steps.ok(
     `${replica.name}: ${name} ${c.dryRun ? 'would be created' : 'created'} on slot ${name} (copy_data = false: the rows came from its snapshot, ${withList(chosen)}, sslmode=${config.subscriptionSslmode})`,
     true,
@@ -199,10 +215,14 @@ async function subscription(c: SetupContext, replica: NodeSpec, sql: Sql, primar
       steps.ok(`${replica.name}: ${name} exists and is enabled, its tables those of the publication`, false)
     return 'wait'
   }
+  // A copy a killed run left goes on by its own method, whichever this run names.
+  const left = !existing && !c.dryRun ? await resumeOrRestart(c, replica, sql, primary) : null
+  if (left?.interrupted) return { copy: chosen, interrupted: left.interrupted }
   if (!existing && !(await readyForInitialCopy(c, replica, sql, primary))) return 'skip'
+  if (left) return { copy: chosen, interrupted: null }
   // The atomic copy ran before this step (copyInOneTransaction) and said why there is none.
   if (!existing && c.copyMethod === 'atomic') return 'skip'
-  if (!existing && c.copyMethod === 'parallel') return { copy: chosen }
+  if (!existing && c.copyMethod === 'parallel') return { copy: chosen, interrupted: null }
   if (c.dryRun) {
     dryRunSql.print(`-- ${replica.name}: ${name} connects with: ${printableConninfo(conninfo)}`)
     for (const line of describeOptions(existing ? changes.set : chosen)) dryRunSql.print(`-- ${replica.name}: ${line}`)

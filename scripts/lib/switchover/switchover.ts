@@ -98,6 +98,7 @@ async function prepareTarget(
     truncateReplicas: false,
     copyMethod: 'subscription',
     copyJobs: 1,
+    copyPartMb: 128,
     password,
     // The target is still a replica: restarting it is part of the switchover confirmed with --yes.
     restartPrimary: true,

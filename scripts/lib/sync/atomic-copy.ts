@@ -12,7 +12,8 @@ import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import { type NodeSpec, repoRoot } from '../config.js'
 import { type PsqlEnd, psqlLiteral, startPsql } from '../psql.js'
-import { type SecondaryIndex, type TableToCopy, copyStatements } from '../replication/snapshot-copy.js'
+import { type TableToCopy, copyStatements } from '../replication/copy-statements.js'
+import type { SecondaryIndex } from '../replication/snapshot-copy.js'
 import { ReplkitError } from '../errors.js'
 
 export interface AtomicCopyPlan {

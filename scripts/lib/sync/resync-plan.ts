@@ -4,7 +4,7 @@ import { sqlName } from '../table-name.js'
 import { dryRunSql } from '../output.js'
 import { relative } from 'node:path'
 import { type NodeSpec, repoRoot } from '../config.js'
-import { createSlotStatement } from '../replication/snapshot-copy.js'
+import { createSlotStatement } from '../replication/copy-statements.js'
 import { sqlText } from '../sql-files.js'
 import { type AtomicCopyPlan, transactionScript } from './atomic-copy.js'
 

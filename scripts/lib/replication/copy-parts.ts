@@ -1,0 +1,138 @@
+// A snapshot copy cut into parts: a small table whole, a big one in ranges of its blocks. Each
+// part is copied by a pair of psql (libpq at both ends, no rows through Node) in a transaction of
+// its own on the replica, which also marks the part in (replkit.copy_parts): the parts of one
+// table run on parallel streams (pgcopydb's same-table concurrency), and a run killed part-way
+// leaves a record of exactly what is in, so the next run copies only the rest.
+import type { NodeSpec } from '../config.js'
+import type { Sql } from '../db.js'
+import { ReplkitError } from '../errors.js'
+import { psqlLiteral, psqlPipe } from '../psql.js'
+import { queryFile } from '../sql-files.js'
+import { repoRoot } from '../config.js'
+import { join } from 'node:path'
+import { type BlockRange, type TableToCopy, copyStatements } from './copy-statements.js'
+
+export interface CopyPart {
+  table: TableToCopy
+  part: number
+  parts: number
+  range: BlockRange | null
+  copied: boolean
+}
+
+/** Every table's parts of at most partBytes, largest table first: the streams take a big table's ranges side by side. */
+export function cutIntoParts(tables: TableToCopy[], partBytes: number): CopyPart[] {
+  return tables.flatMap(table => {
+    const parts = Math.max(1, Math.ceil(table.bytes / partBytes))
+    // In whole blocks of the server's own size (bytes / blocks).
+    const partBlocks = Math.ceil(table.blocks / parts)
+    return Array.from({ length: parts }, (_, part) => ({
+      table,
+      part,
+      parts,
+      // The last range has no end: rows in blocks added after the plan are in it too.
+      range:
+        parts === 1 ? null : { first: part * partBlocks, end: part === parts - 1 ? null : (part + 1) * partBlocks },
+      copied: false,
+    }))
+  })
+}
+
+/** The plan recorded on the replica before any row is copied. */
+export async function saveParts(
+  replica: Sql,
+  slot: string,
+  held: { snapshot: string; holder: string },
+  parts: CopyPart[],
+): Promise<void> {
+  await queryFile(replica, 'sql/copy/070_copy_parts_table.sql')
+  const plan = parts.map(p => ({
+    slot,
+    ...held,
+    table: p.table.table,
+    part: p.part,
+    parts: p.parts,
+    first_block: p.range?.first ?? null,
+    end_block: p.range?.end ?? null,
+  }))
+  await queryFile(replica, 'sql/copy/075_save_copy_parts.sql', [JSON.stringify(plan)])
+}
+
+/** The recorded plan of a copy through `slot`, with what is in; null when there is none. */
+export async function partsOf(
+  replica: Sql,
+  slot: string,
+  tables: TableToCopy[],
+): Promise<{ snapshot: string; holder: string; parts: CopyPart[] } | null> {
+  const [{ exists }] = await replica`select to_regclass('replkit.copy_parts') is not null as exists`
+  if (!exists) return null
+  const rows = await queryFile(replica, 'sql/copy/085_copy_parts.sql', [slot])
+  if (rows.length === 0) return null
+  const parts = rows.map(r => {
+    const table = tables.find(t => t.table === r.table)
+    if (!table)
+      throw new ReplkitError(`the interrupted copy through ${slot} has parts of ${r.table}, which is not published`)
+    const range =
+      r.first_block === null
+        ? null
+        : { first: Number(r.first_block), end: r.end_block === null ? null : Number(r.end_block) }
+    return { table, part: r.part, parts: r.parts, range, copied: r.copied }
+  })
+  return { snapshot: rows[0].snapshot, holder: rows[0].holder, parts }
+}
+
+export async function forgetParts(replica: Sql, slot: string): Promise<void> {
+  const [{ exists }] = await replica`select to_regclass('replkit.copy_parts') is not null as exists`
+  if (exists) await queryFile(replica, 'sql/copy/090_forget_copy_parts.sql', [slot])
+}
+
+export interface PartsCopy {
+  slot: string
+  binary: boolean
+  jobs: number
+}
+
+/**
+ * `jobs` psql pairs at a time take the parts in order: the PRIMARY end imports the exported
+ * snapshot in a REPEATABLE READ transaction and COPYs the part out; the replica end COPYs it in
+ * as the apply worker writes (session_replication_role = replica: no FK or user triggers fire)
+ * and marks it in, in the same transaction. Returns the tables whose every part is in.
+ */
+export async function copyParts(
+  primaryNode: NodeSpec,
+  replicaNode: NodeSpec,
+  parts: CopyPart[],
+  snapshot: string,
+  copy: PartsCopy,
+): Promise<number> {
+  const queue = parts.filter(p => !p.copied)
+  const begin = [
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    `SET TRANSACTION SNAPSHOT '${snapshot.replaceAll("'", "''")}'`,
+  ]
+  const done = `\\i ${psqlLiteral(join(repoRoot, 'sql/copy/080_copy_part_done.sql'))}`
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(copy.jobs, queue.length)) }, async () => {
+      for (let p = queue.shift(); p; p = queue.shift()) {
+        const sql = copyStatements(p.table, copy.binary, p.range)
+        await psqlPipe(
+          { node: primaryNode, commands: [...begin, sql.out, 'COMMIT'] },
+          {
+            node: replicaNode,
+            commands: ['BEGIN', sql.in, done, 'COMMIT'],
+            vars: { slot: copy.slot, table: p.table.table, part: String(p.part) },
+            settings: {
+              session_replication_role: 'replica',
+              synchronous_commit: 'off',
+              default_transaction_read_only: 'off',
+            },
+          },
+        )
+        p.copied = true
+      }
+    }),
+  )
+  if (parts.some(p => !p.copied))
+    throw new ReplkitError(`${replicaNode.name}: ${parts.filter(p => !p.copied).length} parts were not copied`)
+  return new Set(parts.map(p => p.table.table)).size
+}
