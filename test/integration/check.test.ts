@@ -71,6 +71,7 @@ check('no query of make check is planned past jit_above_cost: compiling one took
     'checksums.sql': [config.tables],
     'checksums_in_part.sql': [config.tables, config.tables.map(() => null), config.tables.map(() => null)],
     'published_parts.sql': [config.tables, config.publication],
+    'schema_tables.sql': [['public']],
     'columns.sql': [config.tables],
     'table_definitions.sql': [config.tables],
     'subscription_options.sql': ['sub_replica1'],
