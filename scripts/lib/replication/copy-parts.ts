@@ -58,14 +58,19 @@ export async function saveParts(
   await queryFile(replica, 'sql/copy/075_save_copy_parts.sql', [JSON.stringify(plan)])
 }
 
+/** A replica that never had a parallel copy has no record of parts. */
+async function hasPartsTable(replica: Sql): Promise<boolean> {
+  const [{ exists }] = await replica`select to_regclass('replkit.copy_parts') is not null as exists`
+  return exists
+}
+
 /** The recorded plan of a copy through `slot`, with what is in; null when there is none. */
 export async function partsOf(
   replica: Sql,
   slot: string,
   tables: TableToCopy[],
 ): Promise<{ snapshot: string; holder: string; parts: CopyPart[] } | null> {
-  const [{ exists }] = await replica`select to_regclass('replkit.copy_parts') is not null as exists`
-  if (!exists) return null
+  if (!(await hasPartsTable(replica))) return null
   const rows = await queryFile(replica, 'sql/copy/085_copy_parts.sql', [slot])
   if (rows.length === 0) return null
   const parts = rows.map(r => {
@@ -81,9 +86,13 @@ export async function partsOf(
   return { snapshot: rows[0].snapshot, holder: rows[0].holder, parts }
 }
 
+/** A copy through `slot` was planned here and never handed to its subscription (a killed run). */
+export async function partsLeft(replica: Sql, slot: string): Promise<boolean> {
+  return (await hasPartsTable(replica)) && (await queryFile(replica, 'sql/copy/085_copy_parts.sql', [slot])).length > 0
+}
+
 export async function forgetParts(replica: Sql, slot: string): Promise<void> {
-  const [{ exists }] = await replica`select to_regclass('replkit.copy_parts') is not null as exists`
-  if (exists) await queryFile(replica, 'sql/copy/090_forget_copy_parts.sql', [slot])
+  if (await hasPartsTable(replica)) await queryFile(replica, 'sql/copy/090_forget_copy_parts.sql', [slot])
 }
 
 export interface PartsCopy {

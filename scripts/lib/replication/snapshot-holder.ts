@@ -26,17 +26,14 @@ export const holderName = (slot: string) => `replkit snapshot ${slot}`
 /** Creates the slot over a replication connection and keeps its snapshot exported for up to `seconds`. */
 export async function holdSnapshot(primary: NodeSpec, slot: string, seconds: number): Promise<HeldSnapshot> {
   const env = { ...clientEnv(primary), PGAPPNAME: holderName(slot) }
-  // sh keeps psql's input open (sleep) without this process: psql runs the one command, then waits.
-  const script = `{ printf '%s;\\n' "$1"; exec sleep "$2"; } | exec psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "replication=database dbname=$3"`
-  const child = spawn(
-    'sh',
-    ['-c', script, 'replkit-snapshot', createSlotStatement(slot), String(seconds), primary.database],
-    {
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
+  // sh keeps psql's input open (sleep) without this process: psql runs the one command, then
+  // waits. Everything but replication=database comes from libpq's environment (PGDATABASE too).
+  const script = `{ printf '%s;\\n' "$1"; exec sleep "$2"; } | exec psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d replication=database`
+  const child = spawn('sh', ['-c', script, 'replkit-snapshot', createSlotStatement(slot), String(seconds)], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   let err = ''
   child.stderr!.on('data', d => {

@@ -22,6 +22,7 @@ import { type InterruptedCopy, copyFromSnapshot, finishInterruptedCopy } from '.
 import { copyStatements, createSlotStatement, tablesToCopy } from './copy-statements.js'
 import { cutIntoParts, forgetParts } from './copy-parts.js'
 import { resumeOrRestart } from './copy-resume.js'
+import { endHolder } from './snapshot-holder.js'
 import { type SetupContext, replicateDeadlineMs, runFile } from './setup-context.js'
 
 /**
@@ -261,6 +262,8 @@ async function readyForInitialCopy(c: SetupContext, replica: NodeSpec, sql: Sql,
     return false
   }
   for (const { slot_name } of leftovers) {
+    // A run killed before it recorded its parts may still hold the slot's snapshot (and xmin).
+    if (!c.dryRun) await endHolder(primary, slot_name, null)
     if (!c.dryRun) await primary`select pg_drop_replication_slot(${slot_name})`
     steps.ok(
       `${config.primary.name}: ${c.dryRun ? 'would drop' : 'dropped'} slot ${slot_name}, left by an interrupted copy to ${replica.name} (no subscription uses it)`,

@@ -10,6 +10,7 @@ import { subscriptionName } from '../replication/names.js'
 import { existingSubscription } from '../replication/options.js'
 import type { SetupContext } from '../replication/setup-context.js'
 import { finishInterruptedCopy } from '../replication/snapshot-copy.js'
+import { partsLeft } from '../replication/copy-parts.js'
 import type { Steps } from '../steps.js'
 import { printResyncPlan, resyncReplica } from './resync.js'
 
@@ -52,6 +53,8 @@ async function toCopy(config: Config, replica: NodeSpec, opts: ReplaceOptions): 
   const close = () => sql.end({ timeout: 1 }).then(() => null)
   try {
     if (await existingSubscription(sql, subscriptionName(replica))) return close()
+    // A parallel copy a killed run left goes on by its own method (replication/copy-resume.ts).
+    if (await partsLeft(sql, subscriptionName(replica))) return close()
     const occupied = await tablesHoldingRows(sql, config.tables)
     if (occupied.length ? !opts.truncateReplicas : opts.copyMethod !== 'atomic') return close()
     return { replica, sql, occupied }
