@@ -37,7 +37,7 @@ export async function resumeOrRestart(
       : 'its snapshot is no longer held'
   if (!why) {
     c.steps.ok(
-      `${replica.name}: resuming the copy a killed run left: ${done} of ${found.parts.length} parts are in; the other ${found.parts.length - done} come from the same snapshot of slot ${slot}`,
+      `${replica.name}: resuming the copy a killed run left: ${done} of ${found.parts.length} parts are in; copying the other ${found.parts.length - done} from the same snapshot of slot ${slot}`,
       true,
     )
     return { interrupted: found }
