@@ -52,7 +52,7 @@ export const batchStatements = [
 ]
 
 export const seedStatements = [
-  '005_work_mem.sql',
+  '005_planner_settings.sql',
   '010_staging.sql',
   '015_analyze.sql',
   '020_categories.sql',
@@ -127,7 +127,7 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
   const conn = await sql.reserve()
   try {
     await conn`begin`
-    await conn.unsafe(await statement('005_work_mem.sql'))
+    await conn.unsafe(await statement('005_planner_settings.sql'))
     await conn.unsafe(await statement('010_staging.sql'))
     await conn.unsafe(await statement('015_analyze.sql'))
     const tally = newTally()
