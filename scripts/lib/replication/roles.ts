@@ -51,22 +51,29 @@ export async function upstreamOf(config: Config, sql: Sql): Promise<NodeSpec | n
  */
 export async function fromCatalogues(config: Config, primary?: Sql): Promise<Config> {
   const sql = primary ?? connect(config.primary, { connectTimeoutSeconds: 3 })
-  let actual = config
   try {
-    const upstream = await upstreamOf(config, sql)
-    if (upstream) actual = swapRoles(config, upstream)
-  } catch {
-    return config
-  }
-  try {
-    if (actual.publishedSchemas.length === 0) return actual
-    if (actual.primary.name === config.primary.name) return await expandSchemas(actual, sql)
-    return await withNode(actual.primary, other => expandSchemas(actual, other), { connectTimeoutSeconds: 3 })
-  } catch (error) {
-    if (error instanceof ConfigError) throw error
-    return actual
+    let actual: Config
+    try {
+      const upstream = await upstreamOf(config, sql)
+      actual = upstream ? swapRoles(config, upstream) : config
+    } catch {
+      return config
+    }
+    return await readSchemaTables(actual, actual.primary.name === config.primary.name ? sql : null)
   } finally {
     if (!primary) await sql.end({ timeout: 1 })
+  }
+}
+
+/** Each schema.* read on the PRIMARY (over `sql` when that is its connection); unread when it cannot be reached. */
+async function readSchemaTables(config: Config, sql: Sql | null): Promise<Config> {
+  if (config.publishedSchemas.length === 0) return config
+  try {
+    if (sql) return await expandSchemas(config, sql)
+    return await withNode(config.primary, other => expandSchemas(config, other), { connectTimeoutSeconds: 3 })
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    return config
   }
 }
 
