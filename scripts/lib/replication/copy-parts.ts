@@ -3,13 +3,12 @@
 // its own on the replica, which also marks the part in (replkit.copy_parts): the parts of one
 // table run on parallel streams (pgcopydb's same-table concurrency), and a run killed part-way
 // leaves a record of exactly what is in, so the next run copies only the rest.
-import type { NodeSpec } from '../config.js'
+import { join } from 'node:path'
+import { type NodeSpec, repoRoot } from '../config.js'
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { psqlLiteral, psqlPipe } from '../psql.js'
 import { queryFile } from '../sql-files.js'
-import { repoRoot } from '../config.js'
-import { join } from 'node:path'
 import { type BlockRange, type TableToCopy, copyStatements } from './copy-statements.js'
 
 export interface CopyPart {
