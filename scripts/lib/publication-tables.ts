@@ -141,7 +141,10 @@ export function parsePublicationTables(value: string): PublicationTables {
 }
 
 /** The tables a schema.* stands for, given the PRIMARY's tables in those schemas: in schema order, then by name, after the tables named one by one. */
-export function withSchemaTables(list: PublicationTables, found: { schema: string; table: string }[]): string[] {
+export function withSchemaTables(
+  list: Pick<PublicationTables, 'tables' | 'schemas' | 'excluded'>,
+  found: { schema: string; table: string }[],
+): string[] {
   const inSchemas = list.schemas.flatMap(schema =>
     found
       .filter(t => t.schema === schema)

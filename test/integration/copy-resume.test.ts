@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert'
 import { repoRoot } from '../../scripts/lib/config.js'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
 import { config, db, query, runScript, until } from './helpers.js'
-import { ensureReplication, waitForCatchup } from './replication-fixture.js'
+import { ensureReplication, removeReplication, waitForCatchup } from './replication-fixture.js'
 
 const resume = suite('a killed parallel copy, resumed or started over')
 const [replica1] = config.replicas
@@ -17,13 +17,6 @@ const primary = db()
 const ROWS = 200_000
 /** Parts of 1 MB: products is cut into dozens, copied one at a time, so the kill lands part-way. */
 const COPY_ARGS = ['--copy-method', 'parallel', '--copy-jobs', '1', '--split-tables-larger-than', '1']
-
-async function removeReplication(): Promise<void> {
-  const run = await runScript('rollback', ['--yes'])
-  if (run.code !== 0) throw new Error(`rollback failed:\n${run.stdout}\n${run.stderr}`)
-  for (const replica of config.replicas)
-    await query(replica, `truncate ${config.tables.map(t => `public.${t}`).join(', ')}`)
-}
 
 const partsIn = async () =>
   (
@@ -71,7 +64,7 @@ async function sameRowsEverywhere(): Promise<void> {
 }
 
 resume.before(async () => {
-  await removeReplication()
+  await removeReplication({ keepWalLevel: true })
   await primary`
     insert into products (sku, title, price, category_id)
     select 'RES-' || lpad(g::text, 7, '0'), 'Resumed copy ' || g, g % 100, (select id from categories order by slug limit 1)
@@ -99,7 +92,7 @@ resume('killed part-way: the next run copies only the parts not in, from the sam
 })
 
 resume('killed, and its snapshot gone: the next run empties what it copied and starts over', async () => {
-  await removeReplication()
+  await removeReplication({ keepWalLevel: true })
   await killPartWay()
   await primary`select pg_terminate_backend(pid) from pg_stat_activity where application_name like 'replkit snapshot %'`
   const run = await runScript('replicate')

@@ -20,9 +20,12 @@ export async function waitForCatchup(timeoutMs = 20_000): Promise<void> {
   await catchUp(primary, config.replicas.map(subscriptionName), timeoutMs).finally(() => primary.end())
 }
 
-/** The state before replication: no subscriptions, slots or publication, wal_level back to replica, replicas empty. */
-export async function removeReplication(): Promise<void> {
-  const run = await runScript('rollback', ['--yes', '--revert-wal-level'])
+/**
+ * The state before replication: no subscriptions, slots or publication, replicas empty, and
+ * wal_level back to replica unless kept (a restart would cut the calling test's connections).
+ */
+export async function removeReplication({ keepWalLevel = false } = {}): Promise<void> {
+  const run = await runScript('rollback', keepWalLevel ? ['--yes'] : ['--yes', '--revert-wal-level'])
   if (run.code !== 0) throw new Error(`rollback failed:\n${run.stdout}\n${run.stderr}`)
   for (const replica of config.replicas)
     await query(replica, `truncate ${config.tables.map(t => `public.${t}`).join(', ')}`)

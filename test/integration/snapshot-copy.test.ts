@@ -7,23 +7,15 @@ import * as assert from 'uvu/assert'
 import { subscriptionName } from '../../scripts/lib/replication/names.js'
 import { fingerprints } from '../../scripts/lib/checks/fingerprint.js'
 import { config, db, query, runScript } from './helpers.js'
-import { ensureReplication, waitForCatchup } from './replication-fixture.js'
+import { ensureReplication, removeReplication, waitForCatchup } from './replication-fixture.js'
 
 const copy = suite('initial copy from the exported snapshot')
 const [replica1] = config.replicas
 const primary = db()
 const ROWS = 100_000
 
-/** No replication and empty replicas; wal_level stays logical (a restart would cut the test's connections). */
-async function removeReplication(): Promise<void> {
-  const run = await runScript('rollback', ['--yes'])
-  if (run.code !== 0) throw new Error(`rollback failed:\n${run.stdout}\n${run.stderr}`)
-  for (const replica of config.replicas)
-    await query(replica, `truncate ${config.tables.map(t => `public.${t}`).join(', ')}`)
-}
-
 copy.before(async () => {
-  await removeReplication()
+  await removeReplication({ keepWalLevel: true })
   await primary`
     insert into products (sku, title, price, category_id)
     select 'SNAP-' || lpad(g::text, 7, '0'), 'Snapshot copy ' || g, g % 100, (select id from categories order by slug limit 1)
@@ -92,7 +84,7 @@ copy(
 )
 
 copy("under inserts, updates and deletes during the copy, every replica holds exactly the PRIMARY's rows", async () => {
-  await removeReplication()
+  await removeReplication({ keepWalLevel: true })
   const writer = db()
   let writes = 0
   let running = true

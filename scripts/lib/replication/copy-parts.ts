@@ -57,21 +57,29 @@ export async function saveParts(
   await queryFile(replica, 'sql/copy/075_save_copy_parts.sql', [JSON.stringify(plan)])
 }
 
+/** A copy a killed run left: its snapshot, still held (and by what), and its parts, some in. */
+export interface InterruptedCopy {
+  snapshot: string
+  holder: string
+  parts: CopyPart[]
+}
+
 /** A replica that never had a parallel copy has no record of parts. */
 async function hasPartsTable(replica: Sql): Promise<boolean> {
   const [{ exists }] = await replica`select to_regclass('replkit.copy_parts') is not null as exists`
   return exists
 }
 
-/** The recorded plan of a copy through `slot`, with what is in; null when there is none. */
+/** The recorded plan of a copy through `slot`, with what is in; null when there is none. The tables are read only then. */
 export async function partsOf(
   replica: Sql,
   slot: string,
-  tables: TableToCopy[],
-): Promise<{ snapshot: string; holder: string; parts: CopyPart[] } | null> {
+  tablesNow: () => Promise<TableToCopy[]>,
+): Promise<InterruptedCopy | null> {
   if (!(await hasPartsTable(replica))) return null
   const rows = await queryFile(replica, 'sql/copy/085_copy_parts.sql', [slot])
   if (rows.length === 0) return null
+  const tables = await tablesNow()
   const parts = rows.map(r => {
     const table = tables.find(t => t.table === r.table)
     if (!table)

@@ -6,11 +6,10 @@
 import type { NodeSpec } from '../config.js'
 import type { Sql } from '../db.js'
 import { sqlName } from '../table-name.js'
-import { forgetParts, partsOf } from './copy-parts.js'
+import { type InterruptedCopy, forgetParts, partsOf } from './copy-parts.js'
 import { tablesToCopy } from './copy-statements.js'
 import { subscriptionName } from './names.js'
 import type { SetupContext } from './setup-context.js'
-import type { InterruptedCopy } from './snapshot-copy.js'
 import { endHolder, snapshotHeld } from './snapshot-holder.js'
 
 /**
@@ -24,7 +23,7 @@ export async function resumeOrRestart(
   primary: Sql,
 ): Promise<{ interrupted: InterruptedCopy | null } | null> {
   const slot = subscriptionName(replica)
-  const found = await partsOf(sql, slot, await tablesToCopy(primary, c.config.tables, c.config.publication))
+  const found = await partsOf(sql, slot, () => tablesToCopy(primary, c.config.tables, c.config.publication))
   if (!found) return null
   const [held] = await primary`select active from pg_replication_slots where slot_name = ${slot}`
   // In use: another run or subscriber holds it; the refusal that follows says so, nothing is touched.

@@ -13,19 +13,13 @@ import { tableText } from '../table-name.js'
 
 /** The configuration with each schema.* replaced by its tables on the PRIMARY, less the exclusions. */
 export async function expandSchemas(config: Config, primary: Sql): Promise<Config> {
-  if (config.publishedSchemas.length === 0) return config
   // Read again on every run (make migrate after it creates a table): the tables already known stay.
   const found = (await checkQuery(primary, 'schema_tables.sql', [config.publishedSchemas])).map(r => ({
     schema: r.schema as string,
     table: tableText({ schema: r.schema, name: r.name }),
   }))
   const tables = withSchemaTables(
-    {
-      tables: config.tables,
-      parts: config.publishedParts,
-      schemas: config.publishedSchemas,
-      excluded: config.excludedTables,
-    },
+    { tables: config.tables, schemas: config.publishedSchemas, excluded: config.excludedTables },
     found,
   )
   if (tables.length === 0)

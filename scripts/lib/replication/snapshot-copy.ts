@@ -10,7 +10,7 @@ import type { NodeSpec } from '../config.js'
 import { type Sql, connect, connectChecked, withNode } from '../db.js'
 import { sqlText } from '../sql-files.js'
 import { sqlName } from '../table-name.js'
-import { type CopyPart, copyParts, cutIntoParts, forgetParts, saveParts } from './copy-parts.js'
+import { type InterruptedCopy, copyParts, cutIntoParts, forgetParts, saveParts } from './copy-parts.js'
 import { tablesToCopy } from './copy-statements.js'
 import { endHolder, holdSnapshot } from './snapshot-holder.js'
 
@@ -28,13 +28,6 @@ export interface CopyPlan {
   partBytes: number
   /** How long the snapshot is held at most: how long a killed run can be resumed. */
   holdSeconds: number
-}
-
-/** A copy a killed run left: its snapshot, still held (and by what), and its parts, some in. */
-export interface InterruptedCopy {
-  snapshot: string
-  holder: string
-  parts: CopyPart[]
 }
 
 export interface CopyResult {

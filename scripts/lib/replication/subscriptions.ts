@@ -18,9 +18,9 @@ import {
   withList,
 } from './options.js'
 import { waitForSync } from './waits.js'
-import { type InterruptedCopy, copyFromSnapshot, finishInterruptedCopy } from './snapshot-copy.js'
+import { copyFromSnapshot, finishInterruptedCopy } from './snapshot-copy.js'
 import { copyStatements, createSlotStatement, tablesToCopy } from './copy-statements.js'
-import { cutIntoParts, forgetParts } from './copy-parts.js'
+import { type InterruptedCopy, cutIntoParts, forgetParts } from './copy-parts.js'
 import { resumeOrRestart } from './copy-resume.js'
 import { endHolder } from './snapshot-holder.js'
 import { type SetupContext, replicateDeadlineMs, runFile } from './setup-context.js'
