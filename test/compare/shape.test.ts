@@ -6,6 +6,7 @@ import {
   type BlockPlan,
   type TableShape,
   blockCount,
+  outgrown,
   displayKey,
   fill,
   rangeKeyed,
@@ -50,6 +51,15 @@ test('about 150 rows per block, at least one, at most 65,536', () => {
   assert.is(blockCount(1_000_000), 6667)
   assert.is(blockCount(10_000_000), 65_536)
   assert.is(blockCount(1e9), 65_536)
+})
+
+test('a table counted at far more rows than its blocks were cut for is planned again; near the estimate, or at the most blocks, it is not', () => {
+  const one = { kind: 'range' as const, bounds: [] }
+  assert.ok(outgrown(one, 1_000_030))
+  assert.not.ok(outgrown(one, 300))
+  assert.not.ok(outgrown({ kind: 'hash', buckets: 8192 }, 1_000_000))
+  assert.not.ok(outgrown({ kind: 'hash', buckets: 65_536 }, 1e9))
+  assert.ok(outgrown({ kind: 'hash', buckets: 64 }, 1_000_000))
 })
 
 test('every compare query has each placeholder filled, for both kinds of blocks', async () => {

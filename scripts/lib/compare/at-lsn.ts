@@ -12,7 +12,7 @@
 import { type Sql, connect } from '../db.js'
 import { differingColumns } from './columns.js'
 import { type Ctx, NOTHING, type Request, inTransaction, isEmpty, parts, read, readRound, texts } from './read.js'
-import { type Side, planBlocks, sameColumnOrder, tableShape } from './shape.js'
+import { type Side, type TableShape, outgrown, planBlocks, sameColumnOrder, tableShape } from './shape.js'
 import { Tally } from './tally.js'
 import type { OpenNode } from '../node.js'
 import type { CompareOptions, KeyDifference, TableCompare } from './types.js'
@@ -37,6 +37,11 @@ async function prepare(primary: OpenNode, replicas: OpenNode[], table: string, o
       shape,
       replicas.map(r => r.sql),
     ))
+  return planned(primary, shape, opts)
+}
+
+/** The blocks for the shape's rows, and the SQL that reads them. */
+async function planned(primary: OpenNode, shape: TableShape, opts: CompareOptions): Promise<Ctx> {
   const plan = opts.keys ? { kind: 'range' as const, bounds: [] } : await planBlocks(primary.sql, shape)
   return {
     shape,
@@ -47,7 +52,11 @@ async function prepare(primary: OpenNode, replicas: OpenNode[], table: string, o
   }
 }
 
-/** Rounds until nothing is pending, the table is proven different (without rows wanted), or the rounds run out. Returns how many ran. */
+/**
+ * Rounds until nothing is pending, the table is proven different (without rows wanted), or the
+ * rounds run out. Returns how many ran; recount: the rows the first round counted, when they are
+ * far more than the blocks were planned for and something differs (stop: plan again).
+ */
 async function runRounds(
   ctx: Ctx,
   primary: OpenNode,
@@ -55,7 +64,7 @@ async function runRounds(
   waiter: Sql | null,
   tally: Tally,
   opts: CompareOptions,
-): Promise<number> {
+): Promise<{ rounds: number; recount: number | null }> {
   const maxRounds = opts.maxRounds ?? MAX_ROUNDS
   // Rounds of keys alone are primary-key lookups: a few more of them let rows written many times a second settle.
   const keysOnly = (r: Request) => !r.allBlocks && !r.blocks.length && !r.rowBlocks.length
@@ -78,10 +87,23 @@ async function runRounds(
       tally.record({ part, p, r, pAfter }, next)
     }
     req = tally.nextRequest(next.pendingBlocks, next.keys, opts.rows)
+    const counted = tally.rowsSummed()
+    if (rounds === 1 && !opts.keys && !isEmpty(req) && outgrown(ctx.plan, counted)) return { rounds, recount: counted }
     // Without rows wanted, a table is done once every replica it differs on has a proven difference.
     if (!opts.rows && tally.provenOnEvery(replicas.length)) break
   }
-  return rounds
+  return { rounds, recount: null }
+}
+
+/** The rounds with their own tally, reading every node at once when the table is large. */
+async function compareRounds(ctx: Ctx, primary: OpenNode, replicas: OpenNode[], opts: CompareOptions) {
+  const waiter = ctx.shape.estimatedRows >= PARALLEL_FROM_ROWS && !opts.keys ? connect(primary.spec, { max: 1 }) : null
+  const tally = new Tally()
+  try {
+    return { tally, ...(await runRounds(ctx, primary, replicas, waiter, tally, opts)) }
+  } finally {
+    await waiter?.end({ timeout: 1 })
+  }
 }
 
 /** Fills in which columns differ for the first DESCRIBE_LIMIT 'different' keys (one lookup per node). */
@@ -118,14 +140,16 @@ export async function compareTable(
   opts: CompareOptions,
 ): Promise<TableCompare> {
   const started = performance.now()
-  const ctx = await prepare(primary, replicas, table, opts)
-  const waiter = ctx.shape.estimatedRows >= PARALLEL_FROM_ROWS && !opts.keys ? connect(primary.spec, { max: 1 }) : null
-  const tally = new Tally()
-  let rounds: number
-  try {
-    rounds = await runRounds(ctx, primary, replicas, waiter, tally, opts)
-  } finally {
-    await waiter?.end({ timeout: 1 })
+  let ctx = await prepare(primary, replicas, table, opts)
+  let { tally, rounds, recount } = await compareRounds(ctx, primary, replicas, opts)
+  if (recount !== null) {
+    // The statistics promised far fewer rows than the table holds (an ANALYZE that ran while a
+    // load was uncommitted counts its pages, not its rows): blocks too big to narrow. Once more,
+    // cut for the rows counted.
+    ctx = await planned(primary, { ...ctx.shape, estimatedRows: recount }, opts)
+    const again = await compareRounds(ctx, primary, replicas, opts)
+    tally = again.tally
+    rounds += again.rounds
   }
   const differences = opts.rows ? tally.differences(ctx.shape, replicas) : null
   if (differences) await nameColumns(ctx, primary, replicas, differences)

@@ -83,6 +83,15 @@ export function blockCount(rows: number): number {
   return Math.min(MAX_BLOCKS, Math.max(1, Math.ceil(rows / ROWS_PER_BLOCK)))
 }
 
+/** The table was cut for far fewer rows than it holds when its blocks are this many times too few. */
+const OUTGROWN_FACTOR = 4
+
+/** Whether rows counted by a full read need far more blocks than the plan has (the estimate was stale). */
+export function outgrown(plan: BlockPlan, rows: number): boolean {
+  const planned = plan.kind === 'range' ? plan.bounds.length + 1 : plan.buckets
+  return blockCount(rows) > OUTGROWN_FACTOR * planned
+}
+
 /** The table's blocks, planned on the PRIMARY from its row estimate. */
 export async function planBlocks(sql: Sql, shape: TableShape, rows = shape.estimatedRows): Promise<BlockPlan> {
   const blocks = blockCount(rows)

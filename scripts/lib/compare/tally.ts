@@ -186,6 +186,13 @@ export class Tally {
     return { ...next, rowBlocks: toRows, blocks: pendingBlocks.filter(b => !expanded.has(b)) }
   }
 
+  /** The rows of every block summed so far (on the node holding most): after a first round, the table's rows. */
+  rowsSummed(): number {
+    let rows = 0
+    for (const n of this.blockSize.values()) rows += n
+    return rows
+  }
+
   /** Every replica the table differs on has a proven difference, and no other is pending. */
   provenOnEvery(replicas: number): boolean {
     const differs = (units: Map<string, Seen>, i: number) => [...units.values()].some(c => c.r[i] !== c.p)
