@@ -158,6 +158,8 @@ check('a row changed on a replica: checksum mismatch, and --diff products names 
     const { code, json } = await report('--diff', 'products')
     assert.is(code, 2)
     assert.equal(problems(json), [`products differs in content on ${replica2.name} (same 30 rows, different checksum)`])
+    // The diff's comparison at an LSN is the one that settled the checksums: the table is read once more, not twice.
+    assert.equal(json.facts.compared, { products: json.diff })
     // The replica's trigger touched updated_at too: both columns are named.
     assert.equal(
       json.diff!.differences!.map(d => [d.key, d.nodes, d.columns]),

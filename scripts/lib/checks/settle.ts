@@ -43,14 +43,20 @@ export interface Settled {
   errors: Record<string, string>
 }
 
-export async function settleComparisons(facts: ClusterFacts, nodes: TriedNode[], timeoutMs: number): Promise<Settled> {
+/** settled: a table already compared at an LSN (by --diff), left out. */
+export async function settleComparisons(
+  facts: ClusterFacts,
+  nodes: TriedNode[],
+  timeoutMs: number,
+  settled?: string,
+): Promise<Settled> {
   const out: Settled = { compared: {}, errors: {} }
   if (!nodes[0].sql) return out
   // A replica in the middle of one large transaction reaches no LSN before it commits: it stays "applying".
   const busy = replicaLags(facts)
     .filter(applyingLong)
     .map(l => l.replica)
-  for (const { table, cells } of compareTables(facts)) {
+  for (const { table, cells } of compareTables(facts).filter(t => t.table !== settled)) {
     const unsettled = cells
       .filter(c => (c.state === 'applying' || c.state === 'differs') && !busy.includes(c.node))
       .map(c => c.node)
