@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { LIST_LIMIT, judge, notNarrowed } from '../../scripts/lib/compare/tally.js'
+import { LIST_LIMIT, Tally, judge, notNarrowed } from '../../scripts/lib/compare/tally.js'
 
 test('a unit every replica agrees on is equal at once', () => {
   assert.is(judge({ p: 'a', r: ['a', 'a'] }, undefined, false), 'equal')
@@ -43,6 +43,23 @@ test('differing blocks left unread row by row are "not narrowed" when few enough
   assert.ok(notNarrowed({ differences: null, tooManyRows: 300 }))
   assert.not.ok(notNarrowed({ differences: null, tooManyRows: LIST_LIMIT + 1 }))
   assert.not.ok(notNarrowed({ differences: [], tooManyRows: null }))
+})
+
+test("the read of every block gives each node's rows and hash sum: what check --diff reports as the table's checksums", () => {
+  const tally = new Tally()
+  const part = { allBlocks: true, blocks: [], rowBlocks: [], keys: [] }
+  const p = new Map([
+    ['b0', '150:-5'],
+    ['b1', '2:9223372036854775807'],
+  ])
+  const r = [new Map([['b0', '150:-5']]), new Map(p)]
+  tally.record({ part, p, r, pAfter: null }, { pendingBlocks: [], keys: [] })
+  assert.equal(tally.totals, [
+    { rows: 152, checksum: '9223372036854775802' },
+    { rows: 150, checksum: '-5' },
+    { rows: 152, checksum: '9223372036854775802' },
+  ])
+  assert.is(tally.rowsSummed(), 152)
 })
 
 test.run()

@@ -69,6 +69,7 @@ check('no query of make check is planned past jit_above_cost: compiling one took
     'publications.sql': [config.tables],
     'replication_admission.sql': [config.replicatorUser],
     'checksums.sql': [config.tables],
+    'table_lockable.sql': [config.tables],
     'checksums_in_part.sql': [config.tables, config.tables.map(() => null), config.tables.map(() => null)],
     'published_parts.sql': [config.tables, config.publication],
     'schema_tables.sql': [['public']],
@@ -158,8 +159,17 @@ check('a row changed on a replica: checksum mismatch, and --diff products names 
     const { code, json } = await report('--diff', 'products')
     assert.is(code, 2)
     assert.equal(problems(json), [`products differs in content on ${replica2.name} (same 30 rows, different checksum)`])
-    // The diff's comparison at an LSN is the one that settled the checksums: the table is read once more, not twice.
+    // The diff's comparison at an LSN is the one that settled the table and read its checksums: one read of it.
     assert.equal(json.facts.compared, { products: json.diff })
+    const [reference, ...cells] = json.consistency.find(t => t.table === 'products')!.cells
+    assert.equal(
+      cells.map(c => [c.node, c.rows, c.state, c.checksum === reference.checksum]),
+      [
+        [replica1.name, 30, 'match', true],
+        [replica2.name, 30, 'differs', false],
+      ],
+    )
+    assert.equal(reference.checksum, json.diff!.totals![config.primary.name].checksum)
     // The replica's trigger touched updated_at too: both columns are named.
     assert.equal(
       json.diff!.differences!.map(d => [d.key, d.nodes, d.columns]),

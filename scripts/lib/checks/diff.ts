@@ -6,6 +6,7 @@ import type { ClusterFacts } from './facts.js'
 import type { TriedNode } from '../node.js'
 import { compareError, compareNodes } from './settle.js'
 import { notNarrowed } from '../compare/tally.js'
+import { onReplica, tableSums } from './fingerprint.js'
 
 export interface DiffResult {
   compare: TableCompare | null
@@ -44,4 +45,34 @@ export async function diffTable(
     for (const name of readable) notCompared[name] = `the comparison did not finish: ${why}`
     return { compare: null, notCompared }
   }
+}
+
+/**
+ * The diffed table's checksums, which were not read with the others (only that it exists and can
+ * be read): each node's rows and sum as the comparison read them at an LSN, so the table is read
+ * once, not twice; a node it did not read (the comparison failed) is summed as every other table is.
+ */
+export async function sumDiffedTable(
+  facts: ClusterFacts,
+  nodes: TriedNode[],
+  table: string,
+  compare: TableCompare | null,
+): Promise<void> {
+  await Promise.all(
+    [facts.primary, ...facts.replicas].map(async (node, i) => {
+      const at = node.tables.findIndex(t => t.table === table)
+      if (at < 0 || !node.tables[at].exists) return
+      const total = compare?.totals?.[node.name]
+      const sql = nodes[i].sql
+      const parts = i === 0 ? facts.publishedParts : onReplica(facts.publishedParts)
+      const [sum] = total
+        ? [{ table, exists: true, rows: total.rows, checksum: total.checksum }]
+        : sql && node.server?.hasFingerprint
+          ? await tableSums(sql, [table], parts).catch(() => [])
+          : []
+      // Never left without a checksum: a null one would read as equal to the PRIMARY's null.
+      if (sum) node.tables[at] = sum
+      else node.tables.splice(at, 1)
+    }),
+  )
 }

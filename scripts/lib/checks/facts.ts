@@ -16,7 +16,7 @@ import {
 import { tableColumns } from '../replication/schema-drift.js'
 import type { ServerAccess } from '../server-access.js'
 import { GUARDED_VIEWS, type GuardedView, checkQuery, readableViews } from '../sql-files.js'
-import { onReplica, publishedParts, tableSums } from './fingerprint.js'
+import { onReplica, publishedParts, tableSums, tablesLockable } from './fingerprint.js'
 import type { PublishedPart } from '../publication-tables.js'
 import type { TriedNode } from '../node.js'
 
@@ -160,14 +160,21 @@ function emptyNode(node: TriedNode, error: string | null, kind: FailureKind | nu
 }
 
 /** What every node reports besides its role's facts: settings, checksums, columns, sequences. */
-async function commonFacts(sql: Sql, tables: string[], checksums: boolean, parts: Record<string, PublishedPart>) {
+/** summed: the tables whose checksums are read here; unsummed: one a comparison at an LSN sums instead. */
+async function commonFacts(
+  sql: Sql,
+  tables: string[],
+  { summed, unsummed }: { summed: string[]; unsummed: string[] },
+  parts: Record<string, PublishedPart>,
+) {
   const server = await serverFacts(sql)
-  const [sums, columns, sequences] = await Promise.all([
-    checksums ? sumsWhereInstalled(sql, server, tables, parts) : Promise.resolve([]),
+  const [sums, lockable, columns, sequences] = await Promise.all([
+    summed.length ? sumsWhereInstalled(sql, server, summed, parts) : Promise.resolve([]),
+    unsummed.length ? tablesLockable(sql, unsummed) : Promise.resolve([]),
     tableColumns(sql, tables),
     ownedSequences(sql, tables),
   ])
-  return { server, tables: sums, columns, sequences }
+  return { server, tables: [...sums, ...lockable], columns, sequences }
 }
 
 /** The replica's server log, read for its subscription's worker failures (local file or pg_read_file). */
@@ -216,19 +223,27 @@ const partsFrom = (primary: TriedNode, config: Config, checksums: boolean) =>
     ? publishedParts(primary.sql, config.publication, config.tables).catch(() => ({}))
     : Promise.resolve({})
 
-/** Every node's facts, all nodes in parallel; without checksums (the exporter's scrape) every table compares as unknown. */
+/**
+ * Every node's facts, all nodes in parallel; without checksums (the exporter's scrape) every table
+ * compares as unknown. unsummed: a table whose checksums a comparison at an LSN reads instead (--diff).
+ */
 export async function gatherFacts(
   config: Config,
   nodes: TriedNode[],
   servers: ServerAccess,
   checksums = true,
+  unsummed?: string,
 ): Promise<ClusterFacts> {
   const [primaryNode, ...replicaNodes] = nodes
   const parts: Record<string, PublishedPart> = await partsFrom(primaryNode, config, checksums)
+  const sums = {
+    summed: checksums ? config.tables.filter(t => t !== unsummed) : [],
+    unsummed: checksums && unsummed !== undefined ? [unsummed] : [],
+  }
   const [primary, ...replicas] = await Promise.all([
     onNode(primaryNode, async sql => {
       const [common, rest, walDisk] = await Promise.all([
-        commonFacts(sql, config.tables, checksums, parts),
+        commonFacts(sql, config.tables, sums, parts),
         primaryFacts(sql, config),
         servers.owns(primaryNode.spec) ? servers.walDisk(primaryNode.spec).catch(() => null) : null,
       ])
@@ -237,7 +252,7 @@ export async function gatherFacts(
     ...replicaNodes.map(node =>
       onNode(node, async sql => {
         const [common, subs] = await Promise.all([
-          commonFacts(sql, config.tables, checksums, onReplica(parts)),
+          commonFacts(sql, config.tables, sums, onReplica(parts)),
           subscriptions(sql),
         ])
         return { ...common, subscriptions: subs, log: await workerLog(node.spec, sql, subs, servers) }

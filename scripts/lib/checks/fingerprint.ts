@@ -54,6 +54,15 @@ export async function tableSums(
   return tables.map(t => byTable.get(t)!)
 }
 
+/**
+ * Tables summed elsewhere (a comparison at an LSN): whether each exists, read under the lock a
+ * read takes; rows and checksum stay null until that comparison fills them in.
+ */
+export async function tablesLockable(sql: Sql, tables: string[]): Promise<TableSum[]> {
+  const rows = await checkQuery(sql, 'table_lockable.sql', [tables])
+  return rows.map(r => ({ table: r.table as string, exists: r.exists as boolean, rows: null, checksum: null }))
+}
+
 export interface Fingerprint {
   row_count: string
   checksum: string

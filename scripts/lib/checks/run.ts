@@ -7,7 +7,7 @@ import { runCanary } from './canary.js'
 import { gatherFacts } from './facts.js'
 import { type TriedNode, closeAll, tryOpenAll } from '../node.js'
 import { type CheckReport, buildReport } from './report.js'
-import { diffTable } from './diff.js'
+import { diffTable, sumDiffedTable } from './diff.js'
 import { settleComparisons } from './settle.js'
 import { type CanaryArrival, type Thresholds, subscriptionOf } from './verdicts.js'
 
@@ -53,15 +53,17 @@ export async function runCheck(configured: Config, opts: CheckOptions): Promise<
     // A table of a schema.* is known to exist once the schema is read.
     if (diffTableName !== undefined && opened[0].sql) replicatedTable(config, diffTableName, '--diff')
     const nodes = allNodes(config).map(spec => ({ ...opened.find(n => n.spec.name === spec.name)!, spec }))
-    const facts = await gatherFacts(config, nodes, opts.servers, opts.checksums ?? true)
+    const checksums = opts.checksums ?? true
+    const facts = await gatherFacts(config, nodes, opts.servers, checksums, diffTableName)
     // The diff and the canary come after the checksums, so the canary never shows up as a mismatch.
     let diff = null
     if (diffTableName !== undefined) {
       const result = await diffTable(facts, nodes, diffTableName, opts.compareTimeoutMs ?? opts.statementTimeoutMs)
       diff = result.compare
       facts.diffNotCompared = result.notCompared
+      if (checksums) await sumDiffedTable(facts, nodes, diffTableName, diff)
     }
-    if (opts.checksums ?? true) {
+    if (checksums) {
       // The diff's comparison at an LSN also settles its table's checksums: one full read of it, not two.
       const settled = await settleComparisons(facts, nodes, opts.statementTimeoutMs, diff?.table)
       facts.compared = diff ? { ...settled.compared, [diff.table]: diff } : settled.compared

@@ -15,7 +15,7 @@ import { type Ctx, NOTHING, type Request, inTransaction, isEmpty, parts, read, r
 import { type Side, type TableShape, outgrown, planBlocks, sameColumnOrder, tableShape } from './shape.js'
 import { Tally } from './tally.js'
 import type { OpenNode } from '../node.js'
-import type { CompareOptions, KeyDifference, TableCompare } from './types.js'
+import type { BlockTotal, CompareOptions, KeyDifference, TableCompare } from './types.js'
 
 export type * from './types.js'
 
@@ -133,6 +133,9 @@ async function nameColumns(
   }
 }
 
+const totalsByNode = (totals: BlockTotal[], primary: OpenNode, replicas: OpenNode[]) =>
+  Object.fromEntries([primary, ...replicas].map((node, i) => [node.name, totals[i]]))
+
 export async function compareTable(
   primary: OpenNode,
   replicas: OpenNode[],
@@ -161,6 +164,7 @@ export async function compareTable(
     replicas: tally.verdicts(replicas),
     differences,
     tooManyRows: opts.rows ? tally.tooManyRows() : null,
+    ...(tally.totals ? { totals: totalsByNode(tally.totals, primary, replicas) } : {}),
     ms: performance.now() - started,
   }
 }

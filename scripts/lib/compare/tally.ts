@@ -2,7 +2,7 @@
 // round, which ones are settled (equal, or proven different), which are still pending and read
 // again, and what the next round asks for. No I/O: the rounds are read in read.ts.
 import type { OpenNode } from '../node.js'
-import type { KeyDifference, KeyState, ReplicaVerdict, TableCompare } from './types.js'
+import type { BlockTotal, KeyDifference, KeyState, ReplicaVerdict, TableCompare } from './types.js'
 import { EMPTY_BLOCK, type Request, type Values, blockUnit } from './read.js'
 import { type TableShape, displayKey } from './shape.js'
 
@@ -56,6 +56,18 @@ const unitValue = (vals: Values, unit: string) => vals.get(unit) ?? (unit[0] ===
 
 const blockRows = (value: string | undefined) => Number((value ?? EMPTY_BLOCK).split(':')[0])
 
+/** A node's rows and hash sum over every block it returned. */
+function totalOf(values: Values): BlockTotal {
+  let rows = 0
+  let sum = 0n
+  for (const value of values.values()) {
+    const [n, s] = value.split(':')
+    rows += Number(n)
+    sum += BigInt(s)
+  }
+  return { rows, checksum: String(sum) }
+}
+
 /** Every unit any node returned (all are blocks when the whole table was summed). */
 function unionOfKeys(maps: Values[]): Set<string> {
   const out = new Set<string>()
@@ -102,6 +114,8 @@ export class Tally {
   private readonly histories = new Map<string, History>()
   /** A block's rows (the most any node holds) when last summed. */
   readonly blockSize = new Map<number, number>()
+  /** The PRIMARY's and each replica's totals from the read of every block. */
+  totals: BlockTotal[] | null = null
 
   /** Judges every unit of one part; adds the blocks and keys to read again to next. */
   record(read: PartRead, next: { pendingBlocks: number[]; keys: string[] }): void {
@@ -115,6 +129,7 @@ export class Tally {
     for (const unit of keysRead) rowsByBlock.get(this.keyBlock.get(unit)!)?.push(unit)
     const heldStill = this.blocksHeldStill(read, rowsByBlock)
 
+    if (part.allBlocks) this.totals = [p, ...r].map(totalOf)
     const blockUnits = part.allBlocks ? unionOfKeys([p, ...r]) : part.blocks.map(blockUnit)
     for (const unit of blockUnits) {
       const b = Number(unit.slice(1))

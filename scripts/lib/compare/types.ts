@@ -33,7 +33,14 @@ export interface TableCompare {
   differences: KeyDifference[] | null
   /** Rows in the differing blocks when they are too many to list. */
   tooManyRows: number | null
+  /** node → its rows and the sum of their hashes when first read at an LSN (every block summed). */
+  totals?: Record<string, BlockTotal>
   ms: number
+}
+
+export interface BlockTotal {
+  rows: number
+  checksum: string
 }
 
 export interface CompareOptions {
