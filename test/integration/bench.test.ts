@@ -56,6 +56,8 @@ bench('writes every section, a verdict per target, and three SVG plots; leaves t
     report.consistency.hashScanMs > 0 &&
       report.consistency.compareMs > 0 &&
       report.consistency.repairMs > 0 &&
+      report.consistency.checkDiffMs > 0 &&
+      report.consistency.checkDiffPeakRssBytes > 10 * 1024 * 1024 &&
       report.consistency.underWritesStates.every(s => s.endsWith(' equal')),
   )
   assert.ok(

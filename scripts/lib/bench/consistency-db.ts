@@ -17,7 +17,26 @@ export const benchSpec = (node: NodeSpec): NodeSpec => ({
   database: BENCH_DB,
   label: node.label.replace(/\/[^/]+$/, `/${BENCH_DB}`),
 })
-export const benchSubscription = (replica: NodeSpec) => `replkit_bench_${replica.name}`
+/** The replica's name to a replkit command run on the bench database (benchEnv): its subscription is sub_ + that. */
+const benchName = (replica: NodeSpec) => `bench_${replica.name}`
+export const benchSubscription = (replica: NodeSpec) => `sub_${benchName(replica)}`
+
+/** The environment a replkit command reaches the bench database with, as an operator would configure it. */
+export function benchEnv(config: Config, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const inBench = (text: string) => {
+    const url = new URL(text.trim())
+    url.pathname = `/${BENCH_DB}`
+    return url.href
+  }
+  return {
+    ...env,
+    PRIMARY_URL: inBench(env.PRIMARY_URL!),
+    REPLICA_URLS: env.REPLICA_URLS!.split(',').map(inBench).join(','),
+    REPLICA_NAMES: config.replicas.map(benchName).join(','),
+    PUBLICATION,
+    PUBLICATION_TABLES: 'products',
+  }
+}
 
 /** The bench database on a node, with the schema and N deterministic products (loaded unless already there). */
 export async function prepare(node: NodeSpec, rows: number): Promise<'loaded' | 'reused'> {

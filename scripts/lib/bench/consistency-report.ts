@@ -23,6 +23,10 @@ export interface ConsistencyBenchReport {
   locateMs: number
   locateBeyondCompareMs: number
   locateRounds: number
+  /** make check --diff products end to end (its own process) with the located rows differing. */
+  checkDiffMs: number
+  checkDiffRatio: number
+  checkDiffPeakRssBytes: number
   repairRows: number
   repairMs: number
   writeRate: number
@@ -38,15 +42,28 @@ export interface ConsistencyBenchReport {
 export const LOCATE_ROWS = 100
 export const REPAIR_ROWS = 1000
 export const WRITE_RATE = 500
-export const TARGETS = { compareRatio: 1.3, locateS: 2, repairS: 1, underWritesRatio: 2, rssMb: 200 }
+export const TARGETS = {
+  compareRatio: 1.3,
+  locateS: 2,
+  checkDiffRatio: 1.5,
+  repairS: 1,
+  underWritesRatio: 2,
+  rssMb: 200,
+}
+
+export interface ConsistencyMeasured {
+  compareRatio: number
+  locateBeyond: number
+  checkDiff: { ms: number; peak: number }
+  checkDiffRatio: number
+  repairMs: number
+  underWritesRatio: number
+  peak: number
+}
 
 export function targetsOf(
   nodes: number,
-  compareRatio: number,
-  locateBeyond: number,
-  repairMs: number,
-  underWritesRatio: number,
-  peak: number,
+  { compareRatio, locateBeyond, checkDiff, checkDiffRatio, repairMs, underWritesRatio, peak }: ConsistencyMeasured,
 ): ScriptTarget[] {
   return [
     {
@@ -62,6 +79,20 @@ export function targetsOf(
       needed: TARGETS.locateS,
       unit: 's',
       met: locateBeyond < TARGETS.locateS * 1000,
+    },
+    {
+      target: `make check --diff products end to end within ${TARGETS.checkDiffRatio}× one hash scan per node in parallel`,
+      measured: checkDiffRatio,
+      needed: TARGETS.checkDiffRatio,
+      unit: '×',
+      met: checkDiffRatio <= TARGETS.checkDiffRatio,
+    },
+    {
+      target: `make check --diff's memory < ${TARGETS.rssMb} MB (the command's own process)`,
+      measured: checkDiff.peak / 1024 / 1024,
+      needed: TARGETS.rssMb,
+      unit: ' MB',
+      met: checkDiff.peak < TARGETS.rssMb * 1024 * 1024,
     },
     {
       target: `repairing ${REPAIR_ROWS} rows < ${TARGETS.repairS} s`,
@@ -87,9 +118,14 @@ export function targetsOf(
   ]
 }
 
+/** A target's verdict by its opening words (a report from before a target existed has none). */
+const metMark = (r: ConsistencyBenchReport, opening: string) =>
+  r.targets.find(t => t.target.startsWith(opening))?.met ? '✓' : '✗'
+
 export function formatConsistencyBench(r: ConsistencyBenchReport): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
-  const met = (i: number) => (r.targets[i].met ? '✓' : '✗')
+  // Reports written before make check --diff was measured have no such rows.
+  const checkDiff = r.checkDiffMs === undefined ? [] : checkDiffRows(r)
   return formatTable(
     ['measurement', `median of ${r.runs}`, 'target', 'met'],
     [
@@ -98,32 +134,50 @@ export function formatConsistencyBench(r: ConsistencyBenchReport): string {
         `full compare at an LSN (${r.blocks} blocks)`,
         `${s(r.compareMs)} (${r.compareRatio.toFixed(2)}×)`,
         `≤ ${TARGETS.compareRatio}×`,
-        met(0),
+        metMark(r, 'full compare'),
       ],
       [
         `locate ${r.locateRows} scattered changed rows on ${r.target} (${r.locateRounds} rounds), beyond the compare`,
         s(r.locateBeyondCompareMs),
         `< ${TARGETS.locateS} s`,
-        met(1),
+        metMark(r, 'locating'),
       ],
+      ...checkDiff,
       [
         `repair ${r.repairRows} rows on ${r.target} (batches, re-verified)`,
         s(r.repairMs),
         `< ${TARGETS.repairS} s`,
-        met(2),
+        metMark(r, 'repairing'),
       ],
       [
         `compare under ${r.writeRate} writes/s (${r.writesPerSecond.toFixed(0)} achieved, ${r.underWritesRounds} rounds)`,
         `${s(r.underWritesMs)} (${r.underWritesRatio.toFixed(2)}×)`,
         `≤ ${TARGETS.underWritesRatio}×`,
-        met(3),
+        metMark(r, 'compare under'),
       ],
       [
         'client peak resident memory during the compare',
         formatBytes(r.clientPeakRssBytes),
         `< ${TARGETS.rssMb} MB`,
-        met(4),
+        metMark(r, 'client memory'),
       ],
     ],
   )
+}
+
+function checkDiffRows(r: ConsistencyBenchReport): (string | null)[][] {
+  return [
+    [
+      `make check --diff products end to end, the ${r.locateRows} rows listed (replkit check, its own process)`,
+      `${(r.checkDiffMs / 1000).toFixed(2)} s (${r.checkDiffRatio.toFixed(2)}×)`,
+      `≤ ${TARGETS.checkDiffRatio}×`,
+      metMark(r, 'make check --diff products'),
+    ],
+    [
+      "  its peak resident memory (the command's)",
+      formatBytes(r.checkDiffPeakRssBytes),
+      `< ${TARGETS.rssMb} MB`,
+      metMark(r, "make check --diff's memory"),
+    ],
+  ]
 }

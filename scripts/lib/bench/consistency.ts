@@ -9,13 +9,15 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { type TableCompare, compareTable } from '../compare/at-lsn.js'
 import type { OpenNode } from '../node.js'
 import { tableSums } from '../checks/fingerprint.js'
-import { type Config, type NodeSpec, allNodes } from '../config.js'
+import type { CheckReport } from '../checks/report.js'
+import { type Config, type NodeSpec, allNodes, loadEnv } from '../config.js'
 import { type Sql, connect, connectChecked } from '../db.js'
 import { ReplkitError } from '../errors.js'
 import { repairTable } from '../repair/repair.js'
 import { sqlText } from '../sql-files.js'
 import {
   BENCH_DB,
+  benchEnv,
   benchSpec,
   benchSubscription,
   dropBenchDatabase,
@@ -26,7 +28,7 @@ import {
   scattered,
   startWriter,
 } from './consistency-db.js'
-import { peakRss } from './peak-rss.js'
+import { type CommandRun, peakRss, runReplkit } from './peak-rss.js'
 import { median } from './stats.js'
 import {
   type ConsistencyBenchOptions,
@@ -75,10 +77,10 @@ export async function consistencyBench(config: Config, opts: ConsistencyBenchOpt
     const quiet = await peakRss(() => timed(opts.runs, () => run.compare(false)))
     if (!equal(quiet.value.value))
       throw new ReplkitError(`the quiet compare found a difference: ${states(quiet.value.value).join(', ')}`)
-    const locate = await locateChanged(run)
+    const { locate, checkDiff } = await locateChanged(run)
     const repairMs = await repairBroken(run)
     const underWrites = await compareUnderWrites(run)
-    return reportOf(run, { floor, quiet: quiet.value, peak: quiet.peak, locate, repairMs, ...underWrites })
+    return reportOf(run, { floor, quiet: quiet.value, peak: quiet.peak, locate, checkDiff, repairMs, ...underWrites })
   } finally {
     await dropReplication(config, run.conns[0])
     await Promise.all(run.conns.map(sql => sql.end({ timeout: 1 })))
@@ -122,15 +124,19 @@ async function hashScanFloor({ conns, opts }: Run): Promise<Timed<unknown>> {
   return floor
 }
 
-/** 100 scattered rows changed on the target replica, found by the compare, changed back. */
-async function locateChanged(run: Run): Promise<Timed<TableCompare>> {
+/** 100 scattered rows changed on the target replica, found by the compare and by make check --diff, changed back. */
+async function locateChanged(
+  run: Run,
+): Promise<{ locate: Timed<TableCompare>; checkDiff: CommandRun & { ms: number } }> {
   const { opts, target } = run
   const changed = scattered(opts.rows, LOCATE_ROWS, 0)
   const targetSql = run.replicas[run.replicas.length - 1].sql
   await nudgePrices(targetSql, changed, 1)
   let locate: Timed<TableCompare>
+  let checkDiff: CommandRun & { ms: number }
   try {
     locate = await timed(opts.runs, () => run.compare(true))
+    checkDiff = await checkDiffEndToEnd(run)
   } finally {
     await nudgePrices(targetSql, changed, -1)
   }
@@ -140,7 +146,25 @@ async function locateChanged(run: Run): Promise<Timed<TableCompare>> {
       `the compare found ${locate.value.differences?.length ?? 'too many'} keys, expected the ${LOCATE_ROWS} changed on ${target.name}`,
     )
   }
-  return locate
+  return { locate, checkDiff }
+}
+
+/** make check --diff products as an operator runs it, a process of its own: end to end (facts, rounds, key listing) and its memory. */
+async function checkDiffEndToEnd(run: Run): Promise<CommandRun & { ms: number }> {
+  const started = performance.now()
+  const check = await runReplkit(benchEnv(run.config, loadEnv()), ['check', '--diff', 'products', '--json'])
+  const ms = performance.now() - started
+  let keys: number | undefined
+  try {
+    keys = (JSON.parse(check.stdout) as CheckReport).diff?.differences?.length
+  } catch {
+    keys = undefined
+  }
+  if (keys !== LOCATE_ROWS)
+    throw new ReplkitError(
+      `make check --diff products on ${BENCH_DB} listed ${keys ?? 'no'} keys (exit ${check.code}), expected the ${LOCATE_ROWS} changed: ${check.stderr.trim().slice(0, 300)}`,
+    )
+  return { ...check, ms }
 }
 
 /** 1,000 rows broken on the target and repaired: their comparison is known (located as above), the repair is timed. */
@@ -198,6 +222,7 @@ interface Measured {
   quiet: Timed<TableCompare>
   peak: number
   locate: Timed<TableCompare>
+  checkDiff: { ms: number; peak: number }
   repairMs: number
   underWrites: Timed<TableCompare>
   writesPerSecond: number
@@ -220,6 +245,9 @@ function reportOf(run: Run, m: Measured): ConsistencyBenchReport {
     locateMs: m.locate.ms,
     locateBeyondCompareMs: locateBeyond,
     locateRounds: m.locate.value.rounds,
+    checkDiffMs: m.checkDiff.ms,
+    checkDiffRatio: m.checkDiff.ms / m.floor.ms,
+    checkDiffPeakRssBytes: m.checkDiff.peak,
     repairRows: REPAIR_ROWS,
     repairMs: m.repairMs,
     writeRate: WRITE_RATE,
@@ -229,6 +257,14 @@ function reportOf(run: Run, m: Measured): ConsistencyBenchReport {
     underWritesRounds: m.underWrites.value.rounds,
     underWritesStates: states(m.underWrites.value),
     clientPeakRssBytes: m.peak,
-    targets: targetsOf(run.conns.length, compareRatio, locateBeyond, m.repairMs, underWritesRatio, m.peak),
+    targets: targetsOf(run.conns.length, {
+      compareRatio,
+      locateBeyond,
+      checkDiff: m.checkDiff,
+      checkDiffRatio: m.checkDiff.ms / m.floor.ms,
+      repairMs: m.repairMs,
+      underWritesRatio,
+      peak: m.peak,
+    }),
   }
 }
