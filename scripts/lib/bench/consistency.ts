@@ -232,6 +232,7 @@ function reportOf(run: Run, m: Measured): ConsistencyBenchReport {
   const compareRatio = m.quiet.ms / m.floor.ms
   const underWritesRatio = m.underWrites.ms / m.quiet.ms
   const locateBeyond = m.locate.ms - m.quiet.ms
+  const checkDiffRatio = m.checkDiff.ms / m.floor.ms
   return {
     rows: run.opts.rows,
     nodes: run.conns.length,
@@ -246,7 +247,7 @@ function reportOf(run: Run, m: Measured): ConsistencyBenchReport {
     locateBeyondCompareMs: locateBeyond,
     locateRounds: m.locate.value.rounds,
     checkDiffMs: m.checkDiff.ms,
-    checkDiffRatio: m.checkDiff.ms / m.floor.ms,
+    checkDiffRatio,
     checkDiffPeakRssBytes: m.checkDiff.peak,
     repairRows: REPAIR_ROWS,
     repairMs: m.repairMs,
@@ -260,8 +261,8 @@ function reportOf(run: Run, m: Measured): ConsistencyBenchReport {
     targets: targetsOf(run.conns.length, {
       compareRatio,
       locateBeyond,
-      checkDiff: m.checkDiff,
-      checkDiffRatio: m.checkDiff.ms / m.floor.ms,
+      checkDiffRatio,
+      checkDiffPeak: m.checkDiff.peak,
       repairMs: m.repairMs,
       underWritesRatio,
       peak: m.peak,

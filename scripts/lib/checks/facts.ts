@@ -159,8 +159,10 @@ function emptyNode(node: TriedNode, error: string | null, kind: FailureKind | nu
   }
 }
 
-/** What every node reports besides its role's facts: settings, checksums, columns, sequences. */
-/** summed: the tables whose checksums are read here; unsummed: one a comparison at an LSN sums instead. */
+/**
+ * What every node reports besides its role's facts: settings, checksums, columns, sequences.
+ * summed: the tables whose checksums are read here; unsummed: one a comparison at an LSN sums instead.
+ */
 async function commonFacts(
   sql: Sql,
   tables: string[],

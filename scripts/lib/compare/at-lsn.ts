@@ -87,8 +87,10 @@ async function runRounds(
       tally.record({ part, p, r, pAfter }, next)
     }
     req = tally.nextRequest(next.pendingBlocks, next.keys, opts.rows)
-    const counted = tally.rowsSummed()
-    if (rounds === 1 && !opts.keys && !isEmpty(req) && outgrown(ctx.plan, counted)) return { rounds, recount: counted }
+    if (rounds === 1 && !opts.keys && !isEmpty(req)) {
+      const counted = tally.rowsSummed()
+      if (outgrown(ctx.plan, counted)) return { rounds, recount: counted }
+    }
     // Without rows wanted, a table is done once every replica it differs on has a proven difference.
     if (!opts.rows && tally.provenOnEvery(replicas.length)) break
   }
