@@ -48,6 +48,15 @@ bench('writes every section, a verdict per target, and three SVG plots; leaves t
       (report.initialCopy.dumpRestoreSeconds ?? 1) > 0 &&
       (report.initialCopy.dumpRestoreSeconds === null) === (report.initialCopy.baselineSkipped !== null),
   )
+  // The parallel copy killed half-way, and resumed: the kill landed between the first part and the last.
+  const resume = report.initialCopy.resume!
+  assert.ok(
+    resume.fullSeconds > 0 &&
+      resume.resumeSeconds > 0 &&
+      resume.partsInAtKill >= resume.parts / 2 &&
+      resume.partsInAtKill < resume.parts,
+    JSON.stringify(resume),
+  )
   for (const run of [report.canary.idle, report.canary.load]) {
     assert.ok(Object.keys(run.summary).length > 0)
     for (const d of Object.values(run.summary)) assert.is(d.n, run.canaries)

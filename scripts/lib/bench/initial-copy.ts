@@ -4,19 +4,22 @@
 // `pg_dump -Fd -j2` + `pg_restore -j2`, and `pgcopydb clone` (builds indexes after the copy).
 // Destructive on the local cluster only; the caller leaves it in the normal replicated state.
 import { join } from 'node:path'
-import { type Config, type NodeSpec, repoRoot } from '../config.js'
+import { type Config, repoRoot } from '../config.js'
 import { withNode } from '../db.js'
-import { ReplkitError } from '../errors.js'
 import { colour, formatBytes, formatTable } from '../output.js'
-import { qualifiedTables } from '../replication/names.js'
 import { seed } from '../seed/seed.js'
 import { runSqlFile } from '../sql-files.js'
-import { replicate } from '../replication/replicate.js'
-import { copyInOneTransaction } from '../sync/replace.js'
-import { teardown } from '../replication/teardown.js'
-import { Steps } from '../steps.js'
+import {
+  emptyTables,
+  expectCounts,
+  expectReplicasHold,
+  removeReplication,
+  replicateQuietly,
+  tableCounts,
+  timed,
+} from './copy-cluster.js'
+import { type CopyResume, PARTS_PER_REPLICA, copyResumeBench, resumeTargets } from './copy-resume.js'
 import { type Target, atLeast, targetRow, within } from './targets.js'
-import { serverAccess } from '../cluster/access.js'
 import { type BaselineTimes, JOBS, dumpCannotRead, runBaselines } from './initial-copy-baselines.js'
 
 const categoriesFile = join(repoRoot, 'data/categories.json')
@@ -24,6 +27,8 @@ const categoriesFile = join(repoRoot, 'data/categories.json')
 const ITEMS_PER_ORDER = 2
 /** Issue 16's goals: against pg_dump + pg_restore, and against pgcopydb filling one database. */
 export const COPY_TARGETS = { vsDump: 1.5, vsPgcopydb: 2 }
+/** Each make replicate's deadline: a copy that hangs fails the bench. */
+const COPY_TIMEOUT_MS = 1_800_000
 
 export interface InitialCopy {
   /** Products; as many orders, ITEMS_PER_ORDER items and one payment each. */
@@ -41,45 +46,10 @@ export interface InitialCopy {
   pgcopydbSeconds: number | null
   /** Why a baseline was not run (Debian's pg_dump 15, which pgcopydb runs too, refuses a newer server). */
   baselineSkipped: string | null
+  /** A parallel copy whole, and killed half-way then resumed; absent from reports before it was measured. */
+  resume?: CopyResume
   targets: Target[]
   method: string
-}
-
-const timed = async (fn: () => Promise<unknown>) => {
-  const started = performance.now()
-  await fn()
-  return (performance.now() - started) / 1000
-}
-
-async function emptyTables(node: NodeSpec, config: Config): Promise<void> {
-  await withNode(node, async sql => {
-    await sql.unsafe(`truncate ${qualifiedTables(config)} cascade`)
-    await sql.unsafe('checkpoint')
-  })
-}
-
-/** Rows per published table, in the node's database (or another one on the same server). */
-async function tableCounts(node: NodeSpec, config: Config, database?: string): Promise<Record<string, number>> {
-  const spec = database ? { ...node, database } : node
-  return withNode(
-    spec,
-    async sql => {
-      const counts: Record<string, number> = {}
-      for (const t of config.tables)
-        counts[t] = Number((await sql.unsafe(`select count(*) as n from public.${t}`))[0].n)
-      return counts
-    },
-    { statementTimeoutMs: 0 },
-  )
-}
-
-/** Every copy must land exactly the PRIMARY's rows: a fast copy of the wrong rows is no result. */
-function expectCounts(expected: Record<string, number>, got: Record<string, number>, where: string): void {
-  const wrong = Object.keys(expected).filter(t => got[t] !== expected[t])
-  if (wrong.length)
-    throw new ReplkitError(
-      `bench: ${where} holds ${wrong.map(t => `${got[t]} ${t} (the PRIMARY ${expected[t]})`).join(', ')}`,
-    )
 }
 
 /** The PRIMARY holds `rows` products, as many orders with their items and payments, and no replication. */
@@ -112,18 +82,19 @@ export async function initialCopyBench(
   say(
     `  removing replication; loading ${rows.toLocaleString('en-US')} products, orders (${ITEMS_PER_ORDER} items each) and payments into the PRIMARY ...`,
   )
-  await teardown(config, rollbackOf(config), new Steps(true))
+  await removeReplication(config)
   await loadPrimary(config, rows)
   const expected = await tableCounts(config.primary, config)
   const totalRows = Object.values(expected).reduce((a, b) => a + b, 0)
   const bytes = await publishedBytes(config)
   const replicateSeconds = await timedReplicate(config, expected, say)
+  const resume = await copyResumeBench(config, expected, COPY_TIMEOUT_MS, say)
   const baselineSkipped = await dumpCannotRead(config)
   let times: BaselineTimes | null = null
   if (baselineSkipped) say(`  baselines not run: ${baselineSkipped}`)
   else {
     // Replication off, so the baselines do not share the cores with apply workers.
-    await teardown(config, rollbackOf(config), new Steps(true))
+    await removeReplication(config)
     times = await runBaselines(config, workDir, say, async (target, database, name) =>
       expectCounts(
         expected,
@@ -141,7 +112,8 @@ export async function initialCopyBench(
     dumpRestoreSeconds: times?.dumpRestoreSeconds ?? null,
     pgcopydbSeconds: times?.pgcopydbSeconds ?? null,
     baselineSkipped,
-    targets: times ? copyTargets(config.replicas.length, replicateSeconds, times) : [],
+    resume,
+    targets: [...(times ? copyTargets(config.replicas.length, replicateSeconds, times) : []), ...resumeTargets(resume)],
     method: methodText(config, rows),
   }
 }
@@ -154,9 +126,8 @@ async function timedReplicate(
 ): Promise<number> {
   say(`  make replicate to ${config.replicas.length} replicas (timed) ...`)
   await Promise.all(config.replicas.map(r => emptyTables(r, config)))
-  const seconds = await timed(() => replicateQuietly(config, 1_800_000))
-  for (const r of config.replicas)
-    expectCounts(expected, await tableCounts(r, config), `after make replicate, ${r.name}`)
+  const seconds = await timed(() => replicateQuietly(config, COPY_TIMEOUT_MS))
+  await expectReplicasHold(config, expected, 'make replicate')
   return seconds
 }
 
@@ -182,43 +153,18 @@ function copyTargets(replicas: number, replicateSeconds: number, times: Baseline
 const methodText = (config: Config, rows: number) =>
   `The PRIMARY holds ${rows} generated products, as many orders with ${ITEMS_PER_ORDER} items and a payment each (sql/bench/010, 020; VACUUM ANALYZE, CHECKPOINT) and no replication. ` +
   `make replicate is timed in process (replkit's replicate(), without the command's start-up) from preflight to every replica copied, subscribed and caught up, into truncated replicas. ` +
+  `Then make replicate --copy-method parallel with the tables cut into parts of a ${PARTS_PER_REPLICA}th of their heap, timed whole; and again as the command (bin/replkit.js), killed with SIGKILL (its process group) once half its parts are in on the replicas, and the next make replicate timed as it resumes. ` +
   `Then, with replication removed, each baseline fills one new, empty database on ${config.replicas[0].name}: pg_dump -Fd -j${JOBS} -Z0 of the PRIMARY's database to a directory, then pg_restore -j${JOBS} --no-owner --no-acl; and pgcopydb clone --table-jobs ${JOBS} --index-jobs ${JOBS} --no-owner --no-acl. ` +
   "Every copy is checked to hold exactly the PRIMARY's row count in every published table."
 
 /** The normal demo state: the 30 products of data/products.json on the PRIMARY, replicated and caught up. */
 export async function restoreDemoState(config: Config): Promise<void> {
-  await teardown(config, rollbackOf(config), new Steps(true))
+  await removeReplication(config)
   await emptyTables(config.primary, config)
   await withNode(config.primary, sql =>
     seed(sql, { file: join(repoRoot, 'data/products.json'), categoriesFile, dryRun: false }),
   )
   await replicateQuietly(config, 120_000)
-}
-
-/** make rollback's core alone: subscriptions, slots, publication (the role and wal_level stay). */
-const rollbackOf = (config: Config) => ({
-  dryRun: false,
-  revertWalLevel: false,
-  dropRole: false,
-  servers: serverAccess(config),
-})
-
-/** make replicate from any state (replicas emptied first), its lines kept; fails with them. */
-async function replicateQuietly(config: Config, timeoutMs: number) {
-  const run = await replicate(
-    config,
-    {
-      dryRun: false,
-      timeoutMs,
-      truncateReplicas: true,
-      copyInOneTransaction,
-      restartPrimary: true,
-      servers: serverAccess(config),
-    },
-    new Steps(true),
-  )
-  if (run.steps.failed) throw new ReplkitError(`bench: make replicate failed:\n${run.steps.lines.join('\n')}`)
-  return run
 }
 
 /** The section's table: each method's seconds and rows landed per second. */
@@ -233,6 +179,7 @@ export function formatInitialCopy(ic: InitialCopy): string {
         Number(ic.replicateSeconds.toFixed(2)),
         landed(ic.totalRows * ic.replicas, ic.replicateSeconds),
       ],
+      ...(ic.resume ? resumeRows(ic.resume, ic.totalRows * ic.replicas, ic.replicas) : []),
       ...(ic.dumpRestoreSeconds === null || ic.pgcopydbSeconds === null
         ? [[`baselines not run: ${ic.baselineSkipped}`, null, null, null]]
         : [
@@ -251,6 +198,30 @@ export function formatInitialCopy(ic: InitialCopy): string {
           ]),
     ],
   )
+}
+
+/** The parallel copy whole, the run killed half-way, and the next run resuming it. */
+function resumeRows(r: CopyResume, landedRows: number, replicas: number) {
+  return [
+    [
+      `make replicate --copy-method parallel, parts of ${r.partMb} MB`,
+      `${replicas} replicas`,
+      Number(r.fullSeconds.toFixed(2)),
+      Math.round(landedRows / r.fullSeconds),
+    ],
+    [
+      `  the same, killed (SIGKILL) with ${r.partsInAtKill} of ${r.parts} parts in`,
+      `${replicas} replicas`,
+      Number(r.killedAfterSeconds.toFixed(2)),
+      null,
+    ],
+    [
+      `  the next make replicate, resuming (${(r.resumeSeconds / r.fullSeconds).toFixed(2)}× the full copy)`,
+      `${replicas} replicas`,
+      Number(r.resumeSeconds.toFixed(2)),
+      null,
+    ],
+  ]
 }
 
 export const initialCopyTitle = (ic: InitialCopy) =>
