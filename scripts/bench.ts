@@ -9,7 +9,7 @@ import { checkWallTime } from './lib/bench/check-wall.js'
 import { consistencyBench } from './lib/bench/consistency.js'
 import { formatConsistencyBench } from './lib/bench/consistency-report.js'
 import { formatInitialCopyBench, initialCopyBench, restoreDemoState } from './lib/bench/initial-copy.js'
-import { largeTransactionBench } from './lib/bench/large-transaction.js'
+import { largeTransactionSection } from './lib/bench/large-transaction.js'
 import { machineFacts } from './lib/bench/machine.js'
 import { metricsCost } from './lib/bench/metrics-cost.js'
 import { formatSwitchoverBench, switchoverBench } from './lib/bench/switchover.js'
@@ -181,7 +181,7 @@ async function runSections(config: Config, primary: Sql, replicas: Sql[]): Promi
   )
   const largeTransaction = await section(
     `one large transaction: ${rows(profile.largeRows)} order rows in one INSERT ...`,
-    () => largeTransactionBench(config, profile.largeRows),
+    () => largeTransactionSection(config, profile.largeRows, say),
   )
   const initialCopy = await section(
     `initial copy: ${rows(profile.copyRows)} products and orders to ${config.replicas.length} replicas, and the baselines ...`,

@@ -73,6 +73,9 @@ bench('writes every section, a verdict per target, and three SVG plots; leaves t
     report.metrics.scrapes === 5 && report.metrics.scrapeMedianMs > 0 && report.metrics.peakRssBytes > 10 * 1024 * 1024,
   )
   assert.ok(report.largeTransaction.appliedSeconds > 0 && report.largeTransaction.walBytes > 0)
+  // The same transaction on a PostgreSQL 17 pair of its own, where replkit subscribes with streaming = parallel.
+  const pair = report.largeTransaction.pair!
+  assert.ok(pair.major === 17 && pair.streaming === 'parallel' && pair.appliedSeconds > 0, JSON.stringify(pair))
   assert.ok(report.check.medianWallMs > 0)
   // Two switchovers (there and back) under pgbench through PgBouncer: no client error, and the
   // bench itself proved every committed transaction on every node.

@@ -1,11 +1,16 @@
 // One large transaction on the PRIMARY (the bench section "large transaction"): N order rows in
 // a single INSERT, timed from its commit to every replica having applied it. With 5 s
 // sender/receiver timeouts a 500k-row transaction used to be resent ~33 times (6.5 min); with
-// PostgreSQL's timeouts and streaming = on it is applied once.
-import type { Config } from '../config.js'
+// PostgreSQL's timeouts and streaming = on it is applied once. Then the same on a pair of its own
+// running PostgreSQL 17, where replkit subscribes with streaming = parallel.
+import { type Config, loadConfig } from '../config.js'
 import { withNode } from '../db.js'
 import { subscriptionName } from '../replication/names.js'
 import { waitForCatchup } from '../replication/waits.js'
+import { timedReplkit, withOwnCluster } from './own-cluster.js'
+
+/** The 16+ pair: its major and the PRIMARY's port (its replicas on the next two). */
+const PAIR = { major: 17, port: 56780 }
 
 export interface LargeTransaction {
   rows: number
@@ -13,6 +18,40 @@ export interface LargeTransaction {
   /** Commit on the PRIMARY → every replica has replayed past it. */
   appliedSeconds: number
   walBytes: number
+  /** The same on the 16+ pair; absent from reports made before it was measured. */
+  pair?: LargeTransactionPair
+}
+
+export type LargeTransactionPair = Omit<LargeTransaction, 'pair'> & {
+  major: number
+  /** The subscriptions' streaming option as replkit chose it there. */
+  streaming: string
+}
+
+/** The section: on the checkout's cluster, then on the 16+ pair. */
+export async function largeTransactionSection(
+  config: Config,
+  rows: number,
+  say: (text: string) => void,
+): Promise<LargeTransaction> {
+  const here = await largeTransactionBench(config, rows)
+  say(`  the same on a PostgreSQL ${PAIR.major} PRIMARY and 2 replicas of their own ...`)
+  return { ...here, pair: await largeTransactionOnPair(rows) }
+}
+
+async function largeTransactionOnPair(rows: number): Promise<LargeTransactionPair> {
+  const pair = { name: `pg${PAIR.major}-pair`, replicas: 2, port: PAIR.port, versions: String(PAIR.major) }
+  return withOwnCluster(pair, async env => {
+    await timedReplkit(env, ['replicate', '--restart-primary'])
+    const config = loadConfig(env)
+    const [{ streaming }] = await withNode(
+      config.replicas[0],
+      sql =>
+        sql`select case substream::text when 'p' then 'parallel' when 'f' then 'off' else 'on' end as streaming
+              from pg_subscription where subname = ${subscriptionName(config.replicas[0])}`,
+    )
+    return { ...(await largeTransactionBench(config, rows)), major: PAIR.major, streaming }
+  })
 }
 
 const EMAIL = 'replkit-bench-large@replkit.test'

@@ -3,14 +3,9 @@
 // is set up and every command run as an operator runs it: make replicate timed, make check and
 // the exporter's scrapes timed on the healthy cluster, make verify timed and required to pass.
 // Reading the nodes is parallel, so the cost should grow far slower than the replica count.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { $ } from 'zx'
-import { ReplkitError } from '../errors.js'
 import { formatTable } from '../output.js'
 import { metricsCost } from './metrics-cost.js'
-import { runReplkit } from './peak-rss.js'
+import { timedReplkit, withOwnCluster } from './own-cluster.js'
 import { type BarPanel, barChart } from './plots.js'
 import { median } from './stats.js'
 import { type ScriptTarget, targetRow } from './targets.js'
@@ -36,45 +31,19 @@ export interface ReplicasBench {
 /** The first port of each size's cluster: clear of the checkout's cluster and the tests' own. */
 const FIRST_PORT = 56700
 
-function clusterEnv(replicas: number, index: number, dir: string): NodeJS.ProcessEnv {
+function measure(replicas: number, index: number, opts: ReplicasOptions, say: (l: string) => void) {
   const port = FIRST_PORT + 20 * index
-  const url = (i: number) => `postgres://postgres:bench@127.0.0.1:${port + i}/shop`
-  const { FORCE_COLOR: _ignored, PGBOUNCER_PORT: _none, PG_VERSIONS: _all15, ...inherited } = process.env
-  return {
-    ...inherited,
-    NO_COLOR: '1',
-    CLUSTER_DIR: join(dir, 'cluster'),
-    SAVE_DIR: join(dir, 'saved'),
-    PRIMARY_URL: url(0),
-    REPLICA_URLS: Array.from({ length: replicas }, (_, i) => url(i + 1)).join(','),
-  }
-}
-
-/** One command's wall time; a failure stops the section with its output. */
-async function timed(env: NodeJS.ProcessEnv, args: string[]): Promise<{ ms: number; stdout: string }> {
-  const started = performance.now()
-  const r = await runReplkit(env, args)
-  if (r.code !== 0)
-    throw new ReplkitError(`bench replicas: replkit ${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`)
-  return { ms: performance.now() - started, stdout: r.stdout }
-}
-
-async function measure(replicas: number, index: number, opts: ReplicasOptions, say: (l: string) => void) {
-  const dir = await mkdtemp(join(tmpdir(), `replkit-bench-${replicas}-replicas-`))
-  await $`chmod 755 ${dir}` // the postgres user runs the servers
-  const env = clusterEnv(replicas, index, dir)
-  try {
-    say(`  ${replicas} replicas: up, schema, seed, replicate ...`)
-    for (const step of [['up'], ['schema'], ['seed']]) await timed(env, step)
-    const replicate = await timed(env, ['replicate', '--restart-primary'])
+  say(`  ${replicas} replicas: up, schema, seed, replicate ...`)
+  return withOwnCluster({ name: `${replicas}-replicas`, replicas, port }, async env => {
+    const replicate = await timedReplkit(env, ['replicate', '--restart-primary'])
     const checks = []
     for (let i = 0; i < opts.checkRuns; i++) {
-      const run = await timed(env, ['check', '--json'])
+      const run = await timedReplkit(env, ['check', '--json'])
       checks.push({ ms: run.ms, own: (JSON.parse(run.stdout) as { elapsedMs: number }).elapsedMs })
     }
-    const scrape = await metricsCost(opts.scrapes, { env, port: FIRST_PORT + 20 * index + 19 })
+    const scrape = await metricsCost(opts.scrapes, { env, port: port + 19 })
     say(`  ${replicas} replicas: verify ...`)
-    const verify = await timed(env, ['verify', '--json'])
+    const verify = await timedReplkit(env, ['verify', '--json'])
     return {
       replicas,
       replicateS: replicate.ms / 1000,
@@ -84,10 +53,7 @@ async function measure(replicas: number, index: number, opts: ReplicasOptions, s
       verifyS: verify.ms / 1000,
       verifyPassed: (JSON.parse(verify.stdout) as { passed: number }).passed,
     }
-  } finally {
-    await runReplkit(env, ['cluster', 'clean', '--yes'])
-    await rm(dir, { recursive: true, force: true })
-  }
+  })
 }
 
 export interface ReplicasOptions {

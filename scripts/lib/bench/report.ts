@@ -95,6 +95,15 @@ function largeTransactionTable(r: BenchReport): string {
     [
       ['the INSERT on the PRIMARY', Number(lt.insertSeconds.toFixed(2))],
       [`its commit → applied on all ${r.initialCopy.replicas} replicas`, Number(lt.appliedSeconds.toFixed(2))],
+      ...(lt.pair
+        ? [
+            [
+              `on a PostgreSQL ${lt.pair.major} pair of its own (streaming = ${lt.pair.streaming}): the INSERT`,
+              Number(lt.pair.insertSeconds.toFixed(2)),
+            ],
+            ['  its commit → applied on both replicas', Number(lt.pair.appliedSeconds.toFixed(2))],
+          ]
+        : []),
     ],
   )
 }
