@@ -64,6 +64,7 @@ export type ErrorClass =
   | 'missing-column'
   | 'data'
   | 'permission'
+  | 'publisher-connection'
   | 'unknown'
 
 /** The class of an error from its SQLSTATE and CONTEXT, never from the wording of the message. */
@@ -75,6 +76,8 @@ export function classifyServerError(e: ServerError): ErrorClass {
   if (state === '42703') return 'missing-column'
   if (state === '42501') return 'permission'
   if (state.startsWith('22')) return 'data'
+  // CREATE SUBSCRIPTION could not open its replication connection to the PRIMARY.
+  if (state === '08006') return 'publisher-connection'
   return 'unknown'
 }
 

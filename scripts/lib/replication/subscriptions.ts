@@ -24,6 +24,7 @@ import { type InterruptedCopy, cutIntoParts, forgetParts } from './copy-parts.js
 import { resumeOrRestart } from './copy-resume.js'
 import { endHolder } from './snapshot-holder.js'
 import { type SetupContext, replicateDeadlineMs, runFile } from './setup-context.js'
+import { copiesAtOnce, settledWithin } from './wal-senders.js'
 
 /**
  * A subscription made before a table was published does not have it until REFRESH PUBLICATION.
@@ -81,8 +82,8 @@ export async function subscriptions(c: SetupContext, primary: Sql): Promise<Read
       }
     }
     const started = Date.now()
-    const copied = await Promise.allSettled(
-      toCopy.map(x => snapshotCopy(c, primary, x.replica, x.chosen, x.interrupted)),
+    const copied = await settledWithin(toCopy, await copiesAtOnce(primary, toCopy.length), x =>
+      snapshotCopy(c, primary, x.replica, x.chosen, x.interrupted),
     )
     for (const [i, r] of copied.entries()) {
       if (r.status === 'rejected') {

@@ -76,6 +76,20 @@ async function constraint(primary: Sql, replica: Sql, e: ServerError, R: string)
   }
 }
 
+/** The subscription's replication connection refused: the PRIMARY's walsenders as they are now, and both ways out. */
+async function publisherConnection(primary: Sql, e: ServerError, R: string): Promise<Refusal> {
+  const [s] = await primary`
+    select current_setting('max_wal_senders')::int as max,
+           (select count(*) from pg_stat_activity where backend_type = 'walsender')::int as used`
+  return {
+    object: `${R}'s replication connection to the PRIMARY (${e.message})`,
+    fix:
+      `the PRIMARY now has ${s.used} of max_wal_senders = ${s.max} walsenders in use (pg_stat_replication lists them): ` +
+      `if they are all taken, end one that is not needed or raise max_wal_senders on the PRIMARY (a restart); ` +
+      `else let ${R} reach the PRIMARY as the subscription connects (host, pg_hba, the replication role's password, TLS); then run the same command again`,
+  }
+}
+
 export async function explainRefusal(primary: Sql, replica: Sql, R: string, e: ServerError): Promise<Refusal> {
   const relation = /relation "([^"]+)"/.exec(e.message)?.[1] ?? qualified(e)
   switch (classifyServerError(e)) {
@@ -103,6 +117,8 @@ export async function explainRefusal(primary: Sql, replica: Sql, R: string, e: S
         object: `a column type on ${relation ?? R} that cannot hold the PRIMARY's value`,
         fix: `align the column's type on ${R} with the PRIMARY's (make check prints the drift DDL)`,
       }
+    case 'publisher-connection':
+      return publisherConnection(primary, e, R)
     default:
       return { object: `not a known cause: ${verbatim(e)}`, fix: `read the error above; nothing was changed on ${R}` }
   }

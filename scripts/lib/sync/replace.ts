@@ -11,6 +11,7 @@ import { existingSubscription } from '../replication/options.js'
 import type { SetupContext } from '../replication/setup-context.js'
 import { finishInterruptedCopy } from '../replication/snapshot-copy.js'
 import { partsLeft } from '../replication/copy-parts.js'
+import { copiesAtOnce, settledWithin } from '../replication/wal-senders.js'
 import type { Steps } from '../steps.js'
 import { printResyncPlan, resyncReplica } from './resync.js'
 
@@ -30,13 +31,18 @@ export async function copyInOneTransaction(
   const found = (await Promise.all(config.replicas.map(r => toCopy(config, r, opts).catch(failed(r))))).filter(
     c => c !== null,
   )
-  // Empty replicas are copied at once; one that holds rows is saved and compared first, heavy
-  // enough on a small machine that the others wait their turn.
+  // Empty replicas are copied side by side, as many as the PRIMARY's walsenders allow; one that
+  // holds rows is saved and compared first, heavy enough on a small machine that the others wait their turn.
   const copy = (c: Candidate) =>
     copyReplica(config, c, primary, opts, steps)
       .catch(failed(c.replica))
       .finally(() => c.sql.end({ timeout: 1 }))
-  await Promise.all(found.filter(c => !c.occupied.length).map(copy))
+  const atOnce = await copiesAtOnce(primary, found.length)
+  await settledWithin(
+    found.filter(c => !c.occupied.length),
+    atOnce,
+    copy,
+  )
   for (const c of found.filter(c => c.occupied.length)) await copy(c)
 }
 

@@ -1,0 +1,42 @@
+// New replicas' copies share the PRIMARY's walsenders (max_wal_senders, sized for the steady
+// state: one per replica and two spare). A copy in flight holds two of them at its peak: its
+// snapshot's replication session, and CREATE SUBSCRIPTION's own replication connection (then its
+// apply worker); a copy done keeps one. Ten copies at once asked for twenty of twelve and
+// CREATE SUBSCRIPTION failed ("number of requested standby connections exceeds max_wal_senders"),
+// so the copies run as many at a time as the walsenders left allow.
+import type { Sql } from '../db.js'
+
+/**
+ * How many of `copies` may run at once: with k in flight and the others done, the PRIMARY holds
+ * `inUse` + copies + k walsenders at most. At least one: past that the server's own error says why.
+ */
+export function copiesWithin(maxWalSenders: number, inUse: number, copies: number): number {
+  return Math.max(1, Math.min(copies, maxWalSenders - inUse - copies))
+}
+
+/** copiesWithin for the PRIMARY as it is now (its walsenders counted as they are). */
+export async function copiesAtOnce(primary: Sql, copies: number): Promise<number> {
+  const [{ max, used }] = await primary`
+    select current_setting('max_wal_senders')::int as max,
+           (select count(*) from pg_stat_activity where backend_type = 'walsender')::int as used`
+  return copiesWithin(max, used, copies)
+}
+
+/** fn for every item, at most `atOnce` at a time; each outcome in the items' order, as Promise.allSettled. */
+export async function settledWithin<T, R>(
+  items: T[],
+  atOnce: number,
+  fn: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length)
+  let next = 0
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++)
+      results[i] = await fn(items[i]).then(
+        value => ({ status: 'fulfilled' as const, value }),
+        reason => ({ status: 'rejected' as const, reason }),
+      )
+  }
+  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, worker))
+  return results
+}
