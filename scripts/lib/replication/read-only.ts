@@ -13,26 +13,29 @@ async function readOnlyState(sql: Sql): Promise<{ clients: boolean; owner: boole
   return { clients: row.read_only_for_clients, owner: row.writes_as_owner }
 }
 
-/** make replicate: every replica refuses client writes; a replica already set so is left as it is. */
+/** make replicate: every replica refuses client writes; a replica already set so is left as it is. All read and set at once. */
 export async function readOnlyReplicas(
   replicas: NodeSpec[],
   steps: Steps,
   dryRun: boolean,
   subscriptionOwner?: string,
 ): Promise<void> {
-  for (const replica of replicas) {
-    const state = await withNode(replica, readOnlyState)
-    const already = state.clients && state.owner
-    if (!already) await runSqlFile(replica, 'sql/replication/060_read_only_replica.sql', { dryRun })
+  const states = await Promise.all(replicas.map(replica => withNode(replica, readOnlyState)))
+  const already = states.map(state => state.clients && state.owner)
+  const toSet = replicas.filter((_, i) => !already[i])
+  const set = (replica: NodeSpec) => runSqlFile(replica, 'sql/replication/060_read_only_replica.sql', { dryRun })
+  // --dry-run prints each replica's SQL, so in their order.
+  if (dryRun) for (const replica of toSet) await set(replica)
+  else await Promise.all(toSet.map(set))
+  for (const [i, replica] of replicas.entries())
     steps.ok(
       `${replica.name}: read-only for client sessions (default_transaction_read_only for ${replica.database}), except ${
         subscriptionOwner
           ? `${replica.user} (replkit's login) and ${subscriptionOwner}, the subscriptions' owner,`
           : `${replica.user}, the subscriptions' owner,`
       } whose settings the apply worker takes`,
-      !already,
+      !already[i],
     )
-  }
 }
 
 /**
