@@ -102,7 +102,7 @@ bench: up ## the performance report: every benchmark vs its same-run baseline, p
 bench-seed: up ## make bench's seed section alone: seed vs raw COPY vs row-at-a-time, unreplicated and replicating, client memory (ARGS="--rows N")
 	@$(TSX) scripts/bench.ts --only seed $(ARGS)
 
-bench-copy: up ## make bench's initial-copy section alone: make replicate vs pg_dump + pg_restore and pgcopydb (ARGS="--rows N")
+bench-copy: up ## make bench's initial-copy section alone: make replicate vs pg_dump + pg_restore and pgcopydb; a parallel copy killed half-way and resumed (ARGS="--rows N")
 	@$(TSX) scripts/bench.ts --only copy $(ARGS)
 
 bench-check: up ## make bench's compare-and-repair section alone, 10M products (database replkit_bench; ARGS="--rows N --keep")

@@ -40,9 +40,11 @@ replkit's performance report, each figure against a baseline measured in the sam
                                     and on the PRIMARY replicating to the replicas; client peak memory
                                     (--only seed: make bench-seed)
   initial copy by make replicate    N products + N orders with items and payments to every replica, vs
-                                    pg_dump -Fd -j2 + pg_restore -j2 and pgcopydb clone into one database (--only copy: make bench-copy)
+                                    pg_dump -Fd -j2 + pg_restore -j2 and pgcopydb clone into one database; a parallel
+                                    copy killed half-way and resumed, vs the whole copy (--only copy: make bench-copy)
   canary latency per replica        idle, and under ${LOAD_RATE} order inserts/s from pgbench
-  one large transaction             1,000,000 rows in one INSERT: commit to applied on every replica
+  one large transaction             1,000,000 rows in one INSERT: commit to applied on every replica, here
+                                    and on a PostgreSQL 17 PRIMARY with 2 replicas of their own (streaming = parallel)
   compare and repair on 3 nodes     10,000,000 products: vs one hash scan per node; locate 100 rows, repair 1,000,
                                     compare under 500 writes/s, client memory (--only consistency: make bench-check)
   make check wall time              on the healthy cluster
