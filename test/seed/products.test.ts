@@ -118,6 +118,28 @@ test('each bad field gets one line naming file, line, record, sku and field', ()
   )
 })
 
+test('text PostgreSQL refuses is named before it reaches the server: NUL, half a surrogate pair, also inside attributes', () => {
+  assert.match(validationError({ ...good, title: 'a\u0000b' }), /title contains a NUL character/)
+  assert.match(
+    validationError({ ...good, description: 'x\ud800y' }),
+    /description contains half of a UTF-16 surrogate pair/,
+  )
+  assert.match(
+    validationError({ ...good, attributes: { tags: ['ok', 'a\u0000b'] } }),
+    /attributes\.tags\[1\] contains a NUL character/,
+  )
+  assert.match(
+    validationError({ ...good, attributes: { 'k\udc00': 1 } }),
+    /attributes key "k\\udc00" contains half of a UTF-16 surrogate pair/,
+  )
+  // A whole pair (an emoji) is Unicode text.
+  const emoji = { ...good, title: 'ok 😀', attributes: { e: '😀' } }
+  assert.is(
+    validateProduct({ text: JSON.stringify(emoji), index: 0, line: 1 }, 'p.json', limits, categories).title,
+    'ok 😀',
+  )
+})
+
 test('a record with several faults names every one of them in its one line', () => {
   assert.is(
     validationError({ ...good, price: -1, stock: 1.5, category: 'toys' }),

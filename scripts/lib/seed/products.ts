@@ -40,8 +40,39 @@ function describe(value: unknown): string {
 
 type Bad = (field: string, problem: string) => void
 
+/** Half of a UTF-16 surrogate pair: not a Unicode character, so it has no UTF-8. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * Text PostgreSQL refuses (text and jsonb alike), found here rather than by the server: a COPY
+ * the server refuses part-way leaves the driver waiting for good (porsager/postgres#1173).
+ */
+function unstorable(text: string): string | null {
+  if (text.includes('\u0000')) return 'contains a NUL character, which PostgreSQL text cannot hold'
+  if (LONE_SURROGATE.test(text))
+    return 'contains half of a UTF-16 surrogate pair (\\ud800-\\udfff), which is not Unicode text'
+  return null
+}
+
 const checkNul = (field: string, text: string, bad: Bad) => {
-  if (text.includes('\u0000')) bad(field, 'contains a NUL character, which PostgreSQL text cannot hold')
+  const why = unstorable(text)
+  if (why) bad(field, why)
+}
+
+/** The first key or string inside attributes (jsonb) that PostgreSQL refuses, by its path; null when none. */
+function refusedJsonText(value: unknown, path: string): { path: string; why: string } | null {
+  if (typeof value === 'string') {
+    const why = unstorable(value)
+    return why ? { path, why } : null
+  }
+  if (value === null || typeof value !== 'object') return null
+  for (const [key, inner] of Object.entries(value)) {
+    const why = unstorable(key)
+    if (why) return { path: `${path} key ${JSON.stringify(key)}`, why }
+    const found = refusedJsonText(inner, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`)
+    if (found) return found
+  }
+  return null
 }
 
 function checkSku(sku: unknown, limits: Limits, bad: Bad): void {
@@ -109,6 +140,9 @@ export function validateProduct(
     (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes))
   ) {
     bad('attributes', `must be an object, got ${describe(attributes)}`)
+  } else {
+    const refused = refusedJsonText(attributes, 'attributes')
+    if (refused) bad(refused.path, refused.why)
   }
   if (problems.length) {
     const skuText = typeof sku === 'string' && sku.trim() ? ` (sku "${sku}")` : ''
