@@ -103,6 +103,11 @@ const badInputs: [string, string, RegExp][] = [
     JSON.stringify(products.map((p, i) => (i === 29 ? { ...p, title: 'x'.repeat(201) } : p))),
     /title is 201 characters, longer than its column \(200\)/,
   ],
+  [
+    'a NUL inside attributes, which jsonb refuses',
+    JSON.stringify(products.map((p, i) => (i === 29 ? { ...p, attributes: { note: 'a\u0000b' } } : p))),
+    /attributes\.note contains a NUL character/,
+  ],
 ]
 
 for (const [what, content, message] of badInputs) {
@@ -208,6 +213,9 @@ seed(
         async s => {
           await s.unsafe('alter table public.products set (autovacuum_enabled = off)')
           const [{ id }] = await s`insert into public.categories (slug, name) values ('poison', 'poison') returning id`
+          // One product already there: the seed matches and upserts (into an empty table it would COPY straight in).
+          await s`with c as (insert into public.categories (slug, name) values ('kept', 'kept') returning id)
+                  insert into public.products (sku, title, price, stock, category_id) select 'KEPT-1', 't', 1, 1, id from c`
           // Another session's ANALYZE sees an open seed's rows as in progress: reltuples 0 over many pages.
           const writer = await s.reserve()
           await writer`begin`
@@ -217,7 +225,7 @@ seed(
           writer.release()
           await s`delete from public.categories where slug = 'poison'`
           const [poisoned] = await s`select relpages, reltuples from pg_class where oid = 'public.products'::regclass`
-          assert.ok(poisoned.relpages > 0 && poisoned.reltuples === 0, JSON.stringify(poisoned))
+          assert.ok(poisoned.relpages > 0 && poisoned.reltuples <= 1, JSON.stringify(poisoned))
 
           const file = await tempFile('stats.json', '')
           await writeProductsJson(
@@ -233,7 +241,7 @@ seed(
             seedProducts(s, { file, categoriesFile, dryRun: false, batchRecords: 5000 }),
             deadline,
           ])
-          assert.is(result.created, 40_000)
+          assert.equal({ created: result.created, direct: result.direct }, { created: 40_000, direct: false })
           // The seed's own ANALYZE, committed with it: the planner knew the rows as they grew.
           const [after] = await s`select reltuples from pg_class where oid = 'public.products'::regclass`
           assert.ok(after.reltuples >= 20_000, `reltuples ${after.reltuples} after seeding 40,000 products`)
@@ -263,5 +271,67 @@ seed('an unreachable PRIMARY and a wrong password fail in one line naming the no
   )
   assert.not.match(wrong.stderr + wrong.stdout, /not-the-password/)
 })
+
+/** A database of its own with the schema and no products, for fn; dropped after. */
+async function emptyDatabase(name: string, fn: (node: typeof config.primary) => Promise<void>): Promise<void> {
+  const scratch = { ...config.primary, database: name }
+  const admin = { ...config.primary, database: 'postgres' }
+  await withNode(admin, s => s.unsafe(`drop database if exists ${name} with (force)`))
+  await withNode(admin, s => s.unsafe(`create database ${name}`))
+  try {
+    await ensureSchema(scratch)
+    await fn(scratch)
+  } finally {
+    await withNode(admin, s => s.unsafe(`drop database if exists ${name} with (force)`))
+  }
+}
+
+seed(
+  'into empty tables: straight in by COPY, the same rows the upsert path would write; a repeated sku is named with both places, nothing written',
+  async () => {
+    const categoriesFile = join(repoRoot, 'data/categories.json')
+    const newOnes = Array.from({ length: 9 }, (_, i) => ({ ...products[i], sku: `EMPTY-${i}` }))
+    await emptyDatabase('replkit_test_seed_empty', async node => {
+      await withNode(node, async s => {
+        const repeated = await tempFile('repeated.json', JSON.stringify([...newOnes, ...products, newOnes[2]], null, 1))
+        try {
+          await seedProducts(s, { file: repeated, categoriesFile, dryRun: false, batchRecords: 4 })
+          assert.unreachable('the seed accepted a repeated sku')
+        } catch (error) {
+          assert.match(
+            (error as Error).message,
+            /repeated\.json:\d+: record \[39\] \(sku "EMPTY-2"\): sku appears twice \(first at record \[2\]\)/,
+          )
+        }
+        const [{ n }] = await s`select count(*)::int as n from public.products`
+        assert.is(n, 0, 'nothing written')
+
+        const file = await tempFile('empty.json', JSON.stringify([...products, ...newOnes]))
+        const first = await seedProducts(s, { file, categoriesFile, dryRun: false, batchRecords: 4 })
+        assert.equal(
+          { created: first.created, inventory: first.inventoryChanged, direct: first.direct },
+          { created: 39, inventory: 39, direct: true },
+        )
+        const [rows] = await s`
+        select count(*)::int as products,
+               count(*) filter (where i.quantity = p.stock and i.warehouse = 'main')::int as inventory
+          from public.products p left join public.inventory i on i.product_id = p.id`
+        assert.equal(rows, { products: 39, inventory: 39 })
+        // The upsert path reads what the load wrote and finds nothing to change.
+        const again = await seedProducts(s, { file, categoriesFile, dryRun: false, batchRecords: 4 })
+        assert.equal(
+          {
+            created: again.created,
+            updated: again.updated,
+            skipped: again.skipped,
+            inventory: again.inventoryChanged,
+            direct: again.direct,
+          },
+          { created: 0, updated: 0, skipped: 39, inventory: 0, direct: false },
+        )
+      })
+    })
+  },
+)
 
 seed.run()

@@ -1,5 +1,6 @@
 // Step 1 of the runbook as one transaction: stream-validate the file in batches into a temporary
-// staging table with COPY, and upsert each batch's categories, products and inventory set-based.
+// staging table with COPY, and upsert each batch's categories, products and inventory set-based;
+// into an empty products table, each batch goes straight from staging into the tables (046).
 // Any bad record aborts the transaction, so a bad file writes nothing.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -8,9 +9,8 @@ import { pipeline } from 'node:stream/promises'
 import { repoRoot } from '../config.js'
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
-import { CopyBatch } from './copy-batch.js'
-import { readProductFile } from './json-records.js'
-import { type Limits, stagingLine, validateProduct } from './products.js'
+import { type RecordBatches, SEED_BATCH_BYTES, SEED_BATCH_RECORDS, recordBatches } from './batches.js'
+import type { Limits } from './products.js'
 
 export const seedSqlDir = join(repoRoot, 'sql/seed')
 
@@ -28,6 +28,8 @@ export interface SeedResult {
   unlisted: number
   categoriesChanged: number
   inventoryChanged: number
+  /** products was empty: each staged batch went straight into the tables, with no match against them (046). */
+  direct: boolean
 }
 
 export interface SeedOptions {
@@ -51,11 +53,15 @@ export const batchStatements = [
   '045_insert_inventory.sql',
 ]
 
+/** Run for every batch instead of batchStatements when products was empty (021). */
+const directStatements = ['046_insert_into_empty.sql']
+
 export const seedStatements = [
   '005_planner_settings.sql',
   '010_staging.sql',
   '015_analyze.sql',
   '020_categories.sql',
+  '021_products_empty.sql',
   '022_next_batch.sql',
   '023_file_skus.sql',
   '024_duplicate_sku.sql',
@@ -64,16 +70,19 @@ export const seedStatements = [
   '035_insert_products.sql',
   '040_update_inventory.sql',
   '045_insert_inventory.sql',
+  ...directStatements,
   '050_unlisted.sql',
 ]
 
 /** When seed() runs a statement, for --dry-run: once, once per batch, or only on a repeated sku. */
 export function whenRun(name: string): string {
+  const perBatch = `once per batch of ${SEED_BATCH_RECORDS.toLocaleString('en-US')} records or ${SEED_BATCH_BYTES >> 20} MB`
   if (name === '024_duplicate_sku.sql') return 'only when a batch repeats a sku'
-  if (name === '015_analyze.sql') return 'once, and again each time the seed has doubled the rows it added'
-  return batchStatements.includes(name)
-    ? `once per batch of ${SEED_BATCH_RECORDS.toLocaleString('en-US')} records or ${SEED_BATCH_BYTES >> 20} MB`
-    : 'once'
+  if (name === '015_analyze.sql')
+    return 'once, and again each time the seed has doubled the rows it added, or at the end of a load into empty tables'
+  if (directStatements.includes(name)) return `${perBatch}, when products was empty (instead of 023-045)`
+  if (name === '022_next_batch.sql') return perBatch
+  return batchStatements.includes(name) ? `${perBatch}, when products held rows` : 'once'
 }
 
 async function statement(name: string): Promise<string> {
@@ -107,14 +116,12 @@ export async function columnLimits(sql: Sql): Promise<Limits> {
   return { sku: max('sku'), title: max('title') }
 }
 
-/** Records per batch: small enough to keep memory flat, large enough that each statement is set-based. */
-export const SEED_BATCH_RECORDS = 50_000
-/**
- * A batch also ends at this much COPY text, so memory stays flat whatever a record's size: two
- * batches are held at once (one on the server, the next being validated), and 50,000 records
- * with long descriptions would otherwise be hundreds of MB.
- */
-export const SEED_BATCH_BYTES = 8 << 20
+/** What the file is checked against: its categories, the PRIMARY's column limits and known slugs. */
+interface SeedInput {
+  categories: Category[]
+  limits: Limits
+  known: Set<string>
+}
 
 export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
   const categories = await loadCategories(opts.categoriesFile)
@@ -123,8 +130,24 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     ...categories.map(c => c.slug),
     ...(await sql`select slug from public.categories`).map(r => r.slug as string),
   ])
-  const file = recordBatches(opts, limits, known)
+  const input = { categories, limits, known }
+  try {
+    return await seedOnce(sql, opts, input, true)
+  } catch (error) {
+    // The load into empty tables met a sku twice (the file's, or another writer's): the upsert
+    // path, in a transaction of its own, names both places of a repeat or seeds past the writer.
+    if (!(error instanceof DirectLoadRefused)) throw error
+    return seedOnce(sql, opts, input, false)
+  }
+}
+
+class DirectLoadRefused extends Error {}
+
+/** One transaction over the whole file; straight into empty tables when `direct` allows and products is empty. */
+async function seedOnce(sql: Sql, opts: SeedOptions, input: SeedInput, direct: boolean): Promise<SeedResult> {
   const conn = await sql.reserve()
+  let file: RecordBatches | null = null
+  let empty = false
   try {
     await conn`begin`
     await conn.unsafe(await statement('005_planner_settings.sql'))
@@ -132,9 +155,13 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
     await conn.unsafe(await statement('015_analyze.sql'))
     const tally = newTally()
     tally.categoriesChanged = (
-      await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(categories)])
+      await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(input.categories)])
     ).count
-    await loadBatches(conn, file, opts, tally)
+    empty = direct && (await conn.unsafe(await statement('021_products_empty.sql')))[0].empty
+    file = recordBatches(opts, input.limits, input.known)
+    const upsert: ApplyBatch = (c, records, t) => upsertBatch(c, records, opts.file, t)
+    await loadBatches(conn, file, tally, empty ? insertBatch : upsert, !empty)
+    if (empty) await conn.unsafe(await statement('015_analyze.sql'))
     opts.onProgress?.(file.found, 1)
     const [{ unlisted }] = await conn.unsafe(await statement('050_unlisted.sql'), [file.found])
     await conn.unsafe(opts.dryRun ? 'rollback' : 'commit')
@@ -148,12 +175,14 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
       unlisted,
       categoriesChanged,
       inventoryChanged,
+      direct: empty,
     }
   } catch (error) {
     await conn`rollback`.catch(() => {})
+    if (empty && (error as { code?: string }).code === '23505') throw new DirectLoadRefused()
     throw writerRaced(error)
   } finally {
-    await file.batches.return(undefined).catch(() => {})
+    await file?.batches.return(undefined).catch(() => {})
     conn.release()
   }
 }
@@ -175,60 +204,11 @@ const newTally = (): Tally => ({
   inventoryCreated: 0,
 })
 
-/** How many invalid records one run names before it stops reading. */
-const INVALID_REPORTED = 20
+/** A staged batch applied: upserted, or inserted into empty tables. */
+type ApplyBatch = (conn: Sql, records: number, tally: Tally) => Promise<void>
 
-/** Every invalid record found (up to INVALID_REPORTED), one line each; one alone stays one line. */
-function invalidRecords(file: string, lines: string[], stopped: boolean): ReplkitError {
-  if (lines.length === 1) return new ReplkitError(lines[0])
-  const count = stopped ? `the first ${lines.length}` : `${lines.length}`
-  return new ReplkitError(`${file}: ${count} invalid records, nothing was written:\n  ${lines.join('\n  ')}`)
-}
-
-/**
- * The file as COPY text, one batch per yield, validated record by record; found counts the records
- * read. After an invalid record nothing more is staged, but the file is read on (up to
- * INVALID_REPORTED of them), so one run names every problem to fix.
- */
-function recordBatches(opts: SeedOptions, limits: Limits, known: Set<string>) {
-  const state = { found: 0, fraction: 0 }
-  const batchRecords = opts.batchRecords ?? SEED_BATCH_RECORDS
-  async function* batches(): AsyncGenerator<CopyBatch> {
-    let batch = new CopyBatch()
-    const invalid: string[] = []
-    for await (const raw of readProductFile(opts.file, (read, total) => {
-      state.fraction = total ? read / total : 1
-    })) {
-      ++state.found
-      let line: string
-      try {
-        line = stagingLine(validateProduct(raw, opts.file, limits, known), raw)
-      } catch (error) {
-        if (!(error instanceof ReplkitError)) throw error
-        if (invalid.push(error.message) === INVALID_REPORTED) throw invalidRecords(opts.file, invalid, true)
-        continue
-      }
-      if (invalid.length) continue
-      batch.add(line)
-      if (state.found % 5000 === 0) opts.onProgress?.(state.found, state.fraction)
-      if (batch.records === batchRecords || batch.bytes >= SEED_BATCH_BYTES) {
-        yield batch
-        batch = new CopyBatch()
-      }
-    }
-    if (invalid.length) throw invalidRecords(opts.file, invalid, false)
-    if (batch.records) yield batch
-  }
-  return {
-    batches: batches(),
-    get found() {
-      return state.found
-    },
-  }
-}
-
-/** Each batch copied into staging and upserted; the next batch is validated while the server works. */
-async function loadBatches(conn: Sql, file: ReturnType<typeof recordBatches>, opts: SeedOptions, tally: Tally) {
+/** Each batch copied into staging and applied; the next batch is validated while the server works. */
+async function loadBatches(conn: Sql, file: RecordBatches, tally: Tally, apply: ApplyBatch, growing: boolean) {
   // Rows added when last analyzed: past twice that, the planner's sizes are off by 2× or more.
   let analyzedAt = 0
   let next = file.batches.next()
@@ -242,13 +222,22 @@ async function loadBatches(conn: Sql, file: ReturnType<typeof recordBatches>, op
     // record anywhere still rolls the whole transaction back: nothing is committed.
     next = file.batches.next()
     next.catch(() => {})
-    await upsertBatch(conn, batch.value.records, opts.file, tally)
+    await apply(conn, batch.value.records, tally)
+    // Only the upserts join products and inventory (growing): they need the planner told as the tables grow.
     const added = Math.max(tally.created, tally.inventoryCreated)
-    if (added > 0 && added >= 2 * analyzedAt) {
+    if (growing && added > 0 && added >= 2 * analyzedAt) {
       await conn.unsafe(await statement('015_analyze.sql'))
       analyzedAt = added
     }
   }
+}
+
+/** Into empty tables: the staged batch's products and their inventory rows inserted in one statement. */
+async function insertBatch(conn: Sql, _records: number, tally: Tally): Promise<void> {
+  const inserted = (await conn.unsafe(await statement('046_insert_into_empty.sql'))).count
+  tally.created += inserted
+  tally.inventoryChanged += inserted
+  tally.inventoryCreated += inserted
 }
 
 /** One staged batch: refused on a sku it holds twice, else products and inventory upserted. */
