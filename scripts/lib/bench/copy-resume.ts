@@ -13,7 +13,7 @@ import { emptyTables, expectReplicasHold, removeReplication, replicateQuietly, t
 import { type Target, within } from './targets.js'
 
 /** Issue 31: kill at ~50 % + resume costs < 60 % of a full copy. */
-export const RESUME_TARGET = { killedAt: 0.5, ofFull: 0.6 }
+const RESUME_TARGET = { killedAt: 0.5, ofFull: 0.6 }
 /** Parts per replica the tables are cut into, so the kill lands between parts at any size. */
 export const PARTS_PER_REPLICA = 16
 
@@ -59,7 +59,7 @@ export async function copyResumeBench(
 }
 
 /** The part size that cuts the published tables' heap into about PARTS_PER_REPLICA parts. */
-export async function partSizeMb(primary: Sql, tables: string[]): Promise<number> {
+async function partSizeMb(primary: Sql, tables: string[]): Promise<number> {
   const [{ bytes }] = await primary.unsafe(
     `select coalesce(sum(pg_relation_size(('public.' || t)::regclass)), 0)::bigint as bytes from unnest($1::text[]) as t`,
     [tables],
@@ -84,7 +84,7 @@ async function partsIn(replicas: Sql[]): Promise<{ copied: number; parts: number
  * `replkit replicate --copy-method parallel` as an operator runs it, killed with its process group
  * once half its parts are in. Throws when it ends first: then nothing was left to resume.
  */
-export async function killHalfWay(
+async function killHalfWay(
   config: Config,
   partMb: number,
   timeoutMs: number,

@@ -6,6 +6,7 @@
 import { type Config, loadConfig } from '../config.js'
 import { withNode } from '../db.js'
 import { subscriptionName } from '../replication/names.js'
+import { existingSubscription } from '../replication/options.js'
 import { waitForCatchup } from '../replication/waits.js'
 import { timedReplkit, withOwnCluster } from './own-cluster.js'
 
@@ -44,12 +45,9 @@ async function largeTransactionOnPair(rows: number): Promise<LargeTransactionPai
   return withOwnCluster(pair, async env => {
     await timedReplkit(env, ['replicate', '--restart-primary'])
     const config = loadConfig(env)
-    const [{ streaming }] = await withNode(
-      config.replicas[0],
-      sql =>
-        sql`select case substream::text when 'p' then 'parallel' when 'f' then 'off' else 'on' end as streaming
-              from pg_subscription where subname = ${subscriptionName(config.replicas[0])}`,
-    )
+    const [replica] = config.replicas
+    const subscription = await withNode(replica, sql => existingSubscription(sql, subscriptionName(replica)))
+    const streaming = subscription!.options.streaming
     return { ...(await largeTransactionBench(config, rows)), major: PAIR.major, streaming }
   })
 }

@@ -14,11 +14,17 @@ export function copiesWithin(maxWalSenders: number, inUse: number, copies: numbe
   return Math.max(1, Math.min(copies, maxWalSenders - inUse - copies))
 }
 
-/** copiesWithin for the PRIMARY as it is now (its walsenders counted as they are). */
-export async function copiesAtOnce(primary: Sql, copies: number): Promise<number> {
-  const [{ max, used }] = await primary`
+/** The PRIMARY's max_wal_senders and the walsenders running now. */
+export async function walSenderUse(primary: Sql): Promise<{ max: number; used: number }> {
+  const [row] = await primary`
     select current_setting('max_wal_senders')::int as max,
            (select count(*) from pg_stat_activity where backend_type = 'walsender')::int as used`
+  return row as { max: number; used: number }
+}
+
+/** copiesWithin for the PRIMARY as it is now. */
+export async function copiesAtOnce(primary: Sql, copies: number): Promise<number> {
+  const { max, used } = await walSenderUse(primary)
   return copiesWithin(max, used, copies)
 }
 

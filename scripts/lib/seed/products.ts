@@ -54,7 +54,7 @@ function unstorable(text: string): string | null {
   return null
 }
 
-const checkNul = (field: string, text: string, bad: Bad) => {
+const checkStorable = (field: string, text: string, bad: Bad) => {
   const why = unstorable(text)
   if (why) bad(field, why)
 }
@@ -82,7 +82,7 @@ function checkSku(sku: unknown, limits: Limits, bad: Bad): void {
   if (sku.toUpperCase().startsWith('REPLKIT-'))
     bad('sku', 'starts with REPLKIT-, which replkit reserves for its canary rows')
   if (tooLong(sku, limits.sku)) bad('sku', `is ${chars(sku)} characters, longer than its column (${limits.sku})`)
-  checkNul('sku', sku, bad)
+  checkStorable('sku', sku, bad)
 }
 
 function checkTitle(title: unknown, limits: Limits, bad: Bad): void {
@@ -90,7 +90,7 @@ function checkTitle(title: unknown, limits: Limits, bad: Bad): void {
     return void bad('title', `must be a non-empty string, got ${describe(title)}`)
   if (tooLong(title, limits.title))
     bad('title', `is ${chars(title)} characters, longer than its column (${limits.title})`)
-  checkNul('title', title, bad)
+  checkStorable('title', title, bad)
 }
 
 function checkPrice(price: unknown, bad: Bad): void {
@@ -126,7 +126,7 @@ export function validateProduct(
   checkTitle(title, limits, bad)
   if (description !== undefined && description !== null && typeof description !== 'string')
     bad('description', `must be a string, got ${describe(description)}`)
-  else if (typeof description === 'string') checkNul('description', description, bad)
+  else if (typeof description === 'string') checkStorable('description', description, bad)
   checkPrice(price, bad)
   if (typeof stock !== 'number' || !Number.isInteger(stock)) bad('stock', `must be an integer, got ${describe(stock)}`)
   else if (stock < 0) bad('stock', `must not be negative, got ${stock}`)

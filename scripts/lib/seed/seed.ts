@@ -159,8 +159,7 @@ async function seedOnce(sql: Sql, opts: SeedOptions, input: SeedInput, direct: b
     ).count
     empty = direct && (await conn.unsafe(await statement('021_products_empty.sql')))[0].empty
     file = recordBatches(opts, input.limits, input.known)
-    const upsert: ApplyBatch = (c, records, t) => upsertBatch(c, records, opts.file, t)
-    await loadBatches(conn, file, tally, empty ? insertBatch : upsert, !empty)
+    await loadBatches(conn, file, tally, { empty, file: opts.file })
     if (empty) await conn.unsafe(await statement('015_analyze.sql'))
     opts.onProgress?.(file.found, 1)
     const [{ unlisted }] = await conn.unsafe(await statement('050_unlisted.sql'), [file.found])
@@ -204,11 +203,11 @@ const newTally = (): Tally => ({
   inventoryCreated: 0,
 })
 
-/** A staged batch applied: upserted, or inserted into empty tables. */
-type ApplyBatch = (conn: Sql, records: number, tally: Tally) => Promise<void>
-
-/** Each batch copied into staging and applied; the next batch is validated while the server works. */
-async function loadBatches(conn: Sql, file: RecordBatches, tally: Tally, apply: ApplyBatch, growing: boolean) {
+/**
+ * Each batch copied into staging, then inserted into the tables when they were empty (021), else
+ * upserted; the next batch is validated while the server works.
+ */
+async function loadBatches(conn: Sql, file: RecordBatches, tally: Tally, into: { empty: boolean; file: string }) {
   // Rows added when last analyzed: past twice that, the planner's sizes are off by 2× or more.
   let analyzedAt = 0
   let next = file.batches.next()
@@ -222,10 +221,14 @@ async function loadBatches(conn: Sql, file: RecordBatches, tally: Tally, apply: 
     // record anywhere still rolls the whole transaction back: nothing is committed.
     next = file.batches.next()
     next.catch(() => {})
-    await apply(conn, batch.value.records, tally)
-    // Only the upserts join products and inventory (growing): they need the planner told as the tables grow.
+    if (into.empty) {
+      await insertBatch(conn, tally)
+      continue
+    }
+    await upsertBatch(conn, batch.value.records, into.file, tally)
+    // The upserts join products and inventory: the planner is told their size as they grow.
     const added = Math.max(tally.created, tally.inventoryCreated)
-    if (growing && added > 0 && added >= 2 * analyzedAt) {
+    if (added > 0 && added >= 2 * analyzedAt) {
       await conn.unsafe(await statement('015_analyze.sql'))
       analyzedAt = added
     }
@@ -233,11 +236,10 @@ async function loadBatches(conn: Sql, file: RecordBatches, tally: Tally, apply: 
 }
 
 /** Into empty tables: the staged batch's products and their inventory rows inserted in one statement. */
-async function insertBatch(conn: Sql, _records: number, tally: Tally): Promise<void> {
+async function insertBatch(conn: Sql, tally: Tally): Promise<void> {
   const inserted = (await conn.unsafe(await statement('046_insert_into_empty.sql'))).count
   tally.created += inserted
   tally.inventoryChanged += inserted
-  tally.inventoryCreated += inserted
 }
 
 /** One staged batch: refused on a sku it holds twice, else products and inventory upserted. */

@@ -9,6 +9,7 @@ import {
   contextFunction,
   verbatim,
 } from '../replication/server-error.js'
+import { walSenderUse } from '../replication/wal-senders.js'
 
 export interface Refusal {
   /** What refused the rows, e.g. "trigger no_orders on public.orders (function public.no_orders(), ENABLE ALWAYS)". */
@@ -78,9 +79,7 @@ async function constraint(primary: Sql, replica: Sql, e: ServerError, R: string)
 
 /** The subscription's replication connection refused: the PRIMARY's walsenders as they are now, and both ways out. */
 async function publisherConnection(primary: Sql, e: ServerError, R: string): Promise<Refusal> {
-  const [s] = await primary`
-    select current_setting('max_wal_senders')::int as max,
-           (select count(*) from pg_stat_activity where backend_type = 'walsender')::int as used`
+  const s = await walSenderUse(primary)
   return {
     object: `${R}'s replication connection to the PRIMARY (${e.message})`,
     fix:
