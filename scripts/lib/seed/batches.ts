@@ -1,10 +1,10 @@
-// The products file as batches of COPY text for the seed's staging table, validated record by
-// record while the server works on the batch before; cut at so many records or bytes, so memory
-// stays flat.
+// The products file as batches of COPY text, validated record by record while the server works on
+// the batch before; cut at so many records or bytes, so memory stays flat. Each batch holds one
+// COPY text per table it goes to: the staging table, or products and inventory themselves.
 import { ReplkitError } from '../errors.js'
 import { CopyBatch } from './copy-batch.js'
-import { readProductFile } from './json-records.js'
-import { type Limits, stagingLine, validateProduct } from './products.js'
+import { type RawRecord, readProductFile } from './json-records.js'
+import { type Limits, type Product, validateProduct } from './products.js'
 
 /** Records per batch: small enough to keep memory flat, large enough that each statement is set-based. */
 export const SEED_BATCH_RECORDS = 50_000
@@ -14,6 +14,33 @@ export const SEED_BATCH_RECORDS = 50_000
  * with long descriptions would otherwise be hundreds of MB.
  */
 export const SEED_BATCH_BYTES = 8 << 20
+
+/** How a valid record becomes COPY text: one line for each table the batch is copied into, in order. */
+export interface BatchShape {
+  tables: number
+  lines(p: Product, raw: RawRecord): string[]
+}
+
+/** One batch of the file: a COPY text for each table of its shape, the same records in each. */
+export class SeedBatch {
+  readonly copies: CopyBatch[]
+
+  constructor(tables: number) {
+    this.copies = Array.from({ length: tables }, () => new CopyBatch())
+  }
+
+  add(lines: string[]): void {
+    for (let i = 0; i < lines.length; i++) this.copies[i].add(lines[i])
+  }
+
+  get records(): number {
+    return this.copies[0].records
+  }
+
+  get bytes(): number {
+    return this.copies.reduce((sum, copy) => sum + copy.bytes, 0)
+  }
+}
 
 export interface BatchOptions {
   file: string
@@ -36,30 +63,30 @@ function invalidRecords(file: string, lines: string[], stopped: boolean): Replki
  * read. After an invalid record nothing more is staged, but the file is read on (up to
  * INVALID_REPORTED of them), so one run names every problem to fix.
  */
-export function recordBatches(opts: BatchOptions, limits: Limits, known: Set<string>) {
+export function recordBatches(opts: BatchOptions, limits: Limits, known: Set<string>, shape: BatchShape) {
   const state = { found: 0, fraction: 0 }
   const batchRecords = opts.batchRecords ?? SEED_BATCH_RECORDS
-  async function* batches(): AsyncGenerator<CopyBatch> {
-    let batch = new CopyBatch()
+  async function* batches(): AsyncGenerator<SeedBatch> {
+    let batch = new SeedBatch(shape.tables)
     const invalid: string[] = []
     for await (const raw of readProductFile(opts.file, (read, total) => {
       state.fraction = total ? read / total : 1
     })) {
       ++state.found
-      let line: string
+      let lines: string[]
       try {
-        line = stagingLine(validateProduct(raw, opts.file, limits, known), raw)
+        lines = shape.lines(validateProduct(raw, opts.file, limits, known), raw)
       } catch (error) {
         if (!(error instanceof ReplkitError)) throw error
         if (invalid.push(error.message) === INVALID_REPORTED) throw invalidRecords(opts.file, invalid, true)
         continue
       }
       if (invalid.length) continue
-      batch.add(line)
+      batch.add(lines)
       if (state.found % 5000 === 0) opts.onProgress?.(state.found, state.fraction)
       if (batch.records === batchRecords || batch.bytes >= SEED_BATCH_BYTES) {
         yield batch
-        batch = new CopyBatch()
+        batch = new SeedBatch(shape.tables)
       }
     }
     if (invalid.length) throw invalidRecords(opts.file, invalid, false)

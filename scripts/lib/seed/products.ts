@@ -44,8 +44,8 @@ type Bad = (field: string, problem: string) => void
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /**
- * Text PostgreSQL refuses (text and jsonb alike), found here rather than by the server: a COPY
- * the server refuses part-way leaves the driver waiting for good (porsager/postgres#1173).
+ * Text PostgreSQL refuses (text and jsonb alike), found here rather than by the server, so the
+ * error names the record and the field, and every such record of the file is named in one run.
  */
 function unstorable(text: string): string | null {
   if (text.includes('\u0000')) return 'contains a NUL character, which PostgreSQL text cannot hold'
@@ -187,6 +187,19 @@ function copyFields(p: Product): string {
 /** One line of COPY text format: the product's columns. */
 export function copyLine(p: Product): string {
   return `${copyFields(p)}\n`
+}
+
+/**
+ * Into empty tables (seed.ts): the product's row of products, its id chosen here and its category
+ * as the category's id (id, sku, title, description, price, stock, category_id, attributes).
+ */
+export function productRowLine(id: string, p: Product, categoryId: string): string {
+  return `${id}\t${copyFields({ ...p, category: categoryId })}\n`
+}
+
+/** Its inventory row (product_id, warehouse, quantity): all of its stock in warehouse 'main', as the upsert path writes it (045). */
+export function inventoryRowLine(id: string, p: Product): string {
+  return `${id}\tmain\t${p.stock}\n`
 }
 
 /** One line for the seed's staging table: the product's columns, then where it is in the file (record index, line). */

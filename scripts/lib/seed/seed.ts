@@ -1,18 +1,15 @@
 // Step 1 of the runbook as one transaction: stream-validate the file in batches into a temporary
 // staging table with COPY, and upsert each batch's categories, products and inventory set-based;
-// into an empty products table, each batch goes straight from staging into the tables (046).
+// into an empty products table, each batch is copied straight into products and inventory (046,
+// 047), and inventory's key to products is checked once after the load, not per row (041, 048).
 // Any bad record aborts the transaction, so a bad file writes nothing.
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { repoRoot } from '../config.js'
 import type { Sql } from '../db.js'
 import { ReplkitError } from '../errors.js'
-import { type RecordBatches, SEED_BATCH_BYTES, SEED_BATCH_RECORDS, recordBatches } from './batches.js'
+import { type RecordBatches, recordBatches } from './batches.js'
+import { copyBatches, directShape, newTally, stagingShape, upsertBatches } from './batch-writes.js'
 import type { Limits } from './products.js'
-
-export const seedSqlDir = join(repoRoot, 'sql/seed')
+import { statement } from './statements.js'
 
 export interface Category {
   slug: string
@@ -28,8 +25,10 @@ export interface SeedResult {
   unlisted: number
   categoriesChanged: number
   inventoryChanged: number
-  /** products was empty: each staged batch went straight into the tables, with no match against them (046). */
+  /** products was empty: each batch was copied straight into the tables, with no match against them (046, 047). */
   direct: boolean
+  /** Inventory's foreign keys to products checked after the load in one anti-join each, not per row (041, 048). */
+  foreignKeysCheckedInBulk: number
 }
 
 export interface SeedOptions {
@@ -39,54 +38,6 @@ export interface SeedOptions {
   onProgress?: (records: number, fraction: number) => void
   /** Records per batch; SEED_BATCH_RECORDS unless a test needs many batches from a small file. */
   batchRecords?: number
-}
-
-/** The statements seed() runs for every batch of the file, in order. */
-export const batchStatements = [
-  '022_next_batch.sql',
-  '023_file_skus.sql',
-  '024_duplicate_sku.sql',
-  '025_match.sql',
-  '030_update_products.sql',
-  '035_insert_products.sql',
-  '040_update_inventory.sql',
-  '045_insert_inventory.sql',
-]
-
-/** Run for every batch instead of batchStatements when products was empty (021). */
-const directStatements = ['046_insert_into_empty.sql']
-
-export const seedStatements = [
-  '005_planner_settings.sql',
-  '010_staging.sql',
-  '015_analyze.sql',
-  '020_categories.sql',
-  '021_products_empty.sql',
-  '022_next_batch.sql',
-  '023_file_skus.sql',
-  '024_duplicate_sku.sql',
-  '025_match.sql',
-  '030_update_products.sql',
-  '035_insert_products.sql',
-  '040_update_inventory.sql',
-  '045_insert_inventory.sql',
-  ...directStatements,
-  '050_unlisted.sql',
-]
-
-/** When seed() runs a statement, for --dry-run: once, once per batch, or only on a repeated sku. */
-export function whenRun(name: string): string {
-  const perBatch = `once per batch of ${SEED_BATCH_RECORDS.toLocaleString('en-US')} records or ${SEED_BATCH_BYTES >> 20} MB`
-  if (name === '024_duplicate_sku.sql') return 'only when a batch repeats a sku'
-  if (name === '015_analyze.sql')
-    return 'once, and again each time the seed has doubled the rows it added, or at the end of a load into empty tables'
-  if (directStatements.includes(name)) return `${perBatch}, when products was empty (instead of 023-045)`
-  if (name === '022_next_batch.sql') return perBatch
-  return batchStatements.includes(name) ? `${perBatch}, when products held rows` : 'once'
-}
-
-async function statement(name: string): Promise<string> {
-  return readFile(join(seedSqlDir, name), 'utf8')
 }
 
 export async function loadCategories(file: string): Promise<Category[]> {
@@ -134,8 +85,9 @@ export async function seed(sql: Sql, opts: SeedOptions): Promise<SeedResult> {
   try {
     return await seedOnce(sql, opts, input, true)
   } catch (error) {
-    // The load into empty tables met a sku twice (the file's, or another writer's): the upsert
-    // path, in a transaction of its own, names both places of a repeat or seeds past the writer.
+    // The server refused the load into empty tables (a sku the file repeats, or another writer's;
+    // a value it would not take): the upsert path, in a transaction of its own, names the record
+    // (both places of a repeat) or seeds past the writer.
     if (!(error instanceof DirectLoadRefused)) throw error
     return seedOnce(sql, opts, input, false)
   }
@@ -158,9 +110,10 @@ async function seedOnce(sql: Sql, opts: SeedOptions, input: SeedInput, direct: b
       await conn.unsafe(await statement('020_categories.sql'), [JSON.stringify(input.categories)])
     ).count
     empty = direct && (await conn.unsafe(await statement('021_products_empty.sql')))[0].empty
-    file = recordBatches(opts, input.limits, input.known)
-    await loadBatches(conn, file, tally, { empty, file: opts.file })
-    if (empty) await conn.unsafe(await statement('015_analyze.sql'))
+    file = recordBatches(opts, input.limits, input.known, empty ? await directShape(conn) : stagingShape)
+    if (empty) await conn.unsafe(await statement('041_set_aside_inventory_fk.sql'))
+    await (empty ? copyBatches(conn, file, tally) : upsertBatches(conn, file, tally, opts.file))
+    const foreignKeysCheckedInBulk = empty ? await afterLoadIntoEmpty(conn) : 0
     opts.onProgress?.(file.found, 1)
     const [{ unlisted }] = await conn.unsafe(await statement('050_unlisted.sql'), [file.found])
     await conn.unsafe(opts.dryRun ? 'rollback' : 'commit')
@@ -175,10 +128,11 @@ async function seedOnce(sql: Sql, opts: SeedOptions, input: SeedInput, direct: b
       categoriesChanged,
       inventoryChanged,
       direct: empty,
+      foreignKeysCheckedInBulk,
     }
   } catch (error) {
     await conn`rollback`.catch(() => {})
-    if (empty && (error as { code?: string }).code === '23505') throw new DirectLoadRefused()
+    if (empty && refusedData(error)) throw new DirectLoadRefused()
     throw writerRaced(error)
   } finally {
     await file?.batches.return(undefined).catch(() => {})
@@ -186,77 +140,14 @@ async function seedOnce(sql: Sql, opts: SeedOptions, input: SeedInput, direct: b
   }
 }
 
-/** What the batches changed so far (inventoryCreated: new inventory rows, for the planner's statistics). */
-interface Tally {
-  created: number
-  updated: number
-  categoriesChanged: number
-  inventoryChanged: number
-  inventoryCreated: number
-}
+/** A data exception (22) or integrity violation (23): the server would not take a row. */
+const refusedData = (error: unknown) => /^2[23]/.test((error as { code?: string }).code ?? '')
 
-const newTally = (): Tally => ({
-  created: 0,
-  updated: 0,
-  categoriesChanged: 0,
-  inventoryChanged: 0,
-  inventoryCreated: 0,
-})
-
-/**
- * Each batch copied into staging, then inserted into the tables when they were empty (021), else
- * upserted; the next batch is validated while the server works.
- */
-async function loadBatches(conn: Sql, file: RecordBatches, tally: Tally, into: { empty: boolean; file: string }) {
-  // Rows added when last analyzed: past twice that, the planner's sizes are off by 2× or more.
-  let analyzedAt = 0
-  let next = file.batches.next()
-  for (let batch = await next; !batch.done; batch = await next) {
-    await conn.unsafe(await statement('022_next_batch.sql'))
-    await pipeline(
-      Readable.from(batch.value.end()),
-      await conn`copy replkit_seed_staging (sku, title, description, price, stock, category, attributes, record, line) from stdin`.writable(),
-    )
-    // Node validates the next batch while the server applies this one (one core each). A bad
-    // record anywhere still rolls the whole transaction back: nothing is committed.
-    next = file.batches.next()
-    next.catch(() => {})
-    if (into.empty) {
-      await insertBatch(conn, tally)
-      continue
-    }
-    await upsertBatch(conn, batch.value.records, into.file, tally)
-    // The upserts join products and inventory: the planner is told their size as they grow.
-    const added = Math.max(tally.created, tally.inventoryCreated)
-    if (added > 0 && added >= 2 * analyzedAt) {
-      await conn.unsafe(await statement('015_analyze.sql'))
-      analyzedAt = added
-    }
-  }
-}
-
-/** Into empty tables: the staged batch's products and their inventory rows inserted in one statement. */
-async function insertBatch(conn: Sql, tally: Tally): Promise<void> {
-  const inserted = (await conn.unsafe(await statement('046_insert_into_empty.sql'))).count
-  tally.created += inserted
-  tally.inventoryChanged += inserted
-}
-
-/** One staged batch: refused on a sku it holds twice, else products and inventory upserted. */
-async function upsertBatch(conn: Sql, records: number, file: string, tally: Tally): Promise<void> {
-  if ((await conn.unsafe(await statement('023_file_skus.sql'))).count < records) {
-    const [twice] = await conn.unsafe(await statement('024_duplicate_sku.sql'))
-    throw new ReplkitError(
-      `${file}:${twice.line}: record [${twice.record}] (sku "${twice.sku}"): sku appears twice (first at record [${twice.first}])`,
-    )
-  }
-  await conn.unsafe(await statement('025_match.sql'))
-  tally.updated += (await conn.unsafe(await statement('030_update_products.sql'))).count
-  tally.created += (await conn.unsafe(await statement('035_insert_products.sql'))).count
-  const inventoryUpdated = (await conn.unsafe(await statement('040_update_inventory.sql'))).count
-  const inventoryInserted = (await conn.unsafe(await statement('045_insert_inventory.sql'))).count
-  tally.inventoryChanged += inventoryUpdated + inventoryInserted
-  tally.inventoryCreated += inventoryInserted
+/** After a load into empty tables: the planner told their sizes, then the keys 041 set aside put back (checked). */
+async function afterLoadIntoEmpty(conn: Sql): Promise<number> {
+  await conn.unsafe(await statement('015_analyze.sql'))
+  const results = await conn.unsafe(await statement('048_revert_set_aside_inventory_fk.sql'))
+  return (results.at(-1) as unknown as { checked: number }[])[0].checked
 }
 
 /** A unique violation means another writer added the same row meanwhile: one line, nothing written. */
