@@ -5,6 +5,7 @@
 // replicated (subscriptions with copy_data = false), so the shop database is never touched; the
 // database is dropped at the end unless keep. Measures in one run: the quiet compare, locating
 // 100 scattered differing rows, repairing 1,000, the compare under 500 writes/s, client memory.
+import { cpus } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type TableCompare, compareTable } from '../compare/at-lsn.js'
 import type { OpenNode } from '../node.js'
@@ -258,14 +259,25 @@ function reportOf(run: Run, m: Measured): ConsistencyBenchReport {
     underWritesRounds: m.underWrites.value.rounds,
     underWritesStates: states(m.underWrites.value),
     clientPeakRssBytes: m.peak,
-    targets: targetsOf(run.conns.length, {
-      compareRatio,
-      locateBeyond,
-      checkDiffRatio,
-      checkDiffPeak: m.checkDiff.peak,
-      repairMs: m.repairMs,
-      underWritesRatio,
-      peak: m.peak,
-    }),
+    targets: targetsOf(
+      run.conns.length,
+      {
+        compareRatio,
+        locateBeyond,
+        checkDiffRatio,
+        checkDiffPeak: m.checkDiff.peak,
+        repairMs: m.repairMs,
+        underWritesRatio,
+        peak: m.peak,
+      },
+      {
+        rows: run.opts.rows,
+        blocks: m.quiet.value.blocks,
+        floorMs: m.floor.ms,
+        compareMs: m.quiet.ms,
+        locateRounds: m.locate.value.rounds,
+        cpus: cpus().length,
+      },
+    ),
   }
 }

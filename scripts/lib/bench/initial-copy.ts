@@ -3,6 +3,7 @@
 // the tools operators fill a database with today, each into one new, empty database:
 // `pg_dump -Fd -j2` + `pg_restore -j2`, and `pgcopydb clone` (builds indexes after the copy).
 // Destructive on the local cluster only; the caller leaves it in the normal replicated state.
+import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { type Config, repoRoot } from '../config.js'
 import { withNode } from '../db.js'
@@ -113,7 +114,10 @@ export async function initialCopyBench(
     pgcopydbSeconds: times?.pgcopydbSeconds ?? null,
     baselineSkipped,
     resume,
-    targets: [...(times ? copyTargets(config.replicas.length, replicateSeconds, times) : []), ...resumeTargets(resume)],
+    targets: [
+      ...(times ? copyTargets(config.replicas.length, replicateSeconds, times, totalRows) : []),
+      ...resumeTargets(resume),
+    ],
     method: methodText(config, rows),
   }
 }
@@ -131,7 +135,14 @@ async function timedReplicate(
   return seconds
 }
 
-function copyTargets(replicas: number, replicateSeconds: number, times: BaselineTimes): Target[] {
+/** Rows landed per second by make replicate, per database, against the baselines filling one. */
+function copyWhy(replicas: number, replicateSeconds: number, times: BaselineTimes, totalRows: number): string {
+  const rate = (rows: number, seconds: number) => Math.round(rows / seconds).toLocaleString('en-US')
+  return `make replicate landed ${(replicas * totalRows).toLocaleString('en-US')} rows into ${replicas} databases at ${rate(replicas * totalRows, replicateSeconds)} rows/s, ${rate(totalRows, replicateSeconds)} per database; pgcopydb ${rate(totalRows, times.pgcopydbSeconds)} and pg_dump + pg_restore ${rate(totalRows, times.dumpRestoreSeconds)} into one. All share the same ${cpus().length} cores, and one COPY stream already keeps two busy (the PRIMARY's backend reading, the replica's writing: docs/performance.md)`
+}
+
+function copyTargets(replicas: number, replicateSeconds: number, times: BaselineTimes, totalRows: number): Target[] {
+  const why = copyWhy(replicas, replicateSeconds, times, totalRows)
   return [
     atLeast(
       'initial copy',
@@ -147,7 +158,7 @@ function copyTargets(replicas: number, replicateSeconds: number, times: Baseline
       COPY_TARGETS.vsPgcopydb,
       '×',
     ),
-  ]
+  ].map(t => ({ ...t, why }))
 }
 
 const methodText = (config: Config, rows: number) =>

@@ -1,5 +1,8 @@
 // make bench's plan: the two profiles' sizes, the loads, and every target the report checks,
 // computed from the sections' figures (each section also brings its own targets).
+import { cpus } from 'node:os'
+import type { CheckWall } from './check-wall.js'
+import type { LargeTransaction } from './large-transaction.js'
 import type { BenchReport } from './report.js'
 import { type Target, atLeast, within } from './targets.js'
 
@@ -71,13 +74,16 @@ export function benchTargets(s: Sections, largeRows: number): Target[] {
     ...s.switchovers.targets.map(t => ({ section: 'switchover', ...t })),
     ...(s.replicas?.targets.map(t => ({ section: 'replicas', ...t })) ?? []),
     ...s.initialCopy.targets,
-    within(
-      'large transaction',
-      `${largeRows.toLocaleString('en-US')} rows in one transaction applied on every replica < ${TARGET.largeAppliedS} s after commit`,
-      s.largeTransaction.appliedSeconds,
-      TARGET.largeAppliedS,
-      's',
-    ),
+    {
+      ...within(
+        'large transaction',
+        `${largeRows.toLocaleString('en-US')} rows in one transaction applied on every replica < ${TARGET.largeAppliedS} s after commit`,
+        s.largeTransaction.appliedSeconds,
+        TARGET.largeAppliedS,
+        's',
+      ),
+      why: largeWhy(s.largeTransaction),
+    },
     ...largePairTargets(s, largeRows),
   ]
 }
@@ -85,15 +91,22 @@ export function benchTargets(s: Sections, largeRows: number): Target[] {
 function largePairTargets({ largeTransaction: { pair } }: Sections, largeRows: number): Target[] {
   if (!pair) return []
   return [
-    within(
-      'large transaction',
-      `${largeRows.toLocaleString('en-US')} rows in one transaction on a PostgreSQL ${pair.major} pair (streaming = ${pair.streaming}) applied < ${TARGET.largePairAppliedS} s after commit`,
-      pair.appliedSeconds,
-      TARGET.largePairAppliedS,
-      's',
-    ),
+    {
+      ...within(
+        'large transaction',
+        `${largeRows.toLocaleString('en-US')} rows in one transaction on a PostgreSQL ${pair.major} pair (streaming = ${pair.streaming}) applied < ${TARGET.largePairAppliedS} s after commit`,
+        pair.appliedSeconds,
+        TARGET.largePairAppliedS,
+        's',
+      ),
+      why: largeWhy(pair),
+    },
   ]
 }
+
+/** The INSERT and the replicas' decoding and applying share the cores: what is left at the commit is what they had not reached. */
+const largeWhy = (run: Pick<LargeTransaction, 'insertSeconds' | 'walBytes'>) =>
+  `the INSERT itself took ${run.insertSeconds.toFixed(1)} s (${(run.walBytes / 1024 / 1024).toFixed(0)} MB of WAL) while both replicas decoded and applied it on the same ${cpus().length} cores as the PRIMARY; what is applied after the commit is the part they had not yet reached`
 
 function canaryTargets(canary: Sections['canary']): Target[] {
   return [
@@ -110,20 +123,26 @@ function canaryTargets(canary: Sections['canary']): Target[] {
 
 function checkTargets({ check, metrics }: Sections): Target[] {
   return [
-    within(
-      'make check',
-      `replkit check: median wall time < ${TARGET.checkWallMs / 1000} s`,
-      check.medianWallMs / 1000,
-      TARGET.checkWallMs / 1000,
-      's',
-    ),
-    within(
-      'make check',
-      `make check: median wall time < ${TARGET.makeCheckMs / 1000} s`,
-      check.medianMakeMs / 1000,
-      TARGET.makeCheckMs / 1000,
-      's',
-    ),
+    {
+      ...within(
+        'make check',
+        `replkit check: median wall time < ${TARGET.checkWallMs / 1000} s`,
+        check.medianWallMs / 1000,
+        TARGET.checkWallMs / 1000,
+        's',
+      ),
+      why: checkWhy(check, check.medianWallMs),
+    },
+    {
+      ...within(
+        'make check',
+        `make check: median wall time < ${TARGET.makeCheckMs / 1000} s`,
+        check.medianMakeMs / 1000,
+        TARGET.makeCheckMs / 1000,
+        's',
+      ),
+      why: checkWhy(check, check.medianMakeMs),
+    },
     within(
       'metrics',
       `a scrape reads the nodes in < ${TARGET.scrapeMs} ms (median)`,
@@ -133,3 +152,7 @@ function checkTargets({ check, metrics }: Sections): Target[] {
     ),
   ]
 }
+
+/** Of a check's wall time, its own work and what any process pays to start, against psql's floor. */
+const checkWhy = (check: CheckWall, wallMs: number) =>
+  `its own work (connect, query, verdicts) took ${check.medianInProcessMs.toFixed(0)} ms of ${wallMs.toFixed(0)} ms; the rest is starting Node and loading the bundle (and make); the floor of three psql -c 'select 1' was ${check.medianFloorMs.toFixed(0)} ms`

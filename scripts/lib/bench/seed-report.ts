@@ -1,4 +1,5 @@
 // The seed benchmark's report: its shape, its targets per setting, and its tables.
+import { SEED_BATCH_BYTES } from '../seed/batches.js'
 import { colour, formatBytes, formatTable } from '../output.js'
 import { type ScriptTarget, targetRow } from './targets.js'
 
@@ -13,6 +14,8 @@ export interface SeedBenchReport {
   /** Size of the generated products.json. */
   fileBytes: number
   generateSeconds: number
+  /** Node's part of the seed alone: the file read, validated and turned into COPY text, nothing sent. */
+  clientSeconds: number
   settings: SeedSetting[]
   targets: ScriptTarget[]
   method: string
@@ -36,7 +39,13 @@ export interface Phase {
   note: string
 }
 
-export function settingTargets(setting: SeedSetting): ScriptTarget[] {
+/** What stands between the seed and raw COPY in this run: Node's part alone, the server's, the cores they share. */
+function seedWhy(setting: SeedSetting, clientSeconds: number, cpus: number): string {
+  const [ours, copy, , , perRow] = setting.phases
+  return `the seed took ${ours.seconds.toFixed(1)} s; Node's part alone (read, validate, COPY text) ${clientSeconds.toFixed(1)} s of one core, the server's raw COPY of the same rows ${copy.seconds.toFixed(1)} s (${perRow.seconds.toFixed(1)} s with the key checked per row): the seed runs both at once on ${cpus} cores, beside the walsenders that decode its WAL`
+}
+
+export function settingTargets(setting: SeedSetting, clientSeconds: number, cpus: number): ScriptTarget[] {
   const [ours, copy, loop, reseed] = setting.phases
   const seedRatio = ours.rowsPerSecond / copy.rowsPerSecond
   const loopRatio = ours.rowsPerSecond / loop.rowsPerSecond
@@ -49,6 +58,7 @@ export function settingTargets(setting: SeedSetting): ScriptTarget[] {
       needed: 0.85,
       unit: '×',
       met: seedRatio >= 0.85,
+      why: seedWhy(setting, clientSeconds, cpus),
     },
     { target: 'seed ≥ 20× row-at-a-time rate', measured: loopRatio, needed: 20, unit: '×', met: loopRatio >= 20 },
     {
@@ -65,6 +75,7 @@ export function settingTargets(setting: SeedSetting): ScriptTarget[] {
       needed: RSS_LIMIT_MB,
       unit: ' MB',
       met: rssMb < RSS_LIMIT_MB,
+      why: `batches end at ${SEED_BATCH_BYTES >> 20} MB of COPY text and two are held at once; the rest is Node itself and V8's allowance for its heap and the driver's buffers, which it collects late`,
     },
   ].map(t => ({ ...t, target: `${setting.name}: ${t.target}` }))
 }

@@ -8,6 +8,8 @@ export interface Target {
   needed: number
   unit: string
   met: boolean
+  /** What this run's own figures show stands between the measurement and the target; printed when it is missed. */
+  why?: string
 }
 
 /** A section's target before make bench files it under the section. */
@@ -50,3 +52,10 @@ export const targetRow = (t: ScriptTarget): string[] => [
   showNeeded(t),
   t.met ? colour.green('met') : colour.red('NOT met'),
 ]
+
+/** A line for each missed target: what this run measured that explains it. */
+export function missedLines(targets: Target[]): string[] {
+  return targets
+    .filter(t => !t.met)
+    .map(t => `✗ ${t.section}: ${t.target}: ${t.why ?? 'this run measured nothing that explains it'}`)
+}

@@ -16,6 +16,10 @@ export async function directShape(conn: Sql): Promise<BatchShape> {
   const categoryIds = new Map(
     (await conn`select slug, id from public.categories`).map(r => [r.slug as string, r.id as string]),
   )
+  return directShapeFor(categoryIds)
+}
+
+export function directShapeFor(categoryIds: ReadonlyMap<string, string>): BatchShape {
   return {
     tables: 2,
     lines: p => {
