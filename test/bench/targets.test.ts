@@ -1,0 +1,21 @@
+// make bench's targets: a missed one says why, from the run's own figures; a met one says nothing.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { type Target, atLeast, missedLines, within } from '../../scripts/lib/bench/targets.js'
+
+const missedWithWhy: Target = {
+  ...within('seed', 'seed < 40 s', 42.6, 40, 's'),
+  why: "Node's part alone 8.4 s, raw COPY 30.9 s",
+}
+
+test('a missed target is listed with its why; a met one is not listed', () => {
+  const met = atLeast('seed', 'seed ≥ 20× row-at-a-time rate', 39.6, 20, '×')
+  assert.equal(missedLines([met, missedWithWhy]), ["✗ seed: seed < 40 s: Node's part alone 8.4 s, raw COPY 30.9 s"])
+})
+
+test('a missed target without a why says the run measured nothing that explains it', () => {
+  const missed = within('metrics', 'a scrape < 100 ms', 120, 100, 'ms')
+  assert.equal(missedLines([missed]), ['✗ metrics: a scrape < 100 ms: this run measured nothing that explains it'])
+})
+
+test.run()
