@@ -11,7 +11,7 @@ import { loadClusterConfig } from './lib/replication/roles.js'
 
 const argv = await cli(
   'seed',
-  '$0 [--file PATH] [--dry-run] [--json]\n\nSeed products into the PRIMARY: stream the file in batches, each validated, then\nupserted into categories, products and inventory, all in one transaction. Bad input\nanywhere in the file rolls it back: nothing written.',
+  '$0 [--file PATH] [--dry-run] [--json]\n\nSeed products into the PRIMARY: stream the file in batches, each validated, then\nupserted into categories, products and inventory (copied straight in when products\nis empty), all in one transaction. Bad input anywhere in the file rolls it back:\nnothing written.',
 )
   .option('file', {
     requiresArg: true,
