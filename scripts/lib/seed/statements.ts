@@ -7,7 +7,7 @@ import { SEED_BATCH_BYTES, SEED_BATCH_RECORDS } from './batches.js'
 export const seedSqlDir = join(repoRoot, 'sql/seed')
 
 /** The statements seed() runs for every batch of the file, in order. */
-export const batchStatements = [
+const batchStatements = [
   '022_next_batch.sql',
   '023_file_skus.sql',
   '024_duplicate_sku.sql',
@@ -21,25 +21,19 @@ export const batchStatements = [
 /** Run for every batch instead of batchStatements when products was empty (021). */
 const directStatements = ['046_copy_products.sql', '047_copy_inventory.sql']
 
+/** Every statement the seed may run, in file order (the order --dry-run prints them in). */
 export const seedStatements = [
   '005_planner_settings.sql',
   '010_staging.sql',
   '015_analyze.sql',
   '020_categories.sql',
   '021_products_empty.sql',
-  '022_next_batch.sql',
-  '023_file_skus.sql',
-  '024_duplicate_sku.sql',
-  '025_match.sql',
-  '030_update_products.sql',
-  '035_insert_products.sql',
-  '040_update_inventory.sql',
+  ...batchStatements,
   '041_set_aside_inventory_fk.sql',
-  '045_insert_inventory.sql',
   ...directStatements,
   '048_revert_set_aside_inventory_fk.sql',
   '050_unlisted.sql',
-]
+].sort()
 
 /** When seed() runs a statement, for --dry-run: once, once per batch, or only on a repeated sku. */
 export function whenRun(name: string): string {
