@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ReplkitError } from '../../scripts/lib/errors.js'
 import { type RawRecord, readRecords } from '../../scripts/lib/seed/json-records.js'
-import { copyLine, stagingLine, validateProduct } from '../../scripts/lib/seed/products.js'
+import { inventoryRowLine, productRowLine, stagingLine, validateProduct } from '../../scripts/lib/seed/products.js'
 
 const limits = { sku: 64, title: 200 }
 const categories = new Set(['books', 'outdoor'])
@@ -159,7 +159,7 @@ test('titles are measured in characters, as PostgreSQL counts them', () => {
 })
 
 test('COPY lines escape tabs, newlines and backslashes and write NULL as \\N', () => {
-  const line = copyLine({
+  const p = {
     sku: 'A\tB',
     title: 'x\ny\\z',
     description: null,
@@ -167,8 +167,9 @@ test('COPY lines escape tabs, newlines and backslashes and write NULL as \\N', (
     stock: 1,
     category: 'books',
     attributes: { a: 1 },
-  })
-  assert.is(line, 'A\\tB\tx\\ny\\\\z\t\\N\t3.00\t1\tbooks\t{"a":1}\n')
+  }
+  assert.is(productRowLine('id-1', p, 'cat-1'), 'id-1\tA\\tB\tx\\ny\\\\z\t\\N\t3.00\t1\tcat-1\t{"a":1}\n')
+  assert.is(inventoryRowLine('id-1', p), 'id-1\tmain\t1\n')
 })
 
 test('staging lines end with where the record is in the file: record index, then line', () => {

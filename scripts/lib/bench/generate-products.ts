@@ -6,7 +6,7 @@
 import { createWriteStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { type Product, copyLine } from '../seed/products.js'
+import { type Product, inventoryRowLine, productRowLine } from '../seed/products.js'
 
 const WORDS: Record<
   string,
@@ -152,7 +152,7 @@ export const productId = (i: number) => `00000000-0000-4000-8000-${i.toString(16
 
 /**
  * The same rows as COPY text for public.products (id, sku, title, description, price, stock,
- * category_id, attributes): copyLine's columns, with the category slug replaced by its id.
+ * category_id, attributes), as the seed writes them into empty tables.
  */
 export async function writeProductsCopy(
   path: string,
@@ -164,11 +164,11 @@ export async function writeProductsCopy(
     const p = product(i, slugs)
     const id = categoryIds.get(p.category)
     if (!id) throw new Error(`category ${p.category} has no id on the PRIMARY`)
-    return `${productId(i)}\t${copyLine({ ...p, category: id })}`
+    return productRowLine(productId(i), p, id)
   })
 }
 
 /** COPY text for public.inventory (product_id, warehouse, quantity): what the seed derives from stock. */
 export async function writeInventoryCopy(path: string, rows: number, slugs: readonly string[]): Promise<void> {
-  await writeLines(path, rows, i => `${productId(i)}\tmain\t${product(i, slugs).stock}\n`)
+  await writeLines(path, rows, i => inventoryRowLine(productId(i), product(i, slugs)))
 }

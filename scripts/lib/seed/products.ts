@@ -184,11 +184,6 @@ function copyFields(p: Product): string {
   ].join('\t')
 }
 
-/** One line of COPY text format: the product's columns. */
-export function copyLine(p: Product): string {
-  return `${copyFields(p)}\n`
-}
-
 /**
  * Into empty tables (seed.ts): the product's row of products, its id chosen here and its category
  * as the category's id (id, sku, title, description, price, stock, category_id, attributes).
