@@ -126,14 +126,12 @@ async function killHalfWay(
 }
 
 export const resumeTargets = (r: CopyResume): Target[] => [
-  {
-    ...within(
-      'initial copy',
-      `a parallel copy killed at ${Math.round((r.partsInAtKill / r.parts) * 100)} % of its parts: the resume takes < ${RESUME_TARGET.ofFull}× a full copy`,
-      r.resumeSeconds / r.fullSeconds,
-      RESUME_TARGET.ofFull,
-      '×',
-    ),
-    why: `the resume copies the ${r.parts - r.partsInAtKill} parts of ${r.parts} not yet in, then builds every deferred index and catches up, which the killed run had not begun`,
-  },
+  within(
+    'initial copy',
+    `a parallel copy killed at ${Math.round((r.partsInAtKill / r.parts) * 100)} % of its parts: the resume takes < ${RESUME_TARGET.ofFull}× a full copy`,
+    r.resumeSeconds / r.fullSeconds,
+    RESUME_TARGET.ofFull,
+    '×',
+    `the resume copies the ${r.parts - r.partsInAtKill} parts of ${r.parts} not yet in, then builds every deferred index and catches up, which the killed run had not begun`,
+  ),
 ]

@@ -150,6 +150,7 @@ function copyTargets(replicas: number, replicateSeconds: number, times: Baseline
       times.dumpRestoreSeconds / replicateSeconds,
       COPY_TARGETS.vsDump,
       '×',
+      why,
     ),
     within(
       'initial copy',
@@ -157,8 +158,9 @@ function copyTargets(replicas: number, replicateSeconds: number, times: Baseline
       replicateSeconds / times.pgcopydbSeconds,
       COPY_TARGETS.vsPgcopydb,
       '×',
+      why,
     ),
-  ].map(t => ({ ...t, why }))
+  ]
 }
 
 const methodText = (config: Config, rows: number) =>

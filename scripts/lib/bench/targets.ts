@@ -15,23 +15,23 @@ export interface Target {
 /** A section's target before make bench files it under the section. */
 export type ScriptTarget = Omit<Target, 'section'>
 
-export const within = (section: string, target: string, measured: number, limit: number, unit: string): Target => ({
-  section,
-  target,
-  measured,
-  needed: limit,
-  unit,
-  met: measured < limit,
-})
+export const within = (
+  section: string,
+  target: string,
+  measured: number,
+  limit: number,
+  unit: string,
+  why?: string,
+): Target => ({ section, target, measured, needed: limit, unit, met: measured < limit, why })
 
-export const atLeast = (section: string, target: string, measured: number, needed: number, unit: string): Target => ({
-  section,
-  target,
-  measured,
-  needed,
-  unit,
-  met: measured >= needed,
-})
+export const atLeast = (
+  section: string,
+  target: string,
+  measured: number,
+  needed: number,
+  unit: string,
+  why?: string,
+): Target => ({ section, target, measured, needed, unit, met: measured >= needed, why })
 
 export function showMeasured(t: Pick<Target, 'measured' | 'unit'>): string {
   if (t.unit === '×') return `${t.measured.toFixed(2)}×`
