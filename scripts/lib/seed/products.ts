@@ -171,15 +171,15 @@ function copyText(value: string | null): string {
   return COPY_SPECIAL.test(value) ? value.replace(/[\\\n\r\t]/g, c => COPY_ESCAPES[c]) : value
 }
 
-/** A product's columns in COPY text format (sku, title, description, price, stock, category, attributes), tab-separated. */
-function copyFields(p: Product): string {
+/** A product's columns in COPY text format (sku, title, description, price, stock, category, attributes), tab-separated; category as given (its slug for staging, its id for products). */
+function copyFields(p: Product, category: string): string {
   return [
     copyText(p.sku),
     copyText(p.title),
     copyText(p.description),
     p.price.toFixed(2),
     String(p.stock),
-    copyText(p.category),
+    copyText(category),
     copyText(JSON.stringify(p.attributes)),
   ].join('\t')
 }
@@ -189,7 +189,7 @@ function copyFields(p: Product): string {
  * as the category's id (id, sku, title, description, price, stock, category_id, attributes).
  */
 export function productRowLine(id: string, p: Product, categoryId: string): string {
-  return `${id}\t${copyFields({ ...p, category: categoryId })}\n`
+  return `${id}\t${copyFields(p, categoryId)}\n`
 }
 
 /** Its inventory row (product_id, warehouse, quantity): all of its stock in warehouse 'main', as the upsert path writes it (045). */
@@ -199,5 +199,5 @@ export function inventoryRowLine(id: string, p: Product): string {
 
 /** One line for the seed's staging table: the product's columns, then where it is in the file (record index, line). */
 export function stagingLine(p: Product, raw: RawRecord): string {
-  return `${copyFields(p)}\t${raw.index}\t${raw.line}\n`
+  return `${copyFields(p, p.category)}\t${raw.index}\t${raw.line}\n`
 }
