@@ -16,6 +16,7 @@ import { formatSwitchoverBench, switchoverBench } from './lib/bench/switchover.j
 import { formatReplicasBench, replicasBench, replicasPlot } from './lib/bench/replicas.js'
 import { type BenchReport, formatSummary } from './lib/bench/report.js'
 import { writePlots } from './lib/bench/report-plots.js'
+import { missedLines } from './lib/bench/targets.js'
 import { updatePerformancePage } from './lib/bench/performance-page.js'
 import { seedBench } from './lib/bench/seed.js'
 import { formatSeedBench } from './lib/bench/seed-report.js'
@@ -147,7 +148,10 @@ async function onlySection(config: Config, section: (typeof SECTIONS)[number]): 
             : await switchoverBench(config, SWITCHOVER_RATE, PROFILES.default.switchovers).then(
                 r => [r, formatSwitchoverBench(r)] as const,
               )
-  console.log(argv.json ? JSON.stringify(result, null, 2) : table)
+  const missed = missedLines(result.targets)
+  const whys =
+    missed.length > 0 ? ['', colour.bold("Why each missed target was missed (this run's figures)"), ...missed] : []
+  console.log(argv.json ? JSON.stringify(result, null, 2) : [table, ...whys].join('\n'))
   return result.targets.every(t => t.met) ? EXIT.ok : EXIT.warning
 }
 

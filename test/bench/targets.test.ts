@@ -15,4 +15,9 @@ test('a missed target without a why says the run measured nothing that explains 
   assert.equal(missedLines([missed]), ['✗ metrics: a scrape < 100 ms: this run measured nothing that explains it'])
 })
 
+test("a section's own target (make bench-seed alone) is listed without a section", () => {
+  const { section: _, ...alone } = missedWithWhy
+  assert.equal(missedLines([alone]), ["✗ seed < 40 s: Node's part alone 8.4 s, raw COPY 30.9 s"])
+})
+
 test.run()

@@ -53,9 +53,12 @@ export const targetRow = (t: ScriptTarget): string[] => [
   t.met ? colour.green('met') : colour.red('NOT met'),
 ]
 
-/** A line for each missed target: what this run measured that explains it. */
-export function missedLines(targets: Target[]): string[] {
+/** A line for each missed target: what this run measured that explains it (under its section, when filed under one). */
+export function missedLines(targets: (Target | ScriptTarget)[]): string[] {
   return targets
     .filter(t => !t.met)
-    .map(t => `✗ ${t.section}: ${t.target}: ${t.why ?? 'this run measured nothing that explains it'}`)
+    .map(t => {
+      const where = 'section' in t ? `${t.section}: ` : ''
+      return `✗ ${where}${t.target}: ${t.why ?? 'this run measured nothing that explains it'}`
+    })
 }
