@@ -132,6 +132,12 @@ test('text PostgreSQL refuses is named before it reaches the server: NUL, half a
     validationError({ ...good, attributes: { 'k\udc00': 1 } }),
     /attributes key "k\\udc00" contains half of a UTF-16 surrogate pair/,
   )
+  // Not escaped in the record's text (a caller that did not decode a file) is found the same.
+  const unescaped = `{"sku":"B-1","title":"a\ud800","price":1,"stock":1,"category":"books"}`
+  assert.throws(
+    () => validateProduct({ text: unescaped, index: 0, line: 1 }, 'p.json', limits, categories),
+    /title contains half of a UTF-16 surrogate pair/,
+  )
   // A whole pair (an emoji) is Unicode text.
   const emoji = { ...good, title: 'ok 😀', attributes: { e: '😀' } }
   assert.is(

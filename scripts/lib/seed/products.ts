@@ -54,9 +54,23 @@ function unstorable(text: string): string | null {
   return null
 }
 
-const checkStorable = (field: string, text: string, bad: Bad) => {
-  const why = unstorable(text)
-  if (why) bad(field, why)
+/**
+ * A NUL or half a surrogate pair reaches a record's values only as a \u escape (JSON refuses a raw
+ * NUL) or as a surrogate in its text (a file decoded as UTF-8 has none): a record with neither,
+ * nearly every one, needs no search of each value (measured: 7% of the seed's client time).
+ */
+const MAY_BE_UNSTORABLE = /\\u|[\uD800-\uDFFF]/
+
+/** Every text field and every key and string inside attributes: the first each holds that PostgreSQL refuses. */
+function checkStorableTexts(record: Record<string, unknown>, bad: Bad): void {
+  for (const field of ['sku', 'title', 'description']) {
+    const why = typeof record[field] === 'string' ? unstorable(record[field]) : null
+    if (why) bad(field, why)
+  }
+  const { attributes } = record
+  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) return
+  const refused = refusedJsonText(attributes, 'attributes')
+  if (refused) bad(refused.path, refused.why)
 }
 
 /** The first key or string inside attributes (jsonb) that PostgreSQL refuses, by its path; null when none. */
@@ -82,7 +96,6 @@ function checkSku(sku: unknown, limits: Limits, bad: Bad): void {
   if (sku.toUpperCase().startsWith('REPLKIT-'))
     bad('sku', 'starts with REPLKIT-, which replkit reserves for its canary rows')
   if (tooLong(sku, limits.sku)) bad('sku', `is ${chars(sku)} characters, longer than its column (${limits.sku})`)
-  checkStorable('sku', sku, bad)
 }
 
 function checkTitle(title: unknown, limits: Limits, bad: Bad): void {
@@ -90,7 +103,6 @@ function checkTitle(title: unknown, limits: Limits, bad: Bad): void {
     return void bad('title', `must be a non-empty string, got ${describe(title)}`)
   if (tooLong(title, limits.title))
     bad('title', `is ${chars(title)} characters, longer than its column (${limits.title})`)
-  checkStorable('title', title, bad)
 }
 
 function checkPrice(price: unknown, bad: Bad): void {
@@ -126,7 +138,6 @@ export function validateProduct(
   checkTitle(title, limits, bad)
   if (description !== undefined && description !== null && typeof description !== 'string')
     bad('description', `must be a string, got ${describe(description)}`)
-  else if (typeof description === 'string') checkStorable('description', description, bad)
   checkPrice(price, bad)
   if (typeof stock !== 'number' || !Number.isInteger(stock)) bad('stock', `must be an integer, got ${describe(stock)}`)
   else if (stock < 0) bad('stock', `must not be negative, got ${stock}`)
@@ -140,10 +151,8 @@ export function validateProduct(
     (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes))
   ) {
     bad('attributes', `must be an object, got ${describe(attributes)}`)
-  } else {
-    const refused = refusedJsonText(attributes, 'attributes')
-    if (refused) bad(refused.path, refused.why)
   }
+  if (MAY_BE_UNSTORABLE.test(raw.text)) checkStorableTexts(record, bad)
   if (problems.length) {
     const skuText = typeof sku === 'string' && sku.trim() ? ` (sku "${sku}")` : ''
     throw new ReplkitError(`${file}:${raw.line}: record [${raw.index}]${skuText}: ${problems.join('; ')}`)
@@ -173,15 +182,7 @@ function copyText(value: string | null): string {
 
 /** A product's columns in COPY text format (sku, title, description, price, stock, category, attributes), tab-separated; category as given (its slug for staging, its id for products). */
 function copyFields(p: Product, category: string): string {
-  return [
-    copyText(p.sku),
-    copyText(p.title),
-    copyText(p.description),
-    p.price.toFixed(2),
-    String(p.stock),
-    copyText(category),
-    copyText(JSON.stringify(p.attributes)),
-  ].join('\t')
+  return `${copyText(p.sku)}\t${copyText(p.title)}\t${copyText(p.description)}\t${p.price.toFixed(2)}\t${p.stock}\t${copyText(category)}\t${copyText(JSON.stringify(p.attributes))}`
 }
 
 /**
