@@ -7,4 +7,7 @@
 -- did not finish in 11 minutes; 77 s otherwise). ANALYZE also holds SHARE UPDATE EXCLUSIVE on
 -- both tables until the seed ends, so no such run can start meanwhile (autovacuum skips them;
 -- a manual VACUUM or ANALYZE of them waits for the seed).
-ANALYZE public.products, public.inventory
+-- Only the key columns the seed joins on: the row counts come with any ANALYZE, and the other
+-- columns' statistics are left to autovacuum, which still counts the seed's changes since it did
+-- not analyze the whole table (measured, 300k products: 170 ms against 380-780 ms for all columns).
+ANALYZE public.products (id, sku), public.inventory (product_id, warehouse)
