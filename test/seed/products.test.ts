@@ -20,7 +20,7 @@ async function records(text: string, chunkSize = 7): Promise<RawRecord[]> {
     for (let i = 0; i < text.length; i += chunkSize) yield text.slice(i, i + chunkSize)
   }
   const out: RawRecord[] = []
-  for await (const r of readRecords(chunks(), 'p.json')) out.push(r)
+  for await (const some of readRecords(chunks(), 'p.json')) out.push(...some)
   return out
 }
 

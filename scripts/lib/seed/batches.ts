@@ -68,27 +68,33 @@ function invalidRecords(file: string, lines: string[], stopped: boolean): Replki
 export function recordBatches(opts: BatchOptions, limits: Limits, known: Set<string>, shape: BatchShape) {
   const state = { found: 0, fraction: 0 }
   const batchRecords = opts.batchRecords ?? SEED_BATCH_RECORDS
+  const invalid: string[] = []
+  /** A record's COPY lines, or null when it is invalid (named, up to INVALID_REPORTED of them). */
+  const linesOf = (raw: RawRecord): string[] | null => {
+    try {
+      return shape.lines(validateProduct(raw, opts.file, limits, known), raw)
+    } catch (error) {
+      if (!(error instanceof ReplkitError)) throw error
+      if (invalid.push(error.message) === INVALID_REPORTED) throw invalidRecords(opts.file, invalid, true)
+      return null
+    }
+  }
+  const onBytes = (read: number, total: number) => {
+    state.fraction = total ? read / total : 1
+  }
   async function* batches(): AsyncGenerator<SeedBatch> {
     let batch = new SeedBatch(shape.tables)
-    const invalid: string[] = []
-    for await (const raw of readProductFile(opts.file, (read, total) => {
-      state.fraction = total ? read / total : 1
-    })) {
-      ++state.found
-      let lines: string[]
-      try {
-        lines = shape.lines(validateProduct(raw, opts.file, limits, known), raw)
-      } catch (error) {
-        if (!(error instanceof ReplkitError)) throw error
-        if (invalid.push(error.message) === INVALID_REPORTED) throw invalidRecords(opts.file, invalid, true)
-        continue
-      }
-      if (invalid.length) continue
-      batch.add(lines)
-      if (state.found % 5000 === 0) opts.onProgress?.(state.found, state.fraction)
-      if (batch.records === batchRecords || batch.bytes >= SEED_BATCH_BYTES) {
-        yield batch
-        batch = new SeedBatch(shape.tables)
+    for await (const records of readProductFile(opts.file, onBytes)) {
+      for (const raw of records) {
+        ++state.found
+        const lines = linesOf(raw)
+        if (lines === null || invalid.length) continue
+        batch.add(lines)
+        if (state.found % 5000 === 0) opts.onProgress?.(state.found, state.fraction)
+        if (batch.records === batchRecords || batch.bytes >= SEED_BATCH_BYTES) {
+          yield batch
+          batch = new SeedBatch(shape.tables)
+        }
       }
     }
     if (invalid.length) throw invalidRecords(opts.file, invalid, false)
