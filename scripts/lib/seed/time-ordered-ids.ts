@@ -42,7 +42,8 @@ export function timeOrderedIds(clock: () => number = Date.now): () => string {
       hex = randomFillSync(random).toString('hex')
       used = 0
     }
-    const bits = hex.slice(used, (used += 16))
+    const bits = hex.slice(used, used + 16)
+    used += 16
     const variant = VARIANT[Number.parseInt(bits[0], 16) & 0x3]
     return `${msText}${counter.toString(16).padStart(3, '0')}-${variant}${bits.slice(1, 4)}-${bits.slice(4)}`
   }
