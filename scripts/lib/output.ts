@@ -100,6 +100,25 @@ export interface MainOptions {
   failureLine?: (message: string) => string
 }
 
+/** The longest an exit waits for a reader to take what stdout and stderr still hold. */
+const FLUSH_WAIT_MS = 5_000
+
+/**
+ * Exits once stdout and stderr have handed what they hold to the OS. process.exit alone drops
+ * what a pipe could not take yet: `replkit check --json` with 10 replicas (a report over 64 KB)
+ * read by a slower program reached it cut at 65,536 bytes. A reader that never reads does not
+ * hold the exit past FLUSH_WAIT_MS.
+ */
+function exitFlushed(code: number): void {
+  setTimeout(() => process.exit(code), FLUSH_WAIT_MS).unref()
+  let open = 2
+  const flushed = () => {
+    if (--open === 0) process.exit(code)
+  }
+  process.stdout.write('', flushed)
+  process.stderr.write('', flushed)
+}
+
 /** Runs a command's main; a ReplkitError prints one line and exits with its code; nothing runs past the deadline. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a command's body may end without an exit code (0).
 export function main(fn: () => Promise<number | void>, opts: MainOptions = {}): void {
@@ -121,17 +140,17 @@ export function main(fn: () => Promise<number | void>, opts: MainOptions = {}): 
     if (opts.failureLine) console.log(opts.failureLine(message))
   }
   fn().then(
-    code => process.exit(code ?? 0),
+    code => exitFlushed(code ?? 0),
     (error: unknown) => {
       if (error instanceof ReplkitError) {
         fail(error.message)
-        process.exit(opts.errorExitCode ?? error.exitCode)
+        return exitFlushed(opts.errorExitCode ?? error.exitCode)
       }
       fail(
         `unexpected error: ${error instanceof Error ? error.message : String(error)}`,
         `unexpected error: ${error instanceof Error ? error.stack : String(error)}`,
       )
-      process.exit(opts.errorExitCode ?? EXIT.critical)
+      exitFlushed(opts.errorExitCode ?? EXIT.critical)
     },
   )
 }
