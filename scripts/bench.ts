@@ -16,7 +16,7 @@ import { formatSwitchoverBench, switchoverBench } from './lib/bench/switchover.j
 import { formatReplicasBench, replicasBench, replicasPlot } from './lib/bench/replicas.js'
 import { type BenchReport, formatSummary } from './lib/bench/report.js'
 import { writePlots } from './lib/bench/report-plots.js'
-import { missedLines } from './lib/bench/targets.js'
+import { missedSection } from './lib/bench/targets.js'
 import { updatePerformancePage } from './lib/bench/performance-page.js'
 import { seedBench } from './lib/bench/seed.js'
 import { formatSeedBench } from './lib/bench/seed-report.js'
@@ -148,10 +148,7 @@ async function onlySection(config: Config, section: (typeof SECTIONS)[number]): 
             : await switchoverBench(config, SWITCHOVER_RATE, PROFILES.default.switchovers).then(
                 r => [r, formatSwitchoverBench(r)] as const,
               )
-  const missed = missedLines(result.targets)
-  const whys =
-    missed.length > 0 ? ['', colour.bold("Why each missed target was missed (this run's figures)"), ...missed] : []
-  console.log(argv.json ? JSON.stringify(result, null, 2) : [table, ...whys].join('\n'))
+  console.log(argv.json ? JSON.stringify(result, null, 2) : [table, ...missedSection(result.targets)].join('\n'))
   return result.targets.every(t => t.met) ? EXIT.ok : EXIT.warning
 }
 

@@ -118,23 +118,18 @@ function canaryTargets(canary: Sections['canary']): Target[] {
 }
 
 function checkTargets({ check, metrics }: Sections): Target[] {
+  const wallTime = (command: string, ms: number, limitMs: number) =>
+    within(
+      'make check',
+      `${command}: median wall time < ${limitMs / 1000} s`,
+      ms / 1000,
+      limitMs / 1000,
+      's',
+      checkWhy(check, ms),
+    )
   return [
-    within(
-      'make check',
-      `replkit check: median wall time < ${TARGET.checkWallMs / 1000} s`,
-      check.medianWallMs / 1000,
-      TARGET.checkWallMs / 1000,
-      's',
-      checkWhy(check, check.medianWallMs),
-    ),
-    within(
-      'make check',
-      `make check: median wall time < ${TARGET.makeCheckMs / 1000} s`,
-      check.medianMakeMs / 1000,
-      TARGET.makeCheckMs / 1000,
-      's',
-      checkWhy(check, check.medianMakeMs),
-    ),
+    wallTime('replkit check', check.medianWallMs, TARGET.checkWallMs),
+    wallTime('make check', check.medianMakeMs, TARGET.makeCheckMs),
     within(
       'metrics',
       `a scrape reads the nodes in < ${TARGET.scrapeMs} ms (median)`,

@@ -11,7 +11,7 @@ import { type SwitchoverBench, formatSwitchoverBench } from './switchover.js'
 import { type Machine, describeMachine } from './machine.js'
 import { type ConsistencyBenchReport, formatConsistencyBench } from './consistency-report.js'
 import { type SeedBenchReport, formatSeedPhases, seedSettingTitle } from './seed-report.js'
-import { type Target, missedLines, targetRow } from './targets.js'
+import { type Target, missedSection, targetRow } from './targets.js'
 
 export interface BenchReport {
   at: string
@@ -141,9 +141,7 @@ function targetLines(r: BenchReport): string[] {
   const missed = r.targets.filter(t => !t.met).length
   return [
     table,
-    ...(missed
-      ? ['', colour.bold("Why each missed target was missed (this run's figures)"), ...missedLines(r.targets)]
-      : []),
+    ...missedSection(r.targets),
     '',
     missed
       ? colour.red(`${missed} of ${r.targets.length} targets NOT met`)

@@ -62,3 +62,9 @@ export function missedLines(targets: (Target | ScriptTarget)[]): string[] {
       return `✗ ${where}${t.target}: ${t.why ?? 'this run measured nothing that explains it'}`
     })
 }
+
+/** Under a targets table: a heading, then a line for each missed target; nothing when all were met. */
+export function missedSection(targets: (Target | ScriptTarget)[]): string[] {
+  const lines = missedLines(targets)
+  return lines.length > 0 ? ['', colour.bold("Why each missed target was missed (this run's figures)"), ...lines] : []
+}
