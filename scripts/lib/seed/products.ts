@@ -40,6 +40,10 @@ function describe(value: unknown): string {
 
 type Bad = (field: string, problem: string) => void
 
+/** A JSON object: what attributes must be (jsonb's object, not an array or null). */
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+
 /** Half of a UTF-16 surrogate pair: not a Unicode character, so it has no UTF-8. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
@@ -67,9 +71,8 @@ function checkStorableTexts(record: Record<string, unknown>, bad: Bad): void {
     const why = typeof record[field] === 'string' ? unstorable(record[field]) : null
     if (why) bad(field, why)
   }
-  const { attributes } = record
-  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) return
-  const refused = refusedJsonText(attributes, 'attributes')
+  if (!isObject(record.attributes)) return
+  const refused = refusedJsonText(record.attributes, 'attributes')
   if (refused) bad(refused.path, refused.why)
 }
 
@@ -146,12 +149,8 @@ export function validateProduct(
     bad('category', `must be a category slug, got ${describe(category)}`)
   else if (!categories.has(category))
     bad('category', `"${category}" is not a known category (${[...categories].sort().join(', ')})`)
-  if (
-    attributes !== undefined &&
-    (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes))
-  ) {
+  if (attributes !== undefined && !isObject(attributes))
     bad('attributes', `must be an object, got ${describe(attributes)}`)
-  }
   if (MAY_BE_UNSTORABLE.test(raw.text)) checkStorableTexts(record, bad)
   if (problems.length) {
     const skuText = typeof sku === 'string' && sku.trim() ? ` (sku "${sku}")` : ''
