@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { copiesWithin, settledWithin } from '../../scripts/lib/replication/wal-senders.js'
+import { copiesWithin } from '../../scripts/lib/replication/wal-senders.js'
 
 test('copies at once: the walsenders left after every copy keeps one, each in flight needs one more', () => {
   // Two replicas, PostgreSQL's default of 10: both at once.
@@ -13,24 +13,6 @@ test('copies at once: the walsenders left after every copy keeps one, each in fl
   // None to spare: one at a time, and the server's own error says what is short.
   assert.is(copiesWithin(10, 5, 10), 1)
   assert.is(copiesWithin(10, 0, 0), 1)
-})
-
-test('settledWithin runs at most so many at once and keeps each outcome in order', async () => {
-  let running = 0
-  let most = 0
-  const results = await settledWithin([5, 1, 3, 2, 4], 2, async n => {
-    running++
-    most = Math.max(most, running)
-    await new Promise(resolve => setTimeout(resolve, n * 3))
-    running--
-    if (n === 3) throw new Error('three')
-    return n * 10
-  })
-  assert.is(most, 2)
-  assert.equal(
-    results.map(r => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
-    [50, 10, 'three', 20, 40],
-  )
 })
 
 test.run()

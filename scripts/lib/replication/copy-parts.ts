@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import { type NodeSpec, repoRoot } from '../config.js'
 import type { Sql } from '../db.js'
+import { eachWithin } from '../concurrency.js'
 import { ReplkitError } from '../errors.js'
 import { psqlLiteral, psqlPipe } from '../psql.js'
 import { queryFile } from '../sql-files.js'
@@ -112,7 +113,11 @@ export interface PartsCopy {
  * `jobs` psql pairs at a time take the parts in order: the PRIMARY end imports the exported
  * snapshot in a REPEATABLE READ transaction and COPYs the part out; the replica end COPYs it in
  * as the apply worker writes (session_replication_role = replica: no FK or user triggers fire)
- * and marks it in, in the same transaction. Returns the tables whose every part is in.
+ * and marks it in, in the same transaction. The stream that copies a table's last part while
+ * other parts are still to come runs tableIn for it (its indexes are built while the others
+ * copy on). After a failure
+ * no part starts and the running ones end before it is thrown: an undo is never overtaken by a
+ * part that commits after it. Returns the tables whose every part is in.
  */
 export async function copyParts(
   primaryNode: NodeSpec,
@@ -120,35 +125,35 @@ export async function copyParts(
   parts: CopyPart[],
   snapshot: string,
   copy: PartsCopy,
+  tableIn: (table: string) => Promise<unknown>,
 ): Promise<number> {
-  const queue = parts.filter(p => !p.copied)
   const begin = [
     'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
     `SET TRANSACTION SNAPSHOT '${snapshot.replaceAll("'", "''")}'`,
   ]
   const done = `\\i ${psqlLiteral(join(repoRoot, 'sql/copy/080_copy_part_done.sql'))}`
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(copy.jobs, queue.length)) }, async () => {
-      for (let p = queue.shift(); p; p = queue.shift()) {
-        const sql = copyStatements(p.table, copy.binary, p.range)
-        await psqlPipe(
-          { node: primaryNode, commands: [...begin, sql.out, 'COMMIT'] },
-          {
-            node: replicaNode,
-            commands: ['BEGIN', sql.in, done, 'COMMIT'],
-            vars: { slot: copy.slot, table: p.table.table, part: String(p.part) },
-            settings: {
-              session_replication_role: 'replica',
-              synchronous_commit: 'off',
-              default_transaction_read_only: 'off',
-            },
+  await eachWithin(
+    parts.filter(p => !p.copied),
+    copy.jobs,
+    async p => {
+      const sql = copyStatements(p.table, copy.binary, p.range)
+      await psqlPipe(
+        { node: primaryNode, commands: [...begin, sql.out, 'COMMIT'] },
+        {
+          node: replicaNode,
+          commands: ['BEGIN', sql.in, done, 'COMMIT'],
+          vars: { slot: copy.slot, table: p.table.table, part: String(p.part) },
+          settings: {
+            session_replication_role: 'replica',
+            synchronous_commit: 'off',
+            default_transaction_read_only: 'off',
           },
-        )
-        p.copied = true
-      }
-    }),
+        },
+      )
+      p.copied = true
+      const tableDone = parts.every(o => o.copied || o.table.table !== p.table.table)
+      if (tableDone && parts.some(o => !o.copied)) await tableIn(p.table.table)
+    },
   )
-  if (parts.some(p => !p.copied))
-    throw new ReplkitError(`${replicaNode.name}: ${parts.filter(p => !p.copied).length} parts were not copied`)
   return new Set(parts.map(p => p.table.table)).size
 }

@@ -10,6 +10,7 @@ import type { NodeSpec } from '../config.js'
 import { type Sql, connect, connectChecked, withNode } from '../db.js'
 import { sqlText } from '../sql-files.js'
 import { sqlName } from '../table-name.js'
+import { eachWithin } from '../concurrency.js'
 import { type InterruptedCopy, copyParts, cutIntoParts, forgetParts, saveParts } from './copy-parts.js'
 import { tablesToCopy } from './copy-statements.js'
 import { endHolder, holdSnapshot } from './snapshot-holder.js'
@@ -37,6 +38,8 @@ export interface CopyResult {
   parts: number
   resumed: number
   indexes: { index: string; ms: number }[]
+  /** Of the indexes, how many were built while other tables still copied (copyMs includes them). */
+  duringCopy: number
   copyMs: number
   indexMs: number
 }
@@ -82,38 +85,43 @@ export async function finishInterruptedCopy(replica: NodeSpec, jobs: number): Pr
     : null
 }
 
-/** Builds every index a copy deferred, `jobs` at a time, each forgotten once built. */
-export async function buildDeferredIndexes(node: NodeSpec, jobs: number): Promise<{ index: string; ms: number }[]> {
+/** Builds every index a copy deferred (or only `table`'s), `jobs` at a time, each forgotten once built. */
+export async function buildDeferredIndexes(
+  node: NodeSpec,
+  jobs: number,
+  table: string | null = null,
+): Promise<{ index: string; ms: number }[]> {
   const first = await connectChecked(node, { statementTimeoutMs: 0 })
   try {
     const [{ t }] = await first`select to_regclass('replkit.deferred_indexes') is not null as t`
     if (!t) return []
-    const saved = [...(await first.unsafe(await copyQuery('050_build_deferred_indexes.sql')))]
+    const saved = [...(await first.unsafe(await copyQuery('050_build_deferred_indexes.sql'), [table]))]
     const forget = await copyQuery('060_forget_deferred_index.sql')
     const built: { index: string; ms: number }[] = []
-    const queue = [...saved]
     const workers = [
       first,
       ...Array.from({ length: Math.max(0, Math.min(jobs, saved.length) - 1) }, () =>
         connect(node, { statementTimeoutMs: 0 }),
       ),
     ]
+    const idle = [...workers]
     try {
-      await Promise.all(
-        workers.map(async sql => {
-          for (let i = queue.shift(); i; i = queue.shift()) {
-            const started = performance.now()
-            // maintenance_work_mem: one sort in memory per index instead of spilled runs.
-            if (!i.exists)
-              await sql.begin(async tx => {
-                await tx.unsafe(`set local maintenance_work_mem = '256MB'`)
-                await tx.unsafe(i.definition)
-              })
-            await sql.unsafe(forget, [i.index])
-            built.push({ index: i.index, ms: performance.now() - started })
-          }
-        }),
-      )
+      await eachWithin(saved, workers.length, async i => {
+        const sql = idle.pop()!
+        try {
+          const started = performance.now()
+          // maintenance_work_mem: one sort in memory per index instead of spilled runs.
+          if (!i.exists)
+            await sql.begin(async tx => {
+              await tx.unsafe(`set local maintenance_work_mem = '256MB'`)
+              await tx.unsafe(i.definition)
+            })
+          await sql.unsafe(forget, [i.index])
+          built.push({ index: i.index, ms: performance.now() - started })
+        } finally {
+          idle.push(sql)
+        }
+      })
     } finally {
       await Promise.all(workers.slice(1).map(w => w.end()))
     }
@@ -152,16 +160,22 @@ export async function copyFromSnapshot(
       copy = { ...held, parts }
     }
     const resumed = copy.parts.filter(p => p.copied).length
-    const copied = await copyParts(primaryNode, replicaNode, copy.parts, copy.snapshot, plan)
+    // A table's indexes are built once its last part is in, while other tables copy on: a run
+    // killed later leaves fewer to build. The last tables' are built after, `jobs` at a time.
+    const indexes: CopyResult['indexes'] = []
+    const buildFor = async (table: string) => indexes.push(...(await buildDeferredIndexes(replicaNode, 1, table)))
+    const copied = await copyParts(primaryNode, replicaNode, copy.parts, copy.snapshot, plan, buildFor)
     // The snapshot is needed only until every part is in.
     await releaseSnapshot(primaryNode, plan.slot, holder)
     const copyMs = performance.now() - started
-    const indexes = await buildDeferredIndexes(replicaNode, plan.jobs)
+    const duringCopy = indexes.length
+    indexes.push(...(await buildDeferredIndexes(replicaNode, plan.jobs)))
     return {
       tables: copied,
       parts: copy.parts.length,
       resumed,
       indexes,
+      duringCopy,
       copyMs,
       indexMs: performance.now() - started - copyMs,
     }

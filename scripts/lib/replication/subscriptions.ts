@@ -24,7 +24,8 @@ import { type InterruptedCopy, cutIntoParts, forgetParts } from './copy-parts.js
 import { resumeOrRestart } from './copy-resume.js'
 import { endHolder } from './snapshot-holder.js'
 import { type SetupContext, replicateDeadlineMs, runFile } from './setup-context.js'
-import { copiesAtOnce, settledWithin } from './wal-senders.js'
+import { settledWithin } from '../concurrency.js'
+import { copiesAtOnce } from './wal-senders.js'
 
 /**
  * A subscription made before a table was published does not have it until REFRESH PUBLICATION.
@@ -166,7 +167,7 @@ async function snapshotCopy(
     const result = await copyFromSnapshot(config.primary, replica, config.tables, plan, interrupted)
     const resumed = result.resumed ? ` (${result.resumed} of them copied by the killed run)` : ''
     c.steps.ok(
-      `${replica.name}: copied ${result.tables} tables in ${result.parts} parts${resumed} from the snapshot of slot ${name} in ${Math.round(result.copyMs)} ms (${c.copyJobs} COPY pipes, ${binary ? 'binary' : 'text'}), then built ${result.indexes.length} deferred indexes in ${Math.round(result.indexMs)} ms`,
+      `${replica.name}: copied ${result.tables} tables in ${result.parts} parts${resumed} from the snapshot of slot ${name} in ${Math.round(result.copyMs)} ms (${c.copyJobs} COPY pipes, ${binary ? 'binary' : 'text'}), built ${result.indexes.length} deferred indexes (${result.duringCopy} of them while other tables still copied, the rest in ${Math.round(result.indexMs)} ms after)`,
       true,
     )
   }

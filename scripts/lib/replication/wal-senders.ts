@@ -27,22 +27,3 @@ export async function copiesAtOnce(primary: Sql, copies: number): Promise<number
   const { max, used } = await walSenderUse(primary)
   return copiesWithin(max, used, copies)
 }
-
-/** fn for every item, at most `atOnce` at a time; each outcome in the items' order, as Promise.allSettled. */
-export async function settledWithin<T, R>(
-  items: T[],
-  atOnce: number,
-  fn: (item: T) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length)
-  let next = 0
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++)
-      results[i] = await fn(items[i]).then(
-        value => ({ status: 'fulfilled' as const, value }),
-        reason => ({ status: 'rejected' as const, reason }),
-      )
-  }
-  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, worker))
-  return results
-}
