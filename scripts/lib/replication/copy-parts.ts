@@ -115,9 +115,9 @@ export interface PartsCopy {
  * as the apply worker writes (session_replication_role = replica: no FK or user triggers fire)
  * and marks it in, in the same transaction. The stream that copies a table's last part while
  * other parts are still to come runs tableIn for it (its indexes are built while the others
- * copy on). After a failure
- * no part starts and the running ones end before it is thrown: an undo is never overtaken by a
- * part that commits after it. Returns the tables whose every part is in.
+ * copy on). After a failure no part starts and the running ones end before it is thrown: an
+ * undo is never overtaken by a part that commits after it. Returns the tables whose every part
+ * is in.
  */
 export async function copyParts(
   primaryNode: NodeSpec,
