@@ -113,11 +113,10 @@ export interface PartsCopy {
  * `jobs` psql pairs at a time take the parts in order: the PRIMARY end imports the exported
  * snapshot in a REPEATABLE READ transaction and COPYs the part out; the replica end COPYs it in
  * as the apply worker writes (session_replication_role = replica: no FK or user triggers fire)
- * and marks it in, in the same transaction. The stream that copies a table's last part while
- * other parts are still to come runs tableIn for it (its indexes are built while the others
- * copy on). After a failure no part starts and the running ones end before it is thrown: an
- * undo is never overtaken by a part that commits after it. Returns the tables whose every part
- * is in.
+ * and marks it in, in the same transaction. A table whose last part is in while other parts
+ * are still to come is handed to tableIn (its indexes are built while the others copy on).
+ * After a failure no part starts and the running ones end before it is thrown: an undo is never
+ * overtaken by a part that commits after it. Returns the tables whose every part is in.
  */
 export async function copyParts(
   primaryNode: NodeSpec,

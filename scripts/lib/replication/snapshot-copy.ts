@@ -160,11 +160,19 @@ export async function copyFromSnapshot(
       copy = { ...held, parts }
     }
     const resumed = copy.parts.filter(p => p.copied).length
-    // A table's indexes are built once its last part is in, while other tables copy on: a run
-    // killed later leaves fewer to build. The last tables' are built after, `jobs` at a time.
+    // A table's indexes are built once its last part is in, one at a time beside the copy
+    // streams (as pgcopydb's index jobs): a run killed later leaves fewer to build. The last
+    // tables' are built after, `jobs` at a time. The copy ends only once those builds have.
     const indexes: CopyResult['indexes'] = []
-    const buildFor = async (table: string) => indexes.push(...(await buildDeferredIndexes(replicaNode, 1, table)))
-    const copied = await copyParts(primaryNode, replicaNode, copy.parts, copy.snapshot, plan, buildFor)
+    let early: Promise<unknown> = Promise.resolve()
+    const buildEarly = async (table: string) => {
+      early = early.then(async () => indexes.push(...(await buildDeferredIndexes(replicaNode, 1, table))))
+      early.catch(() => {}) // thrown by the await below, after the copy
+    }
+    const copied = await copyParts(primaryNode, replicaNode, copy.parts, copy.snapshot, plan, buildEarly).finally(() =>
+      early.catch(() => {}),
+    )
+    await early
     // The snapshot is needed only until every part is in.
     await releaseSnapshot(primaryNode, plan.slot, holder)
     const copyMs = performance.now() - started
