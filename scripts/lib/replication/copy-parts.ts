@@ -124,7 +124,7 @@ export async function copyParts(
   parts: CopyPart[],
   snapshot: string,
   copy: PartsCopy,
-  tableIn: (table: string) => Promise<unknown>,
+  tableIn: (table: string) => void,
 ): Promise<number> {
   const begin = [
     'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
@@ -151,7 +151,7 @@ export async function copyParts(
       )
       p.copied = true
       const tableDone = parts.every(o => o.copied || o.table.table !== p.table.table)
-      if (tableDone && parts.some(o => !o.copied)) await tableIn(p.table.table)
+      if (tableDone && parts.some(o => !o.copied)) tableIn(p.table.table)
     },
   )
   return new Set(parts.map(p => p.table.table)).size

@@ -132,6 +132,27 @@ export async function buildDeferredIndexes(
 }
 
 /**
+ * Index builds queued one at a time, one table's after another: `add` queues a table's,
+ * `ended` waits until every queued build has ended however it did (before an undo), `built`
+ * also throws the first failure.
+ */
+function indexQueue(node: NodeSpec, built: CopyResult['indexes']) {
+  let chain: Promise<unknown> = Promise.resolve()
+  return {
+    add(table: string): void {
+      chain = chain.then(async () => built.push(...(await buildDeferredIndexes(node, 1, table))))
+      chain.catch(() => {}) // thrown by built(), after the copy
+    },
+    ended: () =>
+      chain.then(
+        () => {},
+        () => {},
+      ),
+    built: () => chain,
+  }
+}
+
+/**
  * Creates the slot with its snapshot held, records the parts on the replica, copies them from
  * the snapshot into the (empty) replica, builds the deferred indexes, and returns with the slot
  * holding every change since the snapshot. Given an interrupted copy, copies only its missing
@@ -164,15 +185,11 @@ export async function copyFromSnapshot(
     // streams (as pgcopydb's index jobs): a run killed later leaves fewer to build. The last
     // tables' are built after, `jobs` at a time. The copy ends only once those builds have.
     const indexes: CopyResult['indexes'] = []
-    let early: Promise<unknown> = Promise.resolve()
-    const buildEarly = async (table: string) => {
-      early = early.then(async () => indexes.push(...(await buildDeferredIndexes(replicaNode, 1, table))))
-      early.catch(() => {}) // thrown by the await below, after the copy
-    }
-    const copied = await copyParts(primaryNode, replicaNode, copy.parts, copy.snapshot, plan, buildEarly).finally(() =>
-      early.catch(() => {}),
+    const early = indexQueue(replicaNode, indexes)
+    const copied = await copyParts(primaryNode, replicaNode, copy.parts, copy.snapshot, plan, early.add).finally(
+      early.ended,
     )
-    await early
+    await early.built()
     // The snapshot is needed only until every part is in.
     await releaseSnapshot(primaryNode, plan.slot, holder)
     const copyMs = performance.now() - started
