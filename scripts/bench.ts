@@ -175,6 +175,11 @@ async function runSections(config: Config, primary: Sql, replicas: Sql[]): Promi
         loadRate: LOAD_RATE,
       }),
   )
+  // The smaller first: seed.json is the last run's, the default size's.
+  const smallSample = Math.round((profile.seedSample * profile.smallSeedRows) / profile.seedRows)
+  const smallSeed = await section(`seed: ${rows(profile.smallSeedRows)} products ...`, () =>
+    seedBench(config, { rows: profile.smallSeedRows, sample: smallSample, outDir, say }),
+  )
   const seed = await section(`seed: ${rows(profile.seedRows)} products ...`, () =>
     seedBench(config, { rows: profile.seedRows, sample: profile.seedSample, outDir, say }),
   )
@@ -183,7 +188,7 @@ async function runSections(config: Config, primary: Sql, replicas: Sql[]): Promi
     () => consistencyBench(config, { rows: profile.checkRows, runs: profile.checkRuns, keep: false, say }),
   )
   const largeTransaction = await section(
-    `one large transaction: ${rows(profile.largeRows)} order rows in one INSERT ...`,
+    `large transactions: ${rows(profile.largeRows)} order rows, then twice as many products, each in one INSERT ...`,
     () => largeTransactionSection(config, profile.largeRows, say),
   )
   const initialCopy = await section(
@@ -204,6 +209,7 @@ async function runSections(config: Config, primary: Sql, replicas: Sql[]): Promi
   )
   return {
     seed,
+    smallSeed,
     initialCopy,
     canary,
     consistency,

@@ -19,6 +19,7 @@ bench('writes every section, a verdict per target, and three SVG plots; leaves t
   for (const section of [
     'machine',
     'seed',
+    'smallSeed',
     'initialCopy',
     'canary',
     'consistency',
@@ -38,7 +39,11 @@ bench('writes every section, a verdict per target, and three SVG plots; leaves t
     report.seed.settings.map(s => s.name),
     ['not replicated', 'replicating to 2 replicas'],
   )
-  for (const setting of report.seed.settings) {
+  // The seed at two sizes, each with its own targets named by its size.
+  assert.ok(report.smallSeed!.rows < report.seed.rows)
+  for (const seed of [report.smallSeed!, report.seed])
+    assert.ok(report.targets.some(t => t.target.startsWith(`${seed.rows.toLocaleString('en-US')} products, `)))
+  for (const setting of [...report.smallSeed!.settings, ...report.seed.settings]) {
     assert.is(setting.phases.length, 5)
     assert.is(setting.phases[3].written, 0, `${setting.name}: the re-seed of the unchanged file wrote rows`)
     assert.ok(setting.seedPeakRssBytes > 10 * 1024 * 1024)
@@ -57,6 +62,16 @@ bench('writes every section, a verdict per target, and three SVG plots; leaves t
       resume.partsInAtKill < resume.parts,
     JSON.stringify(resume),
   )
+  // One table of 5× the products' rows: one COPY stream against the copy engine, both counted on arrival.
+  const single = report.initialCopy.singleTable!
+  assert.ok(
+    single.rows === 5 * report.initialCopy.rows &&
+      single.oneStreamSeconds > 0 &&
+      single.onePipe.seconds > 0 &&
+      single.engine.seconds > 0,
+    JSON.stringify(single),
+  )
+  assert.ok(report.targets.some(t => t.target.includes('as fast as one COPY stream')))
   for (const run of [report.canary.idle, report.canary.load]) {
     assert.ok(Object.keys(run.summary).length > 0)
     for (const d of Object.values(run.summary)) assert.is(d.n, run.canaries)
@@ -73,6 +88,8 @@ bench('writes every section, a verdict per target, and three SVG plots; leaves t
     report.metrics.scrapes === 5 && report.metrics.scrapeMedianMs > 0 && report.metrics.peakRssBytes > 10 * 1024 * 1024,
   )
   assert.ok(report.largeTransaction.appliedSeconds > 0 && report.largeTransaction.walBytes > 0)
+  const products = report.largeTransaction.products!
+  assert.ok(products.rows === 2 * report.largeTransaction.rows && products.appliedSeconds > 0, JSON.stringify(products))
   // The same transaction on a PostgreSQL 17 pair of its own, where replkit subscribes with streaming = parallel.
   const pair = report.largeTransaction.pair!
   assert.ok(pair.major === 17 && pair.streaming === 'parallel' && pair.appliedSeconds > 0, JSON.stringify(pair))

@@ -20,14 +20,20 @@ import {
   timed,
 } from './copy-cluster.js'
 import { type CopyResume, PARTS_PER_REPLICA, copyResumeBench, resumeTargets } from './copy-resume.js'
-import { type Target, atLeast, targetRow, within } from './targets.js'
+import { type SingleTableCopy, singleTableBench, singleTableRows, singleTableTarget } from './single-table-copy.js'
+import { type Target, atLeast, targetRow } from './targets.js'
 import { type BaselineTimes, JOBS, dumpCannotRead, runBaselines } from './initial-copy-baselines.js'
 
 const categoriesFile = join(repoRoot, 'data/categories.json')
 /** Items per generated order: distinct products, as UNIQUE (order_id, product_id) wants. */
 const ITEMS_PER_ORDER = 2
-/** Issue 16's goals: against pg_dump + pg_restore, and against pgcopydb filling one database. */
-export const COPY_TARGETS = { vsDump: 1.5, vsPgcopydb: 2 }
+/**
+ * Issue 16's goal against pg_dump + pg_restore filling one database; issue 31's against pgcopydb:
+ * rows landed per second (into every replica) ≥ 1.5× pgcopydb's into one database.
+ */
+const COPY_TARGETS = { vsDump: 1.5, vsPgcopydbRate: 1.5 }
+/** The single-table copy's table holds this many times the products: 5,000,000 at the default 1,000,000. */
+const SINGLE_TABLE_ROWS_PER_PRODUCT = 5
 /** Each make replicate's deadline: a copy that hangs fails the bench. */
 const COPY_TIMEOUT_MS = 1_800_000
 
@@ -49,6 +55,8 @@ export interface InitialCopy {
   baselineSkipped: string | null
   /** A parallel copy whole, and killed half-way then resumed; absent from reports before it was measured. */
   resume?: CopyResume
+  /** One big table: the copy engine against one COPY stream; absent from reports before it was measured. */
+  singleTable?: SingleTableCopy
   targets: Target[]
   method: string
 }
@@ -104,6 +112,7 @@ export async function initialCopyBench(
       ),
     )
   }
+  const singleTable = await singleTableBench(config, rows * SINGLE_TABLE_ROWS_PER_PRODUCT, say)
   return {
     rows,
     totalRows,
@@ -114,9 +123,11 @@ export async function initialCopyBench(
     pgcopydbSeconds: times?.pgcopydbSeconds ?? null,
     baselineSkipped,
     resume,
+    singleTable,
     targets: [
       ...(times ? copyTargets(config.replicas.length, replicateSeconds, times, totalRows) : []),
       ...resumeTargets(resume),
+      singleTableTarget(singleTable),
     ],
     method: methodText(config, rows),
   }
@@ -152,11 +163,11 @@ function copyTargets(replicas: number, replicateSeconds: number, times: Baseline
       '×',
       why,
     ),
-    within(
+    atLeast(
       'initial copy',
-      `make replicate to ${replicas} replicas takes < ${COPY_TARGETS.vsPgcopydb}× pgcopydb clone's time into one database`,
-      replicateSeconds / times.pgcopydbSeconds,
-      COPY_TARGETS.vsPgcopydb,
+      `make replicate to ${replicas} replicas lands rows ≥ ${COPY_TARGETS.vsPgcopydbRate}× as fast as pgcopydb clone into one database (rows landed per second)`,
+      (replicas * times.pgcopydbSeconds) / replicateSeconds,
+      COPY_TARGETS.vsPgcopydbRate,
       '×',
       why,
     ),
@@ -168,7 +179,8 @@ const methodText = (config: Config, rows: number) =>
   `make replicate is timed in process (replkit's replicate(), without the command's start-up) from preflight to every replica copied, subscribed and caught up, into truncated replicas. ` +
   `Then make replicate --copy-method parallel with the tables cut into parts of a ${PARTS_PER_REPLICA}th of their heap, timed whole; and again as the command (bin/replkit.js), killed with SIGKILL (its process group) once half its parts are in on the replicas, and the next make replicate timed as it resumes. ` +
   `Then, with replication removed, each baseline fills one new, empty database on ${config.replicas[0].name}: pg_dump -Fd -j${JOBS} -Z0 of the PRIMARY's database to a directory, then pg_restore -j${JOBS} --no-owner --no-acl; and pgcopydb clone --table-jobs ${JOBS} --index-jobs ${JOBS} --no-owner --no-acl. ` +
-  "Every copy is checked to hold exactly the PRIMARY's row count in every published table."
+  `Last, one table of ${rows * SINGLE_TABLE_ROWS_PER_PRODUCT} rows shaped like order_items (sql/bench/030, in a database of its own on the PRIMARY and ${config.replicas[0].name}): one binary COPY stream of it into the empty table with its indexes in place (as a subscription's table sync copies), against replkit's copy engine (copyFromSnapshot with make replicate's defaults: 2 pipes, parts of 128 MB, the secondary indexes built after). ` +
+  "Every copy is checked to hold exactly the PRIMARY's row count in every table it fills."
 
 /** The normal demo state: the 30 products of data/products.json on the PRIMARY, replicated and caught up. */
 export async function restoreDemoState(config: Config): Promise<void> {
@@ -209,6 +221,7 @@ export function formatInitialCopy(ic: InitialCopy): string {
               landed(ic.totalRows, ic.pgcopydbSeconds),
             ],
           ]),
+      ...(ic.singleTable ? singleTableRows(ic.singleTable) : []),
     ],
   )
 }

@@ -11,6 +11,8 @@ export const PROFILES = {
     largeRows: 1_000_000,
     seedRows: 1_000_000,
     seedSample: 20_000,
+    // Issue 31 asks the seed's goals at 300k as well as at 1M: the seed's fixed costs show there.
+    smallSeedRows: 300_000,
     copyRows: 1_000_000,
     canaries: 300,
     spacingMs: 20,
@@ -25,6 +27,7 @@ export const PROFILES = {
     largeRows: 20_000,
     seedRows: 20_000,
     seedSample: 1_000,
+    smallSeedRows: 5_000,
     copyRows: 20_000,
     canaries: 50,
     spacingMs: 10,
@@ -38,14 +41,16 @@ export const PROFILES = {
 }
 export const LOAD_RATE = 1000
 // largeAppliedS: issue 11's "well under a minute" for 1,000,000 rows; largePairAppliedS: issue 31's
-// goal on a 16+ pair (streaming = parallel).
+// goal on a 16+ pair (streaming = parallel); largeProductsAppliedS: issue 31's for 2,000,000 products.
 export const TARGET = {
   idleP99Ms: 10,
   loadP99Ms: 20,
   checkWallMs: 300,
   makeCheckMs: 500,
+  makeCheckOfFloor: 1.5,
   largeAppliedS: 30,
   largePairAppliedS: 20,
+  largeProductsAppliedS: 60,
   scrapeMs: 100,
 }
 export const SWITCHOVER_RATE = 500
@@ -54,6 +59,7 @@ export const SWITCHOVER_RATE = 500
 export type Sections = Pick<
   BenchReport,
   | 'seed'
+  | 'smallSeed'
   | 'initialCopy'
   | 'canary'
   | 'consistency'
@@ -67,7 +73,13 @@ export type Sections = Pick<
 /** Every target of the report, in the order of the summary. */
 export function benchTargets(s: Sections, largeRows: number): Target[] {
   return [
-    ...s.seed.targets.map(t => ({ section: 'seed', ...t })),
+    ...[s.smallSeed ?? [], s.seed].flat().flatMap(run =>
+      run.targets.map(t => ({
+        ...t,
+        section: 'seed',
+        target: `${run.rows.toLocaleString('en-US')} products, ${t.target}`,
+      })),
+    ),
     ...canaryTargets(s.canary),
     ...s.consistency.targets.map(t => ({ section: 'consistency', ...t })),
     ...checkTargets(s),
@@ -82,7 +94,22 @@ export function benchTargets(s: Sections, largeRows: number): Target[] {
       's',
       largeWhy(s.largeTransaction),
     ),
+    ...largeProductsTargets(s),
     ...largePairTargets(s, largeRows),
+  ]
+}
+
+function largeProductsTargets({ largeTransaction: { products } }: Sections): Target[] {
+  if (!products) return []
+  return [
+    within(
+      'large transaction',
+      `${products.rows.toLocaleString('en-US')} products in one INSERT applied on every replica < ${TARGET.largeProductsAppliedS} s after commit`,
+      products.appliedSeconds,
+      TARGET.largeProductsAppliedS,
+      's',
+      largeWhy(products),
+    ),
   ]
 }
 
@@ -130,6 +157,15 @@ function checkTargets({ check, metrics }: Sections): Target[] {
   return [
     wallTime('replkit check', check.medianWallMs, TARGET.checkWallMs),
     wallTime('make check', check.medianMakeMs, TARGET.makeCheckMs),
+    // Issue 31's form: against what any client pays on the same machine in the same minute.
+    within(
+      'make check',
+      `make check within ${TARGET.makeCheckOfFloor}× the floor (three psql -c 'select 1', one per node)`,
+      check.medianMakeMs / check.medianFloorMs,
+      TARGET.makeCheckOfFloor,
+      '×',
+      checkWhy(check, check.medianMakeMs),
+    ),
     within(
       'metrics',
       `a scrape reads the nodes in < ${TARGET.scrapeMs} ms (median)`,
