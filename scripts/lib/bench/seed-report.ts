@@ -60,7 +60,14 @@ export function settingTargets(setting: SeedSetting, clientSeconds: number, cpus
       met: seedRatio >= 0.85,
       why: seedWhy(setting, clientSeconds, cpus),
     },
-    { target: 'seed ≥ 20× row-at-a-time rate', measured: loopRatio, needed: 20, unit: '×', met: loopRatio >= 20 },
+    {
+      target: 'seed ≥ 20× row-at-a-time rate',
+      measured: loopRatio,
+      needed: 20,
+      unit: '×',
+      met: loopRatio >= 20,
+      why: `the seed wrote ${Math.round(ours.rowsPerSecond)} products a second, the loop ${Math.round(loop.rowsPerSecond)} on a sample of ${loop.rows}: at this size the seed's fixed costs (Node's start, the categories, the ANALYZE, the key added back) weigh on its rate`,
+    },
     {
       target: 're-seed ≥ 2× raw COPY rate (same end state)',
       measured: reseedRatio,

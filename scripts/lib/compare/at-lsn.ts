@@ -64,7 +64,7 @@ async function runRounds(
   waiter: Sql | null,
   tally: Tally,
   opts: CompareOptions,
-): Promise<{ rounds: number; recount: number | null }> {
+): Promise<{ rounds: number; recount: number | null; firstRoundEnded: number }> {
   const maxRounds = opts.maxRounds ?? MAX_ROUNDS
   // Rounds of keys alone are primary-key lookups: a few more of them let rows written many times a second settle.
   const keysOnly = (r: Request) => !r.allBlocks && !r.blocks.length && !r.rowBlocks.length
@@ -72,6 +72,7 @@ async function runRounds(
     rounds < maxRounds || (keysOnly(r) && r.keys.length <= KEY_ROUNDS_UP_TO && rounds < 3 * maxRounds)
   let req: Request = opts.keys ? { ...NOTHING, keys: opts.keys } : { ...NOTHING, allBlocks: true }
   let rounds = 0
+  let firstRoundEnded = performance.now()
   while (!isEmpty(req) && more(req, rounds)) {
     rounds++
     const next = { pendingBlocks: [] as number[], keys: [] as string[] }
@@ -87,14 +88,15 @@ async function runRounds(
       tally.record({ part, p, r, pAfter }, next)
     }
     req = tally.nextRequest(next.pendingBlocks, next.keys, opts.rows)
+    if (rounds === 1) firstRoundEnded = performance.now()
     if (rounds === 1 && !opts.keys && !isEmpty(req)) {
       const counted = tally.rowsSummed()
-      if (outgrown(ctx.plan, counted)) return { rounds, recount: counted }
+      if (outgrown(ctx.plan, counted)) return { rounds, recount: counted, firstRoundEnded }
     }
     // Without rows wanted, a table is done once every replica it differs on has a proven difference.
     if (!opts.rows && tally.provenOnEvery(replicas.length)) break
   }
-  return { rounds, recount: null }
+  return { rounds, recount: null, firstRoundEnded }
 }
 
 /** The rounds with their own tally, reading every node at once when the table is large. */
@@ -146,7 +148,7 @@ export async function compareTable(
 ): Promise<TableCompare> {
   const started = performance.now()
   let ctx = await prepare(primary, replicas, table, opts)
-  let { tally, rounds, recount } = await compareRounds(ctx, primary, replicas, opts)
+  let { tally, rounds, recount, firstRoundEnded } = await compareRounds(ctx, primary, replicas, opts)
   if (recount !== null) {
     // The statistics promised far fewer rows than the table holds (an ANALYZE that ran while a
     // load was uncommitted counts its pages, not its rows): blocks too big to narrow. Once more,
@@ -155,6 +157,7 @@ export async function compareTable(
     const again = await compareRounds(ctx, primary, replicas, opts)
     tally = again.tally
     rounds += again.rounds
+    firstRoundEnded = again.firstRoundEnded
   }
   const differences = opts.rows ? tally.differences(ctx.shape, replicas) : null
   if (differences) await nameColumns(ctx, primary, replicas, differences)
@@ -168,5 +171,6 @@ export async function compareTable(
     tooManyRows: opts.rows ? tally.tooManyRows() : null,
     ...(tally.totals ? { totals: totalsByNode(tally.totals, primary, replicas) } : {}),
     ms: performance.now() - started,
+    narrowingMs: performance.now() - firstRoundEnded,
   }
 }

@@ -36,6 +36,8 @@ export interface TableCompare {
   /** node → its rows and the sum of their hashes when first read at an LSN (every block summed). */
   totals?: Record<string, BlockTotal>
   ms: number
+  /** Of ms, what came after the first round (which reads every block): narrowing differing blocks down to keys, naming their columns. */
+  narrowingMs: number
 }
 
 export interface BlockTotal {
