@@ -99,10 +99,10 @@ chaos: up ## fault drills with figures: replica down, resync under load, PRIMARY
 bench: up ## the performance report: every benchmark vs its same-run baseline, plots in bench/results (ARGS="--quick")
 	@$(TSX) scripts/bench.ts $(ARGS)
 
-bench-seed: up ## make bench's seed section alone: seed vs raw COPY vs row-at-a-time, unreplicated and replicating, client memory (ARGS="--rows N")
+bench-seed: up ## make bench's seed section alone, at one size (make bench runs 300,000 and 1,000,000): seed vs raw COPY vs row-at-a-time, unreplicated and replicating, client memory (ARGS="--rows N")
 	@$(TSX) scripts/bench.ts --only seed $(ARGS)
 
-bench-copy: up ## make bench's initial-copy section alone: make replicate vs pg_dump + pg_restore and pgcopydb; a parallel copy killed half-way and resumed (ARGS="--rows N")
+bench-copy: up ## make bench's initial-copy section alone: make replicate vs pg_dump + pg_restore and pgcopydb; a parallel copy killed half-way and resumed; one table of 5× the rows vs one COPY stream (ARGS="--rows N")
 	@$(TSX) scripts/bench.ts --only copy $(ARGS)
 
 bench-check: up ## make bench's compare-and-repair section alone, 10M products (database replkit_bench; ARGS="--rows N --keep")

@@ -38,17 +38,19 @@ const argv = await cli(
 
 replkit's performance report, each figure against a baseline measured in the same run:
   seed of N generated products      vs raw COPY and a row-at-a-time loop, on an unreplicated database
-                                    and on the PRIMARY replicating to the replicas; client peak memory
-                                    (--only seed: make bench-seed)
+                                    and on the PRIMARY replicating to the replicas; client peak memory;
+                                    at 300,000 and 1,000,000 products (--only seed, one size: make bench-seed)
   initial copy by make replicate    N products + N orders with items and payments to every replica, vs
                                     pg_dump -Fd -j2 + pg_restore -j2 and pgcopydb clone into one database; a parallel
-                                    copy killed half-way and resumed, vs the whole copy (--only copy: make bench-copy)
+                                    copy killed half-way and resumed, vs the whole copy; one table of 5N rows by
+                                    the copy engine vs one COPY stream (--only copy: make bench-copy)
   canary latency per replica        idle, and under ${LOAD_RATE} order inserts/s from pgbench
-  one large transaction             1,000,000 rows in one INSERT: commit to applied on every replica, here
-                                    and on a PostgreSQL 17 PRIMARY with 2 replicas of their own (streaming = parallel)
+  large transactions                1,000,000 rows in one INSERT: commit to applied on every replica, here
+                                    and on a PostgreSQL 17 PRIMARY with 2 replicas of their own (streaming = parallel);
+                                    2,000,000 products in one INSERT, here
   compare and repair on 3 nodes     10,000,000 products: vs one hash scan per node; locate 100 rows, repair 1,000,
                                     compare under 500 writes/s, client memory (--only consistency: make bench-check)
-  make check wall time              on the healthy cluster
+  make check wall time              on the healthy cluster, vs three psql -c 'select 1'
   make metrics scrape cost          time reading the nodes per scrape, and the exporter's memory
   make switchover                   10 in a row, to replica1 and back, under pgbench at ${SWITCHOVER_RATE} writes/s
                                     through PgBouncer: every write pause, nothing lost (--only switchover: make bench-switchover)
@@ -56,14 +58,14 @@ replkit's performance report, each figure against a baseline measured in the sam
                                     each on a cluster of its own (--only replicas: make bench-replicas)
 Writes DIR/latest.json, DIR/latency-cdf.svg, DIR/throughput.svg, DIR/replicas.svg (and the seed section's seed.json),
 and prints a summary with every target met or NOT met. Exits 1 when a target is missed.
-Default profile: 1,000,000 products (10,000,000 for the compare), about 30 minutes on 2 cores.
---quick: small N, short load, under a minute (proves the harness; its figures are not the report).
+Default profile: 1,000,000 products (10,000,000 for the compare), about 47 minutes on 2 cores.
+--quick: small N, short load, about 3 minutes (proves the harness; its figures are not the report).
 
 DESTRUCTIVE on this checkout's local cluster only (make up): it rolls replication back,
 truncates and reloads tables many times, and leaves the cluster as make demo does (30 products,
 replicated). It refuses any other cluster.`,
 )
-  .option('quick', { type: 'boolean', default: false, describe: 'small N and a short load (under a minute)' })
+  .option('quick', { type: 'boolean', default: false, describe: 'small N and a short load (about 3 minutes)' })
   .option('json', { type: 'boolean', default: false, describe: 'print latest.json on stdout instead of the summary' })
   .option('out', {
     requiresArg: true,
