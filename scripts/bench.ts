@@ -9,7 +9,7 @@ import { checkWallTime } from './lib/bench/check-wall.js'
 import { consistencyBench } from './lib/bench/consistency.js'
 import { formatConsistencyBench } from './lib/bench/consistency-report.js'
 import { formatInitialCopyBench, initialCopyBench, restoreDemoState } from './lib/bench/initial-copy.js'
-import { largeTransactionSection } from './lib/bench/large-transaction.js'
+import { PRODUCTS_PER_ORDER_ROW, largeTransactionSection } from './lib/bench/large-transaction.js'
 import { machineFacts } from './lib/bench/machine.js'
 import { metricsCost } from './lib/bench/metrics-cost.js'
 import { formatSwitchoverBench, switchoverBench } from './lib/bench/switchover.js'
@@ -190,7 +190,7 @@ async function runSections(config: Config, primary: Sql, replicas: Sql[]): Promi
     () => consistencyBench(config, { rows: profile.checkRows, runs: profile.checkRuns, keep: false, say }),
   )
   const largeTransaction = await section(
-    `large transactions: ${rows(profile.largeRows)} order rows, then twice as many products, each in one INSERT ...`,
+    `large transactions: ${rows(profile.largeRows)} order rows, then ${rows(profile.largeRows * PRODUCTS_PER_ORDER_ROW)} products, each in one INSERT ...`,
     () => largeTransactionSection(config, profile.largeRows, say),
   )
   const initialCopy = await section(

@@ -8,15 +8,12 @@ import { type Sql, connect, withNode } from '../db.js'
 import { conninfoValue } from '../replication/conninfo.js'
 import { waitForReplayPast } from '../replication/waits.js'
 import { runSqlFile } from '../sql-files.js'
+import { inDatabase } from './bench-database.js'
 
 export const BENCH_DB = 'replkit_bench'
 export const PUBLICATION = 'replkit_bench_pub'
 
-export const benchSpec = (node: NodeSpec): NodeSpec => ({
-  ...node,
-  database: BENCH_DB,
-  label: node.label.replace(/\/[^/]+$/, `/${BENCH_DB}`),
-})
+export const benchSpec = (node: NodeSpec): NodeSpec => inDatabase(node, BENCH_DB)
 /** The replica's name to a replkit command run on the bench database (benchEnv): its subscription is sub_ + that. */
 const benchName = (replica: NodeSpec) => `bench_${replica.name}`
 export const benchSubscription = (replica: NodeSpec) => `sub_${benchName(replica)}`

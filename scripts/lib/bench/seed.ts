@@ -15,6 +15,7 @@ import { ReplkitError } from '../errors.js'
 import { waitForCatchup } from '../replication/waits.js'
 import { type SeedResult, columnLimits, loadCategories, seed } from '../seed/seed.js'
 import { writeInventoryCopy, writeProductsCopy, writeProductsJson } from './generate-products.js'
+import { inDatabase } from './bench-database.js'
 import { clientPassSeconds, rawCopy, rowAtATime } from './seed-baselines.js'
 import { runReplkit } from './peak-rss.js'
 import { type Phase, type SeedBenchReport, type SeedSetting, settingTargets } from './seed-report.js'
@@ -186,11 +187,7 @@ interface BenchFiles {
 }
 
 /** A database of the PRIMARY that no publication or slot covers: the seed with nothing replicating it. */
-const unreplicatedSpec = (primary: NodeSpec): NodeSpec => ({
-  ...primary,
-  database: UNREPLICATED_DB,
-  label: primary.label.replace(/\/[^/]+$/, `/${UNREPLICATED_DB}`),
-})
+const unreplicatedSpec = (primary: NodeSpec): NodeSpec => inDatabase(primary, UNREPLICATED_DB)
 
 async function dropUnreplicated(primary: NodeSpec): Promise<void> {
   await withNode({ ...primary, database: 'postgres' }, sql =>

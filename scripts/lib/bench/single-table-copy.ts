@@ -13,6 +13,7 @@ import { ReplkitError } from '../errors.js'
 import { psqlPipe } from '../psql.js'
 import { copyFromSnapshot } from '../replication/snapshot-copy.js'
 import { runSqlFile } from '../sql-files.js'
+import { inDatabase } from './bench-database.js'
 import { timed } from './copy-cluster.js'
 import { type Target, atLeast } from './targets.js'
 
@@ -45,12 +46,6 @@ export interface EngineRun {
   copyMs: number
   indexMs: number
 }
-
-const inDatabase = (node: NodeSpec): NodeSpec => ({
-  ...node,
-  database: DATABASE,
-  label: node.label.replace(/\/[^/]+$/, `/${DATABASE}`),
-})
 
 /** The table on the PRIMARY with `rows` rows and empty on the replica, each in a new database. */
 async function load(primary: NodeSpec, replica: NodeSpec, rows: number): Promise<number> {
@@ -115,8 +110,8 @@ export async function singleTableBench(
   rows: number,
   say: (text: string) => void,
 ): Promise<SingleTableCopy> {
-  const primary = inDatabase(config.primary)
-  const replica = inDatabase(config.replicas[0])
+  const primary = inDatabase(config.primary, DATABASE)
+  const replica = inDatabase(config.replicas[0], DATABASE)
   try {
     say(`  one table of ${rows.toLocaleString('en-US')} rows (${DATABASE}): loading it on the PRIMARY ...`)
     const heapBytes = await load(primary, replica, rows)
